@@ -1,0 +1,139 @@
+"""The vocabulary of storegate: plain frozen data that every stage passes to the next.
+
+Nothing here knows about libcst or the file system, so a summary or a finding can cross a
+process boundary or be written to a cache as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+# The abstract values a flag can hold. Truthy values count as TRUE, falsy non-None values as FALSE.
+TRUE, FALSE, NONE = 1, 2, 4
+ANY = TRUE | FALSE | NONE
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A parameter, attribute or key whose value says whether persisting is allowed."""
+
+    name: str
+    # An inverted flag (``dry_run``) permits writes when it is false.
+    inverted: bool = False
+    # The boolean that ``None`` stands for: ``True`` for OpenAI's ``store`` (None = API default).
+    none_means: bool = False
+    # Whether ``self.<name>`` / ``cls.<name>`` is the flag; usually it is the storage object.
+    self_attribute: bool = False
+
+    @property
+    def permitted(self) -> int:
+        """The abstract values (a bit set of TRUE/FALSE/NONE) under which writes are allowed."""
+        allowed = FALSE if self.inverted else TRUE
+        if self.none_means != self.inverted:
+            allowed |= NONE
+        return allowed
+
+    @property
+    def gate_text(self) -> str:
+        """How the required check reads in a message: ``store`` or ``not dry_run``."""
+        return f"not {self.name}" if self.inverted else self.name
+
+
+@dataclass(frozen=True)
+class Sink:
+    """A persistence function, matched against the callee as written and its qualified name.
+
+    ``pattern`` is a dotted glob (``*`` also matches dots). A pattern ending in ``[]`` names a
+    container: item assignment, augmented assignment, ``del`` and mutating methods on it are sinks.
+    ``argument`` is an optional regex that the first positional argument, a string literal, must
+    match (``conn.execute("INSERT ...")``).
+    """
+
+    pattern: str
+    argument: str | None = None
+
+    @property
+    def is_container(self) -> bool:
+        return self.pattern.endswith("[]")
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A named rule pack from ``rules/<name>.toml``: which flags and which sinks."""
+
+    name: str
+    description: str = ""
+    flags: tuple[Flag, ...] = ()
+    sinks: tuple[Sink, ...] = ()
+    # HTTP route path globs whose handlers must consult the flag (e.g. ``/v1/responses``).
+    routes: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration of one run."""
+
+    flags: tuple[Flag, ...] = ()
+    sinks: tuple[Sink, ...] = ()
+    routes: tuple[str, ...] = ()
+    packs: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    # Where the configuration came from (a pyproject.toml), if anywhere; relative paths are
+    # reported relative to the current directory, not to this.
+    source: Path | None = None
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One step of a witness path: a branch taken or a call of a chain."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    column: int  # 1-based
+    end_line: int
+    end_column: int  # 1-based, exclusive
+    code: str
+    message: str
+    sink: str
+    flag: str
+    function: str
+    trace: tuple[TraceStep, ...] = ()
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column, self.code, self.message)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["trace"] = [asdict(step) for step in self.trace]
+        return data
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be analyzed, and why (one line)."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Result:
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[FileError, ...] = ()
+    files_checked: int = 0
+    # Internal errors (bugs of storegate) with their tracebacks, shown with --verbose.
+    tracebacks: tuple[str, ...] = field(default=(), compare=False)
