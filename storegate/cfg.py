@@ -1,0 +1,633 @@
+"""libcst -> control-flow graph of one scope (function, lambda, class body or module).
+
+Blocks hold *events* in evaluation order (calls, bindings); edges carry the condition they
+test and the outcome taken. ``and``, ``or``, ``not`` and ``x if c else y`` are split into
+separate condition edges, so a guard inside a compound condition is just an edge and "gated"
+means "dominated by the true edge of the guard". Nothing here knows about flags or sinks.
+
+Nested functions, lambdas and classes are their own scopes: the builder lists them in
+``CFG.nested`` and does not descend into them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Union
+
+import libcst as cst
+
+from storegate.paths import access_path, root_name
+
+Scope = Union[cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda]
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    """A call is evaluated here (its callee and arguments were evaluated just before)."""
+
+    node: cst.Call
+
+
+@dataclass(frozen=True)
+class BindEvent:
+    """``target`` gets a new value: ``value`` when it is known, else ``None``.
+
+    ``kind`` is one of assign, augassign, annassign, delete, for, with, except, import, def,
+    walrus, match. For a ``Subscript`` target this is also a write into a container.
+    """
+
+    target: cst.BaseExpression
+    value: cst.BaseExpression | None
+    kind: str
+    node: cst.CSTNode
+
+
+Event = Union[CallEvent, BindEvent]
+
+
+@dataclass(eq=False)
+class Edge:
+    target: Block
+    test: cst.BaseExpression | None = None  # None: unconditional
+    polarity: bool = True
+    exceptional: bool = False
+
+
+@dataclass(eq=False)
+class Block:
+    index: int
+    events: list[Event] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Block({self.index}, {len(self.events)} events, -> {[e.target.index for e in self.edges]})"
+
+
+@dataclass(eq=False)
+class CFG:
+    scope: Scope
+    entry: Block
+    exit: Block  # normal completion and ``return``
+    raise_exit: Block  # an exception leaves the scope
+    blocks: list[Block]
+    params: tuple[str, ...]
+    nested: list[Scope]  # scopes defined directly inside this one
+    names: set[str]  # every Name read or bound in the scope (not in nested scopes)
+    accessed: set[str]  # access paths read: ``request.store``, ``body["store"]``
+
+
+# Field names of libcst nodes that never hold an evaluated expression.
+_SKIP_FIELD_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "colon", "equal", "dot", "lbrace", "rbrace", "lbracket", "rbracket", "operator", "header", "footer", "leading_lines")
+_FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
+
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+_LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
+
+
+def _expr_fields(node_type: type) -> tuple[str, ...]:
+    names = _FIELDS_CACHE.get(node_type)
+    if names is None:
+        names = tuple(
+            f.name for f in dataclasses.fields(node_type) if not f.name.startswith(_SKIP_FIELD_PREFIXES)
+        )
+        _FIELDS_CACHE[node_type] = names
+    return names
+
+
+def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Child nodes that may hold evaluated expressions, in lexical (= evaluation) order."""
+    for name in _expr_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def params_of(scope: Scope) -> tuple[str, ...]:
+    if isinstance(scope, (cst.FunctionDef, cst.Lambda)):
+        p = scope.params
+        every = [*p.posonly_params, *p.params, *p.kwonly_params]
+        for star in (p.star_arg, p.star_kwarg):
+            if isinstance(star, cst.Param):
+                every.append(star)
+        return tuple(param.name.value for param in every)
+    return ()
+
+
+def build(scope: Scope) -> CFG:
+    """Build the control-flow graph of ``scope``."""
+    return _Builder(scope).run()
+
+
+@dataclass
+class _Frame:
+    """A construct that ``return``/``break``/``continue`` must pass through or stop at."""
+
+    kind: str  # "loop" or "finally"
+    continue_to: Block | None = None
+    break_to: Block | None = None
+    finalbody: cst.BaseSuite | None = None
+    depth: int = 0  # len(handlers) outside the try, for the inlined finally body
+
+
+class _Builder:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.blocks: list[Block] = []
+        self.nested: list[Scope] = []
+        self.names: set[str] = set()
+        self.accessed: set[str] = set()
+        self.handlers: list[Block] = []  # where an exception goes, innermost last
+        self.frames: list[_Frame] = []
+        self.entry = self._new_block()
+        self.exit = self._new_block()
+        self.raise_exit = self._new_block()
+        self.current: Block | None = self.entry
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def run(self) -> CFG:
+        scope = self.scope
+        if isinstance(scope, cst.Lambda):
+            self._value(scope.body)
+        elif isinstance(scope, cst.Module):
+            self._body(scope.body)
+        else:
+            self._suite(scope.body)
+        self._goto(self.exit)
+        return CFG(scope, self.entry, self.exit, self.raise_exit, self.blocks, params_of(scope), self.nested, self.names, self.accessed)
+
+    def _new_block(self) -> Block:
+        block = Block(len(self.blocks))
+        self.blocks.append(block)
+        if self.handlers:
+            block.edges.append(Edge(self.handlers[-1], exceptional=True))
+        return block
+
+    def _edge(self, source: Block | None, target: Block, test: cst.BaseExpression | None = None, polarity: bool = True) -> None:
+        if source is not None:
+            source.edges.append(Edge(target, test, polarity))
+
+    def _goto(self, target: Block) -> None:
+        self._edge(self.current, target)
+        self.current = None
+
+    def _start(self, block: Block) -> Block:
+        self.current = block
+        return block
+
+    def _emit(self, event: Event) -> None:
+        if self.current is None:  # unreachable code still gets a block, never reached
+            self.current = self._new_block()
+        self.current.events.append(event)
+
+    def _continue_in_new_block(self) -> None:
+        """Start a new block; inside ``try`` this gives exception edges statement granularity."""
+        block = self._new_block()
+        if self.current is not None:
+            self._edge(self.current, block)
+            self.current = block
+        else:
+            self.current = block
+
+    # -- statements -----------------------------------------------------------------------
+
+    def _suite(self, suite: cst.BaseSuite) -> None:
+        if isinstance(suite, cst.IndentedBlock):
+            self._body(suite.body)
+        else:  # SimpleStatementSuite: `if x: a; b`
+            for small in suite.body:
+                self._small(small)
+
+    def _body(self, statements: Sequence[cst.BaseStatement]) -> None:
+        for stmt in statements:
+            if self.handlers:
+                self._continue_in_new_block()
+            elif self.current is None:
+                self.current = self._new_block()  # unreachable: analysed, never reached
+            self._statement(stmt)
+
+    def _statement(self, stmt: cst.BaseStatement) -> None:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for i, small in enumerate(stmt.body):
+                if i and self.handlers:
+                    self._continue_in_new_block()
+                self._small(small)
+            return
+        handler = getattr(self, "_" + type(stmt).__name__, None)
+        if handler is None:  # pragma: no cover - every compound statement is handled
+            raise NotImplementedError(type(stmt).__name__)
+        handler(stmt)
+
+    def _small(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.Expr):
+            self._value(small.value)
+        elif isinstance(small, cst.Assign):
+            self._value(small.value)
+            for target in small.targets:
+                self._bind(target.target, small.value, "assign", small)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self._value(small.value)
+                self._bind(small.target, small.value, "annassign", small)
+        elif isinstance(small, cst.AugAssign):
+            self._value(small.target)
+            self._value(small.value)
+            self._bind(small.target, None, "augassign", small)
+        elif isinstance(small, cst.Del):
+            self._bind(small.target, None, "delete", small)
+        elif isinstance(small, cst.Return):
+            if small.value is not None:
+                self._value(small.value)
+            self._jump("return")
+        elif isinstance(small, cst.Raise):
+            if small.exc is not None:
+                self._value(small.exc)
+            if small.cause is not None:
+                self._value(small.cause.item)
+            self._goto(self.handlers[-1] if self.handlers else self.raise_exit)
+        elif isinstance(small, cst.Assert):
+            passed, failed = self._new_block(), self._new_block()
+            self._condition(small.test, passed, failed)
+            self.current = failed
+            if small.msg is not None:
+                self._value(small.msg)
+            self._goto(self.handlers[-1] if self.handlers else self.raise_exit)
+            self.current = passed
+        elif isinstance(small, cst.Break):
+            self._jump("break")
+        elif isinstance(small, cst.Continue):
+            self._jump("continue")
+        elif isinstance(small, cst.Import):
+            for alias in small.names:
+                target = alias.asname.name if alias.asname else _import_root(alias.name)
+                self._bind(target, None, "import", small)
+        elif isinstance(small, cst.ImportFrom):
+            if not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    target = alias.asname.name if alias.asname else alias.name
+                    self._bind(target, None, "import", small)
+        # Pass, Global, Nonlocal: no events
+
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None, kind: str, node: cst.CSTNode) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                inner = element.value
+                self._bind(inner, None, kind, node)
+            return
+        if isinstance(target, cst.StarredElement):
+            self._bind(target.value, None, kind, node)
+            return
+        if isinstance(target, cst.Name):
+            self.names.add(target.value)
+        elif isinstance(target, (cst.Attribute, cst.Subscript)):
+            # the receiver (and the index) are evaluated before the store
+            for child in _children(target):
+                if not isinstance(child, cst.Name) or child is not getattr(target, "attr", None):
+                    self._value(child)
+        self._emit(BindEvent(target, value, kind, node))
+
+    def _If(self, stmt: cst.If) -> None:
+        body, orelse, after = self._new_block(), self._new_block(), self._new_block()
+        self._condition(stmt.test, body, orelse)
+        self.current = body
+        self._suite(stmt.body)
+        self._goto(after)
+        self.current = orelse
+        if isinstance(stmt.orelse, cst.If):
+            self._If(stmt.orelse)
+        elif isinstance(stmt.orelse, cst.Else):
+            self._suite(stmt.orelse.body)
+        self._goto(after)
+        self.current = after
+
+    def _While(self, stmt: cst.While) -> None:
+        head, body, orelse, after = (self._new_block() for _ in range(4))
+        self._goto(head)
+        self.current = head
+        self._condition(stmt.test, body, orelse)
+        self._loop_body(stmt.body, head, after, body)
+        self.current = orelse
+        if stmt.orelse is not None:
+            self._suite(stmt.orelse.body)
+        self._goto(after)
+        self.current = after
+
+    def _For(self, stmt: cst.For) -> None:
+        self._value(stmt.iter)
+        head, body, orelse, after = (self._new_block() for _ in range(4))
+        self._goto(head)
+        self._edge(head, body)
+        self._edge(head, orelse)
+        self.current = body
+        self._bind(stmt.target, None, "for", stmt)
+        self._loop_body(stmt.body, head, after, self.current)
+        self.current = orelse
+        if stmt.orelse is not None:
+            self._suite(stmt.orelse.body)
+        self._goto(after)
+        self.current = after
+
+    def _loop_body(self, suite: cst.BaseSuite, head: Block, after: Block, start: Block | None) -> None:
+        self.current = start
+        self.frames.append(_Frame("loop", continue_to=head, break_to=after))
+        self._suite(suite)
+        self.frames.pop()
+        self._goto(head)
+
+    def _jump(self, kind: str) -> None:
+        """``return``, ``break`` or ``continue``: run the enclosing ``finally`` bodies on the way."""
+        for position in range(len(self.frames) - 1, -1, -1):
+            frame = self.frames[position]
+            if frame.kind == "loop" and kind != "return":
+                self._goto(frame.break_to if kind == "break" else frame.continue_to)
+                return
+            if frame.kind == "finally":
+                self._inline_finally(frame, position)
+                if self.current is None:  # the finally body itself left
+                    return
+        self._goto(self.exit)
+
+    def _inline_finally(self, frame: _Frame, position: int) -> None:
+        saved_frames, saved_handlers = self.frames, self.handlers
+        self.frames, self.handlers = saved_frames[:position], saved_handlers[: frame.depth]
+        try:
+            self._suite(frame.finalbody)
+        finally:
+            self.frames, self.handlers = saved_frames, saved_handlers
+
+    def _Try(self, stmt: cst.Try | cst.TryStar) -> None:
+        outer = self.handlers[-1] if self.handlers else self.raise_exit
+        depth = len(self.handlers)
+        after = self._new_block()
+        exc_finally: Block | None = None
+        if stmt.finalbody is not None:
+            # The exceptional path through ``finally``: run it, then re-raise outward.
+            exc_finally = self._new_block()
+            saved = self.current
+            self.current = exc_finally
+            self._suite(stmt.finalbody.body)
+            self._goto(outer)
+            self.current = saved
+        after_handlers = exc_finally or outer
+        dispatch = None
+        if stmt.handlers:
+            self.handlers.append(after_handlers)
+            dispatch = self._new_block()
+            self.handlers.pop()
+        if exc_finally is not None:
+            self.frames.append(_Frame("finally", finalbody=stmt.finalbody.body, depth=depth))
+        self.handlers.append(dispatch or after_handlers)
+        self._continue_in_new_block()
+        self._body(_statements(stmt.body))
+        self.handlers.pop()
+        self.handlers.append(after_handlers)
+        if stmt.orelse is not None:
+            self._suite(stmt.orelse.body)
+        ends: list[Block] = []
+        if self.current is not None:
+            ends.append(self.current)
+        if dispatch is not None:
+            catch_all = False
+            for handler in stmt.handlers:
+                block = self._new_block()
+                self._edge(dispatch, block)
+                self.current = block
+                if handler.type is None:
+                    catch_all = True
+                else:
+                    self._value(handler.type)
+                    if _is_catch_all(handler.type):
+                        catch_all = True
+                if handler.name is not None:
+                    self._bind(handler.name.name, None, "except", handler)
+                self._suite(handler.body)
+                if self.current is not None:
+                    ends.append(self.current)
+            if not catch_all:
+                self._edge(dispatch, after_handlers)
+        self.handlers.pop()
+        if exc_finally is not None:
+            self.frames.pop()
+            reached = False
+            if ends:
+                self.current = self._new_block()
+                for end in ends:
+                    self._edge(end, self.current)
+                self._suite(stmt.finalbody.body)
+                reached = self.current is not None
+                self._goto(after)
+        else:
+            for end in ends:
+                self._edge(end, after)
+            reached = bool(ends)
+        self.current = after if reached else None
+
+    _TryStar = _Try
+
+    def _With(self, stmt: cst.With) -> None:
+        for item in stmt.items:
+            self._value(item.item)
+            if item.asname is not None:
+                self._bind(item.asname.name, None, "with", stmt)
+        self._suite(stmt.body)
+
+    def _FunctionDef(self, stmt: cst.FunctionDef) -> None:
+        for decorator in stmt.decorators:
+            self._value(decorator.decorator)
+        self._param_defaults(stmt.params)
+        self.nested.append(stmt)
+        self._bind(stmt.name, None, "def", stmt)
+
+    def _ClassDef(self, stmt: cst.ClassDef) -> None:
+        for decorator in stmt.decorators:
+            self._value(decorator.decorator)
+        for arg in (*stmt.bases, *stmt.keywords):
+            self._value(arg.value)
+        self.nested.append(stmt)
+        self._bind(stmt.name, None, "def", stmt)
+
+    def _Match(self, stmt: cst.Match) -> None:
+        self._value(stmt.subject)
+        after = self._new_block()
+        for case in stmt.cases:
+            if self.current is None:
+                break
+            dispatch = self.current
+            body, next_case = self._new_block(), self._new_block()
+            self._edge(dispatch, body)
+            irrefutable = _is_irrefutable(case.pattern) and case.guard is None
+            if not irrefutable:
+                self._edge(dispatch, next_case)
+            self.current = body
+            for name in _pattern_names(case.pattern):
+                self._bind(name, None, "match", case)
+            if case.guard is not None:
+                guarded = self._new_block()
+                self._condition(case.guard, guarded, next_case)
+                self.current = guarded
+            self._suite(case.body)
+            self._goto(after)
+            self.current = next_case
+        self._goto(after)
+        self.current = after
+
+    def _param_defaults(self, params: cst.Parameters) -> None:
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.default is not None:
+                self._value(param.default)
+
+    # -- expressions ----------------------------------------------------------------------
+
+    def _condition(self, expr: cst.BaseExpression, if_true: Block, if_false: Block) -> None:
+        """Evaluate ``expr`` for its truth and branch; ``current`` is ``None`` afterwards."""
+        if isinstance(expr, cst.BooleanOperation):
+            middle = self._new_block()
+            if isinstance(expr.operator, cst.And):
+                self._condition(expr.left, middle, if_false)
+            else:
+                self._condition(expr.left, if_true, middle)
+            self.current = middle
+            self._condition(expr.right, if_true, if_false)
+        elif isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+            self._condition(expr.expression, if_false, if_true)
+        elif isinstance(expr, cst.IfExp):
+            then, orelse = self._new_block(), self._new_block()
+            self._condition(expr.test, then, orelse)
+            self.current = then
+            self._condition(expr.body, if_true, if_false)
+            self.current = orelse
+            self._condition(expr.orelse, if_true, if_false)
+        else:
+            self._value(expr)
+            test = expr.target if isinstance(expr, cst.NamedExpr) else expr
+            self._edge(self.current, if_true, test, True)
+            self._edge(self.current, if_false, test, False)
+            self.current = None
+
+    def _value(self, expr: cst.CSTNode) -> None:
+        """Evaluate ``expr`` for its value: emit its calls and bindings, split short circuits."""
+        if isinstance(expr, _LEAVES):
+            if isinstance(expr, cst.Name):
+                self.names.add(expr.value)
+            return
+        if isinstance(expr, cst.Call):
+            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get":
+                self._access(expr)
+            self._value(expr.func)
+            for arg in expr.args:
+                self._value(arg.value)
+            self._emit(CallEvent(expr))
+        elif isinstance(expr, cst.BooleanOperation):
+            right, after = self._new_block(), self._new_block()
+            if isinstance(expr.operator, cst.And):
+                self._condition(expr.left, right, after)
+            else:
+                self._condition(expr.left, after, right)
+            self.current = right
+            self._value(expr.right)
+            self._goto(after)
+            self.current = after
+        elif isinstance(expr, cst.IfExp):
+            then, orelse, after = self._new_block(), self._new_block(), self._new_block()
+            self._condition(expr.test, then, orelse)
+            self.current = then
+            self._value(expr.body)
+            self._goto(after)
+            self.current = orelse
+            self._value(expr.orelse)
+            self._goto(after)
+            self.current = after
+        elif isinstance(expr, cst.NamedExpr):
+            self._value(expr.value)
+            self._bind(expr.target, expr.value, "walrus", expr)
+        elif isinstance(expr, cst.Lambda):
+            self._param_defaults(expr.params)
+            self.nested.append(expr)
+        elif isinstance(expr, _COMPREHENSIONS):
+            self._comprehension(expr)
+        elif isinstance(expr, cst.Attribute):
+            if not self._access(expr):
+                self._value(expr.value)
+        else:
+            if isinstance(expr, cst.Subscript):
+                self._access(expr)
+            for child in _children(expr):
+                self._value(child)
+
+    def _access(self, expr: cst.BaseExpression) -> bool:
+        path = access_path(expr)
+        if path is None:
+            return False
+        self.accessed.add(path)
+        self.names.add(root_name(path))
+        return True
+
+    def _comprehension(self, expr: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp) -> None:
+        """A comprehension is a loop inside the enclosing flow: ``[f(x) for x in xs if store]``."""
+        after = self._new_block()
+        clause: cst.CompFor | None = expr.for_in
+        first = True
+        heads: list[Block] = []
+        while clause is not None:
+            self._value(clause.iter)  # the first iterable is evaluated once, the others per item
+            head, body = self._new_block(), self._new_block()
+            self._goto(head)
+            self._edge(head, body)
+            self._edge(head, after if first else heads[-1])
+            heads.append(head)
+            first = False
+            self.current = body
+            self._bind(clause.target, None, "for", clause)
+            for condition in clause.ifs:
+                passed = self._new_block()
+                self._condition(condition.test, passed, head)
+                self.current = passed
+            clause = clause.inner_for_in
+        if isinstance(expr, cst.DictComp):
+            self._value(expr.key)
+            self._value(expr.value)
+        else:
+            self._value(expr.elt)
+        self._goto(heads[-1])
+        self.current = after
+
+
+def _statements(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    if isinstance(suite, cst.IndentedBlock):
+        return suite.body
+    return [cst.SimpleStatementLine(body=suite.body)]
+
+
+def _import_root(name: cst.BaseExpression) -> cst.Name:
+    while isinstance(name, cst.Attribute):
+        name = name.value
+    assert isinstance(name, cst.Name)
+    return name
+
+
+def _is_catch_all(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "BaseException"
+
+
+def _is_irrefutable(pattern: cst.MatchPattern) -> bool:
+    if isinstance(pattern, cst.MatchAs):
+        return pattern.pattern is None or _is_irrefutable(pattern.pattern)
+    if isinstance(pattern, cst.MatchOr):
+        return any(_is_irrefutable(element.pattern) for element in pattern.patterns)
+    return False
+
+
+def _pattern_names(pattern: cst.CSTNode) -> Iterator[cst.Name]:
+    if isinstance(pattern, (cst.MatchAs, cst.MatchStar)) and pattern.name is not None:
+        yield pattern.name
+    if isinstance(pattern, cst.MatchMapping) and pattern.rest is not None:
+        yield pattern.rest
+    for child in _children(pattern):
+        if isinstance(child, cst.MatchPattern) or isinstance(child, (cst.MatchSequenceElement, cst.MatchMappingElement, cst.MatchKeywordElement, cst.MatchOrElement)) or isinstance(child, cst.MatchStar):
+            yield from _pattern_names(child)

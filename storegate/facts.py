@@ -1,0 +1,316 @@
+"""What is known about values on a path: conditions -> clauses, meet, kill, implication.
+
+A *literal* ``(path, mask)`` says that the location ``path`` holds one of the abstract values in
+``mask`` (a bit set of TRUE, FALSE, NONE from ``model``). A *clause* is a disjunction of
+literals; *facts* are a conjunction of clauses. Clauses (rather than single atoms) let
+correlated conditions work: after ``if background and store is False: raise``, the clause
+``not background or store is not False`` makes ``if background:`` imply that storing is allowed.
+
+Conditions that are not about a location (``chunk.type in {...}``) become opaque atoms keyed by
+their code, so the same test seen twice is recognised. Every operation is bounded in size;
+dropping a clause only ever loses knowledge, which makes storegate report more, never less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Union
+
+import libcst as cst
+
+from storegate.model import ANY, FALSE, NONE, TRUE
+from storegate.paths import access_path, identifiers, is_under, root_name
+
+Literal = tuple[str, int]
+Clause = tuple[Literal, ...]  # sorted by path, one literal per path
+Facts = frozenset  # of Clause
+
+EMPTY: Facts = frozenset()
+
+MAX_CLAUSE_LITERALS = 4
+MAX_CLAUSES = 64
+MAX_CNF = 32
+
+# -- formulas ------------------------------------------------------------------------------
+# ("lit", path, mask) | ("and", f, g) | ("or", f, g) | ("not", f) | ("const", bool)
+
+Formula = Union[tuple]
+TRUE_F: Formula = ("const", True)
+FALSE_F: Formula = ("const", False)
+
+_CONSTANT_MASKS = {"True": TRUE, "False": FALSE, "None": NONE}
+_EMPTY_MODULE = cst.Module(body=[])
+
+
+def truth(expr: cst.BaseExpression) -> Formula:
+    """The formula for "``expr`` is truthy"."""
+    if isinstance(expr, cst.Name) and expr.value in _CONSTANT_MASKS:
+        return TRUE_F if expr.value == "True" else FALSE_F
+    if isinstance(expr, cst.Integer):
+        return ("const", expr.evaluated_value != 0)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+        return ("not", truth(expr.expression))
+    if isinstance(expr, cst.BooleanOperation):
+        op = "and" if isinstance(expr.operator, cst.And) else "or"
+        return (op, truth(expr.left), truth(expr.right))
+    if isinstance(expr, cst.IfExp):
+        test = truth(expr.test)
+        return ("or", ("and", test, truth(expr.body)), ("and", ("not", test), truth(expr.orelse)))
+    if isinstance(expr, cst.NamedExpr):
+        return truth(expr.target)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "bool":
+        if len(expr.args) == 1 and not expr.args[0].keyword and not expr.args[0].star:
+            return truth(expr.args[0].value)
+    if isinstance(expr, cst.Comparison):
+        compared = _comparison(expr)
+        if compared is not None:
+            return compared
+    path = access_path(expr)
+    if path is not None:
+        return ("lit", path, TRUE)
+    return ("lit", "?" + _EMPTY_MODULE.code_for_node(expr), TRUE)
+
+
+def _comparison(expr: cst.Comparison) -> Formula | None:
+    """``x is None``, ``x is not False``, ``x == True`` ... about one location."""
+    if len(expr.comparisons) != 1:
+        return None
+    target = expr.comparisons[0]
+    left, right, op = expr.left, target.comparator, target.operator
+    constant = _constant_mask(right)
+    if constant is None:
+        left, right = right, left
+        constant = _constant_mask(right)
+    if constant is None:
+        return None
+    path = access_path(left)
+    if path is None:
+        return None
+    if isinstance(op, (cst.Is, cst.Equal)):
+        return ("lit", path, constant)
+    if isinstance(op, (cst.IsNot, cst.NotEqual)):
+        return ("lit", path, ANY & ~constant)
+    return None
+
+
+def _constant_mask(expr: cst.BaseExpression) -> int | None:
+    if isinstance(expr, cst.Name):
+        return _CONSTANT_MASKS.get(expr.value)
+    return None
+
+
+def negate(formula: Formula) -> Formula:
+    return ("not", formula)
+
+
+def formula_paths(formula: Formula) -> set[str]:
+    kind = formula[0]
+    if kind == "lit":
+        return {formula[1]}
+    if kind == "const":
+        return set()
+    return set().union(*(formula_paths(part) for part in formula[1:]))
+
+
+def cnf(formula: Formula, positive: bool = True) -> list[Clause] | None:
+    """Clauses equivalent to (or, past the size bounds, implied by) the formula.
+
+    ``None`` means the formula is false. Clauses past the bounds are dropped.
+    """
+    kind = formula[0]
+    if kind == "const":
+        return [] if formula[1] == positive else None
+    if kind == "lit":
+        _, path, mask = formula
+        mask = mask if positive else ANY & ~mask
+        if mask == 0:
+            return None
+        return [] if mask == ANY else [((path, mask),)]
+    if kind == "not":
+        return cnf(formula[1], not positive)
+    conjunction = (kind == "and") == positive
+    left, right = cnf(formula[1], positive), cnf(formula[2], positive)
+    if conjunction:
+        if left is None or right is None:
+            return None
+        return _bounded(left + right)
+    if left is None:
+        return right
+    if right is None:
+        return left
+    if not left or not right:
+        return []  # one side is true
+    out = []
+    for a in left:
+        for b in right:
+            clause = _disjoin(a, b)
+            if clause is not None:
+                out.append(clause)
+    return _bounded(out)
+
+
+def _bounded(clauses: list[Clause]) -> list[Clause]:
+    kept = [c for c in dict.fromkeys(clauses) if len(c) <= MAX_CLAUSE_LITERALS]
+    return kept[:MAX_CNF]
+
+
+def _disjoin(a: Clause, b: Clause) -> Clause | None:
+    """``a or b`` as one clause; ``None`` if it is a tautology."""
+    merged = dict(a)
+    for path, mask in b:
+        merged[path] = merged.get(path, 0) | mask
+        if merged[path] == ANY:
+            return None
+    return tuple(sorted(merged.items()))
+
+
+# -- facts ---------------------------------------------------------------------------------
+
+
+def assume(facts: Facts, formula: Formula) -> Facts | None:
+    """Facts after learning ``formula``; ``None`` if that is impossible (an infeasible edge)."""
+    clauses = cnf(formula)
+    if clauses is None:
+        return None
+    if not clauses:
+        return facts
+    combined = facts | frozenset(clauses)
+    if _propagate(combined, {}) is None:
+        return None
+    return _limit(combined)
+
+
+def meet(a: Facts | None, b: Facts | None, exact: bool = True) -> Facts | None:
+    """What holds on both paths: ``a or b`` as clauses (``exact``) or plain intersection.
+
+    ``None`` stands for "no path reaches here yet" and is the identity.
+    """
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    common = a & b
+    if not exact:
+        return common
+    out = set(common)
+    only_b = b - common
+    for x in a - common:
+        for y in only_b:
+            clause = _disjoin(x, y)
+            if clause is not None and len(clause) <= MAX_CLAUSE_LITERALS:
+                out.add(clause)
+    return _limit(frozenset(_without_subsumed(out)))
+
+
+def kill(facts: Facts, path: str) -> Facts:
+    """Forget everything about ``path`` and what is reached through it (it was assigned)."""
+    root = root_name(path)
+    keep = [clause for clause in facts if not any(_touches(p, path, root) for p, _ in clause)]
+    return facts if len(keep) == len(facts) else frozenset(keep)
+
+
+def _touches(candidate: str, path: str, root: str) -> bool:
+    if candidate.startswith("?"):
+        return root in identifiers(candidate)
+    return is_under(candidate, path)
+
+
+def bind(facts: Facts, path: str, value: cst.BaseExpression | None) -> Facts:
+    """``path = value``: kill ``path``, then relate it to ``value`` when that is understood."""
+    facts = kill(facts, path)
+    if value is None:
+        return facts
+    source = access_path(value)
+    if source is not None:
+        if _touches(source, path, root_name(path)):
+            return facts
+        return _limit(facts | _equal(path, source))
+    if isinstance(value, cst.Name) and value.value in _CONSTANT_MASKS:
+        return facts | {((path, _CONSTANT_MASKS[value.value]),)}
+    if not isinstance(value, (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison, cst.IfExp, cst.Call, cst.NamedExpr)):
+        return facts
+    formula = truth(value)
+    if formula[0] == "lit" and formula[1].startswith("?"):
+        return facts  # an opaque value: nothing to relate
+    root = root_name(path)
+    if any(_touches(p, path, root) for p in formula_paths(formula)):
+        return facts
+    clauses: set[Clause] = set()
+    # path truthy -> formula; formula -> path truthy
+    for clause in cnf(formula) or []:
+        extended = _disjoin(clause, ((path, FALSE | NONE),))
+        if extended is not None:
+            clauses.add(extended)
+    for clause in cnf(formula, positive=False) or []:
+        extended = _disjoin(clause, ((path, TRUE),))
+        if extended is not None:
+            clauses.add(extended)
+    return _limit(facts | clauses)
+
+
+def _equal(a: str, b: str) -> frozenset:
+    clauses = set()
+    for value in (TRUE, FALSE, NONE):
+        clauses.add(tuple(sorted(((a, ANY & ~value), (b, value)))))
+        clauses.add(tuple(sorted(((b, ANY & ~value), (a, value)))))
+    return frozenset(clauses)
+
+
+def entails(facts: Facts, path: str, mask: int) -> bool:
+    """Whether the facts imply that ``path`` holds a value in ``mask`` (refutation by unit propagation)."""
+    if mask == ANY:
+        return True
+    return _propagate(facts, {path: ANY & ~mask}) is None
+
+
+def paths_in(facts: Facts) -> set[str]:
+    return {path for clause in facts for path, _ in clause}
+
+
+def _propagate(clauses: Iterable[Clause], domains: dict[str, int]) -> dict[str, int] | None:
+    """Unit propagation; ``None`` on a contradiction."""
+    pending = list(clauses)
+    changed = True
+    while changed and pending:
+        changed = False
+        rest = []
+        for clause in pending:
+            live = None
+            count = 0
+            satisfied = False
+            for path, mask in clause:
+                domain = domains.get(path, ANY)
+                if domain & ~mask == 0:
+                    satisfied = True
+                    break
+                if domain & mask:
+                    count += 1
+                    live = (path, mask)
+            if satisfied:
+                continue
+            if count == 0:
+                return None
+            if count == 1:
+                path, mask = live
+                domains[path] = domains.get(path, ANY) & mask
+                changed = True
+            else:
+                rest.append(clause)
+        pending = rest
+    return domains
+
+
+def _without_subsumed(clauses: set[Clause]) -> list[Clause]:
+    ordered = sorted(clauses, key=len)
+    kept: list[Clause] = []
+    for clause in ordered:
+        as_dict = dict(clause)
+        if not any(all(as_dict.get(p, 0) & m == m for p, m in other) for other in kept):
+            kept.append(clause)
+    return kept
+
+
+def _limit(facts: Facts) -> Facts:
+    if len(facts) <= MAX_CLAUSES:
+        return facts
+    return frozenset(sorted(facts, key=lambda c: (len(c), c))[:MAX_CLAUSES])

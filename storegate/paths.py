@@ -1,0 +1,94 @@
+"""Access paths: the canonical text of a name, attribute chain or constant-key subscript.
+
+``store``, ``request.store``, ``body["store"]`` and ``body.get("store", True)`` each denote one
+storage location; facts are kept per location, so this is the one place that names them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+
+import libcst as cst
+
+
+def access_path(expr: cst.BaseExpression) -> str | None:
+    """``a``, ``a.b.c``, ``a["k"]`` (also for ``a.get("k", ...)``), or ``None`` for anything else."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = access_path(expr.value)
+        return None if base is None else f"{base}.{expr.attr.value}"
+    if isinstance(expr, cst.Subscript):
+        key = _constant_key(expr)
+        if key is None:
+            return None
+        base = access_path(expr.value)
+        return None if base is None else f"{base}[{json.dumps(key)}]"
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get":
+        if expr.args and not expr.args[0].keyword and not expr.args[0].star:
+            key = string_value(expr.args[0].value)
+            base = access_path(expr.func.value)
+            if key is not None and base is not None:
+                return f"{base}[{json.dumps(key)}]"
+    return None
+
+
+def dotted_name(expr: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a pure Name/Attribute chain, else ``None``."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = dotted_name(expr.value)
+        return None if base is None else f"{base}.{expr.attr.value}"
+    return None
+
+
+def root_name(path: str) -> str:
+    """The variable a path starts from: ``request`` for ``request.store``."""
+    return re.match(r"[^.\[]*", path).group(0)
+
+
+def is_under(path: str, prefix: str) -> bool:
+    """Whether a write to ``prefix`` changes ``path`` (it is the same or reached through it)."""
+    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+
+
+@lru_cache(maxsize=4096)
+def identifiers(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", text))
+
+
+def string_value(expr: cst.BaseExpression) -> str | None:
+    """The value of a plain string literal (also implicitly concatenated), else ``None``."""
+    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        try:
+            value = expr.evaluated_value
+        except Exception:  # pragma: no cover - odd escapes
+            return None
+        return value if isinstance(value, str) else None
+    return None
+
+
+def literal_text(expr: cst.BaseExpression) -> str | None:
+    """The literal text of a string argument, f-strings included (their holes left out)."""
+    value = string_value(expr)
+    if value is not None:
+        return value
+    if isinstance(expr, cst.FormattedString):
+        return "".join(part.value for part in expr.parts if isinstance(part, cst.FormattedStringText))
+    if isinstance(expr, cst.ConcatenatedString):
+        left, right = literal_text(expr.left), literal_text(expr.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
+
+
+def _constant_key(expr: cst.Subscript) -> str | None:
+    if len(expr.slice) != 1:
+        return None
+    element = expr.slice[0].slice
+    if isinstance(element, cst.Index) and element.star is None:
+        return string_value(element.value)
+    return None
