@@ -1,146 +1,302 @@
-"""The must-analysis of one scope over its CFG, and the per-module driver.
+"""The must-analysis of each scope over its CFG, condensed into a per-module summary.
 
-A sink is gated when, on every path from the scope's entry to it, the facts imply that a flag
-location holds a permitted value. Facts flow forward; joins take what holds on both sides.
+A site is gated by a flag when, on every path from the scope's entry to it, the facts imply
+that a location of the flag holds a permitted value. Facts flow forward; joins keep what holds
+on both sides. Each function with the flag as a parameter is solved twice: with nothing known
+at entry, and with the flag known to permit storing (what its callers may guarantee; the
+project stage decides which applies).
 """
 
 from __future__ import annotations
 
+import ast
+import warnings
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from storegate import cfg as cfglib
 from storegate import facts as F
 from storegate import flags as flaglib
 from storegate.errors import SourceError
-from storegate.model import Config, Finding, Flag, Sink
-from storegate.paths import access_path
+from storegate.model import ANY, FALSE, NONE, TRUE, Config, Flag, TraceStep
+from storegate.paths import access_path, dotted_name, literal_text
+from storegate.positions import Locator
+from storegate.routes import handler_routes
 from storegate.sinks import SinkMatcher
+from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
+_EMPTY_MODULE = cst.Module(body=[])
+_CONSTANTS = {"True": TRUE, "False": FALSE, "None": NONE}
 
 
-def analyze_source(source: str, path: str, config: Config, module: str | None = None) -> list[Finding]:
-    """Findings for one file's source text. Raises ``SourceError`` if it does not parse."""
-    if not config.flags or not config.sinks:
-        return []
-    if not any(flag.name in source for flag in config.flags):
-        return []  # no scope of this file can see a flag
+def parse(source: str) -> cst.Module:
+    """Parse with libcst; a syntax error becomes a one-line ``SourceError`` with its line."""
     try:
-        tree = cst.parse_module(source)
+        return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         raise SourceError(f"cannot parse: {exc.message} (line {exc.raw_line}, column {exc.raw_column + 1})", exc.raw_line) from None
-    return ModuleAnalysis(tree, path, config, module).findings()
 
 
-@dataclass(frozen=True)
-class Ungated:
-    """A sink that some path reaches without the flag's permission."""
+def syntax_error(source: str) -> SourceError | None:
+    """The parse error of a file that is not analyzed, found cheaply (stdlib ``ast`` first)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "<source>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        return None
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        pass  # maybe newer syntax than this Python's: libcst decides
+    try:
+        parse(source)
+    except SourceError as exc:
+        return exc
+    except RecursionError:
+        return SourceError("too deeply nested to parse")
+    return None
+
+
+def summarize(source: str, path: str, config: Config, module: str) -> ModuleSummary:
+    """The summary of one file. Raises ``SourceError`` if it does not parse."""
+    return Summarizer(source, parse(source), path, config, module).run()
+
+
+@dataclass
+class _SiteFacts:
+    """What one site looked like on every reachable copy (``finally`` bodies are duplicated)."""
 
     node: cst.CSTNode
-    sink_text: str
-    sink: Sink
-    flag: Flag
-    function: str
-    kind: str  # "call" or "write"
+    text: str
+    kind: str
+    sink: str | None
+    args: list[cst.Arg]
+    gated: dict[str, list[bool]] = field(default_factory=dict)  # flag -> [empty entry, permitted entry]
+    traces: dict[str, list[tuple]] = field(default_factory=dict)
+    permits: list[dict[str, list[bool]]] = field(default_factory=list)  # per argument
 
 
-class ModuleAnalysis:
-    def __init__(self, tree: cst.Module, path: str, config: Config, module: str | None) -> None:
+class Summarizer:
+    def __init__(self, source: str, tree: cst.Module, path: str, config: Config, module: str) -> None:
         self.tree = tree
         self.path = path
+        self.module = module
         self.config = config
         self.matcher = SinkMatcher(config.sinks)
-        self.imports = collect_imports(tree, module)
+        self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"))
+        self.locator = Locator(source, tree)
 
-    def findings(self) -> list[Finding]:
-        ungated: list[Ungated] = []
-        stack: list[tuple[cfglib.Scope, str]] = [(self.tree, "<module>")]
+    def run(self) -> ModuleSummary:
+        functions: list[FunctionSummary] = []
+        classes: list[tuple[str, tuple[str, ...]]] = []
+        # (scope, qualified name, kind, class it belongs to, defined inside a function)
+        stack: list[tuple[cfglib.Scope, str, str, str | None, bool]] = [(self.tree, "<module>", "module", None, False)]
         while stack:
-            scope, name = stack.pop()
+            scope, name, kind, class_name, nested = stack.pop()
             graph = cfglib.build(scope)
-            ungated.extend(self.check_scope(graph, name))
-            prefix = "" if name == "<module>" else name + "."
-            for child in graph.nested:
-                stack.append((child, prefix + ("<lambda>" if isinstance(child, cst.Lambda) else child.name.value)))
-        if not ungated:
-            return []
-        positions = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
-        out = []
-        for item in ungated:
-            where = positions[item.node]
-            noun = "persistence call" if item.kind == "call" else "persistence write"
-            message = f"{noun} '{item.sink_text}' is not gated by '{item.flag.gate_text}'"
-            out.append(
-                Finding(
-                    path=self.path,
-                    line=where.start.line,
-                    column=where.start.column + 1,
-                    end_line=where.end.line,
-                    end_column=where.end.column + 1,
-                    code="SG001",
-                    message=message,
-                    sink=item.sink_text,
-                    flag=item.flag.name,
-                    function=item.function,
-                )
-            )
-        return out
+            if isinstance(scope, cst.ClassDef):
+                classes.append((name, tuple(_code(arg.value) for arg in scope.bases)))
+            functions.append(self.function(graph, name, kind, class_name, nested))
+            prefix = "" if kind == "module" else name + "."
+            inside_function = kind in ("function", "method", "lambda") or nested
+            for child in reversed(graph.nested):
+                if isinstance(child, cst.Lambda):
+                    stack.append((child, prefix + "<lambda>", "lambda", None, inside_function))
+                elif isinstance(child, cst.ClassDef):
+                    stack.append((child, prefix + child.name.value, "class", None, inside_function))
+                else:
+                    child_kind = "method" if kind == "class" else "function"
+                    stack.append((child, prefix + child.name.value, child_kind, name if kind == "class" else None, inside_function))
+        functions.sort(key=lambda f: (f.line, f.name))
+        return ModuleSummary(
+            path=self.path,
+            module=self.module,
+            imports=tuple(sorted(self.imports.items())),
+            classes=tuple(sorted(classes)),
+            functions=tuple(functions),
+        )
 
-    def check_scope(self, graph: cfglib.CFG, name: str) -> list[Ungated]:
+    # -- one scope ------------------------------------------------------------------------
+
+    def function(self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, nested: bool) -> FunctionSummary:
+        scope = graph.scope
         flags = [f for f in self.config.flags if flaglib.available(f, graph.params, graph.names, graph.accessed)]
-        if not flags:
-            return []
-        sinks = list(self._sink_events(graph))
-        if not sinks:
-            return []
-        states = solve(graph)
-        verdicts: dict[int, tuple[cst.CSTNode, str, Sink, str, set[str]]] = {}
+        routes = handler_routes(scope, self.config.routes) if isinstance(scope, cst.FunctionDef) else ()
+        line = 1 if isinstance(scope, cst.Module) else self.locator.line(_anchor(scope))
+        sites = self.sites(graph, flags)
+        return FunctionSummary(
+            name=name,
+            kind=kind,
+            line=line,
+            class_name=class_name,
+            params=_params(scope),
+            flags=tuple(f.name for f in flags),
+            routes=routes,
+            sites=sites,
+            nested=nested,
+        )
+
+    def sites(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[Site, ...]:
+        if not any(self._site_shape(event) for block in graph.blocks for event in block.events):
+            return ()
+        empty_states = solve(graph, F.EMPTY)
+        permitted_states = {
+            flag.name: solve(graph, frozenset({((flag.name, flag.permitted),)})) for flag in flags if flag.name in graph.params
+        }
+        found: dict[int, _SiteFacts] = {}
         for block in graph.blocks:
-            facts = states.get(block.index)
-            if facts is None:
+            entry = empty_states.get(block.index)
+            if entry is None:
                 continue  # unreachable
-            for event in block.events:
-                match = self._match(event)
-                if match is not None:
-                    node, text, sink, kind = match
-                    entry = verdicts.setdefault(id(node), (node, text, sink, kind, set()))
-                    for flag in flags:
-                        if not permits(facts, flag):
-                            entry[4].add(flag.name)
-                facts = transfer(facts, event)
-        out = []
-        by_name = {flag.name: flag for flag in flags}
-        for node, text, sink, kind, missing in verdicts.values():
-            for flag_name in sorted(missing):
-                out.append(Ungated(node, text, sink, by_name[flag_name], name, kind))
-        return out
+            states = {flag.name: [entry, permitted_states.get(flag.name, empty_states).get(block.index)] for flag in flags}
+            for position, event in enumerate(block.events):
+                shape = self._site_shape(event)
+                if shape is not None:
+                    record = found.get(id(shape[0]))
+                    if record is None:
+                        record = found[id(shape[0])] = _SiteFacts(*shape)
+                    self._judge(record, graph, block, position, flags, states, empty_states, permitted_states)
+                for pair in states.values():
+                    pair[0] = transfer(pair[0], event)
+                    if pair[1] is not None:
+                        pair[1] = transfer(pair[1], event)
+        return tuple(self._site(record) for record in found.values())
 
-    def _sink_events(self, graph: cfglib.CFG) -> Iterator[cfglib.Event]:
-        for block in graph.blocks:
-            for event in block.events:
-                if self._match(event) is not None:
-                    yield event
-
-    def _match(self, event: cfglib.Event) -> tuple[cst.CSTNode, str, Sink, str] | None:
+    def _site_shape(self, event: cfglib.Event) -> tuple | None:
+        """``(node, text, kind, sink pattern, args)`` for a call or write that may matter."""
         if isinstance(event, cfglib.CallEvent):
-            found = self.matcher.match_call(event.node, self.imports)
-            return None if found is None else (event.node, found[0], found[1], "call")
+            call = event.node
+            matched = self.matcher.match_call(call, self.imports)
+            if matched is not None:
+                return call, matched[0], "call", matched[1].pattern, list(call.args)
+            text = dotted_name(call.func)
+            if text is None:
+                return None  # cannot name a function of the analyzed files
+            return call, text, "call", None, list(call.args)
         if event.kind in ("assign", "augassign", "annassign", "delete"):
-            found = self.matcher.match_write(event.target, self.imports)
-            return None if found is None else (event.target, found[0], found[1], "write")
+            matched = self.matcher.match_write(event.target, self.imports)
+            if matched is not None:
+                return event.target, matched[0], "write", matched[1].pattern, []
         return None
+
+    def _judge(self, record, graph, block, position, flags, states, empty_states, permitted_states) -> None:
+        first = not record.gated
+        for flag in flags:
+            pair = states[flag.name]
+            verdicts = record.gated.setdefault(flag.name, [True, True])
+            traces = record.traces.setdefault(flag.name, [(), ()])
+            for which, facts in enumerate(pair):
+                if facts is None:
+                    continue  # unreachable under this assumption: nothing to judge
+                if verdicts[which] and not permits(facts, flag):
+                    verdicts[which] = False
+                    block_states = empty_states if which == 0 else permitted_states.get(flag.name, empty_states)
+                    traces[which] = self.witness(graph, block_states, block, flag)
+        for index, arg in enumerate(record.args):
+            if first:
+                record.permits.append({})
+            slot = record.permits[index]
+            for flag in flags:
+                pair = states[flag.name]
+                current = slot.setdefault(flag.name, [True, True])
+                for which, facts in enumerate(pair):
+                    if facts is not None and current[which] and not argument_permits(facts, arg.value, flag):
+                        current[which] = False
+
+    def _site(self, record: _SiteFacts) -> Site:
+        verdicts = tuple(
+            Verdict(
+                flag=name,
+                gated=gated[0],
+                gated_if_permitted=gated[1],
+                trace=record.traces[name][0],
+                trace_if_permitted=record.traces[name][1],
+            )
+            for name, gated in record.gated.items()
+        )
+        args = tuple(
+            Argument(
+                keyword=arg.keyword.value if arg.keyword is not None else None,
+                star=arg.star if isinstance(arg.star, str) else "",
+                permits=tuple((name, values[0], values[1]) for name, values in (record.permits[i] if i < len(record.permits) else {}).items()),
+            )
+            for i, arg in enumerate(record.args)
+        )
+        qualified = None
+        if record.kind == "call":
+            from storegate.sinks import qualify
+
+            qualified = qualify(record.text, self.imports) if "(" not in record.text else None
+        return Site(
+            span=self.locator.span(record.node),
+            text=record.text,
+            kind=record.kind,
+            sink=record.sink,
+            qualified=qualified,
+            args=args,
+            verdicts=verdicts,
+        )
+
+    # -- witness paths --------------------------------------------------------------------
+
+    def witness(self, graph: cfglib.CFG, states: dict[int, F.Facts], block: cfglib.Block, flag: Flag) -> tuple[TraceStep, ...]:
+        """One path from the entry to ``block`` along which the flag is not known to permit.
+
+        Walks backwards, preferring an incoming edge whose facts do not permit storing.
+        """
+        predecessors = _predecessors(graph)
+        steps: list[TraceStep] = []
+        seen = {block.index}
+        current = block
+        while current is not graph.entry:
+            choices = []
+            for source, edge in predecessors.get(current.index, ()):
+                facts = states.get(source.index)
+                if facts is None or source.index in seen:
+                    continue
+                incoming = edge_facts(source, edge, facts)
+                if incoming is None:
+                    continue
+                choices.append((permits(incoming, flag), edge.exceptional, source.index, source, edge))
+            if not choices:
+                break
+            choices.sort(key=lambda c: c[:3])  # a non-permitting, normal edge first
+            source, edge = choices[0][3:]
+            if edge.test is not None:
+                line = self.locator.line(edge.owner) if edge.owner is not None else 0
+                outcome = "true" if edge.polarity else "false"
+                steps.append(TraceStep(line, f"if {_short(_code(edge.test))} -> {outcome}"))
+            elif edge.exceptional:
+                line = self.locator.line(edge.owner) if edge.owner is not None else 0
+                steps.append(TraceStep(line, "exception -> handler"))
+            seen.add(source.index)
+            current = source
+        steps.reverse()
+        return tuple(steps)
 
 
 def permits(facts: F.Facts, flag: Flag) -> bool:
     """Whether the facts imply that some location of ``flag`` allows writing."""
     candidates = {p for p in F.paths_in(facts) if flaglib.is_location(p, flag)}
     return any(F.entails(facts, p, flag.permitted) for p in candidates)
+
+
+def argument_permits(facts: F.Facts, expr: cst.BaseExpression, flag: Flag) -> bool:
+    """Whether an argument expression is known to hold a value under which ``flag`` permits."""
+    if isinstance(expr, cst.Name) and expr.value in _CONSTANTS:
+        return _CONSTANTS[expr.value] & ~flag.permitted == 0
+    path = access_path(expr)
+    if path is not None:
+        return F.entails(facts, path, flag.permitted)
+    formula = F.truth(expr)
+    if formula[0] == "lit" and formula[1].startswith("?"):
+        return False
+    # A boolean expression: permitted if its truth is implied (for an inverted flag, its falsity).
+    wanted = F.negate(formula) if flag.inverted else formula
+    return F.assume(facts, F.negate(wanted)) is None
 
 
 def transfer(facts: F.Facts, event: cfglib.Event) -> F.Facts:
@@ -156,9 +312,22 @@ def transfer(facts: F.Facts, event: cfglib.Event) -> F.Facts:
     return facts
 
 
-def solve(graph: cfglib.CFG) -> dict[int, F.Facts]:
+def edge_facts(source: cfglib.Block, edge: cfglib.Edge, entry: F.Facts) -> F.Facts | None:
+    """The facts that flow along ``edge`` out of ``source``; ``None`` if it cannot be taken."""
+    if edge.exceptional:
+        return entry
+    out = entry
+    for event in source.events:
+        out = transfer(out, event)
+    if edge.test is None:
+        return out
+    formula = F.truth(edge.test)
+    return F.assume(out, formula if edge.polarity else F.negate(formula))
+
+
+def solve(graph: cfglib.CFG, entry: F.Facts) -> dict[int, F.Facts]:
     """Facts at the entry of every reachable block (a forward must-analysis to a fixpoint)."""
-    states: dict[int, F.Facts] = {graph.entry.index: F.EMPTY}
+    states: dict[int, F.Facts] = {graph.entry.index: entry}
     visits: dict[int, int] = {}
     formulas: dict[int, F.Formula] = {}
     work = deque([graph.entry])
@@ -166,13 +335,13 @@ def solve(graph: cfglib.CFG) -> dict[int, F.Facts]:
     while work:
         block = work.popleft()
         queued.discard(block.index)
-        entry = states[block.index]
-        out = entry
+        block_entry = states[block.index]
+        out = block_entry
         for event in block.events:
             out = transfer(out, event)
         for edge in block.edges:
             if edge.exceptional:
-                incoming: F.Facts | None = entry
+                incoming: F.Facts | None = block_entry
             elif edge.test is None:
                 incoming = out
             else:
@@ -194,16 +363,27 @@ def solve(graph: cfglib.CFG) -> dict[int, F.Facts]:
     return states
 
 
-def collect_imports(tree: cst.Module, module: str | None) -> dict[str, str]:
+def _predecessors(graph: cfglib.CFG) -> dict[int, list[tuple[cfglib.Block, cfglib.Edge]]]:
+    cached = getattr(graph, "_predecessors", None)
+    if cached is None:
+        cached = {}
+        for block in graph.blocks:
+            for edge in block.edges:
+                cached.setdefault(edge.target.index, []).append((block, edge))
+        graph._predecessors = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def collect_imports(tree: cst.Module, module: str | None, is_package: bool = False) -> dict[str, str]:
     """Local name -> qualified name for every import statement of the module."""
     imports: dict[str, str] = {}
-    package = module.rsplit(".", 1)[0] if module and "." in module else ""
+    package = module if is_package else (module.rsplit(".", 1)[0] if module and "." in module else "")
     for stmt in _all_small_statements(tree.body):
         if isinstance(stmt, cst.Import):
             for alias in stmt.names:
                 full = _dotted(alias.name)
                 if alias.asname is not None:
-                    imports[alias.asname.name.value] = full
+                    imports[_dotted(alias.asname.name)] = full
                 else:
                     root = full.split(".", 1)[0]
                     imports[root] = root
@@ -216,9 +396,33 @@ def collect_imports(tree: cst.Module, module: str | None) -> dict[str, str]:
                 base = ".".join(p for p in [*parts, base] if p)
             for alias in stmt.names:
                 name = _dotted(alias.name)
-                local = alias.asname.name.value if alias.asname is not None else name
+                local = _dotted(alias.asname.name) if alias.asname is not None else name
                 imports[local] = f"{base}.{name}" if base else name
     return imports
+
+
+def _params(scope: cfglib.Scope) -> tuple[Param, ...]:
+    if not isinstance(scope, (cst.FunctionDef, cst.Lambda)):
+        return ()
+    p = scope.params
+    out = []
+    for param in (*p.posonly_params, *p.params):
+        out.append(Param(param.name.value, _code(param.default) if param.default is not None else None, True))
+    for param in p.kwonly_params:
+        out.append(Param(param.name.value, _code(param.default) if param.default is not None else None, False))
+    return tuple(out)
+
+
+def _anchor(scope: cfglib.Scope) -> cst.CSTNode:
+    return scope if not isinstance(scope, cst.Lambda) else scope
+
+
+def _code(node: cst.CSTNode) -> str:
+    return " ".join(_EMPTY_MODULE.code_for_node(node).split())
+
+
+def _short(text: str, limit: int = 72) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _dotted(expr: cst.BaseExpression) -> str:
@@ -256,3 +460,5 @@ def _suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
     for case in getattr(stmt, "cases", ()):
         yield case.body
 
+
+__all__ = ["ANY", "parse", "summarize", "solve", "permits", "transfer"]

@@ -1,46 +1,95 @@
 """The one public entry point: ``check(paths, config) -> Result``.
 
-The CLI, the flake8 plugin and the demo are thin adapters over this function.
+The CLI, the flake8 plugin and the demo are thin adapters over this function. Data flows one
+way: files -> per-module summaries -> project findings -> result.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from storegate import files
+from storegate import files, prefilter
+from storegate.analysis import syntax_error
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
+from storegate.summary import ModuleSummary
 
 
-def check(paths: Sequence[str | Path], config: Config) -> Result:
+def check(paths: Sequence[str | Path], config: Config, *, force_exclude: bool = False) -> Result:
     """Analyze every Python file under ``paths`` with ``config``; never raises for bad input."""
-    from storegate.analysis import analyze_source
+    found, errors = files.discover(paths, config, force_exclude=force_exclude)
+    summaries, file_errors, tracebacks = summarize_files(found, config)
+    from storegate.project import findings as project_findings
 
-    found, errors = files.discover(paths, config)
-    findings: list[Finding] = []
-    error_list: list[FileError] = list(errors)
-    tracebacks: list[str] = []
-    for path in found:
-        display = files.display_path(path)
-        try:
-            source = files.read_source(path)
-            findings.extend(analyze_source(source, display, config))
-        except SourceError as exc:
-            error_list.append(FileError(display, exc.message, exc.line))
-        except RecursionError:
-            error_list.append(FileError(display, "too deeply nested to analyze"))
-        except Exception as exc:  # an internal error in one file never stops the others
-            error_list.append(FileError(display, f"internal error: {type(exc).__name__}: {exc}"))
-            tracebacks.append(f"{display}:\n{traceback.format_exc()}")
+    findings = project_findings(summaries, config)
     return Result(
         findings=tuple(sorted(set(findings), key=lambda f: f.sort_key)),
-        errors=tuple(sorted(error_list, key=lambda e: (e.path, e.line or 0, e.message))),
+        errors=tuple(sorted([*errors, *file_errors], key=lambda e: (e.path, e.line or 0, e.message))),
         files_checked=len(found),
         tracebacks=tuple(tracebacks),
     )
 
 
-def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: f.sort_key)
+def summarize_files(paths: Sequence[Path], config: Config) -> tuple[list[ModuleSummary], list[FileError], list[str]]:
+    """Summaries of the files that can matter, chosen in rounds by the byte pre-filter.
+
+    The first round takes the files that mention a flag or a sink; each later round takes the
+    files that mention a function found to persist (a derived sink) so far.
+    """
+    summaries: list[ModuleSummary] = []
+    errors: list[FileError] = []
+    tracebacks: list[str] = []
+    sources: dict[Path, str] = {}
+    for path in paths:
+        try:
+            sources[path] = files.read_source(path)
+        except SourceError as exc:
+            errors.append(FileError(files.display_path(path), exc.message, exc.line))
+    words = prefilter.initial_words(config)
+    pending = dict(sources)
+    while pending:
+        chosen = [path for path, source in pending.items() if prefilter.mentions(source, words)]
+        if not chosen:
+            break
+        for path in chosen:
+            source = pending.pop(path)
+            summary = _summarize_one(path, source, config, errors, tracebacks)
+            if summary is not None:
+                summaries.append(summary)
+        if not pending or words is None:
+            break
+        new_words = prefilter.derived_words(summaries, config) - words
+        if not new_words:
+            break
+        words = words | new_words
+    for path, source in pending.items():  # never parsed for analysis: still report bad syntax
+        problem = syntax_error(source)
+        if problem is not None:
+            errors.append(FileError(files.display_path(path), problem.message, problem.line))
+    return summaries, errors, tracebacks
+
+
+def _summarize_one(path: Path, source: str, config: Config, errors: list[FileError], tracebacks: list[str]) -> ModuleSummary | None:
+    from storegate.analysis import summarize
+
+    display = files.display_path(path)
+    try:
+        return summarize(source, display, config, files.module_name(path))
+    except SourceError as exc:
+        errors.append(FileError(display, exc.message, exc.line))
+    except RecursionError:
+        errors.append(FileError(display, "too deeply nested to analyze"))
+    except Exception as exc:  # an internal error in one file never stops the others
+        errors.append(FileError(display, f"internal error: {type(exc).__name__}: {exc}"))
+        tracebacks.append(f"{display}:\n{traceback.format_exc()}")
+    return None
+
+
+def check_source(source: str, path: str, config: Config) -> list[Finding]:
+    """Findings for one source text alone (no other module is known)."""
+    from storegate.analysis import summarize
+    from storegate.project import findings as project_findings
+
+    return project_findings([summarize(source, path, config, Path(path).stem)], config)

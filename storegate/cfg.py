@@ -53,6 +53,7 @@ class Edge:
     test: cst.BaseExpression | None = None  # None: unconditional
     polarity: bool = True
     exceptional: bool = False
+    owner: cst.CSTNode | None = None  # the statement whose evaluation branches here
 
 
 @dataclass(eq=False)
@@ -96,7 +97,7 @@ def _expr_fields(node_type: type) -> tuple[str, ...]:
     return names
 
 
-def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Child nodes that may hold evaluated expressions, in lexical (= evaluation) order."""
     for name in _expr_fields(type(node)):
         value = getattr(node, name)
@@ -148,6 +149,7 @@ class _Builder:
         self.exit = self._new_block()
         self.raise_exit = self._new_block()
         self.current: Block | None = self.entry
+        self.owner: cst.CSTNode | None = None
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -166,12 +168,12 @@ class _Builder:
         block = Block(len(self.blocks))
         self.blocks.append(block)
         if self.handlers:
-            block.edges.append(Edge(self.handlers[-1], exceptional=True))
+            block.edges.append(Edge(self.handlers[-1], exceptional=True, owner=self.owner))
         return block
 
     def _edge(self, source: Block | None, target: Block, test: cst.BaseExpression | None = None, polarity: bool = True) -> None:
         if source is not None:
-            source.edges.append(Edge(target, test, polarity))
+            source.edges.append(Edge(target, test, polarity, owner=self.owner if test is not None else None))
 
     def _goto(self, target: Block) -> None:
         self._edge(self.current, target)
@@ -206,6 +208,7 @@ class _Builder:
 
     def _body(self, statements: Sequence[cst.BaseStatement]) -> None:
         for stmt in statements:
+            self.owner = stmt
             if self.handlers:
                 self._continue_in_new_block()
             elif self.current is None:
@@ -213,6 +216,7 @@ class _Builder:
             self._statement(stmt)
 
     def _statement(self, stmt: cst.BaseStatement) -> None:
+        self.owner = stmt
         if isinstance(stmt, cst.SimpleStatementLine):
             for i, small in enumerate(stmt.body):
                 if i and self.handlers:
@@ -225,6 +229,7 @@ class _Builder:
         handler(stmt)
 
     def _small(self, small: cst.BaseSmallStatement) -> None:
+        self.owner = small
         if isinstance(small, cst.Expr):
             self._value(small.value)
         elif isinstance(small, cst.Assign):
@@ -287,12 +292,13 @@ class _Builder:
             self.names.add(target.value)
         elif isinstance(target, (cst.Attribute, cst.Subscript)):
             # the receiver (and the index) are evaluated before the store
-            for child in _children(target):
+            for child in children(target):
                 if not isinstance(child, cst.Name) or child is not getattr(target, "attr", None):
                     self._value(child)
         self._emit(BindEvent(target, value, kind, node))
 
     def _If(self, stmt: cst.If) -> None:
+        self.owner = stmt
         body, orelse, after = self._new_block(), self._new_block(), self._new_block()
         self._condition(stmt.test, body, orelse)
         self.current = body
@@ -307,6 +313,7 @@ class _Builder:
         self.current = after
 
     def _While(self, stmt: cst.While) -> None:
+        self.owner = stmt
         head, body, orelse, after = (self._new_block() for _ in range(4))
         self._goto(head)
         self.current = head
@@ -468,6 +475,7 @@ class _Builder:
             for name in _pattern_names(case.pattern):
                 self._bind(name, None, "match", case)
             if case.guard is not None:
+                self.owner = stmt
                 guarded = self._new_block()
                 self._condition(case.guard, guarded, next_case)
                 self.current = guarded
@@ -557,7 +565,7 @@ class _Builder:
         else:
             if isinstance(expr, cst.Subscript):
                 self._access(expr)
-            for child in _children(expr):
+            for child in children(expr):
                 self._value(child)
 
     def _access(self, expr: cst.BaseExpression) -> bool:
@@ -628,6 +636,6 @@ def _pattern_names(pattern: cst.CSTNode) -> Iterator[cst.Name]:
         yield pattern.name
     if isinstance(pattern, cst.MatchMapping) and pattern.rest is not None:
         yield pattern.rest
-    for child in _children(pattern):
+    for child in children(pattern):
         if isinstance(child, cst.MatchPattern) or isinstance(child, (cst.MatchSequenceElement, cst.MatchMappingElement, cst.MatchKeywordElement, cst.MatchOrElement)) or isinstance(child, cst.MatchStar):
             yield from _pattern_names(child)

@@ -1,0 +1,405 @@
+"""The effective configuration of a run: rule packs, ``[tool.storegate]`` and command-line options.
+
+Precedence, lowest first:
+
+1. the rule packs named by ``rules`` (default ``["openai"]``), in order;
+2. ``flags`` / ``sinks`` / ``routes`` of the config file, ADDED to the packs';
+3. the command line: ``--rules`` REPLACES the configured list of packs, ``--flag`` REPLACES all
+   flags and ``--sink`` REPLACES all sinks, so a run can be reproduced without any config file.
+
+Configuration is data only: nothing here evaluates, imports or executes anything it reads.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+import storegate
+from storegate.errors import ConfigError
+from storegate.files import compile_excludes, display_path
+from storegate.model import Config, Flag, Pack, Sink
+
+DEFAULT_RULES: tuple[str, ...] = ("openai",)
+
+CONFIG_KEYS = ("rules", "flags", "sinks", "routes", "exclude", "extend-exclude")
+PACK_KEYS = ("name", "description", "flags", "sinks", "routes")
+FLAG_KEYS = ("name", "inverted", "none-means", "self-attribute")
+SINK_KEYS = ("pattern", "argument")
+
+# A dotted glob of identifier characters, ``*`` and ``?``, optionally ending in ``[]``.
+_PATTERN_RE = re.compile(r"[\w*?]+(?:\.[\w*?]+)*(?:\[\])?")
+_PACK_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule packs
+
+
+def packs_dir() -> Path:
+    """The directory of the shipped rule packs (``storegate/rules`` in a wheel, else ``rules/``)."""
+    package = Path(storegate.__file__).resolve().parent
+    installed = package / "rules"
+    if installed.is_dir():
+        return installed
+    return package.parent / "rules"
+
+
+def available_packs() -> list[str]:
+    """The names of the shipped rule packs."""
+    directory = packs_dir()
+    if not directory.is_dir():
+        return []
+    return sorted(p.stem for p in directory.glob("*.toml") if p.is_file())
+
+
+def _is_pack_path(spec: str) -> bool:
+    return spec.endswith(".toml") or "/" in spec or os.sep in spec
+
+
+def load_pack(spec: str, base_dir: Path | None = None) -> Pack:
+    """Load a rule pack: the name of a shipped pack, or the path of a ``.toml`` pack file.
+
+    A relative path is relative to ``base_dir`` (the config file's directory), else to the cwd.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"invalid rule pack {spec!r}: expected a pack name or a .toml path")
+    if _is_pack_path(spec):
+        path = Path(spec).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        if not path.is_file():
+            raise ConfigError(f"rule pack file {display_path(path)!r} not found")
+        default_name = path.stem
+    else:
+        names = available_packs()
+        if not _PACK_NAME_RE.fullmatch(spec) or spec not in names:
+            shown = ", ".join(names) if names else "none installed"
+            raise ConfigError(f"unknown rule pack {spec!r} (available: {shown})")
+        path = packs_dir() / f"{spec}.toml"
+        default_name = spec
+    data = _read_toml(path)
+    where = display_path(path)
+    _check_keys(data, PACK_KEYS, where)
+    name = data.get("name", default_name)
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: 'name' must be a non-empty string")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(f"{where}: 'description' must be a string")
+    return Pack(
+        name=name,
+        description=description,
+        flags=tuple(_parse_flags(data.get("flags", []), where)),
+        sinks=tuple(_parse_sinks(data.get("sinks", []), where)),
+        routes=tuple(_parse_routes(data.get("routes", []), where)),
+        source=str(path),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding and reading the config file
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {display_path(path)!r} not found") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {display_path(path)}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{display_path(path)}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{display_path(path)}: invalid TOML: {exc}") from None
+
+
+def _tool_table(data: Mapping[str, Any], path: Path) -> dict[str, Any] | None:
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or "storegate" not in tool:
+        return None
+    table = tool["storegate"]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{display_path(path)}: [tool.storegate] must be a table")
+    return table
+
+
+def _start_dir(paths: Sequence[str | Path]) -> Path:
+    """The common parent directory of ``paths`` (for a file, its directory)."""
+    dirs = []
+    for given in paths or (".",):
+        absolute = os.path.abspath(given)
+        dirs.append(absolute if os.path.isdir(absolute) else os.path.dirname(absolute))
+    try:
+        return Path(os.path.commonpath(dirs))
+    except ValueError:  # different drives
+        return Path(dirs[0])
+
+
+def find_config_file(paths: Sequence[str | Path]) -> Path | None:
+    """The first ``pyproject.toml`` with a ``[tool.storegate]`` table, walking up from the
+    common parent directory of ``paths``."""
+    directory = _start_dir(paths)
+    for candidate_dir in (directory, *directory.parents):
+        candidate = candidate_dir / "pyproject.toml"
+        if candidate.is_file() and _tool_table(_read_toml(candidate), candidate) is not None:
+            return candidate
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation
+
+
+def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key).replace("_", "-"), allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (expected one of: {', '.join(allowed)})"
+            raise ConfigError(f"{where}: unknown key {key!r}{hint}")
+
+
+def _string_list(value: Any, key: str, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: {key!r} must be a list, not {_type_name(value)}")
+    return value
+
+
+def _type_name(value: Any) -> str:
+    return {str: "a string", bool: "a boolean", int: "an integer", float: "a number",
+            dict: "a table", list: "a list"}.get(type(value), type(value).__name__)
+
+
+def _flag_name(name: Any, where: str) -> str:
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ConfigError(f"{where}: invalid flag name {name!r} (expected a Python identifier)")
+    return name
+
+
+def _parse_flags(value: Any, where: str) -> list[Flag]:
+    flags = []
+    for item in _string_list(value, "flags", where):
+        if isinstance(item, str):
+            flags.append(Flag(_flag_name(item, f"{where}: 'flags'")))
+        elif isinstance(item, dict):
+            _check_keys(item, FLAG_KEYS, f"{where}: 'flags' entry")
+            if "name" not in item:
+                raise ConfigError(f"{where}: 'flags' entry {item!r} has no 'name'")
+            options = {}
+            for key in ("inverted", "none-means", "self-attribute"):
+                if key in item:
+                    if not isinstance(item[key], bool):
+                        raise ConfigError(
+                            f"{where}: flag {item['name']!r}: {key!r} must be true or false"
+                        )
+                    options[key.replace("-", "_")] = item[key]
+            flags.append(Flag(_flag_name(item["name"], f"{where}: 'flags'"), **options))
+        else:
+            raise ConfigError(
+                f"{where}: 'flags' entries must be names or tables, not {_type_name(item)}"
+            )
+    return flags
+
+
+def validate_pattern(pattern: Any, where: str) -> str:
+    """Check a sink pattern (a dotted glob, optionally ending in ``[]``); return it."""
+    if not isinstance(pattern, str):
+        raise ConfigError(f"{where}: sink pattern must be a string, not {_type_name(pattern)}")
+    if not _PATTERN_RE.fullmatch(pattern):
+        raise ConfigError(
+            f"{where}: invalid sink pattern {pattern!r} (expected a dotted name with * and ? "
+            "wildcards, optionally ending in [])"
+        )
+    if not re.search(r"\w", pattern):
+        raise ConfigError(f"{where}: sink pattern {pattern!r} would match every call")
+    return pattern
+
+
+def validate_regex(regex: Any, pattern: str, where: str) -> str:
+    if not isinstance(regex, str):
+        raise ConfigError(f"{where}: sink {pattern!r}: 'argument' must be a string (a regex)")
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        raise ConfigError(f"{where}: sink {pattern!r}: invalid argument regex {regex!r}: {exc}") from None
+    return regex
+
+
+def _parse_sinks(value: Any, where: str) -> list[Sink]:
+    sinks = []
+    for item in _string_list(value, "sinks", where):
+        if isinstance(item, str):
+            sinks.append(Sink(validate_pattern(item, f"{where}: 'sinks'")))
+        elif isinstance(item, dict):
+            _check_keys(item, SINK_KEYS, f"{where}: 'sinks' entry")
+            if "pattern" not in item:
+                raise ConfigError(f"{where}: 'sinks' entry {item!r} has no 'pattern'")
+            pattern = validate_pattern(item["pattern"], f"{where}: 'sinks'")
+            argument = item.get("argument")
+            if argument is not None:
+                argument = validate_regex(argument, pattern, where)
+            sinks.append(Sink(pattern, argument))
+        else:
+            raise ConfigError(
+                f"{where}: 'sinks' entries must be patterns or tables, not {_type_name(item)}"
+            )
+    return sinks
+
+
+def _parse_routes(value: Any, where: str) -> list[str]:
+    routes = []
+    for item in _string_list(value, "routes", where):
+        if not isinstance(item, str) or not item.startswith("/") or re.search(r"\s", item):
+            raise ConfigError(f"{where}: invalid route {item!r} (expected a path like '/v1/responses')")
+        routes.append(item)
+    return routes
+
+
+def _parse_patterns(value: Any, key: str, where: str) -> list[str]:
+    patterns = []
+    for item in _string_list(value, key, where):
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{where}: {key!r} entries must be non-empty strings, not {item!r}")
+        patterns.append(item)
+    try:
+        compile_excludes(patterns)
+    except Exception as exc:  # pathspec raises assorted errors for a bad pattern
+        raise ConfigError(f"{where}: invalid {key!r} pattern: {exc}") from None
+    return patterns
+
+
+# ---------------------------------------------------------------------------------------------
+# Command-line specs
+
+
+def parse_flag_spec(spec: str, known: Iterable[Flag] = ()) -> Flag:
+    """A ``--flag`` value: ``NAME``, ``not NAME`` or ``!NAME`` (inverted).
+
+    A flag of that name in ``known`` (the packs' and the config's) lends its settings.
+    """
+    text = spec.strip()
+    inverted = False
+    if text.startswith("!"):
+        inverted, text = True, text[1:].strip()
+    elif text.startswith("not ") or text.startswith("not\t"):
+        inverted, text = True, text[4:].strip()
+    name = _flag_name(text, f"--flag {spec!r}")
+    base = {flag.name: flag for flag in known}.get(name, Flag(name))
+    if inverted and not base.inverted:
+        return Flag(name, inverted=True, none_means=base.none_means, self_attribute=base.self_attribute)
+    return base
+
+
+def parse_sink_spec(spec: str) -> Sink:
+    """A ``--sink`` value: ``PATTERN`` or ``PATTERN::REGEX`` (the first argument's regex)."""
+    pattern, sep, regex = spec.partition("::")
+    where = f"--sink {spec!r}"
+    pattern = validate_pattern(pattern.strip(), where)
+    if not sep:
+        return Sink(pattern)
+    return Sink(pattern, validate_regex(regex, pattern, where))
+
+
+# ---------------------------------------------------------------------------------------------
+# The effective config
+
+
+def _merge_flags(groups: Iterable[Iterable[Flag]]) -> tuple[Flag, ...]:
+    merged: dict[str, Flag] = {}
+    for group in groups:
+        for flag in group:
+            merged[flag.name] = flag  # a later definition wins, keeping the first position
+    return tuple(merged.values())
+
+
+def _unique(items: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+def load_config(
+    paths: Sequence[str | Path],
+    *,
+    config_file: Path | None = None,
+    isolated: bool = False,
+    flags: Sequence[str] | None = None,
+    sinks: Sequence[str] | None = None,
+    rules: Sequence[str] | None = None,
+) -> Config:
+    """The effective ``Config`` for checking ``paths``; raises ``ConfigError``.
+
+    ``config_file`` is a ``pyproject.toml`` (its ``[tool.storegate]``) or any other ``.toml``
+    holding the same keys at its top level; without it, the nearest ``pyproject.toml`` with a
+    ``[tool.storegate]`` table above the paths is used, unless ``isolated``. ``flags``, ``sinks``
+    and ``rules`` are the command-line values (``None`` = not given).
+    """
+    if isolated and config_file is not None:
+        raise ConfigError("--config and --isolated cannot be used together")
+    source: Path | None = None
+    table: dict[str, Any] = {}
+    if config_file is not None:
+        source = Path(config_file)
+        data = _read_toml(source)
+        if source.name == "pyproject.toml":
+            table = _tool_table(data, source) or {}
+            where = f"{display_path(source)} [tool.storegate]"
+        else:
+            table = data
+            where = display_path(source)
+    elif not isolated:
+        source = find_config_file(paths)
+        if source is not None:
+            table = _tool_table(_read_toml(source), source) or {}
+        where = f"{display_path(source)} [tool.storegate]" if source else ""
+    else:
+        where = ""
+    if source is not None:
+        source = Path(os.path.abspath(source))
+
+    _check_keys(table, CONFIG_KEYS, where)
+    base_dir = source.parent if source is not None else None
+
+    if rules is not None:
+        rule_specs = list(rules)
+        rules_base: Path | None = None  # command-line paths are relative to the cwd
+    else:
+        rule_specs = list(_string_list(table.get("rules", list(DEFAULT_RULES)), "rules", where))
+        rules_base = base_dir
+    packs = []
+    for spec in rule_specs:
+        if not isinstance(spec, str):
+            raise ConfigError(f"{where}: 'rules' entries must be strings, not {_type_name(spec)}")
+        packs.append(load_pack(spec, rules_base))
+
+    config_flags = _parse_flags(table.get("flags", []), where)
+    config_sinks = _parse_sinks(table.get("sinks", []), where)
+    config_routes = _parse_routes(table.get("routes", []), where)
+
+    all_flags = _merge_flags([*(p.flags for p in packs), config_flags])
+    if flags is not None:
+        all_flags = _merge_flags([[parse_flag_spec(spec, all_flags) for spec in flags]])
+    if sinks is not None:
+        all_sinks = _unique(parse_sink_spec(spec) for spec in sinks)
+    else:
+        all_sinks = _unique([*(s for p in packs for s in p.sinks), *config_sinks])
+
+    return Config(
+        flags=all_flags,
+        sinks=all_sinks,
+        routes=_unique([*(r for p in packs for r in p.routes), *config_routes]),
+        packs=_unique(p.name for p in packs),
+        exclude=tuple(_parse_patterns(table.get("exclude", []), "exclude", where)),
+        extend_exclude=tuple(_parse_patterns(table.get("extend-exclude", []), "extend-exclude", where)),
+        source=source,
+    )

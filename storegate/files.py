@@ -1,0 +1,306 @@
+"""Finding the Python files to check and reading them as text.
+
+Nothing here parses Python or knows about flags and sinks: ``discover`` turns the paths given on
+the command line into a sorted list of files (and a list of paths it could not use), and
+``read_source`` turns one file into a ``str`` or raises ``SourceError`` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import tokenize
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pathspec
+
+from storegate.errors import SourceError
+from storegate.model import Config, FileError
+
+# Directories (and globs) never worth descending into; ``exclude`` replaces these,
+# ``extend-exclude`` adds to them.
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "__pycache__",
+    "build",
+    "dist",
+    "node_modules",
+    ".eggs",
+    "*.egg-info",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".storegate_cache",
+    "__pypackages__",
+    "site-packages",
+)
+
+# Larger files are generated data, not handlers; reading them would only cost memory.
+MAX_SOURCE_BYTES = 50 * 1024 * 1024
+
+
+# ---------------------------------------------------------------------------------------------
+# Excludes
+
+
+def exclude_patterns(config: Config) -> tuple[str, ...]:
+    """The effective gitignore-style exclude patterns of ``config``."""
+    base = tuple(config.exclude) if config.exclude else DEFAULT_EXCLUDES
+    return base + tuple(config.extend_exclude)
+
+
+def compile_excludes(patterns: Iterable[str]) -> pathspec.PathSpec:
+    """Compile gitignore-style patterns; raises ``ValueError`` (or a subclass) for a bad one."""
+    # GitIgnoreSpec is pathspec's gitignore implementation (GitWildMatchPattern semantics, without
+    # the deprecation warning pathspec 1.x attaches to the "gitwildmatch" factory name).
+    return pathspec.GitIgnoreSpec.from_lines(list(patterns))
+
+
+def exclude_root(config: Config) -> Path:
+    """The directory exclude patterns are relative to: the config file's, else the cwd."""
+    if config.source is not None:
+        return Path(os.path.abspath(config.source)).parent
+    return Path(os.getcwd())
+
+
+def _relative_posix(path: str, base: str) -> str | None:
+    """``path`` relative to ``base`` (both absolute) as a posix string, or None if outside."""
+    try:
+        rel = os.path.relpath(path, base)
+    except ValueError:  # another drive on Windows
+        return None
+    if rel == os.curdir:
+        return ""
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return None
+    return rel.replace(os.sep, "/")
+
+
+class _Excluder:
+    def __init__(self, config: Config) -> None:
+        self.spec = compile_excludes(exclude_patterns(config))
+        self.root = os.path.abspath(exclude_root(config))
+
+    def matches(self, rel: str, is_dir: bool) -> bool:
+        if not rel:
+            return False
+        return self.spec.match_file(rel + "/" if is_dir else rel)
+
+    def is_excluded(self, path: str | Path) -> bool:
+        """Whether ``path`` (or a directory above it, up to the root) is excluded."""
+        absolute = os.path.abspath(path)
+        rel = _relative_posix(absolute, self.root)
+        if rel is None:
+            # Outside the project: only the path's own name can be judged.
+            rel = os.path.basename(absolute)
+        return self.matches(rel, os.path.isdir(absolute))
+
+
+def drop_excluded(paths: Sequence[str | Path], config: Config) -> list[Path]:
+    """The paths (as given) that are not excluded; nonexistent paths are kept.
+
+    This is what ``--force-exclude`` does to explicitly named paths before discovery.
+    """
+    excluder = _Excluder(config)
+    return [Path(p) for p in paths if not (os.path.exists(p) and excluder.is_excluded(p))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Discovery
+
+
+def discover(
+    paths: Sequence[str | Path], config: Config, *, force_exclude: bool = False
+) -> tuple[list[Path], list[FileError]]:
+    """The Python files under ``paths`` (sorted, deduplicated) and the paths that failed.
+
+    Directories are walked for ``*.py`` files, skipping excluded entries. A path named explicitly
+    is always used, even when an exclude matches it, unless ``force_exclude`` is true.
+    Directory symlinks are followed, but never into a directory already visited.
+    """
+    excluder = _Excluder(config)
+    errors: list[FileError] = []
+    # real path -> the first of the paths that reach that file, relative before absolute
+    chosen: dict[str, Path] = {}
+
+    def add(path: Path) -> None:
+        real = os.path.realpath(path)
+        current = chosen.get(real)
+        if current is None or _order(path) < _order(current):
+            chosen[real] = path
+
+    visited_dirs: set[str] = set()
+    for given in paths:
+        top = Path(given)
+        if not os.path.exists(top):
+            errors.append(FileError(display_path(top), "no such file or directory"))
+            continue
+        if force_exclude and excluder.is_excluded(top):
+            continue
+        if not os.path.isdir(top):
+            add(top)
+            continue
+        _walk(top, excluder, visited_dirs, add, errors)
+
+    files = sorted(chosen.values(), key=lambda p: p.as_posix())
+    unique_errors = sorted(set(errors), key=lambda e: (e.path, e.message))
+    return files, unique_errors
+
+
+def _order(path: Path) -> tuple[bool, str]:
+    return (path.is_absolute(), path.as_posix())
+
+
+def _walk(top: Path, excluder: _Excluder, visited: set[str], add, errors: list[FileError]) -> None:
+    top_abs = os.path.abspath(top)
+    # Patterns are matched relative to the project root. A directory named explicitly although it
+    # is excluded (``storegate check build/``) is walked with patterns relative to itself, so that
+    # the exclude that matched it does not hide everything below it.
+    base = excluder.root
+    if _relative_posix(top_abs, base) is None or excluder.is_excluded(top_abs):
+        base = top_abs
+
+    def on_error(exc: OSError) -> None:
+        name = exc.filename if exc.filename is not None else top
+        errors.append(FileError(display_path(Path(name)), f"cannot read directory: {_reason(exc)}"))
+
+    real_top = os.path.realpath(top)
+    if real_top in visited:
+        return
+    visited.add(real_top)
+    for dirpath, dirnames, filenames in os.walk(top, onerror=on_error, followlinks=True):
+        dir_abs = os.path.abspath(dirpath)
+        kept = []
+        for name in sorted(dirnames):
+            child = os.path.join(dirpath, name)
+            rel = _relative_posix(os.path.join(dir_abs, name), base)
+            if rel is not None and excluder.matches(rel, True):
+                continue
+            real = os.path.realpath(child)
+            if real in visited:  # a symlink loop, or a second way into the same directory
+                continue
+            visited.add(real)
+            kept.append(name)
+        dirnames[:] = kept
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            child = os.path.join(dirpath, name)
+            rel = _relative_posix(os.path.join(dir_abs, name), base)
+            if rel is not None and excluder.matches(rel, False):
+                continue
+            # Only regular files (or symlinks to them): not FIFOs, sockets or broken links.
+            if os.path.isfile(child):
+                add(Path(child))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file or directory"
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
+
+
+def read_source(path: Path) -> str:
+    """The text of the Python file ``path``, decoded as Python would decode it.
+
+    Honors a UTF-8 BOM and a PEP 263 coding cookie; line endings are kept as they are.
+    Raises ``SourceError`` with a one-line reason for anything that is not readable source.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {_reason(exc)}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SourceError("is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        # Opening a FIFO would block forever; devices and sockets are not source either.
+        raise SourceError("not a regular file")
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise SourceError(f"file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SOURCE_BYTES + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read file: {_reason(exc)}") from None
+    if len(data) > MAX_SOURCE_BYTES:  # grew after the stat
+        raise SourceError(f"file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB")
+    return decode_source(data)
+
+
+def decode_source(data: bytes) -> str:
+    """Decode the bytes of a Python file (see ``read_source``); raises ``SourceError``."""
+    if b"\0" in data:
+        raise SourceError("source contains NUL bytes", _line_of(data, data.index(b"\0")))
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        message = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
+        if message.startswith("invalid or missing encoding declaration"):
+            # No cookie and the first lines are not UTF-8: report the offending byte below.
+            encoding = "utf-8"
+        elif message.startswith("encoding problem"):
+            raise SourceError("coding cookie conflicts with the UTF-8 byte order mark", 1) from None
+        elif message.startswith("unknown encoding"):
+            name = message.split(":", 1)[-1].strip()
+            raise SourceError(f"unknown encoding {name!r}", _cookie_line(data)) from None
+        else:
+            raise SourceError(message) from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        shown = "utf-8" if encoding == "utf-8-sig" else encoding
+        raise SourceError(f"invalid {shown} at byte {exc.start}", _line_of(data, exc.start)) from None
+    except LookupError:  # a codec detect_encoding knows but this Python cannot decode with
+        raise SourceError(f"unknown encoding {encoding!r}", _cookie_line(data)) from None
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _cookie_line(data: bytes) -> int:
+    first = data.split(b"\n", 1)[0]
+    return 1 if b"coding" in first else 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Display
+
+
+def display_path(path: Path | str) -> str:
+    """``path`` relative to the current directory when it is inside it, else as given; posix."""
+    given = Path(path)
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the cwd was removed
+        return given.as_posix()
+    rel = _relative_posix(os.path.abspath(given), cwd)
+    if rel is None:
+        return given.as_posix()
+    return rel or "."
+
+
+def module_name(path: Path) -> str:
+    """The dotted module name of a file, from the packages (``__init__.py``) around it."""
+    path = Path(path).resolve()
+    parts = [] if path.stem == "__init__" else [path.stem]
+    parent = path.parent
+    while (parent / "__init__.py").is_file() and parent.parent != parent:
+        parts.insert(0, parent.name)
+        parent = parent.parent
+    return ".".join(parts) or path.parent.name

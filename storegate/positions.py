@@ -1,0 +1,113 @@
+"""Source positions for the few nodes a summary reports, without libcst's full metadata pass.
+
+libcst's ``PositionProvider`` re-generates the whole module's code to compute positions, which
+costs several times the parse. The stdlib ``ast`` parser is an order of magnitude faster and
+gives positions for the same calls, subscripts and statements, in the same order: a pre-order
+walk of the libcst tree meets them sorted by start (an outer call before the inner one that
+starts at the same place), exactly as sorting the ``ast`` nodes by (start, -end) does. The two
+sequences are checked against each other; if they disagree (or ``ast`` cannot parse the file,
+e.g. newer syntax than this Python's), the metadata pass is the fallback.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from storegate.cfg import children
+from storegate.summary import Span
+
+_STATEMENT_TYPES = (cst.BaseSmallStatement, cst.BaseCompoundStatement)
+
+
+class Locator:
+    """Spans of ``Call``, ``Subscript`` and statement nodes of one module, computed on first use."""
+
+    def __init__(self, source: str, tree: cst.Module) -> None:
+        self.source = source
+        self.tree = tree
+        self._spans: dict[int, Span] | None = None
+        self._fallback = None
+
+    def span(self, node: cst.CSTNode) -> Span:
+        if self._spans is None:
+            self._spans = self._from_ast() or {}
+        found = self._spans.get(id(node))
+        if found is not None:
+            return found
+        if self._fallback is None:
+            self._fallback = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
+        where = self._fallback[node]
+        return Span(where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.span(node).line
+
+    def _from_ast(self) -> dict[int, Span] | None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(self.source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        calls, subscripts, statements = [], [], []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                calls.append(node)
+            elif isinstance(node, ast.Subscript):
+                subscripts.append(node)
+            elif isinstance(node, ast.stmt):
+                statements.append(node)
+        cst_calls, cst_subscripts, cst_statements = [], [], []
+        _collect(self.tree, cst_calls, cst_subscripts, cst_statements)
+        if len(calls) != len(cst_calls) or len(subscripts) != len(cst_subscripts) or len(statements) != len(cst_statements):
+            return None
+        lines = self.source.splitlines(keepends=True)
+        spans: dict[int, Span] = {}
+        for ast_nodes, cst_nodes, check in (
+            (calls, cst_calls, _same_call),
+            (subscripts, cst_subscripts, None),
+            (statements, cst_statements, None),
+        ):
+            ast_nodes.sort(key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
+            for a, c in zip(ast_nodes, cst_nodes):
+                if check is not None and not check(a, c):
+                    return None
+                spans[id(c)] = Span(
+                    a.lineno, _column(lines, a.lineno, a.col_offset) + 1, a.end_lineno, _column(lines, a.end_lineno, a.end_col_offset) + 1
+                )
+        return spans
+
+
+def _collect(node: cst.CSTNode, calls: list, subscripts: list, statements: list) -> None:
+    """Pre-order walk (iterative: deep trees must not overflow the stack)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            calls.append(current)
+        elif isinstance(current, cst.Subscript):
+            subscripts.append(current)
+        elif isinstance(current, _STATEMENT_TYPES) and not isinstance(current, cst.SimpleStatementLine):
+            statements.append(current)
+        stack.extend(reversed(list(children(current))))
+
+
+def _column(lines: list[str], line: int, byte_offset: int) -> int:
+    """``ast`` columns count UTF-8 bytes; libcst's (and editors') count characters."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if text.isascii():
+        return byte_offset
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def _same_call(a: ast.Call, c: cst.Call) -> bool:
+    func = c.func
+    if isinstance(func, cst.Name):
+        return isinstance(a.func, ast.Name) and a.func.id == func.value
+    if isinstance(func, cst.Attribute):
+        return isinstance(a.func, ast.Attribute) and a.func.attr == func.attr.value
+    return True

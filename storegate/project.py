@@ -1,0 +1,324 @@
+"""Across modules: resolve calls, derive sinks, carry call-site facts, and produce findings.
+
+Works only on ``ModuleSummary`` data, so the order in which files were read cannot matter:
+every iteration below runs over sorted names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from storegate.model import ANY, FALSE, NONE, TRUE, Config, Finding, Flag, TraceStep
+from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site
+
+_CONSTANTS = {"True": TRUE, "False": FALSE, "None": NONE}
+
+# A chain of calls from a derived sink down to a configured sink: (path, line, callee text).
+Chain = tuple[tuple[str, int, str], ...]
+
+
+@dataclass(frozen=True)
+class _Function:
+    fq: str
+    module: ModuleSummary
+    summary: FunctionSummary
+
+
+class Project:
+    def __init__(self, summaries: Iterable[ModuleSummary], config: Config) -> None:
+        self.config = config
+        self.modules: dict[str, ModuleSummary] = {}
+        for summary in sorted(summaries, key=lambda s: (s.module, s.path)):
+            self.modules.setdefault(summary.module, summary)
+        self.functions: dict[str, _Function] = {}
+        self.classes: dict[str, tuple[ModuleSummary, tuple[str, ...]]] = {}
+        for module in self.modules.values():
+            for function in module.functions:
+                if function.kind in ("module", "class", "lambda"):
+                    continue
+                fq = f"{module.module}.{function.name}"
+                self.functions.setdefault(fq, _Function(fq, module, function))
+            for name, bases in module.classes:
+                self.classes.setdefault(f"{module.module}.{name}", (module, bases))
+        self._resolved: dict[tuple[str, str, str], str | None] = {}
+
+    # -- resolution -----------------------------------------------------------------------
+
+    def resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> _Function | None:
+        key = (module.path, function.name, site.text)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(module, function, site)
+        fq = self._resolved[key]
+        return None if fq is None else self.functions[fq]
+
+    def _resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> str | None:
+        if site.kind != "call":
+            return None
+        parts = site.text.split(".")
+        if parts[0] in ("self", "cls") and len(parts) == 2:
+            if function.class_name is None:
+                return None
+            return self._method(f"{module.module}.{function.class_name}", parts[1], set())
+        if len(parts) == 1:
+            name = parts[0]
+            scope = function.name if function.kind not in ("module", "class") else ""
+            # nested functions of this one, then of the enclosing functions, then the module
+            while scope:
+                candidate = f"{module.module}.{scope}.{name}"
+                if candidate in self.functions:
+                    return candidate
+                scope = scope.rpartition(".")[0]
+            candidate = f"{module.module}.{name}"
+            if candidate in self.functions:
+                return candidate
+        if site.qualified:
+            return self._lookup(site.qualified, 0)
+        candidate = f"{module.module}.{site.text}"  # Class.method of this module
+        return candidate if candidate in self.functions else None
+
+    def _lookup(self, qualified: str, depth: int) -> str | None:
+        """A qualified name, following re-exports (``from .mod import f`` in a package)."""
+        if qualified in self.functions:
+            return qualified
+        if depth > 8:
+            return None
+        owner, _, name = qualified.rpartition(".")
+        while owner:
+            module = self.modules.get(owner)
+            if module is not None:
+                imports = dict(module.imports)
+                head, _, rest = name.partition(".")
+                target = imports.get(head)
+                if target is not None and target != qualified:
+                    return self._lookup(target + ("." + rest if rest else ""), depth + 1)
+                return None
+            owner, _, parent = owner.rpartition(".")
+            name = f"{parent}.{name}"
+        return None
+
+    def _method(self, class_fq: str, name: str, seen: set[str]) -> str | None:
+        if class_fq in seen or class_fq not in self.classes:
+            return None
+        seen.add(class_fq)
+        candidate = f"{class_fq}.{name}"
+        if candidate in self.functions:
+            return candidate
+        module, bases = self.classes[class_fq]
+        imports = dict(module.imports)
+        for base in bases:
+            head, _, rest = base.partition(".")
+            options = [f"{module.module}.{base}"]
+            if head in imports:
+                options.append(imports[head] + ("." + rest if rest else ""))
+            for option in options:
+                found = self._method(option, name, seen)
+                if found is None and option not in self.classes:
+                    target = self._class_lookup(option)
+                    found = self._method(target, name, seen) if target else None
+                if found is not None:
+                    return found
+        return None
+
+    def _class_lookup(self, qualified: str) -> str | None:
+        owner, _, name = qualified.rpartition(".")
+        module = self.modules.get(owner)
+        if module is None:
+            return None
+        target = dict(module.imports).get(name)
+        return target if target in self.classes else None
+
+    def calls(self) -> Iterable[tuple[_Function | None, ModuleSummary, FunctionSummary, Site, _Function | None]]:
+        """Every site of every function (module and class bodies too) with its resolved callee."""
+        for module in sorted(self.modules.values(), key=lambda m: m.module):
+            for function in module.functions:
+                fq = f"{module.module}.{function.name}"
+                caller = self.functions.get(fq)
+                for site in function.sites:
+                    yield caller, module, function, site, self.resolve(module, function, site)
+
+    # -- fixpoints ------------------------------------------------------------------------
+
+    def derived_sinks(self, flag: Flag) -> dict[str, Chain]:
+        """Functions without the flag that persist on some path: fq -> the chain to the sink."""
+        derived: dict[str, Chain] = {}
+        changed = True
+        while changed:
+            changed = False
+            for fq in sorted(self.functions):
+                if fq in derived:
+                    continue
+                function = self.functions[fq]
+                if flag.name in function.summary.flags:
+                    continue  # judged inside, with its own flag
+                for site in function.summary.sites:
+                    step = (function.module.path, site.span.line, site.text)
+                    if site.sink is not None:
+                        derived[fq] = (step,)
+                    else:
+                        target = self.resolve(function.module, function.summary, site)
+                        if target is not None and target.fq != fq and target.fq in derived:
+                            derived[fq] = (step, *derived[target.fq])
+                    if fq in derived:
+                        changed = True
+                        break
+        return derived
+
+    def permitted_entries(self, flag: Flag) -> set[str]:
+        """Functions whose every caller passes a permitting flag (private and nested functions)."""
+        candidates = {
+            fq
+            for fq, function in self.functions.items()
+            if function.summary.param(flag.name) is not None and _callers_all_known(function.summary)
+        }
+        incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates}
+        for caller, module, function, site, target in self.calls():
+            if target is not None and target.fq in incoming:
+                incoming[target.fq].append((f"{module.module}.{function.name}", site, target))
+        permitted = {fq for fq in candidates if incoming[fq]}
+        changed = True
+        while changed:
+            changed = False
+            for fq in sorted(permitted):
+                for caller_fq, site, target in incoming[fq]:
+                    if not _passes_permitted(site, target, flag, caller_fq in permitted):
+                        permitted.discard(fq)
+                        changed = True
+                        break
+        return permitted
+
+    # -- findings -------------------------------------------------------------------------
+
+    def findings(self) -> list[Finding]:
+        out: list[Finding] = []
+        for flag in self.config.flags:
+            derived = self.derived_sinks(flag)
+            permitted = self.permitted_entries(flag)
+            for caller, module, function, site, target in self.calls():
+                fq = f"{module.module}.{function.name}"
+                if flag.name in function.flags:
+                    out.extend(self._judge(flag, module, function, site, target, derived, fq in permitted))
+                elif function.routes and (site.sink is not None or (target is not None and target.fq in derived)):
+                    for route in function.routes:
+                        out.append(
+                            self._finding(
+                                module,
+                                function,
+                                site,
+                                flag,
+                                "SG004",
+                                f"handler for {route} persists without checking '{flag.gate_text}'",
+                                _chain(module, site, target, derived),
+                            )
+                        )
+        return out
+
+    def _judge(self, flag, module, function, site, target, derived, entry_permitted) -> list[Finding]:
+        out = []
+        verdict = site.verdict(flag.name)
+        if verdict is not None:
+            gated = verdict.gated_if_permitted if entry_permitted else verdict.gated
+            trace = verdict.trace_if_permitted if entry_permitted else verdict.trace
+            if not gated and site.sink is not None:
+                noun = "persistence call" if site.kind == "call" else "persistence write"
+                message = f"{noun} '{site.text}' is not gated by '{flag.gate_text}'"
+                steps = (*trace, TraceStep(site.span.line, f"{'call' if site.kind == 'call' else 'write'} {site.text}"))
+                out.append(self._finding(module, function, site, flag, "SG001", message, steps))
+            elif not gated and target is not None and target.fq in derived:
+                arrow = " -> ".join(text for _, _, text in derived[target.fq])
+                message = f"call to '{site.text}' persists (-> {arrow}) and is not gated by '{flag.gate_text}'"
+                steps = (*trace, *_chain(module, site, target, derived))
+                out.append(self._finding(module, function, site, flag, "SG002", message, steps))
+        if target is not None and site.kind == "call":
+            param = target.summary.param(flag.name)
+            if param is not None and param.default is not None and _default_permits(param.default, flag):
+                if _bound_argument(site, target, flag.name) is None:
+                    name = target.fq.rpartition(".")[2]
+                    message = f"'{flag.name}' is not passed to '{name}', which then defaults to {param.default}"
+                    out.append(self._finding(module, function, site, flag, "SG003", message, ()))
+        return out
+
+    def _finding(self, module, function, site, flag, code, message, trace) -> Finding:
+        span = site.span
+        return Finding(
+            path=module.path,
+            line=span.line,
+            column=span.column,
+            end_line=span.end_line,
+            end_column=span.end_column,
+            code=code,
+            message=message,
+            sink=site.text,
+            flag=flag.name,
+            function=function.name,
+            trace=tuple(trace),
+        )
+
+
+def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding]:
+    return Project(summaries, config).findings()
+
+
+def _chain(module: ModuleSummary, site: Site, target: _Function | None, derived: dict[str, Chain]) -> tuple[TraceStep, ...]:
+    """The call step of a trace, with the chain of calls down to the sink it reaches."""
+    if target is None or target.fq not in derived:
+        return (TraceStep(site.span.line, f"call {site.text}"),)
+    rest = " -> ".join(
+        f"{line} {text}" if path == module.path else f"{path}:{line} {text}" for path, line, text in derived[target.fq]
+    )
+    return (TraceStep(site.span.line, f"call {site.text} -> {rest}"),)
+
+
+def _callers_all_known(function: FunctionSummary) -> bool:
+    last = function.name.rpartition(".")[2]
+    private = last.startswith("_") and not (last.startswith("__") and last.endswith("__"))
+    return function.nested or private
+
+
+def _positional_offset(site: Site, target: _Function) -> int:
+    """``self.m(a)`` binds ``a`` to the second parameter of ``m``."""
+    if target.summary.kind == "method" and "." in site.text:
+        return 1
+    return 0
+
+
+def _bound_argument(site: Site, target: _Function, name: str) -> Argument | str | None:
+    """The argument bound to parameter ``name``; ``"splat"`` if unknown; ``None`` if not passed."""
+    for arg in site.args:
+        if arg.keyword == name:
+            return arg
+    if any(arg.star for arg in site.args):
+        return "splat"
+    positional = [p.name for p in target.summary.params if p.positional][_positional_offset(site, target) :]
+    if name not in positional:
+        return None
+    index = positional.index(name)
+    passed = [arg for arg in site.args if arg.keyword is None and not arg.star]
+    return passed[index] if index < len(passed) else None
+
+
+def _passes_permitted(site: Site, target: _Function, flag: Flag, caller_permitted: bool) -> bool:
+    bound = _bound_argument(site, target, flag.name)
+    if bound is None:
+        param = target.summary.param(flag.name)
+        return param is not None and param.default is not None and _constant_permits(param.default, flag)
+    if isinstance(bound, str):
+        return False
+    for name, empty, permitted in bound.permits:
+        if name == flag.name:
+            return permitted if caller_permitted else empty
+    return False
+
+
+def _constant_permits(code: str, flag: Flag) -> bool:
+    value = _CONSTANTS.get(code)
+    return value is not None and value & ~flag.permitted == 0
+
+
+def _default_permits(code: str, flag: Flag) -> bool:
+    """A default that is a constant forbidding writes loses nothing; anything else may permit."""
+    value = _CONSTANTS.get(code)
+    return value is None or value & flag.permitted != 0
+
+
+__all__ = ["Project", "findings", "ANY"]

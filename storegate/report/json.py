@@ -1,0 +1,25 @@
+"""The machine-readable report: exactly one JSON object.
+
+``{"findings": [...], "errors": [...], "files_checked": N}``, each finding with the keys
+path, line, column, end_line, end_column, code, message, sink, flag, function, trace (a list of
+``{"line", "text"}``) and each error with path, message, line (null when unknown).
+"""
+
+from __future__ import annotations
+
+import json as _json
+
+from storegate.model import Result
+
+
+def to_dict(result: Result) -> dict:
+    return {
+        "findings": [finding.to_json() for finding in result.findings],
+        "errors": [error.to_json() for error in result.errors],
+        "files_checked": result.files_checked,
+    }
+
+
+def render(result: Result, *, quiet: bool = False, explain: bool = False) -> str:
+    """The JSON report (``quiet`` and ``explain`` change nothing: traces are always there)."""
+    return _json.dumps(to_dict(result), indent=2) + "\n"

@@ -1,0 +1,146 @@
+"""Per-module summaries: what the project stage needs to know of one file, as plain data.
+
+A summary is computed from one file alone (parse once, then throw the tree away); it is what
+crosses process boundaries with ``--jobs`` and what the cache stores as JSON. Everything that
+depends on other files (which calls persist, what callers guarantee) is decided later, in
+``project.py``, from these summaries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from storegate.model import TraceStep
+
+
+@dataclass(frozen=True)
+class Span:
+    line: int
+    column: int  # 1-based
+    end_line: int
+    end_column: int  # 1-based, exclusive
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a site is gated by one flag, under each assumption about the function's entry.
+
+    ``gated``: nothing is known at entry. ``gated_if_permitted``: every caller passes a value
+    that permits storing (call-site facts). A witness trace goes with each ungated verdict.
+    """
+
+    flag: str
+    gated: bool
+    gated_if_permitted: bool
+    trace: tuple[TraceStep, ...] = ()
+    trace_if_permitted: tuple[TraceStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One argument of a call: how it is passed and whether it permits storing, per flag."""
+
+    keyword: str | None
+    star: str  # "", "*" or "**"
+    # (flag, permits with nothing known at entry, permits when the entry is permitted)
+    permits: tuple[tuple[str, bool, bool], ...] = ()
+
+
+@dataclass(frozen=True)
+class Site:
+    """A call or a container write inside a function."""
+
+    span: Span
+    text: str  # the callee (or container) as written
+    kind: str  # "call" or "write"
+    sink: str | None  # the configured sink pattern it matches, if any
+    qualified: str | None  # import-qualified callee name, if imported
+    args: tuple[Argument, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()  # one per flag available in the function
+
+    def verdict(self, flag: str) -> Verdict | None:
+        for verdict in self.verdicts:
+            if verdict.flag == flag:
+                return verdict
+        return None
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: str | None  # the default's code, if any
+    positional: bool  # may be passed by position
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    name: str  # qualified within the module: "Class.method", "outer.inner", "<module>"
+    kind: str  # "module", "class", "function", "method", "lambda"
+    line: int
+    class_name: str | None  # the class a method belongs to
+    params: tuple[Param, ...]
+    flags: tuple[str, ...]  # flags available inside
+    routes: tuple[str, ...]  # "POST /v1/responses" for HTTP handlers
+    sites: tuple[Site, ...]  # reachable calls and writes that may matter
+    nested: bool  # defined inside another function: every caller is in that function
+
+    def param(self, name: str) -> Param | None:
+        for param in self.params:
+            if param.name == name:
+                return param
+        return None
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    path: str
+    module: str
+    imports: tuple[tuple[str, str], ...]  # local name -> qualified name
+    classes: tuple[tuple[str, tuple[str, ...]], ...]  # class qualname -> base names as written
+    functions: tuple[FunctionSummary, ...]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> ModuleSummary:
+        def trace(steps):
+            return tuple(TraceStep(**step) for step in steps)
+
+        def site(d):
+            return Site(
+                span=Span(**d["span"]),
+                text=d["text"],
+                kind=d["kind"],
+                sink=d["sink"],
+                qualified=d["qualified"],
+                args=tuple(
+                    Argument(a["keyword"], a["star"], tuple(tuple(p) for p in a["permits"])) for a in d["args"]
+                ),
+                verdicts=tuple(
+                    Verdict(v["flag"], v["gated"], v["gated_if_permitted"], trace(v["trace"]), trace(v["trace_if_permitted"]))
+                    for v in d["verdicts"]
+                ),
+            )
+
+        functions = tuple(
+            FunctionSummary(
+                name=f["name"],
+                kind=f["kind"],
+                line=f["line"],
+                class_name=f["class_name"],
+                params=tuple(Param(**p) for p in f["params"]),
+                flags=tuple(f["flags"]),
+                routes=tuple(f["routes"]),
+                sites=tuple(site(s) for s in f["sites"]),
+                nested=f["nested"],
+            )
+            for f in data["functions"]
+        )
+        return cls(
+            path=data["path"],
+            module=data["module"],
+            imports=tuple(tuple(i) for i in data["imports"]),
+            classes=tuple((name, tuple(bases)) for name, bases in data["classes"]),
+            functions=functions,
+        )
