@@ -122,3 +122,27 @@ def check(
     if result.findings and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--port", type=int, default=None, help="Port for the demo servers (default: a free one).")
+@click.pass_context
+def demo(ctx: click.Context, port: int | None) -> None:
+    """Replay the motivating bug against the leaky twin of the sample server, then catch it."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from storegate.demo import run_demo
+
+    sys.exit(run_demo(port=port))
+
+
+@demo.command("serve")
+@click.option("--leaky", is_flag=True, help="Serve the leaky twin (the motivating bug).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8321, show_default=True)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, help="SQLite file (default: a temporary one).")
+def demo_serve(leaky: bool, host: str, port: int, db: Path | None) -> None:
+    """Run the sample Responses server (or its leaky twin) in the foreground; Ctrl-C stops it."""
+    from storegate.demo import serve
+
+    sys.exit(serve(leaky=leaky, host=host, port=port, db=db))

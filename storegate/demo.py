@@ -302,14 +302,16 @@ def analyze(path: Path, echo: Echo = click.echo) -> int:
     from storegate.api import check
     from storegate.config import load_config
 
+    from storegate.report.text import format_error, format_finding, format_trace
+
     config = load_config([path])
     result = check([path], config)
     for finding in result.findings:
-        echo(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}")
-        for step in finding.trace:
-            echo(f"    {step.line} {step.text}")
+        echo(format_finding(finding))
+        for line in format_trace(finding):
+            echo(line)
     for error in result.errors:
-        echo(f"{error.path}:{error.line or 0}: error: {error.message}")
+        echo(format_error(error))
     noun = "finding" if len(result.findings) == 1 else "findings"
     echo(f"  {len(result.findings)} {noun} in {result.files_checked} files")
     return len(result.findings)
