@@ -110,7 +110,7 @@ class Summarizer:
                 else:
                     child_kind = "method" if kind == "class" else "function"
                     stack.append((child, prefix + child.name.value, child_kind, name if kind == "class" else None, inside_function))
-        functions.sort(key=lambda f: (f.line, f.name))
+        functions.sort(key=lambda f: f.name)
         return ModuleSummary(
             path=self.path,
             module=self.module,
@@ -125,12 +125,10 @@ class Summarizer:
         scope = graph.scope
         flags = [f for f in self.config.flags if flaglib.available(f, graph.params, graph.names, graph.accessed)]
         routes = handler_routes(scope, self.config.routes) if isinstance(scope, cst.FunctionDef) else ()
-        line = 1 if isinstance(scope, cst.Module) else self.locator.line(_anchor(scope))
         sites = self.sites(graph, flags)
         return FunctionSummary(
             name=name,
             kind=kind,
-            line=line,
             class_name=class_name,
             params=_params(scope),
             flags=tuple(f.name for f in flags),
@@ -142,9 +140,12 @@ class Summarizer:
     def sites(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[Site, ...]:
         if not any(self._site_shape(event) for block in graph.blocks for event in block.events):
             return ()
-        empty_states = solve(graph, F.EMPTY)
+        relevant = self.relevant = relevant_paths(graph, flags)
+        empty_states = solve(graph, F.EMPTY, relevant)
         permitted_states = {
-            flag.name: solve(graph, frozenset({((flag.name, flag.permitted),)})) for flag in flags if flag.name in graph.params
+            flag.name: solve(graph, frozenset({((flag.name, flag.permitted),)}), relevant)
+            for flag in flags
+            if flag.name in graph.params
         }
         found: dict[int, _SiteFacts] = {}
         for block in graph.blocks:
@@ -160,9 +161,9 @@ class Summarizer:
                         record = found[id(shape[0])] = _SiteFacts(*shape)
                     self._judge(record, graph, block, position, flags, states, empty_states, permitted_states)
                 for pair in states.values():
-                    pair[0] = transfer(pair[0], event)
+                    pair[0] = transfer(pair[0], event, relevant)
                     if pair[1] is not None:
-                        pair[1] = transfer(pair[1], event)
+                        pair[1] = transfer(pair[1], event, relevant)
         return tuple(self._site(record) for record in found.values())
 
     def _site_shape(self, event: cfglib.Event) -> tuple | None:
@@ -194,7 +195,7 @@ class Summarizer:
                 if verdicts[which] and not permits(facts, flag):
                     verdicts[which] = False
                     block_states = empty_states if which == 0 else permitted_states.get(flag.name, empty_states)
-                    traces[which] = self.witness(graph, block_states, block, flag)
+                    traces[which] = self.witness(graph, block_states, block, flag, self.relevant)
         for index, arg in enumerate(record.args):
             if first:
                 record.permits.append({})
@@ -242,7 +243,9 @@ class Summarizer:
 
     # -- witness paths --------------------------------------------------------------------
 
-    def witness(self, graph: cfglib.CFG, states: dict[int, F.Facts], block: cfglib.Block, flag: Flag) -> tuple[TraceStep, ...]:
+    def witness(
+        self, graph: cfglib.CFG, states: dict[int, F.Facts], block: cfglib.Block, flag: Flag, relevant: frozenset[str]
+    ) -> tuple[TraceStep, ...]:
         """One path from the entry to ``block`` along which the flag is not known to permit.
 
         Walks backwards, preferring an incoming edge whose facts do not permit storing.
@@ -257,7 +260,7 @@ class Summarizer:
                 facts = states.get(source.index)
                 if facts is None or source.index in seen:
                     continue
-                incoming = edge_facts(source, edge, facts)
+                incoming = edge_facts(source, edge, facts, relevant)
                 if incoming is None:
                     continue
                 choices.append((permits(incoming, flag), edge.exceptional, source.index, source, edge))
@@ -299,12 +302,12 @@ def argument_permits(facts: F.Facts, expr: cst.BaseExpression, flag: Flag) -> bo
     return F.assume(facts, F.negate(wanted)) is None
 
 
-def transfer(facts: F.Facts, event: cfglib.Event) -> F.Facts:
+def transfer(facts: F.Facts, event: cfglib.Event, relevant: frozenset[str] | None = None) -> F.Facts:
     if isinstance(event, cfglib.BindEvent):
         target = event.target
         path = access_path(target)
         if path is not None:
-            return F.bind(facts, path, event.value)
+            return F.bind(facts, path, event.value, relevant)
         if isinstance(target, (cst.Subscript, cst.Attribute)):
             base = access_path(target.value)
             if base is not None:
@@ -312,24 +315,64 @@ def transfer(facts: F.Facts, event: cfglib.Event) -> F.Facts:
     return facts
 
 
-def edge_facts(source: cfglib.Block, edge: cfglib.Edge, entry: F.Facts) -> F.Facts | None:
+def edge_facts(source: cfglib.Block, edge: cfglib.Edge, entry: F.Facts, relevant: frozenset[str] | None = None) -> F.Facts | None:
     """The facts that flow along ``edge`` out of ``source``; ``None`` if it cannot be taken."""
     if edge.exceptional:
         return entry
     out = entry
     for event in source.events:
-        out = transfer(out, event)
+        out = transfer(out, event, relevant)
     if edge.test is None:
         return out
-    formula = F.truth(edge.test)
-    return F.assume(out, formula if edge.polarity else F.negate(formula))
+    formula = formula_of(edge.test)
+    return F.assume(out, formula if edge.polarity else F.negate(formula), relevant)
 
 
-def solve(graph: cfglib.CFG, entry: F.Facts) -> dict[int, F.Facts]:
+_FORMULAS: dict[int, tuple[cst.BaseExpression, F.Formula]] = {}
+
+
+def formula_of(test: cst.BaseExpression) -> F.Formula:
+    """``F.truth(test)``, memoised for the module being analyzed (keyed by node identity)."""
+    cached = _FORMULAS.get(id(test))
+    if cached is None or cached[0] is not test:
+        if len(_FORMULAS) > 100_000:
+            _FORMULAS.clear()
+        cached = _FORMULAS[id(test)] = (test, F.truth(test))
+    return cached[1]
+
+
+def relevant_paths(graph: cfglib.CFG, flags: list[Flag]) -> frozenset[str]:
+    """The locations whose facts can bear on a flag: flag locations and what is tested or
+    assigned together with them (transitively). Facts about anything else are not kept, which
+    keeps joins small in long functions full of unrelated conditions."""
+    groups: dict[int, set[str]] = {}
+    for block in graph.blocks:
+        for edge in block.edges:
+            if edge.test is not None:
+                key = id(edge.owner) if edge.owner is not None else id(edge)
+                groups.setdefault(key, set()).update(F.formula_paths(formula_of(edge.test)))
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and event.value is not None:
+                target = access_path(event.target)
+                if target is not None:
+                    group = groups.setdefault(id(event), {target})
+                    source = access_path(event.value)
+                    group.update({source} if source is not None else F.formula_paths(formula_of(event.value)))
+    relevant = {p for group in groups.values() for p in group if any(flaglib.is_location(p, f) for f in flags)}
+    changed = bool(relevant)
+    while changed:
+        changed = False
+        for group in groups.values():
+            if not group <= relevant and group & relevant:
+                relevant |= group
+                changed = True
+    return frozenset(relevant)
+
+
+def solve(graph: cfglib.CFG, entry: F.Facts, relevant: frozenset[str] | None = None) -> dict[int, F.Facts]:
     """Facts at the entry of every reachable block (a forward must-analysis to a fixpoint)."""
     states: dict[int, F.Facts] = {graph.entry.index: entry}
     visits: dict[int, int] = {}
-    formulas: dict[int, F.Formula] = {}
     work = deque([graph.entry])
     queued = {graph.entry.index}
     while work:
@@ -338,17 +381,15 @@ def solve(graph: cfglib.CFG, entry: F.Facts) -> dict[int, F.Facts]:
         block_entry = states[block.index]
         out = block_entry
         for event in block.events:
-            out = transfer(out, event)
+            out = transfer(out, event, relevant)
         for edge in block.edges:
             if edge.exceptional:
                 incoming: F.Facts | None = block_entry
             elif edge.test is None:
                 incoming = out
             else:
-                formula = formulas.get(id(edge.test))
-                if formula is None:
-                    formula = formulas[id(edge.test)] = F.truth(edge.test)
-                incoming = F.assume(out, formula if edge.polarity else F.negate(formula))
+                formula = formula_of(edge.test)
+                incoming = F.assume(out, formula if edge.polarity else F.negate(formula), relevant)
                 if incoming is None:
                     continue  # this outcome is impossible here
             target = edge.target.index
@@ -411,10 +452,6 @@ def _params(scope: cfglib.Scope) -> tuple[Param, ...]:
     for param in p.kwonly_params:
         out.append(Param(param.name.value, _code(param.default) if param.default is not None else None, False))
     return tuple(out)
-
-
-def _anchor(scope: cfglib.Scope) -> cst.CSTNode:
-    return scope if not isinstance(scope, cst.Lambda) else scope
 
 
 def _code(node: cst.CSTNode) -> str:

@@ -84,7 +84,7 @@ _SKIP_FIELD_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "col
 _FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
-_LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
+_LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
 
 
 def _expr_fields(node_type: type) -> tuple[str, ...]:
@@ -97,16 +97,37 @@ def _expr_fields(node_type: type) -> tuple[str, ...]:
     return names
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Child nodes that may hold evaluated expressions, in lexical (= evaluation) order."""
+def _concrete_node_types() -> frozenset[type]:
+    found, stack = set(), [cst.CSTNode]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                stack.append(sub)
+    return frozenset(found)
+
+
+# Exact-type tests: isinstance() against libcst's abstract base classes is slow in hot loops.
+NODE_TYPES = _concrete_node_types()
+_SEQUENCE_TYPES = (tuple, list)
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """Child nodes that may hold evaluated expressions, in declaration (mostly lexical) order."""
+    out = []
     for name in _expr_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    yield item
+        kind = type(value)
+        if kind in NODE_TYPES:
+            out.append(value)
+        elif kind in _SEQUENCE_TYPES:
+            out.extend(item for item in value if type(item) in NODE_TYPES)
+    return out
+
+
+_SPECIAL_VALUES = frozenset(
+    {cst.Call, cst.BooleanOperation, cst.IfExp, cst.NamedExpr, cst.Lambda, cst.Attribute, *_COMPREHENSIONS}
+)
 
 
 def params_of(scope: Scope) -> tuple[str, ...]:
@@ -520,9 +541,16 @@ class _Builder:
 
     def _value(self, expr: cst.CSTNode) -> None:
         """Evaluate ``expr`` for its value: emit its calls and bindings, split short circuits."""
-        if isinstance(expr, _LEAVES):
-            if isinstance(expr, cst.Name):
+        kind = type(expr)
+        if kind in _LEAVES:
+            if kind is cst.Name:
                 self.names.add(expr.value)
+            return
+        if kind not in _SPECIAL_VALUES:
+            if kind is cst.Subscript:
+                self._access(expr)
+            for child in children(expr):
+                self._value(child)
             return
         if isinstance(expr, cst.Call):
             if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get":
@@ -559,14 +587,9 @@ class _Builder:
             self.nested.append(expr)
         elif isinstance(expr, _COMPREHENSIONS):
             self._comprehension(expr)
-        elif isinstance(expr, cst.Attribute):
+        else:  # Attribute
             if not self._access(expr):
                 self._value(expr.value)
-        else:
-            if isinstance(expr, cst.Subscript):
-                self._access(expr)
-            for child in children(expr):
-                self._value(child)
 
     def _access(self, expr: cst.BaseExpression) -> bool:
         path = access_path(expr)

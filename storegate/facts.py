@@ -167,11 +167,15 @@ def _disjoin(a: Clause, b: Clause) -> Clause | None:
 # -- facts ---------------------------------------------------------------------------------
 
 
-def assume(facts: Facts, formula: Formula) -> Facts | None:
-    """Facts after learning ``formula``; ``None`` if that is impossible (an infeasible edge)."""
+def assume(facts: Facts, formula: Formula, relevant: frozenset[str] | None = None) -> Facts | None:
+    """Facts after learning ``formula``; ``None`` if that is impossible (an infeasible edge).
+
+    Only clauses about ``relevant`` locations are kept (all of them when it is ``None``).
+    """
     clauses = cnf(formula)
     if clauses is None:
         return None
+    clauses = _only(clauses, relevant)
     if not clauses:
         return facts
     combined = facts | frozenset(clauses)
@@ -215,16 +219,16 @@ def _touches(candidate: str, path: str, root: str) -> bool:
     return is_under(candidate, path)
 
 
-def bind(facts: Facts, path: str, value: cst.BaseExpression | None) -> Facts:
+def bind(facts: Facts, path: str, value: cst.BaseExpression | None, relevant: frozenset[str] | None = None) -> Facts:
     """``path = value``: kill ``path``, then relate it to ``value`` when that is understood."""
     facts = kill(facts, path)
-    if value is None:
+    if value is None or (relevant is not None and path not in relevant):
         return facts
     source = access_path(value)
     if source is not None:
         if _touches(source, path, root_name(path)):
             return facts
-        return _limit(facts | _equal(path, source))
+        return _limit(facts | frozenset(_only(_equal(path, source), relevant)))
     if isinstance(value, cst.Name) and value.value in _CONSTANT_MASKS:
         return facts | {((path, _CONSTANT_MASKS[value.value]),)}
     if not isinstance(value, (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison, cst.IfExp, cst.Call, cst.NamedExpr)):
@@ -245,7 +249,13 @@ def bind(facts: Facts, path: str, value: cst.BaseExpression | None) -> Facts:
         extended = _disjoin(clause, ((path, TRUE),))
         if extended is not None:
             clauses.add(extended)
-    return _limit(facts | clauses)
+    return _limit(facts | frozenset(_only(clauses, relevant)))
+
+
+def _only(clauses: Iterable[Clause], relevant: frozenset[str] | None) -> list[Clause]:
+    if relevant is None:
+        return list(clauses)
+    return [clause for clause in clauses if all(path in relevant for path, _ in clause)]
 
 
 def _equal(a: str, b: str) -> frozenset:

@@ -17,10 +17,12 @@ import warnings
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from storegate.cfg import children
+from storegate.cfg import NODE_TYPES, children
 from storegate.summary import Span
 
-_STATEMENT_TYPES = (cst.BaseSmallStatement, cst.BaseCompoundStatement)
+_STATEMENT_TYPES = frozenset(
+    t for t in NODE_TYPES if issubclass(t, (cst.BaseSmallStatement, cst.BaseCompoundStatement)) and not t.__abstractmethods__
+)
 
 
 class Locator:
@@ -87,13 +89,37 @@ def _collect(node: cst.CSTNode, calls: list, subscripts: list, statements: list)
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Call):
+        kind = type(current)
+        if kind is cst.Call:
             calls.append(current)
-        elif isinstance(current, cst.Subscript):
+        elif kind is cst.Subscript:
             subscripts.append(current)
-        elif isinstance(current, _STATEMENT_TYPES) and not isinstance(current, cst.SimpleStatementLine):
+        elif kind in _STATEMENT_TYPES:
             statements.append(current)
-        stack.extend(reversed(list(children(current))))
+        stack.extend(reversed(_lexical_children(current)))
+
+
+# Node types whose libcst fields are not declared in source order.
+_LEXICAL_FIELDS = {
+    cst.FunctionDef: ("decorators", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "bases", "keywords", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+}
+
+
+def _lexical_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    fields = _LEXICAL_FIELDS.get(type(node))
+    if fields is None:
+        return list(children(node))
+    out: list[cst.CSTNode] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if isinstance(value, cst.CSTNode):
+            out.append(value)
+        elif isinstance(value, (tuple, list)):
+            out.extend(value)
+    return out
 
 
 def _column(lines: list[str], line: int, byte_offset: int) -> int:

@@ -76,7 +76,6 @@ class Param:
 class FunctionSummary:
     name: str  # qualified within the module: "Class.method", "outer.inner", "<module>"
     kind: str  # "module", "class", "function", "method", "lambda"
-    line: int
     class_name: str | None  # the class a method belongs to
     params: tuple[Param, ...]
     flags: tuple[str, ...]  # flags available inside
@@ -127,7 +126,6 @@ class ModuleSummary:
             FunctionSummary(
                 name=f["name"],
                 kind=f["kind"],
-                line=f["line"],
                 class_name=f["class_name"],
                 params=tuple(Param(**p) for p in f["params"]),
                 flags=tuple(f["flags"]),
