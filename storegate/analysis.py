@@ -10,6 +10,7 @@ project stage decides which applies).
 from __future__ import annotations
 
 import ast
+import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator
@@ -31,6 +32,9 @@ from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, S
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
 _EMPTY_MODULE = cst.Module(body=[])
+# The stdlib parser's default depth bound: deeper files are refused before libcst, whose
+# parse time grows with the square of a chain's depth.
+_AST_RECURSION_LIMIT = 1000
 _CONSTANTS = {"True": TRUE, "False": FALSE, "None": NONE}
 
 
@@ -60,9 +64,30 @@ def syntax_error(source: str) -> SourceError | None:
     return None
 
 
+def parse_ast(source: str) -> ast.Module | None:
+    """The stdlib parse, first: cheap, and it guards libcst from pathological nesting.
+
+    ``None`` for a syntax error (the file may use syntax newer than this Python's: libcst
+    decides); a one-line ``SourceError`` when the nesting is too deep for any parser.
+    """
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(_AST_RECURSION_LIMIT)  # CPython's own depth bound for the AST
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
+    except (RecursionError, MemoryError):
+        raise SourceError("too deeply nested to parse") from None
+    except (SyntaxError, ValueError):
+        return None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def summarize(source: str, path: str, config: Config, module: str) -> ModuleSummary:
     """The summary of one file. Raises ``SourceError`` if it does not parse."""
-    return Summarizer(source, parse(source), path, config, module).run()
+    stdlib_tree = parse_ast(source)
+    return Summarizer(source, parse(source), path, config, module, stdlib_tree).run()
 
 
 @dataclass
@@ -80,14 +105,16 @@ class _SiteFacts:
 
 
 class Summarizer:
-    def __init__(self, source: str, tree: cst.Module, path: str, config: Config, module: str) -> None:
+    def __init__(
+        self, source: str, tree: cst.Module, path: str, config: Config, module: str, stdlib_tree: ast.Module | None = None
+    ) -> None:
         self.tree = tree
         self.path = path
         self.module = module
         self.config = config
         self.matcher = SinkMatcher(config.sinks)
         self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"))
-        self.locator = Locator(source, tree)
+        self.locator = Locator(source, tree, stdlib_tree)
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []

@@ -6,15 +6,20 @@ way: files -> per-module summaries -> project findings -> result.
 
 from __future__ import annotations
 
+import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from storegate import files, prefilter
 from storegate.analysis import syntax_error
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
 from storegate.summary import ModuleSummary
+
+T = TypeVar("T")
 
 
 def check(paths: Sequence[str | Path], config: Config, *, force_exclude: bool = False) -> Result:
@@ -76,7 +81,7 @@ def _summarize_one(path: Path, source: str, config: Config, errors: list[FileErr
 
     display = files.display_path(path)
     try:
-        return summarize(source, display, config, files.module_name(path))
+        return with_deep_stack(summarize, source, display, config, files.module_name(path))
     except SourceError as exc:
         errors.append(FileError(display, exc.message, exc.line))
     except RecursionError:
@@ -85,6 +90,40 @@ def _summarize_one(path: Path, source: str, config: Config, errors: list[FileErr
         errors.append(FileError(display, f"internal error: {type(exc).__name__}: {exc}"))
         tracebacks.append(f"{display}:\n{traceback.format_exc()}")
     return None
+
+
+_STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: only the pages a deep file touches
+_RECURSION_LIMIT = 20_000
+
+
+def with_deep_stack(function: Callable[..., T], *args) -> T:
+    """Run ``function`` in a thread with a large stack and recursion limit.
+
+    libcst's native parser and the tree walks recurse once per nesting level: on the default
+    8 MB stack a pathological file (thousands of nested parentheses) would crash the process
+    instead of giving a result or a one-line error.
+    """
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, function(*args)))
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome.append((False, exc))
+
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+    previous = threading.stack_size(_STACK_BYTES)
+    try:
+        worker = threading.Thread(target=run, name="storegate-analysis")
+        worker.start()
+    finally:
+        threading.stack_size(previous)
+    worker.join()
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
 
 
 def check_source(source: str, path: str, config: Config) -> list[Finding]:

@@ -130,6 +130,22 @@ _SPECIAL_VALUES = frozenset(
 )
 
 
+_CHAINS = frozenset({cst.BinaryOperation, cst.ConcatenatedString})
+
+
+def _flatten(expr: cst.CSTNode, kind: type) -> list[cst.CSTNode]:
+    """The operands of a chain of one binary node type, left to right."""
+    out, stack = [], [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is kind:
+            stack.append(node.right)
+            stack.append(node.left)
+        else:
+            out.append(node)
+    return out
+
+
 def params_of(scope: Scope) -> tuple[str, ...]:
     if isinstance(scope, (cst.FunctionDef, cst.Lambda)):
         p = scope.params
@@ -545,6 +561,10 @@ class _Builder:
         if kind in _LEAVES:
             if kind is cst.Name:
                 self.names.add(expr.value)
+            return
+        if kind in _CHAINS:  # `a + b + ...`, `"a" "b" ...`: long chains, walked without recursion
+            for operand in _flatten(expr, kind):
+                self._value(operand)
             return
         if kind not in _SPECIAL_VALUES:
             if kind is cst.Subscript:

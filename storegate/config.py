@@ -222,8 +222,6 @@ def validate_pattern(pattern: Any, where: str) -> str:
             f"{where}: invalid sink pattern {pattern!r} (expected a dotted name with * and ? "
             "wildcards, optionally ending in [])"
         )
-    if not re.search(r"\w", pattern):
-        raise ConfigError(f"{where}: sink pattern {pattern!r} would match every call")
     return pattern
 
 

@@ -12,6 +12,7 @@ e.g. newer syntax than this Python's), the metadata pass is the fallback.
 from __future__ import annotations
 
 import ast
+import unicodedata
 import warnings
 
 import libcst as cst
@@ -28,9 +29,10 @@ _STATEMENT_TYPES = frozenset(
 class Locator:
     """Spans of ``Call``, ``Subscript`` and statement nodes of one module, computed on first use."""
 
-    def __init__(self, source: str, tree: cst.Module) -> None:
+    def __init__(self, source: str, tree: cst.Module, stdlib_tree: ast.Module | None = None) -> None:
         self.source = source
         self.tree = tree
+        self.stdlib_tree = stdlib_tree
         self._spans: dict[int, Span] | None = None
         self._fallback = None
 
@@ -49,12 +51,14 @@ class Locator:
         return self.span(node).line
 
     def _from_ast(self) -> dict[int, Span] | None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(self.source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
+        tree = self.stdlib_tree
+        if tree is None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    tree = ast.parse(self.source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return None
         calls, subscripts, statements = [], [], []
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
@@ -105,6 +109,8 @@ _LEXICAL_FIELDS = {
     cst.ClassDef: ("decorators", "bases", "keywords", "body"),
     cst.IfExp: ("body", "test", "orelse"),
     cst.MatchCase: ("pattern", "guard", "body"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
 }
 
 
@@ -131,9 +137,13 @@ def _column(lines: list[str], line: int, byte_offset: int) -> int:
 
 
 def _same_call(a: ast.Call, c: cst.Call) -> bool:
+    """A cheap check that two calls are the same: their callees end in the same name.
+
+    ``ast`` normalises identifiers (NFKC); libcst keeps them as written.
+    """
     func = c.func
     if isinstance(func, cst.Name):
-        return isinstance(a.func, ast.Name) and a.func.id == func.value
+        return isinstance(a.func, ast.Name) and a.func.id == unicodedata.normalize("NFKC", func.value)
     if isinstance(func, cst.Attribute):
-        return isinstance(a.func, ast.Attribute) and a.func.attr == func.attr.value
+        return isinstance(a.func, ast.Attribute) and a.func.attr == unicodedata.normalize("NFKC", func.attr.value)
     return True

@@ -177,7 +177,7 @@ def test_bad_argument_regex_is_named(in_tmp):
 
 @pytest.mark.parametrize(
     "pattern",
-    ["", " ", "save response", "a..b", ".a", "a.", "a[", "a[]]", "a[]b", "a(", "*", "*.*", "?[]"],
+    ["", " ", "save response", "a..b", ".a", "a.", "a[", "a[]]", "a[]b", "a("],
 )
 def test_bad_sink_patterns_are_rejected(in_tmp, pattern):
     pyproject(in_tmp, f"sinks = [{pattern!r}]\n".replace("'", '"'))
@@ -187,7 +187,7 @@ def test_bad_sink_patterns_are_rejected(in_tmp, pattern):
 
 
 @pytest.mark.parametrize(
-    "pattern", ["save_*", "*.response_store[]", "db.save?", "requests.*.post", "sqlite3.*.execute"]
+    "pattern", ["save_*", "*.response_store[]", "db.save?", "requests.*.post", "sqlite3.*.execute", "*", "*.*"]
 )
 def test_good_sink_patterns_are_accepted(in_tmp, pattern):
     pyproject(in_tmp, f'rules = []\nsinks = ["{pattern}"]\n')
