@@ -152,19 +152,26 @@ class Summarizer:
         scope = graph.scope
         flags = [f for f in self.config.flags if flaglib.available(f, graph.params, graph.names, graph.accessed)]
         routes = handler_routes(scope, self.config.routes) if isinstance(scope, cst.FunctionDef) else ()
-        sites = self.sites(graph, flags)
+        closure = tuple(f.name for f in flags if nested and f.name not in graph.params and f.name not in _bound_names(graph))
+        sites = self.sites(graph, flags, entry_flags={*graph.params, *closure})
         return FunctionSummary(
             name=name,
             kind=kind,
             class_name=class_name,
             params=_params(scope),
             flags=tuple(f.name for f in flags),
+            closure_flags=closure,
             routes=routes,
             sites=sites,
             nested=nested,
         )
 
-    def sites(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[Site, ...]:
+    def sites(self, graph: cfglib.CFG, flags: list[Flag], entry_flags: set[str]) -> tuple[Site, ...]:
+        """Every call or write that may matter, judged for each flag under both entry assumptions.
+
+        ``entry_flags``: the flags whose value callers can guarantee (parameters, and the flags a
+        nested function reads from its enclosing function).
+        """
         if not any(self._site_shape(event) for block in graph.blocks for event in block.events):
             return ()
         relevant = self.relevant = relevant_paths(graph, flags)
@@ -172,7 +179,7 @@ class Summarizer:
         permitted_states = {
             flag.name: solve(graph, frozenset({((flag.name, flag.permitted),)}), relevant)
             for flag in flags
-            if flag.name in graph.params
+            if flag.name in entry_flags
         }
         found: dict[int, _SiteFacts] = {}
         for block in graph.blocks:
@@ -467,6 +474,16 @@ def collect_imports(tree: cst.Module, module: str | None, is_package: bool = Fal
                 local = _dotted(alias.asname.name) if alias.asname is not None else name
                 imports[local] = f"{base}.{name}" if base else name
     return imports
+
+
+def _bound_names(graph: cfglib.CFG) -> set[str]:
+    """Names the scope assigns (so they are its own locals, not its enclosing function's)."""
+    return {
+        event.target.value
+        for block in graph.blocks
+        for event in block.events
+        if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name)
+    }
 
 
 def _params(scope: cfglib.Scope) -> tuple[Param, ...]:

@@ -256,11 +256,17 @@ def _parse_sinks(value: Any, where: str) -> list[Sink]:
     return sinks
 
 
+_ROUTE_RE = re.compile(r"(?:[A-Za-z]+ )?/\S*")
+
+
 def _parse_routes(value: Any, where: str) -> list[str]:
     routes = []
     for item in _string_list(value, "routes", where):
-        if not isinstance(item, str) or not item.startswith("/") or re.search(r"\s", item):
-            raise ConfigError(f"{where}: invalid route {item!r} (expected a path like '/v1/responses')")
+        if not isinstance(item, str) or not _ROUTE_RE.fullmatch(item):
+            raise ConfigError(
+                f"{where}: invalid route {item!r} (expected a path glob like '/v1/responses', "
+                "optionally after a method: 'POST /v1/responses')"
+            )
         routes.append(item)
     return routes
 

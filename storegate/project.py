@@ -169,7 +169,8 @@ class Project:
         candidates = {
             fq
             for fq, function in self.functions.items()
-            if function.summary.param(flag.name) is not None and _callers_all_known(function.summary)
+            if _callers_all_known(function.summary)
+            and (function.summary.param(flag.name) is not None or flag.name in function.summary.closure_flags)
         }
         incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates}
         for caller, module, function, site, target in self.calls():
@@ -298,6 +299,10 @@ def _bound_argument(site: Site, target: _Function, name: str) -> Argument | str 
 
 
 def _passes_permitted(site: Site, target: _Function, flag: Flag, caller_permitted: bool) -> bool:
+    """Whether the call makes the callee's flag permit storing (by argument, or by closure)."""
+    if flag.name in target.summary.closure_flags:
+        verdict = site.verdict(flag.name)
+        return verdict is not None and (verdict.gated_if_permitted if caller_permitted else verdict.gated)
     bound = _bound_argument(site, target, flag.name)
     if bound is None:
         param = target.summary.param(flag.name)

@@ -79,6 +79,7 @@ class FunctionSummary:
     class_name: str | None  # the class a method belongs to
     params: tuple[Param, ...]
     flags: tuple[str, ...]  # flags available inside
+    closure_flags: tuple[str, ...]  # flags a nested function reads from its enclosing function
     routes: tuple[str, ...]  # "POST /v1/responses" for HTTP handlers
     sites: tuple[Site, ...]  # reachable calls and writes that may matter
     nested: bool  # defined inside another function: every caller is in that function
@@ -129,6 +130,7 @@ class ModuleSummary:
                 class_name=f["class_name"],
                 params=tuple(Param(**p) for p in f["params"]),
                 flags=tuple(f["flags"]),
+                closure_flags=tuple(f["closure_flags"]),
                 routes=tuple(f["routes"]),
                 sites=tuple(site(s) for s in f["sites"]),
                 nested=f["nested"],

@@ -20,7 +20,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_DIR = ROOT / "fixtures" / "cases"
-CASE_FILES = sorted(CASES_DIR.rglob("*.py"), key=lambda p: p.relative_to(CASES_DIR).as_posix())
+# Multi-file packages (``pkg_*/``) are analyzed as a whole; every other file on its own.
+PACKAGES = sorted(p for p in CASES_DIR.glob("pkg_*") if p.is_dir())
+CASE_FILES = sorted(
+    (p for p in CASES_DIR.rglob("*.py") if not any(parent in PACKAGES for parent in p.parents)),
+    key=lambda p: p.relative_to(CASES_DIR).as_posix(),
+)
 MIN_CASES = 40
 
 _EXPECT = re.compile(r"#\s*expect:(?P<codes>.*)$")
@@ -113,3 +118,60 @@ def test_case(case: Path) -> None:
         if unexpected:
             report.append("  unexpected (found, not expected):\n" + _describe(unexpected, lines, messages))
         pytest.fail("\n".join(report), pytrace=False)
+
+
+def _package_files(package: Path) -> list[Path]:
+    return sorted(package.rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=_case_id)
+def test_package(package: Path) -> None:
+    """A package's findings, across all its files, match the ``# expect:`` comments in them."""
+    from storegate.api import check
+    from storegate.config import load_config
+
+    result = check([str(package)], load_config([str(package)]))
+    assert result.errors == (), f"errors: {result.errors}\n" + "\n".join(result.tracebacks)
+    assert result.files_checked == len(_package_files(package))
+
+    report = []
+    for path in _package_files(package):
+        source = path.read_text(encoding="utf-8")
+        expected = parse_expectations(source)
+        mine = [f for f in result.findings if Path(f.path).resolve() == path.resolve()]
+        found = Counter((finding.line, finding.code) for finding in mine)
+        messages = {(finding.line, finding.code): finding.message for finding in mine}
+        missing, unexpected = expected - found, found - expected
+        lines = source.splitlines()
+        if missing:
+            report.append(f"{_case_id(path)}: missing (expected, not found):\n" + _describe(missing, lines))
+        if unexpected:
+            report.append(f"{_case_id(path)}: unexpected (found, not expected):\n" + _describe(unexpected, lines, messages))
+    if report:
+        pytest.fail("\n".join(report), pytrace=False)
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=_case_id)
+def test_package_findings_do_not_depend_on_file_order(package: Path) -> None:
+    """The project stage sees the summaries in any order and reaches the same findings."""
+    import random
+
+    from storegate import files
+    from storegate.api import summarize_files
+    from storegate.config import load_config
+    from storegate.project import findings
+
+    config = load_config([str(package)])
+    paths = _package_files(package)
+    baseline = None
+    for seed in range(4):
+        order = list(paths)
+        random.Random(seed).shuffle(order)
+        summaries, errors, _ = summarize_files(order, config)
+        assert errors == []
+        random.Random(seed + 100).shuffle(summaries)
+        found = sorted(findings(summaries, config), key=lambda f: f.sort_key)
+        if baseline is None:
+            baseline = found
+            assert found, "a package case without findings proves nothing about order"
+        assert found == baseline, f"order {[files.display_path(p) for p in order]} changed the findings"
