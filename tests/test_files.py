@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -168,16 +170,32 @@ def test_result_is_deterministic(in_tmp):
     assert [p.as_posix() for p in first[0]] == sorted(p.as_posix() for p in first[0])
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read a directory without permissions")
+def without_root_powers(code: str, cwd: Path) -> str:
+    """Run ``code`` in a fresh Python that cannot bypass file permissions; its stdout.
+
+    As root, permission bits do not stop reads; ``setpriv`` drops the capabilities that let
+    root ignore them, so the permission-denied paths run for real here too.
+    """
+    command = [sys.executable, "-c", code]
+    if os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--", *command]
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 def test_unreadable_directory_is_an_error(in_tmp):
     touch(in_tmp, "a.py", "locked/b.py")
     (in_tmp / "locked").chmod(0)
     try:
-        files, errors = discover(["."], Config())
+        out = without_root_powers(
+            "from storegate.files import discover; from storegate.model import Config; "
+            "files, errors = discover(['.'], Config()); print([str(f) for f in files], errors)",
+            in_tmp,
+        )
     finally:
         (in_tmp / "locked").chmod(0o755)
-    assert files == [Path("a.py")]
-    assert errors == [FileError("locked", "cannot read directory: permission denied")]
+    assert out == "['a.py'] [FileError(path='locked', message='cannot read directory: permission denied', line=None)]"
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -282,13 +300,17 @@ def test_directory_and_missing_file(tmp_path):
         read_source(tmp_path / "missing.py")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read a file without permissions")
 def test_unreadable_file(tmp_path):
     path = tmp_path / "a.py"
     path.write_text("x = 1\n")
     path.chmod(0)
-    with pytest.raises(SourceError, match=r"^cannot read file: permission denied$"):
-        read_source(path)
+    out = without_root_powers(
+        "from storegate.files import read_source; from storegate.errors import SourceError\n"
+        "try:\n    read_source(__import__('pathlib').Path('a.py'))\n"
+        "except SourceError as exc:\n    print(exc.message)\n",
+        tmp_path,
+    )
+    assert out == "cannot read file: permission denied"
 
 
 # --- display --------------------------------------------------------------------------------
