@@ -18,8 +18,6 @@ if str(TESTS) not in sys.path:
 @pytest.fixture(scope="session")
 def correct_server(tmp_path_factory):
     """(base_url, db_path) of the sample server, which honours store=false."""
-    pytest.importorskip("fastapi")
-    pytest.importorskip("uvicorn")
     from server_harness import running_server
 
     from storegate.twin import server_source_dir
@@ -32,8 +30,6 @@ def correct_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def leaky_server(tmp_path_factory):
     """(base_url, db_path) of the leaky twin: the motivating bug put back by storegate.twin."""
-    pytest.importorskip("fastapi")
-    pytest.importorskip("uvicorn")
     from server_harness import running_server
 
     from storegate.twin import make_leaky_copy

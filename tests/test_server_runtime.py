@@ -17,11 +17,9 @@ from pathlib import Path
 
 import pytest
 
-openai = pytest.importorskip("openai")
-httpx = pytest.importorskip("httpx")
-pytest.importorskip("fastapi")
-
-from server_harness import running_server  # noqa: E402
+import httpx
+import openai
+from server_harness import running_server
 
 from storegate.twin import server_source_dir  # noqa: E402
 
