@@ -22,8 +22,21 @@ from storegate.summary import ModuleSummary
 T = TypeVar("T")
 
 
-def check(paths: Sequence[str | Path], config: Config, *, force_exclude: bool = False) -> Result:
-    """Analyze every Python file under ``paths`` with ``config``; never raises for bad input."""
+def check(
+    paths: Sequence[str | Path],
+    config: Config,
+    *,
+    force_exclude: bool = False,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+) -> Result:
+    """Analyze every Python file under ``paths`` with ``config``; never raises for bad input.
+
+    ``jobs``: worker processes (default: the number of cores). ``cache_dir``: where per-file
+    results are kept (default ``.storegate_cache`` beside the configuration); ``use_cache``
+    turns the cache off.
+    """
     found, errors = files.discover(paths, config, force_exclude=force_exclude)
     summaries, file_errors, tracebacks = summarize_files(found, config)
     from storegate.project import findings as project_findings
