@@ -23,10 +23,10 @@ from storegate import facts as F
 from storegate import flags as flaglib
 from storegate.errors import SourceError
 from storegate.model import ANY, FALSE, NONE, TRUE, Config, Flag, TraceStep
-from storegate.paths import access_path, dotted_name, literal_text
+from storegate.paths import access_path, dotted_name, literal_text, string_value
 from storegate.positions import Locator
 from storegate.routes import handler_routes
-from storegate.sinks import SinkMatcher
+from storegate.sinks import SinkMatcher, qualify
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
 # A block visited more often than this joins by plain intersection, which always terminates.
@@ -164,6 +164,7 @@ class Summarizer:
             routes=routes,
             sites=sites,
             nested=nested,
+            returns=_returned_class(scope),
         )
 
     def sites(self, graph: cfglib.CFG, flags: list[Flag], entry_flags: set[str]) -> tuple[Site, ...]:
@@ -207,7 +208,7 @@ class Summarizer:
             matched = self.matcher.match_call(call, self.imports)
             if matched is not None:
                 return call, matched[0], "call", matched[1].pattern, list(call.args)
-            text = dotted_name(call.func)
+            text = _callee_name(call.func)
             if text is None:
                 return None  # cannot name a function of the analyzed files
             return call, text, "call", None, list(call.args)
@@ -262,9 +263,11 @@ class Summarizer:
         )
         qualified = None
         if record.kind == "call":
-            from storegate.sinks import qualify
-
-            qualified = qualify(record.text, self.imports) if "(" not in record.text else None
+            maker, made, method = record.text.partition("().")
+            if "(" not in maker:
+                qualified = qualify(maker, self.imports)
+                if qualified is not None and made:
+                    qualified = f"{qualified}().{method}"
         return Site(
             span=self.locator.span(record.node),
             text=record.text,
@@ -474,6 +477,37 @@ def collect_imports(tree: cst.Module, module: str | None, is_package: bool = Fal
                 local = _dotted(alias.asname.name) if alias.asname is not None else name
                 imports[local] = f"{base}.{name}" if base else name
     return imports
+
+
+def _callee_name(func: cst.BaseExpression) -> str | None:
+    """``a.b`` for a dotted callee; ``make().m`` for a method of what a named function returns."""
+    name = dotted_name(func)
+    if name is not None:
+        return name
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+        inner = dotted_name(func.value.func)
+        if inner is not None:
+            return f"{inner}().{func.attr.value}"
+    return None
+
+
+def _returned_class(scope: cfglib.Scope) -> str | None:
+    """The class a function's return annotation names: ``-> Service``, ``-> "Service"``, ``-> Service | None``."""
+    if not isinstance(scope, cst.FunctionDef) or scope.returns is None:
+        return None
+    annotation = scope.returns.annotation
+    value = string_value(annotation)
+    if value is not None:
+        try:
+            annotation = cst.parse_expression(value)
+        except cst.ParserSyntaxError:
+            return None
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        sides = [s for s in (annotation.left, annotation.right) if not (isinstance(s, cst.Name) and s.value == "None")]
+        annotation = sides[0] if len(sides) == 1 else annotation
+    if isinstance(annotation, cst.Subscript) and dotted_name(annotation.value) in ("Optional", "typing.Optional"):
+        annotation = annotation.slice[0].slice.value if isinstance(annotation.slice[0].slice, cst.Index) else annotation
+    return dotted_name(annotation)
 
 
 def _bound_names(graph: cfglib.CFG) -> set[str]:

@@ -7,7 +7,7 @@ every iteration below runs over sorted names.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from storegate.model import ANY, FALSE, NONE, TRUE, Config, Finding, Flag, TraceStep
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site
@@ -55,6 +55,20 @@ class Project:
     def _resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> str | None:
         if site.kind != "call":
             return None
+        if "()." in site.text:  # `make().method`: a method of the class `make` is annotated to return
+            maker, _, method = site.text.partition("().")
+            made = self._resolve(module, function, replace(site, text=maker, qualified=_qualify_prefix(site, maker)))
+            if made is None or "." in method:
+                return None
+            returns = self.functions[made].summary.returns
+            if returns is None:
+                return None
+            maker_module = self.functions[made].module
+            for option in self._class_candidates(maker_module, returns):
+                found = self._method(option, method, set())
+                if found is not None:
+                    return found
+            return None
         parts = site.text.split(".")
         if parts[0] in ("self", "cls") and len(parts) == 2:
             if function.class_name is None:
@@ -76,6 +90,19 @@ class Project:
             return self._lookup(site.qualified, 0)
         candidate = f"{module.module}.{site.text}"  # Class.method of this module
         return candidate if candidate in self.functions else None
+
+    def _class_candidates(self, module: ModuleSummary, name: str) -> list[str]:
+        """Qualified names a class written as ``name`` in ``module`` may have."""
+        head, _, rest = name.partition(".")
+        options = [f"{module.module}.{name}"]
+        imported = dict(module.imports).get(head)
+        if imported is not None:
+            target = imported + ("." + rest if rest else "")
+            options.append(target)
+            looked_up = self._class_lookup(target)
+            if looked_up:
+                options.append(looked_up)
+        return options
 
     def _lookup(self, qualified: str, depth: int) -> str | None:
         """A qualified name, following re-exports (``from .mod import f`` in a package)."""
@@ -268,6 +295,13 @@ def _chain(module: ModuleSummary, site: Site, target: _Function | None, derived:
         f"{line} {text}" if path == module.path else f"{path}:{line} {text}" for path, line, text in derived[target.fq]
     )
     return (TraceStep(site.span.line, f"call {site.text} -> {rest}"),)
+
+
+def _qualify_prefix(site: Site, prefix: str) -> str | None:
+    """The import-qualified name of the ``prefix`` of a call (``mod.make`` of ``mod.make().m``)."""
+    if site.qualified is None or "()." not in site.qualified:
+        return None
+    return site.qualified.partition("().")[0]
 
 
 def _callers_all_known(function: FunctionSummary) -> bool:

@@ -83,6 +83,7 @@ class FunctionSummary:
     routes: tuple[str, ...]  # "POST /v1/responses" for HTTP handlers
     sites: tuple[Site, ...]  # reachable calls and writes that may matter
     nested: bool  # defined inside another function: every caller is in that function
+    returns: str | None = None  # the class named by the return annotation, as written
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -134,6 +135,7 @@ class ModuleSummary:
                 routes=tuple(f["routes"]),
                 sites=tuple(site(s) for s in f["sites"]),
                 nested=f["nested"],
+                returns=f.get("returns"),
             )
             for f in data["functions"]
         )
