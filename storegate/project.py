@@ -226,7 +226,7 @@ class Project:
                 fq = f"{module.module}.{function.name}"
                 if flag.name in function.flags:
                     out.extend(self._judge(flag, module, function, site, target, derived, fq in permitted))
-                elif function.routes and (site.sink is not None or (target is not None and target.fq in derived)):
+                elif function.routes and self._persists(site, target, derived, flag):
                     for route in function.routes:
                         out.append(
                             self._finding(
@@ -257,14 +257,18 @@ class Project:
                 message = f"call to '{site.text}' persists (-> {arrow}) and is not gated by '{flag.gate_text}'"
                 steps = (*trace, *_chain(module, site, target, derived))
                 out.append(self._finding(module, function, site, flag, "SG002", message, steps))
-        if target is not None and site.kind == "call":
-            param = target.summary.param(flag.name)
-            if param is not None and param.default is not None and _default_permits(param.default, flag):
-                if _bound_argument(site, target, flag.name) is None:
-                    name = target.fq.rpartition(".")[2]
-                    message = f"'{flag.name}' is not passed to '{name}', which then defaults to {param.default}"
-                    out.append(self._finding(module, function, site, flag, "SG003", message, ()))
+        if _drops_flag(site, target, flag):
+            name = target.fq.rpartition(".")[2]
+            default = target.summary.param(flag.name).default
+            message = f"'{flag.name}' is not passed to '{name}', which then defaults to {default}"
+            out.append(self._finding(module, function, site, flag, "SG003", message, ()))
         return out
+
+    @staticmethod
+    def _persists(site: Site, target: _Function | None, derived: dict[str, Chain], flag: Flag) -> bool:
+        """Whether a site of a function without the flag writes: a sink, a derived sink, or a
+        call that leaves a callee's flag to a default that permits storing."""
+        return site.sink is not None or (target is not None and target.fq in derived) or _drops_flag(site, target, flag)
 
     def _finding(self, module, function, site, flag, code, message, trace) -> Finding:
         span = site.span
@@ -302,6 +306,16 @@ def _qualify_prefix(site: Site, prefix: str) -> str | None:
     if site.qualified is None or "()." not in site.qualified:
         return None
     return site.qualified.partition("().")[0]
+
+
+def _drops_flag(site: Site, target: _Function | None, flag: Flag) -> bool:
+    """A call that does not pass the flag to a callee whose default for it permits storing."""
+    if target is None or site.kind != "call":
+        return False
+    param = target.summary.param(flag.name)
+    if param is None or param.default is None or not _default_permits(param.default, flag):
+        return False
+    return _bound_argument(site, target, flag.name) is None
 
 
 def _callers_all_known(function: FunctionSummary) -> bool:

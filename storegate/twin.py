@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import difflib
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 import storegate
 from storegate.errors import StoregateError
@@ -122,3 +124,106 @@ def leaky_diff() -> str:
             tofile=f"b/{path}",
         )
     )
+
+
+# -- single-gate mutants of the sample server (mutation testing of the analyzer) --------------
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """The sample server with one store gate removed: ``file`` (relative) gets ``source``."""
+
+    name: str  # e.g. "service.py:133 `if store:` -> `if True:`"
+    file: str
+    line: int
+    source: str
+
+
+class _GateFinder(cst.CSTVisitor):
+    """Every place where the server consults ``store`` to decide whether to persist."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self) -> None:
+        self.gates: list[tuple[str, cst.CSTNode, int, str]] = []
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return self.get_metadata(PositionProvider, node).start.line
+
+    def visit_If(self, node: cst.If) -> None:
+        test = node.test
+        if _is_flag(test):
+            self.gates.append(("if-true", node, self._line(node), f"`if {FLAG}:` -> `if True:`"))
+        elif _is_not_flag(test) and _leaves(node.body):
+            self.gates.append(("drop-early-exit", node, self._line(node), f"`if not {FLAG}: return` removed"))
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        if isinstance(node.operator, cst.And) and (_is_flag(node.left) or _is_flag(node.right)):
+            self.gates.append(("drop-conjunct", node, self._line(node), f"`and {FLAG}` dropped"))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None and node.keyword.value == FLAG:
+            self.gates.append(("drop-argument", node, self._line(node), f"`{FLAG}=...` argument dropped"))
+
+
+class _Mutate(cst.CSTTransformer):
+    def __init__(self, kind: str, target: cst.CSTNode) -> None:
+        self.kind = kind
+        self.target = target
+
+    def leave_If(self, original_node, updated_node):
+        if original_node is not self.target:
+            return updated_node
+        if self.kind == "if-true":
+            return updated_node.with_changes(test=cst.Name("True"))
+        return cst.RemoveFromParent()
+
+    def leave_BooleanOperation(self, original_node, updated_node):
+        if original_node is not self.target:
+            return updated_node
+        keep = updated_node.left if _is_flag(updated_node.right) else updated_node.right
+        return keep.with_changes(lpar=[*updated_node.lpar, *keep.lpar], rpar=[*keep.rpar, *updated_node.rpar])
+
+    def leave_Arg(self, original_node, updated_node):
+        if original_node is not self.target:
+            return updated_node
+        return cst.RemoveFromParent()
+
+
+def mutants(server_dir: Path | None = None) -> list[Mutant]:
+    """Every mutant of the sample server that removes exactly one store gate."""
+    server_dir = server_dir or server_source_dir()
+    out: list[Mutant] = []
+    for path in sorted(server_dir.glob("*.py")):
+        module = cst.parse_module(path.read_text(encoding="utf-8"))
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        finder = _GateFinder()
+        wrapper.visit(finder)
+        for kind, node, line, what in finder.gates:
+            mutated = module.visit(_Mutate(kind, node))
+            if mutated.code != module.code:
+                out.append(Mutant(f"{path.name}:{line} {what}", path.name, line, mutated.code))
+    return out
+
+
+def write_mutant(mutant: Mutant, dest_dir: Path) -> Path:
+    """A copy of the sample server in ``dest_dir/responses_server`` with the mutant applied."""
+    target = Path(dest_dir) / SERVER_PACKAGE
+    shutil.copytree(server_source_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3*"))
+    (target / mutant.file).write_text(mutant.source, encoding="utf-8")
+    return target
+
+
+def _is_not_flag(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not) and _is_flag(node.expression)
+
+
+def _leaves(body: cst.BaseSuite) -> bool:
+    """Whether a suite always ends by returning or raising (an early exit)."""
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    last = statements[-1] if statements else None
+    if isinstance(last, cst.SimpleStatementLine):
+        return isinstance(last.body[-1], (cst.Return, cst.Raise))
+    if isinstance(last, cst.SimpleStatementSuite):
+        return isinstance(last.body[-1], (cst.Return, cst.Raise))
+    return False

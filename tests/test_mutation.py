@@ -1,0 +1,101 @@
+"""Mutation testing of the analyzer against the runtime truth.
+
+Every mutant of the sample server that removes one store gate (an ``if store:`` made ``True``,
+an ``and store`` conjunct dropped, an early ``if not store: return`` removed, a ``store=...``
+argument dropped) is analyzed by storegate and run for real: a ``store=false`` request, streamed
+and not, each in a conversation, then every table of the SQLite file is searched for it. The test
+fails if any mutant leaks at runtime while storegate is silent about it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from storegate.api import check
+from storegate.config import load_config
+from storegate.demo import rows_containing, running_server
+from storegate.twin import Mutant, mutants, write_mutant
+
+MODEL = "storegate-builtin"
+MUTANTS = mutants()
+
+
+def leaks(base_url: str, db_path: Path) -> bool:
+    """Whether anything of a store=false request (streamed, then not) reaches the database."""
+    marker = f"marker-{uuid.uuid4().hex}"
+    with httpx.Client(base_url=base_url, timeout=30, trust_env=False) as client:
+        for stream in (True, False):
+            conversation = client.post("/conversations", json={}).json()["id"]
+            body = {"model": MODEL, "input": f"Please remember {marker}", "store": False, "conversation": conversation}
+            if stream:
+                with client.stream("POST", "/responses", json={**body, "stream": True}) as answer:
+                    assert answer.status_code == 200
+                    for _ in answer.iter_lines():
+                        pass
+            else:
+                answer = client.post("/responses", json=body)
+                assert answer.status_code == 200, answer.text
+    return bool(rows_containing(db_path, [marker]))
+
+
+def observe(mutant: Mutant | None, tmp_path: Path) -> tuple[list[str], bool]:
+    """(storegate's codes and lines on the server, whether it leaks at runtime)."""
+    if mutant is None:
+        from storegate.twin import server_source_dir
+
+        server = server_source_dir()
+    else:
+        server = write_mutant(mutant, tmp_path)
+    result = check([server], load_config([server]), use_cache=False)
+    assert result.errors == ()
+    static = [f"{Path(f.path).name}:{f.line} {f.code}" for f in result.findings]
+    db_path = tmp_path / "mutant.sqlite3"
+    with running_server(server.parent, db_path) as base_url:
+        leaked = leaks(base_url, db_path)
+    return static, leaked
+
+
+def test_the_generator_finds_every_kind_of_gate() -> None:
+    kinds = {m.name.split(" ", 1)[1] for m in MUTANTS}
+    assert "`if store:` -> `if True:`" in kinds
+    assert "`and store` dropped" in kinds
+    assert "`if not store: return` removed" in kinds
+    assert "`store=...` argument dropped" in kinds
+    assert all(m.source != "" for m in MUTANTS)
+
+
+def test_no_mutant_leaks_unseen(tmp_path_factory, capsys) -> None:
+    rows = []
+    for index, mutant in enumerate([None, *MUTANTS]):
+        static, leaked = observe(mutant, tmp_path_factory.mktemp(f"mutant{index}"))
+        rows.append((mutant.name if mutant else "(the sample server itself)", static, leaked))
+
+    width = max(len(name) for name, _, _ in rows)
+    table = [f"{'mutant':<{width}}  {'static (storegate)':<40}  runtime", "-" * (width + 60)]
+    for name, static, leaked in rows:
+        table.append(f"{name:<{width}}  {', '.join(static) or 'silent':<40}  {'LEAK' if leaked else 'no leak'}")
+    with capsys.disabled():
+        print("\n" + "\n".join(table))
+
+    original = rows[0]
+    assert original[1] == [] and original[2] is False, "the sample server itself must be clean and leak-free"
+    missed = [name for name, static, leaked in rows if leaked and not static]
+    assert not missed, "mutants that leak at runtime but storegate does not report:\n" + "\n".join(table)
+    assert any(leaked for _, _, leaked in rows[1:]), "no mutant leaked: the runtime probe cannot fail"
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_each_mutant_differs_in_one_place(mutant: Mutant) -> None:
+    from storegate.twin import server_source_dir
+
+    original = (server_source_dir() / mutant.file).read_text(encoding="utf-8").splitlines()
+    changed = mutant.source.splitlines()
+    import difflib
+
+    diff = [line for line in difflib.unified_diff(original, changed, lineterm="", n=0) if line[:1] in "+-"]
+    diff = [line for line in diff if not line.startswith(("+++", "---"))]
+    assert 1 <= len(diff) <= 4, diff
