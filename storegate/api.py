@@ -1,20 +1,24 @@
 """The one public entry point: ``check(paths, config) -> Result``.
 
 The CLI, the flake8 plugin and the demo are thin adapters over this function. Data flows one
-way: files -> per-module summaries -> project findings -> result.
+way: files -> per-module summaries (cached, in parallel) -> project findings -> result. The
+parser (libcst) is imported only when some file has to be analyzed: a warm run never loads it.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 from storegate import files, prefilter
-from storegate.analysis import syntax_error
+from storegate.cache import Cache, Entry, content_hash, default_dir
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
 from storegate.summary import ModuleSummary
@@ -30,15 +34,17 @@ def check(
     jobs: int | None = None,
     cache_dir: Path | None = None,
     use_cache: bool = True,
+    use_prefilter: bool = True,
 ) -> Result:
     """Analyze every Python file under ``paths`` with ``config``; never raises for bad input.
 
     ``jobs``: worker processes (default: the number of cores). ``cache_dir``: where per-file
     results are kept (default ``.storegate_cache`` beside the configuration); ``use_cache``
-    turns the cache off.
+    turns the cache off. ``use_prefilter=False`` parses every file (for testing the filter).
     """
     found, errors = files.discover(paths, config, force_exclude=force_exclude)
-    summaries, file_errors, tracebacks = summarize_files(found, config)
+    cache = Cache(cache_dir or default_dir(config), config) if use_cache else None
+    summaries, file_errors, tracebacks = summarize_files(found, config, jobs=jobs, cache=cache, use_prefilter=use_prefilter)
     from storegate.project import findings as project_findings
 
     findings = project_findings(summaries, config)
@@ -50,59 +56,209 @@ def check(
     )
 
 
-def summarize_files(paths: Sequence[Path], config: Config) -> tuple[list[ModuleSummary], list[FileError], list[str]]:
+@dataclass
+class _File:
+    """One file on its way through a run."""
+
+    path: Path
+    key: str  # the absolute path, the cache's key
+    display: str
+    module: str
+    mtime_ns: int = 0
+    size: int = 0
+    sha256: str = ""
+    source: str | None = None
+    entry: Entry | None = None  # what the cache (or this run) says the file gave
+    parsed: ModuleSummary | None = None  # the entry's summary, when this run computed it
+
+
+def summarize_files(
+    paths: Sequence[Path],
+    config: Config,
+    *,
+    jobs: int | None = None,
+    cache: Cache | None = None,
+    use_prefilter: bool = True,
+) -> tuple[list[ModuleSummary], list[FileError], list[str]]:
     """Summaries of the files that can matter, chosen in rounds by the byte pre-filter.
 
     The first round takes the files that mention a flag or a sink; each later round takes the
-    files that mention a function found to persist (a derived sink) so far.
+    files that mention a function found to persist (a derived sink) so far. Files whose
+    content, size and mtime are in the cache are not read at all when nothing else changed.
     """
-    summaries: list[ModuleSummary] = []
+    packages: dict[Path, bool] = {}
+    run: list[_File] = []
+    for path in paths:
+        absolute = Path(path).resolve()
+        run.append(_File(Path(path), str(absolute), files.display_path(path), files.module_name(absolute, packages)))
     errors: list[FileError] = []
     tracebacks: list[str] = []
-    sources: dict[Path, str] = {}
-    for path in paths:
-        try:
-            sources[path] = files.read_source(path)
-        except SourceError as exc:
-            errors.append(FileError(files.display_path(path), exc.message, exc.line))
-    words = prefilter.initial_words(config)
-    pending = dict(sources)
-    while pending:
-        chosen = [path for path, source in pending.items() if prefilter.mentions(source, words)]
-        if not chosen:
-            break
-        for path in chosen:
-            source = pending.pop(path)
-            summary = _summarize_one(path, source, config, errors, tracebacks)
-            if summary is not None:
-                summaries.append(summary)
-        if not pending or words is None:
-            break
-        new_words = prefilter.derived_words(summaries, config) - words
-        if not new_words:
-            break
-        words = words | new_words
-    for path, source in pending.items():  # never parsed for analysis: still report bad syntax
-        problem = syntax_error(source)
-        if problem is not None:
-            errors.append(FileError(files.display_path(path), problem.message, problem.line))
+
+    misses = [item for item in run if not _from_cache(item, cache)]
+    if misses:
+        _analyze(run, misses, config, jobs, use_prefilter, errors, tracebacks)
+    if cache is not None:
+        for item in run:
+            if item.entry is not None:
+                cache.put(item.key, item.entry)
+        cache.forget_missing({item.key for item in run})
+        cache.save()
+
+    summaries = []
+    for item in run:
+        entry = item.entry
+        if entry is None:
+            continue
+        if entry.status == "summary":
+            summaries.append(replace(_summary_of(item), path=item.display))
+        elif entry.status == "error" or (entry.status == "skipped" and entry.error):
+            errors.append(FileError(item.display, entry.error["message"], entry.error.get("line")))
     return summaries, errors, tracebacks
 
 
-def _summarize_one(path: Path, source: str, config: Config, errors: list[FileError], tracebacks: list[str]) -> ModuleSummary | None:
+def _from_cache(item: _File, cache: Cache | None) -> bool:
+    """Take the file's result from the cache if its size and mtime (or content) are unchanged."""
+    try:
+        info = os.stat(item.path)
+        item.mtime_ns, item.size = info.st_mtime_ns, info.st_size
+    except OSError:
+        return False
+    entry = cache.get(item.key) if cache is not None else None
+    if entry is None or entry.module != item.module:
+        return False
+    if entry.mtime_ns == item.mtime_ns and entry.size == item.size:
+        item.entry = entry
+        return True
+    try:
+        data = files.read_bytes(item.path)
+    except SourceError:
+        return False
+    item.sha256 = content_hash(data)
+    if item.sha256 != entry.sha256:
+        return False
+    item.entry = replace(entry, mtime_ns=item.mtime_ns, size=item.size)  # touched, not changed
+    return True
+
+
+def _analyze(
+    run: list[_File],
+    misses: list[_File],
+    config: Config,
+    jobs: int | None,
+    use_prefilter: bool,
+    errors: list[FileError],
+    tracebacks: list[str],
+) -> None:
+    """The pre-filter rounds over every file not known to be selected, then the syntax check."""
+    for item in misses:
+        try:
+            data = files.read_bytes(item.path)
+            item.sha256 = content_hash(data)
+            item.source = files.decode_source(data)
+        except SourceError as exc:
+            item.entry = _entry(item, "error", error={"message": exc.message, "line": exc.line})
+    # A file known to be skipped may be selected now that other files changed: look again.
+    undecided = [item for item in run if item.entry is None or item.entry.status == "skipped"]
+    for item in undecided:
+        if item.source is None:
+            try:
+                item.source = files.read_source(item.path)
+            except SourceError:
+                item.entry = None
+                continue
+    pending = {item.key: item for item in undecided if item.source is not None}
+    known = [_summary_of(item) for item in run if item.entry is not None and item.entry.status == "summary"]
+    words = prefilter.initial_words(config) if use_prefilter else None
+    if words is not None:
+        words = words | prefilter.derived_words(known, config)
+    while pending:
+        chosen = [item for item in pending.values() if prefilter.mentions(item.source, words)]
+        if not chosen:
+            break
+        for item in chosen:
+            del pending[item.key]
+        for item, outcome in zip(chosen, _summarize_all(chosen, config, jobs)):
+            kind, value, trace = outcome
+            if kind == "summary":
+                item.entry = _entry(item, "summary", summary=value)
+                item.parsed = value
+                known.append(value)
+            elif kind == "error":
+                item.entry = _entry(item, "error", error=value)
+            else:  # an internal error: reported, never cached
+                item.entry = None
+                errors.append(FileError(item.display, value["message"]))
+                tracebacks.append(f"{item.display}:\n{trace}")
+        if not pending or words is None:
+            break
+        new_words = prefilter.derived_words(known, config) - words
+        if not new_words:
+            break
+        words = words | new_words
+    from storegate.analysis import syntax_error  # the parser is only needed on this path
+
+    for item in pending.values():  # never parsed for analysis: still report bad syntax
+        problem = syntax_error(item.source)
+        error = None if problem is None else {"message": problem.message, "line": problem.line}
+        item.entry = _entry(item, "skipped", error=error)
+
+
+def _entry(item: _File, status: str, *, summary: ModuleSummary | None = None, error: dict | None = None) -> Entry:
+    return Entry(
+        mtime_ns=item.mtime_ns,
+        size=item.size,
+        sha256=item.sha256,
+        status=status,
+        module=item.module,
+        summary=summary.to_json() if summary is not None else None,
+        error=error,
+    )
+
+
+def _summary_of(item: _File) -> ModuleSummary:
+    if item.parsed is None:
+        item.parsed = ModuleSummary.from_json(item.entry.summary)
+    return item.parsed
+
+
+# -- analysis of single files, in this process or in a pool ---------------------------------
+
+Outcome = tuple[str, object, str]  # ("summary", ModuleSummary, "") | ("error"|"internal", {...}, traceback)
+_POOL_THRESHOLD = 8  # below this many files, starting worker processes costs more than it saves
+
+
+def _summarize_all(chosen: list[_File], config: Config, jobs: int | None) -> list[Outcome]:
+    tasks = [(item.source, item.display, config, item.module) for item in chosen]
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(tasks) < _POOL_THRESHOLD:
+        return [_summarize_task(task) for task in tasks]
+    workers = min(workers, len(tasks))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
+        return list(pool.map(_summarize_task, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
+
+
+def _pool_context():
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    # fork is the cheapest start (nothing to re-import); never with other threads alive.
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _summarize_task(task: tuple[str, str, Config, str]) -> Outcome:
+    source, display, config, module = task
     from storegate.analysis import summarize
 
-    display = files.display_path(path)
     try:
-        return with_deep_stack(summarize, source, display, config, files.module_name(path))
+        return ("summary", with_deep_stack(summarize, source, display, config, module), "")
     except SourceError as exc:
-        errors.append(FileError(display, exc.message, exc.line))
+        return ("error", {"message": exc.message, "line": exc.line}, "")
     except RecursionError:
-        errors.append(FileError(display, "too deeply nested to analyze"))
+        return ("error", {"message": "too deeply nested to analyze", "line": None}, "")
     except Exception as exc:  # an internal error in one file never stops the others
-        errors.append(FileError(display, f"internal error: {type(exc).__name__}: {exc}"))
-        tracebacks.append(f"{display}:\n{traceback.format_exc()}")
-    return None
+        return ("internal", {"message": f"internal error: {type(exc).__name__}: {exc}"}, traceback.format_exc())
 
 
 _STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: only the pages a deep file touches

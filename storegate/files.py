@@ -221,6 +221,11 @@ def read_source(path: Path) -> str:
     Honors a UTF-8 BOM and a PEP 263 coding cookie; line endings are kept as they are.
     Raises ``SourceError`` with a one-line reason for anything that is not readable source.
     """
+    return decode_source(read_bytes(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the regular file ``path``; ``SourceError`` for anything else."""
     try:
         info = os.stat(path)
     except OSError as exc:
@@ -239,7 +244,7 @@ def read_source(path: Path) -> str:
         raise SourceError(f"cannot read file: {_reason(exc)}") from None
     if len(data) > MAX_SOURCE_BYTES:  # grew after the stat
         raise SourceError(f"file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB")
-    return decode_source(data)
+    return data
 
 
 def decode_source(data: bytes) -> str:
@@ -295,12 +300,23 @@ def display_path(path: Path | str) -> str:
     return rel or "."
 
 
-def module_name(path: Path) -> str:
-    """The dotted module name of a file, from the packages (``__init__.py``) around it."""
+def module_name(path: Path, packages: dict[Path, bool] | None = None) -> str:
+    """The dotted module name of a file, from the packages (``__init__.py``) around it.
+
+    ``packages`` memoises which directories are packages, for one run over many files.
+    """
     path = Path(path).resolve()
     parts = [] if path.stem == "__init__" else [path.stem]
     parent = path.parent
-    while (parent / "__init__.py").is_file() and parent.parent != parent:
+    packages = {} if packages is None else packages
+
+    def is_package(directory: Path) -> bool:
+        known = packages.get(directory)
+        if known is None:
+            known = packages[directory] = (directory / "__init__.py").is_file()
+        return known
+
+    while is_package(parent) and parent.parent != parent:
         parts.insert(0, parent.name)
         parent = parent.parent
     return ".".join(parts) or path.parent.name
