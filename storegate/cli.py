@@ -6,16 +6,20 @@ not be checked (2 wins over 1). ``--exit-zero`` turns 1 into 0.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from storegate import __version__, files
+from storegate import __version__, baseline, codes, files, filters
 from storegate.api import check as run_check
 from storegate.config import load_config
 from storegate.errors import ConfigError
-from storegate.report import FORMATS
+from storegate.model import Config, Flag, Sink
+from storegate.report import FORMATS, HUMAN_FORMATS
+from storegate.report.text import statistics as render_statistics
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -60,6 +64,40 @@ def main() -> None:
     help="Write the report to FILE instead of stdout.",
 )
 @click.option("--explain", is_flag=True, help="Show under each finding a path from the function's entry to it.")
+@click.option(
+    "--show-source", is_flag=True,
+    help="Show the offending line with a caret under the column (text and grouped formats).",
+)
+@click.option(
+    "--select", "select", metavar="CODES", multiple=True,
+    help="Report only these codes or code prefixes (SG, SG00, SG001); comma-separated, repeatable.",
+)
+@click.option(
+    "--ignore", "ignore", metavar="CODES", multiple=True,
+    help="Do not report these codes or code prefixes; comma-separated, repeatable.",
+)
+@click.option("--statistics", is_flag=True, help="Print the number of findings of each code.")
+@click.option(
+    "--report-unused-ignores", is_flag=True,
+    help="Report suppression comments that suppress nothing (SG100).",
+)
+@click.option(
+    "--baseline", "baseline_file", metavar="FILE", type=click.Path(path_type=Path),
+    help="Report only the findings that are not recorded in this baseline file.",
+)
+@click.option(
+    "--write-baseline", "write_baseline", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the current findings in FILE (a baseline) and report none of them.",
+)
+@click.option(
+    "--jobs", "-j", "jobs", type=click.IntRange(min=1), default=None, metavar="N",
+    help="Worker processes (default: the number of cores).",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
+@click.option(
+    "--cache-dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="The cache directory (default: .storegate_cache beside the config file, else in the cwd).",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Leave out the summary line.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to paths named explicitly too.")
@@ -74,6 +112,16 @@ def check(
     output_format: str,
     output: Path | None,
     explain: bool,
+    show_source: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    statistics: bool,
+    report_unused_ignores: bool,
+    baseline_file: Path | None,
+    write_baseline: Path | None,
+    jobs: int | None,
+    no_cache: bool,
+    cache_dir: Path | None,
     exit_zero: bool,
     quiet: bool,
     force_exclude: bool,
@@ -93,11 +141,44 @@ def check(
     except ConfigError as exc:
         fail(str(exc))
         return
+    try:
+        selected = filters.parse_selectors(select)
+        ignored = filters.parse_selectors(ignore)
+    except ValueError as exc:
+        fail(str(exc))
+        return
+    known: baseline.Baseline | None = None
+    if baseline_file is not None:
+        try:
+            known = baseline.load(baseline_file)
+        except baseline.BaselineError as exc:
+            fail(str(exc))
+            return
     if force_exclude:
         targets = files.drop_excluded(targets, config)
 
-    result = run_check(targets, config)
-    report = FORMATS[output_format](result, quiet=quiet, explain=explain)
+    result = run_check(targets, config, jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache)
+    checked: list[Path] = []
+    if report_unused_ignores:
+        checked, _ = files.discover(targets, config, force_exclude=force_exclude)
+    options = {"select": selected, "ignore": ignored, "report_unused_ignores": report_unused_ignores, "paths": checked}
+    if write_baseline is not None:
+        current = filters.apply(result, **options)
+        try:
+            count = baseline.write(current.findings, write_baseline)
+        except OSError as exc:
+            fail(f"cannot write {write_baseline}: {exc.strerror or exc}")
+            return
+        click.echo(f"storegate: recorded {count} finding{'' if count == 1 else 's'} in {write_baseline}", err=True)
+        result = dataclasses.replace(current, findings=())
+    else:
+        result = filters.apply(result, baseline=known, **options)
+
+    color = output is None and _color_wanted()
+    report = FORMATS[output_format](result, quiet=quiet, explain=explain, show_source=show_source, color=color)
+    stats = render_statistics(result) if statistics else ""
+    if stats and output_format in HUMAN_FORMATS:
+        report, stats = report + stats, ""
 
     if output is not None:
         try:
@@ -105,7 +186,9 @@ def check(
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}")
     else:
-        click.echo(report, nl=False)
+        click.echo(report, nl=False, color=color)
+    if stats:
+        click.echo(stats, nl=False, err=True)
 
     if result.tracebacks:
         if verbose:
@@ -122,6 +205,103 @@ def check(
     if result.findings and not exit_zero:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
+
+
+def _color_wanted() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set to anything but ''."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+# --- rule documentation -----------------------------------------------------------------------
+
+
+def _describe_flag(flag: Flag) -> str:
+    notes = []
+    if flag.inverted:
+        notes.append("inverted: writes need it false")
+    if flag.none_means:
+        notes.append("None means true")
+    if flag.self_attribute:
+        notes.append("self.%s counts" % flag.name)
+    return flag.name + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def _describe_sink(sink: Sink) -> str:
+    return f"{sink.pattern} (first argument ~ {sink.argument})" if sink.argument else sink.pattern
+
+
+def _pack_specs(config: Config, config_file: Path | None, isolated: bool, rule_specs: tuple[str, ...]) -> list[tuple[str, Path | None]]:
+    """The rule pack specs behind ``config`` and the directory relative paths are resolved in."""
+    from storegate import config as config_module
+
+    if rule_specs:
+        return [(spec, None) for spec in rule_specs]
+    table: dict = {}
+    if config.source is not None:
+        data = config_module._read_toml(config.source)
+        if config_file is not None and config.source.name != "pyproject.toml":
+            table = data
+        else:
+            table = config_module._tool_table(data, config.source) or {}
+    specs = table.get("rules", list(config_module.DEFAULT_RULES))
+    base = config.source.parent if config.source is not None else None
+    return [(spec, base) for spec in specs]
+
+
+@main.command("rules")
+@click.option(
+    "--config", "config_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+    help="A pyproject.toml ([tool.storegate]) or a .toml with the same keys at its top level.",
+)
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@click.option("--rules", "rule_specs", metavar="PACK", multiple=True, help="A rule pack name or .toml file; replaces the configured packs.")
+@click.option("--markdown", is_flag=True, help="Print the README's code section (Markdown) instead.")
+def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[str, ...], markdown: bool) -> None:
+    """List every code, and the rule packs loaded for the configuration found from the cwd."""
+    if markdown:
+        click.echo(codes.render_markdown(), nl=False)
+        return
+    from storegate.config import load_pack
+
+    try:
+        config = load_config([Path(".")], config_file=config_file, isolated=isolated, rules=rule_specs or None)
+        packs = [load_pack(spec, base) for spec, base in _pack_specs(config, config_file, isolated, rule_specs)]
+    except ConfigError as exc:
+        fail(str(exc))
+        return
+    width = max(len(c.name) for c in codes.CODES.values())
+    lines = ["Codes (storegate rule CODE for the full documentation):"]
+    lines += [f"  {c.code}  {c.name.ljust(width)}  {c.summary}" for c in codes.CODES.values()]
+    lines.append("")
+    where = files.display_path(config.source) if config.source is not None else "no configuration file"
+    lines.append(f"Rule packs ({where}):" if packs else f"Rule packs ({where}): none")
+    for pack in packs:
+        lines.append(f"  {pack.name}: {pack.description}" if pack.description else f"  {pack.name}")
+        lines += [f"    flag   {_describe_flag(f)}" for f in pack.flags]
+        lines += [f"    sink   {_describe_sink(s)}" for s in pack.sinks]
+        lines += [f"    route  {r}" for r in pack.routes]
+    lines.append("")
+    lines.append("In effect (packs, configuration and command line):")
+    lines += [f"  flag   {_describe_flag(f)}" for f in config.flags] or ["  no flags"]
+    lines += [f"  sink   {_describe_sink(s)}" for s in config.sinks] or ["  no sinks"]
+    lines += [f"  route  {r}" for r in config.routes]
+    click.echo("\n".join(lines))
+
+
+@main.command("rule")
+@click.argument("code")
+def rule_command(code: str) -> None:
+    """Print the documentation of CODE (e.g. SG001)."""
+    found = codes.get(code)
+    if found is None:
+        fail(f"unknown code {code!r} (known: {', '.join(codes.CODES)})")
+        return
+    click.echo(codes.render_doc(found), nl=False)
 
 
 @main.group(invoke_without_command=True)

@@ -20,6 +20,6 @@ def to_dict(result: Result) -> dict:
     }
 
 
-def render(result: Result, *, quiet: bool = False, explain: bool = False) -> str:
-    """The JSON report (``quiet`` and ``explain`` change nothing: traces are always there)."""
+def render(result: Result, *, quiet: bool = False, explain: bool = False, show_source: bool = False, color: bool = False) -> str:
+    """The JSON report (the options change nothing: traces are always there)."""
     return _json.dumps(to_dict(result), indent=2) + "\n"

@@ -1,36 +1,68 @@
-"""The human (and flake8-like) text report: one line per finding and per error, then a summary."""
+"""The human (and flake8-like) text report: one line per finding and per error, then a summary.
+
+``show_source`` adds under a finding its line and a caret under its column (as flake8 does);
+``color`` styles paths, codes and the summary with ANSI escapes (the CLI turns it on only for a
+terminal). ``statistics`` is the ``--statistics`` block: the count of each code.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from storegate import files
+from storegate.errors import SourceError
 from storegate.model import FileError, Finding, Result
 
 
-def format_finding(finding: Finding) -> str:
-    return f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}"
+def _style(text: str, color: bool, **style) -> str:
+    return click.style(text, **style) if color else text
 
 
-def format_error(error: FileError) -> str:
+def format_finding(finding: Finding, *, color: bool = False) -> str:
+    path = _style(finding.path, color, bold=True)
+    code = _style(finding.code, color, fg="red", bold=True)
+    return f"{path}:{finding.line}:{finding.column}: {code} {finding.message}"
+
+
+def format_error(error: FileError, *, color: bool = False) -> str:
+    path = _style(error.path, color, bold=True)
+    label = _style("error:", color, fg="red", bold=True)
     if error.line is not None:
-        return f"{error.path}:{error.line}:1: error: {error.message}"
-    return f"{error.path}: error: {error.message}"
+        return f"{path}:{error.line}:1: {label} {error.message}"
+    return f"{path}: {label} {error.message}"
 
 
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def summary(result: Result) -> str:
+def summary(result: Result, *, color: bool = False) -> str:
     checked = f"({_count(result.files_checked, 'file')} checked)"
     n_findings, n_errors = len(result.findings), len(result.errors)
     if not n_findings and not n_errors:
-        return f"All checks passed {checked}."
+        return f"{_style('All checks passed', color, fg='green', bold=True)} {checked}."
     parts = []
     if n_findings:
-        files = len({f.path for f in result.findings})
-        parts.append(f"{_count(n_findings, 'finding')} in {_count(files, 'file')}")
+        n_files = len({f.path for f in result.findings})
+        parts.append(f"{_count(n_findings, 'finding')} in {_count(n_files, 'file')}")
     if n_errors:
         parts.append(_count(n_errors, "error"))
-    return f"Found {' and '.join(parts)} {checked}."
+    return f"{_style('Found', color, fg='red', bold=True)} {' and '.join(parts)} {checked}."
+
+
+def statistics(result: Result) -> str:
+    """``--statistics``: one line per code, ``COUNT<tab>CODE<tab>summary``, by code."""
+    from storegate.codes import CODES
+
+    counts = Counter(f.code for f in result.findings)
+    lines = []
+    for code in sorted(counts):
+        known = CODES.get(code)
+        lines.append(f"{counts[code]:<5} {code}  {known.summary if known else ''}".rstrip())
+    return "".join(line + "\n" for line in lines)
 
 
 def format_trace(finding: Finding) -> list[str]:
@@ -38,14 +70,49 @@ def format_trace(finding: Finding) -> list[str]:
     return [f"    {step.line} {step.text}" if step.line else f"    {step.text}" for step in finding.trace]
 
 
-def render(result: Result, *, quiet: bool = False, explain: bool = False) -> str:
+class SourceLines:
+    """The lines of reported files, each file read once (unreadable files: no lines)."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[str]] = {}
+
+    def line(self, path: str, number: int) -> str | None:
+        if path not in self._files:
+            try:
+                self._files[path] = files.read_source(Path(path)).splitlines()
+            except (SourceError, OSError):
+                self._files[path] = []
+        lines = self._files[path]
+        return lines[number - 1] if 0 < number <= len(lines) else None
+
+
+def format_source(finding: Finding, sources: SourceLines, *, color: bool = False, indent: str = "") -> list[str]:
+    """The finding's line and a caret under its column; tabs are kept so the caret lines up."""
+    text = sources.line(finding.path, finding.line)
+    if text is None:
+        return []
+    pad = "".join(c if c.isspace() else " " for c in text[: max(finding.column - 1, 0)])
+    return [f"{indent}{text}", f"{indent}{pad}{_style('^', color, fg='red', bold=True)}"]
+
+
+def render(
+    result: Result,
+    *,
+    quiet: bool = False,
+    explain: bool = False,
+    show_source: bool = False,
+    color: bool = False,
+) -> str:
     """The text report; ``quiet`` leaves out the summary line, ``explain`` adds witness paths."""
     lines = []
+    sources = SourceLines()
     for finding in result.findings:
-        lines.append(format_finding(finding))
+        lines.append(format_finding(finding, color=color))
+        if show_source:
+            lines.extend(format_source(finding, sources, color=color))
         if explain:
             lines.extend(format_trace(finding))
-    lines += [format_error(e) for e in result.errors]
+    lines += [format_error(e, color=color) for e in result.errors]
     if not quiet:
-        lines.append(summary(result))
+        lines.append(summary(result, color=color))
     return "".join(line + "\n" for line in lines)

@@ -1,0 +1,55 @@
+"""The grouped report, for humans: the findings of each file under the file's name.
+
+::
+
+    app/service.py
+      13:19  SG002  call to 'self._sync' persists (-> ...) and is not gated by 'store'
+      20:9   SG001  persistence call 'save_response' is not gated by 'store'
+
+    Found 2 findings in 1 file (3 files checked).
+
+Files are sorted by path; an error (a file that could not be analyzed) is listed under its file
+as ``LINE:1  error  MESSAGE`` (``-`` when it has no line).
+"""
+
+from __future__ import annotations
+
+from storegate.model import Result
+from storegate.report.text import SourceLines, _style, format_source, summary
+
+
+def render(
+    result: Result,
+    *,
+    quiet: bool = False,
+    explain: bool = False,
+    show_source: bool = False,
+    color: bool = False,
+) -> str:
+    rows: dict[str, list[tuple[str, str, str, object]]] = {}
+    for finding in result.findings:
+        rows.setdefault(finding.path, []).append((f"{finding.line}:{finding.column}", finding.code, finding.message, finding))
+    for error in result.errors:
+        where = f"{error.line}:1" if error.line is not None else "-"
+        rows.setdefault(error.path, []).append((where, "error", error.message, None))
+    sources = SourceLines()
+    lines: list[str] = []
+    for path in sorted(rows):
+        if lines:
+            lines.append("")
+        lines.append(_style(path, color, bold=True, underline=True))
+        entries = rows[path]
+        width = max(len(where) for where, *_ in entries)
+        code_width = max(len(code) for _, code, *_ in entries)
+        for where, code, message, finding in entries:
+            label = _style(code.ljust(code_width), color, fg="red", bold=True)
+            lines.append(f"  {where.ljust(width)}  {label}  {message}")
+            if finding is not None and show_source:
+                lines.extend(format_source(finding, sources, color=color, indent="    "))
+            if finding is not None and explain:
+                lines.extend(f"      {step.line} {step.text}" if step.line else f"      {step.text}" for step in finding.trace)
+    if not quiet:
+        if lines:
+            lines.append("")
+        lines.append(summary(result, color=color))
+    return "".join(line + "\n" for line in lines)

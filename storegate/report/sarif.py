@@ -1,0 +1,121 @@
+"""SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+
+One run: ``tool.driver`` (name, version, informationUri, one rule per code of
+``storegate.codes``), one result per finding (ruleId, ruleIndex, level, message, the location
+relative to ``%SRCROOT%`` = the current directory, the enclosing function as a logical location,
+``partialFingerprints`` from the baseline identity, and the witness path as a ``codeFlows`` entry
+when there is one) and, in ``invocations``, one notification per file that could not be analyzed.
+Columns are counted in code points (``columnKind``); ``endColumn`` is exclusive, as in SARIF.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from storegate import __version__
+from storegate.baseline import fingerprint, identities
+from storegate.codes import CODES
+from storegate.model import Finding, Result
+
+SCHEMA_URI = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://github.com/storegate/storegate"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "storegateIdentity/v1"
+
+
+def _anchor(code) -> str:
+    return f"{INFORMATION_URI}#{code.code.lower()}-{code.name}"
+
+
+def rules() -> list[dict]:
+    out = []
+    for code in CODES.values():
+        out.append(
+            {
+                "id": code.code,
+                "name": code.name,
+                "shortDescription": {"text": code.summary},
+                "fullDescription": {"text": code.what},
+                "help": {
+                    "text": f"{code.why}\n\nSuppress: {code.suppress}",
+                    "markdown": (
+                        f"{code.why}\n\nBad:\n\n```python\n{code.bad}```\n\nGood:\n\n```python\n{code.good}```\n\n"
+                        f"Suppress: {code.suppress}"
+                    ),
+                },
+                "helpUri": _anchor(code),
+                "defaultConfiguration": {"level": "warning" if code.code == "SG100" else "error"},
+            }
+        )
+    return out
+
+
+def artifact_location(path: str) -> dict:
+    """A relative path: a URI relative to %SRCROOT%; an absolute one: a file URI."""
+    if os.path.isabs(path):
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(Path(path).as_posix()), "uriBaseId": SRCROOT}
+
+
+def _region(f: Finding) -> dict:
+    return {"startLine": f.line, "startColumn": f.column, "endLine": f.end_line, "endColumn": f.end_column}
+
+
+def _result(f: Finding, key, rule_index: dict[str, int]) -> dict:
+    location: dict = {"physicalLocation": {"artifactLocation": artifact_location(f.path), "region": _region(f)}}
+    if f.function:
+        location["logicalLocations"] = [{"fullyQualifiedName": f.function, "kind": "function"}]
+    out: dict = {"ruleId": f.code}
+    if f.code in rule_index:
+        out["ruleIndex"] = rule_index[f.code]
+    known = CODES.get(f.code)
+    out["level"] = "warning" if f.code == "SG100" or known is None else "error"
+    out["message"] = {"text": f.message}
+    out["locations"] = [location]
+    out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(key)}
+    if f.trace:
+        steps = []
+        for step in f.trace:
+            flow_location: dict = {"message": {"text": step.text}}
+            if step.line:
+                flow_location["physicalLocation"] = {
+                    "artifactLocation": artifact_location(f.path),
+                    "region": {"startLine": step.line},
+                }
+            steps.append({"location": flow_location})
+        out["codeFlows"] = [{"threadFlows": [{"locations": steps}]}]
+    return out
+
+
+def to_dict(result: Result) -> dict:
+    rule_index = {code: i for i, code in enumerate(CODES)}
+    keyed = dict((id(f), key) for f, key in identities(result.findings))
+    notifications = []
+    for e in result.errors:
+        physical: dict = {"artifactLocation": artifact_location(e.path)}
+        if e.line is not None:
+            physical["region"] = {"startLine": e.line}
+        notifications.append({"level": "error", "message": {"text": e.message}, "locations": [{"physicalLocation": physical}]})
+    try:
+        root = Path(os.getcwd()).as_uri() + "/"
+    except OSError:
+        root = None
+    run: dict = {
+        "tool": {
+            "driver": {"name": "storegate", "version": __version__, "informationUri": INFORMATION_URI, "rules": rules()}
+        },
+        "invocations": [{"executionSuccessful": not result.errors, "toolExecutionNotifications": notifications}],
+    }
+    if root is not None:
+        run["originalUriBaseIds"] = {SRCROOT: {"uri": root}}
+    run["columnKind"] = "unicodeCodePoints"
+    run["results"] = [_result(f, keyed[id(f)], rule_index) for f in result.findings]
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def render(result: Result, *, quiet: bool = False, explain: bool = False, show_source: bool = False, color: bool = False) -> str:
+    """The SARIF log (the options change nothing: code flows are always there)."""
+    return json.dumps(to_dict(result), indent=2) + "\n"
