@@ -1,0 +1,124 @@
+"""The flake8 plugin: ``flake8 --select SG`` reports what ``storegate check`` reports.
+
+flake8 hands a plugin one file at a time, but storegate's findings need the whole project
+(derived sinks in other modules, SG002). So the first file checked in a process runs
+``storegate.api.check`` once over the paths flake8 was given, with the configuration of
+``[tool.storegate]`` and the ``--storegate-*`` options; the result is kept (per configuration
+and paths) and every file then yields its own findings from it. flake8's worker processes each
+build the result once; the analysis inside runs in one process (``jobs=1``), since flake8
+already runs one process per core.
+
+flake8 handles ``# noqa: SG001`` itself. Files that storegate cannot read are left to flake8
+(which reports syntax errors as E999); a configuration error stops flake8 with its message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from storegate import __version__
+
+_Index = dict[str, list[tuple[int, int, str]]]
+
+
+def _resolved(path: str | Path) -> str:
+    try:
+        return str(Path(path).resolve())
+    except (OSError, RuntimeError):
+        return os.path.abspath(path)
+
+
+def _as_list(value: Any) -> list[str] | None:
+    """A flake8 option value (a list, or a comma-separated string from a config file) or None."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.split(",")
+    items = [str(item).strip() for item in value if str(item).strip()]
+    return items or None
+
+
+class StoregateChecker:
+    name = "storegate"
+    version = __version__
+
+    # Set by parse_options, in the main process and in every worker.
+    _paths: ClassVar[tuple[str, ...]] = (".",)
+    _flags: ClassVar[list[str] | None] = None
+    _sinks: ClassVar[list[str] | None] = None
+    _rules: ClassVar[list[str] | None] = None
+    # (paths, flags, sinks, rules) -> the effective Config
+    _configs: ClassVar[dict[tuple, Any]] = {}
+    # (config, paths) -> resolved path -> [(line, 0-based column, "CODE message")]
+    _results: ClassVar[dict[tuple, _Index]] = {}
+
+    def __init__(self, tree: Any, filename: str) -> None:
+        # flake8 classifies a plugin by its parameters and accepts only those that take `tree`
+        # (or a line); the tree itself is not used: storegate parses files with libcst.
+        self.filename = filename
+
+    @classmethod
+    def add_options(cls, manager: Any) -> None:
+        manager.add_option(
+            "--storegate-flags", default=None, parse_from_config=True,
+            help="storegate: flags that gate persistence (comma-separated; 'not NAME' when "
+            "inverted); replaces all configured flags.",
+        )
+        manager.add_option(
+            "--storegate-sinks", default=None, parse_from_config=True,
+            help="storegate: persistence call patterns (comma-separated); replaces all configured sinks.",
+        )
+        manager.add_option(
+            "--storegate-rules", default=None, parse_from_config=True,
+            help="storegate: rule packs (comma-separated names or .toml paths); replaces the configured packs.",
+        )
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        filenames = getattr(options, "filenames", None) or ["."]
+        cls._paths = tuple(str(name) for name in filenames if name != "-") or (".",)
+        cls._flags = _as_list(getattr(options, "storegate_flags", None))
+        cls._sinks = _as_list(getattr(options, "storegate_sinks", None))
+        cls._rules = _as_list(getattr(options, "storegate_rules", None))
+        try:  # a configuration error stops flake8 here, with one clear line
+            cls._config()
+        except Exception as exc:
+            from flake8.exceptions import ExecutionError
+
+            raise ExecutionError(f"storegate: {exc}") from None
+
+    @classmethod
+    def _config(cls) -> Any:
+        from storegate.config import load_config
+
+        options = (cls._paths, *(tuple(v) if v is not None else None for v in (cls._flags, cls._sinks, cls._rules)))
+        if options not in cls._configs:
+            cls._configs[options] = load_config(list(cls._paths), flags=cls._flags, sinks=cls._sinks, rules=cls._rules)
+        return cls._configs[options]
+
+    @classmethod
+    def _index(cls) -> _Index:
+        from storegate.api import check
+
+        config = cls._config()
+        key = (config, cls._paths)
+        if key not in cls._results:
+            result = check(list(cls._paths), config, jobs=1)
+            index: _Index = {}
+            for finding in result.findings:
+                index.setdefault(_resolved(finding.path), []).append(
+                    (finding.line, max(finding.column - 1, 0), f"{finding.code} {finding.message}")
+                )
+            cls._results[key] = index
+        return cls._results[key]
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        if self.filename in ("-", "stdin") or not os.path.isfile(self.filename):
+            return
+        for line, column, text in self._index().get(_resolved(self.filename), ()):
+            yield line, column, text, type(self)
+
