@@ -158,7 +158,7 @@ def plan_file(path: str, findings: Sequence[Finding], config: Config) -> FileFix
         if not fixed_findings:
             break
         fixed = module.visit(_Apply(planner)).code
-        problem = _parse_problem(fixed)
+        problem = _parse_problem(fixed, text)
         if problem is not None:  # a bug of the fixer: never write a file that does not parse
             refused = [*refused, *(Refusal(f, f"internal error: the fix does not parse ({problem})") for f in fixed_findings)]
             fixed_findings, fixed = [], text
@@ -186,16 +186,24 @@ def _encoding(data: bytes) -> str:
     return encoding
 
 
-def _parse_problem(code: str) -> str | None:
+def _parse_problem(code: str, original: str) -> str | None:
+    """Why ``code`` (the fixed ``original``) does not parse, or None."""
     try:
         cst.parse_module(code)
+    except cst.ParserSyntaxError as exc:
+        return exc.message
+    if _compile_error(code) is not None and _compile_error(original) is None:
+        return _compile_error(code)  # (newer syntax than this Python's fails both: libcst decides)
+    return None
+
+
+def _compile_error(code: str) -> str | None:
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             compile(code, "<fixed>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except cst.ParserSyntaxError as exc:
-        return exc.message
-    except SyntaxError as exc:  # newer syntax than this Python's: libcst parsed it, so trust it
-        return None if exc.msg else "syntax error"
+    except (SyntaxError, ValueError) as exc:
+        return str(getattr(exc, "msg", None) or exc)
     return None
 
 
@@ -346,8 +354,8 @@ class _Planner:
         if key not in self.groups:
             self.groups[key] = (scope, flag, [])
         chain = self.chain(node, scope)
-        if chain is None:
-            self._refuse_early(finding, "not in a statement block that can be gated")
+        if isinstance(chain, str):
+            self._refuse_early(finding, chain)
             return
         self.groups[key][2].append(_Sink(finding, node, chain))
 
@@ -378,25 +386,26 @@ class _Planner:
             current = self.parents.get(current)
         return current if current is not None else self.module
 
-    def chain(self, node: cst.CSTNode, scope: cst.CSTNode) -> list[tuple[cst.CSTNode, int]] | None:
-        """The (suite, statement index) pairs from ``scope`` down to the statement holding ``node``."""
+    def chain(self, node: cst.CSTNode, scope: cst.CSTNode) -> list[tuple[cst.CSTNode, int]] | str:
+        """The (suite, statement index) pairs from ``scope`` down to the statement holding ``node``,
+        or why there is none."""
         out: list[tuple[cst.CSTNode, int]] = []
         child, current = node, self.parents.get(node)
         while current is not None:
             if isinstance(current, cst.SimpleStatementSuite):
-                return None  # a one-line block: ``if x: save()``
+                return "in a one-line block"  # ``for x in y: save(x)``
             if isinstance(current, _Suite):
                 index = _index(current.body, child)
                 if index is None:
-                    return None
+                    return "not in a statement block that can be gated"
                 out.append((current, index))
             if current is scope:
                 break
             if isinstance(current, _Scope):
-                return None
+                return "not in a statement block that can be gated"
             child, current = current, self.parents.get(current)
         if not out or out[-1][0] is not _body_suite(scope):
-            return None  # e.g. in a decorator or a default value
+            return "not in the body of its function"  # e.g. in a decorator or a default value
         out.reverse()
         return out
 
@@ -918,7 +927,9 @@ class _Apply(cst.CSTTransformer):
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
         ranges = self.planner.wraps.get(id(original_node))
-        return updated_node.with_changes(body=wrap(updated_node.body, ranges)) if ranges else updated_node
+        if not ranges:
+            return updated_node
+        return updated_node.with_changes(body=wrap(updated_node.body, ranges, updated_node.indent))
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         ranges = self.planner.wraps.get(id(original_node))
@@ -931,17 +942,21 @@ class _Apply(cst.CSTTransformer):
         return add_keyword(updated_node, *keyword)
 
 
-def wrap(body: Sequence[cst.BaseStatement], ranges: Iterable[tuple[int, int, cst.BaseExpression]]) -> list[cst.BaseStatement]:
+def wrap(
+    body: Sequence[cst.BaseStatement], ranges: Iterable[tuple[int, int, cst.BaseExpression]], indent: str | None = None
+) -> list[cst.BaseStatement]:
     """``body`` with each ``(start, end, gate)`` range of statements moved under ``if gate:``.
 
-    The blank lines and comments above a range's first statement stay above the ``if``.
+    The new block is indented like the block it is in (``indent``: its own indentation unit, or
+    None for the module's). The blank lines and comments above a range's first statement stay
+    above the ``if``.
     """
     out = list(body)
     for start, end, gate in sorted(ranges, reverse=True):
         run = out[start : end + 1]
         first = run[0]
         run[0] = first.with_changes(leading_lines=())
-        guarded = cst.If(test=gate, body=cst.IndentedBlock(body=run), leading_lines=first.leading_lines)
+        guarded = cst.If(test=gate, body=cst.IndentedBlock(body=run, indent=indent), leading_lines=first.leading_lines)
         out[start : end + 1] = [guarded]
     return out
 

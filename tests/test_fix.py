@@ -116,13 +116,14 @@ def test_refusals_say_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     _, plans = _run("refused.py")
     [plan] = plans
     assert not plan.changed and plan.fixed_findings == ()
-    reasons = {r.finding.code: r.reason for r in plan.refused}
+    reasons = {(r.finding.line, r.finding.code): r.reason for r in plan.refused}
     assert reasons == {
-        "SG001": "'saved' is assigned in the statements to gate and used after them",
-        "SG004": "no 'store' in scope",
+        (7, "SG001"): "'saved' is assigned in the statements to gate and used after them",
+        (14, "SG004"): "no 'store' in scope",
+        (19, "SG001"): "in a one-line block",
     }
     lines = fix.summary(plans)
-    assert lines[0] == "refused.py: fixed 0, remaining 2"
+    assert lines[0] == "refused.py: fixed 0, remaining 3"
     assert "refused.py:14:5: SG004 not fixed: no 'store' in scope" in lines
 
 
