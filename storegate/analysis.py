@@ -10,6 +10,7 @@ project stage decides which applies).
 from __future__ import annotations
 
 import ast
+import builtins
 import sys
 import warnings
 from collections import deque
@@ -36,6 +37,7 @@ _EMPTY_MODULE = cst.Module(body=[])
 # parse time grows with the square of a chain's depth.
 _AST_RECURSION_LIMIT = 1000
 _CONSTANTS = {"True": TRUE, "False": FALSE, "None": NONE}
+_BUILTINS = frozenset(dir(builtins))
 
 
 def parse(source: str) -> cst.Module:
@@ -209,7 +211,7 @@ class Summarizer:
             if matched is not None:
                 return call, matched[0], "call", matched[1].pattern, list(call.args)
             text = _callee_name(call.func)
-            if text is None:
+            if text is None or not self._may_resolve(text):
                 return None  # cannot name a function of the analyzed files
             return call, text, "call", None, list(call.args)
         if event.kind in ("assign", "augassign", "annassign", "delete"):
@@ -217,6 +219,14 @@ class Summarizer:
             if matched is not None:
                 return event.target, matched[0], "write", matched[1].pattern, []
         return None
+
+    def _may_resolve(self, text: str) -> bool:
+        """Whether a callee could name a function of the analyzed files (see ``project``):
+        ``name()``, ``self.m()``, ``cls.m()``, ``module.f()``, ``Class.m()``, ``make().m()``."""
+        root = text.partition(".")[0].partition("(")[0]
+        if "." not in text:
+            return text not in _BUILTINS or text in self.imports
+        return root in ("self", "cls") or root in self.imports or root[:1].isupper() or "()." in text
 
     def _judge(self, record, graph, block, position, flags, states, empty_states, permitted_states) -> None:
         first = not record.gated

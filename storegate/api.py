@@ -82,8 +82,8 @@ def summarize_files(
 ) -> tuple[list[ModuleSummary], list[FileError], list[str]]:
     """Summaries of the files that can matter, chosen in rounds by the byte pre-filter.
 
-    The first round takes the files that mention a flag or a sink; each later round takes the
-    files that mention a function found to persist (a derived sink) so far. Files whose
+    The first round takes the files that mention a flag or a route; each later round takes the
+    files that mention a name called from the functions that matter so far. Files whose
     content, size and mtime are in the cache are not read at all when nothing else changed.
     """
     packages: dict[Path, bool] = {}
@@ -168,9 +168,7 @@ def _analyze(
                 continue
     pending = {item.key: item for item in undecided if item.source is not None}
     known = [_summary_of(item) for item in run if item.entry is not None and item.entry.status == "summary"]
-    words = prefilter.initial_words(config) if use_prefilter else None
-    if words is not None:
-        words = words | prefilter.derived_words(known, config)
+    words = prefilter.initial_words(config) | prefilter.called_words(known) if use_prefilter else None
     while pending:
         chosen = [item for item in pending.values() if prefilter.mentions(item.source, words)]
         if not chosen:
@@ -191,7 +189,7 @@ def _analyze(
                 tracebacks.append(f"{item.display}:\n{trace}")
         if not pending or words is None:
             break
-        new_words = prefilter.derived_words(known, config) - words
+        new_words = prefilter.called_words(known) - words
         if not new_words:
             break
         words = words | new_words

@@ -107,7 +107,7 @@ def make_leaky_copy(dest_dir: Path) -> Path:
         raise FileExistsError(f"{target} already exists")
     service = (source / "service.py").read_text(encoding="utf-8")
     leaky = leaky_source(service)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3*"))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3*", ".storegate_cache"))
     (target / "service.py").write_text(leaky, encoding="utf-8")
     return target
 
@@ -209,7 +209,7 @@ def mutants(server_dir: Path | None = None) -> list[Mutant]:
 def write_mutant(mutant: Mutant, dest_dir: Path) -> Path:
     """A copy of the sample server in ``dest_dir/responses_server`` with the mutant applied."""
     target = Path(dest_dir) / SERVER_PACKAGE
-    shutil.copytree(server_source_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3*"))
+    shutil.copytree(server_source_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3*", ".storegate_cache"))
     (target / mutant.file).write_text(mutant.source, encoding="utf-8")
     return target
 
