@@ -1,0 +1,135 @@
+"""Rule documentation: one source (storegate/codes.py) for the README, `storegate rules` and
+`storegate rule CODE`; every documented example behaves as documented under the real analyzer."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from storegate.cli import check as check_command
+from storegate.cli import main
+from storegate.codes import CODES, render_doc, render_markdown
+from storegate.report import FORMATS
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_codes_are_the_documented_set():
+    assert list(CODES) == ["SG001", "SG002", "SG003", "SG004", "SG100"]
+    for code in CODES.values():
+        assert all([code.name, code.summary, code.what, code.why, code.bad, code.good]), code.code
+        assert code.bad != code.good
+
+
+def test_readme_code_section_is_generated_from_codes_py():
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"<!-- codes:start -->\n(.*?)<!-- codes:end -->", text, re.S)
+    assert match, "README lost its codes markers"
+    assert match.group(1) == render_markdown(), "regenerate with: storegate rules --markdown"
+    assert run("rules", "--markdown").stdout == render_markdown()
+    assert "| SG001 | `ungated-sink` | persistence call not gated by the store flag |" in match.group(1)
+
+
+@pytest.mark.parametrize("code", list(CODES))
+def test_examples_do_what_the_docs_say(tmp_path, monkeypatch, code):
+    monkeypatch.chdir(tmp_path)
+    doc = CODES[code]
+    (tmp_path / "bad.py").write_text(doc.bad)
+    (tmp_path / "good.py").write_text(doc.good)
+    args = ["check", "--no-cache", "--isolated", "--rules", "openai", "--report-unused-ignores", "--format", "grouped", "-q"]
+    bad = run(*args, "bad.py")
+    assert bad.exit_code == 1
+    lines = bad.stdout.splitlines()
+    assert lines[0] == "bad.py" and len(lines) == 2
+    assert lines[1].split()[1] == code
+    good = run(*args, "good.py")
+    assert (good.exit_code, good.stdout) == (0, "")
+
+
+def test_rule_prints_the_full_doc():
+    result = run("rule", "sg002")
+    assert result.exit_code == 0
+    assert result.stdout == render_doc(CODES["SG002"])
+    lines = result.stdout.splitlines()
+    assert lines[0] == "SG002 ungated-derived-sink: call to a function that persists (a derived sink), not gated by the store flag"
+    for heading in ("What it does", "Why is this bad?", "Example", "Use instead", "How to suppress"):
+        assert heading in lines
+    assert "                await self._sync_conversation(conversation, items)" in lines
+    assert "  Put `# storegate: ignore[SG002]` (or `# noqa: SG002`) at the end of the reported line," in lines
+    assert all(line == line.rstrip() for line in lines)
+
+
+@pytest.mark.parametrize("code", ["SG999", "E501", "", "SG00"])
+def test_unknown_rule_is_exit_two(code):
+    result = run("rule", code)
+    assert result.exit_code == 2
+    assert result.stderr == f"storegate: error: unknown code {code!r} (known: SG001, SG002, SG003, SG004, SG100)\n"
+
+
+def test_rules_lists_codes_and_the_loaded_packs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "packs").mkdir()
+    (tmp_path / "packs" / "mine.toml").write_text(
+        'name = "mine"\ndescription = "My pack"\nflags = [{name = "dry_run", inverted = true}]\n'
+        'sinks = ["*.save", {pattern = "*.execute", argument = "^INSERT"}]\nroutes = ["POST /v1/y"]\n'
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.storegate]\nrules = ["packs/mine.toml"]\nflags = [{name = "store", none-means = true}]\n'
+        'sinks = ["app.db.persist"]\nroutes = ["POST /v1/x"]\n'
+    )
+    result = run("rules")
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "Codes (storegate rule CODE for the full documentation):\n"
+        "  SG001  ungated-sink             persistence call not gated by the store flag\n"
+        "  SG002  ungated-derived-sink     call to a function that persists (a derived sink), not gated by the store flag\n"
+        "  SG003  lost-flag                the store flag is not passed to a function that takes it\n"
+        "  SG004  unchecked-route-handler  an HTTP handler of a store-bearing route persists without checking the flag\n"
+        "  SG100  unused-suppression       unused suppression\n"
+        "\n"
+        "Rule packs (pyproject.toml):\n"
+        "  mine: My pack\n"
+        "    flag   dry_run (inverted: writes need it false)\n"
+        "    sink   *.save\n"
+        "    sink   *.execute (first argument ~ ^INSERT)\n"
+        "    route  POST /v1/y\n"
+        "\n"
+        "In effect (packs, configuration and command line):\n"
+        "  flag   dry_run (inverted: writes need it false)\n"
+        "  flag   store (None means true)\n"
+        "  sink   *.save\n"
+        "  sink   *.execute (first argument ~ ^INSERT)\n"
+        "  sink   app.db.persist\n"
+        "  route  POST /v1/y\n"
+        "  route  POST /v1/x\n"
+    )
+    isolated = run("rules", "--isolated")
+    assert "Rule packs (no configuration file):\n  openai: " in isolated.stdout
+    assert "    sink   *.execute (first argument ~ (?i)^\\s*(insert|update|replace|upsert|merge)\\b)\n" in isolated.stdout
+    bad = run("rules", "--rules", "nope")
+    assert bad.exit_code == 2 and bad.stderr == "storegate: error: unknown rule pack 'nope' (available: dry-run, openai)\n"
+
+
+def test_every_option_format_and_code_is_documented_in_the_readme():
+    text = README.read_text(encoding="utf-8")
+    for param in check_command.params:
+        if isinstance(param, click.Option):
+            for opt in param.opts:
+                if opt.startswith("--"):
+                    assert f"`{opt}" in text, opt
+    for name in FORMATS:
+        assert f"`{name}`" in text, name
+    for code in CODES:
+        assert f"| {code} |" in text
+    for option in ("--storegate-flags", "--storegate-sinks", "--storegate-rules", "--report-unused-ignores"):
+        assert f"`{option}`" in text
+    for command in ("storegate rules", "storegate rule CODE", "storegate rules --markdown", "# storegate: ignore[SG001]"):
+        assert command in text
