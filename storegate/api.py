@@ -44,10 +44,22 @@ def check(
     """
     found, errors = files.discover(paths, config, force_exclude=force_exclude)
     cache = Cache(cache_dir or default_dir(config), config) if use_cache else None
-    summaries, file_errors, tracebacks = summarize_files(found, config, jobs=jobs, cache=cache, use_prefilter=use_prefilter)
-    from storegate.project import findings as project_findings
+    run = _prepare(found)
+    misses = [item for item in run if not _from_cache(item, cache)]
+    result_key = _result_key(run) if not misses else None
+    if cache is not None and result_key is not None and cache.result and cache.result.get("key") == result_key:
+        findings = [Finding.from_json(data) for data in cache.result["findings"]]  # nothing changed
+        file_errors, tracebacks = _cached_errors(run), []
+    else:
+        summaries, file_errors, tracebacks = _summaries(run, misses, config, jobs, cache, use_prefilter)
+        from storegate.project import findings as project_findings
 
-    findings = project_findings(summaries, config)
+        findings = project_findings(summaries, config)
+        if cache is not None:
+            if not tracebacks:
+                cache.set_result({"key": _result_key(run), "findings": [f.to_json() for f in findings]})
+            cache.forget_missing({item.key for item in run})
+            cache.save()
     return Result(
         findings=tuple(sorted(set(findings), key=lambda f: f.sort_key)),
         errors=tuple(sorted([*errors, *file_errors], key=lambda e: (e.path, e.line or 0, e.message))),
@@ -69,51 +81,73 @@ class _File:
     sha256: str = ""
     source: str | None = None
     entry: Entry | None = None  # what the cache (or this run) says the file gave
-    parsed: ModuleSummary | None = None  # the entry's summary, when this run computed it
+    parsed: ModuleSummary | None = None  # the entry's summary as an object, once needed
+
+
+def _prepare(paths: Sequence[Path]) -> list[_File]:
+    packages: dict[Path, bool] = {}
+    run = []
+    for path in paths:
+        absolute = Path(path).resolve()
+        run.append(_File(Path(path), str(absolute), files.display_path(path), files.module_name(absolute, packages)))
+    return run
+
+
+def _result_key(run: list[_File]) -> str:
+    """What the last run's findings depend on: every file's content, and where it is shown from."""
+    parts = [str(Path.cwd())]
+    parts.extend(f"{item.key}\0{item.entry.sha256 if item.entry else item.sha256}" for item in run)
+    return content_hash("\n".join(parts).encode())
+
+
+def _cached_errors(run: list[_File]) -> list[FileError]:
+    errors = []
+    for item in run:
+        entry = item.entry
+        if entry is not None and entry.error and entry.status in ("error", "skipped"):
+            errors.append(FileError(item.display, entry.error["message"], entry.error.get("line")))
+    return errors
 
 
 def summarize_files(
-    paths: Sequence[Path],
-    config: Config,
-    *,
-    jobs: int | None = None,
-    cache: Cache | None = None,
-    use_prefilter: bool = True,
+    paths: Sequence[Path], config: Config, *, jobs: int | None = None, use_prefilter: bool = True
+) -> tuple[list[ModuleSummary], list[FileError], list[str]]:
+    """Summaries of the files that can matter (no cache), their errors and internal tracebacks."""
+    run = _prepare(paths)
+    for item in run:
+        _from_cache(item, None)
+    return _summaries(run, run, config, jobs, None, use_prefilter)
+
+
+def _summaries(
+    run: list[_File], misses: list[_File], config: Config, jobs: int | None, cache: Cache | None, use_prefilter: bool
 ) -> tuple[list[ModuleSummary], list[FileError], list[str]]:
     """Summaries of the files that can matter, chosen in rounds by the byte pre-filter.
 
     The first round takes the files that mention a flag or a route; each later round takes the
-    files that mention a name called from the functions that matter so far. Files whose
-    content, size and mtime are in the cache are not read at all when nothing else changed.
+    files that the functions that matter so far reach but cannot resolve. Files whose content,
+    size and mtime are in the cache are not read at all when nothing else changed.
     """
-    packages: dict[Path, bool] = {}
-    run: list[_File] = []
-    for path in paths:
-        absolute = Path(path).resolve()
-        run.append(_File(Path(path), str(absolute), files.display_path(path), files.module_name(absolute, packages)))
     errors: list[FileError] = []
     tracebacks: list[str] = []
-
-    misses = [item for item in run if not _from_cache(item, cache)]
+    if cache is not None:  # a summary the cache lost (or never wrote) is computed again
+        for item in run:
+            entry = item.entry
+            if entry is not None and entry.status == "summary" and entry.summary is None and cache.summary(entry) is None:
+                item.entry = None
+                misses = [*misses, item]
     if misses:
-        _analyze(run, misses, config, jobs, use_prefilter, errors, tracebacks)
+        _analyze(run, misses, config, jobs, cache, use_prefilter, errors, tracebacks)
     if cache is not None:
         for item in run:
             if item.entry is not None:
                 cache.put(item.key, item.entry)
-        cache.forget_missing({item.key for item in run})
-        cache.save()
-
-    summaries = []
-    for item in run:
-        entry = item.entry
-        if entry is None:
-            continue
-        if entry.status == "summary":
-            summaries.append(replace(_summary_of(item), path=item.display))
-        elif entry.status == "error" or (entry.status == "skipped" and entry.error):
-            errors.append(FileError(item.display, entry.error["message"], entry.error.get("line")))
-    return summaries, errors, tracebacks
+    summaries = [
+        replace(_summary_of(item, cache), path=item.display)
+        for item in run
+        if item.entry is not None and item.entry.status == "summary"
+    ]
+    return summaries, [*errors, *_cached_errors(run)], tracebacks
 
 
 def _from_cache(item: _File, cache: Cache | None) -> bool:
@@ -145,6 +179,7 @@ def _analyze(
     misses: list[_File],
     config: Config,
     jobs: int | None,
+    cache: Cache | None,
     use_prefilter: bool,
     errors: list[FileError],
     tracebacks: list[str],
@@ -167,10 +202,16 @@ def _analyze(
                 item.entry = None
                 continue
     pending = {item.key: item for item in undecided if item.source is not None}
-    known = [_summary_of(item) for item in run if item.entry is not None and item.entry.status == "summary"]
-    words = prefilter.initial_words(config) | prefilter.called_words(known) if use_prefilter else None
+    known = [_summary_of(item, cache) for item in run if item.entry is not None and item.entry.status == "summary"]
+    words, modules = prefilter.initial_words(config), frozenset()
+    if known:
+        more_words, modules = _reachable(known, config)
+        words = words | more_words
     while pending:
-        chosen = [item for item in pending.values() if prefilter.mentions(item.source, words)]
+        if use_prefilter:
+            chosen = [i for i in pending.values() if i.module in modules or prefilter.mentions(i.source, words)]
+        else:
+            chosen = list(pending.values())
         if not chosen:
             break
         for item in chosen:
@@ -187,18 +228,25 @@ def _analyze(
                 item.entry = None
                 errors.append(FileError(item.display, value["message"]))
                 tracebacks.append(f"{item.display}:\n{trace}")
-        if not pending or words is None:
+        if not pending or not use_prefilter:
             break
-        new_words = prefilter.called_words(known) - words
-        if not new_words:
+        new_words, new_modules = _reachable(known, config)
+        if new_words <= words and new_modules <= modules:
             break
-        words = words | new_words
+        words, modules = words | new_words, modules | new_modules
     from storegate.analysis import syntax_error  # the parser is only needed on this path
 
     for item in pending.values():  # never parsed for analysis: still report bad syntax
         problem = syntax_error(item.source)
         error = None if problem is None else {"message": problem.message, "line": problem.line}
         item.entry = _entry(item, "skipped", error=error)
+
+
+def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozenset[str], frozenset[str]]:
+    """Words and module names the next pre-filter round looks for."""
+    from storegate.project import Project
+
+    return Project(summaries, config).unresolved()
 
 
 def _entry(item: _File, status: str, *, summary: ModuleSummary | None = None, error: dict | None = None) -> Entry:
@@ -213,9 +261,10 @@ def _entry(item: _File, status: str, *, summary: ModuleSummary | None = None, er
     )
 
 
-def _summary_of(item: _File) -> ModuleSummary:
+def _summary_of(item: _File, cache: Cache | None) -> ModuleSummary:
     if item.parsed is None:
-        item.parsed = ModuleSummary.from_json(item.entry.summary)
+        data = item.entry.summary if item.entry.summary is not None else cache.summary(item.entry)
+        item.parsed = ModuleSummary.from_json(data)
     return item.parsed
 
 

@@ -1,9 +1,10 @@
 """The per-file result cache: what a file's analysis gave, keyed by its content and the config.
 
-One JSON file per effective configuration (and storegate version) under ``.storegate_cache/``.
-It maps each file's absolute path to its size, mtime and content hash, and to what the file gave:
-a summary, a one-line error, or "skipped" (the pre-filter never selected it). A warm run stats
-the files and, when nothing changed, reads no source and imports no parser.
+Per effective configuration (and analyzer version) under ``.storegate_cache/``: an index that
+maps each file's absolute path to its size, mtime and content hash and to what the file gave (a
+summary, a one-line error, or "skipped": the pre-filter never selected it), with the last run's
+findings; and the summaries themselves. A warm run stats the files and, when nothing changed,
+reads only the index: no source, no summary, and no parser is imported.
 
 Never pickle: a cache directory can come from an untrusted checkout. Anything unreadable,
 corrupt or foreign is ignored (and rewritten); writes are atomic (a temporary file, then a
@@ -16,7 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from storegate import __version__
 from storegate.model import Config
 
 CACHE_DIR_NAME = ".storegate_cache"
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass
@@ -82,31 +83,59 @@ def content_hash(data: bytes) -> str:
 
 
 class Cache:
+    """Two files per configuration: a small index (what each file gave, and the last run's
+    result) read on every run, and the summaries, read only when some file changed."""
+
     def __init__(self, directory: Path, config: Config) -> None:
         self.directory = Path(directory)
         self.key = fingerprint(config)
-        self.path = self.directory / f"{self.key[:24]}.json"
+        stem = self.key[:24]
+        self.index_path = self.directory / f"{stem}.index.json"
+        self.summaries_path = self.directory / f"{stem}.summaries.json"
         self.entries: dict[str, Entry] = {}
+        self.result: dict | None = None  # {"key": ..., "findings": [...], "errors": [...]}
+        self._summaries: dict[str, dict] | None = None
         self.changed = False
-        self._load()
+        self._summaries_changed = False
+        data = self._read(self.index_path)
+        if data is not None:
+            try:
+                self.entries = {path: Entry(**raw) for path, raw in data["files"].items()}
+                self.result = data.get("result")
+            except (TypeError, KeyError, AttributeError):
+                self.entries, self.result = {}, None
 
-    def _load(self) -> None:
+    def _read(self, path: Path) -> dict | None:
+        """A cache file of this configuration, or ``None`` if missing, corrupt or foreign."""
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("format") != _FORMAT or data.get("key") != self.key:
-                return
-            for path, raw in data["files"].items():
-                self.entries[path] = Entry(**raw)
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            self.entries = {}  # missing, corrupt or foreign: start afresh
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("format") != _FORMAT or data.get("key") != self.key:
+            return None
+        return data
 
     def get(self, path: str) -> Entry | None:
         return self.entries.get(path)
 
     def put(self, path: str, entry: Entry) -> None:
+        if entry.summary is not None:  # summaries live in their own file
+            self._load_summaries()[_summary_key(entry)] = entry.summary
+            self._summaries_changed = True
+            entry = replace(entry, summary=None)
         if self.entries.get(path) != entry:
             self.entries[path] = entry
             self.changed = True
+
+    def summary(self, entry: Entry) -> dict | None:
+        return self._load_summaries().get(_summary_key(entry))
+
+    def _load_summaries(self) -> dict[str, dict]:
+        if self._summaries is None:
+            data = self._read(self.summaries_path)
+            summaries = data.get("summaries") if data is not None else None
+            self._summaries = summaries if isinstance(summaries, dict) else {}
+        return self._summaries
 
     def forget_missing(self, present: set[str]) -> None:
         for path in list(self.entries):
@@ -114,24 +143,40 @@ class Cache:
                 del self.entries[path]
                 self.changed = True
 
+    def set_result(self, result: dict) -> None:
+        if self.result != result:
+            self.result = result
+            self.changed = True
+
     def save(self) -> None:
         """Write the cache atomically; a cache that cannot be written is simply not kept."""
-        if not self.changed:
-            return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            gitignore = self.directory / ".gitignore"
-            if not gitignore.exists():
-                _atomic_write(gitignore, "# Created by storegate: the cache is not for version control.\n*\n")
-            data = {
-                "format": _FORMAT,
-                "key": self.key,
-                "files": {path: entry.to_json() for path, entry in sorted(self.entries.items())},
-            }
-            _atomic_write(self.path, json.dumps(data, separators=(",", ":")))
-            self.changed = False
+            if self._summaries_changed:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                live = {_summary_key(entry) for entry in self.entries.values() if entry.status == "summary"}
+                summaries = {key: value for key, value in self._load_summaries().items() if key in live}
+                body = {"format": _FORMAT, "key": self.key, "summaries": summaries}
+                _atomic_write(self.summaries_path, json.dumps(body, separators=(",", ":")))
+                self._summaries_changed = False
+            if self.changed:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                gitignore = self.directory / ".gitignore"
+                if not gitignore.exists():
+                    _atomic_write(gitignore, "# Created by storegate: the cache is not for version control.\n*\n")
+                data = {
+                    "format": _FORMAT,
+                    "key": self.key,
+                    "files": {path: entry.to_json() for path, entry in sorted(self.entries.items())},
+                    "result": self.result,
+                }
+                _atomic_write(self.index_path, json.dumps(data, separators=(",", ":")))
+                self.changed = False
         except OSError:
             pass
+
+
+def _summary_key(entry: Entry) -> str:
+    return f"{entry.sha256}:{entry.module}"
 
 
 def _atomic_write(path: Path, text: str) -> None:

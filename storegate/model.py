@@ -117,6 +117,10 @@ class Finding:
         data["trace"] = [asdict(step) for step in self.trace]
         return data
 
+    @classmethod
+    def from_json(cls, data: dict) -> Finding:
+        return cls(**{**data, "trace": tuple(TraceStep(**step) for step in data.get("trace", ()))})
+
 
 @dataclass(frozen=True)
 class FileError:

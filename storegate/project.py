@@ -104,8 +104,13 @@ class Project:
                 options.append(looked_up)
         return options
 
-    def _lookup(self, qualified: str, depth: int) -> str | None:
-        """A qualified name, following re-exports (``from .mod import f`` in a package)."""
+    def _lookup(self, qualified: str, depth: int, trail: list[str] | None = None) -> str | None:
+        """A qualified name, following re-exports (``from .mod import f`` in a package).
+
+        ``trail`` collects the names tried, for the pre-filter to look for.
+        """
+        if trail is not None:
+            trail.append(qualified)
         if qualified in self.functions:
             return qualified
         if depth > 8:
@@ -118,7 +123,7 @@ class Project:
                 head, _, rest = name.partition(".")
                 target = imports.get(head)
                 if target is not None and target != qualified:
-                    return self._lookup(target + ("." + rest if rest else ""), depth + 1)
+                    return self._lookup(target + ("." + rest if rest else ""), depth + 1, trail)
                 return None
             owner, _, parent = owner.rpartition(".")
             name = f"{parent}.{name}"
@@ -163,6 +168,76 @@ class Project:
                 caller = self.functions.get(fq)
                 for site in function.sites:
                     yield caller, module, function, site, self.resolve(module, function, site)
+
+    def unresolved(self) -> tuple[frozenset[str], frozenset[str]]:
+        """What the functions which can matter call but no known module defines: ``(words, modules)``.
+
+        Functions that see a flag or handle a route matter, and so does every function they
+        reach through resolved calls. A call that does not resolve may reach a module not read
+        yet: by its import-qualified name (the modules it names and re-exports lead to), or, for
+        a name that was not imported, any module that mentions it. Private functions with a flag
+        are wanted by name too: their callers decide what they may assume at entry.
+        """
+        words: set[str] = set()
+        modules: set[str] = set()
+        reached = [f for f in self.functions.values() if f.summary.flags or f.summary.routes]
+        reached.extend(
+            _Function(f"{m.module}.{f.name}", m, f)
+            for m in self.modules.values()
+            for f in m.functions
+            if f.kind in ("module", "class") and f.flags
+        )
+        seen = {item.fq for item in reached}
+        while reached:
+            function = reached.pop()
+            summary = function.summary
+            if summary.flags and _callers_all_known(summary):
+                words.add(summary.name.rpartition(".")[2])
+            for site in summary.sites:
+                target = self.resolve(function.module, summary, site)
+                if target is None:
+                    self._wanted_for(function, site, words, modules)
+                elif target.fq not in seen:
+                    seen.add(target.fq)
+                    reached.append(target)
+        return frozenset(words), frozenset(modules)
+
+    def _wanted_for(self, function: _Function, site: Site, words: set[str], modules: set[str]) -> None:
+        maker = site.text.partition("().")[0]
+        parts = maker.split(".")
+        if parts[0] in ("self", "cls"):
+            class_name = function.summary.class_name
+            if class_name is not None and len(parts) == 2:
+                self._unknown_bases(f"{function.module.module}.{class_name}", set(), words, modules)
+            return
+        qualified = site.qualified.partition("().")[0] if site.qualified else None
+        if qualified is None:
+            local = f"{function.module.module}.{parts[0]}"
+            if local not in self.classes and local not in self.functions:
+                words.add(parts[0])  # not imported, not defined here: a star import or a global
+            return
+        trail: list[str] = []
+        self._lookup(qualified, 0, trail)
+        for name in trail:
+            _add_prefixes(name, modules)
+
+    def _unknown_bases(self, class_fq: str, seen: set[str], words: set[str], modules: set[str]) -> None:
+        """The modules (or names) where the bases of a class that are not known yet may be."""
+        if class_fq in seen or class_fq not in self.classes:
+            return
+        seen.add(class_fq)
+        module, bases = self.classes[class_fq]
+        imports = dict(module.imports)
+        for base in bases:
+            known = [c for c in self._class_candidates(module, base) if c in self.classes]
+            if known:
+                self._unknown_bases(known[0], seen, words, modules)
+                continue
+            head, _, rest = base.partition(".")
+            if head in imports:
+                _add_prefixes(imports[head] + ("." + rest if rest else ""), modules)
+            else:
+                words.add(base.rpartition(".")[2])
 
     # -- fixpoints ------------------------------------------------------------------------
 
@@ -306,6 +381,13 @@ def _qualify_prefix(site: Site, prefix: str) -> str | None:
     if site.qualified is None or "()." not in site.qualified:
         return None
     return site.qualified.partition("().")[0]
+
+
+def _add_prefixes(qualified: str, modules: set[str]) -> None:
+    """``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``: any of them may be the module that defines it."""
+    parts = qualified.split(".")
+    for end in range(1, len(parts) + 1):
+        modules.add(".".join(parts[:end]))
 
 
 def _drops_flag(site: Site, target: _Function | None, flag: Flag) -> bool:
