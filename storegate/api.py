@@ -85,11 +85,11 @@ class _File:
 
 
 def _prepare(paths: Sequence[Path]) -> list[_File]:
-    packages: dict[Path, bool] = {}
+    packages: dict[str, bool] = {}
     run = []
     for path in paths:
-        absolute = Path(path).resolve()
-        run.append(_File(Path(path), str(absolute), files.display_path(path), files.module_name(absolute, packages)))
+        absolute = os.path.abspath(path)
+        run.append(_File(Path(path), absolute, files.display_path(path), files.module_name(absolute, packages)))
     return run
 
 

@@ -300,23 +300,23 @@ def display_path(path: Path | str) -> str:
     return rel or "."
 
 
-def module_name(path: Path, packages: dict[Path, bool] | None = None) -> str:
+def module_name(path: Path | str, packages: dict[str, bool] | None = None) -> str:
     """The dotted module name of a file, from the packages (``__init__.py``) around it.
 
     ``packages`` memoises which directories are packages, for one run over many files.
     """
-    path = Path(path).resolve()
-    parts = [] if path.stem == "__init__" else [path.stem]
-    parent = path.parent
+    path = os.path.abspath(path)
+    directory, filename = os.path.split(path)
+    stem = filename.rsplit(".", 1)[0]
+    parts = [] if stem == "__init__" else [stem]
     packages = {} if packages is None else packages
-
-    def is_package(directory: Path) -> bool:
+    while True:
         known = packages.get(directory)
         if known is None:
-            known = packages[directory] = (directory / "__init__.py").is_file()
-        return known
-
-    while is_package(parent) and parent.parent != parent:
-        parts.insert(0, parent.name)
-        parent = parent.parent
-    return ".".join(parts) or path.parent.name
+            known = packages[directory] = os.path.isfile(os.path.join(directory, "__init__.py"))
+        parent = os.path.dirname(directory)
+        if not known or parent == directory:
+            break
+        parts.insert(0, os.path.basename(directory))
+        directory = parent
+    return ".".join(parts) or os.path.basename(os.path.dirname(path))
