@@ -98,6 +98,8 @@ def main() -> None:
     "--cache-dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="The cache directory (default: .storegate_cache beside the config file, else in the cwd).",
 )
+@click.option("--fix", "apply_fixes", is_flag=True, help="Gate the ungated writes in place (atomic writes); report what remains.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff and change nothing.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Leave out the summary line.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to paths named explicitly too.")
@@ -122,12 +124,16 @@ def check(
     jobs: int | None,
     no_cache: bool,
     cache_dir: Path | None,
+    apply_fixes: bool,
+    show_diff: bool,
     exit_zero: bool,
     quiet: bool,
     force_exclude: bool,
     verbose: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for ungated persistence calls."""
+    if apply_fixes and show_diff:
+        fail("--fix and --diff cannot be used together")
     targets: list[Path] = list(paths) or [Path(".")]
     try:
         config = load_config(
@@ -173,6 +179,9 @@ def check(
         result = dataclasses.replace(current, findings=())
     else:
         result = filters.apply(result, baseline=known, **options)
+
+    if apply_fixes or show_diff:
+        result = _fix(result, config, write=apply_fixes)
 
     color = output is None and _color_wanted()
     report = FORMATS[output_format](result, quiet=quiet, explain=explain, show_source=show_source, color=color)
@@ -302,6 +311,28 @@ def rule_command(code: str) -> None:
         fail(f"unknown code {code!r} (known: {', '.join(codes.CODES)})")
         return
     click.echo(codes.render_doc(found), nl=False)
+
+
+def _fix(result, config, *, write: bool):
+    """``--diff``: print the proposed fixes and exit. ``--fix``: apply them; what remains is reported."""
+    from storegate import fix as fixer
+    from storegate.errors import StoregateError
+
+    plans = fixer.plan(result, config)
+    if not write:
+        click.echo(fixer.unified_diff(plans), nl=False)
+        for line in fixer.summary(plans):
+            click.echo(line, err=True)
+        changed = any(plan.changed for plan in plans)
+        sys.exit(EXIT_ERROR if result.errors else EXIT_FINDINGS if changed else EXIT_CLEAN)
+    try:
+        fixer.apply(plans)
+    except (StoregateError, OSError) as exc:
+        fail(str(exc))
+    for line in fixer.summary(plans):
+        click.echo(line, err=True)
+    fixed = {finding for plan in plans for finding in plan.fixed_findings}
+    return dataclasses.replace(result, findings=tuple(f for f in result.findings if f not in fixed))
 
 
 @main.group(invoke_without_command=True)
