@@ -32,6 +32,7 @@ from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, S
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
+_MAX_TRACE_STEPS = 24
 _EMPTY_MODULE = cst.Module(body=[])
 # The stdlib parser's default depth bound: deeper files are refused before libcst, whose
 # parse time grows with the square of a chain's depth.
@@ -117,6 +118,8 @@ class Summarizer:
         self.matcher = SinkMatcher(config.sinks)
         self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"))
         self.locator = Locator(source, tree, stdlib_tree)
+        self._trees: dict[tuple, dict] = {}  # witness trees of the scope being summarized
+        self._test_texts: dict[int, str] = {}  # condition code, by node (the tree lives as long)
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
@@ -177,6 +180,7 @@ class Summarizer:
         """
         if not any(self._site_shape(event) for block in graph.blocks for event in block.events):
             return ()
+        self._trees.clear()
         relevant = self.relevant = relevant_paths(graph, flags)
         empty_states = solve(graph, F.EMPTY, relevant)
         permitted_states = {
@@ -295,37 +299,63 @@ class Summarizer:
     ) -> tuple[TraceStep, ...]:
         """One path from the entry to ``block`` along which the flag is not known to permit.
 
-        Walks backwards, preferring an incoming edge whose facts do not permit storing.
+        Follows a breadth-first tree of the graph computed once per solution: blocks are
+        reached through edges whose facts do not permit storing when there is such an edge, so
+        the path is short and shows the branches that let the write through.
         """
-        predecessors = _predecessors(graph)
+        key = (id(graph), id(states), flag.name)
+        tree = self._trees.get(key)
+        if tree is None:
+            tree = self._trees[key] = _witness_tree(graph, states, flag, relevant)
         steps: list[TraceStep] = []
-        seen = {block.index}
-        current = block
-        while current is not graph.entry:
-            choices = []
-            for source, edge in predecessors.get(current.index, ()):
-                facts = states.get(source.index)
-                if facts is None or source.index in seen:
-                    continue
-                incoming = edge_facts(source, edge, facts, relevant)
-                if incoming is None:
-                    continue
-                choices.append((permits(incoming, flag), edge.exceptional, source.index, source, edge))
-            if not choices:
+        current = block.index
+        while True:
+            parent = tree.get(current)
+            if parent is None:
                 break
-            choices.sort(key=lambda c: c[:3])  # a non-permitting, normal edge first
-            source, edge = choices[0][3:]
+            if len(steps) == _MAX_TRACE_STEPS:  # the steps nearest the write tell the story
+                steps.append(TraceStep(0, "..."))
+                break
+            source, edge = parent
             if edge.test is not None:
                 line = self.locator.line(edge.owner) if edge.owner is not None else 0
                 outcome = "true" if edge.polarity else "false"
-                steps.append(TraceStep(line, f"if {_short(_code(edge.test))} -> {outcome}"))
+                text = self._test_texts.get(id(edge.test))
+                if text is None:
+                    text = self._test_texts[id(edge.test)] = _short(_code(edge.test))
+                steps.append(TraceStep(line, f"if {text} -> {outcome}"))
             elif edge.exceptional:
                 line = self.locator.line(edge.owner) if edge.owner is not None else 0
                 steps.append(TraceStep(line, "exception -> handler"))
-            seen.add(source.index)
-            current = source
+            current = source.index
         steps.reverse()
         return tuple(steps)
+
+
+def _witness_tree(
+    graph: cfglib.CFG, states: dict[int, F.Facts], flag: Flag, relevant: frozenset[str]
+) -> dict[int, tuple[cfglib.Block, cfglib.Edge]]:
+    """Block -> (parent block, edge): first through non-permitting edges only, then any."""
+    tree: dict[int, tuple[cfglib.Block, cfglib.Edge]] = {}
+    reached = {graph.entry.index}
+    for only_unpermitted in (True, False):
+        queue = deque(graph.blocks[i] for i in sorted(reached))
+        while queue:
+            block = queue.popleft()
+            facts = states.get(block.index)
+            if facts is None:
+                continue
+            for edge in sorted(block.edges, key=lambda e: e.exceptional):
+                target = edge.target.index
+                if target in reached:
+                    continue
+                incoming = edge_facts(block, edge, facts, relevant)
+                if incoming is None or (only_unpermitted and permits(incoming, flag)):
+                    continue
+                reached.add(target)
+                tree[target] = (block, edge)
+                queue.append(edge.target)
+    return tree
 
 
 def permits(facts: F.Facts, flag: Flag) -> bool:

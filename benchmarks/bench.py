@@ -1,0 +1,193 @@
+"""storegate's benchmark: every figure is a ratio to libcst parse-only of the same files, measured
+in the same run, so the numbers mean the same on any machine.
+
+    python benchmarks/bench.py            # the stdlib and the synthetic corpus
+    python benchmarks/bench.py --quick    # a smaller synthetic corpus and a stdlib subset
+
+Not a test: it prints a table and checks the targets (warm <= 10% of cold and <= 0.15 s on the
+stdlib; worst case, every call a sink, <= 2x parse-only; time against function size grows with
+an exponent <= 1.2), exiting 1 if one is missed. Each measurement runs in a fresh process, which
+also reports its peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A child process: runs one measurement and prints {"seconds", "peak_mb", ...} as JSON.
+CHILD = r"""
+import json, resource, sys, time
+args = json.loads(sys.argv[1])
+start = time.perf_counter()
+if args["kind"] == "parse":
+    import libcst
+    from storegate import files
+    config = __import__("storegate.model", fromlist=["Config"]).Config()
+    found, _ = files.discover(args["paths"], config)
+    count = 0
+    for path in found:
+        try:
+            libcst.parse_module(files.read_source(path))
+            count += 1
+        except Exception:
+            pass
+    extra = {"files": count}
+else:
+    from storegate.api import check
+    from storegate.config import load_config
+    config = load_config(args["paths"], isolated=True, flags=args["flags"], sinks=args["sinks"], rules=args["rules"])
+    result = check(args["paths"], config, jobs=args["jobs"], use_cache=args["cache"] is not None,
+                   cache_dir=args["cache"], use_prefilter=args["prefilter"])
+    extra = {"findings": len(result.findings), "errors": len(result.errors),
+             "internal": len(result.tracebacks), "files": result.files_checked}
+seconds = time.perf_counter() - start
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, **extra}))
+"""
+
+
+def measure(kind: str, paths: list[str], **options) -> dict:
+    args = {
+        "kind": kind,
+        "paths": [str(p) for p in paths],
+        "flags": options.get("flags"),
+        "sinks": options.get("sinks"),
+        "rules": options.get("rules"),
+        "jobs": options.get("jobs", 1),
+        "cache": options.get("cache"),
+        "prefilter": options.get("prefilter", True),
+    }
+    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise SystemExit(f"measurement failed: {args}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def external(command: list[str], paths: list[str]) -> float | None:
+    if shutil.which(command[0]) is None:
+        return None
+    start = time.perf_counter()
+    subprocess.run([*command, *map(str, paths)], capture_output=True, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def synthetic_function(statements: int, seed: int) -> str:
+    """One function of about ``statements`` statements: nested ifs, loops, try blocks, sinks."""
+    rng = random.Random(seed)
+    lines = [f"def handler_{statements}(request, items, store=True):"]
+    count = 0
+    while count < statements:
+        shape = rng.randrange(6)
+        if shape == 0:
+            lines += ["    if request.ready and store:", "        save_item(request.body)", "    else:", "        log(request)"]
+        elif shape == 1:
+            lines += ["    for item in items:", "        if item.skip:", "            continue", "        total = compute(item)"]
+        elif shape == 2:
+            lines += ["    try:", "        value = fetch(request)", "    except ValueError:", "        value = None", "    finally:", "        close(request)"]
+        elif shape == 3:
+            lines += ["    if not store:", "        log(request)", "    elif request.kind == 'x':", "        save_audit(request)"]
+        elif shape == 4:
+            lines += ["    while request.more():", "        if request.stop:", "            break", "        request = request.next()"]
+        else:
+            lines += ["    should_store = store and request.ok", "    if should_store:", "        save_response(request)"]
+        count += sum(1 for line in lines[-6:] if line.strip())
+    lines.append("    return request")
+    return "\n".join(lines) + "\n"
+
+
+def fit_exponent(points: list[tuple[int, float]]) -> float:
+    xs = [math.log(n) for n, _ in points]
+    ys = [math.log(max(t, 1e-6)) for _, t in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def row(name: str, seconds: float, baseline: float, peak: float | None = None, note: str = "") -> str:
+    peak_text = f"{peak:8.0f} MB" if peak is not None else " " * 11
+    return f"  {name:<44} {seconds:9.2f} s {seconds / baseline:7.2f}x {peak_text}  {note}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a stdlib subset and smaller functions")
+    options = parser.parse_args()
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    targets = [stdlib / name for name in ("asyncio", "email", "json", "http", "logging", "unittest")] if options.quick else [stdlib]
+    failures: list[str] = []
+    cache = tempfile.mkdtemp(prefix="storegate-bench-cache-")
+    print(f"storegate benchmark on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+
+    print(f"\n(a) the stdlib: {', '.join(str(t) for t in targets)}")
+    parse = measure("parse", targets)
+    base = parse["seconds"]
+    print(f"  {'':<44} {'time':>11} {'/parse':>8} {'peak':>11}")
+    print(row(f"libcst parse-only ({parse['files']} files)", base, base))
+    default = {"rules": ["openai"], "jobs": 1}
+    cold = measure("check", targets, **default, cache=cache)
+    warm = measure("check", targets, **default, cache=cache)
+    print(row("storegate, openai pack, cold (--jobs 1)", cold["seconds"], base, cold["peak_mb"], f"{cold['findings']} findings, {cold['errors']} errors"))
+    print(row("storegate, openai pack, warm (cache)", warm["seconds"], base, warm["peak_mb"], f"{warm['seconds'] / cold['seconds']:.1%} of cold"))
+    often = {"flags": ["verbose"], "sinks": ["*.write"]}
+    jobs1 = measure("check", targets, **often, jobs=1)
+    jobs2 = measure("check", targets, **often, jobs=2)
+    print(row("--flag verbose --sink '*.write', --jobs 1", jobs1["seconds"], base, jobs1["peak_mb"], f"{jobs1['findings']} findings, {jobs1['internal']} internal errors"))
+    print(row("--flag verbose --sink '*.write', --jobs 2", jobs2["seconds"], base, jobs2["peak_mb"], f"{jobs1['seconds'] / jobs2['seconds']:.2f}x faster than --jobs 1"))
+    worst = measure("check", targets, flags=["verbose"], sinks=["*"], jobs=1, prefilter=False)
+    print(row("worst: --sink '*', every file parsed, --jobs 1", worst["seconds"], base, worst["peak_mb"], f"{worst['findings']} findings, {worst['internal']} internal errors"))
+    for name, command in (("ruff check --select F", ["ruff", "check", "--select", "F", "--no-cache", "--exit-zero", "--quiet"]),
+                          ("flake8 --select F", ["flake8", "--select", "F", "--exit-zero"])):
+        seconds = external(command, targets)
+        print(row(name, seconds, base) if seconds is not None else f"  {name:<44} (not installed)")
+
+    if warm["seconds"] > 0.10 * cold["seconds"] or warm["seconds"] > 0.15:
+        failures.append(f"warm run {warm['seconds']:.2f} s: target <= 10% of cold and <= 0.15 s")
+    if worst["seconds"] > 2 * base:
+        failures.append(f"worst case {worst['seconds'] / base:.2f}x parse-only: target <= 2x")
+    if max(jobs1["internal"], jobs2["internal"], worst["internal"]):
+        failures.append("internal errors on the stdlib")
+    if jobs1["findings"] != jobs2["findings"]:
+        failures.append("--jobs 1 and --jobs 2 disagree")
+
+    sizes = [1000, 2000, 4000] if options.quick else [1000, 2000, 4000, 8000, 16000]
+    print(f"\n(b) synthetic functions of {sizes[0]} to {sizes[-1]} statements (one file each)")
+    corpus = Path(tempfile.mkdtemp(prefix="storegate-bench-corpus-"))
+    points = []
+    print(f"  {'statements':>10} {'parse':>9} {'storegate':>10} {'/parse':>8}")
+    for size in sizes:
+        path = corpus / f"f{size}.py"
+        path.write_text(synthetic_function(size, seed=size))
+        parsed = measure("parse", [path])
+        checked = measure("check", [path], flags=["store"], sinks=["save_*"], jobs=1)
+        # the interpreter's start and imports are the same for both: compare the work itself
+        points.append((size, checked["seconds"]))
+        print(f"  {size:>10} {parsed['seconds']:8.2f}s {checked['seconds']:9.2f}s {checked['seconds'] / parsed['seconds']:7.2f}x")
+    exponent = fit_exponent(points)
+    print(f"  fitted exponent of storegate's time against function size: {exponent:.2f}")
+    if exponent > 1.2:
+        failures.append(f"exponent {exponent:.2f}: target <= 1.2")
+    shutil.rmtree(corpus, ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)
+
+    print()
+    for failure in failures:
+        print(f"MISSED: {failure}")
+    print("all targets met" if not failures else f"{len(failures)} target(s) missed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
