@@ -46,9 +46,8 @@ def check(
     cache = Cache(cache_dir or default_dir(config), config) if use_cache else None
     run = _prepare(found)
     misses = [item for item in run if not _from_cache(item, cache)]
-    result_key = _result_key(run) if not misses else None
-    if cache is not None and result_key is not None and cache.result and cache.result.get("key") == result_key:
-        findings = [Finding.from_json(data) for data in cache.result["findings"]]  # nothing changed
+    findings = _cached_findings(cache, run) if not misses else None  # nothing changed: the last findings
+    if findings is not None:
         file_errors, tracebacks = _cached_errors(run), []
     else:
         summaries, file_errors, tracebacks = _summaries(run, misses, config, jobs, cache, use_prefilter)
@@ -100,6 +99,15 @@ def _result_key(run: list[_File]) -> str:
     return content_hash("\n".join(parts).encode())
 
 
+def _cached_findings(cache: Cache | None, run: list[_File]) -> list[Finding] | None:
+    if cache is None or not cache.result or cache.result.get("key") != _result_key(run):
+        return None
+    try:
+        return [Finding.from_json(data) for data in cache.result["findings"]]
+    except (TypeError, KeyError, AttributeError, ValueError):
+        return None  # a foreign result: analyze again
+
+
 def _cached_errors(run: list[_File]) -> list[FileError]:
     errors = []
     for item in run:
@@ -130,12 +138,15 @@ def _summaries(
     """
     errors: list[FileError] = []
     tracebacks: list[str] = []
-    if cache is not None:  # a summary the cache lost (or never wrote) is computed again
+    if cache is not None:  # a summary the cache lost, never wrote, or cannot read is computed again
         for item in run:
             entry = item.entry
-            if entry is not None and entry.status == "summary" and entry.summary is None and cache.summary(entry) is None:
-                item.entry = None
-                misses = [*misses, item]
+            if entry is not None and entry.status == "summary" and item.parsed is None:
+                try:
+                    item.parsed = ModuleSummary.from_json(cache.summary(entry))
+                except (TypeError, KeyError, AttributeError, ValueError):
+                    item.entry = None
+                    misses = [*misses, item]
     if misses:
         _analyze(run, misses, config, jobs, cache, use_prefilter, errors, tracebacks)
     if cache is not None:
@@ -256,7 +267,7 @@ def _entry(item: _File, status: str, *, summary: ModuleSummary | None = None, er
         sha256=item.sha256,
         status=status,
         module=item.module,
-        summary=summary.to_json() if summary is not None else None,
+        summary=summary,  # serialized by the cache, only if there is one
         error=error,
     )
 

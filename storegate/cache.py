@@ -35,7 +35,7 @@ class Entry:
     sha256: str
     status: str  # "summary", "skipped" or "error"
     module: str = ""
-    summary: dict | None = None
+    summary: dict | None = None  # or a summary object with ``to_json()``, before it is stored
     error: dict | None = None  # {"message", "line"}
 
     def to_json(self) -> dict:
@@ -100,9 +100,10 @@ class Cache:
         data = self._read(self.index_path)
         if data is not None:
             try:
-                self.entries = {path: Entry(**raw) for path, raw in data["files"].items()}
-                self.result = data.get("result")
-            except (TypeError, KeyError, AttributeError):
+                self.entries = {path: _valid(Entry(**raw)) for path, raw in data["files"].items()}
+                result = data.get("result")
+                self.result = result if isinstance(result, dict) and isinstance(result.get("findings"), list) else None
+            except (TypeError, KeyError, AttributeError, ValueError):
                 self.entries, self.result = {}, None
 
     def _read(self, path: Path) -> dict | None:
@@ -120,7 +121,8 @@ class Cache:
 
     def put(self, path: str, entry: Entry) -> None:
         if entry.summary is not None:  # summaries live in their own file
-            self._load_summaries()[_summary_key(entry)] = entry.summary
+            summary = entry.summary
+            self._load_summaries()[_summary_key(entry)] = summary if isinstance(summary, dict) else summary.to_json()
             self._summaries_changed = True
             entry = replace(entry, summary=None)
         if self.entries.get(path) != entry:
@@ -173,6 +175,24 @@ class Cache:
                 self.changed = False
         except OSError:
             pass
+
+
+def _valid(entry: Entry) -> Entry:
+    """The entry if every field has the type this version writes; ``ValueError`` otherwise."""
+    error = entry.error
+    ok = (
+        type(entry.mtime_ns) is int
+        and type(entry.size) is int
+        and isinstance(entry.sha256, str)
+        and entry.status in ("summary", "skipped", "error")
+        and isinstance(entry.module, str)
+        and entry.summary is None
+        and (error is None or (isinstance(error, dict) and isinstance(error.get("message"), str)
+                               and (error.get("line") is None or type(error.get("line")) is int)))
+    )  # fmt: skip
+    if not ok:
+        raise ValueError("a foreign cache entry")
+    return entry
 
 
 def _summary_key(entry: Entry) -> str:

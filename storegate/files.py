@@ -7,6 +7,7 @@ the command line into a sorted list of files (and a list of paths it could not u
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -141,7 +142,7 @@ def discover(
     for given in paths:
         top = Path(given)
         if not os.path.exists(top):
-            errors.append(FileError(display_path(top), "no such file or directory"))
+            errors.append(FileError(display_path(top), _missing_reason(top)))
             continue
         if force_exclude and excluder.is_excluded(top):
             continue
@@ -153,6 +154,18 @@ def discover(
     files = sorted(chosen.values(), key=lambda p: p.as_posix())
     unique_errors = sorted(set(errors), key=lambda e: (e.path, e.message))
     return files, unique_errors
+
+
+def _missing_reason(path: Path) -> str:
+    """Why a named path cannot be used: missing, or a symbolic link that leads nowhere."""
+    if not os.path.islink(path):
+        return "no such file or directory"
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+    return "broken symbolic link"
 
 
 def _order(path: Path) -> tuple[bool, str]:

@@ -8,9 +8,19 @@ depends on other files (which calls persist, what callers guarantee) is decided 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from storegate.model import TraceStep
+
+
+def _plain(value):
+    """``dataclasses.asdict`` without its deep copies: these dataclasses hold only plain data."""
+    fields = getattr(type(value), "__dataclass_fields__", None)
+    if fields is not None:
+        return {name: _plain(getattr(value, name)) for name in fields}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -101,7 +111,7 @@ class ModuleSummary:
     functions: tuple[FunctionSummary, ...]
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return _plain(self)
 
     @classmethod
     def from_json(cls, data: dict) -> ModuleSummary:
