@@ -62,6 +62,11 @@ def identifiers(text: str) -> frozenset[str]:
 
 def string_value(expr: cst.BaseExpression) -> str | None:
     """The value of a plain string literal (also implicitly concatenated), else ``None``."""
+    if type(expr) is cst.SimpleString:
+        text = expr.value
+        quote = text[-1]
+        if "\\" not in text and text[0] == quote and text[:3] != quote * 3:
+            return text[1:-1]  # the common case, without libcst's literal_eval
     if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
         try:
             value = expr.evaluated_value

@@ -94,6 +94,8 @@ def _collect(node: cst.CSTNode, calls: list, subscripts: list, statements: list)
     while stack:
         current = stack.pop()
         kind = type(current)
+        if kind in _LEAVES:
+            continue
         if kind is cst.Call:
             calls.append(current)
         elif kind is cst.Subscript:
@@ -102,6 +104,8 @@ def _collect(node: cst.CSTNode, calls: list, subscripts: list, statements: list)
             statements.append(current)
         stack.extend(reversed(_lexical_children(current)))
 
+
+_LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
 
 # Node types whose libcst fields are not declared in source order.
 _LEXICAL_FIELDS = {
