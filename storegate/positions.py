@@ -33,15 +33,24 @@ class Locator:
         self.source = source
         self.tree = tree
         self.stdlib_tree = stdlib_tree
-        self._spans: dict[int, Span] | None = None
+        self._nodes: dict[int, ast.AST] | None = None  # libcst node id -> the same ast node
+        self._lines: list[str] = []
         self._fallback = None
 
     def span(self, node: cst.CSTNode) -> Span:
-        if self._spans is None:
-            self._spans = self._from_ast() or {}
-        found = self._spans.get(id(node))
+        if self._nodes is None:
+            self._nodes = self._from_ast() or {}
+        found = self._nodes.get(id(node))
         if found is not None:
-            return found
+            if not self._lines:
+                self._lines = self.source.splitlines(keepends=True)
+            lines = self._lines
+            return Span(
+                found.lineno,
+                _column(lines, found.lineno, found.col_offset) + 1,
+                found.end_lineno,
+                _column(lines, found.end_lineno, found.end_col_offset) + 1,
+            )
         if self._fallback is None:
             self._fallback = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
         where = self._fallback[node]
@@ -50,7 +59,7 @@ class Locator:
     def line(self, node: cst.CSTNode) -> int:
         return self.span(node).line
 
-    def _from_ast(self) -> dict[int, Span] | None:
+    def _from_ast(self) -> dict[int, ast.AST] | None:
         tree = self.stdlib_tree
         if tree is None:
             try:
@@ -61,18 +70,18 @@ class Locator:
                 return None
         calls, subscripts, statements = [], [], []
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
+            kind = type(node)
+            if kind is ast.Call:
                 calls.append(node)
-            elif isinstance(node, ast.Subscript):
+            elif kind is ast.Subscript:
                 subscripts.append(node)
-            elif isinstance(node, ast.stmt):
+            elif kind in _AST_STATEMENTS:
                 statements.append(node)
         cst_calls, cst_subscripts, cst_statements = [], [], []
         _collect(self.tree, cst_calls, cst_subscripts, cst_statements)
         if len(calls) != len(cst_calls) or len(subscripts) != len(cst_subscripts) or len(statements) != len(cst_statements):
             return None
-        lines = self.source.splitlines(keepends=True)
-        spans: dict[int, Span] = {}
+        nodes: dict[int, ast.AST] = {}
         for ast_nodes, cst_nodes, check in (
             (calls, cst_calls, _same_call),
             (subscripts, cst_subscripts, None),
@@ -82,10 +91,8 @@ class Locator:
             for a, c in zip(ast_nodes, cst_nodes):
                 if check is not None and not check(a, c):
                     return None
-                spans[id(c)] = Span(
-                    a.lineno, _column(lines, a.lineno, a.col_offset) + 1, a.end_lineno, _column(lines, a.end_lineno, a.end_col_offset) + 1
-                )
-        return spans
+                nodes[id(c)] = a
+        return nodes
 
 
 def _collect(node: cst.CSTNode, calls: list, subscripts: list, statements: list) -> None:
@@ -105,6 +112,7 @@ def _collect(node: cst.CSTNode, calls: list, subscripts: list, statements: list)
         stack.extend(reversed(_lexical_children(current)))
 
 
+_AST_STATEMENTS = frozenset(t for t in vars(ast).values() if isinstance(t, type) and issubclass(t, ast.stmt))
 _LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
 
 # Node types whose libcst fields are not declared in source order.
