@@ -329,3 +329,15 @@ def test_ten_megabyte_files_give_a_result(big_tree: Path) -> None:
         ("mid.py", mid_lines, 5, "SG001"),
         ("normal.py", 2, 5, "SG001"),
     ]
+
+
+def test_syntax_error_names_the_line_it_is_on(tmp_path: Path) -> None:
+    """A Python 2 print on line 2: the error is on line 2, analyzed or only syntax-checked."""
+    (tmp_path / "analyzed.py").write_text('def f(store):\n    print "hi"\n    save_x(1)\n')
+    (tmp_path / "skipped.py").write_text('a = 1\nprint "hi"\nb = 2\n')
+    (tmp_path / "normal.py").write_bytes(NORMAL)
+    code, data, _ = check_json(["."], tmp_path, "save_*")
+    assert code == 2
+    assert_sound_errors(data, tmp_path)
+    assert [(f["path"], f["line"], f["column"]) for f in data["findings"]] == [("normal.py", 2, 5)]
+    assert [(e["path"], e["line"]) for e in data["errors"]] == [("analyzed.py", 2), ("skipped.py", 2)]

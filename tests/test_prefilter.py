@@ -1,0 +1,167 @@
+"""The byte pre-filter is sound: it never changes a finding; the worker pool never changes order.
+
+A file that the pre-filter does not select is never analyzed, so a pre-filter that missed a
+file that matters would silently lose findings. Every comparison here is against a run that
+parses every file (``use_prefilter=False``).
+"""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from storegate.api import check
+from storegate.config import load_config
+from storegate.model import Result
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+CASES = FIXTURES / "cases"
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+STDLIB_SUBSET = ["email", "json", "http", "logging", "unittest", "asyncio"]
+# Flags and sinks that fire often on the stdlib (SG001 and SG002 both), to give the filter work.
+OFTEN_FLAGS = ["verbose", "debug", "strict", "timeout", "block", "force", "shutdown", "check"]
+OFTEN_SINKS = ["*.write", "*.append", "*.send", "*.close", "*.update", "*.add", "*.extend", "*.put*", "*.set*", "*.flush"]
+
+
+def both(paths, config, **kwargs) -> tuple[Result, Result]:
+    filtered = check(paths, config, use_cache=False, **kwargs)
+    everything = check(paths, config, use_cache=False, use_prefilter=False, **kwargs)
+    assert filtered.tracebacks == () and everything.tracebacks == ()
+    return filtered, everything
+
+
+def assert_same(filtered: Result, everything: Result) -> None:
+    assert filtered.findings == everything.findings  # the same, in the same order
+    assert filtered.errors == everything.errors
+    assert filtered.files_checked == everything.files_checked
+
+
+def test_fixture_cases_as_a_whole():
+    config = load_config([str(CASES)])
+    filtered, everything = both([str(CASES)], config, jobs=2)
+    assert len(everything.findings) > 50
+    assert_same(filtered, everything)
+
+
+@pytest.mark.parametrize("package", sorted(p.name for p in CASES.iterdir() if p.name.startswith("pkg_")))
+def test_fixture_packages(package):
+    directory = CASES / package
+    config = load_config([str(directory)])
+    filtered, everything = both([str(directory)], config, jobs=1)
+    assert everything.findings
+    assert_same(filtered, everything)
+
+
+def test_sample_server():
+    directory = FIXTURES / "responses_server"
+    config = load_config([str(directory)])
+    filtered, everything = both([str(directory)], config, jobs=1)
+    assert_same(filtered, everything)
+    # and the worst case: every call a sink
+    config = load_config([str(directory)], sinks=["*"])
+    filtered, everything = both([str(directory)], config, jobs=1)
+    assert len(everything.findings) > 10
+    assert_same(filtered, everything)
+
+
+# Chains the pre-filter has to follow over several rounds: none of these files but api.py and
+# svc.py mentions the flag, and the sink is two or three modules away.
+CHAINS = {
+    "pkg/__init__.py": "from .deep import persist as exported\n",
+    "pkg/deeper.py": "def really(x):\n    save_x(x)\n",
+    "pkg/deep.py": "from .deeper import really\n\n\ndef persist(x):\n    really(x)\n",
+    "pkg/base.py": "class Base:\n    def keep(self, x):\n        from pkg.deeper import really\n        really(x)\n",
+    "pkg/mid.py": "from pkg.base import Base\n\n\nclass Mid(Base):\n    pass\n",
+    "pkg/factory.py": "from pkg.mid import Mid\n\n\ndef make() -> Mid:\n    return Mid()\n",
+    "pkg/aliases.py": "import pkg.deeper as d\n\n\ndef via_alias(x):\n    d.really(x)\n",
+    "pkg/lost.py": "def maybe(x, store=True):\n    if store:\n        save_x(x)\n",
+    "pkg/svc.py": (
+        "from pkg.mid import Mid\n\n\nclass Svc(Mid):\n    def run(self, store, x):\n        self.keep(x)\n"
+    ),
+    "pkg/api.py": (
+        "import pkg as p\n"
+        "from pkg import exported\n"
+        "from pkg.aliases import via_alias\n"
+        "from pkg.factory import make\n"
+        "from pkg.lost import maybe\n"
+        "\n\n"
+        "def handler(store, x):\n"
+        "    exported(x)\n"
+        "    p.exported(x)\n"
+        "    via_alias(x)\n"
+        "    make().keep(x)\n"
+        "    maybe(x)\n"
+        "    if store:\n"
+        "        exported(x)\n"
+    ),
+    "unrelated.py": "def really(x):\n    return x\n\n\ndef keep(y):\n    return y\n",
+}
+
+
+def test_multi_round_chains(tmp_path, monkeypatch):
+    for name, text in CHAINS.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    config = load_config(["."], isolated=True, flags=["store"], sinks=["save_*"])
+    filtered, everything = both(["."], config, jobs=1)
+    assert [(f.path, f.line, f.code) for f in everything.findings] == [
+        ("pkg/api.py", 9, "SG002"),
+        ("pkg/api.py", 10, "SG002"),
+        ("pkg/api.py", 11, "SG002"),
+        ("pkg/api.py", 12, "SG002"),
+        ("pkg/api.py", 13, "SG003"),
+        ("pkg/svc.py", 6, "SG002"),
+    ]
+    assert_same(filtered, everything)
+
+
+@pytest.fixture(scope="module")
+def stdlib_subset():
+    paths = [str(STDLIB / name) for name in STDLIB_SUBSET]
+    for path in paths:
+        assert os.path.isdir(path), path
+    config = load_config(paths, isolated=True, flags=OFTEN_FLAGS, sinks=OFTEN_SINKS)
+    return paths, config, check(paths, config, use_cache=False, jobs=2)
+
+
+def test_stdlib_subset_with_and_without_prefilter(stdlib_subset):
+    paths, config, filtered = stdlib_subset
+    assert filtered.tracebacks == ()
+    codes = {f.code for f in filtered.findings}
+    assert len(filtered.findings) > 50 and {"SG001", "SG002"} <= codes
+    everything = check(paths, config, use_cache=False, use_prefilter=False, jobs=2)
+    assert everything.tracebacks == ()
+    assert_same(filtered, everything)
+
+
+def test_stdlib_subset_jobs_1_equals_jobs_2(stdlib_subset):
+    paths, config, two = stdlib_subset
+    one = check(paths, config, use_cache=False, jobs=1)
+    assert one.tracebacks == ()
+    assert [f.to_json() for f in one.findings] == [f.to_json() for f in two.findings]  # same order
+    assert one.errors == two.errors
+    assert one.files_checked == two.files_checked
+
+
+def test_whole_stdlib_has_no_internal_errors():
+    """Every file of the stdlib gives a result or a one-line error, never an internal error.
+
+    The stdlib ships deliberately broken files (bad encodings, Python 2 test data): they are
+    reported as errors and the rest is analyzed.
+    """
+    config = load_config([str(STDLIB)], isolated=True, flags=["verbose"], sinks=["*.write"])
+    result = check([str(STDLIB)], config, jobs=2, use_cache=False)
+    assert result.tracebacks == (), "\n".join(result.tracebacks)
+    assert result.files_checked > 1000
+    assert result.findings
+    assert len(result.errors) < 20, result.errors
+    for error in result.errors:
+        assert "\n" not in error.message and "\r" not in error.message, error
+        assert "internal error" not in error.message, error
+        assert Path(error.path).is_file(), error
