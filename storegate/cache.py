@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from storegate import __version__
+from storegate.files import write_atomic
 from storegate.model import Config
 
 CACHE_DIR_NAME = ".storegate_cache"
@@ -158,20 +157,20 @@ class Cache:
                 live = {_summary_key(entry) for entry in self.entries.values() if entry.status == "summary"}
                 summaries = {key: value for key, value in self._load_summaries().items() if key in live}
                 body = {"format": _FORMAT, "key": self.key, "summaries": summaries}
-                _atomic_write(self.summaries_path, json.dumps(body, separators=(",", ":")))
+                write_atomic(self.summaries_path, json.dumps(body, separators=(",", ":")).encode())
                 self._summaries_changed = False
             if self.changed:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 gitignore = self.directory / ".gitignore"
                 if not gitignore.exists():
-                    _atomic_write(gitignore, "# Created by storegate: the cache is not for version control.\n*\n")
+                    write_atomic(gitignore, b"# Created by storegate: the cache is not for version control.\n*\n")
                 data = {
                     "format": _FORMAT,
                     "key": self.key,
                     "files": {path: entry.to_json() for path, entry in sorted(self.entries.items())},
                     "result": self.result,
                 }
-                _atomic_write(self.index_path, json.dumps(data, separators=(",", ":")))
+                write_atomic(self.index_path, json.dumps(data, separators=(",", ":")).encode())
                 self.changed = False
         except OSError:
             pass
@@ -197,17 +196,3 @@ def _valid(entry: Entry) -> Entry:
 
 def _summary_key(entry: Entry) -> str:
     return f"{entry.sha256}:{entry.module}"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise

@@ -11,6 +11,7 @@ import errno
 import io
 import os
 import stat
+import tempfile
 import tokenize
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -333,3 +334,32 @@ def module_name(path: Path | str, packages: dict[str, bool] | None = None) -> st
         parts.insert(0, os.path.basename(directory))
         directory = parent
     return ".".join(parts) or os.path.basename(os.path.dirname(path))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once: a temporary file beside it, then a rename.
+
+    A reader (or a second storegate run) never sees a half-written file; an existing file
+    keeps its permission bits.
+    """
+    path = Path(path)
+    directory = path.resolve().parent
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        mode = None
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path.resolve())
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise

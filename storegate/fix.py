@@ -55,8 +55,6 @@ from __future__ import annotations
 import ast
 import difflib
 import io
-import os
-import tempfile
 import tokenize
 import warnings
 from collections import defaultdict
@@ -242,26 +240,7 @@ def apply(file_fixes: Iterable[FileFix]) -> None:
         path = Path(fix.path)
         if fix.original_bytes and path.read_bytes() != fix.original_bytes:
             raise StoregateError(f"{fix.path}: changed since it was read; not fixed")
-        _write_atomic(path, fix.fixed.encode(fix.encoding))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    directory = path.resolve().parent
-    mode = os.stat(path).st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".storegate-fix", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path.resolve())
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+        files.write_atomic(path, fix.fixed.encode(fix.encoding))
 
 
 def summary(file_fixes: Iterable[FileFix]) -> list[str]:
