@@ -41,12 +41,19 @@ _CONSTANTS = {"True": TRUE, "False": FALSE, "None": NONE}
 _BUILTINS = frozenset(dir(builtins))
 
 
-def parse(source: str) -> cst.Module:
-    """Parse with libcst; a syntax error becomes a one-line ``SourceError`` with its line."""
+def parse(source: str, stdlib_error: SyntaxError | None = None) -> cst.Module:
+    """Parse with libcst; a syntax error becomes a one-line ``SourceError`` with its line.
+
+    Where the stdlib parser failed too, its line and column are the ones shown: libcst's are
+    off by one for an error at the end of a line.
+    """
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        raise SourceError(f"cannot parse: {exc.message} (line {exc.raw_line}, column {exc.raw_column + 1})", exc.raw_line) from None
+        line, column = exc.raw_line, exc.raw_column + 1
+        if stdlib_error is not None and stdlib_error.lineno:
+            line, column = stdlib_error.lineno, stdlib_error.offset or 1
+        raise SourceError(f"cannot parse: {exc.message} (line {line}, column {column})", line) from None
 
 
 def syntax_error(source: str) -> SourceError | None:
@@ -56,10 +63,12 @@ def syntax_error(source: str) -> SourceError | None:
             warnings.simplefilter("ignore")
             compile(source, "<source>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         return None
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        pass  # maybe newer syntax than this Python's: libcst decides
+    except SyntaxError as exc:
+        stdlib_error = exc  # maybe newer syntax than this Python's: libcst decides
+    except (ValueError, MemoryError, RecursionError):
+        stdlib_error = None
     try:
-        parse(source)
+        parse(source, stdlib_error)
     except SourceError as exc:
         return exc
     except RecursionError:
@@ -67,30 +76,33 @@ def syntax_error(source: str) -> SourceError | None:
     return None
 
 
-def parse_ast(source: str) -> ast.Module | None:
+def parse_ast(source: str) -> tuple[ast.Module | None, SyntaxError | None]:
     """The stdlib parse, first: cheap, and it guards libcst from pathological nesting.
 
-    ``None`` for a syntax error (the file may use syntax newer than this Python's: libcst
-    decides); a one-line ``SourceError`` when the nesting is too deep for any parser.
+    ``(tree, None)``, or ``(None, error)`` for a syntax error (the file may use syntax newer than
+    this Python's: libcst decides); a one-line ``SourceError`` when the nesting is too deep for
+    any parser.
     """
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_AST_RECURSION_LIMIT)  # CPython's own depth bound for the AST
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return ast.parse(source)
+            return ast.parse(source), None
     except (RecursionError, MemoryError):
         raise SourceError("too deeply nested to parse") from None
-    except (SyntaxError, ValueError):
-        return None
+    except SyntaxError as exc:
+        return None, exc
+    except ValueError:
+        return None, None
     finally:
         sys.setrecursionlimit(limit)
 
 
 def summarize(source: str, path: str, config: Config, module: str) -> ModuleSummary:
     """The summary of one file. Raises ``SourceError`` if it does not parse."""
-    stdlib_tree = parse_ast(source)
-    return Summarizer(source, parse(source), path, config, module, stdlib_tree).run()
+    stdlib_tree, stdlib_error = parse_ast(source)
+    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree).run()
 
 
 @dataclass

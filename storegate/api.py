@@ -228,6 +228,7 @@ def _analyze(
         for item in chosen:
             del pending[item.key]
         for item, outcome in zip(chosen, _summarize_all(chosen, config, jobs)):
+            item.source = None  # summarized: the text is no longer needed
             kind, value, trace = outcome
             if kind == "summary":
                 item.entry = _entry(item, "summary", summary=value)
@@ -249,6 +250,7 @@ def _analyze(
 
     for item in pending.values():  # never parsed for analysis: still report bad syntax
         problem = syntax_error(item.source)
+        item.source = None
         error = None if problem is None else {"message": problem.message, "line": problem.line}
         item.entry = _entry(item, "skipped", error=error)
 

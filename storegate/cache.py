@@ -24,7 +24,7 @@ from storegate.files import write_atomic
 from storegate.model import Config
 
 CACHE_DIR_NAME = ".storegate_cache"
-_FORMAT = 2
+_FORMAT = 3
 
 
 @dataclass
@@ -90,10 +90,10 @@ class Cache:
         self.key = fingerprint(config)
         stem = self.key[:24]
         self.index_path = self.directory / f"{stem}.index.json"
-        self.summaries_path = self.directory / f"{stem}.summaries.json"
+        self.summaries_path = self.directory / f"{stem}.summaries.jsonl"
         self.entries: dict[str, Entry] = {}
         self.result: dict | None = None  # {"key": ..., "findings": [...], "errors": [...]}
-        self._summaries: dict[str, dict] | None = None
+        self._summaries: dict[str, str] | None = None  # key -> the summary's JSON text, parsed on demand
         self.changed = False
         self._summaries_changed = False
         data = self._read(self.index_path)
@@ -121,7 +121,8 @@ class Cache:
     def put(self, path: str, entry: Entry) -> None:
         if entry.summary is not None:  # summaries live in their own file
             summary = entry.summary
-            self._load_summaries()[_summary_key(entry)] = summary if isinstance(summary, dict) else summary.to_json()
+            plain = summary if isinstance(summary, dict) else summary.to_json()
+            self._load_summaries()[_summary_key(entry)] = json.dumps(plain, separators=(",", ":"))
             self._summaries_changed = True
             entry = replace(entry, summary=None)
         if self.entries.get(path) != entry:
@@ -129,13 +130,26 @@ class Cache:
             self.changed = True
 
     def summary(self, entry: Entry) -> dict | None:
-        return self._load_summaries().get(_summary_key(entry))
+        text = self._load_summaries().get(_summary_key(entry))
+        try:
+            return json.loads(text) if text is not None else None
+        except ValueError:
+            return None
 
-    def _load_summaries(self) -> dict[str, dict]:
+    def _load_summaries(self) -> dict[str, str]:
+        """The summaries file: a header line, then ``key<TAB>json`` a line (one summary each)."""
         if self._summaries is None:
-            data = self._read(self.summaries_path)
-            summaries = data.get("summaries") if data is not None else None
-            self._summaries = summaries if isinstance(summaries, dict) else {}
+            self._summaries = {}
+            try:
+                lines = self.summaries_path.read_text(encoding="utf-8").split("\n")
+                header = json.loads(lines[0])
+                if isinstance(header, dict) and header.get("format") == _FORMAT and header.get("key") == self.key:
+                    for line in lines[1:]:
+                        key, tab, text = line.partition("\t")
+                        if tab:
+                            self._summaries[key] = text
+            except (OSError, ValueError, IndexError):
+                self._summaries = {}
         return self._summaries
 
     def forget_missing(self, present: set[str]) -> None:
@@ -155,9 +169,9 @@ class Cache:
             if self._summaries_changed:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 live = {_summary_key(entry) for entry in self.entries.values() if entry.status == "summary"}
-                summaries = {key: value for key, value in self._load_summaries().items() if key in live}
-                body = {"format": _FORMAT, "key": self.key, "summaries": summaries}
-                write_atomic(self.summaries_path, json.dumps(body, separators=(",", ":")).encode())
+                header = json.dumps({"format": _FORMAT, "key": self.key})
+                lines = [f"{key}\t{text}" for key, text in sorted(self._load_summaries().items()) if key in live]
+                write_atomic(self.summaries_path, "\n".join([header, *lines]).encode())
                 self._summaries_changed = False
             if self.changed:
                 self.directory.mkdir(parents=True, exist_ok=True)

@@ -28,8 +28,10 @@ class _Function:
 class Project:
     def __init__(self, summaries: Iterable[ModuleSummary], config: Config) -> None:
         self.config = config
+        # every file, for findings; by module name (the first of a name), for resolving calls
+        self.summaries = sorted(summaries, key=lambda s: (s.module, s.path))
         self.modules: dict[str, ModuleSummary] = {}
-        for summary in sorted(summaries, key=lambda s: (s.module, s.path)):
+        for summary in self.summaries:
             self.modules.setdefault(summary.module, summary)
         self.functions: dict[str, _Function] = {}
         self.classes: dict[str, tuple[ModuleSummary, tuple[str, ...]]] = {}
@@ -162,7 +164,7 @@ class Project:
 
     def calls(self) -> Iterable[tuple[_Function | None, ModuleSummary, FunctionSummary, Site, _Function | None]]:
         """Every site of every function (module and class bodies too) with its resolved callee."""
-        for module in sorted(self.modules.values(), key=lambda m: m.module):
+        for module in self.summaries:
             for function in module.functions:
                 fq = f"{module.module}.{function.name}"
                 caller = self.functions.get(fq)

@@ -194,7 +194,7 @@ def _cache_files(cache_dir: Path) -> list[Path]:
 def _good_cache(cache_dir: Path) -> dict[Path, str]:
     warm(cache_dir)
     files = _cache_files(cache_dir)
-    assert {p.name.split(".", 1)[1] for p in files} == {"index.json", "summaries.json"}
+    assert {p.name.split(".", 1)[1] for p in files} == {"index.json", "summaries.jsonl"}
     return {p: p.read_text() for p in files}
 
 
@@ -209,9 +209,21 @@ def _set_entries(data: dict, **values) -> None:
         entry.update(values)
 
 
-def _set_summaries(data: dict, value) -> None:
-    for key in data["summaries"]:
-        data["summaries"][key] = value(data["summaries"][key])
+def _reshape_lines(text: str, header=None, summary=None) -> str:
+    """Change the summaries file (a JSON header line, then ``key<TAB>json`` lines)."""
+    first, *rest = text.split("\n")
+    data = json.loads(first)
+    if header is not None:
+        data = header(data)
+    lines = [json.dumps(data)]
+    for line in rest:
+        key, _, body = line.partition("\t")
+        lines.append(f"{key}\t{json.dumps(summary(json.loads(body)))}" if summary else line)
+    return "\n".join(lines)
+
+
+def _format_of(path: Path) -> int:
+    return json.loads(path.read_text(encoding="utf-8").split("\n", 1)[0])["format"]
 
 
 # name -> (which file, how it is corrupted)
@@ -236,11 +248,11 @@ CORRUPTIONS = {
     ),
     "summaries-garbage": ("summaries", lambda text: "\x80\x04\x95 not json"),
     "summaries-truncated": ("summaries", lambda text: text[: len(text) // 3]),
-    "summaries-foreign-format": ("summaries", lambda text: _reshape(text, lambda d: d.update(format=0))),
-    "summaries-list": ("summaries", lambda text: _reshape(text, lambda d: d.update(summaries=[1]))),
-    "summaries-entry-not-object": ("summaries", lambda text: _reshape(text, lambda d: _set_summaries(d, lambda s: "x"))),
+    "summaries-foreign-format": ("summaries", lambda text: _reshape_lines(text, header=lambda d: {**d, "format": 0})),
+    "summaries-header-list": ("summaries", lambda text: _reshape_lines(text, header=lambda d: [1])),
+    "summaries-entry-not-object": ("summaries", lambda text: _reshape_lines(text, summary=lambda s: "x")),
     "summaries-entry-missing-key": (
-        "summaries", lambda text: _reshape(text, lambda d: _set_summaries(d, lambda s: {k: v for k, v in s.items() if k != "functions"})),
+        "summaries", lambda text: _reshape_lines(text, summary=lambda s: {k: v for k, v in s.items() if k != "functions"}),
     ),
 }
 
@@ -250,7 +262,7 @@ def test_corrupt_cache_is_ignored_and_rewritten(project, tmp_path, name):
     cache_dir = tmp_path / "cache"
     good = _good_cache(cache_dir)
     which, corrupt = CORRUPTIONS[name]
-    (target,) = [p for p in good if p.name.endswith(f".{which}.json")]
+    (target,) = [p for p in good if p.name.split(".", 1)[1].startswith(f"{which}.json")]
     bad = corrupt(good[target])
     target.write_text(bad, encoding="utf-8", errors="surrogateescape")
     # unchanged tree
@@ -261,8 +273,7 @@ def test_corrupt_cache_is_ignored_and_rewritten(project, tmp_path, name):
     assert warm(cache_dir) == cold()
     assert warm(cache_dir) == cold()
     for path in _cache_files(cache_dir):  # rewritten: every cache file is this format's JSON again
-        data = json.loads(path.read_text(encoding="utf-8"))
-        assert data["format"] == json.loads(good[path])["format"]
+        assert _format_of(path) == json.loads(good[path].split("\n", 1)[0])["format"]
     assert target.read_text(encoding="utf-8", errors="surrogateescape") != bad
 
 
@@ -300,7 +311,12 @@ def test_cache_files_are_json_never_pickles(project, tmp_path, monkeypatch):
             continue
         raw = path.read_bytes()
         assert not raw.startswith(b"\x80"), path  # the pickle protocol marker
-        assert isinstance(json.loads(raw.decode("utf-8")), dict), path
+        if path.suffix == ".jsonl":  # a JSON header line, then `key<TAB>json` lines
+            first, *rest = raw.decode("utf-8").split("\n")
+            assert isinstance(json.loads(first), dict), path
+            assert rest and all(isinstance(json.loads(line.partition("\t")[2]), dict) for line in rest), path
+        else:
+            assert isinstance(json.loads(raw.decode("utf-8")), dict), path
 
 
 def test_config_change_does_not_use_the_cache(project, tmp_path):
@@ -387,6 +403,6 @@ def test_two_runs_at_once_on_one_cache(project, tmp_path):
         assert ("pkg/a.py", 5, 5, "SG002") in codes(expected) if persists else ("pkg/a.py", 5, 5, "SG002") not in codes(expected)
         # a third run reads what they left
         assert warm(cache_dir) == expected
-        assert [p.name for p in cache_dir.iterdir() if p.name.startswith(".tmp-")] == []
+        assert [p.name for p in cache_dir.iterdir() if p.name.endswith(".tmp")] == []
         for path in _cache_files(cache_dir):
-            json.loads(path.read_text())
+            _format_of(path)  # whole, readable JSON (the first line of the summaries file)
