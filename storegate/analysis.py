@@ -102,7 +102,10 @@ def parse_ast(source: str) -> tuple[ast.Module | None, SyntaxError | None]:
 def summarize(source: str, path: str, config: Config, module: str) -> ModuleSummary:
     """The summary of one file. Raises ``SourceError`` if it does not parse."""
     stdlib_tree, stdlib_error = parse_ast(source)
-    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree).run()
+    try:
+        return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree).run()
+    finally:
+        _FORMULAS.clear()  # it holds nodes of this tree: let the tree go
 
 
 @dataclass
@@ -421,11 +424,10 @@ _FORMULAS: dict[int, tuple[cst.BaseExpression, F.Formula]] = {}
 
 
 def formula_of(test: cst.BaseExpression) -> F.Formula:
-    """``F.truth(test)``, memoised for the module being analyzed (keyed by node identity)."""
+    """``F.truth(test)``, memoised for the module being analyzed (keyed by node identity;
+    emptied after each module by ``summarize``)."""
     cached = _FORMULAS.get(id(test))
     if cached is None or cached[0] is not test:
-        if len(_FORMULAS) > 100_000:
-            _FORMULAS.clear()
         cached = _FORMULAS[id(test)] = (test, F.truth(test))
     return cached[1]
 

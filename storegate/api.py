@@ -12,7 +12,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -326,33 +326,30 @@ _RECURSION_LIMIT = 20_000
 
 
 def with_deep_stack(function: Callable[..., T], *args) -> T:
-    """Run ``function`` in a thread with a large stack and recursion limit.
+    """Run ``function`` on storegate's analysis thread, which has a large stack.
 
     libcst's native parser and the tree walks recurse once per nesting level: on the default
     8 MB stack a pathological file (thousands of nested parentheses) would crash the process
-    instead of giving a result or a one-line error.
+    instead of giving a result or a one-line error. One long-lived thread (not one per file)
+    keeps the allocator's memory in one arena.
     """
-    outcome: list = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, function(*args)))
-        except BaseException as exc:  # re-raised in the caller's thread
-            outcome.append((False, exc))
-
+    global _DEEP_EXECUTOR
     if sys.getrecursionlimit() < _RECURSION_LIMIT:
         sys.setrecursionlimit(_RECURSION_LIMIT)
-    previous = threading.stack_size(_STACK_BYTES)
-    try:
-        worker = threading.Thread(target=run, name="storegate-analysis")
-        worker.start()
-    finally:
-        threading.stack_size(previous)
-    worker.join()
-    ok, value = outcome[0]
-    if ok:
-        return value
-    raise value
+    with _DEEP_LOCK:
+        if _DEEP_EXECUTOR is None:
+            previous = threading.stack_size(_STACK_BYTES)
+            try:
+                _DEEP_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storegate-analysis")
+                _DEEP_EXECUTOR.submit(lambda: None).result()  # start the thread while the size is set
+            finally:
+                threading.stack_size(previous)
+        executor = _DEEP_EXECUTOR
+    return executor.submit(function, *args).result()
+
+
+_DEEP_EXECUTOR: ThreadPoolExecutor | None = None
+_DEEP_LOCK = threading.Lock()
 
 
 def check_source(source: str, path: str, config: Config) -> list[Finding]:
