@@ -23,8 +23,8 @@ from storegate import cfg as cfglib
 from storegate import facts as F
 from storegate import flags as flaglib
 from storegate.errors import SourceError
-from storegate.model import ANY, FALSE, NONE, TRUE, Config, Flag, TraceStep
-from storegate.paths import access_path, dotted_name, literal_text, string_value
+from storegate.model import ANY, CONSTANTS, Config, Flag, TraceStep
+from storegate.paths import access_path, dotted_name, string_value
 from storegate.positions import Locator
 from storegate.routes import handler_routes
 from storegate.sinks import SinkMatcher, qualify
@@ -37,7 +37,6 @@ _EMPTY_MODULE = cst.Module(body=[])
 # The stdlib parser's default depth bound: deeper files are refused before libcst, whose
 # parse time grows with the square of a chain's depth.
 _AST_RECURSION_LIMIT = 1000
-_CONSTANTS = {"True": TRUE, "False": FALSE, "None": NONE}
 _BUILTINS = frozenset(dir(builtins))
 
 
@@ -381,8 +380,8 @@ def permits(facts: F.Facts, flag: Flag) -> bool:
 
 def argument_permits(facts: F.Facts, expr: cst.BaseExpression, flag: Flag) -> bool:
     """Whether an argument expression is known to hold a value under which ``flag`` permits."""
-    if isinstance(expr, cst.Name) and expr.value in _CONSTANTS:
-        return _CONSTANTS[expr.value] & ~flag.permitted == 0
+    if isinstance(expr, cst.Name) and expr.value in CONSTANTS:
+        return CONSTANTS[expr.value] & ~flag.permitted == 0
     path = access_path(expr)
     if path is not None:
         return F.entails(facts, path, flag.permitted)
@@ -513,22 +512,22 @@ def collect_imports(tree: cst.Module, module: str | None, is_package: bool = Fal
     for stmt in _all_small_statements(tree.body):
         if isinstance(stmt, cst.Import):
             for alias in stmt.names:
-                full = _dotted(alias.name)
+                full = dotted_name(alias.name) or ""
                 if alias.asname is not None:
-                    imports[_dotted(alias.asname.name)] = full
+                    imports[dotted_name(alias.asname.name) or ""] = full
                 else:
                     root = full.split(".", 1)[0]
                     imports[root] = root
         elif isinstance(stmt, cst.ImportFrom) and not isinstance(stmt.names, cst.ImportStar):
-            base = _dotted(stmt.module) if stmt.module is not None else ""
+            base = (dotted_name(stmt.module) or "") if stmt.module is not None else ""
             if stmt.relative:
                 parts = package.split(".") if package else []
                 up = len(stmt.relative) - 1
                 parts = parts[: len(parts) - up] if up else parts
                 base = ".".join(p for p in [*parts, base] if p)
             for alias in stmt.names:
-                name = _dotted(alias.name)
-                local = _dotted(alias.asname.name) if alias.asname is not None else name
+                name = dotted_name(alias.name) or ""
+                local = (dotted_name(alias.asname.name) or name) if alias.asname is not None else name
                 imports[local] = f"{base}.{name}" if base else name
     return imports
 
@@ -592,14 +591,6 @@ def _code(node: cst.CSTNode) -> str:
 
 def _short(text: str, limit: int = 72) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _dotted(expr: cst.BaseExpression) -> str:
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        return f"{_dotted(expr.value)}.{expr.attr.value}"
-    return ""
 
 
 def _all_small_statements(body) -> Iterator[cst.BaseSmallStatement]:

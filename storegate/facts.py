@@ -18,7 +18,7 @@ from typing import Union
 
 import libcst as cst
 
-from storegate.model import ANY, FALSE, NONE, TRUE
+from storegate.model import ANY, CONSTANTS, FALSE, NONE, TRUE
 from storegate.paths import access_path, identifiers, is_under, root_name
 
 Literal = tuple[str, int]
@@ -38,7 +38,7 @@ Formula = Union[tuple]
 TRUE_F: Formula = ("const", True)
 FALSE_F: Formula = ("const", False)
 
-_CONSTANT_MASKS = {"True": TRUE, "False": FALSE, "None": NONE}
+_CONSTANT_MASKS = CONSTANTS
 _EMPTY_MODULE = cst.Module(body=[])
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 # The abstract values a flag can hold. Truthy values count as TRUE, falsy non-None values as FALSE.
 TRUE, FALSE, NONE = 1, 2, 4
 ANY = TRUE | FALSE | NONE
+# The abstract value of each constant name, as written in code.
+CONSTANTS = {"True": TRUE, "False": FALSE, "None": NONE}
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from storegate.model import ANY, FALSE, NONE, TRUE, Config, Finding, Flag, TraceStep
+from storegate.model import ANY, CONSTANTS, Config, Finding, Flag, TraceStep
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site
 
-_CONSTANTS = {"True": TRUE, "False": FALSE, "None": NONE}
 
 # A chain of calls from a derived sink down to a configured sink: (path, line, callee text).
 Chain = tuple[tuple[str, int, str], ...]
@@ -448,13 +447,13 @@ def _passes_permitted(site: Site, target: _Function, flag: Flag, caller_permitte
 
 
 def _constant_permits(code: str, flag: Flag) -> bool:
-    value = _CONSTANTS.get(code)
+    value = CONSTANTS.get(code)
     return value is not None and value & ~flag.permitted == 0
 
 
 def _default_permits(code: str, flag: Flag) -> bool:
     """A default that is a constant forbidding writes loses nothing; anything else may permit."""
-    value = _CONSTANTS.get(code)
+    value = CONSTANTS.get(code)
     return value is None or value & flag.permitted != 0
 
 
