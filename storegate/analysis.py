@@ -23,7 +23,7 @@ from storegate import cfg as cfglib
 from storegate import facts as F
 from storegate import flags as flaglib
 from storegate.errors import SourceError
-from storegate.model import ANY, CONSTANTS, Config, Flag, TraceStep
+from storegate.model import CONSTANTS, Config, Flag, TraceStep
 from storegate.paths import access_path, dotted_name, string_value
 from storegate.positions import Locator
 from storegate.routes import handler_routes
@@ -359,11 +359,12 @@ def _witness_tree(
             facts = states.get(block.index)
             if facts is None:
                 continue
+            out = block_exit(block, facts, relevant)
             for edge in sorted(block.edges, key=lambda e: e.exceptional):
                 target = edge.target.index
                 if target in reached:
                     continue
-                incoming = edge_facts(block, edge, facts, relevant)
+                incoming = along(edge, facts, out, relevant)
                 if incoming is None or (only_unpermitted and permits(incoming, flag)):
                     continue
                 reached.add(target)
@@ -406,13 +407,20 @@ def transfer(facts: F.Facts, event: cfglib.Event, relevant: frozenset[str] | Non
     return facts
 
 
-def edge_facts(source: cfglib.Block, edge: cfglib.Edge, entry: F.Facts, relevant: frozenset[str] | None = None) -> F.Facts | None:
-    """The facts that flow along ``edge`` out of ``source``; ``None`` if it cannot be taken."""
+def block_exit(block: cfglib.Block, entry: F.Facts, relevant: frozenset[str] | None = None) -> F.Facts:
+    """The facts after the block's events, given those at its entry."""
+    out = entry
+    for event in block.events:
+        out = transfer(out, event, relevant)
+    return out
+
+
+def along(edge: cfglib.Edge, entry: F.Facts, out: F.Facts, relevant: frozenset[str] | None = None) -> F.Facts | None:
+    """The facts that flow along ``edge`` (``entry``/``out``: at its block's entry and exit);
+    ``None`` if the edge cannot be taken. An exception may leave before any event: it carries
+    the entry's facts."""
     if edge.exceptional:
         return entry
-    out = entry
-    for event in source.events:
-        out = transfer(out, event, relevant)
     if edge.test is None:
         return out
     formula = formula_of(edge.test)
@@ -469,19 +477,11 @@ def solve(graph: cfglib.CFG, entry: F.Facts, relevant: frozenset[str] | None = N
         block = work.popleft()
         queued.discard(block.index)
         block_entry = states[block.index]
-        out = block_entry
-        for event in block.events:
-            out = transfer(out, event, relevant)
+        out = block_exit(block, block_entry, relevant)
         for edge in block.edges:
-            if edge.exceptional:
-                incoming: F.Facts | None = block_entry
-            elif edge.test is None:
-                incoming = out
-            else:
-                formula = formula_of(edge.test)
-                incoming = F.assume(out, formula if edge.polarity else F.negate(formula), relevant)
-                if incoming is None:
-                    continue  # this outcome is impossible here
+            incoming = along(edge, block_entry, out, relevant)
+            if incoming is None:
+                continue  # this outcome is impossible here
             target = edge.target.index
             old = states.get(target)
             count = visits[target] = visits.get(target, 0) + 1
@@ -492,17 +492,6 @@ def solve(graph: cfglib.CFG, entry: F.Facts, relevant: frozenset[str] | None = N
                     queued.add(target)
                     work.append(edge.target)
     return states
-
-
-def _predecessors(graph: cfglib.CFG) -> dict[int, list[tuple[cfglib.Block, cfglib.Edge]]]:
-    cached = getattr(graph, "_predecessors", None)
-    if cached is None:
-        cached = {}
-        for block in graph.blocks:
-            for edge in block.edges:
-                cached.setdefault(edge.target.index, []).append((block, edge))
-        graph._predecessors = cached  # type: ignore[attr-defined]
-    return cached
 
 
 def collect_imports(tree: cst.Module, module: str | None, is_package: bool = False) -> dict[str, str]:
@@ -620,5 +609,3 @@ def _suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
     for case in getattr(stmt, "cases", ()):
         yield case.body
 
-
-__all__ = ["ANY", "parse", "summarize", "solve", "permits", "transfer"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from storegate.model import ANY, CONSTANTS, Config, Finding, Flag, TraceStep
+from storegate.model import CONSTANTS, Config, Finding, Flag, TraceStep
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site
 
 
@@ -456,5 +456,3 @@ def _default_permits(code: str, flag: Flag) -> bool:
     value = CONSTANTS.get(code)
     return value is None or value & flag.permitted != 0
 
-
-__all__ = ["Project", "findings", "ANY"]
