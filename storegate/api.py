@@ -249,6 +249,9 @@ def _analyze(
     from storegate.analysis import syntax_error  # the parser is only needed on this path
 
     for item in pending.values():  # never parsed for analysis: still report bad syntax
+        if item.entry is not None:  # skipped before, unchanged: its syntax check stands
+            item.source = None
+            continue
         problem = syntax_error(item.source)
         item.source = None
         error = None if problem is None else {"message": problem.message, "line": problem.line}
@@ -350,11 +353,3 @@ def with_deep_stack(function: Callable[..., T], *args) -> T:
 
 _DEEP_EXECUTOR: ThreadPoolExecutor | None = None
 _DEEP_LOCK = threading.Lock()
-
-
-def check_source(source: str, path: str, config: Config) -> list[Finding]:
-    """Findings for one source text alone (no other module is known)."""
-    from storegate.analysis import summarize
-    from storegate.project import findings as project_findings
-
-    return project_findings([summarize(source, path, config, Path(path).stem)], config)
