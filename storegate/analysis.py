@@ -192,10 +192,11 @@ class Summarizer:
         ``entry_flags``: the flags whose value callers can guarantee (parameters, and the flags a
         nested function reads from its enclosing function).
         """
-        if not any(self._site_shape(event) for block in graph.blocks for event in block.events):
+        shapes = [[self._site_shape(event) for event in block.events] for block in graph.blocks]
+        if not any(shape for row in shapes for shape in row):
             return ()
         self._trees.clear()
-        relevant = self.relevant = relevant_paths(graph, flags)
+        relevant = relevant_paths(graph, flags)
         empty_states = solve(graph, F.EMPTY, relevant)
         permitted_states = {
             flag.name: solve(graph, frozenset({((flag.name, flag.permitted),)}), relevant)
@@ -203,18 +204,18 @@ class Summarizer:
             if flag.name in entry_flags
         }
         found: dict[int, _SiteFacts] = {}
-        for block in graph.blocks:
+        for block, row in zip(graph.blocks, shapes):
             entry = empty_states.get(block.index)
             if entry is None:
                 continue  # unreachable
             states = {flag.name: [entry, permitted_states.get(flag.name, empty_states).get(block.index)] for flag in flags}
-            for position, event in enumerate(block.events):
-                shape = self._site_shape(event)
+            for event, shape in zip(block.events, row):
                 if shape is not None:
                     record = found.get(id(shape[0]))
                     if record is None:
                         record = found[id(shape[0])] = _SiteFacts(*shape)
-                    self._judge(record, graph, block, position, flags, states, empty_states, permitted_states)
+                        record.permits = [{} for _ in record.args]
+                    self._judge(record, graph, block, flags, states, empty_states, permitted_states, relevant)
                 for pair in states.values():
                     pair[0] = transfer(pair[0], event, relevant)
                     if pair[1] is not None:
@@ -246,8 +247,8 @@ class Summarizer:
             return text not in _BUILTINS or text in self.imports
         return root in ("self", "cls") or root in self.imports or root[:1].isupper() or "()." in text
 
-    def _judge(self, record, graph, block, position, flags, states, empty_states, permitted_states) -> None:
-        first = not record.gated
+    def _judge(self, record, graph, block, flags, states, empty_states, permitted_states, relevant) -> None:
+        """Fold what one reachable copy of a site shows into its record (every copy must be gated)."""
         for flag in flags:
             pair = states[flag.name]
             verdicts = record.gated.setdefault(flag.name, [True, True])
@@ -258,11 +259,8 @@ class Summarizer:
                 if verdicts[which] and not permits(facts, flag):
                     verdicts[which] = False
                     block_states = empty_states if which == 0 else permitted_states.get(flag.name, empty_states)
-                    traces[which] = self.witness(graph, block_states, block, flag, self.relevant)
-        for index, arg in enumerate(record.args):
-            if first:
-                record.permits.append({})
-            slot = record.permits[index]
+                    traces[which] = self.witness(graph, block_states, block, flag, relevant)
+        for arg, slot in zip(record.args, record.permits):
             for flag in flags:
                 pair = states[flag.name]
                 current = slot.setdefault(flag.name, [True, True])
@@ -285,9 +283,9 @@ class Summarizer:
             Argument(
                 keyword=arg.keyword.value if arg.keyword is not None else None,
                 star=arg.star if isinstance(arg.star, str) else "",
-                permits=tuple((name, values[0], values[1]) for name, values in (record.permits[i] if i < len(record.permits) else {}).items()),
+                permits=tuple((name, values[0], values[1]) for name, values in slot.items()),
             )
-            for i, arg in enumerate(record.args)
+            for arg, slot in zip(record.args, record.permits)
         )
         qualified = None
         if record.kind == "call":
