@@ -14,7 +14,7 @@ import stat
 import tempfile
 import tokenize
 from collections.abc import Iterable, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pathspec
 
@@ -133,8 +133,8 @@ def discover(
     # real path -> the first of the paths that reach that file, relative before absolute
     chosen: dict[str, Path] = {}
 
-    def add(path: Path) -> None:
-        real = os.path.realpath(path)
+    def add(path: Path, real: str | None = None) -> None:
+        real = real if real is not None else os.path.realpath(path)
         current = chosen.get(real)
         if current is None or _order(path) < _order(current):
             chosen[real] = path
@@ -179,41 +179,53 @@ def _walk(top: Path, excluder: _Excluder, visited: set[str], add, errors: list[F
     # is excluded (``storegate check build/``) is walked with patterns relative to itself, so that
     # the exclude that matched it does not hide everything below it.
     base = excluder.root
-    if _relative_posix(top_abs, base) is None or excluder.is_excluded(top_abs):
-        base = top_abs
-
-    def on_error(exc: OSError) -> None:
-        name = exc.filename if exc.filename is not None else top
-        errors.append(FileError(display_path(Path(name)), f"cannot read directory: {_reason(exc)}"))
-
+    top_rel = _relative_posix(top_abs, base)
+    if top_rel is None or excluder.is_excluded(top_abs):
+        base, top_rel = top_abs, ""
     real_top = os.path.realpath(top)
     if real_top in visited:
         return
     visited.add(real_top)
-    for dirpath, dirnames, filenames in os.walk(top, onerror=on_error, followlinks=True):
-        dir_abs = os.path.abspath(dirpath)
-        kept = []
-        for name in sorted(dirnames):
-            child = os.path.join(dirpath, name)
-            rel = _relative_posix(os.path.join(dir_abs, name), base)
-            if rel is not None and excluder.matches(rel, True):
-                continue
-            real = os.path.realpath(child)
-            if real in visited:  # a symlink loop, or a second way into the same directory
-                continue
-            visited.add(real)
-            kept.append(name)
-        dirnames[:] = kept
-        for name in sorted(filenames):
-            if not name.endswith(".py"):
-                continue
-            child = os.path.join(dirpath, name)
-            rel = _relative_posix(os.path.join(dir_abs, name), base)
-            if rel is not None and excluder.matches(rel, False):
-                continue
-            # Only regular files (or symlinks to them): not FIFOs, sockets or broken links.
-            if os.path.isfile(child):
-                add(Path(child))
+    # Depth first in name order, like a top-down os.walk. Each entry's real path and relative
+    # path are its directory's plus its name, so a tree costs one scandir per directory and no
+    # per-file stat or path arithmetic; only symbolic links are resolved.
+    stack = [(os.fspath(top), real_top, top_rel)]
+    while stack:
+        directory, real_directory, rel_directory = stack.pop()
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as exc:
+            name = exc.filename if exc.filename is not None else directory
+            errors.append(FileError(display_path(name), f"cannot read directory: {_reason(exc)}"))
+            continue
+        subdirectories = []
+        for entry in entries:
+            name = entry.name
+            rel = f"{rel_directory}/{name}" if rel_directory else name
+            if _is_dir(entry):
+                if excluder.matches(rel, True):
+                    continue
+                real = os.path.realpath(entry.path) if entry.is_symlink() else os.path.join(real_directory, name)
+                if real in visited:  # a symlink loop, or a second way into the same directory
+                    continue
+                visited.add(real)
+                subdirectories.append((entry.path, real, rel))
+            elif name.endswith(".py") and not excluder.matches(rel, False):
+                # Only regular files (or symlinks to them): not FIFOs, sockets or broken links.
+                if entry.is_symlink():
+                    if os.path.isfile(entry.path):
+                        add(Path(entry.path), os.path.realpath(entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    add(Path(entry.path), os.path.join(real_directory, name))
+        stack.extend(reversed(subdirectories))
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()  # follows a symbolic link
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -303,15 +315,18 @@ def _cookie_line(data: bytes) -> int:
 
 def display_path(path: Path | str) -> str:
     """``path`` relative to the current directory when it is inside it, else as given; posix."""
-    given = Path(path)
+    given = path if isinstance(path, PurePath) else Path(path)
     try:
         cwd = os.getcwd()
     except OSError:  # the cwd was removed
         return given.as_posix()
-    rel = _relative_posix(os.path.abspath(given), cwd)
-    if rel is None:
-        return given.as_posix()
-    return rel or "."
+    absolute = os.path.abspath(path)
+    if os.path.normcase(absolute) == os.path.normcase(cwd):
+        return "."
+    prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
+    if os.path.normcase(absolute).startswith(os.path.normcase(prefix)):
+        return absolute[len(prefix) :].replace(os.sep, "/")
+    return given.as_posix()
 
 
 def module_name(path: Path | str, packages: dict[str, bool] | None = None) -> str:
