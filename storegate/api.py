@@ -7,21 +7,23 @@ parser (libcst) is imported only when some file has to be analyzed: a warm run n
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
-import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from storegate import files, prefilter
 from storegate.cache import Cache, Entry, content_hash, default_dir
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
 from storegate.summary import ModuleSummary
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 T = TypeVar("T")
 
@@ -88,7 +90,8 @@ def _prepare(paths: Sequence[Path]) -> list[_File]:
     run = []
     for path in paths:
         absolute = os.path.abspath(path)
-        run.append(_File(Path(path), absolute, files.display_path(path), files.module_name(absolute, packages)))
+        path = path if isinstance(path, Path) else Path(path)
+        run.append(_File(path, absolute, files.display_path(path), files.module_name(absolute, packages)))
     return run
 
 
@@ -138,23 +141,24 @@ def _summaries(
     """
     errors: list[FileError] = []
     tracebacks: list[str] = []
+    shared: dict = {}  # equal strings of all summaries as one object
     if cache is not None:  # a summary the cache lost, never wrote, or cannot read is computed again
         for item in run:
             entry = item.entry
             if entry is not None and entry.status == "summary" and item.parsed is None:
                 try:
-                    item.parsed = ModuleSummary.from_json(cache.summary(entry))
+                    _summary_of(item, cache, shared)
                 except (TypeError, KeyError, AttributeError, ValueError):
                     item.entry = None
                     misses = [*misses, item]
     if misses:
-        _analyze(run, misses, config, jobs, cache, use_prefilter, errors, tracebacks)
+        _analyze(run, misses, config, jobs, cache, use_prefilter, shared, errors, tracebacks)
     if cache is not None:
         for item in run:
             if item.entry is not None:
                 cache.put(item.key, item.entry)
     summaries = [
-        replace(_summary_of(item, cache), path=item.display)
+        replace(_summary_of(item, cache, shared), path=item.display)
         for item in run
         if item.entry is not None and item.entry.status == "summary"
     ]
@@ -192,6 +196,7 @@ def _analyze(
     jobs: int | None,
     cache: Cache | None,
     use_prefilter: bool,
+    shared: dict,
     errors: list[FileError],
     tracebacks: list[str],
 ) -> None:
@@ -213,39 +218,42 @@ def _analyze(
                 item.entry = None
                 continue
     pending = {item.key: item for item in undecided if item.source is not None}
-    known = [_summary_of(item, cache) for item in run if item.entry is not None and item.entry.status == "summary"]
+    known = [_summary_of(item, cache, shared) for item in run if item.entry and item.entry.status == "summary"]
     words, modules = prefilter.initial_words(config), frozenset()
     if known:
         more_words, modules = _reachable(known, config)
         words = words | more_words
-    while pending:
-        if use_prefilter:
-            chosen = [i for i in pending.values() if i.module in modules or prefilter.mentions(i.source, words)]
-        else:
-            chosen = list(pending.values())
-        if not chosen:
-            break
-        for item in chosen:
-            del pending[item.key]
-        for item, outcome in zip(chosen, _summarize_all(chosen, config, jobs)):
-            item.source = None  # summarized: the text is no longer needed
-            kind, value, trace = outcome
-            if kind == "summary":
-                item.entry = _entry(item, "summary", summary=value)
-                item.parsed = value
-                known.append(value)
-            elif kind == "error":
-                item.entry = _entry(item, "error", error=value)
-            else:  # an internal error: reported, never cached
-                item.entry = None
-                errors.append(FileError(item.display, value["message"]))
-                tracebacks.append(f"{item.display}:\n{trace}")
-        if not pending or not use_prefilter:
-            break
-        new_words, new_modules = _reachable(known, config)
-        if new_words <= words and new_modules <= modules:
-            break
-        words, modules = words | new_words, modules | new_modules
+    with _Summarizer(config, jobs) as summarizer:
+        while pending:
+            if use_prefilter:
+                chosen = [i for i in pending.values() if i.module in modules or prefilter.mentions(i.source, words)]
+            else:
+                chosen = list(pending.values())
+            if not chosen:
+                break
+            for item in chosen:
+                del pending[item.key]
+            for item, outcome in zip(chosen, summarizer.run(chosen)):
+                item.source = None  # summarized: the text is no longer needed
+                kind, value, trace = outcome
+                if kind == "summary":
+                    item.entry = _entry(item, "summary", summary=value)
+                    known.append(_summary_of(item, cache, shared))
+                    if cache is not None:
+                        cache.put(item.key, item.entry)  # the cache keeps the text until it saves
+                    item.entry = replace(item.entry, summary=None)
+                elif kind == "error":
+                    item.entry = _entry(item, "error", error=value)
+                else:  # an internal error: reported, never cached
+                    item.entry = None
+                    errors.append(FileError(item.display, value["message"]))
+                    tracebacks.append(f"{item.display}:\n{trace}")
+            if not pending or not use_prefilter:
+                break
+            new_words, new_modules = _reachable(known, config)
+            if new_words <= words and new_modules <= modules:
+                break
+            words, modules = words | new_words, modules | new_modules
     from storegate.analysis import syntax_error  # the parser is only needed on this path
 
     for item in pending.values():  # never parsed for analysis: still report bad syntax
@@ -265,49 +273,86 @@ def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozense
     return Project(summaries, config).unresolved()
 
 
-def _entry(item: _File, status: str, *, summary: ModuleSummary | None = None, error: dict | None = None) -> Entry:
+def _entry(item: _File, status: str, *, summary: str | None = None, error: dict | None = None) -> Entry:
     return Entry(
         mtime_ns=item.mtime_ns,
         size=item.size,
         sha256=item.sha256,
         status=status,
         module=item.module,
-        summary=summary,  # serialized by the cache, only if there is one
+        summary=summary,  # JSON text, kept by the cache in its own file
         error=error,
     )
 
 
-def _summary_of(item: _File, cache: Cache | None) -> ModuleSummary:
+def _summary_of(item: _File, cache: Cache | None, shared: dict) -> ModuleSummary:
+    """The file's summary as an object: decoded from this run's JSON text, or the cache's."""
     if item.parsed is None:
-        data = item.entry.summary if item.entry.summary is not None else cache.summary(item.entry)
-        item.parsed = ModuleSummary.from_json(data)
+        text = item.entry.summary
+        data = json.loads(text) if text is not None else cache.summary(item.entry)
+        item.parsed = ModuleSummary.from_json(data, shared)
     return item.parsed
 
 
 # -- analysis of single files, in this process or in a pool ---------------------------------
 
-Outcome = tuple[str, object, str]  # ("summary", ModuleSummary, "") | ("error"|"internal", {...}, traceback)
+# ("summary", the summary's JSON text, "") | ("error" | "internal", {"message", "line"}, traceback). A
+# summary travels as one string: cheap to send from a worker, written to the cache as it is, and
+# decoded in bulk after the parser's garbage is gone, so that the objects that live to the end of
+# the run do not pin the memory of every tree parsed meanwhile.
+Outcome = tuple[str, object, str]
 _POOL_THRESHOLD = 8  # below this many files, starting worker processes costs more than it saves
+_CHUNK = 4  # files sent to a worker at a time: small, so that the workers stay evenly busy
 
 
-def _summarize_all(chosen: list[_File], config: Config, jobs: int | None) -> list[Outcome]:
-    tasks = [(item.source, item.display, config, item.module) for item in chosen]
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(tasks) < _POOL_THRESHOLD:
-        return [_summarize_task(task) for task in tasks]
-    workers = min(workers, len(tasks))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-        return list(pool.map(_summarize_task, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
+class _Summarizer:
+    """Summarizes the files of one run, in worker processes when there are enough of them.
+
+    The parser's memory stays in the workers: a large file's tree takes a few hundred MB while it
+    is analyzed, and the allocator keeps much of it afterwards, so this process, which holds the
+    summaries of the whole run, never parses many files. The pool is made once, in the first
+    round, before any summary is held, and serves every later round.
+    """
+
+    def __init__(self, config: Config, jobs: int | None) -> None:
+        self.config = config
+        self.workers = jobs if jobs is not None else (os.cpu_count() or 1)
+        self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Summarizer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def run(self, chosen: list[_File]) -> list[Outcome]:
+        tasks = [(item.source, item.display, self.config, item.module) for item in chosen]
+        if self.pool is None and (len(tasks) < _POOL_THRESHOLD or _in_daemon()):
+            return [_summarize_task(task) for task in tasks]
+        if self.pool is None:
+            self.pool = _pool(min(self.workers, len(tasks)))
+        return list(self.pool.map(_summarize_task, tasks, chunksize=_CHUNK))
 
 
-def _pool_context():
+def _in_daemon() -> bool:
+    """Whether this is a daemonic pool worker (flake8's, say): it may not start processes."""
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    # fork is the cheapest start (nothing to re-import); never with other threads alive.
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    return multiprocessing.current_process().daemon
+
+
+def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork is the cheapest start (nothing to re-import) and, made before any summary is held, gives
+    # small workers; never with other threads alive. spawn re-imports the caller's main module.
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        context = multiprocessing.get_context("fork")
+    else:
+        context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _summarize_task(task: tuple[str, str, Config, str]) -> Outcome:
@@ -315,12 +360,15 @@ def _summarize_task(task: tuple[str, str, Config, str]) -> Outcome:
     from storegate.analysis import summarize
 
     try:
-        return ("summary", with_deep_stack(summarize, source, display, config, module), "")
+        summary = with_deep_stack(summarize, source, display, config, module)
+        return ("summary", json.dumps(summary.to_json(), separators=(",", ":")), "")
     except SourceError as exc:
         return ("error", {"message": exc.message, "line": exc.line}, "")
     except RecursionError:
         return ("error", {"message": "too deeply nested to analyze", "line": None}, "")
     except Exception as exc:  # an internal error in one file never stops the others
+        import traceback
+
         return ("internal", {"message": f"internal error: {type(exc).__name__}: {exc}"}, traceback.format_exc())
 
 
@@ -341,6 +389,8 @@ def with_deep_stack(function: Callable[..., T], *args) -> T:
         sys.setrecursionlimit(_RECURSION_LIMIT)
     with _DEEP_LOCK:
         if _DEEP_EXECUTOR is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             previous = threading.stack_size(_STACK_BYTES)
             try:
                 _DEEP_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storegate-analysis")
@@ -351,5 +401,5 @@ def with_deep_stack(function: Callable[..., T], *args) -> T:
     return executor.submit(function, *args).result()
 
 
-_DEEP_EXECUTOR: ThreadPoolExecutor | None = None
+_DEEP_EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
 _DEEP_LOCK = threading.Lock()

@@ -34,7 +34,7 @@ class Entry:
     sha256: str
     status: str  # "summary", "skipped" or "error"
     module: str = ""
-    summary: dict | None = None  # or a summary object with ``to_json()``, before it is stored
+    summary: str | None = None  # the summary's JSON text, before it is stored
     error: dict | None = None  # {"message", "line"}
 
     def to_json(self) -> dict:
@@ -120,9 +120,7 @@ class Cache:
 
     def put(self, path: str, entry: Entry) -> None:
         if entry.summary is not None:  # summaries live in their own file
-            summary = entry.summary
-            plain = summary if isinstance(summary, dict) else summary.to_json()
-            self._load_summaries()[_summary_key(entry)] = json.dumps(plain, separators=(",", ":"))
+            self._load_summaries()[_summary_key(entry)] = entry.summary
             self._summaries_changed = True
             entry = replace(entry, summary=None)
         if self.entries.get(path) != entry:

@@ -5,8 +5,8 @@ flake8 hands a plugin one file at a time, but storegate's findings need the whol
 ``storegate.api.check`` once over the paths flake8 was given, with the configuration of
 ``[tool.storegate]`` and the ``--storegate-*`` options; the result is kept (per configuration
 and paths) and every file then yields its own findings from it. flake8's worker processes each
-build the result once; the analysis inside runs in one process (``jobs=1``), since flake8
-already runs one process per core.
+build the result once, with ``jobs=1`` since flake8 already runs one process per core (and
+inside flake8's daemonic workers storegate summarizes in the worker itself).
 
 flake8 handles ``# noqa: SG001`` itself. Files that storegate cannot read are left to flake8
 (which reports syntax errors as E999); a configuration error stops flake8 with its message.

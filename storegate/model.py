@@ -88,7 +88,7 @@ class Config:
     source: Path | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TraceStep:
     """One step of a witness path: a branch taken or a call of a chain."""
 

@@ -23,7 +23,7 @@ def _plain(value):
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     line: int
     column: int  # 1-based
@@ -31,7 +31,7 @@ class Span:
     end_column: int  # 1-based, exclusive
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """Whether a site is gated by one flag, under each assumption about the function's entry.
 
@@ -46,7 +46,7 @@ class Verdict:
     trace_if_permitted: tuple[TraceStep, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Argument:
     """One argument of a call: how it is passed and whether it permits storing, per flag."""
 
@@ -56,7 +56,7 @@ class Argument:
     permits: tuple[tuple[str, bool, bool], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Site:
     """A call or a container write inside a function."""
 
@@ -75,14 +75,14 @@ class Site:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Param:
     name: str
     default: str | None  # the default's code, if any
     positional: bool  # may be passed by position
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FunctionSummary:
     name: str  # qualified within the module: "Class.method", "outer.inner", "<module>"
     kind: str  # "module", "class", "function", "method", "lambda"
@@ -102,7 +102,7 @@ class FunctionSummary:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModuleSummary:
     path: str
     module: str
@@ -114,20 +114,26 @@ class ModuleSummary:
         return _plain(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> ModuleSummary:
+    def from_json(cls, data: dict, shared: dict | None = None) -> ModuleSummary:
+        """The summary ``to_json`` gave. ``shared`` (one dict for many summaries) makes equal
+        strings and arguments one object: a project's summaries repeat them a lot."""
+        one = (shared if shared is not None else {}).setdefault
+
         def trace(steps):
-            return tuple(TraceStep(**step) for step in steps)
+            return tuple(TraceStep(step["line"], one(step["text"], step["text"])) for step in steps)
+
+        def argument(a):
+            made = Argument(a["keyword"] and one(a["keyword"], a["keyword"]), a["star"], tuple(tuple(p) for p in a["permits"]))
+            return one(made, made)
 
         def site(d):
             return Site(
                 span=Span(**d["span"]),
-                text=d["text"],
+                text=one(d["text"], d["text"]),
                 kind=d["kind"],
-                sink=d["sink"],
-                qualified=d["qualified"],
-                args=tuple(
-                    Argument(a["keyword"], a["star"], tuple(tuple(p) for p in a["permits"])) for a in d["args"]
-                ),
+                sink=d["sink"] and one(d["sink"], d["sink"]),
+                qualified=d["qualified"] and one(d["qualified"], d["qualified"]),
+                args=tuple(argument(a) for a in d["args"]),
                 verdicts=tuple(
                     Verdict(v["flag"], v["gated"], v["gated_if_permitted"], trace(v["trace"]), trace(v["trace_if_permitted"]))
                     for v in d["verdicts"]

@@ -118,3 +118,11 @@ def test_a_configuration_error_stops_flake8_with_its_message(tmp_path):
     assert proc.returncode == 1
     assert "storegate: unknown rule pack 'nope' (available: dry-run, openai)" in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_a_whole_tree_in_flake8_worker_processes(cases):
+    """Enough files for storegate's own worker pool, inside flake8's daemonic workers, which may
+    not start processes: storegate summarizes there itself, and the findings are the same."""
+    got = flake8_findings(cases, "-j", "2", ".")
+    assert got == storegate_findings(cases, ".")
+    assert len({path for path, *_ in got}) >= 8
