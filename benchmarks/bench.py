@@ -5,7 +5,8 @@ in the same run, so the numbers mean the same on any machine.
     python benchmarks/bench.py --quick    # a smaller synthetic corpus and a stdlib subset
 
 Not a test: it prints a table and checks the targets (warm <= 10% of cold and <= 0.15 s on the
-stdlib; worst case, every call a sink, <= 2x parse-only; peak memory under 400 MB; time against
+stdlib, the whole command; worst case, every call a sink, <= 2x parse-only; peak memory of each
+process (the main one and the largest worker) under 400 MB; time against
 function size grows with an exponent <= 1.2; the same findings with and without the pre-filter),
 exiting 1 if one is missed. Each measurement runs in a fresh process, which
 also reports its peak memory.
@@ -55,8 +56,9 @@ else:
     extra = {"findings": len(result.findings), "errors": len(result.errors),
              "internal": len(result.tracebacks), "files": result.files_checked}
 seconds = time.perf_counter() - start
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, **extra}))
+main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest worker's
+print(json.dumps({"seconds": seconds, "peak_mb": max(main, workers), "main_mb": main, "workers_mb": workers, **extra}))
 """
 
 
@@ -75,6 +77,16 @@ def measure(kind: str, paths: list[str], **options) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"measurement failed: {args}\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def command_line(args: list[str], runs: int = 3) -> float:
+    """The median wall time of a whole command, the interpreter's start included."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, *args], capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
 
 
 def external(command: list[str], paths: list[str]) -> float | None:
@@ -141,11 +153,16 @@ def main() -> int:
     warm = measure("check", targets, **default, cache=cache)
     print(row("storegate, openai pack, cold (--jobs 1)", cold["seconds"], base, cold["peak_mb"], f"{cold['findings']} findings, {cold['errors']} errors"))
     print(row("storegate, openai pack, warm (cache)", warm["seconds"], base, warm["peak_mb"], f"{warm['seconds'] / cold['seconds']:.1%} of cold"))
+    whole = command_line(["-m", "storegate", "check", *map(str, targets), "--isolated", "--rules", "openai", "--jobs", "1", "--cache-dir", cache, "-q"])
+    bare = command_line(["-c", "pass"])
+    print(row("  the same, the whole command (python -m storegate)", whole, base, None, f"the interpreter alone starts in {bare:.2f} s"))
     often = {"flags": ["verbose"], "sinks": ["*.write"]}
     jobs1 = measure("check", targets, **often, jobs=1)
     jobs2 = measure("check", targets, **often, jobs=2)
     print(row("--flag verbose --sink '*.write', --jobs 1", jobs1["seconds"], base, jobs1["peak_mb"], f"{jobs1['findings']} findings, {jobs1['internal']} internal errors"))
     print(row("--flag verbose --sink '*.write', --jobs 2", jobs2["seconds"], base, jobs2["peak_mb"], f"{jobs1['seconds'] / jobs2['seconds']:.2f}x faster than --jobs 1"))
+    for name, run in (("--jobs 1", jobs1), ("--jobs 2", jobs2)):
+        print(f"  {'':<44} peak of {name}: main process {run['main_mb']:.0f} MB, largest worker {run['workers_mb']:.0f} MB")
     worst = measure("check", targets, flags=["verbose"], sinks=["*"], jobs=1)
     print(row("worst: --flag verbose --sink '*', --jobs 1", worst["seconds"], base, worst["peak_mb"], f"{worst['findings']} findings, {worst['internal']} internal errors"))
     every = measure("check", targets, flags=["verbose"], sinks=["*"], jobs=1, prefilter=False)
@@ -157,12 +174,12 @@ def main() -> int:
         seconds = external(command, targets)
         print(row(name, seconds, base) if seconds is not None else f"  {name:<44} (not installed)")
 
-    if warm["seconds"] > 0.10 * cold["seconds"] or warm["seconds"] > 0.15:
-        failures.append(f"warm run {warm['seconds']:.2f} s: target <= 10% of cold and <= 0.15 s")
+    if warm["seconds"] > 0.10 * cold["seconds"] or whole > 0.15:
+        failures.append(f"warm run {whole:.2f} s (the whole command): target <= 10% of cold and <= 0.15 s")
     if worst["seconds"] > 2 * base:
         failures.append(f"worst case {worst['seconds'] / base:.2f}x parse-only: target <= 2x")
-    if jobs1["peak_mb"] > 400 or jobs2["peak_mb"] > 400:
-        failures.append("peak memory over 400 MB on the stdlib")
+    if max(cold["peak_mb"], jobs1["peak_mb"], jobs2["peak_mb"]) > 400:
+        failures.append("peak memory of a process over 400 MB on the stdlib")
     if max(jobs1["internal"], jobs2["internal"], worst["internal"], every["internal"]):
         failures.append("internal errors on the stdlib")
     if jobs1["findings"] != jobs2["findings"]:

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -326,13 +326,15 @@ class _Summarizer:
         if self.pool is not None:
             self.pool.shutdown()
 
-    def run(self, chosen: list[_File]) -> list[Outcome]:
+    def run(self, chosen: list[_File]) -> Iterator[Outcome]:
+        """The outcomes in the order of ``chosen``, as they come: the caller decodes one summary
+        while the workers go on with the next files."""
         tasks = [(item.source, item.display, self.config, item.module) for item in chosen]
         if self.pool is None and (len(tasks) < _POOL_THRESHOLD or _in_daemon()):
-            return [_summarize_task(task) for task in tasks]
+            return map(_summarize_task, tasks)
         if self.pool is None:
             self.pool = _pool(min(self.workers, len(tasks)))
-        return list(self.pool.map(_summarize_task, tasks, chunksize=_CHUNK))
+        return self.pool.map(_summarize_task, tasks, chunksize=_CHUNK)
 
 
 def _in_daemon() -> bool:
