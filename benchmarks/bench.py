@@ -161,7 +161,7 @@ def main() -> int:
     jobs2 = measure("check", targets, **often, jobs=2)
     print(row("--flag verbose --sink '*.write', --jobs 1", jobs1["seconds"], base, jobs1["peak_mb"], f"{jobs1['findings']} findings, {jobs1['internal']} internal errors"))
     print(row("--flag verbose --sink '*.write', --jobs 2", jobs2["seconds"], base, jobs2["peak_mb"], f"{jobs1['seconds'] / jobs2['seconds']:.2f}x faster than --jobs 1"))
-    for name, run in (("--jobs 1", jobs1), ("--jobs 2", jobs2)):
+    for name, run in (("the cold openai run", cold), ("--jobs 1", jobs1), ("--jobs 2", jobs2)):
         print(f"  {'':<44} peak of {name}: main process {run['main_mb']:.0f} MB, largest worker {run['workers_mb']:.0f} MB")
     worst = measure("check", targets, flags=["verbose"], sinks=["*"], jobs=1)
     print(row("worst: --flag verbose --sink '*', --jobs 1", worst["seconds"], base, worst["peak_mb"], f"{worst['findings']} findings, {worst['internal']} internal errors"))
