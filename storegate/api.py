@@ -298,8 +298,8 @@ def _summary_of(item: _File, cache: Cache | None, shared: dict) -> ModuleSummary
 
 # ("summary", the summary's JSON text, "") | ("error" | "internal", {"message", "line"}, traceback). A
 # summary travels as one string: cheap to send from a worker, written to the cache as it is, and
-# decoded in bulk after the parser's garbage is gone, so that the objects that live to the end of
-# the run do not pin the memory of every tree parsed meanwhile.
+# decoded where no tree is parsed, so that the objects that live to the end of the run are packed
+# together instead of pinning the memory of every tree parsed meanwhile.
 Outcome = tuple[str, object, str]
 _POOL_THRESHOLD = 8  # below this many files, starting worker processes costs more than it saves
 _CHUNK = 4  # files sent to a worker at a time: small, so that the workers stay evenly busy
@@ -334,7 +334,34 @@ class _Summarizer:
             return map(_summarize_task, tasks)
         if self.pool is None:
             self.pool = _pool(min(self.workers, len(tasks)))
-        return self.pool.map(_summarize_task, tasks, chunksize=_CHUNK)
+        return self._collect(self.pool.map(_summarize_task, tasks, chunksize=_CHUNK), tasks)
+
+    def _collect(self, outcomes: Iterator[Outcome], tasks: list) -> Iterator[Outcome]:
+        """The pool's outcomes; if a worker dies (a crash in native code, the OOM killer), each
+        file not yet summarized is tried again alone in a fresh process, so that only the file
+        that kills its process is reported, and the run goes on."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        done = 0
+        try:
+            for outcome in outcomes:
+                done += 1
+                yield outcome
+        except BrokenProcessPool:
+            self.pool.shutdown()
+            self.pool = None  # a later round makes a new one
+            for task in tasks[done:]:
+                yield _alone(task)
+
+
+def _alone(task: tuple[str, str, Config, str]) -> Outcome:
+    from concurrent.futures.process import BrokenProcessPool
+
+    with _pool(1) as pool:
+        try:
+            return pool.submit(_summarize_task, task).result()
+        except BrokenProcessPool:
+            return ("internal", {"message": "internal error: the process analyzing the file died"}, "(no traceback: the process died)")
 
 
 def _in_daemon() -> bool:
