@@ -361,7 +361,8 @@ def _alone(task: tuple[str, str, Config, str]) -> Outcome:
         try:
             return pool.submit(_summarize_task, task).result()
         except BrokenProcessPool:
-            return ("internal", {"message": "internal error: the process analyzing the file died"}, "(no traceback: the process died)")
+            message = "internal error: the process analyzing the file died"
+            return ("internal", {"message": message}, "(no traceback: the process died)")
 
 
 def _in_daemon() -> bool:

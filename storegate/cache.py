@@ -14,6 +14,7 @@ rename), so two runs at once never leave a broken file.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
@@ -167,9 +168,10 @@ class Cache:
             if self._summaries_changed:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 live = {_summary_key(entry) for entry in self.entries.values() if entry.status == "summary"}
-                header = json.dumps({"format": _FORMAT, "key": self.key})
-                lines = [f"{key}\t{text}" for key, text in sorted(self._load_summaries().items()) if key in live]
-                write_atomic(self.summaries_path, "\n".join([header, *lines]).encode())
+                header = json.dumps({"format": _FORMAT, "key": self.key}).encode()
+                kept = sorted((key, text) for key, text in self._load_summaries().items() if key in live)
+                lines = (f"\n{key}\t{text}".encode() for key, text in kept)
+                write_atomic(self.summaries_path, itertools.chain([header], lines))
                 self._summaries_changed = False
             if self.changed:
                 self.directory.mkdir(parents=True, exist_ok=True)

@@ -351,11 +351,12 @@ def module_name(path: Path | str, packages: dict[str, bool] | None = None) -> st
     return ".".join(parts) or os.path.basename(os.path.dirname(path))
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Replace ``path`` with ``data`` all at once: a temporary file beside it, then a rename.
 
     A reader (or a second storegate run) never sees a half-written file; an existing file
-    keeps its permission bits.
+    keeps its permission bits. ``data`` may come in pieces, so that a large file is never one
+    string in memory.
     """
     path = Path(path)
     directory = path.resolve().parent
@@ -366,7 +367,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            out.writelines([data] if isinstance(data, bytes) else data)
             out.flush()
             os.fsync(out.fileno())
         if mode is not None:
