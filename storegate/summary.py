@@ -13,16 +13,6 @@ from dataclasses import dataclass
 from storegate.model import TraceStep
 
 
-def _plain(value):
-    """``dataclasses.asdict`` without its deep copies: these dataclasses hold only plain data."""
-    fields = getattr(type(value), "__dataclass_fields__", None)
-    if fields is not None:
-        return {name: _plain(getattr(value, name)) for name in fields}
-    if isinstance(value, (tuple, list)):
-        return [_plain(item) for item in value]
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class Span:
     line: int
@@ -111,7 +101,54 @@ class ModuleSummary:
     functions: tuple[FunctionSummary, ...]
 
     def to_json(self) -> dict:
-        return _plain(self)
+        """Plain data for JSON, written out field by field: a worker encodes every summary it
+        makes, and a generic walk over the dataclasses cost several times as much."""
+
+        def trace(steps):
+            return [{"line": step.line, "text": step.text} for step in steps]
+
+        def site(s: Site) -> dict:
+            span = s.span
+            return {
+                "span": {"line": span.line, "column": span.column, "end_line": span.end_line, "end_column": span.end_column},
+                "text": s.text,
+                "kind": s.kind,
+                "sink": s.sink,
+                "qualified": s.qualified,
+                "args": [{"keyword": a.keyword, "star": a.star, "permits": [list(p) for p in a.permits]} for a in s.args],
+                "verdicts": [
+                    {
+                        "flag": v.flag,
+                        "gated": v.gated,
+                        "gated_if_permitted": v.gated_if_permitted,
+                        "trace": trace(v.trace),
+                        "trace_if_permitted": trace(v.trace_if_permitted),
+                    }
+                    for v in s.verdicts
+                ],
+            }
+
+        return {
+            "path": self.path,
+            "module": self.module,
+            "imports": [list(i) for i in self.imports],
+            "classes": [[name, list(bases)] for name, bases in self.classes],
+            "functions": [
+                {
+                    "name": f.name,
+                    "kind": f.kind,
+                    "class_name": f.class_name,
+                    "params": [{"name": p.name, "default": p.default, "positional": p.positional} for p in f.params],
+                    "flags": list(f.flags),
+                    "closure_flags": list(f.closure_flags),
+                    "routes": list(f.routes),
+                    "sites": [site(s) for s in f.sites],
+                    "nested": f.nested,
+                    "returns": f.returns,
+                }
+                for f in self.functions
+            ],
+        }
 
     @classmethod
     def from_json(cls, data: dict, shared: dict | None = None) -> ModuleSummary:
