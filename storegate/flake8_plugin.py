@@ -42,6 +42,20 @@ def _as_list(value: Any) -> list[str] | None:
     return items or None
 
 
+def _any_code_selected(options: argparse.Namespace) -> bool:
+    """Whether flake8 would report some SG code. flake8 runs every plugin whatever ``--select``
+    says, so under ``flake8 --select F`` the plugin would analyze the project for nothing."""
+    from storegate.codes import CODES
+
+    try:
+        from flake8.style_guide import Decision, DecisionEngine
+
+        engine = DecisionEngine(options)
+        return any(engine.decision_for(code) is Decision.Selected for code in CODES)
+    except Exception:  # a flake8 whose internals differ: do the work
+        return True
+
+
 class StoregateChecker:
     name = "storegate"
     version = __version__
@@ -51,6 +65,7 @@ class StoregateChecker:
     _flags: ClassVar[list[str] | None] = None
     _sinks: ClassVar[list[str] | None] = None
     _rules: ClassVar[list[str] | None] = None
+    _selected: ClassVar[bool] = True  # whether flake8 reports any SG code at all
     # (paths, flags, sinks, rules) -> the effective Config
     _configs: ClassVar[dict[tuple, Any]] = {}
     # (config, paths) -> resolved path -> [(line, 0-based column, "CODE message")]
@@ -84,6 +99,7 @@ class StoregateChecker:
         cls._flags = _as_list(getattr(options, "storegate_flags", None))
         cls._sinks = _as_list(getattr(options, "storegate_sinks", None))
         cls._rules = _as_list(getattr(options, "storegate_rules", None))
+        cls._selected = _any_code_selected(options)
         try:  # a configuration error stops flake8 here, with one clear line
             cls._config()
         except Exception as exc:
@@ -117,7 +133,7 @@ class StoregateChecker:
         return cls._results[key]
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        if self.filename in ("-", "stdin") or not os.path.isfile(self.filename):
+        if not self._selected or self.filename in ("-", "stdin") or not os.path.isfile(self.filename):
             return
         for line, column, text in self._index().get(_resolved(self.filename), ()):
             yield line, column, text, type(self)

@@ -126,3 +126,16 @@ def test_a_whole_tree_in_flake8_worker_processes(cases):
     got = flake8_findings(cases, "-j", "2", ".")
     assert got == storegate_findings(cases, ".")
     assert len({path for path, *_ in got}) >= 8
+
+
+def test_no_analysis_when_flake8_selects_no_sg_code(tmp_path):
+    """flake8 runs every plugin whatever --select says; storegate's work (which leaves its cache
+    behind) is done only when some SG code can be reported."""
+    (tmp_path / "a.py").write_text("from db import save_response\n\n\ndef f(store):\n    save_response(1)\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.storegate]\nflags = ["store"]\nsinks = ["save_*"]\n')
+    quiet = subprocess.run([sys.executable, "-m", "flake8", "--select", "F", "."], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    assert not (tmp_path / ".storegate_cache").exists()
+    assert [code for *_, code, _ in flake8_findings(tmp_path, ".")] == ["SG001"]
+    assert (tmp_path / ".storegate_cache").exists()
