@@ -2,11 +2,13 @@
 
 Sources come from hypothesmith (from the grammar, and from libcst nodes) and from a small
 generator of control flow around the flag, with a configuration that fires often: flags
-``store`` and ``x``, and every call a sink.
+``store`` and ``x``, and every call a sink. ``STOREGATE_FUZZ_EXAMPLES`` sets the number of
+examples per test (40 by default).
 """
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import hypothesmith
@@ -21,7 +23,8 @@ from storegate.summary import ModuleSummary
 
 CONFIG = load_config(["."], isolated=True, flags=["store", "x"], sinks=["*"])
 SETTINGS = settings(
-    max_examples=40,
+    # a bounded number here; benchmarks/bench.py runs the same tests with many more
+    max_examples=int(os.environ.get("STOREGATE_FUZZ_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
