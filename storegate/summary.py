@@ -154,22 +154,25 @@ class ModuleSummary:
     def from_json(cls, data: dict, shared: dict | None = None) -> ModuleSummary:
         """The summary ``to_json`` gave. ``shared`` (one dict for many summaries) makes equal
         strings and arguments one object: a project's summaries repeat them a lot."""
-        one = (shared if shared is not None else {}).setdefault
+        table = shared if shared is not None else {}
+
+        def one(value):
+            """The object equal to ``value`` that the table already holds (None stays None)."""
+            return table.setdefault(value, value)
 
         def trace(steps):
-            return tuple(TraceStep(step["line"], one(step["text"], step["text"])) for step in steps)
+            return tuple(TraceStep(step["line"], one(step["text"])) for step in steps)
 
         def argument(a):
-            made = Argument(a["keyword"] and one(a["keyword"], a["keyword"]), a["star"], tuple(tuple(p) for p in a["permits"]))
-            return one(made, made)
+            return one(Argument(one(a["keyword"]), a["star"], tuple(tuple(p) for p in a["permits"])))
 
         def site(d):
             return Site(
                 span=Span(**d["span"]),
-                text=one(d["text"], d["text"]),
+                text=one(d["text"]),
                 kind=d["kind"],
-                sink=d["sink"] and one(d["sink"], d["sink"]),
-                qualified=d["qualified"] and one(d["qualified"], d["qualified"]),
+                sink=one(d["sink"]),
+                qualified=one(d["qualified"]),
                 args=tuple(argument(a) for a in d["args"]),
                 verdicts=tuple(
                     Verdict(v["flag"], v["gated"], v["gated_if_permitted"], trace(v["trace"]), trace(v["trace_if_permitted"]))
