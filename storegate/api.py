@@ -334,21 +334,21 @@ class _Summarizer:
             return map(_summarize_task, tasks)
         if self.pool is None:
             self.pool = _pool(min(self.workers, len(tasks)))
-        return self._collect(self.pool.map(_summarize_task, tasks, chunksize=_CHUNK), tasks)
+        return self._collect(tasks)
 
-    def _collect(self, outcomes: Iterator[Outcome], tasks: list) -> Iterator[Outcome]:
+    def _collect(self, tasks: list) -> Iterator[Outcome]:
         """The pool's outcomes; if a worker dies (a crash in native code, the OOM killer), each
         file not yet summarized is tried again alone in a fresh process, so that only the file
         that kills its process is reported, and the run goes on."""
         from concurrent.futures.process import BrokenProcessPool
 
         done = 0
-        try:
-            for outcome in outcomes:
+        try:  # submitting the files raises too if a worker died meanwhile
+            for outcome in self.pool.map(_summarize_task, tasks, chunksize=_CHUNK):
                 done += 1
                 yield outcome
         except BrokenProcessPool:
-            self.pool.shutdown()
+            _abandon(self.pool)
             self.pool = None  # a later round makes a new one
             for task in tasks[done:]:
                 yield _alone(task)
@@ -357,12 +357,25 @@ class _Summarizer:
 def _alone(task: tuple[str, str, Config, str]) -> Outcome:
     from concurrent.futures.process import BrokenProcessPool
 
-    with _pool(1) as pool:
-        try:
-            return pool.submit(_summarize_task, task).result()
-        except BrokenProcessPool:
-            message = "internal error: the process analyzing the file died"
-            return ("internal", {"message": message}, "(no traceback: the process died)")
+    pool = _pool(1)
+    try:
+        outcome = pool.submit(_summarize_task, task).result()
+    except BrokenProcessPool:
+        _abandon(pool)
+        message = "internal error: the process analyzing the file died"
+        return ("internal", {"message": message}, "(no traceback: the process died)")
+    pool.shutdown()
+    return outcome
+
+
+def _abandon(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Let a broken pool go without waiting for it. Its remaining workers are killed first:
+    on Python 3.11 a broken pool's cleanup can wait forever on a worker that is blocked writing
+    a result nobody reads anymore (seen here; cpython gh-94777 is of the same kind)."""
+    workers = getattr(pool, "_processes", None) or {}  # the executor's own table of its workers
+    for process in list(workers.values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _in_daemon() -> bool:
