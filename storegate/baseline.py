@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from storegate import disk
 from storegate.model import Finding
 
 FORMAT_VERSION = 1
@@ -92,7 +93,7 @@ def write(findings: Iterable[Finding], path: Path) -> int:
     """Write the baseline of ``findings`` to ``path``; the number recorded. Raises OSError."""
     findings = list(findings)
     root = Path(os.path.abspath(path)).parent
-    Path(path).write_text(dumps(findings, root), encoding="utf-8")
+    disk.write_atomic(path, dumps(findings, root).encode("utf-8"))
     return len(findings)
 
 

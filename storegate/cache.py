@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from storegate import __version__
-from storegate.files import write_atomic
+from storegate.disk import write_atomic
 from storegate.model import Config
 
 CACHE_DIR_NAME = ".storegate_cache"

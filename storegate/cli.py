@@ -13,11 +13,11 @@ from pathlib import Path
 
 import click
 
-from storegate import __version__, baseline, codes, files, filters
+from storegate import __version__, baseline, codes, disk, files, filters
 from storegate.api import check as run_check
 from storegate.config import load_config
 from storegate.errors import ConfigError
-from storegate.model import Config, Flag, Sink
+from storegate.model import Config, FileError, Flag, Sink
 from storegate.report import FORMATS, HUMAN_FORMATS
 from storegate.report.text import statistics as render_statistics
 
@@ -173,7 +173,7 @@ def check(
         try:
             count = baseline.write(current.findings, write_baseline)
         except OSError as exc:
-            fail(f"cannot write {write_baseline}: {exc.strerror or exc}")
+            fail(f"cannot write {write_baseline}: {disk.reason_of(exc)}")
             return
         click.echo(f"storegate: recorded {count} finding{'' if count == 1 else 's'} in {write_baseline}", err=True)
         result = dataclasses.replace(current, findings=())
@@ -191,9 +191,9 @@ def check(
 
     if output is not None:
         try:
-            output.write_text(report, encoding="utf-8")
+            disk.write_atomic(output, report.encode("utf-8"))
         except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror or exc}")
+            fail(f"cannot write {output}: {disk.reason_of(exc)}")
     else:
         click.echo(report, nl=False, color=color)
     if stats:
@@ -316,7 +316,6 @@ def rule_command(code: str) -> None:
 def _fix(result, config, *, write: bool):
     """``--diff``: print the proposed fixes and exit. ``--fix``: apply them; what remains is reported."""
     from storegate import fix as fixer
-    from storegate.errors import StoregateError
 
     plans = fixer.plan(result, config)
     if not write:
@@ -325,13 +324,13 @@ def _fix(result, config, *, write: bool):
             click.echo(line, err=True)
         changed = any(plan.changed for plan in plans)
         sys.exit(EXIT_ERROR if result.errors else EXIT_FINDINGS if changed else EXIT_CLEAN)
-    try:
-        fixer.apply(plans)
-    except (StoregateError, OSError) as exc:
-        fail(str(exc))
-    for line in fixer.summary(plans):
+    problems = fixer.apply(plans)  # reported with the files that could not be analyzed
+    written = [plan for plan in plans if plan.path not in problems]
+    for line in fixer.summary(written):
         click.echo(line, err=True)
-    fixed = {finding for plan in plans for finding in plan.fixed_findings}
+    fixed = {finding for plan in written for finding in plan.fixed_findings}
+    if problems:
+        result = dataclasses.replace(result, errors=(*result.errors, *(FileError(p, r) for p, r in problems.items())))
     return dataclasses.replace(result, findings=tuple(f for f in result.findings if f not in fixed))
 
 

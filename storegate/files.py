@@ -10,14 +10,13 @@ from __future__ import annotations
 import errno
 import io
 import os
-import stat
-import tempfile
 import tokenize
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
 
 import pathspec
 
+from storegate import disk
 from storegate.errors import SourceError
 from storegate.model import Config, FileError
 
@@ -197,7 +196,7 @@ def _walk(top: Path, excluder: _Excluder, visited: set[str], add, errors: list[F
                 entries = sorted(scan, key=lambda entry: entry.name)
         except OSError as exc:
             name = exc.filename if exc.filename is not None else directory
-            errors.append(FileError(display_path(name), f"cannot read directory: {_reason(exc)}"))
+            errors.append(FileError(display_path(name), f"cannot read directory: {disk.reason_of(exc)}"))
             continue
         subdirectories = []
         for entry in entries:
@@ -232,15 +231,6 @@ def _is_dir(entry: os.DirEntry) -> bool:
 # Reading
 
 
-def _reason(exc: OSError) -> str:
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if isinstance(exc, FileNotFoundError):
-        return "no such file or directory"
-    text = exc.strerror or str(exc) or type(exc).__name__
-    return text[:1].lower() + text[1:]
-
-
 def read_source(path: Path) -> str:
     """The text of the Python file ``path``, decoded as Python would decode it.
 
@@ -253,24 +243,9 @@ def read_source(path: Path) -> str:
 def read_bytes(path: Path) -> bytes:
     """The bytes of the regular file ``path``; ``SourceError`` for anything else."""
     try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise SourceError(f"cannot read file: {_reason(exc)}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise SourceError("is a directory")
-    if not stat.S_ISREG(info.st_mode):
-        # Opening a FIFO would block forever; devices and sockets are not source either.
-        raise SourceError("not a regular file")
-    if info.st_size > MAX_SOURCE_BYTES:
-        raise SourceError(f"file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB")
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SOURCE_BYTES + 1)
-    except OSError as exc:
-        raise SourceError(f"cannot read file: {_reason(exc)}") from None
-    if len(data) > MAX_SOURCE_BYTES:  # grew after the stat
-        raise SourceError(f"file is larger than {MAX_SOURCE_BYTES // (1024 * 1024)} MB")
-    return data
+        return disk.read_regular(path, MAX_SOURCE_BYTES)
+    except disk.DiskError as exc:
+        raise SourceError(f"cannot read file: {exc.reason}" if exc.from_os else exc.reason) from None
 
 
 def decode_source(data: bytes) -> str:
@@ -349,33 +324,3 @@ def module_name(path: Path | str, packages: dict[str, bool] | None = None) -> st
         parts.insert(0, os.path.basename(directory))
         directory = parent
     return ".".join(parts) or os.path.basename(os.path.dirname(path))
-
-
-def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
-    """Replace ``path`` with ``data`` all at once: a temporary file beside it, then a rename.
-
-    A reader (or a second storegate run) never sees a half-written file; an existing file
-    keeps its permission bits. ``data`` may come in pieces, so that a large file is never one
-    string in memory.
-    """
-    path = Path(path)
-    directory = path.resolve().parent
-    try:
-        mode = os.stat(path).st_mode & 0o7777
-    except OSError:
-        mode = None
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.writelines([data] if isinstance(data, bytes) else data)
-            out.flush()
-            os.fsync(out.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, path.resolve())
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise

@@ -65,7 +65,7 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from storegate import files
+from storegate import disk, files
 from storegate import flags as flaglib
 from storegate.errors import SourceError, StoregateError
 from storegate.model import Config, Finding, Flag, Result
@@ -229,18 +229,26 @@ def unified_diff(file_fixes: Iterable[FileFix]) -> str:
     return "".join(out)
 
 
-def apply(file_fixes: Iterable[FileFix]) -> None:
-    """Write every changed file, atomically (a temporary file beside it, then ``os.replace``).
+def apply(file_fixes: Iterable[FileFix]) -> dict[str, str]:
+    """Write every changed file atomically; what could not be written, by path, with the reason.
 
-    Raises ``StoregateError`` for a file that changed since it was planned (it is not written).
+    A file that changed since it was planned, or that ``disk.write_atomic`` refuses (a symbolic
+    link, read-only, hard-linked, ...), is left as it is; the other files are still written.
     """
+    problems: dict[str, str] = {}
     for fix in file_fixes:
         if not fix.changed:
             continue
         path = Path(fix.path)
-        if fix.original_bytes and path.read_bytes() != fix.original_bytes:
-            raise StoregateError(f"{fix.path}: changed since it was read; not fixed")
-        files.write_atomic(path, fix.fixed.encode(fix.encoding))
+        try:
+            current = disk.read_regular(path, len(fix.original_bytes) + 1, follow_links=False)
+            if fix.original_bytes and current != fix.original_bytes:
+                problems[fix.path] = "changed since it was read; not fixed"
+                continue
+            disk.write_atomic(path, fix.fixed.encode(fix.encoding))
+        except OSError as exc:
+            problems[fix.path] = f"{disk.reason_of(exc).removesuffix('; not written')}; not fixed"
+    return problems
 
 
 def summary(file_fixes: Iterable[FileFix]) -> list[str]:
