@@ -38,6 +38,10 @@ VERSION_KEY = "storegate-baseline"
 Key = tuple[str, str, str, str, int]
 
 
+# A baseline larger than this is not one (a link to /dev/zero, say): refused, not read.
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
+
+
 class BaselineError(Exception):
     """A baseline file that cannot be read or is not a baseline."""
 
@@ -101,16 +105,18 @@ def load(path: Path) -> Baseline:
     """Read a baseline file; raises ``BaselineError`` with a one-line reason."""
     where = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BaselineError(f"baseline file {where!r} not found") from None
-    except IsADirectoryError:
-        raise BaselineError(f"baseline {where!r} is a directory") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BaselineError(f"cannot read baseline {where}: {getattr(exc, 'strerror', None) or exc}") from None
+        text = disk.read_regular(path, MAX_BASELINE_BYTES).decode("utf-8")
+    except disk.DiskError as exc:
+        if exc.reason == "no such file or directory":
+            raise BaselineError(f"baseline file {where!r} not found") from None
+        if exc.reason == "is a directory":
+            raise BaselineError(f"baseline {where!r} is a directory") from None
+        raise BaselineError(f"cannot read baseline {where}: {exc.reason}") from None
+    except UnicodeDecodeError as exc:
+        raise BaselineError(f"cannot read baseline {where}: {exc}") from None
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (json.JSONDecodeError, RecursionError, MemoryError) as exc:
         raise BaselineError(f"{where}: not a storegate baseline: invalid JSON: {exc}") from None
     if not isinstance(data, dict) or VERSION_KEY not in data:
         raise BaselineError(f"{where}: not a storegate baseline (no {VERSION_KEY!r} key)")

@@ -27,8 +27,9 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 import storegate
+from storegate import disk
 from storegate.errors import ConfigError
-from storegate.files import compile_excludes, display_path
+from storegate.files import compile_excludes, display_path, is_inside
 from storegate.model import Config, Flag, Pack, Sink
 
 DEFAULT_RULES: tuple[str, ...] = ("openai",)
@@ -71,16 +72,22 @@ def _is_pack_path(spec: str) -> bool:
 def load_pack(spec: str, base_dir: Path | None = None) -> Pack:
     """Load a rule pack: the name of a shipped pack, or the path of a ``.toml`` pack file.
 
-    A relative path is relative to ``base_dir`` (the config file's directory), else to the cwd.
+    ``base_dir`` is the directory of the config file that names the pack, ``None`` for the
+    command line. A config file is part of the checked tree, so the packs it names must be
+    shipped ones or files below its own directory: it cannot make storegate read (and show)
+    other files of the machine. A command-line path is relative to the cwd and may be anywhere.
     """
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError(f"invalid rule pack {spec!r}: expected a pack name or a .toml path")
     if _is_pack_path(spec):
-        path = Path(spec).expanduser()
-        if not path.is_absolute() and base_dir is not None:
+        path = Path(spec) if base_dir is not None else Path(spec).expanduser()
+        if base_dir is not None:
             path = base_dir / path
-        if not path.is_file():
-            raise ConfigError(f"rule pack file {display_path(path)!r} not found")
+            if not is_inside(os.path.realpath(path), os.path.realpath(base_dir)):
+                raise ConfigError(
+                    f"rule pack {spec!r} is outside the project: a configuration may name a shipped pack "
+                    f"or a .toml file below its own directory ({display_path(base_dir)})"
+                )
         default_name = path.stem
     else:
         names = available_packs()
@@ -89,7 +96,7 @@ def load_pack(spec: str, base_dir: Path | None = None) -> Pack:
             raise ConfigError(f"unknown rule pack {spec!r} (available: {shown})")
         path = packs_dir() / f"{spec}.toml"
         default_name = spec
-    data = _read_toml(path)
+    data = _read_toml(path, "rule pack file")
     where = display_path(path)
     _check_keys(data, PACK_KEYS, where)
     name = data.get("name", default_name)
@@ -112,18 +119,24 @@ def load_pack(spec: str, base_dir: Path | None = None) -> Pack:
 # Finding and reading the config file
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+# A configuration or pack file larger than this is not one: it is refused, not read.
+MAX_TOML_BYTES = 4 * 1024 * 1024
+
+
+def _read_toml(path: Path, kind: str = "config file") -> dict[str, Any]:
+    """The TOML document at ``path``: a regular file of bounded size, read without blocking."""
+    shown = display_path(path)
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"config file {display_path(path)!r} not found") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {display_path(path)}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{display_path(path)}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{display_path(path)}: invalid TOML: {exc}") from None
+        text = disk.read_regular(path, MAX_TOML_BYTES).decode("utf-8")
+        return tomllib.loads(text)
+    except disk.DiskError as exc:
+        if exc.reason == "no such file or directory":
+            raise ConfigError(f"{kind} {shown!r} not found") from None
+        raise ConfigError(f"cannot read {shown}: {exc.reason}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{shown}: invalid TOML: {exc}") from None
+    except (RecursionError, MemoryError):
+        raise ConfigError(f"{shown}: invalid TOML: nested too deeply") from None
 
 
 def _tool_table(data: Mapping[str, Any], path: Path) -> dict[str, Any] | None:
@@ -154,7 +167,11 @@ def find_config_file(paths: Sequence[str | Path]) -> Path | None:
     directory = _start_dir(paths)
     for candidate_dir in (directory, *directory.parents):
         candidate = candidate_dir / "pyproject.toml"
-        if candidate.is_file() and _tool_table(_read_toml(candidate), candidate) is not None:
+        if not candidate.is_file():
+            continue
+        if candidate.is_symlink() and not is_inside(os.path.realpath(candidate), os.path.realpath(candidate_dir)):
+            raise ConfigError(f"{display_path(candidate)}: symbolic link out of its directory; not read")
+        if _tool_table(_read_toml(candidate), candidate) is not None:
             return candidate
     return None
 

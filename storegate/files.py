@@ -125,7 +125,9 @@ def discover(
 
     Directories are walked for ``*.py`` files, skipping excluded entries. A path named explicitly
     is always used, even when an exclude matches it, unless ``force_exclude`` is true.
-    Directory symlinks are followed, but never into a directory already visited.
+    Symbolic links are followed only where they stay inside what was named (a link that the
+    checked tree holds never leads the walk, or a read, outside it), and never into a directory
+    already visited. A named path that is itself a link must stay inside its own directory.
     """
     excluder = _Excluder(config)
     errors: list[FileError] = []
@@ -145,6 +147,9 @@ def discover(
             errors.append(FileError(display_path(top), _missing_reason(top)))
             continue
         if force_exclude and excluder.is_excluded(top):
+            continue
+        if os.path.islink(top) and not is_inside(os.path.realpath(top), os.path.realpath(top.parent)):
+            errors.append(FileError(display_path(top), "symbolic link out of its directory; not followed"))
             continue
         if not os.path.isdir(top):
             add(top)
@@ -202,22 +207,27 @@ def _walk(top: Path, excluder: _Excluder, visited: set[str], add, errors: list[F
         for entry in entries:
             name = entry.name
             rel = f"{rel_directory}/{name}" if rel_directory else name
+            link = entry.is_symlink()
+            real = os.path.realpath(entry.path) if link else os.path.join(real_directory, name)
+            if link and not is_inside(real, real_top):
+                continue  # out of the tree that was named: never followed
             if _is_dir(entry):
                 if excluder.matches(rel, True):
                     continue
-                real = os.path.realpath(entry.path) if entry.is_symlink() else os.path.join(real_directory, name)
                 if real in visited:  # a symlink loop, or a second way into the same directory
                     continue
                 visited.add(real)
                 subdirectories.append((entry.path, real, rel))
             elif name.endswith(".py") and not excluder.matches(rel, False):
                 # Only regular files (or symlinks to them): not FIFOs, sockets or broken links.
-                if entry.is_symlink():
-                    if os.path.isfile(entry.path):
-                        add(Path(entry.path), os.path.realpath(entry.path))
-                elif entry.is_file(follow_symlinks=False):
-                    add(Path(entry.path), os.path.join(real_directory, name))
+                if (os.path.isfile(entry.path) if link else entry.is_file(follow_symlinks=False)):
+                    add(Path(entry.path), real)
         stack.extend(reversed(subdirectories))
+
+
+def is_inside(real: str, root: str) -> bool:
+    """Whether the real path ``real`` is ``root`` or below it."""
+    return real == root or real.startswith(root if root.endswith(os.sep) else root + os.sep)
 
 
 def _is_dir(entry: os.DirEntry) -> bool:

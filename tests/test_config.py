@@ -336,7 +336,7 @@ def test_unknown_pack_lists_the_available_ones(in_tmp):
     message = config_error(rules=["nope"])
     assert "'nope'" in message
     assert "openai" in message and "dry-run" in message
-    pyproject(in_tmp, 'rules = ["../../etc/passwd-ish"]\n')
+    pyproject(in_tmp, 'rules = ["packs/missing.toml"]\n')
     assert "not found" in config_error()
 
 
