@@ -20,17 +20,18 @@ style, the final newline) stays as it was. The rules, in order:
    a. **Conjunct.** If the run lies in the body of an ``if`` that has no ``else``/``elif``, and
       that body is the run plus, at most, plain assignments (``messages = list(...)``), ``pass``
       or docstrings, and gating the whole body is safe (rule 4), the flag is appended to the
-      ``if``'s test as a last conjunct: ``if a and b:`` -> ``if a and b and store:``. This
-      climbs: while that ``if`` is itself the body (again with at most plain assignments beside
-      it) of an enclosing ``if`` without ``else``, the conjunct goes to the enclosing one. The
-      outermost such ``if`` gets it, as the maintainers did for the motivating bug (``and store``
-      on the outer multi-line condition, not on ``if conversation:``). In a parenthesised
-      multi-line test the conjunct goes on its own line, in the style of the test's last
-      operator; a comment on the test's last line stays on that line. A test whose top operator
-      binds looser than ``and`` (``or``, ``x if c else y``, ``lambda``, ``:=``) is parenthesised.
-   b. **Wrap.** Otherwise the run is wrapped in ``if store:`` (``if not dry_run:`` for an
-      inverted flag), re-indented one level with the file's indentation unit. The blank lines and
-      comments just above the run's first statement stay above the new ``if``.
+      ``if``'s test as a last conjunct (the gate test, rule 6): ``if a and b:`` ->
+      ``if a and b and store is not False:``. This climbs: while that ``if`` is itself the body
+      (again with at most plain assignments beside it) of an enclosing ``if`` without ``else``,
+      the conjunct goes to the enclosing one. The outermost such ``if`` gets it, as the
+      maintainers did for the motivating bug (the conjunct on the outer multi-line condition, not
+      on ``if conversation:``). In a parenthesised multi-line test the conjunct goes on its own
+      line, in the style of the test's last operator; a comment on the test's last line stays on
+      that line. A test whose top operator binds looser than ``and`` (``or``, ``x if c else y``,
+      ``lambda``, ``:=``) is parenthesised.
+   b. **Wrap.** Otherwise the run is wrapped in ``if <the gate test>:`` (rule 6), re-indented one
+      level with the file's indentation unit. The blank lines and comments just above the run's
+      first statement stay above the new ``if``.
    c. If the scope-wide run is not safe, each group of sinks that share a block is tried on its
       own (each gets its own conjunct or wrap, or its own refusal).
 
@@ -45,6 +46,11 @@ style, the final newline) stays as it was. The rules, in order:
    the flag's name); else a local that is a pure copy of a flag location, assigned once before
    the fix (``should_store = request.store``); else the flag location as the scope reads it
    (``request.store``, ``body["store"]``, ``body.get("store", True)``), copied as written.
+6. The gate test keeps the writes of every value under which the flag permits them, ``None``
+   included (``Flag.permitted``), and stops them for ``False``: ``store is not False`` for a flag
+   whose ``None`` means true (OpenAI's ``store``: omitted is the API default, store), plain
+   ``store`` when ``None`` means false; for an inverted flag ``not dry_run`` when ``None`` means
+   false (a real run), ``dry_run is False`` when it means true (a dry run).
 
 A fixed file must parse, or nothing of it is fixed. After ``apply``, checking the same files
 reports none of the fixed findings, so fixing again changes nothing (the fixes are idempotent).
@@ -68,7 +74,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, Posi
 from storegate import files
 from storegate import flags as flaglib
 from storegate.errors import SourceError, StoregateError
-from storegate.model import Config, Finding, Flag, Result
+from storegate.model import NONE, Config, Finding, Flag, Result
 from storegate.paths import access_path, root_name
 
 GATE_CODES = ("SG001", "SG002")
@@ -440,7 +446,7 @@ class _Planner:
                 for sink in run.sinks:
                     self.refuse(sink.finding, f"no '{flag.name}' in scope")
                 continue
-            gate = _negate(value) if flag.inverted else value
+            gate = gate_test(value, flag)
             if target is not None:
                 if id(target) in self.conjuncts:
                     self.conjuncts[id(target)] = cst.BooleanOperation(self.conjuncts[id(target)], cst.And(), gate)
@@ -636,6 +642,23 @@ def _is_preparation(statement: cst.CSTNode) -> bool:
             continue
         return False
     return True
+
+
+def gate_test(value: cst.BaseExpression, flag: Flag) -> cst.BaseExpression:
+    """The test on ``value`` (the flag as the scope reads it) that holds when ``flag`` permits writes.
+
+    It must hold for ``None`` exactly when the flag's ``none-means`` permits: ``store is not False``
+    for OpenAI's ``store`` (None is the API default, store), not ``store``, which would drop the
+    writes of every request that omits it.
+    """
+    none_permitted = bool(flag.permitted & NONE)
+    if flag.inverted:  # ``not dry_run`` lets None through; ``dry_run is False`` does not
+        return _negate(value) if none_permitted else _compare(value, cst.Is(), "False")
+    return _compare(value, cst.IsNot(), "False") if none_permitted else value
+
+
+def _compare(value: cst.BaseExpression, operator: cst.BaseCompOp, constant: str) -> cst.Comparison:
+    return cst.Comparison(left=value, comparisons=[cst.ComparisonTarget(operator=operator, comparator=cst.Name(constant))])
 
 
 def _negate(expr: cst.BaseExpression) -> cst.BaseExpression:
