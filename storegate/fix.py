@@ -6,7 +6,8 @@ each with a one-line reason. ``unified_diff`` shows the plans, ``apply`` writes 
 ``summary`` reports them. Nothing here writes a file except ``apply``.
 
 The fixes are built with libcst, so everything around them (comments, formatting, the newline
-style, the final newline) stays as it was. The rules, in order:
+style, the final newline) stays as it was; a file that libcst would not print back byte for byte
+(a form feed before a statement) is not fixed at all. The rules, in order:
 
 1. Findings are fixed per function (more exactly per scope: a function or the module) and per
    flag, all together. SG004 (a route handler that never reads the flag) is never fixed: there is
@@ -61,6 +62,7 @@ from __future__ import annotations
 import ast
 import difflib
 import io
+import re
 import tokenize
 import warnings
 from collections import defaultdict
@@ -150,6 +152,9 @@ def plan_file(path: str, findings: Sequence[Finding], config: Config) -> FileFix
         module = cst.parse_module(text)
     except cst.ParserSyntaxError:
         return FileFix(path, text, text, encoding, (), tuple(Refusal(f, "the file does not parse") for f in findings), data)
+    module, problem = _faithful(module, text)
+    if problem is not None:
+        return FileFix(path, text, text, encoding, (), tuple(Refusal(f, problem) for f in findings), data)
     flags = {flag.name: flag for flag in config.flags}
     planner = _Planner(module, flags)
     for finding in findings:
@@ -180,6 +185,24 @@ def plan_file(path: str, findings: Sequence[Finding], config: Config) -> FileFix
         fixed_findings, refused, fixed = [], [Refusal(f, "internal error: no stable fix") for f in findings], text
     refused = sorted(refused, key=lambda r: r.finding.sort_key)
     return FileFix(path, text, fixed, encoding, tuple(fixed_findings), tuple(refused), data)
+
+
+def _faithful(module: cst.Module, text: str) -> tuple[cst.Module, str | None]:
+    """``module`` made to print as ``text`` again, or why it cannot be (then nothing is fixed).
+
+    libcst does not see the final newline of a file whose lines end in a lone CR (classic Mac),
+    and drops a form feed that precedes a statement on its line: a fix would change those bytes
+    too, far from the write it gates.
+    """
+    if module.code == text:
+        return module, None
+    repaired = module.with_changes(has_trailing_newline=True)
+    if repaired.code == text:
+        return repaired, None
+    code = module.code
+    same = next((i for i, (a, b) in enumerate(zip(code, text)) if a != b), min(len(code), len(text)))
+    line = len(re.findall(r"\r\n?|\n", text[:same])) + 1
+    return module, f"the file cannot be rewritten without also changing its line {line} (libcst does not reproduce it)"
 
 
 def _encoding(data: bytes) -> str:

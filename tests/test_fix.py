@@ -52,7 +52,7 @@ def test_there_are_golden_cases() -> None:
     names = {_case_id(p) for p in CASES}
     assert {"conjunct", "multiline_condition", "wrap", "nested_ifs", "request_store", "alias", "keyword"} <= names
     assert {"dry_run/inverted", "windows.crlf", "latin1", "bom", "refused"} <= names
-    assert {"none_means", "dry_run_none/inverted"} <= names
+    assert {"none_means", "dry_run_none/inverted", "mac.cr", "formfeed"} <= names
 
 
 @pytest.mark.parametrize("before", CASES, ids=_case_id)
@@ -100,6 +100,15 @@ def test_crlf_bytes_survive() -> None:
     after = (FIXES_DIR / "windows.crlf.after.py").read_bytes()
     for data in (before, after):
         assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert after != before
+
+
+def test_cr_only_bytes_survive() -> None:
+    """Classic Mac newlines: every line ends in a lone CR, the last one too, before and after."""
+    before = (FIXES_DIR / "mac.cr.before.py").read_bytes()
+    after = (FIXES_DIR / "mac.cr.after.py").read_bytes()
+    for data in (before, after):
+        assert b"\n" not in data and data.endswith(" \r".encode())
     assert after != before
 
 
