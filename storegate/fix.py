@@ -6,7 +6,8 @@ each with a one-line reason. ``unified_diff`` shows the plans, ``apply`` writes 
 ``summary`` reports them. Nothing here writes a file except ``apply``.
 
 The fixes are built with libcst, so everything around them (comments, formatting, the newline
-style, the final newline) stays as it was. The rules, in order:
+style, the final newline) stays as it was; a file that libcst would not print back byte for byte
+(a form feed before a statement) is not fixed at all. The rules, in order:
 
 1. Findings are fixed per function (more exactly per scope: a function or the module) and per
    flag, all together. SG004 (a route handler that never reads the flag) is never fixed: there is
@@ -20,17 +21,18 @@ style, the final newline) stays as it was. The rules, in order:
    a. **Conjunct.** If the run lies in the body of an ``if`` that has no ``else``/``elif``, and
       that body is the run plus, at most, plain assignments (``messages = list(...)``), ``pass``
       or docstrings, and gating the whole body is safe (rule 4), the flag is appended to the
-      ``if``'s test as a last conjunct: ``if a and b:`` -> ``if a and b and store:``. This
-      climbs: while that ``if`` is itself the body (again with at most plain assignments beside
-      it) of an enclosing ``if`` without ``else``, the conjunct goes to the enclosing one. The
-      outermost such ``if`` gets it, as the maintainers did for the motivating bug (``and store``
-      on the outer multi-line condition, not on ``if conversation:``). In a parenthesised
-      multi-line test the conjunct goes on its own line, in the style of the test's last
-      operator; a comment on the test's last line stays on that line. A test whose top operator
-      binds looser than ``and`` (``or``, ``x if c else y``, ``lambda``, ``:=``) is parenthesised.
-   b. **Wrap.** Otherwise the run is wrapped in ``if store:`` (``if not dry_run:`` for an
-      inverted flag), re-indented one level with the file's indentation unit. The blank lines and
-      comments just above the run's first statement stay above the new ``if``.
+      ``if``'s test as a last conjunct (the gate test, rule 6): ``if a and b:`` ->
+      ``if a and b and store is not False:``. This climbs: while that ``if`` is itself the body
+      (again with at most plain assignments beside it) of an enclosing ``if`` without ``else``,
+      the conjunct goes to the enclosing one. The outermost such ``if`` gets it, as the
+      maintainers did for the motivating bug (the conjunct on the outer multi-line condition, not
+      on ``if conversation:``). In a parenthesised multi-line test the conjunct goes on its own
+      line, in the style of the test's last operator; a comment on the test's last line stays on
+      that line. A test whose top operator binds looser than ``and`` (``or``, ``x if c else y``,
+      ``lambda``, ``:=``) is parenthesised.
+   b. **Wrap.** Otherwise the run is wrapped in ``if <the gate test>:`` (rule 6), re-indented one
+      level with the file's indentation unit. The blank lines and comments just above the run's
+      first statement stay above the new ``if``.
    c. If the scope-wide run is not safe, each group of sinks that share a block is tried on its
       own (each gets its own conjunct or wrap, or its own refusal).
 
@@ -45,6 +47,11 @@ style, the final newline) stays as it was. The rules, in order:
    the flag's name); else a local that is a pure copy of a flag location, assigned once before
    the fix (``should_store = request.store``); else the flag location as the scope reads it
    (``request.store``, ``body["store"]``, ``body.get("store", True)``), copied as written.
+6. The gate test keeps the writes of every value under which the flag permits them, ``None``
+   included (``Flag.permitted``), and stops them for ``False``: ``store is not False`` for a flag
+   whose ``None`` means true (OpenAI's ``store``: omitted is the API default, store), plain
+   ``store`` when ``None`` means false; for an inverted flag ``not dry_run`` when ``None`` means
+   false (a real run), ``dry_run is False`` when it means true (a dry run).
 
 A fixed file must parse, or nothing of it is fixed. After ``apply``, checking the same files
 reports none of the fixed findings, so fixing again changes nothing (the fixes are idempotent).
@@ -55,6 +62,7 @@ from __future__ import annotations
 import ast
 import difflib
 import io
+import re
 import tokenize
 import warnings
 from collections import defaultdict
@@ -68,7 +76,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, Posi
 from storegate import disk, files
 from storegate import flags as flaglib
 from storegate.errors import SourceError, StoregateError
-from storegate.model import Config, Finding, Flag, Result
+from storegate.model import NONE, Config, Finding, Flag, Result
 from storegate.paths import access_path, root_name
 
 GATE_CODES = ("SG001", "SG002")
@@ -144,6 +152,9 @@ def plan_file(path: str, findings: Sequence[Finding], config: Config) -> FileFix
         module = cst.parse_module(text)
     except cst.ParserSyntaxError:
         return FileFix(path, text, text, encoding, (), tuple(Refusal(f, "the file does not parse") for f in findings), data)
+    module, problem = _faithful(module, text)
+    if problem is not None:
+        return FileFix(path, text, text, encoding, (), tuple(Refusal(f, problem) for f in findings), data)
     flags = {flag.name: flag for flag in config.flags}
     planner = _Planner(module, flags)
     for finding in findings:
@@ -174,6 +185,24 @@ def plan_file(path: str, findings: Sequence[Finding], config: Config) -> FileFix
         fixed_findings, refused, fixed = [], [Refusal(f, "internal error: no stable fix") for f in findings], text
     refused = sorted(refused, key=lambda r: r.finding.sort_key)
     return FileFix(path, text, fixed, encoding, tuple(fixed_findings), tuple(refused), data)
+
+
+def _faithful(module: cst.Module, text: str) -> tuple[cst.Module, str | None]:
+    """``module`` made to print as ``text`` again, or why it cannot be (then nothing is fixed).
+
+    libcst does not see the final newline of a file whose lines end in a lone CR (classic Mac),
+    and drops a form feed that precedes a statement on its line: a fix would change those bytes
+    too, far from the write it gates.
+    """
+    if module.code == text:
+        return module, None
+    repaired = module.with_changes(has_trailing_newline=True)
+    if repaired.code == text:
+        return repaired, None
+    code = module.code
+    same = next((i for i, (a, b) in enumerate(zip(code, text)) if a != b), min(len(code), len(text)))
+    line = len(re.findall(r"\r\n?|\n", text[:same])) + 1
+    return module, f"the file cannot be rewritten without also changing its line {line} (libcst does not reproduce it)"
 
 
 def _encoding(data: bytes) -> str:
@@ -448,7 +477,7 @@ class _Planner:
                 for sink in run.sinks:
                     self.refuse(sink.finding, f"no '{flag.name}' in scope")
                 continue
-            gate = _negate(value) if flag.inverted else value
+            gate = gate_test(value, flag)
             if target is not None:
                 if id(target) in self.conjuncts:
                     self.conjuncts[id(target)] = cst.BooleanOperation(self.conjuncts[id(target)], cst.And(), gate)
@@ -644,6 +673,23 @@ def _is_preparation(statement: cst.CSTNode) -> bool:
             continue
         return False
     return True
+
+
+def gate_test(value: cst.BaseExpression, flag: Flag) -> cst.BaseExpression:
+    """The test on ``value`` (the flag as the scope reads it) that holds when ``flag`` permits writes.
+
+    It must hold for ``None`` exactly when the flag's ``none-means`` permits: ``store is not False``
+    for OpenAI's ``store`` (None is the API default, store), not ``store``, which would drop the
+    writes of every request that omits it.
+    """
+    none_permitted = bool(flag.permitted & NONE)
+    if flag.inverted:  # ``not dry_run`` lets None through; ``dry_run is False`` does not
+        return _negate(value) if none_permitted else _compare(value, cst.Is(), "False")
+    return _compare(value, cst.IsNot(), "False") if none_permitted else value
+
+
+def _compare(value: cst.BaseExpression, operator: cst.BaseCompOp, constant: str) -> cst.Comparison:
+    return cst.Comparison(left=value, comparisons=[cst.ComparisonTarget(operator=operator, comparator=cst.Name(constant))])
 
 
 def _negate(expr: cst.BaseExpression) -> cst.BaseExpression:

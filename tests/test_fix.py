@@ -52,6 +52,7 @@ def test_there_are_golden_cases() -> None:
     names = {_case_id(p) for p in CASES}
     assert {"conjunct", "multiline_condition", "wrap", "nested_ifs", "request_store", "alias", "keyword"} <= names
     assert {"dry_run/inverted", "windows.crlf", "latin1", "bom", "refused"} <= names
+    assert {"none_means", "dry_run_none/inverted", "mac.cr", "formfeed"} <= names
 
 
 @pytest.mark.parametrize("before", CASES, ids=_case_id)
@@ -99,6 +100,15 @@ def test_crlf_bytes_survive() -> None:
     after = (FIXES_DIR / "windows.crlf.after.py").read_bytes()
     for data in (before, after):
         assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert after != before
+
+
+def test_cr_only_bytes_survive() -> None:
+    """Classic Mac newlines: every line ends in a lone CR, the last one too, before and after."""
+    before = (FIXES_DIR / "mac.cr.before.py").read_bytes()
+    after = (FIXES_DIR / "mac.cr.after.py").read_bytes()
+    for data in (before, after):
+        assert b"\n" not in data and data.endswith(" \r".encode())
     assert after != before
 
 
@@ -168,7 +178,19 @@ def test_unified_diff_marks_a_missing_final_newline(tmp_path: Path, monkeypatch:
 # -- the leaky twin of the sample server -------------------------------------------------------
 
 
-def test_fixing_the_leaky_twin_restores_the_sample_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _server_with_none_means_gate(service: Path) -> bytes:
+    """The sample server's ``service.py`` with its ``and store`` conjunct as the fixer writes it."""
+    data = service.read_bytes()
+    assert data.count(b"\n                and store\n") == 1
+    return data.replace(b"\n                and store\n", b"\n                and store is not False\n")
+
+
+def test_fixing_the_leaky_twin_gates_the_sample_server_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twin drops the server's ``and store``; the fix puts back ``and store is not False``.
+
+    The openai pack's ``store`` is none-means-true: ``None`` (omitted) stores, so the fixer writes
+    the test that lets ``None`` through; the rest of the file is the server's, byte for byte.
+    """
     from storegate.twin import leaky_diff, make_leaky_copy, server_source_dir
 
     twin = make_leaky_copy(tmp_path / "src")
@@ -179,13 +201,13 @@ def test_fixing_the_leaky_twin_restores_the_sample_server(tmp_path: Path, monkey
     plans = fix.plan(result, config)
     diff = fix.unified_diff(plans)
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert changed == ["+                and store"]
-    # the reverse of the twin's one-line change
+    assert changed == ["+                and store is not False"]
+    # where the twin's one-line change took the server's gate away
     twin_changed = [line for line in leaky_diff().splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert twin_changed == ["-                and store"]
     assert fix.summary(plans) == ["responses_server/service.py: fixed 2, remaining 0"]
     fix.apply(plans)
-    assert (twin / "service.py").read_bytes() == (server_source_dir() / "service.py").read_bytes()
+    assert (twin / "service.py").read_bytes() == _server_with_none_means_gate(server_source_dir() / "service.py")
     assert check(["responses_server"], config, use_cache=False).findings == ()
 
     # At runtime: the fixed twin keeps nothing of a streamed store=false response.
