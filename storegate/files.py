@@ -137,8 +137,8 @@ def discover(
     def add(path: Path, real: str | None = None) -> None:
         real = real if real is not None else os.path.realpath(path)
         current = chosen.get(real)
-        if current is None or _order(path) < _order(current):
-            chosen[real] = path
+        if current is None or (os.path.islink(path), _order(path)) < (os.path.islink(current), _order(current)):
+            chosen[real] = path  # the file's own name before a link's: --fix never writes through a link
 
     visited_dirs: set[str] = set()
     for given in paths:

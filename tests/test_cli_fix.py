@@ -15,9 +15,9 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_diff_changes_nothing_and_fix_gates_the_sample_server_again(tmp_path):
-    """The fix puts the twin's missing conjunct back as ``and store is not False`` (``store`` is
-    none-means-true in the openai pack), and a second ``--fix`` changes nothing."""
+def test_diff_changes_nothing_and_fix_restores_the_sample_server(tmp_path):
+    """The fix puts the twin's missing conjunct back as the server wrote it: ``and store`` (the
+    parameter is declared ``bool``, so ``None`` cannot reach it), and a second ``--fix`` changes nothing."""
     twin = make_leaky_copy(tmp_path)
     service = twin / "service.py"
     leaky = service.read_bytes()
@@ -26,15 +26,13 @@ def test_diff_changes_nothing_and_fix_gates_the_sample_server_again(tmp_path):
     assert shown.returncode == 1, shown.stderr
     added = [line for line in shown.stdout.splitlines() if line.startswith("+") and not line.startswith("+++")]
     removed = [line for line in shown.stdout.splitlines() if line.startswith("-") and not line.startswith("---")]
-    assert [line.strip() for line in added] == ["+                and store is not False".strip()] and removed == []
+    assert [line.strip() for line in added] == ["+                and store".strip()] and removed == []
     assert service.read_bytes() == leaky, "--diff must not write"
 
     fixed = run("--fix", "responses_server", cwd=tmp_path)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "responses_server/service.py: fixed 2, remaining 0" in fixed.stderr
-    server = (server_source_dir() / "service.py").read_bytes()
-    assert service.read_bytes() == server.replace(b"\n                and store\n", b"\n                and store is not False\n")
-    assert service.read_bytes() != server
+    assert service.read_bytes() == (server_source_dir() / "service.py").read_bytes()
 
     again = run("--fix", "responses_server", cwd=tmp_path)
     assert again.returncode == 0 and "fixed" not in again.stderr

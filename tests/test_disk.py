@@ -150,7 +150,7 @@ def test_reads_are_bounded_and_links_refused_where_asked(tmp_path: Path) -> None
 # -- the commands that write -------------------------------------------------------------------
 
 
-def test_fix_does_not_write_through_a_symlink_out_of_the_tree(tmp_path: Path) -> None:
+def test_fix_does_not_write_through_a_symlink(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     victim = outside / "victim.py"
@@ -159,11 +159,30 @@ def test_fix_does_not_write_through_a_symlink_out_of_the_tree(tmp_path: Path) ->
     project.mkdir()
     (project / "evil.py").symlink_to(victim)
     (project / "app.py").write_text(LEAK)
-    run = _storegate("check", "--isolated", "--rules", "openai", "--no-cache", "--fix", "app.py", "evil.py", cwd=project)
+    (project / "a_link_to_app.py").symlink_to("app.py")  # inside the tree: the file is fixed by its own name
+    run = _storegate("check", "--isolated", "--rules", "openai", "--no-cache", "--fix", ".", "evil.py", cwd=project)
     assert victim.read_text() == LEAK
-    assert "evil.py: error: is a symbolic link; not fixed" in run.stdout
-    assert "if store:" in (project / "app.py").read_text(), "the other file is still fixed"
+    assert "evil.py: error: symbolic link out of its directory; not followed" in run.stdout
+    assert "app.py: fixed 1, remaining 0" in run.stderr
+    assert "if store is not False:" in (project / "app.py").read_text()
+    assert os.path.islink(project / "a_link_to_app.py")
     assert run.returncode == 2
+
+
+def test_apply_refuses_a_file_swapped_for_a_link_after_planning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storegate import fix
+    from storegate.api import check
+    from storegate.config import load_config
+
+    (tmp_path / "app.py").write_text(LEAK)
+    (tmp_path / "victim.py").write_text(LEAK)
+    monkeypatch.chdir(tmp_path)
+    config = load_config(["app.py"], isolated=True, rules=["openai"])
+    plans = fix.plan(check(["app.py"], config, use_cache=False), config)
+    os.replace(tmp_path / "app.py", tmp_path / "moved.py")
+    (tmp_path / "app.py").symlink_to(tmp_path / "victim.py")
+    assert fix.apply(plans) == {"app.py": "is a symbolic link; not fixed"}
+    assert (tmp_path / "victim.py").read_text() == LEAK
 
 
 def test_output_and_baseline_do_not_write_through_planted_links(tmp_path: Path) -> None:
@@ -192,7 +211,7 @@ def test_fix_keeps_mode_and_refuses_a_read_only_file(tmp_path: Path) -> None:
     (tmp_path / "locked.py").write_text(LEAK)
     os.chmod(tmp_path / "locked.py", 0o444)
     run = _storegate("check", "--isolated", "--rules", "openai", "--no-cache", "--fix", ".", cwd=tmp_path)
-    assert "if store:" in (tmp_path / "app.py").read_text()
+    assert "if store is not False:" in (tmp_path / "app.py").read_text()
     assert stat.S_IMODE(os.stat(tmp_path / "app.py").st_mode) == 0o640
     assert (tmp_path / "locked.py").read_text() == LEAK
     assert "locked.py: error: is read-only; not fixed" in run.stdout

@@ -178,19 +178,9 @@ def test_unified_diff_marks_a_missing_final_newline(tmp_path: Path, monkeypatch:
 # -- the leaky twin of the sample server -------------------------------------------------------
 
 
-def _server_with_none_means_gate(service: Path) -> bytes:
-    """The sample server's ``service.py`` with its ``and store`` conjunct as the fixer writes it."""
-    data = service.read_bytes()
-    assert data.count(b"\n                and store\n") == 1
-    return data.replace(b"\n                and store\n", b"\n                and store is not False\n")
-
-
-def test_fixing_the_leaky_twin_gates_the_sample_server_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The twin drops the server's ``and store``; the fix puts back ``and store is not False``.
-
-    The openai pack's ``store`` is none-means-true: ``None`` (omitted) stores, so the fixer writes
-    the test that lets ``None`` through; the rest of the file is the server's, byte for byte.
-    """
+def test_fixing_the_leaky_twin_restores_the_sample_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twin drops the server's ``and store``; the fix puts it back as it was: the parameter is
+    declared ``store: bool``, so the plain form and ``store is not False`` agree."""
     from storegate.twin import leaky_diff, make_leaky_copy, server_source_dir
 
     twin = make_leaky_copy(tmp_path / "src")
@@ -201,13 +191,13 @@ def test_fixing_the_leaky_twin_gates_the_sample_server_again(tmp_path: Path, mon
     plans = fix.plan(result, config)
     diff = fix.unified_diff(plans)
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert changed == ["+                and store is not False"]
+    assert changed == ["+                and store"]
     # where the twin's one-line change took the server's gate away
     twin_changed = [line for line in leaky_diff().splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert twin_changed == ["-                and store"]
     assert fix.summary(plans) == ["responses_server/service.py: fixed 2, remaining 0"]
     fix.apply(plans)
-    assert (twin / "service.py").read_bytes() == _server_with_none_means_gate(server_source_dir() / "service.py")
+    assert (twin / "service.py").read_bytes() == (server_source_dir() / "service.py").read_bytes()
     assert check(["responses_server"], config, use_cache=False).findings == ()
 
     # At runtime: the fixed twin keeps nothing of a streamed store=false response.

@@ -68,6 +68,7 @@ NONE_MEANS_CALLS = {
     "conjunct on `request.store`": lambda ns, rec, v: ns["Service"](rec).from_request_conjunct(request(v), "c"),
     "conjunct on an alias": lambda ns, rec, v: ns["Service"](rec).from_alias(request(v), "c"),
     "wrap on `body.get('store')`": lambda ns, rec, v: ns["Service"](rec).from_body({"input": "hi", "store": v}),
+    "wrap on `store: bool | None`": lambda ns, rec, v: ns["Service"](rec).declared_optional({"status": "new"}, store=v),
 }
 
 
@@ -135,3 +136,13 @@ def test_inverted_flags(golden: str, exercise, permits, tmp_path: Path, monkeypa
         before = writes(original, exercise, value)
         assert before
         assert writes(fixed, exercise, value) == (before if permits(value) else []), f"dry_run={value!r}"
+
+
+def test_a_parameter_declared_bool_gets_the_plain_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``store: bool = True`` cannot be ``None``: the fix writes ``if store:``, the form a maintainer
+    writes, and it behaves as the original for both values the declaration allows."""
+    original, fixed = fixed_source(FIXES_DIR / "none_means.before.py", tmp_path, monkeypatch)
+    assert "        if store:\n            self.responses_store.store_response_object(response)" in fixed
+    call = lambda ns, rec, v: ns["Service"](rec).declared_bool({"status": "new"}, store=v)  # noqa: E731
+    assert writes(fixed, call, True) == writes(original, call, True) != []
+    assert writes(fixed, call, False) == []
