@@ -163,6 +163,7 @@ def serve(
     import uvicorn
 
     db_path = Path(db) if db is not None else Path.cwd() / "responses_server.sqlite3"
+    _check_database_path(db_path)
     with contextlib.ExitStack() as stack:
         if leaky:
             parent = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="storegate-twin-")))
@@ -178,6 +179,16 @@ def serve(
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _check_database_path(db_path: Path) -> None:
+    """Refuse a database (or a journal beside it) that is a link or not a regular file: SQLite
+    follows links, so a planted ``responses_server.sqlite3 -> ~/.bashrc`` would be written."""
+    for path in (db_path, *(db_path.with_name(db_path.name + s) for s in ("-journal", "-wal", "-shm"))):
+        if os.path.islink(path):
+            raise click.ClickException(f"{path}: is a symbolic link; the database is not written through links")
+        if os.path.lexists(path) and not os.path.isfile(path):
+            raise click.ClickException(f"{path}: not a regular file")
 
 
 def _load_app(parent: Path, db_path: Path):

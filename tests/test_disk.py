@@ -216,3 +216,19 @@ def test_fix_keeps_mode_and_refuses_a_read_only_file(tmp_path: Path) -> None:
     assert (tmp_path / "locked.py").read_text() == LEAK
     assert "locked.py: error: is read-only; not fixed" in run.stdout
     assert run.returncode == 2
+
+
+def test_demo_serve_does_not_write_a_database_through_a_link(tmp_path: Path) -> None:
+    victim = tmp_path / "bashrc"
+    victim.write_text("export SECRET_SETTING=1\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "responses_server.sqlite3").symlink_to(victim)
+    (project / "other.sqlite3-journal").symlink_to(victim)
+    from storegate.demo import free_port
+
+    for extra in ((), ("--db", "other.sqlite3")):
+        run = _storegate("demo", "serve", "--port", str(free_port()), *extra, cwd=project)
+        assert run.returncode == 1
+        assert run.stderr.startswith("Error: ") and "is a symbolic link; the database is not written through links" in run.stderr
+    assert victim.read_text() == "export SECRET_SETTING=1\n"
