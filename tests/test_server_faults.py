@@ -1,11 +1,12 @@
 """The sample Responses server under faults: concurrent turns, a failure or a kill -9 half-way
-through a turn (audit #11, table E: E14, E16).
+through a turn, huge and hostile bodies (audit #11, table E: E3, E7, E9, E14, E16).
 
 Every test talks HTTP to a real uvicorn process on 127.0.0.1 and then looks in its SQLite file.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -28,6 +30,7 @@ from storegate.demo import free_port, rows_containing
 from storegate.twin import server_source_dir
 
 MODEL = "storegate-builtin"
+MAX_BODY_BYTES = 10 * 1024 * 1024  # the server's documented limit (fixtures/responses_server/README.md)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +91,7 @@ def stored_transcript(db_path: Path, conversation_id: str) -> list[dict]:
     return json.loads(row[0]) if row else []
 
 
-def error_of(answer: httpx.Response, body: bytes | None = None) -> dict:
+def error_of(answer: httpx.Response | http.client.HTTPResponse, body: bytes | None = None) -> dict:
     """The OpenAI-shaped error of an answer (checking the shape)."""
     payload = json.loads(body if body is not None else answer.content)
     error = payload["error"]
@@ -276,3 +279,134 @@ def test_kill_9_under_load_leaves_every_turn_whole(tmp_path):
                     done.result(timeout=60)
         stored = check_whole_turns(db_path)
     assert stored > 0, "no turn was stored: the load never ran"
+
+
+# -- E7: huge bodies ------------------------------------------------------------------------------
+
+
+ENGINE_PROBE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from responses_server.engine import answer, tokenize
+n = 200_000
+for prompt in [" " * n, " " * n + "x", "1+1" + " " * n + "x", "What is" + " " * n, "1" * n + "x", "1 " * n]:
+    assert "".join(tokenize(prompt)) == prompt
+    assert answer(prompt) == "You said: " + prompt.strip()
+    assert "".join(tokenize(answer(prompt))) == answer(prompt)
+print("ok")
+"""
+
+
+def test_the_engine_is_linear_on_long_prompts():
+    """answer() and tokenize() on 200 KB prompts made of long runs of spaces or digits: the old
+    ``^\\s*(?:what\\s+is...)?\\s*`` and ``\\s*\\S+\\s*`` backtracked quadratically (minutes)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", ENGINE_PROBE, str(server_source_dir().parent)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail("the built-in model did not answer 200 KB prompts within 60 s")
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def timed(call) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def test_a_long_whitespace_input_does_not_stall_other_requests(server):
+    """While a request with 200 KB of spaces is served, /health answers about as fast as a normal
+    request does, and so does the request itself (both measured in the same test; a factor of 50
+    absorbs the machine's noise). It blocked every request for minutes."""
+    base_url, _ = server
+    root = base_url.removesuffix("/v1")
+    normal = {"model": MODEL, "input": "What is 2+2?", "store": False}
+    big = {"model": MODEL, "input": " " * 200_000, "store": False}
+    with (
+        httpx.Client(base_url=base_url, timeout=60, trust_env=False) as client,
+        httpx.Client(base_url=base_url, timeout=60, trust_env=False) as sender,
+    ):
+        for each in (client, sender):
+            each.post("/responses", json=normal)  # connected and warmed up
+        baseline = max(timed(lambda: client.post("/responses", json=normal))[0] for _ in range(5))
+        latencies = []
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            running = pool.submit(timed, lambda: sender.post("/responses", json=big))
+            while (len(latencies) < 3 or not running.done()) and len(latencies) < 200:
+                elapsed, answer = timed(lambda: client.get(f"{root}/health"))
+                assert answer.status_code == 200
+                latencies.append(elapsed)
+            big_time, answer = running.result()
+    assert answer.status_code == 200 and answer.json()["output"][0]["content"][0]["text"] == "You said: "
+    assert max(latencies) < 50 * baseline, (latencies, baseline)
+    assert big_time < 50 * baseline, (big_time, baseline)
+
+
+def test_a_body_over_the_limit_is_refused_before_parsing(server):
+    """A valid body of exactly the limit is served; one byte more is 413 (with or without a
+    Content-Length), in OpenAI's shape, and the server goes on."""
+    base_url, _ = server
+
+    def body_of(size: int) -> bytes:
+        head, tail = b'{"model": "m", "store": false, "input": "', b'"}'
+        return head + b"a" * (size - len(head) - len(tail)) + tail
+
+    with httpx.Client(base_url=base_url, timeout=120, trust_env=False) as client:
+        headers = {"content-type": "application/json"}
+        answer = client.post("/responses", content=body_of(MAX_BODY_BYTES), headers=headers)
+        assert answer.status_code == 200, answer.text[:300]
+
+        over = body_of(MAX_BODY_BYTES + 1)
+        answer = client.post("/responses", content=over, headers=headers)
+        assert answer.status_code == 413
+        error = error_of(answer)
+        assert error["type"] == "invalid_request_error" and str(MAX_BODY_BYTES) in error["message"]
+
+        chunked = client.post("/responses", content=iter([over[:MAX_BODY_BYTES], over[MAX_BODY_BYTES:]]), headers=headers)
+        assert chunked.status_code == 413 and error_of(chunked) == error
+
+        assert client.get(base_url.removesuffix("/v1") + "/health").status_code == 200
+
+
+# -- E9, E3: hostile and empty bodies ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("store", ["true", "false"])
+@pytest.mark.parametrize("stream", ["false", "true"])
+def test_a_lone_surrogate_is_refused_and_the_connection_lives(server, store, stream):
+    """``"x\\ud800y"`` is valid JSON but not Unicode text: a 400 naming it (it was a 500 that reset
+    the keep-alive connection); the next request on the same connection is served."""
+    base_url, db_path = server
+    url = urlsplit(base_url)
+    word = marker()
+    bad = f'{{"model": "m", "input": "{word} x\\ud800y", "store": {store}, "stream": {stream}}}'.encode()
+    good = json.dumps({"model": "m", "input": "What is 2+2?", "store": False}).encode()
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    try:
+        conn.request("POST", url.path + "/responses", body=bad, headers={"Content-Type": "application/json"})
+        answer = conn.getresponse()
+        error = error_of(answer, answer.read())
+        assert answer.status == 400 and error["param"] == "input" and "lone surrogate" in error["message"]
+        socket_used = conn.sock
+        assert socket_used is not None, "the server closed the connection"
+
+        conn.request("POST", url.path + "/responses", body=good, headers={"Content-Type": "application/json"})
+        answer = conn.getresponse()
+        assert answer.status == 200 and json.loads(answer.read())["output"][0]["content"][0]["text"] == "2 + 2 equals 4."
+        assert conn.sock is socket_used
+    finally:
+        conn.close()
+    assert rows_containing(db_path, [word]) == []
+
+
+@pytest.mark.parametrize("path", ["/responses", "/conversations"])
+@pytest.mark.parametrize("body", [b"", b"  \n"], ids=["empty", "blank"])
+def test_an_empty_body_is_named(server, path, body):
+    base_url, _ = server
+    answer = httpx.post(base_url + path, content=body, headers={"content-type": "application/json"}, trust_env=False)
+    assert answer.status_code == 400
+    error = error_of(answer)
+    assert error["type"] == "invalid_request_error" and error["param"] is None
+    assert "empty" in error["message"] and "None" not in error["message"]
