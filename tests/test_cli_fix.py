@@ -26,7 +26,7 @@ def test_diff_changes_nothing_and_fix_restores_the_sample_server(tmp_path):
     assert shown.returncode == 1, shown.stderr
     added = [line for line in shown.stdout.splitlines() if line.startswith("+") and not line.startswith("+++")]
     removed = [line for line in shown.stdout.splitlines() if line.startswith("-") and not line.startswith("---")]
-    assert [line.strip() for line in added] == ["+                and store".strip()] and removed == []
+    assert [line[1:].strip() for line in added] == ["and store"] and removed == []
     assert service.read_bytes() == leaky, "--diff must not write"
 
     fixed = run("--fix", "responses_server", cwd=tmp_path)

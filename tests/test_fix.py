@@ -191,10 +191,11 @@ def test_fixing_the_leaky_twin_restores_the_sample_server(tmp_path: Path, monkey
     plans = fix.plan(result, config)
     diff = fix.unified_diff(plans)
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert changed == ["+                and store"]
+    assert [line[0] + line[1:].strip() for line in changed] == ["+and store"]
     # where the twin's one-line change took the server's gate away
     twin_changed = [line for line in leaky_diff().splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
-    assert twin_changed == ["-                and store"]
+    assert [line[0] + line[1:].strip() for line in twin_changed] == ["-and store"]
+    assert twin_changed[0][1:] == changed[0][1:], "the fix is the reverse of the twin's change"
     assert fix.summary(plans) == ["responses_server/service.py: fixed 2, remaining 0"]
     fix.apply(plans)
     assert (twin / "service.py").read_bytes() == (server_source_dir() / "service.py").read_bytes()
