@@ -34,17 +34,26 @@ from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, S
 _EXACT_JOIN_VISITS = 8
 _MAX_TRACE_STEPS = 24
 _EMPTY_MODULE = cst.Module(body=[])
-# The stdlib parser's default depth bound: deeper files are refused before libcst, whose
-# parse time grows with the square of a chain's depth.
+# The stdlib parser's default depth bound (CPython 3.11+ refuses an AST about three times deeper).
 _AST_RECURSION_LIMIT = 1000
+# The deepest AST handed to libcst. Real code stays far below (the deepest module of the stdlib
+# and a large site-packages: 569 levels, a generated sympy table); libcst's time and memory grow
+# faster than the square of a chain's depth (``a[0][0]...``, ``- - -...``, nested lambdas or
+# conditional expressions at CPython's own bound of ~3,000: 13 s to 72 s and up to 1.7 GB a line).
+MAX_DEPTH = 1000
+# How CPython says that a file is nested deeper than it parses (3.10 to 3.13).
+_NESTING_ERRORS = ("too many nested parentheses", "too many levels of indentation", "too complex", "recursion")
 _BUILTINS = frozenset(dir(builtins))
+TOO_DEEP = "too deeply nested to parse"
 
 
 def parse(source: str, stdlib_error: SyntaxError | None = None) -> cst.Module:
     """Parse with libcst; a syntax error becomes a one-line ``SourceError`` with its line.
 
-    Where the stdlib parser failed too, its line and column are the ones shown: libcst's are
-    off by one for an error at the end of a line.
+    Call it only with what ``parse_ast`` let through (on storegate's deep-stack thread): libcst's
+    native parser overflows the stack or eats memory on deep nesting. Where the stdlib parser
+    failed too, its line and column are the ones shown: libcst's are off by one for an error at
+    the end of a line.
     """
     try:
         return cst.parse_module(source)
@@ -53,49 +62,105 @@ def parse(source: str, stdlib_error: SyntaxError | None = None) -> cst.Module:
         if stdlib_error is not None and stdlib_error.lineno:
             line, column = stdlib_error.lineno, stdlib_error.offset or 1
         raise SourceError(f"cannot parse: {exc.message} (line {line}, column {column})", line) from None
+    except RecursionError:
+        raise SourceError(TOO_DEEP) from None
 
 
 def syntax_error(source: str) -> SourceError | None:
-    """The parse error of a file that is not analyzed, found cheaply (stdlib ``ast`` first)."""
+    """The parse error of a file that is not analyzed, found cheaply (stdlib ``ast`` first; libcst
+    only for a syntax error that newer syntax than this Python's could explain)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(source, "<source>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-        return None
-    except SyntaxError as exc:
-        stdlib_error = exc  # maybe newer syntax than this Python's: libcst decides
-    except (ValueError, MemoryError, RecursionError):
-        stdlib_error = None
-    try:
-        parse(source, stdlib_error)
+        _, stdlib_error = stdlib_parse(source)
+        if stdlib_error is not None:
+            parse(source, stdlib_error)
     except SourceError as exc:
         return exc
-    except RecursionError:
-        return SourceError("too deeply nested to parse")
     return None
 
 
-def parse_ast(source: str) -> tuple[ast.Module | None, SyntaxError | None]:
-    """The stdlib parse, first: cheap, and it guards libcst from pathological nesting.
+def stdlib_parse(source: str) -> tuple[ast.Module | None, SyntaxError | None]:
+    """The stdlib parse, which guards libcst from pathological nesting.
 
-    ``(tree, None)``, or ``(None, error)`` for a syntax error (the file may use syntax newer than
-    this Python's: libcst decides); a one-line ``SourceError`` when the nesting is too deep for
-    any parser.
+    ``(tree, None)``, or ``(None, error)`` for a syntax error that libcst may still accept (syntax
+    newer than this Python's). A one-line ``SourceError`` when CPython finds the file nested too
+    deeply (libcst never sees it), or when a file CPython rejects is nested deeper than libcst
+    can take.
     """
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_AST_RECURSION_LIMIT)  # CPython's own depth bound for the AST
+    error: SyntaxError | None = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return ast.parse(source), None
     except (RecursionError, MemoryError):
-        raise SourceError("too deeply nested to parse") from None
+        raise SourceError(TOO_DEEP) from None
     except SyntaxError as exc:
-        return None, exc
-    except ValueError:
-        return None, None
+        if any(text in str(exc.msg).lower() for text in _NESTING_ERRORS):
+            raise SourceError(TOO_DEEP, exc.lineno) from None
+        error = exc
+    except ValueError:  # NUL bytes (on some versions): libcst says where
+        pass
     finally:
         sys.setrecursionlimit(limit)
+    if _token_depth(source) > MAX_DEPTH:
+        raise SourceError(TOO_DEEP)
+    return None, error
+
+
+def parse_ast(source: str) -> tuple[ast.Module | None, SyntaxError | None]:
+    """``stdlib_parse``, and a tree deeper than ``MAX_DEPTH`` refused before libcst sees it."""
+    tree, error = stdlib_parse(source)
+    if tree is not None and _depth(tree) > MAX_DEPTH:
+        raise SourceError(TOO_DEEP)
+    return tree, error
+
+
+def _depth(tree: ast.AST) -> int:
+    """The number of levels of ``tree``, level by level (no recursion: the tree may be deep)."""
+    level, depth = [tree], 0
+    while level:
+        depth += 1
+        level = [child for node in level for child in ast.iter_child_nodes(node)]
+    return depth - 1
+
+
+_CHAIN_TOKENS = frozenset({"not", "lambda", "if", "await", "yield"})
+
+
+def _token_depth(source: str) -> int:
+    """An upper bound of the nesting of a file CPython cannot parse, from its tokens.
+
+    Each open bracket is a level, and so is each operator or chaining keyword since the last
+    comma at the same bracket level (``a[0][0]``, ``- - x``, ``lambda: lambda: x``). Tokens
+    after a tokenizer error (this Python may not know the file's syntax) are not seen.
+    """
+    import tokenize
+    from io import StringIO
+
+    chains, total = [0], 0  # per open bracket, the chain since its last comma; their sum
+    try:
+        for token in tokenize.generate_tokens(StringIO(source).readline):
+            kind, text = token.type, token.string
+            if kind == tokenize.OP and text in "([{":
+                chains[-1] += 1
+                chains.append(0)
+                total += 1
+            elif kind == tokenize.OP and text in ")]}":
+                if len(chains) > 1:
+                    total -= chains.pop()
+            elif text in (",", ";") or kind == tokenize.NEWLINE:
+                total -= chains[-1]
+                chains[-1] = 0
+            elif (kind == tokenize.OP and text != ":") or (kind == tokenize.NAME and text in _CHAIN_TOKENS):
+                chains[-1] += 1
+                total += 1
+            if len(chains) + total > MAX_DEPTH:
+                return MAX_DEPTH + 1
+    except (SyntaxError, tokenize.TokenError) as exc:
+        if isinstance(exc, SyntaxError) and any(text in str(exc.msg).lower() for text in _NESTING_ERRORS):
+            return MAX_DEPTH + 1
+    return len(chains) + total
 
 
 def summarize(source: str, path: str, config: Config, module: str) -> ModuleSummary:

@@ -7,6 +7,7 @@ parser (libcst) is imported only when some file has to be analyzed: a warm run n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -260,7 +261,7 @@ def _analyze(
         if item.entry is not None:  # skipped before, unchanged: its syntax check stands
             item.source = None
             continue
-        problem = syntax_error(item.source)
+        problem = with_deep_stack(syntax_error, item.source)  # libcst may see it: never on this stack
         item.source = None
         error = None if problem is None else {"message": problem.message, "line": problem.line}
         item.entry = _entry(item, "skipped", error=error)
@@ -344,7 +345,9 @@ class _Summarizer:
 
         done = 0
         try:  # submitting the files raises too if a worker died meanwhile
-            for outcome in self.pool.map(_summarize_task, tasks, chunksize=_CHUNK):
+            with _safe_path():  # the workers start as the tasks are submitted
+                outcomes = self.pool.map(_summarize_task, tasks, chunksize=_CHUNK)
+            for outcome in outcomes:
                 done += 1
                 yield outcome
         except BrokenProcessPool:
@@ -354,18 +357,72 @@ class _Summarizer:
                 yield _alone(task)
 
 
+_KILL_RETRIES = 3  # a file whose process is killed from outside this often is reported
+_CRASH_SIGNALS = ("SIGSEGV", "SIGABRT", "SIGBUS", "SIGILL", "SIGFPE", "SIGSYS", "SIGTRAP")
+_UNKNOWN = "an unknown cause"
+
+
 def _alone(task: tuple[str, str, Config, str]) -> Outcome:
+    """The file's outcome from a process of its own, which only it can make crash.
+
+    A crash (SIGSEGV, SIGABRT, ...) or an exit status is the file's doing: reported at once. A
+    process killed by a signal of the kind sent from outside (SIGKILL from the OOM killer or a
+    user, SIGTERM) is not: the file is tried again, and reported as killed only if that keeps
+    happening.
+    """
+    deaths = []
+    for _ in range(_KILL_RETRIES):
+        outcome, death = _in_own_process(task)
+        if outcome is not None:
+            return outcome
+        if death in _CRASH_SIGNALS or death.startswith("exit status"):
+            message = f"internal error: the process analyzing the file crashed ({death})"
+            break
+        deaths.append(death)
+    else:
+        death = next((death for death in deaths if death != _UNKNOWN), _UNKNOWN)
+        if death == _UNKNOWN:
+            message = "internal error: the process analyzing the file died (cause unknown)"
+        else:
+            message = f"internal error: the process analyzing the file was killed by {death} (out of memory, or from outside)"
+    return ("internal", {"message": message}, f"(no traceback: the process died: {death})")
+
+
+def _in_own_process(task: tuple[str, str, Config, str]) -> tuple[Outcome | None, str]:
+    """The outcome, or None and how the process died (a signal's name, or its exit status)."""
     from concurrent.futures.process import BrokenProcessPool
 
     pool = _pool(1)
+    workers: list = []
     try:
-        outcome = pool.submit(_summarize_task, task).result()
+        with _safe_path():
+            future = pool.submit(_summarize_task, task)
+        workers = list((getattr(pool, "_processes", None) or {}).values())  # started by submit
+        outcome = future.result()
     except BrokenProcessPool:
+        workers = workers or list((getattr(pool, "_processes", None) or {}).values())
+        for worker in workers:
+            worker.join(5)
         _abandon(pool)
-        message = "internal error: the process analyzing the file died"
-        return ("internal", {"message": message}, "(no traceback: the process died)")
+        return None, _death(workers)
     pool.shutdown()
-    return outcome
+    return outcome, ""
+
+
+def _death(workers: list) -> str:
+    """How the (one) worker of a broken pool died: ``SIGKILL``, ``exit status 3``, ..."""
+    import signal
+
+    for worker in workers:
+        code = worker.exitcode
+        if code is not None and code < 0:
+            try:
+                return signal.Signals(-code).name
+            except ValueError:
+                return f"signal {-code}"
+        if code:
+            return f"exit status {code}"
+    return _UNKNOWN
 
 
 def _abandon(pool: concurrent.futures.ProcessPoolExecutor) -> None:
@@ -396,6 +453,22 @@ def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     else:
         context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+@contextlib.contextmanager
+def _safe_path() -> Iterator[None]:
+    """While worker processes start: a spawned worker runs ``python -c``, which puts the current
+    directory first on ``sys.path`` and imports ``multiprocessing`` from there if the checked
+    tree has a ``multiprocessing.py``. ``PYTHONSAFEPATH`` (Python 3.11+) leaves it out."""
+    before = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = before
 
 
 def _summarize_task(task: tuple[str, str, Config, str]) -> Outcome:

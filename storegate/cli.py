@@ -19,18 +19,42 @@ from storegate.config import load_config
 from storegate.errors import ConfigError
 from storegate.model import Config, FileError, Flag, Sink
 from storegate.report import FORMATS, HUMAN_FORMATS
+from storegate.report.text import printable
 from storegate.report.text import statistics as render_statistics
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def fail(message: str) -> None:
-    """Print ``storegate: error: MESSAGE`` on stderr and exit 2."""
-    click.echo(f"storegate: error: {message}", err=True)
+    """Print ``storegate: error: MESSAGE`` on stderr (control characters escaped) and exit 2."""
+    click.echo(printable(f"storegate: error: {message}"), err=True)
     sys.exit(EXIT_ERROR)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group, and the last line of defence: an unexpected exception anywhere (a bug,
+    a ``MemoryError``, a ``RecursionError`` from a nested input) is one line on stderr and exit 2,
+    never a traceback with exit 1, which means findings. ``--verbose`` adds the traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that reports what nothing else caught
+            if ctx.meta.get(_VERBOSE):
+                import traceback
+
+                click.echo(traceback.format_exc(), err=True, nl=False)
+            text = str(exc).splitlines()[0] if str(exc).strip() else ""
+            click.echo(printable(f"storegate: internal error: {type(exc).__name__}" + (f": {text}" if text else "")), err=True)
+            sys.exit(EXIT_ERROR)
+
+
+_VERBOSE = "storegate.verbose"  # ctx.meta key: --verbose, for the group's error handler
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="storegate")
 def main() -> None:
     """Find persistence calls that are not gated by the `store` flag."""
@@ -132,6 +156,7 @@ def check(
     verbose: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for ungated persistence calls."""
+    click.get_current_context().meta[_VERBOSE] = verbose
     if apply_fixes and show_diff:
         fail("--fix and --diff cannot be used together")
     targets: list[Path] = list(paths) or [Path(".")]
@@ -175,7 +200,7 @@ def check(
         except OSError as exc:
             fail(f"cannot write {write_baseline}: {disk.reason_of(exc)}")
             return
-        click.echo(f"storegate: recorded {count} finding{'' if count == 1 else 's'} in {write_baseline}", err=True)
+        click.echo(printable(f"storegate: recorded {count} finding{'' if count == 1 else 's'} in {write_baseline}"), err=True)
         result = dataclasses.replace(current, findings=())
     else:
         result = filters.apply(result, baseline=known, **options)
@@ -202,7 +227,7 @@ def check(
     if result.tracebacks:
         if verbose:
             for trace in result.tracebacks:
-                click.echo(trace, err=True)
+                click.echo("\n".join(printable(line) for line in trace.splitlines()), err=True)
         else:
             click.echo(
                 "storegate: internal errors occurred; run with --verbose to see the tracebacks",
@@ -299,7 +324,7 @@ def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[st
     lines += [f"  flag   {_describe_flag(f)}" for f in config.flags] or ["  no flags"]
     lines += [f"  sink   {_describe_sink(s)}" for s in config.sinks] or ["  no sinks"]
     lines += [f"  route  {r}" for r in config.routes]
-    click.echo("\n".join(lines))
+    click.echo("\n".join(printable(line) for line in lines))
 
 
 @main.command("rule")
@@ -321,13 +346,13 @@ def _fix(result, config, *, write: bool):
     if not write:
         click.echo(fixer.unified_diff(plans), nl=False)
         for line in fixer.summary(plans):
-            click.echo(line, err=True)
+            click.echo(printable(line), err=True)
         changed = any(plan.changed for plan in plans)
         sys.exit(EXIT_ERROR if result.errors else EXIT_FINDINGS if changed else EXIT_CLEAN)
     problems = fixer.apply(plans)  # reported with the files that could not be analyzed
     written = [plan for plan in plans if plan.path not in problems]
     for line in fixer.summary(written):
-        click.echo(line, err=True)
+        click.echo(printable(line), err=True)
     fixed = {finding for plan in written for finding in plan.fixed_findings}
     if problems:
         result = dataclasses.replace(result, errors=(*result.errors, *(FileError(p, r) for p, r in problems.items())))

@@ -7,6 +7,7 @@ the command line into a sorted list of files (and a list of paths it could not u
 
 from __future__ import annotations
 
+import codecs
 import errno
 import io
 import os
@@ -258,8 +259,14 @@ def read_bytes(path: Path) -> bytes:
         raise SourceError(f"cannot read file: {exc.reason}" if exc.from_os else exc.reason) from None
 
 
+_WIDE = "{} is not supported: Python source must be in an ASCII-compatible encoding such as UTF-8"
+
+
 def decode_source(data: bytes) -> str:
     """Decode the bytes of a Python file (see ``read_source``); raises ``SourceError``."""
+    wide = _wide_encoding(data)
+    if wide is not None:
+        raise SourceError(_WIDE.format(wide), 1)
     if b"\0" in data:
         raise SourceError("source contains NUL bytes", _line_of(data, data.index(b"\0")))
     try:
@@ -276,6 +283,9 @@ def decode_source(data: bytes) -> str:
             raise SourceError(f"unknown encoding {name!r}", _cookie_line(data)) from None
         else:
             raise SourceError(message) from None
+    wide = _wide_codec(encoding)
+    if wide is not None:  # a cookie naming it: neither CPython nor libcst can read such a file
+        raise SourceError(_WIDE.format(wide), _cookie_line(data))
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -283,6 +293,26 @@ def decode_source(data: bytes) -> str:
         raise SourceError(f"invalid {shown} at byte {exc.start}", _line_of(data, exc.start)) from None
     except LookupError:  # a codec detect_encoding knows but this Python cannot decode with
         raise SourceError(f"unknown encoding {encoding!r}", _cookie_line(data)) from None
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """``"UTF-16"`` or ``"UTF-32"`` for a file in one of them (a byte order mark, or ASCII text
+    with every other byte NUL), else None."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "UTF-32"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "UTF-16"
+    head = data[:200]
+    for nul, text in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
+        if len(head) >= 2 and not nul.strip(b"\0") and b"\0" not in text:
+            return "UTF-16"
+    return None
+
+
+def _wide_codec(encoding: str) -> str | None:
+    """``"UTF-16"`` or ``"UTF-32"`` when a coding cookie names one of them, else None."""
+    name = codecs.lookup(encoding).name
+    return "UTF-32" if name.startswith("utf-32") else "UTF-16" if name.startswith("utf-16") else None
 
 
 def _line_of(data: bytes, offset: int) -> int:

@@ -75,6 +75,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, Posi
 
 from storegate import disk, files
 from storegate import flags as flaglib
+from storegate.analysis import parse, parse_ast
 from storegate.errors import SourceError, StoregateError
 from storegate.model import NONE, Config, Finding, Flag, Result
 from storegate.paths import access_path, root_name
@@ -148,10 +149,11 @@ def plan_file(path: str, findings: Sequence[Finding], config: Config) -> FileFix
     except (OSError, SourceError) as exc:
         reason = exc.message if isinstance(exc, SourceError) else f"cannot read file: {exc.strerror or exc}"
         return FileFix(path, "", "", "utf-8", (), tuple(Refusal(f, reason) for f in findings), b"")
-    try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError:
-        return FileFix(path, text, text, encoding, (), tuple(Refusal(f, "the file does not parse") for f in findings), data)
+    try:  # the file may have changed since it was analyzed: libcst sees only what the guard lets through
+        module = parse(text, parse_ast(text)[1])
+    except SourceError as exc:
+        reason = "the file does not parse" if exc.message.startswith("cannot parse") else exc.message
+        return FileFix(path, text, text, encoding, (), tuple(Refusal(f, reason) for f in findings), data)
     module, problem = _faithful(module, text)
     if problem is not None:
         return FileFix(path, text, text, encoding, (), tuple(Refusal(f, problem) for f in findings), data)

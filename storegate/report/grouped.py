@@ -15,7 +15,7 @@ as ``LINE:1  error  MESSAGE`` (``-`` when it has no line).
 from __future__ import annotations
 
 from storegate.model import Result
-from storegate.report.text import SourceLines, _style, format_source, summary
+from storegate.report.text import SourceLines, _style, format_source, format_trace, printable, summary
 
 
 def render(
@@ -37,17 +37,17 @@ def render(
     for path in sorted(rows):
         if lines:
             lines.append("")
-        lines.append(_style(path, color, bold=True, underline=True))
+        lines.append(_style(printable(path), color, bold=True, underline=True))
         entries = rows[path]
         width = max(len(where) for where, *_ in entries)
         code_width = max(len(code) for _, code, *_ in entries)
         for where, code, message, finding in entries:
             label = _style(code.ljust(code_width), color, fg="red", bold=True)
-            lines.append(f"  {where.ljust(width)}  {label}  {message}")
+            lines.append(f"  {where.ljust(width)}  {label}  {printable(message)}")
             if finding is not None and show_source:
                 lines.extend(format_source(finding, sources, color=color, indent="    "))
             if finding is not None and explain:
-                lines.extend(f"      {step.line} {step.text}" if step.line else f"      {step.text}" for step in finding.trace)
+                lines.extend("  " + step for step in format_trace(finding))
     if not quiet:
         if lines:
             lines.append("")

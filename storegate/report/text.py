@@ -17,22 +17,45 @@ from storegate.errors import SourceError
 from storegate.model import FileError, Finding, Result
 
 
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str, *, keep_tabs: bool = False) -> str:
+    """``text`` with every character that is not printable escaped as Python's ``repr`` does
+    (``\\n``, ``\\x1b``, ``\\u2028``, a lone surrogate ``\\udcff``): a file name or a message
+    from the analyzed tree can neither start a line of its own in a CI log (where a line like
+    ``::error ...`` is a command) nor send escape sequences to a terminal. The one escaping of
+    every human-readable output (text, grouped, ``--show-source``, errors on stderr)."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char.isprintable() or (keep_tabs and char == "\t"):
+            out.append(char)
+        elif char in _NAMED_ESCAPES:
+            out.append(_NAMED_ESCAPES[char])
+        else:
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
+
+
 def _style(text: str, color: bool, **style) -> str:
     return click.style(text, **style) if color else text
 
 
 def format_finding(finding: Finding, *, color: bool = False) -> str:
-    path = _style(finding.path, color, bold=True)
+    path = _style(printable(finding.path), color, bold=True)
     code = _style(finding.code, color, fg="red", bold=True)
-    return f"{path}:{finding.line}:{finding.column}: {code} {finding.message}"
+    return f"{path}:{finding.line}:{finding.column}: {code} {printable(finding.message)}"
 
 
 def format_error(error: FileError, *, color: bool = False) -> str:
-    path = _style(error.path, color, bold=True)
+    path = _style(printable(error.path), color, bold=True)
     label = _style("error:", color, fg="red", bold=True)
     if error.line is not None:
-        return f"{path}:{error.line}:1: {label} {error.message}"
-    return f"{path}: {label} {error.message}"
+        return f"{path}:{error.line}:1: {label} {printable(error.message)}"
+    return f"{path}: {label} {printable(error.message)}"
 
 
 def _count(n: int, word: str) -> str:
@@ -67,7 +90,7 @@ def statistics(result: Result) -> str:
 
 def format_trace(finding: Finding) -> list[str]:
     """The witness path, one indented step a line: ``    31 if store -> false``."""
-    return [f"    {step.line} {step.text}" if step.line else f"    {step.text}" for step in finding.trace]
+    return [f"    {step.line} {printable(step.text)}" if step.line else f"    {printable(step.text)}" for step in finding.trace]
 
 
 class SourceLines:
@@ -88,10 +111,12 @@ class SourceLines:
 
 def format_source(finding: Finding, sources: SourceLines, *, color: bool = False, indent: str = "") -> list[str]:
     """The finding's line and a caret under its column; tabs are kept so the caret lines up."""
-    text = sources.line(finding.path, finding.line)
-    if text is None:
+    line = sources.line(finding.path, finding.line)
+    if line is None:
         return []
-    pad = "".join(c if c.isspace() else " " for c in text[: max(finding.column - 1, 0)])
+    column = max(finding.column - 1, 0)
+    text, before = printable(line, keep_tabs=True), printable(line[:column], keep_tabs=True)
+    pad = "".join(c if c == "\t" else " " for c in before)
     return [f"{indent}{text}", f"{indent}{pad}{_style('^', color, fg='red', bold=True)}"]
 
 
