@@ -389,10 +389,9 @@ def _replace(path: Path, data: list[bytes]) -> None:
 def _valid(entry: Entry) -> Entry:
     """The entry if every field has the type this version writes; ``ValueError`` otherwise."""
     error = entry.error
+    entry.stat = tuple(entry.stat) if isinstance(entry.stat, list) else ()  # as signature() gives it
     ok = (
-        isinstance(entry.stat, list)
-        and len(entry.stat) == 5
-        and all(type(number) is int for number in entry.stat)
+        tuple(map(type, entry.stat)) == (int,) * 5
         and isinstance(entry.sha256, str)
         and entry.status in ("summary", "skipped", "error")
         and isinstance(entry.module, str)
@@ -402,7 +401,6 @@ def _valid(entry: Entry) -> Entry:
     )  # fmt: skip
     if not ok:
         raise ValueError("a foreign cache entry")
-    entry.stat = tuple(entry.stat)  # as signature() gives it
     return entry
 
 
