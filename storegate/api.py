@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from storegate import files, prefilter
-from storegate.cache import Cache, Entry, content_hash, default_dir
+from storegate.cache import Cache, Entry, content_hash, open_cache, signature
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
 from storegate.summary import ModuleSummary
@@ -46,7 +46,7 @@ def check(
     turns the cache off. ``use_prefilter=False`` parses every file (for testing the filter).
     """
     found, errors = files.discover(paths, config, force_exclude=force_exclude)
-    cache = Cache(cache_dir or default_dir(config), config) if use_cache else None
+    cache = open_cache(cache_dir, config) if use_cache else None
     run = _prepare(found)
     misses = [item for item in run if not _from_cache(item, cache)]
     findings = _cached_findings(cache, run) if not misses else None  # nothing changed: the last findings
@@ -78,8 +78,7 @@ class _File:
     key: str  # the absolute path, the cache's key
     display: str
     module: str
-    mtime_ns: int = 0
-    size: int = 0
+    stat: tuple[int, ...] = ()  # cache.signature() of the file
     sha256: str = ""
     source: str | None = None
     entry: Entry | None = None  # what the cache (or this run) says the file gave
@@ -137,8 +136,8 @@ def _summaries(
     """Summaries of the files that can matter, chosen in rounds by the byte pre-filter.
 
     The first round takes the files that mention a flag or a route; each later round takes the
-    files that the functions that matter so far reach but cannot resolve. Files whose content,
-    size and mtime are in the cache are not read at all when nothing else changed.
+    files that the functions that matter so far reach but cannot resolve. Files whose stat
+    signature is unchanged since the cache saw them are not read at all when nothing else changed.
     """
     errors: list[FileError] = []
     tracebacks: list[str] = []
@@ -167,16 +166,16 @@ def _summaries(
 
 
 def _from_cache(item: _File, cache: Cache | None) -> bool:
-    """Take the file's result from the cache if its size and mtime (or content) are unchanged."""
+    """Take the file's result from the cache if its stat signature is unchanged (and was not
+    taken too close to its last change), or else its content is."""
     try:
-        info = os.stat(item.path)
-        item.mtime_ns, item.size = info.st_mtime_ns, info.st_size
+        item.stat = signature(os.stat(item.path))
     except OSError:
         return False
     entry = cache.get(item.key) if cache is not None else None
     if entry is None or entry.module != item.module:
         return False
-    if entry.mtime_ns == item.mtime_ns and entry.size == item.size:
+    if entry.stat == item.stat and not cache.racy(entry):
         item.entry = entry
         return True
     try:
@@ -186,7 +185,7 @@ def _from_cache(item: _File, cache: Cache | None) -> bool:
     item.sha256 = content_hash(data)
     if item.sha256 != entry.sha256:
         return False
-    item.entry = replace(entry, mtime_ns=item.mtime_ns, size=item.size)  # touched, not changed
+    item.entry = replace(entry, stat=item.stat)  # touched, not changed
     return True
 
 
@@ -276,8 +275,7 @@ def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozense
 
 def _entry(item: _File, status: str, *, summary: str | None = None, error: dict | None = None) -> Entry:
     return Entry(
-        mtime_ns=item.mtime_ns,
-        size=item.size,
+        stat=item.stat,
         sha256=item.sha256,
         status=status,
         module=item.module,

@@ -1,37 +1,64 @@
 """The per-file result cache: what a file's analysis gave, keyed by its content and the config.
 
-Per effective configuration (and analyzer version) under ``.storegate_cache/``: an index that
-maps each file's absolute path to its size, mtime and content hash and to what the file gave (a
+Per effective configuration (and analyzer code) under ``.storegate_cache/``: an index that maps
+each file's absolute path to its stat signature, its content hash and what the file gave (a
 summary, a one-line error, or "skipped": the pre-filter never selected it), with the last run's
 findings; and the summaries themselves. A warm run stats the files and, when nothing changed,
 reads only the index: no source, no summary, and no parser is imported.
 
-Never pickle: a cache directory can come from an untrusted checkout. Anything unreadable,
-corrupt or foreign is ignored (and rewritten); writes are atomic (a temporary file, then a
-rename), so two runs at once never leave a broken file.
+The cache directory usually sits inside the checked tree, and that tree may come from a
+stranger (the checkout of a pull request), who can commit a cache of their own or plant links
+in it. So:
+
+- Both files are sealed with an HMAC (SHA-256) under a secret of this user, kept outside the
+  tree (``$XDG_CACHE_HOME/storegate/key``). A file whose seal does not verify (planted, edited,
+  written with another user's key) is never parsed, only ignored and rewritten. Without a key
+  that can be trusted, the run goes uncached.
+- A file is unchanged only if its whole stat signature is (size, mtime, ctime, inode, device:
+  what git compares; ctime cannot be set back by user tools), and only if it had not changed
+  within ``_RACY_NS`` of the start of the run that wrote the index; otherwise it is hashed.
+- Cache files are read without following links and up to a bound, written with
+  ``disk.write_atomic``, and a default cache directory that is a link is not used: nothing in
+  the tree turns a cache read or write into one elsewhere.
+
+Never pickle; anything unreadable, corrupt or foreign is ignored (and rewritten); writes are
+atomic, so two runs at once never leave a broken file.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
+import hmac
 import json
-from dataclasses import asdict, dataclass, replace
+import os
+import secrets
+import stat
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 
 from storegate import __version__
-from storegate.disk import write_atomic
-from storegate.model import Config
+from storegate.disk import _TEMP_SUFFIX, DiskError, clean_stale, read_regular, write_atomic
+from storegate.model import Config, Finding
 
 CACHE_DIR_NAME = ".storegate_cache"
-_FORMAT = 3
+_FORMAT = 4
+_INDEX_LIMIT = 256 * 1024 * 1024  # a 100,000-file tree has a 21 MB index
+_SUMMARIES_LIMIT = 1024 * 1024 * 1024  # the stdlib's 1,788 files: 55 MB
+# A file whose mtime or ctime is this close to (or after) the start of the run that hashed it
+# may have changed again within the same timestamp tick: it is hashed again. The margin covers
+# the kernel's coarse file clock and file systems with 2 s timestamps.
+_RACY_NS = 2_000_000_000
+_KEY_NAME = "key"
+_KEY_BYTES = 32
 
 
 @dataclass
 class Entry:
-    mtime_ns: int
-    size: int
+    stat: tuple[int, ...]  # signature(): size, mtime_ns, ctime_ns, inode, device
     sha256: str
     status: str  # "summary", "skipped" or "error"
     module: str = ""
@@ -42,40 +69,152 @@ class Entry:
         return asdict(self)
 
 
+def signature(info: os.stat_result) -> tuple[int, ...]:
+    """What must be equal for a file to count as unchanged without reading it (as git does)."""
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
 def default_dir(config: Config) -> Path:
     base = config.source.parent if config.source is not None else Path.cwd()
     return base / CACHE_DIR_NAME
 
 
-# The modules whose code decides what a file's summary holds.
-_ANALYZER_MODULES = (
-    "analysis.py", "cfg.py", "facts.py", "flags.py", "model.py", "paths.py",
-    "positions.py", "prefilter.py", "routes.py", "sinks.py", "summary.py",
-)  # fmt: skip
+def open_cache(directory: Path | None, config: Config) -> Cache | None:
+    """The cache of this run, or ``None`` (run uncached) when no private key can be had, or when
+    the default directory, inside the checked tree, is a link or not a directory. A directory
+    given explicitly (``--cache-dir``) is the user's choice and is used as it is."""
+    secret = user_key()
+    if secret is None:
+        return None
+    if directory is None:
+        directory = default_dir(config)
+        try:
+            if not stat.S_ISDIR(os.lstat(directory).st_mode):
+                return None
+        except FileNotFoundError:
+            pass  # made on the first save
+        except OSError:
+            return None
+    return Cache(directory, config, secret)
+
+
+# -- the key ---------------------------------------------------------------------------------
+
+
+def key_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/storegate``, else ``~/.cache/storegate``; ``None`` without a home."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, empty or relative: the XDG spec says ignore it
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "storegate"
+
+
+def user_key() -> bytes | None:
+    """This user's secret that seals the cache files, made on first use; ``None`` if it cannot
+    be had safely (the run then goes uncached rather than trusting anything)."""
+    directory = key_dir()
+    return None if directory is None else _key_in(str(directory))
+
+
+@lru_cache(maxsize=None)
+def _key_in(directory: str) -> bytes | None:
+    """The key in ``directory``, which must be a real directory of this user that nobody else
+    can read or write (made ``0700``), holding a regular file of this user that nobody else can
+    read (made ``0600``). Anything else (a link, another owner, loose modes) is refused."""
+    try:
+        os.makedirs(os.path.dirname(directory), exist_ok=True)  # ~/.cache, as any tool makes it
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            pass
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not _private(os.fstat(fd), stat.S_ISDIR):
+            return None
+        try:
+            return _read_key(fd)
+        except FileNotFoundError:
+            _make_key(fd, directory)
+            return _read_key(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _private(info: os.stat_result, is_kind) -> bool:
+    return is_kind(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o077
+
+
+def _read_key(directory_fd: int) -> bytes:
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(_KEY_NAME, flags, dir_fd=directory_fd)
+    try:
+        if not _private(os.fstat(fd), stat.S_ISREG):
+            raise DiskError("not a private regular file")
+        key = os.read(fd, _KEY_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(key) != _KEY_BYTES:
+        raise DiskError("not a key")
+    return key
+
+
+def _make_key(directory_fd: int, directory: str) -> None:
+    """Write a fresh key whole under a temporary name, then link it in: a run at once either
+    makes the key or uses the one made first, never a half-written one."""
+    clean_stale(directory, _KEY_NAME)
+    temporary = f".{_KEY_NAME}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(temporary, flags, 0o600, dir_fd=directory_fd)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(secrets.token_bytes(_KEY_BYTES))
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            os.link(temporary, _KEY_NAME, src_dir_fd=directory_fd, dst_dir_fd=directory_fd)
+        except FileExistsError:
+            pass  # another run made it first
+    finally:
+        os.unlink(temporary, dir_fd=directory_fd)
+
+
+# -- what a cached result depends on ---------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
 def _code_hash() -> str:
-    """A hash of the analyzer's own sources: a changed analyzer never reads an old result."""
-    digest = hashlib.sha256()
+    """A hash of everything besides the file and the config that a result depends on: every
+    module of this package (a changed storegate never reads an old result), the Python version
+    and libcst's version file (found without importing libcst, which the warm path never does)."""
+    import importlib.util
+
+    digest = hashlib.sha256(sys.version.encode())
     package = Path(__file__).resolve().parent
-    for path in (package / name for name in _ANALYZER_MODULES):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    sources = [(str(path.relative_to(package)), path) for path in sorted(package.rglob("*.py"))]
+    spec = importlib.util.find_spec("libcst")
+    if spec is not None and spec.origin:
+        sources.append(("libcst", Path(spec.origin).parent / "_version.py"))
+    for name, path in sources:
+        digest.update(f"\0{name}\0".encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"(unreadable)")
     return digest.hexdigest()
 
 
 def fingerprint(config: Config) -> str:
-    """What the analysis of one file depends on besides the file: the analyzer and the config."""
-    data = {
-        "version": __version__,
-        "code": _code_hash(),
-        "format": _FORMAT,
-        "flags": [asdict(flag) for flag in config.flags],
-        "sinks": [asdict(sink) for sink in config.sinks],
-        "routes": list(config.routes),
-    }
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    """What the analysis of one file depends on besides the file: the analyzer and the whole
+    effective configuration (every field of ``Config``, so a new field is never forgotten)."""
+    data = {"version": __version__, "code": _code_hash(), "format": _FORMAT, "config": asdict(config)}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def content_hash(data: bytes) -> str:
@@ -84,40 +223,73 @@ def content_hash(data: bytes) -> str:
 
 class Cache:
     """Two files per configuration: a small index (what each file gave, and the last run's
-    result) read on every run, and the summaries, read only when some file changed."""
+    result) read on every run, and the summaries, read only when some file changed. Both are
+    sealed with ``secret`` (see ``_head``); ``open_cache`` makes one."""
 
-    def __init__(self, directory: Path, config: Config) -> None:
+    def __init__(self, directory: Path, config: Config, secret: bytes) -> None:
         self.directory = Path(directory)
         self.key = fingerprint(config)
+        self.secret = secret
         stem = self.key[:24]
         self.index_path = self.directory / f"{stem}.index.json"
         self.summaries_path = self.directory / f"{stem}.summaries.jsonl"
+        self.started_ns = time.time_ns()  # before any file of this run is looked at
+        self.index_started_ns = 0  # when the run that wrote the index started
         self.entries: dict[str, Entry] = {}
-        self.result: dict | None = None  # {"key": ..., "findings": [...], "errors": [...]}
+        self.result: dict | None = None  # {"key": ..., "findings": [...]}
         self._summaries: dict[str, str] | None = None  # key -> the summary's JSON text, parsed on demand
         self.changed = False
         self._summaries_changed = False
-        data = self._read(self.index_path)
+        for path in (self.index_path, self.summaries_path):  # temporaries of killed writes
+            clean_stale(self.directory, path.name)
+        data = self._open_index()
         if data is not None:
             try:
+                if type(data["started_ns"]) is not int:
+                    raise ValueError("a foreign index")
                 self.entries = {path: _valid(Entry(**raw)) for path, raw in data["files"].items()}
-                result = data.get("result")
-                self.result = result if isinstance(result, dict) and isinstance(result.get("findings"), list) else None
+                self.result = _valid_result(data["result"])
+                self.index_started_ns = data["started_ns"]
             except (TypeError, KeyError, AttributeError, ValueError):
                 self.entries, self.result = {}, None
 
-    def _read(self, path: Path) -> dict | None:
-        """A cache file of this configuration, or ``None`` if missing, corrupt or foreign."""
+    def _verified(self, path: Path, limit: int, role: bytes) -> bytes | None:
+        """The body of the sealed cache file ``path``, or ``None`` if it is missing, a link, not
+        a regular file, too large, or its seal does not verify (it is then never parsed).
+
+        A sealed file is a header line ``{"format":4,"mac":"<hex>"}``, then the body: the
+        index's JSON, or the summaries' ``key<TAB>json`` lines."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            raw = read_regular(path, limit, follow_links=False)
+        except OSError:
             return None
-        if not isinstance(data, dict) or data.get("format") != _FORMAT or data.get("key") != self.key:
+        head, newline, body = raw.partition(b"\n")
+        return body if newline and hmac.compare_digest(head, self._head(role, [body])) else None
+
+    def _head(self, role: bytes, parts: Iterable[bytes]) -> bytes:
+        """The header line of a cache file: its format and the HMAC of its body under this
+        user's key, bound to the file's role and to the configuration, so that a sealed file
+        cannot stand in for another."""
+        mac = hmac.new(self.secret, b"storegate\0%s\0%s\0" % (role, self.key.encode()), hashlib.sha256)
+        for part in parts:
+            mac.update(part)
+        return b'{"format":%d,"mac":"%s"}' % (_FORMAT, mac.hexdigest().encode())
+
+    def _open_index(self) -> dict | None:
+        body = self._verified(self.index_path, _INDEX_LIMIT, b"index")
+        try:
+            data = json.loads(body) if body is not None else None
+        except (ValueError, RecursionError):
             return None
-        return data
+        return data if isinstance(data, dict) else None
 
     def get(self, path: str) -> Entry | None:
         return self.entries.get(path)
+
+    def racy(self, entry: Entry) -> bool:
+        """Whether the file may have changed within the timestamp tick in which it was hashed:
+        its stat signature alone then proves nothing, and the file is hashed again."""
+        return max(entry.stat[1], entry.stat[2]) >= self.index_started_ns - _RACY_NS
 
     def put(self, path: str, entry: Entry) -> None:
         if entry.summary is not None:  # summaries live in their own file
@@ -132,22 +304,20 @@ class Cache:
         text = self._load_summaries().get(_summary_key(entry))
         try:
             return json.loads(text) if text is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
     def _load_summaries(self) -> dict[str, str]:
-        """The summaries file: a header line, then ``key<TAB>json`` a line (one summary each)."""
+        """The summaries, ``key<TAB>json`` a line (one summary each), once their seal verifies."""
         if self._summaries is None:
             self._summaries = {}
+            body = self._verified(self.summaries_path, _SUMMARIES_LIMIT, b"summaries")
             try:
-                lines = self.summaries_path.read_text(encoding="utf-8").split("\n")
-                header = json.loads(lines[0])
-                if isinstance(header, dict) and header.get("format") == _FORMAT and header.get("key") == self.key:
-                    for line in lines[1:]:
-                        key, tab, text = line.partition("\t")
-                        if tab:
-                            self._summaries[key] = text
-            except (OSError, ValueError, IndexError):
+                for line in body.decode("utf-8").split("\n") if body is not None else ():
+                    key, tab, text = line.partition("\t")
+                    if tab:
+                        self._summaries[key] = text
+            except ValueError:
                 self._summaries = {}
         return self._summaries
 
@@ -168,34 +338,60 @@ class Cache:
             if self._summaries_changed:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 live = {_summary_key(entry) for entry in self.entries.values() if entry.status == "summary"}
-                header = json.dumps({"format": _FORMAT, "key": self.key}).encode()
                 kept = sorted((key, text) for key, text in self._load_summaries().items() if key in live)
-                lines = (f"\n{key}\t{text}".encode() for key, text in kept)
-                write_atomic(self.summaries_path, itertools.chain([header], lines))
+                lines = [f"{key}\t{text}\n".encode() for key, text in kept]
+                _replace(self.summaries_path, [self._head(b"summaries", lines), b"\n", *lines])
                 self._summaries_changed = False
             if self.changed:
                 self.directory.mkdir(parents=True, exist_ok=True)
-                gitignore = self.directory / ".gitignore"
-                if not gitignore.exists():
-                    write_atomic(gitignore, b"# Created by storegate: the cache is not for version control.\n*\n")
+                self._ignore_in_git()
                 data = {
-                    "format": _FORMAT,
                     "key": self.key,
+                    "started_ns": self.started_ns,
                     "files": {path: entry.to_json() for path, entry in sorted(self.entries.items())},
                     "result": self.result,
                 }
-                write_atomic(self.index_path, json.dumps(data, separators=(",", ":")).encode())
+                body = json.dumps(data, separators=(",", ":")).encode()
+                _replace(self.index_path, [self._head(b"index", [body]), b"\n", body])
                 self.changed = False
         except OSError:
             pass
+
+    def _ignore_in_git(self) -> None:
+        """A ``.gitignore`` of ``*`` in the cache directory, made once; whatever already has the
+        name (a planted link among them) is left alone and never written through."""
+        gitignore = self.directory / ".gitignore"
+        if not os.path.lexists(gitignore):
+            try:
+                write_atomic(gitignore, b"# Created by storegate: the cache is not for version control.\n*\n")
+            except OSError:
+                pass
+
+
+def _replace(path: Path, data: list[bytes]) -> None:
+    """Write a cache file with ``write_atomic``, first removing whatever the tree may have put
+    under its name that a write must not go through or keep (a link, a device, a FIFO, a hard
+    link, a file of another user or a read-only one): the name is the cache's. A directory is
+    left alone, and the write then fails."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    plain = info is None or stat.S_ISDIR(info.st_mode) or (
+        stat.S_ISREG(info.st_mode) and info.st_nlink == 1 and info.st_uid == os.geteuid()
+        and info.st_mode & stat.S_IWUSR
+    )  # fmt: skip
+    if not plain:
+        os.unlink(path)
+    write_atomic(path, data)
 
 
 def _valid(entry: Entry) -> Entry:
     """The entry if every field has the type this version writes; ``ValueError`` otherwise."""
     error = entry.error
+    entry.stat = tuple(entry.stat) if isinstance(entry.stat, list) else ()  # as signature() gives it
     ok = (
-        type(entry.mtime_ns) is int
-        and type(entry.size) is int
+        tuple(map(type, entry.stat)) == (int,) * 5
         and isinstance(entry.sha256, str)
         and entry.status in ("summary", "skipped", "error")
         and isinstance(entry.module, str)
@@ -206,6 +402,27 @@ def _valid(entry: Entry) -> Entry:
     if not ok:
         raise ValueError("a foreign cache entry")
     return entry
+
+
+# The JSON type of each field of a finding, as Finding.to_json writes it.
+_FINDING_TYPES = {field.name: {"int": int, "str": str}.get(field.type, list) for field in fields(Finding)}
+
+
+def _valid_result(result: object) -> dict | None:
+    """The last run's result if it has the shape this version writes, else ``None``."""
+    if result is None:
+        return None
+    if not isinstance(result, dict) or type(result.get("key")) is not str or type(result.get("findings")) is not list:
+        raise ValueError("a foreign result")
+    for finding in result["findings"]:
+        if not isinstance(finding, dict) or finding.keys() != _FINDING_TYPES.keys():
+            raise ValueError("a foreign finding")
+        if any(type(finding[name]) is not kind for name, kind in _FINDING_TYPES.items()):
+            raise ValueError("a foreign finding")
+        for step in finding["trace"]:
+            if not isinstance(step, dict) or type(step.get("line")) is not int or type(step.get("text")) is not str:
+                raise ValueError("a foreign trace")
+    return result
 
 
 def _summary_key(entry: Entry) -> str:

@@ -62,6 +62,15 @@ def codes(out: tuple) -> list[tuple[str, int, int, str]]:
     return [finding[:4] for finding in out[0]]
 
 
+@pytest.fixture(autouse=True)
+def private_home(tmp_path, monkeypatch) -> Path:
+    """A home and a cache key of each test's own: the real user's key is never touched."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    return home
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A package where a.py calls b.helper (which persists) under the flag, plus odd files."""
@@ -198,8 +207,9 @@ def _good_cache(cache_dir: Path) -> dict[Path, str]:
     return {p: p.read_text() for p in files}
 
 
-def _reshape(text: str, change) -> str:
-    data = json.loads(text)
+def _reshape(body: str, change) -> str:
+    """Change the index's body (the JSON after the header line)."""
+    data = json.loads(body)
     change(data)
     return json.dumps(data)
 
@@ -209,16 +219,12 @@ def _set_entries(data: dict, **values) -> None:
         entry.update(values)
 
 
-def _reshape_lines(text: str, header=None, summary=None) -> str:
-    """Change the summaries file (a JSON header line, then ``key<TAB>json`` lines)."""
-    first, *rest = text.split("\n")
-    data = json.loads(first)
-    if header is not None:
-        data = header(data)
-    lines = [json.dumps(data)]
-    for line in rest:
-        key, _, body = line.partition("\t")
-        lines.append(f"{key}\t{json.dumps(summary(json.loads(body)))}" if summary else line)
+def _reshape_lines(body: str, summary) -> str:
+    """Change every summary of the summaries' body (``key<TAB>json`` lines)."""
+    lines = []
+    for line in body.split("\n"):
+        key, tab, text = line.partition("\t")
+        lines.append(f"{key}\t{json.dumps(summary(json.loads(text)))}" if tab else line)
     return "\n".join(lines)
 
 
@@ -226,44 +232,61 @@ def _format_of(path: Path) -> int:
     return json.loads(path.read_text(encoding="utf-8").split("\n", 1)[0])["format"]
 
 
-# name -> (which file, how it is corrupted)
+def _sealed(which: str, body: str) -> str:
+    """``body`` as a cache file sealed with this user's key (the test's own), as storegate seals it."""
+    from storegate.cache import Cache, user_key
+
+    cache = Cache(Path("no-such-dir"), config(), user_key())
+    return cache._head(which.encode(), [body.encode("utf-8", "surrogateescape")]).decode() + "\n" + body
+
+
+# name -> (which file, how its body is corrupted). Each is tried as it is (the seal no longer
+# verifies) and sealed again with the user's key (what the checks behind the seal must catch).
 CORRUPTIONS = {
-    "index-garbage": ("index", lambda text: "\x00\xff garbage \x80\x04" * 50),
-    "index-truncated": ("index", lambda text: text[: len(text) // 2]),
-    "index-empty": ("index", lambda text: ""),
-    "index-list": ("index", lambda text: "[1, 2, 3]"),
-    "index-foreign-format": ("index", lambda text: _reshape(text, lambda d: d.update(format=999))),
-    "index-files-list": ("index", lambda text: _reshape(text, lambda d: d.update(files=[1]))),
-    "index-entry-unknown-keys": ("index", lambda text: _reshape(text, lambda d: _set_entries(d, bogus=1))),
-    "index-entry-status-unknown": ("index", lambda text: _reshape(text, lambda d: _set_entries(d, status="bogus"))),
+    "index-garbage": ("index", lambda body: "\x00\xff garbage \x80\x04" * 50),
+    "index-truncated": ("index", lambda body: body[: len(body) // 2]),
+    "index-empty": ("index", lambda body: ""),
+    "index-list": ("index", lambda body: "[1, 2, 3]"),
+    "index-deep": ("index", lambda body: "[" * 200_000 + "]" * 200_000),
+    "index-files-list": ("index", lambda body: _reshape(body, lambda d: d.update(files=[1]))),
+    "index-started-text": ("index", lambda body: _reshape(body, lambda d: d.update(started_ns="0"))),
+    "index-entry-unknown-keys": ("index", lambda body: _reshape(body, lambda d: _set_entries(d, bogus=1))),
+    "index-entry-status-unknown": ("index", lambda body: _reshape(body, lambda d: _set_entries(d, status="bogus"))),
+    "index-entry-stat-short": ("index", lambda body: _reshape(body, lambda d: _set_entries(d, stat=[1, 2]))),
     "index-entry-error-not-object": (
-        "index", lambda text: _reshape(text, lambda d: _set_entries(d, status="error", error="boom")),
+        "index", lambda body: _reshape(body, lambda d: _set_entries(d, status="error", error="boom")),
     ),
-    "index-result-list": ("index", lambda text: _reshape(text, lambda d: d.update(result=[1]))),
+    "index-result-list": ("index", lambda body: _reshape(body, lambda d: d.update(result=[1]))),
     "index-result-findings-not-list": (
-        "index", lambda text: _reshape(text, lambda d: d["result"].update(findings="boom")),
+        "index", lambda body: _reshape(body, lambda d: d["result"].update(findings="boom")),
     ),
     "index-result-findings-wrong-keys": (
-        "index", lambda text: _reshape(text, lambda d: d["result"].update(findings=[{"bogus": 1}])),
+        "index", lambda body: _reshape(body, lambda d: d["result"].update(findings=[{"bogus": 1}])),
     ),
-    "summaries-garbage": ("summaries", lambda text: "\x80\x04\x95 not json"),
-    "summaries-truncated": ("summaries", lambda text: text[: len(text) // 3]),
-    "summaries-foreign-format": ("summaries", lambda text: _reshape_lines(text, header=lambda d: {**d, "format": 0})),
-    "summaries-header-list": ("summaries", lambda text: _reshape_lines(text, header=lambda d: [1])),
-    "summaries-entry-not-object": ("summaries", lambda text: _reshape_lines(text, summary=lambda s: "x")),
+    "index-result-line-nan": (
+        "index", lambda body: _reshape(body, lambda d: [f.update(line="NaN") for f in d["result"]["findings"]]),
+    ),
+    "summaries-garbage": ("summaries", lambda body: "\x80\x04\x95 not json"),
+    "summaries-truncated": ("summaries", lambda body: body[: len(body) // 3]),
+    "summaries-deep": (
+        "summaries", lambda body: _reshape_lines(body, lambda s: "DEEP").replace('"DEEP"', "[" * 200_000 + "]" * 200_000),
+    ),
+    "summaries-entry-not-object": ("summaries", lambda body: _reshape_lines(body, lambda s: "x")),
     "summaries-entry-missing-key": (
-        "summaries", lambda text: _reshape_lines(text, summary=lambda s: {k: v for k, v in s.items() if k != "functions"}),
+        "summaries", lambda body: _reshape_lines(body, lambda s: {k: v for k, v in s.items() if k != "functions"}),
     ),
 }
 
 
+@pytest.mark.parametrize("sealed", [False, True], ids=["unsealed", "resealed"])
 @pytest.mark.parametrize("name", sorted(CORRUPTIONS))
-def test_corrupt_cache_is_ignored_and_rewritten(project, tmp_path, name):
+def test_corrupt_cache_is_ignored_and_rewritten(project, tmp_path, name, sealed):
     cache_dir = tmp_path / "cache"
     good = _good_cache(cache_dir)
     which, corrupt = CORRUPTIONS[name]
     (target,) = [p for p in good if p.name.split(".", 1)[1].startswith(f"{which}.json")]
-    bad = corrupt(good[target])
+    head, body = good[target].split("\n", 1)
+    bad = _sealed(which, corrupt(body)) if sealed else head + "\n" + corrupt(body)
     target.write_text(bad, encoding="utf-8", errors="surrogateescape")
     # unchanged tree
     assert warm(cache_dir) == cold()
@@ -272,9 +295,23 @@ def test_corrupt_cache_is_ignored_and_rewritten(project, tmp_path, name):
     write(project / "pkg" / "a.py", CALLER + "# touched\n")
     assert warm(cache_dir) == cold()
     assert warm(cache_dir) == cold()
-    for path in _cache_files(cache_dir):  # rewritten: every cache file is this format's JSON again
+    for path in _cache_files(cache_dir):  # rewritten: every cache file is this format's again
         assert _format_of(path) == json.loads(good[path].split("\n", 1)[0])["format"]
     assert target.read_text(encoding="utf-8", errors="surrogateescape") != bad
+
+
+@pytest.mark.parametrize("which", ["index", "summaries"])
+def test_cache_file_that_is_not_sealed_is_ignored_and_rewritten(project, tmp_path, which):
+    """Whole-file damage: no header line, a header of another format, a header alone."""
+    cache_dir = tmp_path / "cache"
+    good = _good_cache(cache_dir)
+    (target,) = [p for p in good if p.name.split(".", 1)[1].startswith(f"{which}.json")]
+    head, body = good[target].split("\n", 1)
+    for bad in ("\x00\xff garbage", body, head.replace('"format":', '"format":1'), head, head + "\n"):
+        target.write_text(bad, encoding="utf-8", errors="surrogateescape")
+        write(project / "pkg" / "a.py", CALLER + f"# {len(bad)}\n")
+        assert warm(cache_dir) == cold()
+        assert target.read_text() != bad
 
 
 def test_cache_directory_gets_its_own_gitignore(project, tmp_path):
@@ -311,12 +348,14 @@ def test_cache_files_are_json_never_pickles(project, tmp_path, monkeypatch):
             continue
         raw = path.read_bytes()
         assert not raw.startswith(b"\x80"), path  # the pickle protocol marker
-        if path.suffix == ".jsonl":  # a JSON header line, then `key<TAB>json` lines
-            first, *rest = raw.decode("utf-8").split("\n")
-            assert isinstance(json.loads(first), dict), path
-            assert rest and all(isinstance(json.loads(line.partition("\t")[2]), dict) for line in rest), path
+        first, body = raw.decode("utf-8").split("\n", 1)  # a JSON header line, then the body
+        assert isinstance(json.loads(first), dict), path
+        if path.suffix == ".jsonl":  # `key<TAB>json` lines
+            lines = body.split("\n")
+            assert lines.pop() == ""
+            assert lines and all(isinstance(json.loads(line.partition("\t")[2]), dict) for line in lines), path
         else:
-            assert isinstance(json.loads(raw.decode("utf-8")), dict), path
+            assert isinstance(json.loads(body), dict), path
 
 
 def test_config_change_does_not_use_the_cache(project, tmp_path):
