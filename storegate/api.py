@@ -348,7 +348,11 @@ class _Summarizer:
             for outcome in outcomes:
                 done += 1
                 yield outcome
-        except BrokenProcessPool:
+        except Exception as exc:  # noqa: BLE001 - the task itself never raises: this is the pool
+            # BrokenProcessPool when a worker died; OSError or ValueError when a worker being
+            # started raced the pool closing its queues after a death. Either way the pool is gone.
+            if not isinstance(exc, (BrokenProcessPool, OSError, ValueError)):
+                raise
             _abandon(self.pool)
             self.pool = None  # a later round makes a new one
             for task in tasks[done:]:
@@ -387,40 +391,42 @@ def _alone(task: tuple[str, str, Config, str]) -> Outcome:
 
 
 def _in_own_process(task: tuple[str, str, Config, str]) -> tuple[Outcome | None, str]:
-    """The outcome, or None and how the process died (a signal's name, or its exit status)."""
-    from concurrent.futures.process import BrokenProcessPool
+    """The outcome, or None and how the process died (a signal's name, or its exit status).
 
-    pool = _pool(1)
-    workers: list = []
+    A plain process and a pipe, not a pool: the process's exit code is then known for certain,
+    however early it died.
+    """
+    context = _context()
+    receive, send = context.Pipe(duplex=False)
+    with _safe_path():
+        process = context.Process(target=_send_outcome, args=(task, send), daemon=True)
+        process.start()
+    send.close()
     try:
-        with _safe_path():
-            future = pool.submit(_summarize_task, task)
-        workers = list((getattr(pool, "_processes", None) or {}).values())  # started by submit
-        outcome = future.result()
-    except BrokenProcessPool:
-        workers = workers or list((getattr(pool, "_processes", None) or {}).values())
-        for worker in workers:
-            worker.join(5)
-        _abandon(pool)
-        return None, _death(workers)
-    pool.shutdown()
-    return outcome, ""
+        outcome = receive.recv()
+    except EOFError:  # it died before it could answer
+        outcome = None
+    finally:
+        receive.close()
+    process.join()
+    return (outcome, "") if outcome is not None else (None, _death(process.exitcode))
 
 
-def _death(workers: list) -> str:
-    """How the (one) worker of a broken pool died: ``SIGKILL``, ``exit status 3``, ..."""
+def _send_outcome(task: tuple[str, str, Config, str], connection) -> None:
+    connection.send(_summarize_task(task))
+    connection.close()
+
+
+def _death(code: int | None) -> str:
+    """How a process died, from its exit code: ``SIGKILL``, ``exit status 3``, ..."""
     import signal
 
-    for worker in workers:
-        code = worker.exitcode
-        if code is not None and code < 0:
-            try:
-                return signal.Signals(-code).name
-            except ValueError:
-                return f"signal {-code}"
-        if code:
-            return f"exit status {code}"
-    return _UNKNOWN
+    if code is not None and code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}" if code else _UNKNOWN
 
 
 def _abandon(pool: concurrent.futures.ProcessPoolExecutor) -> None:
@@ -441,16 +447,19 @@ def _in_daemon() -> bool:
 
 
 def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # fork is the cheapest start (nothing to re-import) and, made before any summary is held, gives
-    # small workers; never with other threads alive. spawn re-imports the caller's main module.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+
+
+def _context():
+    """fork is the cheapest start (nothing to re-import) and, made before any summary is held,
+    gives small workers; never with other threads alive. spawn re-imports the caller's main module."""
+    import multiprocessing
+
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        context = multiprocessing.get_context("fork")
-    else:
-        context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 @contextlib.contextmanager

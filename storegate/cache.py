@@ -41,7 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from storegate import __version__
-from storegate.disk import _TEMP_SUFFIX, DiskError, clean_stale, read_regular, write_atomic
+from storegate.disk import DiskError, clean_stale, read_regular, temporary_name, write_atomic
 from storegate.model import Config, Finding
 
 CACHE_DIR_NAME = ".storegate_cache"
@@ -169,7 +169,7 @@ def _make_key(directory_fd: int, directory: str) -> None:
     """Write a fresh key whole under a temporary name, then link it in: a run at once either
     makes the key or uses the one made first, never a half-written one."""
     clean_stale(directory, _KEY_NAME)
-    temporary = f".{_KEY_NAME}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
+    temporary = temporary_name(_KEY_NAME)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(temporary, flags, 0o600, dir_fd=directory_fd)
     try:

@@ -116,7 +116,7 @@ def write_atomic(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None
     directory, name = path.parent, path.name
     existing = _destination(path)
     clean_stale(directory, name)
-    temporary = directory / f".{name}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
+    temporary = directory / temporary_name(name)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(temporary, flags, 0o666)  # the umask applies, as to any new file
@@ -138,6 +138,12 @@ def write_atomic(path: str | os.PathLike, data: bytes | Iterable[bytes]) -> None
         except OSError:
             pass
         raise
+
+
+def temporary_name(name: str) -> str:
+    """The name of a temporary file that becomes ``name``: hidden, with this process's id, so
+    that ``clean_stale`` can tell a killed writer's leftovers from a write under way."""
+    return f".{name}.{os.getpid()}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
 
 
 def _destination(path: Path, expected: os.stat_result | None = None) -> os.stat_result | None:

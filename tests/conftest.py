@@ -15,6 +15,23 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_key(tmp_path_factory):
+    """The tests (and the processes they start) keep the cache's key in a home of their own,
+    never in the real user's ~/.cache/storegate."""
+    import os
+
+    home = tmp_path_factory.mktemp("home")
+    saved = {name: os.environ.get(name) for name in ("HOME", "XDG_CACHE_HOME")}
+    os.environ["HOME"], os.environ["XDG_CACHE_HOME"] = str(home), str(home / ".cache")
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def correct_server(tmp_path_factory):
     """(base_url, db_path) of the sample server, which honours store=false."""
