@@ -33,9 +33,10 @@ from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, S
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
-# The analysis work allowed for one file, in steps (see ``facts.Work``): past it the file is an
-# error. The largest stdlib file needs about STDLIB_MAX steps (asyncio, email, ...): far below.
-MAX_STEPS = 50_000_000
+# The analysis work allowed for one file, in steps (see ``facts.Work``; about 2 million a second):
+# past it the file is a one-line error. No stdlib file needs more than 460,000 (traceback.py,
+# with five common names as flags and every call a sink), 40 times less.
+MAX_STEPS = 20_000_000
 _MAX_TRACE_STEPS = 24
 _EMPTY_MODULE = cst.Module(body=[])
 # The stdlib parser's default depth bound: deeper files are refused before libcst, whose
