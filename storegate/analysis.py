@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import builtins
 import heapq
+import re
 import sys
 import warnings
 from collections import deque
@@ -136,7 +137,7 @@ class Summarizer:
         self.locator = Locator(source, tree, stdlib_tree)
         self._trees: dict[tuple, dict] = {}  # witness trees of the scope being summarized
         self._test_texts: dict[int, str] = {}  # condition code, by node (the tree lives as long)
-        self.fixed = _declared_global(source, tree)  # names another scope may rebind
+        self.fixed = _declared_global(source)  # names another scope may rebind
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
@@ -434,17 +435,20 @@ class _Context:
     aliases: dict[str, str]
     forged: frozenset[str] = frozenset()
     relevant: frozenset[str] | None = None
+    order: dict[int, int] | None = None  # the blocks' reverse postorder, once computed
     _formulas: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
     _values: dict[int, tuple[cst.CSTNode, tuple | None]] = field(default_factory=dict)
 
     def alias(self, path: str) -> str:
+        if not self.aliases:
+            return path
         root = root_name(path)
         target = self.aliases.get(root)
         return path if target is None else target + path[len(root) :]
 
     def path(self, path: str | None) -> str | None:
-        if path is None:
-            return None
+        if path is None or not (self.aliases or self.forged):
+            return path
         path = self.alias(path)
         return path + _FORGED if path in self.forged else path
 
@@ -550,18 +554,13 @@ def _forges(value: cst.BaseExpression, path: str, flag: Flag, context: _Context)
     return F.assume(frozenset({((path, ANY & ~flag.permitted),)}), wanted) is not None
 
 
-def _declared_global(source: str, tree: cst.Module) -> frozenset[str]:
-    """Names a ``global`` or ``nonlocal`` statement names anywhere in the module."""
-    if "global" not in source and "nonlocal" not in source:
-        return frozenset()
-    names = set()
-    stack: list[cst.CSTNode] = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.Global, cst.Nonlocal)):
-            names.update(item.name.value for item in node.names)
-        stack.extend(node.children)
-    return frozenset(names)
+_DECLARATION = re.compile(r"(?<![\w.])(?:global|nonlocal)[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t\\\r\n]*[^\W\d]\w*)*)")
+
+
+def _declared_global(source: str) -> frozenset[str]:
+    """Names that a ``global`` or ``nonlocal`` statement may name anywhere in the module (read
+    from the text: words after those keywords in comments and strings only add names)."""
+    return frozenset(name for found in _DECLARATION.finditer(source) for name in re.findall(r"\w+", found.group(1)))
 
 
 def transfer(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
@@ -639,7 +638,7 @@ def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.F
     Blocks are taken in reverse postorder (a block after its predecessors, loops aside), so an
     acyclic stretch of code is visited once per block whatever its shape.
     """
-    order = _reverse_postorder(graph)
+    order = context.order = context.order or _reverse_postorder(graph)
     states: dict[int, F.Facts] = {graph.entry.index: entry}
     visits: dict[int, int] = {}
     work = [(order[graph.entry.index], graph.entry.index)]
