@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import heapq
+import re
 import sys
 import warnings
 from collections import deque
@@ -23,8 +25,8 @@ from storegate import cfg as cfglib
 from storegate import facts as F
 from storegate import flags as flaglib
 from storegate.errors import SourceError
-from storegate.model import CONSTANTS, Config, Flag, TraceStep
-from storegate.paths import access_path, dotted_name, string_value
+from storegate.model import ANY, CONSTANTS, Config, Flag, TraceStep
+from storegate.paths import access_path, callee_path, dotted_name, root_name, string_value
 from storegate.positions import Locator
 from storegate.routes import handler_routes
 from storegate.sinks import SinkMatcher, qualify
@@ -32,6 +34,10 @@ from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, S
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
+# The analysis work allowed for one file, in steps (see ``facts.Work``; about 2 million a second):
+# past it the file is a one-line error. No stdlib file needs more than 460,000 (traceback.py,
+# with five common names as flags and every call a sink), 40 times less.
+MAX_STEPS = 20_000_000
 _MAX_TRACE_STEPS = 24
 _EMPTY_MODULE = cst.Module(body=[])
 # The stdlib parser's default depth bound (CPython 3.11+ refuses an AST about three times deeper).
@@ -166,10 +172,7 @@ def _token_depth(source: str) -> int:
 def summarize(source: str, path: str, config: Config, module: str) -> ModuleSummary:
     """The summary of one file. Raises ``SourceError`` if it does not parse."""
     stdlib_tree, stdlib_error = parse_ast(source)
-    try:
-        return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree).run()
-    finally:
-        _FORMULAS.clear()  # it holds nodes of this tree: let the tree go
+    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree).run()
 
 
 @dataclass
@@ -199,18 +202,40 @@ class Summarizer:
         self.locator = Locator(source, tree, stdlib_tree)
         self._trees: dict[tuple, dict] = {}  # witness trees of the scope being summarized
         self._test_texts: dict[int, str] = {}  # condition code, by node (the tree lives as long)
+        self.fixed = _declared_global(source)  # names another scope may rebind
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
         classes: list[tuple[str, tuple[str, ...]]] = []
         # (scope, qualified name, kind, class it belongs to, defined inside a function)
         stack: list[tuple[cfglib.Scope, str, str, str | None, bool]] = [(self.tree, "<module>", "module", None, False)]
+        F.WORK.start(MAX_STEPS)
+        try:
+            self._scopes(stack, functions, classes)
+        finally:
+            F.WORK.limit = None
+        functions.sort(key=lambda f: f.name)
+        return ModuleSummary(
+            path=self.path,
+            module=self.module,
+            imports=tuple(sorted(self.imports.items())),
+            classes=tuple(sorted(classes)),
+            functions=tuple(functions),
+        )
+
+    def _scopes(self, stack: list, functions: list[FunctionSummary], classes: list) -> None:
+        """Summarize every scope, the nested ones too; a scope past the work budget ends the file."""
         while stack:
             scope, name, kind, class_name, nested = stack.pop()
             graph = cfglib.build(scope)
             if isinstance(scope, cst.ClassDef):
                 classes.append((name, tuple(_code(arg.value) for arg in scope.bases)))
-            functions.append(self.function(graph, name, kind, class_name, nested))
+            try:
+                functions.append(self.function(graph, name, kind, class_name, nested))
+            except F.TooMuchWork:
+                where = "the module body" if kind == "module" else f"{'class' if kind == 'class' else 'function'} '{name}'"
+                line = self.locator.line(scope) if kind != "module" else None
+                raise SourceError(f"analysis too large: more than {MAX_STEPS:,} steps in {where}", line) from None
             prefix = "" if kind == "module" else name + "."
             inside_function = kind in ("function", "method", "lambda") or nested
             for child in reversed(graph.nested):
@@ -221,14 +246,6 @@ class Summarizer:
                 else:
                     child_kind = "method" if kind == "class" else "function"
                     stack.append((child, prefix + child.name.value, child_kind, name if kind == "class" else None, inside_function))
-        functions.sort(key=lambda f: f.name)
-        return ModuleSummary(
-            path=self.path,
-            module=self.module,
-            imports=tuple(sorted(self.imports.items())),
-            classes=tuple(sorted(classes)),
-            functions=tuple(functions),
-        )
 
     # -- one scope ------------------------------------------------------------------------
 
@@ -257,14 +274,15 @@ class Summarizer:
         ``entry_flags``: the flags whose value callers can guarantee (parameters, and the flags a
         nested function reads from its enclosing function).
         """
-        shapes = [[self._site_shape(event) for event in block.events] for block in graph.blocks]
+        context = _context(graph, flags, self.fixed)
+        shapes = [[self._site_shape(event, context) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
             return ()
         self._trees.clear()
-        relevant = relevant_paths(graph, flags)
-        empty_states = solve(graph, F.EMPTY, relevant)
+        relevant = context.relevant = relevant_paths(graph, flags, context)
+        empty_states = solve(graph, F.EMPTY, context)
         permitted_states = {
-            flag.name: solve(graph, frozenset({((flag.name, flag.permitted),)}), relevant)
+            flag.name: solve(graph, frozenset({((flag.name, flag.permitted),)}), context)
             for flag in flags
             if flag.name in entry_flags
         }
@@ -280,21 +298,25 @@ class Summarizer:
                     if record is None:
                         record = found[id(shape[0])] = _SiteFacts(*shape)
                         record.permits = [{} for _ in record.args]
-                    self._judge(record, graph, block, flags, states, empty_states, permitted_states, relevant)
+                    self._judge(record, graph, block, flags, states, empty_states, permitted_states, context)
                 for pair in states.values():
-                    pair[0] = transfer(pair[0], event, relevant)
+                    pair[0] = transfer(pair[0], event, context)
                     if pair[1] is not None:
-                        pair[1] = transfer(pair[1], event, relevant)
+                        pair[1] = transfer(pair[1], event, context)
         return tuple(self._site(record) for record in found.values())
 
-    def _site_shape(self, event: cfglib.Event) -> tuple | None:
-        """``(node, text, kind, sink pattern, args)`` for a call or write that may matter."""
+    def _site_shape(self, event: cfglib.Event, context: _Context) -> tuple | None:
+        """``(node, text, kind, sink pattern, args)`` for a call or write that may matter.
+
+        A callee that is a local alias (``save = self.store.save``) is read as what it denotes."""
         if isinstance(event, cfglib.CallEvent):
             call = event.node
-            matched = self.matcher.match_call(call, self.imports)
+            written = callee_path(call.func)
+            matched = self.matcher.match_call(call, self.imports, context.alias(written) if written else None)
             if matched is not None:
                 return call, matched[0], "call", matched[1].pattern, list(call.args)
             text = _callee_name(call.func)
+            text = context.alias(text) if text is not None else None
             if text is None or not self._may_resolve(text):
                 return None  # cannot name a function of the analyzed files
             return call, text, "call", None, list(call.args)
@@ -312,7 +334,7 @@ class Summarizer:
             return text not in _BUILTINS or text in self.imports
         return root in ("self", "cls") or root in self.imports or root[:1].isupper() or "()." in text
 
-    def _judge(self, record, graph, block, flags, states, empty_states, permitted_states, relevant) -> None:
+    def _judge(self, record, graph, block, flags, states, empty_states, permitted_states, context) -> None:
         """Fold what one reachable copy of a site shows into its record (every copy must be gated)."""
         for flag in flags:
             pair = states[flag.name]
@@ -324,13 +346,13 @@ class Summarizer:
                 if verdicts[which] and not permits(facts, flag):
                     verdicts[which] = False
                     block_states = empty_states if which == 0 else permitted_states.get(flag.name, empty_states)
-                    traces[which] = self.witness(graph, block_states, block, flag, relevant)
+                    traces[which] = self.witness(graph, block_states, block, flag, context)
         for arg, slot in zip(record.args, record.permits):
             for flag in flags:
                 pair = states[flag.name]
                 current = slot.setdefault(flag.name, [True, True])
                 for which, facts in enumerate(pair):
-                    if facts is not None and current[which] and not argument_permits(facts, arg.value, flag):
+                    if facts is not None and current[which] and not argument_permits(facts, arg.value, flag, context):
                         current[which] = False
 
     def _site(self, record: _SiteFacts) -> Site:
@@ -372,7 +394,7 @@ class Summarizer:
     # -- witness paths --------------------------------------------------------------------
 
     def witness(
-        self, graph: cfglib.CFG, states: dict[int, F.Facts], block: cfglib.Block, flag: Flag, relevant: frozenset[str]
+        self, graph: cfglib.CFG, states: dict[int, F.Facts], block: cfglib.Block, flag: Flag, context: _Context
     ) -> tuple[TraceStep, ...]:
         """One path from the entry to ``block`` along which the flag is not known to permit.
 
@@ -383,7 +405,7 @@ class Summarizer:
         key = (id(graph), id(states), flag.name)
         tree = self._trees.get(key)
         if tree is None:
-            tree = self._trees[key] = _witness_tree(graph, states, flag, relevant)
+            tree = self._trees[key] = _witness_tree(graph, states, flag, context)
         steps: list[TraceStep] = []
         current = block.index
         while True:
@@ -410,7 +432,7 @@ class Summarizer:
 
 
 def _witness_tree(
-    graph: cfglib.CFG, states: dict[int, F.Facts], flag: Flag, relevant: frozenset[str]
+    graph: cfglib.CFG, states: dict[int, F.Facts], flag: Flag, context: _Context
 ) -> dict[int, tuple[cfglib.Block, cfglib.Edge]]:
     """Block -> (parent block, edge): first through non-permitting edges only, then any."""
     tree: dict[int, tuple[cfglib.Block, cfglib.Edge]] = {}
@@ -422,12 +444,12 @@ def _witness_tree(
             facts = states.get(block.index)
             if facts is None:
                 continue
-            out = block_exit(block, facts, relevant)
+            out = block_exit(block, facts, context)
             for edge in sorted(block.edges, key=lambda e: e.exceptional):
                 target = edge.target.index
                 if target in reached:
                     continue
-                incoming = along(edge, facts, out, relevant)
+                incoming = along(edge, facts, out, context)
                 if incoming is None or (only_unpermitted and permits(incoming, flag)):
                     continue
                 reached.add(target)
@@ -442,14 +464,14 @@ def permits(facts: F.Facts, flag: Flag) -> bool:
     return any(F.entails(facts, p, flag.permitted) for p in candidates)
 
 
-def argument_permits(facts: F.Facts, expr: cst.BaseExpression, flag: Flag) -> bool:
+def argument_permits(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, context: _Context) -> bool:
     """Whether an argument expression is known to hold a value under which ``flag`` permits."""
     if isinstance(expr, cst.Name) and expr.value in CONSTANTS:
         return CONSTANTS[expr.value] & ~flag.permitted == 0
-    path = access_path(expr)
+    path = context.path(access_path(expr))
     if path is not None:
         return F.entails(facts, path, flag.permitted)
-    formula = F.truth(expr)
+    formula = context.formula(expr)
     if formula[0] == "lit" and formula[1].startswith("?"):
         return False
     # A boolean expression: permitted if its truth is implied (for an inverted flag, its falsity).
@@ -457,28 +479,179 @@ def argument_permits(facts: F.Facts, expr: cst.BaseExpression, flag: Flag) -> bo
     return F.assume(facts, F.negate(wanted)) is None
 
 
-def transfer(facts: F.Facts, event: cfglib.Event, relevant: frozenset[str] | None = None) -> F.Facts:
+_FORGED = ".<rebound>"  # a flag location rebound by the scope is read as this other location
+_RELATABLE = (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison, cst.IfExp, cst.Call, cst.NamedExpr)
+_LITERALS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Integer, cst.Float, cst.Imaginary)
+
+
+@dataclass(eq=False)
+class _Context:
+    """How the solver reads the locations of one scope.
+
+    ``aliases``: a local assigned once, from a location that the scope never rebinds
+    (``s = store``, ``save = self.responses_store.store_x``), holds the same value wherever it
+    is read, so it is read as that location: chains of copies cost no clause and lose nothing.
+    ``forged``: flag locations that the scope rebinds to a value that may permit where the
+    client's did not (``store = store or "yes"``, ``store = True``): they no longer carry the
+    client's choice, so they are read as another location, whose tests gate nothing.
+    ``relevant``: the locations whose facts are kept (``relevant_paths``).
+    """
+
+    aliases: dict[str, str]
+    forged: frozenset[str] = frozenset()
+    relevant: frozenset[str] | None = None
+    order: dict[int, int] | None = None  # the blocks' reverse postorder, once computed
+    _formulas: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
+    _values: dict[int, tuple[cst.CSTNode, tuple | None]] = field(default_factory=dict)
+
+    def alias(self, path: str) -> str:
+        if not self.aliases:
+            return path
+        root = root_name(path)
+        target = self.aliases.get(root)
+        return path if target is None else target + path[len(root) :]
+
+    def path(self, path: str | None) -> str | None:
+        if path is None or not (self.aliases or self.forged):
+            return path
+        path = self.alias(path)
+        return path + _FORGED if path in self.forged else path
+
+    def formula(self, node: cst.BaseExpression) -> F.Formula:
+        """``F.truth(node)`` with locations read as above, memoised by node (the tree outlives it)."""
+        cached = self._formulas.get(id(node))
+        if cached is None:
+            formula = F.truth(node)
+            if self.aliases or self.forged:
+                formula = F.rename(formula, self.path)
+            cached = self._formulas[id(node)] = (node, formula)
+        return cached[1]
+
+    def value(self, node: cst.BaseExpression | None) -> tuple | None:
+        """What ``facts.bind`` knows of an assigned value: a copied location, a truth, or nothing."""
+        if node is None:
+            return None
+        cached = self._values.get(id(node))
+        if cached is None:
+            source, value = access_path(node), None
+            if source is not None:
+                value = ("path", self.path(source))
+            elif isinstance(node, _RELATABLE):
+                formula = self.formula(node)
+                if not (formula[0] == "lit" and formula[1].startswith("?")):  # opaque: nothing to relate
+                    value = ("formula", formula)
+            cached = self._values[id(node)] = (node, value)
+        return cached[1]
+
+
+def _context(graph: cfglib.CFG, flags: list[Flag], fixed: frozenset[str]) -> _Context:
+    context = _Context(_aliases(graph, fixed))
+    if flags:
+        context.forged = _forged(graph, flags, context)
+    return context
+
+
+def _aliases(graph: cfglib.CFG, fixed: frozenset[str]) -> dict[str, str]:
+    """Locals of a function assigned once from a location the function never rebinds."""
+    if not isinstance(graph.scope, cst.FunctionDef):
+        return {}  # a class body or module reads an unassigned name from the globals
+    bindings: dict[str, set[int]] = {}
+    sources: dict[str, str] = {}
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                name = event.target.value
+                bindings.setdefault(name, set()).add(id(event.target))
+                if event.kind in ("assign", "annassign") and event.value is not None:
+                    source = access_path(event.value) or callee_path(event.value)
+                    if source is not None and source not in CONSTANTS:
+                        sources[name] = source
+    params = set(graph.params)
+    resolved: dict[str, str | None] = {}
+    for start in sources:
+        chain: list[str] = []
+        name = start
+        while name not in resolved:
+            eligible = name in sources and name not in params and name not in fixed and len(bindings[name]) == 1
+            if not eligible or name in chain:
+                resolved[name] = None
+                break
+            chain.append(name)
+            root = root_name(sources[name])
+            if root not in bindings and root not in fixed:
+                resolved[name] = sources[name]
+                break
+            name = root
+        for link in reversed(chain):
+            if link not in resolved:
+                source = sources[link]
+                root = root_name(source)
+                base = resolved.get(root)
+                resolved[link] = None if base is None else base + source[len(root) :]
+    return {name: target for name, target in resolved.items() if target is not None}
+
+
+def _forged(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> frozenset[str]:
+    """Flag locations that the scope rebinds to a value that may permit where the old one did not."""
+    forged = set()
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and event.value is not None:
+                path = context.path(access_path(event.target))
+                if path is not None and path not in forged:
+                    if any(flaglib.is_location(path, flag) and _forges(event.value, path, flag, context) for flag in flags):
+                        forged.add(path)
+    return frozenset(forged)
+
+
+def _forges(value: cst.BaseExpression, path: str, flag: Flag, context: _Context) -> bool:
+    if isinstance(value, cst.Name) and value.value in CONSTANTS:
+        return CONSTANTS[value.value] & flag.permitted != 0
+    if isinstance(value, _LITERALS):
+        return True
+    if not isinstance(value, _RELATABLE):
+        return False  # a copy, or a new decision (`store = policy.allows(r)`): tested, it gates
+    formula = context.formula(value)
+    if path not in F.formula_paths(formula):
+        return False
+    # Can the new value permit while the old one did not? (`store or "yes"`: yes; `store and x`: no)
+    wanted = F.negate(formula) if flag.inverted else formula
+    return F.assume(frozenset({((path, ANY & ~flag.permitted),)}), wanted) is not None
+
+
+_DECLARATION = re.compile(r"(?<![\w.])(?:global|nonlocal)[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t\\\r\n]*[^\W\d]\w*)*)")
+
+
+def _declared_global(source: str) -> frozenset[str]:
+    """Names that a ``global`` or ``nonlocal`` statement may name anywhere in the module (read
+    from the text: words after those keywords in comments and strings only add names)."""
+    return frozenset(name for found in _DECLARATION.finditer(source) for name in re.findall(r"\w+", found.group(1)))
+
+
+def transfer(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
     if isinstance(event, cfglib.BindEvent):
         target = event.target
         path = access_path(target)
         if path is not None:
-            return F.bind(facts, path, event.value, relevant)
+            if path in context.aliases:
+                return facts  # a synonym, read as what it copies
+            return F.bind(facts, context.path(path), context.value(event.value), context.relevant)
         if isinstance(target, (cst.Subscript, cst.Attribute)):
-            base = access_path(target.value)
+            base = context.path(access_path(target.value))
             if base is not None:
                 return F.kill(facts, base)
     return facts
 
 
-def block_exit(block: cfglib.Block, entry: F.Facts, relevant: frozenset[str] | None = None) -> F.Facts:
+def block_exit(block: cfglib.Block, entry: F.Facts, context: _Context) -> F.Facts:
     """The facts after the block's events, given those at its entry."""
     out = entry
     for event in block.events:
-        out = transfer(out, event, relevant)
+        out = transfer(out, event, context)
     return out
 
 
-def along(edge: cfglib.Edge, entry: F.Facts, out: F.Facts, relevant: frozenset[str] | None = None) -> F.Facts | None:
+def along(edge: cfglib.Edge, entry: F.Facts, out: F.Facts, context: _Context) -> F.Facts | None:
     """The facts that flow along ``edge`` (``entry``/``out``: at its block's entry and exit);
     ``None`` if the edge cannot be taken. An exception may leave before any event: it carries
     the entry's facts."""
@@ -486,23 +659,11 @@ def along(edge: cfglib.Edge, entry: F.Facts, out: F.Facts, relevant: frozenset[s
         return entry
     if edge.test is None:
         return out
-    formula = formula_of(edge.test)
-    return F.assume(out, formula if edge.polarity else F.negate(formula), relevant)
+    formula = context.formula(edge.test)
+    return F.assume(out, formula if edge.polarity else F.negate(formula), context.relevant)
 
 
-_FORMULAS: dict[int, tuple[cst.BaseExpression, F.Formula]] = {}
-
-
-def formula_of(test: cst.BaseExpression) -> F.Formula:
-    """``F.truth(test)``, memoised for the module being analyzed (keyed by node identity;
-    emptied after each module by ``summarize``)."""
-    cached = _FORMULAS.get(id(test))
-    if cached is None or cached[0] is not test:
-        cached = _FORMULAS[id(test)] = (test, F.truth(test))
-    return cached[1]
-
-
-def relevant_paths(graph: cfglib.CFG, flags: list[Flag]) -> frozenset[str]:
+def relevant_paths(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> frozenset[str]:
     """The locations whose facts can bear on a flag: flag locations and what is tested or
     assigned together with them (transitively). Facts about anything else are not kept, which
     keeps joins small in long functions full of unrelated conditions."""
@@ -511,38 +672,51 @@ def relevant_paths(graph: cfglib.CFG, flags: list[Flag]) -> frozenset[str]:
         for edge in block.edges:
             if edge.test is not None:
                 key = id(edge.owner) if edge.owner is not None else id(edge)
-                groups.setdefault(key, set()).update(F.formula_paths(formula_of(edge.test)))
+                groups.setdefault(key, set()).update(F.formula_paths(context.formula(edge.test)))
         for event in block.events:
             if isinstance(event, cfglib.BindEvent) and event.value is not None:
-                target = access_path(event.target)
+                target = context.path(access_path(event.target))
                 if target is not None:
                     group = groups.setdefault(id(event), {target})
-                    source = access_path(event.value)
-                    group.update({source} if source is not None else F.formula_paths(formula_of(event.value)))
-    relevant = {p for group in groups.values() for p in group if any(flaglib.is_location(p, f) for f in flags)}
-    changed = bool(relevant)
-    while changed:
-        changed = False
-        for group in groups.values():
-            if not group <= relevant and group & relevant:
-                relevant |= group
-                changed = True
+                    source = context.path(access_path(event.value))
+                    group.update({source} if source is not None else F.formula_paths(context.formula(event.value)))
+    # the groups connected to a flag location, found by a walk over path -> groups
+    by_path: dict[str, list[set[str]]] = {}
+    for group in groups.values():
+        for path in group:
+            by_path.setdefault(path, []).append(group)
+    relevant = {p for p in by_path if any(flaglib.is_location(p, f) for f in flags)}
+    pending = list(relevant)
+    while pending:
+        for group in by_path[pending.pop()]:
+            for path in group:
+                if path not in relevant:
+                    relevant.add(path)
+                    pending.append(path)
+        F.WORK.charge(1)
     return frozenset(relevant)
 
 
-def solve(graph: cfglib.CFG, entry: F.Facts, relevant: frozenset[str] | None = None) -> dict[int, F.Facts]:
-    """Facts at the entry of every reachable block (a forward must-analysis to a fixpoint)."""
+def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.Facts]:
+    """Facts at the entry of every reachable block (a forward must-analysis to a fixpoint).
+
+    Blocks are taken in reverse postorder (a block after its predecessors, loops aside), so an
+    acyclic stretch of code is visited once per block whatever its shape.
+    """
+    order = context.order = context.order or _reverse_postorder(graph)
     states: dict[int, F.Facts] = {graph.entry.index: entry}
     visits: dict[int, int] = {}
-    work = deque([graph.entry])
+    work = [(order[graph.entry.index], graph.entry.index)]
     queued = {graph.entry.index}
     while work:
-        block = work.popleft()
-        queued.discard(block.index)
-        block_entry = states[block.index]
-        out = block_exit(block, block_entry, relevant)
+        _, index = heapq.heappop(work)
+        block = graph.blocks[index]
+        queued.discard(index)
+        F.WORK.charge(1 + len(block.events) + len(block.edges))
+        block_entry = states[index]
+        out = block_exit(block, block_entry, context)
         for edge in block.edges:
-            incoming = along(edge, block_entry, out, relevant)
+            incoming = along(edge, block_entry, out, context)
             if incoming is None:
                 continue  # this outcome is impossible here
             target = edge.target.index
@@ -553,8 +727,30 @@ def solve(graph: cfglib.CFG, entry: F.Facts, relevant: frozenset[str] | None = N
                 states[target] = new
                 if target not in queued:
                     queued.add(target)
-                    work.append(edge.target)
+                    heapq.heappush(work, (order[target], target))
     return states
+
+
+def _reverse_postorder(graph: cfglib.CFG) -> dict[int, int]:
+    """Block index -> its position in a reverse postorder from the entry (unreached blocks last)."""
+    post: list[int] = []
+    seen = {graph.entry.index}
+    stack = [(graph.entry, iter(graph.entry.edges))]
+    while stack:
+        block, edges = stack[-1]
+        for edge in edges:
+            target = edge.target
+            if target.index not in seen:
+                seen.add(target.index)
+                stack.append((target, iter(target.edges)))
+                break
+        else:
+            stack.pop()
+            post.append(block.index)
+    order = {index: position for position, index in enumerate(reversed(post))}
+    for block in graph.blocks:
+        order.setdefault(block.index, len(order))
+    return order
 
 
 def collect_imports(tree: cst.Module, module: str | None, is_package: bool = False) -> dict[str, str]:
@@ -585,8 +781,9 @@ def collect_imports(tree: cst.Module, module: str | None, is_package: bool = Fal
 
 
 def _callee_name(func: cst.BaseExpression) -> str | None:
-    """``a.b`` for a dotted callee; ``make().m`` for a method of what a named function returns."""
-    name = dotted_name(func)
+    """``a.b`` for a dotted callee (``getattr(a, "b")`` too); ``make().m`` for a method of what a
+    named function returns."""
+    name = callee_path(func)
     if name is not None:
         return name
     if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):

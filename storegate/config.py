@@ -30,6 +30,7 @@ import storegate
 from storegate import disk
 from storegate.errors import ConfigError
 from storegate.files import compile_excludes, display_path, is_inside
+from storegate.linear_regex import LinearRegex, UnsupportedRegex
 from storegate.model import Config, Flag, Pack, Sink
 
 DEFAULT_RULES: tuple[str, ...] = ("openai",)
@@ -243,12 +244,21 @@ def validate_pattern(pattern: Any, where: str) -> str:
 
 
 def validate_regex(regex: Any, pattern: str, where: str) -> str:
+    """Check a sink's ``argument`` regex: valid, and runnable in linear time (``sinks.LinearRegex``:
+    no backreference, lookaround, atomic group or possessive repeat); return it."""
     if not isinstance(regex, str):
         raise ConfigError(f"{where}: sink {pattern!r}: 'argument' must be a string (a regex)")
     try:
         re.compile(regex)
+        LinearRegex(regex)
     except re.error as exc:
         raise ConfigError(f"{where}: sink {pattern!r}: invalid argument regex {regex!r}: {exc}") from None
+    except UnsupportedRegex as exc:
+        raise ConfigError(
+            f"{where}: sink {pattern!r}: 'argument' regex {regex!r} uses {exc}, which storegate does not "
+            "support (argument regexes run in linear time: no backreferences, lookarounds, atomic "
+            "groups or possessive repeats)"
+        ) from None
     return regex
 
 

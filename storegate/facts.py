@@ -7,18 +7,22 @@ correlated conditions work: after ``if background and store is False: raise``, t
 ``not background or store is not False`` makes ``if background:`` imply that storing is allowed.
 
 Conditions that are not about a location (``chunk.type in {...}``) become opaque atoms keyed by
-their code, so the same test seen twice is recognised. Every operation is bounded in size;
-dropping a clause only ever loses knowledge, which makes storegate report more, never less.
+their code, so the same test seen twice is recognised; an atom holding a call
+(``random.random() < 0.5``) may differ at each evaluation, so what was known of it is forgotten
+before it is tested again. Every operation is bounded in size; dropping a clause only ever loses
+knowledge, which makes storegate report more, never less. The work itself is counted in
+``WORK`` (steps, not time), so that the caller can give up on a file past a budget.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Union
 
 import libcst as cst
 
 from storegate.model import ANY, CONSTANTS, FALSE, NONE, TRUE
+from storegate.cfg import children
 from storegate.paths import access_path, identifiers, is_under, root_name
 
 Literal = tuple[str, int]
@@ -30,6 +34,35 @@ EMPTY: Facts = frozenset()
 MAX_CLAUSE_LITERALS = 4
 MAX_CLAUSES = 64
 MAX_CNF = 32
+IMPURE = "?!"  # the prefix of an opaque atom that holds a call
+
+
+class TooMuchWork(Exception):
+    """The step budget set in ``WORK`` is spent."""
+
+
+class Work:
+    """Steps of analysis done for the current file, against a limit (``None``: no limit).
+
+    A step is a unit of work of the solver: a formula node turned into clauses, a clause
+    scanned by unit propagation or combined by a join, a block visited. Counting them (rather
+    than timing) gives the same verdict on every machine and under any load.
+    """
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.limit: int | None = None
+
+    def start(self, limit: int | None) -> None:
+        self.steps, self.limit = 0, limit
+
+    def charge(self, steps: int) -> None:
+        self.steps += steps
+        if self.limit is not None and self.steps > self.limit:
+            raise TooMuchWork
+
+
+WORK = Work()
 
 # -- formulas ------------------------------------------------------------------------------
 # ("lit", path, mask) | ("and", f, g) | ("or", f, g) | ("not", f) | ("const", bool)
@@ -68,7 +101,19 @@ def truth(expr: cst.BaseExpression) -> Formula:
     path = access_path(expr)
     if path is not None:
         return ("lit", path, TRUE)
-    return ("lit", "?" + _EMPTY_MODULE.code_for_node(expr), TRUE)
+    prefix = IMPURE if _has_call(expr) else "?"
+    return ("lit", prefix + _EMPTY_MODULE.code_for_node(expr), TRUE)
+
+
+def _has_call(expr: cst.CSTNode) -> bool:
+    """Whether evaluating ``expr`` may call something (so two evaluations may differ)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Call, cst.Await, cst.Yield)):
+            return True
+        stack.extend(children(node))
+    return False
 
 
 def _comparison(expr: cst.Comparison) -> Formula | None:
@@ -104,33 +149,56 @@ def negate(formula: Formula) -> Formula:
 
 
 def formula_paths(formula: Formula) -> set[str]:
-    kind = formula[0]
-    if kind == "lit":
-        return {formula[1]}
-    if kind == "const":
-        return set()
-    return set().union(*(formula_paths(part) for part in formula[1:]))
+    """The locations a formula mentions. A formula is a DAG (``x if c else y`` shares ``c``):
+    each shared part is walked once."""
+    out: set[str] = set()
+    seen: set[int] = set()
+    stack = [formula]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        kind = node[0]
+        if kind == "lit":
+            out.add(node[1])
+        elif kind != "const":
+            stack.extend(node[1:])
+    WORK.charge(len(seen))
+    return out
 
 
-def cnf(formula: Formula, positive: bool = True) -> list[Clause] | None:
+def cnf(formula: Formula, positive: bool = True, memo: dict | None = None) -> list[Clause] | None:
     """Clauses equivalent to (or, past the size bounds, implied by) the formula.
 
-    ``None`` means the formula is false. Clauses past the bounds are dropped.
+    ``None`` means the formula is false. Clauses past the bounds are dropped. Each shared part
+    of the formula is converted once per polarity (``memo``), so nested ``x if c else y`` in
+    test position stay polynomial.
     """
+    if memo is None:
+        memo = {}
+    key = (id(formula), positive)
+    if key in memo:
+        return memo[key]
+    WORK.charge(1)
     kind = formula[0]
     if kind == "const":
-        return [] if formula[1] == positive else None
-    if kind == "lit":
+        result = [] if formula[1] == positive else None
+    elif kind == "lit":
         _, path, mask = formula
         mask = mask if positive else ANY & ~mask
-        if mask == 0:
-            return None
-        return [] if mask == ANY else [((path, mask),)]
-    if kind == "not":
-        return cnf(formula[1], not positive)
-    conjunction = (kind == "and") == positive
-    left, right = cnf(formula[1], positive), cnf(formula[2], positive)
-    if conjunction:
+        result = None if mask == 0 else [] if mask == ANY else [((path, mask),)]
+    elif kind == "not":
+        result = cnf(formula[1], not positive, memo)
+    else:
+        result = _combine(kind, cnf(formula[1], positive, memo), cnf(formula[2], positive, memo), positive)
+    memo[key] = result
+    return result
+
+
+def _combine(kind: str, left: list[Clause] | None, right: list[Clause] | None, positive: bool) -> list[Clause] | None:
+    """The clauses of ``left and right`` or ``left or right`` (after the polarity is applied)."""
+    if (kind == "and") == positive:
         if left is None or right is None:
             return None
         return _bounded(left + right)
@@ -140,6 +208,7 @@ def cnf(formula: Formula, positive: bool = True) -> list[Clause] | None:
         return left
     if not left or not right:
         return []  # one side is true
+    WORK.charge(len(left) * len(right))
     out = []
     for a in left:
         for b in right:
@@ -175,6 +244,9 @@ def assume(facts: Facts, formula: Formula, relevant: frozenset[str] | None = Non
     clauses = cnf(formula)
     if clauses is None:
         return None
+    impure = impure_paths(formula)
+    if impure:  # a new evaluation of the call: a new value, unrelated to the last one
+        facts = frozenset(c for c in facts if not any(p in impure for p, _ in c))
     clauses = _only(clauses, relevant)
     if not clauses:
         return facts
@@ -182,6 +254,13 @@ def assume(facts: Facts, formula: Formula, relevant: frozenset[str] | None = Non
     if _propagate(combined, {}) is None:
         return None
     return _limit(combined)
+
+
+def impure_paths(formula: Formula) -> list[str]:
+    """The atoms of ``formula`` that hold a call."""
+    if formula[0] == "lit":  # the common case: one atom
+        return [formula[1]] if formula[1].startswith(IMPURE) else []
+    return [path for path in formula_paths(formula) if path.startswith(IMPURE)]
 
 
 def meet(a: Facts | None, b: Facts | None, exact: bool = True) -> Facts | None:
@@ -198,12 +277,13 @@ def meet(a: Facts | None, b: Facts | None, exact: bool = True) -> Facts | None:
         return common
     out = set(common)
     only_b = b - common
+    WORK.charge(len(a) + len(b) + (len(a) - len(common)) * len(only_b))
     for x in a - common:
         for y in only_b:
             clause = _disjoin(x, y)
             if clause is not None and len(clause) <= MAX_CLAUSE_LITERALS:
                 out.add(clause)
-    return _limit(frozenset(_without_subsumed(out)))
+    return frozenset(_without_subsumed(out))
 
 
 def kill(facts: Facts, path: str) -> Facts:
@@ -219,37 +299,58 @@ def _touches(candidate: str, path: str, root: str) -> bool:
     return is_under(candidate, path)
 
 
-def bind(facts: Facts, path: str, value: cst.BaseExpression | None, relevant: frozenset[str] | None = None) -> Facts:
-    """``path = value``: kill ``path``, then relate it to ``value`` when that is understood."""
+def bind(facts: Facts, path: str, value: tuple | None, relevant: frozenset[str] | None = None) -> Facts:
+    """``path = value``: kill ``path``, then relate it to ``value`` when that is understood.
+
+    ``value``: ``("path", location)`` for a copy, ``("formula", formula)`` for the truth of a
+    boolean expression, ``None`` for anything else.
+    """
     facts = kill(facts, path)
     if value is None or (relevant is not None and path not in relevant):
         return facts
-    source = access_path(value)
-    if source is not None:
-        if _touches(source, path, root_name(path)):
-            return facts
-        return _limit(facts | frozenset(_only(_equal(path, source), relevant)))
-    if isinstance(value, cst.Name) and value.value in _CONSTANT_MASKS:
-        return facts | {((path, _CONSTANT_MASKS[value.value]),)}
-    if not isinstance(value, (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison, cst.IfExp, cst.Call, cst.NamedExpr)):
-        return facts
-    formula = truth(value)
-    if formula[0] == "lit" and formula[1].startswith("?"):
-        return facts  # an opaque value: nothing to relate
+    kind, data = value
     root = root_name(path)
+    if kind == "path":
+        if _touches(data, path, root):
+            return facts
+        return _limit(facts | frozenset(_only(_equal(path, data), relevant)))
+    formula = data
     if any(_touches(p, path, root) for p in formula_paths(formula)):
         return facts
     clauses: set[Clause] = set()
     # path truthy -> formula; formula -> path truthy
-    for clause in cnf(formula) or []:
+    memo: dict = {}
+    for clause in cnf(formula, True, memo) or []:
         extended = _disjoin(clause, ((path, FALSE | NONE),))
         if extended is not None:
             clauses.add(extended)
-    for clause in cnf(formula, positive=False) or []:
+    for clause in cnf(formula, False, memo) or []:
         extended = _disjoin(clause, ((path, TRUE),))
         if extended is not None:
             clauses.add(extended)
     return _limit(facts | frozenset(_only(clauses, relevant)))
+
+
+def rename(formula: Formula, name: Callable[[str], str]) -> Formula:
+    """The formula with each location ``p`` read as ``name(p)`` (shared parts stay shared)."""
+    memo: dict[int, Formula] = {}
+
+    def walk(node: Formula) -> Formula:
+        done = memo.get(id(node))
+        if done is None:
+            kind = node[0]
+            if kind == "lit":
+                renamed = name(node[1])
+                done = node if renamed == node[1] else ("lit", renamed, node[2])
+            elif kind == "const":
+                done = node
+            else:
+                done = (kind, *(walk(part) for part in node[1:]))
+            memo[id(node)] = done
+        return done
+
+    WORK.charge(1)
+    return walk(formula)
 
 
 def _only(clauses: Iterable[Clause], relevant: frozenset[str] | None) -> list[Clause]:
@@ -282,6 +383,7 @@ def _propagate(clauses: Iterable[Clause], domains: dict[str, int]) -> dict[str, 
     pending = list(clauses)
     changed = True
     while changed and pending:
+        WORK.charge(len(pending))
         changed = False
         rest = []
         for clause in pending:
@@ -311,16 +413,28 @@ def _propagate(clauses: Iterable[Clause], domains: dict[str, int]) -> dict[str, 
 
 
 def _without_subsumed(clauses: set[Clause]) -> list[Clause]:
-    ordered = sorted(clauses, key=len)
-    kept: list[Clause] = []
-    for clause in ordered:
+    """The clauses no shorter one implies, at most ``MAX_CLAUSES`` of them: the first in the
+    order ``_limit`` keeps (so the result is ``_limit`` of all the unsubsumed ones, at a fraction
+    of the cost when a join makes thousands of candidates)."""
+    kept: list[tuple[Clause, frozenset[str]]] = []
+    for clause in sorted(clauses, key=_size_order):
+        WORK.charge(1 + len(kept))
         as_dict = dict(clause)
-        if not any(all(as_dict.get(p, 0) & m == m for p, m in other) for other in kept):
-            kept.append(clause)
-    return kept
+        paths = as_dict.keys()
+        if not any(
+            other_paths <= paths and all(as_dict[p] & m == m for p, m in other) for other, other_paths in kept
+        ):
+            kept.append((clause, frozenset(paths)))
+            if len(kept) == MAX_CLAUSES:
+                break
+    return [clause for clause, _ in kept]
+
+
+def _size_order(clause: Clause) -> tuple:
+    return (len(clause), clause)
 
 
 def _limit(facts: Facts) -> Facts:
     if len(facts) <= MAX_CLAUSES:
         return facts
-    return frozenset(sorted(facts, key=lambda c: (len(c), c))[:MAX_CLAUSES])
+    return frozenset(sorted(facts, key=_size_order)[:MAX_CLAUSES])

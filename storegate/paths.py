@@ -45,6 +45,20 @@ def dotted_name(expr: cst.BaseExpression) -> str | None:
     return None
 
 
+def callee_path(func: cst.BaseExpression) -> str | None:
+    """The dotted name of a callee; ``getattr(obj, "name")`` (a literal name) reads as ``obj.name``."""
+    name = dotted_name(func)
+    if name is not None:
+        return name
+    if isinstance(func, cst.Call) and dotted_name(func.func) == "getattr" and len(func.args) in (2, 3):
+        target, attribute = func.args[0], func.args[1]
+        if not any(arg.keyword or arg.star for arg in func.args[:2]):
+            base, attr = dotted_name(target.value), string_value(attribute.value)
+            if base is not None and attr is not None and attr.isidentifier():
+                return f"{base}.{attr}"
+    return None
+
+
 def root_name(path: str) -> str:
     """The variable a path starts from: ``request`` for ``request.store``."""
     return re.match(r"[^.\[]*", path).group(0)

@@ -17,16 +17,28 @@ from storegate.model import Config
 
 
 def initial_words(config: Config) -> frozenset[str]:
-    """Flag names, and a literal word of each route (``responses`` of ``POST /v1/responses``)."""
+    """Flag names, and a literal word of each route (``responses`` of ``POST /v1/responses``).
+
+    A route word next to a wildcard is part of a longer word in the path (``resp`` of
+    ``/v1/resp*``): it is marked with a ``*`` on that side, where it need not end a word.
+    """
     words = {flag.name for flag in config.flags}
     for route in config.routes:
-        runs = [run for run in re.split(r"[^A-Za-z0-9_]+", route.rpartition(" ")[2]) if run]
-        words.add(max(runs, key=len) if runs else "/")
+        path = route.rpartition(" ")[2]
+        runs = list(re.finditer(r"[A-Za-z0-9_]+", path))
+        if not runs:
+            words.add("/")
+            continue
+        run = max(runs, key=lambda found: len(found.group()))
+        left = "*" if path[run.start() - 1 : run.start()] in ("*", "?") else ""
+        right = "*" if path[run.end() : run.end() + 1] in ("*", "?") else ""
+        words.add(left + run.group() + right)
     return frozenset(words)
 
 
 def mentions(source: str, words: frozenset[str] | None) -> bool:
-    """Whether ``source`` holds one of ``words`` as a whole identifier (``store``, not ``restore``)."""
+    """Whether ``source`` holds one of ``words`` as a whole identifier (``store``, not ``restore``);
+    a side marked ``*`` need not end the identifier."""
     if words is None:
         return True
     return _pattern(words).search(source) is not None
@@ -34,5 +46,9 @@ def mentions(source: str, words: frozenset[str] | None) -> bool:
 
 @lru_cache(maxsize=8)
 def _pattern(words: frozenset[str]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9_])(?:{alternatives})(?![A-Za-z0-9_])")
+    alternatives = []
+    for word in sorted(words, key=len, reverse=True):
+        before = "" if word.startswith("*") else "(?<![A-Za-z0-9_])"
+        after = "" if word.endswith("*") and len(word) > 1 else "(?![A-Za-z0-9_])"
+        alternatives.append(before + re.escape(word.strip("*") or word) + after)
+    return re.compile("|".join(alternatives))

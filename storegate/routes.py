@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from storegate.paths import string_value
-from storegate.sinks import glob_regex
+from storegate.sinks import glob_matcher
 
 _METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route", "websocket"}
 
@@ -41,7 +41,7 @@ def route_matches(pattern: str, method: str, path: str) -> bool:
     wanted_method, _, wanted_path = pattern.rpartition(" ")
     if wanted_method and wanted_method.upper() != method and method != "*":
         return False
-    return glob_regex(wanted_path.rstrip("/") or "/").match(path.rstrip("/") or "/") is not None
+    return glob_matcher(wanted_path.rstrip("/") or "/")(path.rstrip("/") or "/")
 
 
 def _declared_method(call: cst.Call) -> str:

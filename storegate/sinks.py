@@ -2,19 +2,22 @@
 
 A pattern is matched against the callee as written (``self.responses_store.store_x``) and
 against its import-qualified name (``from app.db import save`` makes ``save`` ``app.db.save``).
-``*`` matches any run of characters, dots included.
+``*`` matches any run of characters, dots included. Globs and argument regexes come from
+configuration that a pull request may change, so both are matched without backtracking.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import libcst as cst
 
+from storegate.linear_regex import LinearRegex
 from storegate.model import Sink
-from storegate.paths import dotted_name, literal_text
+from storegate.paths import callee_path, literal_text
 
 # Methods that write into a container named by a ``[]`` pattern.
 MUTATING_METHODS = frozenset(
@@ -24,29 +27,46 @@ MUTATING_METHODS = frozenset(
 _EMPTY_MODULE = cst.Module(body=[])
 
 
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a dotted glob: ``*`` any characters (dots included), ``?`` one character."""
-    parts = []
-    for char in pattern:
-        if char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+@lru_cache(maxsize=1024)
+def glob_matcher(pattern: str) -> Callable[[str], bool]:
+    """A whole-string matcher for a dotted glob: ``*`` any characters (dots included), ``?`` one.
+
+    No backtracking: the parts between the stars have fixed lengths, the first must start the
+    text, the last end it, and each middle one is taken at its leftmost place (which is never
+    worse for the parts after it). A match costs at most the text's length times the pattern's.
+    """
+    parts = pattern.split("*")
+    regexes = [re.compile("".join("." if char == "?" else re.escape(char) for char in part), re.DOTALL) for part in parts]
+    if len(parts) == 1:
+        return lambda text: regexes[0].fullmatch(text) is not None
+    head, *middle, tail = regexes
+    tail_size = len(parts[-1])
+
+    def match(text: str) -> bool:
+        start, end = len(parts[0]), len(text) - tail_size
+        if end < start or head.match(text) is None or tail.fullmatch(text, end) is None:
+            return False
+        for part in middle:
+            found = part.search(text, start, end)
+            if found is None:
+                return False
+            start = found.end()
+        return True
+
+    return match
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sink: Sink
-    regex: re.Pattern[str]
-    argument: re.Pattern[str] | None
+    glob: Callable[[str], bool]
+    argument: LinearRegex | None
 
 
 def callee_text(func: cst.BaseExpression) -> str:
-    """The callee as written, in one line: ``self.store.save`` or ``get_db().save``."""
-    name = dotted_name(func)
+    """The callee as written, in one line: ``self.store.save`` or ``get_db().save``
+    (``getattr(obj, "save")`` as ``obj.save``)."""
+    name = callee_path(func)
     if name is not None:
         return name
     return " ".join(_EMPTY_MODULE.code_for_node(func).split())
@@ -68,21 +88,22 @@ class SinkMatcher:
         self.calls: list[_Compiled] = []
         self.containers: list[_Compiled] = []
         for sink in sinks:
-            argument = re.compile(sink.argument) if sink.argument else None
+            argument = LinearRegex(sink.argument) if sink.argument else None
             if sink.is_container:
-                self.containers.append(_Compiled(sink, glob_regex(sink.pattern[:-2]), None))
+                self.containers.append(_Compiled(sink, glob_matcher(sink.pattern[:-2]), None))
             else:
-                self.calls.append(_Compiled(sink, glob_regex(sink.pattern), argument))
+                self.calls.append(_Compiled(sink, glob_matcher(sink.pattern), argument))
 
-    def match_call(self, call: cst.Call, imports: Mapping[str, str]) -> tuple[str, Sink] | None:
-        """``(callee text, sink)`` when ``call`` is a persistence call."""
-        text = callee_text(call.func)
+    def match_call(self, call: cst.Call, imports: Mapping[str, str], text: str | None = None) -> tuple[str, Sink] | None:
+        """``(callee text, sink)`` when ``call`` is a persistence call. ``text``: what the callee
+        is known to denote, when not what is written (``save`` after ``save = db.save``)."""
+        text = text or callee_text(call.func)
         names = [text]
         qualified = qualify(text, imports)
         if qualified is not None and qualified != text:
             names.append(qualified)
         for compiled in self.calls:
-            if any(compiled.regex.match(name) for name in names):
+            if any(compiled.glob(name) for name in names):
                 if compiled.argument is None or _first_argument_matches(call, compiled.argument):
                     return text, compiled.sink
         if self.containers and isinstance(call.func, cst.Attribute) and call.func.attr.value in MUTATING_METHODS:
@@ -107,15 +128,15 @@ class SinkMatcher:
         if qualified is not None:
             names.append(qualified)
         for compiled in self.containers:
-            if any(compiled.regex.match(name) for name in names):
+            if any(compiled.glob(name) for name in names):
                 return compiled.sink
         return None
 
 
-def _first_argument_matches(call: cst.Call, argument: re.Pattern[str]) -> bool:
+def _first_argument_matches(call: cst.Call, argument: LinearRegex) -> bool:
     for arg in call.args:
         if arg.keyword is None and not arg.star:
             text = literal_text(arg.value)
-            return text is not None and argument.search(text) is not None
+            return text is not None and argument.search(text)
         break
     return False
