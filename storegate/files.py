@@ -264,6 +264,12 @@ _WIDE = "{} is not supported: Python source must be in an ASCII-compatible encod
 
 def decode_source(data: bytes) -> str:
     """Decode the bytes of a Python file (see ``read_source``); raises ``SourceError``."""
+    return decode_with_encoding(data)[0]
+
+
+def decode_with_encoding(data: bytes) -> tuple[str, str]:
+    """``decode_source``, and the encoding the text was decoded with (``utf-8-sig`` for a file
+    with a byte order mark): what a rewrite of the file must encode with."""
     wide = _wide_encoding(data)
     if wide is not None:
         raise SourceError(_WIDE.format(wide), 1)
@@ -287,7 +293,7 @@ def decode_source(data: bytes) -> str:
     if wide is not None:  # a cookie naming it: neither CPython nor libcst can read such a file
         raise SourceError(_WIDE.format(wide), _cookie_line(data))
     try:
-        return data.decode(encoding)
+        return data.decode(encoding), encoding
     except UnicodeDecodeError as exc:
         shown = "utf-8" if encoding == "utf-8-sig" else encoding
         raise SourceError(f"invalid {shown} at byte {exc.start}", _line_of(data, exc.start)) from None

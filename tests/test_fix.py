@@ -162,6 +162,28 @@ def test_a_file_changed_after_planning_is_not_written(tmp_path: Path, monkeypatc
     assert Path("wrap.py").read_text(encoding="utf-8") == "# edited meanwhile\n"
 
 
+def test_a_file_replaced_by_a_fifo_after_the_check_is_refused_not_read(tmp_path: Path) -> None:
+    """The fixer reads each file once, as the check does (regular files only, never blocking): a
+    file swapped for a FIFO between the check and the fix is refused with the reason instead of
+    hanging ``--fix`` on the read (the subprocess timeout fails the test on a hang)."""
+    shutil.copyfile(FIXES_DIR / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copyfile(FIXES_DIR / "wrap.before.py", tmp_path / "wrap.py")
+    script = (
+        "import os\n"
+        "from storegate import fix\n"
+        "from storegate.api import check\n"
+        "from storegate.config import load_config\n"
+        "config = load_config(['wrap.py'])\n"
+        "result = check(['wrap.py'], config, use_cache=False)\n"
+        "os.remove('wrap.py'); os.mkfifo('wrap.py')\n"
+        "[plan] = fix.plan(result, config)\n"
+        "print(plan.changed, sorted({r.reason for r in plan.refused}))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "False ['not a regular file']\n"
+
+
 def test_unified_diff_marks_a_missing_final_newline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copyfile(FIXES_DIR / "pyproject.toml", tmp_path / "pyproject.toml")
     shutil.copyfile(FIXES_DIR / "alias.before.py", tmp_path / "alias.py")

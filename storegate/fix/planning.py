@@ -4,8 +4,6 @@ a finding whose fix still fails is given up, with the reason)."""
 
 from __future__ import annotations
 
-import io
-import tokenize
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -44,15 +42,14 @@ def plan(result: Result, config: Config) -> list[FileFix]:
 def plan_file(path: str, findings: Sequence[Finding], config: Config) -> FileFix:
     """The ``FileFix`` of one file for its ``findings``."""
     findings = sorted(set(findings), key=lambda f: f.sort_key)
-    try:
-        data = Path(path).read_bytes()
-        text = files.read_source(Path(path))
-        encoding = _encoding(data)
-    except (OSError, SourceError) as exc:
-        reason = exc.message if isinstance(exc, SourceError) else f"cannot read file: {exc.strerror or exc}"
-        return FileFix(path, "", "", "utf-8", (), tuple(Refusal(f, reason) for f in findings), b"")
+    try:  # read once: the bytes ``apply`` compares with are the ones the plan was made from
+        data = files.read_bytes(Path(path))
+        text, encoding = files.decode_with_encoding(data)
+    except SourceError as exc:
+        return FileFix(path, "", "", "utf-8", (), tuple(Refusal(f, exc.message) for f in findings), b"")
     try:  # the file may have changed since it was analyzed: libcst sees only what the guard lets through
-        module = parse(text, parse_ast(text)[1])
+        stdlib_error = parse_ast(text)[1]
+        module = parse(text, stdlib_error)
     except SourceError as exc:
         reason = "the file does not parse" if exc.message.startswith("cannot parse") else exc.message
         return FileFix(path, text, text, encoding, (), tuple(Refusal(f, reason) for f in findings), data)
@@ -61,7 +58,7 @@ def plan_file(path: str, findings: Sequence[Finding], config: Config) -> FileFix
         return FileFix(path, text, text, encoding, (), tuple(Refusal(f, problem) for f in findings), data)
     tree = Tree(module)
     targets = _targets(tree, findings, {flag.name: flag for flag in config.flags})
-    fixed_findings, refused, fixed = _settle(tree, targets, findings, text, path, config)
+    fixed_findings, refused, fixed = _settle(tree, targets, findings, text, path, config, stdlib_error is None)
     refused = sorted(refused, key=lambda r: r.finding.sort_key)
     return FileFix(path, text, fixed, encoding, tuple(fixed_findings), tuple(refused), data)
 
@@ -109,10 +106,11 @@ def _targets(tree: Tree, findings: Sequence[Finding], flags: Mapping[str, Flag])
 
 
 def _settle(
-    tree: Tree, targets: Targets, findings: Sequence[Finding], text: str, path: str, config: Config
+    tree: Tree, targets: Targets, findings: Sequence[Finding], text: str, path: str, config: Config, compiles: bool
 ) -> tuple[tuple[Finding, ...], list[Refusal], str]:
     """(fixed findings, refusals, fixed text) once a round's fixes all verify; each round that
-    fails takes a conjunct or a fix away, so the rounds end."""
+    fails takes a conjunct or a fix away, so the rounds end. ``compiles``: this Python parses
+    ``text`` (then it must parse the fixed text too)."""
     no_conjunct: frozenset[GroupKey] = frozenset()
     give_up: dict[Finding, str] = {}
     for _ in range(2 * len(findings) + 2):
@@ -120,7 +118,7 @@ def _settle(
         if not decision.fixed:
             return (), list(decision.refused), text
         fixed = apply_edits(tree.module, decision.edits)
-        problem = parse_problem(fixed, text)
+        problem = parse_problem(fixed, compiles)
         if problem is not None:  # a bug of the fixer: never write a file that does not parse
             bug = f"internal error: the fix does not parse ({problem})"
             return (), [*decision.refused, *(Refusal(f, bug) for f in decision.fixed)], text
@@ -145,10 +143,3 @@ def _retreat(
             next_give_up[finding] = reason
     return frozenset(next_no_conjunct), next_give_up
 
-
-def _encoding(data: bytes) -> str:
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        return "utf-8"
-    return encoding

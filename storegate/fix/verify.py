@@ -4,15 +4,14 @@ finding is refused, with the reason)."""
 
 from __future__ import annotations
 
-import ast
 import re
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import libcst as cst
 
 from storegate import files
+from storegate.analysis import parse, stdlib_parse, summarize
 from storegate.errors import SourceError
 from storegate.model import Config, Finding
 
@@ -28,8 +27,6 @@ def still_ungated(original: str, fixed: str, path: str, config: Config, findings
     """
     if not findings:
         return {}
-    from storegate.analysis import summarize
-
     module_name = files.module_name(Path(path))
     try:
         before = summarize(original, path, config, module_name)
@@ -78,22 +75,18 @@ def faithful(module: cst.Module, text: str) -> tuple[cst.Module, str | None]:
     return module, f"the file cannot be rewritten without also changing its line {line} (libcst does not reproduce it)"
 
 
-def parse_problem(code: str, original: str) -> str | None:
-    """Why ``code`` (the fixed ``original``) does not parse, or None."""
+def parse_problem(code: str, original_compiles: bool) -> str | None:
+    """Why ``code`` (a fixed file) does not parse, or None.
+
+    libcst must take it, and so must this Python's parser where it took the file before the fix
+    (newer syntax than this Python's fails both: libcst decides). The same checks, bounds and
+    messages as for any analyzed file (``analysis.stdlib_parse`` then ``analysis.parse``).
+    """
     try:
-        cst.parse_module(code)
-    except cst.ParserSyntaxError as exc:
+        _, error = stdlib_parse(code)
+        parse(code, error)
+    except SourceError as exc:
         return exc.message
-    if _compile_error(code) is not None and _compile_error(original) is None:
-        return _compile_error(code)  # (newer syntax than this Python's fails both: libcst decides)
-    return None
-
-
-def _compile_error(code: str) -> str | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(code, "<fixed>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except (SyntaxError, ValueError) as exc:
-        return str(getattr(exc, "msg", None) or exc)
+    if error is not None and original_compiles:
+        return f"{error.msg} (line {error.lineno})"
     return None
