@@ -146,3 +146,20 @@ def test_a_parameter_declared_bool_gets_the_plain_gate(tmp_path: Path, monkeypat
     call = lambda ns, rec, v: ns["Service"](rec).declared_bool({"status": "new"}, store=v)  # noqa: E731
     assert writes(fixed, call, True) == writes(original, call, True) != []
     assert writes(fixed, call, False) == []
+
+
+def test_a_name_bound_by_a_mapping_pattern_rest_stays_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixer asks the analyzer's CFG what a run binds, ``case {**rest}`` included: the fixed
+    handler still returns ``rest`` when the flag forbids storing (gating the whole run with the
+    ``match`` left it unbound: UnboundLocalError), and writes exactly what it did otherwise."""
+    original, fixed = fixed_source(FIXES_DIR / "match_rest.before.py", tmp_path, monkeypatch)
+    returned: list = []
+
+    def call(ns, rec, value) -> None:
+        ns["save_event"], ns["save_rest"] = rec.save_event, rec.save_rest
+        returned.append(ns["handler"]({"id": 1, "text": "hi"}, store=value))
+
+    for value in VALUES:
+        before = writes(original, call, value)
+        assert writes(fixed, call, value) == (before if value is not False else [])
+    assert returned == [{"text": "hi"}] * 6

@@ -195,9 +195,7 @@ class _Decider:
         exit_kind = _control_exit(statements)
         if exit_kind is not None:
             return f"the statements to gate contain a {exit_kind}"
-        bound = set()
-        for statement in statements:
-            bound |= bound_names(statement)
+        bound = bound_names(self.tree, scope, statements)
         if not bound:
             return None
         tree = self.tree

@@ -1,49 +1,121 @@
-"""Names as one scope of the fixed file sees them: what a statement binds, where each name is
-used, and how the scope reads the flag (the expression a gate tests)."""
+"""Names as one scope of the fixed file sees them: what a run of statements binds, where each
+name is used, and how the scope reads the flag (the expression a gate tests).
+
+Bindings, parameters and the names a scope reads come from the analyzer's own control-flow graph
+of the scope (``cfg.build``: its bind events, ``params`` and ``names``), and flag locations are
+what ``flags.is_location`` says: the fixer sees a scope as the analysis that verifies it does.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from dataclasses import dataclass
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from storegate import cfg as cfglib
 from storegate import flags as flaglib
 from storegate.fix.locate import Tree, body_suite
 from storegate.model import Flag
 from storegate.paths import access_path, root_name
 
 
+@dataclass(frozen=True)
+class _Scope:
+    graph: cfglib.CFG
+    bindings: dict[str, list[cfglib.BindEvent]]  # by name, in source order
+
+
+def _scope(tree: Tree, scope: cst.CSTNode) -> _Scope:
+    """The control-flow graph of ``scope`` and its bindings of names (computed once per scope).
+
+    A comprehension's variables are its own, not the scope's: they are left out. A ``finally``
+    body is in the graph twice; each binding is listed once.
+    """
+    key = ("scope", id(scope))
+    found = tree.memo.get(key)
+    if found is None:
+        graph = cfglib.build(scope)
+        events: dict[int, cfglib.BindEvent] = {}
+        for block in graph.blocks:
+            for event in block.events:
+                if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name) and not isinstance(event.node, cst.CompFor):
+                    events.setdefault(id(event.target), event)
+        bindings: dict[str, list[cfglib.BindEvent]] = defaultdict(list)
+        for event in sorted(events.values(), key=lambda e: tree.start(e.target)):
+            bindings[event.target.value].append(event)
+        found = tree.memo[key] = _Scope(graph, dict(bindings))
+    return found
+
+
+def bound_names(tree: Tree, scope: cst.CSTNode, statements: list[cst.CSTNode]) -> set[str]:
+    """The names the ``statements`` (consecutive, of ``scope``) bind in ``scope``."""
+    start, end = tree.start(statements[0]), tree.end(statements[-1])
+    return {
+        name
+        for name, events in _scope(tree, scope).bindings.items()
+        if any(start <= tree.start(event.target) and tree.end(event.target) <= end for event in events)
+    }
+
+
 def flag_expression(tree: Tree, scope: cst.CSTNode, flag: Flag, before: tuple[int, int]) -> cst.BaseExpression | None:
-    """How ``scope`` reads ``flag``, usable at position ``before``; None if it does not."""
-    params = _param_names(scope)
+    """How ``scope`` reads ``flag``, usable at position ``before``; None if it does not.
+
+    The parameter (or a local or closure variable of the flag's name); else a local that is a
+    pure copy of a flag location, assigned once before ``before``; else the flag location as
+    the scope reads it, copied as written.
+    """
+    facts = _scope(tree, scope)
+    graph, bindings = facts.graph, facts.bindings
+    params = graph.params
     if flag.name in params:
         return cst.Name(flag.name)
-    facts = _ScopeReader(flag)
-    body = body_suite(scope)
-    for statement in body.body:
-        statement.visit(facts)
-    bindings = facts.bindings
 
-    def after(node: cst.CSTNode) -> bool:
-        return tree.end(node) > before
+    def after(event: cfglib.BindEvent) -> bool:
+        return tree.end(event.target) > before
 
-    if flag.name in facts.reads or flag.name in bindings:
-        first = [tree.start(n) for n in bindings.get(flag.name, [])]
+    if flag.name in graph.names:
+        first = [tree.start(event.target) for event in bindings.get(flag.name, [])]
         if not first or min(first) < before:
             return cst.Name(flag.name)
-    for alias, node in facts.aliases:
-        binds = bindings.get(alias, [])
-        if alias in params or len(binds) != 1 or after(binds[0]):
+    for alias, binds in bindings.items():
+        if alias in params or len(binds) != 1 or not _is_copy(binds[0], flag) or after(binds[0]):
             continue
         return cst.Name(alias)
-    for node in facts.locations:
+    for node in _locations(scope, flag):
         root = root_name(access_path(node) or "")
         binds = bindings.get(root, [])
-        if root in params or (binds and all(not after(b) for b in binds)) or (not binds and root in facts.reads):
+        if root in params or (binds and all(not after(b) for b in binds)) or (not binds and root in graph.names):
             return node.deep_clone().with_changes(lpar=[], rpar=[])
     return None
+
+
+def _is_copy(event: cfglib.BindEvent, flag: Flag) -> bool:
+    """``name = <a flag location>`` (one target; annotated or not)."""
+    if event.kind == "assign" and len(event.node.targets) != 1:
+        return False
+    return event.kind in ("assign", "annassign") and event.value is not None and _is_location(event.value, flag)
+
+
+def _is_location(expr: cst.BaseExpression, flag: Flag) -> bool:
+    if isinstance(expr, cst.Name):
+        return False
+    path = access_path(expr)
+    return path is not None and flaglib.is_location(path, flag)
+
+
+def _locations(scope: cst.CSTNode, flag: Flag) -> list[cst.BaseExpression]:
+    """The expressions of ``scope`` (not of its nested scopes) that read a location of ``flag``
+    (``flags.is_location``), in source order, nodes and all: the gate copies one as written.
+
+    Not ``CFG.accessed``: it holds paths, not nodes, and only the longest of an attribute chain
+    (``request.store.lower`` for ``request.store.lower()``).
+    """
+    visitor = _Locations(flag)
+    for statement in body_suite(scope).body:
+        statement.visit(visitor)
+    return visitor.found
 
 
 def name_uses(tree: Tree, scope: cst.CSTNode) -> list[tuple[str, CodeRange, bool]]:
@@ -57,83 +129,6 @@ def name_uses(tree: Tree, scope: cst.CSTNode) -> list[tuple[str, CodeRange, bool
             statement.visit(visitor)
         cached = tree.memo[key] = visitor.found
     return cached
-
-
-def _target_names(target: cst.CSTNode) -> Iterable[str]:
-    if isinstance(target, cst.Name):
-        yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
-        for element in target.elements:
-            yield from _target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
-        yield from _target_names(target.value)
-
-
-class _Binder(cst.CSTVisitor):
-    """The names a statement binds in its scope (nested scopes' bodies are not entered)."""
-
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self.names.update(_target_names(node.target))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.names.update(_target_names(node.target))
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.names.update(_target_names(node.target))
-
-    def visit_For(self, node: cst.For) -> None:
-        self.names.update(_target_names(node.target))
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self.names.update(_target_names(node.name))
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self.names.update(_target_names(node.target))
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self.names.update(_target_names(node.target))
-
-    def visit_ImportAlias(self, node: cst.ImportAlias) -> None:
-        if node.asname is None:
-            name = node.name
-            while isinstance(name, cst.Attribute):
-                name = name.value
-            if isinstance(name, cst.Name):
-                self.names.add(name.value)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.names.update(item.name.value for item in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.names.update(item.name.value for item in node.names)
-
-    def visit_MatchAs(self, node: cst.MatchAs) -> None:
-        if node.name is not None:
-            self.names.add(node.name.value)
-
-    def visit_MatchStar(self, node: cst.MatchStar) -> None:
-        if node.name is not None:
-            self.names.add(node.name.value)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.names.add(node.name.value)
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.names.add(node.name.value)
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-
-def bound_names(statement: cst.CSTNode) -> set[str]:
-    binder = _Binder()
-    statement.visit(binder)
-    return binder.names
 
 
 class _Uses(cst.CSTVisitor):
@@ -165,88 +160,31 @@ class _Uses(cst.CSTVisitor):
             self.found.append((node.value, where, self.depth > 0))
 
 
-class _ScopeReader(cst.CSTVisitor):
-    """How one scope (not its nested scopes) reads and binds names, and reads the flag."""
-
+class _Locations(cst.CSTVisitor):
     def __init__(self, flag: Flag) -> None:
         self.flag = flag
-        self.reads: set[str] = set()
-        self.bindings: dict[str, list[cst.CSTNode]] = defaultdict(list)
-        self.aliases: list[tuple[str, cst.CSTNode]] = []  # (alias, its assignment)
-        self.locations: list[cst.BaseExpression] = []
+        self.found: list[cst.BaseExpression] = []
 
-    def _bind(self, target: cst.CSTNode, statement: cst.CSTNode) -> None:
-        for name in _target_names(target):
-            self.bindings[name].append(statement)
+    def _note(self, node: cst.BaseExpression) -> None:
+        if _is_location(node, self.flag):
+            self.found.append(node)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.bindings[node.name.value].append(node)
+    def _skip(self, node: cst.CSTNode) -> bool:
         return False
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.bindings[node.name.value].append(node)
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._bind(target.target, node)
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and self._is_location(node.value):
-            self.aliases.append((node.targets[0].target.value, node))
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._bind(node.target, node)
-        if isinstance(node.target, cst.Name) and node.value is not None and self._is_location(node.value):
-            self.aliases.append((node.target.value, node))
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._bind(node.target, node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._bind(node.target, node)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._bind(node.name, node)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._bind(node.target, node)
+    visit_FunctionDef = visit_ClassDef = visit_Lambda = _skip
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        if self._is_location(node):
-            self.locations.append(node)
+        self._note(node)
         node.value.visit(self)
         return False
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        if self._is_location(node):
-            self.locations.append(node)
+        self._note(node)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self._is_location(node):
-            self.locations.append(node)
+        self._note(node)
 
     def visit_Arg(self, node: cst.Arg) -> bool:
         node.value.visit(self)
         return False
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.reads.add(node.value)
-
-    def _is_location(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.Name):
-            return False
-        path = access_path(expr)
-        return path is not None and flaglib.is_location(path, self.flag)
-
-
-def _param_names(scope: cst.CSTNode) -> set[str]:
-    if not isinstance(scope, cst.FunctionDef):
-        return set()
-    p = scope.params
-    names = {param.name.value for param in (*p.posonly_params, *p.params, *p.kwonly_params)}
-    for star in (p.star_arg, p.star_kwarg):
-        if isinstance(star, cst.Param):
-            names.add(star.name.value)
-    return names
