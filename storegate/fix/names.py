@@ -113,7 +113,7 @@ def _locations(scope: cst.CSTNode, flag: Flag) -> list[cst.BaseExpression]:
     (``request.store.lower`` for ``request.store.lower()``).
     """
     visitor = _Locations(flag)
-    for statement in body_suite(scope).body:
+    for statement in scope.body if isinstance(scope, cst.Module) else (scope.body,):  # a one-line body too
         statement.visit(visitor)
     return visitor.found
 
