@@ -17,7 +17,7 @@ import libcst as cst
 
 from storegate.fix.edits import Edits, Range
 from storegate.fix.gate import declared_bool, gate_test
-from storegate.fix.locate import Sink, Tree, body_suite, index_of
+from storegate.fix.locate import Sink, Tree, index_of
 from storegate.fix.names import bound_names, flag_expression, name_uses
 from storegate.fix.results import Refusal
 from storegate.model import Finding, Flag
