@@ -73,15 +73,15 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from storegate import disk, files
+from storegate import checks, disk, files
 from storegate import flags as flaglib
 from storegate.analysis import parse, parse_ast
 from storegate.errors import SourceError, StoregateError
 from storegate.model import NONE, Config, Finding, Flag, Result
 from storegate.paths import access_path, root_name
 
-GATE_CODES = ("SG001", "SG002")
-KEYWORD_CODE = "SG003"
+GATE_CODES = checks.fixed_by("gate")
+KEYWORD_CODES = checks.fixed_by("keyword")
 
 _Scope = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
 _Loop = (cst.For, cst.While)
@@ -345,11 +345,8 @@ class _Planner:
 
     def add(self, finding: Finding) -> None:
         flag = self.flags.get(finding.flag) or Flag(finding.flag)
-        if finding.code not in (*GATE_CODES, KEYWORD_CODE):
-            if finding.code == "SG004":
-                self._refuse_early(finding, f"no '{flag.name}' in scope")
-            else:
-                self._refuse_early(finding, f"no automatic fix for {finding.code}")
+        if finding.code not in (*GATE_CODES, *KEYWORD_CODES):
+            self._refuse_early(finding, checks.unfixable(finding.code, flag.name))
             return
         node = self.locate(finding)
         if node is None:
@@ -362,7 +359,7 @@ class _Planner:
         if isinstance(scope, cst.ClassDef):
             self._refuse_early(finding, "in a class body")
             return
-        if finding.code == KEYWORD_CODE:
+        if finding.code in KEYWORD_CODES:
             if not isinstance(node, cst.Call):
                 self._refuse_early(finding, "cannot find the call at this position")
                 return
