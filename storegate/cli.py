@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from storegate import __version__, baseline, codes, disk, files, filters
+from storegate import __version__, baseline, checks, disk, files, filters
+from storegate.checks import docs
 from storegate.api import check as run_check
 from storegate.config import load_config
 from storegate.errors import ConfigError
@@ -298,7 +299,7 @@ def _pack_specs(config: Config, config_file: Path | None, isolated: bool, rule_s
 def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[str, ...], markdown: bool) -> None:
     """List every code, and the rule packs loaded for the configuration found from the cwd."""
     if markdown:
-        click.echo(codes.render_markdown(), nl=False)
+        click.echo(docs.render_markdown(), nl=False)
         return
     from storegate.config import load_pack
 
@@ -308,9 +309,9 @@ def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[st
     except ConfigError as exc:
         fail(str(exc))
         return
-    width = max(len(c.name) for c in codes.CODES.values())
+    width = max(len(c.name) for c in checks.CODES.values())
     lines = ["Codes (storegate rule CODE for the full documentation):"]
-    lines += [f"  {c.code}  {c.name.ljust(width)}  {c.summary}" for c in codes.CODES.values()]
+    lines += [f"  {c.code}  {c.name.ljust(width)}  {c.summary}" for c in checks.CODES.values()]
     lines.append("")
     where = files.display_path(config.source) if config.source is not None else "no configuration file"
     lines.append(f"Rule packs ({where}):" if packs else f"Rule packs ({where}): none")
@@ -331,11 +332,11 @@ def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[st
 @click.argument("code")
 def rule_command(code: str) -> None:
     """Print the documentation of CODE (e.g. SG001)."""
-    found = codes.get(code)
+    found = checks.get(code)
     if found is None:
-        fail(f"unknown code {code!r} (known: {', '.join(codes.CODES)})")
+        fail(f"unknown code {code!r} (known: {', '.join(checks.CODES)})")
         return
-    click.echo(codes.render_doc(found), nl=False)
+    click.echo(docs.render_doc(found), nl=False)
 
 
 def _fix(result, config, *, write: bool):

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from storegate import files, suppress
 from storegate.baseline import Baseline
-from storegate.codes import CODES
+from storegate.checks import CODES, sg100_unused_suppression
 from storegate.errors import SourceError
 from storegate.model import Finding, Result
 
-UNUSED_CODE = "SG100"
+UNUSED_CODE = sg100_unused_suppression.CODE.code
 _SELECTOR_RE = re.compile(r"[A-Z]+[0-9]*")
 
 

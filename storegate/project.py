@@ -1,4 +1,5 @@
-"""Across modules: resolve calls, derive sinks, carry call-site facts, and produce findings.
+"""Across modules: resolve calls, derive sinks, carry call-site facts: the questions the checks
+(``storegate.checks``) ask of the whole project.
 
 Works only on ``ModuleSummary`` data, so the order in which files were read cannot matter:
 every iteration below runs over sorted names.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from storegate.model import CONSTANTS, Config, Finding, Flag, TraceStep
+from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site
 
 
@@ -291,90 +292,15 @@ class Project:
                         break
         return permitted
 
-    # -- findings -------------------------------------------------------------------------
-
-    def findings(self) -> list[Finding]:
-        out: list[Finding] = []
-        for flag in self.config.flags:
-            derived = self.derived_sinks(flag)
-            permitted = self.permitted_entries(flag)
-            for caller, module, function, site, target in self.calls():
-                fq = f"{module.module}.{function.name}"
-                if flag.name in function.flags:
-                    out.extend(self._judge(flag, module, function, site, target, derived, fq in permitted))
-                elif function.routes and self._persists(site, target, derived, flag):
-                    for route in function.routes:
-                        out.append(
-                            self._finding(
-                                module,
-                                function,
-                                site,
-                                flag,
-                                "SG004",
-                                f"handler for {route} persists without checking '{flag.gate_text}'",
-                                _chain(module, site, target, derived),
-                            )
-                        )
-        return out
-
-    def _judge(self, flag, module, function, site, target, derived, entry_permitted) -> list[Finding]:
-        out = []
-        verdict = site.verdict(flag.name)
-        if verdict is not None:
-            gated = verdict.gated_if_permitted if entry_permitted else verdict.gated
-            trace = verdict.trace_if_permitted if entry_permitted else verdict.trace
-            if not gated and site.sink is not None:
-                noun = "persistence call" if site.kind == "call" else "persistence write"
-                message = f"{noun} '{site.text}' is not gated by '{flag.gate_text}'"
-                steps = (*trace, TraceStep(site.span.line, f"{'call' if site.kind == 'call' else 'write'} {site.text}"))
-                out.append(self._finding(module, function, site, flag, "SG001", message, steps))
-            elif not gated and target is not None and target.fq in derived:
-                arrow = " -> ".join(text for _, _, text in derived[target.fq])
-                message = f"call to '{site.text}' persists (-> {arrow}) and is not gated by '{flag.gate_text}'"
-                steps = (*trace, *_chain(module, site, target, derived))
-                out.append(self._finding(module, function, site, flag, "SG002", message, steps))
-        if _drops_flag(site, target, flag):
-            name = target.fq.rpartition(".")[2]
-            default = target.summary.param(flag.name).default
-            message = f"'{flag.name}' is not passed to '{name}', which then defaults to {default}"
-            out.append(self._finding(module, function, site, flag, "SG003", message, ()))
-        return out
-
-    @staticmethod
-    def _persists(site: Site, target: _Function | None, derived: dict[str, Chain], flag: Flag) -> bool:
-        """Whether a site of a function without the flag writes: a sink, a derived sink, or a
-        call that leaves a callee's flag to a default that permits storing."""
-        return site.sink is not None or (target is not None and target.fq in derived) or _drops_flag(site, target, flag)
-
-    def _finding(self, module, function, site, flag, code, message, trace) -> Finding:
-        span = site.span
-        return Finding(
-            path=module.path,
-            line=span.line,
-            column=span.column,
-            end_line=span.end_line,
-            end_column=span.end_column,
-            code=code,
-            message=message,
-            sink=site.text,
-            flag=flag.name,
-            function=function.name,
-            trace=tuple(trace),
-        )
-
 
 def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding]:
-    return Project(summaries, config).findings()
+    """The pipeline's step after the summaries: resolve the project, then run the checks on it.
 
+    The checks (``storegate.checks``) come after this module and are imported here only.
+    """
+    from storegate import checks
 
-def _chain(module: ModuleSummary, site: Site, target: _Function | None, derived: dict[str, Chain]) -> tuple[TraceStep, ...]:
-    """The call step of a trace, with the chain of calls down to the sink it reaches."""
-    if target is None or target.fq not in derived:
-        return (TraceStep(site.span.line, f"call {site.text}"),)
-    rest = " -> ".join(
-        f"{line} {text}" if path == module.path else f"{path}:{line} {text}" for path, line, text in derived[target.fq]
-    )
-    return (TraceStep(site.span.line, f"call {site.text} -> {rest}"),)
+    return checks.run(Project(summaries, config))
 
 
 def _qualify_prefix(site: Site, prefix: str) -> str | None:
@@ -391,7 +317,7 @@ def _add_prefixes(qualified: str, modules: set[str]) -> None:
         modules.add(".".join(parts[:end]))
 
 
-def _drops_flag(site: Site, target: _Function | None, flag: Flag) -> bool:
+def drops_flag(site: Site, target: _Function | None, flag: Flag) -> bool:
     """A call that does not pass the flag to a callee whose default for it permits storing."""
     if target is None or site.kind != "call":
         return False

@@ -176,7 +176,7 @@ def test_sarif_matches_the_findings_field_by_field_and_validates(project):
             "name": "storegate",
             "version": storegate.__version__,
             "informationUri": "https://github.com/storegate/storegate",
-            "rules": [_rule(code) for code in ("SG001", "SG002", "SG003", "SG004", "SG100")],
+            "rules": [_rule(code) for code in CODES],
         }
     }
     assert run_["originalUriBaseIds"] == {"%SRCROOT%": {"uri": project.resolve().as_uri() + "/"}}
@@ -188,7 +188,7 @@ def test_sarif_matches_the_findings_field_by_field_and_validates(project):
         artifact = {"uri": p, "uriBaseId": "%SRCROOT%"}
         expected = {
             "ruleId": code,
-            "ruleIndex": ["SG001", "SG002", "SG003", "SG004", "SG100"].index(code),
+            "ruleIndex": list(CODES).index(code),
             "level": "error",
             "message": {"text": m},
             "locations": [{
@@ -286,7 +286,7 @@ def test_select_and_ignore_prefixes(project):
 def test_unknown_selector_is_a_usage_error(project, bad):
     result = run("--select", bad)
     assert result.exit_code == 2
-    assert result.stderr == f"storegate: error: unknown code or prefix {bad.upper()!r} (codes: SG001, SG002, SG003, SG004, SG100)\n"
+    assert result.stderr == f"storegate: error: unknown code or prefix {bad.upper()!r} (codes: {', '.join(CODES)})\n"
     assert run("--ignore", f"SG001,{bad}").exit_code == 2
 
 

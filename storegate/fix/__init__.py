@@ -65,12 +65,12 @@ re-analysis of each fix) and ``output`` (diff, summary, the atomic write).
 
 from storegate.fix.gate import gate_test
 from storegate.fix.output import apply, summary, unified_diff
-from storegate.fix.planning import GATE_CODES, KEYWORD_CODE, plan, plan_file
+from storegate.fix.planning import GATE_CODES, KEYWORD_CODES, plan, plan_file
 from storegate.fix.results import FileFix, Refusal
 
 __all__ = [
     "GATE_CODES",
-    "KEYWORD_CODE",
+    "KEYWORD_CODES",
     "FileFix",
     "Refusal",
     "apply",

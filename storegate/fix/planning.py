@@ -10,7 +10,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from storegate import files
+from storegate import checks, files
 from storegate.analysis import parse, parse_ast
 from storegate.errors import SourceError
 from storegate.fix.decide import Decision, Group, GroupKey, KeywordSite, Targets, decide
@@ -20,9 +20,9 @@ from storegate.fix.results import FileFix, Refusal
 from storegate.fix.verify import NOT_GATED, faithful, parse_problem, still_ungated
 from storegate.model import Config, Finding, Flag, Result
 
-# The fix strategy per code: the gated codes get a conjunct or a wrap, the keyword code ``store=``.
-GATE_CODES = ("SG001", "SG002")
-KEYWORD_CODE = "SG003"
+# The fix strategy of each code (storegate/checks/): a conjunct or a wrap, or ``store=``.
+GATE_CODES = checks.fixed_by("gate")
+KEYWORD_CODES = checks.fixed_by("keyword")
 
 
 def plan(result: Result, config: Config) -> list[FileFix]:
@@ -70,8 +70,8 @@ def _targets(tree: Tree, findings: Sequence[Finding], flags: Mapping[str, Flag])
     refusals: list[Refusal] = []
     for finding in findings:
         flag = flags.get(finding.flag) or Flag(finding.flag)
-        if finding.code not in (*GATE_CODES, KEYWORD_CODE):
-            reason = f"no '{flag.name}' in scope" if finding.code == "SG004" else f"no automatic fix for {finding.code}"
+        if finding.code not in (*GATE_CODES, *KEYWORD_CODES):
+            reason = checks.unfixable(finding.code, flag.name)
             refusals.append(Refusal(finding, reason))
             continue
         node = tree.locate(finding)
@@ -85,7 +85,7 @@ def _targets(tree: Tree, findings: Sequence[Finding], flags: Mapping[str, Flag])
         if isinstance(scope, cst.ClassDef):
             refusals.append(Refusal(finding, "in a class body"))
             continue
-        if finding.code == KEYWORD_CODE:
+        if finding.code in KEYWORD_CODES:
             if isinstance(node, cst.Call):
                 keyword_sites.append(KeywordSite(finding, node, scope, flag))
             else:

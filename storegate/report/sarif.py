@@ -1,7 +1,7 @@
 """SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
 
 One run: ``tool.driver`` (name, version, informationUri, one rule per code of
-``storegate.codes``), one result per finding (ruleId, ruleIndex, level, message, the location
+``storegate.checks``), one result per finding (ruleId, ruleIndex, level, message, the location
 relative to ``%SRCROOT%`` = the current directory, the enclosing function as a logical location,
 ``partialFingerprints`` from the baseline identity, and the witness path as a ``codeFlows`` entry
 when there is one) and, in ``invocations``, one notification per file that could not be analyzed.
@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from storegate import __version__
 from storegate.baseline import fingerprint, identities
-from storegate.codes import CODES
+from storegate.checks import CODES
 from storegate.model import Finding, Result
 
 SCHEMA_URI = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
@@ -47,7 +47,7 @@ def rules() -> list[dict]:
                     ),
                 },
                 "helpUri": _anchor(code),
-                "defaultConfiguration": {"level": "warning" if code.code == "SG100" else "error"},
+                "defaultConfiguration": {"level": code.level},
             }
         )
     return out
@@ -72,7 +72,7 @@ def _result(f: Finding, key, rule_index: dict[str, int]) -> dict:
     if f.code in rule_index:
         out["ruleIndex"] = rule_index[f.code]
     known = CODES.get(f.code)
-    out["level"] = "warning" if f.code == "SG100" or known is None else "error"
+    out["level"] = known.level if known is not None else "warning"
     out["message"] = {"text": f.message}
     out["locations"] = [location]
     out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(key)}

@@ -1,0 +1,133 @@
+"""What every check module is made of: its ``Code`` (documentation, level, fix strategy, how it is
+suppressed, its decision) and the ``At`` it decides on (one site of the resolved project, for one
+flag, with the questions a check may ask about it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from storegate.model import Finding, Flag, TraceStep
+from storegate.project import Chain, drops_flag
+
+if TYPE_CHECKING:
+    from storegate.project import Project, _Function
+    from storegate.summary import FunctionSummary, ModuleSummary, Site
+
+Level = Literal["error", "warning", "note"]
+FixStrategy = Literal["gate", "keyword"]
+# Which sites a code judges: those of functions that have the flag, or those of route handlers
+# that do not. The sites of other functions are never judged (most sites, on a large tree).
+Scope = Literal["has_flag", "route_handler"]
+
+
+@dataclass(frozen=True)
+class Code:
+    """One code: its documentation, how it is reported and fixed, and its decision.
+
+    ``bad`` and ``good`` are real examples: under the default configuration (the ``openai`` pack,
+    ``--report-unused-ignores``), ``bad`` yields this code once and ``good`` nothing
+    (``tests/test_checks.py`` runs them). ``level`` is the SARIF level. ``fix`` is what
+    ``storegate check --fix`` does: ``"gate"`` puts the call under the flag, ``"keyword"`` passes
+    the flag to the callee, ``None`` refuses with ``unfixable`` (``{flag}`` and ``{code}`` are
+    filled in). ``suppress`` tells how to silence it (by default: a comment, ``--ignore`` or a
+    baseline). ``decide`` gives the findings of one ``At`` of its ``scope``; ``None`` for a code
+    that is not a judgement of the project (SG100 comes from the suppression filter).
+    """
+
+    code: str
+    name: str
+    summary: str
+    what: str
+    why: str
+    bad: str
+    good: str
+    decide: Callable[[At], Iterable[Finding]] | None
+    scope: Scope = "has_flag"
+    level: Level = "error"
+    fix: FixStrategy | None = None
+    unfixable: str = "no automatic fix for {code}"
+    suppress: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.suppress:
+            object.__setattr__(
+                self,
+                "suppress",
+                f"Put `# storegate: ignore[{self.code}]` (or `# noqa: {self.code}`) at the end of the "
+                f"reported line, pass `--ignore {self.code}`, or record the finding in a baseline "
+                "(`--write-baseline FILE`, then `--baseline FILE`).",
+            )
+
+
+class At:
+    """One site (call or container write) of one function, judged for one flag.
+
+    A plain class with slots, not a dataclass: one is made per site and flag.
+    """
+
+    __slots__ = ("project", "flag", "derived", "module", "function", "site", "target", "entry_permitted")
+
+    def __init__(
+        self,
+        project: Project,
+        flag: Flag,
+        derived: dict[str, Chain],
+        module: ModuleSummary,
+        function: FunctionSummary,
+        site: Site,
+        target: _Function | None,
+        entry_permitted: bool,
+    ) -> None:
+        self.project = project
+        self.flag = flag
+        self.derived = derived  # the derived sinks of this flag: fq -> the chain to the sink
+        self.module = module
+        self.function = function
+        self.site = site
+        self.target = target  # the resolved callee, if any
+        self.entry_permitted = entry_permitted  # every caller passes a flag that permits storing
+
+    def ungated(self) -> tuple[TraceStep, ...] | None:
+        """The witness of a path that reaches the site with the flag unchecked; ``None`` when
+        every path checks it (or the site was not judged for this flag)."""
+        verdict = self.site.verdict(self.flag.name)
+        if verdict is None:
+            return None
+        if self.entry_permitted:
+            return None if verdict.gated_if_permitted else verdict.trace_if_permitted
+        return None if verdict.gated else verdict.trace
+
+    def derived_chain(self) -> Chain | None:
+        """The calls from the callee down to a configured sink, when the callee persists."""
+        return None if self.target is None else self.derived.get(self.target.fq)
+
+    def drops_flag(self) -> bool:
+        """A call that does not pass the flag to a callee whose default for it permits storing."""
+        return drops_flag(self.site, self.target, self.flag)
+
+    def call_trace(self) -> tuple[TraceStep, ...]:
+        """The call step of a trace, with the chain of calls down to the sink it reaches."""
+        chain = self.derived_chain()
+        if chain is None:
+            return (TraceStep(self.site.span.line, f"call {self.site.text}"),)
+        path = self.module.path
+        rest = " -> ".join(f"{line} {text}" if where == path else f"{where}:{line} {text}" for where, line, text in chain)
+        return (TraceStep(self.site.span.line, f"call {self.site.text} -> {rest}"),)
+
+    def finding(self, code: str, message: str, trace: Iterable[TraceStep] = ()) -> Finding:
+        span = self.site.span
+        return Finding(
+            path=self.module.path,
+            line=span.line,
+            column=span.column,
+            end_line=span.end_line,
+            end_column=span.end_column,
+            code=code,
+            message=message,
+            sink=self.site.text,
+            flag=self.flag.name,
+            function=self.function.name,
+            trace=tuple(trace),
+        )

@@ -1,0 +1,55 @@
+"""SG003 lost-flag: a call, in a function that has the store flag, that does not pass it to a
+callee which takes it with a default that permits storing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from storegate.checks.base import At, Code
+from storegate.model import Finding
+
+
+def decide(at: At) -> Iterable[Finding]:
+    if not at.drops_flag():
+        return ()
+    target = at.target
+    name = target.fq.rpartition(".")[2]
+    default = target.summary.param(at.flag.name).default
+    message = f"'{at.flag.name}' is not passed to '{name}', which then defaults to {default}"
+    return (at.finding(CODE.code, message),)
+
+
+CODE = Code(
+    code="SG003",
+    name="lost-flag",
+    summary="the store flag is not passed to a function that takes it",
+    what=(
+        "Reports a call that does not pass the flag to a function that takes it as a "
+        "parameter and gates its writes on it, when the parameter's default permits "
+        "storing: the callee then stores whatever the caller was asked."
+    ),
+    why=(
+        "The callee checks the flag, but it sees its default (`store=True`, or `None`, "
+        "which means the API default: store) instead of the client's `false`."
+    ),
+    bad="""\
+def persist_response(db, response, store=True):
+    if store:
+        db.responses_store.store_response_object(response)
+
+
+def create(db, response, store=True):
+    persist_response(db, response)
+""",
+    good="""\
+def persist_response(db, response, store=True):
+    if store:
+        db.responses_store.store_response_object(response)
+
+
+def create(db, response, store=True):
+    persist_response(db, response, store=store)
+""",
+    decide=decide,
+    fix="keyword",
+)

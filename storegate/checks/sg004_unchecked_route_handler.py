@@ -1,0 +1,55 @@
+"""SG004 unchecked-route-handler: the handler of a configured route, without the store flag,
+that persists: a sink, a derived sink, or a call that leaves a callee's flag to a default that
+permits storing. One finding per route the handler serves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from storegate.checks.base import At, Code
+from storegate.model import Finding
+
+
+def decide(at: At) -> Iterable[Finding]:
+    if at.site.sink is None and at.derived_chain() is None and not at.drops_flag():
+        return ()
+    trace = at.call_trace()
+    gate = at.flag.gate_text
+    return [
+        at.finding(CODE.code, f"handler for {route} persists without checking '{gate}'", trace)
+        for route in at.function.routes
+    ]
+
+
+CODE = Code(
+    code="SG004",
+    name="unchecked-route-handler",
+    summary="an HTTP handler of a store-bearing route persists without checking the flag",
+    what=(
+        "Reports a persisting call in the handler of a configured route (`routes`, e.g. "
+        "`POST /v1/responses`) that never consults the flag: the flag lives in the request "
+        "body, so the handler is the place that must read it."
+    ),
+    why=(
+        "The route's request body carries `store`; a handler that writes without ever "
+        "reading it ignores `store: false` for every request."
+    ),
+    bad="""\
+@app.post("/v1/responses")
+async def create_response(body: dict):
+    response = await generate(body)
+    state.responses_store.store_response_object(response)
+    return response
+""",
+    good="""\
+@app.post("/v1/responses")
+async def create_response(body: dict):
+    response = await generate(body)
+    if body.get("store", True):
+        state.responses_store.store_response_object(response)
+    return response
+""",
+    decide=decide,
+    scope="route_handler",
+    unfixable="no '{flag}' in scope",
+)
