@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable
 
 if sys.version_info >= (3, 11):
-    import re._parser as sre_parse  # the stdlib's own parser: the same syntax as ``re``
+    import re._parser as sre_parse  # type: ignore[import-not-found]  # the parser re uses; private: no stub
 else:  # pragma: no cover - Python 3.10, where ``re`` is still a module and the parser is ``sre_parse``
     import sre_parse
 
