@@ -17,6 +17,7 @@ import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator
+from typing import overload
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -300,9 +301,9 @@ class Summarizer:
                         record.permits = [{} for _ in record.args]
                     self._judge(record, graph, block, flags, states, empty_states, permitted_states, context)
                 for pair in states.values():
-                    pair[0] = transfer(pair[0], event, context)
-                    if pair[1] is not None:
-                        pair[1] = transfer(pair[1], event, context)
+                    for which, facts in enumerate(pair):
+                        if facts is not None:  # the first (no assumption) is: the block is reachable
+                            pair[which] = transfer(facts, event, context)
         return tuple(self._site(record) for record in found.values())
 
     def _site_shape(self, event: cfglib.Event, context: _Context) -> tuple | None:
@@ -511,6 +512,13 @@ class _Context:
         target = self.aliases.get(root)
         return path if target is None else target + path[len(root) :]
 
+    @overload
+    def path(self, path: str) -> str: ...
+    @overload
+    def path(self, path: None) -> None: ...
+    @overload
+    def path(self, path: str | None) -> str | None: ...
+
     def path(self, path: str | None) -> str | None:
         if path is None or not (self.aliases or self.forged):
             return path
@@ -533,7 +541,8 @@ class _Context:
             return None
         cached = self._values.get(id(node))
         if cached is None:
-            source, value = access_path(node), None
+            source = access_path(node)
+            value: tuple | None = None
             if source is not None:
                 value = ("path", self.path(source))
             elif isinstance(node, _RELATABLE):

@@ -405,7 +405,7 @@ def _valid(entry: Entry) -> Entry:
 
 
 # The JSON type of each field of a finding, as Finding.to_json writes it.
-_FINDING_TYPES = {field.name: {"int": int, "str": str}.get(field.type, list) for field in fields(Finding)}
+_FINDING_TYPES = {field.name: {"int": int, "str": str}.get(str(field.type), list) for field in fields(Finding)}
 
 
 def _valid_result(result: object) -> dict | None:

@@ -20,7 +20,8 @@ import libcst as cst
 
 from storegate.paths import access_path, root_name
 
-Scope = Union[cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda]
+Nested = Union[cst.FunctionDef, cst.ClassDef, cst.Lambda]  # a scope inside another
+Scope = Union[cst.Module, Nested]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class CFG:
     raise_exit: Block  # an exception leaves the scope
     blocks: list[Block]
     params: tuple[str, ...]
-    nested: list[Scope]  # scopes defined directly inside this one
+    nested: list[Nested]  # scopes defined directly inside this one
     names: set[str]  # every Name read or bound in the scope (not in nested scopes)
     accessed: set[str]  # access paths read: ``request.store``, ``body["store"]``
 
@@ -130,15 +131,17 @@ _SPECIAL_VALUES = frozenset(
 )
 
 
-_CHAINS = frozenset({cst.BinaryOperation, cst.ConcatenatedString})
+_CHAINS = (cst.BinaryOperation, cst.ConcatenatedString)
 
 
-def _flatten(expr: cst.CSTNode, kind: type) -> list[cst.CSTNode]:
+def _flatten(expr: cst.BinaryOperation | cst.ConcatenatedString) -> list[cst.CSTNode]:
     """The operands of a chain of one binary node type, left to right."""
-    out, stack = [], [expr]
+    kind = type(expr)
+    out: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [expr]
     while stack:
         node = stack.pop()
-        if type(node) is kind:
+        if isinstance(node, kind):  # no node type has subclasses: the same as ``type(node) is kind``
             stack.append(node.right)
             stack.append(node.left)
         else:
@@ -177,7 +180,7 @@ class _Builder:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self.blocks: list[Block] = []
-        self.nested: list[Scope] = []
+        self.nested: list[Nested] = []
         self.names: set[str] = set()
         self.accessed: set[str] = set()
         self.handlers: list[Block] = []  # where an exception goes, innermost last
@@ -239,7 +242,8 @@ class _Builder:
     def _suite(self, suite: cst.BaseSuite) -> None:
         if isinstance(suite, cst.IndentedBlock):
             self._body(suite.body)
-        else:  # SimpleStatementSuite: `if x: a; b`
+        else:  # `if x: a; b`
+            assert isinstance(suite, cst.SimpleStatementSuite)  # the other BaseSuite
             for small in suite.body:
                 self._small(small)
 
@@ -307,13 +311,13 @@ class _Builder:
             self._jump("continue")
         elif isinstance(small, cst.Import):
             for alias in small.names:
-                target = alias.asname.name if alias.asname else _import_root(alias.name)
-                self._bind(target, None, "import", small)
+                bound: cst.BaseExpression = alias.asname.name if alias.asname else _import_root(alias.name)
+                self._bind(bound, None, "import", small)
         elif isinstance(small, cst.ImportFrom):
             if not isinstance(small.names, cst.ImportStar):
                 for alias in small.names:
-                    target = alias.asname.name if alias.asname else alias.name
-                    self._bind(target, None, "import", small)
+                    bound = alias.asname.name if alias.asname else alias.name
+                    self._bind(bound, None, "import", small)
         # Pass, Global, Nonlocal: no events
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None, kind: str, node: cst.CSTNode) -> None:
@@ -389,7 +393,9 @@ class _Builder:
         for position in range(len(self.frames) - 1, -1, -1):
             frame = self.frames[position]
             if frame.kind == "loop" and kind != "return":
-                self._goto(frame.break_to if kind == "break" else frame.continue_to)
+                target = frame.break_to if kind == "break" else frame.continue_to
+                assert target is not None  # a loop frame has both
+                self._goto(target)
                 return
             if frame.kind == "finally":
                 self._inline_finally(frame, position)
@@ -398,6 +404,7 @@ class _Builder:
         self._goto(self.exit)
 
     def _inline_finally(self, frame: _Frame, position: int) -> None:
+        assert frame.finalbody is not None  # a finally frame has its body
         saved_frames, saved_handlers = self.frames, self.handlers
         self.frames, self.handlers = saved_frames[:position], saved_handlers[: frame.depth]
         try:
@@ -410,12 +417,13 @@ class _Builder:
         depth = len(self.handlers)
         after = self._new_block()
         exc_finally: Block | None = None
-        if stmt.finalbody is not None:
+        finalbody = stmt.finalbody.body if stmt.finalbody is not None else None
+        if finalbody is not None:
             # The exceptional path through ``finally``: run it, then re-raise outward.
             exc_finally = self._new_block()
             saved = self.current
             self.current = exc_finally
-            self._suite(stmt.finalbody.body)
+            self._suite(finalbody)
             self._goto(outer)
             self.current = saved
         after_handlers = exc_finally or outer
@@ -424,8 +432,8 @@ class _Builder:
             self.handlers.append(after_handlers)
             dispatch = self._new_block()
             self.handlers.pop()
-        if exc_finally is not None:
-            self.frames.append(_Frame("finally", finalbody=stmt.finalbody.body, depth=depth))
+        if finalbody is not None:
+            self.frames.append(_Frame("finally", finalbody=finalbody, depth=depth))
         self.handlers.append(dispatch or after_handlers)
         self._continue_in_new_block()
         self._body(_statements(stmt.body))
@@ -456,14 +464,14 @@ class _Builder:
             if not catch_all:
                 self._edge(dispatch, after_handlers)
         self.handlers.pop()
-        if exc_finally is not None:
+        if finalbody is not None:
             self.frames.pop()
             reached = False
             if ends:
                 self.current = self._new_block()
                 for end in ends:
                     self._edge(end, self.current)
-                self._suite(stmt.finalbody.body)
+                self._suite(finalbody)
                 reached = self.current is not None
                 self._goto(after)
         else:
@@ -559,15 +567,15 @@ class _Builder:
         """Evaluate ``expr`` for its value: emit its calls and bindings, split short circuits."""
         kind = type(expr)
         if kind in _LEAVES:
-            if kind is cst.Name:
+            if isinstance(expr, cst.Name):
                 self.names.add(expr.value)
             return
-        if kind in _CHAINS:  # `a + b + ...`, `"a" "b" ...`: long chains, walked without recursion
-            for operand in _flatten(expr, kind):
+        if isinstance(expr, _CHAINS):  # `a + b + ...`, `"a" "b" ...`: long chains, walked without recursion
+            for operand in _flatten(expr):
                 self._value(operand)
             return
         if kind not in _SPECIAL_VALUES:
-            if kind is cst.Subscript:
+            if isinstance(expr, cst.Subscript):
                 self._access(expr)
             for child in children(expr):
                 self._value(child)
@@ -607,7 +615,8 @@ class _Builder:
             self.nested.append(expr)
         elif isinstance(expr, _COMPREHENSIONS):
             self._comprehension(expr)
-        else:  # Attribute
+        else:
+            assert isinstance(expr, cst.Attribute)  # the last of _SPECIAL_VALUES
             if not self._access(expr):
                 self._value(expr.value)
 
@@ -652,6 +661,7 @@ class _Builder:
 def _statements(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
     if isinstance(suite, cst.IndentedBlock):
         return suite.body
+    assert isinstance(suite, cst.SimpleStatementSuite)  # the other BaseSuite
     return [cst.SimpleStatementLine(body=suite.body)]
 
 

@@ -184,7 +184,7 @@ def _owner(fd: int) -> tuple[int, int]:
     return info.st_uid, info.st_gid
 
 
-def clean_stale(directory: str | os.PathLike, name: str) -> None:
+def clean_stale(directory: str | os.PathLike[str], name: str) -> None:
     """Remove the temporary files that killed writes of ``directory/name`` left behind.
 
     Only regular files named as ``write_atomic`` names them, and only those whose writing

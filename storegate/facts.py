@@ -17,7 +17,7 @@ knowledge, which makes storegate report more, never less. The work itself is cou
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Union
+from typing import Union, overload
 
 import libcst as cst
 
@@ -182,6 +182,7 @@ def cnf(formula: Formula, positive: bool = True, memo: dict | None = None) -> li
         return memo[key]
     WORK.charge(1)
     kind = formula[0]
+    result: list[Clause] | None
     if kind == "const":
         result = [] if formula[1] == positive else None
     elif kind == "lit":
@@ -261,6 +262,14 @@ def impure_paths(formula: Formula) -> list[str]:
     if formula[0] == "lit":  # the common case: one atom
         return [formula[1]] if formula[1].startswith(IMPURE) else []
     return [path for path in formula_paths(formula) if path.startswith(IMPURE)]
+
+
+@overload
+def meet(a: Facts | None, b: Facts, exact: bool = True) -> Facts: ...
+@overload
+def meet(a: Facts, b: Facts | None, exact: bool = True) -> Facts: ...
+@overload
+def meet(a: Facts | None, b: Facts | None, exact: bool = True) -> Facts | None: ...
 
 
 def meet(a: Facts | None, b: Facts | None, exact: bool = True) -> Facts | None:
@@ -387,7 +396,7 @@ def _propagate(clauses: Iterable[Clause], domains: dict[str, int]) -> dict[str, 
         changed = False
         rest = []
         for clause in pending:
-            live = None
+            live: Literal | None = None
             count = 0
             satisfied = False
             for path, mask in clause:
@@ -403,6 +412,7 @@ def _propagate(clauses: Iterable[Clause], domains: dict[str, int]) -> dict[str, 
             if count == 0:
                 return None
             if count == 1:
+                assert live is not None  # count counts the literals kept in live
                 path, mask = live
                 domains[path] = domains.get(path, ANY) & mask
                 changed = True

@@ -12,7 +12,13 @@ No libcst here: the configuration is loaded on runs that parse nothing.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable
+
+if sys.version_info >= (3, 11):
+    import re._parser as sre_parse  # type: ignore[import-not-found]  # the parser re uses; private: no stub
+else:  # pragma: no cover - Python 3.10, where ``re`` is still a module and the parser is ``sre_parse``
+    import sre_parse
 
 _MAX_PROGRAM = 10_000  # instructions of one compiled regex (x{1000} is copied out)
 _MAX_CACHED = 20_000  # DFA transitions kept at a time
@@ -37,6 +43,13 @@ def _category(code, flags: int) -> Callable[[str], bool]:
     return (lambda c: not test(c)) if negated else test
 
 
+def _range_test(low: int, high: int, ignore_case: bool) -> Callable[[str], bool]:
+    """The test of a character range ``[low-high]`` (code points), in either case if ``ignore_case``."""
+    if ignore_case:
+        return lambda c: any(low <= ord(v) <= high for v in (c, c.lower(), c.upper()))
+    return lambda c: low <= ord(c) <= high
+
+
 def _char_test(op, av, flags: int) -> Callable[[str], bool]:
     """The one-character test of a LITERAL, NOT_LITERAL, ANY or IN item."""
     fold = (lambda c: c.lower()) if flags & re.IGNORECASE else (lambda c: c)
@@ -51,15 +64,12 @@ def _char_test(op, av, flags: int) -> Callable[[str], bool]:
         return (lambda c: True) if flags & re.DOTALL else (lambda c: c != "\n")
     if name == "IN":
         negated = bool(av) and str(av[0][0]) == "NEGATE"
-        tests = []
+        tests: list[Callable[[str], bool]] = []
         for item_op, item_av in av[1:] if negated else av:
             kind = str(item_op)
             if kind == "RANGE":
                 low, high = item_av
-                if flags & re.IGNORECASE:
-                    tests.append(lambda c, lo=low, hi=high: any(lo <= ord(v) <= hi for v in (c, c.lower(), c.upper())))
-                else:
-                    tests.append(lambda c, lo=low, hi=high: lo <= ord(c) <= hi)
+                tests.append(_range_test(low, high, bool(flags & re.IGNORECASE)))
             elif kind == "CATEGORY":
                 tests.append(_category(item_av, flags))
             else:
@@ -74,12 +84,10 @@ class LinearRegex:
     """A regex run without backtracking; ``search`` has ``re.search``'s yes/no answer."""
 
     def __init__(self, regex: str) -> None:
-        import re._parser as sre_parse  # the stdlib's own parser: the same syntax as ``re``
-
         parsed = sre_parse.parse(regex)
         self.regex = regex
         self.program: list[tuple] = []
-        self._emit_sequence(list(parsed), parsed.state.flags)
+        self._emit_sequence(parsed.data, parsed.state.flags)
         self.program.append(("match",))
         self._cache: dict[tuple, tuple[frozenset[int], bool]] = {}
 
@@ -200,7 +208,7 @@ def _kind(char: str | None) -> str | None:
 
 def _at(kind: str, flags: int, before: str | None, after: str | None, last: bool) -> bool:
     """Whether an assertion holds between characters of the kinds ``before`` and ``after``."""
-    multiline = flags & re.MULTILINE
+    multiline = bool(flags & re.MULTILINE)
     if kind == "AT_BEGINNING":
         return before is None or (multiline and before == "\n")
     if kind == "AT_BEGINNING_STRING":

@@ -61,7 +61,7 @@ def callee_path(func: cst.BaseExpression) -> str | None:
 
 def root_name(path: str) -> str:
     """The variable a path starts from: ``request`` for ``request.store``."""
-    return re.match(r"[^.\[]*", path).group(0)
+    return re.split(r"[.\[]", path, maxsplit=1)[0]
 
 
 def is_under(path: str, prefix: str) -> bool:

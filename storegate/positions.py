@@ -14,9 +14,10 @@ from __future__ import annotations
 import ast
 import unicodedata
 import warnings
+from collections.abc import Mapping
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from storegate.cfg import NODE_TYPES, children
 from storegate.summary import Span
@@ -33,9 +34,9 @@ class Locator:
         self.source = source
         self.tree = tree
         self.stdlib_tree = stdlib_tree
-        self._nodes: dict[int, ast.AST] | None = None  # libcst node id -> the same ast node
+        self._nodes: dict[int, ast.expr | ast.stmt] | None = None  # libcst node id -> the same ast node
         self._lines: list[str] = []
-        self._fallback = None
+        self._fallback: Mapping[cst.CSTNode, CodeRange] | None = None
 
     def span(self, node: cst.CSTNode) -> Span:
         if self._nodes is None:
@@ -45,11 +46,13 @@ class Locator:
             if not self._lines:
                 self._lines = self.source.splitlines(keepends=True)
             lines = self._lines
+            end_line, end_column = found.end_lineno, found.end_col_offset
+            assert end_line is not None and end_column is not None  # the parser sets both
             return Span(
                 found.lineno,
                 _column(lines, found.lineno, found.col_offset) + 1,
-                found.end_lineno,
-                _column(lines, found.end_lineno, found.end_col_offset) + 1,
+                end_line,
+                _column(lines, end_line, end_column) + 1,
             )
         if self._fallback is None:
             self._fallback = MetadataWrapper(self.tree, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -59,7 +62,7 @@ class Locator:
     def line(self, node: cst.CSTNode) -> int:
         return self.span(node).line
 
-    def _from_ast(self) -> dict[int, ast.AST] | None:
+    def _from_ast(self) -> dict[int, ast.expr | ast.stmt] | None:
         tree = self.stdlib_tree
         if tree is None:
             try:
@@ -68,34 +71,41 @@ class Locator:
                     tree = ast.parse(self.source)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return None
-        calls, subscripts, statements = [], [], []
+        calls: list[ast.Call] = []
+        subscripts: list[ast.Subscript] = []
+        statements: list[ast.stmt] = []
         for node in ast.walk(tree):
-            kind = type(node)
-            if kind is ast.Call:
+            if isinstance(node, ast.Call):
                 calls.append(node)
-            elif kind is ast.Subscript:
+            elif isinstance(node, ast.Subscript):
                 subscripts.append(node)
-            elif kind in _AST_STATEMENTS:
+            elif isinstance(node, ast.stmt):
                 statements.append(node)
-        cst_calls, cst_subscripts, cst_statements = [], [], []
+        cst_calls: list[cst.Call] = []
+        cst_subscripts: list[cst.Subscript] = []
+        cst_statements: list[cst.CSTNode] = []
         _collect(self.tree, cst_calls, cst_subscripts, cst_statements)
         if len(calls) != len(cst_calls) or len(subscripts) != len(cst_subscripts) or len(statements) != len(cst_statements):
             return None
-        nodes: dict[int, ast.AST] = {}
-        for ast_nodes, cst_nodes, check in (
-            (calls, cst_calls, _same_call),
-            (subscripts, cst_subscripts, None),
-            (statements, cst_statements, None),
-        ):
-            ast_nodes.sort(key=lambda n: (n.lineno, n.col_offset, -n.end_lineno, -n.end_col_offset))
-            for a, c in zip(ast_nodes, cst_nodes):
-                if check is not None and not check(a, c):
-                    return None
-                nodes[id(c)] = a
+        calls.sort(key=_order)
+        if not all(_same_call(a, c) for a, c in zip(calls, cst_calls)):
+            return None
+        subscripts.sort(key=_order)
+        statements.sort(key=_order)
+        nodes: dict[int, ast.expr | ast.stmt] = {id(c): a for a, c in zip(calls, cst_calls)}
+        nodes.update((id(c), a) for a, c in zip(subscripts, cst_subscripts))
+        nodes.update((id(c), a) for a, c in zip(statements, cst_statements))
         return nodes
 
 
-def _collect(node: cst.CSTNode, calls: list, subscripts: list, statements: list) -> None:
+def _order(node: ast.expr | ast.stmt) -> tuple[int, int, int, int]:
+    """Sorted by start, the longer node first (the parser sets both ends: ``or 0`` is never taken)."""
+    return node.lineno, node.col_offset, -(node.end_lineno or 0), -(node.end_col_offset or 0)
+
+
+def _collect(
+    node: cst.CSTNode, calls: list[cst.Call], subscripts: list[cst.Subscript], statements: list[cst.CSTNode]
+) -> None:
     """Pre-order walk (iterative: deep trees must not overflow the stack)."""
     stack = [node]
     while stack:
@@ -103,16 +113,15 @@ def _collect(node: cst.CSTNode, calls: list, subscripts: list, statements: list)
         kind = type(current)
         if kind in _LEAVES:
             continue
-        if kind is cst.Call:
+        if isinstance(current, cst.Call):
             calls.append(current)
-        elif kind is cst.Subscript:
+        elif isinstance(current, cst.Subscript):
             subscripts.append(current)
         elif kind in _STATEMENT_TYPES:
             statements.append(current)
         stack.extend(reversed(_lexical_children(current)))
 
 
-_AST_STATEMENTS = frozenset(t for t in vars(ast).values() if isinstance(t, type) and issubclass(t, ast.stmt))
 _LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
 
 # Node types whose libcst fields are not declared in source order.

@@ -47,8 +47,8 @@ def route_matches(pattern: str, method: str, path: str) -> bool:
 def _declared_method(call: cst.Call) -> str:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == "methods" and isinstance(arg.value, (cst.List, cst.Tuple)):
-            methods = [string_value(e.value) for e in arg.value.elements]
-            methods = [m.upper() for m in methods if m]
+            declared = [string_value(e.value) for e in arg.value.elements]
+            methods = [m.upper() for m in declared if m]
             if len(methods) == 1:
                 return methods[0]
     return "*"

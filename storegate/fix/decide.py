@@ -15,9 +15,10 @@ from types import MappingProxyType
 
 import libcst as cst
 
+from storegate.cfg import Scope
 from storegate.fix.edits import Edits, Range
 from storegate.fix.gate import declared_bool, gate_test
-from storegate.fix.locate import Sink, Tree, index_of
+from storegate.fix.locate import Sink, Suite, Tree, index_of
 from storegate.fix.names import bound_names, flag_expression, name_uses
 from storegate.fix.results import Refusal
 from storegate.model import Finding, Flag
@@ -29,7 +30,7 @@ GroupKey = tuple[int, str]  # (id of the scope, flag name): the writes gated tog
 
 @dataclass(frozen=True)
 class Group:
-    scope: cst.CSTNode
+    scope: Scope
     flag: Flag
     sinks: tuple[Sink, ...]
 
@@ -40,7 +41,7 @@ class KeywordSite:
 
     finding: Finding
     call: cst.Call
-    scope: cst.CSTNode
+    scope: Scope
     flag: Flag
 
 
@@ -66,7 +67,7 @@ class Decision:
 
 @dataclass
 class _Run:
-    suite: cst.CSTNode
+    suite: Suite
     start: int
     end: int  # inclusive
     sinks: list[Sink]
@@ -129,7 +130,7 @@ class _Decider:
         )
         return Decision(tuple(self.fixed), tuple(self.refused), edits, MappingProxyType(self.group_of), frozenset(self.conjunct_groups))
 
-    def gate(self, scope: cst.CSTNode, flag: Flag, sinks: list[Sink], *, allow_conjunct: bool, key: GroupKey) -> None:
+    def gate(self, scope: Scope, flag: Flag, sinks: list[Sink], *, allow_conjunct: bool, key: GroupKey) -> None:
         def conjunct(run: _Run) -> cst.If | None:
             return self.plan_conjunct(scope, run) if allow_conjunct else None
 
@@ -165,7 +166,7 @@ class _Decider:
             self.wraps[id(run.suite)].append((run.start, run.end, gate))
             self.fixed.extend(sink.finding for sink in run.sinks)
 
-    def plan_conjunct(self, scope: cst.CSTNode, run: _Run) -> cst.If | None:
+    def plan_conjunct(self, scope: Scope, run: _Run) -> cst.If | None:
         """The outermost ``if`` (without else) whose whole body is the run (transitively)."""
         parents = self.tree.parents
         chosen = None
@@ -189,7 +190,7 @@ class _Decider:
             suite, start, end = parent, index, index
         return chosen
 
-    def check_run(self, scope: cst.CSTNode, run: _Run) -> str | None:
+    def check_run(self, scope: Scope, run: _Run) -> str | None:
         """Why gating the statements of ``run`` would change what later code sees, or None."""
         statements = list(run.suite.body[run.start : run.end + 1])
         exit_kind = _control_exit(statements)
@@ -301,7 +302,7 @@ class _Exits(cst.CSTVisitor):
     def visit_For(self, node) -> None:
         self.loops += 1
 
-    def leave_For(self, node) -> None:
+    def leave_For(self, original_node: cst.For | cst.While) -> None:
         self.loops -= 1
 
     visit_While = visit_For

@@ -65,6 +65,7 @@ def wrap(
     for start, end, gate in sorted(ranges, reverse=True):
         run = out[start : end + 1]
         first = run[0]
+        assert isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement))  # every statement is one
         run[0] = first.with_changes(leading_lines=())
         guarded = cst.If(test=gate, body=cst.IndentedBlock(body=run, indent=indent), leading_lines=first.leading_lines)
         out[start : end + 1] = [guarded]
@@ -145,7 +146,7 @@ def add_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Cal
             # ``a,  # note\n)``: the comment stays on a's line, the new argument gets a plain one
             separator = separator.with_changes(first_line=after.first_line, empty_lines=after.empty_lines)
             trailing = trailing.with_changes(whitespace_after=_plain_newline(after))
-        middle = cst.Comma(whitespace_before=last.comma.whitespace_before, whitespace_after=separator)
+        middle = cst.Comma(whitespace_before=trailing.whitespace_before, whitespace_after=separator)
     else:
         middle = cst.Comma(whitespace_after=separator)
     args[-1] = last.with_changes(comma=middle, whitespace_after_arg=cst.SimpleWhitespace(""))

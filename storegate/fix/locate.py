@@ -4,19 +4,22 @@ from the scope down to it (the *chain* a gate is placed along)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Union
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
+from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from storegate.cfg import Scope
 from storegate.model import Finding
 
 SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Module)
 _SUITES = (cst.IndentedBlock, cst.Module)
 _SPANNED = (cst.Call, cst.Subscript, cst.Attribute, cst.Name)
 
-Chain = tuple[tuple[cst.CSTNode, int], ...]  # (suite, index of the statement), from the scope down
+Suite = Union[cst.IndentedBlock, cst.Module]  # a block of statements
+Chain = tuple[tuple[Suite, int], ...]  # (suite, index of the statement), from the scope down
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,8 @@ class Tree:
     def __init__(self, module: cst.Module) -> None:
         self.module = module
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self.positions: dict[cst.CSTNode, CodeRange] = wrapper.resolve(PositionProvider)
-        self.parents: dict[cst.CSTNode, cst.CSTNode] = wrapper.resolve(ParentNodeProvider)
+        self.positions: Mapping[cst.CSTNode, CodeRange] = wrapper.resolve(PositionProvider)
+        self.parents: Mapping[cst.CSTNode, cst.CSTNode] = wrapper.resolve(ParentNodeProvider)
         self._by_span: dict[tuple[int, int, int, int], list[cst.CSTNode]] = defaultdict(list)
         for node, where in self.positions.items():
             if isinstance(node, _SPANNED):
@@ -65,16 +68,18 @@ class Tree:
                     best, best_size = node, size
         return best
 
-    def scope_of(self, node: cst.CSTNode) -> cst.CSTNode:
+    def scope_of(self, node: cst.CSTNode) -> Scope:
         current = self.parents.get(node)
-        while current is not None and not isinstance(current, SCOPES):
+        while current is not None:
+            if isinstance(current, SCOPES):
+                return current
             current = self.parents.get(current)
-        return current if current is not None else self.module
+        return self.module
 
-    def chain(self, node: cst.CSTNode, scope: cst.CSTNode) -> Chain | str:
+    def chain(self, node: cst.CSTNode, scope: Scope) -> Chain | str:
         """The (suite, statement index) pairs from ``scope`` down to the statement holding ``node``,
         or why there is none."""
-        out: list[tuple[cst.CSTNode, int]] = []
+        out: list[tuple[Suite, int]] = []
         child, current = node, self.parents.get(node)
         while current is not None:
             if isinstance(current, cst.SimpleStatementSuite):
@@ -101,7 +106,7 @@ class Tree:
         return pos(self.positions[node].end)
 
 
-def pos(position) -> tuple[int, int]:
+def pos(position: CodePosition) -> tuple[int, int]:
     return (position.line, position.column)
 
 
@@ -112,9 +117,8 @@ def index_of(body: Sequence[cst.CSTNode], child: cst.CSTNode) -> int | None:
     return None
 
 
-def body_suite(scope: cst.CSTNode) -> cst.CSTNode | None:
+def body_suite(scope: Scope) -> Suite | None:
     """The block of statements of ``scope`` (None for a lambda or a one-line body)."""
     if isinstance(scope, cst.Module):
         return scope
-    body = getattr(scope, "body", None)
-    return body if isinstance(body, cst.IndentedBlock) else None
+    return scope.body if isinstance(scope.body, cst.IndentedBlock) else None

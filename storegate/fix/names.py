@@ -9,6 +9,7 @@ what ``flags.is_location`` says: the fixer sees a scope as the analysis that ver
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -16,6 +17,7 @@ from libcst.metadata import CodeRange
 
 from storegate import cfg as cfglib
 from storegate import flags as flaglib
+from storegate.cfg import Scope
 from storegate.fix.locate import Tree, body_suite
 from storegate.model import Flag
 from storegate.paths import access_path, root_name
@@ -27,7 +29,7 @@ class _Scope:
     bindings: dict[str, list[cfglib.BindEvent]]  # by name, in source order
 
 
-def _scope(tree: Tree, scope: cst.CSTNode) -> _Scope:
+def _scope(tree: Tree, scope: Scope) -> _Scope:
     """The control-flow graph of ``scope`` and its bindings of names (computed once per scope).
 
     A comprehension's variables are its own, not the scope's: they are left out. A ``finally``
@@ -35,21 +37,21 @@ def _scope(tree: Tree, scope: cst.CSTNode) -> _Scope:
     """
     key = ("scope", id(scope))
     found = tree.memo.get(key)
-    if found is None:
+    if not isinstance(found, _Scope):  # not computed yet
         graph = cfglib.build(scope)
-        events: dict[int, cfglib.BindEvent] = {}
+        events: dict[int, tuple[str, cfglib.BindEvent]] = {}  # id of the target Name -> (its name, the event)
         for block in graph.blocks:
             for event in block.events:
                 if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name) and not isinstance(event.node, cst.CompFor):
-                    events.setdefault(id(event.target), event)
+                    events.setdefault(id(event.target), (event.target.value, event))
         bindings: dict[str, list[cfglib.BindEvent]] = defaultdict(list)
-        for event in sorted(events.values(), key=lambda e: tree.start(e.target)):
-            bindings[event.target.value].append(event)
+        for name, event in sorted(events.values(), key=lambda named: tree.start(named[1].target)):
+            bindings[name].append(event)
         found = tree.memo[key] = _Scope(graph, dict(bindings))
     return found
 
 
-def bound_names(tree: Tree, scope: cst.CSTNode, statements: list[cst.CSTNode]) -> set[str]:
+def bound_names(tree: Tree, scope: Scope, statements: Sequence[cst.CSTNode]) -> set[str]:
     """The names the ``statements`` (consecutive, of ``scope``) bind in ``scope``."""
     start, end = tree.start(statements[0]), tree.end(statements[-1])
     return {
@@ -59,7 +61,7 @@ def bound_names(tree: Tree, scope: cst.CSTNode, statements: list[cst.CSTNode]) -
     }
 
 
-def flag_expression(tree: Tree, scope: cst.CSTNode, flag: Flag, before: tuple[int, int]) -> cst.BaseExpression | None:
+def flag_expression(tree: Tree, scope: Scope, flag: Flag, before: tuple[int, int]) -> cst.BaseExpression | None:
     """How ``scope`` reads ``flag``, usable at position ``before``; None if it does not.
 
     The parameter (or a local or closure variable of the flag's name); else a local that is a
@@ -93,7 +95,7 @@ def flag_expression(tree: Tree, scope: cst.CSTNode, flag: Flag, before: tuple[in
 
 def _is_copy(event: cfglib.BindEvent, flag: Flag) -> bool:
     """``name = <a flag location>`` (one target; annotated or not)."""
-    if event.kind == "assign" and len(event.node.targets) != 1:
+    if isinstance(event.node, cst.Assign) and len(event.node.targets) != 1:  # kind "assign"
         return False
     return event.kind in ("assign", "annassign") and event.value is not None and _is_location(event.value, flag)
 
@@ -105,7 +107,7 @@ def _is_location(expr: cst.BaseExpression, flag: Flag) -> bool:
     return path is not None and flaglib.is_location(path, flag)
 
 
-def _locations(scope: cst.CSTNode, flag: Flag) -> list[cst.BaseExpression]:
+def _locations(scope: Scope, flag: Flag) -> list[cst.BaseExpression]:
     """The expressions of ``scope`` (not of its nested scopes) that read a location of ``flag``
     (``flags.is_location``), in source order, nodes and all: the gate copies one as written.
 
@@ -118,11 +120,11 @@ def _locations(scope: cst.CSTNode, flag: Flag) -> list[cst.BaseExpression]:
     return visitor.found
 
 
-def name_uses(tree: Tree, scope: cst.CSTNode) -> list[tuple[str, CodeRange, bool]]:
+def name_uses(tree: Tree, scope: Scope) -> list[tuple[str, CodeRange, bool]]:
     """Every name occurrence in ``scope``: (name, range, inside a nested scope)."""
     key = ("uses", id(scope))
     cached = tree.memo.get(key)
-    if cached is None:
+    if not isinstance(cached, list):  # not computed yet
         visitor = _Uses(tree.positions)
         body = body_suite(scope)
         for statement in body.body if body is not None else ():
@@ -132,15 +134,15 @@ def name_uses(tree: Tree, scope: cst.CSTNode) -> list[tuple[str, CodeRange, bool
 
 
 class _Uses(cst.CSTVisitor):
-    def __init__(self, positions) -> None:
+    def __init__(self, positions: Mapping[cst.CSTNode, CodeRange]) -> None:
         self.positions = positions
         self.depth = 0
-        self.found: list[tuple[str, object, bool]] = []
+        self.found: list[tuple[str, CodeRange, bool]] = []
 
-    def _enter(self, node) -> None:
+    def _enter(self, node: cst.CSTNode) -> None:
         self.depth += 1
 
-    def _leave(self, node) -> None:
+    def _leave(self, original_node: cst.CSTNode) -> None:
         self.depth -= 1
 
     visit_FunctionDef = visit_Lambda = visit_ClassDef = _enter

@@ -14,7 +14,7 @@ as ``LINE:1  error  MESSAGE`` (``-`` when it has no line).
 
 from __future__ import annotations
 
-from storegate.model import Result
+from storegate.model import Finding, Result
 from storegate.report.text import SourceLines, _style, format_source, format_trace, printable, summary
 
 
@@ -26,7 +26,7 @@ def render(
     show_source: bool = False,
     color: bool = False,
 ) -> str:
-    rows: dict[str, list[tuple[str, str, str, object]]] = {}
+    rows: dict[str, list[tuple[str, str, str, Finding | None]]] = {}
     for finding in result.findings:
         rows.setdefault(finding.path, []).append((f"{finding.line}:{finding.column}", finding.code, finding.message, finding))
     for error in result.errors:
@@ -41,13 +41,13 @@ def render(
         entries = rows[path]
         width = max(len(where) for where, *_ in entries)
         code_width = max(len(code) for _, code, *_ in entries)
-        for where, code, message, finding in entries:
+        for where, code, message, found in entries:
             label = _style(code.ljust(code_width), color, fg="red", bold=True)
             lines.append(f"  {where.ljust(width)}  {label}  {printable(message)}")
-            if finding is not None and show_source:
-                lines.extend(format_source(finding, sources, color=color, indent="    "))
-            if finding is not None and explain:
-                lines.extend("  " + step for step in format_trace(finding))
+            if found is not None and show_source:
+                lines.extend(format_source(found, sources, color=color, indent="    "))
+            if found is not None and explain:
+                lines.extend("  " + step for step in format_trace(found))
     if not quiet:
         if lines:
             lines.append("")
