@@ -13,8 +13,10 @@ def decide(at: At) -> Iterable[Finding]:
     if not at.drops_flag():
         return ()
     target = at.target
+    param = target.summary.param(at.flag.name) if target is not None else None
+    assert target is not None and param is not None, "drops_flag() holds only for a resolved callee with the flag"
     name = target.fq.rpartition(".")[2]
-    default = target.summary.param(at.flag.name).default
+    default = param.default
     message = f"'{at.flag.name}' is not passed to '{name}', which then defaults to {default}"
     return (at.finding(CODE.code, message),)
 
