@@ -3,13 +3,14 @@
 This module imports nothing at import time. ``python -m storegate`` imports the package before
 ``storegate/__main__.py`` can take the current directory off ``sys.path``: an import here (even
 of the stdlib's ``json``) would load a module of that name from the directory being checked.
-``check`` and the model types are loaded on first use.
+``check``, ``CheckOptions`` and the model types are loaded on first use.
 """
 
 from storegate._version import __version__
 
 _LAZY = {
-    "check": "storegate.api",
+    "check": "storegate.run.pipeline",
+    "CheckOptions": "storegate.run.pipeline",
     "Config": "storegate.model",
     "FileError": "storegate.model",
     "Finding": "storegate.model",
@@ -19,7 +20,7 @@ _LAZY = {
     "Sink": "storegate.model",
 }
 
-__all__ = ["check", "Config", "FileError", "Finding", "Flag", "Pack", "Result", "Sink", "__version__"]
+__all__ = ["check", "CheckOptions", "Config", "FileError", "Finding", "Flag", "Pack", "Result", "Sink", "__version__"]
 
 
 def __getattr__(name: str):

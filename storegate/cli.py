@@ -1,4 +1,6 @@
-"""The ``storegate`` command: load the config, call ``storegate.api.check``, render, exit.
+"""The ``storegate`` command: load the config, build ``CheckOptions``, call the pipeline
+(``storegate.run.pipeline.check``, which also applies suppressions, selection and the baseline),
+render, exit.
 
 Exit codes of ``check``: 0 clean, 1 findings, 2 a usage or config error or any file that could
 not be checked (2 wins over 1). ``--exit-zero`` turns 1 into 0.
@@ -13,9 +15,10 @@ from pathlib import Path
 
 import click
 
-from storegate import __version__, baseline, checks, disk, files, filters
+from storegate import __version__, baseline, checks, disk, files
 from storegate.checks import docs
-from storegate.api import check as run_check
+from storegate.run.pipeline import CheckOptions
+from storegate.run.pipeline import check as run_check
 from storegate.config import load_config
 from storegate.errors import ConfigError
 from storegate.model import Config, FileError, Flag, Sink
@@ -174,37 +177,36 @@ def check(
         fail(str(exc))
         return
     try:
-        selected = filters.parse_selectors(select)
-        ignored = filters.parse_selectors(ignore)
+        options = CheckOptions(
+            select=select,
+            ignore=ignore,
+            report_unused_ignores=report_unused_ignores,
+            force_exclude=force_exclude,
+            jobs=jobs,
+            cache_dir=cache_dir,
+            use_cache=not no_cache,
+        )
     except ValueError as exc:
         fail(str(exc))
         return
-    known: baseline.Baseline | None = None
     if baseline_file is not None:
         try:
             known = baseline.load(baseline_file)
         except baseline.BaselineError as exc:
             fail(str(exc))
             return
-    if force_exclude:
-        targets = files.drop_excluded(targets, config)
+        if write_baseline is None:  # a baseline being written records every finding
+            options = dataclasses.replace(options, baseline=known)
 
-    result = run_check(targets, config, jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache)
-    checked: list[Path] = []
-    if report_unused_ignores:
-        checked, _ = files.discover(targets, config, force_exclude=force_exclude)
-    options = {"select": selected, "ignore": ignored, "report_unused_ignores": report_unused_ignores, "paths": checked}
+    result = run_check(targets, config, options)
     if write_baseline is not None:
-        current = filters.apply(result, **options)
         try:
-            count = baseline.write(current.findings, write_baseline)
+            count = baseline.write(result.findings, write_baseline)
         except OSError as exc:
             fail(f"cannot write {write_baseline}: {disk.reason_of(exc)}")
             return
         click.echo(printable(f"storegate: recorded {count} finding{'' if count == 1 else 's'} in {write_baseline}"), err=True)
-        result = dataclasses.replace(current, findings=())
-    else:
-        result = filters.apply(result, baseline=known, **options)
+        result = dataclasses.replace(result, findings=())
 
     if apply_fixes or show_diff:
         result = _fix(result, config, write=apply_fixes)

@@ -310,8 +310,8 @@ def rows_containing(db_path: Path, needles: Sequence[str]) -> list[tuple[str, di
 
 def analyze(path: Path, echo: Echo = click.echo) -> int:
     """Run the analyzer on ``path`` with the configuration found there; print findings; how many."""
-    from storegate.api import check
     from storegate.config import load_config
+    from storegate.run.pipeline import check
 
     from storegate.report.text import format_error, format_finding, format_trace
 

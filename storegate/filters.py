@@ -1,4 +1,5 @@
-"""What happens to a ``Result`` between the analysis and the report, in this order:
+"""What happens to a ``Result`` between the analysis and the report (``storegate.run.pipeline``
+applies it for every entry point), in this order:
 
 1. suppression comments (``storegate.suppress``) drop the findings on their lines; with
    ``report_unused_ignores`` every comment (or code of it) that dropped nothing is an SG100;
@@ -51,14 +52,14 @@ def is_selected(code: str, select: Sequence[str] = (), ignore: Sequence[str] = (
     return not ignored or max(ignored) < max(chosen)
 
 
-def _suppressions_of(path: str) -> list[suppress.Suppression]:
+def _suppressions_of(path: str, honour_noqa: bool) -> list[suppress.Suppression]:
     try:
         source = files.read_source(Path(path))
     except (SourceError, OSError):
         return []
     if "storegate" not in source and "noqa" not in source.lower():
         return []
-    return suppress.parse(source)
+    return [c for c in suppress.parse(source) if honour_noqa or c.kind != suppress.NOQA_KIND]
 
 
 def _unused(path: str, comments: list[suppress.Suppression], used: set[tuple[int, str]]) -> list[Finding]:
@@ -99,12 +100,17 @@ def _unused(path: str, comments: list[suppress.Suppression], used: set[tuple[int
 
 
 def apply_suppressions(
-    findings: Iterable[Finding], *, report_unused_ignores: bool = False, paths: Iterable[str] = ()
+    findings: Iterable[Finding],
+    *,
+    report_unused_ignores: bool = False,
+    honour_noqa: bool = True,
+    paths: Iterable[str] = (),
 ) -> list[Finding]:
     """The findings that no comment suppresses, plus (if asked) one SG100 per unused comment.
 
     Comments are read from the files that have findings, and from ``paths`` (display paths) too
-    when ``report_unused_ignores`` (a comment in a file without findings is unused).
+    when ``report_unused_ignores`` (a comment in a file without findings is unused). Without
+    ``honour_noqa``, ``# noqa`` comments are left to the tool that reads them (flake8).
     """
     by_path: dict[str, list[Finding]] = {}
     for finding in findings:
@@ -114,7 +120,7 @@ def apply_suppressions(
         scan.update(dict.fromkeys(paths))
     kept: list[Finding] = []
     for path in scan:
-        comments = _suppressions_of(path)
+        comments = _suppressions_of(path, honour_noqa)
         table = suppress.by_line(comments)
         position = {id(c): i for i, c in enumerate(comments)}
         used: set[tuple[int, str]] = set()
@@ -141,15 +147,19 @@ def apply(
     ignore: Sequence[str] = (),
     baseline: Baseline | None = None,
     report_unused_ignores: bool = False,
+    honour_noqa: bool = True,
     paths: Iterable[str | Path] = (),
 ) -> Result:
-    """``result`` with suppressions, selection and the baseline applied (see the module doc).
+    """``result`` with suppressions, selection and the baseline applied (see the module doc),
+    its findings sorted.
 
     ``paths``: the checked files, scanned for unused suppressions (only with
     ``report_unused_ignores``; the files with findings are always scanned).
     """
     display = [files.display_path(p) for p in paths] if report_unused_ignores else []
-    findings = apply_suppressions(result.findings, report_unused_ignores=report_unused_ignores, paths=display)
+    findings = apply_suppressions(
+        result.findings, report_unused_ignores=report_unused_ignores, honour_noqa=honour_noqa, paths=display
+    )
     findings = [f for f in findings if is_selected(f.code, select, ignore)]
     if baseline is not None:
         findings = baseline.filter(findings)

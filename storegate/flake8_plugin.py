@@ -2,14 +2,17 @@
 
 flake8 hands a plugin one file at a time, but storegate's findings need the whole project
 (derived sinks in other modules, SG002). So the first file checked in a process runs
-``storegate.api.check`` once over the paths flake8 was given, with the configuration of
+``storegate.check`` once over the paths flake8 was given, with the configuration of
 ``[tool.storegate]`` and the ``--storegate-*`` options; the result is kept (per configuration
 and paths) and every file then yields its own findings from it. flake8's worker processes each
 build the result once, with ``jobs=1`` since flake8 already runs one process per core (and
 inside flake8's daemonic workers storegate summarizes in the worker itself).
 
-flake8 handles ``# noqa: SG001`` itself. Files that storegate cannot read are left to flake8
-(which reports syntax errors as E999); a configuration error stops flake8 with its message.
+The run is storegate's pipeline, as for ``storegate check``: ``# storegate: ignore[...]``
+comments and the baseline of ``--storegate-baseline`` drop their findings before any is yielded. ``# noqa: SG001`` is left to flake8, which
+applies it to every plugin's codes (and ``--disable-noqa`` turns it off), as is ``--select``.
+Files that storegate cannot read are left to flake8 (which reports syntax errors as E999); a
+configuration error stops flake8 with its message.
 """
 
 from __future__ import annotations
@@ -66,9 +69,10 @@ class StoregateChecker:
     _sinks: ClassVar[list[str] | None] = None
     _rules: ClassVar[list[str] | None] = None
     _selected: ClassVar[bool] = True  # whether flake8 reports any SG code at all
+    _baseline: ClassVar[Any] = None  # the Baseline of --storegate-baseline, loaded
     # (paths, flags, sinks, rules) -> the effective Config
     _configs: ClassVar[dict[tuple, Any]] = {}
-    # (config, paths) -> resolved path -> [(line, 0-based column, "CODE message")]
+    # (config, paths, baseline) -> resolved path -> [(line, 0-based column, "CODE message")]
     _results: ClassVar[dict[tuple, _Index]] = {}
 
     def __init__(self, tree: Any, filename: str) -> None:
@@ -91,6 +95,11 @@ class StoregateChecker:
             "--storegate-rules", default=None, parse_from_config=True,
             help="storegate: rule packs (comma-separated names or .toml paths); replaces the configured packs.",
         )
+        manager.add_option(
+            "--storegate-baseline", default=None, parse_from_config=True, normalize_paths=True,
+            help="storegate: report only the findings not recorded in this baseline file "
+            "(written by storegate check --write-baseline).",
+        )
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
@@ -100,8 +109,12 @@ class StoregateChecker:
         cls._sinks = _as_list(getattr(options, "storegate_sinks", None))
         cls._rules = _as_list(getattr(options, "storegate_rules", None))
         cls._selected = _any_code_selected(options)
-        try:  # a configuration error stops flake8 here, with one clear line
+        try:  # a configuration or baseline error stops flake8 here, with one clear line
+            from storegate.baseline import load
+
             cls._config()
+            baseline_file = getattr(options, "storegate_baseline", None)
+            cls._baseline = load(Path(baseline_file)) if baseline_file else None
         except Exception as exc:
             from flake8.exceptions import ExecutionError
 
@@ -118,12 +131,12 @@ class StoregateChecker:
 
     @classmethod
     def _index(cls) -> _Index:
-        from storegate.api import check
+        from storegate.run.pipeline import CheckOptions, check
 
         config = cls._config()
-        key = (config, cls._paths)
+        key = (config, cls._paths, cls._baseline)
         if key not in cls._results:
-            result = check(list(cls._paths), config, jobs=1)
+            result = check(list(cls._paths), config, CheckOptions(baseline=cls._baseline, jobs=1, honour_noqa=False))
             index: _Index = {}
             for finding in result.findings:
                 index.setdefault(_resolved(finding.path), []).append(

@@ -353,7 +353,7 @@ def test_importing_storegate_imports_nothing(tmp_path: Path) -> None:
         "from storegate import check, Config, Finding\nprint(check.__module__, Config.__module__, storegate.__version__)\n"
     )
     done = run([sys.executable, "-c", program], tmp_path)
-    assert done.stdout.splitlines() == ["['storegate', 'storegate._version']", "storegate.api storegate.model 0.1.0"], done.stderr
+    assert done.stdout.splitlines() == ["['storegate', 'storegate._version']", "storegate.run.pipeline storegate.model 0.1.0"], done.stderr
 
 
 def test_spawned_workers_never_import_the_checked_tree(tmp_path: Path, monkeypatch) -> None:

@@ -31,7 +31,7 @@ def plan(result: Result, config: Config) -> list[FileFix]:
     ``result`` is what is to be fixed: pass it after ``--select``/``--ignore``, suppressions and
     the baseline have filtered it. Nothing is written.
     """
-    from storegate.api import with_deep_stack  # a large stack: libcst recurses per nesting level
+    from storegate.run.workers import with_deep_stack  # a large stack: libcst recurses per nesting level
 
     by_path: dict[str, list[Finding]] = defaultdict(list)
     for finding in result.findings:

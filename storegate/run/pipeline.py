@@ -1,0 +1,337 @@
+"""The whole run of ``check(paths, config, options)``, top to bottom. Every entry point (the
+CLI and so the pre-commit hook, the flake8 plugin, the demo, library callers) gets its result
+from here, so a suppression comment, ``--select``/``--ignore`` and a baseline mean the same
+everywhere:
+
+1. discover the files under the paths (``files.discover``);
+2. the cache: a file whose stat signature (or else content) is unchanged keeps what it gave;
+   when no file changed at all, the last run's findings stand;
+3. pre-filter rounds: the first summarizes the files that mention a flag or a route; each later
+   round the files that the functions that matter so far reach but cannot resolve
+   (``workers.SummaryPool``); a file no round chooses only gets its syntax checked;
+4. the project's findings over the summaries (``project.findings``);
+5. the filters (``filters.apply``): suppression comments, select/ignore, the baseline.
+
+Each file moves through explicit ``State``s. The parser (libcst) is imported only when some file
+has to be analyzed: a warm run never loads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+from pathlib import Path
+
+from storegate import files, filters, prefilter
+from storegate.baseline import Baseline
+from storegate.baseline import load as load_baseline
+from storegate.cache import Entry, content_hash, open_cache, signature
+from storegate.errors import SourceError
+from storegate.model import Config, FileError, Finding, Result
+from storegate.run.workers import Outcome, SummaryPool, Task, with_deep_stack
+from storegate.summary import ModuleSummary
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What a run does besides analyzing; every entry point builds one.
+
+    ``select``/``ignore``: codes or code prefixes (``"SG001,SG002"`` is read as two), checked on
+    construction (``ValueError`` for one that names no code). ``baseline``: a baseline file or a
+    loaded ``Baseline``; the findings it records are not reported. ``report_unused_ignores``: a
+    suppression comment that suppresses nothing is an SG100. ``honour_noqa``: ``# noqa``
+    suppresses too (flake8 applies it itself, so its plugin says False). ``force_exclude``:
+    excludes apply to paths named explicitly. ``jobs``: worker processes (default: the number of
+    cores). ``cache_dir``: where per-file results are kept (default ``.storegate_cache`` beside
+    the configuration); ``use_cache=False`` turns the cache off. ``use_prefilter=False`` parses
+    every file (for testing the pre-filter).
+    """
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    baseline: Path | Baseline | None = None
+    report_unused_ignores: bool = False
+    honour_noqa: bool = True
+    force_exclude: bool = False
+    jobs: int | None = None
+    cache_dir: Path | None = None
+    use_cache: bool = True
+    use_prefilter: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("select", "ignore"):  # a bad selector fails before any work
+            value = getattr(self, name)
+            object.__setattr__(self, name, filters.parse_selectors((value,) if isinstance(value, str) else value))
+
+
+def check(paths: Sequence[str | Path], config: Config, options: CheckOptions | None = None, **fields) -> Result:
+    """Analyze every Python file under ``paths`` with ``config`` and filter the findings as
+    ``options`` say. Never raises for bad input in the tree: a file that cannot be analyzed is
+    one of ``Result.errors``. Raises ``BaselineError`` for a baseline file that is not one.
+
+    ``fields``: ``CheckOptions`` fields as keywords, over ``options`` (``check(paths, config, jobs=1)``).
+    """
+    options = replace(options or CheckOptions(), **fields)
+    known = load_baseline(options.baseline) if isinstance(options.baseline, (str, Path)) else options.baseline
+    found, errors = files.discover(paths, config, force_exclude=options.force_exclude)
+    run = _Run(found, config, options)
+    findings = run.findings()
+    analyzed = Result(
+        findings=tuple(findings),  # sorted by the filters
+        errors=tuple(sorted([*errors, *run.errors()], key=lambda e: (e.path, e.line or 0, e.message))),
+        files_checked=len(found),
+        tracebacks=tuple(run.tracebacks()),
+    )
+    return filters.apply(
+        analyzed,
+        select=options.select,
+        ignore=options.ignore,
+        baseline=known,
+        report_unused_ignores=options.report_unused_ignores,
+        honour_noqa=options.honour_noqa,
+        paths=found,
+    )
+
+
+def summarize_files(
+    paths: Sequence[Path], config: Config, *, jobs: int | None = None, use_prefilter: bool = True
+) -> tuple[list[ModuleSummary], list[FileError], list[str]]:
+    """Test support: the summaries of the files that can matter (no cache), their errors and
+    internal tracebacks."""
+    run = _Run(paths, config, CheckOptions(jobs=jobs, use_cache=False, use_prefilter=use_prefilter))
+    run.look_up()
+    run.summarize()
+    return run.summaries(), run.errors(), run.tracebacks()
+
+
+class State(Enum):
+    """Where a file is in a run. The values of SUMMARY, ERROR and SKIPPED are the statuses of
+    the cache's entries: a file in one of them has an entry, which the cache keeps."""
+
+    UNKNOWN = "unknown"  # not in the cache, or changed since: to be read
+    PENDING = "pending"  # read; waits for a pre-filter round to choose it
+    SUMMARY = "summary"  # summarized, by this run or an earlier one
+    ERROR = "error"  # cannot be read, decoded or parsed: reported, and cached
+    SKIPPED = "skipped"  # chosen by no round: only its syntax checked (bad syntax is reported)
+    INTERNAL = "internal"  # storegate failed on it: reported, never cached
+
+
+@dataclass
+class _File:
+    """One file on its way through a run."""
+
+    path: Path
+    key: str  # the absolute path, the cache's key
+    display: str
+    module: str
+    state: State = State.UNKNOWN
+    stat: tuple[int, ...] = ()  # cache.signature() of the file
+    sha256: str = ""
+    source: str | None = None  # the text, held only while PENDING
+    # What the cache keeps (SUMMARY, ERROR, SKIPPED; a SKIPPED file looked at again keeps its
+    # entry while PENDING: if no round chooses it, its syntax check stands).
+    entry: Entry | None = None
+    summary: ModuleSummary | None = None  # a SUMMARY file's, decoded once needed
+    failure: tuple[str, str] = ("", "")  # INTERNAL: the message and the traceback
+
+
+class _Run:
+    """The files of one run and the phases they go through, in the order ``findings`` calls them."""
+
+    def __init__(self, found: Sequence[Path], config: Config, options: CheckOptions) -> None:
+        self.config = config
+        self.options = options
+        self.cache = open_cache(options.cache_dir, config) if options.use_cache else None
+        self.shared: dict = {}  # equal strings of all summaries as one object
+        packages: dict[str, bool] = {}
+        self.files = []
+        for path in found:
+            absolute = os.path.abspath(path)
+            path = path if isinstance(path, Path) else Path(path)
+            self.files.append(_File(path, absolute, files.display_path(path), files.module_name(absolute, packages)))
+
+    def findings(self) -> list[Finding]:
+        """The project's findings: the last run's if no file changed, else computed again from
+        every file's summary (only the changed files are summarized again)."""
+        self.look_up()
+        last = None if self._any(State.UNKNOWN) else self._last_findings()
+        if last is not None:
+            return last
+        self._decode_cached_summaries()
+        if self._any(State.UNKNOWN):
+            self.summarize()
+        from storegate.project import findings as project_findings
+
+        findings = project_findings(self.summaries(), self.config)
+        self._save(findings)
+        return findings
+
+    # -- 2. the cache --------------------------------------------------------------------------
+
+    def look_up(self) -> None:
+        """Each file's entry from the cache, if its stat signature is unchanged (and was not
+        taken too close to its last change), or else its content is."""
+        for item in self.files:
+            entry = self._unchanged_entry(item)
+            if entry is not None:
+                item.entry, item.state = entry, State(entry.status)
+
+    def _unchanged_entry(self, item: _File) -> Entry | None:
+        try:
+            item.stat = signature(os.stat(item.path))
+        except OSError:
+            return None
+        entry = self.cache.get(item.key) if self.cache is not None else None
+        if entry is None or entry.module != item.module:
+            return None
+        if entry.stat == item.stat and not self.cache.racy(entry):
+            return entry
+        try:
+            data = files.read_bytes(item.path)
+        except SourceError:
+            return None
+        item.sha256 = content_hash(data)
+        return replace(entry, stat=item.stat) if item.sha256 == entry.sha256 else None  # touched, not changed
+
+    def _result_key(self) -> str:
+        """What the last run's findings depend on: every file's content, and where it is shown from."""
+        parts = [str(Path.cwd())]
+        parts.extend(f"{item.key}\0{item.entry.sha256 if item.entry else item.sha256}" for item in self.files)
+        return content_hash("\n".join(parts).encode())
+
+    def _last_findings(self) -> list[Finding] | None:
+        result = self.cache.result if self.cache is not None else None
+        if not result or result.get("key") != self._result_key():
+            return None
+        try:
+            return [Finding.from_json(data) for data in result["findings"]]
+        except (TypeError, KeyError, AttributeError, ValueError):
+            return None  # a foreign result: analyze again
+
+    def _decode_cached_summaries(self) -> None:
+        """A summary the cache lost, never wrote, or cannot read is computed again."""
+        for item in self.files:
+            if item.state is State.SUMMARY and item.summary is None:
+                try:
+                    item.summary = ModuleSummary.from_json(self.cache.summary(item.entry), self.shared)
+                except (TypeError, KeyError, AttributeError, ValueError):
+                    item.entry, item.state = None, State.UNKNOWN
+
+    def _save(self, findings: list[Finding]) -> None:
+        if self.cache is None:
+            return
+        for item in self.files:
+            if item.entry is not None:
+                self.cache.put(item.key, item.entry)
+        if not self._any(State.INTERNAL):  # a result with an internal error is not kept
+            self.cache.set_result({"key": self._result_key(), "findings": [f.to_json() for f in findings]})
+        self.cache.forget_missing({item.key for item in self.files})
+        self.cache.save()
+
+    # -- 3. pre-filter rounds --------------------------------------------------------------------
+
+    def summarize(self) -> None:
+        """The pre-filter rounds over every file not known to be chosen, then the syntax check
+        of the files no round chose."""
+        for item in self.files:  # a skipped file may be chosen now that other files changed
+            if item.state in (State.UNKNOWN, State.SKIPPED):
+                self._read(item)
+        pending = [item for item in self.files if item.state is State.PENDING]
+        known = [item.summary for item in self.files if item.state is State.SUMMARY]
+        words, modules = prefilter.initial_words(self.config), frozenset()
+        if known:
+            more_words, modules = _reachable(known, self.config)
+            words = words | more_words
+        with SummaryPool(self.options.jobs) as pool:
+            while pending:
+                chosen = [item for item in pending if self._chosen(item, words, modules)]
+                if not chosen:
+                    break
+                tasks = [Task(item.source, item.display, self.config, item.module) for item in chosen]
+                for item, outcome in zip(chosen, pool.run(tasks)):
+                    self._take(item, outcome)
+                    if item.state is State.SUMMARY:
+                        known.append(item.summary)
+                pending = [item for item in pending if item.state is State.PENDING]
+                if not pending or not self.options.use_prefilter:
+                    break
+                new_words, new_modules = _reachable(known, self.config)
+                if new_words <= words and new_modules <= modules:
+                    break
+                words, modules = words | new_words, modules | new_modules
+        for item in pending:
+            self._check_syntax(item)
+
+    def _read(self, item: _File) -> None:
+        """UNKNOWN or SKIPPED -> PENDING with its text, or ERROR."""
+        try:
+            data = files.read_bytes(item.path)
+            item.sha256 = content_hash(data)
+            item.source = files.decode_source(data)
+            item.state = State.PENDING
+        except SourceError as exc:
+            item.entry, item.state = self._entry(item, State.ERROR, error={"message": exc.message, "line": exc.line}), State.ERROR
+
+    def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str]) -> bool:
+        if not self.options.use_prefilter:
+            return True
+        return item.module in modules or prefilter.mentions(item.source, words)
+
+    def _take(self, item: _File, outcome: Outcome) -> None:
+        """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
+        item.source = None  # summarized: the text is no longer needed
+        if outcome.kind == "summary":
+            entry = self._entry(item, State.SUMMARY, summary=outcome.value)
+            item.summary = ModuleSummary.from_json(json.loads(outcome.value), self.shared)
+            if self.cache is not None:
+                self.cache.put(item.key, entry)  # the cache keeps the text until it saves
+            item.entry, item.state = replace(entry, summary=None), State.SUMMARY
+        elif outcome.kind == "error":
+            item.entry, item.state = self._entry(item, State.ERROR, error=outcome.value), State.ERROR
+        else:
+            item.entry, item.state = None, State.INTERNAL
+            item.failure = (outcome.value["message"], outcome.trace)
+
+    def _check_syntax(self, item: _File) -> None:
+        """PENDING, chosen by no round -> SKIPPED; bad syntax is still reported."""
+        if item.entry is None:  # skipped before and unchanged: its syntax check stands
+            from storegate.analysis import syntax_error  # the parser is only needed on this path
+
+            problem = with_deep_stack(syntax_error, item.source)  # libcst may see it: never on this stack
+            error = None if problem is None else {"message": problem.message, "line": problem.line}
+            item.entry = self._entry(item, State.SKIPPED, error=error)
+        item.source, item.state = None, State.SKIPPED
+
+    @staticmethod
+    def _entry(item: _File, state: State, *, summary: str | None = None, error: dict | None = None) -> Entry:
+        return Entry(stat=item.stat, sha256=item.sha256, status=state.value, module=item.module, summary=summary, error=error)
+
+    # -- what the run gives ----------------------------------------------------------------------
+
+    def summaries(self) -> list[ModuleSummary]:
+        return [replace(item.summary, path=item.display) for item in self.files if item.state is State.SUMMARY]
+
+    def errors(self) -> list[FileError]:
+        errors = []
+        for item in self.files:
+            if item.state is State.INTERNAL:
+                errors.append(FileError(item.display, item.failure[0]))
+            elif item.state in (State.ERROR, State.SKIPPED) and item.entry.error:
+                errors.append(FileError(item.display, item.entry.error["message"], item.entry.error.get("line")))
+        return errors
+
+    def tracebacks(self) -> list[str]:
+        return [f"{item.display}:\n{item.failure[1]}" for item in self.files if item.state is State.INTERNAL]
+
+    def _any(self, state: State) -> bool:
+        return any(item.state is state for item in self.files)
+
+
+def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozenset[str], frozenset[str]]:
+    """Words and module names the next pre-filter round looks for."""
+    from storegate.project import Project
+
+    return Project(summaries, config).unresolved()

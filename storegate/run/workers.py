@@ -1,0 +1,277 @@
+"""Where files are summarized: worker processes, their recovery, and the deep-stack thread.
+
+``SummaryPool`` summarizes a round's files in a process pool (or in this process when there are
+few, or when this process may not start others). A worker that dies takes only the file that
+killed it: every file not yet summarized is tried again alone, in a process of its own
+(``_alone``). ``with_deep_stack`` runs the parser and the tree walks on a thread with a large
+stack, in whichever process that is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
+
+from storegate.errors import SourceError
+from storegate.model import Config
+
+if TYPE_CHECKING:
+    import concurrent.futures
+
+T = TypeVar("T")
+
+
+class Task(NamedTuple):
+    """One file to summarize, as sent to a worker."""
+
+    source: str
+    display: str
+    config: Config
+    module: str
+
+
+class Outcome(NamedTuple):
+    """What summarizing one file gave.
+
+    ``kind`` "summary": ``value`` is the summary's JSON text. A summary travels as one string:
+    cheap to send from a worker, written to the cache as it is, and decoded where no tree is
+    parsed, so that the objects that live to the end of the run are packed together instead of
+    pinning the memory of every tree parsed meanwhile. ``kind`` "error" (the file's fault:
+    cached) or "internal" (storegate's: never cached): ``value`` is ``{"message", "line"}``,
+    ``trace`` the traceback of an internal error.
+    """
+
+    kind: str
+    value: object
+    trace: str = ""
+
+
+_POOL_THRESHOLD = 8  # below this many files, starting worker processes costs more than it saves
+_CHUNK = 4  # files sent to a worker at a time: small, so that the workers stay evenly busy
+
+
+class SummaryPool:
+    """Summarizes the files of one run, in worker processes when there are enough of them.
+
+    The parser's memory stays in the workers: a large file's tree takes a few hundred MB while it
+    is analyzed, and the allocator keeps much of it afterwards, so this process, which holds the
+    summaries of the whole run, never parses many files. The pool is made once, in the first
+    round, before any summary is held, and serves every later round.
+    """
+
+    def __init__(self, jobs: int | None) -> None:
+        self.workers = jobs if jobs is not None else (os.cpu_count() or 1)
+        self.pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> SummaryPool:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def run(self, tasks: list[Task]) -> Iterator[Outcome]:
+        """The outcomes in the order of ``tasks``, as they come: the caller decodes one summary
+        while the workers go on with the next files."""
+        if self.pool is None and (len(tasks) < _POOL_THRESHOLD or _in_daemon()):
+            return map(summarize_task, tasks)
+        if self.pool is None:
+            self.pool = _pool(min(self.workers, len(tasks)))
+        return self._collect(tasks)
+
+    def _collect(self, tasks: list[Task]) -> Iterator[Outcome]:
+        """The pool's outcomes; if a worker dies (a crash in native code, the OOM killer), each
+        file not yet summarized is tried again alone in a fresh process, so that only the file
+        that kills its process is reported, and the run goes on."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        done = 0
+        try:  # submitting the files raises too if a worker died meanwhile
+            with _safe_path():  # the workers start as the tasks are submitted
+                outcomes = self.pool.map(summarize_task, tasks, chunksize=_CHUNK)
+            for outcome in outcomes:
+                done += 1
+                yield outcome
+        except Exception as exc:  # noqa: BLE001 - the task itself never raises: this is the pool
+            # BrokenProcessPool when a worker died; OSError or ValueError when a worker being
+            # started raced the pool closing its queues after a death. Either way the pool is gone.
+            if not isinstance(exc, (BrokenProcessPool, OSError, ValueError)):
+                raise
+            _abandon(self.pool)
+            self.pool = None  # a later round makes a new one
+            for task in tasks[done:]:
+                yield _alone(task)
+
+
+_KILL_RETRIES = 3  # a file whose process is killed from outside this often is reported
+_CRASH_SIGNALS = ("SIGSEGV", "SIGABRT", "SIGBUS", "SIGILL", "SIGFPE", "SIGSYS", "SIGTRAP")
+_UNKNOWN = "an unknown cause"
+
+
+def _alone(task: Task) -> Outcome:
+    """The file's outcome from a process of its own, which only it can make crash.
+
+    A crash (SIGSEGV, SIGABRT, ...) or an exit status is the file's doing: reported at once. A
+    process killed by a signal of the kind sent from outside (SIGKILL from the OOM killer or a
+    user, SIGTERM) is not: the file is tried again, and reported as killed only if that keeps
+    happening.
+    """
+    deaths = []
+    for _ in range(_KILL_RETRIES):
+        outcome, death = _in_own_process(task)
+        if outcome is not None:
+            return outcome
+        if death in _CRASH_SIGNALS or death.startswith("exit status"):
+            message = f"internal error: the process analyzing the file crashed ({death})"
+            break
+        deaths.append(death)
+    else:
+        death = next((death for death in deaths if death != _UNKNOWN), _UNKNOWN)
+        if death == _UNKNOWN:
+            message = "internal error: the process analyzing the file died (cause unknown)"
+        else:
+            message = f"internal error: the process analyzing the file was killed by {death} (out of memory, or from outside)"
+    return Outcome("internal", {"message": message}, f"(no traceback: the process died: {death})")
+
+
+def _in_own_process(task: Task) -> tuple[Outcome | None, str]:
+    """The outcome, or None and how the process died (a signal's name, or its exit status).
+
+    A plain process and a pipe, not a pool: the process's exit code is then known for certain,
+    however early it died.
+    """
+    context = _context()
+    receive, send = context.Pipe(duplex=False)
+    with _safe_path():
+        process = context.Process(target=_send_outcome, args=(task, send), daemon=True)
+        process.start()
+    send.close()
+    try:
+        outcome = receive.recv()
+    except EOFError:  # it died before it could answer
+        outcome = None
+    finally:
+        receive.close()
+    process.join()
+    return (outcome, "") if outcome is not None else (None, _death(process.exitcode))
+
+
+def _send_outcome(task: Task, connection) -> None:
+    connection.send(summarize_task(task))
+    connection.close()
+
+
+def _death(code: int | None) -> str:
+    """How a process died, from its exit code: ``SIGKILL``, ``exit status 3``, ..."""
+    import signal
+
+    if code is not None and code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit status {code}" if code else _UNKNOWN
+
+
+def _abandon(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Let a broken pool go without waiting for it. Its remaining workers are killed first:
+    on Python 3.11 a broken pool's cleanup can wait forever on a worker that is blocked writing
+    a result nobody reads anymore (seen here; cpython gh-94777 is of the same kind)."""
+    workers = getattr(pool, "_processes", None) or {}  # the executor's own table of its workers
+    for process in list(workers.values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _in_daemon() -> bool:
+    """Whether this is a daemonic pool worker (flake8's, say): it may not start processes."""
+    import multiprocessing
+
+    return multiprocessing.current_process().daemon
+
+
+def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+
+
+def _context():
+    """fork is the cheapest start (nothing to re-import) and, made before any summary is held,
+    gives small workers; never with other threads alive. spawn re-imports the caller's main module."""
+    import multiprocessing
+
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+@contextlib.contextmanager
+def _safe_path() -> Iterator[None]:
+    """While worker processes start: a spawned worker runs ``python -c``, which puts the current
+    directory first on ``sys.path`` and imports ``multiprocessing`` from there if the checked
+    tree has a ``multiprocessing.py``. ``PYTHONSAFEPATH`` (Python 3.11+) leaves it out."""
+    before = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = before
+
+
+def summarize_task(task: Task) -> Outcome:
+    """Summarize one file; never raises (an internal error in one file never stops the others)."""
+    from storegate.analysis import summarize
+
+    try:
+        summary = with_deep_stack(summarize, task.source, task.display, task.config, task.module)
+        return Outcome("summary", json.dumps(summary.to_json(), separators=(",", ":")))
+    except SourceError as exc:
+        return Outcome("error", {"message": exc.message, "line": exc.line})
+    except RecursionError:
+        return Outcome("error", {"message": "too deeply nested to analyze", "line": None})
+    except Exception as exc:
+        import traceback
+
+        return Outcome("internal", {"message": f"internal error: {type(exc).__name__}: {exc}"}, traceback.format_exc())
+
+
+_STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: only the pages a deep file touches
+_RECURSION_LIMIT = 20_000
+
+
+def with_deep_stack(function: Callable[..., T], *args) -> T:
+    """Run ``function`` on storegate's analysis thread, which has a large stack.
+
+    libcst's native parser and the tree walks recurse once per nesting level: on the default
+    8 MB stack a pathological file (thousands of nested parentheses) would crash the process
+    instead of giving a result or a one-line error. One long-lived thread (not one per file)
+    keeps the allocator's memory in one arena.
+    """
+    global _DEEP_EXECUTOR
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+    with _DEEP_LOCK:
+        if _DEEP_EXECUTOR is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            previous = threading.stack_size(_STACK_BYTES)
+            try:
+                _DEEP_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storegate-analysis")
+                _DEEP_EXECUTOR.submit(lambda: None).result()  # start the thread while the size is set
+            finally:
+                threading.stack_size(previous)
+        executor = _DEEP_EXECUTOR
+    return executor.submit(function, *args).result()
+
+
+_DEEP_EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
+_DEEP_LOCK = threading.Lock()
