@@ -137,6 +137,19 @@ class _File:
     summary: ModuleSummary | None = None  # a SUMMARY file's, decoded once needed
     failure: tuple[str, str] = ("", "")  # INTERNAL: the message and the traceback
 
+    # What a state guarantees, checked where it is relied on.
+    def text(self) -> str:
+        assert self.source is not None, f"{self.display}: no text in state {self.state}"
+        return self.source
+
+    def decoded(self) -> ModuleSummary:
+        assert self.summary is not None, f"{self.display}: no summary in state {self.state}"
+        return self.summary
+
+    def kept(self) -> Entry:
+        assert self.entry is not None, f"{self.display}: no cache entry in state {self.state}"
+        return self.entry
+
 
 class _Run:
     """The files of one run and the phases they go through, in the order ``findings`` calls them."""
@@ -184,7 +197,9 @@ class _Run:
             item.stat = signature(os.stat(item.path))
         except OSError:
             return None
-        entry = self.cache.get(item.key) if self.cache is not None else None
+        if self.cache is None:
+            return None
+        entry = self.cache.get(item.key)
         if entry is None or entry.module != item.module:
             return None
         if entry.stat == item.stat and not self.cache.racy(entry):
@@ -216,7 +231,10 @@ class _Run:
         for item in self.files:
             if item.state is State.SUMMARY and item.summary is None:
                 try:
-                    item.summary = ModuleSummary.from_json(self.cache.summary(item.entry), self.shared)
+                    data = self.cache.summary(item.kept()) if self.cache is not None else None
+                    if data is None:
+                        raise ValueError("the summary is not in the cache")
+                    item.summary = ModuleSummary.from_json(data, self.shared)
                 except (TypeError, KeyError, AttributeError, ValueError):
                     item.entry, item.state = None, State.UNKNOWN
 
@@ -240,8 +258,8 @@ class _Run:
             if item.state in (State.UNKNOWN, State.SKIPPED):
                 self._read(item)
         pending = [item for item in self.files if item.state is State.PENDING]
-        known = [item.summary for item in self.files if item.state is State.SUMMARY]
-        words, modules = prefilter.initial_words(self.config), frozenset()
+        known = [item.decoded() for item in self.files if item.state is State.SUMMARY]
+        words, modules = prefilter.initial_words(self.config), frozenset[str]()
         if known:
             more_words, modules = _reachable(known, self.config)
             words = words | more_words
@@ -250,11 +268,11 @@ class _Run:
                 chosen = [item for item in pending if self._chosen(item, words, modules)]
                 if not chosen:
                     break
-                tasks = [Task(item.source, item.display, self.config, item.module) for item in chosen]
+                tasks = [Task(item.text(), item.display, self.config, item.module) for item in chosen]
                 for item, outcome in zip(chosen, pool.run(tasks)):
                     self._take(item, outcome)
                     if item.state is State.SUMMARY:
-                        known.append(item.summary)
+                        known.append(item.decoded())
                 pending = [item for item in pending if item.state is State.PENDING]
                 if not pending or not self.options.use_prefilter:
                     break
@@ -278,29 +296,30 @@ class _Run:
     def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str]) -> bool:
         if not self.options.use_prefilter:
             return True
-        return item.module in modules or prefilter.mentions(item.source, words)
+        return item.module in modules or prefilter.mentions(item.text(), words)
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
         item.source = None  # summarized: the text is no longer needed
         if outcome.kind == "summary":
-            entry = self._entry(item, State.SUMMARY, summary=outcome.value)
-            item.summary = ModuleSummary.from_json(json.loads(outcome.value), self.shared)
+            assert outcome.summary is not None
+            entry = self._entry(item, State.SUMMARY, summary=outcome.summary)
+            item.summary = ModuleSummary.from_json(json.loads(outcome.summary), self.shared)
             if self.cache is not None:
                 self.cache.put(item.key, entry)  # the cache keeps the text until it saves
             item.entry, item.state = replace(entry, summary=None), State.SUMMARY
         elif outcome.kind == "error":
-            item.entry, item.state = self._entry(item, State.ERROR, error=outcome.value), State.ERROR
+            item.entry, item.state = self._entry(item, State.ERROR, error=outcome.error), State.ERROR
         else:
             item.entry, item.state = None, State.INTERNAL
-            item.failure = (outcome.value["message"], outcome.trace)
+            item.failure = ((outcome.error or {}).get("message", "internal error"), outcome.trace)
 
     def _check_syntax(self, item: _File) -> None:
         """PENDING, chosen by no round -> SKIPPED; bad syntax is still reported."""
         if item.entry is None:  # skipped before and unchanged: its syntax check stands
             from storegate.analysis import syntax_error  # the parser is only needed on this path
 
-            problem = with_deep_stack(syntax_error, item.source)  # libcst may see it: never on this stack
+            problem = with_deep_stack(syntax_error, item.text())  # libcst may see it: never on this stack
             error = None if problem is None else {"message": problem.message, "line": problem.line}
             item.entry = self._entry(item, State.SKIPPED, error=error)
         item.source, item.state = None, State.SKIPPED
@@ -312,15 +331,16 @@ class _Run:
     # -- what the run gives ----------------------------------------------------------------------
 
     def summaries(self) -> list[ModuleSummary]:
-        return [replace(item.summary, path=item.display) for item in self.files if item.state is State.SUMMARY]
+        return [replace(item.decoded(), path=item.display) for item in self.files if item.state is State.SUMMARY]
 
     def errors(self) -> list[FileError]:
         errors = []
         for item in self.files:
             if item.state is State.INTERNAL:
                 errors.append(FileError(item.display, item.failure[0]))
-            elif item.state in (State.ERROR, State.SKIPPED) and item.entry.error:
-                errors.append(FileError(item.display, item.entry.error["message"], item.entry.error.get("line")))
+            elif item.state in (State.ERROR, State.SKIPPED) and item.kept().error:
+                error = item.kept().error or {}
+                errors.append(FileError(item.display, error["message"], error.get("line")))
         return errors
 
     def tracebacks(self) -> list[str]:

@@ -38,16 +38,17 @@ class Task(NamedTuple):
 class Outcome(NamedTuple):
     """What summarizing one file gave.
 
-    ``kind`` "summary": ``value`` is the summary's JSON text. A summary travels as one string:
+    ``kind`` "summary": ``summary`` is the summary's JSON text. A summary travels as one string:
     cheap to send from a worker, written to the cache as it is, and decoded where no tree is
     parsed, so that the objects that live to the end of the run are packed together instead of
     pinning the memory of every tree parsed meanwhile. ``kind`` "error" (the file's fault:
-    cached) or "internal" (storegate's: never cached): ``value`` is ``{"message", "line"}``,
+    cached) or "internal" (storegate's: never cached): ``error`` is ``{"message", "line"}``,
     ``trace`` the traceback of an internal error.
     """
 
     kind: str
-    value: object
+    summary: str | None = None
+    error: dict | None = None
     trace: str = ""
 
 
@@ -90,10 +91,12 @@ class SummaryPool:
         that kills its process is reported, and the run goes on."""
         from concurrent.futures.process import BrokenProcessPool
 
+        pool = self.pool
+        assert pool is not None
         done = 0
         try:  # submitting the files raises too if a worker died meanwhile
             with _safe_path():  # the workers start as the tasks are submitted
-                outcomes = self.pool.map(summarize_task, tasks, chunksize=_CHUNK)
+                outcomes = pool.map(summarize_task, tasks, chunksize=_CHUNK)
             for outcome in outcomes:
                 done += 1
                 yield outcome
@@ -102,7 +105,7 @@ class SummaryPool:
             # started raced the pool closing its queues after a death. Either way the pool is gone.
             if not isinstance(exc, (BrokenProcessPool, OSError, ValueError)):
                 raise
-            _abandon(self.pool)
+            _abandon(pool)
             self.pool = None  # a later round makes a new one
             for task in tasks[done:]:
                 yield _alone(task)
@@ -136,7 +139,7 @@ def _alone(task: Task) -> Outcome:
             message = "internal error: the process analyzing the file died (cause unknown)"
         else:
             message = f"internal error: the process analyzing the file was killed by {death} (out of memory, or from outside)"
-    return Outcome("internal", {"message": message}, f"(no traceback: the process died: {death})")
+    return Outcome("internal", error={"message": message}, trace=f"(no traceback: the process died: {death})")
 
 
 def _in_own_process(task: Task) -> tuple[Outcome | None, str]:
@@ -233,15 +236,15 @@ def summarize_task(task: Task) -> Outcome:
 
     try:
         summary = with_deep_stack(summarize, task.source, task.display, task.config, task.module)
-        return Outcome("summary", json.dumps(summary.to_json(), separators=(",", ":")))
+        return Outcome("summary", summary=json.dumps(summary.to_json(), separators=(",", ":")))
     except SourceError as exc:
-        return Outcome("error", {"message": exc.message, "line": exc.line})
+        return Outcome("error", error={"message": exc.message, "line": exc.line})
     except RecursionError:
-        return Outcome("error", {"message": "too deeply nested to analyze", "line": None})
+        return Outcome("error", error={"message": "too deeply nested to analyze", "line": None})
     except Exception as exc:
         import traceback
 
-        return Outcome("internal", {"message": f"internal error: {type(exc).__name__}: {exc}"}, traceback.format_exc())
+        return Outcome("internal", error={"message": f"internal error: {type(exc).__name__}: {exc}"}, trace=traceback.format_exc())
 
 
 _STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: only the pages a deep file touches
