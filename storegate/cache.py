@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 
-from storegate import __version__
+from storegate._version import __version__
 from storegate.disk import DiskError, clean_stale, read_regular, temporary_name, write_atomic
 from storegate.model import Config, Finding
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import click
 
-from storegate import __version__, baseline, checks, disk, files
+from storegate import baseline, checks, disk, files
+from storegate._version import __version__
 from storegate.checks import docs
 from storegate.run.pipeline import CheckOptions
 from storegate.run.pipeline import check as run_check

@@ -26,7 +26,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-import storegate
 from storegate import disk
 from storegate.errors import ConfigError
 from storegate.files import compile_excludes, display_path, is_inside
@@ -51,7 +50,7 @@ _PACK_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 def packs_dir() -> Path:
     """The directory of the shipped rule packs (``storegate/rules`` in a wheel, else ``rules/``)."""
-    package = Path(storegate.__file__).resolve().parent
+    package = Path(__file__).resolve().parent
     installed = package / "rules"
     if installed.is_dir():
         return installed

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from storegate import __version__
+from storegate._version import __version__
 
 _Index = dict[str, list[tuple[int, int, str]]]
 
@@ -48,7 +48,7 @@ def _as_list(value: Any) -> list[str] | None:
 def _any_code_selected(options: argparse.Namespace) -> bool:
     """Whether flake8 would report some SG code. flake8 runs every plugin whatever ``--select``
     says, so under ``flake8 --select F`` the plugin would analyze the project for nothing."""
-    from storegate.codes import CODES
+    from storegate.checks import CODES
 
     try:
         from flake8.style_guide import Decision, DecisionEngine

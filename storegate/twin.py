@@ -16,7 +16,6 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-import storegate
 from storegate.errors import StoregateError
 
 SERVER_PACKAGE = "responses_server"
@@ -26,7 +25,7 @@ FLAG = "store"
 
 def server_source_dir() -> Path:
     """The directory of the sample server, ``<repo>/fixtures/responses_server``."""
-    path = Path(storegate.__file__).resolve().parent.parent / "fixtures" / SERVER_PACKAGE
+    path = Path(__file__).resolve().parent.parent / "fixtures" / SERVER_PACKAGE
     if not (path / "service.py").is_file():
         raise StoregateError(
             f"the sample Responses server is not at {path}: the demo needs a source checkout of storegate "

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import storegate
 from storegate.cli import main
-from storegate.codes import CODES
+from storegate.checks import CODES
 from storegate.model import FileError, Finding, Result, TraceStep
 from storegate.report import FORMATS, github, grouped, sarif, text
 

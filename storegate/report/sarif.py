@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from storegate import __version__
+from storegate._version import __version__
 from storegate.baseline import fingerprint, identities
 from storegate.checks import CODES
 from storegate.model import Finding, Result

@@ -78,7 +78,7 @@ def summary(result: Result, *, color: bool = False) -> str:
 
 def statistics(result: Result) -> str:
     """``--statistics``: one line per code, ``COUNT<tab>CODE<tab>summary``, by code."""
-    from storegate.codes import CODES
+    from storegate.checks import CODES
 
     counts = Counter(f.code for f in result.findings)
     lines = []
