@@ -124,11 +124,24 @@ def parse_ast(source: str) -> tuple[ast.Module | None, SyntaxError | None]:
 
 
 def _depth(tree: ast.AST) -> int:
-    """The number of levels of ``tree``, level by level (no recursion: the tree may be deep)."""
-    level, depth = [tree], 0
+    """The number of levels of ``tree``, level by level (no recursion: the tree may be deep).
+
+    Written out rather than with ``ast.iter_child_nodes``, a generator per node: this walk sees
+    every node of every file analyzed, before libcst does."""
+    node_type = ast.AST
+    level: list[ast.AST] = [tree]
+    depth = 0
     while level:
         depth += 1
-        level = [child for node in level for child in ast.iter_child_nodes(node)]
+        below: list[ast.AST] = []
+        for node in level:
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    below.extend(item for item in value if isinstance(item, node_type))
+                elif isinstance(value, node_type):
+                    below.append(value)
+        level = below
     return depth - 1
 
 

@@ -15,6 +15,7 @@ import ast
 import unicodedata
 import warnings
 from collections.abc import Mapping
+from typing import cast
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -75,12 +76,13 @@ class Locator:
         subscripts: list[ast.Subscript] = []
         statements: list[ast.stmt] = []
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                calls.append(node)
-            elif isinstance(node, ast.Subscript):
-                subscripts.append(node)
-            elif isinstance(node, ast.stmt):
-                statements.append(node)
+            kind = type(node)
+            if kind is ast.Call:
+                calls.append(cast(ast.Call, node))
+            elif kind is ast.Subscript:
+                subscripts.append(cast(ast.Subscript, node))
+            elif kind in _AST_STATEMENTS:
+                statements.append(cast(ast.stmt, node))
         cst_calls: list[cst.Call] = []
         cst_subscripts: list[cst.Subscript] = []
         cst_statements: list[cst.CSTNode] = []
@@ -113,15 +115,17 @@ def _collect(
         kind = type(current)
         if kind in _LEAVES:
             continue
-        if isinstance(current, cst.Call):
-            calls.append(current)
-        elif isinstance(current, cst.Subscript):
-            subscripts.append(current)
+        # ``type(...) is``, not isinstance: libcst's nodes are ABCs, whose isinstance is slow here
+        if kind is cst.Call:
+            calls.append(cast(cst.Call, current))
+        elif kind is cst.Subscript:
+            subscripts.append(cast(cst.Subscript, current))
         elif kind in _STATEMENT_TYPES:
             statements.append(current)
         stack.extend(reversed(_lexical_children(current)))
 
 
+_AST_STATEMENTS = frozenset(kind for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.stmt))
 _LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
 
 # Node types whose libcst fields are not declared in source order.
