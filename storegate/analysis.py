@@ -29,6 +29,7 @@ from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag, TraceStep
 from storegate.paths import access_path, callee_path, dotted_name, root_name, string_value
 from storegate.positions import Locator
+from storegate.reads import reads
 from storegate.routes import handler_routes
 from storegate.sinks import SinkMatcher, qualify
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
@@ -252,7 +253,8 @@ class Summarizer:
 
     def function(self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, nested: bool) -> FunctionSummary:
         scope = graph.scope
-        flags = [f for f in self.config.flags if flaglib.available(f, graph.params, graph.names, graph.accessed)]
+        read = reads(graph)
+        flags = [f for f in self.config.flags if flaglib.available(f, graph.params, read.names, read.accessed)]
         routes = handler_routes(scope, self.config.routes) if isinstance(scope, cst.FunctionDef) else ()
         closure = tuple(f.name for f in flags if nested and f.name not in graph.params and f.name not in _bound_names(graph))
         sites = self.sites(graph, flags, entry_flags={*graph.params, *closure})
