@@ -31,7 +31,7 @@ from storegate.paths import access_path, callee_path, dotted_name, root_name, st
 from storegate.positions import Locator
 from storegate.reads import reads
 from storegate.routes import handler_routes
-from storegate.sinks import SinkMatcher, qualify
+from storegate.sinks import MatchContext, SinkMatcher, qualify
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
 # A block visited more often than this joins by plain intersection, which always terminates.
@@ -185,6 +185,7 @@ class _SiteFacts:
     text: str
     kind: str
     sink: str | None
+    sink_kind: str | None  # the name of the sink kind that matched (``sinks.SINK_KINDS``)
     args: list[cst.Arg]
     gated: dict[str, list[bool]] = field(default_factory=dict)  # flag -> [empty entry, permitted entry]
     traces: dict[str, list[tuple]] = field(default_factory=dict)
@@ -309,24 +310,23 @@ class Summarizer:
         return tuple(self._site(record) for record in found.values())
 
     def _site_shape(self, event: cfglib.Event, context: _Context) -> tuple | None:
-        """``(node, text, kind, sink pattern, args)`` for a call or write that may matter.
+        """``(node, text, kind, sink pattern, sink kind, args)`` for a call or write that may matter.
 
         A callee that is a local alias (``save = self.store.save``) is read as what it denotes."""
         if isinstance(event, cfglib.CallEvent):
             call = event.node
             written = callee_path(call.func)
-            matched = self.matcher.match_call(call, self.imports, context.alias(written) if written else None)
+            matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None))
             if matched is not None:
-                return call, matched[0], "call", matched[1].pattern, list(call.args)
+                return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args)
             text = _callee_name(call.func)
             text = context.alias(text) if text is not None else None
             if text is None or not self._may_resolve(text):
                 return None  # cannot name a function of the analyzed files
-            return call, text, "call", None, list(call.args)
-        if event.kind in ("assign", "augassign", "annassign", "delete"):
-            matched = self.matcher.match_write(event.target, self.imports)
-            if matched is not None:
-                return event.target, matched[0], "write", matched[1].pattern, []
+            return call, text, "call", None, None, list(call.args)
+        matched = self.matcher.match(event, MatchContext(self.imports))
+        if matched is not None:
+            return event.target, matched.text, "write", matched.sink.pattern, matched.kind, []
         return None
 
     def _may_resolve(self, text: str) -> bool:
@@ -389,6 +389,7 @@ class Summarizer:
             text=record.text,
             kind=record.kind,
             sink=record.sink,
+            sink_kind=record.sink_kind,
             qualified=qualified,
             args=args,
             verdicts=verdicts,
