@@ -25,6 +25,7 @@ import libcst as cst
 from storegate import cfg as cfglib
 from storegate import facts as F
 from storegate import flags as flaglib
+from storegate import guards
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag, TraceStep
 from storegate.paths import access_path, callee_path, dotted_name, root_name, string_value
@@ -273,7 +274,8 @@ class Summarizer:
         )
 
     def sites(self, graph: cfglib.CFG, flags: list[Flag], entry_flags: set[str]) -> tuple[Site, ...]:
-        """Every call or write that may matter, judged for each flag under both entry assumptions.
+        """Every call or write that may matter, judged for each flag under both entry assumptions
+        (what the guard forms say is known at entry: ``guards.entry``).
 
         ``entry_flags``: the flags whose value callers can guarantee (parameters, and the flags a
         nested function reads from its enclosing function).
@@ -284,12 +286,9 @@ class Summarizer:
             return ()
         self._trees.clear()
         relevant = context.relevant = relevant_paths(graph, flags, context)
-        empty_states = solve(graph, F.EMPTY, context)
-        permitted_states = {
-            flag.name: solve(graph, frozenset({((flag.name, flag.permitted),)}), context)
-            for flag in flags
-            if flag.name in entry_flags
-        }
+        entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags)))
+        empty_states = solve(graph, entry_facts.known, context)
+        permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
         found: dict[int, _SiteFacts] = {}
         for block, row in zip(graph.blocks, shapes):
             entry = empty_states.get(block.index)
@@ -529,10 +528,10 @@ class _Context:
         return path + _FORGED if path in self.forged else path
 
     def formula(self, node: cst.BaseExpression) -> F.Formula:
-        """``F.truth(node)`` with locations read as above, memoised by node (the tree outlives it)."""
+        """``guards.truth(node)`` with locations read as above, memoised by node (the tree outlives it)."""
         cached = self._formulas.get(id(node))
         if cached is None:
-            formula = F.truth(node)
+            formula = guards.truth(node)
             if self.aliases or self.forged:
                 formula = F.rename(formula, self.path)
             cached = self._formulas[id(node)] = (node, formula)
