@@ -25,12 +25,14 @@ import libcst as cst
 from storegate import cfg as cfglib
 from storegate import facts as F
 from storegate import flags as flaglib
+from storegate import guards
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag, TraceStep
 from storegate.paths import access_path, callee_path, dotted_name, root_name, string_value
 from storegate.positions import Locator
+from storegate.reads import reads
 from storegate.routes import handler_routes
-from storegate.sinks import SinkMatcher, qualify
+from storegate.sinks import MatchContext, SinkMatcher, qualify
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
 # A block visited more often than this joins by plain intersection, which always terminates.
@@ -197,6 +199,7 @@ class _SiteFacts:
     text: str
     kind: str
     sink: str | None
+    sink_kind: str | None  # the name of the sink kind that matched (``sinks.SINK_KINDS``)
     args: list[cst.Arg]
     gated: dict[str, list[bool]] = field(default_factory=dict)  # flag -> [empty entry, permitted entry]
     traces: dict[str, list[tuple]] = field(default_factory=dict)
@@ -265,7 +268,8 @@ class Summarizer:
 
     def function(self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, nested: bool) -> FunctionSummary:
         scope = graph.scope
-        flags = [f for f in self.config.flags if flaglib.available(f, graph.params, graph.names, graph.accessed)]
+        read = reads(graph)
+        flags = [f for f in self.config.flags if flaglib.available(f, graph.params, read.names, read.accessed)]
         routes = handler_routes(scope, self.config.routes) if isinstance(scope, cst.FunctionDef) else ()
         closure = tuple(f.name for f in flags if nested and f.name not in graph.params and f.name not in _bound_names(graph))
         sites = self.sites(graph, flags, entry_flags={*graph.params, *closure})
@@ -283,7 +287,8 @@ class Summarizer:
         )
 
     def sites(self, graph: cfglib.CFG, flags: list[Flag], entry_flags: set[str]) -> tuple[Site, ...]:
-        """Every call or write that may matter, judged for each flag under both entry assumptions.
+        """Every call or write that may matter, judged for each flag under both entry assumptions
+        (what the guard forms say is known at entry: ``guards.entry``).
 
         ``entry_flags``: the flags whose value callers can guarantee (parameters, and the flags a
         nested function reads from its enclosing function).
@@ -294,12 +299,9 @@ class Summarizer:
             return ()
         self._trees.clear()
         relevant = context.relevant = relevant_paths(graph, flags, context)
-        empty_states = solve(graph, F.EMPTY, context)
-        permitted_states = {
-            flag.name: solve(graph, frozenset({((flag.name, flag.permitted),)}), context)
-            for flag in flags
-            if flag.name in entry_flags
-        }
+        entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags)))
+        empty_states = solve(graph, entry_facts.known, context)
+        permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
         found: dict[int, _SiteFacts] = {}
         for block, row in zip(graph.blocks, shapes):
             entry = empty_states.get(block.index)
@@ -320,24 +322,23 @@ class Summarizer:
         return tuple(self._site(record) for record in found.values())
 
     def _site_shape(self, event: cfglib.Event, context: _Context) -> tuple | None:
-        """``(node, text, kind, sink pattern, args)`` for a call or write that may matter.
+        """``(node, text, kind, sink pattern, sink kind, args)`` for a call or write that may matter.
 
         A callee that is a local alias (``save = self.store.save``) is read as what it denotes."""
         if isinstance(event, cfglib.CallEvent):
             call = event.node
             written = callee_path(call.func)
-            matched = self.matcher.match_call(call, self.imports, context.alias(written) if written else None)
+            matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None))
             if matched is not None:
-                return call, matched[0], "call", matched[1].pattern, list(call.args)
+                return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args)
             text = _callee_name(call.func)
             text = context.alias(text) if text is not None else None
             if text is None or not self._may_resolve(text):
                 return None  # cannot name a function of the analyzed files
-            return call, text, "call", None, list(call.args)
-        if event.kind in ("assign", "augassign", "annassign", "delete"):
-            matched = self.matcher.match_write(event.target, self.imports)
-            if matched is not None:
-                return event.target, matched[0], "write", matched[1].pattern, []
+            return call, text, "call", None, None, list(call.args)
+        matched = self.matcher.match(event, MatchContext(self.imports))
+        if matched is not None:
+            return event.target, matched.text, "write", matched.sink.pattern, matched.kind, []
         return None
 
     def _may_resolve(self, text: str) -> bool:
@@ -400,6 +401,7 @@ class Summarizer:
             text=record.text,
             kind=record.kind,
             sink=record.sink,
+            sink_kind=record.sink_kind,
             qualified=qualified,
             args=args,
             verdicts=verdicts,
@@ -539,10 +541,10 @@ class _Context:
         return path + _FORGED if path in self.forged else path
 
     def formula(self, node: cst.BaseExpression) -> F.Formula:
-        """``F.truth(node)`` with locations read as above, memoised by node (the tree outlives it)."""
+        """``guards.truth(node)`` with locations read as above, memoised by node (the tree outlives it)."""
         cached = self._formulas.get(id(node))
         if cached is None:
-            formula = F.truth(node)
+            formula = guards.truth(node)
             if self.aliases or self.forged:
                 formula = F.rename(formula, self.path)
             cached = self._formulas[id(node)] = (node, formula)

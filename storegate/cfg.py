@@ -6,7 +6,8 @@ separate condition edges, so a guard inside a compound condition is just an edge
 means "dominated by the true edge of the guard". Nothing here knows about flags or sinks.
 
 Nested functions, lambdas and classes are their own scopes: the builder lists them in
-``CFG.nested`` and does not descend into them.
+``CFG.nested`` and does not descend into them. ``CFG.evaluated`` lists the expressions the scope
+evaluates (what a pass over the names and locations it reads walks: ``reads.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from dataclasses import dataclass, field
 from typing import Union
 
 import libcst as cst
-
-from storegate.paths import access_path, root_name
 
 Nested = Union[cst.FunctionDef, cst.ClassDef, cst.Lambda]  # a scope inside another
 Scope = Union[cst.Module, Nested]
@@ -76,8 +75,9 @@ class CFG:
     blocks: list[Block]
     params: tuple[str, ...]
     nested: list[Nested]  # scopes defined directly inside this one
-    names: set[str]  # every Name read or bound in the scope (not in nested scopes)
-    accessed: set[str]  # access paths read: ``request.store``, ``body["store"]``
+    # The expressions the builder evaluated from statements (conditions, values, decorators,
+    # defaults, receivers of stores), outermost only: each is walked whole by ``reads.py``.
+    evaluated: list[cst.CSTNode]
 
 
 # Field names of libcst nodes that never hold an evaluated expression.
@@ -181,8 +181,7 @@ class _Builder:
         self.scope = scope
         self.blocks: list[Block] = []
         self.nested: list[Nested] = []
-        self.names: set[str] = set()
-        self.accessed: set[str] = set()
+        self.evaluated: list[cst.CSTNode] = []
         self.handlers: list[Block] = []  # where an exception goes, innermost last
         self.frames: list[_Frame] = []
         self.entry = self._new_block()
@@ -196,13 +195,13 @@ class _Builder:
     def run(self) -> CFG:
         scope = self.scope
         if isinstance(scope, cst.Lambda):
-            self._value(scope.body)
+            self._evaluate(scope.body)
         elif isinstance(scope, cst.Module):
             self._body(scope.body)
         else:
             self._suite(scope.body)
         self._goto(self.exit)
-        return CFG(scope, self.entry, self.exit, self.raise_exit, self.blocks, params_of(scope), self.nested, self.names, self.accessed)
+        return CFG(scope, self.entry, self.exit, self.raise_exit, self.blocks, params_of(scope), self.nested, self.evaluated)
 
     def _new_block(self) -> Block:
         block = Block(len(self.blocks))
@@ -272,37 +271,37 @@ class _Builder:
     def _small(self, small: cst.BaseSmallStatement) -> None:
         self.owner = small
         if isinstance(small, cst.Expr):
-            self._value(small.value)
+            self._evaluate(small.value)
         elif isinstance(small, cst.Assign):
-            self._value(small.value)
+            self._evaluate(small.value)
             for target in small.targets:
                 self._bind(target.target, small.value, "assign", small)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
-                self._value(small.value)
+                self._evaluate(small.value)
                 self._bind(small.target, small.value, "annassign", small)
         elif isinstance(small, cst.AugAssign):
-            self._value(small.target)
-            self._value(small.value)
+            self._evaluate(small.target)
+            self._evaluate(small.value)
             self._bind(small.target, None, "augassign", small)
         elif isinstance(small, cst.Del):
             self._bind(small.target, None, "delete", small)
         elif isinstance(small, cst.Return):
             if small.value is not None:
-                self._value(small.value)
+                self._evaluate(small.value)
             self._jump("return")
         elif isinstance(small, cst.Raise):
             if small.exc is not None:
-                self._value(small.exc)
+                self._evaluate(small.exc)
             if small.cause is not None:
-                self._value(small.cause.item)
+                self._evaluate(small.cause.item)
             self._goto(self.handlers[-1] if self.handlers else self.raise_exit)
         elif isinstance(small, cst.Assert):
             passed, failed = self._new_block(), self._new_block()
-            self._condition(small.test, passed, failed)
+            self._test(small.test, passed, failed)
             self.current = failed
             if small.msg is not None:
-                self._value(small.msg)
+                self._evaluate(small.msg)
             self._goto(self.handlers[-1] if self.handlers else self.raise_exit)
             self.current = passed
         elif isinstance(small, cst.Break):
@@ -329,19 +328,17 @@ class _Builder:
         if isinstance(target, cst.StarredElement):
             self._bind(target.value, None, kind, node)
             return
-        if isinstance(target, cst.Name):
-            self.names.add(target.value)
-        elif isinstance(target, (cst.Attribute, cst.Subscript)):
+        if isinstance(target, (cst.Attribute, cst.Subscript)):
             # the receiver (and the index) are evaluated before the store
             for child in children(target):
                 if not isinstance(child, cst.Name) or child is not getattr(target, "attr", None):
-                    self._value(child)
+                    self._evaluate(child)
         self._emit(BindEvent(target, value, kind, node))
 
     def _If(self, stmt: cst.If) -> None:
         self.owner = stmt
         body, orelse, after = self._new_block(), self._new_block(), self._new_block()
-        self._condition(stmt.test, body, orelse)
+        self._test(stmt.test, body, orelse)
         self.current = body
         self._suite(stmt.body)
         self._goto(after)
@@ -358,7 +355,7 @@ class _Builder:
         head, body, orelse, after = (self._new_block() for _ in range(4))
         self._goto(head)
         self.current = head
-        self._condition(stmt.test, body, orelse)
+        self._test(stmt.test, body, orelse)
         self._loop_body(stmt.body, head, after, body)
         self.current = orelse
         if stmt.orelse is not None:
@@ -367,7 +364,7 @@ class _Builder:
         self.current = after
 
     def _For(self, stmt: cst.For) -> None:
-        self._value(stmt.iter)
+        self._evaluate(stmt.iter)
         head, body, orelse, after = (self._new_block() for _ in range(4))
         self._goto(head)
         self._edge(head, body)
@@ -453,7 +450,7 @@ class _Builder:
                 if handler.type is None:
                     catch_all = True
                 else:
-                    self._value(handler.type)
+                    self._evaluate(handler.type)
                     if _is_catch_all(handler.type):
                         catch_all = True
                 if handler.name is not None:
@@ -484,28 +481,28 @@ class _Builder:
 
     def _With(self, stmt: cst.With) -> None:
         for item in stmt.items:
-            self._value(item.item)
+            self._evaluate(item.item)
             if item.asname is not None:
                 self._bind(item.asname.name, None, "with", stmt)
         self._suite(stmt.body)
 
     def _FunctionDef(self, stmt: cst.FunctionDef) -> None:
         for decorator in stmt.decorators:
-            self._value(decorator.decorator)
+            self._evaluate(decorator.decorator)
         self._param_defaults(stmt.params)
         self.nested.append(stmt)
         self._bind(stmt.name, None, "def", stmt)
 
     def _ClassDef(self, stmt: cst.ClassDef) -> None:
         for decorator in stmt.decorators:
-            self._value(decorator.decorator)
+            self._evaluate(decorator.decorator)
         for arg in (*stmt.bases, *stmt.keywords):
-            self._value(arg.value)
+            self._evaluate(arg.value)
         self.nested.append(stmt)
         self._bind(stmt.name, None, "def", stmt)
 
     def _Match(self, stmt: cst.Match) -> None:
-        self._value(stmt.subject)
+        self._evaluate(stmt.subject)
         after = self._new_block()
         for case in stmt.cases:
             if self.current is None:
@@ -522,7 +519,7 @@ class _Builder:
             if case.guard is not None:
                 self.owner = stmt
                 guarded = self._new_block()
-                self._condition(case.guard, guarded, next_case)
+                self._test(case.guard, guarded, next_case)
                 self.current = guarded
             self._suite(case.body)
             self._goto(after)
@@ -533,9 +530,19 @@ class _Builder:
     def _param_defaults(self, params: cst.Parameters) -> None:
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.default is not None:
-                self._value(param.default)
+                self._evaluate(param.default)
 
     # -- expressions ----------------------------------------------------------------------
+
+    def _evaluate(self, expr: cst.CSTNode) -> None:
+        """``_value`` for an expression of a statement: also listed in ``evaluated``."""
+        self.evaluated.append(expr)
+        self._value(expr)
+
+    def _test(self, expr: cst.BaseExpression, if_true: Block, if_false: Block) -> None:
+        """``_condition`` for the test of a statement: also listed in ``evaluated``."""
+        self.evaluated.append(expr)
+        self._condition(expr, if_true, if_false)
 
     def _condition(self, expr: cst.BaseExpression, if_true: Block, if_false: Block) -> None:
         """Evaluate ``expr`` for its truth and branch; ``current`` is ``None`` afterwards."""
@@ -567,22 +574,16 @@ class _Builder:
         """Evaluate ``expr`` for its value: emit its calls and bindings, split short circuits."""
         kind = type(expr)
         if kind in _LEAVES:
-            if isinstance(expr, cst.Name):
-                self.names.add(expr.value)
             return
         if isinstance(expr, _CHAINS):  # `a + b + ...`, `"a" "b" ...`: long chains, walked without recursion
             for operand in _flatten(expr):
                 self._value(operand)
             return
         if kind not in _SPECIAL_VALUES:
-            if isinstance(expr, cst.Subscript):
-                self._access(expr)
             for child in children(expr):
                 self._value(child)
             return
         if isinstance(expr, cst.Call):
-            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get":
-                self._access(expr)
             self._value(expr.func)
             for arg in expr.args:
                 self._value(arg.value)
@@ -617,16 +618,7 @@ class _Builder:
             self._comprehension(expr)
         else:
             assert isinstance(expr, cst.Attribute)  # the last of _SPECIAL_VALUES
-            if not self._access(expr):
-                self._value(expr.value)
-
-    def _access(self, expr: cst.BaseExpression) -> bool:
-        path = access_path(expr)
-        if path is None:
-            return False
-        self.accessed.add(path)
-        self.names.add(root_name(path))
-        return True
+            self._value(expr.value)
 
     def _comprehension(self, expr: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp) -> None:
         """A comprehension is a loop inside the enclosing flow: ``[f(x) for x in xs if store]``."""

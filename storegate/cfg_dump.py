@@ -19,6 +19,7 @@ from __future__ import annotations
 import libcst as cst
 
 from storegate.cfg import CFG, BindEvent, Block, Edge, Event
+from storegate.reads import reads
 
 _EMPTY_MODULE = cst.Module(body=[])
 
@@ -46,9 +47,10 @@ def _header(graph: CFG) -> list[str]:
         lines.append("params " + ", ".join(graph.params))
     if graph.nested:
         lines.append("nested " + ", ".join(_scope_title(scope) for scope in graph.nested))
-    lines.append("names " + ", ".join(sorted(graph.names)))
-    if graph.accessed:
-        lines.append("accessed " + ", ".join(sorted(graph.accessed)))
+    read = reads(graph)  # not the builder's: a pass over the graph (``reads.py``)
+    lines.append("names " + ", ".join(sorted(read.names)))
+    if read.accessed:
+        lines.append("accessed " + ", ".join(sorted(read.accessed)))
     return lines
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from storegate import guards
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site
 
@@ -274,7 +275,7 @@ class Project:
             fq
             for fq, function in self.functions.items()
             if _callers_all_known(function.summary)
-            and (function.summary.param(flag.name) is not None or flag.name in function.summary.closure_flags)
+            and guards.caller_decides(function.summary, flag)
         }
         incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates}
         for caller, module, function, site, target in self.calls():

@@ -1,7 +1,17 @@
-"""What counts as a sink: dotted globs over the callee, argument regexes, container writes.
+"""What counts as a sink: kinds of sink, each a strategy over the graph's events, fed by packs.
 
-A pattern is matched against the callee as written (``self.responses_store.store_x``) and
-against its import-qualified name (``from app.db import save`` makes ``save`` ``app.db.save``).
+A *sink kind* (``SinkKind``) claims the configured sinks (a pack's data) that are its own and
+says whether an event (a call, a binding) writes to one of them: ``match(event, context)``
+gives a ``SinkMatch`` naming the sink and the kind. ``SINK_KINDS`` is the registry, consulted in
+order; ``SinkMatcher`` holds one instance of each for a run. A new kind is one class here and
+one entry in ``SINK_KINDS`` (and its pack syntax in ``config.py`` if the sinks need new data).
+
+- ``call``: a dotted glob over the callee, matched as written (``self.responses_store.store_x``)
+  and import-qualified (``from app.db import save`` makes ``save`` ``app.db.save``); an optional
+  regex that the first positional argument, a string literal, must match.
+- ``container``: a pattern ending in ``[]``; item assignment, augmented assignment, ``del`` and
+  mutating methods on the container it names.
+
 ``*`` matches any run of characters, dots included. Globs and argument regexes come from
 configuration that a pull request may change, so both are matched without backtracking.
 """
@@ -9,12 +19,14 @@ configuration that a pull request may change, so both are matched without backtr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
 import libcst as cst
 
+from storegate.cfg import BindEvent, CallEvent, Event
 from storegate.linear_regex import LinearRegex
 from storegate.model import Sink
 from storegate.paths import callee_path, literal_text
@@ -56,13 +68,6 @@ def glob_matcher(pattern: str) -> Callable[[str], bool]:
     return match
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    sink: Sink
-    glob: Callable[[str], bool]
-    argument: LinearRegex | None
-
-
 def callee_text(func: cst.BaseExpression) -> str:
     """The callee as written, in one line: ``self.store.save`` or ``get_db().save``
     (``getattr(obj, "save")`` as ``obj.save``)."""
@@ -81,55 +86,134 @@ def qualify(name: str, imports: Mapping[str, str]) -> str | None:
     return target + dot + rest
 
 
-class SinkMatcher:
-    """All configured sinks, compiled once per run."""
+@dataclass(frozen=True)
+class SinkMatch:
+    """An event writes to a sink: ``text`` the callee or container as written, ``sink`` the
+    configured sink, ``kind`` the name of the kind that matched it."""
 
-    def __init__(self, sinks: Iterable[Sink]) -> None:
-        self.calls: list[_Compiled] = []
-        self.containers: list[_Compiled] = []
-        for sink in sinks:
-            argument = LinearRegex(sink.argument) if sink.argument else None
-            if sink.is_container:
-                self.containers.append(_Compiled(sink, glob_matcher(sink.pattern[:-2]), None))
-            else:
-                self.calls.append(_Compiled(sink, glob_matcher(sink.pattern), argument))
+    text: str
+    sink: Sink
+    kind: str
 
-    def match_call(self, call: cst.Call, imports: Mapping[str, str], text: str | None = None) -> tuple[str, Sink] | None:
-        """``(callee text, sink)`` when ``call`` is a persistence call. ``text``: what the callee
-        is known to denote, when not what is written (``save`` after ``save = db.save``)."""
-        text = text or callee_text(call.func)
-        names = [text]
-        qualified = qualify(text, imports)
-        if qualified is not None and qualified != text:
-            names.append(qualified)
-        for compiled in self.calls:
-            if any(compiled.glob(name) for name in names):
-                if compiled.argument is None or _first_argument_matches(call, compiled.argument):
-                    return text, compiled.sink
-        if self.containers and isinstance(call.func, cst.Attribute) and call.func.attr.value in MUTATING_METHODS:
-            container = self._container(call.func.value, imports)
-            if container is not None:
-                return text, container
+
+@dataclass(frozen=True)
+class MatchContext:
+    """What a kind may know beyond the event: the module's imports (local name -> qualified),
+    and what a call's callee denotes when not what is written (``save`` after ``save = db.save``)."""
+
+    imports: Mapping[str, str]
+    callee: str | None = None
+
+    def callee_text(self, call: cst.Call) -> str:
+        return self.callee or callee_text(call.func)
+
+    def names(self, text: str) -> list[str]:
+        """``text`` and its import-qualified name, the forms a pattern is matched against."""
+        qualified = qualify(text, self.imports)
+        return [text] if qualified is None or qualified == text else [text, qualified]
+
+
+class SinkKind:
+    """One kind of sink: which configured sinks are its own, and which events write to them."""
+
+    name: ClassVar[str]
+
+    @staticmethod
+    def claims(sink: Sink) -> bool:
+        """Whether ``sink`` (from a pack or the configuration) is of this kind."""
+        raise NotImplementedError
+
+    def __init__(self, sinks: Sequence[Sink]) -> None:
+        self.sinks = sinks
+
+    def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
+        """The sink ``event`` writes to, if it is one of this kind's."""
+        raise NotImplementedError
+
+
+class CallSinks(SinkKind):
+    """A call whose callee matches a pattern (and whose first argument matches its regex)."""
+
+    name = "call"
+
+    @staticmethod
+    def claims(sink: Sink) -> bool:
+        return not sink.is_container
+
+    def __init__(self, sinks: Sequence[Sink]) -> None:
+        super().__init__(sinks)
+        self.compiled = [(sink, glob_matcher(sink.pattern), LinearRegex(sink.argument) if sink.argument else None) for sink in sinks]
+
+    def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
+        if not isinstance(event, CallEvent):
+            return None
+        call = event.node
+        text = context.callee_text(call)
+        names = context.names(text)
+        for sink, glob, argument in self.compiled:
+            if any(glob(name) for name in names):
+                if argument is None or _first_argument_matches(call, argument):
+                    return SinkMatch(text, sink, self.name)
         return None
 
-    def match_write(self, target: cst.BaseExpression, imports: Mapping[str, str]) -> tuple[str, Sink] | None:
-        """``(text, sink)`` when assigning to or deleting ``target`` writes into a sink container."""
-        if not self.containers or not isinstance(target, cst.Subscript):
-            return None
-        container = self._container(target.value, imports)
-        if container is None:
-            return None
-        return callee_text(target.value) + "[...]", container
 
-    def _container(self, expr: cst.BaseExpression, imports: Mapping[str, str]) -> Sink | None:
-        text = callee_text(expr)
-        names = [text]
-        qualified = qualify(text, imports)
-        if qualified is not None:
-            names.append(qualified)
-        for compiled in self.containers:
-            if any(compiled.glob(name) for name in names):
-                return compiled.sink
+class ContainerSinks(SinkKind):
+    """A write into a container named by a ``pattern[]``: ``c[k] = v``, ``c[k] += v``,
+    ``del c[k]``, or a mutating method (``c.append(v)``)."""
+
+    name = "container"
+    WRITES = frozenset({"assign", "augassign", "annassign", "delete"})
+
+    @staticmethod
+    def claims(sink: Sink) -> bool:
+        return sink.is_container
+
+    def __init__(self, sinks: Sequence[Sink]) -> None:
+        super().__init__(sinks)
+        self.compiled = [(sink, glob_matcher(sink.pattern[:-2])) for sink in sinks]
+
+    def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
+        if isinstance(event, CallEvent):
+            func = event.node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
+                sink = self._container(func.value, context)
+                if sink is not None:
+                    return SinkMatch(context.callee_text(event.node), sink, self.name)
+        elif isinstance(event, BindEvent) and event.kind in self.WRITES and isinstance(event.target, cst.Subscript):
+            sink = self._container(event.target.value, context)
+            if sink is not None:
+                return SinkMatch(callee_text(event.target.value) + "[...]", sink, self.name)
+        return None
+
+    def _container(self, expr: cst.BaseExpression, context: MatchContext) -> Sink | None:
+        names = context.names(callee_text(expr))
+        for sink, glob in self.compiled:
+            if any(glob(name) for name in names):
+                return sink
+        return None
+
+
+# The registry of sink kinds, consulted in this order; a sink belongs to the first that claims it.
+SINK_KINDS: tuple[type[SinkKind], ...] = (CallSinks, ContainerSinks)
+
+
+class SinkMatcher:
+    """All configured sinks, each held by its kind, compiled once per run."""
+
+    def __init__(self, sinks: Iterable[Sink]) -> None:
+        claimed: dict[type[SinkKind], list[Sink]] = {kind: [] for kind in SINK_KINDS}
+        for sink in sinks:
+            owner = next((kind for kind in SINK_KINDS if kind.claims(sink)), None)
+            if owner is not None:
+                claimed[owner].append(sink)
+        self.kinds = [kind(found) for kind, found in claimed.items() if found]
+
+    def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
+        """The first kind's match for ``event``, if any kind has one."""
+        for kind in self.kinds:
+            found = kind.match(event, context)
+            if found is not None:
+                return found
         return None
 
 

@@ -57,6 +57,7 @@ class Site:
     qualified: str | None  # import-qualified callee name, if imported
     args: tuple[Argument, ...] = ()
     verdicts: tuple[Verdict, ...] = ()  # one per flag available in the function
+    sink_kind: str | None = None  # the kind of sink that matched ("call", "container": ``sinks.SINK_KINDS``)
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -114,6 +115,7 @@ class ModuleSummary:
                 "text": s.text,
                 "kind": s.kind,
                 "sink": s.sink,
+                "sink_kind": s.sink_kind,
                 "qualified": s.qualified,
                 "args": [{"keyword": a.keyword, "star": a.star, "permits": [list(p) for p in a.permits]} for a in s.args],
                 "verdicts": [
@@ -172,6 +174,7 @@ class ModuleSummary:
                 text=one(d["text"]),
                 kind=d["kind"],
                 sink=one(d["sink"]),
+                sink_kind=one(d["sink_kind"]),
                 qualified=one(d["qualified"]),
                 args=tuple(argument(a) for a in d["args"]),
                 verdicts=tuple(

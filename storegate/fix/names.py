@@ -2,7 +2,7 @@
 name is used, and how the scope reads the flag (the expression a gate tests).
 
 Bindings, parameters and the names a scope reads come from the analyzer's own control-flow graph
-of the scope (``cfg.build``: its bind events, ``params`` and ``names``), and flag locations are
+of the scope (``cfg.build``: its bind events and ``params``; ``reads.reads``: its names), and flag locations are
 what ``flags.is_location`` says: the fixer sees a scope as the analysis that verifies it does.
 """
 
@@ -21,12 +21,14 @@ from storegate.cfg import Scope
 from storegate.fix.locate import Tree, body_suite
 from storegate.model import Flag
 from storegate.paths import access_path, root_name
+from storegate.reads import reads
 
 
 @dataclass(frozen=True)
 class _Scope:
     graph: cfglib.CFG
     bindings: dict[str, list[cfglib.BindEvent]]  # by name, in source order
+    names: frozenset[str]  # every name the scope reads or binds
 
 
 def _scope(tree: Tree, scope: Scope) -> _Scope:
@@ -47,7 +49,7 @@ def _scope(tree: Tree, scope: Scope) -> _Scope:
         bindings: dict[str, list[cfglib.BindEvent]] = defaultdict(list)
         for name, event in sorted(events.values(), key=lambda named: tree.start(named[1].target)):
             bindings[name].append(event)
-        found = tree.memo[key] = _Scope(graph, dict(bindings))
+        found = tree.memo[key] = _Scope(graph, dict(bindings), reads(graph).names)
     return found
 
 
@@ -77,7 +79,7 @@ def flag_expression(tree: Tree, scope: Scope, flag: Flag, before: tuple[int, int
     def after(event: cfglib.BindEvent) -> bool:
         return tree.end(event.target) > before
 
-    if flag.name in graph.names:
+    if flag.name in facts.names:
         first = [tree.start(event.target) for event in bindings.get(flag.name, [])]
         if not first or min(first) < before:
             return cst.Name(flag.name)
@@ -88,7 +90,7 @@ def flag_expression(tree: Tree, scope: Scope, flag: Flag, before: tuple[int, int
     for node in _locations(scope, flag):
         root = root_name(access_path(node) or "")
         binds = bindings.get(root, [])
-        if root in params or (binds and all(not after(b) for b in binds)) or (not binds and root in graph.names):
+        if root in params or (binds and all(not after(b) for b in binds)) or (not binds and root in facts.names):
             return node.deep_clone().with_changes(lpar=[], rpar=[])
     return None
 

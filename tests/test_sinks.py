@@ -1,0 +1,42 @@
+"""Sink kinds as registered strategies (``storegate.sinks``): each configured sink is held by the
+kind that claims it, and each site of a summary names the kind that matched it."""
+
+from __future__ import annotations
+
+from storegate.analysis import summarize
+from storegate.config import load_config
+from storegate.model import Sink
+from storegate.sinks import SINK_KINDS, CallSinks, ContainerSinks, SinkMatcher
+
+SOURCE = '''
+from app.db import save
+
+def handler(request, store=True):
+    save(request)
+    db.insert("INSERT INTO t", request)
+    request.cache[request.id] = request
+    request.cache.append(request)
+    log(request)
+'''
+
+
+def test_each_sink_is_held_by_the_kind_that_claims_it() -> None:
+    sinks = [Sink("app.db.*"), Sink("*.cache[]"), Sink("db.insert", "^INSERT")]
+    matcher = SinkMatcher(sinks)
+    held = {type(kind): list(kind.sinks) for kind in matcher.kinds}
+    assert held == {CallSinks: [sinks[0], sinks[2]], ContainerSinks: [sinks[1]]}
+    assert [kind.name for kind in SINK_KINDS] == ["call", "container"]
+
+
+def test_a_site_names_the_kind_of_sink_it_matched() -> None:
+    config = load_config(["."], isolated=True, flags=["store"], sinks=["app.db.*", "*.cache[]", "db.insert"])
+    summary = summarize(SOURCE, "app/handler.py", config, "app.handler")
+    (function,) = [f for f in summary.functions if f.name == "handler"]
+    kinds = {(site.text, site.sink_kind) for site in function.sites if site.sink is not None}
+    assert kinds == {
+        ("save", "call"),
+        ("db.insert", "call"),
+        ("request.cache[...]", "container"),
+        ("request.cache.append", "container"),
+    }
+    assert type(summary).from_json(summary.to_json()) == summary  # the kind survives the cache
