@@ -62,43 +62,6 @@ def _suppressions_of(path: str, honour_noqa: bool) -> list[suppress.Suppression]
     return [c for c in suppress.parse(source) if honour_noqa or c.kind != suppress.NOQA_KIND]
 
 
-def _unused(path: str, comments: list[suppress.Suppression], used: set[tuple[int, str]]) -> list[Finding]:
-    found = []
-    for index, comment in enumerate(comments):
-        if comment.codes is None:
-            if comment.kind == suppress.NOQA_KIND or (index, "*") in used:
-                continue  # a bare noqa may be meant for another tool
-            unused = ["*"]
-        else:
-            entries = comment.codes
-            if comment.kind == suppress.NOQA_KIND:  # other tools' codes are not ours to judge
-                entries = tuple(e for e in entries if e.startswith("SG"))
-            unused = [e for e in entries if (index, e) not in used and e != UNUSED_CODE]
-        if not unused:
-            continue
-        if unused == ["*"]:
-            what, sink = f"'{comment.text}'", comment.text
-        else:
-            sink = ", ".join(unused)
-            what = ", ".join(f"'{e}'" for e in unused)
-            what = f"{what} in '{comment.text}'"
-        found.append(
-            Finding(
-                path=path,
-                line=comment.line,
-                column=comment.column,
-                end_line=comment.line,
-                end_column=comment.end_column,
-                code=UNUSED_CODE,
-                message=f"unused suppression {what}",
-                sink=sink,
-                flag="",
-                function="",
-            )
-        )
-    return found
-
-
 def apply_suppressions(
     findings: Iterable[Finding],
     *,
@@ -133,7 +96,7 @@ def apply_suppressions(
             else:
                 kept.append(finding)
         if report_unused_ignores:
-            for finding in _unused(path, comments, used):
+            for finding in sg100_unused_suppression.decide(path, comments, used):
                 # `# storegate: ignore[SG100]` on the same line silences the report of the others.
                 if not any(c.codes and UNUSED_CODE in c.codes for c in table.get(finding.line, ())):
                     kept.append(finding)
