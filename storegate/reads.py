@@ -10,6 +10,7 @@ location is read whole, its inner parts not walked) and the names of the graph's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import libcst as cst
 
@@ -41,35 +42,43 @@ def reads(graph: CFG) -> Reads:
             if isinstance(event, BindEvent) and isinstance(event.target, cst.Name):
                 names.add(event.target.value)
     stack: list[cst.CSTNode] = list(graph.evaluated)  # no recursion: chains may be long
-    while stack:
+    while stack:  # ``type(...) is``: libcst's nodes are ABCs, whose isinstance is slow here
         expr = stack.pop()
-        if isinstance(expr, cst.Name):
-            names.add(expr.value)
-        elif isinstance(expr, cst.Attribute):
-            if not access(expr):
-                stack.append(expr.value)
-        elif isinstance(expr, cst.Call):
-            if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get":
-                access(expr)
-            stack.append(expr.func)
-            stack.extend(arg.value for arg in expr.args)
-        elif isinstance(expr, cst.Lambda):
-            params = expr.params
+        kind = type(expr)
+        if kind is cst.Name:
+            names.add(cast(cst.Name, expr).value)
+        elif kind is cst.Attribute:
+            attribute = cast(cst.Attribute, expr)
+            if not access(attribute):
+                stack.append(attribute.value)
+        elif kind is cst.Call:
+            call = cast(cst.Call, expr)
+            if type(call.func) is cst.Attribute and call.func.attr.value == "get":
+                access(call)
+            stack.append(call.func)
+            stack.extend(arg.value for arg in call.args)
+        elif kind is cst.Lambda:
+            params = cast(cst.Lambda, expr).params
             stack.extend(p.default for p in (*params.posonly_params, *params.params, *params.kwonly_params) if p.default is not None)
-        elif isinstance(expr, cst.NamedExpr):
-            stack.append(expr.value)
-            _target(expr.target, names, stack)
-        elif isinstance(expr, cst.CompFor):
-            _target(expr.target, names, stack)
-            stack.append(expr.iter)
-            stack.extend(condition.test for condition in expr.ifs)
-            if expr.inner_for_in is not None:
-                stack.append(expr.inner_for_in)
-        else:
-            if isinstance(expr, cst.Subscript):
-                access(expr)
+        elif kind is cst.NamedExpr:
+            named = cast(cst.NamedExpr, expr)
+            stack.append(named.value)
+            _target(named.target, names, stack)
+        elif kind is cst.CompFor:
+            clause = cast(cst.CompFor, expr)
+            _target(clause.target, names, stack)
+            stack.append(clause.iter)
+            stack.extend(condition.test for condition in clause.ifs)
+            if clause.inner_for_in is not None:
+                stack.append(clause.inner_for_in)
+        elif kind not in _LEAVES:
+            if kind is cst.Subscript:
+                access(cast(cst.Subscript, expr))
             stack.extend(children(expr))
     return Reads(frozenset(names), frozenset(accessed))
+
+
+_LEAVES = frozenset({cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
 
 
 def _target(target: cst.BaseExpression, names: set[str], stack: list[cst.CSTNode]) -> None:
