@@ -22,6 +22,7 @@ The file (deterministic: sorted, two-space indented, ASCII)::
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -107,9 +108,9 @@ def load(path: Path) -> Baseline:
     try:
         text = disk.read_regular(path, MAX_BASELINE_BYTES).decode("utf-8")
     except disk.DiskError as exc:
-        if exc.reason == "no such file or directory":
+        if exc.errno == errno.ENOENT:
             raise BaselineError(f"baseline file {where!r} not found") from None
-        if exc.reason == "is a directory":
+        if exc.errno == errno.EISDIR:
             raise BaselineError(f"baseline {where!r} is a directory") from None
         raise BaselineError(f"cannot read baseline {where}: {exc.reason}") from None
     except UnicodeDecodeError as exc:

@@ -13,6 +13,7 @@ Configuration is data only: nothing here evaluates, imports or executes anything
 from __future__ import annotations
 
 import difflib
+import errno
 import keyword
 import os
 import re
@@ -130,7 +131,7 @@ def _read_toml(path: Path, kind: str = "config file") -> dict[str, Any]:
         text = disk.read_regular(path, MAX_TOML_BYTES).decode("utf-8")
         return tomllib.loads(text)
     except disk.DiskError as exc:
-        if exc.reason == "no such file or directory":
+        if exc.errno == errno.ENOENT:
             raise ConfigError(f"{kind} {shown!r} not found") from None
         raise ConfigError(f"cannot read {shown}: {exc.reason}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -31,8 +31,9 @@ _TEMP_SUFFIX = ".storegate-tmp"
 class DiskError(OSError):
     """A file storegate will not read or write; ``reason`` is one line, for the user."""
 
-    def __init__(self, reason: str, *, from_os: bool = False) -> None:
+    def __init__(self, reason: str, *, from_os: bool = False, code: int | None = None) -> None:
         super().__init__(reason)
+        self.errno = code  # ENOENT, EISDIR, ...: what callers branch on, never the reason's text
         self.reason = reason
         self.from_os = from_os  # the system refused (permission, missing, ...), not storegate
 
@@ -75,12 +76,12 @@ def read_regular(path: str | os.PathLike, limit: int, *, follow_links: bool = Tr
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.EISDIR:
-            raise DiskError("is a directory") from None
-        raise DiskError(reason_of(exc), from_os=exc.errno != errno.ELOOP) from None
+            raise DiskError("is a directory", code=errno.EISDIR) from None
+        raise DiskError(reason_of(exc), from_os=exc.errno != errno.ELOOP, code=exc.errno) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise DiskError("is a directory")
+            raise DiskError("is a directory", code=errno.EISDIR)
         if not stat.S_ISREG(info.st_mode):
             raise DiskError("not a regular file")
         if info.st_size > limit:
