@@ -26,6 +26,7 @@ from storegate import cfg as cfglib
 from storegate import facts as F
 from storegate import flags as flaglib
 from storegate import guards
+from storegate import retention
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag, TraceStep
 from storegate.paths import access_path, callee_path, dotted_name, root_name, string_value
@@ -298,7 +299,7 @@ class Summarizer:
         if not any(shape for row in shapes for shape in row):
             return ()
         self._trees.clear()
-        relevant = context.relevant = relevant_paths(graph, flags, context)
+        relevant = context.relevant = relevant_paths(graph, [*flags, *retention.conditions(self.config, flags)], context)
         entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags)))
         empty_states = solve(graph, entry_facts.known, context)
         permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
@@ -355,10 +356,11 @@ class Summarizer:
             pair = states[flag.name]
             verdicts = record.gated.setdefault(flag.name, [True, True])
             traces = record.traces.setdefault(flag.name, [(), ()])
+            retained = retention.allowing(self.config, flag, record, self.imports)  # writes that expire
             for which, facts in enumerate(pair):
                 if facts is None:
                     continue  # unreachable under this assumption: nothing to judge
-                if verdicts[which] and not permits(facts, flag):
+                if verdicts[which] and not permits(facts, flag) and not any(permits(facts, c) for c in retained):
                     verdicts[which] = False
                     block_states = empty_states if which == 0 else permitted_states.get(flag.name, empty_states)
                     traces[which] = self.witness(graph, block_states, block, flag, context)

@@ -22,7 +22,7 @@ from storegate.run.pipeline import CheckOptions
 from storegate.run.pipeline import check as run_check
 from storegate.config import load_config
 from storegate.errors import ConfigError
-from storegate.model import Config, FileError, Flag, Sink
+from storegate.model import Config, FileError, Flag, Retention, Sink
 from storegate.report import FORMATS, HUMAN_FORMATS
 from storegate.report.text import printable
 from storegate.report.text import statistics as render_statistics
@@ -273,6 +273,13 @@ def _describe_sink(sink: Sink) -> str:
     return f"{sink.pattern} (first argument ~ {sink.argument})" if sink.argument else sink.pattern
 
 
+def _describe_retention(rule: Retention) -> str:
+    """``under background, writes that expire need no store: ttl=, ex=; to *.poll_cache.set``."""
+    ways = [", ".join(f"{name}=" for name in rule.expiry_arguments)] if rule.expiry_arguments else []
+    ways += [f"to {', '.join(rule.expiring)}"] if rule.expiring else []
+    return f"under {rule.when}, writes that expire need no {rule.flag}: {'; '.join(ways)}"
+
+
 def _pack_specs(config: Config, config_file: Path | None, isolated: bool, rule_specs: tuple[str, ...]) -> list[tuple[str, Path | None]]:
     """The rule pack specs behind ``config`` and the directory relative paths are resolved in."""
     from storegate import config as config_module
@@ -323,11 +330,13 @@ def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[st
         lines += [f"    flag   {_describe_flag(f)}" for f in pack.flags]
         lines += [f"    sink   {_describe_sink(s)}" for s in pack.sinks]
         lines += [f"    route  {r}" for r in pack.routes]
+        lines += [f"    retain {_describe_retention(r)}" for r in pack.retention]
     lines.append("")
     lines.append("In effect (packs, configuration and command line):")
     lines += [f"  flag   {_describe_flag(f)}" for f in config.flags] or ["  no flags"]
     lines += [f"  sink   {_describe_sink(s)}" for s in config.sinks] or ["  no sinks"]
     lines += [f"  route  {r}" for r in config.routes]
+    lines += [f"  retain {_describe_retention(r)}" for r in config.retention]
     click.echo("\n".join(printable(line) for line in lines))
 
 

@@ -3,7 +3,7 @@
 Precedence, lowest first:
 
 1. the rule packs named by ``rules`` (default ``["openai"]``), in order;
-2. ``flags`` / ``sinks`` / ``routes`` of the config file, ADDED to the packs';
+2. ``flags`` / ``sinks`` / ``routes`` / ``retention`` of the config file, ADDED to the packs';
 3. the command line: ``--rules`` REPLACES the configured list of packs, ``--flag`` REPLACES all
    flags and ``--sink`` REPLACES all sinks, so a run can be reproduced without any config file.
 
@@ -31,14 +31,15 @@ from storegate import disk
 from storegate.errors import ConfigError
 from storegate.files import compile_excludes, display_path, is_inside
 from storegate.linear_regex import LinearRegex, UnsupportedRegex
-from storegate.model import Config, Flag, Pack, Sink
+from storegate.model import Config, Flag, Pack, Retention, Sink
 
 DEFAULT_RULES: tuple[str, ...] = ("openai",)
 
-CONFIG_KEYS = ("rules", "flags", "sinks", "routes", "exclude", "extend-exclude")
-PACK_KEYS = ("name", "description", "flags", "sinks", "routes")
+CONFIG_KEYS = ("rules", "flags", "sinks", "routes", "retention", "exclude", "extend-exclude")
+PACK_KEYS = ("name", "description", "flags", "sinks", "routes", "retention")
 FLAG_KEYS = ("name", "inverted", "none-means", "self-attribute")
 SINK_KEYS = ("pattern", "argument")
+RETENTION_KEYS = ("flag", "when", "expiry-arguments", "expiring")
 
 # A dotted glob of identifier characters, ``*`` and ``?``, optionally ending in ``[]``.
 _PATTERN_RE = re.compile(r"[\w*?]+(?:\.[\w*?]+)*(?:\[\])?")
@@ -112,6 +113,7 @@ def load_pack(spec: str, base_dir: Path | None = None) -> Pack:
         flags=tuple(_parse_flags(data.get("flags", []), where)),
         sinks=tuple(_parse_sinks(data.get("sinks", []), where)),
         routes=tuple(_parse_routes(data.get("routes", []), where)),
+        retention=tuple(_parse_retention(data.get("retention", []), where)),
         source=str(path),
     )
 
@@ -200,9 +202,9 @@ def _type_name(value: Any) -> str:
             dict: "a table", list: "a list"}.get(type(value), type(value).__name__)
 
 
-def _flag_name(name: Any, where: str) -> str:
+def _flag_name(name: Any, where: str, what: str = "flag name") -> str:
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-        raise ConfigError(f"{where}: invalid flag name {name!r} (expected a Python identifier)")
+        raise ConfigError(f"{where}: invalid {what} {name!r} (expected a Python identifier)")
     return name
 
 
@@ -296,6 +298,39 @@ def _parse_routes(value: Any, where: str) -> list[str]:
             )
         routes.append(item)
     return routes
+
+
+def _parse_retention(value: Any, where: str) -> list[Retention]:
+    """``retention`` entries: tables naming the flag they relax, the condition (``when``) and
+    what makes a write expire (``expiry-arguments``, ``expiring`` sink patterns)."""
+    rules = []
+    for item in _string_list(value, "retention", where):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: 'retention' entries must be tables, not {_type_name(item)}")
+        _check_keys(item, RETENTION_KEYS, f"{where}: 'retention' entry")
+        for key in ("flag", "when"):
+            if key not in item:
+                raise ConfigError(f"{where}: 'retention' entry {item!r} has no {key!r}")
+        entry = f"{where}: 'retention' entry for {item['flag']!r}"
+        arguments = tuple(
+            _flag_name(name, f"{entry}: 'expiry-arguments'", "argument name")
+            for name in _string_list(item.get("expiry-arguments", []), "expiry-arguments", entry)
+        )
+        expiring = tuple(
+            validate_pattern(pattern, f"{entry}: 'expiring'")
+            for pattern in _string_list(item.get("expiring", []), "expiring", entry)
+        )
+        if not arguments and not expiring:
+            raise ConfigError(f"{entry}: allows nothing (give 'expiry-arguments' or 'expiring')")
+        rules.append(
+            Retention(
+                _flag_name(item["flag"], f"{where}: 'retention' 'flag'"),
+                _flag_name(item["when"], f"{entry}: 'when'", "condition name"),
+                _unique(arguments),
+                _unique(expiring),
+            )
+        )
+    return rules
 
 
 def _parse_patterns(value: Any, key: str, where: str) -> list[str]:
@@ -416,6 +451,7 @@ def load_config(
     config_flags = _parse_flags(table.get("flags", []), where)
     config_sinks = _parse_sinks(table.get("sinks", []), where)
     config_routes = _parse_routes(table.get("routes", []), where)
+    config_retention = _parse_retention(table.get("retention", []), where)
 
     all_flags = _merge_flags([*(p.flags for p in packs), config_flags])
     if flags is not None:
@@ -429,6 +465,7 @@ def load_config(
         flags=all_flags,
         sinks=all_sinks,
         routes=_unique([*(r for p in packs for r in p.routes), *config_routes]),
+        retention=_unique([*(r for p in packs for r in p.retention), *config_retention]),
         packs=_unique(p.name for p in packs),
         exclude=tuple(_parse_patterns(table.get("exclude", []), "exclude", where)),
         extend_exclude=tuple(_parse_patterns(table.get("extend-exclude", []), "extend-exclude", where)),

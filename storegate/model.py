@@ -61,6 +61,23 @@ class Sink:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """Writes the API itself keeps for a while, allowed whatever ``flag`` says.
+
+    OpenAI keeps a background response for polling (about ten minutes) even with ``store:
+    false``: under the condition ``when`` (a location like a flag's: ``background``,
+    ``request.background``) a sink write that expires is allowed. A write expires when it is
+    given one of ``expiry_arguments`` (``ttl=600``; not ``None`` / ``0`` / ``False``) or goes
+    to a sink matched by one of the ``expiring`` patterns (sink patterns, ``[]`` for containers).
+    """
+
+    flag: str
+    when: str
+    expiry_arguments: tuple[str, ...] = ()
+    expiring: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Pack:
     """A named rule pack from ``rules/<name>.toml``: which flags and which sinks."""
 
@@ -70,6 +87,7 @@ class Pack:
     sinks: tuple[Sink, ...] = ()
     # HTTP route path globs whose handlers must consult the flag (e.g. ``/v1/responses``).
     routes: tuple[str, ...] = ()
+    retention: tuple[Retention, ...] = ()
     source: str = ""
 
 
@@ -80,6 +98,7 @@ class Config:
     flags: tuple[Flag, ...] = ()
     sinks: tuple[Sink, ...] = ()
     routes: tuple[str, ...] = ()
+    retention: tuple[Retention, ...] = ()
     packs: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()
