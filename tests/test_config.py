@@ -17,7 +17,7 @@ from storegate.config import (
     parse_sink_spec,
 )
 from storegate.errors import ConfigError
-from storegate.model import Flag, Sink
+from storegate.model import Flag, Retention, Sink
 
 OPENAI_STORE = Flag("store", none_means=True)
 DRY_RUN = Flag("dry_run", inverted=True)
@@ -303,6 +303,61 @@ def test_spec_parsers():
     assert parse_sink_spec("db.execute::a::b") == Sink("db.execute", "a::b")
     assert parse_flag_spec("store") == Flag("store")
     assert parse_flag_spec("not store", [OPENAI_STORE]) == Flag("store", inverted=True, none_means=True)
+
+
+# --- retention ------------------------------------------------------------------------------
+
+OPENAI_RETENTION = Retention(
+    "store", "background", ("ttl", "ex", "px", "exat", "pxat", "expire", "expires", "expires_in", "expiry"),
+    ("*.background_responses[]", "*.poll_cache.set"),
+)
+
+
+def test_openai_pack_declares_background_retention_and_its_expiring_stores_are_sinks(in_tmp):
+    openai = load_pack("openai", None)
+    assert openai.retention == (OPENAI_RETENTION,)
+    assert "timeout" not in OPENAI_RETENTION.expiry_arguments  # a database call's timeout keeps nothing shorter
+    assert {Sink(p) for p in OPENAI_RETENTION.expiring} <= set(openai.sinks)
+    assert load_pack("dry-run", None).retention == ()
+
+
+def test_config_retention_is_added_to_the_packs(in_tmp):
+    pyproject(
+        in_tmp,
+        '[[tool.storegate.retention]]\nflag = "store"\nwhen = "background"\n'
+        'expiry-arguments = ["timeout", "timeout"]\n',
+    )
+    config = load_config(["."])
+    assert config.retention == (OPENAI_RETENTION, Retention("store", "background", ("timeout",)))
+    assert load_config(["."], rules=["dry-run"]).retention == (Retention("store", "background", ("timeout",)),)
+
+
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        ('retention = {flag = "store"}\n', "'retention' must be a list"),
+        ('retention = ["background"]\n', "'retention' entries must be tables, not a string"),
+        ('retention = [{when = "background", expiring = ["*.c[]"]}]\n', "has no 'flag'"),
+        ('retention = [{flag = "store", expiring = ["*.c[]"]}]\n', "has no 'when'"),
+        ('retention = [{flag = "store", when = "background"}]\n', "'store': allows nothing (give 'expiry-arguments' or 'expiring')"),
+        ('retention = [{flag = "store", when = "back-ground", expiring = ["*.c[]"]}]\n', "invalid condition name 'back-ground'"),
+        ('retention = [{flag = "store", when = "x", expiry-arguments = ["ex=600"]}]\n', "invalid argument name 'ex=600'"),
+        ('retention = [{flag = "store", when = "x", expiry-arguments = "ttl"}]\n', "'expiry-arguments' must be a list"),
+        ('retention = [{flag = "store", when = "x", expiring = ["a..b"]}]\n', "'expiring': invalid sink pattern 'a..b'"),
+        ('retention = [{flag = 3, when = "x", expiring = ["*.c[]"]}]\n', "invalid flag name 3"),
+        ('retention = [{flag = "store", when = "x", expiry_arguments = ["ttl"]}]\n', "did you mean 'expiry-arguments'?"),
+    ],
+)
+def test_bad_retention_is_a_one_line_error_naming_the_key(in_tmp, body, needle):
+    pyproject(in_tmp, body)
+    message = config_error()
+    assert needle in message and "pyproject.toml" in message and "\n" not in message
+
+
+def test_pack_retention_is_validated(in_tmp):
+    write(in_tmp / "p.toml", 'retention = [{flag = "store", when = "background", expiring = ["c[]]"]}]\n')
+    message = config_error(rules=["p.toml"])
+    assert "p.toml" in message and "'expiring'" in message and "'c[]]'" in message
 
 
 def test_excludes_are_validated(in_tmp):

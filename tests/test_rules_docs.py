@@ -97,6 +97,25 @@ def test_rules_lists_codes_and_the_loaded_packs(tmp_path, monkeypatch):
     assert bad.exit_code == 2 and bad.stderr == "storegate: error: unknown rule pack 'nope' (available: dry-run, openai)\n"
 
 
+def test_rules_shows_retention_of_each_pack_and_in_effect(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.toml").write_text(
+        'flags = ["store"]\n[[retention]]\nflag = "store"\nwhen = "background"\nexpiring = ["*.poll[]", "*.cache.set"]\n'
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.storegate]\nrules = ["mine.toml"]\n'
+        'retention = [{flag = "store", when = "background", expiry-arguments = ["ttl", "timeout"]}]\n'
+    )
+    lines = run("rules").stdout.splitlines()
+    pack = "under background, writes that expire need no store: to *.poll[], *.cache.set"
+    config = "under background, writes that expire need no store: ttl=, timeout="
+    assert lines[lines.index("  mine") + 2] == f"    retain {pack}"
+    assert lines[-2:] == [f"  retain {pack}", f"  retain {config}"]
+    openai = run("rules", "--isolated").stdout
+    assert "    retain under background, writes that expire need no store: ttl=, ex=, " in openai
+    assert "; to *.background_responses[], *.poll_cache.set\n" in openai
+
+
 def test_every_option_format_and_code_is_documented_in_the_readme():
     text = README.read_text(encoding="utf-8")
     for param in check_command.params:
