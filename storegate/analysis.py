@@ -575,14 +575,16 @@ class _Context:
         return cached[1]
 
     def value(self, node: cst.BaseExpression | None) -> tuple | None:
-        """What ``facts.bind`` knows of an assigned value: a copied location, a truth, or nothing."""
+        """What ``facts.bind`` knows of an assigned value: a constant, a copied location, a truth, or nothing."""
         if node is None:
             return None
         cached = self._values.get(id(node))
         if cached is None:
             source = access_path(node)
             value: tuple | None = None
-            if source is not None:
+            if isinstance(node, cst.Name) and node.value in CONSTANTS:  # `True` is no location
+                value = ("values", CONSTANTS[node.value])
+            elif source is not None:
                 value = ("path", self.path(source))
             elif isinstance(node, _RELATABLE):
                 formula = self.formula(node)
