@@ -23,7 +23,8 @@ from storegate.paths import is_under, root_name
 BOOLEAN = "boolean"  # annotated `bool`, `bool | None`, `Optional[bool]`, `Literal[True, False]`;
 #                      bound from `bool(...)`, a comparison, `not`, True/False; defaults to True/False
 TYPED = "typed"  # annotated with another type (`ResponsesStore`, `Store | None`, "Store")
-MADE = "made"  # bound from a call that is not a bool conversion (`ResponsesStore(...)`, `await open()`)
+MADE = "made"  # bound from a call that is not a bool conversion (`ResponsesStore(...)`, `await open()`),
+#                or by `def` / `class` / `import`
 OBJECT = "object"  # used as an object: `store.put(...)`, `store.table`, `store[key]`, `store.x = 1`
 
 

@@ -133,6 +133,9 @@ def _bound(event: BindEvent, evidence: dict[str, set[str]]) -> None:
     path = access_path(target)
     if path is None:
         return
+    if event.kind in ("def", "import"):  # a function, class or module named like the flag
+        _note(evidence, path, MADE)
+        return
     value = event.value
     if event.kind == "with" and isinstance(event.node, cst.With):
         value = next((item.item for item in event.node.items if item.asname is not None and item.asname.name is target), None)
