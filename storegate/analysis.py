@@ -29,7 +29,7 @@ from storegate import guards
 from storegate import retention
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag, TraceStep
-from storegate.paths import access_path, callee_path, dotted_name, root_name, string_value
+from storegate.paths import access_path, callee_path, dotted_name, is_under, root_name, string_value
 from storegate.positions import Locator
 from storegate.reads import reads
 from storegate.routes import handler_routes
@@ -221,6 +221,7 @@ class Summarizer:
         self._trees: dict[tuple, dict] = {}  # witness trees of the scope being summarized
         self._test_texts: dict[int, str] = {}  # condition code, by node (the tree lives as long)
         self.fixed = _declared_global(source)  # names another scope may rebind
+        self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
@@ -270,10 +271,23 @@ class Summarizer:
     def function(self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, nested: bool) -> FunctionSummary:
         scope = graph.scope
         read = reads(graph)
-        flags = [f for f in self.config.flags if flaglib.available(f, graph.params, read.names, read.accessed)]
+        own = {*graph.params, *_bound_names(graph)}
+        evidence = dict(read.evidence)
+        inherited = self._held.pop(id(scope), frozenset()) - own  # objects of enclosing scopes
+        for held in inherited:
+            evidence[held] = evidence.get(held, frozenset()) | {flaglib.OBJECT}
+        alias = _Context(_aliases(graph, self.fixed)).alias
+        sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in self.config.flags]
+        flags = [f for f, sight in sights if sight.locations]
+        objects = frozenset(path for _, sight in sights for path in sight.objects)
+        # Nested scopes read an object named like the flag from here (a class body's own names
+        # are not its methods').
+        passed = inherited if kind == "class" else inherited | {f.name for f in self.config.flags if alias(f.name) in objects}
+        for child in graph.nested:
+            self._held[id(child)] = passed
         routes = handler_routes(scope, self.config.routes) if isinstance(scope, cst.FunctionDef) else ()
-        closure = tuple(f.name for f in flags if nested and f.name not in graph.params and f.name not in _bound_names(graph))
-        sites = self.sites(graph, flags, entry_flags={*graph.params, *closure})
+        closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
+        sites = self.sites(graph, flags, entry_flags={*graph.params, *closure} - objects, objects=objects)
         return FunctionSummary(
             name=name,
             kind=kind,
@@ -287,14 +301,17 @@ class Summarizer:
             returns=_returned_class(scope),
         )
 
-    def sites(self, graph: cfglib.CFG, flags: list[Flag], entry_flags: set[str]) -> tuple[Site, ...]:
+    def sites(
+        self, graph: cfglib.CFG, flags: list[Flag], entry_flags: set[str], objects: frozenset[str] = frozenset()
+    ) -> tuple[Site, ...]:
         """Every call or write that may matter, judged for each flag under both entry assumptions
         (what the guard forms say is known at entry: ``guards.entry``).
 
         ``entry_flags``: the flags whose value callers can guarantee (parameters, and the flags a
-        nested function reads from its enclosing function).
+        nested function reads from its enclosing function). ``objects``: the locations named like a
+        flag that hold an object (``flags.sight``).
         """
-        context = _context(graph, flags, self.fixed)
+        context = _context(graph, flags, self.fixed, objects)
         shapes = [[self._site_shape(event, context) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
             return ()
@@ -498,6 +515,7 @@ def argument_permits(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, conte
 
 
 _FORGED = ".<rebound>"  # a flag location rebound by the scope is read as this other location
+_OBJECT = ".<object>"  # the suffix of a location named like a flag that holds an object
 _RELATABLE = (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison, cst.IfExp, cst.Call, cst.NamedExpr)
 _LITERALS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Integer, cst.Float, cst.Imaginary)
 
@@ -512,11 +530,14 @@ class _Context:
     ``forged``: flag locations that the scope rebinds to a value that may permit where the
     client's did not (``store = store or "yes"``, ``store = True``): they no longer carry the
     client's choice, so they are read as another location, whose tests gate nothing.
+    ``objects``: locations named like a flag that hold a storage object (``flags.sight``): they
+    and what is reached through them are read as other locations, which are no flag's.
     ``relevant``: the locations whose facts are kept (``relevant_paths``).
     """
 
     aliases: dict[str, str]
     forged: frozenset[str] = frozenset()
+    objects: frozenset[str] = frozenset()
     relevant: frozenset[str] | None = None
     order: dict[int, int] | None = None  # the blocks' reverse postorder, once computed
     _formulas: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
@@ -537,9 +558,12 @@ class _Context:
     def path(self, path: str | None) -> str | None: ...
 
     def path(self, path: str | None) -> str | None:
-        if path is None or not (self.aliases or self.forged):
+        if path is None or not (self.aliases or self.forged or self.objects):
             return path
         path = self.alias(path)
+        for held in self.objects:
+            if is_under(path, held):
+                return held + _OBJECT + path[len(held) :]
         return path + _FORGED if path in self.forged else path
 
     def formula(self, node: cst.BaseExpression) -> F.Formula:
@@ -547,20 +571,22 @@ class _Context:
         cached = self._formulas.get(id(node))
         if cached is None:
             formula = guards.truth(node)
-            if self.aliases or self.forged:
+            if self.aliases or self.forged or self.objects:
                 formula = F.rename(formula, self.path)
             cached = self._formulas[id(node)] = (node, formula)
         return cached[1]
 
     def value(self, node: cst.BaseExpression | None) -> tuple | None:
-        """What ``facts.bind`` knows of an assigned value: a copied location, a truth, or nothing."""
+        """What ``facts.bind`` knows of an assigned value: a constant, a copied location, a truth, or nothing."""
         if node is None:
             return None
         cached = self._values.get(id(node))
         if cached is None:
             source = access_path(node)
             value: tuple | None = None
-            if source is not None:
+            if isinstance(node, cst.Name) and node.value in CONSTANTS:  # `True` is no location
+                value = ("values", CONSTANTS[node.value])
+            elif source is not None:
                 value = ("path", self.path(source))
             elif isinstance(node, _RELATABLE):
                 formula = self.formula(node)
@@ -570,8 +596,8 @@ class _Context:
         return cached[1]
 
 
-def _context(graph: cfglib.CFG, flags: list[Flag], fixed: frozenset[str]) -> _Context:
-    context = _Context(_aliases(graph, fixed))
+def _context(graph: cfglib.CFG, flags: list[Flag], fixed: frozenset[str], objects: frozenset[str] = frozenset()) -> _Context:
+    context = _Context(_aliases(graph, fixed), objects=objects)
     if flags:
         context.forged = _forged(graph, flags, context)
     return context

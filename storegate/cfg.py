@@ -509,10 +509,12 @@ class _Builder:
                 break
             dispatch = self.current
             body, next_case = self._new_block(), self._new_block()
-            self._edge(dispatch, body)
+            self.owner = stmt
+            test = _pattern_test(stmt.subject, case.pattern)
+            self._edge(dispatch, body, test, True)
             irrefutable = _is_irrefutable(case.pattern) and case.guard is None
             if not irrefutable:
-                self._edge(dispatch, next_case)
+                self._edge(dispatch, next_case, test, False)
             self.current = body
             for name in _pattern_names(case.pattern):
                 self._bind(name, None, "match", case)
@@ -674,6 +676,29 @@ def _is_irrefutable(pattern: cst.MatchPattern) -> bool:
     if isinstance(pattern, cst.MatchOr):
         return any(_is_irrefutable(element.pattern) for element in pattern.patterns)
     return False
+
+
+def _pattern_test(subject: cst.BaseExpression, pattern: cst.MatchPattern) -> cst.BaseExpression | None:
+    """The comparison a value pattern makes, as a condition on the subject: ``case True:`` is
+    ``subject is True``, ``case "x" | "y":`` is ``subject == "x" or subject == "y"``. ``None``
+    for a pattern that is not only values (a capture, a class, a sequence, a mapping): its edges
+    carry no test, as before."""
+    if isinstance(pattern, cst.MatchAs) and pattern.pattern is not None:
+        return _pattern_test(subject, pattern.pattern)
+    if isinstance(pattern, cst.MatchSingleton):
+        return cst.Comparison(subject, [cst.ComparisonTarget(cst.Is(), pattern.value)])
+    if isinstance(pattern, cst.MatchValue):
+        return cst.Comparison(subject, [cst.ComparisonTarget(cst.Equal(), pattern.value)])
+    if isinstance(pattern, cst.MatchOr):
+        tests = [_pattern_test(subject, element.pattern) for element in pattern.patterns]
+        if not tests or any(test is None for test in tests):
+            return None
+        combined = tests[0]
+        for test in tests[1:]:
+            assert combined is not None and test is not None  # checked above
+            combined = cst.BooleanOperation(combined, cst.Or(), test)
+        return combined
+    return None
 
 
 def _pattern_names(pattern: cst.CSTNode) -> Iterator[cst.Name]:

@@ -311,13 +311,16 @@ def _touches(candidate: str, path: str, root: str) -> bool:
 def bind(facts: Facts, path: str, value: tuple | None, relevant: frozenset[str] | None = None) -> Facts:
     """``path = value``: kill ``path``, then relate it to ``value`` when that is understood.
 
-    ``value``: ``("path", location)`` for a copy, ``("formula", formula)`` for the truth of a
-    boolean expression, ``None`` for anything else.
+    ``value``: ``("values", mask)`` for a constant (``True``: ``TRUE``), ``("path", location)``
+    for a copy, ``("formula", formula)`` for the truth of a boolean expression, ``None`` for
+    anything else.
     """
     facts = kill(facts, path)
     if value is None or (relevant is not None and path not in relevant):
         return facts
     kind, data = value
+    if kind == "values":
+        return _limit(facts | {((path, data),)})
     root = root_name(path)
     if kind == "path":
         if _touches(data, path, root):
@@ -329,6 +332,10 @@ def bind(facts: Facts, path: str, value: tuple | None, relevant: frozenset[str] 
     clauses: set[Clause] = set()
     # path truthy -> formula; formula -> path truthy
     memo: dict = {}
+    if cnf(formula, True, memo) is None:  # always false (``s = not True``)
+        clauses.add(((path, FALSE | NONE),))
+    if cnf(formula, False, memo) is None:  # always true
+        clauses.add(((path, TRUE),))
     for clause in cnf(formula, True, memo) or []:
         extended = _disjoin(clause, ((path, FALSE | NONE),))
         if extended is not None:

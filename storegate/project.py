@@ -319,8 +319,11 @@ def _add_prefixes(qualified: str, modules: set[str]) -> None:
 
 
 def drops_flag(site: Site, target: _Function | None, flag: Flag) -> bool:
-    """A call that does not pass the flag to a callee whose default for it permits storing."""
-    if target is None or site.kind != "call":
+    """A call that does not pass the flag to a callee whose default for it permits storing.
+
+    A callee whose parameter named like the flag holds an object does not have the flag
+    (``flags.sight``): leaving that parameter out loses nothing."""
+    if target is None or site.kind != "call" or flag.name not in target.summary.flags:
         return False
     param = target.summary.param(flag.name)
     if param is None or param.default is None or not _default_permits(param.default, flag):

@@ -5,6 +5,10 @@ the flag: ``request.store``, ``body["store"]`` and ``body.get("store")`` are loc
 (``paths.access_path``), and ``flags.available`` asks whether one of them is a flag's.
 It walks ``CFG.evaluated`` the way the builder evaluates (nested scopes' bodies left out; a
 location is read whole, its inner parts not walked) and the names of the graph's bindings.
+
+It also gathers the evidence ``flags.sight`` weighs to tell a flag from a storage object named
+like it: parameter annotations and defaults, what a name or location is bound from, and its
+uses as an object that the paths read do not show (``store[key]``, ``store.x = 1``).
 """
 
 from __future__ import annotations
@@ -15,19 +19,22 @@ from typing import cast
 import libcst as cst
 
 from storegate.cfg import CFG, BindEvent, children
-from storegate.paths import access_path, root_name
+from storegate.flags import BOOLEAN, MADE, OBJECT, TYPED
+from storegate.paths import access_path, dotted_name, root_name, string_value
 
 
 @dataclass(frozen=True)
 class Reads:
     names: frozenset[str]  # every Name read or bound in the scope (not in nested scopes)
     accessed: frozenset[str]  # access paths read: ``request.store``, ``body["store"]``
+    evidence: dict[str, frozenset[str]]  # access path -> what says it is a boolean or an object (``flags``)
 
 
 def reads(graph: CFG) -> Reads:
     """The names and locations ``graph``'s scope reads (bound names count as names)."""
     names: set[str] = set()
     accessed: set[str] = set()
+    evidence = _declared(graph)
 
     def access(expr: cst.BaseExpression) -> bool:
         path = access_path(expr)
@@ -39,8 +46,10 @@ def reads(graph: CFG) -> Reads:
 
     for block in graph.blocks:
         for event in block.events:
-            if isinstance(event, BindEvent) and isinstance(event.target, cst.Name):
-                names.add(event.target.value)
+            if isinstance(event, BindEvent):
+                if isinstance(event.target, cst.Name):
+                    names.add(event.target.value)
+                _bound(event, evidence)
     stack: list[cst.CSTNode] = list(graph.evaluated)  # no recursion: chains may be long
     while stack:  # ``type(...) is``: libcst's nodes are ABCs, whose isinstance is slow here
         expr = stack.pop()
@@ -72,10 +81,10 @@ def reads(graph: CFG) -> Reads:
             if clause.inner_for_in is not None:
                 stack.append(clause.inner_for_in)
         elif kind not in _LEAVES:
-            if kind is cst.Subscript:
-                access(cast(cst.Subscript, expr))
+            if kind is cst.Subscript and not access(cast(cst.Subscript, expr)):
+                _note(evidence, access_path(cast(cst.Subscript, expr).value), OBJECT)  # `store[key]`
             stack.extend(children(expr))
-    return Reads(frozenset(names), frozenset(accessed))
+    return Reads(frozenset(names), frozenset(accessed), {path: frozenset(kinds) for path, kinds in evidence.items()})
 
 
 _LEAVES = frozenset({cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
@@ -94,3 +103,120 @@ def _target(target: cst.BaseExpression, names: set[str], stack: list[cst.CSTNode
         stack.append(target.value)
     elif isinstance(target, cst.Subscript):
         stack.extend(children(target))
+
+
+def _note(evidence: dict[str, set[str]], path: str | None, kind: str | None) -> None:
+    if path is not None and kind is not None:
+        evidence.setdefault(path, set()).add(kind)
+
+
+def _declared(graph: CFG) -> dict[str, set[str]]:
+    """The evidence of the parameters: their annotations, and a True/False default."""
+    evidence: dict[str, set[str]] = {}
+    scope = graph.scope
+    if isinstance(scope, (cst.FunctionDef, cst.Lambda)):
+        p = scope.params
+        for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+            name = param.name.value
+            if param.annotation is not None:
+                _note(evidence, name, annotation_kind(param.annotation.annotation))
+            if isinstance(param.default, cst.Name) and param.default.value in ("True", "False"):
+                _note(evidence, name, BOOLEAN)
+    return evidence
+
+
+def _bound(event: BindEvent, evidence: dict[str, set[str]]) -> None:
+    """The evidence a binding gives: of its target's value, or of its receiver (an object)."""
+    target = event.target
+    if isinstance(target, (cst.Attribute, cst.Subscript)):
+        _note(evidence, access_path(target.value), OBJECT)  # `store.x = 1`, `store[key] = 1`
+    path = access_path(target)
+    if path is None:
+        return
+    if event.kind in ("def", "import"):  # a function, class or module named like the flag
+        _note(evidence, path, MADE)
+        return
+    value = event.value
+    if event.kind == "with" and isinstance(event.node, cst.With):
+        value = next((item.item for item in event.node.items if item.asname is not None and item.asname.name is target), None)
+    if value is not None:
+        _note(evidence, path, value_kind(value))
+    if isinstance(event.node, cst.AnnAssign):
+        _note(evidence, path, annotation_kind(event.node.annotation.annotation))
+
+
+def value_kind(value: cst.BaseExpression) -> str | None:
+    """``BOOLEAN`` for a value that is a boolean, ``MADE`` for one a call makes, else ``None``.
+
+    ``bool(x)``, a comparison, ``not x``, ``True``/``False`` are booleans; reads
+    (``body.get("store")``, ``getattr(request, "store", True)``) say nothing: they copy.
+    """
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if isinstance(value, cst.Name):
+        return BOOLEAN if value.value in ("True", "False") else None
+    if isinstance(value, cst.Comparison) or (isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Not)):
+        return BOOLEAN
+    if isinstance(value, cst.Call):
+        callee = dotted_name(value.func)
+        if callee == "bool":
+            return BOOLEAN
+        if callee == "getattr" or access_path(value) is not None:
+            return None
+        return MADE
+    return None
+
+
+_BOOLEANS = frozenset({"bool", "builtins.bool", "StrictBool", "pydantic.StrictBool"})
+_UNKNOWN = frozenset({"Any", "typing.Any", "object"})
+_WRAPPERS = frozenset({"Optional", "typing.Optional", "Annotated", "typing.Annotated", "typing_extensions.Annotated"})
+_UNIONS = frozenset({"Union", "typing.Union"})
+_LITERALS = frozenset({"Literal", "typing.Literal", "typing_extensions.Literal"})
+
+
+def annotation_kind(annotation: cst.BaseExpression) -> str | None:
+    """``BOOLEAN`` for an annotation that admits only booleans (and None), ``TYPED`` for one of
+    another type, ``None`` when it says nothing (``Any``, an unparsable string)."""
+    kinds = {_part_kind(part) for part in _union_parts(annotation)}
+    if None in kinds:
+        return None
+    kinds.discard("none")
+    return TYPED if TYPED in kinds or not kinds else BOOLEAN
+
+
+def _union_parts(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The members of ``a | b``, ``Union[a, b]``, ``Optional[a]``, ``Annotated[a, ...]``
+    (a string member, ``Optional["Store"]``, is read as the annotation it holds)."""
+    text = string_value(annotation)
+    if text is not None:
+        try:
+            annotation = cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            return [annotation]
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return _union_parts(annotation.left) + _union_parts(annotation.right)
+    if isinstance(annotation, cst.Subscript):
+        name = dotted_name(annotation.value)
+        elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        if name in _UNIONS:
+            return [part for element in elements for part in _union_parts(element)]
+        if name in _WRAPPERS and elements:
+            return _union_parts(elements[0])
+    return [annotation]
+
+
+def _part_kind(part: cst.BaseExpression) -> str | None:
+    """One member of a union: ``BOOLEAN``, ``"none"``, ``TYPED``, or ``None`` (unknown)."""
+    if string_value(part) is not None:
+        return None  # a string that does not parse
+    name = dotted_name(part)
+    if name == "None":
+        return "none"
+    if name in _BOOLEANS:
+        return BOOLEAN
+    if name in _UNKNOWN:
+        return None
+    if isinstance(part, cst.Subscript) and dotted_name(part.value) in _LITERALS:
+        values = {dotted_name(e.slice.value) for e in part.slice if isinstance(e.slice, cst.Index)}
+        return BOOLEAN if values <= {"True", "False", "None"} else TYPED
+    return TYPED

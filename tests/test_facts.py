@@ -446,11 +446,20 @@ def test_bind_forgets_first_and_skips_irrelevant_targets() -> None:
 @pytest.mark.parametrize("constant", [F.TRUE_F, F.FALSE_F])
 def test_bind_a_constant_is_sound(constant: F.Formula) -> None:
     """``s = not False`` reaches ``bind`` as the formula TRUE: what is learnt must hold for the
-    bound value. Today nothing is learnt at all (``cnf``'s ``None``, "false", is read there as
-    "no clauses"): sound, but ``s`` is not known to be truthy afterwards."""
+    bound value, and is its truth (``cnf``'s ``None``, "false", is not read as "no clauses")."""
     bound = F.bind(frozenset({(("s", NONE),)}), "s", ("formula", constant))
     value = TRUE if constant[1] else FALSE
     assert satisfies({"s": value}, bound)
+    assert F.entails(bound, "s", TRUE if constant[1] else FALSE | NONE)
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_bind_a_constant_value_is_known(value: int) -> None:
+    """``allowed = False`` (``("values", FALSE)``, as ``_Context.value`` reads a constant name)
+    makes ``allowed`` exactly that value afterwards."""
+    bound = F.bind(frozenset({(("s", TRUE),)}), "s", ("values", value))
+    assert F.entails(bound, "s", value)
+    assert F.assume(bound, lit("s", ANY & ~value)) is None
 
 
 @settings(max_examples=100, deadline=None)
