@@ -510,12 +510,12 @@ class _Context:
     ``forged``: flag locations that the scope rebinds to a value that may permit where the
     client's did not (``store = store or "yes"``, ``store = True``): they no longer carry the
     client's choice, so they are read as another location, whose tests gate nothing.
-    ``relevant``: the locations whose facts are kept (``relevant_paths``).
+    ``relevant``: the locations whose facts are kept, by distance from the flag (``relevant_paths``).
     """
 
     aliases: dict[str, str]
     forged: frozenset[str] = frozenset()
-    relevant: frozenset[str] | None = None
+    relevant: F.Relevance | None = None
     order: dict[int, int] | None = None  # the blocks' reverse postorder, once computed
     _formulas: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
     _values: dict[int, tuple[cst.CSTNode, tuple | None]] = field(default_factory=dict)
@@ -687,16 +687,20 @@ def along(edge: cfglib.Edge, entry: F.Facts, out: F.Facts, context: _Context) ->
     return F.assume(out, formula if edge.polarity else F.negate(formula), context.relevant)
 
 
-def relevant_paths(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> frozenset[str]:
-    """The locations whose facts can bear on a flag: flag locations and what is tested or
-    assigned together with them (transitively). Facts about anything else are not kept, which
-    keeps joins small in long functions full of unrelated conditions."""
+def relevant_paths(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> dict[str, int]:
+    """The locations whose facts can bear on a flag, each with its distance from a flag location:
+    flag locations (0) and what is tested or assigned together with them (transitively, one
+    more for each step). Facts about anything else are not kept, which keeps joins small in
+    long functions full of unrelated conditions; past the bounds, the farthest go first."""
     groups: dict[int, set[str]] = {}
+    statements: dict[int, list[set[str]]] = {}  # id(statement) -> the groups it tests or assigns
     for block in graph.blocks:
         for edge in block.edges:
             if edge.test is not None:
                 key = id(edge.owner) if edge.owner is not None else id(edge)
-                groups.setdefault(key, set()).update(F.formula_paths(context.formula(edge.test)))
+                if key not in groups:
+                    statements.setdefault(key, []).append(groups.setdefault(key, set()))
+                groups[key].update(F.formula_paths(context.formula(edge.test)))
         for event in block.events:
             if isinstance(event, cfglib.BindEvent) and event.value is not None:
                 target = context.path(access_path(event.target))
@@ -704,21 +708,81 @@ def relevant_paths(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> f
                     group = groups.setdefault(id(event), {target})
                     source = context.path(access_path(event.value))
                     group.update({source} if source is not None else F.formula_paths(context.formula(event.value)))
-    # the groups connected to a flag location, found by a walk over path -> groups
+                    statements.setdefault(id(event.node), []).append(group)
+    # A test is correlated with what is tested or assigned under it: after
+    # ``if background: if not store: return``, ``not background or store`` holds.
+    links: list[set[str]] = []
+    for inner, outer in _nesting(graph.scope):
+        for group in statements.get(id(inner), ()):
+            for test in statements.get(id(outer), ()):
+                if test is not group:
+                    links.append(group | test)
+    for number, link in enumerate(links):
+        groups[-1 - number] = link
+    # the groups connected to a flag location, found by a breadth-first walk over path -> groups
     by_path: dict[str, list[set[str]]] = {}
     for group in groups.values():
         for path in group:
             by_path.setdefault(path, []).append(group)
-    relevant = {p for p in by_path if any(flaglib.is_location(p, f) for f in flags)}
-    pending = list(relevant)
+    relevant = {p: 0 for p in sorted(by_path) if any(flaglib.is_location(p, f) for f in flags)}
+    pending = deque(relevant)
     while pending:
-        for group in by_path[pending.pop()]:
-            for path in group:
+        near = pending.popleft()
+        for group in by_path[near]:
+            for path in sorted(group):
                 if path not in relevant:
-                    relevant.add(path)
+                    relevant[path] = relevant[near] + 1
                     pending.append(path)
         F.WORK.charge(1)
-    return frozenset(relevant)
+    return relevant
+
+
+def _nesting(scope: cfglib.Scope) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
+    """``(statement, compound statement it is nested in)`` for every pair in the scope (nested
+    scopes aside); a small statement counts as nested where its line is."""
+    if isinstance(scope, cst.Lambda):
+        return
+    stack: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(stmt, ()) for stmt in _body_of(scope)]
+    while stack:
+        stmt, outer = stack.pop()
+        for compound in outer:
+            yield stmt, compound
+        F.WORK.charge(1 + len(outer))
+        if isinstance(stmt, cst.SimpleStatementLine):
+            stack.extend((small, outer) for small in stmt.body)
+        elif isinstance(stmt, cst.BaseCompoundStatement) and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            inner = (*outer, stmt)
+            for suite in _inner_suites(stmt):
+                if isinstance(suite, cst.If):  # elif
+                    stack.append((suite, inner))
+                else:
+                    stack.extend((child, inner) for child in _body_of(suite))
+
+
+def _body_of(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The statements of a module, a function or a suite."""
+    if isinstance(node, cst.Module):
+        return list(node.body)
+    body = node.body if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
+    return list(body.body) if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
+
+
+def _inner_suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.CSTNode]:
+    """The suites directly under a compound statement (an ``elif`` as its ``If``)."""
+    if not isinstance(stmt, cst.Match):
+        yield stmt.body
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):
+        yield orelse
+    elif orelse is not None:
+        yield orelse.body
+    for handler in getattr(stmt, "handlers", ()):
+        yield handler.body
+    finalbody = getattr(stmt, "finalbody", None)
+    if finalbody is not None:
+        yield finalbody.body
+    for case in getattr(stmt, "cases", ()):
+        yield case.body
 
 
 def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.Facts]:
@@ -746,7 +810,7 @@ def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.F
             target = edge.target.index
             old = states.get(target)
             count = visits[target] = visits.get(target, 0) + 1
-            new = F.meet(old, incoming, exact=count <= _EXACT_JOIN_VISITS)
+            new = F.meet(old, incoming, exact=count <= _EXACT_JOIN_VISITS, relevant=context.relevant)
             if old is None or new != old:
                 states[target] = new
                 if target not in queued:
