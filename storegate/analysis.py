@@ -460,12 +460,12 @@ def _witness_tree(
             facts = states.get(block.index)
             if facts is None:
                 continue
-            out = block_exit(block, facts, context)
+            out, raised = block_exit(block, facts, context)
             for edge in sorted(block.edges, key=lambda e: e.exceptional):
                 target = edge.target.index
                 if target in reached:
                     continue
-                incoming = along(edge, facts, out, context)
+                incoming = along(edge, raised, out, context)
                 if incoming is None or (only_unpermitted and permits(incoming, flag)):
                     continue
                 reached.add(target)
@@ -667,20 +667,24 @@ def transfer(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
     return facts
 
 
-def block_exit(block: cfglib.Block, entry: F.Facts, context: _Context) -> F.Facts:
-    """The facts after the block's events, given those at its entry."""
-    out = entry
+def block_exit(block: cfglib.Block, entry: F.Facts, context: _Context) -> tuple[F.Facts, F.Facts]:
+    """The facts after the block's events, given those at its entry, and those wherever an
+    exception may leave it (for its exception edge): before any event, between two, or after
+    the last (the rest of an expression, or the branch's test, may raise)."""
+    out = raised = entry
+    may_raise = any(edge.exceptional for edge in block.edges)
     for event in block.events:
         out = transfer(out, event, context)
-    return out
+        if may_raise:
+            raised = F.meet(raised, out, relevant=context.relevant)
+    return out, raised
 
 
-def along(edge: cfglib.Edge, entry: F.Facts, out: F.Facts, context: _Context) -> F.Facts | None:
-    """The facts that flow along ``edge`` (``entry``/``out``: at its block's entry and exit);
-    ``None`` if the edge cannot be taken. An exception may leave before any event: it carries
-    the entry's facts."""
+def along(edge: cfglib.Edge, raised: F.Facts, out: F.Facts, context: _Context) -> F.Facts | None:
+    """The facts that flow along ``edge`` (``raised``/``out``: where its block may raise and at
+    its exit, from ``block_exit``); ``None`` if the edge cannot be taken."""
     if edge.exceptional:
-        return entry
+        return raised
     if edge.test is None:
         return out
     formula = context.formula(edge.test)
@@ -802,9 +806,9 @@ def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.F
         queued.discard(index)
         F.WORK.charge(1 + len(block.events) + len(block.edges))
         block_entry = states[index]
-        out = block_exit(block, block_entry, context)
+        out, raised = block_exit(block, block_entry, context)
         for edge in block.edges:
-            incoming = along(edge, block_entry, out, context)
+            incoming = along(edge, raised, out, context)
             if incoming is None:
                 continue  # this outcome is impossible here
             target = edge.target.index
