@@ -26,8 +26,9 @@ from storegate import cfg as cfglib
 from storegate import facts as F
 from storegate import flags as flaglib
 from storegate import guards
+from storegate import witness as witnesslib
 from storegate.errors import SourceError
-from storegate.model import ANY, CONSTANTS, Config, Flag, TraceStep
+from storegate.model import ANY, CONSTANTS, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, root_name, string_value
 from storegate.positions import Locator
 from storegate.reads import reads
@@ -41,7 +42,6 @@ _EXACT_JOIN_VISITS = 8
 # past it the file is a one-line error. No stdlib file needs more than 460,000 (traceback.py,
 # with five common names as flags and every call a sink), 40 times less.
 MAX_STEPS = 20_000_000
-_MAX_TRACE_STEPS = 24
 _EMPTY_MODULE = cst.Module(body=[])
 # The stdlib parser's default depth bound (CPython 3.11+ refuses an AST about three times deeper).
 _AST_RECURSION_LIMIT = 1000
@@ -217,8 +217,7 @@ class Summarizer:
         self.matcher = SinkMatcher(config.sinks)
         self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"))
         self.locator = Locator(source, tree, stdlib_tree)
-        self._trees: dict[tuple, dict] = {}  # witness trees of the scope being summarized
-        self._test_texts: dict[int, str] = {}  # condition code, by node (the tree lives as long)
+        self.witnesses = witnesslib.Witnesses(self.locator)  # of the scope being summarized
         self.fixed = _declared_global(source)  # names another scope may rebind
 
     def run(self) -> ModuleSummary:
@@ -297,7 +296,7 @@ class Summarizer:
         shapes = [[self._site_shape(event, context) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
             return ()
-        self._trees.clear()
+        self.witnesses.clear()
         relevant = context.relevant = relevant_paths(graph, flags, context)
         entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags)))
         empty_states = solve(graph, entry_facts.known, context)
@@ -359,9 +358,11 @@ class Summarizer:
                 if facts is None:
                     continue  # unreachable under this assumption: nothing to judge
                 if verdicts[which] and not permits(facts, flag):
-                    verdicts[which] = False
                     block_states = empty_states if which == 0 else permitted_states.get(flag.name, empty_states)
-                    traces[which] = self.witness(graph, block_states, block, flag, context)
+                    trace = self.witnesses.find(graph, block_states, block, record.node, flag, context)
+                    if trace is not None:  # else every path that reaches it permits: gated after all
+                        verdicts[which] = False
+                        traces[which] = trace
         for arg, slot in zip(record.args, record.permits):
             for flag in flags:
                 pair = states[flag.name]
@@ -406,72 +407,6 @@ class Summarizer:
             args=args,
             verdicts=verdicts,
         )
-
-    # -- witness paths --------------------------------------------------------------------
-
-    def witness(
-        self, graph: cfglib.CFG, states: dict[int, F.Facts], block: cfglib.Block, flag: Flag, context: _Context
-    ) -> tuple[TraceStep, ...]:
-        """One path from the entry to ``block`` along which the flag is not known to permit.
-
-        Follows a breadth-first tree of the graph computed once per solution: blocks are
-        reached through edges whose facts do not permit storing when there is such an edge, so
-        the path is short and shows the branches that let the write through.
-        """
-        key = (id(graph), id(states), flag.name)
-        tree = self._trees.get(key)
-        if tree is None:
-            tree = self._trees[key] = _witness_tree(graph, states, flag, context)
-        steps: list[TraceStep] = []
-        current = block.index
-        while True:
-            parent = tree.get(current)
-            if parent is None:
-                break
-            if len(steps) == _MAX_TRACE_STEPS:  # the steps nearest the write tell the story
-                steps.append(TraceStep(0, "..."))
-                break
-            source, edge = parent
-            if edge.test is not None:
-                line = self.locator.line(edge.owner) if edge.owner is not None else 0
-                outcome = "true" if edge.polarity else "false"
-                text = self._test_texts.get(id(edge.test))
-                if text is None:
-                    text = self._test_texts[id(edge.test)] = _short(_code(edge.test))
-                steps.append(TraceStep(line, f"if {text} -> {outcome}"))
-            elif edge.exceptional:
-                line = self.locator.line(edge.owner) if edge.owner is not None else 0
-                steps.append(TraceStep(line, "exception -> handler"))
-            current = source.index
-        steps.reverse()
-        return tuple(steps)
-
-
-def _witness_tree(
-    graph: cfglib.CFG, states: dict[int, F.Facts], flag: Flag, context: _Context
-) -> dict[int, tuple[cfglib.Block, cfglib.Edge]]:
-    """Block -> (parent block, edge): first through non-permitting edges only, then any."""
-    tree: dict[int, tuple[cfglib.Block, cfglib.Edge]] = {}
-    reached = {graph.entry.index}
-    for only_unpermitted in (True, False):
-        queue = deque(graph.blocks[i] for i in sorted(reached))
-        while queue:
-            block = queue.popleft()
-            facts = states.get(block.index)
-            if facts is None:
-                continue
-            out, raised = block_exit(block, facts, context)
-            for edge in sorted(block.edges, key=lambda e: e.exceptional):
-                target = edge.target.index
-                if target in reached:
-                    continue
-                incoming = along(edge, raised, out, context)
-                if incoming is None or (only_unpermitted and permits(incoming, flag)):
-                    continue
-                reached.add(target)
-                tree[target] = (block, edge)
-                queue.append(edge.target)
-    return tree
 
 
 def permits(facts: F.Facts, flag: Flag) -> bool:
@@ -928,10 +863,6 @@ def _params(scope: cfglib.Scope) -> tuple[Param, ...]:
 
 def _code(node: cst.CSTNode) -> str:
     return " ".join(_EMPTY_MODULE.code_for_node(node).split())
-
-
-def _short(text: str, limit: int = 72) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _all_small_statements(body) -> Iterator[cst.BaseSmallStatement]:
