@@ -27,8 +27,9 @@ from storegate import facts as F
 from storegate import flags as flaglib
 from storegate import guards
 from storegate import retention
+from storegate import witness as witnesslib
 from storegate.errors import SourceError
-from storegate.model import ANY, CONSTANTS, Config, Flag, TraceStep
+from storegate.model import ANY, CONSTANTS, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, is_under, root_name, string_value
 from storegate.positions import Locator
 from storegate.reads import reads
@@ -42,7 +43,6 @@ _EXACT_JOIN_VISITS = 8
 # past it the file is a one-line error. No stdlib file needs more than 460,000 (traceback.py,
 # with five common names as flags and every call a sink), 40 times less.
 MAX_STEPS = 20_000_000
-_MAX_TRACE_STEPS = 24
 _EMPTY_MODULE = cst.Module(body=[])
 # The stdlib parser's default depth bound (CPython 3.11+ refuses an AST about three times deeper).
 _AST_RECURSION_LIMIT = 1000
@@ -218,8 +218,7 @@ class Summarizer:
         self.matcher = SinkMatcher(config.sinks)
         self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"))
         self.locator = Locator(source, tree, stdlib_tree)
-        self._trees: dict[tuple, dict] = {}  # witness trees of the scope being summarized
-        self._test_texts: dict[int, str] = {}  # condition code, by node (the tree lives as long)
+        self.witnesses = witnesslib.Witnesses(self.locator)  # of the scope being summarized
         self.fixed = _declared_global(source)  # names another scope may rebind
         self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read
 
@@ -315,7 +314,7 @@ class Summarizer:
         shapes = [[self._site_shape(event, context) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
             return ()
-        self._trees.clear()
+        self.witnesses.clear()
         relevant = context.relevant = relevant_paths(graph, [*flags, *retention.conditions(self.config, flags)], context)
         entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags)))
         empty_states = solve(graph, entry_facts.known, context)
@@ -378,9 +377,11 @@ class Summarizer:
                 if facts is None:
                     continue  # unreachable under this assumption: nothing to judge
                 if verdicts[which] and not permits(facts, flag) and not any(permits(facts, c) for c in retained):
-                    verdicts[which] = False
                     block_states = empty_states if which == 0 else permitted_states.get(flag.name, empty_states)
-                    traces[which] = self.witness(graph, block_states, block, flag, context)
+                    trace = self.witnesses.find(graph, block_states, block, record.node, flag, context, retained)
+                    if trace is not None:  # else every path that reaches it permits: gated after all
+                        verdicts[which] = False
+                        traces[which] = trace
         for arg, slot in zip(record.args, record.permits):
             for flag in flags:
                 pair = states[flag.name]
@@ -426,72 +427,6 @@ class Summarizer:
             verdicts=verdicts,
         )
 
-    # -- witness paths --------------------------------------------------------------------
-
-    def witness(
-        self, graph: cfglib.CFG, states: dict[int, F.Facts], block: cfglib.Block, flag: Flag, context: _Context
-    ) -> tuple[TraceStep, ...]:
-        """One path from the entry to ``block`` along which the flag is not known to permit.
-
-        Follows a breadth-first tree of the graph computed once per solution: blocks are
-        reached through edges whose facts do not permit storing when there is such an edge, so
-        the path is short and shows the branches that let the write through.
-        """
-        key = (id(graph), id(states), flag.name)
-        tree = self._trees.get(key)
-        if tree is None:
-            tree = self._trees[key] = _witness_tree(graph, states, flag, context)
-        steps: list[TraceStep] = []
-        current = block.index
-        while True:
-            parent = tree.get(current)
-            if parent is None:
-                break
-            if len(steps) == _MAX_TRACE_STEPS:  # the steps nearest the write tell the story
-                steps.append(TraceStep(0, "..."))
-                break
-            source, edge = parent
-            if edge.test is not None:
-                line = self.locator.line(edge.owner) if edge.owner is not None else 0
-                outcome = "true" if edge.polarity else "false"
-                text = self._test_texts.get(id(edge.test))
-                if text is None:
-                    text = self._test_texts[id(edge.test)] = _short(_code(edge.test))
-                steps.append(TraceStep(line, f"if {text} -> {outcome}"))
-            elif edge.exceptional:
-                line = self.locator.line(edge.owner) if edge.owner is not None else 0
-                steps.append(TraceStep(line, "exception -> handler"))
-            current = source.index
-        steps.reverse()
-        return tuple(steps)
-
-
-def _witness_tree(
-    graph: cfglib.CFG, states: dict[int, F.Facts], flag: Flag, context: _Context
-) -> dict[int, tuple[cfglib.Block, cfglib.Edge]]:
-    """Block -> (parent block, edge): first through non-permitting edges only, then any."""
-    tree: dict[int, tuple[cfglib.Block, cfglib.Edge]] = {}
-    reached = {graph.entry.index}
-    for only_unpermitted in (True, False):
-        queue = deque(graph.blocks[i] for i in sorted(reached))
-        while queue:
-            block = queue.popleft()
-            facts = states.get(block.index)
-            if facts is None:
-                continue
-            out = block_exit(block, facts, context)
-            for edge in sorted(block.edges, key=lambda e: e.exceptional):
-                target = edge.target.index
-                if target in reached:
-                    continue
-                incoming = along(edge, facts, out, context)
-                if incoming is None or (only_unpermitted and permits(incoming, flag)):
-                    continue
-                reached.add(target)
-                tree[target] = (block, edge)
-                queue.append(edge.target)
-    return tree
-
 
 def permits(facts: F.Facts, flag: Flag) -> bool:
     """Whether the facts imply that some location of ``flag`` allows writing."""
@@ -532,13 +467,13 @@ class _Context:
     client's choice, so they are read as another location, whose tests gate nothing.
     ``objects``: locations named like a flag that hold a storage object (``flags.sight``): they
     and what is reached through them are read as other locations, which are no flag's.
-    ``relevant``: the locations whose facts are kept (``relevant_paths``).
+    ``relevant``: the locations whose facts are kept, by distance from the flag (``relevant_paths``).
     """
 
     aliases: dict[str, str]
     forged: frozenset[str] = frozenset()
     objects: frozenset[str] = frozenset()
-    relevant: frozenset[str] | None = None
+    relevant: F.Relevance | None = None
     order: dict[int, int] | None = None  # the blocks' reverse postorder, once computed
     _formulas: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
     _values: dict[int, tuple[cst.CSTNode, tuple | None]] = field(default_factory=dict)
@@ -695,36 +630,44 @@ def transfer(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
     return facts
 
 
-def block_exit(block: cfglib.Block, entry: F.Facts, context: _Context) -> F.Facts:
-    """The facts after the block's events, given those at its entry."""
-    out = entry
+def block_exit(block: cfglib.Block, entry: F.Facts, context: _Context) -> tuple[F.Facts, F.Facts]:
+    """The facts after the block's events, given those at its entry, and those wherever an
+    exception may leave it (for its exception edge): before any event, between two, or after
+    the last (the rest of an expression, or the branch's test, may raise)."""
+    out = raised = entry
+    may_raise = any(edge.exceptional for edge in block.edges)
     for event in block.events:
         out = transfer(out, event, context)
-    return out
+        if may_raise:
+            raised = F.meet(raised, out, relevant=context.relevant)
+    return out, raised
 
 
-def along(edge: cfglib.Edge, entry: F.Facts, out: F.Facts, context: _Context) -> F.Facts | None:
-    """The facts that flow along ``edge`` (``entry``/``out``: at its block's entry and exit);
-    ``None`` if the edge cannot be taken. An exception may leave before any event: it carries
-    the entry's facts."""
+def along(edge: cfglib.Edge, raised: F.Facts, out: F.Facts, context: _Context) -> F.Facts | None:
+    """The facts that flow along ``edge`` (``raised``/``out``: where its block may raise and at
+    its exit, from ``block_exit``); ``None`` if the edge cannot be taken."""
     if edge.exceptional:
-        return entry
+        return raised
     if edge.test is None:
         return out
     formula = context.formula(edge.test)
     return F.assume(out, formula if edge.polarity else F.negate(formula), context.relevant)
 
 
-def relevant_paths(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> frozenset[str]:
-    """The locations whose facts can bear on a flag: flag locations and what is tested or
-    assigned together with them (transitively). Facts about anything else are not kept, which
-    keeps joins small in long functions full of unrelated conditions."""
+def relevant_paths(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> dict[str, int]:
+    """The locations whose facts can bear on a flag, each with its distance from a flag location:
+    flag locations (0) and what is tested or assigned together with them (transitively, one
+    more for each step). Facts about anything else are not kept, which keeps joins small in
+    long functions full of unrelated conditions; past the bounds, the farthest go first."""
     groups: dict[int, set[str]] = {}
+    statements: dict[int, list[set[str]]] = {}  # id(statement) -> the groups it tests or assigns
     for block in graph.blocks:
         for edge in block.edges:
             if edge.test is not None:
                 key = id(edge.owner) if edge.owner is not None else id(edge)
-                groups.setdefault(key, set()).update(F.formula_paths(context.formula(edge.test)))
+                if key not in groups:
+                    statements.setdefault(key, []).append(groups.setdefault(key, set()))
+                groups[key].update(F.formula_paths(context.formula(edge.test)))
         for event in block.events:
             if isinstance(event, cfglib.BindEvent) and event.value is not None:
                 target = context.path(access_path(event.target))
@@ -732,21 +675,81 @@ def relevant_paths(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> f
                     group = groups.setdefault(id(event), {target})
                     source = context.path(access_path(event.value))
                     group.update({source} if source is not None else F.formula_paths(context.formula(event.value)))
-    # the groups connected to a flag location, found by a walk over path -> groups
+                    statements.setdefault(id(event.node), []).append(group)
+    # A test is correlated with what is tested or assigned under it: after
+    # ``if background: if not store: return``, ``not background or store`` holds.
+    links: list[set[str]] = []
+    for inner, outer in _nesting(graph.scope):
+        for group in statements.get(id(inner), ()):
+            for test in statements.get(id(outer), ()):
+                if test is not group:
+                    links.append(group | test)
+    for number, link in enumerate(links):
+        groups[-1 - number] = link
+    # the groups connected to a flag location, found by a breadth-first walk over path -> groups
     by_path: dict[str, list[set[str]]] = {}
     for group in groups.values():
         for path in group:
             by_path.setdefault(path, []).append(group)
-    relevant = {p for p in by_path if any(flaglib.is_location(p, f) for f in flags)}
-    pending = list(relevant)
+    relevant = {p: 0 for p in sorted(by_path) if any(flaglib.is_location(p, f) for f in flags)}
+    pending = deque(relevant)
     while pending:
-        for group in by_path[pending.pop()]:
-            for path in group:
+        near = pending.popleft()
+        for group in by_path[near]:
+            for path in sorted(group):
                 if path not in relevant:
-                    relevant.add(path)
+                    relevant[path] = relevant[near] + 1
                     pending.append(path)
         F.WORK.charge(1)
-    return frozenset(relevant)
+    return relevant
+
+
+def _nesting(scope: cfglib.Scope) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
+    """``(statement, compound statement it is nested in)`` for every pair in the scope (nested
+    scopes aside); a small statement counts as nested where its line is."""
+    if isinstance(scope, cst.Lambda):
+        return
+    stack: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(stmt, ()) for stmt in _body_of(scope)]
+    while stack:
+        stmt, outer = stack.pop()
+        for compound in outer:
+            yield stmt, compound
+        F.WORK.charge(1 + len(outer))
+        if isinstance(stmt, cst.SimpleStatementLine):
+            stack.extend((small, outer) for small in stmt.body)
+        elif isinstance(stmt, cst.BaseCompoundStatement) and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            inner = (*outer, stmt)
+            for suite in _inner_suites(stmt):
+                if isinstance(suite, cst.If):  # elif
+                    stack.append((suite, inner))
+                else:
+                    stack.extend((child, inner) for child in _body_of(suite))
+
+
+def _body_of(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The statements of a module, a function or a suite."""
+    if isinstance(node, cst.Module):
+        return list(node.body)
+    body = node.body if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
+    return list(body.body) if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
+
+
+def _inner_suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.CSTNode]:
+    """The suites directly under a compound statement (an ``elif`` as its ``If``)."""
+    if not isinstance(stmt, cst.Match):
+        yield stmt.body
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):
+        yield orelse
+    elif orelse is not None:
+        yield orelse.body
+    for handler in getattr(stmt, "handlers", ()):
+        yield handler.body
+    finalbody = getattr(stmt, "finalbody", None)
+    if finalbody is not None:
+        yield finalbody.body
+    for case in getattr(stmt, "cases", ()):
+        yield case.body
 
 
 def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.Facts]:
@@ -766,15 +769,15 @@ def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.F
         queued.discard(index)
         F.WORK.charge(1 + len(block.events) + len(block.edges))
         block_entry = states[index]
-        out = block_exit(block, block_entry, context)
+        out, raised = block_exit(block, block_entry, context)
         for edge in block.edges:
-            incoming = along(edge, block_entry, out, context)
+            incoming = along(edge, raised, out, context)
             if incoming is None:
                 continue  # this outcome is impossible here
             target = edge.target.index
             old = states.get(target)
             count = visits[target] = visits.get(target, 0) + 1
-            new = F.meet(old, incoming, exact=count <= _EXACT_JOIN_VISITS)
+            new = F.meet(old, incoming, exact=count <= _EXACT_JOIN_VISITS, relevant=context.relevant)
             if old is None or new != old:
                 states[target] = new
                 if target not in queued:
@@ -888,10 +891,6 @@ def _params(scope: cfglib.Scope) -> tuple[Param, ...]:
 
 def _code(node: cst.CSTNode) -> str:
     return " ".join(_EMPTY_MODULE.code_for_node(node).split())
-
-
-def _short(text: str, limit: int = 72) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _all_small_statements(body) -> Iterator[cst.BaseSmallStatement]:

@@ -16,7 +16,7 @@ knowledge, which makes storegate report more, never less. The work itself is cou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Union, overload
 
 import libcst as cst
@@ -30,6 +30,9 @@ Clause = tuple[Literal, ...]  # sorted by path, one literal per path
 Facts = frozenset  # of Clause
 
 EMPTY: Facts = frozenset()
+# The locations whose facts are kept, each with its distance from a flag location (0 for the
+# flag's own; see ``analysis.relevant_paths``). ``None``: every location, all equally near.
+Relevance = Mapping[str, int]
 
 MAX_CLAUSE_LITERALS = 4
 MAX_CLAUSES = 64
@@ -237,7 +240,7 @@ def _disjoin(a: Clause, b: Clause) -> Clause | None:
 # -- facts ---------------------------------------------------------------------------------
 
 
-def assume(facts: Facts, formula: Formula, relevant: frozenset[str] | None = None) -> Facts | None:
+def assume(facts: Facts, formula: Formula, relevant: Relevance | None = None) -> Facts | None:
     """Facts after learning ``formula``; ``None`` if that is impossible (an infeasible edge).
 
     Only clauses about ``relevant`` locations are kept (all of them when it is ``None``).
@@ -254,7 +257,7 @@ def assume(facts: Facts, formula: Formula, relevant: frozenset[str] | None = Non
     combined = facts | frozenset(clauses)
     if _propagate(combined, {}) is None:
         return None
-    return _limit(combined)
+    return _limit(combined, relevant)
 
 
 def impure_paths(formula: Formula) -> list[str]:
@@ -265,17 +268,18 @@ def impure_paths(formula: Formula) -> list[str]:
 
 
 @overload
-def meet(a: Facts | None, b: Facts, exact: bool = True) -> Facts: ...
+def meet(a: Facts | None, b: Facts, exact: bool = True, relevant: Relevance | None = None) -> Facts: ...
 @overload
-def meet(a: Facts, b: Facts | None, exact: bool = True) -> Facts: ...
+def meet(a: Facts, b: Facts | None, exact: bool = True, relevant: Relevance | None = None) -> Facts: ...
 @overload
-def meet(a: Facts | None, b: Facts | None, exact: bool = True) -> Facts | None: ...
+def meet(a: Facts | None, b: Facts | None, exact: bool = True, relevant: Relevance | None = None) -> Facts | None: ...
 
 
-def meet(a: Facts | None, b: Facts | None, exact: bool = True) -> Facts | None:
+def meet(a: Facts | None, b: Facts | None, exact: bool = True, relevant: Relevance | None = None) -> Facts | None:
     """What holds on both paths: ``a or b`` as clauses (``exact``) or plain intersection.
 
-    ``None`` stands for "no path reaches here yet" and is the identity.
+    ``None`` stands for "no path reaches here yet" and is the identity. Past the bound, the
+    clauses nearest the flag are kept (``relevant``; see ``_limit``).
     """
     if a is None:
         return b
@@ -292,7 +296,7 @@ def meet(a: Facts | None, b: Facts | None, exact: bool = True) -> Facts | None:
             clause = _disjoin(x, y)
             if clause is not None and len(clause) <= MAX_CLAUSE_LITERALS:
                 out.add(clause)
-    return frozenset(_without_subsumed(out))
+    return frozenset(_without_subsumed(out, relevant))
 
 
 def kill(facts: Facts, path: str) -> Facts:
@@ -308,7 +312,7 @@ def _touches(candidate: str, path: str, root: str) -> bool:
     return is_under(candidate, path)
 
 
-def bind(facts: Facts, path: str, value: tuple | None, relevant: frozenset[str] | None = None) -> Facts:
+def bind(facts: Facts, path: str, value: tuple | None, relevant: Relevance | None = None) -> Facts:
     """``path = value``: kill ``path``, then relate it to ``value`` when that is understood.
 
     ``value``: ``("values", mask)`` for a constant (``True``: ``TRUE``), ``("path", location)``
@@ -325,7 +329,7 @@ def bind(facts: Facts, path: str, value: tuple | None, relevant: frozenset[str] 
     if kind == "path":
         if _touches(data, path, root):
             return facts
-        return _limit(facts | frozenset(_only(_equal(path, data), relevant)))
+        return _limit(facts | frozenset(_only(_equal(path, data), relevant)), relevant)
     formula = data
     if any(_touches(p, path, root) for p in formula_paths(formula)):
         return facts
@@ -344,7 +348,7 @@ def bind(facts: Facts, path: str, value: tuple | None, relevant: frozenset[str] 
         extended = _disjoin(clause, ((path, TRUE),))
         if extended is not None:
             clauses.add(extended)
-    return _limit(facts | frozenset(_only(clauses, relevant)))
+    return _limit(facts | frozenset(_only(clauses, relevant)), relevant)
 
 
 def rename(formula: Formula, name: Callable[[str], str]) -> Formula:
@@ -369,7 +373,7 @@ def rename(formula: Formula, name: Callable[[str], str]) -> Formula:
     return walk(formula)
 
 
-def _only(clauses: Iterable[Clause], relevant: frozenset[str] | None) -> list[Clause]:
+def _only(clauses: Iterable[Clause], relevant: Relevance | None) -> list[Clause]:
     if relevant is None:
         return list(clauses)
     return [clause for clause in clauses if all(path in relevant for path, _ in clause)]
@@ -429,12 +433,13 @@ def _propagate(clauses: Iterable[Clause], domains: dict[str, int]) -> dict[str, 
     return domains
 
 
-def _without_subsumed(clauses: set[Clause]) -> list[Clause]:
-    """The clauses no shorter one implies, at most ``MAX_CLAUSES`` of them: the first in the
+def _without_subsumed(clauses: set[Clause], relevant: Relevance | None = None) -> list[Clause]:
+    """The clauses no other one implies, at most ``MAX_CLAUSES`` of them: the first in the
     order ``_limit`` keeps (so the result is ``_limit`` of all the unsubsumed ones, at a fraction
-    of the cost when a join makes thousands of candidates)."""
+    of the cost when a join makes thousands of candidates). A clause that implies another is
+    about some of its locations, with fewer values: that order puts it first."""
     kept: list[tuple[Clause, frozenset[str]]] = []
-    for clause in sorted(clauses, key=_size_order):
+    for clause in sorted(clauses, key=_order(relevant)):
         WORK.charge(1 + len(kept))
         as_dict = dict(clause)
         paths = as_dict.keys()
@@ -447,11 +452,26 @@ def _without_subsumed(clauses: set[Clause]) -> list[Clause]:
     return [clause for clause, _ in kept]
 
 
+def _order(relevant: Relevance | None) -> Callable[[Clause], tuple]:
+    """Which clauses ``_limit`` keeps first: those about locations nearest a flag (a clause is as
+    far as its farthest location), then the shortest. Dropping a clause only loses knowledge;
+    this order makes the knowledge lost the least likely to bear on the flag, whatever the
+    locations are called (by name alone, ``should <-> request.store`` lost to the many
+    ``not a or not background`` of a long handler)."""
+    if relevant is None:
+        return _size_order
+
+    def order(clause: Clause) -> tuple:
+        return (max(relevant.get(path, 0) for path, _ in clause), len(clause), clause)
+
+    return order
+
+
 def _size_order(clause: Clause) -> tuple:
     return (len(clause), clause)
 
 
-def _limit(facts: Facts) -> Facts:
+def _limit(facts: Facts, relevant: Relevance | None = None) -> Facts:
     if len(facts) <= MAX_CLAUSES:
         return facts
-    return frozenset(sorted(facts, key=_size_order)[:MAX_CLAUSES])
+    return frozenset(sorted(facts, key=_order(relevant))[:MAX_CLAUSES])

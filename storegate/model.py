@@ -109,10 +109,13 @@ class Config:
 
 @dataclass(frozen=True, slots=True)
 class TraceStep:
-    """One step of a witness path: a branch taken or a call of a chain."""
+    """One step of a witness path: where the flag came from, a branch taken, an assignment of
+    the flag, or a call of a chain. ``relevant``: whether it bears on the flag (a branch whose
+    condition mentions the flag or a location correlated with it); ``--explain`` folds the others."""
 
     line: int
     text: str
+    relevant: bool = True
 
 
 @dataclass(frozen=True)

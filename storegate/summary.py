@@ -106,7 +106,7 @@ class ModuleSummary:
         makes, and a generic walk over the dataclasses cost several times as much."""
 
         def trace(steps):
-            return [{"line": step.line, "text": step.text} for step in steps]
+            return [{"line": step.line, "text": step.text, "relevant": step.relevant} for step in steps]
 
         def site(s: Site) -> dict:
             span = s.span
@@ -163,7 +163,7 @@ class ModuleSummary:
             return table.setdefault(value, value)
 
         def trace(steps):
-            return tuple(TraceStep(step["line"], one(step["text"])) for step in steps)
+            return tuple(TraceStep(step["line"], one(step["text"]), step["relevant"]) for step in steps)
 
         def argument(a):
             return one(Argument(one(a["keyword"]), a["star"], tuple(tuple(p) for p in a["permits"])))

@@ -39,16 +39,17 @@ SUMMARY = "Found 7 findings in 2 files (6 files checked).\n"
 # (path, line, column, end_line, end_column, code, message, function, sink, trace)
 EXPECTED = [
     (SERVICE, 13, 19, 13, 75, "SG002", M13, "ResponsesService.finish", "self._sync_response_to_conversation",
-     [(12, "if conversation -> true"),
+     [(11, "flag 'store': parameter"),
+      (12, "if conversation -> true"),
       (13, "call self._sync_response_to_conversation -> pkg_derived/shop/base.py:6 self.conversations_api.add_items")]),
     (SERVICE, 20, 9, 20, 26, "SG002", M20, "ResponsesService.chain", "sync",
-     [(20, "call sync -> pkg_derived/shop/helpers.py:6 api.conversations_api.add_items")]),
+     [(19, "flag 'store': parameter"), (20, "call sync -> pkg_derived/shop/helpers.py:6 api.conversations_api.add_items")]),
     (SERVICE, 21, 9, 21, 40, "SG002", M21, "ResponsesService.chain", "helpers.sync_items",
-     [(21, "call helpers.sync_items -> pkg_derived/shop/helpers.py:6 api.conversations_api.add_items")]),
+     [(19, "flag 'store': parameter"), (21, "call helpers.sync_items -> pkg_derived/shop/helpers.py:6 api.conversations_api.add_items")]),
     (SERVICE, 22, 9, 22, 32, "SG002", M22, "ResponsesService.chain", "sync_twice",
-     [(22, "call sync_twice -> pkg_derived/shop/helpers.py:11 sync_items -> pkg_derived/shop/helpers.py:6 api.conversations_api.add_items")]),
+     [(19, "flag 'store': parameter"), (22, "call sync_twice -> pkg_derived/shop/helpers.py:11 sync_items -> pkg_derived/shop/helpers.py:6 api.conversations_api.add_items")]),
     (SERVICE, 23, 9, 23, 30, "SG002", M23, "ResponsesService.chain", "ping_pong",
-     [(23, "call ping_pong -> pkg_derived/shop/helpers.py:23 pong -> pkg_derived/shop/helpers.py:28 save_audit")]),
+     [(19, "flag 'store': parameter"), (23, "call ping_pong -> pkg_derived/shop/helpers.py:23 pong -> pkg_derived/shop/helpers.py:28 save_audit")]),
     (HANDLERS, 7, 5, 7, 36, "SG003", M7, "create", "_persist_response", []),
     (HANDLERS, 8, 5, 8, 35, "SG003", M8, "create", "persist_messages", []),
 ]
@@ -97,7 +98,7 @@ def test_json(project):
     assert data["errors"] == []
     assert data["findings"] == [
         {"path": p, "line": l, "column": c, "end_line": el, "end_column": ec, "code": code, "message": m,
-         "sink": sink, "flag": "store", "function": fn, "trace": [{"line": n, "text": t} for n, t in trace]}
+         "sink": sink, "flag": "store", "function": fn, "trace": [{"line": n, "text": t, "relevant": True} for n, t in trace]}
         for p, l, c, el, ec, code, m, fn, sink, trace in EXPECTED
     ]
 

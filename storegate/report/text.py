@@ -89,8 +89,21 @@ def statistics(result: Result) -> str:
 
 
 def format_trace(finding: Finding) -> list[str]:
-    """The witness path, one indented step a line: ``    31 if store -> false``."""
-    return [f"    {step.line} {printable(step.text)}" if step.line else f"    {printable(step.text)}" for step in finding.trace]
+    """The witness path in its short form, one indented step a line (``    31 if store -> false``):
+    the steps that bear on the flag, each run of other branches folded into one line
+    (``    … 6 other branches``). The JSON report keeps every step."""
+    lines: list[str] = []
+    folded = 0
+    for step in (*finding.trace, None):
+        if step is not None and not step.relevant:
+            folded += 1
+            continue
+        if folded:
+            lines.append(f"    \u2026 {folded} other branch{'es' if folded > 1 else ''}")
+            folded = 0
+        if step is not None:
+            lines.append(f"    {step.line} {printable(step.text)}" if step.line else f"    {printable(step.text)}")
+    return lines
 
 
 class SourceLines:
