@@ -45,16 +45,16 @@ def render(
         entries = rows[path]
         width = max(len(where) for where, *_ in entries)
         code_width = max(len(code) for _, code, *_ in entries)
-        for where, code, message, item in entries:
+        for where, code, message, found in entries:
             label = _style(code.ljust(code_width), color, fg="red", bold=True)
             lines.append(f"  {where.ljust(width)}  {label}  {printable(message)}")
-            if item is None:
+            if found is None:
                 continue
             if show_source:
-                lines.extend(format_source(item.primary, sources, color=color, indent="    "))
-            lines.extend("  " + format_also(f, color=color, where=f"{f.line}:{f.column}") for f in item.related)
+                lines.extend(format_source(found.primary, sources, color=color, indent="    "))
+            lines.extend("  " + format_also(f, color=color, where=f"{f.line}:{f.column}") for f in found.related)
             if explain:
-                lines.extend("  " + step for step in format_trace(item.primary))
+                lines.extend("  " + step for step in format_trace(found.primary))
     if not quiet:
         if lines:
             lines.append("")
