@@ -5,7 +5,8 @@ Two findings are related when one ``if <flag>:`` would fix both: both are of a c
 and their witnesses take the same unchecked path to the site: the same branch steps, compared by
 line and text (the trace without its last step, which is the write or call itself). Sites on
 two independent ungated branches have different paths and stay apart, and so do the findings of
-two functions. The first of a group in line order (SG001 before SG002 on the same position) is
+two functions. A witness is one path, not the branch structure: a write just after an ``if``
+whose witness runs through the ``if``'s body joins the body's item. The first of a group in line order (SG001 before SG002 on the same position) is
 the primary; the others are its related locations.
 
 The pipeline keeps every finding (the baseline, ``--fix``, ``--select``, ``--statistics`` and
