@@ -50,7 +50,8 @@ def findings(done: subprocess.CompletedProcess) -> list[tuple]:
     assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
     data = json.loads(done.stdout)
     assert data["errors"] == []
-    return [(f["path"], f["line"], f["column"], f["code"]) for f in data["findings"]]
+    located = [f for finding in data["findings"] for f in (finding, *finding["related"])]  # every location
+    return [(f["path"], f["line"], f["column"], f["code"]) for f in located]
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -261,7 +262,7 @@ def test_b11_values_of_a_planted_summary_are_not_printed(tree, homes):
     assert done.stdout.splitlines()[:2] == [
         "app.py:38:27: SG002 call to 'self._sync_response_to_conversation' persists (-> self.conversations_api.add_items)"
         " and is not gated by 'store'",
-        "app.py:39:27: SG001 persistence call 'self.responses_store.store_conversation_messages' is not gated by 'store'",
+        "    also: app.py:39 SG001 persistence call 'self.responses_store.store_conversation_messages' is not gated by 'store'",
     ]
     assert done.returncode == 1
 

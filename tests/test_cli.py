@@ -119,8 +119,9 @@ def test_json_format_with_findings(in_tmp):
     [finding] = data["findings"]
     assert list(finding) == [
         "path", "line", "column", "end_line", "end_column",
-        "code", "message", "sink", "flag", "function", "trace",
+        "code", "message", "sink", "flag", "function", "trace", "related",
     ]
+    assert finding["related"] == []
     assert (finding["path"], finding["line"], finding["column"], finding["code"]) == ("t.py", 2, 5, "SG001")
     assert finding["flag"] == "store" and finding["function"] == "handler"
 

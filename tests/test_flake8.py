@@ -43,7 +43,9 @@ def storegate_findings(cwd: Path, *args: str) -> list[tuple]:
                           cwd=cwd, capture_output=True, text=True, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr
     data = json.loads(proc.stdout)
-    return sorted((f["path"], f["line"], f["column"], f["code"], f["message"]) for f in data["findings"])
+    # every location: a finding and its related ones (the plugin reports one line per finding)
+    located = [f for finding in data["findings"] for f in (finding, *finding["related"])]
+    return sorted((f["path"], f["line"], f["column"], f["code"], f["message"]) for f in located)
 
 
 @pytest.fixture

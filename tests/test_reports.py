@@ -1,5 +1,9 @@
 """Every output format on real fixtures (a copy of fixtures/cases/pkg_derived and pkg_lost_flag),
-compared with the exact expected content; SARIF is validated against the official schema."""
+compared with the exact expected content; SARIF is validated against the official schema.
+
+The four unconditional helper calls of ``ResponsesService.chain`` are one missing gate: every
+format reports them as one finding with three related locations (``storegate.related``;
+tests/test_related.py tests the grouping itself)."""
 
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ M22 = "call to 'sync_twice' persists (-> sync_items -> api.conversations_api.add
 M23 = "call to 'ping_pong' persists (-> pong -> save_audit) and is not gated by 'store'"
 M7 = "'store' is not passed to '_persist_response', which then defaults to True"
 M8 = "'store' is not passed to 'persist_messages', which then defaults to None"
-SUMMARY = "Found 7 findings in 2 files (6 files checked).\n"
+SUMMARY = "Found 4 findings (7 locations) in 2 files (6 files checked).\n"
 
 # (path, line, column, end_line, end_column, code, message, function, sink, trace)
 EXPECTED = [
@@ -53,6 +57,14 @@ EXPECTED = [
     (HANDLERS, 7, 5, 7, 36, "SG003", M7, "create", "_persist_response", []),
     (HANDLERS, 8, 5, 8, 35, "SG003", M8, "create", "persist_messages", []),
 ]
+# The reported items: (index of the first finding in EXPECTED, indices of its related ones).
+GROUPS = [(0, ()), (1, (2, 3, 4)), (5, ()), (6, ())]
+
+
+def also(index, where=None):
+    """The ``also:`` line of EXPECTED[index] (``where`` in place of ``path:line``)."""
+    p, line, _, _, _, code, message, *_ = EXPECTED[index]
+    return f"    also: {where or f'{p}:{line}'} {code} {message}\n"
 
 
 @pytest.fixture
@@ -80,14 +92,20 @@ def test_every_format_is_registered_with_the_common_signature():
 def test_text(project):
     result = run()
     assert result.exit_code == 1
-    assert result.stdout == "".join(f"{p}:{l}:{c}: {code} {m}\n" for p, l, c, _, _, code, m, *_ in EXPECTED) + SUMMARY
+    expected = ""
+    for first, related in GROUPS:
+        p, l, c, _, _, code, m, *_ = EXPECTED[first]
+        expected += f"{p}:{l}:{c}: {code} {m}\n" + "".join(also(i) for i in related)
+    assert result.stdout == expected + SUMMARY
 
 
 def test_text_explain_shows_the_witness_paths(project):
     result = run("--explain", "--select", "SG002", "-q")
     expected = ""
-    for p, line, col, _, _, code, message, _, _, trace in EXPECTED[:5]:
-        expected += f"{p}:{line}:{col}: {code} {message}\n" + "".join(f"    {n} {t}\n" for n, t in trace)
+    for first, related in GROUPS[:2]:
+        p, line, col, _, _, code, message, _, _, trace = EXPECTED[first]
+        expected += f"{p}:{line}:{col}: {code} {message}\n" + "".join(also(i) for i in related)
+        expected += "".join(f"    {n} {t}\n" for n, t in trace)
     assert result.stdout == expected
 
 
@@ -96,11 +114,19 @@ def test_json(project):
     data = json.loads(result.stdout)
     assert data["files_checked"] == 6
     assert data["errors"] == []
-    assert data["findings"] == [
-        {"path": p, "line": l, "column": c, "end_line": el, "end_column": ec, "code": code, "message": m,
-         "sink": sink, "flag": "store", "function": fn, "trace": [{"line": n, "text": t, "relevant": True} for n, t in trace]}
-        for p, l, c, el, ec, code, m, fn, sink, trace in EXPECTED
-    ]
+    def related(index):
+        p, l, c, _, _, code, m, *_ = EXPECTED[index]
+        return {"path": p, "line": l, "column": c, "code": code, "message": m}
+
+    expected = []
+    for first, others in GROUPS:
+        p, l, c, el, ec, code, m, fn, sink, trace = EXPECTED[first]
+        expected.append(
+            {"path": p, "line": l, "column": c, "end_line": el, "end_column": ec, "code": code, "message": m,
+             "sink": sink, "flag": "store", "function": fn, "trace": [{"line": n, "text": t, "relevant": True} for n, t in trace],
+             "related": [related(i) for i in others]}
+        )
+    assert data["findings"] == expected
 
 
 def test_grouped(project):
@@ -110,9 +136,9 @@ def test_grouped(project):
         f"{SERVICE}\n"
         f"  13:19  SG002  {M13}\n"
         f"  20:9   SG002  {M20}\n"
-        f"  21:9   SG002  {M21}\n"
-        f"  22:9   SG002  {M22}\n"
-        f"  23:9   SG002  {M23}\n"
+        f"      also: 21:9 SG002 {M21}\n"
+        f"      also: 22:9 SG002 {M22}\n"
+        f"      also: 23:9 SG002 {M23}\n"
         "\n"
         f"{HANDLERS}\n"
         f"  7:5  SG003  {M7}\n"
@@ -124,10 +150,11 @@ def test_grouped(project):
 def test_github(project):
     result = run("--format", "github")
     assert result.exit_code == 1
-    lines = [
-        f"::error file={p},line={l},col={c},endLine={el},endColumn={ec},title={code}::{m}"
-        for p, l, c, el, ec, code, m, *_ in EXPECTED
-    ]
+    lines = []
+    for first, related in GROUPS:
+        p, l, c, el, ec, code, m, *_ = EXPECTED[first]
+        message = m + "".join(f"%0Aalso: {EXPECTED[i][0]}:{EXPECTED[i][1]} {EXPECTED[i][5]} {EXPECTED[i][6]}" for i in related)
+        lines.append(f"::error file={p},line={l},col={c},endLine={el},endColumn={ec},title={code}::{message}")
     assert result.stdout == "".join(line + "\n" for line in lines) + SUMMARY
     quiet = run("--format", "github", "-q")
     assert quiet.stdout == "".join(line + "\n" for line in lines)
@@ -183,9 +210,10 @@ def test_sarif_matches_the_findings_field_by_field_and_validates(project):
     assert run_["originalUriBaseIds"] == {"%SRCROOT%": {"uri": project.resolve().as_uri() + "/"}}
     assert run_["columnKind"] == "unicodeCodePoints"
     assert run_["invocations"] == [{"executionSuccessful": True, "toolExecutionNotifications": []}]
-    assert len(run_["results"]) == len(EXPECTED)
+    assert len(run_["results"]) == len(GROUPS)
     fingerprints = set()
-    for got, (p, l, c, el, ec, code, m, fn, sink, trace) in zip(run_["results"], EXPECTED):
+    for got, (first, related) in zip(run_["results"], GROUPS):
+        p, l, c, el, ec, code, m, fn, sink, trace = EXPECTED[first]
         artifact = {"uri": p, "uriBaseId": "%SRCROOT%"}
         expected = {
             "ruleId": code,
@@ -201,6 +229,15 @@ def test_sarif_matches_the_findings_field_by_field_and_validates(project):
             }],
             "partialFingerprints": got["partialFingerprints"],
         }
+        if related:
+            links = ", ".join(f"[line {EXPECTED[i][1]}]({n})" for n, i in enumerate(related, 1))
+            expected["message"] = {"text": f"{m} (also {links})"}
+            expected["relatedLocations"] = [
+                {"id": n, "physicalLocation": {"artifactLocation": artifact, "region": {
+                    "startLine": EXPECTED[i][1], "startColumn": EXPECTED[i][2], "endLine": EXPECTED[i][3], "endColumn": EXPECTED[i][4]}},
+                 "message": {"text": f"{EXPECTED[i][5]} {EXPECTED[i][6]}"}}
+                for n, i in enumerate(related, 1)
+            ]
         if trace:
             expected["codeFlows"] = [{"threadFlows": [{"locations": [
                 {"location": {"message": {"text": t},
@@ -211,7 +248,7 @@ def test_sarif_matches_the_findings_field_by_field_and_validates(project):
         (value,) = got["partialFingerprints"].values()
         assert len(value) == 32
         fingerprints.add(value)
-    assert len(fingerprints) == len(EXPECTED)
+    assert len(fingerprints) == len(GROUPS)
 
 
 def test_sarif_fingerprints_survive_inserted_lines(project):
@@ -270,8 +307,9 @@ def test_grouped_lists_errors_under_their_file():
 
 
 def test_select_and_ignore_prefixes(project):
-    def codes(*args):
-        return [f["code"] for f in json.loads(run("--format", "json", *args).stdout)["findings"]]
+    def codes(*args):  # of every location, related ones too
+        findings = json.loads(run("--format", "json", *args).stdout)["findings"]
+        return [f["code"] for finding in findings for f in (finding, *finding["related"])]
 
     assert codes("--select", "SG003") == ["SG003", "SG003"]
     assert codes("--select", "SG00", "--ignore", "SG002") == ["SG003", "SG003"]

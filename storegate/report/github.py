@@ -4,13 +4,16 @@
 exclusive, as everywhere in storegate; ``col``/``endColumn`` only when the finding is on one
 line, which GitHub requires). A file that could not be analyzed is ``::error file=PATH[,line=L],
 title=storegate::MESSAGE``. Values are escaped as GitHub's toolkit does: ``%``, CR and LF in
-messages; also ``:`` and ``,`` in properties. ``explain`` adds the witness path to the message
+messages; also ``:`` and ``,`` in properties. The findings one missing gate explains are one
+annotation, on the first, whose message ends with an ``also: PATH:LINE CODE MESSAGE`` line for
+each other (``storegate.related``). ``explain`` adds the witness path to the message
 (one step a line); the summary line is plain text (no command), left out by ``quiet``.
 """
 
 from __future__ import annotations
 
 from storegate.model import Result
+from storegate.related import group
 from storegate.report.text import summary
 
 
@@ -29,14 +32,15 @@ def command(name: str, properties: dict[str, object], message: str) -> str:
 
 def render(result: Result, *, quiet: bool = False, explain: bool = False, show_source: bool = False, color: bool = False) -> str:
     lines = []
-    for f in result.findings:
+    for item in group(result.findings):
+        f = item.primary
         props: dict[str, object] = {"file": f.path, "line": f.line}
         if f.end_line == f.line:
             props.update(col=f.column, endLine=f.end_line, endColumn=f.end_column)
         else:
             props.update(endLine=f.end_line)
         props["title"] = f.code
-        message = f.message
+        message = f.message + "".join(f"\nalso: {r.path}:{r.line} {r.code} {r.message}" for r in item.related)
         if explain and f.trace:
             message += "".join(f"\n{step.line} {step.text}" if step.line else f"\n{step.text}" for step in f.trace)
         lines.append(command("error", props, message))

@@ -2,7 +2,9 @@
 
 ``{"findings": [...], "errors": [...], "files_checked": N}``, each finding with the keys
 path, line, column, end_line, end_column, code, message, sink, flag, function, trace (a list of
-``{"line", "text"}``) and each error with path, message, line (null when unknown).
+``{"line", "text"}``), related (a list of ``{"path", "line", "column", "code", "message"}``: the
+other findings the same missing gate explains, ``storegate.related``; often empty) and each
+error with path, message, line (null when unknown).
 """
 
 from __future__ import annotations
@@ -10,11 +12,19 @@ from __future__ import annotations
 import json as _json
 
 from storegate.model import Result
+from storegate.related import Group, group
+
+RELATED_KEYS = ("path", "line", "column", "code", "message")
+
+
+def _finding(item: Group) -> dict:
+    related = [{key: getattr(other, key) for key in RELATED_KEYS} for other in item.related]
+    return {**item.primary.to_json(), "related": related}
 
 
 def to_dict(result: Result) -> dict:
     return {
-        "findings": [finding.to_json() for finding in result.findings],
+        "findings": [_finding(item) for item in group(result.findings)],
         "errors": [error.to_json() for error in result.errors],
         "files_checked": result.files_checked,
     }

@@ -6,6 +6,11 @@ relative to ``%SRCROOT%`` = the current directory, the enclosing function as a l
 ``partialFingerprints`` from the baseline identity, and the witness path as a ``codeFlows`` entry
 when there is one) and, in ``invocations``, one notification per file that could not be analyzed.
 Columns are counted in code points (``columnKind``); ``endColumn`` is exclusive, as in SARIF.
+
+The findings one missing gate explains are one result (``storegate.related``), on the first,
+with the others as ``relatedLocations`` (ids 1, 2, ...): its message links to them, as
+``[line 39](1)``, since GitHub shows only the related locations a message links to (SARIF
+§3.11.6; the message's own ``[``, ``]`` and ``\\`` are then escaped with a backslash).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from storegate._version import __version__
 from storegate.baseline import fingerprint, identities
 from storegate.checks import CODES
 from storegate.model import Finding, Result
+from storegate.related import Group, group
 
 SCHEMA_URI = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/storegate/storegate"
@@ -64,8 +70,27 @@ def _region(f: Finding) -> dict:
     return {"startLine": f.line, "startColumn": f.column, "endLine": f.end_line, "endColumn": f.end_column}
 
 
-def _result(f: Finding, key, rule_index: dict[str, int]) -> dict:
-    location: dict = {"physicalLocation": {"artifactLocation": artifact_location(f.path), "region": _region(f)}}
+def _physical(f: Finding) -> dict:
+    return {"artifactLocation": artifact_location(f.path), "region": _region(f)}
+
+
+def _escape_link_text(text: str) -> str:
+    """Plain text in a message with embedded links: its brackets (and backslashes) escaped."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _message(item: Group) -> str:
+    """The first finding's message; with related locations (in its file), links to them:
+    ``... (also [line 39](1), [line 40](2))``."""
+    if not item.related:
+        return item.primary.message
+    links = ", ".join(f"[line {r.line}]({i})" for i, r in enumerate(item.related, 1))
+    return f"{_escape_link_text(item.primary.message)} (also {links})"
+
+
+def _result(item: Group, key, rule_index: dict[str, int]) -> dict:
+    f = item.primary
+    location: dict = {"physicalLocation": _physical(f)}
     if f.function:
         location["logicalLocations"] = [{"fullyQualifiedName": f.function, "kind": "function"}]
     out: dict = {"ruleId": f.code}
@@ -73,8 +98,13 @@ def _result(f: Finding, key, rule_index: dict[str, int]) -> dict:
         out["ruleIndex"] = rule_index[f.code]
     known = CODES.get(f.code)
     out["level"] = known.level if known is not None else "warning"
-    out["message"] = {"text": f.message}
+    out["message"] = {"text": _message(item)}
     out["locations"] = [location]
+    if item.related:
+        out["relatedLocations"] = [
+            {"id": i, "physicalLocation": _physical(r), "message": {"text": f"{r.code} {r.message}"}}
+            for i, r in enumerate(item.related, 1)
+        ]
     out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(key)}
     if f.trace:
         steps = []
@@ -112,7 +142,7 @@ def to_dict(result: Result) -> dict:
     if root is not None:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": root}}
     run["columnKind"] = "unicodeCodePoints"
-    run["results"] = [_result(f, keyed[id(f)], rule_index) for f in result.findings]
+    run["results"] = [_result(item, keyed[id(item.primary)], rule_index) for item in group(result.findings)]
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 

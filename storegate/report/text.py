@@ -1,6 +1,8 @@
 """The human (and flake8-like) text report: one line per finding and per error, then a summary.
 
-``show_source`` adds under a finding its line and a caret under its column (as flake8 does);
+The findings one missing gate explains are one item (``storegate.related``): the first, then an
+indented ``also: path:line CODE message`` line for each other (no column, so that a
+``path:line:col:`` problem matcher does not take it for a finding of its own). ``show_source`` adds under a finding its line and a caret under its column (as flake8 does);
 ``color`` styles paths, codes and the summary with ANSI escapes (the CLI turns it on only for a
 terminal). ``statistics`` is the ``--statistics`` block: the count of each code.
 """
@@ -15,6 +17,7 @@ import click
 from storegate import files
 from storegate.errors import SourceError
 from storegate.model import FileError, Finding, Result
+from storegate.related import group
 
 
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -50,6 +53,15 @@ def format_finding(finding: Finding, *, color: bool = False) -> str:
     return f"{path}:{finding.line}:{finding.column}: {code} {printable(finding.message)}"
 
 
+def format_also(finding: Finding, *, color: bool = False, where: str | None = None) -> str:
+    """A related location under its group's first finding: ``    also: path:line CODE message``
+    (``where`` replaces ``path:line``: the grouped report, under the file's name, gives ``line:col``)."""
+    if where is None:
+        where = f"{printable(finding.path)}:{finding.line}"
+    code = _style(finding.code, color, fg="red", bold=True)
+    return f"    also: {where} {code} {printable(finding.message)}"
+
+
 def format_error(error: FileError, *, color: bool = False) -> str:
     path = _style(printable(error.path), color, bold=True)
     label = _style("error:", color, fg="red", bold=True)
@@ -63,21 +75,26 @@ def _count(n: int, word: str) -> str:
 
 
 def summary(result: Result, *, color: bool = False) -> str:
+    """``Found N findings (L locations) in M files ...``: a finding with related locations counts
+    once; ``(L locations)``, every location, only when they are more."""
     checked = f"({_count(result.files_checked, 'file')} checked)"
-    n_findings, n_errors = len(result.findings), len(result.errors)
-    if not n_findings and not n_errors:
+    n_locations, n_errors = len(result.findings), len(result.errors)
+    if not n_locations and not n_errors:
         return f"{_style('All checks passed', color, fg='green', bold=True)} {checked}."
     parts = []
-    if n_findings:
+    if n_locations:
+        n_findings = len(group(result.findings))
+        locations = f" ({n_locations} locations)" if n_locations != n_findings else ""
         n_files = len({f.path for f in result.findings})
-        parts.append(f"{_count(n_findings, 'finding')} in {_count(n_files, 'file')}")
+        parts.append(f"{_count(n_findings, 'finding')}{locations} in {_count(n_files, 'file')}")
     if n_errors:
         parts.append(_count(n_errors, "error"))
     return f"{_style('Found', color, fg='red', bold=True)} {' and '.join(parts)} {checked}."
 
 
 def statistics(result: Result) -> str:
-    """``--statistics``: one line per code, ``COUNT<tab>CODE<tab>summary``, by code."""
+    """``--statistics``: one line per code, ``COUNT<tab>CODE<tab>summary``, by code. Every
+    location counts, related ones too: the count of a code is what ``--select`` would keep."""
     from storegate.checks import CODES
 
     counts = Counter(f.code for f in result.findings)
@@ -141,13 +158,16 @@ def render(
     show_source: bool = False,
     color: bool = False,
 ) -> str:
-    """The text report; ``quiet`` leaves out the summary line, ``explain`` adds witness paths."""
+    """The text report; ``quiet`` leaves out the summary line, ``explain`` adds witness paths
+    (the first finding's: its related locations share its path up to their own call)."""
     lines = []
     sources = SourceLines()
-    for finding in result.findings:
+    for item in group(result.findings):
+        finding = item.primary
         lines.append(format_finding(finding, color=color))
         if show_source:
             lines.extend(format_source(finding, sources, color=color))
+        lines.extend(format_also(other, color=color) for other in item.related)
         if explain:
             lines.extend(format_trace(finding))
     lines += [format_error(e, color=color) for e in result.errors]

@@ -1,0 +1,53 @@
+"""Related locations: the findings that one missing gate explains, reported as one.
+
+Two findings are related when one ``if <flag>:`` would fix both: both are of a code that
+``--fix`` fixes with a gate (SG001, SG002), in the same file and function, for the same flag,
+and their witnesses take the same unchecked path to the site: the same branch steps, compared by
+line and text (the trace without its last step, which is the write or call itself). Sites on
+two independent ungated branches have different paths and stay apart, and so do the findings of
+two functions. A witness is one path, not the branch structure: a write just after an ``if``
+whose witness runs through the ``if``'s body joins the body's item. The first of a group in line order (SG001 before SG002 on the same position) is
+the primary; the others are its related locations.
+
+The pipeline keeps every finding (the baseline, ``--fix``, ``--select``, ``--statistics`` and
+the flake8 plugin work per finding); only the reports group, with ``group``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
+from storegate import checks
+from storegate.model import Finding
+
+GATE_CODES = frozenset(checks.fixed_by("gate"))
+
+
+@dataclass(frozen=True)
+class Group:
+    """One reported item: a finding, and the findings the same missing gate explains."""
+
+    primary: Finding
+    related: tuple[Finding, ...] = ()
+
+
+def gate_key(finding: Finding) -> Hashable | None:
+    """What the findings one gate would fix share; None for a finding no gate fixes."""
+    if finding.code not in GATE_CODES:
+        return None
+    branches = tuple((step.line, step.text) for step in finding.trace[:-1])
+    return (finding.path, finding.function, finding.flag, branches)
+
+
+def group(findings: Iterable[Finding]) -> list[Group]:
+    """``findings`` as groups, in the order of each group's first finding."""
+    members: dict[Hashable, list[Finding]] = {}
+    for index, finding in enumerate(findings):
+        key = gate_key(finding)
+        members.setdefault(index if key is None else key, []).append(finding)
+    groups = []
+    for same in members.values():
+        same.sort(key=lambda f: f.sort_key)
+        groups.append(Group(same[0], tuple(same[1:])))
+    return groups
