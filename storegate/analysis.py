@@ -18,11 +18,12 @@ import warnings
 from collections import deque
 from collections.abc import Iterator
 from typing import overload
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
 from storegate import cfg as cfglib
+from storegate import contracts as contractlib
 from storegate import facts as F
 from storegate import flags as flaglib
 from storegate import guards
@@ -185,10 +186,12 @@ def _token_depth(source: str) -> int:
     return len(chains) + total
 
 
-def summarize(source: str, path: str, config: Config, module: str) -> ModuleSummary:
-    """The summary of one file. Raises ``SourceError`` if it does not parse."""
+def summarize(source: str, path: str, config: Config, module: str, contracts: dict | None = None) -> ModuleSummary:
+    """The summary of one file. Raises ``SourceError`` if it does not parse.
+
+    ``contracts``: what others guarantee inside its functions (``Project.contracts``)."""
     stdlib_tree, stdlib_error = parse_ast(source)
-    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree).run()
+    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree, contracts).run()
 
 
 @dataclass
@@ -208,7 +211,14 @@ class _SiteFacts:
 
 class Summarizer:
     def __init__(
-        self, source: str, tree: cst.Module, path: str, config: Config, module: str, stdlib_tree: ast.Module | None = None
+        self,
+        source: str,
+        tree: cst.Module,
+        path: str,
+        config: Config,
+        module: str,
+        stdlib_tree: ast.Module | None = None,
+        contracts: dict | None = None,
     ) -> None:
         self.tree = tree
         self.path = path
@@ -220,6 +230,8 @@ class Summarizer:
         self._trees: dict[tuple, dict] = {}  # witness trees of the scope being summarized
         self._test_texts: dict[int, str] = {}  # condition code, by node (the tree lives as long)
         self.fixed = _declared_global(source)  # names another scope may rebind
+        self.contracts = contracts
+        self._given = contractlib.Given()  # what others guarantee in the scope being summarized
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
@@ -248,7 +260,8 @@ class Summarizer:
             if isinstance(scope, cst.ClassDef):
                 classes.append((name, tuple(_code(arg.value) for arg in scope.bases)))
             try:
-                functions.append(self.function(graph, name, kind, class_name, nested))
+                self._given = contractlib.Given.of(self.contracts, name)
+                functions.append(self._with_contract(self.function(graph, name, kind, class_name, nested), graph))
             except F.TooMuchWork:
                 where = "the module body" if kind == "module" else f"{'class' if kind == 'class' else 'function'} '{name}'"
                 line = self.locator.line(scope) if kind != "module" else None
@@ -298,8 +311,9 @@ class Summarizer:
         if not any(shape for row in shapes for shape in row):
             return ()
         self._trees.clear()
-        relevant = context.relevant = relevant_paths(graph, flags, context)
-        entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags)))
+        groups = _install(graph, context, self._given, self.locator)
+        relevant = context.relevant = relevant_paths(graph, flags, context, groups)
+        entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags), self._given.entry))
         empty_states = solve(graph, entry_facts.known, context)
         permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
         found: dict[int, _SiteFacts] = {}
@@ -319,7 +333,8 @@ class Summarizer:
                     for which, facts in enumerate(pair):
                         if facts is not None:  # the first (no assumption) is: the block is reachable
                             pair[which] = transfer(facts, event, context)
-        return tuple(self._site(record) for record in found.values())
+        bound = _bound_calls(graph)
+        return tuple(self._site(record, context, bound.get(id(record.node))) for record in found.values())
 
     def _site_shape(self, event: cfglib.Event, context: _Context) -> tuple | None:
         """``(node, text, kind, sink pattern, sink kind, args)`` for a call or write that may matter.
@@ -370,7 +385,7 @@ class Summarizer:
                     if facts is not None and current[which] and not argument_permits(facts, arg.value, flag, context):
                         current[which] = False
 
-    def _site(self, record: _SiteFacts) -> Site:
+    def _site(self, record: _SiteFacts, context: _Context, bound: str | None) -> Site:
         verdicts = tuple(
             Verdict(
                 flag=name,
@@ -386,6 +401,7 @@ class Summarizer:
                 keyword=arg.keyword.value if arg.keyword is not None else None,
                 star=arg.star if isinstance(arg.star, str) else "",
                 permits=tuple((name, values[0], values[1]) for name, values in slot.items()),
+                path=context.path(access_path(arg.value)),
             )
             for arg, slot in zip(record.args, record.permits)
         )
@@ -405,6 +421,49 @@ class Summarizer:
             qualified=qualified,
             args=args,
             verdicts=verdicts,
+            bound=bound,
+        )
+
+    # -- contracts ------------------------------------------------------------------------
+
+    def _with_contract(self, summary: FunctionSummary, graph: cfglib.CFG) -> FunctionSummary:
+        """The summary with what the function guarantees its callers (``contracts.py``): solved
+        once more, keeping every fact on its parameters, for the few functions that can
+        guarantee something (a validator; a raise, or returns of None and of objects)."""
+        scope = graph.scope
+        if not isinstance(scope, cst.FunctionDef):
+            return summary
+        fields: dict = {"depends": tuple(name for d in scope.decorators for name in _dependencies(d))}
+        shape = contractlib.validator(scope) if summary.class_name is not None else None
+        own = [p for p in graph.params if p not in ("self", "cls") and p not in _bound_names(graph)]
+        found = contractlib.exits(graph)
+        mixed = bool(found.none and found.objects and not found.other)
+        if shape is None and not (own and (mixed or contractlib.raises(graph))):
+            return replace(summary, **fields)
+        if contractlib.is_generator(graph):
+            return replace(summary, **fields)
+        context = _context(graph, list(self.config.flags), self.fixed)
+        groups = _install(graph, context, self._given, self.locator)
+        if shape is None:
+            context.relevant = relevant_paths(graph, list(self.config.flags), context, groups)
+            if not any(root_name(path) in own for path in context.relevant):
+                return replace(summary, **fields)
+        states = solve(graph, frozenset(self._given.entry), context)
+        at_exit = states.get(graph.exit.index)
+        if at_exit is None:
+            return replace(summary, **fields)  # never returns: nothing to promise after it
+        if shape is not None:
+            return replace(summary, invariants=contractlib.model_invariants(at_exit, shape, self.config.flags), **fields)
+        if_none = None
+        for block, edge in found.none if mixed else ():
+            facts = states.get(block.index)
+            if facts is not None:
+                if_none = F.meet(if_none, along(edge, facts, block_exit(block, facts, context), context))
+        return replace(
+            summary,
+            guarantees=contractlib.parameter_clauses(at_exit, own),
+            if_none=contractlib.parameter_clauses(if_none or (), own),
+            **fields,
         )
 
     # -- witness paths --------------------------------------------------------------------
@@ -517,6 +576,10 @@ class _Context:
     forged: frozenset[str] = frozenset()
     relevant: frozenset[str] | None = None
     order: dict[int, int] | None = None  # the blocks' reverse postorder, once computed
+    # What others guarantee after a call or an assignment (by the call's or the target's node),
+    # and the locals bound from error-returning helpers (``_install``).
+    given: dict[int, F.Formula] = field(default_factory=dict)
+    objects: frozenset[str] = frozenset()
     _formulas: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
     _values: dict[int, tuple[cst.CSTNode, tuple | None]] = field(default_factory=dict)
 
@@ -535,8 +598,10 @@ class _Context:
     def path(self, path: str | None) -> str | None: ...
 
     def path(self, path: str | None) -> str | None:
-        if path is None or not (self.aliases or self.forged):
+        if path is None or not (self.aliases or self.forged or self.objects):
             return path
+        if self.objects and path.startswith("?"):
+            return contractlib.instance_test(path, self.objects) or path
         path = self.alias(path)
         return path + _FORGED if path in self.forged else path
 
@@ -545,7 +610,7 @@ class _Context:
         cached = self._formulas.get(id(node))
         if cached is None:
             formula = guards.truth(node)
-            if self.aliases or self.forged:
+            if self.aliases or self.forged or self.objects:
                 formula = F.rename(formula, self.path)
             cached = self._formulas[id(node)] = (node, formula)
         return cached[1]
@@ -653,6 +718,18 @@ def _declared_global(source: str) -> frozenset[str]:
 
 
 def transfer(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
+    """The facts after ``event``; after a call (or the assignment of its value), what the callee
+    guarantees (``context.given``)."""
+    after = _moved(facts, event, context)
+    if context.given:
+        formula = context.given.get(id(event.node if isinstance(event, cfglib.CallEvent) else event.target))
+        if formula is not None:
+            learned = F.assume(after, formula, context.relevant)
+            return after if learned is None else learned  # None: the callee never returns here
+    return after
+
+
+def _moved(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
     if isinstance(event, cfglib.BindEvent):
         target = event.target
         path = access_path(target)
@@ -687,11 +764,14 @@ def along(edge: cfglib.Edge, entry: F.Facts, out: F.Facts, context: _Context) ->
     return F.assume(out, formula if edge.polarity else F.negate(formula), context.relevant)
 
 
-def relevant_paths(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> frozenset[str]:
+def relevant_paths(
+    graph: cfglib.CFG, flags: list[Flag], context: _Context, given: list[set[str]] | None = None
+) -> frozenset[str]:
     """The locations whose facts can bear on a flag: flag locations and what is tested or
-    assigned together with them (transitively). Facts about anything else are not kept, which
-    keeps joins small in long functions full of unrelated conditions."""
-    groups: dict[int, set[str]] = {}
+    assigned together with them (transitively), or related by what others guarantee (``given``:
+    the locations of each clause). Facts about anything else are not kept, which keeps joins
+    small in long functions full of unrelated conditions."""
+    groups: dict[object, set[str]] = {("given", index): group for index, group in enumerate(given or ())}
     for block in graph.blocks:
         for edge in block.edges:
             if edge.test is not None:
@@ -851,11 +931,74 @@ def _params(scope: cfglib.Scope) -> tuple[Param, ...]:
         return ()
     p = scope.params
     out = []
-    for param in (*p.posonly_params, *p.params):
-        out.append(Param(param.name.value, _code(param.default) if param.default is not None else None, True))
-    for param in p.kwonly_params:
-        out.append(Param(param.name.value, _code(param.default) if param.default is not None else None, False))
+    for positional, params in ((True, (*p.posonly_params, *p.params)), (False, p.kwonly_params)):
+        for param in params:
+            default = _code(param.default) if param.default is not None else None
+            annotation = _code(param.annotation.annotation) if param.annotation is not None else None
+            out.append(Param(param.name.value, default, positional, annotation))
     return tuple(out)
+
+
+def _dependencies(decorator: cst.Decorator) -> list[str]:
+    """``f`` of each ``Depends(f)`` in a decorator's ``dependencies=[...]`` (a FastAPI route)."""
+    call = decorator.decorator
+    if not isinstance(call, cst.Call):
+        return []
+    return [name for arg in call.args if arg.keyword is not None and arg.keyword.value == "dependencies"
+            for name in contractlib.dependencies(_code(arg.value))]
+
+
+def _bound_calls(graph: cfglib.CFG) -> dict[int, str]:
+    """Call node -> the local its value is assigned to (``err = f()``, ``err = await f()``, walrus)."""
+    bound = {}
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                value = event.value.expression if isinstance(event.value, cst.Await) else event.value
+                if isinstance(value, cst.Call) and event.kind in ("assign", "annassign", "walrus"):
+                    bound[id(value)] = event.target.value
+    return bound
+
+
+def _install(graph: cfglib.CFG, context: _Context, given: contractlib.Given, locator: Locator) -> list[set[str]]:
+    """Puts what others guarantee after the scope's calls into ``context`` (``transfer`` learns
+    it); the locations of each clause given, which ``relevant_paths`` must keep."""
+    groups = [{path for path, _ in clause} for clause in given.entry]
+    if not (given.calls or given.binds):
+        return groups
+    objects = set()
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.CallEvent):
+                key, node, clauses = event.node, event.node, given.calls
+            elif isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                key = event.value.expression if isinstance(event.value, cst.Await) else event.value
+                node, clauses = event.target, given.binds
+                if not isinstance(key, cst.Call):
+                    continue
+            else:
+                continue
+            span = locator.span(key)
+            found = clauses.get(f"{span.line}:{span.column}")
+            if found:
+                context.given[id(node)] = _conjunction(found)
+                groups.extend({path for path, _ in clause} for clause in found)
+                if node is not key:
+                    objects.add(event.target.value)
+    context.objects = frozenset(objects)
+    context._formulas.clear()  # read again with the objects' ``isinstance`` tests
+    return groups
+
+
+def _conjunction(clauses) -> F.Formula:
+    """The formula of a conjunction of clauses."""
+    formula: F.Formula = F.TRUE_F
+    for clause in clauses:
+        part: F.Formula = F.FALSE_F
+        for path, mask in clause:
+            part = ("or", part, ("lit", path, mask))
+        formula = ("and", formula, part)
+    return formula
 
 
 def _code(node: cst.CSTNode) -> str:
