@@ -429,7 +429,8 @@ class Summarizer:
     def _with_contract(self, summary: FunctionSummary, graph: cfglib.CFG) -> FunctionSummary:
         """The summary with what the function guarantees its callers (``contracts.py``): solved
         once more, keeping every fact on its parameters, for the few functions that can
-        guarantee something (a validator; a raise, or returns of None and of objects)."""
+        guarantee something (a validator; a raise, returns of None and of objects, or what
+        others guarantee inside it)."""
         scope = graph.scope
         if not isinstance(scope, cst.FunctionDef):
             return summary
@@ -438,7 +439,7 @@ class Summarizer:
         own = [p for p in graph.params if p not in ("self", "cls") and p not in _bound_names(graph)]
         found = contractlib.exits(graph)
         mixed = bool(found.none and found.objects and not found.other)
-        if shape is None and not (own and (mixed or contractlib.raises(graph))):
+        if shape is None and not (own and (mixed or self._given or contractlib.raises(graph))):
             return replace(summary, **fields)
         if contractlib.is_generator(graph):
             return replace(summary, **fields)
