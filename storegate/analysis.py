@@ -970,25 +970,28 @@ def _install(graph: cfglib.CFG, context: _Context, given: contractlib.Given, loc
     objects = set()
     for block in graph.blocks:
         for event in block.events:
-            if isinstance(event, cfglib.CallEvent):
-                key, node, clauses = event.node, event.node, given.calls
-            elif isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
-                key = event.value.expression if isinstance(event.value, cst.Await) else event.value
-                node, clauses = event.target, given.binds
-                if not isinstance(key, cst.Call):
-                    continue
-            else:
-                continue
-            span = locator.span(key)
-            found = clauses.get(f"{span.line}:{span.column}")
-            if found:
+            found: tuple | None = None
+            node: cst.CSTNode | None = None
+            if isinstance(event, cfglib.CallEvent) and given.calls:
+                found, node = given.calls.get(_where(locator, event.node)), event.node
+            elif isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name) and given.binds:
+                value = event.value.expression if isinstance(event.value, cst.Await) else event.value
+                if isinstance(value, cst.Call):
+                    found, node = given.binds.get(_where(locator, value)), event.target
+                    if found:
+                        objects.add(event.target.value)  # None or the helper's error
+            if found and node is not None:
                 context.given[id(node)] = _conjunction(found)
                 groups.extend({path for path, _ in clause} for clause in found)
-                if node is not key:
-                    objects.add(event.target.value)
     context.objects = frozenset(objects)
     context._formulas.clear()  # read again with the objects' ``isinstance`` tests
     return groups
+
+
+def _where(locator: Locator, call: cst.Call) -> str:
+    """A call's key in a contract: ``line:column`` of its start (``Site.span``)."""
+    span = locator.span(call)
+    return f"{span.line}:{span.column}"
 
 
 def _conjunction(clauses) -> F.Formula:
