@@ -18,11 +18,12 @@ import warnings
 from collections import deque
 from collections.abc import Iterator
 from typing import overload
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
 from storegate import cfg as cfglib
+from storegate import contracts as contractlib
 from storegate import facts as F
 from storegate import flags as flaglib
 from storegate import guards
@@ -186,10 +187,12 @@ def _token_depth(source: str) -> int:
     return len(chains) + total
 
 
-def summarize(source: str, path: str, config: Config, module: str) -> ModuleSummary:
-    """The summary of one file. Raises ``SourceError`` if it does not parse."""
+def summarize(source: str, path: str, config: Config, module: str, contracts: dict | None = None) -> ModuleSummary:
+    """The summary of one file. Raises ``SourceError`` if it does not parse.
+
+    ``contracts``: what others guarantee inside its functions (``Project.contracts``)."""
     stdlib_tree, stdlib_error = parse_ast(source)
-    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree).run()
+    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree, contracts).run()
 
 
 @dataclass
@@ -209,7 +212,14 @@ class _SiteFacts:
 
 class Summarizer:
     def __init__(
-        self, source: str, tree: cst.Module, path: str, config: Config, module: str, stdlib_tree: ast.Module | None = None
+        self,
+        source: str,
+        tree: cst.Module,
+        path: str,
+        config: Config,
+        module: str,
+        stdlib_tree: ast.Module | None = None,
+        contracts: dict | None = None,
     ) -> None:
         self.tree = tree
         self.path = path
@@ -221,6 +231,8 @@ class Summarizer:
         self.witnesses = witnesslib.Witnesses(self.locator)  # of the scope being summarized
         self.fixed = _declared_global(source)  # names another scope may rebind
         self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read
+        self.contracts = contracts
+        self._given = contractlib.Given()  # what others guarantee in the scope being summarized
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
@@ -249,7 +261,8 @@ class Summarizer:
             if isinstance(scope, cst.ClassDef):
                 classes.append((name, tuple(_code(arg.value) for arg in scope.bases)))
             try:
-                functions.append(self.function(graph, name, kind, class_name, nested))
+                self._given = contractlib.Given.of(self.contracts, name)
+                functions.append(self._with_contract(self.function(graph, name, kind, class_name, nested), graph))
             except F.TooMuchWork:
                 where = "the module body" if kind == "module" else f"{'class' if kind == 'class' else 'function'} '{name}'"
                 line = self.locator.line(scope) if kind != "module" else None
@@ -315,8 +328,9 @@ class Summarizer:
         if not any(shape for row in shapes for shape in row):
             return ()
         self.witnesses.clear()
-        relevant = context.relevant = relevant_paths(graph, [*flags, *retention.conditions(self.config, flags)], context)
-        entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags)))
+        groups = _install(graph, context, self._given, self.locator)
+        relevant = context.relevant = relevant_paths(graph, [*flags, *retention.conditions(self.config, flags)], context, groups)
+        entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags), self._given.entry))
         empty_states = solve(graph, entry_facts.known, context)
         permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
         found: dict[int, _SiteFacts] = {}
@@ -336,7 +350,8 @@ class Summarizer:
                     for which, facts in enumerate(pair):
                         if facts is not None:  # the first (no assumption) is: the block is reachable
                             pair[which] = transfer(facts, event, context)
-        return tuple(self._site(record) for record in found.values())
+        bound = _bound_calls(graph)
+        return tuple(self._site(record, context, bound.get(id(record.node))) for record in found.values())
 
     def _site_shape(self, event: cfglib.Event, context: _Context) -> tuple | None:
         """``(node, text, kind, sink pattern, sink kind, args)`` for a call or write that may matter.
@@ -390,7 +405,7 @@ class Summarizer:
                     if facts is not None and current[which] and not argument_permits(facts, arg.value, flag, context):
                         current[which] = False
 
-    def _site(self, record: _SiteFacts) -> Site:
+    def _site(self, record: _SiteFacts, context: _Context, bound: str | None) -> Site:
         verdicts = tuple(
             Verdict(
                 flag=name,
@@ -406,6 +421,7 @@ class Summarizer:
                 keyword=arg.keyword.value if arg.keyword is not None else None,
                 star=arg.star if isinstance(arg.star, str) else "",
                 permits=tuple((name, values[0], values[1]) for name, values in slot.items()),
+                path=context.path(access_path(arg.value)),
             )
             for arg, slot in zip(record.args, record.permits)
         )
@@ -425,6 +441,51 @@ class Summarizer:
             qualified=qualified,
             args=args,
             verdicts=verdicts,
+            bound=bound,
+        )
+
+    # -- contracts ------------------------------------------------------------------------
+
+    def _with_contract(self, summary: FunctionSummary, graph: cfglib.CFG) -> FunctionSummary:
+        """The summary with what the function guarantees its callers (``contracts.py``): solved
+        once more, keeping every fact on its parameters, for the few functions that can
+        guarantee something (a validator; a raise, returns of None and of objects, or what
+        others guarantee inside it)."""
+        scope = graph.scope
+        if not isinstance(scope, cst.FunctionDef):
+            return summary
+        fields: dict = {"depends": tuple(name for d in scope.decorators for name in _dependencies(d))}
+        shape = contractlib.validator(scope) if summary.class_name is not None else None
+        own = [p for p in graph.params if p not in ("self", "cls") and p not in _bound_names(graph)]
+        found = contractlib.exits(graph)
+        mixed = bool(found.none and found.objects and not found.other)
+        if shape is None and not (own and (mixed or self._given or contractlib.raises(graph))):
+            return replace(summary, **fields)
+        if contractlib.is_generator(graph):
+            return replace(summary, **fields)
+        context = _context(graph, list(self.config.flags), self.fixed)
+        groups = _install(graph, context, self._given, self.locator)
+        if shape is None:
+            context.relevant = relevant_paths(graph, list(self.config.flags), context, groups)
+            if not any(root_name(path) in own for path in context.relevant):
+                return replace(summary, **fields)
+        states = solve(graph, frozenset(self._given.entry), context)
+        at_exit = states.get(graph.exit.index)
+        if at_exit is None:
+            return replace(summary, **fields)  # never returns: nothing to promise after it
+        if shape is not None:
+            return replace(summary, invariants=contractlib.model_invariants(at_exit, shape, self.config.flags), **fields)
+        if_none = None
+        for block, edge in found.none if mixed else ():
+            facts = states.get(block.index)
+            if facts is not None:
+                out, raised = block_exit(block, facts, context)
+                if_none = F.meet(if_none, along(edge, raised, out, context))
+        return replace(
+            summary,
+            guarantees=contractlib.parameter_clauses(at_exit, own),
+            if_none=contractlib.parameter_clauses(if_none or (), own),
+            **fields,
         )
 
 
@@ -468,6 +529,8 @@ class _Context:
     ``objects``: locations named like a flag that hold a storage object (``flags.sight``): they
     and what is reached through them are read as other locations, which are no flag's.
     ``relevant``: the locations whose facts are kept, by distance from the flag (``relevant_paths``).
+    ``given``: what others guarantee after a call or an assignment; ``errors``: the locals bound
+    from error-returning helpers, whose ``isinstance`` test reads as their truth (``_install``).
     """
 
     aliases: dict[str, str]
@@ -475,6 +538,10 @@ class _Context:
     objects: frozenset[str] = frozenset()
     relevant: F.Relevance | None = None
     order: dict[int, int] | None = None  # the blocks' reverse postorder, once computed
+    # What others guarantee after a call or an assignment (by the call's or the target's node),
+    # and the locals bound from error-returning helpers (``_install``).
+    given: dict[int, F.Formula] = field(default_factory=dict)
+    errors: frozenset[str] = frozenset()
     _formulas: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
     _values: dict[int, tuple[cst.CSTNode, tuple | None]] = field(default_factory=dict)
 
@@ -493,8 +560,10 @@ class _Context:
     def path(self, path: str | None) -> str | None: ...
 
     def path(self, path: str | None) -> str | None:
-        if path is None or not (self.aliases or self.forged or self.objects):
+        if path is None or not (self.aliases or self.forged or self.objects or self.errors):
             return path
+        if self.errors and path.startswith("?"):
+            return contractlib.instance_test(path, self.errors) or path
         path = self.alias(path)
         for held in self.objects:
             if is_under(path, held):
@@ -506,7 +575,7 @@ class _Context:
         cached = self._formulas.get(id(node))
         if cached is None:
             formula = guards.truth(node)
-            if self.aliases or self.forged or self.objects:
+            if self.aliases or self.forged or self.objects or self.errors:
                 formula = F.rename(formula, self.path)
             cached = self._formulas[id(node)] = (node, formula)
         return cached[1]
@@ -616,6 +685,18 @@ def _declared_global(source: str) -> frozenset[str]:
 
 
 def transfer(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
+    """The facts after ``event``; after a call (or the assignment of its value), what the callee
+    guarantees (``context.given``)."""
+    after = _moved(facts, event, context)
+    if context.given:
+        formula = context.given.get(id(event.node if isinstance(event, cfglib.CallEvent) else event.target))
+        if formula is not None:
+            learned = F.assume(after, formula, context.relevant)
+            return after if learned is None else learned  # None: the callee never returns here
+    return after
+
+
+def _moved(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
     if isinstance(event, cfglib.BindEvent):
         target = event.target
         path = access_path(target)
@@ -654,12 +735,15 @@ def along(edge: cfglib.Edge, raised: F.Facts, out: F.Facts, context: _Context) -
     return F.assume(out, formula if edge.polarity else F.negate(formula), context.relevant)
 
 
-def relevant_paths(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> dict[str, int]:
+def relevant_paths(
+    graph: cfglib.CFG, flags: list[Flag], context: _Context, given: list[set[str]] | None = None
+) -> dict[str, int]:
     """The locations whose facts can bear on a flag, each with its distance from a flag location:
     flag locations (0) and what is tested or assigned together with them (transitively, one
-    more for each step). Facts about anything else are not kept, which keeps joins small in
-    long functions full of unrelated conditions; past the bounds, the farthest go first."""
-    groups: dict[int, set[str]] = {}
+    more for each step), or related by what others guarantee (``given``: the locations of each
+    clause). Facts about anything else are not kept, which keeps joins small in long functions
+    full of unrelated conditions; past the bounds, the farthest go first."""
+    groups: dict[object, set[str]] = {("given", index): group for index, group in enumerate(given or ())}
     statements: dict[int, list[set[str]]] = {}  # id(statement) -> the groups it tests or assigns
     for block in graph.blocks:
         for edge in block.edges:
@@ -882,11 +966,77 @@ def _params(scope: cfglib.Scope) -> tuple[Param, ...]:
         return ()
     p = scope.params
     out = []
-    for param in (*p.posonly_params, *p.params):
-        out.append(Param(param.name.value, _code(param.default) if param.default is not None else None, True))
-    for param in p.kwonly_params:
-        out.append(Param(param.name.value, _code(param.default) if param.default is not None else None, False))
+    for positional, params in ((True, (*p.posonly_params, *p.params)), (False, p.kwonly_params)):
+        for param in params:
+            default = _code(param.default) if param.default is not None else None
+            annotation = _code(param.annotation.annotation) if param.annotation is not None else None
+            out.append(Param(param.name.value, default, positional, annotation))
     return tuple(out)
+
+
+def _dependencies(decorator: cst.Decorator) -> list[str]:
+    """``f`` of each ``Depends(f)`` in a decorator's ``dependencies=[...]`` (a FastAPI route)."""
+    call = decorator.decorator
+    if not isinstance(call, cst.Call):
+        return []
+    return [name for arg in call.args if arg.keyword is not None and arg.keyword.value == "dependencies"
+            for name in contractlib.dependencies(_code(arg.value))]
+
+
+def _bound_calls(graph: cfglib.CFG) -> dict[int, str]:
+    """Call node -> the local its value is assigned to (``err = f()``, ``err = await f()``, walrus)."""
+    bound = {}
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                value = event.value.expression if isinstance(event.value, cst.Await) else event.value
+                if isinstance(value, cst.Call) and event.kind in ("assign", "annassign", "walrus"):
+                    bound[id(value)] = event.target.value
+    return bound
+
+
+def _install(graph: cfglib.CFG, context: _Context, given: contractlib.Given, locator: Locator) -> list[set[str]]:
+    """Puts what others guarantee after the scope's calls into ``context`` (``transfer`` learns
+    it); the locations of each clause given, which ``relevant_paths`` must keep."""
+    groups = [{path for path, _ in clause} for clause in given.entry]
+    if not (given.calls or given.binds):
+        return groups
+    errors = set()
+    for block in graph.blocks:
+        for event in block.events:
+            found: tuple | None = None
+            node: cst.CSTNode | None = None
+            if isinstance(event, cfglib.CallEvent) and given.calls:
+                found, node = given.calls.get(_where(locator, event.node)), event.node
+            elif isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name) and given.binds:
+                value = event.value.expression if isinstance(event.value, cst.Await) else event.value
+                if isinstance(value, cst.Call):
+                    found, node = given.binds.get(_where(locator, value)), event.target
+                    if found:
+                        errors.add(event.target.value)  # None or the helper's error
+            if found and node is not None:
+                context.given[id(node)] = _conjunction(found)
+                groups.extend({path for path, _ in clause} for clause in found)
+    context.errors = frozenset(errors)
+    context._formulas.clear()  # read again with the errors' ``isinstance`` tests
+    return groups
+
+
+def _where(locator: Locator, call: cst.Call) -> str:
+    """A call's key in a contract: ``line:column`` of its start (``Site.span``)."""
+    span = locator.span(call)
+    return f"{span.line}:{span.column}"
+
+
+def _conjunction(clauses) -> F.Formula:
+    """The formula of a conjunction of clauses."""
+    formula: F.Formula = F.TRUE_F
+    for clause in clauses:
+        part: F.Formula = F.FALSE_F
+        for path, mask in clause:
+            part = ("or", part, ("lit", path, mask))
+        formula = ("and", formula, part)
+    return formula
 
 
 def _code(node: cst.CSTNode) -> str:

@@ -289,7 +289,7 @@ class _Builder:
         elif isinstance(small, cst.Return):
             if small.value is not None:
                 self._evaluate(small.value)
-            self._jump("return")
+            self._jump("return", small)
         elif isinstance(small, cst.Raise):
             if small.exc is not None:
                 self._evaluate(small.exc)
@@ -385,8 +385,10 @@ class _Builder:
         self.frames.pop()
         self._goto(head)
 
-    def _jump(self, kind: str) -> None:
-        """``return``, ``break`` or ``continue``: run the enclosing ``finally`` bodies on the way."""
+    def _jump(self, kind: str, statement: cst.Return | None = None) -> None:
+        """``return``, ``break`` or ``continue``: run the enclosing ``finally`` bodies on the way.
+        The edge of a ``return`` to the exit is owned by the ``return`` statement (what it returns
+        tells an error-returning helper's exits apart: ``contracts.py``)."""
         for position in range(len(self.frames) - 1, -1, -1):
             frame = self.frames[position]
             if frame.kind == "loop" and kind != "return":
@@ -398,7 +400,9 @@ class _Builder:
                 self._inline_finally(frame, position)
                 if self.current is None:  # the finally body itself left
                     return
-        self._goto(self.exit)
+        if self.current is not None:
+            self.current.edges.append(Edge(self.exit, owner=statement))
+        self.current = None
 
     def _inline_finally(self, frame: _Frame, position: int) -> None:
         assert frame.finalbody is not None  # a finally frame has its body

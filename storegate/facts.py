@@ -131,7 +131,7 @@ def _comparison(expr: cst.Comparison) -> Formula | None:
         constant = _constant_mask(right)
     if constant is None:
         return None
-    path = access_path(left)
+    path = access_path(left.target if isinstance(left, cst.NamedExpr) else left)  # `(x := f()) is None`
     if path is None:
         return None
     if isinstance(op, (cst.Is, cst.Equal)):

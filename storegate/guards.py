@@ -10,10 +10,11 @@ A site is gated when the facts on every path to it imply that a flag location pe
   ``body.get("store")``, a walrus, ``bool(...)``, ``and``/``or``/``if-else`` of these. ``assert``
   needs no form of its own: the CFG makes it a condition edge like ``if``.
 - ``ENTRY_FORMS``: what is known at a function's entry, as ``EntryFact``s keyed by location.
-  A fact is either ``always`` known (none today: a validator that raises, or a dependency, will
-  say "at this function's entry ``request.store`` is not False") or known when every caller
-  passes a permitting value (call-site facts): today ``CallerPermits``, for a function that takes
-  the flag as a parameter or reads it from its enclosing function. Each such function is solved
+  A fact is either ``always`` known (``Contracted``: what a request model's validators, or a
+  dependency, guarantee, e.g. "``request.background`` is false or ``request.store`` is not
+  False": ``contracts.py``) or known when every caller passes a permitting value (call-site
+  facts): ``CallerPermits``, for a function that takes the flag as a parameter or reads it from
+  its enclosing function. Each such function is solved
   under both entries; the project stage (``project.permitted_entries``, through
   ``caller_decides``) says which entry applies.
 
@@ -75,12 +76,17 @@ def truth(expr: cst.BaseExpression) -> F.Formula:
 @dataclass(frozen=True)
 class EntryFact:
     """At a function's entry, ``location`` (an access path) holds one of ``values`` (a mask of
-    ``model`` values). ``flag``: with ``always`` False, the flag whose callers must guarantee it."""
+    ``model`` values), or one of the ``otherwise`` literals holds (a clause). ``flag``: with
+    ``always`` False, the flag whose callers must guarantee it."""
 
     location: str
     values: int
     always: bool
     flag: str | None = None
+    otherwise: tuple[tuple[str, int], ...] = ()
+
+    def clause(self) -> F.Clause:
+        return tuple(sorted(((self.location, self.values), *self.otherwise)))
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ class EntryScope:
     graph: CFG
     flags: Sequence[Flag]
     from_callers: frozenset[str]
+    given: tuple[F.Clause, ...] = ()  # what the project found guaranteed at entry (``contracts``)
 
 
 class EntryForm:
@@ -115,7 +122,18 @@ class CallerPermits(EntryForm):
                 yield EntryFact(flag.name, flag.permitted, always=False, flag=flag.name)
 
 
-ENTRY_FORMS: tuple[EntryForm, ...] = (CallerPermits(),)
+class Contracted(EntryForm):
+    """What others guarantee at the entry whatever the caller: the validators of a parameter's
+    model class, a FastAPI dependency (``Project.contracts``)."""
+
+    name = "contracts"
+
+    def facts(self, scope: EntryScope) -> Iterable[EntryFact]:
+        for (location, values), *otherwise in scope.given:
+            yield EntryFact(location, values, always=True, otherwise=tuple(otherwise))
+
+
+ENTRY_FORMS: tuple[EntryForm, ...] = (CallerPermits(), Contracted())
 
 
 @dataclass(frozen=True)
@@ -133,7 +151,7 @@ def entry(scope: EntryScope) -> Entry:
     assumed: dict[str, set[F.Clause]] = {}
     for form in ENTRY_FORMS:
         for fact in form.facts(scope):
-            clause: F.Clause = ((fact.location, fact.values),)
+            clause = fact.clause()
             if fact.always:
                 always.add(clause)
             elif fact.flag is not None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from storegate import contracts as contractlib
 from storegate import guards
 from storegate.model import CONSTANTS, Config, Finding, Flag
-from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site
+from storegate.summary import Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
 
 # A chain of calls from a derived sink down to a configured sink: (path, line, callee text).
@@ -45,6 +46,7 @@ class Project:
             for name, bases in module.classes:
                 self.classes.setdefault(f"{module.module}.{name}", (module, bases))
         self._resolved: dict[tuple[str, str, str], str | None] = {}
+        self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
 
     # -- resolution -----------------------------------------------------------------------
 
@@ -241,6 +243,97 @@ class Project:
                 _add_prefixes(imports[head] + ("." + rest if rest else ""), modules)
             else:
                 words.add(base.rpartition(".")[2])
+
+    # -- contracts ------------------------------------------------------------------------
+
+    def contracts(self) -> dict[str, dict]:
+        """Per file (by path), what others guarantee inside its functions, as plain sorted data
+        for ``analysis.summarize``: at entry (the invariants of a parameter's model class, a
+        dependency's guarantees), after a call (the callee's guarantees, on the arguments), and
+        where an error-returning helper's value is assigned (its ``if_none``, unless the local
+        holds the error). Files with nothing given are left out."""
+        out: dict[str, dict] = {}
+        if not any(f.summary.guarantees or f.summary.if_none or f.summary.invariants for f in self.functions.values()):
+            return out  # nothing promised anywhere: the common case costs one pass
+        for module in self.summaries:
+            functions = {}
+            for function in module.functions:
+                given = self._given(module, function)
+                if given:
+                    functions[function.name] = given
+            if functions:
+                out[module.path] = {"functions": functions}
+        return out
+
+    def _given(self, module: ModuleSummary, function: FunctionSummary) -> dict:
+        entry: list[Clause] = []
+        for param in function.params:
+            model = contractlib.annotated_class(param.annotation)
+            if model is not None:
+                roots = {contractlib.FIELDS: param.name}
+                for option in self._class_candidates(module, model):
+                    entry.extend(contractlib.rename(self._invariants(option, set()), lambda p: contractlib.rerooted(p, roots)))
+        names = [*function.depends]
+        for param in function.params:
+            names.extend([*contractlib.dependencies(param.default), *contractlib.dependencies(param.annotation)])
+        for name in names:
+            entry.extend(self._dependency(module, function, name))
+        calls: dict[str, list] = {}
+        binds: dict[str, list] = {}
+        for site in function.sites:
+            target = self.resolve(module, function, site)
+            if target is None or not (target.summary.guarantees or target.summary.if_none):
+                continue
+            roots = {}
+            for param in target.summary.params:
+                bound = _bound_argument(site, target, param.name)
+                if isinstance(bound, Argument) and bound.path is not None:
+                    roots[param.name] = bound.path
+            where = f"{site.span.line}:{site.span.column}"
+            guaranteed = contractlib.rename(target.summary.guarantees, lambda p: contractlib.rerooted(p, roots))
+            if guaranteed:
+                calls[where] = contractlib.as_data(guaranteed)
+            if site.bound is not None and target.summary.if_none:
+                known = contractlib.rename(target.summary.if_none, lambda p: contractlib.rerooted(p, roots))
+                if known := contractlib.unless_object(known, site.bound):
+                    binds[where] = contractlib.as_data(known)
+        given = {"entry": contractlib.as_data(entry), "calls": calls, "binds": binds}
+        return {key: value for key, value in given.items() if value}
+
+    def _invariants(self, class_fq: str, seen: set[str]) -> list[Clause]:
+        """What the validators of a class and of its bases guarantee of every instance."""
+        if class_fq in seen or class_fq not in self.classes:
+            return []
+        seen.add(class_fq)
+        if self._validators is None:
+            self._validators = {}
+            for function in self.functions.values():
+                if function.summary.invariants and function.summary.class_name is not None:
+                    owner = f"{function.module.module}.{function.summary.class_name}"
+                    self._validators.setdefault(owner, []).append(function)
+        found = [clause for f in self._validators.get(class_fq, []) for clause in f.summary.invariants]
+        module, bases = self.classes[class_fq]
+        for base in bases:
+            for option in self._class_candidates(module, base):
+                found.extend(self._invariants(option, seen))
+        return found
+
+    def _dependency(self, module: ModuleSummary, function: FunctionSummary, name: str) -> list[Clause]:
+        """A FastAPI dependency's guarantees, on the handler's parameters of the same name (or
+        else the same annotation): FastAPI gives both the same request value."""
+        head, dot, rest = name.partition(".")
+        imported = dict(module.imports).get(head)
+        site = Site(Span(0, 0, 0, 0), name, "call", None, imported + dot + rest if imported else None)
+        target = self.resolve(module, function, site)
+        if target is None:
+            return []
+        roots = {}
+        for param in target.summary.params:
+            same = [p for p in function.params if p.name == param.name]
+            same = same or [p for p in function.params if param.annotation and p.annotation == param.annotation]
+            if same:
+                roots[param.name] = same[0].name
+        return contractlib.rename(target.summary.guarantees, lambda p: contractlib.rerooted(p, roots))
 
     # -- fixpoints ------------------------------------------------------------------------
 

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from storegate.model import TraceStep
 
+# A clause of ``facts``: ``((location, mask), ...)``, sorted by location (see ``contracts.py``).
+Clause = tuple[tuple[str, int], ...]
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -44,6 +47,7 @@ class Argument:
     star: str  # "", "*" or "**"
     # (flag, permits with nothing known at entry, permits when the entry is permitted)
     permits: tuple[tuple[str, bool, bool], ...] = ()
+    path: str | None = None  # the location passed (``request``, ``body["x"]``), aliases resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,7 @@ class Site:
     args: tuple[Argument, ...] = ()
     verdicts: tuple[Verdict, ...] = ()  # one per flag available in the function
     sink_kind: str | None = None  # the kind of sink that matched ("call", "container": ``sinks.SINK_KINDS``)
+    bound: str | None = None  # the local the call's value is assigned to (``err = self._validate(r)``)
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -71,6 +76,7 @@ class Param:
     name: str
     default: str | None  # the default's code, if any
     positional: bool  # may be passed by position
+    annotation: str | None = None  # the annotation's code, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +91,13 @@ class FunctionSummary:
     sites: tuple[Site, ...]  # reachable calls and writes that may matter
     nested: bool  # defined inside another function: every caller is in that function
     returns: str | None = None  # the class named by the return annotation, as written
+    # What the function guarantees its callers (``contracts.py``), over its parameters' locations:
+    # at every normal exit; at the exits returning None when the others return an object; and,
+    # for a model validator, of every instance (locations under ``contracts.FIELDS``).
+    guarantees: tuple[Clause, ...] = ()
+    if_none: tuple[Clause, ...] = ()
+    invariants: tuple[Clause, ...] = ()
+    depends: tuple[str, ...] = ()  # ``dependencies=[Depends(f)]`` of its route decorators: ``f``
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -108,6 +121,9 @@ class ModuleSummary:
         def trace(steps):
             return [{"line": step.line, "text": step.text, "relevant": step.relevant} for step in steps]
 
+        def clauses(items):
+            return [[list(literal) for literal in clause] for clause in items]
+
         def site(s: Site) -> dict:
             span = s.span
             return {
@@ -117,7 +133,11 @@ class ModuleSummary:
                 "sink": s.sink,
                 "sink_kind": s.sink_kind,
                 "qualified": s.qualified,
-                "args": [{"keyword": a.keyword, "star": a.star, "permits": [list(p) for p in a.permits]} for a in s.args],
+                "args": [
+                    {"keyword": a.keyword, "star": a.star, "permits": [list(p) for p in a.permits], "path": a.path}
+                    for a in s.args
+                ],
+                "bound": s.bound,
                 "verdicts": [
                     {
                         "flag": v.flag,
@@ -140,13 +160,20 @@ class ModuleSummary:
                     "name": f.name,
                     "kind": f.kind,
                     "class_name": f.class_name,
-                    "params": [{"name": p.name, "default": p.default, "positional": p.positional} for p in f.params],
+                    "params": [
+                        {"name": p.name, "default": p.default, "positional": p.positional, "annotation": p.annotation}
+                        for p in f.params
+                    ],
                     "flags": list(f.flags),
                     "closure_flags": list(f.closure_flags),
                     "routes": list(f.routes),
                     "sites": [site(s) for s in f.sites],
                     "nested": f.nested,
                     "returns": f.returns,
+                    "guarantees": clauses(f.guarantees),
+                    "if_none": clauses(f.if_none),
+                    "invariants": clauses(f.invariants),
+                    "depends": list(f.depends),
                 }
                 for f in self.functions
             ],
@@ -166,7 +193,7 @@ class ModuleSummary:
             return tuple(TraceStep(step["line"], one(step["text"]), step["relevant"]) for step in steps)
 
         def argument(a):
-            return one(Argument(one(a["keyword"]), a["star"], tuple(tuple(p) for p in a["permits"])))
+            return one(Argument(one(a["keyword"]), a["star"], tuple(tuple(p) for p in a["permits"]), one(a.get("path"))))
 
         def site(d):
             return Site(
@@ -181,7 +208,11 @@ class ModuleSummary:
                     Verdict(v["flag"], v["gated"], v["gated_if_permitted"], trace(v["trace"]), trace(v["trace_if_permitted"]))
                     for v in d["verdicts"]
                 ),
+                bound=d.get("bound"),
             )
+
+        def clauses(items):
+            return tuple(tuple((path, mask) for path, mask in clause) for clause in items)
 
         functions = tuple(
             FunctionSummary(
@@ -195,6 +226,10 @@ class ModuleSummary:
                 sites=tuple(site(s) for s in f["sites"]),
                 nested=f["nested"],
                 returns=f.get("returns"),
+                guarantees=clauses(f.get("guarantees", ())),
+                if_none=clauses(f.get("if_none", ())),
+                invariants=clauses(f.get("invariants", ())),
+                depends=tuple(f.get("depends", ())),
             )
             for f in data["functions"]
         )

@@ -9,8 +9,12 @@ everywhere:
 3. pre-filter rounds: the first summarizes the files that mention a flag or a route; each later
    round the files that the functions that matter so far reach but cannot resolve
    (``workers.SummaryPool``); a file no round chooses only gets its syntax checked;
-4. the project's findings over the summaries (``project.findings``);
-5. the filters (``filters.apply``): suppression comments, select/ignore, the baseline.
+4. contracts: the files in whose functions others guarantee something (a validated request
+   model, a dependency, a raising or error-returning helper: ``Project.contracts``) are
+   summarized again with it, while it changes (``contracts.MAX_ROUNDS``); these summaries are
+   not cached, the cache keeps each file's own;
+5. the project's findings over the summaries (``project.findings``);
+6. the filters (``filters.apply``): suppression comments, select/ignore, the baseline.
 
 Each file moves through explicit ``State``s. The parser (libcst) is imported only when some file
 has to be analyzed: a warm run never loads it.
@@ -104,6 +108,7 @@ def summarize_files(
     run = _Run(paths, config, CheckOptions(jobs=jobs, use_cache=False, use_prefilter=use_prefilter))
     run.look_up()
     run.summarize()
+    run.apply_contracts()
     return run.summaries(), run.errors(), run.tracebacks()
 
 
@@ -176,6 +181,7 @@ class _Run:
         self._decode_cached_summaries()
         if self._any(State.UNKNOWN):
             self.summarize()
+        self.apply_contracts()
         from storegate.project import findings as project_findings
 
         findings = project_findings(self.summaries(), self.config)
@@ -282,6 +288,36 @@ class _Run:
                 words, modules = words | new_words, modules | new_modules
         for item in pending:
             self._check_syntax(item)
+
+    # -- 4. contracts ----------------------------------------------------------------------------
+
+    def apply_contracts(self) -> None:
+        """Summarize again, with what others guarantee in them, the files the project names;
+        again while that changes (a helper that calls a helper). A file that cannot be read
+        again keeps its summary."""
+        from storegate.contracts import MAX_ROUNDS
+        from storegate.project import Project
+
+        applied: dict[str, dict] = {}
+        summarized = [item for item in self.files if item.state is State.SUMMARY]
+        with SummaryPool(self.options.jobs) as pool:
+            for _ in range(MAX_ROUNDS):
+                wanted = Project(self.summaries(), self.config).contracts()
+                changed = [item for item in summarized if wanted.get(item.display, {}) != applied.get(item.display, {})]
+                tasks, chosen = [], []
+                for item in changed:
+                    applied[item.display] = wanted.get(item.display, {})
+                    try:
+                        source = files.decode_source(files.read_bytes(item.path))
+                    except SourceError:
+                        continue
+                    tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display)))
+                    chosen.append(item)
+                if not tasks:
+                    break
+                for item, outcome in zip(chosen, pool.run(tasks)):
+                    if outcome.kind == "summary" and outcome.summary is not None:
+                        item.summary = ModuleSummary.from_json(json.loads(outcome.summary), self.shared)
 
     def _read(self, item: _File) -> None:
         """UNKNOWN or SKIPPED -> PENDING with its text, or ERROR."""

@@ -33,6 +33,7 @@ class Task(NamedTuple):
     display: str
     config: Config
     module: str
+    contracts: dict | None = None  # what others guarantee in its functions (``Project.contracts``)
 
 
 class Outcome(NamedTuple):
@@ -235,7 +236,7 @@ def summarize_task(task: Task) -> Outcome:
     from storegate.analysis import summarize
 
     try:
-        summary = with_deep_stack(summarize, task.source, task.display, task.config, task.module)
+        summary = with_deep_stack(summarize, task.source, task.display, task.config, task.module, task.contracts)
         return Outcome("summary", summary=json.dumps(summary.to_json(), separators=(",", ":")))
     except SourceError as exc:
         return Outcome("error", error={"message": exc.message, "line": exc.line})
