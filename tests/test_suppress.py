@@ -92,11 +92,11 @@ def test_suppressed_findings_are_not_reported(in_tmp):
     result = run("t.py")
     assert result.exit_code == 1
     assert result.stdout == (
-        f"t.py:7:5: SG001 {MSG}\n"
-        f"t.py:8:5: SG001 {MSG}\n"
-        f"t.py:9:5: SG001 {MSG}\n"
-        f"t.py:11:5: SG001 {MSG}\n"
-        "Found 4 findings in 1 file (1 file checked).\n"
+        f"t.py:7:5: SG001 {MSG}\n"  # one gate fixes all four: the others are related locations
+        f"    also: t.py:8 SG001 {MSG}\n"
+        f"    also: t.py:9 SG001 {MSG}\n"
+        f"    also: t.py:11 SG001 {MSG}\n"
+        "Found 1 finding (4 locations) in 1 file (1 file checked).\n"
     )
 
 
