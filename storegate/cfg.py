@@ -6,11 +6,13 @@ separate condition edges, so a guard inside a compound condition is just an edge
 means "dominated by the true edge of the guard". Nothing here knows about flags or sinks.
 
 Nested functions, lambdas and classes are their own scopes: the builder lists them in
-``CFG.nested`` and does not descend into them. A comprehension runs inline (it is a loop in the
-enclosing flow), but its targets are its own names (Python 3): inside it they are read as other
-locations, spelled ``name`` + ``LOCAL`` (``store·``), so ``for store in stores`` neither kills
-nor tests the enclosing scope's ``store``; a walrus in it binds the enclosing scope (PEP 572). ``CFG.evaluated`` lists the expressions the scope
+``CFG.nested`` and does not descend into them. ``CFG.evaluated`` lists the expressions the scope
 evaluates (what a pass over the names and locations it reads walks: ``reads.py``).
+
+A comprehension runs inline (a loop in the enclosing flow: an enclosing ``if store:`` gates its
+calls), but its targets are its own names (Python 3): inside it, its tests and bindings read them
+as other locations, spelled with ``LOCAL`` (``store·``), so ``for store in stores`` neither
+rebinds nor tests the enclosing ``store``. A walrus in it binds the enclosing scope (PEP 572).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import libcst as cst
 
 Nested = Union[cst.FunctionDef, cst.ClassDef, cst.Lambda]  # a scope inside another
 Scope = Union[cst.Module, Nested]
+_E = TypeVar("_E", bound=cst.BaseExpression)
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class CallEvent:
 @dataclass(frozen=True)
 class BindEvent:
     """``target`` gets a new value: ``value`` when it is known, else ``None``.
+
+    A comprehension's own name is spelled with ``LOCAL`` (``x·``), here and in the tests and
+    walrus values inside it: a location other than the enclosing scope's ``x``.
 
     ``kind`` is one of assign, augassign, annassign, delete, for, with, except, import, def,
     walrus, match. For a ``Subscript`` target this is also a write into a container.
@@ -638,13 +644,13 @@ class _Builder:
         Its targets are its own: after the first iterable (evaluated in the enclosing scope), the
         tests and bindings read them as other locations (``_localized``)."""
         after = self._new_block()
-        outer = self.local
+        outer, inner = self.local, self.local | comprehension_names(expr)
         clause: cst.CompFor | None = expr.for_in
         first = True
         heads: list[Block] = []
         while clause is not None:
             self._value(clause.iter)  # the first iterable is evaluated once, the others per item
-            self.local = outer | comprehension_names(expr)
+            self.local = inner
             head, body = self._new_block(), self._new_block()
             self._goto(head)
             self._edge(head, body)
@@ -675,8 +681,6 @@ class _Builder:
             return expr
         return cast(_E, expr.visit(_Localize(self.local)))
 
-
-_E = TypeVar("_E", bound=cst.BaseExpression)
 
 
 def comprehension_names(expr: Comprehension) -> frozenset[str]:

@@ -4,7 +4,10 @@ A pass over a built graph, kept out of the CFG builder so that the builder knows
 the flag: ``request.store``, ``body["store"]`` and ``body.get("store")`` are locations here
 (``paths.access_path``), and ``flags.available`` asks whether one of them is a flag's.
 It walks ``CFG.evaluated`` the way the builder evaluates (nested scopes' bodies left out; a
-location is read whole, its inner parts not walked) and the names of the graph's bindings.
+location is read whole, its inner parts not walked) and the names of the graph's bindings. A
+comprehension's own names are not the scope's: they make no function read the flag, and a
+location rooted at one is spelled as the graph reads it (``x.store`` in ``for x in xs`` is
+``x·.store``, a flag location still).
 
 It also gathers the evidence ``flags.sight`` weighs to tell a flag from a storage object named
 like it: parameter annotations and defaults, what a name or location is bound from, and its
