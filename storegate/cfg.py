@@ -8,6 +8,11 @@ means "dominated by the true edge of the guard". Nothing here knows about flags 
 Nested functions, lambdas and classes are their own scopes: the builder lists them in
 ``CFG.nested`` and does not descend into them. ``CFG.evaluated`` lists the expressions the scope
 evaluates (what a pass over the names and locations it reads walks: ``reads.py``).
+
+A comprehension runs inline (a loop in the enclosing flow: an enclosing ``if store:`` gates its
+calls), but its targets are its own names (Python 3): inside it, its tests and bindings read them
+as other locations, spelled with ``LOCAL`` (``store·``), so ``for store in stores`` neither
+rebinds nor tests the enclosing ``store``. A walrus in it binds the enclosing scope (PEP 572).
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TypeVar, Union, cast
 
 import libcst as cst
 
 Nested = Union[cst.FunctionDef, cst.ClassDef, cst.Lambda]  # a scope inside another
 Scope = Union[cst.Module, Nested]
+_E = TypeVar("_E", bound=cst.BaseExpression)
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,9 @@ class CallEvent:
 @dataclass(frozen=True)
 class BindEvent:
     """``target`` gets a new value: ``value`` when it is known, else ``None``.
+
+    A comprehension's own name is spelled with ``LOCAL`` (``x·``), here and in the tests and
+    walrus values inside it: a location other than the enclosing scope's ``x``.
 
     ``kind`` is one of assign, augassign, annassign, delete, for, with, except, import, def,
     walrus, match. For a ``Subscript`` target this is also a write into a container.
@@ -84,7 +93,11 @@ class CFG:
 _SKIP_FIELD_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "colon", "equal", "dot", "lbrace", "rbrace", "lbracket", "rbracket", "operator", "header", "footer", "leading_lines")
 _FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
 
-_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
+# The suffix of a comprehension's own name inside it: an identifier (libcst's ``Name`` demands one)
+# that no source spells, so ``store·`` is never the enclosing ``store`` nor a flag's name.
+LOCAL = "\u00b7"
 _LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
 
 
@@ -127,7 +140,7 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 
 _SPECIAL_VALUES = frozenset(
-    {cst.Call, cst.BooleanOperation, cst.IfExp, cst.NamedExpr, cst.Lambda, cst.Attribute, *_COMPREHENSIONS}
+    {cst.Call, cst.BooleanOperation, cst.IfExp, cst.NamedExpr, cst.Lambda, cst.Attribute, *COMPREHENSIONS}
 )
 
 
@@ -189,6 +202,7 @@ class _Builder:
         self.raise_exit = self._new_block()
         self.current: Block | None = self.entry
         self.owner: cst.CSTNode | None = None
+        self.local: frozenset[str] = frozenset()  # the names of the comprehensions being built
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -333,6 +347,8 @@ class _Builder:
             for child in children(target):
                 if not isinstance(child, cst.Name) or child is not getattr(target, "attr", None):
                     self._evaluate(child)
+        elif isinstance(target, cst.Name):
+            target = self._localized(target)
         self._emit(BindEvent(target, value, kind, node))
 
     def _If(self, stmt: cst.If) -> None:
@@ -571,7 +587,7 @@ class _Builder:
             self._condition(expr.orelse, if_true, if_false)
         else:
             self._value(expr)
-            test = expr.target if isinstance(expr, cst.NamedExpr) else expr
+            test = self._localized(expr.target if isinstance(expr, cst.NamedExpr) else expr)
             self._edge(self.current, if_true, test, True)
             self._edge(self.current, if_false, test, False)
             self.current = None
@@ -616,24 +632,29 @@ class _Builder:
             self.current = after
         elif isinstance(expr, cst.NamedExpr):
             self._value(expr.value)
-            self._bind(expr.target, expr.value, "walrus", expr)
+            self._bind(expr.target, self._localized(expr.value), "walrus", expr)
         elif isinstance(expr, cst.Lambda):
             self._param_defaults(expr.params)
             self.nested.append(expr)
-        elif isinstance(expr, _COMPREHENSIONS):
+        elif isinstance(expr, COMPREHENSIONS):
             self._comprehension(expr)
         else:
             assert isinstance(expr, cst.Attribute)  # the last of _SPECIAL_VALUES
             self._value(expr.value)
 
-    def _comprehension(self, expr: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp) -> None:
-        """A comprehension is a loop inside the enclosing flow: ``[f(x) for x in xs if store]``."""
+    def _comprehension(self, expr: Comprehension) -> None:
+        """A comprehension is a loop inside the enclosing flow: ``[f(x) for x in xs if store]``.
+
+        Its targets are its own: after the first iterable (evaluated in the enclosing scope), the
+        tests and bindings read them as other locations (``_localized``)."""
         after = self._new_block()
+        outer, inner = self.local, self.local | comprehension_names(expr)
         clause: cst.CompFor | None = expr.for_in
         first = True
         heads: list[Block] = []
         while clause is not None:
             self._value(clause.iter)  # the first iterable is evaluated once, the others per item
+            self.local = inner
             head, body = self._new_block(), self._new_block()
             self._goto(head)
             self._edge(head, body)
@@ -653,7 +674,65 @@ class _Builder:
         else:
             self._value(expr.elt)
         self._goto(heads[-1])
+        self.local = outer
         self.current = after
+
+    def _localized(self, expr: _E) -> _E:
+        """``expr`` as a test or binding reads it here: a name of an enclosing comprehension
+        (``self.local``) is that comprehension's own location, ``store`` -> ``store·``. The calls
+        inside stay the source's nodes (they are events, with positions); this copy is only read."""
+        if not self.local or not _mentions(expr, self.local):
+            return expr
+        return cast(_E, expr.visit(_Localize(self.local)))
+
+
+
+def comprehension_names(expr: Comprehension) -> frozenset[str]:
+    """The names a comprehension's ``for`` clauses bind: its own, not the enclosing scope's."""
+    names: set[str] = set()
+    clause: cst.CompFor | None = expr.for_in
+    while clause is not None:
+        stack: list[cst.BaseExpression] = [clause.target]
+        while stack:
+            target = stack.pop()
+            if isinstance(target, cst.Name):
+                names.add(target.value)
+            elif isinstance(target, (cst.Tuple, cst.List)):
+                stack.extend(element.value for element in target.elements)
+            elif isinstance(target, cst.StarredElement):
+                stack.append(target.value)
+        clause = clause.inner_for_in
+    return frozenset(names)
+
+
+def _mentions(expr: cst.CSTNode, names: frozenset[str]) -> bool:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Name and node.value in names:
+            return True
+        stack.extend(children(node))
+    return False
+
+
+class _Localize(cst.CSTTransformer):
+    """Renames ``names`` to their comprehension-local spelling, except where a name is no
+    variable: an attribute (``x.store``) or a keyword (``f(store=...)``)."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        if updated_node.value in self.names:
+            return updated_node.with_changes(value=updated_node.value + LOCAL)
+        return updated_node
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
+        return updated_node.with_changes(attr=original_node.attr)
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        return updated_node.with_changes(keyword=original_node.keyword)
 
 
 def _statements(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:

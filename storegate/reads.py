@@ -4,7 +4,10 @@ A pass over a built graph, kept out of the CFG builder so that the builder knows
 the flag: ``request.store``, ``body["store"]`` and ``body.get("store")`` are locations here
 (``paths.access_path``), and ``flags.available`` asks whether one of them is a flag's.
 It walks ``CFG.evaluated`` the way the builder evaluates (nested scopes' bodies left out; a
-location is read whole, its inner parts not walked) and the names of the graph's bindings.
+location is read whole, its inner parts not walked) and the names of the graph's bindings. A
+comprehension's own names are not the scope's: they make no function read the flag, and a
+location rooted at one is spelled as the graph reads it (``x.store`` in ``for x in xs`` is
+``x·.store``, a flag location still).
 
 It also gathers the evidence ``flags.sight`` weighs to tell a flag from a storage object named
 like it: parameter annotations and defaults, what a name or location is bound from, and its
@@ -18,7 +21,7 @@ from typing import cast
 
 import libcst as cst
 
-from storegate.cfg import CFG, BindEvent, children
+from storegate.cfg import COMPREHENSIONS, CFG, LOCAL, BindEvent, Comprehension, children, comprehension_names
 from storegate.flags import BOOLEAN, MADE, OBJECT, TYPED
 from storegate.paths import access_path, dotted_name, root_name, string_value
 
@@ -36,73 +39,94 @@ def reads(graph: CFG) -> Reads:
     accessed: set[str] = set()
     evidence = _declared(graph)
 
-    def access(expr: cst.BaseExpression) -> bool:
+    def access(expr: cst.BaseExpression, local: frozenset[str]) -> bool:
         path = access_path(expr)
         if path is None:
             return False
-        accessed.add(path)
-        names.add(root_name(path))
+        if root_name(path) not in local:
+            names.add(root_name(path))
+        accessed.add(_spelled(path, local))
         return True
 
     for block in graph.blocks:
         for event in block.events:
             if isinstance(event, BindEvent):
-                if isinstance(event.target, cst.Name):
-                    names.add(event.target.value)
+                if isinstance(event.target, cst.Name) and not event.target.value.endswith(LOCAL):
+                    names.add(event.target.value)  # (a comprehension's own names are not the scope's)
                 _bound(event, evidence)
-    stack: list[cst.CSTNode] = list(graph.evaluated)  # no recursion: chains may be long
+    # Each expression with the names of the comprehensions around it (their own, read there).
+    none: frozenset[str] = frozenset()
+    stack: list[tuple[cst.CSTNode, frozenset[str]]] = [(expr, none) for expr in graph.evaluated]  # no recursion
     while stack:  # ``type(...) is``: libcst's nodes are ABCs, whose isinstance is slow here
-        expr = stack.pop()
+        expr, local = stack.pop()
         kind = type(expr)
         if kind is cst.Name:
-            names.add(cast(cst.Name, expr).value)
+            if cast(cst.Name, expr).value not in local:
+                names.add(cast(cst.Name, expr).value)
         elif kind is cst.Attribute:
             attribute = cast(cst.Attribute, expr)
-            if not access(attribute):
-                stack.append(attribute.value)
+            if not access(attribute, local):
+                stack.append((attribute.value, local))
         elif kind is cst.Call:
             call = cast(cst.Call, expr)
             if type(call.func) is cst.Attribute and call.func.attr.value == "get":
-                access(call)
-            stack.append(call.func)
-            stack.extend(arg.value for arg in call.args)
+                access(call, local)
+            stack.append((call.func, local))
+            stack.extend((arg.value, local) for arg in call.args)
         elif kind is cst.Lambda:
             params = cast(cst.Lambda, expr).params
-            stack.extend(p.default for p in (*params.posonly_params, *params.params, *params.kwonly_params) if p.default is not None)
+            every = (*params.posonly_params, *params.params, *params.kwonly_params)
+            stack.extend((p.default, local) for p in every if p.default is not None)
         elif kind is cst.NamedExpr:
             named = cast(cst.NamedExpr, expr)
-            stack.append(named.value)
-            _target(named.target, names, stack)
-        elif kind is cst.CompFor:
+            stack.append((named.value, local))
+            _target(named.target, names, stack, local)  # the enclosing scope's name (PEP 572)
+        elif kind in COMPREHENSIONS:
+            comprehension = cast(Comprehension, expr)
+            inner = local | comprehension_names(comprehension)
+            stack.append((comprehension.for_in.iter, local))  # evaluated in the enclosing scope
+            stack.extend((part, inner) for part in children(comprehension) if part is not comprehension.for_in)
+            stack.append((comprehension.for_in, inner))
+        elif kind is cst.CompFor:  # a clause: its iterable (but the first), target and tests are inside
             clause = cast(cst.CompFor, expr)
-            _target(clause.target, names, stack)
-            stack.append(clause.iter)
-            stack.extend(condition.test for condition in clause.ifs)
+            _target(clause.target, names, stack, local)
+            stack.extend((condition.test, local) for condition in clause.ifs)
             if clause.inner_for_in is not None:
-                stack.append(clause.inner_for_in)
+                stack.append((clause.inner_for_in.iter, local))
+                stack.append((clause.inner_for_in, local))
         elif kind not in _LEAVES:
-            if kind is cst.Subscript and not access(cast(cst.Subscript, expr)):
-                _note(evidence, access_path(cast(cst.Subscript, expr).value), OBJECT)  # `store[key]`
-            stack.extend(children(expr))
+            if kind is cst.Subscript and not access(cast(cst.Subscript, expr), local):
+                receiver = access_path(cast(cst.Subscript, expr).value)
+                _note(evidence, None if receiver is None else _spelled(receiver, local), OBJECT)  # `store[key]`
+            stack.extend((child, local) for child in children(expr))
     return Reads(frozenset(names), frozenset(accessed), {path: frozenset(kinds) for path, kinds in evidence.items()})
 
 
 _LEAVES = frozenset({cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
 
 
-def _target(target: cst.BaseExpression, names: set[str], stack: list[cst.CSTNode]) -> None:
-    """A binding target: its names are bound; a store's receiver and index are evaluated."""
+def _spelled(path: str, local: frozenset[str]) -> str:
+    """``path`` as the CFG reads it: rooted at a comprehension's own name (``local``), it is that
+    comprehension's location (``x.store`` -> ``x·.store``, a flag location still)."""
+    root = root_name(path)
+    return root + LOCAL + path[len(root) :] if root in local else path
+
+
+def _target(target: cst.BaseExpression, names: set[str], stack: list, local: frozenset[str]) -> None:
+    """A binding target: its names are bound (a comprehension's own in ``local`` are not the
+    scope's); a store's receiver and index are evaluated."""
     if isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
-            _target(element.value, names, stack)
+            _target(element.value, names, stack, local)
     elif isinstance(target, cst.StarredElement):
-        _target(target.value, names, stack)
+        _target(target.value, names, stack, local)
     elif isinstance(target, cst.Name):
-        names.add(target.value)
+        if target.value not in local:
+            names.add(target.value)
     elif isinstance(target, cst.Attribute):
-        stack.append(target.value)
+        stack.append((target.value, local))
     elif isinstance(target, cst.Subscript):
-        stack.extend(children(target))
+        stack.extend((child, local) for child in children(target))
 
 
 def _note(evidence: dict[str, set[str]], path: str | None, kind: str | None) -> None:

@@ -7,3 +7,9 @@ def comprehensions(store, rows):
     pairs = {key: value for key, values in rows.items() for value in values}
     total = sum(size(row) for row in rows)
     return kept, pairs, total
+
+
+def shadowing(store, rows):
+    names = [store.name for store in rows if store]
+    found = [row for row in rows if (hit := row.store)]
+    return names, found, hit
