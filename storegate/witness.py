@@ -223,7 +223,8 @@ class Witnesses:
         return (*self._origin(graph, flag, context), *steps)
 
     def _origin(self, graph: cfglib.CFG, flag: Flag, context) -> tuple[TraceStep, ...]:
-        """Where the flag comes from: a parameter of the scope, else the request field read."""
+        """Where the flag comes from: a parameter of the scope, else the request field read (not
+        a field of a comprehension's own item)."""
         scope = graph.scope
         if isinstance(scope, (cst.FunctionDef, cst.Lambda)):
             params = scope.params
@@ -231,7 +232,7 @@ class Witnesses:
                 if flaglib.is_location(param.name.value, flag):
                     return (TraceStep(self.locator.line(param), f"flag '{param.name.value}': parameter"),)
         for path in sorted(context.relevant or (), key=lambda p: (context.relevant[p], p)):
-            if flaglib.is_location(path, flag) and not path.endswith(">") and path != flag.name:
+            if flaglib.is_location(path, flag) and not path.endswith(">") and path != flag.name and cfglib.LOCAL not in path:
                 return (TraceStep(0, f"flag '{path}': request field"),)
         return ()
 
@@ -299,4 +300,7 @@ def _witness_tree(
 
 
 def _short(text: str, limit: int = 72) -> str:
+    """Code as a witness shows it: a comprehension's own names as the source spells them
+    (``cfg.LOCAL`` marks them apart in the graph), cut at ``limit`` characters."""
+    text = text.replace(cfglib.LOCAL, "")
     return text if len(text) <= limit else text[: limit - 3] + "..."
