@@ -304,7 +304,7 @@ class Summarizer:
             name=name,
             kind=kind,
             class_name=class_name,
-            params=_params(scope),
+            params=tuple(replace(p, holds_object=True) if p.name in objects else p for p in _params(scope)),
             flags=tuple(f.name for f in flags),
             closure_flags=closure,
             routes=routes,

@@ -163,4 +163,5 @@ def entry(scope: EntryScope) -> Entry:
 def caller_decides(summary: FunctionSummary, flag: Flag) -> bool:
     """Whether a summarized function takes ``flag`` from its callers (``CallerPermits``'s side in
     the project stage: such a function may be solved as if its entry permits)."""
-    return summary.param(flag.name) is not None or flag.name in summary.closure_flags
+    param = summary.param(flag.name)
+    return (param is not None and not param.holds_object) or flag.name in summary.closure_flags

@@ -414,12 +414,13 @@ def _add_prefixes(qualified: str, modules: set[str]) -> None:
 def drops_flag(site: Site, target: _Function | None, flag: Flag) -> bool:
     """A call that does not pass the flag to a callee whose default for it permits storing.
 
-    A callee whose parameter named like the flag holds an object does not have the flag
-    (``flags.sight``): leaving that parameter out loses nothing."""
+    A callee whose parameter named like the flag holds an object does not take the flag
+    (``flags.sight``), even where it reads the flag elsewhere (``_DEFAULTS.store``): leaving that
+    parameter out loses nothing."""
     if target is None or site.kind != "call" or flag.name not in target.summary.flags:
         return False
     param = target.summary.param(flag.name)
-    if param is None or param.default is None or not _default_permits(param.default, flag):
+    if param is None or param.holds_object or param.default is None or not _default_permits(param.default, flag):
         return False
     return _bound_argument(site, target, flag.name) is None
 

@@ -77,6 +77,7 @@ class Param:
     default: str | None  # the default's code, if any
     positional: bool  # may be passed by position
     annotation: str | None = None  # the annotation's code, if any
+    holds_object: bool = False  # named like a flag but a storage object (``flags.sight``): not the flag
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +162,13 @@ class ModuleSummary:
                     "kind": f.kind,
                     "class_name": f.class_name,
                     "params": [
-                        {"name": p.name, "default": p.default, "positional": p.positional, "annotation": p.annotation}
+                        {
+                            "name": p.name,
+                            "default": p.default,
+                            "positional": p.positional,
+                            "annotation": p.annotation,
+                            "holds_object": p.holds_object,
+                        }
                         for p in f.params
                     ],
                     "flags": list(f.flags),
