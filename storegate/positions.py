@@ -63,6 +63,20 @@ class Locator:
     def line(self, node: cst.CSTNode) -> int:
         return self.span(node).line
 
+    def parameter_line(self, function: cst.FunctionDef, param: cst.Param) -> int:
+        """The line of one of ``function``'s parameters, from the stdlib tree when it has the
+        function (parameters are not mapped on their own: asking libcst would regenerate the
+        whole module's code)."""
+        if self._nodes is None:
+            self._nodes = self._from_ast() or {}
+        found = self._nodes.get(id(function))
+        if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = found.args
+            for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+                if argument.arg == param.name.value:
+                    return argument.lineno
+        return self.line(param)
+
     def _from_ast(self) -> dict[int, ast.expr | ast.stmt] | None:
         tree = self.stdlib_tree
         if tree is None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -126,11 +126,19 @@ class Witnesses:
         self._searches: dict[tuple, Search | None] = {}
         self._trees: dict[tuple, dict] = {}
         self._texts: dict[int, str] = {}
+        # The step an event or edge shows, per flag, in the scope being summarized: many sites'
+        # witnesses share their paths.
+        self._steps: dict[tuple[int, str], TraceStep | None] = {}
+        self._origins: dict[tuple[int, str], tuple[TraceStep, ...]] = {}
+        self._chains: dict[tuple[Hashable, str], _Steps | None] = {}
 
     def clear(self) -> None:
         """Forget the scope just summarized (its graphs and solutions are thrown away)."""
         self._searches.clear()
         self._trees.clear()
+        self._steps.clear()
+        self._origins.clear()
+        self._chains.clear()
 
     def find(
         self,
@@ -155,21 +163,21 @@ class Witnesses:
                 break
             found = search.ungated(block, position, flag, also)
             if isinstance(found, _Arrival):
-                return self._trace(graph, _path(found), block, position, flag, context)
+                return self._trace(graph, self._chain(found, _arrival_parent, flag, context), block, position, flag, context)
             if found is False:
                 proven = True
                 break
         if proven:
             return None
         tree = self._tree(graph, states, flag, context)
-        path: list[cfglib.Edge] = []
-        current = block.index
-        while current in tree:
-            source, edge = tree[current]
-            path.append(edge)
-            current = source.index
-        path.reverse()
-        return self._trace(graph, path, block, position, flag, context)
+
+        def tree_parent(index: int) -> tuple[int, cfglib.Block, cfglib.Edge] | None:
+            if index not in tree:
+                return None
+            source, edge = tree[index]
+            return source.index, source, edge
+
+        return self._trace(graph, self._chain(("tree", id(tree), block.index), _keyed(tree_parent), flag, context), block, position, flag, context)
 
     def _search(self, graph, states, flag, kind, entry, context, relevance) -> Search | None:
         """The search of one solution (``None``: the file's budget is spent)."""
@@ -191,36 +199,76 @@ class Witnesses:
 
     # -- the steps ------------------------------------------------------------------------
 
+    def _chain(self, node: Hashable, parent_of: Callable, flag: Flag, context) -> _Steps | None:
+        """The steps of the path that ``node`` ends (an arrival of a search, or a block of a
+        witness tree) at its block's entry, memoised per node: the witnesses of many sites share
+        their paths' beginnings, so each prefix's steps are computed once. ``parent_of(node)``:
+        ``(parent node, the parent's block, the edge from it)``, or ``None`` at the entry."""
+        memo = self._chains
+        pending = []
+        current: Hashable | None = node
+        while current is not None and (current, flag.name) not in memo:
+            pending.append(current)
+            up = parent_of(current)
+            current = up[0] if up is not None else None
+        for item in reversed(pending):
+            up = parent_of(item)
+            chain: _Steps | None = None
+            if up is not None:
+                parent, parent_block, edge = up
+                earlier = memo[(parent, flag.name)]
+                own = [step for event in parent_block.events if (step := self._binding(event, flag, context)) is not None]
+                step = self._edge_step(edge, flag, context)
+                if step is not None:
+                    own.append(step)
+                chain = _Steps(tuple(own), earlier) if own else earlier
+            memo[(item, flag.name)] = chain
+        return memo[(node, flag.name)]
+
     def _trace(
-        self, graph: cfglib.CFG, path: list[cfglib.Edge], block: cfglib.Block, position: int, flag: Flag, context
+        self, graph: cfglib.CFG, chain: _Steps | None, block: cfglib.Block, position: int, flag: Flag, context
     ) -> tuple[TraceStep, ...]:
         """Where the flag came from, then each branch and assignment of the flag along the path
-        (``relevant``: the branch mentions the flag or a location correlated with it)."""
-        near = context.relevant or {}
-        steps: list[TraceStep] = []
-        blocks = [graph.entry, *(edge.target for edge in path)]
-        for index, current in enumerate(blocks):
-            events = current.events[:position] if index == len(blocks) - 1 else current.events
-            for event in events:
-                step = self._binding(event, flag, context)
-                if step is not None:
-                    steps.append(step)
-            if index < len(path):
-                edge = path[index]
-                if edge.test is not None:
-                    line = self.locator.line(edge.owner) if edge.owner is not None else 0
-                    outcome = "true" if edge.polarity else "false"
-                    text = self._texts.get(id(edge.test))
-                    if text is None:
-                        text = self._texts[id(edge.test)] = _short(A._code(edge.test))
-                    mentioned = F.formula_paths(context.formula(edge.test))
-                    steps.append(TraceStep(line, f"if {text} -> {outcome}", any(p in near for p in mentioned)))
-                elif edge.exceptional:
-                    line = self.locator.line(edge.owner) if edge.owner is not None else 0
-                    steps.append(TraceStep(line, "exception -> handler"))
-        if len(steps) > MAX_TRACE_STEPS:  # the steps nearest the site tell the story
-            steps = [TraceStep(0, "..."), *steps[-MAX_TRACE_STEPS:]]
-        return (*self._origin(graph, flag, context), *steps)
+        (``chain``: its steps up to ``block``'s entry; ``relevant``: the branch mentions the flag
+        or a location correlated with it)."""
+        # Read from the site back to the entry, stopping past MAX_TRACE_STEPS: the steps nearest
+        # the site tell the story.
+        backwards = [
+            step for event in reversed(block.events[:position]) if (step := self._binding(event, flag, context)) is not None
+        ]
+        while chain is not None and len(backwards) <= MAX_TRACE_STEPS:
+            backwards.extend(reversed(chain.own))
+            chain = chain.earlier
+        if len(backwards) > MAX_TRACE_STEPS:
+            backwards = [*backwards[:MAX_TRACE_STEPS], TraceStep(0, "...")]
+        backwards.reverse()
+        key = (id(graph), flag.name)
+        origin = self._origins.get(key)
+        if origin is None:
+            origin = self._origins[key] = self._origin(graph, flag, context)
+        return (*origin, *backwards)
+
+    def _edge_step(self, edge: cfglib.Edge, flag: Flag, context) -> TraceStep | None:
+        """The step a branch or an exception edge shows (``relevant``: its condition mentions the
+        flag or a location correlated with it)."""
+        key = (id(edge), flag.name)
+        if key in self._steps:
+            return self._steps[key]
+        step: TraceStep | None = None
+        if edge.test is not None:
+            line = self.locator.line(edge.owner) if edge.owner is not None else 0
+            outcome = "true" if edge.polarity else "false"
+            text = self._texts.get(id(edge.test))
+            if text is None:
+                text = self._texts[id(edge.test)] = _short(A._code(edge.test))
+            near = context.relevant or {}
+            mentioned = F.formula_paths(context.formula(edge.test))
+            step = TraceStep(line, f"if {text} -> {outcome}", any(p in near for p in mentioned))
+        elif edge.exceptional:
+            line = self.locator.line(edge.owner) if edge.owner is not None else 0
+            step = TraceStep(line, "exception -> handler")
+        self._steps[key] = step
+        return step
 
     def _origin(self, graph: cfglib.CFG, flag: Flag, context) -> tuple[TraceStep, ...]:
         """Where the flag comes from: a parameter of the scope, else the request field read (not
@@ -230,7 +278,8 @@ class Witnesses:
             params = scope.params
             for param in (*params.posonly_params, *params.params, *params.kwonly_params):
                 if flaglib.is_location(param.name.value, flag):
-                    return (TraceStep(self.locator.line(param), f"flag '{param.name.value}': parameter"),)
+                    line = self.locator.parameter_line(scope, param) if isinstance(scope, cst.FunctionDef) else self.locator.line(param)
+                    return (TraceStep(line, f"flag '{param.name.value}': parameter"),)
         for path in sorted(context.relevant or (), key=lambda p: (context.relevant[p], p)):
             if flaglib.is_location(path, flag) and not path.endswith(">") and path != flag.name and cfglib.LOCAL not in path:
                 return (TraceStep(0, f"flag '{path}': request field"),)
@@ -240,6 +289,14 @@ class Witnesses:
         """An assignment that defines an alias of the flag or rebinds it (``persist = bool(request.store)``)."""
         if not isinstance(event, cfglib.BindEvent) or event.value is None:
             return None
+        key = (id(event), flag.name)
+        if key not in self._steps:
+            self._steps[key] = self._bound(event, flag, context)
+        return self._steps[key]
+
+    def _bound(self, event: cfglib.BindEvent, flag: Flag, context) -> TraceStep | None:
+        """``_binding``'s step, computed once per event and flag."""
+        assert event.value is not None
         target = access_path(event.target)
         if target is None:
             return None
@@ -261,14 +318,29 @@ def _position(block: cfglib.Block, site: cst.CSTNode) -> int:
     return len(block.events)
 
 
-def _path(arrival: _Arrival) -> list[cfglib.Edge]:
-    edges: list[cfglib.Edge] = []
-    while arrival.edge is not None:
-        edges.append(arrival.edge)
-        assert arrival.parent is not None  # an arrival through an edge has the one it left
-        arrival = arrival.parent
-    edges.reverse()
-    return edges
+@dataclass(frozen=True, eq=False)
+class _Steps:
+    """The steps of a path's prefix, as a chain: the prefix's own last steps (never empty) and
+    the nearest shorter prefix that has some."""
+
+    own: tuple[TraceStep, ...]
+    earlier: _Steps | None
+
+
+def _arrival_parent(arrival: _Arrival) -> tuple[_Arrival, cfglib.Block, cfglib.Edge] | None:
+    if arrival.parent is None or arrival.edge is None:
+        return None
+    return arrival.parent, arrival.parent.block, arrival.edge
+
+
+def _keyed(parent_of: Callable) -> Callable:
+    """A witness tree's ``parent_of`` over nodes ``("tree", id(tree), block index)``."""
+
+    def parent(node: tuple) -> tuple | None:
+        up = parent_of(node[2])
+        return None if up is None else ((node[0], node[1], up[0]), up[1], up[2])
+
+    return parent
 
 
 def _witness_tree(
