@@ -227,6 +227,10 @@ ROUTE_FORMS: tuple[RouteForm, ...] = (
 )
 
 
+# The last names of the callees of every call form: a scope's other calls are passed over at once.
+_CALL_NAMES = frozenset(name for form in ROUTE_FORMS if not form.decorator for name in form.names)
+
+
 def _registration(call: cst.Call, names: Names, decorator: bool) -> Registration | None:
     for form in ROUTE_FORMS:
         if form.decorator == decorator:
@@ -257,7 +261,7 @@ def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAM
     found: dict[tuple[str, str], None] = {}  # a ``finally`` body's calls are seen twice
     for block in graph.blocks:
         for event in block.events:
-            if isinstance(event, CallEvent):
+            if isinstance(event, CallEvent) and _last_name(event.node.func) in _CALL_NAMES:
                 registration = _registration(event.node, names, decorator=False)
                 if registration is not None and registration.handler is not None:
                     found.update(dict.fromkeys((route, registration.handler) for route in matching(registration, patterns)))
@@ -314,6 +318,12 @@ def globs_meet(pattern: str, route: str) -> bool:
                 seen.add(step)
                 todo.append(step)
     return False
+
+
+def _last_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
 
 
 def _declared_methods(value: cst.BaseExpression | None) -> tuple[str, ...]:
