@@ -34,7 +34,7 @@ from storegate.model import ANY, CONSTANTS, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, is_under, root_name, string_value
 from storegate.positions import Locator
 from storegate.reads import reads
-from storegate.routes import handler_routes
+from storegate import routes as routelib
 from storegate.sinks import MatchContext, SinkMatcher, qualify
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
@@ -233,6 +233,7 @@ class Summarizer:
         self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read
         self.contracts = contracts
         self._given = contractlib.Given()  # what others guarantee in the scope being summarized
+        self.route_names = routelib.Names.of(tree) if config.routes else routelib.NO_NAMES
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
@@ -297,7 +298,9 @@ class Summarizer:
         passed = inherited if kind == "class" else inherited | {f.name for f in self.config.flags if alias(f.name) in objects}
         for child in graph.nested:
             self._held[id(child)] = passed
-        routes = handler_routes(scope, self.config.routes) if isinstance(scope, cst.FunctionDef) else ()
+        patterns = self.config.routes
+        routes = routelib.handler_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
+        registered = routelib.registered_routes(graph, patterns, self.route_names)
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
         sites = self.sites(graph, flags, entry_flags={*graph.params, *closure} - objects, objects=objects)
         return FunctionSummary(
@@ -308,6 +311,7 @@ class Summarizer:
             flags=tuple(f.name for f in flags),
             closure_flags=closure,
             routes=routes,
+            registered=registered,
             sites=sites,
             nested=nested,
             returns=_returned_class(scope),

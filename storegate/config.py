@@ -285,7 +285,7 @@ def _parse_sinks(value: Any, where: str) -> list[Sink]:
     return sinks
 
 
-_ROUTE_RE = re.compile(r"(?:[A-Za-z]+ )?/\S*")
+_ROUTE_RE = re.compile(r"(?:[A-Za-z]+ )?[/*]\S*")
 
 
 def _parse_routes(value: Any, where: str) -> list[str]:
@@ -294,7 +294,7 @@ def _parse_routes(value: Any, where: str) -> list[str]:
         if not isinstance(item, str) or not _ROUTE_RE.fullmatch(item):
             raise ConfigError(
                 f"{where}: invalid route {item!r} (expected a path glob like '/v1/responses', "
-                "optionally after a method: 'POST /v1/responses')"
+                "or '*/responses' for any prefix, optionally after a method: 'POST */responses')"
             )
         routes.append(item)
     return routes

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from storegate import contracts as contractlib
 from storegate import guards
@@ -186,6 +187,7 @@ class Project:
         words: set[str] = set()
         modules: set[str] = set()
         reached = [f for f in self.functions.values() if f.summary.flags or f.summary.routes]
+        reached.extend(self._route_handlers(words, modules))
         reached.extend(
             _Function(f"{m.module}.{f.name}", m, f)
             for m in self.modules.values()
@@ -243,6 +245,48 @@ class Project:
                 _add_prefixes(imports[head] + ("." + rest if rest else ""), modules)
             else:
                 words.add(base.rpartition(".")[2])
+
+    # -- routes ---------------------------------------------------------------------------
+
+    def routes(self, module: ModuleSummary, function: FunctionSummary) -> tuple[str, ...]:
+        """The store-bearing routes ``function`` handles: its decorators', and those of the calls
+        anywhere in the project that register it by name (``app.add_api_route(path, create)``,
+        ``Route(path, endpoint)``, ``router.add_post(path, handler)``)."""
+        registered = self._registered.get(f"{module.module}.{function.name}")
+        return (*function.routes, *registered) if registered else function.routes
+
+    @cached_property
+    def _registered(self) -> dict[str, tuple[str, ...]]:
+        """Handler fq -> the routes registrations give it, resolved like calls from where they are."""
+        found: dict[str, dict[str, None]] = {}
+        for module, function, route, site in self._registrations():
+            target = self.resolve(module, function, site)
+            if target is not None:
+                found.setdefault(target.fq, {})[route] = None
+        return {fq: tuple(routes) for fq, routes in found.items()}
+
+    def _registrations(self) -> Iterable[tuple[ModuleSummary, FunctionSummary, str, Site]]:
+        """Each registration by name, with the handler's name as a call site to resolve."""
+        for module in self.summaries:
+            imports = dict(module.imports)
+            for function in module.functions:
+                for route, handler in function.registered:
+                    head, dot, rest = handler.partition(".")
+                    imported = imports.get(head)
+                    qualified = imported + dot + rest if imported else None
+                    yield module, function, route, Site(Span(0, 0, 0, 0), handler, "call", None, qualified)
+
+    def _route_handlers(self, words: set[str], modules: set[str]) -> list[_Function]:
+        """The handlers registrations name; for one not read yet, where it may be (into ``words``
+        and ``modules``, as ``unresolved`` gives them)."""
+        found = []
+        for module, function, _, site in self._registrations():
+            target = self.resolve(module, function, site)
+            if target is not None:
+                found.append(target)
+            else:
+                self._wanted_for(_Function(f"{module.module}.{function.name}", module, function), site, words, modules)
+        return found
 
     # -- contracts ------------------------------------------------------------------------
 

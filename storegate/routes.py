@@ -1,54 +1,345 @@
-"""HTTP handlers of store-bearing endpoints: ``@app.post("/v1/responses")`` and friends.
+"""HTTP handlers of store-bearing endpoints, in the forms web frameworks register them.
 
-A route pattern from a pack is a path glob, optionally preceded by a method:
-``/v1/responses`` (any method) or ``POST /v1/chat/completions``.
+A route pattern from a pack is a path glob, optionally preceded by a method: ``/v1/responses``
+(any method) or ``POST */responses``. ``*`` matches any characters, slashes included, so
+``POST */responses`` is the Responses endpoint under any prefix (``/responses``,
+``/v1/responses``, ``/api/v1/responses``).
+
+A *route form* (``RouteForm``) is one way a framework registers a handler; ``ROUTE_FORMS`` is the
+registry, consulted in order. A decorator form registers the function it decorates
+(``handler_routes``); a call form names its handler (``registered_routes``: ``add_api_route(path,
+handler)``, ``Route(path, endpoint)``), and the project stage resolves that name like a callee
+(``Project.routes``), in this module or another. A new form is one entry in ``ROUTE_FORMS``.
+
+A path is a literal, a module-level constant, an f-string or a ``+`` of these, after the prefix
+of a module-level router (``router = APIRouter(prefix="/v1")``, a Flask ``Blueprint``'s
+``url_prefix``). A part not known in the module (``f"{settings.prefix}/responses"``, a prefix
+given to ``include_router`` elsewhere) is a placeholder that matches any characters: such a
+route still matches a pattern that allows any prefix. A path parameter (``{response_id}``) is
+text: it matches a pattern's ``*``, never a literal segment (``/v1/files/{file_id}`` is not
+``*/responses``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
-from storegate.paths import string_value
-from storegate.sinks import glob_matcher
+from storegate.cfg import CFG, CallEvent
+from storegate.paths import callee_path, dotted_name, string_value
+from storegate.sinks import callee_text, glob_matcher
 
-_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "api_route", "route", "websocket"}
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_VERBS = frozenset(method.lower() for method in HTTP_METHODS)
+# A route path longer than this is no route (real ones are under 200 characters): matching two
+# globs costs the product of their lengths.
+_LONGEST_PATH = 2000
 
 
-def handler_routes(function: cst.FunctionDef, patterns: Sequence[str]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class RoutePath:
+    """A path as shown (``{PREFIX}/responses``) and as matched (``*/responses``)."""
+
+    text: str
+    glob: str
+
+    def __add__(self, other: RoutePath) -> RoutePath:
+        return RoutePath(self.text + other.text, self.glob + other.glob)
+
+
+@dataclass(frozen=True)
+class Names:
+    """What a module's top level tells about its paths: string constants, and routers' prefixes."""
+
+    constants: dict[str, RoutePath]
+    prefixes: dict[str, RoutePath]
+
+    @classmethod
+    def of(cls, module: cst.Module) -> Names:
+        """``PATH = "/v1/responses"``, ``API = f"{ROOT}/v1"`` (a name bound twice is not a
+        constant); ``router = APIRouter(prefix=...)``, ``bp = Blueprint(..., url_prefix=...)``."""
+        constants: dict[str, RoutePath] = {}
+        prefixes: dict[str, RoutePath] = {}
+        bound: set[str] = set()
+        rebound: set[str] = set()
+        for statement in module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                    target, value = small.targets[0].target, small.value
+                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    target, value = small.target, small.value
+                else:
+                    continue
+                if not isinstance(target, cst.Name):
+                    continue
+                name = target.value
+                if name in bound:
+                    rebound.add(name)
+                bound.add(name)
+                if _stringish(value, constants):
+                    constants[name] = path_of(value, constants)
+                elif isinstance(value, cst.Call):
+                    for arg in value.args:
+                        if arg.keyword is not None and arg.keyword.value in ("prefix", "url_prefix"):
+                            prefixes[name] = path_of(arg.value, constants)
+        for name in rebound:
+            constants.pop(name, None)
+            prefixes.pop(name, None)
+        return cls(constants, prefixes)
+
+
+NO_NAMES = Names({}, {})
+
+
+def path_of(expr: cst.BaseExpression, constants: dict[str, RoutePath]) -> RoutePath:
+    """The path ``expr`` spells; a part not known here is a placeholder (``{code}``, glob ``*``)."""
+    value = string_value(expr)
+    if value is not None:
+        return RoutePath(value, value)
+    if isinstance(expr, cst.Name) and expr.value in constants:
+        return constants[expr.value]
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        return path_of(expr.left, constants) + path_of(expr.right, constants)
+    if isinstance(expr, cst.FormattedString):
+        path = RoutePath("", "")
+        for part in expr.parts:
+            if isinstance(part, cst.FormattedStringText):
+                text = part.value.replace("{{", "{").replace("}}", "}")
+                path += RoutePath(text, text)
+            elif part.format_spec is None and part.conversion is None:
+                path += path_of(part.expression, constants)
+            else:
+                path += _placeholder(part.expression)
+        return path
+    return _placeholder(expr)
+
+
+def _placeholder(expr: cst.BaseExpression) -> RoutePath:
+    return RoutePath("{" + callee_text(expr) + "}", "*")
+
+
+def _stringish(expr: cst.BaseExpression, constants: dict[str, RoutePath]) -> bool:
+    """Whether ``expr`` is sure to be a string built from literals and constants."""
+    if string_value(expr) is not None or isinstance(expr, cst.FormattedString):
+        return True
+    if isinstance(expr, cst.Name):
+        return expr.value in constants
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        return _stringish(expr.left, constants) or _stringish(expr.right, constants)
+    return False
+
+
+@dataclass(frozen=True)
+class Registration:
+    methods: tuple[str, ...]  # upper case; "*" for any
+    path: RoutePath
+    handler: str | None  # the handler as written (a call form); None: the decorated function
+
+
+@dataclass(frozen=True)
+class RouteForm:
+    """One way of registering a handler, told by the callee's last name.
+
+    ``method``: where the HTTP method comes from: ``"name"`` (``post``, ``add_post``),
+    ``"methods"`` (a ``methods=[...]`` keyword; GET without it, as every framework does) or
+    ``"first"`` (a literal first argument, aiohttp's ``add_route("POST", path, handler)``).
+    The path is the first argument after a ``"first"`` method (or the ``path_keyword``); the
+    handler, for a call form, the argument at ``handler`` (or one of ``handler_keywords``).
+    ``receiver``: the last name the callee's receiver must have (``web`` of ``web.post``).
+    """
+
+    names: frozenset[str]
+    decorator: bool
+    method: str
+    path_keyword: str = "path"
+    handler: int | None = None
+    handler_keywords: tuple[str, ...] = ()
+    receiver: str | None = None
+
+    def match(self, call: cst.Call, names: Names) -> Registration | None:
+        callee = callee_path(call.func)
+        if callee is None:
+            return None
+        receiver, _, last = callee.rpartition(".")
+        if last not in self.names or (self.receiver is not None and receiver.rpartition(".")[2] != self.receiver):
+            return None
+        positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+        keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+        offset = 0
+        if self.method == "first":
+            method = string_value(positional[0]) if positional else None
+            if method is None or (method.upper() not in HTTP_METHODS and method != "*"):
+                return None
+            methods, offset = (method.upper(),), 1
+        elif self.method == "name":
+            methods = (last.removeprefix("add_").upper(),)
+        else:
+            methods = _declared_methods(keywords.get("methods"))
+        path_expr = positional[offset] if len(positional) > offset else keywords.get(self.path_keyword)
+        if path_expr is None:
+            return None
+        path = path_of(path_expr, names.constants)
+        if receiver in names.prefixes:
+            path = names.prefixes[receiver] + path
+        if not _known(path):
+            return None
+        if self.decorator:
+            return Registration(methods, path, None)
+        handler = _argument(positional, keywords, self.handler, self.handler_keywords)
+        name = dotted_name(handler) if handler is not None else None
+        return None if name is None else Registration(methods, path, name)
+
+
+def _argument(positional: list, keywords: dict, index: int | None, names: tuple[str, ...]) -> cst.BaseExpression | None:
+    if index is not None and len(positional) > index:
+        return positional[index]
+    return next((keywords[name] for name in names if name in keywords), None)
+
+
+ROUTE_FORMS: tuple[RouteForm, ...] = (
+    # @app.post(path), @router.post(path), aiohttp's @routes.post(path)
+    RouteForm(_VERBS, decorator=True, method="name"),
+    # aiohttp's @routes.route("POST", path)
+    RouteForm(frozenset({"route"}), decorator=True, method="first"),
+    # FastAPI @app.api_route(path, methods=[...]), Flask / Quart @app.route(path, methods=[...])
+    RouteForm(frozenset({"api_route", "route"}), decorator=True, method="methods"),
+    # aiohttp router.add_route("POST", path, handler), web.route("POST", path, handler)
+    RouteForm(frozenset({"add_route", "route"}), decorator=False, method="first", handler=2, handler_keywords=("handler",)),
+    # FastAPI add_api_route(path, endpoint, methods=[...]) and APIRoute, Starlette Route(path,
+    # endpoint, methods=[...]) and add_route(path, route, methods=[...])
+    RouteForm(
+        frozenset({"add_api_route", "add_route", "Route", "APIRoute"}),
+        decorator=False,
+        method="methods",
+        handler=1,
+        handler_keywords=("endpoint", "route"),
+    ),
+    # Flask add_url_rule(rule, endpoint, view_func, methods=[...])
+    RouteForm(frozenset({"add_url_rule"}), decorator=False, method="methods", path_keyword="rule", handler=2, handler_keywords=("view_func",)),
+    # aiohttp router.add_post(path, handler)
+    RouteForm(frozenset(f"add_{verb}" for verb in _VERBS), decorator=False, method="name", handler=1, handler_keywords=("handler",)),
+    # aiohttp web.post(path, handler), in a route list
+    RouteForm(_VERBS, decorator=False, method="name", handler=1, handler_keywords=("handler",), receiver="web"),
+)
+
+
+# The last names of the callees of every call form: a scope's other calls are passed over at once.
+_CALL_NAMES = frozenset(name for form in ROUTE_FORMS if not form.decorator for name in form.names)
+
+
+def _registration(call: cst.Call, names: Names, decorator: bool) -> Registration | None:
+    for form in ROUTE_FORMS:
+        if form.decorator == decorator:
+            found = form.match(call, names)
+            if found is not None:
+                return found
+    return None
+
+
+def handler_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[str, ...]:
     """``("POST /v1/responses",)`` for each decorator registering ``function`` on a matching route."""
     if not patterns:
         return ()
-    found = []
+    found: list[str] = []
     for decorator in function.decorators:
-        call = decorator.decorator
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
-            continue
-        verb = call.func.attr.value
-        if verb not in _METHODS or not call.args or call.args[0].keyword is not None:
-            continue
-        path = string_value(call.args[0].value)
-        if path is None:
-            continue
-        method = verb.upper() if verb not in ("api_route", "route") else _declared_method(call)
-        if any(route_matches(pattern, method, path) for pattern in patterns):
-            found.append(f"{method} {path}")
+        if isinstance(decorator.decorator, cst.Call):
+            registration = _registration(decorator.decorator, names, decorator=True)
+            if registration is not None:
+                found.extend(matching(registration, patterns))
     return tuple(found)
 
 
+def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[tuple[str, str], ...]:
+    """``(route, handler as written)`` for each call of a scope that registers a handler by name on
+    a matching route (``app.add_api_route("/v1/responses", create, methods=["POST"])``)."""
+    if not patterns:
+        return ()
+    found: dict[tuple[str, str], None] = {}  # a ``finally`` body's calls are seen twice
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, CallEvent) and _last_name(event.node.func) in _CALL_NAMES:
+                registration = _registration(event.node, names, decorator=False)
+                if registration is not None and registration.handler is not None:
+                    found.update(dict.fromkeys((route, registration.handler) for route in matching(registration, patterns)))
+    return tuple(found)
+
+
+def matching(registration: Registration, patterns: Iterable[str]) -> list[str]:
+    """``"POST /v1/responses"`` for each method of ``registration`` that a pattern matches."""
+    return [
+        f"{method} {registration.path.text}"
+        for method in registration.methods
+        if any(route_matches(pattern, method, registration.path.glob) for pattern in patterns)
+    ]
+
+
 def route_matches(pattern: str, method: str, path: str) -> bool:
+    """Whether a route (``path`` a glob whose ``*`` are placeholders) may be one that ``pattern``
+    names: some concrete path matches both."""
     wanted_method, _, wanted_path = pattern.rpartition(" ")
     if wanted_method and wanted_method.upper() != method and method != "*":
         return False
-    return glob_matcher(wanted_path.rstrip("/") or "/")(path.rstrip("/") or "/")
+    if len(path) > _LONGEST_PATH:
+        return False
+    wanted, path = wanted_path.rstrip("/") or "/", path.rstrip("/") or "/"
+    if "*" not in path:
+        return glob_matcher(wanted)(path)
+    return globs_meet(wanted, path)
 
 
-def _declared_method(call: cst.Call) -> str:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "methods" and isinstance(arg.value, (cst.List, cst.Tuple)):
-            declared = [string_value(e.value) for e in arg.value.elements]
-            methods = [m.upper() for m in declared if m]
-            if len(methods) == 1:
-                return methods[0]
-    return "*"
+def globs_meet(pattern: str, route: str) -> bool:
+    """Whether some text matches both ``pattern`` (``*`` any characters, ``?`` one) and ``route``
+    (``*`` any characters, anything else literal): a search over pairs of positions, so at most
+    the product of their lengths."""
+    end = (len(pattern), len(route))
+    seen = {(0, 0)}
+    todo = [(0, 0)]
+    while todo:
+        i, j = todo.pop()
+        if (i, j) == end:
+            return True
+        a = pattern[i] if i < len(pattern) else None
+        b = route[j] if j < len(route) else None
+        steps = []
+        if a == "*":
+            steps.append((i + 1, j))  # the pattern's star ends
+        if b == "*":
+            steps.append((i, j + 1))  # the route's star ends
+        if a is not None and b is not None:
+            # one character read by both: a star stays where it is, anything else moves on
+            if a in "*?" or b == "*" or a == b:
+                steps.append((i if a == "*" else i + 1, j if b == "*" else j + 1))
+        for step in steps:
+            if step not in seen:
+                seen.add(step)
+                todo.append(step)
+    return False
+
+
+def _last_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
+
+
+def _declared_methods(value: cst.BaseExpression | None) -> tuple[str, ...]:
+    """The methods of a ``methods=[...]`` keyword: GET without one; any (``*``) when not literal."""
+    if value is None:
+        return ("GET",)
+    if not isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+        return ("*",)
+    methods = []
+    for element in value.elements:
+        method = string_value(element.value) if isinstance(element, cst.Element) else None
+        methods.append(method.upper() if method is not None else "*")
+    return tuple(dict.fromkeys(methods))
+
+
+def _known(path: RoutePath) -> bool:
+    """Whether a path says something beyond its placeholders (``{PREFIX}`` and ``{PREFIX}/`` do
+    not: they would match any route)."""
+    return "*" not in path.glob or path.glob.strip("/*") != ""

@@ -88,7 +88,7 @@ class FunctionSummary:
     params: tuple[Param, ...]
     flags: tuple[str, ...]  # flags available inside
     closure_flags: tuple[str, ...]  # flags a nested function reads from its enclosing function
-    routes: tuple[str, ...]  # "POST /v1/responses" for HTTP handlers
+    routes: tuple[str, ...]  # "POST /v1/responses" for HTTP handlers (by their decorators)
     sites: tuple[Site, ...]  # reachable calls and writes that may matter
     nested: bool  # defined inside another function: every caller is in that function
     returns: str | None = None  # the class named by the return annotation, as written
@@ -99,6 +99,9 @@ class FunctionSummary:
     if_none: tuple[Clause, ...] = ()
     invariants: tuple[Clause, ...] = ()
     depends: tuple[str, ...] = ()  # ``dependencies=[Depends(f)]`` of its route decorators: ``f``
+    # Handlers its calls register by name: ``(route, handler as written)`` for
+    # ``app.add_api_route("/v1/responses", create, methods=["POST"])`` (``Project.routes``).
+    registered: tuple[tuple[str, str], ...] = ()
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -181,6 +184,7 @@ class ModuleSummary:
                     "if_none": clauses(f.if_none),
                     "invariants": clauses(f.invariants),
                     "depends": list(f.depends),
+                    "registered": [list(r) for r in f.registered],
                 }
                 for f in self.functions
             ],
@@ -237,6 +241,7 @@ class ModuleSummary:
                 if_none=clauses(f.get("if_none", ())),
                 invariants=clauses(f.get("invariants", ())),
                 depends=tuple(f.get("depends", ())),
+                registered=tuple((route, handler) for route, handler in f.get("registered", ())),
             )
             for f in data["functions"]
         )

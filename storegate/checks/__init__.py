@@ -66,7 +66,7 @@ def run(project: Project) -> list[Finding]:
         for _, module, function, site, target in project.calls():
             if flag.name in function.flags:
                 decisions = scopes["has_flag"]
-            elif function.routes:
+            elif project.routes(module, function):
                 decisions = scopes["route_handler"]
             else:
                 continue

@@ -1,5 +1,5 @@
-"""SG004 unchecked-route-handler: the handler of a configured route, without the store flag,
-that persists: a sink, a derived sink, or a call that leaves a callee's flag to a default that
+"""SG004 unchecked-route-handler: the handler of a configured route (registered in any form
+``routes.ROUTE_FORMS`` knows), without the store flag, that persists: a sink, a derived sink, or a call that leaves a callee's flag to a default that
 permits storing. One finding per route the handler serves."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def decide(at: At) -> Iterable[Finding]:
     gate = at.flag.gate_text
     return [
         at.finding(CODE.code, f"handler for {route} persists without checking '{gate}'", trace)
-        for route in at.function.routes
+        for route in at.project.routes(at.module, at.function)
     ]
 
 

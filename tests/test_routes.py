@@ -1,0 +1,158 @@
+"""Route forms and route patterns (``storegate/routes.py``): which registrations name a
+store-bearing route, how a path is spelled, and how a pattern matches a path with placeholders.
+The analyzer's view of whole servers is in ``fixtures/cases/pkg_route_forms``."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import libcst as cst
+import pytest
+
+from storegate import cfg as cfglib
+from storegate.routes import Names, globs_meet, handler_routes, path_of, registered_routes, route_matches
+from storegate.sinks import glob_matcher
+from storegate.summary import FunctionSummary, ModuleSummary
+
+DEFAULT = ("POST */responses", "POST */chat/completions")
+
+
+@pytest.mark.parametrize(
+    "method, path, expected",
+    [
+        ("POST", "/responses", True),
+        ("POST", "/v1/responses", True),
+        ("POST", "/api/v1/responses/", True),
+        ("POST", "/v1/chat/completions", True),
+        ("GET", "/v1/responses", False),
+        ("POST", "/v1/responses/{response_id}", False),
+        ("POST", "/v1/responses/compact", False),
+        ("POST", "/v1/files", False),
+        ("POST", "/v1/files/{file_id}", False),  # a path parameter is text, not any segment
+        ("POST", "*/responses", True),  # f"{PREFIX}/responses"
+        ("POST", "/v1/*", True),  # f"/v1/{kind}": the placeholder may be "responses"
+        ("POST", "*/files", False),
+        ("*", "/v1/responses", True),  # aiohttp's add_route("*", ...)
+    ],
+)
+def test_default_patterns_take_any_prefix(method: str, path: str, expected: bool) -> None:
+    assert any(route_matches(pattern, method, path) for pattern in DEFAULT) is expected
+
+
+def test_globs_meet_agrees_with_a_search_over_short_texts() -> None:
+    """Two globs meet exactly when some short text matches both (pattern: ``*``, ``?``, letters;
+    route: ``*`` and letters)."""
+    rng = random.Random(14)
+    texts = ["".join(t) for n in range(7) for t in itertools.product("abc", repeat=n)]
+    for _ in range(300):
+        pattern = "".join(rng.choice("ab*?") for _ in range(rng.randint(0, 4)))
+        route = "".join(rng.choice("ab*") for _ in range(rng.randint(0, 4)))
+        both = any(glob_matcher(pattern)(t) and glob_matcher(route)(t) for t in texts)
+        assert globs_meet(pattern, route) is both, (pattern, route)
+
+
+def test_a_huge_path_is_no_route() -> None:
+    assert not route_matches("POST */responses", "POST", "*" + "/x" * 2000 + "/responses")
+
+
+def _names(source: str) -> Names:
+    return Names.of(cst.parse_module(source))
+
+
+def test_paths_from_constants_fstrings_and_concatenation() -> None:
+    names = _names(
+        'ROOT = "/api"\n'
+        'V1 = f"{ROOT}/v1"\n'
+        'RESPONSES = V1 + "/responses"\n'
+        'TWICE = "/a"\n'
+        'TWICE = "/b"\n'
+        'FROM_ENV = os.getenv("P", "/v1")\n'
+    )
+    assert {k: v.text for k, v in names.constants.items()} == {"ROOT": "/api", "V1": "/api/v1", "RESPONSES": "/api/v1/responses"}
+
+    def path(code: str) -> tuple[str, str]:
+        found = path_of(cst.parse_expression(code), names.constants)
+        return found.text, found.glob
+
+    assert path("RESPONSES") == ("/api/v1/responses", "/api/v1/responses")
+    assert path('f"{V1}/chat/completions"') == ("/api/v1/chat/completions", "/api/v1/chat/completions")
+    assert path('f"{settings.prefix}/responses"') == ("{settings.prefix}/responses", "*/responses")
+    assert path('f"{TWICE}/responses"') == ("{TWICE}/responses", "*/responses")  # not a constant
+    assert path('FROM_ENV + "/responses"') == ("{FROM_ENV}/responses", "*/responses")
+    assert path('f"/v1/files/{{file_id}}"') == ("/v1/files/{file_id}", "/v1/files/{file_id}")
+
+
+def _decorated(source: str) -> tuple[str, ...]:
+    module = cst.parse_module(source)
+    function = next(s for s in module.body if isinstance(s, cst.FunctionDef))
+    return handler_routes(function, DEFAULT, Names.of(module))
+
+
+@pytest.mark.parametrize(
+    "decorator, expected",
+    [
+        ('@app.post("/v1/responses")', ("POST /v1/responses",)),
+        ('@router.post("/responses")', ("POST /v1/responses",)),  # router = APIRouter(prefix="/v1")
+        ('@bp.route("/chat/completions", methods=["GET", "POST"])', ("POST /api/chat/completions",)),
+        ('@app.api_route(PATH, methods=("post",))', ("POST /v1/responses",)),
+        ('@app.api_route("/v1/responses", methods=VERBS)', ("* /v1/responses",)),  # methods not known
+        ('@app.route("/v1/responses")', ()),  # GET by default
+        ('@routes.route("POST", "/v1/responses")', ("POST /v1/responses",)),
+        ('@routes.route("GET", "/v1/responses")', ()),
+        ('@app.post(f"{settings.root}")', ()),  # nothing known of the path
+        ('@app.websocket("/v1/responses")', ()),
+    ],
+)
+def test_decorator_forms(decorator: str, expected: tuple[str, ...]) -> None:
+    source = (
+        'router = APIRouter(prefix="/v1")\nbp = Blueprint("b", __name__, url_prefix="/api")\nPATH = "/v1/responses"\n'
+        f"{decorator}\nasync def handler(body): ...\n"
+    )
+    assert _decorated(source) == expected
+
+
+def _registered(source: str) -> tuple[tuple[str, str], ...]:
+    module = cst.parse_module(source)
+    return registered_routes(cfglib.build(module), DEFAULT, Names.of(module))
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        ('app.add_api_route("/v1/responses", create, methods=["POST"])', (("POST /v1/responses", "create"),)),
+        ('router.add_api_route("/responses", endpoint=self.create, methods=["POST"])', (("POST /v1/responses", "self.create"),)),
+        ('app.add_api_route("/v1/responses", create)', ()),  # GET by default
+        ('routes = [Route("/v1/responses", views.create, methods=["POST"])]', (("POST /v1/responses", "views.create"),)),
+        ('app.add_route("/v1/responses", create, methods=["POST"])', (("POST /v1/responses", "create"),)),
+        ('app.add_url_rule("/v1/responses", "create", create, methods=["POST"])', (("POST /v1/responses", "create"),)),
+        ('app.router.add_post("/v1/chat/completions", handler)', (("POST /v1/chat/completions", "handler"),)),
+        ('app.router.add_get("/v1/chat/completions", handler)', ()),
+        ('app.router.add_route("POST", "/v1/responses", handler)', (("POST /v1/responses", "handler"),)),
+        ('app.router.add_route("*", "/v1/responses", handler)', (("* /v1/responses", "handler"),)),
+        ('app.add_routes([web.post("/v1/responses", handler)])', (("POST /v1/responses", "handler"),)),
+        ('client.post("/v1/responses", payload)', ()),  # a test client's request, not a route
+        ('client.post("/v1/responses", json=payload)', ()),
+        ('app.add_api_route("/v1/responses", make_handler(), methods=["POST"])', ()),  # no name to resolve
+        ('app.add_api_route("/v1/files", create, methods=["POST"])', ()),
+    ],
+)
+def test_registration_forms(call: str, expected: tuple[tuple[str, str], ...]) -> None:
+    assert _registered(f'router = APIRouter(prefix="/v1")\n{call}\n') == expected
+
+
+def test_registrations_survive_the_cache_format() -> None:
+    function = FunctionSummary(
+        name="<module>", kind="module", class_name=None, params=(), flags=(), closure_flags=(), routes=(),
+        sites=(), nested=False, registered=(("POST /v1/responses", "views.create"),),
+    )
+    summary = ModuleSummary(path="app.py", module="app", imports=(), classes=(), functions=(function,))
+    assert ModuleSummary.from_json(summary.to_json()) == summary
+
+
+def test_a_route_pattern_may_start_with_a_wildcard(tmp_path) -> None:
+    from storegate.config import load_config
+
+    (tmp_path / "pyproject.toml").write_text('[tool.storegate]\nroutes = ["POST */v2/answers"]\n', encoding="utf-8")
+    (tmp_path / "a.py").write_text("", encoding="utf-8")
+    assert "POST */v2/answers" in load_config([str(tmp_path / "a.py")]).routes
