@@ -131,11 +131,11 @@ class Finding:
     flag: str
     function: str
     trace: tuple[TraceStep, ...] = ()
-    # Why ``sink`` is persistence (``kind`` in JSON): ``configured`` (a pack's or the config's
-    # sink pattern), ``container``, ``learned`` (gated by the flag elsewhere in the codebase), the
-    # kind of the sink a derived sink's chain ends at, ``derived`` when unknown; "" when the
-    # finding is not about a sink (SG100). Not part of a finding's baseline identity.
-    sink_kind: str = ""
+    # Why ``sink`` is persistence: ``configured`` (a pack's or the config's sink pattern),
+    # ``container``, ``learned`` (gated by the flag elsewhere in the codebase), the kind of the
+    # sink a derived sink's chain ends at, ``derived`` when unknown; "" when the finding is not
+    # about a sink (SG100). Not part of a finding's baseline identity.
+    kind: str = ""
 
     @property
     def sort_key(self) -> tuple:
@@ -144,14 +144,11 @@ class Finding:
     def to_json(self) -> dict:
         data = asdict(self)
         data["trace"] = [asdict(step) for step in self.trace]
-        data["kind"] = data.pop("sink_kind")
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> Finding:
-        fields = {key: value for key, value in data.items() if key != "kind"}
-        fields["trace"] = tuple(TraceStep(**step) for step in data.get("trace", ()))
-        return cls(**fields, sink_kind=data.get("kind", ""))
+        return cls(**{**data, "trace": tuple(TraceStep(**step) for step in data.get("trace", ()))})
 
 
 @dataclass(frozen=True)

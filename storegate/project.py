@@ -466,7 +466,7 @@ class Project:
 
     def sink_kind(self, site: Site, chain: Chain | None) -> str:
         """Why a site (or the derived sink it calls, through ``chain``) is persistence: the
-        ``Finding.sink_kind`` of a finding on it."""
+        ``Finding.kind`` of a finding on it."""
         if site.sink is not None:
             return _SINK_KIND_NAMES.get(site.sink_kind or "call", site.sink_kind or "configured")
         if not chain:

@@ -1,4 +1,4 @@
-"""Learned sinks (SG005) and why a finding's sink is persistence (``Finding.sink_kind``), on the
+"""Learned sinks (SG005) and why a finding's sink is persistence (``Finding.kind``), on the
 real case files: each learned finding names where the codebase gates the same write, JSON and
 SARIF carry the kind of every finding, and a finding's baseline identity ignores the kind."""
 
@@ -25,7 +25,7 @@ def _findings(path: Path) -> list[Finding]:
 
 
 def test_each_learned_finding_names_where_it_is_gated_in_the_same_file():
-    found = [(f.line, f.message, f.sink_kind) for f in _findings(LEARNED)]
+    found = [(f.line, f.message, f.kind) for f in _findings(LEARNED)]
     gate = "is not gated by 'store' (gated by 'store' at learned_sinks.py:{}".format
     assert found == [
         (29, f"call to 'self._remember' {gate(16)})", "learned"),
@@ -80,10 +80,9 @@ def test_json_and_sarif_say_why_each_sink_is_persistence(tmp_path, monkeypatch):
 
 
 def test_the_kind_round_trips_and_leaves_the_baseline_identity_alone():
-    finding = Finding("a.py", 3, 5, 3, 9, "SG005", "m", "self.audit.put", "store", "Service.again", sink_kind="learned")
+    finding = Finding("a.py", 3, 5, 3, 9, "SG005", "m", "self.audit.put", "store", "Service.again", kind="learned")
     data = finding.to_json()
-    assert data["kind"] == "learned" and "sink_kind" not in data
+    assert data["kind"] == "learned"
     assert Finding.from_json(data) == finding
-    assert Finding.from_json({k: v for k, v in data.items() if k != "kind"}).sink_kind == ""  # an older cache entry
     plain = Finding("a.py", 3, 5, 3, 9, "SG005", "m", "self.audit.put", "store", "Service.again")
     assert [key for _, key in baseline.identities([finding])] == [key for _, key in baseline.identities([plain])]

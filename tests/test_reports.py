@@ -57,7 +57,7 @@ EXPECTED = [
     (HANDLERS, 7, 5, 7, 36, "SG003", M7, "create", "_persist_response", []),
     (HANDLERS, 8, 5, 8, 35, "SG003", M8, "create", "persist_messages", []),
 ]
-# Why each sink of EXPECTED is persistence (``Finding.sink_kind``, ``kind`` in JSON and SARIF): the
+# Why each sink of EXPECTED is persistence (``Finding.kind``, in JSON and SARIF): the
 # SG002 chains end at configured call sinks; an SG003 callee persists on its own, under its flag.
 KINDS = ["configured"] * 5 + ["derived"] * 2
 # The reported items: (index of the first finding in EXPECTED, indices of its related ones).
