@@ -354,7 +354,7 @@ class Summarizer:
                         if facts is not None:  # the first (no assumption) is: the block is reachable
                             pair[which] = transfer(facts, event, context)
         bound = _bound_calls(graph)
-        branches = self._flag_branches(graph, context)
+        branches = self._flag_branches(graph, context) if flags else []
         return tuple(self._site(record, context, bound.get(id(record.node)), branches) for record in found.values())
 
     def _flag_branches(self, graph: cfglib.CFG, context: _Context) -> list[tuple[int, int]]:
