@@ -35,7 +35,7 @@ from storegate.paths import access_path, callee_path, dotted_name, is_under, roo
 from storegate.positions import Locator
 from storegate.reads import reads
 from storegate import routes as routelib
-from storegate.sinks import MatchContext, SinkMatcher, qualify
+from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, qualify
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
 # A block visited more often than this joins by plain intersection, which always terminates.
@@ -328,7 +328,10 @@ class Summarizer:
         flag that hold an object (``flags.sight``).
         """
         context = _context(graph, flags, self.fixed, objects)
-        shapes = [[self._site_shape(event, context) for event in block.events] for block in graph.blocks]
+        # In a function with a flag, writes to state that outlives it are sites too, sink or not:
+        # the project learns from the gated ones (``Project.learned_sinks``).
+        own = frozenset({*graph.params, *_bound_names(graph)} - {"self", "cls"}) if flags else None
+        shapes = [[self._site_shape(event, context, own) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
             return ()
         self.witnesses.clear()
@@ -355,12 +358,28 @@ class Summarizer:
                         if facts is not None:  # the first (no assumption) is: the block is reachable
                             pair[which] = transfer(facts, event, context)
         bound = _bound_calls(graph)
-        return tuple(self._site(record, context, bound.get(id(record.node))) for record in found.values())
+        branches = self._flag_branches(graph, context) if flags else []
+        return tuple(self._site(record, context, bound.get(id(record.node)), branches) for record in found.values())
 
-    def _site_shape(self, event: cfglib.Event, context: _Context) -> tuple | None:
+    def _flag_branches(self, graph: cfglib.CFG, context: _Context) -> list[tuple[int, int]]:
+        """The line ranges of the ``if`` statements whose test reads a flag or a location
+        assigned or tested together with one (``should_store = store and ...``)."""
+        near = context.relevant or {}
+        out = set()
+        for block in graph.blocks:
+            for edge in block.edges:
+                if isinstance(edge.owner, cst.If) and edge.test is not None:
+                    if any(near.get(p, 2) <= 1 for p in F.formula_paths(context.formula(edge.test))):
+                        span = self.locator.span(edge.owner)
+                        out.add((span.line, span.end_line))
+        return sorted(out)
+
+    def _site_shape(self, event: cfglib.Event, context: _Context, own: frozenset[str] | None = None) -> tuple | None:
         """``(node, text, kind, sink pattern, sink kind, args)`` for a call or write that may matter.
 
-        A callee that is a local alias (``save = self.store.save``) is read as what it denotes."""
+        A callee that is a local alias (``save = self.store.save``) is read as what it denotes.
+        With ``own`` (the locals of a function that has a flag), a write into a container that is
+        not one of them (``self._turns[k] = v``, ``_TURNS.append(v)``) is a site without a sink."""
         if isinstance(event, cfglib.CallEvent):
             call = event.node
             written = callee_path(call.func)
@@ -369,12 +388,16 @@ class Summarizer:
                 return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args)
             text = _callee_name(call.func)
             text = context.alias(text) if text is not None else None
-            if text is None or not self._may_resolve(text):
-                return None  # cannot name a function of the analyzed files
-            return call, text, "call", None, None, list(call.args)
+            if text is not None and (self._may_resolve(text) or _outlives(text, own, method=True)):
+                return call, text, "call", None, None, list(call.args)
+            return None  # cannot name a function of the analyzed files
         matched = self.matcher.match(event, MatchContext(self.imports))
         if matched is not None:
             return event.target, matched.text, "write", matched.sink.pattern, matched.kind, []
+        if isinstance(event, cfglib.BindEvent) and event.kind in ContainerSinks.WRITES and isinstance(event.target, cst.Subscript):
+            container = callee_path(event.target.value)
+            if container is not None and _outlives(container, own, method=False):
+                return event.target, container + "[...]", "write", None, None, []
         return None
 
     def _may_resolve(self, text: str) -> bool:
@@ -409,7 +432,7 @@ class Summarizer:
                     if facts is not None and current[which] and not argument_permits(facts, arg.value, flag, context):
                         current[which] = False
 
-    def _site(self, record: _SiteFacts, context: _Context, bound: str | None) -> Site:
+    def _site(self, record: _SiteFacts, context: _Context, bound: str | None, branches: list[tuple[int, int]]) -> Site:
         verdicts = tuple(
             Verdict(
                 flag=name,
@@ -436,8 +459,9 @@ class Summarizer:
                 qualified = qualify(maker, self.imports)
                 if qualified is not None and made:
                     qualified = f"{qualified}().{method}"
+        span = self.locator.span(record.node)
         return Site(
-            span=self.locator.span(record.node),
+            span=span,
             text=record.text,
             kind=record.kind,
             sink=record.sink,
@@ -446,6 +470,7 @@ class Summarizer:
             args=args,
             verdicts=verdicts,
             bound=bound,
+            in_flag_branch=any(first <= span.line <= last for first, last in branches),
         )
 
     # -- contracts ------------------------------------------------------------------------
@@ -953,6 +978,18 @@ def _returned_class(scope: cfglib.Scope) -> str | None:
     if isinstance(annotation, cst.Subscript) and dotted_name(annotation.value) in ("Optional", "typing.Optional"):
         annotation = annotation.slice[0].slice.value if isinstance(annotation.slice[0].slice, cst.Index) else annotation
     return dotted_name(annotation)
+
+
+def _outlives(text: str, own: frozenset[str] | None, method: bool) -> bool:
+    """Whether ``text`` (with ``method``: a mutating method's call, ``c.append``) names a
+    container that is not a local of the function (``own``; ``None``: not asked)."""
+    if own is None:
+        return False
+    if method:
+        text, _, name = text.rpartition(".")
+        if name not in MUTATING_METHODS or not text:
+            return False
+    return "(" not in text and root_name(text) not in own
 
 
 def _bound_names(graph: cfglib.CFG) -> set[str]:

@@ -131,6 +131,11 @@ class Finding:
     flag: str
     function: str
     trace: tuple[TraceStep, ...] = ()
+    # Why ``sink`` is persistence: ``configured`` (a pack's or the config's sink pattern),
+    # ``container``, ``learned`` (gated by the flag elsewhere in the codebase), the kind of the
+    # sink a derived sink's chain ends at, ``derived`` when unknown; "" when the finding is not
+    # about a sink (SG100). Not part of a finding's baseline identity.
+    kind: str = ""
 
     @property
     def sort_key(self) -> tuple:

@@ -48,6 +48,8 @@ class Project:
                 self.classes.setdefault(f"{module.module}.{name}", (module, bases))
         self._resolved: dict[tuple[str, str, str], str | None] = {}
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
+        self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
+        self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
 
     # -- resolution -----------------------------------------------------------------------
 
@@ -429,6 +431,120 @@ class Project:
                         changed = True
                         break
         return permitted
+
+
+    # -- learned sinks ----------------------------------------------------------------------
+
+    def learned_sinks(self, flag: Flag) -> dict[tuple[str, ...], tuple[str, int]]:
+        """What the codebase itself treats as persistence: ``learned_key`` -> where it is gated.
+
+        A call or container write that a function with the flag runs only when the flag permits
+        storing, inside a branch that tests it (``if store: self._save_turn(r)``), is
+        persistence wherever the same function, receiver and method, or container is written
+        (SG005). Not learned: what an early return gates (``if not store: return`` gates every
+        later call, writes or not), and a value the code goes on to use (``data =
+        self._serialize(r)``), computed, not kept. The first gated place (by path and line) is
+        the one a message names."""
+        if flag.name not in self._learned:
+            learned: dict[tuple[str, ...], tuple[str, int]] = {}
+            for module in self.summaries:
+                for function in module.functions:
+                    if flag.name not in function.flags:
+                        continue
+                    for site in function.sites:
+                        verdict = site.verdict(flag.name)
+                        if verdict is None or not verdict.gated or not site.in_flag_branch or site.bound is not None:
+                            continue
+                        key = self.learned_key(module, function, site, flag)
+                        if key is not None:
+                            where = (module.path, site.span.line)
+                            learned[key] = min(learned.get(key, where), where)
+            self._learned[flag.name] = learned
+        return self._learned[flag.name]
+
+    def learned_key(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, ...] | None:
+        """What a site writes to, the same wherever it is written, if it may be persistence:
+        a resolved function, a container (``self._turns``, a module's ``TURNS``), or a receiver
+        and method (``self.cache.put``). ``None`` for a configured sink (SG001's), a callee that
+        takes the flag (it judges its own writes; SG003's), and names that read or log
+        (``get_*``, ``logger.info``: ``_reads_or_logs``)."""
+        if site.sink is not None:
+            return None
+        if site.kind == "write":
+            return ("container", self._container_key(module, function, site.text[: -len("[...]")]))
+        target = self.resolve(module, function, site)
+        if target is not None:
+            if flag.name in target.summary.flags or _reads_or_logs(target.fq.split(".")[-2:]):
+                return None
+            return ("function", target.fq)
+        parts = site.text.split(".")
+        if "(" in site.text or len(parts) < 2 or _reads_or_logs(parts):
+            return None
+        return ("call", self._container_key(module, function, ".".join(parts[:-1])), parts[-1])
+
+    def learned_at(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, int] | None:
+        """Where the codebase gates what ``site`` writes to, if it is a learned sink. A method
+        call on a container written under the gate elsewhere (``self._turns.append(t)`` after
+        ``if store: self._turns[rid] = t``) writes to it too, unless its name reads."""
+        key = self.learned_key(module, function, site, flag)
+        if key is None:
+            return None
+        learned = self.learned_sinks(flag)
+        if key in learned:
+            return learned[key]
+        if key[0] == "call":
+            return learned.get(("container", key[1]))
+        return None
+
+    def _container_key(self, module: ModuleSummary, function: FunctionSummary, text: str) -> str:
+        """An object that outlives the request, named the same wherever it is used: ``self.x``
+        and ``cls.x`` as written (the same attribute of any service class), a module's global by
+        its qualified name (``app.state.TURNS`` wherever it is imported)."""
+        head, dot, rest = text.partition(".")
+        if head in ("self", "cls"):
+            if not rest and function.class_name is not None:
+                return f"{module.module}.{function.class_name}"  # ``self`` itself: one class
+            return f"self.{rest}" if rest else text
+        imported = dict(module.imports).get(head)
+        return imported + dot + rest if imported else f"{module.module}.{text}"
+
+    def sink_kind(self, site: Site, chain: Chain | None) -> str:
+        """Why a site (or the derived sink it calls, through ``chain``) is persistence: the
+        ``Finding.kind`` of a finding on it."""
+        if site.sink is not None:
+            return _SINK_KIND_NAMES.get(site.sink_kind or "call", site.sink_kind or "configured")
+        if not chain:
+            return "derived"
+        if self._sink_kinds is None:
+            self._sink_kinds = {
+                (m.path, s.span.line, s.text): _SINK_KIND_NAMES.get(s.sink_kind or "call", s.sink_kind or "configured")
+                for m in self.summaries
+                for f in m.functions
+                for s in f.sites
+                if s.sink is not None
+            }
+        return self._sink_kinds.get(chain[-1], "derived")
+
+
+# A sink kind's name (``sinks.SINK_KINDS``) as a finding says it; other kinds keep their name.
+_SINK_KIND_NAMES = {"call": "configured"}
+
+# Names that read, compute or log, never learned as persistence even when gated by the flag: a
+# function or method named so (``get_turns``, ``_load``), or a call on a logger or metrics object.
+_READ_WORDS = frozenset(
+    "get load list fetch read find lookup search query count exists has is can should validate check "
+    "parse build make render format compute iter select retrieve resolve generate stream encode decode "
+    "serialize deserialize copy to as dump dumps json dict keys values items close".split()
+)
+_LOG_METHODS = frozenset("debug info warning warn error exception critical log inc dec observe increment gauge timing labels".split())
+_LOG_RECEIVERS = frozenset("logger log logging metrics stats statsd tracer span telemetry console warnings".split())
+
+
+def _reads_or_logs(parts: Sequence[str]) -> bool:
+    """Whether a callee (its dotted name, split) reads, computes or logs by its name."""
+    name = parts[-1].lstrip("_").lower()
+    receiver = parts[-2].lstrip("_").lower() if len(parts) > 1 else ""
+    return name.split("_")[0] in _READ_WORDS or name in _LOG_METHODS or receiver in _LOG_RECEIVERS
 
 
 def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding]:

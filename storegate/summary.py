@@ -63,6 +63,9 @@ class Site:
     verdicts: tuple[Verdict, ...] = ()  # one per flag available in the function
     sink_kind: str | None = None  # the kind of sink that matched ("call", "container": ``sinks.SINK_KINDS``)
     bound: str | None = None  # the local the call's value is assigned to (``err = self._validate(r)``)
+    # Inside an ``if``/``elif``/``else`` whose test reads a flag (or a location correlated with
+    # it): a site gated by a branch of its own, not by an early return (``Project.learned_sinks``).
+    in_flag_branch: bool = False
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -142,6 +145,7 @@ class ModuleSummary:
                     for a in s.args
                 ],
                 "bound": s.bound,
+                "in_flag_branch": s.in_flag_branch,
                 "verdicts": [
                     {
                         "flag": v.flag,
@@ -220,6 +224,7 @@ class ModuleSummary:
                     for v in d["verdicts"]
                 ),
                 bound=d.get("bound"),
+                in_flag_branch=d.get("in_flag_branch", False),
             )
 
         def clauses(items):

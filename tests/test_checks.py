@@ -49,7 +49,7 @@ def test_codes_are_unique_sorted_and_documented():
 
 def test_registry_lookups():
     assert checks.get(" sg001 ") is CODES["SG001"] and checks.get("SG999") is None
-    assert checks.fixed_by("gate") == ("SG001", "SG002") and checks.fixed_by("keyword") == ("SG003",)
+    assert checks.fixed_by("gate") == ("SG001", "SG002", "SG005") and checks.fixed_by("keyword") == ("SG003",)
     assert checks.unfixable("SG004", "dry_run") == "no 'dry_run' in scope"
     assert checks.unfixable("XY1", "store") == "no automatic fix for XY1"
 

@@ -57,6 +57,9 @@ EXPECTED = [
     (HANDLERS, 7, 5, 7, 36, "SG003", M7, "create", "_persist_response", []),
     (HANDLERS, 8, 5, 8, 35, "SG003", M8, "create", "persist_messages", []),
 ]
+# Why each sink of EXPECTED is persistence (``Finding.kind``, in JSON and SARIF): the
+# SG002 chains end at configured call sinks; an SG003 callee persists on its own, under its flag.
+KINDS = ["configured"] * 5 + ["derived"] * 2
 # The reported items: (index of the first finding in EXPECTED, indices of its related ones).
 GROUPS = [(0, ()), (1, (2, 3, 4)), (5, ()), (6, ())]
 
@@ -124,7 +127,7 @@ def test_json(project):
         expected.append(
             {"path": p, "line": l, "column": c, "end_line": el, "end_column": ec, "code": code, "message": m,
              "sink": sink, "flag": "store", "function": fn, "trace": [{"line": n, "text": t, "relevant": True} for n, t in trace],
-             "related": [related(i) for i in others]}
+             "kind": KINDS[first], "related": [related(i) for i in others]}
         )
     assert data["findings"] == expected
 
@@ -187,7 +190,7 @@ def _rule(code):
             "markdown": f"{doc.why}\n\nBad:\n\n```python\n{doc.bad}```\n\nGood:\n\n```python\n{doc.good}```\n\nSuppress: {doc.suppress}",
         },
         "helpUri": f"https://github.com/storegate/storegate#{code.lower()}-{doc.name}",
-        "defaultConfiguration": {"level": "warning" if code == "SG100" else "error"},
+        "defaultConfiguration": {"level": "warning" if code in ("SG005", "SG100") else "error"},
     }
 
 
@@ -228,6 +231,7 @@ def test_sarif_matches_the_findings_field_by_field_and_validates(project):
                 "logicalLocations": [{"fullyQualifiedName": fn, "kind": "function"}],
             }],
             "partialFingerprints": got["partialFingerprints"],
+            "properties": {"sink": sink, "kind": KINDS[first]},
         }
         if related:
             links = ", ".join(f"[line {EXPECTED[i][1]}]({n})" for n, i in enumerate(related, 1))
@@ -272,7 +276,7 @@ def test_sarif_errors_and_odd_paths_validate():
     assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "file:///abs/dir%20with%20space/x.py"}
     assert "logicalLocations" not in results[0]["locations"][0]
     assert results[1]["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "../up/%C3%BC.py", "uriBaseId": "%SRCROOT%"}
-    assert (results[1]["level"], results[1]["ruleIndex"]) == ("warning", 4)
+    assert (results[1]["level"], results[1]["ruleIndex"]) == ("warning", list(CODES).index("SG100"))
     assert "codeFlows" not in results[0]
     assert log["runs"][0]["invocations"] == [{
         "executionSuccessful": False,

@@ -116,7 +116,9 @@ class At:
         rest = " -> ".join(f"{line} {text}" if where == path else f"{where}:{line} {text}" for where, line, text in chain)
         return (TraceStep(self.site.span.line, f"call {self.site.text} -> {rest}"),)
 
-    def finding(self, code: str, message: str, trace: Iterable[TraceStep] = ()) -> Finding:
+    def finding(self, code: str, message: str, trace: Iterable[TraceStep] = (), kind: str | None = None) -> Finding:
+        """A finding on this site; ``kind`` (why its sink is persistence) defaults to the kind of
+        its sink, or of the sink its callee's chain ends at (``Project.sink_kind``)."""
         span = self.site.span
         return Finding(
             path=self.module.path,
@@ -130,4 +132,5 @@ class At:
             flag=self.flag.name,
             function=self.function.name,
             trace=tuple(trace),
+            kind=kind if kind is not None else self.project.sink_kind(self.site, self.derived_chain()),
         )

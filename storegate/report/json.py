@@ -2,7 +2,9 @@
 
 ``{"findings": [...], "errors": [...], "files_checked": N}``, each finding with the keys
 path, line, column, end_line, end_column, code, message, sink, flag, function, trace (a list of
-``{"line", "text"}``), related (a list of ``{"path", "line", "column", "code", "message"}``: the
+``{"line", "text", "relevant"}``), kind (why ``sink`` is persistence: ``configured``,
+``container``, ``learned``, the kind a derived sink's chain ends at, ``derived``; ``""`` for
+SG100), related (a list of ``{"path", "line", "column", "code", "message"}``: the
 other findings the same missing gate explains, ``storegate.related``; often empty) and each
 error with path, message, line (null when unknown).
 """

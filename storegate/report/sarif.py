@@ -3,8 +3,9 @@
 One run: ``tool.driver`` (name, version, informationUri, one rule per code of
 ``storegate.checks``), one result per finding (ruleId, ruleIndex, level, message, the location
 relative to ``%SRCROOT%`` = the current directory, the enclosing function as a logical location,
-``partialFingerprints`` from the baseline identity, and the witness path as a ``codeFlows`` entry
-when there is one) and, in ``invocations``, one notification per file that could not be analyzed.
+``partialFingerprints`` from the baseline identity, ``properties`` with the ``sink`` and why it
+is persistence, its ``kind`` (``Finding.kind``), and the witness path as a ``codeFlows``
+entry when there is one) and, in ``invocations``, one notification per file that could not be analyzed.
 Columns are counted in code points (``columnKind``); ``endColumn`` is exclusive, as in SARIF.
 
 The findings one missing gate explains are one result (``storegate.related``), on the first,
@@ -106,6 +107,8 @@ def _result(item: Group, key, rule_index: dict[str, int]) -> dict:
             for i, r in enumerate(item.related, 1)
         ]
     out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(key)}
+    if f.kind:
+        out["properties"] = {"sink": f.sink, "kind": f.kind}
     if f.trace:
         steps = []
         for step in f.trace:

@@ -1,0 +1,88 @@
+"""Learned sinks (SG005) and why a finding's sink is persistence (``Finding.kind``), on the
+real case files: each learned finding names where the codebase gates the same write, JSON and
+SARIF carry the kind of every finding, and a finding's baseline identity ignores the kind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from storegate import baseline
+from storegate.api import check
+from storegate.cli import main
+from storegate.config import load_config
+from storegate.model import Finding
+
+CASES = Path(__file__).resolve().parent.parent / "fixtures" / "cases"
+LEARNED = CASES / "learned_sinks.py"
+PACKAGE = CASES / "pkg_learned"
+
+
+def _findings(path: Path) -> list[Finding]:
+    return sorted(check([str(path)], load_config([str(path)])).findings, key=lambda f: f.sort_key)
+
+
+def test_each_learned_finding_names_where_it_is_gated_in_the_same_file():
+    found = [(f.line, f.message, f.kind) for f in _findings(LEARNED)]
+    gate = "is not gated by 'store' (gated by 'store' at learned_sinks.py:{}".format
+    assert found == [
+        (29, f"call to 'self._remember' {gate(16)})", "learned"),
+        (30, f"call to 'self.archive.put' {gate(17)})", "learned"),
+        # a mutating method on a container written under the gate elsewhere
+        (31, f"call to 'self._history.setdefault' {gate(18)})", "learned"),
+        (32, f"write to '_TURNS[...]' {gate(19)})", "learned"),
+    ]
+
+
+def test_a_learned_finding_in_another_module_names_the_gated_file():
+    findings = _findings(PACKAGE)
+    found = [(Path(f.path).name, f.line, f.message.rpartition(" at ")[2]) for f in findings]
+    service = str(Path(findings[0].path).with_name("service.py"))  # as the run names files
+    assert found == [("handlers.py", 11, f"{service}:9)"), ("handlers.py", 12, f"{service}:10)"), ("handlers.py", 13, f"{service}:11)")]
+
+
+def test_json_and_sarif_say_why_each_sink_is_persistence(tmp_path, monkeypatch):
+    """A configured call sink, a configured container and a learned one, in one file."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.storegate]\nrules = []\nflags = [{name = "store", none-means = true}]\n'
+        'sinks = ["save_response", "*.response_store[]"]\n'
+    )
+    (tmp_path / "app.py").write_text(
+        "class Service:\n"
+        "    def create(self, r, store=True):\n"
+        "        save_response(r)\n"
+        "        if store:\n"
+        "            self.audit.put(r)\n"
+        "\n"
+        "    def keep(self, r, store=True):\n"
+        "        self.response_store[r.id] = r\n"
+        "\n"
+        "    def again(self, r, store=True):\n"
+        "        self.audit.put(r)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    out = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json", "app.py"], catch_exceptions=False)
+    kinds = [(f["line"], f["code"], f["sink"], f["kind"]) for f in json.loads(out.stdout)["findings"]]
+    assert kinds == [
+        (3, "SG001", "save_response", "configured"),
+        (8, "SG001", "self.response_store[...]", "container"),
+        (11, "SG005", "self.audit.put", "learned"),
+    ]
+    out = CliRunner().invoke(main, ["check", "--no-cache", "--format", "sarif", "app.py"], catch_exceptions=False)
+    results = json.loads(out.stdout)["runs"][0]["results"]
+    assert [r["properties"] for r in results] == [
+        {"sink": "save_response", "kind": "configured"},
+        {"sink": "self.response_store[...]", "kind": "container"},
+        {"sink": "self.audit.put", "kind": "learned"},
+    ]
+
+
+def test_the_kind_round_trips_and_leaves_the_baseline_identity_alone():
+    finding = Finding("a.py", 3, 5, 3, 9, "SG005", "m", "self.audit.put", "store", "Service.again", kind="learned")
+    data = finding.to_json()
+    assert data["kind"] == "learned"
+    assert Finding.from_json(data) == finding
+    plain = Finding("a.py", 3, 5, 3, 9, "SG005", "m", "self.audit.put", "store", "Service.again")
+    assert [key for _, key in baseline.identities([finding])] == [key for _, key in baseline.identities([plain])]
