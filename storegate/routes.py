@@ -110,10 +110,11 @@ def path_of(expr: cst.BaseExpression, constants: dict[str, RoutePath]) -> RouteP
             if isinstance(part, cst.FormattedStringText):
                 text = part.value.replace("{{", "{").replace("}}", "}")
                 path += RoutePath(text, text)
-            elif part.format_spec is None and part.conversion is None:
-                path += path_of(part.expression, constants)
-            else:
-                path += _placeholder(part.expression)
+            elif isinstance(part, cst.FormattedStringExpression):
+                if part.format_spec is None and part.conversion is None:
+                    path += path_of(part.expression, constants)
+                else:
+                    path += _placeholder(part.expression)
         return path
     return _placeholder(expr)
 
@@ -170,6 +171,7 @@ class RouteForm:
         positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
         keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
         offset = 0
+        methods: tuple[str, ...]
         if self.method == "first":
             method = string_value(positional[0]) if positional else None
             if method is None or (method.upper() not in HTTP_METHODS and method != "*"):
