@@ -119,9 +119,9 @@ def test_json_format_with_findings(in_tmp):
     [finding] = data["findings"]
     assert list(finding) == [
         "path", "line", "column", "end_line", "end_column",
-        "code", "message", "sink", "flag", "function", "trace", "related",
+        "code", "message", "sink", "flag", "function", "trace", "kind", "related",
     ]
-    assert finding["related"] == []
+    assert finding["related"] == [] and finding["kind"] == "configured"
     assert (finding["path"], finding["line"], finding["column"], finding["code"]) == ("t.py", 2, 5, "SG001")
     assert finding["flag"] == "store" and finding["function"] == "handler"
 
