@@ -231,6 +231,7 @@ class Summarizer:
         self.witnesses = witnesslib.Witnesses(self.locator)  # of the scope being summarized
         self.fixed = _declared_global(source)  # names another scope may rebind
         self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read
+        self._statement_calls: frozenset[int] | None = None
         self.contracts = contracts
         self._given = contractlib.Given()  # what others guarantee in the scope being summarized
         self.route_names = routelib.Names.of(tree) if config.routes else routelib.NO_NAMES
@@ -471,7 +472,23 @@ class Summarizer:
             verdicts=verdicts,
             bound=bound,
             in_flag_branch=any(first <= span.line <= last for first, last in branches),
+            discarded=record.kind == "call" and id(record.node) in self.statement_calls,
         )
+
+    @property
+    def statement_calls(self) -> frozenset[int]:
+        """The calls (by node id) that are statements of their own, awaited or not: their value is
+        thrown away, as a write's is (``self._save(r)``; not ``x = self._make(r)``,
+        ``return self._error(...)``, ``int(time.time())``). Read from the statements only, once."""
+        if self._statement_calls is None:
+            found = set()
+            for stmt in _all_small_statements(self.tree.body):
+                if isinstance(stmt, cst.Expr):
+                    value = stmt.value.expression if isinstance(stmt.value, cst.Await) else stmt.value
+                    if isinstance(value, cst.Call):
+                        found.add(id(value))
+            self._statement_calls = frozenset(found)
+        return self._statement_calls
 
     # -- contracts ------------------------------------------------------------------------
 

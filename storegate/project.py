@@ -465,10 +465,12 @@ class Project:
     def learned_key(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, ...] | None:
         """What a site writes to, the same wherever it is written, if it may be persistence:
         a resolved function, a container (``self._turns``, a module's ``TURNS``), or a receiver
-        and method (``self.cache.put``). ``None`` for a configured sink (SG001's), a callee that
-        takes the flag (it judges its own writes; SG003's), and names that read or log
-        (``get_*``, ``logger.info``: ``_reads_or_logs``)."""
-        if site.sink is not None:
+        and method (``self.cache.put``). ``None`` for a configured sink (SG001's), a call whose
+        value is used (``return self._error(...)``, ``int(time.time())``: computed, not kept; only
+        a call that is a statement of its own writes as a write does), a callee that takes the
+        flag (it judges its own writes; SG003's), and names that read or log (``get_*``,
+        ``logger.info``: ``_reads_or_logs``)."""
+        if site.sink is not None or (site.kind == "call" and not site.discarded):
             return None
         if site.kind == "write":
             return ("container", self._container_key(module, function, site.text[: -len("[...]")]))

@@ -66,6 +66,7 @@ class Site:
     # Inside an ``if``/``elif``/``else`` whose test reads a flag (or a location correlated with
     # it): a site gated by a branch of its own, not by an early return (``Project.learned_sinks``).
     in_flag_branch: bool = False
+    discarded: bool = False  # a call that is a statement of its own (awaited or not): its value is not used
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -146,6 +147,7 @@ class ModuleSummary:
                 ],
                 "bound": s.bound,
                 "in_flag_branch": s.in_flag_branch,
+                "discarded": s.discarded,
                 "verdicts": [
                     {
                         "flag": v.flag,
@@ -225,6 +227,7 @@ class ModuleSummary:
                 ),
                 bound=d.get("bound"),
                 in_flag_branch=d.get("in_flag_branch", False),
+                discarded=d.get("discarded", False),
             )
 
         def clauses(items):
