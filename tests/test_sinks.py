@@ -25,7 +25,7 @@ def test_each_sink_is_held_by_the_kind_that_claims_it() -> None:
     matcher = SinkMatcher(sinks)
     held = {type(kind): list(kind.sinks) for kind in matcher.kinds}
     assert held == {CallSinks: [sinks[0], sinks[2]], ContainerSinks: [sinks[1]]}
-    assert [kind.name for kind in SINK_KINDS] == ["call", "container"]
+    assert [kind.name for kind in SINK_KINDS] == ["call", "container", "state"]
 
 
 def test_a_site_names_the_kind_of_sink_it_matched() -> None:
