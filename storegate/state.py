@@ -285,30 +285,49 @@ def _all_statements(function: cst.FunctionDef) -> Iterator[cst.BaseSmallStatemen
 
 
 def _aliases(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], params: set[str]) -> dict[str, str]:
-    """Locals bound once, to an element of a long-lived container (``q = store[k]``,
-    ``q = store.setdefault(k, [])``) or in a chained assignment with a write into one
-    (``q = self.events[rid] = deque()``): writes through them are writes into the container."""
+    """Locals bound once that stand for an element of a long-lived container: bound to one
+    (``q = store[k]``, ``q = store.setdefault(k, [])``), in a chained assignment with a write into
+    one (``q = self.events[rid] = deque()``), or a fresh container stored into one, alone or in a
+    tuple (``q = deque(); self.events[rid] = (q, signal)``). Writes through them are writes into
+    the container."""
     written: dict[int, str] = {}  # statement -> a container it writes an element of
+    stored: dict[str, str] = {}  # local -> a container it is stored into
     candidates: list[cfglib.BindEvent] = []
     for block in graph.blocks:
         for event in block.events:
-            if not isinstance(event, cfglib.BindEvent) or event.kind != "assign":
-                continue
-            if isinstance(event.target, cst.Subscript):
-                container = scope.container(event.target.value)
-                if container is not None:
-                    written[id(event.node)] = container
-            elif isinstance(event.target, cst.Name) and bound.get(event.target.value) == 1 and event.target.value not in params:
-                candidates.append(event)
+            if isinstance(event, cfglib.CallEvent):
+                func = event.node.func
+                if isinstance(func, cst.Attribute) and func.attr.value in STATE_METHODS:
+                    container = scope.container(func.value)
+                    if container is not None:
+                        stored.update((name, container) for arg in event.node.args for name in _names_in(arg.value))
+            elif isinstance(event, cfglib.BindEvent) and event.kind == "assign":
+                if isinstance(event.target, cst.Subscript):
+                    container = scope.container(event.target.value)
+                    if container is not None:
+                        written[id(event.node)] = container
+                        stored.update((name, container) for name in _names_in(event.value))
+                elif isinstance(event.target, cst.Name) and bound.get(event.target.value) == 1 and event.target.value not in params:
+                    candidates.append(event)
     aliases = {}
     for event in candidates:
         assert isinstance(event.target, cst.Name)
-        value = event.value
+        name, value = event.target.value, event.value
         container = written.get(id(event.node))
         if container is None and isinstance(value, cst.Subscript):
             container = scope.container(value.value)
         elif container is None and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "setdefault":
             container = scope.container(value.func.value)
+        if container is None and name in stored and value is not None and is_container(value, scope.module):
+            container = stored[name]
         if container is not None:
-            aliases[event.target.value] = container
+            aliases[name] = container
     return aliases
+
+
+def _names_in(value: cst.BaseExpression | None) -> Iterator[str]:
+    """The locals a stored value holds: a name, or the names of a tuple or list display."""
+    if isinstance(value, cst.Name):
+        yield value.value
+    elif isinstance(value, (cst.Tuple, cst.List)):
+        yield from (element.value.value for element in value.elements if isinstance(element.value, cst.Name))
