@@ -28,6 +28,7 @@ from storegate import facts as F
 from storegate import flags as flaglib
 from storegate import guards
 from storegate import retention
+from storegate import state as statelib
 from storegate import witness as witnesslib
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag
@@ -225,8 +226,11 @@ class Summarizer:
         self.path = path
         self.module = module
         self.config = config
-        self.matcher = SinkMatcher(config.sinks)
+        self.matcher = SinkMatcher(config.sinks, config.state)
         self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"))
+        # the module's containers that outlive the request, and what the current scope sees of them
+        self.state = statelib.collect(tree, self.imports, config.state) if config.state is not None else None
+        self._scope_state: statelib.ScopeState | None = None
         self.locator = Locator(source, tree, stdlib_tree)
         self.witnesses = witnesslib.Witnesses(self.locator)  # of the scope being summarized
         self.fixed = _declared_global(source)  # names another scope may rebind
@@ -302,6 +306,7 @@ class Summarizer:
         patterns = self.config.routes
         routes = routelib.handler_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
         registered = routelib.registered_routes(graph, patterns, self.route_names)
+        self._scope_state = self.state.scope(graph, class_name, self.fixed) if self.state is not None else None
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
         sites = self.sites(graph, flags, entry_flags={*graph.params, *closure} - objects, objects=objects)
         return FunctionSummary(
@@ -384,7 +389,7 @@ class Summarizer:
         if isinstance(event, cfglib.CallEvent):
             call = event.node
             written = callee_path(call.func)
-            matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None))
+            matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None, self._scope_state))
             if matched is not None:
                 return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args)
             text = _callee_name(call.func)
@@ -392,7 +397,7 @@ class Summarizer:
             if text is not None and (self._may_resolve(text) or _outlives(text, own, method=True)):
                 return call, text, "call", None, None, list(call.args)
             return None  # cannot name a function of the analyzed files
-        matched = self.matcher.match(event, MatchContext(self.imports))
+        matched = self.matcher.match(event, MatchContext(self.imports, state=self._scope_state))
         if matched is not None:
             return event.target, matched.text, "write", matched.sink.pattern, matched.kind, []
         if isinstance(event, cfglib.BindEvent) and event.kind in ContainerSinks.WRITES and isinstance(event.target, cst.Subscript):

@@ -22,7 +22,7 @@ from storegate.run.pipeline import CheckOptions
 from storegate.run.pipeline import check as run_check
 from storegate.config import load_config
 from storegate.errors import ConfigError
-from storegate.model import Config, FileError, Flag, Retention, Sink
+from storegate.model import Config, FileError, Flag, Retention, Sink, State
 from storegate.report import FORMATS, HUMAN_FORMATS
 from storegate.report.text import printable
 from storegate.report.text import statistics as render_statistics
@@ -280,6 +280,14 @@ def _describe_retention(rule: Retention) -> str:
     return f"under {rule.when}, writes that expire need no {rule.flag}: {'; '.join(ways)}"
 
 
+def _describe_state(state: State) -> list[str]:
+    """The lines of a ``state`` rule: what makes a container, and what bookkeeping is left out."""
+    lines = [f"writes into module-level, class and service-object containers: {', '.join(state.containers)}"]
+    lines += [f"  not containers named {', '.join(state.ignore)}"] if state.ignore else []
+    lines += [f"  not values from {', '.join(state.ignore_values)}"] if state.ignore_values else []
+    return lines
+
+
 def _pack_specs(config: Config, config_file: Path | None, isolated: bool, rule_specs: tuple[str, ...]) -> list[tuple[str, Path | None]]:
     """The rule pack specs behind ``config`` and the directory relative paths are resolved in."""
     from storegate import config as config_module
@@ -331,12 +339,14 @@ def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[st
         lines += [f"    sink   {_describe_sink(s)}" for s in pack.sinks]
         lines += [f"    route  {r}" for r in pack.routes]
         lines += [f"    retain {_describe_retention(r)}" for r in pack.retention]
+        lines += [f"    state  {line}" for line in _describe_state(pack.state)] if pack.state is not None else []
     lines.append("")
     lines.append("In effect (packs, configuration and command line):")
     lines += [f"  flag   {_describe_flag(f)}" for f in config.flags] or ["  no flags"]
     lines += [f"  sink   {_describe_sink(s)}" for s in config.sinks] or ["  no sinks"]
     lines += [f"  route  {r}" for r in config.routes]
     lines += [f"  retain {_describe_retention(r)}" for r in config.retention]
+    lines += [f"  state  {line}" for line in _describe_state(config.state)] if config.state is not None else []
     click.echo("\n".join(printable(line) for line in lines))
 
 

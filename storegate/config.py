@@ -2,10 +2,11 @@
 
 Precedence, lowest first:
 
-1. the rule packs named by ``rules`` (default ``["openai"]``), in order;
-2. ``flags`` / ``sinks`` / ``routes`` / ``retention`` of the config file, ADDED to the packs';
+1. the rule packs named by ``rules`` (default ``["openai", "state"]``), in order;
+2. ``flags`` / ``sinks`` / ``routes`` / ``retention`` / ``state`` of the config file, ADDED to the packs';
 3. the command line: ``--rules`` REPLACES the configured list of packs, ``--flag`` REPLACES all
-   flags and ``--sink`` REPLACES all sinks, so a run can be reproduced without any config file.
+   flags and ``--sink`` REPLACES all sinks (the ``state`` containers too), so a run can be
+   reproduced without any config file.
 
 Configuration is data only: nothing here evaluates, imports or executes anything it reads.
 """
@@ -31,15 +32,18 @@ from storegate import disk
 from storegate.errors import ConfigError
 from storegate.files import compile_excludes, display_path, is_inside
 from storegate.linear_regex import LinearRegex, UnsupportedRegex
-from storegate.model import Config, Flag, Pack, Retention, Sink
+from storegate.model import Config, Flag, Pack, Retention, Sink, State
 
-DEFAULT_RULES: tuple[str, ...] = ("openai",)
+# ``state``: writes into containers that outlive the request (``state.py``); a config that lists
+# its own ``rules`` without it turns that off.
+DEFAULT_RULES: tuple[str, ...] = ("openai", "state")
 
-CONFIG_KEYS = ("rules", "flags", "sinks", "routes", "retention", "exclude", "extend-exclude")
-PACK_KEYS = ("name", "description", "flags", "sinks", "routes", "retention")
+CONFIG_KEYS = ("rules", "flags", "sinks", "routes", "retention", "state", "exclude", "extend-exclude")
+PACK_KEYS = ("name", "description", "flags", "sinks", "routes", "retention", "state")
 FLAG_KEYS = ("name", "inverted", "none-means", "self-attribute")
 SINK_KEYS = ("pattern", "argument")
 RETENTION_KEYS = ("flag", "when", "expiry-arguments", "expiring")
+STATE_KEYS = ("containers", "ignore", "ignore-values")
 
 # A dotted glob of identifier characters, ``*`` and ``?``, optionally ending in ``[]``.
 _PATTERN_RE = re.compile(r"[\w*?]+(?:\.[\w*?]+)*(?:\[\])?")
@@ -114,6 +118,7 @@ def load_pack(spec: str, base_dir: Path | None = None) -> Pack:
         sinks=tuple(_parse_sinks(data.get("sinks", []), where)),
         routes=tuple(_parse_routes(data.get("routes", []), where)),
         retention=tuple(_parse_retention(data.get("retention", []), where)),
+        state=_parse_state(data.get("state"), where),
         source=str(path),
     )
 
@@ -333,6 +338,37 @@ def _parse_retention(value: Any, where: str) -> list[Retention]:
     return rules
 
 
+def _parse_state(value: Any, where: str) -> State | None:
+    """A ``[state]`` table: container constructors (qualified dotted names) and the globs of
+    bookkeeping to leave out (``ignore``: container names; ``ignore-values``: written values' callees)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: 'state' must be a table, not {_type_name(value)}")
+    _check_keys(value, STATE_KEYS, f"{where}: 'state'")
+    lists = {}
+    for key in STATE_KEYS:
+        items = []
+        for item in _string_list(value.get(key, []), key, f"{where}: 'state'"):
+            if not isinstance(item, str) or not _PATTERN_RE.fullmatch(item) or item.endswith("[]"):
+                raise ConfigError(f"{where}: 'state' {key!r}: invalid entry {item!r} (expected a dotted name, with * and ? in globs)")
+            if key == "containers" and ("*" in item or "?" in item):
+                raise ConfigError(f"{where}: 'state' 'containers': {item!r} must be a qualified name, not a glob")
+            items.append(item)
+        lists[key] = _unique(items)
+    if not lists["containers"]:
+        raise ConfigError(f"{where}: 'state' names no 'containers' (besides {{}}, [] and sets, e.g. \"dict\")")
+    return State(lists["containers"], lists["ignore"], lists["ignore-values"])
+
+
+def _merge_state(states: Iterable[State | None]) -> State | None:
+    """The union of the ``[state]`` tables of the packs and the config; None if none has one."""
+    found = [state for state in states if state is not None]
+    if not found:
+        return None
+    return State(*(_unique(item for state in found for item in getattr(state, name)) for name in ("containers", "ignore", "ignore_values")))
+
+
 def _parse_patterns(value: Any, key: str, where: str) -> list[str]:
     patterns = []
     for item in _string_list(value, key, where):
@@ -452,6 +488,7 @@ def load_config(
     config_sinks = _parse_sinks(table.get("sinks", []), where)
     config_routes = _parse_routes(table.get("routes", []), where)
     config_retention = _parse_retention(table.get("retention", []), where)
+    config_state = _parse_state(table.get("state"), where)
 
     all_flags = _merge_flags([*(p.flags for p in packs), config_flags])
     if flags is not None:
@@ -466,6 +503,8 @@ def load_config(
         sinks=all_sinks,
         routes=_unique([*(r for p in packs for r in p.routes), *config_routes]),
         retention=_unique([*(r for p in packs for r in p.retention), *config_retention]),
+        # ``--sink`` replaces all sinks, the state pack's containers too
+        state=None if sinks is not None else _merge_state([*(p.state for p in packs), config_state]),
         packs=_unique(p.name for p in packs),
         exclude=tuple(_parse_patterns(table.get("exclude", []), "exclude", where)),
         extend_exclude=tuple(_parse_patterns(table.get("extend-exclude", []), "extend-exclude", where)),

@@ -78,6 +78,24 @@ class Retention:
 
 
 @dataclass(frozen=True)
+class State:
+    """State that outlives the request (the ``state`` pack; ``state.py``): writes into module-level
+    containers, class attributes and containers a service object sets up in ``__init__`` are sinks.
+
+    ``containers``: qualified names of the constructors whose value is a container (``dict``,
+    ``collections.deque``, ``cachetools.TTLCache``), besides ``{}``, ``[]`` and ``{x}``.
+    ``ignore``: globs over a container's name (its last part, lowercased, without leading
+    underscores) that hold bookkeeping, not the request (``*task*``, ``*lock*``).
+    ``ignore_values``: globs over the callee of a written value that is bookkeeping
+    (``*.create_task``, ``time.*``).
+    """
+
+    containers: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    ignore_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Pack:
     """A named rule pack from ``rules/<name>.toml``: which flags and which sinks."""
 
@@ -88,6 +106,7 @@ class Pack:
     # HTTP route path globs whose handlers must consult the flag (e.g. ``/v1/responses``).
     routes: tuple[str, ...] = ()
     retention: tuple[Retention, ...] = ()
+    state: State | None = None
     source: str = ""
 
 
@@ -99,6 +118,8 @@ class Config:
     sinks: tuple[Sink, ...] = ()
     routes: tuple[str, ...] = ()
     retention: tuple[Retention, ...] = ()
+    # State that outlives the request as sinks (the packs' ``[state]`` tables, merged); None: off.
+    state: State | None = None
     packs: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()

@@ -529,7 +529,8 @@ class Project:
 
 
 # A sink kind's name (``sinks.SINK_KINDS``) as a finding says it; other kinds keep their name.
-_SINK_KIND_NAMES = {"call": "configured"}
+# State that outlives the request (the ``state`` pack) is a container as much as a configured one.
+_SINK_KIND_NAMES = {"call": "configured", "state": "container"}
 
 # Names that read, compute or log, never learned as persistence even when gated by the flag: a
 # function or method named so (``get_turns``, ``_load``), or a call on a logger or metrics object.

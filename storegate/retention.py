@@ -20,9 +20,9 @@ from typing import Protocol
 import libcst as cst
 
 from storegate.model import Config, Flag, Retention
-from storegate.sinks import MatchContext, glob_matcher
+from storegate.sinks import MatchContext, sink_glob
 
-_CONTAINER_WRITE = "[...]"  # how a container write's text ends (``sinks.ContainerSinks``)
+_CONTAINER_WRITE = "[...]"  # how a container write's text ends (``sinks.ContainerSinks``, ``StateSinks``)
 
 
 class SiteShape(Protocol):
@@ -69,12 +69,12 @@ def _names(pattern: str, site: SiteShape, imports: Mapping[str, str]) -> bool:
     """Whether an ``expiring`` sink pattern names the site's callee (or container, for ``[]``)."""
     text = site.text
     if pattern.endswith("[]"):
-        if site.sink_kind != "container":
+        if site.sink_kind not in ("container", "state"):
             return False
         # ``c[...]`` for an item write, ``c.append`` for a mutating method
         text = text[: -len(_CONTAINER_WRITE)] if text.endswith(_CONTAINER_WRITE) else text.rpartition(".")[0]
         pattern = pattern[:-2]
     elif site.sink_kind != "call":
         return False
-    glob = glob_matcher(pattern)
+    glob = sink_glob(pattern)
     return any(glob(name) for name in MatchContext(imports).names(text))

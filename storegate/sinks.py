@@ -11,8 +11,11 @@ one entry in ``SINK_KINDS`` (and its pack syntax in ``config.py`` if the sinks n
   regex that the first positional argument, a string literal, must match.
 - ``container``: a pattern ending in ``[]``; item assignment, augmented assignment, ``del`` and
   mutating methods on the container it names.
+- ``state``: no pattern; writes into containers that outlive the request (module-level, class
+  attributes, a service object's), when the configuration has a ``state`` rule (``state.py``).
 
-``*`` matches any run of characters, dots included. Globs and argument regexes come from
+``*`` matches any run of characters, dots included; a leading ``*.`` also matches nothing, so
+``*.response_store[]`` names a bare ``response_store`` too (``sink_glob``). Globs and argument regexes come from
 configuration that a pull request may change, so both are matched without backtracking.
 """
 
@@ -22,14 +25,17 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
 from storegate.cfg import BindEvent, CallEvent, Event
 from storegate.linear_regex import LinearRegex
-from storegate.model import Sink
+from storegate.model import Sink, State
 from storegate.paths import callee_path, literal_text
+
+if TYPE_CHECKING:
+    from storegate.state import ScopeState
 
 # Methods that write into a container named by a ``[]`` pattern.
 MUTATING_METHODS = frozenset(
@@ -68,6 +74,18 @@ def glob_matcher(pattern: str) -> Callable[[str], bool]:
     return match
 
 
+@lru_cache(maxsize=1024)
+def sink_glob(pattern: str) -> Callable[[str], bool]:
+    """``glob_matcher`` for a sink pattern: a leading ``*.`` also matches nothing, so that
+    ``*.conversation_store.store_*`` names a parameter ``conversation_store.store_messages(...)``
+    and ``*.response_store`` a bare ``response_store``: nobody has to write both forms."""
+    whole = glob_matcher(pattern)
+    if not pattern.startswith("*."):
+        return whole
+    bare = glob_matcher(pattern[2:])
+    return lambda text: whole(text) or bare(text)
+
+
 def callee_text(func: cst.BaseExpression) -> str:
     """The callee as written, in one line: ``self.store.save`` or ``get_db().save``
     (``getattr(obj, "save")`` as ``obj.save``)."""
@@ -99,10 +117,12 @@ class SinkMatch:
 @dataclass(frozen=True)
 class MatchContext:
     """What a kind may know beyond the event: the module's imports (local name -> qualified),
-    and what a call's callee denotes when not what is written (``save`` after ``save = db.save``)."""
+    what a call's callee denotes when not what is written (``save`` after ``save = db.save``),
+    and the long-lived containers the scope can write (``state.ScopeState``)."""
 
     imports: Mapping[str, str]
     callee: str | None = None
+    state: ScopeState | None = None
 
     def callee_text(self, call: cst.Call) -> str:
         return self.callee or callee_text(call.func)
@@ -126,6 +146,11 @@ class SinkKind:
     def __init__(self, sinks: Sequence[Sink]) -> None:
         self.sinks = sinks
 
+    @classmethod
+    def build(cls, sinks: Sequence[Sink], state: State | None) -> SinkKind | None:
+        """This kind for a run, holding ``sinks``; None when it has nothing to match."""
+        return cls(sinks) if sinks else None
+
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
         """The sink ``event`` writes to, if it is one of this kind's."""
         raise NotImplementedError
@@ -142,7 +167,7 @@ class CallSinks(SinkKind):
 
     def __init__(self, sinks: Sequence[Sink]) -> None:
         super().__init__(sinks)
-        self.compiled = [(sink, glob_matcher(sink.pattern), LinearRegex(sink.argument) if sink.argument else None) for sink in sinks]
+        self.compiled = [(sink, sink_glob(sink.pattern), LinearRegex(sink.argument) if sink.argument else None) for sink in sinks]
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
         if not isinstance(event, CallEvent):
@@ -170,7 +195,7 @@ class ContainerSinks(SinkKind):
 
     def __init__(self, sinks: Sequence[Sink]) -> None:
         super().__init__(sinks)
-        self.compiled = [(sink, glob_matcher(sink.pattern[:-2])) for sink in sinks]
+        self.compiled = [(sink, sink_glob(sink.pattern[:-2])) for sink in sinks]
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
         if isinstance(event, CallEvent):
@@ -193,20 +218,47 @@ class ContainerSinks(SinkKind):
         return None
 
 
+class StateSinks(SinkKind):
+    """A write into a container that outlives the request (``state.py`` says which, per scope):
+    on by the configuration's ``state`` rule, not by patterns. The site's sink is the container
+    (``self._sessions[]``)."""
+
+    name = "state"
+
+    @staticmethod
+    def claims(sink: Sink) -> bool:
+        return False
+
+    @classmethod
+    def build(cls, sinks: Sequence[Sink], state: State | None) -> SinkKind | None:
+        return cls(sinks) if state is not None else None
+
+    def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
+        if context.state is None:
+            return None
+        found = context.state.written(event)
+        if found is None:
+            return None
+        text, container = found
+        return SinkMatch(text, Sink(container + "[]"), self.name)
+
+
 # The registry of sink kinds, consulted in this order; a sink belongs to the first that claims it.
-SINK_KINDS: tuple[type[SinkKind], ...] = (CallSinks, ContainerSinks)
+SINK_KINDS: tuple[type[SinkKind], ...] = (CallSinks, ContainerSinks, StateSinks)
 
 
 class SinkMatcher:
-    """All configured sinks, each held by its kind, compiled once per run."""
+    """All configured sinks, each held by its kind, compiled once per run; ``state``: the
+    configuration's rule for containers that outlive the request, if any."""
 
-    def __init__(self, sinks: Iterable[Sink]) -> None:
+    def __init__(self, sinks: Iterable[Sink], state: State | None = None) -> None:
         claimed: dict[type[SinkKind], list[Sink]] = {kind: [] for kind in SINK_KINDS}
         for sink in sinks:
             owner = next((kind for kind in SINK_KINDS if kind.claims(sink)), None)
             if owner is not None:
                 claimed[owner].append(sink)
-        self.kinds = [kind(found) for kind, found in claimed.items() if found]
+        built = (kind.build(found, state) for kind, found in claimed.items())
+        self.kinds = [kind for kind in built if kind is not None]
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
         """The first kind's match for ``event``, if any kind has one."""

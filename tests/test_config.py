@@ -81,7 +81,7 @@ def test_no_config_gives_the_default_openai_pack(in_tmp):
     write(in_tmp / "a.py", "")
     config = load_config(["a.py"])
     assert config.source is None
-    assert config.packs == ("openai",)
+    assert config.packs == ("openai", "state")
     assert config.flags == (OPENAI_STORE,)
     assert Sink("*.response_store[]") in config.sinks
     assert "POST */responses" in config.routes
@@ -97,7 +97,7 @@ def test_isolated_ignores_config_files(in_tmp):
     pyproject(in_tmp, 'rules = ["dry-run"]\nbogus = 1\n')
     config = load_config(["."], isolated=True)
     assert config.source is None
-    assert config.packs == ("openai",)
+    assert config.packs == ("openai", "state")
 
 
 def test_isolated_and_config_file_conflict(in_tmp):
@@ -161,6 +161,12 @@ def test_unknown_key_in_a_flag_table(in_tmp):
         ("exclude = [1]\n", "'exclude' entries"),
         ("rules = [1]\n", "'rules' entries must be strings"),
         ('[tool.storegate.flags]\nname = "x"\n', "'flags' must be a list"),
+        ('state = ["dict"]\n', "'state' must be a table"),
+        ('state = {containers = "dict"}\n', "'containers' must be a list"),
+        ('state = {containers = ["dict"], ignored = []}\n', "did you mean 'ignore'"),
+        ('state = {containers = ["collections.*"]}\n', "must be a qualified name, not a glob"),
+        ('state = {containers = ["a b"]}\n', "invalid entry 'a b'"),
+        ('state = {ignore = ["*task*"]}\n', "names no 'containers'"),
     ],
 )
 def test_wrong_types_are_config_errors(in_tmp, body, needle):
@@ -220,7 +226,7 @@ def test_full_table_is_parsed(in_tmp):
 def test_config_flags_sinks_routes_are_added_to_the_packs(in_tmp):
     pyproject(in_tmp, 'flags = ["persist"]\nsinks = ["save_thing"]\nroutes = ["/v2/x"]\n')
     config = load_config(["."])
-    assert config.packs == ("openai",)
+    assert config.packs == ("openai", "state")
     assert config.flags == (OPENAI_STORE, Flag("persist"))
     assert config.sinks[-1] == Sink("save_thing")
     assert Sink("*.store_response_object") in config.sinks
@@ -243,6 +249,26 @@ def test_configured_rules_replace_the_default(in_tmp):
     assert config.flags == (DRY_RUN,)
     assert Sink("shutil.rmtree") in config.sinks
     assert Sink("*.response_store[]") not in config.sinks
+
+
+def test_the_state_pack_loads_by_default_and_a_config_can_drop_it(in_tmp):
+    state = load_pack("state", None).state
+    assert state is not None and {"dict", "collections.deque", "cachetools.TTLCache"} <= set(state.containers)
+    assert "*task*" in state.ignore and "*create_task" in state.ignore_values
+    assert load_config(["."]).state == state
+    pyproject(in_tmp, 'rules = ["openai"]\n')
+    assert load_config(["."]).state is None
+    assert load_config(["."], rules=["openai", "state"]).state == state
+
+
+def test_config_state_is_added_to_the_packs_and_sink_replaces_it(in_tmp):
+    pyproject(in_tmp, 'state = {containers = ["mylib.Store", "dict"], ignore-values = ["mylib.stamp"]}\n')
+    config = load_config(["."])
+    assert config.state is not None
+    assert config.state.containers[-1] == "mylib.Store" and config.state.containers.count("dict") == 1
+    assert config.state.ignore_values[-1] == "mylib.stamp"
+    # --sink replaces all sinks, the state containers too
+    assert load_config(["."], sinks=["*.save"]).state is None
 
 
 def test_several_packs_are_combined(in_tmp):

@@ -93,8 +93,14 @@ def test_rules_lists_codes_and_the_loaded_packs(tmp_path, monkeypatch):
     isolated = run("rules", "--isolated")
     assert "Rule packs (no configuration file):\n  openai: " in isolated.stdout
     assert "    sink   *.execute (first argument ~ (?i)^\\s*(insert|update|replace|upsert|merge)\\b)\n" in isolated.stdout
+    # the default state pack is listed, with what makes a container and what is left out
+    assert "\n  state: State that outlives the request" in isolated.stdout
+    assert "\n    state  writes into module-level, class and service-object containers: dict, list, set, " in isolated.stdout
+    assert "\n    state    not containers named *task*, " in isolated.stdout
+    assert "\n  state  writes into module-level" in isolated.stdout  # in effect
+    assert "state  " not in run("rules", "--rules", "openai").stdout
     bad = run("rules", "--rules", "nope")
-    assert bad.exit_code == 2 and bad.stderr == "storegate: error: unknown rule pack 'nope' (available: dry-run, openai)\n"
+    assert bad.exit_code == 2 and bad.stderr == "storegate: error: unknown rule pack 'nope' (available: dry-run, openai, state)\n"
 
 
 def test_rules_shows_retention_of_each_pack_and_in_effect(tmp_path, monkeypatch):

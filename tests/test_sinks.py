@@ -6,7 +6,7 @@ from __future__ import annotations
 from storegate.analysis import summarize
 from storegate.config import load_config
 from storegate.model import Sink
-from storegate.sinks import SINK_KINDS, CallSinks, ContainerSinks, SinkMatcher
+from storegate.sinks import SINK_KINDS, CallSinks, ContainerSinks, SinkMatcher, glob_matcher, sink_glob
 
 SOURCE = '''
 from app.db import save
@@ -25,7 +25,7 @@ def test_each_sink_is_held_by_the_kind_that_claims_it() -> None:
     matcher = SinkMatcher(sinks)
     held = {type(kind): list(kind.sinks) for kind in matcher.kinds}
     assert held == {CallSinks: [sinks[0], sinks[2]], ContainerSinks: [sinks[1]]}
-    assert [kind.name for kind in SINK_KINDS] == ["call", "container"]
+    assert [kind.name for kind in SINK_KINDS] == ["call", "container", "state"]
 
 
 def test_a_site_names_the_kind_of_sink_it_matched() -> None:
@@ -40,3 +40,14 @@ def test_a_site_names_the_kind_of_sink_it_matched() -> None:
         ("request.cache.append", "container"),
     }
     assert type(summary).from_json(summary.to_json()) == summary  # the kind survives the cache
+
+
+def test_a_leading_star_dot_also_matches_the_bare_name() -> None:
+    pattern = sink_glob("*.conversation_store.store_*")
+    assert pattern("self.conversation_store.store_messages")
+    assert pattern("conversation_store.store_messages")
+    assert not pattern("my_conversation_store.store_messages")
+    assert not pattern("store_messages")
+    assert sink_glob("*.response_store")("response_store") and not sink_glob("*.response_store")("xresponse_store")
+    assert sink_glob("*store")("xstore")  # no dot after the star: a plain glob
+    assert not glob_matcher("*.response_store")("response_store")  # route and plain globs are unchanged

@@ -1,0 +1,333 @@
+"""State that outlives the request: which containers of a module live longer than one call.
+
+A write into a container keeps the request when the container outlives the call that wrote it.
+The summarizer sees the whole module, so the facts are collected once per module
+(``ModuleState``), then read per function (``ScopeState``), before any site is judged:
+
+- a *module-level* name bound to a container (``_TURNS = {}``, ``HISTORY: deque = deque()``),
+  unless the function binds that name itself (then it is the function's local);
+- a *class attribute* bound in the class body (``_cache = {}``, unannotated or ``ClassVar``: an
+  annotated one is a field of a model or a dataclass, one per instance), as ``Service._cache``,
+  ``cls._cache`` or ``self._cache`` in the class's methods;
+- an attribute that a *service object* sets up in ``__init__`` (``self._sessions = {}``), as
+  ``self._sessions`` in the class's methods, unless the object is built from the request: its
+  ``__init__`` takes a parameter named like a flag or like a request (``request``, ``body``, ...)
+  or annotated with a ``...Request`` type. Such an object is the request's scratch.
+
+A container is a display (``{}``, ``[]``, ``{x}``, a comprehension) or a call of one of the
+pack's constructors (``dict``, ``collections.deque``, ``cachetools.TTLCache``). A write is an
+item assignment or augmented assignment, an adding method (``STATE_METHODS``), ``+=`` on the
+container, and the same on an element (``store[k].append(x)``) or through a local bound once to
+an element or in the same chained assignment (``q = self.events[rid] = deque(); q.append(e)``).
+Removing (``del``, ``pop``, ``clear``) is never a write: forgetting keeps nothing. What is
+bookkeeping is left out: containers whose name the pack's ``ignore`` globs match (tasks, locks,
+counters, ...), and written values that are constants or calls the ``ignore-values`` globs
+match (``asyncio.create_task(...)``, ``time.time()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from storegate import cfg as cfglib
+from storegate.model import State
+from storegate.paths import dotted_name
+from storegate.sinks import callee_text, qualify, sink_glob
+
+# The methods that add to a dict, list, set, deque, OrderedDict, defaultdict or cachetools cache.
+STATE_METHODS = frozenset({"__setitem__", "setdefault", "update", "append", "appendleft", "extend", "extendleft", "insert", "add"})
+# Parameters of ``__init__`` that say the object is built from the request.
+REQUEST_PARAMS = frozenset({"request", "req", "body", "payload", "raw_request"})
+_DISPLAYS = (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)
+_CONSTANTS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString)
+_SETUP = ("__init__", "__post_init__")
+
+
+@dataclass(frozen=True)
+class ClassState:
+    """The long-lived containers of one class: its class attributes, and (for a service object,
+    not one built from the request) the attributes its ``__init__`` sets up."""
+
+    shared: frozenset[str] = frozenset()
+    instance: frozenset[str] = frozenset()
+
+
+@dataclass
+class ModuleState:
+    """The long-lived containers of one module (``collect``)."""
+
+    rule: State
+    imports: Mapping[str, str]
+    names: set[str] = field(default_factory=set)
+    classes: dict[str, ClassState] = field(default_factory=dict)
+
+    def scope(self, graph: cfglib.CFG, class_name: str | None, fixed: frozenset[str]) -> ScopeState | None:
+        """What one function sees of the module's state; None for a module or class body."""
+        if not isinstance(graph.scope, cst.FunctionDef):
+            return None
+        bound: dict[str, int] = {}
+        for block in graph.blocks:
+            for event in block.events:
+                if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                    bound[event.target.value] = bound.get(event.target.value, 0) + 1
+        own = (set(graph.params) | set(bound)) - fixed  # a ``global`` name stays the module's
+        owner = self.classes.get(class_name) if class_name is not None else None
+        scope = ScopeState(self, frozenset(own), owner, frozenset(c for c in self.classes if c not in own))
+        scope.aliases = _aliases(graph, scope, bound, set(graph.params))
+        return scope
+
+
+@dataclass
+class ScopeState:
+    """The long-lived containers one function can write, and the locals that stand for one."""
+
+    module: ModuleState
+    own: frozenset[str]  # the function's locals and parameters
+    owner: ClassState | None  # the class of a method
+    classes: frozenset[str]  # class names of the module the function does not shadow
+    aliases: dict[str, str] = field(default_factory=dict)  # local -> the container it is an element of
+
+    def written(self, event: cfglib.Event) -> tuple[str, str] | None:
+        """``(text, container)`` when ``event`` adds to a long-lived container: the write as written
+        (``self._turns[...]``, ``q.append``) and the container (``self._turns``)."""
+        value: cst.BaseExpression | None
+        if isinstance(event, cfglib.CallEvent):
+            func = event.node.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value in STATE_METHODS):
+                return None
+            target, text = func.value, callee_text(func)
+            positional = [arg.value for arg in event.node.args if arg.keyword is None and not arg.star]
+            value = positional[-1] if positional else None
+        elif isinstance(event, cfglib.BindEvent) and event.kind in ("assign", "annassign", "augassign"):
+            if isinstance(event.target, cst.Subscript):
+                target, text = event.target.value, callee_text(event.target.value) + "[...]"
+            elif event.kind == "augassign":  # ``self._history += [item]``: in place
+                target, text = event.target, callee_text(event.target)
+                if self._direct(target) is None:
+                    return None
+            else:
+                return None
+            value = event.value
+        else:
+            return None
+        container = self.container(target)
+        if container is None or (value is not None and self._bookkeeping(value)):
+            return None
+        return text, container
+
+    def container(self, expr: cst.BaseExpression) -> str | None:
+        """The long-lived container that ``expr`` is, or an element of (``store[k]``, ``store[k].items``,
+        a local alias); None for anything else, or for a container of bookkeeping."""
+        node, element, names = expr, False, []
+        while True:
+            found = self._direct(node)
+            if found is not None:
+                if node is not expr and not element:
+                    return None  # ``self._sessions.x``: not an element
+                names.append(found.rpartition(".")[2])
+                return None if any(self._ignored(name) for name in names) else found
+            if isinstance(node, cst.Subscript):
+                node, element = node.value, True
+            elif isinstance(node, cst.Attribute):
+                names.append(node.attr.value)
+                node = node.value
+            else:
+                return None
+
+    def _direct(self, expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.Name):
+            if expr.value in self.aliases:
+                return self.aliases[expr.value]
+            return expr.value if expr.value in self.module.names and expr.value not in self.own else None
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
+            base, attr = expr.value.value, expr.attr.value
+            if base in ("self", "cls") and self.owner is not None:
+                attrs = self.owner.shared | (self.owner.instance if base == "self" else frozenset())
+                return f"{base}.{attr}" if attr in attrs else None
+            if base in self.classes and attr in self.module.classes[base].shared:
+                return f"{base}.{attr}"
+        return None
+
+    def _ignored(self, name: str) -> bool:
+        name = name.lower().lstrip("_")
+        return any(sink_glob(pattern)(name) for pattern in self.module.rule.ignore)
+
+    def _bookkeeping(self, value: cst.BaseExpression) -> bool:
+        """A written value that is no part of the request: a constant, or a task, lock, clock, ..."""
+        if isinstance(value, _CONSTANTS) or (isinstance(value, cst.Name) and value.value in ("True", "False", "None")):
+            return True
+        if isinstance(value, cst.UnaryOperation) and isinstance(value.expression, (cst.Integer, cst.Float)):
+            return True
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if not isinstance(value, cst.Call):
+            return False
+        written = callee_text(value.func)
+        qualified = qualify(written, self.module.imports)
+        names = [written] if qualified is None else [written, qualified]
+        return any(sink_glob(pattern)(name) for pattern in self.module.rule.ignore_values for name in names)
+
+
+def collect(tree: cst.Module, imports: Mapping[str, str], rule: State) -> ModuleState:
+    """The module's long-lived containers: module-level names, and each top-level class's."""
+    state = ModuleState(rule, imports)
+    for stmt in _statements(tree.body):
+        if isinstance(stmt, cst.ClassDef):
+            state.classes[stmt.name.value] = _class_state(stmt, state)
+        else:
+            state.names.update(_bound_containers(stmt, state))
+    return state
+
+
+def _statements(body) -> Iterator[cst.CSTNode]:
+    """The small statements and class definitions of a module or class body, through ``if``,
+    ``try`` and ``with`` blocks, never into a function."""
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            yield from stmt.body
+        elif isinstance(stmt, cst.ClassDef):
+            yield stmt
+        elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
+            for suite in _suites(stmt):
+                yield from _statements(suite.body)
+
+
+def _suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.IndentedBlock]:
+    suites = [stmt.body, getattr(stmt, "finalbody", None), *(h.body for h in getattr(stmt, "handlers", ()))]
+    orelse = getattr(stmt, "orelse", None)
+    while isinstance(orelse, cst.If):
+        suites.append(orelse.body)
+        orelse = orelse.orelse
+    if orelse is not None:
+        suites.append(orelse.body)
+    for suite in suites:
+        suite = getattr(suite, "body", suite) if isinstance(suite, (cst.Finally, cst.Else)) else suite
+        if isinstance(suite, cst.IndentedBlock):
+            yield suite
+
+
+def _bound_containers(stmt: cst.CSTNode, state: ModuleState, base: str | None = None, annotated_too: bool = True) -> Iterator[str]:
+    """The names (``base`` None) or attributes of ``base`` (``self``) that ``stmt`` binds to a container."""
+    if isinstance(stmt, cst.Assign) and is_container(stmt.value, state):
+        targets = [t.target for t in stmt.targets]
+    elif isinstance(stmt, cst.AnnAssign) and stmt.value is not None and is_container(stmt.value, state):
+        if not annotated_too and not _is_classvar(stmt):
+            return  # a field of a model or dataclass: one per instance
+        targets = [stmt.target]
+    else:
+        return
+    for target in targets:
+        if base is None and isinstance(target, cst.Name):
+            yield target.value
+        elif base is not None and isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == base:
+            yield target.attr.value
+
+
+def _is_classvar(stmt: cst.AnnAssign) -> bool:
+    annotation = stmt.annotation.annotation
+    if isinstance(annotation, cst.Subscript):
+        annotation = annotation.value
+    return (dotted_name(annotation) or "").rpartition(".")[2] == "ClassVar"
+
+
+def is_container(value: cst.BaseExpression, state: ModuleState) -> bool:
+    """A display, or a call of one of the rule's container constructors (import-qualified)."""
+    if isinstance(value, _DISPLAYS):
+        return True
+    if isinstance(value, cst.Call):
+        name = dotted_name(value.func)
+        if name is None:
+            return False
+        qualified = qualify(name, state.imports) or name
+        return qualified in state.rule.containers
+    return False
+
+
+def _class_state(node: cst.ClassDef, state: ModuleState) -> ClassState:
+    shared: set[str] = set()
+    instance: set[str] = set()
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in _statements(body):
+        if not isinstance(stmt, cst.ClassDef):
+            shared.update(_bound_containers(stmt, state, annotated_too=False))
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in _SETUP and not _from_request(stmt):
+            for small in _all_statements(stmt):
+                instance.update(_bound_containers(small, state, base="self"))
+    return ClassState(frozenset(shared), frozenset(instance))
+
+
+def _from_request(init: cst.FunctionDef) -> bool:
+    """Whether ``__init__`` takes the request (so its object is the request's scratch)."""
+    params = init.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        name = param.name.value.lower()
+        annotation = dotted_name(param.annotation.annotation) if param.annotation is not None else None
+        if name in REQUEST_PARAMS or name == "store" or (annotation or "").endswith("Request"):
+            return True
+    return False
+
+
+def _all_statements(function: cst.FunctionDef) -> Iterator[cst.BaseSmallStatement]:
+    """The small statements of a function's body at any depth of blocks (not nested functions)."""
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.SimpleStatementLine):
+            yield from node.body
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not function:
+            continue
+        elif isinstance(node, (cst.IndentedBlock, cst.BaseCompoundStatement, cst.Else, cst.Finally, cst.ExceptHandler)):
+            stack.extend(child for child in node.children if isinstance(child, cst.CSTNode))
+
+
+def _aliases(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], params: set[str]) -> dict[str, str]:
+    """Locals bound once that stand for an element of a long-lived container: bound to one
+    (``q = store[k]``, ``q = store.setdefault(k, [])``), in a chained assignment with a write into
+    one (``q = self.events[rid] = deque()``), or a fresh container stored into one, alone or in a
+    tuple (``q = deque(); self.events[rid] = (q, signal)``). Writes through them are writes into
+    the container."""
+    written: dict[int, str] = {}  # statement -> a container it writes an element of
+    stored: dict[str, str] = {}  # local -> a container it is stored into
+    candidates: list[cfglib.BindEvent] = []
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.CallEvent):
+                func = event.node.func
+                if isinstance(func, cst.Attribute) and func.attr.value in STATE_METHODS:
+                    container = scope.container(func.value)
+                    if container is not None:
+                        stored.update((name, container) for arg in event.node.args for name in _names_in(arg.value))
+            elif isinstance(event, cfglib.BindEvent) and event.kind == "assign":
+                if isinstance(event.target, cst.Subscript):
+                    container = scope.container(event.target.value)
+                    if container is not None:
+                        written[id(event.node)] = container
+                        stored.update((name, container) for name in _names_in(event.value))
+                elif isinstance(event.target, cst.Name) and bound.get(event.target.value) == 1 and event.target.value not in params:
+                    candidates.append(event)
+    aliases = {}
+    for event in candidates:
+        assert isinstance(event.target, cst.Name)
+        name, value = event.target.value, event.value
+        container = written.get(id(event.node))
+        if container is None and isinstance(value, cst.Subscript):
+            container = scope.container(value.value)
+        elif container is None and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "setdefault":
+            container = scope.container(value.func.value)
+        if container is None and name in stored and value is not None and is_container(value, scope.module):
+            container = stored[name]
+        if container is not None:
+            aliases[name] = container
+    return aliases
+
+
+def _names_in(value: cst.BaseExpression | None) -> Iterator[str]:
+    """The locals a stored value holds: a name, or the names of a tuple or list display."""
+    if isinstance(value, cst.Name):
+        yield value.value
+    elif isinstance(value, (cst.Tuple, cst.List)):
+        yield from (element.value.value for element in value.elements if isinstance(element.value, cst.Name))
