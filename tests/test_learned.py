@@ -86,3 +86,10 @@ def test_the_kind_round_trips_and_leaves_the_baseline_identity_alone():
     assert Finding.from_json(data) == finding
     plain = Finding("a.py", 3, 5, 3, 9, "SG005", "m", "self.audit.put", "store", "Service.again")
     assert [key for _, key in baseline.identities([finding])] == [key for _, key in baseline.identities([plain])]
+
+
+def test_state_that_outlives_the_request_is_a_container_kind():
+    """The default ``state`` pack's writes (a module dict, ``self._sessions`` set up in
+    ``__init__``) say they are container writes, like a configured ``[]`` sink."""
+    found = _findings(CASES / "state" / "state_containers.py")
+    assert found and {f.kind for f in found} == {"container"}
