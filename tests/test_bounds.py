@@ -134,7 +134,7 @@ def test_argument_regex_the_linear_matcher_cannot_run_is_refused(tmp_path: Path,
 def test_the_shipped_rule_packs_load() -> None:
     for pack in sorted((REPO / "rules").glob("*.toml")):
         config = load_config(["."], isolated=True, rules=[pack.stem])
-        assert config.sinks, pack.name
+        assert config.sinks or config.state, pack.name  # the state pack declares containers, not sinks
 
 
 def test_command_line_regex_is_checked_too() -> None:
