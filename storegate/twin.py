@@ -226,3 +226,63 @@ def _leaves(body: cst.BaseSuite) -> bool:
     if isinstance(last, cst.SimpleStatementSuite):
         return isinstance(last.body[-1], (cst.Return, cst.Raise))
     return False
+
+
+# -- the server that ignores store altogether ---------------------------------------------------
+
+
+class _DropUnusedFlagParam(cst.CSTTransformer):
+    """Drops a ``store`` parameter from every function whose body no longer reads it."""
+
+    def __init__(self) -> None:
+        self.unused: list[bool] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        finder = _ReadsFlag()
+        node.body.visit(finder)
+        self.unused.append(not finder.found)
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self.unused.pop()
+        return updated_node
+
+    def leave_Param(self, original_node, updated_node):
+        if self.unused and self.unused[-1] and original_node.name.value == FLAG:
+            return cst.RemoveFromParent()
+        return updated_node
+
+
+class _ReadsFlag(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found = self.found or node.value == FLAG
+
+
+def unflagged_source(source: str) -> str:
+    """``source`` with every store gate removed (each kind ``mutants`` knows, one after the other),
+    then every ``store`` parameter its function no longer reads: code that ignores the flag."""
+    module = cst.parse_module(source)
+    while True:
+        finder = _GateFinder()
+        MetadataWrapper(module, unsafe_skip_copy=True).visit(finder)
+        if not finder.gates:
+            break
+        kind, node, _, _ = finder.gates[0]
+        mutated = module.visit(_Mutate(kind, node))
+        if mutated.code == module.code:
+            raise StoregateError(f"could not remove the store gate of kind {kind}")
+        module = mutated
+    return module.visit(_DropUnusedFlagParam()).code
+
+
+def write_unflagged(dest_dir: Path) -> Path:
+    """A copy of the sample server in ``dest_dir/responses_server`` with every store check removed
+    (``unflagged_source`` on each file): the server that ignores ``store`` altogether."""
+    target = Path(dest_dir) / SERVER_PACKAGE
+    shutil.copytree(server_source_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3*", ".storegate_cache"))
+    for path in sorted(target.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        path.write_text(unflagged_source(source), encoding="utf-8")
+    return target

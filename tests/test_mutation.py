@@ -15,10 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from storegate.analysis import summarize
 from storegate.api import check
 from storegate.config import load_config
 from storegate.demo import rows_containing, running_server
-from storegate.twin import Mutant, mutants, write_mutant
+from storegate.twin import Mutant, mutants, write_mutant, write_unflagged
 
 MODEL = "storegate-builtin"
 MUTANTS = mutants()
@@ -50,6 +51,11 @@ def observe(mutant: Mutant | None, tmp_path: Path) -> tuple[list[str], bool]:
         server = server_source_dir()
     else:
         server = write_mutant(mutant, tmp_path)
+    return observe_server(server, tmp_path)
+
+
+def observe_server(server: Path, tmp_path: Path) -> tuple[list[str], bool]:
+    """(storegate's codes and lines on the server at ``server``, whether it leaks at runtime)."""
     result = check([server], load_config([server]), use_cache=False)
     assert result.errors == ()
     static = [f"{Path(f.path).name}:{f.line} {f.code}" for f in result.findings]
@@ -86,6 +92,21 @@ def test_no_mutant_leaks_unseen(tmp_path_factory, capsys) -> None:
     missed = [name for name, static, leaked in rows if leaked and not static]
     assert not missed, "mutants that leak at runtime but storegate does not report:\n" + "\n".join(table)
     assert any(leaked for _, _, leaked in rows[1:]), "no mutant leaked: the runtime probe cannot fail"
+
+
+def test_the_server_that_ignores_store_is_reported(tmp_path) -> None:
+    """Every store check removed, and every ``store`` parameter left unread: no function of the
+    server reads the flag. Only the route tells where it enters: its handler is reported (SG004),
+    and the runtime probe confirms the leak."""
+    server = write_unflagged(tmp_path)
+    config = load_config([server])
+    for name in ("app.py", "service.py"):
+        source = (server / name).read_text(encoding="utf-8")
+        summary = summarize(source, name, config, f"responses_server.{name[:-3]}")
+        assert [f.name for f in summary.functions if f.flags] == [], name
+    static, leaked = observe_server(server, tmp_path)
+    assert leaked, "the server that ignores store must leak at runtime"
+    assert static == ["app.py:104 SG004"]
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
