@@ -243,6 +243,7 @@ class Summarizer:
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
         classes: list[tuple[str, tuple[str, ...]]] = []
+        self._class_fields: list[tuple[str, tuple[str, ...]]] = []
         # (scope, qualified name, kind, class it belongs to, defined inside a function)
         stack: list[tuple[cfglib.Scope, str, str, str | None, bool]] = [(self.tree, "<module>", "module", None, False)]
         F.WORK.start(MAX_STEPS)
@@ -257,6 +258,7 @@ class Summarizer:
             imports=tuple(sorted(self.imports.items())),
             classes=tuple(sorted(classes)),
             functions=tuple(functions),
+            class_fields=tuple(sorted(self._class_fields)),
         )
 
     def _scopes(self, stack: list, functions: list[FunctionSummary], classes: list) -> None:
@@ -266,6 +268,7 @@ class Summarizer:
             graph = cfglib.build(scope)
             if isinstance(scope, cst.ClassDef):
                 classes.append((name, tuple(_code(arg.value) for arg in scope.bases)))
+                self._class_fields.append((name, _annotated_names(scope)))
             try:
                 self._given = contractlib.Given.of(self.contracts, name)
                 functions.append(self._with_contract(self.function(graph, name, kind, class_name, nested), graph))
@@ -981,6 +984,17 @@ def _callee_name(func: cst.BaseExpression) -> str | None:
         if inner is not None:
             return f"{inner}().{func.attr.value}"
     return None
+
+
+def _annotated_names(scope: cst.ClassDef) -> tuple[str, ...]:
+    """The names a class body annotates (``store: bool | None = None``): its fields."""
+    return tuple(
+        small.target.value
+        for stmt in scope.body.body
+        if isinstance(stmt, cst.SimpleStatementLine)
+        for small in stmt.body
+        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)
+    )
 
 
 def _returned_class(scope: cfglib.Scope) -> str | None:

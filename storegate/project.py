@@ -46,6 +46,8 @@ class Project:
                 self.functions.setdefault(fq, _Function(fq, module, function))
             for name, bases in module.classes:
                 self.classes.setdefault(f"{module.module}.{name}", (module, bases))
+        self._fields = {f"{m.module}.{name}": fields for m in self.modules.values() for name, fields in m.class_fields}
+        self._receives: dict[tuple[str, str], bool] = {}
         self._resolved: dict[tuple[str, str, str], str | None] = {}
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
@@ -290,6 +292,52 @@ class Project:
                 self._wanted_for(_Function(f"{module.module}.{function.name}", module, function), site, words, modules)
         return found
 
+    def receives_flag(self, module: ModuleSummary, function: FunctionSummary, flag: Flag) -> bool:
+        """Whether a route handler may receive the flag in its request: unless its body model is a
+        class of the project that has no field named like it (through its bases) and every other
+        parameter is a scalar (a path or query parameter). A ``Request``, a ``dict`` or a model
+        from elsewhere may carry it; so may one that reads ``await request.json()``."""
+        key = (f"{module.module}.{function.name}", flag.name)
+        if key not in self._receives:
+            models = []
+            for param in function.params:
+                if param.name in ("self", "cls"):
+                    continue
+                model = contractlib.annotated_class(param.annotation)
+                if model in _SCALARS:
+                    continue
+                has = None if model is None else self._has_field(module, model, flag.name, set())
+                if has is not False:
+                    break
+                models.append(model)
+            else:
+                self._receives[key] = not models
+                return not models
+            self._receives[key] = True
+        return self._receives[key]
+
+    def _has_field(self, module: ModuleSummary, name: str, field: str, seen: set[str]) -> bool | None:
+        """Whether the class ``name`` (as written in ``module``) or a base has ``field``; ``None``
+        when a class on the way is not the project's (a base that adds no fields aside)."""
+        for option in self._class_candidates(module, name):
+            if option in seen or option not in self.classes:
+                continue
+            seen.add(option)
+            if field in self._fields.get(option, ()):
+                return True
+            owner, bases = self.classes[option]
+            found: bool | None = False
+            for base in bases:
+                if base.rpartition(".")[2] in _FIELDLESS_BASES:
+                    continue
+                has = self._has_field(owner, base, field, seen)
+                if has:
+                    return True
+                if has is None:
+                    found = None
+            return found
+        return None
+
     # -- contracts ------------------------------------------------------------------------
 
     def contracts(self) -> dict[str, dict]:
@@ -527,6 +575,11 @@ class Project:
             }
         return self._sink_kinds.get(chain[-1], "derived")
 
+
+# Parameter annotations that are never a request body (path and query parameters).
+_SCALARS = frozenset({"str", "int", "float", "bool", "bytes", "uuid.UUID", "UUID"})
+# Bases that add no fields to a model (``Project.receives_flag``).
+_FIELDLESS_BASES = frozenset({"BaseModel", "TypedDict", "object", "Generic", "Struct", "Protocol"})
 
 # A sink kind's name (``sinks.SINK_KINDS``) as a finding says it; other kinds keep their name.
 # State that outlives the request (the ``state`` pack) is a container as much as a configured one.

@@ -121,6 +121,9 @@ class ModuleSummary:
     imports: tuple[tuple[str, str], ...]  # local name -> qualified name
     classes: tuple[tuple[str, tuple[str, ...]], ...]  # class qualname -> base names as written
     functions: tuple[FunctionSummary, ...]
+    # class qualname -> the names annotated in its body (the fields of a pydantic model, a
+    # dataclass, a TypedDict): whether a request model carries the flag (``Project.receives_flag``)
+    class_fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def to_json(self) -> dict:
         """Plain data for JSON, written out field by field: a worker encodes every summary it
@@ -165,6 +168,7 @@ class ModuleSummary:
             "module": self.module,
             "imports": [list(i) for i in self.imports],
             "classes": [[name, list(bases)] for name, bases in self.classes],
+            "class_fields": [[name, list(fields)] for name, fields in self.class_fields],
             "functions": [
                 {
                     "name": f.name,
@@ -259,4 +263,5 @@ class ModuleSummary:
             imports=tuple(tuple(i) for i in data["imports"]),
             classes=tuple((name, tuple(bases)) for name, bases in data["classes"]),
             functions=functions,
+            class_fields=tuple((name, tuple(fields)) for name, fields in data.get("class_fields", ())),
         )

@@ -13,6 +13,8 @@ from storegate.model import Finding
 def decide(at: At) -> Iterable[Finding]:
     if at.site.sink is None and at.derived_chain() is None and not at.drops_flag():
         return ()
+    if not at.project.receives_flag(at.module, at.function, at.flag):
+        return ()  # its body model has no such field: the flag does not enter here
     trace = at.call_trace()
     gate = at.flag.gate_text
     return [
