@@ -81,7 +81,7 @@ def test_no_config_gives_the_default_openai_pack(in_tmp):
     write(in_tmp / "a.py", "")
     config = load_config(["a.py"])
     assert config.source is None
-    assert config.packs == ("openai", "state")
+    assert config.packs == ("openai", "state", "libraries")
     assert config.flags == (OPENAI_STORE,)
     assert Sink("*.response_store[]") in config.sinks
     assert "POST */responses" in config.routes
@@ -97,7 +97,7 @@ def test_isolated_ignores_config_files(in_tmp):
     pyproject(in_tmp, 'rules = ["dry-run"]\nbogus = 1\n')
     config = load_config(["."], isolated=True)
     assert config.source is None
-    assert config.packs == ("openai", "state")
+    assert config.packs == ("openai", "state", "libraries")
 
 
 def test_isolated_and_config_file_conflict(in_tmp):
@@ -226,7 +226,7 @@ def test_full_table_is_parsed(in_tmp):
 def test_config_flags_sinks_routes_are_added_to_the_packs(in_tmp):
     pyproject(in_tmp, 'flags = ["persist"]\nsinks = ["save_thing"]\nroutes = ["/v2/x"]\n')
     config = load_config(["."])
-    assert config.packs == ("openai", "state")
+    assert config.packs == ("openai", "state", "libraries")
     assert config.flags == (OPENAI_STORE, Flag("persist"))
     assert config.sinks[-1] == Sink("save_thing")
     assert Sink("*.store_response_object") in config.sinks

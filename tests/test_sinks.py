@@ -6,7 +6,7 @@ from __future__ import annotations
 from storegate.analysis import summarize
 from storegate.config import load_config
 from storegate.model import Sink
-from storegate.sinks import SINK_KINDS, CallSinks, ContainerSinks, SinkMatcher, glob_matcher, sink_glob
+from storegate.sinks import SINK_KINDS, CallSinks, ContainerSinks, LibrarySinks, SinkMatcher, glob_matcher, sink_glob
 
 SOURCE = '''
 from app.db import save
@@ -21,11 +21,11 @@ def handler(request, store=True):
 
 
 def test_each_sink_is_held_by_the_kind_that_claims_it() -> None:
-    sinks = [Sink("app.db.*"), Sink("*.cache[]"), Sink("db.insert", "^INSERT")]
+    sinks = [Sink("app.db.*"), Sink("*.cache[]"), Sink("db.insert", "^INSERT"), Sink("redis.Redis().set"), Sink("shelve.open()[]")]
     matcher = SinkMatcher(sinks)
     held = {type(kind): list(kind.sinks) for kind in matcher.kinds}
-    assert held == {CallSinks: [sinks[0], sinks[2]], ContainerSinks: [sinks[1]]}
-    assert [kind.name for kind in SINK_KINDS] == ["call", "container", "state"]
+    assert held == {CallSinks: [sinks[0], sinks[2]], ContainerSinks: [sinks[1]], LibrarySinks: [sinks[3], sinks[4]]}
+    assert [kind.name for kind in SINK_KINDS] == ["library", "call", "container", "state"]
 
 
 def test_a_site_names_the_kind_of_sink_it_matched() -> None:
