@@ -120,12 +120,15 @@ def function_types(function: cst.FunctionDef, imports: Mapping[str, str], inheri
     for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
         if param.annotation is not None:
             _note(found, param.name.value, annotation_type(param.annotation.annotation, imports))
-    types: dict[str, str] = dict(inherited)
+    known = {**inherited, **{k: v for k, v in found.items() if v is not None}}  # so far, in order
     for target, value, annotation in _assignments(function):
         if not target.startswith("self."):
             given = annotation_type(annotation, imports) if annotation is not None else None
-            _note(found, target, given or (type_of(value, imports, types) if value is not None else None))
-            types.update((k, v) for k, v in found.items() if v is not None)
+            _note(found, target, given or (type_of(value, imports, known) if value is not None else None))
+            if found[target] is None:
+                known.pop(target, None)
+            else:
+                known[target] = found[target]
     return {**inherited, **{k: v for k, v in found.items() if v is not None}}
 
 
