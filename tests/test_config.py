@@ -456,3 +456,26 @@ def test_config_never_executes_code(in_tmp):
     marker = in_tmp / "evil.py"
     write(marker, "raise SystemExit('imported!')\n")
     assert "unknown rule pack 'evil'" in config_error(rules=["evil"])
+
+
+def test_a_sink_table_may_say_its_kind_and_which_argument_its_regex_reads(in_tmp):
+    pyproject(in_tmp, 'sinks = [{pattern = "open", argument = "[wa]", position = 1, keyword = "mode", kind = "file"}, "redis.*()*.set", "shelve.open()[]"]\n')
+    config = load_config(["."], rules=[])
+    assert config.sinks == (Sink("open", "[wa]", "file", 1, "mode"), Sink("redis.*()*.set"), Sink("shelve.open()[]"))
+
+
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        ('sinks = [{pattern = "open", position = -1}]\n', "'position' must be a whole number from 0"),
+        ('sinks = [{pattern = "open", position = true}]\n', "'position' must be a whole number from 0"),
+        ('sinks = [{pattern = "open", keyword = "mode="}]\n', "invalid argument name 'mode='"),
+        ('sinks = [{pattern = "open", kind = "a file"}]\n', "invalid kind name 'a file'"),
+        ('sinks = ["redis.Redis(x).set"]\n', "invalid sink pattern 'redis.Redis(x).set'"),
+        ('sinks = ["redis.()"]\n', "invalid sink pattern 'redis.()'"),
+    ],
+)
+def test_bad_sink_table_keys_are_one_line_errors(in_tmp, body, needle):
+    pyproject(in_tmp, body)
+    message = config_error()
+    assert needle in message and "pyproject.toml" in message and "\n" not in message
