@@ -51,12 +51,12 @@ def type_of(expr: cst.BaseExpression, imports: Mapping[str, str], types: Types) 
     if isinstance(expr, cst.Await):
         return type_of(expr.expression, imports, types)
     if isinstance(expr, cst.Call):
-        func = expr.func
-        if isinstance(func, cst.Attribute):
-            owner = type_of(func.value, imports, types)
-            if owner is not None:
-                return f"{owner}.{func.attr.value}()"
-        name = dotted_name(func)
+        # a method of a typed object (``conn.cursor()``), a typed factory (``self.sessions()``
+        # where ``self.sessions = async_sessionmaker(...)``), or a qualified constructor
+        made = type_of(expr.func, imports, types)
+        if made is not None:
+            return made + "()"
+        name = dotted_name(expr.func)
         return None if name is None else (qualify(name, imports) or name) + "()"
     name = dotted_name(expr)
     found = types.get(name) if name is not None else None
