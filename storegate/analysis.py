@@ -27,12 +27,13 @@ from storegate import contracts as contractlib
 from storegate import facts as F
 from storegate import flags as flaglib
 from storegate import guards
+from storegate import receivers as receiverslib
 from storegate import retention
 from storegate import state as statelib
 from storegate import witness as witnesslib
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag
-from storegate.paths import access_path, callee_path, dotted_name, is_under, root_name, string_value
+from storegate.paths import access_path, callee_path, dotted_name, is_under, root_name
 from storegate.positions import Locator
 from storegate.reads import reads
 from storegate import routes as routelib
@@ -231,6 +232,9 @@ class Summarizer:
         # the module's containers that outlive the request, and what the current scope sees of them
         self.state = statelib.collect(tree, self.imports, config.state) if config.state is not None else None
         self._scope_state: statelib.ScopeState | None = None
+        # the types of ``self.x`` per class, for sinks named by a receiver's type (``receivers.py``)
+        self.classes = receiverslib.module_types(tree, self.imports) if self.matcher.typed else None
+        self._receivers: receiverslib.Receivers | None = None
         self.locator = Locator(source, tree, stdlib_tree)
         self.witnesses = witnesslib.Witnesses(self.locator)  # of the scope being summarized
         self.fixed = _declared_global(source)  # names another scope may rebind
@@ -310,6 +314,7 @@ class Summarizer:
         routes = routelib.handler_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
         registered = routelib.registered_routes(graph, patterns, self.route_names)
         self._scope_state = self.state.scope(graph, class_name, self.fixed) if self.state is not None else None
+        self._receivers = receiverslib.scope(scope, self.imports, self.classes, class_name) if self.classes is not None else None
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
         sites = self.sites(graph, flags, entry_flags={*graph.params, *closure} - objects, objects=objects)
         return FunctionSummary(
@@ -392,7 +397,7 @@ class Summarizer:
         if isinstance(event, cfglib.CallEvent):
             call = event.node
             written = callee_path(call.func)
-            matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None, self._scope_state))
+            matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None, self._scope_state, self._receivers))
             if matched is not None:
                 return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args)
             text = _callee_name(call.func)
@@ -400,7 +405,7 @@ class Summarizer:
             if text is not None and (self._may_resolve(text) or _outlives(text, own, method=True)):
                 return call, text, "call", None, None, list(call.args)
             return None  # cannot name a function of the analyzed files
-        matched = self.matcher.match(event, MatchContext(self.imports, state=self._scope_state))
+        matched = self.matcher.match(event, MatchContext(self.imports, state=self._scope_state, receivers=self._receivers))
         if matched is not None:
             return event.target, matched.text, "write", matched.sink.pattern, matched.kind, []
         if isinstance(event, cfglib.BindEvent) and event.kind in ContainerSinks.WRITES and isinstance(event.target, cst.Subscript):
@@ -1001,19 +1006,7 @@ def _returned_class(scope: cfglib.Scope) -> str | None:
     """The class a function's return annotation names: ``-> Service``, ``-> "Service"``, ``-> Service | None``."""
     if not isinstance(scope, cst.FunctionDef) or scope.returns is None:
         return None
-    annotation = scope.returns.annotation
-    value = string_value(annotation)
-    if value is not None:
-        try:
-            annotation = cst.parse_expression(value)
-        except cst.ParserSyntaxError:
-            return None
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        sides = [s for s in (annotation.left, annotation.right) if not (isinstance(s, cst.Name) and s.value == "None")]
-        annotation = sides[0] if len(sides) == 1 else annotation
-    if isinstance(annotation, cst.Subscript) and dotted_name(annotation.value) in ("Optional", "typing.Optional"):
-        annotation = annotation.slice[0].slice.value if isinstance(annotation.slice[0].slice, cst.Index) else annotation
-    return dotted_name(annotation)
+    return receiverslib.annotated_class(scope.returns.annotation)
 
 
 def _outlives(text: str, own: frozenset[str] | None, method: bool) -> bool:

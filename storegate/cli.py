@@ -270,7 +270,12 @@ def _describe_flag(flag: Flag) -> str:
 
 
 def _describe_sink(sink: Sink) -> str:
-    return f"{sink.pattern} (first argument ~ {sink.argument})" if sink.argument else sink.pattern
+    notes = [f"kind {sink.kind}"] if sink.kind else []
+    if sink.argument:
+        which = "first argument" if sink.position == 0 else f"argument {sink.position + 1}"
+        which += f" or {sink.keyword}=" if sink.keyword else ""
+        notes.insert(0, f"{which} ~ {sink.argument}")
+    return f"{sink.pattern} ({'; '.join(notes)})" if notes else sink.pattern
 
 
 def _describe_retention(rule: Retention) -> str:

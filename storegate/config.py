@@ -2,7 +2,7 @@
 
 Precedence, lowest first:
 
-1. the rule packs named by ``rules`` (default ``["openai", "state"]``), in order;
+1. the rule packs named by ``rules`` (default ``["openai", "state", "libraries"]``), in order;
 2. ``flags`` / ``sinks`` / ``routes`` / ``retention`` / ``state`` of the config file, ADDED to the packs';
 3. the command line: ``--rules`` REPLACES the configured list of packs, ``--flag`` REPLACES all
    flags and ``--sink`` REPLACES all sinks (the ``state`` containers too), so a run can be
@@ -36,17 +36,17 @@ from storegate.model import Config, Flag, Pack, Retention, Sink, State
 
 # ``state``: writes into containers that outlive the request (``state.py``); a config that lists
 # its own ``rules`` without it turns that off.
-DEFAULT_RULES: tuple[str, ...] = ("openai", "state")
+DEFAULT_RULES: tuple[str, ...] = ("openai", "state", "libraries")
 
 CONFIG_KEYS = ("rules", "flags", "sinks", "routes", "retention", "state", "exclude", "extend-exclude")
 PACK_KEYS = ("name", "description", "flags", "sinks", "routes", "retention", "state")
 FLAG_KEYS = ("name", "inverted", "none-means", "self-attribute")
-SINK_KEYS = ("pattern", "argument")
+SINK_KEYS = ("pattern", "argument", "position", "keyword", "kind")
 RETENTION_KEYS = ("flag", "when", "expiry-arguments", "expiring")
 STATE_KEYS = ("containers", "ignore", "ignore-values")
 
 # A dotted glob of identifier characters, ``*`` and ``?``, optionally ending in ``[]``.
-_PATTERN_RE = re.compile(r"[\w*?]+(?:\.[\w*?]+)*(?:\[\])?")
+_PATTERN_RE = re.compile(r"[\w*?]+(?:\(\)[\w*?]*)*(?:\.[\w*?]+(?:\(\)[\w*?]*)*)*(?:\[\])?")
 _PACK_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -282,7 +282,16 @@ def _parse_sinks(value: Any, where: str) -> list[Sink]:
             argument = item.get("argument")
             if argument is not None:
                 argument = validate_regex(argument, pattern, where)
-            sinks.append(Sink(pattern, argument))
+            position = item.get("position", 0)
+            if type(position) is not int or position < 0:
+                raise ConfigError(f"{where}: sink {pattern!r}: 'position' must be a whole number from 0")
+            keyword = item.get("keyword")
+            if keyword is not None:
+                keyword = _flag_name(keyword, f"{where}: sink {pattern!r}: 'keyword'", "argument name")
+            kind = item.get("kind")
+            if kind is not None:
+                kind = _flag_name(kind, f"{where}: sink {pattern!r}: 'kind'", "kind name")
+            sinks.append(Sink(pattern, argument, kind, position, keyword))
         else:
             raise ConfigError(
                 f"{where}: 'sinks' entries must be patterns or tables, not {_type_name(item)}"

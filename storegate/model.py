@@ -49,15 +49,26 @@ class Sink:
     ``pattern`` is a dotted glob (``*`` also matches dots). A pattern ending in ``[]`` names a
     container: item assignment, augmented assignment, ``del`` and mutating methods on it are sinks.
     ``argument`` is an optional regex that the first positional argument, a string literal, must
-    match (``conn.execute("INSERT ...")``).
+    match (``conn.execute("INSERT ...")``). A pattern with ``()`` names a method of a receiver by
+    its type (``redis.Redis().set``: ``receivers.py``). ``kind`` says what the sink is
+    (``file``, ``library``) when a finding should say more than ``configured``. The argument the
+    regex reads is the positional one at ``position`` (from 0) or the ``keyword`` one
+    (``open(p, "w")``, ``open(p, mode="w")``).
     """
 
     pattern: str
     argument: str | None = None
+    kind: str | None = None
+    position: int = 0
+    keyword: str | None = None
 
     @property
     def is_container(self) -> bool:
         return self.pattern.endswith("[]")
+
+    @property
+    def is_typed(self) -> bool:
+        return "()" in self.pattern
 
 
 @dataclass(frozen=True)

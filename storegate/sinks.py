@@ -11,6 +11,10 @@ one entry in ``SINK_KINDS`` (and its pack syntax in ``config.py`` if the sinks n
   regex that the first positional argument, a string literal, must match.
 - ``container``: a pattern ending in ``[]``; item assignment, augmented assignment, ``del`` and
   mutating methods on the container it names.
+- ``library``: a pattern with ``()`` names a method of a receiver by its type, the qualified
+  call that made it (``redis.Redis().set``, ``sqlite3.connect()*.execute``: ``receivers.py``);
+  ``[]`` after such a type names its item writes (``shelve.open()[]``). An argument regex is
+  matched against a literal first argument or its type (``sqlalchemy.insert().values()``).
 - ``state``: no pattern; writes into containers that outlive the request (module-level, class
   attributes, a service object's), when the configuration has a ``state`` rule (``state.py``).
 
@@ -35,6 +39,7 @@ from storegate.model import Sink, State
 from storegate.paths import callee_path, literal_text
 
 if TYPE_CHECKING:
+    from storegate.receivers import Receivers
     from storegate.state import ScopeState
 
 # Methods that write into a container named by a ``[]`` pattern.
@@ -118,11 +123,13 @@ class SinkMatch:
 class MatchContext:
     """What a kind may know beyond the event: the module's imports (local name -> qualified),
     what a call's callee denotes when not what is written (``save`` after ``save = db.save``),
-    and the long-lived containers the scope can write (``state.ScopeState``)."""
+    the long-lived containers the scope can write (``state.ScopeState``) and the types of its
+    receivers (``receivers.Receivers``)."""
 
     imports: Mapping[str, str]
     callee: str | None = None
     state: ScopeState | None = None
+    receivers: Receivers | None = None
 
     def callee_text(self, call: cst.Call) -> str:
         return self.callee or callee_text(call.func)
@@ -163,7 +170,7 @@ class CallSinks(SinkKind):
 
     @staticmethod
     def claims(sink: Sink) -> bool:
-        return not sink.is_container
+        return not sink.is_container and not sink.is_typed
 
     def __init__(self, sinks: Sequence[Sink]) -> None:
         super().__init__(sinks)
@@ -177,8 +184,8 @@ class CallSinks(SinkKind):
         names = context.names(text)
         for sink, glob, argument in self.compiled:
             if any(glob(name) for name in names):
-                if argument is None or _first_argument_matches(call, argument):
-                    return SinkMatch(text, sink, self.name)
+                if argument is None or _argument_matches(call, sink, argument):
+                    return SinkMatch(text, sink, sink.kind or self.name)
         return None
 
 
@@ -203,11 +210,11 @@ class ContainerSinks(SinkKind):
             if isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS:
                 sink = self._container(func.value, context)
                 if sink is not None:
-                    return SinkMatch(context.callee_text(event.node), sink, self.name)
+                    return SinkMatch(context.callee_text(event.node), sink, sink.kind or self.name)
         elif isinstance(event, BindEvent) and event.kind in self.WRITES and isinstance(event.target, cst.Subscript):
             sink = self._container(event.target.value, context)
             if sink is not None:
-                return SinkMatch(callee_text(event.target.value) + "[...]", sink, self.name)
+                return SinkMatch(callee_text(event.target.value) + "[...]", sink, sink.kind or self.name)
         return None
 
     def _container(self, expr: cst.BaseExpression, context: MatchContext) -> Sink | None:
@@ -215,6 +222,51 @@ class ContainerSinks(SinkKind):
         for sink, glob in self.compiled:
             if any(glob(name) for name in names):
                 return sink
+        return None
+
+
+class LibrarySinks(SinkKind):
+    """A method of a receiver of a library's type (``r.set`` where ``r = redis.Redis()``), or an
+    item write into one (``db[k] = v`` where ``db = shelve.open(p)``): the pattern names the type
+    (``redis.Redis().set``, ``shelve.open()[]``), the context knows the receivers' types."""
+
+    name = "library"
+
+    @staticmethod
+    def claims(sink: Sink) -> bool:
+        return sink.is_typed
+
+    def __init__(self, sinks: Sequence[Sink]) -> None:
+        super().__init__(sinks)
+        self.calls = [(s, sink_glob(s.pattern), LinearRegex(s.argument) if s.argument else None) for s in sinks if not s.is_container]
+        self.items = [(s, sink_glob(s.pattern[:-2])) for s in sinks if s.is_container]
+
+    def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
+        receivers = context.receivers
+        if receivers is None:
+            return None
+        if isinstance(event, CallEvent):
+            func = event.node.func
+            if not isinstance(func, cst.Attribute):
+                return None
+            owner = receivers.type_of(func.value)
+            if owner is None:
+                return None
+            typed = f"{owner}.{func.attr.value}"
+            for sink, glob, argument in self.calls:
+                if glob(typed) and (argument is None or _argument_matches(event.node, sink, argument, receivers)):
+                    return SinkMatch(callee_text(func), sink, sink.kind or self.name)
+            if func.attr.value in MUTATING_METHODS:
+                return self._item(func.value, receivers, callee_text(func))
+        elif isinstance(event, BindEvent) and event.kind in ContainerSinks.WRITES and isinstance(event.target, cst.Subscript):
+            return self._item(event.target.value, receivers, callee_text(event.target.value) + "[...]")
+        return None
+
+    def _item(self, expr: cst.BaseExpression, receivers: Receivers, text: str) -> SinkMatch | None:
+        owner = receivers.type_of(expr)
+        for sink, glob in self.items if owner is not None else ():
+            if glob(owner):
+                return SinkMatch(text, sink, sink.kind or self.name)
         return None
 
 
@@ -244,7 +296,7 @@ class StateSinks(SinkKind):
 
 
 # The registry of sink kinds, consulted in this order; a sink belongs to the first that claims it.
-SINK_KINDS: tuple[type[SinkKind], ...] = (CallSinks, ContainerSinks, StateSinks)
+SINK_KINDS: tuple[type[SinkKind], ...] = (LibrarySinks, CallSinks, ContainerSinks, StateSinks)
 
 
 class SinkMatcher:
@@ -259,6 +311,8 @@ class SinkMatcher:
                 claimed[owner].append(sink)
         built = (kind.build(found, state) for kind, found in claimed.items())
         self.kinds = [kind for kind in built if kind is not None]
+        # whether a sink names a receiver by its type: then the analysis works the types out
+        self.typed = any(isinstance(kind, LibrarySinks) for kind in self.kinds)
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
         """The first kind's match for ``event``, if any kind has one."""
@@ -269,10 +323,25 @@ class SinkMatcher:
         return None
 
 
-def _first_argument_matches(call: cst.Call, argument: LinearRegex) -> bool:
-    for arg in call.args:
-        if arg.keyword is None and not arg.star:
-            text = literal_text(arg.value)
-            return text is not None and argument.search(text)
-        break
-    return False
+def _argument_matches(call: cst.Call, sink: Sink, argument: LinearRegex, receivers: Receivers | None = None) -> bool:
+    """The sink's argument (``Sink.position`` / ``keyword``) is a string literal the regex
+    matches, or (with ``receivers``) of a type it matches (``sqlalchemy.insert().values()``)."""
+    value = _argument(call, sink)
+    if value is None:
+        return False
+    text = literal_text(value)
+    if text is None and receivers is not None:
+        text = receivers.type_of(value)
+    return text is not None and argument.search(text)
+
+
+def _argument(call: cst.Call, sink: Sink) -> cst.BaseExpression | None:
+    """The argument at ``sink.position`` or named ``sink.keyword``; None after a ``*args``."""
+    for index, arg in enumerate(call.args):
+        if arg.star:
+            return None
+        if arg.keyword is None and index == sink.position:
+            return arg.value
+        if arg.keyword is not None and arg.keyword.value == sink.keyword:
+            return arg.value
+    return None

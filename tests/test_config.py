@@ -81,7 +81,7 @@ def test_no_config_gives_the_default_openai_pack(in_tmp):
     write(in_tmp / "a.py", "")
     config = load_config(["a.py"])
     assert config.source is None
-    assert config.packs == ("openai", "state")
+    assert config.packs == ("openai", "state", "libraries")
     assert config.flags == (OPENAI_STORE,)
     assert Sink("*.response_store[]") in config.sinks
     assert "POST */responses" in config.routes
@@ -97,7 +97,7 @@ def test_isolated_ignores_config_files(in_tmp):
     pyproject(in_tmp, 'rules = ["dry-run"]\nbogus = 1\n')
     config = load_config(["."], isolated=True)
     assert config.source is None
-    assert config.packs == ("openai", "state")
+    assert config.packs == ("openai", "state", "libraries")
 
 
 def test_isolated_and_config_file_conflict(in_tmp):
@@ -226,7 +226,7 @@ def test_full_table_is_parsed(in_tmp):
 def test_config_flags_sinks_routes_are_added_to_the_packs(in_tmp):
     pyproject(in_tmp, 'flags = ["persist"]\nsinks = ["save_thing"]\nroutes = ["/v2/x"]\n')
     config = load_config(["."])
-    assert config.packs == ("openai", "state")
+    assert config.packs == ("openai", "state", "libraries")
     assert config.flags == (OPENAI_STORE, Flag("persist"))
     assert config.sinks[-1] == Sink("save_thing")
     assert Sink("*.store_response_object") in config.sinks
@@ -456,3 +456,26 @@ def test_config_never_executes_code(in_tmp):
     marker = in_tmp / "evil.py"
     write(marker, "raise SystemExit('imported!')\n")
     assert "unknown rule pack 'evil'" in config_error(rules=["evil"])
+
+
+def test_a_sink_table_may_say_its_kind_and_which_argument_its_regex_reads(in_tmp):
+    pyproject(in_tmp, 'sinks = [{pattern = "open", argument = "[wa]", position = 1, keyword = "mode", kind = "file"}, "redis.*()*.set", "shelve.open()[]"]\n')
+    config = load_config(["."], rules=[])
+    assert config.sinks == (Sink("open", "[wa]", "file", 1, "mode"), Sink("redis.*()*.set"), Sink("shelve.open()[]"))
+
+
+@pytest.mark.parametrize(
+    "body, needle",
+    [
+        ('sinks = [{pattern = "open", position = -1}]\n', "'position' must be a whole number from 0"),
+        ('sinks = [{pattern = "open", position = true}]\n', "'position' must be a whole number from 0"),
+        ('sinks = [{pattern = "open", keyword = "mode="}]\n', "invalid argument name 'mode='"),
+        ('sinks = [{pattern = "open", kind = "a file"}]\n', "invalid kind name 'a file'"),
+        ('sinks = ["redis.Redis(x).set"]\n', "invalid sink pattern 'redis.Redis(x).set'"),
+        ('sinks = ["redis.()"]\n', "invalid sink pattern 'redis.()'"),
+    ],
+)
+def test_bad_sink_table_keys_are_one_line_errors(in_tmp, body, needle):
+    pyproject(in_tmp, body)
+    message = config_error()
+    assert needle in message and "pyproject.toml" in message and "\n" not in message

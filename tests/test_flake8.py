@@ -118,7 +118,7 @@ def test_a_configuration_error_stops_flake8_with_its_message(tmp_path):
     (tmp_path / "t.py").write_text("x = 1\n")
     proc = flake8(tmp_path, "--storegate-rules", "nope", "t.py")
     assert proc.returncode == 1
-    assert "storegate: unknown rule pack 'nope' (available: dry-run, openai, state)" in proc.stderr + proc.stdout
+    assert "storegate: unknown rule pack 'nope' (available: dry-run, libraries, openai, state)" in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr
 
 

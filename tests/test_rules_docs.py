@@ -100,7 +100,7 @@ def test_rules_lists_codes_and_the_loaded_packs(tmp_path, monkeypatch):
     assert "\n  state  writes into module-level" in isolated.stdout  # in effect
     assert "state  " not in run("rules", "--rules", "openai").stdout
     bad = run("rules", "--rules", "nope")
-    assert bad.exit_code == 2 and bad.stderr == "storegate: error: unknown rule pack 'nope' (available: dry-run, openai, state)\n"
+    assert bad.exit_code == 2 and bad.stderr == "storegate: error: unknown rule pack 'nope' (available: dry-run, libraries, openai, state)\n"
 
 
 def test_rules_shows_retention_of_each_pack_and_in_effect(tmp_path, monkeypatch):

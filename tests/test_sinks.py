@@ -6,7 +6,7 @@ from __future__ import annotations
 from storegate.analysis import summarize
 from storegate.config import load_config
 from storegate.model import Sink
-from storegate.sinks import SINK_KINDS, CallSinks, ContainerSinks, SinkMatcher, glob_matcher, sink_glob
+from storegate.sinks import SINK_KINDS, CallSinks, ContainerSinks, LibrarySinks, SinkMatcher, glob_matcher, sink_glob
 
 SOURCE = '''
 from app.db import save
@@ -21,11 +21,11 @@ def handler(request, store=True):
 
 
 def test_each_sink_is_held_by_the_kind_that_claims_it() -> None:
-    sinks = [Sink("app.db.*"), Sink("*.cache[]"), Sink("db.insert", "^INSERT")]
+    sinks = [Sink("app.db.*"), Sink("*.cache[]"), Sink("db.insert", "^INSERT"), Sink("redis.Redis().set"), Sink("shelve.open()[]")]
     matcher = SinkMatcher(sinks)
     held = {type(kind): list(kind.sinks) for kind in matcher.kinds}
-    assert held == {CallSinks: [sinks[0], sinks[2]], ContainerSinks: [sinks[1]]}
-    assert [kind.name for kind in SINK_KINDS] == ["call", "container", "state"]
+    assert held == {CallSinks: [sinks[0], sinks[2]], ContainerSinks: [sinks[1]], LibrarySinks: [sinks[3], sinks[4]]}
+    assert [kind.name for kind in SINK_KINDS] == ["library", "call", "container", "state"]
 
 
 def test_a_site_names_the_kind_of_sink_it_matched() -> None:
@@ -51,3 +51,28 @@ def test_a_leading_star_dot_also_matches_the_bare_name() -> None:
     assert sink_glob("*.response_store")("response_store") and not sink_glob("*.response_store")("xresponse_store")
     assert sink_glob("*store")("xstore")  # no dot after the star: a plain glob
     assert not glob_matcher("*.response_store")("response_store")  # route and plain globs are unchanged
+
+
+LIBRARY_SOURCE = '''
+import json
+import redis
+
+def handler(request, rid, settings, store=True):
+    r = redis.Redis()
+    r.set(rid, request)
+    settings.set(rid, request)
+    with open(rid, "w") as f:
+        json.dump(request, f)
+    open(rid).read()
+    open(rid, mode="rb").read()
+'''
+
+
+def test_library_sinks_are_named_by_the_receivers_type_and_say_their_kind() -> None:
+    """``r.set`` is a sink because ``r`` is a ``redis.Redis()``; ``settings.set`` is not; an
+    ``open`` for writing (mode as argument 2) is a ``file`` sink, for reading it is none."""
+    config = load_config(["."], isolated=True, rules=["libraries"], flags=["store"])
+    summary = summarize(LIBRARY_SOURCE, "app/handler.py", config, "app.handler")
+    (function,) = [f for f in summary.functions if f.name == "handler"]
+    kinds = {(site.text, site.span.line, site.sink_kind) for site in function.sites if site.sink is not None}
+    assert kinds == {("r.set", 7, "library"), ("open", 9, "file"), ("json.dump", 10, "file")}

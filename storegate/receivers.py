@@ -1,0 +1,171 @@
+"""What a receiver is, by the import and the constructor: ``r.set`` is ``redis.Redis().set``.
+
+A library's writing methods have common names (``set``, ``add``, ``execute``): they are sinks
+only on a receiver of the library's type. A receiver's *type* is written as the qualified call
+that made it, with ``()``: ``r = redis.Redis(...)`` makes ``r`` a ``redis.Redis()``, ``conn =
+sqlite3.connect(p)`` a ``sqlite3.connect()``, ``cur = conn.cursor()`` a
+``sqlite3.connect().cursor()``, and an annotation says the same of a parameter or attribute
+(``session: AsyncSession`` with ``from sqlalchemy.ext.asyncio import AsyncSession`` makes
+``session`` a ``sqlalchemy.ext.asyncio.AsyncSession()``); what a typed object holds is typed
+through it (``client.db["turns"]`` is ``pymongo.MongoClient().db[]``). The types come from, in one function:
+its parameters' annotations, its assignments (``await`` left out) and its ``with ... as``
+targets; and in a method, ``self.x`` from the class body's annotations and from what any method
+of the class assigns to ``self.x`` (``self.db = await aiosqlite.connect(...)`` in ``start``). A
+name given two different types is left out: storegate does not guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import libcst as cst
+
+from storegate.paths import dotted_name, string_value
+from storegate.sinks import qualify
+
+Types = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Receivers:
+    """The types of one function's receivers (``types``: a local, a parameter or ``self.x``)."""
+
+    imports: Mapping[str, str]
+    types: Types
+
+    def type_of(self, expr: cst.BaseExpression) -> str | None:
+        return type_of(expr, self.imports, self.types)
+
+
+def scope(node: object, imports: Mapping[str, str], classes: Mapping[str, Types], class_name: str | None) -> Receivers | None:
+    """The receivers of one function (a method sees its class's ``self.x``); None for other scopes."""
+    if not isinstance(node, cst.FunctionDef):
+        return None
+    inherited = classes.get(class_name, {}) if class_name is not None else {}
+    return Receivers(imports, function_types(node, imports, inherited))
+
+
+def type_of(expr: cst.BaseExpression, imports: Mapping[str, str], types: Types) -> str | None:
+    """``expr``'s type as the call that made it (``redis.Redis()``), or None if unknown."""
+    if isinstance(expr, cst.Await):
+        return type_of(expr.expression, imports, types)
+    if isinstance(expr, cst.Call):
+        # a method of a typed object (``conn.cursor()``), a typed factory (``self.sessions()``
+        # where ``self.sessions = async_sessionmaker(...)``), or a qualified constructor
+        made = type_of(expr.func, imports, types)
+        if made is not None:
+            return made + "()"
+        name = dotted_name(expr.func)
+        return None if name is None else (qualify(name, imports) or name) + "()"
+    name = dotted_name(expr)
+    found = types.get(name) if name is not None else None
+    if found is None and isinstance(expr, (cst.Attribute, cst.Subscript)):
+        # what a typed object holds: ``client.db.turns`` is ``pymongo.MongoClient().db.turns``
+        owner = type_of(expr.value, imports, types)
+        if owner is not None:
+            return f"{owner}.{expr.attr.value}" if isinstance(expr, cst.Attribute) else f"{owner}[]"
+    return found
+
+
+def annotation_type(annotation: cst.BaseExpression, imports: Mapping[str, str]) -> str | None:
+    """An instance of what an annotation names: ``redis.Redis | None`` -> ``redis.Redis()``."""
+    name = annotated_class(annotation)
+    return None if name is None else (qualify(name, imports) or name) + "()"
+
+
+def annotated_class(annotation: cst.BaseExpression) -> str | None:
+    """The class an annotation names, as written: ``Service``, ``"Service"``, ``Service | None``,
+    ``Optional[Service]``; None for anything else."""
+    text = string_value(annotation)
+    if text is not None:
+        try:
+            annotation = cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            return None
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        sides = [s for s in (annotation.left, annotation.right) if not (isinstance(s, cst.Name) and s.value == "None")]
+        annotation = sides[0] if len(sides) == 1 else annotation
+    if isinstance(annotation, cst.Subscript) and dotted_name(annotation.value) in ("Optional", "typing.Optional"):
+        inner = annotation.slice[0].slice
+        annotation = inner.value if isinstance(inner, cst.Index) else annotation
+    return dotted_name(annotation)
+
+
+def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Types]:
+    """Per class of the module: the types of ``self.x`` (class annotations, assignments in methods)."""
+    classes: dict[str, Types] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, cst.ClassDef):
+            found: dict[str, str | None] = {}
+            for item in stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ():
+                for small in item.body if isinstance(item, cst.SimpleStatementLine) else ():
+                    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                        _note(found, "self." + small.target.value, annotation_type(small.annotation.annotation, imports))
+            methods = [item for item in stmt.body.body if isinstance(item, cst.FunctionDef)] if isinstance(stmt.body, cst.IndentedBlock) else []
+            for method in methods:
+                local = function_types(method, imports, {})
+                for target, value, annotation in _assignments(method):
+                    if target.startswith("self."):
+                        given = annotation_type(annotation, imports) if annotation is not None else None
+                        _note(found, target, given or (type_of(value, imports, local) if value is not None else None))
+            classes[stmt.name.value] = {k: v for k, v in found.items() if v is not None}
+    return classes
+
+
+def function_types(function: cst.FunctionDef, imports: Mapping[str, str], inherited: Types) -> Types:
+    """The types of a function's parameters and locals, over ``inherited`` (its class's ``self.x``)."""
+    found: dict[str, str | None] = {}
+    params = function.params
+    for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        if param.annotation is not None:
+            _note(found, param.name.value, annotation_type(param.annotation.annotation, imports))
+    known = {**inherited, **{k: v for k, v in found.items() if v is not None}}  # so far, in order
+    for target, value, annotation in _assignments(function):
+        if not target.startswith("self."):
+            given = annotation_type(annotation, imports) if annotation is not None else None
+            _note(found, target, given or (type_of(value, imports, known) if value is not None else None))
+            if found[target] is None:
+                known.pop(target, None)
+            else:
+                known[target] = found[target]
+    return {**inherited, **{k: v for k, v in found.items() if v is not None}}
+
+
+def _note(found: dict[str, str | None], name: str, value: str | None) -> None:
+    """Record ``name``'s type; an unknown or a second, different one makes it unknown."""
+    if name in found and found[name] != value:
+        found[name] = None
+    else:
+        found[name] = value
+
+
+def _assignments(function: cst.FunctionDef) -> Iterator[tuple[str, cst.BaseExpression | None, cst.BaseExpression | None]]:
+    """``(target, value, annotation)`` for each binding of a name or ``self.x`` in the function's
+    own body (not a nested function's): assignments and ``with ... as`` targets, in order."""
+    for node in _own_nodes(function.body):
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                name = dotted_name(target.target)
+                if name is not None:
+                    yield name, node.value, None
+        elif isinstance(node, cst.AnnAssign):
+            name = dotted_name(node.target)
+            if name is not None:
+                yield name, node.value, node.annotation.annotation
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            name = dotted_name(node.asname.name)
+            if name is not None:
+                yield name, node.item, None
+        elif isinstance(node, (cst.AugAssign, cst.For)):
+            name = dotted_name(node.target)
+            if name is not None:
+                yield name, None, None
+
+
+def _own_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    for child in node.children:
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        yield child
+        yield from _own_nodes(child)
