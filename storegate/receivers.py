@@ -125,10 +125,11 @@ def function_types(function: cst.FunctionDef, imports: Mapping[str, str], inheri
         if not target.startswith("self."):
             given = annotation_type(annotation, imports) if annotation is not None else None
             _note(found, target, given or (type_of(value, imports, known) if value is not None else None))
-            if found[target] is None:
+            noted = found[target]
+            if noted is None:
                 known.pop(target, None)
             else:
-                known[target] = found[target]
+                known[target] = noted
     return {**inherited, **{k: v for k, v in found.items() if v is not None}}
 
 

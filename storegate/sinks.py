@@ -264,7 +264,9 @@ class LibrarySinks(SinkKind):
 
     def _item(self, expr: cst.BaseExpression, receivers: Receivers, text: str) -> SinkMatch | None:
         owner = receivers.type_of(expr)
-        for sink, glob in self.items if owner is not None else ():
+        if owner is None:
+            return None
+        for sink, glob in self.items:
             if glob(owner):
                 return SinkMatch(text, sink, sink.kind or self.name)
         return None
