@@ -32,7 +32,7 @@ from storegate import disk
 from storegate.errors import ConfigError
 from storegate.files import compile_excludes, display_path, is_inside
 from storegate.linear_regex import LinearRegex, UnsupportedRegex
-from storegate.model import Config, Flag, Pack, Retention, Sink, State
+from storegate.model import Config, Flag, Pack, Retention, RouteDefault, Sink, State
 
 # ``state``: writes into containers that outlive the request (``state.py``); a config that lists
 # its own ``rules`` without it turns that off.
@@ -42,6 +42,7 @@ CONFIG_KEYS = ("rules", "flags", "sinks", "routes", "retention", "state", "exclu
 PACK_KEYS = ("name", "description", "flags", "sinks", "routes", "retention", "state")
 FLAG_KEYS = ("name", "inverted", "none-means", "self-attribute")
 SINK_KEYS = ("pattern", "argument", "position", "keyword", "kind")
+ROUTE_KEYS = ("route", "none-means", "flag")
 RETENTION_KEYS = ("flag", "when", "expiry-arguments", "expiring")
 STATE_KEYS = ("containers", "ignore", "ignore-values")
 
@@ -111,12 +112,14 @@ def load_pack(spec: str, base_dir: Path | None = None) -> Pack:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise ConfigError(f"{where}: 'description' must be a string")
+    routes, route_defaults = _parse_routes(data.get("routes", []), where)
     return Pack(
         name=name,
         description=description,
         flags=tuple(_parse_flags(data.get("flags", []), where)),
         sinks=tuple(_parse_sinks(data.get("sinks", []), where)),
-        routes=tuple(_parse_routes(data.get("routes", []), where)),
+        routes=tuple(routes),
+        route_defaults=tuple(route_defaults),
         retention=tuple(_parse_retention(data.get("retention", []), where)),
         state=_parse_state(data.get("state"), where),
         source=str(path),
@@ -302,16 +305,34 @@ def _parse_sinks(value: Any, where: str) -> list[Sink]:
 _ROUTE_RE = re.compile(r"(?:[A-Za-z]+ )?[/*]\S*")
 
 
-def _parse_routes(value: Any, where: str) -> list[str]:
-    routes = []
+def _parse_routes(value: Any, where: str) -> tuple[list[str], list[RouteDefault]]:
+    """``routes`` entries: patterns, or tables giving a route its own meaning of an omitted flag
+    (``{ route = "POST */chat/completions", none-means = false }``, optionally ``flag = "store"``)."""
+    routes: list[str] = []
+    defaults: list[RouteDefault] = []
     for item in _string_list(value, "routes", where):
-        if not isinstance(item, str) or not _ROUTE_RE.fullmatch(item):
-            raise ConfigError(
-                f"{where}: invalid route {item!r} (expected a path glob like '/v1/responses', "
-                "or '*/responses' for any prefix, optionally after a method: 'POST */responses')"
-            )
-        routes.append(item)
-    return routes
+        if isinstance(item, dict):
+            _check_keys(item, ROUTE_KEYS, f"{where}: 'routes' entry")
+            if "route" not in item or "none-means" not in item:
+                raise ConfigError(f"{where}: 'routes' entry {item!r} needs 'route' and 'none-means'")
+            if not isinstance(item["none-means"], bool):
+                raise ConfigError(f"{where}: route {item['route']!r}: 'none-means' must be true or false")
+            flag = _flag_name(item["flag"], f"{where}: route {item['route']!r}") if "flag" in item else None
+            defaults.append(RouteDefault(_route_pattern(item["route"], where), item["none-means"], flag))
+            routes.append(item["route"])
+        else:
+            routes.append(_route_pattern(item, where))
+    return routes, defaults
+
+
+def _route_pattern(item: Any, where: str) -> str:
+    if not isinstance(item, str) or not _ROUTE_RE.fullmatch(item):
+        raise ConfigError(
+            f"{where}: invalid route {item!r} (expected a path glob like '/v1/responses', "
+            "or '*/responses' for any prefix, optionally after a method: 'POST */responses'; "
+            "or a table { route = ..., none-means = ... })"
+        )
+    return item
 
 
 def _parse_retention(value: Any, where: str) -> list[Retention]:
@@ -495,7 +516,7 @@ def load_config(
 
     config_flags = _parse_flags(table.get("flags", []), where)
     config_sinks = _parse_sinks(table.get("sinks", []), where)
-    config_routes = _parse_routes(table.get("routes", []), where)
+    config_routes, config_route_defaults = _parse_routes(table.get("routes", []), where)
     config_retention = _parse_retention(table.get("retention", []), where)
     config_state = _parse_state(table.get("state"), where)
 
@@ -511,6 +532,7 @@ def load_config(
         flags=all_flags,
         sinks=all_sinks,
         routes=_unique([*(r for p in packs for r in p.routes), *config_routes]),
+        route_defaults=_unique([*(d for p in packs for d in p.route_defaults), *config_route_defaults]),
         retention=_unique([*(r for p in packs for r in p.retention), *config_retention]),
         # ``--sink`` replaces all sinks, the state pack's containers too
         state=None if sinks is not None else _merge_state([*(p.state for p in packs), config_state]),

@@ -103,9 +103,16 @@ def truth(expr: cst.BaseExpression) -> Formula:
             return compared
     path = access_path(expr)
     if path is not None:
-        return ("lit", path, TRUE)
+        return ("lit", path, TRUE | _truthy_default(expr))
     prefix = IMPURE if _has_call(expr) else "?"
     return ("lit", prefix + _EMPTY_MODULE.code_for_node(expr), TRUE)
+
+
+def _truthy_default(expr: cst.BaseExpression) -> int:
+    """``NONE`` for ``body.get("store", True)``: an omitted key reads as the truthy default."""
+    if isinstance(expr, cst.Call) and len(expr.args) == 2 and not expr.args[1].keyword and not expr.args[1].star:
+        return NONE if _constant_mask(expr.args[1].value) == TRUE else 0
+    return 0
 
 
 def _has_call(expr: cst.CSTNode) -> bool:

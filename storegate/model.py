@@ -72,6 +72,24 @@ class Sink:
 
 
 @dataclass(frozen=True)
+class RouteDefault:
+    """What an omitted flag means on the handlers of one route, when it differs from the flag's own
+    ``none_means``: OpenAI's Responses keep by default (``store`` None means true), its Chat
+    Completions do not (``{ route = "POST */chat/completions", none-means = false }``).
+
+    ``route`` is a route pattern (as in ``routes``); ``flag`` the flag it applies to, or None
+    for every flag.
+    """
+
+    route: str
+    none_means: bool
+    flag: str | None = None
+
+    def applies(self, flag: Flag) -> bool:
+        return self.flag is None or self.flag == flag.name
+
+
+@dataclass(frozen=True)
 class Retention:
     """Writes the API itself keeps for a while, allowed whatever ``flag`` says.
 
@@ -116,6 +134,8 @@ class Pack:
     sinks: tuple[Sink, ...] = ()
     # HTTP route path globs whose handlers must consult the flag (e.g. ``/v1/responses``).
     routes: tuple[str, ...] = ()
+    # Routes on which an omitted flag means something else than the flag's ``none_means``.
+    route_defaults: tuple[RouteDefault, ...] = ()
     retention: tuple[Retention, ...] = ()
     state: State | None = None
     source: str = ""
@@ -128,6 +148,7 @@ class Config:
     flags: tuple[Flag, ...] = ()
     sinks: tuple[Sink, ...] = ()
     routes: tuple[str, ...] = ()
+    route_defaults: tuple[RouteDefault, ...] = ()
     retention: tuple[Retention, ...] = ()
     # State that outlives the request as sinks (the packs' ``[state]`` tables, merged); None: off.
     state: State | None = None
