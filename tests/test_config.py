@@ -17,7 +17,7 @@ from storegate.config import (
     parse_sink_spec,
 )
 from storegate.errors import ConfigError
-from storegate.model import Flag, Retention, Sink
+from storegate.model import Flag, Retention, RouteDefault, Sink
 
 OPENAI_STORE = Flag("store", none_means=True)
 DRY_RUN = Flag("dry_run", inverted=True)
@@ -231,6 +231,36 @@ def test_config_flags_sinks_routes_are_added_to_the_packs(in_tmp):
     assert config.sinks[-1] == Sink("save_thing")
     assert Sink("*.store_response_object") in config.sinks
     assert config.routes[-1] == "/v2/x" and "POST */responses" in config.routes
+
+
+def test_openai_pack_says_chat_completions_do_not_keep_by_default(in_tmp):
+    openai = load_pack("openai", None)
+    assert openai.routes == ("POST */responses", "POST */chat/completions")
+    assert openai.route_defaults == (RouteDefault("POST */chat/completions", none_means=False),)
+
+
+def test_route_tables_give_a_route_its_default(in_tmp):
+    pyproject(in_tmp, 'routes = [{ route = "POST */v2/chat", none-means = false, flag = "store" }]\n')
+    config = load_config(["."])
+    assert config.routes[-1] == "POST */v2/chat"
+    assert config.route_defaults[-1] == RouteDefault("POST */v2/chat", none_means=False, flag="store")
+
+
+@pytest.mark.parametrize(
+    ("entry", "reason"),
+    [
+        ('{ route = "POST */v2/chat" }', "needs 'route' and 'none-means'"),
+        ('{ none-means = false }', "needs 'route' and 'none-means'"),
+        ('{ route = "POST */v2/chat", none-means = "no" }', "'none-means' must be true or false"),
+        ('{ route = "v2/chat", none-means = false }', "invalid route 'v2/chat'"),
+        ('{ route = "POST */v2/chat", none-means = false, flag = "a-b" }', "invalid flag name 'a-b'"),
+        ('{ route = "POST */v2/chat", none-mean = false }', "unknown key 'none-mean'"),
+    ],
+)
+def test_bad_route_tables_are_refused_in_one_line(in_tmp, entry, reason):
+    pyproject(in_tmp, f"routes = [{entry}]\n")
+    message = config_error()
+    assert reason in message and "pyproject.toml" in message and "\n" not in message
 
 
 def test_later_flag_definition_wins(in_tmp):
