@@ -313,8 +313,8 @@ class Summarizer:
         patterns = self.config.routes
         routes = routelib.handler_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
         registered = routelib.registered_routes(graph, patterns, self.route_names)
-        if routes:
-            flags = [self._route_default(scope, flag) for flag in flags]
+        if routes and isinstance(scope, cst.FunctionDef):
+            flags = [routelib.with_route_default(scope, f, self.config.route_defaults, self.route_names) for f in flags]
         self._scope_state = self.state.scope(graph, class_name, self.fixed) if self.state is not None else None
         self._receivers = receiverslib.scope(scope, self.imports, self.classes, class_name) if self.classes is not None else None
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
@@ -332,16 +332,6 @@ class Summarizer:
             nested=nested,
             returns=_returned_class(scope),
         )
-
-    def _route_default(self, scope: cst.FunctionDef, flag: Flag) -> Flag:
-        """``flag`` with what an omitted value means on this handler's route, when the packs say
-        (Chat Completions: not stored); the last matching ``route_defaults`` entry wins, so a
-        config's entry overrides a pack's. Routes registered by call, and the code a handler
-        hands the request to, keep the flag's own default."""
-        for default in reversed(self.config.route_defaults):
-            if default.applies(flag) and routelib.handler_routes(scope, (default.route,), self.route_names):
-                return replace(flag, none_means=default.none_means)
-        return flag
 
     def sites(
         self, graph: cfglib.CFG, flags: list[Flag], entry_flags: set[str], objects: frozenset[str] = frozenset()

@@ -23,11 +23,12 @@ text: it matches a pattern's ``*``, never a literal segment (``/v1/files/{file_i
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
 from storegate.cfg import CFG, CallEvent
+from storegate.model import Flag, RouteDefault
 from storegate.paths import callee_path, dotted_name, string_value
 from storegate.sinks import callee_text, glob_matcher
 
@@ -253,6 +254,17 @@ def handler_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Na
             if registration is not None:
                 found.extend(matching(registration, patterns))
     return tuple(found)
+
+
+def with_route_default(function: cst.FunctionDef, flag: Flag, defaults: Sequence[RouteDefault], names: Names = NO_NAMES) -> Flag:
+    """``flag`` with what an omitted value means on ``function``'s route, when a pack says it
+    differs from the flag's own (Chat Completions do not keep by default); the last matching entry
+    wins, so a config's overrides a pack's. Only decorator routes count: a handler registered by
+    call, and the code a handler hands the request to, keep the flag's own default."""
+    for default in reversed(defaults):
+        if default.applies(flag) and handler_routes(function, (default.route,), names):
+            return replace(flag, none_means=default.none_means)
+    return flag
 
 
 def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[tuple[str, str], ...]:

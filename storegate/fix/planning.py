@@ -11,6 +11,7 @@ from pathlib import Path
 import libcst as cst
 
 from storegate import checks, files
+from storegate import routes as routelib
 from storegate.analysis import parse, parse_ast
 from storegate.errors import SourceError
 from storegate.fix.decide import Decision, Group, GroupKey, KeywordSite, Targets, decide
@@ -57,14 +58,17 @@ def plan_file(path: str, findings: Sequence[Finding], config: Config) -> FileFix
     if problem is not None:
         return FileFix(path, text, text, encoding, (), tuple(Refusal(f, problem) for f in findings), data)
     tree = Tree(module)
-    targets = _targets(tree, findings, {flag.name: flag for flag in config.flags})
+    targets = _targets(tree, findings, {flag.name: flag for flag in config.flags}, config)
     fixed_findings, refused, fixed = _settle(tree, targets, findings, text, path, config, stdlib_error is None)
     refused = sorted(refused, key=lambda r: r.finding.sort_key)
     return FileFix(path, text, fixed, encoding, tuple(fixed_findings), tuple(refused), data)
 
 
-def _targets(tree: Tree, findings: Sequence[Finding], flags: Mapping[str, Flag]) -> Targets:
-    """The findings located and grouped by the fix their code gets (per scope and flag for a gate)."""
+def _targets(tree: Tree, findings: Sequence[Finding], flags: Mapping[str, Flag], config: Config) -> Targets:
+    """The findings located and grouped by the fix their code gets (per scope and flag for a gate).
+    A handler's flag has its route's default (``store is not False`` keeps an omitted flag, right
+    on Responses, a leak on Chat Completions, where the gate is ``request.store``)."""
+    names = routelib.Names.of(tree.module) if config.route_defaults else routelib.NO_NAMES
     groups: dict[GroupKey, tuple] = {}
     keyword_sites: list[KeywordSite] = []
     refusals: list[Refusal] = []
@@ -85,6 +89,8 @@ def _targets(tree: Tree, findings: Sequence[Finding], flags: Mapping[str, Flag])
         if isinstance(scope, cst.ClassDef):
             refusals.append(Refusal(finding, "in a class body"))
             continue
+        if isinstance(scope, cst.FunctionDef):
+            flag = routelib.with_route_default(scope, flag, config.route_defaults, names)
         if finding.code in KEYWORD_CODES:
             if isinstance(node, cst.Call):
                 keyword_sites.append(KeywordSite(finding, node, scope, flag))
