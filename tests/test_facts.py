@@ -162,7 +162,9 @@ def python_conditions():
         ("bool(not store)", ("not", lit("store"))),
         ("request.store", lit("request.store")),
         ('body["store"]', lit('body["store"]')),
-        ('body.get("store", True)', lit('body["store"]')),
+        ('body.get("store", True)', lit('body["store"]', TRUE | NONE)),  # a missing key reads as True
+        ('body.get("store", False)', lit('body["store"]')),
+        ('body.get("store")', lit('body["store"]')),
         ('body.get("store") is False', lit('body["store"]', FALSE)),
         ("(s := store)", lit("s")),
         ("store and not background", ("and", lit("store"), ("not", lit("background")))),
