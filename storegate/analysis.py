@@ -17,7 +17,7 @@ import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator
-from typing import overload
+from typing import cast, overload
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -1128,17 +1128,10 @@ def _all_small_statements(body) -> Iterator[cst.BaseSmallStatement]:
 
 
 def _suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
-    body = getattr(stmt, "body", None)
-    if isinstance(body, cst.BaseSuite):
-        yield body
-    for name in ("orelse", "finalbody"):
-        other = getattr(stmt, name, None)
-        if isinstance(other, cst.If):
-            yield from _suites(other)
-        elif other is not None:
-            yield other.body
-    for handler in getattr(stmt, "handlers", ()):
-        yield handler.body
-    for case in getattr(stmt, "cases", ()):
-        yield case.body
+    """Every suite under a compound statement, those of its ``elif``s included."""
+    for suite in _inner_suites(stmt):
+        if isinstance(suite, cst.If):
+            yield from _suites(suite)
+        else:
+            yield cast(cst.BaseSuite, suite)
 
