@@ -313,6 +313,8 @@ class Summarizer:
         patterns = self.config.routes
         routes = routelib.handler_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
         registered = routelib.registered_routes(graph, patterns, self.route_names)
+        mounted = routelib.mounted_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
+        includes = routelib.included_routers(graph, self.route_names) if patterns else ()
         if routes and isinstance(scope, cst.FunctionDef):
             flags = [routelib.with_route_default(scope, f, self.config.route_defaults, self.route_names) for f in flags]
         self._scope_state = self.state.scope(graph, class_name, self.fixed) if self.state is not None else None
@@ -328,6 +330,8 @@ class Summarizer:
             closure_flags=closure,
             routes=routes,
             registered=registered,
+            mounted=mounted,
+            includes=includes,
             sites=sites,
             nested=nested,
             returns=_returned_class(scope),

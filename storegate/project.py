@@ -13,9 +13,13 @@ from functools import cached_property
 
 from storegate import contracts as contractlib
 from storegate import guards
+from storegate import routes as routelib
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.summary import Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
+
+# A router mounted in many places has at most this many prefixes (each one a route to match).
+_MOST_PREFIXES = 32
 
 # A chain of calls from a derived sink down to a configured sink: (path, line, callee text).
 Chain = tuple[tuple[str, int, str], ...]
@@ -198,6 +202,12 @@ class Project:
             for f in m.functions
             if f.kind in ("module", "class") and f.flags
         )
+        for module in self.modules.values():
+            for scope in module.functions:
+                for router, *_ in scope.includes:
+                    qualified = self._qualified_name(module, router)
+                    if qualified.rpartition(".")[0] not in self.modules:
+                        _add_prefixes(qualified, modules)  # a router mounted from here may hold handlers
         seen = {item.fq for item in reached}
         while reached:
             function = reached.pop()
@@ -256,8 +266,54 @@ class Project:
         """The store-bearing routes ``function`` handles: its decorators', and those of the calls
         anywhere in the project that register it by name (``app.add_api_route(path, create)``,
         ``Route(path, endpoint)``, ``router.add_post(path, handler)``)."""
-        registered = self._registered.get(f"{module.module}.{function.name}")
-        return (*function.routes, *registered) if registered else function.routes
+        fq = f"{module.module}.{function.name}"
+        more = (*self._registered.get(fq, ()), *self._mounted.get(fq, ()))
+        return tuple(dict.fromkeys((*function.routes, *more))) if more else function.routes
+
+    @cached_property
+    def _mounted(self) -> dict[str, tuple[str, ...]]:
+        """Handler fq -> the store-bearing routes a router gives it once mounted under a prefix
+        (``app.include_router(responses.router, prefix="/v1/responses")`` in another module,
+        through routers mounted in routers)."""
+        found: dict[str, dict[str, None]] = {}
+        for module in self.summaries:
+            for function in module.functions:
+                for router, method, text, glob in function.mounted:
+                    for prefix in self._prefixes(f"{module.module}.{router}", frozenset()):
+                        path = prefix + routelib.RoutePath(text, glob)
+                        registration = routelib.Registration((method,), path, None)
+                        routes = routelib.matching(registration, self.config.routes)
+                        found.setdefault(f"{module.module}.{function.name}", {}).update(dict.fromkeys(routes))
+        return {fq: tuple(routes) for fq, routes in found.items() if routes}
+
+    @cached_property
+    def _includes(self) -> dict[str, list[tuple[routelib.RoutePath, str]]]:
+        """Router (qualified) -> ``(prefix, what mounts it, qualified)`` for each call mounting it."""
+        found: dict[str, list[tuple[routelib.RoutePath, str]]] = {}
+        for module in self.summaries:
+            for function in module.functions:
+                for router, text, glob, receiver in function.includes:
+                    mounted_by = self._qualified_name(module, receiver)
+                    found.setdefault(self._qualified_name(module, router), []).append((routelib.RoutePath(text, glob), mounted_by))
+        return found
+
+    def _prefixes(self, router: str, seen: frozenset[str]) -> list[routelib.RoutePath]:
+        """The prefixes ``router`` is mounted under, outermost first; none when nothing mounts it."""
+        found: list[routelib.RoutePath] = []
+        for prefix, mounted_by in self._includes.get(router, ()):
+            if mounted_by in seen or len(seen) > 8:
+                continue
+            outer = self._prefixes(mounted_by, seen | {router}) or [routelib.RoutePath("", "")]
+            found.extend(above + prefix for above in outer)
+        return found[:_MOST_PREFIXES]
+
+    @staticmethod
+    def _qualified_name(module: ModuleSummary, written: str) -> str:
+        """A module-level name as written in ``module`` (``responses.router``), qualified through
+        the module's imports (``api.responses.router``)."""
+        head, dot, rest = written.partition(".")
+        imported = dict(module.imports).get(head)
+        return imported + dot + rest if imported else f"{module.module}.{written}"
 
     @cached_property
     def _registered(self) -> dict[str, tuple[str, ...]]:

@@ -13,9 +13,11 @@ handler)``, ``Route(path, endpoint)``), and the project stage resolves that name
 
 A path is a literal, a module-level constant, an f-string or a ``+`` of these, after the prefix
 of a module-level router (``router = APIRouter(prefix="/v1")``, a Flask ``Blueprint``'s
-``url_prefix``). A part not known in the module (``f"{settings.prefix}/responses"``, a prefix
-given to ``include_router`` elsewhere) is a placeholder that matches any characters: such a
-route still matches a pattern that allows any prefix. A path parameter (``{response_id}``) is
+``url_prefix``). A part not known in the module (``f"{settings.prefix}/responses"``) is a
+placeholder that matches any characters: such a route still matches a pattern that allows any
+prefix. A router's handler on a route no pattern matches as written (``@router.post("")``) waits
+for its mounts (``mounted_routes``): the project stage joins the prefixes other modules mount the
+router under (``included_routers``: ``app.include_router(router, prefix="/v1/responses")``). A path parameter (``{response_id}``) is
 text: it matches a pattern's ``*``, never a literal segment (``/v1/files/{file_id}`` is not
 ``*/responses``).
 """
@@ -52,10 +54,12 @@ class RoutePath:
 
 @dataclass(frozen=True)
 class Names:
-    """What a module's top level tells about its paths: string constants, and routers' prefixes."""
+    """What a module's top level tells about its paths: string constants, routers' prefixes, and
+    the names bound once to a call (``router = APIRouter()``), which another module may mount."""
 
     constants: dict[str, RoutePath]
     prefixes: dict[str, RoutePath]
+    routers: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, module: cst.Module) -> Names:
@@ -63,6 +67,7 @@ class Names:
         constant); ``router = APIRouter(prefix=...)``, ``bp = Blueprint(..., url_prefix=...)``."""
         constants: dict[str, RoutePath] = {}
         prefixes: dict[str, RoutePath] = {}
+        called: set[str] = set()
         bound: set[str] = set()
         rebound: set[str] = set()
         for statement in module.body:
@@ -84,13 +89,14 @@ class Names:
                 if _stringish(value, constants):
                     constants[name] = path_of(value, constants)
                 elif isinstance(value, cst.Call):
+                    called.add(name)
                     for arg in value.args:
                         if arg.keyword is not None and arg.keyword.value in ("prefix", "url_prefix"):
                             prefixes[name] = path_of(arg.value, constants)
         for name in rebound:
             constants.pop(name, None)
             prefixes.pop(name, None)
-        return cls(constants, prefixes)
+        return cls(constants, prefixes, frozenset(called - rebound))
 
 
 NO_NAMES = Names({}, {})
@@ -140,6 +146,7 @@ class Registration:
     methods: tuple[str, ...]  # upper case; "*" for any
     path: RoutePath
     handler: str | None  # the handler as written (a call form); None: the decorated function
+    receiver: str = ""  # the callee's receiver as written (``router`` of ``@router.post``)
 
 
 @dataclass(frozen=True)
@@ -191,10 +198,10 @@ class RouteForm:
         if not _known(path):
             return None
         if self.decorator:
-            return Registration(methods, path, None)
+            return Registration(methods, path, None, receiver)
         handler = _argument(positional, keywords, self.handler, self.handler_keywords)
         name = dotted_name(handler) if handler is not None else None
-        return None if name is None else Registration(methods, path, name)
+        return None if name is None else Registration(methods, path, name, receiver)
 
 
 def _argument(positional: list, keywords: dict, index: int | None, names: tuple[str, ...]) -> cst.BaseExpression | None:
@@ -265,6 +272,50 @@ def with_route_default(function: cst.FunctionDef, flag: Flag, defaults: Sequence
         if default.applies(flag) and handler_routes(function, (default.route,), names):
             return replace(flag, none_means=default.none_means)
     return flag
+
+
+def mounted_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[tuple[str, str, str, str], ...]:
+    """``(router, method, path text, path glob)`` for each decorator registering ``function`` on a
+    module-level router (``@router.post("")``) on a route no pattern matches as written: another
+    module may mount the router under a prefix that makes it one (``Project.routes``)."""
+    if not patterns or not names.routers:
+        return ()
+    found: list[tuple[str, str, str, str]] = []
+    for decorator in function.decorators:
+        if isinstance(decorator.decorator, cst.Call):
+            registration = _registration(decorator.decorator, names, decorator=True)
+            if registration is not None and registration.receiver in names.routers and not matching(registration, patterns):
+                path = registration.path
+                found.extend((registration.receiver, method, path.text, path.glob) for method in registration.methods)
+    return tuple(found)
+
+
+# Calls that mount a router under a prefix: the keyword that names the prefix.
+_MOUNTS = {"include_router": "prefix", "register_blueprint": "url_prefix"}
+
+
+def included_routers(graph: CFG, names: Names = NO_NAMES) -> tuple[tuple[str, str, str, str], ...]:
+    """``(router as written, prefix text, prefix glob, receiver as written)`` for each call of a
+    scope that mounts a router: FastAPI's ``app.include_router(router, prefix="/v1")``, Flask's
+    ``app.register_blueprint(bp, url_prefix="/v1")``. The receiver's own prefix comes first."""
+    found: dict[tuple[str, str, str, str], None] = {}
+    for block in graph.blocks:
+        for event in block.events:
+            if not isinstance(event, CallEvent) or _last_name(event.node.func) not in _MOUNTS:
+                continue
+            callee = callee_path(event.node.func) or ""
+            receiver, _, last = callee.rpartition(".")
+            positional = [arg.value for arg in event.node.args if arg.keyword is None and not arg.star]
+            keywords = {arg.keyword.value: arg.value for arg in event.node.args if arg.keyword is not None}
+            router = dotted_name(positional[0]) if positional else None
+            if router is None:
+                continue
+            given = keywords.get(_MOUNTS[last])
+            prefix = path_of(given, names.constants) if given is not None else RoutePath("", "")
+            if receiver in names.prefixes:
+                prefix = names.prefixes[receiver] + prefix
+            found[(router, prefix.text, prefix.glob, receiver)] = None
+    return tuple(found)
 
 
 def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[tuple[str, str], ...]:

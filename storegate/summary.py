@@ -106,6 +106,11 @@ class FunctionSummary:
     # Handlers its calls register by name: ``(route, handler as written)`` for
     # ``app.add_api_route("/v1/responses", create, methods=["POST"])`` (``Project.routes``).
     registered: tuple[tuple[str, str], ...] = ()
+    # Routes a router mounted elsewhere may give it (``routes.mounted_routes``): ``(router, method,
+    # path text, path glob)``; and the routers its calls mount (``routes.included_routers``):
+    # ``(router as written, prefix text, prefix glob, receiver as written)``.
+    mounted: tuple[tuple[str, str, str, str], ...] = ()
+    includes: tuple[tuple[str, str, str, str], ...] = ()
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -195,6 +200,8 @@ class ModuleSummary:
                     "invariants": clauses(f.invariants),
                     "depends": list(f.depends),
                     "registered": [list(r) for r in f.registered],
+                    "mounted": [list(m) for m in f.mounted],
+                    "includes": [list(i) for i in f.includes],
                 }
                 for f in self.functions
             ],
@@ -254,6 +261,8 @@ class ModuleSummary:
                 invariants=clauses(f.get("invariants", ())),
                 depends=tuple(f.get("depends", ())),
                 registered=tuple((route, handler) for route, handler in f.get("registered", ())),
+                mounted=tuple(tuple(m) for m in f.get("mounted", ())),
+                includes=tuple(tuple(i) for i in f.get("includes", ())),
             )
             for f in data["functions"]
         )

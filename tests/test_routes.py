@@ -11,7 +11,7 @@ import libcst as cst
 import pytest
 
 from storegate import cfg as cfglib
-from storegate.routes import Names, globs_meet, handler_routes, path_of, registered_routes, route_matches
+from storegate.routes import Names, globs_meet, handler_routes, included_routers, mounted_routes, path_of, registered_routes, route_matches
 from storegate.sinks import glob_matcher
 from storegate.summary import FunctionSummary, ModuleSummary
 
@@ -156,3 +156,71 @@ def test_a_route_pattern_may_start_with_a_wildcard(tmp_path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.storegate]\nroutes = ["POST */v2/answers"]\n', encoding="utf-8")
     (tmp_path / "a.py").write_text("", encoding="utf-8")
     assert "POST */v2/answers" in load_config([str(tmp_path / "a.py")]).routes
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        ('app.include_router(turns.router, prefix="/v1/responses")', (("turns.router", "/v1/responses", "/v1/responses", "app"),)),
+        ("app.include_router(router)", (("router", "", "", "app"),)),
+        ('api.include_router(chat.router, prefix=f"{settings.root}/chat")', (("chat.router", "/v1{settings.root}/chat", "/v1*/chat", "api"),)),
+        ('flask_app.register_blueprint(bp, url_prefix=BASE + "/responses")', (("bp", "/api/responses", "/api/responses", "flask_app"),)),
+        ("app.include_router(*routers)", ()),
+        ('app.mount("/static", files)', ()),
+    ],
+)
+def test_mount_forms(call: str, expected: tuple[tuple[str, str, str, str], ...]) -> None:
+    """The receiver's own prefix comes first (``api`` was built with ``prefix="/v1"``)."""
+    module = cst.parse_module(f'BASE = "/api"\napi = APIRouter(prefix="/v1")\n{call}\n')
+    assert included_routers(cfglib.build(module), Names.of(module)) == expected
+
+
+def test_only_a_module_level_router_on_an_unmatched_route_waits_for_its_mount() -> None:
+    source = (
+        "router = APIRouter()\n"
+        "router = rebuilt()\n"  # bound twice: not known to be one router
+        "other = APIRouter()\n"
+        '@other.post("")\nasync def relative(body): ...\n'
+        '@other.post("/v1/responses")\nasync def absolute(body): ...\n'
+        '@router.post("")\nasync def rebound(body): ...\n'
+        '@local.post("")\nasync def unknown(body): ...\n'
+    )
+    module = cst.parse_module(source)
+    names = Names.of(module)
+    found = {f.name.value: mounted_routes(f, DEFAULT, names) for f in module.body if isinstance(f, cst.FunctionDef)}
+    assert found == {"relative": (("other", "POST", "", ""),), "absolute": (), "rebound": (), "unknown": ()}
+
+
+def test_routers_mounted_in_a_cycle_end(tmp_path) -> None:
+    """Two routers that mount each other (a mistake the analyzer must survive) give each handler
+    the prefixes of the finite paths to the app, and the run ends."""
+    from storegate.config import load_config
+    from storegate.run.pipeline import check
+
+    (tmp_path / "pyproject.toml").write_text("[tool.storegate]\n", encoding="utf-8")
+    (tmp_path / "app.py").write_text(
+        "from fastapi import APIRouter, FastAPI\n"
+        "app = FastAPI()\n"
+        "a = APIRouter()\n"
+        "b = APIRouter()\n"
+        'a.include_router(b, prefix="/responses")\n'
+        'b.include_router(a, prefix="/loop")\n'
+        'app.include_router(a, prefix="/v1")\n'
+        "KEPT = []\n"
+        '@b.post("")\n'
+        "async def create(body: dict):\n"
+        "    KEPT.append(body)\n",
+        encoding="utf-8",
+    )
+    result = check([tmp_path], load_config([tmp_path]), use_cache=False)
+    assert [(f.line, f.code) for f in result.findings] == [(11, "SG004")]
+    assert "POST /v1/responses" in result.findings[0].message
+
+
+def test_mounts_survive_the_cache_format() -> None:
+    function = FunctionSummary(
+        name="create", kind="function", class_name=None, params=(), flags=(), closure_flags=(), routes=(),
+        sites=(), nested=False, mounted=(("router", "POST", "", ""),), includes=(("turns.router", "/v1", "/v1", "app"),),
+    )
+    summary = ModuleSummary(path="app.py", module="app", imports=(), classes=(), functions=(function,))
+    assert ModuleSummary.from_json(summary.to_json()) == summary
