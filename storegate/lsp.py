@@ -101,12 +101,16 @@ class StoregateServer(LanguageServer):
             while self._wanted:
                 self._wanted = False
                 buffers = self.buffers()
-                if buffers:
+                if not buffers:
+                    continue
+                try:
                     result = await asyncio.to_thread(self.analyze, buffers)
-                    if isinstance(result, Result):
-                        self.publish(result, buffers)
-                    else:
-                        self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"storegate: {result}"))
+                except Exception as exc:  # noqa: BLE001 - a bug of storegate: said, and the server goes on
+                    result = f"internal error: {type(exc).__name__}: {exc}"
+                if isinstance(result, Result):
+                    self.publish(result, buffers)
+                else:
+                    self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"storegate: {result}"))
         finally:
             self._running = False
 

@@ -116,6 +116,20 @@ async def test_open_publishes_the_findings_and_nothing_for_a_gated_file(client: 
 
 
 @in_module_loop
+async def test_columns_are_in_the_clients_units(client: LanguageClient, project: Path):
+    """storegate counts code points; the client (VS Code: UTF-16 only) counts UTF-16 units."""
+    wide = project / "app" / "wide.py"
+    uri = _open(client, wide)
+    [diagnostic] = await _diagnostics(client, uri, until=bool)
+    line = wide.read_text().splitlines()[4]
+    before = line[: line.index("save_reply")]
+    assert len(before.encode("utf-16-le")) // 2 == len(before) + 1  # the fixture is what it says
+    assert diagnostic.range.start == types.Position(line=4, character=len(before) + 1)
+    assert diagnostic.range.end == types.Position(line=4, character=len(before) + 1 + len("save_reply(reply)"))
+    _close(client, uri)
+
+
+@in_module_loop
 async def test_the_code_action_edit_removes_the_finding(client: LanguageClient, project: Path):
     leaky = project / "app" / "leaky.py"
     uri = _open(client, leaky)
@@ -171,7 +185,7 @@ def test_a_buffer_replaces_the_file_and_is_never_cached(tmp_path: Path):
         result = check([root], config, cache_dir=tmp_path / "cache", jobs=1, **kwargs)
         return {(Path(f.path).name, f.line, f.code) for f in result.findings}
 
-    leaks = {("leaky.py", 6, "SG001"), ("leaky.py", 7, "SG001")}
+    leaks = {("leaky.py", 6, "SG001"), ("leaky.py", 7, "SG001"), ("wide.py", 5, "SG001")}
     assert located() == leaks  # the cache now holds every file
     assert located(sources=persisting) == leaks | {("service.py", 7, "SG002")}
     assert located() == leaks
