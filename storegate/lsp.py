@@ -75,13 +75,13 @@ class StoregateServer(LanguageServer):
                 return Path(path)
         return Path.cwd()
 
-    def buffers(self) -> dict[str, str]:
-        """Open document path -> its text, for the documents that are files."""
+    def buffers(self) -> dict[str, tuple[str, str]]:
+        """Open Python file's path -> its URI (as the client wrote it) and its text."""
         out = {}
         for uri, document in self.workspace.text_documents.items():
-            path = to_fs_path(uri)
-            if path and path.endswith(".py"):
-                out[os.path.abspath(path)] = document.source
+            path = _python_file(uri)
+            if path is not None:
+                out[path] = (uri, document.source)
         return out
 
     def schedule(self, delay: float = 0.0) -> None:
@@ -104,7 +104,7 @@ class StoregateServer(LanguageServer):
                 if not buffers:
                     continue
                 try:
-                    result = await asyncio.to_thread(self.analyze, buffers)
+                    result = await asyncio.to_thread(self.analyze, {path: text for path, (_, text) in buffers.items()})
                 except Exception as exc:  # noqa: BLE001 - a bug of storegate: said, and the server goes on
                     result = f"internal error: {type(exc).__name__}: {exc}"
                 if isinstance(result, Result):
@@ -125,7 +125,7 @@ class StoregateServer(LanguageServer):
             return str(exc)
         return check([root, *outside], self.config, sources=buffers)
 
-    def publish(self, result: Result, buffers: dict[str, str]) -> None:
+    def publish(self, result: Result, buffers: dict[str, tuple[str, str]]) -> None:
         """Publish the diagnostics of each open document that were not published already."""
         findings: dict[str, list[Finding]] = {}
         errors: dict[str, list[FileError]] = {}
@@ -133,9 +133,8 @@ class StoregateServer(LanguageServer):
             findings.setdefault(os.path.abspath(finding.path), []).append(finding)
         for error in result.errors:
             errors.setdefault(os.path.abspath(error.path), []).append(error)
-        for path, text in buffers.items():
-            uri = from_fs_path(path)
-            if uri is None or uri not in self.workspace.text_documents:
+        for path, (uri, text) in buffers.items():
+            if uri not in self.workspace.text_documents:  # closed meanwhile
                 continue
             lines = _lines(text)
             groups = [(self.diagnostic(item, lines), item) for item in group(findings.get(path, []))]
@@ -215,10 +214,9 @@ class StoregateServer(LanguageServer):
             fix = with_deep_stack(plan_file, item.primary.path, members, self.config, current)
             if not fix.changed or set(fix.fixed_findings) != set(members):
                 continue
-            also = f" (and {len(item.related)} more)" if item.related else ""
             actions.append(
                 types.CodeAction(
-                    title=f"Fix {item.primary.code}: gate on '{item.primary.flag}'{also}",
+                    title=_title(item),
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic],
                     is_preferred=True,
@@ -247,6 +245,12 @@ def _lines(text: str) -> list[str]:
     """``text``'s lines with their ends, as LSP counts them (only CR, LF and CRLF end a line,
     as for Python's tokenizer; ``str.splitlines`` also splits at a form feed)."""
     return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+
+
+def _python_file(uri: str) -> str | None:
+    """The absolute path of a ``file:`` URI of a Python file, else None."""
+    path = to_fs_path(uri) if uri.startswith("file:") else None
+    return os.path.abspath(path) if path and path.endswith(".py") else None
 
 
 def _inside(path: str, root: str) -> bool:
@@ -285,6 +289,17 @@ def _trace_locations(finding: Finding) -> list[types.DiagnosticRelatedInformatio
     return out
 
 
+def _title(item: Group) -> str:
+    """What the fix does, as the action's title: ``Fix SG001: gate 'save' (and 1 more) on 'store'``."""
+    from storegate.fix import KEYWORD_CODES
+
+    finding = item.primary
+    if finding.code in KEYWORD_CODES:
+        return f"Fix {finding.code}: pass '{finding.flag}' to '{finding.sink}'"
+    also = f" (and {len(item.related)} more)" if item.related else ""
+    return f"Fix {finding.code}: gate '{finding.sink}'{also} on '{finding.flag}'"
+
+
 def _same(a: types.Diagnostic, b: types.Diagnostic) -> bool:
     return a.source == b.source and a.code == b.code and a.range == b.range
 
@@ -303,21 +318,24 @@ def make_server() -> StoregateServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: StoregateServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.schedule()
+        if _python_file(params.text_document.uri):
+            ls.schedule()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: StoregateServer, params: types.DidChangeTextDocumentParams) -> None:
-        if ls.on_change:
+        if ls.on_change and _python_file(params.text_document.uri):
             ls.schedule(DEBOUNCE_SECONDS)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: StoregateServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.schedule()
+        if _python_file(params.text_document.uri):
+            ls.schedule()
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: StoregateServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.forget(params.text_document.uri)
-        ls.schedule()  # the file is read from disk again: its callers may change
+        if _python_file(params.text_document.uri):
+            ls.schedule()  # the file is read from disk again: its callers may change
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,

@@ -130,9 +130,17 @@ async def test_columns_are_in_the_clients_units(client: LanguageClient, project:
 
 
 @in_module_loop
-async def test_the_code_action_edit_removes_the_finding(client: LanguageClient, project: Path):
-    leaky = project / "app" / "leaky.py"
-    uri = _open(client, leaky)
+@pytest.mark.parametrize(
+    ("name", "title", "fixed_line"),
+    [
+        ("leaky.py", "Fix SG001: gate 'save_reply' (and 1 more) on 'store'", "    if reply.ok and store is not False:\n"),
+        ("forward.py", "Fix SG003: pass 'store' to 'write_reply'", "    write_reply(reply, store=store)  # expect: SG003\n"),
+    ],
+)
+async def test_the_code_action_edit_removes_the_finding(client: LanguageClient, project: Path, name, title, fixed_line):
+    """The quick fix is ``--fix`` on the buffer: a gate for the group (SG001), the flag passed on (SG003)."""
+    source = project / "app" / name
+    uri = _open(client, source)
     [diagnostic] = await _diagnostics(client, uri, until=bool)
     context = types.CodeActionContext(diagnostics=[diagnostic])
     actions = await asyncio.wait_for(
@@ -143,9 +151,10 @@ async def test_the_code_action_edit_removes_the_finding(client: LanguageClient, 
     )
     [action] = actions or []
     assert isinstance(action, types.CodeAction) and action.kind == types.CodeActionKind.QuickFix
+    assert action.title == title
     assert action.edit is not None and action.edit.changes is not None
-    fixed = _apply(leaky.read_text(), list(action.edit.changes[uri]))
-    assert "store is not False" in fixed and fixed.count("save_") == leaky.read_text().count("save_")
+    fixed = _apply(source.read_text(), list(action.edit.changes[uri]))
+    assert fixed_line in fixed.splitlines(keepends=True)
     _replace(client, uri, 2, fixed)  # applied in the buffer, unsaved: the server analyzes the buffer
     assert await _diagnostics(client, uri, until=lambda found: not found) == []
     _close(client, uri)
@@ -185,7 +194,7 @@ def test_a_buffer_replaces_the_file_and_is_never_cached(tmp_path: Path):
         result = check([root], config, cache_dir=tmp_path / "cache", jobs=1, **kwargs)
         return {(Path(f.path).name, f.line, f.code) for f in result.findings}
 
-    leaks = {("leaky.py", 6, "SG001"), ("leaky.py", 7, "SG001"), ("wide.py", 5, "SG001")}
+    leaks = {("forward.py", 5, "SG003"), ("leaky.py", 6, "SG001"), ("leaky.py", 7, "SG001"), ("wide.py", 5, "SG001")}
     assert located() == leaks  # the cache now holds every file
     assert located(sources=persisting) == leaks | {("service.py", 7, "SG002")}
     assert located() == leaks
