@@ -62,6 +62,8 @@ class StoregateServer(LanguageServer):
         self._wanted = False
         self._running = False
         self._pending: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
+        self._problem = ""  # the last problem shown to the user: said once, not on every run
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -88,8 +90,12 @@ class StoregateServer(LanguageServer):
         """A run after ``delay`` seconds (a later call's delay replaces an earlier one's)."""
         if self._pending is not None:
             self._pending.cancel()
-        loop = asyncio.get_running_loop()
-        self._pending = loop.call_later(delay, lambda: loop.create_task(self.refresh()))
+        self._pending = asyncio.get_running_loop().call_later(delay, self._start)
+
+    def _start(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.refresh())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def refresh(self) -> None:
         """Analyze the project and republish; one run at a time, and one more if asked meanwhile."""
@@ -108,8 +114,10 @@ class StoregateServer(LanguageServer):
                 except Exception as exc:  # noqa: BLE001 - a bug of storegate: said, and the server goes on
                     result = f"internal error: {type(exc).__name__}: {exc}"
                 if isinstance(result, Result):
+                    self._problem = ""
                     self.publish(result, buffers)
-                else:
+                elif result != self._problem:
+                    self._problem = result
                     self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"storegate: {result}"))
         finally:
             self._running = False

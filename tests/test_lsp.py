@@ -161,6 +161,17 @@ async def test_the_code_action_edit_removes_the_finding(client: LanguageClient, 
 
 
 @in_module_loop
+async def test_a_buffer_that_does_not_parse_is_one_error_on_its_line(client: LanguageClient, project: Path):
+    uri = _open(client, project / "app" / "gated.py")
+    assert await _diagnostics(client, uri) == []
+    _replace(client, uri, 2, "def finish(reply:\n    return reply\n")
+    [error] = await _diagnostics(client, uri, until=bool)
+    assert (error.severity, error.source, error.code) == (types.DiagnosticSeverity.Error, "storegate", None)
+    assert error.range.start.line == 0 and error.message.startswith("cannot parse")
+    _close(client, uri)
+
+
+@in_module_loop
 async def test_a_change_in_a_helper_republishes_its_callers(client: LanguageClient, project: Path):
     helpers, service = project / "app" / "helpers.py", project / "app" / "service.py"
     service_uri = _open(client, service)
