@@ -138,10 +138,14 @@ async def test_columns_are_in_the_clients_units(client: LanguageClient, project:
     ],
 )
 async def test_the_code_action_edit_removes_the_finding(client: LanguageClient, project: Path, name, title, fixed_line):
-    """The quick fix is ``--fix`` on the buffer: a gate for the group (SG001), the flag passed on (SG003)."""
+    """The quick fix is ``--fix`` on the buffer, not on the file (a line was added above the
+    finding and not saved): a gate for the group (SG001), the flag passed on (SG003)."""
     source = project / "app" / name
     uri = _open(client, source)
-    [diagnostic] = await _diagnostics(client, uri, until=bool)
+    text = "# a line typed and not saved\n" + source.read_text()
+    _replace(client, uri, 2, text)
+    line = min(parse_expectations(text))[0]
+    [diagnostic] = await _diagnostics(client, uri, until=lambda found: [d.range.start.line + 1 for d in found] == [line])
     context = types.CodeActionContext(diagnostics=[diagnostic])
     actions = await asyncio.wait_for(
         client.text_document_code_action_async(
@@ -153,9 +157,9 @@ async def test_the_code_action_edit_removes_the_finding(client: LanguageClient, 
     assert isinstance(action, types.CodeAction) and action.kind == types.CodeActionKind.QuickFix
     assert action.title == title
     assert action.edit is not None and action.edit.changes is not None
-    fixed = _apply(source.read_text(), list(action.edit.changes[uri]))
+    fixed = _apply(text, list(action.edit.changes[uri]))
     assert fixed_line in fixed.splitlines(keepends=True)
-    _replace(client, uri, 2, fixed)  # applied in the buffer, unsaved: the server analyzes the buffer
+    _replace(client, uri, 3, fixed)  # applied in the buffer, unsaved: the server analyzes the buffer
     assert await _diagnostics(client, uri, until=lambda found: not found) == []
     _close(client, uri)
 
