@@ -146,7 +146,7 @@ class StoregateServer(LanguageServer):
                 continue
             lines = _lines(text)
             groups = [(self.diagnostic(item, lines), item) for item in group(findings.get(path, []))]
-            diagnostics = [d for d, _ in groups] + [self.error_diagnostic(e, lines) for e in errors.get(path, [])]
+            diagnostics = [d for d, _ in groups] + [_error_diagnostic(e) for e in errors.get(path, [])]
             last = self.published.get(uri)
             self.published[uri] = _Published(text, diagnostics, groups)
             if last is None or last.diagnostics != diagnostics:
@@ -168,6 +168,7 @@ class StoregateServer(LanguageServer):
         return self.workspace.position_codec.range_to_client_units(lines, server)
 
     def diagnostic(self, item: Group, lines: list[str]) -> types.Diagnostic:
+        """One item of the report (``lines``: the text it was found in) as a diagnostic."""
         finding = item.primary
         code = CODES.get(finding.code)
         related = [
@@ -188,16 +189,6 @@ class StoregateServer(LanguageServer):
             code_description=types.CodeDescription(href=help_uri(code)) if code else None,
             source=SOURCE,
             related_information=related or None,
-        )
-
-    @staticmethod
-    def error_diagnostic(error: FileError, lines: list[str]) -> types.Diagnostic:
-        """A file storegate could not analyze (it does not parse, say): one error on its line."""
-        return types.Diagnostic(
-            range=_line_range((error.line or 1) - 1),
-            message=error.message,
-            severity=types.DiagnosticSeverity.Error,
-            source=SOURCE,
         )
 
     # -- code actions --------------------------------------------------------------------------
@@ -247,6 +238,11 @@ class StoregateServer(LanguageServer):
             server = ServerTextRange(ServerTextPosition(i1, 0), end)
             edits.append(types.TextEdit(self.workspace.position_codec.range_to_client_units(old, server), "".join(new[j1:j2])))
         return edits
+
+
+def _error_diagnostic(error: FileError) -> types.Diagnostic:
+    """A file storegate could not analyze (it does not parse, say): one error on its line."""
+    return types.Diagnostic(range=_line_range((error.line or 1) - 1), message=error.message, severity=types.DiagnosticSeverity.Error, source=SOURCE)
 
 
 def _lines(text: str) -> list[str]:
