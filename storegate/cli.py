@@ -409,3 +409,14 @@ def demo_serve(leaky: bool, host: str, port: int, db: Path | None) -> None:
     from storegate.demo import serve
 
     sys.exit(serve(leaky=leaky, host=host, port=port, db=db))
+
+
+@main.command("server")
+def server_command() -> None:
+    """Run the Language Server on stdin/stdout (for editors; needs `pip install 'storegate[lsp]'`)."""
+    try:
+        from storegate.lsp import serve
+    except ImportError as exc:
+        fail(f"the language server needs pygls ({exc}): pip install 'storegate[lsp]'")
+        return
+    serve()

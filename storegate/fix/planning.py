@@ -40,12 +40,16 @@ def plan(result: Result, config: Config) -> list[FileFix]:
     return [with_deep_stack(plan_file, path, findings, config) for path, findings in sorted(by_path.items())]
 
 
-def plan_file(path: str, findings: Sequence[Finding], config: Config) -> FileFix:
-    """The ``FileFix`` of one file for its ``findings``."""
+def plan_file(path: str, findings: Sequence[Finding], config: Config, source: str | None = None) -> FileFix:
+    """The ``FileFix`` of one file for its ``findings``; of ``source`` instead of the file's
+    content on disk when given (an editor's buffer: ``storegate server``)."""
     findings = sorted(set(findings), key=lambda f: f.sort_key)
     try:  # read once: the bytes ``apply`` compares with are the ones the plan was made from
-        data = files.read_bytes(Path(path))
-        text, encoding = files.decode_with_encoding(data)
+        if source is None:
+            data = files.read_bytes(Path(path))
+            text, encoding = files.decode_with_encoding(data)
+        else:  # already text: its coding cookie, if any, was the editor's business
+            data, text, encoding = source.encode("utf-8", "surrogatepass"), source, "utf-8"
     except SourceError as exc:
         return FileFix(path, "", "", "utf-8", (), tuple(Refusal(f, exc.message) for f in findings), b"")
     try:  # the file may have changed since it was analyzed: libcst sees only what the guard lets through

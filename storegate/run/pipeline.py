@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -71,17 +71,27 @@ class CheckOptions:
             object.__setattr__(self, name, filters.parse_selectors((value,) if isinstance(value, str) else value))
 
 
-def check(paths: Sequence[str | Path], config: Config, options: CheckOptions | None = None, **fields) -> Result:
+def check(
+    paths: Sequence[str | Path],
+    config: Config,
+    options: CheckOptions | None = None,
+    *,
+    sources: Mapping[str, str] | None = None,
+    **fields,
+) -> Result:
     """Analyze every Python file under ``paths`` with ``config`` and filter the findings as
     ``options`` say. Never raises for bad input in the tree: a file that cannot be analyzed is
     one of ``Result.errors``. Raises ``BaselineError`` for a baseline file that is not one.
 
+    ``sources``: path -> text that replaces the file's content on disk (an editor's unsaved
+    buffer, ``storegate server``); such a file is never read from nor written to the cache, and
+    a run with any is not kept as the last result.
     ``fields``: ``CheckOptions`` fields as keywords, over ``options`` (``check(paths, config, jobs=1)``).
     """
     options = replace(options or CheckOptions(), **fields)
     known = load_baseline(options.baseline) if isinstance(options.baseline, (str, Path)) else options.baseline
     found, errors = files.discover(paths, config, force_exclude=options.force_exclude)
-    run = _Run(found, config, options)
+    run = _Run(found, config, options, sources)
     findings = run.findings()
     analyzed = Result(
         findings=tuple(findings),  # sorted by the filters
@@ -159,9 +169,12 @@ class _File:
 class _Run:
     """The files of one run and the phases they go through, in the order ``findings`` calls them."""
 
-    def __init__(self, found: Sequence[Path], config: Config, options: CheckOptions) -> None:
+    def __init__(
+        self, found: Sequence[Path], config: Config, options: CheckOptions, sources: Mapping[str, str] | None = None
+    ) -> None:
         self.config = config
         self.options = options
+        self.sources = {os.path.abspath(path): text for path, text in (sources or {}).items()}  # by _File.key
         self.cache = open_cache(options.cache_dir, config) if options.use_cache else None
         self.shared: dict = {}  # equal strings of all summaries as one object
         packages: dict[str, bool] = {}
@@ -203,7 +216,7 @@ class _Run:
             item.stat = signature(os.stat(item.path))
         except OSError:
             return None
-        if self.cache is None:
+        if self.cache is None or item.key in self.sources:
             return None
         entry = self.cache.get(item.key)
         if entry is None or entry.module != item.module:
@@ -248,9 +261,9 @@ class _Run:
         if self.cache is None:
             return
         for item in self.files:
-            if item.entry is not None:
+            if item.entry is not None and item.key not in self.sources:
                 self.cache.put(item.key, item.entry)
-        if not self._any(State.INTERNAL):  # a result with an internal error is not kept
+        if not self._any(State.INTERNAL) and not self.sources:  # nor one with a text from outside the disk
             self.cache.set_result({"key": self._result_key(), "findings": [f.to_json() for f in findings]})
         self.cache.forget_missing({item.key for item in self.files})
         self.cache.save()
@@ -308,7 +321,7 @@ class _Run:
                 for item in changed:
                     applied[item.display] = wanted.get(item.display, {})
                     try:
-                        source = files.decode_source(files.read_bytes(item.path))
+                        source = self._source(item)[1]
                     except SourceError:
                         continue
                     tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display)))
@@ -322,12 +335,18 @@ class _Run:
     def _read(self, item: _File) -> None:
         """UNKNOWN or SKIPPED -> PENDING with its text, or ERROR."""
         try:
-            data = files.read_bytes(item.path)
-            item.sha256 = content_hash(data)
-            item.source = files.decode_source(data)
+            item.sha256, item.source = self._source(item)
             item.state = State.PENDING
         except SourceError as exc:
             item.entry, item.state = self._entry(item, State.ERROR, error={"message": exc.message, "line": exc.line}), State.ERROR
+
+    def _source(self, item: _File) -> tuple[str, str]:
+        """The file's content hash and text: the one given in ``sources``, else the disk's."""
+        if item.key in self.sources:
+            text = self.sources[item.key]
+            return content_hash(text.encode("utf-8", "surrogatepass")), text
+        data = files.read_bytes(item.path)
+        return content_hash(data), files.decode_source(data)
 
     def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str]) -> bool:
         if not self.options.use_prefilter:
@@ -341,7 +360,7 @@ class _Run:
             assert outcome.summary is not None
             entry = self._entry(item, State.SUMMARY, summary=outcome.summary)
             item.summary = ModuleSummary.from_json(json.loads(outcome.summary), self.shared)
-            if self.cache is not None:
+            if self.cache is not None and item.key not in self.sources:
                 self.cache.put(item.key, entry)  # the cache keeps the text until it saves
             item.entry, item.state = replace(entry, summary=None), State.SUMMARY
         elif outcome.kind == "error":
