@@ -366,6 +366,7 @@ def test_stdin_replaces_the_file_and_the_rest_of_the_project_is_read_from_disk(i
     write(in_tmp / "helper.py", HELPER)  # the sink behind keep() is only on disk
     write(in_tmp / "t.py", GATED_CALL)
     write(in_tmp / "other.py", UNGATED)  # a finding of another file: not reported for t.py
+    assert run("check", "t.py", "helper.py", *ISOLATED).exit_code == 0  # the cache knows t.py as gated
     result = run_stdin(CALLS_HELPER)
     assert result.stdout.splitlines() == [DERIVED, "Found 1 finding in 1 file (1 file checked)."]
     assert result.exit_code == 1
@@ -390,6 +391,7 @@ def test_stdin_for_a_file_not_on_disk_and_its_errors(in_tmp):
 
 def test_the_api_takes_unsaved_texts(in_tmp):
     from storegate.api import check
+    from storegate.cache import open_cache
     from storegate.config import load_config
 
     write(in_tmp / "helper.py", HELPER)
@@ -397,8 +399,60 @@ def test_the_api_takes_unsaved_texts(in_tmp):
     config = load_config(["."], isolated=True, flags=["store"], sinks=["save_response"])
     result = check(["."], config, unsaved={in_tmp / "t.py": CALLS_HELPER}, cache_dir=in_tmp / "cache")
     assert [(f.path, f.line, f.code) for f in result.findings] == [("t.py", 5, "SG002")]
+    cache = open_cache(in_tmp / "cache", config)
+    assert cache.get(str(in_tmp / "helper.py")) is not None  # the files on disk are cached
+    assert cache.get(str(in_tmp / "t.py")) is None and not cache.result  # the unsaved text never
     assert check(["."], config, cache_dir=in_tmp / "cache").findings == ()
     result = check(["."], config, unsaved={"new.py": UNGATED}, cache_dir=in_tmp / "cache")
     assert result.findings == () and result.files_checked == 2  # not named, not on disk: not checked
     result = check([".", "new.py"], config, unsaved={"new.py": UNGATED}, cache_dir=in_tmp / "cache")
     assert [(f.path, f.code) for f in result.findings] == [("new.py", "SG001")]
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+# The command with no delay before the progress shows (a run of two files is over in well under
+# the second that a real run waits for).
+NO_DELAY = "import sys, storegate.cli as cli; cli.PROGRESS_DELAY = 0; sys.argv[0] = 'storegate'; cli.main()"
+
+
+def progress_run(cwd: Path, *args: str, terminal: bool, **env: str) -> tuple[int, str, str]:
+    """Run ``check`` with stderr on a pseudo-terminal (or a pipe); (exit code, stdout, stderr)."""
+    import pty
+
+    environment = {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR", "FORCE_COLOR")}
+    environment.update(PYTHONPATH=str(REPO), **env)
+    command = [sys.executable, "-c", NO_DELAY, "check", "--no-cache", *args, *ISOLATED]
+    if not terminal:
+        proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=environment, timeout=60)
+        return proc.returncode, proc.stdout, proc.stderr
+    main_fd, child_fd = pty.openpty()
+    try:
+        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=child_fd, env=environment, text=True)
+        os.close(child_fd)
+        out, _ = proc.communicate(timeout=60)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:  # EIO: the terminal's other side is closed and drained
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        os.close(main_fd)
+    return proc.returncode, out, err.decode()
+
+
+def test_progress_shows_on_a_terminal_only(in_tmp):
+    write(in_tmp / "t.py", UNGATED)
+    write(in_tmp / "b.py", "x = 1\n")
+    code, out, err = progress_run(in_tmp, terminal=True)
+    assert code == 1 and out.splitlines()[0] == FINDING
+    assert "\rstoregate: parsed 2/2 files" in err
+    assert err.endswith("\r\x1b[K")  # erased before the report
+    for terminal, env, args in ((False, {}, ()), (True, {"CI": "true"}, ()), (True, {}, ("--quiet",))):
+        code, out, err = progress_run(in_tmp, *args, terminal=terminal, **env)
+        assert code == 1 and out.splitlines()[0] == FINDING
+        assert "parsed" not in err, (terminal, env, args)
