@@ -25,7 +25,7 @@ from storegate.run.pipeline import CheckOptions
 from storegate.run.pipeline import check as run_check
 from storegate.config import load_config
 from storegate.errors import ConfigError
-from storegate.model import Config, FileError, Flag, Retention, Sink, State
+from storegate.model import Config, FileError, Flag, Result, Retention, Sink, State
 from storegate.report import FORMATS, HUMAN_FORMATS
 from storegate.report.text import printable
 from storegate.report.text import statistics as render_statistics
@@ -146,7 +146,7 @@ def main() -> None:
 @click.option(
     "--stdin-filename", metavar="PATH", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Read the file PATH from standard input (the path '-') and report for it only; the rest "
-    "of the project (PATHS, default: the config file's directory, else the cwd) is read from disk.",
+    "of the project (PATHS, default: the current directory) is read from disk.",
 )
 @click.option(
     "--color", "color_choice", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
@@ -191,11 +191,12 @@ def check(
     targets: list[Path] = [path for path in paths if str(path) != "-"]
     if len(targets) < len(paths) and stdin_filename is None:
         fail("reading standard input ('-') needs --stdin-filename PATH (the file's path, for its module and config)")
+    targets = targets or [Path(".")]
     if stdin_filename is not None and (apply_fixes or show_diff or write_baseline):
         fail("--stdin-filename cannot be used with --fix, --diff or --write-baseline")
     try:
         config = load_config(
-            [stdin_filename] if stdin_filename is not None else targets or [Path(".")],
+            [stdin_filename] if stdin_filename is not None else targets,
             config_file=config_file,
             isolated=isolated,
             flags=flag_specs or None,
@@ -208,10 +209,9 @@ def check(
         fail(str(exc))
         return
     unsaved = {}
-    if stdin_filename is not None:
+    if stdin_filename is not None:  # the project from disk, with this file from stdin
         unsaved[stdin_filename] = _read_stdin()
-        targets = [*(targets or [files.exclude_root(config)]), stdin_filename]
-    targets = targets or [Path(".")]
+        targets.append(stdin_filename)
     try:
         options = CheckOptions(
             select=select,
@@ -352,15 +352,16 @@ def _read_stdin() -> bytes:
 
 
 def _only(result, path: Path, config: Config, force_exclude: bool):
-    """``--stdin-filename``: what the run found in the file ``path``; the rest of the project was
-    read for what it says about that file."""
+    """``--stdin-filename``: what the run found in the file ``path`` (nothing if ``--force-exclude``
+    excludes it); the rest of the project was read for what it says about that file."""
+    if force_exclude and files.is_excluded(path, config):
+        return Result(files_checked=0)
     shown = files.display_path(path)
-    checked = len(files.drop_excluded([path], config)) if force_exclude else 1
     return dataclasses.replace(
         result,
         findings=tuple(f for f in result.findings if f.path == shown),
         errors=tuple(e for e in result.errors if e.path == shown),
-        files_checked=checked,
+        files_checked=1,
         tracebacks=tuple(t for t in result.tracebacks if t.startswith(f"{shown}:\n")),
     )
 

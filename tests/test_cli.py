@@ -385,6 +385,8 @@ def test_stdin_for_a_file_not_on_disk_and_its_errors(in_tmp):
     assert result.stdout.splitlines()[0].startswith("t.py:1:1: error: ")
     assert result.exit_code == 2
     assert run_stdin("def broken(:\n", "--exit-zero").exit_code == 0
+    excluded = run_stdin(UNGATED, "--force-exclude", "--extend-exclude", "t.py")  # as ruff, for pre-commit-like callers
+    assert (excluded.exit_code, excluded.stdout) == (0, "All checks passed (0 files checked).\n")
     dash = run("check", *ISOLATED, "-")
     assert dash.exit_code == 2 and "--stdin-filename" in dash.stderr
 
