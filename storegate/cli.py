@@ -132,8 +132,12 @@ def main() -> None:
 )
 @click.option("--fix", "apply_fixes", is_flag=True, help="Gate the ungated writes in place (atomic writes); report what remains.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff and change nothing.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--quiet", "-q", is_flag=True, help="Leave out the summary line.")
+@click.option(
+    "--exit-zero", is_flag=True,
+    help="Exit 0 even with findings or files that cannot be analyzed (reported); 2 still for a usage "
+    "or config error, a missing path or an internal error.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Leave out the summary line and the progress display.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to paths named explicitly too.")
 @click.option(
     "--exclude", "exclude", metavar="PATTERNS", multiple=True,

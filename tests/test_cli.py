@@ -45,9 +45,12 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_version():
-    result = run("--version")
-    assert result.exit_code == 0
-    assert storegate.__version__ in result.stdout
+    from storegate._version import __version__
+
+    for option in ("--version", "-V"):
+        result = run(option)
+        assert result.exit_code == 0
+        assert result.stdout == f"storegate, version {__version__}\n"
 
 
 def test_clean_directory_exits_zero(in_tmp):
