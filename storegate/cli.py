@@ -3,7 +3,9 @@
 render, exit.
 
 Exit codes of ``check``: 0 clean, 1 findings, 2 a usage or config error or any file that could
-not be checked (2 wins over 1). ``--exit-zero`` turns 1 into 0.
+not be checked (2 wins over 1). ``--exit-zero`` gives 0 unless storegate itself could not run:
+a usage or config error, a named path that does not exist, or an internal error; files that
+cannot be analyzed are still reported.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -22,7 +25,7 @@ from storegate.run.pipeline import CheckOptions
 from storegate.run.pipeline import check as run_check
 from storegate.config import load_config
 from storegate.errors import ConfigError
-from storegate.model import Config, FileError, Flag, Retention, Sink, State
+from storegate.model import Config, FileError, Flag, Result, Retention, Sink, State
 from storegate.report import FORMATS, HUMAN_FORMATS
 from storegate.report.text import printable
 from storegate.report.text import statistics as render_statistics
@@ -129,9 +132,30 @@ def main() -> None:
 )
 @click.option("--fix", "apply_fixes", is_flag=True, help="Gate the ungated writes in place (atomic writes); report what remains.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff and change nothing.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("--quiet", "-q", is_flag=True, help="Leave out the summary line.")
+@click.option(
+    "--exit-zero", is_flag=True,
+    help="Exit 0 even with findings or files that cannot be analyzed (reported); 2 still for a usage "
+    "or config error, a missing path or an internal error.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Leave out the summary line and the progress display.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to paths named explicitly too.")
+@click.option(
+    "--exclude", "exclude", metavar="PATTERNS", multiple=True,
+    help="Gitignore-style patterns to skip, replacing the configured and default excludes; comma-separated, repeatable.",
+)
+@click.option(
+    "--extend-exclude", "extend_exclude", metavar="PATTERNS", multiple=True,
+    help="Patterns to skip besides the configured and default excludes; comma-separated, repeatable.",
+)
+@click.option(
+    "--stdin-filename", metavar="PATH", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Read the file PATH from standard input (the path '-') and report for it only; the rest "
+    "of the project (PATHS, default: the current directory) is read from disk.",
+)
+@click.option(
+    "--color", "color_choice", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+    help="Colour the text report: auto = on a terminal, unless NO_COLOR (or when FORCE_COLOR) is set.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors on stderr.")
 def check(
     paths: tuple[Path, ...],
@@ -158,25 +182,40 @@ def check(
     exit_zero: bool,
     quiet: bool,
     force_exclude: bool,
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    stdin_filename: Path | None,
+    color_choice: str,
     verbose: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for ungated persistence calls."""
     click.get_current_context().meta[_VERBOSE] = verbose
     if apply_fixes and show_diff:
         fail("--fix and --diff cannot be used together")
-    targets: list[Path] = list(paths) or [Path(".")]
+    targets: list[Path] = [path for path in paths if str(path) != "-"]
+    if len(targets) < len(paths) and stdin_filename is None:
+        fail("reading standard input ('-') needs --stdin-filename PATH (the file's path, for its module and config)")
+    targets = targets or [Path(".")]
+    if stdin_filename is not None and (apply_fixes or show_diff or write_baseline):
+        fail("--stdin-filename cannot be used with --fix, --diff or --write-baseline")
     try:
         config = load_config(
-            targets,
+            [stdin_filename] if stdin_filename is not None else targets,
             config_file=config_file,
             isolated=isolated,
             flags=flag_specs or None,
             sinks=sink_specs or None,
             rules=rule_specs or None,
+            exclude=_split(exclude) if exclude else None,
+            extend_exclude=_split(extend_exclude),
         )
     except ConfigError as exc:
         fail(str(exc))
         return
+    unsaved = {}
+    if stdin_filename is not None:  # the project from disk, with this file from stdin
+        unsaved[stdin_filename] = _read_stdin()
+        targets.append(stdin_filename)
     try:
         options = CheckOptions(
             select=select,
@@ -199,7 +238,17 @@ def check(
         if write_baseline is None:  # a baseline being written records every finding
             options = dataclasses.replace(options, baseline=known)
 
-    result = run_check(targets, config, options)
+    progress = _Progress() if _progress_wanted(quiet) else None
+    try:
+        result = run_check(targets, config, options, unsaved=unsaved, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if stdin_filename is not None:
+        result = _only(result, stdin_filename, config, force_exclude)
+    elif not result.files_checked:
+        shown = ", ".join(printable(files.display_path(path)) for path in targets)
+        click.echo(f"storegate: no Python files to check in {shown}", err=True)
     if write_baseline is not None:
         try:
             count = baseline.write(result.findings, write_baseline)
@@ -212,7 +261,7 @@ def check(
     if apply_fixes or show_diff:
         result = _fix(result, config, write=apply_fixes)
 
-    color = output is None and _color_wanted()
+    color = _color_wanted(color_choice, to_file=output is not None)
     report = FORMATS[output_format](result, quiet=quiet, explain=explain, show_source=show_source, color=color)
     stats = render_statistics(result) if statistics else ""
     if stats and output_format in HUMAN_FORMATS:
@@ -238,21 +287,87 @@ def check(
                 err=True,
             )
 
+    if exit_zero:
+        # storegate itself could not run: a path it was told to check is not there, or it failed
+        could_not_run = result.tracebacks or any(not os.path.exists(path) for path in targets if path not in unsaved)
+        sys.exit(EXIT_ERROR if could_not_run else EXIT_CLEAN)
     if result.errors:
         sys.exit(EXIT_ERROR)
-    if result.findings and not exit_zero:
+    if result.findings:
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)
 
 
-def _color_wanted() -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set to anything but ''."""
-    if os.environ.get("NO_COLOR"):
-        return False
+def _split(values: tuple[str, ...]) -> list[str]:
+    """The items of comma-separated, repeated option values (empty items left out)."""
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _is_terminal(stream) -> bool:
     try:
-        return sys.stdout.isatty()
+        return stream.isatty()
     except (AttributeError, ValueError, OSError):
         return False
+
+
+def _color_wanted(choice: str, *, to_file: bool) -> bool:
+    """``--color always|never`` decides; ``auto`` colours a terminal, never when NO_COLOR is set
+    (to anything but ''), and pipes too when FORCE_COLOR is; never an ``--output`` file."""
+    if choice != "auto":
+        return choice == "always"
+    if to_file or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or _is_terminal(sys.stdout)
+
+
+# A run that takes longer than this shows its progress (a module constant, so tests can make it 0).
+PROGRESS_DELAY = 1.0
+
+
+def _progress_wanted(quiet: bool) -> bool:
+    """Progress goes to stderr on a terminal: never with --quiet, in a pipe or in a CI log."""
+    return not quiet and not os.environ.get("CI") and _is_terminal(sys.stderr)
+
+
+class _Progress:
+    """``storegate: parsed N/M files`` on stderr, rewritten in place (``\r``) once the run has
+    taken ``PROGRESS_DELAY`` seconds; ``close`` erases it before the report is printed."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.shown or time.monotonic() - self.start >= PROGRESS_DELAY:
+            self.shown = True
+            click.echo(f"\rstoregate: parsed {done}/{total} files", err=True, nl=False)
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
+
+
+def _read_stdin() -> bytes:
+    """The file given on standard input (``--stdin-filename``), bounded as files on disk are."""
+    data = click.get_binary_stream("stdin").read(files.MAX_SOURCE_BYTES + 1)
+    if len(data) > files.MAX_SOURCE_BYTES:
+        fail(f"standard input: larger than {files.MAX_SOURCE_BYTES} bytes")
+    return data
+
+
+def _only(result, path: Path, config: Config, force_exclude: bool):
+    """``--stdin-filename``: what the run found in the file ``path`` (nothing if ``--force-exclude``
+    excludes it); the rest of the project was read for what it says about that file."""
+    if force_exclude and files.is_excluded(path, config):
+        return Result(files_checked=0)
+    shown = files.display_path(path)
+    return dataclasses.replace(
+        result,
+        findings=tuple(f for f in result.findings if f.path == shown),
+        errors=tuple(e for e in result.errors if e.path == shown),
+        files_checked=1,
+        tracebacks=tuple(t for t in result.tracebacks if t.startswith(f"{shown}:\n")),
+    )
 
 
 # --- rule documentation -----------------------------------------------------------------------
@@ -293,20 +408,14 @@ def _describe_state(state: State) -> list[str]:
     return lines
 
 
-def _pack_specs(config: Config, config_file: Path | None, isolated: bool, rule_specs: tuple[str, ...]) -> list[tuple[str, Path | None]]:
+def _pack_specs(config: Config, rule_specs: tuple[str, ...]) -> list[tuple[str, Path | None]]:
     """The rule pack specs behind ``config`` and the directory relative paths are resolved in."""
-    from storegate import config as config_module
+    from storegate.config import DEFAULT_RULES, config_table
 
     if rule_specs:
         return [(spec, None) for spec in rule_specs]
-    table: dict = {}
-    if config.source is not None:
-        data = config_module._read_toml(config.source)
-        if config_file is not None and config.source.name != "pyproject.toml":
-            table = data
-        else:
-            table = config_module._tool_table(data, config.source) or {}
-    specs = table.get("rules", list(config_module.DEFAULT_RULES))
+    table = config_table(config.source)[0] if config.source is not None else {}
+    specs = table.get("rules", list(DEFAULT_RULES))
     base = config.source.parent if config.source is not None else None
     return [(spec, base) for spec in specs]
 
@@ -320,7 +429,7 @@ def _pack_specs(config: Config, config_file: Path | None, isolated: bool, rule_s
 @click.option("--rules", "rule_specs", metavar="PACK", multiple=True, help="A rule pack name or .toml file; replaces the configured packs.")
 @click.option("--markdown", is_flag=True, help="Print the README's code section (Markdown) instead.")
 def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[str, ...], markdown: bool) -> None:
-    """List every code, and the rule packs loaded for the configuration found from the cwd."""
+    """List every code, the configuration file found from the cwd, its excludes and its rule packs."""
     if markdown:
         click.echo(docs.render_markdown(), nl=False)
         return
@@ -328,7 +437,7 @@ def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[st
 
     try:
         config = load_config([Path(".")], config_file=config_file, isolated=isolated, rules=rule_specs or None)
-        packs = [load_pack(spec, base) for spec, base in _pack_specs(config, config_file, isolated, rule_specs)]
+        packs = [load_pack(spec, base) for spec, base in _pack_specs(config, rule_specs)]
     except ConfigError as exc:
         fail(str(exc))
         return
@@ -337,6 +446,10 @@ def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[st
     lines += [f"  {c.code}  {c.name.ljust(width)}  {c.summary}" for c in checks.CODES.values()]
     lines.append("")
     where = files.display_path(config.source) if config.source is not None else "no configuration file"
+    lines.append(f"Configuration file: {where if config.source is not None else 'none (the defaults)'}")
+    root = files.display_path(files.exclude_root(config))
+    lines.append(f"Excludes (gitignore patterns, relative to {root}): {', '.join(files.exclude_patterns(config))}")
+    lines.append("")
     lines.append(f"Rule packs ({where}):" if packs else f"Rule packs ({where}): none")
     for pack in packs:
         lines.append(f"  {pack.name}: {pack.description}" if pack.description else f"  {pack.name}")

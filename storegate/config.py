@@ -1,4 +1,4 @@
-"""The effective configuration of a run: rule packs, ``[tool.storegate]`` and command-line options.
+"""The effective configuration of a run: rule packs, the config file and command-line options.
 
 Precedence, lowest first:
 
@@ -6,7 +6,11 @@ Precedence, lowest first:
 2. ``flags`` / ``sinks`` / ``routes`` / ``retention`` / ``state`` of the config file, ADDED to the packs';
 3. the command line: ``--rules`` REPLACES the configured list of packs, ``--flag`` REPLACES all
    flags and ``--sink`` REPLACES all sinks (the ``state`` containers too), so a run can be
-   reproduced without any config file.
+   reproduced without any config file; ``--exclude`` REPLACES the excludes, ``--extend-exclude``
+   adds to them.
+
+The config file is the nearest ``.storegate.toml``, ``storegate.toml`` (keys at the top level) or
+``pyproject.toml`` with ``[tool.storegate]`` above the checked paths (``find_config_file``).
 
 Configuration is data only: nothing here evaluates, imports or executes anything it reads.
 """
@@ -172,19 +176,36 @@ def _start_dir(paths: Sequence[str | Path]) -> Path:
         return Path(dirs[0])
 
 
+# The configuration files looked for in each directory, in this order (like ruff's ``.ruff.toml``,
+# ``ruff.toml``, ``pyproject.toml``): a standalone file always counts, a ``pyproject.toml`` only
+# with a ``[tool.storegate]`` table.
+CONFIG_NAMES = (".storegate.toml", "storegate.toml", "pyproject.toml")
+
+
 def find_config_file(paths: Sequence[str | Path]) -> Path | None:
-    """The first ``pyproject.toml`` with a ``[tool.storegate]`` table, walking up from the
-    common parent directory of ``paths``."""
+    """The nearest configuration file, walking up from the common parent directory of ``paths``:
+    in each directory, ``.storegate.toml``, ``storegate.toml``, then a ``pyproject.toml`` with a
+    ``[tool.storegate]`` table."""
     directory = _start_dir(paths)
     for candidate_dir in (directory, *directory.parents):
-        candidate = candidate_dir / "pyproject.toml"
-        if not candidate.is_file():
-            continue
-        if candidate.is_symlink() and not is_inside(os.path.realpath(candidate), os.path.realpath(candidate_dir)):
-            raise ConfigError(f"{display_path(candidate)}: symbolic link out of its directory; not read")
-        if _tool_table(_read_toml(candidate), candidate) is not None:
-            return candidate
+        for name in CONFIG_NAMES:
+            candidate = candidate_dir / name
+            if not candidate.is_file():
+                continue
+            if candidate.is_symlink() and not is_inside(os.path.realpath(candidate), os.path.realpath(candidate_dir)):
+                raise ConfigError(f"{display_path(candidate)}: symbolic link out of its directory; not read")
+            if name != "pyproject.toml" or _tool_table(_read_toml(candidate), candidate) is not None:
+                return candidate
     return None
+
+
+def config_table(path: Path) -> tuple[dict[str, Any], str]:
+    """The storegate keys of the configuration file ``path`` and how errors name it: a
+    ``pyproject.toml``'s ``[tool.storegate]`` table (empty without one), any other file's top level."""
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        return _tool_table(data, path) or {}, f"{display_path(path)} [tool.storegate]"
+    return data, display_path(path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,35 +489,29 @@ def load_config(
     flags: Sequence[str] | None = None,
     sinks: Sequence[str] | None = None,
     rules: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    extend_exclude: Sequence[str] = (),
 ) -> Config:
     """The effective ``Config`` for checking ``paths``; raises ``ConfigError``.
 
     ``config_file`` is a ``pyproject.toml`` (its ``[tool.storegate]``) or any other ``.toml``
-    holding the same keys at its top level; without it, the nearest ``pyproject.toml`` with a
-    ``[tool.storegate]`` table above the paths is used, unless ``isolated``. ``flags``, ``sinks``
-    and ``rules`` are the command-line values (``None`` = not given).
+    holding the same keys at its top level; without it, the nearest configuration file above the
+    paths (``find_config_file``) is used, unless ``isolated``. ``flags``, ``sinks``, ``rules``,
+    ``exclude`` and ``extend_exclude`` are the command-line values (``None`` = not given):
+    ``exclude`` replaces the configured excludes (and the defaults), ``extend_exclude`` is added
+    to the configured ``extend-exclude``.
     """
     if isolated and config_file is not None:
         raise ConfigError("--config and --isolated cannot be used together")
     source: Path | None = None
-    table: dict[str, Any] = {}
     if config_file is not None:
         source = Path(config_file)
-        data = _read_toml(source)
-        if source.name == "pyproject.toml":
-            table = _tool_table(data, source) or {}
-            where = f"{display_path(source)} [tool.storegate]"
-        else:
-            table = data
-            where = display_path(source)
     elif not isolated:
         source = find_config_file(paths)
-        if source is not None:
-            table = _tool_table(_read_toml(source), source) or {}
-        where = f"{display_path(source)} [tool.storegate]" if source else ""
-    else:
-        where = ""
+    table: dict[str, Any] = {}
+    where = ""
     if source is not None:
+        table, where = config_table(source)
         source = Path(os.path.abspath(source))
 
     _check_keys(table, CONFIG_KEYS, where)
@@ -537,7 +552,14 @@ def load_config(
         # ``--sink`` replaces all sinks, the state pack's containers too
         state=None if sinks is not None else _merge_state([*(p.state for p in packs), config_state]),
         packs=_unique(p.name for p in packs),
-        exclude=tuple(_parse_patterns(table.get("exclude", []), "exclude", where)),
-        extend_exclude=tuple(_parse_patterns(table.get("extend-exclude", []), "extend-exclude", where)),
+        exclude=tuple(
+            _parse_patterns(table.get("exclude", []), "exclude", where)
+            if exclude is None
+            else _parse_patterns(list(exclude), "exclude", "--exclude")
+        ),
+        extend_exclude=(
+            *_parse_patterns(table.get("extend-exclude", []), "extend-exclude", where),
+            *_parse_patterns(list(extend_exclude), "extend-exclude", "--extend-exclude"),
+        ),
         source=source,
     )

@@ -106,6 +106,11 @@ class _Excluder:
         return self.matches(rel, os.path.isdir(absolute))
 
 
+def is_excluded(path: str | Path, config: Config) -> bool:
+    """Whether the excludes of ``config`` skip ``path``, on disk or not (``--stdin-filename``)."""
+    return _Excluder(config).is_excluded(path)
+
+
 def drop_excluded(paths: Sequence[str | Path], config: Config) -> list[Path]:
     """The paths (as given) that are not excluded; nonexistent paths are kept.
 

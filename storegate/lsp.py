@@ -3,7 +3,7 @@
 The analysis is per project (a finding in one file may come from a helper in another), so every
 run checks the whole workspace root, as ``storegate check`` run there would (same configuration,
 same cache), with the text of every open buffer in place of its file on disk
-(``check(..., sources=...)``: such files are never cached). A run follows an open, a save and,
+(``check(..., unsaved=...)``: such files are never cached). A run follows an open, a save and,
 after a pause in typing, a change; runs never overlap (a request during a run makes one more run
 after it). After each run, every open document whose diagnostics changed gets them again: a
 change in a helper republishes the files that call it.
@@ -131,7 +131,7 @@ class StoregateServer(LanguageServer):
             self.config = load_config([root, *outside])
         except ConfigError as exc:
             return str(exc)
-        return check([root, *outside], self.config, sources=buffers)
+        return check([root, *outside], self.config, unsaved=buffers)
 
     def publish(self, result: Result, buffers: dict[str, tuple[str, str]]) -> None:
         """Publish the diagnostics of each open document that were not published already."""

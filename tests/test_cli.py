@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -44,9 +45,12 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_version():
-    result = run("--version")
-    assert result.exit_code == 0
-    assert storegate.__version__ in result.stdout
+    from storegate._version import __version__
+
+    for option in ("--version", "-V"):
+        result = run(option)
+        assert result.exit_code == 0
+        assert result.stdout == f"storegate, version {__version__}\n"
 
 
 def test_clean_directory_exits_zero(in_tmp):
@@ -269,3 +273,191 @@ def test_subprocess_config_error(in_tmp):
     assert proc.stdout == ""
     assert proc.stderr.startswith("storegate: error: ")
     assert "'rules' must be a list" in proc.stderr
+
+
+# --- excludes, config files, rules ------------------------------------------------------------
+
+
+def test_exclude_replaces_and_extend_exclude_adds_comma_separated_and_repeatable(in_tmp):
+    write(in_tmp / "a.py", "x = 1\n")
+    write(in_tmp / "gen/g.py", "x = 1\n")
+    write(in_tmp / "build/b.py", "x = 1\n")  # excluded by default
+    assert run("check", *ISOLATED).stdout == "All checks passed (2 files checked).\n"
+    assert run("check", "--extend-exclude", "gen", *ISOLATED).stdout == "All checks passed (1 file checked).\n"
+    # --exclude replaces the defaults: build/ is checked again
+    assert run("check", "--exclude", "gen", *ISOLATED).stdout == "All checks passed (2 files checked).\n"
+    result = run("check", "--extend-exclude", "gen,a.py", "--extend-exclude", "other", *ISOLATED)
+    assert result.stdout == "All checks passed (0 files checked).\n"
+    assert result.stderr == "storegate: no Python files to check in .\n"
+    assert result.exit_code == 0
+
+
+def test_no_file_checked_is_a_warning_naming_the_paths(in_tmp):
+    write(in_tmp / "docs/readme.txt", "not python\n")
+    result = run("check", "docs", *ISOLATED)
+    assert result.exit_code == 0
+    assert result.stderr == "storegate: no Python files to check in docs\n"
+
+
+def test_a_standalone_storegate_toml_is_found_and_rules_shows_it_and_the_excludes(in_tmp):
+    write(in_tmp / "pyproject.toml", '[tool.storegate]\nflags = ["ignored"]\n')
+    write(in_tmp / "storegate.toml", 'rules = []\nflags = ["store"]\nsinks = ["save_response"]\nextend-exclude = ["gen"]\n')
+    write(in_tmp / "t.py", UNGATED)
+    write(in_tmp / "gen/g.py", UNGATED)
+    result = run("check")
+    assert result.stdout.splitlines() == [FINDING, "Found 1 finding in 1 file (1 file checked)."]
+    lines = run("rules").stdout.splitlines()
+    assert "Configuration file: storegate.toml" in lines
+    [excludes] = [line for line in lines if line.startswith("Excludes")]
+    assert excludes.startswith("Excludes (gitignore patterns, relative to .): .git, ")
+    assert excludes.endswith(", gen")
+    assert "Configuration file: none (the defaults)" in run("rules", "--isolated").stdout
+
+
+# --- colour -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "colored"),
+    [
+        ((), {}, False),  # a pipe
+        ((), {"FORCE_COLOR": "1"}, True),
+        ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        (("--color", "always"), {"NO_COLOR": "1"}, True),
+        (("--color", "never"), {"FORCE_COLOR": "1"}, False),
+    ],
+)
+def test_color_follows_the_option_then_no_color_then_force_color(in_tmp, args, env, colored):
+    write(in_tmp / "t.py", UNGATED)
+    result = CliRunner(env={"NO_COLOR": None, "FORCE_COLOR": None, **env}).invoke(main, ["check", *args, *ISOLATED])
+    assert ("\x1b[" in result.stdout) is colored
+    assert click.unstyle(result.stdout).splitlines()[0] == FINDING
+    if colored:
+        assert click.style("SG001", fg="red", bold=True) in result.stdout
+
+
+# --- --exit-zero --------------------------------------------------------------------------------
+
+
+def test_exit_zero_reports_unparsable_files_without_failing_the_sarif_workflow(in_tmp):
+    write(in_tmp / "bad.py", "def broken(store:\n")
+    write(in_tmp / "t.py", UNGATED)
+    result = run("check", "--format", "sarif", "--output", "out.sarif", "--exit-zero", *ISOLATED)
+    assert result.exit_code == 0, result.output
+    [sarif_run] = json.loads((in_tmp / "out.sarif").read_text())["runs"]
+    assert [r["ruleId"] for r in sarif_run["results"]] == ["SG001"]
+    [notification] = sarif_run["invocations"][0]["toolExecutionNotifications"]
+    assert notification["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("bad.py")
+    # without --exit-zero the unparsable file is exit 2; a usage error stays 2 with it
+    assert run("check", *ISOLATED).exit_code == 2
+    assert run("check", "--exit-zero", "--select", "XX1", *ISOLATED).exit_code == 2
+
+
+# --- --stdin-filename -----------------------------------------------------------------------------
+
+HELPER = "def keep(x):\n    save_response(x)\n"
+CALLS_HELPER = "from helper import keep\n\n\ndef handler(store, x):\n    keep(x)\n"
+GATED_CALL = "from helper import keep\n\n\ndef handler(store, x):\n    if store:\n        keep(x)\n"
+DERIVED = "t.py:5:5: SG002 call to 'keep' persists (-> save_response) and is not gated by 'store'"
+
+
+def run_stdin(text: str, *args: str):
+    return CliRunner().invoke(main, ["check", *args, *ISOLATED, "--stdin-filename", "t.py", "-"], input=text)
+
+
+def test_stdin_replaces_the_file_and_the_rest_of_the_project_is_read_from_disk(in_tmp):
+    write(in_tmp / "helper.py", HELPER)  # the sink behind keep() is only on disk
+    write(in_tmp / "t.py", GATED_CALL)
+    write(in_tmp / "other.py", UNGATED)  # a finding of another file: not reported for t.py
+    assert run("check", "t.py", "helper.py", *ISOLATED).exit_code == 0  # the cache knows t.py as gated
+    result = run_stdin(CALLS_HELPER)
+    assert result.stdout.splitlines() == [DERIVED, "Found 1 finding in 1 file (1 file checked)."]
+    assert result.exit_code == 1
+    # nothing of standard input was cached: the file on disk is gated, and so is its next text
+    assert run("check", "t.py", "helper.py", *ISOLATED).stdout == "All checks passed (2 files checked).\n"
+    write(in_tmp / "t.py", CALLS_HELPER)
+    assert run("check", "t.py", "helper.py", *ISOLATED).exit_code == 1
+    assert run_stdin(GATED_CALL).stdout == "All checks passed (1 file checked).\n"
+
+
+def test_stdin_for_a_file_not_on_disk_and_its_errors(in_tmp):
+    write(in_tmp / "helper.py", HELPER)
+    result = run_stdin(CALLS_HELPER)
+    assert result.stdout.splitlines()[0] == DERIVED
+    result = run_stdin("def broken(:\n")
+    assert result.stdout.splitlines()[0].startswith("t.py:1:1: error: ")
+    assert result.exit_code == 2
+    assert run_stdin("def broken(:\n", "--exit-zero").exit_code == 0
+    excluded = run_stdin(UNGATED, "--force-exclude", "--extend-exclude", "t.py")  # as ruff, for pre-commit-like callers
+    assert (excluded.exit_code, excluded.stdout) == (0, "All checks passed (0 files checked).\n")
+    dash = run("check", *ISOLATED, "-")
+    assert dash.exit_code == 2 and "--stdin-filename" in dash.stderr
+
+
+def test_the_api_takes_unsaved_texts(in_tmp):
+    from storegate.api import check
+    from storegate.cache import open_cache
+    from storegate.config import load_config
+
+    write(in_tmp / "helper.py", HELPER)
+    write(in_tmp / "t.py", GATED_CALL)
+    config = load_config(["."], isolated=True, flags=["store"], sinks=["save_response"])
+    result = check(["."], config, unsaved={in_tmp / "t.py": CALLS_HELPER}, cache_dir=in_tmp / "cache")
+    assert [(f.path, f.line, f.code) for f in result.findings] == [("t.py", 5, "SG002")]
+    cache = open_cache(in_tmp / "cache", config)
+    assert cache.get(str(in_tmp / "helper.py")) is not None  # the files on disk are cached
+    assert cache.get(str(in_tmp / "t.py")) is None and not cache.result  # the unsaved text never
+    assert check(["."], config, cache_dir=in_tmp / "cache").findings == ()
+    result = check(["."], config, unsaved={"new.py": UNGATED}, cache_dir=in_tmp / "cache")
+    assert result.findings == () and result.files_checked == 2  # not named, not on disk: not checked
+    result = check([".", "new.py"], config, unsaved={"new.py": UNGATED}, cache_dir=in_tmp / "cache")
+    assert [(f.path, f.code) for f in result.findings] == [("new.py", "SG001")]
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+# The command with no delay before the progress shows (a run of two files is over in well under
+# the second that a real run waits for).
+NO_DELAY = "import sys, storegate.cli as cli; cli.PROGRESS_DELAY = 0; sys.argv[0] = 'storegate'; cli.main()"
+
+
+def progress_run(cwd: Path, *args: str, terminal: bool, **env: str) -> tuple[int, str, str]:
+    """Run ``check`` with stderr on a pseudo-terminal (or a pipe); (exit code, stdout, stderr)."""
+    import pty
+
+    environment = {k: v for k, v in os.environ.items() if k not in ("CI", "NO_COLOR", "FORCE_COLOR")}
+    environment.update(PYTHONPATH=str(REPO), **env)
+    command = [sys.executable, "-c", NO_DELAY, "check", "--no-cache", *args, *ISOLATED]
+    if not terminal:
+        proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=environment, timeout=60)
+        return proc.returncode, proc.stdout, proc.stderr
+    main_fd, child_fd = pty.openpty()
+    try:
+        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=child_fd, env=environment, text=True)
+        os.close(child_fd)
+        out, _ = proc.communicate(timeout=60)
+        err = b""
+        while True:
+            try:
+                chunk = os.read(main_fd, 4096)
+            except OSError:  # EIO: the terminal's other side is closed and drained
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        os.close(main_fd)
+    return proc.returncode, out, err.decode()
+
+
+def test_progress_shows_on_a_terminal_only(in_tmp):
+    write(in_tmp / "t.py", UNGATED)
+    write(in_tmp / "b.py", "x = 1\n")
+    code, out, err = progress_run(in_tmp, terminal=True)
+    assert code == 1 and out.splitlines()[0] == FINDING
+    assert "\rstoregate: parsed 2/2 files" in err
+    assert err.endswith("\r\x1b[K")  # erased before the report
+    for terminal, env, args in ((False, {}, ()), (True, {"CI": "true"}, ()), (True, {}, ("--quiet",))):
+        code, out, err = progress_run(in_tmp, *args, terminal=terminal, **env)
+        assert code == 1 and out.splitlines()[0] == FINDING
+        assert "parsed" not in err, (terminal, env, args)

@@ -509,3 +509,56 @@ def test_bad_sink_table_keys_are_one_line_errors(in_tmp, body, needle):
     pyproject(in_tmp, body)
     message = config_error()
     assert needle in message and "pyproject.toml" in message and "\n" not in message
+
+
+# --- standalone config files and command-line excludes ---------------------------------------
+
+
+def test_a_standalone_file_is_found_before_the_pyproject_of_its_directory(in_tmp):
+    pyproject(in_tmp, 'rules = []\nflags = ["from_pyproject"]\n')
+    standalone = write(in_tmp / "storegate.toml", 'rules = []\nflags = ["from_standalone"]\n')
+    write(in_tmp / "pkg/a.py", "")
+    assert find_config_file(["pkg/a.py"]) == standalone
+    config = load_config(["pkg/a.py"])
+    assert config.source == standalone.resolve()
+    assert config.flags == (Flag("from_standalone"),)
+    hidden = write(in_tmp / ".storegate.toml", 'rules = []\nflags = ["from_hidden"]\n')
+    assert load_config(["pkg/a.py"]).source == hidden.resolve()  # .storegate.toml first, as .ruff.toml
+
+
+def test_a_standalone_file_counts_even_empty_and_the_nearest_directory_wins(in_tmp):
+    write(in_tmp / "storegate.toml", 'rules = []\nflags = ["top"]\n')
+    inner = write(in_tmp / "svc/.storegate.toml", "")
+    write(in_tmp / "svc/pyproject.toml", "[project]\nname = 'svc'\n")
+    assert load_config(["svc"]).source == inner.resolve()
+    assert load_config(["svc"]).packs == ("openai", "state", "libraries")
+    nearer = pyproject(in_tmp / "svc/sub", 'flags = ["sub"]\n')
+    assert load_config(["svc/sub"]).source == nearer.resolve()
+
+
+def test_a_standalone_file_has_the_keys_at_its_top_level_and_the_same_rules(in_tmp):
+    write(in_tmp / "storegate.toml", '[tool.storegate]\nflags = ["store"]\n')
+    message = config_error()
+    assert "storegate.toml" in message and "unknown key 'tool'" in message
+    write(in_tmp / "storegate.toml", 'flagz = ["store"]\n')
+    assert "storegate.toml: unknown key 'flagz'" in config_error()
+    write(in_tmp / "outside.toml", 'name = "outside"\n')
+    write(in_tmp / "proj/storegate.toml", 'rules = ["../outside.toml"]\n')
+    assert "outside the project" in config_error(paths=["proj"])
+
+
+def test_a_standalone_file_linked_out_of_its_directory_is_not_read(in_tmp):
+    write(in_tmp / "elsewhere/policy.toml", 'rules = []\n')
+    (in_tmp / "proj").mkdir()
+    (in_tmp / "proj/storegate.toml").symlink_to(in_tmp / "elsewhere/policy.toml")
+    assert "symbolic link out of its directory" in config_error(paths=["proj"])
+
+
+def test_command_line_exclude_replaces_and_extend_exclude_adds(in_tmp):
+    pyproject(in_tmp, 'exclude = ["configured"]\nextend-exclude = ["extended"]\n')
+    config = load_config(["."], exclude=["given"], extend_exclude=["added"])
+    assert config.exclude == ("given",)
+    assert config.extend_exclude == ("extended", "added")
+    config = load_config(["."], extend_exclude=["added"])
+    assert config.exclude == ("configured",)
+    assert "--extend-exclude" in config_error(extend_exclude=[" "])

@@ -194,7 +194,7 @@ async def test_a_change_in_a_helper_republishes_its_callers(client: LanguageClie
 
 
 def test_a_buffer_replaces_the_file_and_is_never_cached(tmp_path: Path):
-    """``check(..., sources=)``, the server's hook: the text given is analyzed instead of the
+    """``check(..., unsaved=)``, the server's hook: the text given is analyzed instead of the
     file's, and a run from disk afterwards, with the same cache, sees the disk's text again."""
     from storegate.config import load_config
     from storegate.run.pipeline import check
@@ -211,5 +211,5 @@ def test_a_buffer_replaces_the_file_and_is_never_cached(tmp_path: Path):
 
     leaks = {("forward.py", 5, "SG003"), ("leaky.py", 6, "SG001"), ("leaky.py", 7, "SG001"), ("wide.py", 5, "SG001")}
     assert located() == leaks  # the cache now holds every file
-    assert located(sources=persisting) == leaks | {("service.py", 7, "SG002")}
+    assert located(unsaved=persisting) == leaks | {("service.py", 7, "SG002")}
     assert located() == leaks

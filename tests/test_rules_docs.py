@@ -14,6 +14,7 @@ from storegate.checks import CODES
 from storegate.checks.docs import render_doc, render_markdown
 from storegate.cli import check as check_command
 from storegate.cli import main
+from storegate.files import DEFAULT_EXCLUDES
 from storegate.report import FORMATS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -65,7 +66,7 @@ def test_rules_lists_codes_and_the_loaded_packs(tmp_path, monkeypatch):
     )
     result = run("rules")
     assert result.exit_code == 0
-    codes, packs = result.stdout.split("\n\n", 1)
+    codes, configuration, packs = result.stdout.split("\n\n", 2)
     # one line a code, in registry order, the summaries aligned after the longest name
     width = max(len(c.name) for c in CODES.values())
     assert codes.splitlines() == [
@@ -73,6 +74,10 @@ def test_rules_lists_codes_and_the_loaded_packs(tmp_path, monkeypatch):
         *(f"  {c.code}  {c.name.ljust(width)}  {c.summary}" for c in CODES.values()),
     ]
     assert re.search(r"^  SG001  ungated-sink +persistence call not gated by the store flag$", codes, re.M)
+    assert configuration.splitlines() == [
+        "Configuration file: pyproject.toml",
+        "Excludes (gitignore patterns, relative to .): " + ", ".join(DEFAULT_EXCLUDES),
+    ]
     assert packs == (
         "Rule packs (pyproject.toml):\n"
         "  mine: My pack\n"

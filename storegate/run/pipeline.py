@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -71,27 +71,36 @@ class CheckOptions:
             object.__setattr__(self, name, filters.parse_selectors((value,) if isinstance(value, str) else value))
 
 
+# ``check(progress=...)``: called with (files parsed or known from the cache, files selected).
+Progress = Callable[[int, int], None]
+
+
 def check(
     paths: Sequence[str | Path],
     config: Config,
     options: CheckOptions | None = None,
     *,
-    sources: Mapping[str, str] | None = None,
+    unsaved: Mapping[str | Path, str | bytes] | None = None,
+    progress: Progress | None = None,
     **fields,
 ) -> Result:
     """Analyze every Python file under ``paths`` with ``config`` and filter the findings as
     ``options`` say. Never raises for bad input in the tree: a file that cannot be analyzed is
     one of ``Result.errors``. Raises ``BaselineError`` for a baseline file that is not one.
 
-    ``sources``: path -> text that replaces the file's content on disk (an editor's unsaved
-    buffer, ``storegate server``); such a file is never read from nor written to the cache, and
-    a run with any is not kept as the last result.
+    ``unsaved``: path -> the file's text as an editor holds it (``str``) or as read from standard
+    input (``bytes``, decoded like a file on disk); it replaces the disk read of that file, and
+    is never cached (nor is a result it took part in). A path that is not on disk is checked when
+    named in ``paths``. ``progress`` is told how far the parsing is (``Progress``).
     ``fields``: ``CheckOptions`` fields as keywords, over ``options`` (``check(paths, config, jobs=1)``).
     """
     options = replace(options or CheckOptions(), **fields)
     known = load_baseline(options.baseline) if isinstance(options.baseline, (str, Path)) else options.baseline
-    found, errors = files.discover(paths, config, force_exclude=options.force_exclude)
-    run = _Run(found, config, options, sources)
+    unsaved = {os.path.abspath(path): text for path, text in (unsaved or {}).items()}
+    only_unsaved = [Path(p) for p in paths if os.path.abspath(p) in unsaved and not os.path.lexists(p)]
+    found, errors = files.discover([p for p in paths if Path(p) not in only_unsaved], config, force_exclude=options.force_exclude)
+    found = sorted({*found, *only_unsaved}, key=lambda p: p.as_posix())
+    run = _Run(found, config, options, unsaved, progress)
     findings = run.findings()
     analyzed = Result(
         findings=tuple(findings),  # sorted by the filters
@@ -142,6 +151,7 @@ class _File:
     key: str  # the absolute path, the cache's key
     display: str
     module: str
+    unsaved: str | bytes | None = None  # check(unsaved=...): the text to use instead of the disk's
     state: State = State.UNKNOWN
     stat: tuple[int, ...] = ()  # cache.signature() of the file
     sha256: str = ""
@@ -165,16 +175,33 @@ class _File:
         assert self.entry is not None, f"{self.display}: no cache entry in state {self.state}"
         return self.entry
 
+    def content(self) -> bytes | str:
+        """The unsaved text given for the file, else its bytes on disk (``SourceError``)."""
+        return files.read_bytes(self.path) if self.unsaved is None else self.unsaved
+
+
+def _decoded(content: bytes | str) -> str:
+    return content if isinstance(content, str) else files.decode_source(content)
+
+
+def _hash(content: bytes | str) -> str:
+    return content_hash(content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content)
+
 
 class _Run:
     """The files of one run and the phases they go through, in the order ``findings`` calls them."""
 
     def __init__(
-        self, found: Sequence[Path], config: Config, options: CheckOptions, sources: Mapping[str, str] | None = None
+        self,
+        found: Sequence[Path],
+        config: Config,
+        options: CheckOptions,
+        unsaved: Mapping[str, str | bytes] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.config = config
         self.options = options
-        self.sources = {os.path.abspath(path): text for path, text in (sources or {}).items()}  # by _File.key
+        self.progress = progress
         self.cache = open_cache(options.cache_dir, config) if options.use_cache else None
         self.shared: dict = {}  # equal strings of all summaries as one object
         packages: dict[str, bool] = {}
@@ -182,7 +209,8 @@ class _Run:
         for path in found:
             absolute = os.path.abspath(path)
             path = path if isinstance(path, Path) else Path(path)
-            self.files.append(_File(path, absolute, files.display_path(path), files.module_name(absolute, packages)))
+            module = files.module_name(absolute, packages)
+            self.files.append(_File(path, absolute, files.display_path(path), module, (unsaved or {}).get(absolute)))
 
     def findings(self) -> list[Finding]:
         """The project's findings: the last run's if no file changed, else computed again from
@@ -207,7 +235,7 @@ class _Run:
         """Each file's entry from the cache, if its stat signature is unchanged (and was not
         taken too close to its last change), or else its content is."""
         for item in self.files:
-            entry = self._unchanged_entry(item)
+            entry = self._unchanged_entry(item) if item.unsaved is None else None
             if entry is not None:
                 item.entry, item.state = entry, State(entry.status)
 
@@ -216,7 +244,7 @@ class _Run:
             item.stat = signature(os.stat(item.path))
         except OSError:
             return None
-        if self.cache is None or item.key in self.sources:
+        if self.cache is None:
             return None
         entry = self.cache.get(item.key)
         if entry is None or entry.module != item.module:
@@ -261,9 +289,10 @@ class _Run:
         if self.cache is None:
             return
         for item in self.files:
-            if item.entry is not None and item.key not in self.sources:
+            if item.entry is not None and item.unsaved is None:
                 self.cache.put(item.key, item.entry)
-        if not self._any(State.INTERNAL) and not self.sources:  # nor one with a text from outside the disk
+        # a result with an internal error, or from a text not on disk, is not kept
+        if not self._any(State.INTERNAL) and all(item.unsaved is None for item in self.files):
             self.cache.set_result({"key": self._result_key(), "findings": [f.to_json() for f in findings]})
         self.cache.forget_missing({item.key for item in self.files})
         self.cache.save()
@@ -278,6 +307,7 @@ class _Run:
                 self._read(item)
         pending = [item for item in self.files if item.state is State.PENDING]
         known = [item.decoded() for item in self.files if item.state is State.SUMMARY]
+        done = len(self.files) - len(pending)
         words, modules = prefilter.initial_words(self.config), frozenset[str]()
         if known:
             more_words, modules = _reachable(known, self.config)
@@ -292,6 +322,8 @@ class _Run:
                     self._take(item, outcome)
                     if item.state is State.SUMMARY:
                         known.append(item.decoded())
+                    done += 1
+                    self._report(done)
                 pending = [item for item in pending if item.state is State.PENDING]
                 if not pending or not self.options.use_prefilter:
                     break
@@ -301,6 +333,12 @@ class _Run:
                 words, modules = words | new_words, modules | new_modules
         for item in pending:
             self._check_syntax(item)
+            done += 1
+            self._report(done)
+
+    def _report(self, done: int) -> None:
+        if self.progress is not None:
+            self.progress(done, len(self.files))
 
     # -- 4. contracts ----------------------------------------------------------------------------
 
@@ -321,7 +359,7 @@ class _Run:
                 for item in changed:
                     applied[item.display] = wanted.get(item.display, {})
                     try:
-                        source = self._source(item)[1]
+                        source = _decoded(item.content())
                     except SourceError:
                         continue
                     tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display)))
@@ -335,18 +373,12 @@ class _Run:
     def _read(self, item: _File) -> None:
         """UNKNOWN or SKIPPED -> PENDING with its text, or ERROR."""
         try:
-            item.sha256, item.source = self._source(item)
+            content = item.content()
+            item.sha256 = _hash(content)
+            item.source = _decoded(content)
             item.state = State.PENDING
         except SourceError as exc:
             item.entry, item.state = self._entry(item, State.ERROR, error={"message": exc.message, "line": exc.line}), State.ERROR
-
-    def _source(self, item: _File) -> tuple[str, str]:
-        """The file's content hash and text: the one given in ``sources``, else the disk's."""
-        if item.key in self.sources:
-            text = self.sources[item.key]
-            return content_hash(text.encode("utf-8", "surrogatepass")), text
-        data = files.read_bytes(item.path)
-        return content_hash(data), files.decode_source(data)
 
     def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str]) -> bool:
         if not self.options.use_prefilter:
@@ -360,7 +392,7 @@ class _Run:
             assert outcome.summary is not None
             entry = self._entry(item, State.SUMMARY, summary=outcome.summary)
             item.summary = ModuleSummary.from_json(json.loads(outcome.summary), self.shared)
-            if self.cache is not None and item.key not in self.sources:
+            if self.cache is not None and item.unsaved is None:
                 self.cache.put(item.key, entry)  # the cache keeps the text until it saves
             item.entry, item.state = replace(entry, summary=None), State.SUMMARY
         elif outcome.kind == "error":
