@@ -51,8 +51,8 @@ table.src td.mark { text-align: center; padding: 0; }
 table.src td.mark span { display: inline-block; min-width: 1.5em; border-radius: 1em; background: #3b5bdb; color: #fff; font-size: 11px; }
 table.src td.note { color: #3b5bdb; white-space: normal; }
 table.src tr.on-path td.mark { border-left: 3px solid #3b5bdb; }
-table.src tr.branch td.text { background: #e7ecff; } table.src tr.branch.folded td.text { background: #f1f3f9; }
-table.src tr.branch.false td.note, table.src tr.branch.true td.note { font-weight: 600; }
+table.src tr.branch td.text { background: #f0f2f7; } table.src tr.branch td.note { color: #777; }
+table.src tr.branch.flagged td.text { background: #d6e0ff; } table.src tr.branch.flagged td.note { color: #3b5bdb; font-weight: 600; }
 table.src tr.site td.text, table.src tr.also td.text { background: #fde2e0; }
 table.src tr.site td.mark span, table.src tr.also td.mark span { background: #b3261e; }
 table.src tr.chain td.text { background: #fff3cd; }
@@ -152,11 +152,11 @@ def _mark(rows: dict[int, dict], line: int, *classes: str, number: int | None = 
 
 
 def _step_classes(step: TraceStep) -> tuple[str, ...]:
-    """A branch taken (``if c -> false``, ``exception -> handler``) is highlighted, dimmer when
-    it does not bear on the flag (the text report folds those)."""
+    """A branch taken (``if c -> false``, ``exception -> handler``) is highlighted, strongly
+    (``flagged``) when it bears on the flag: the text report folds the others."""
     if step.text.startswith("if ") or step.text.startswith("exception"):
         outcome = "true" if step.text.endswith("-> true") else "false" if step.text.endswith("-> false") else ""
-        return tuple(c for c in ("branch", outcome, "" if step.relevant else "folded") if c)
+        return tuple(c for c in ("branch", outcome, "flagged" if step.relevant else "") if c)
     return ("step",)
 
 
