@@ -166,3 +166,11 @@ def test_a_clean_project_gives_a_page_that_says_so(tmp_path):
     proc = storegate(tmp_path, "--format", "html", ".")
     assert proc.returncode == 0, proc.stderr
     assert "All checks passed (1 file checked)." in proc.stdout and "class=\"finding\"" not in proc.stdout
+
+
+def test_a_file_that_cannot_be_analyzed_is_listed_escaped(tmp_path):
+    (tmp_path / "<b>bad.py").write_text("def f(:\n")
+    proc = storegate(tmp_path, "--format", "html", ".")
+    assert proc.returncode == 2, proc.stderr
+    assert "<h2>Files that could not be analyzed</h2>" in proc.stdout
+    assert "<li>&lt;b&gt;bad.py:1: " in proc.stdout and "<b>" not in proc.stdout

@@ -86,7 +86,7 @@ def chain_links(finding: Finding) -> list[_Link]:
     parts = finding.trace[-1].text.split(" -> ")
     if not parts[0].startswith("call ") or len(parts) < 2:
         return []
-    links = []
+    links: list[_Link] = []
     for part in parts[1:]:
         match = _CHAIN_LINK.match(part)
         if match is None:
