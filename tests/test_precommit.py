@@ -8,12 +8,14 @@ pre-commit builds (and pip-installs, from PyPI) one hook environment for all the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = ["pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "storegate", "rules"]
@@ -59,10 +61,10 @@ def project(tmp_path, hook_repo):
     return tmp_path
 
 
-def pre_commit(project: Path, hook_repo) -> subprocess.CompletedProcess:
+def pre_commit(project: Path, hook_repo, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PRE_COMMIT_HOME": str(hook_repo[2]), "NO_COLOR": "1"}
     env.pop("PRE_COMMIT", None)
-    return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--color", "never"], cwd=project, env=env,
+    return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--color", "never", *args], cwd=project, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -90,3 +92,43 @@ def test_excluded_files_are_skipped_even_when_staged(project, hook_repo):
     proc = pre_commit(project, hook_repo)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "SG001" not in proc.stdout
+
+
+def readme_snippet() -> str:
+    """The README's .pre-commit-config.yaml, as written."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```yaml\n(# \.pre-commit-config\.yaml\n.*?)```", text, re.S)
+    assert match, "the README lost its pre-commit snippet"
+    return match.group(1)
+
+
+def test_the_readme_snippet_names_a_commit_of_storegate_that_has_the_hook():
+    (entry,) = yaml.safe_load(readme_snippet())["repos"]
+    assert entry["hooks"] == [{"id": "storegate"}]
+    rev = str(entry["rev"])
+    found = subprocess.run(["git", "cat-file", "-p", f"{rev}:.pre-commit-hooks.yaml"], cwd=REPO, capture_output=True, text=True)
+    assert found.returncode == 0, f"rev {rev!r} of the README is not a commit of storegate with the hook: {found.stderr}"
+    assert "- id: storegate" in found.stdout
+
+
+def test_the_readme_snippet_works_as_written_in_a_fresh_repository(tmp_path, hook_repo):
+    """The README's snippet, with this tree (a commit of it) as ``repo:`` and that commit as
+    ``rev:`` and nothing else changed: a leak fails ``pre-commit run --all-files``, a fix passes."""
+    snapshot, rev, _ = hook_repo
+    config = readme_snippet()
+    config, repos = re.subn(r"(?m)^(- repo: ).*$", lambda m: m.group(1) + snapshot.as_posix(), config)
+    config, revs = re.subn(r"(?m)^(  rev: )\S+", lambda m: m.group(1) + rev, config)
+    assert repos == revs == 1, config
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".pre-commit-config.yaml").write_text(config)
+    (tmp_path / "app.py").write_text(LEAKY)
+    git(tmp_path, "add", ".")
+    proc = pre_commit(tmp_path, hook_repo, "--all-files")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert FINDING + "\n" in proc.stdout and "Failed" in proc.stdout
+
+    (tmp_path / "app.py").write_text(FIXED)
+    git(tmp_path, "add", ".")
+    proc = pre_commit(tmp_path, hook_repo, "--all-files")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Passed" in proc.stdout and "SG001" not in proc.stdout

@@ -85,7 +85,7 @@ def run(*args: str):
 
 
 def test_every_format_is_registered_with_the_common_signature():
-    assert sorted(FORMATS) == ["github", "grouped", "json", "sarif", "text"]
+    assert sorted(FORMATS) == ["github", "grouped", "html", "json", "sarif", "text"]
     empty = Result(files_checked=0)
     for name, render in FORMATS.items():
         assert isinstance(render(empty, quiet=True, explain=False), str), name

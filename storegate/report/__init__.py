@@ -3,7 +3,8 @@
 
 A new format is one new module here and one line in ``FORMATS``. ``show_source`` and ``color``
 only change the human formats (text, grouped); the machine formats ignore every option that
-would change their structure.
+would change their structure, and so does ``html`` (a page, not text: ``--statistics`` goes to
+stderr with it).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from storegate.model import Result
-from storegate.report import github, grouped, json, sarif, text
+from storegate.report import github, grouped, html, json, sarif, text
 
 Renderer = Callable[..., str]
 
@@ -22,6 +23,7 @@ FORMATS: dict[str, Renderer] = {
     "sarif": sarif.render,
     "github": github.render,
     "grouped": grouped.render,
+    "html": html.render,
 }
 
 # Formats for people; the others are parsed by programs (``--statistics`` goes to stderr for them).
