@@ -106,7 +106,11 @@ def test_the_readme_snippet_names_a_commit_of_storegate_that_has_the_hook():
     (entry,) = yaml.safe_load(readme_snippet())["repos"]
     assert entry["hooks"] == [{"id": "storegate"}]
     rev = str(entry["rev"])
+    assert re.fullmatch(r"[0-9a-f]{40}", rev), f"rev {rev!r}: no release is tagged, so the README names a full commit"
     found = subprocess.run(["git", "cat-file", "-p", f"{rev}:.pre-commit-hooks.yaml"], cwd=REPO, capture_output=True, text=True)
+    shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=REPO, capture_output=True, text=True)
+    if found.returncode != 0 and shallow.stdout.strip() == "true":
+        return  # a shallow clone (CI's) lacks older commits: the full history checks it
     assert found.returncode == 0, f"rev {rev!r} of the README is not a commit of storegate with the hook: {found.stderr}"
     assert "- id: storegate" in found.stdout
 
