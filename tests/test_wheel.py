@@ -45,12 +45,15 @@ def installed(tmp_path_factory):
     env = clean_env(root)
     dist = root / "dist"
     # No build isolation: the backend (hatchling, a test dependency) is taken from this interpreter.
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(REPO)], work, env)
+    build = ["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(REPO)]
+    run([sys.executable, "-m", "pip", *build], work, env)
     (wheel,) = dist.glob("storegate-*.whl")
     venv = root / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], work, env)
     python = venv / "bin" / "python"
-    run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index", "--force-reinstall", str(wheel)], work, env)  # fmt: skip
+    # Into the venv, from the wheel alone (its dependencies are in the system site-packages).
+    install = ["install", "-q", "--no-deps", "--no-index", "--force-reinstall", str(wheel)]
+    run([sys.executable, "-m", "pip", "--python", str(python), *install], work, env)
     return venv / "bin", work, env
 
 
@@ -80,12 +83,17 @@ def test_storegate_demo_from_the_wheel(installed):
 
 
 def test_storegate_demo_serve_from_the_wheel(installed):
+    """``demo serve`` answers, stops on Ctrl-C, and writes its database where ``--help`` says: in the
+    current directory, when ``--db`` is not given."""
     bin_dir, work, env = installed
+    here = work.parent / "serve"
+    here.mkdir()
+    help_text = run([str(bin_dir / "storegate"), "demo", "serve", "--help"], here, env).stdout
+    assert "responses_server.sqlite3 in the current directory" in " ".join(help_text.split())
     port = free_port()
-    db = work / "serve" / "responses.sqlite3"
     process = subprocess.Popen(
-        [str(bin_dir / "storegate"), "demo", "serve", "--port", str(port), "--db", str(db)],
-        cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [str(bin_dir / "storegate"), "demo", "serve", "--port", str(port)],
+        cwd=here, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
@@ -109,5 +117,6 @@ def test_storegate_demo_serve_from_the_wheel(installed):
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
-    assert f"database: {db}" in output
-    assert db.is_file()
+    database = here / "responses_server.sqlite3"
+    assert f"(database: {database})" in output
+    assert database.is_file()
