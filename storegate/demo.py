@@ -35,7 +35,10 @@ import click
 
 from storegate.twin import copy_server, leaky_diff, make_leaky_copy, server_source_dir
 
-EXTRAS_MESSAGE = "storegate demo needs the demo extras: pip install -e '.[demo]'"
+EXTRAS_MESSAGE = (
+    "storegate demo needs the demo extras (fastapi, uvicorn, openai, httpx): "
+    "pip install 'storegate[demo]' (in a checkout: pip install -e '.[demo]')"
+)
 DB_ENV = "RESPONSES_SERVER_DB"
 LOOPBACK = "127.0.0.1"
 QUESTION = "What is 2+2?"

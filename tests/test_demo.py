@@ -4,11 +4,13 @@ answered and (apart) what is in the database, the findings, what to try next; an
 from __future__ import annotations
 
 import re
+import sys
 import tempfile
 
 import click
 import pytest
 
+from storegate.cli import main
 from storegate.demo import run_demo
 
 
@@ -81,3 +83,15 @@ def test_no_path_to_the_deleted_temporary_folder(demo_output):
     text = "\n".join(lines)
     assert str(where) not in text and "storegate-demo-" not in text
     assert list(where.iterdir()) == [], "the demo left files behind"
+
+
+@pytest.mark.parametrize("missing", ["fastapi", "uvicorn", "openai", "httpx"])
+def test_without_the_extras_it_says_how_to_install_them(monkeypatch, missing):
+    """From a wheel, ``pip install -e '.[demo]'`` means nothing: the message names the extra of the package."""
+    from click.testing import CliRunner
+
+    monkeypatch.setitem(sys.modules, missing, None)  # what Python's import system takes for "not installed"
+    for command in (["demo"], ["demo", "serve"]):
+        done = CliRunner().invoke(main, command)
+        assert done.exit_code == 1
+        assert "pip install 'storegate[demo]'" in done.output and missing in done.output
