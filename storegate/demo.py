@@ -352,11 +352,10 @@ then looks in the server's SQLite database, and runs `storegate check` on the se
 NEXT_STEPS = """\
 Next: check your own server, with the path from each function's entry to each finding:
   storegate check --explain path/to/your/server
-storegate knows OpenAI's flag and routes (the "openai" rule pack); if your server's persistence
-functions have names of their own, tell it in your pyproject.toml:
+storegate already knows OpenAI's `store` flag and routes and common database libraries (its default
+rule packs); if your server persists through functions of its own, name them in your pyproject.toml:
   [tool.storegate]
-  rules = ["openai"]
-  sinks = ["*.responses_store.store_*", "*.conversations_api.add_items"]
+  sinks = ["*.history.remember", "myapp.db.save_*"]
 `storegate demo serve [--leaky]` runs either server for your own client; `storegate rules` lists
 what is configured."""
 

@@ -10,6 +10,8 @@ import tempfile
 import click
 import pytest
 
+from click.testing import CliRunner
+
 from storegate.cli import main
 from storegate.demo import run_demo
 
@@ -78,6 +80,30 @@ def test_it_ends_with_the_next_thing_to_try(demo_output):
     assert lines[-1] == tail[-1]
 
 
+def test_the_next_steps_work_as_written(demo_output, tmp_path):
+    """The snippet is a valid configuration that adds its sinks, and the command runs with it: a call
+    the default rule packs do not know as persistence is reported, with its witness path."""
+    lines, _ = demo_output
+    start = lines.index("  [tool.storegate]")
+    snippet = []
+    for line in lines[start:]:
+        if not line.startswith("  "):
+            break
+        snippet.append(line[2:])
+    (tmp_path / "pyproject.toml").write_text("\n".join(snippet) + "\n", encoding="utf-8")
+    (tmp_path / "server.py").write_text(
+        "def answer(text, store, history):\n    history.remember(text)\n", encoding="utf-8"
+    )
+    command = next(line.split() for line in lines if line.startswith("  storegate check"))
+    assert command[:3] == ["storegate", "check", "--explain"]
+    unconfigured = CliRunner().invoke(main, ["check", "--isolated", str(tmp_path)], catch_exceptions=False)
+    assert unconfigured.exit_code == 0, unconfigured.output  # the snippet is what makes it a sink
+    done = CliRunner().invoke(main, [*command[1:-1], str(tmp_path)], catch_exceptions=False)
+    assert done.exit_code == 1, done.output
+    assert re.search(r"server\.py:2:\d+: SG001 persistence call 'history\.remember'", done.output), done.output
+    assert "flag 'store': parameter" in done.output  # --explain: the witness path
+
+
 def test_no_path_to_the_deleted_temporary_folder(demo_output):
     lines, where = demo_output
     text = "\n".join(lines)
@@ -88,8 +114,6 @@ def test_no_path_to_the_deleted_temporary_folder(demo_output):
 @pytest.mark.parametrize("missing", ["fastapi", "uvicorn", "openai", "httpx"])
 def test_without_the_extras_it_says_how_to_install_them(monkeypatch, missing):
     """From a wheel, ``pip install -e '.[demo]'`` means nothing: the message names the extra of the package."""
-    from click.testing import CliRunner
-
     monkeypatch.setitem(sys.modules, missing, None)  # what Python's import system takes for "not installed"
     for command in (["demo"], ["demo", "serve"]):
         done = CliRunner().invoke(main, command)
