@@ -516,7 +516,7 @@ def demo(ctx: click.Context, port: int | None) -> None:
 @click.option("--leaky", is_flag=True, help="Serve the leaky twin (the motivating bug).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8321, show_default=True)
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, help="SQLite file (default: a temporary one).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The SQLite file the server writes (default: responses_server.sqlite3 in the current directory; kept after the server stops).")
 def demo_serve(leaky: bool, host: str, port: int, db: Path | None) -> None:
     """Run the sample Responses server (or its leaky twin) in the foreground; Ctrl-C stops it."""
     from storegate.demo import serve

@@ -1,12 +1,15 @@
 """``storegate demo``: the motivating bug, live, then found by the analyzer.
 
-``run_demo()`` starts the leaky twin of the sample Responses server on 127.0.0.1, replays the four
-steps of the bug (create a conversation; a streamed ``store=false`` response in it; the response is
-not retrievable; the conversation's items still hold the turn), shows the rows that leaked into the
-SQLite file and the analyzer's findings on the twin, then does the same with the sample server
-(no leak, no findings). ``serve()`` runs either server in the foreground.
+``run_demo()`` says what ``store: false`` promises, then runs the leaky twin of the sample Responses
+server on 127.0.0.1 and replays the four steps of the bug (create a conversation; a streamed
+``store=false`` response in it; the response is not retrievable; the conversation's items still hold
+the turn). It shows what the API answered and, apart, the rows that leaked into the SQLite file, then
+the analyzer's findings on the twin; then it does the same with the sample server (no leak, no
+findings) and ends with what to try next. ``serve()`` runs either server in the foreground.
 
-Only loopback is used; temporary directories are removed and servers stopped, even on error.
+Both servers run from copies in a temporary directory (removed at the end, and never named in the
+output: paths are shown relative to it), so nothing is written where storegate is installed. Only
+loopback is used; servers are stopped even on error.
 """
 
 from __future__ import annotations
@@ -30,9 +33,12 @@ from typing import Any
 
 import click
 
-from storegate.twin import leaky_diff, make_leaky_copy, server_source_dir
+from storegate.twin import copy_server, leaky_diff, make_leaky_copy, server_source_dir
 
-EXTRAS_MESSAGE = "storegate demo needs the demo extras: pip install -e '.[demo]'"
+EXTRAS_MESSAGE = (
+    "storegate demo needs the demo extras (fastapi, uvicorn, openai, httpx): "
+    "pip install 'storegate[demo]' (in a checkout: pip install -e '.[demo]')"
+)
 DB_ENV = "RESPONSES_SERVER_DB"
 LOOPBACK = "127.0.0.1"
 QUESTION = "What is 2+2?"
@@ -278,9 +284,9 @@ def replay_motivating_bug(base_url: str, echo: Echo = click.echo) -> dict:
         response = replay.stream("/responses", body)
         if response is None:
             raise click.ClickException("the streamed response did not finish")
-        echo("  3. the response itself was not kept:")
+        echo("  3. ask for the response back")
         retrieve_status, _ = replay.call("GET", f"/responses/{response['id']}")
-        echo("  4. ...but did the conversation gain items?")
+        echo("  4. list the conversation's items")
         _, items = replay.call("GET", f"/conversations/{conversation['id']}/items?order=asc")
         return {
             "conversation_id": conversation["id"],
@@ -309,14 +315,15 @@ def rows_containing(db_path: Path, needles: Sequence[str]) -> list[tuple[str, di
 
 
 def analyze(path: Path, echo: Echo = click.echo) -> int:
-    """Run the analyzer on ``path`` with the configuration found there; print findings; how many."""
+    """Run the analyzer on ``path`` with the configuration found there; print findings; how many.
+    Uncached: the demo's trees are temporary (or installed), no place for a cache."""
     from storegate.config import load_config
     from storegate.run.pipeline import check
 
     from storegate.report.text import format_error, format_finding, format_trace
 
     config = load_config([path])
-    result = check([path], config)
+    result = check([path], config, use_cache=False)
     for finding in result.findings:
         echo(format_finding(finding))
         for line in format_trace(finding):
@@ -324,17 +331,55 @@ def analyze(path: Path, echo: Echo = click.echo) -> int:
     for error in result.errors:
         echo(format_error(error))
     noun = "finding" if len(result.findings) == 1 else "findings"
-    echo(f"  {len(result.findings)} {noun} in {result.files_checked} files")
+    echo(f"{len(result.findings)} {noun} in {result.files_checked} files")
     return len(result.findings)
+
+
+PROMISE = (
+    'What `store: false` promises: a client that sends "store": false asks the server to keep nothing\n'
+    "of the request: not the response, not its input, not the turn appended to a conversation."
+)
+
+STEPS = f"""\
+This demo runs a small OpenAI-style Responses server on 127.0.0.1 twice: first its leaky twin (the
+real-world bug put back), then the sample server itself. Each time it
+  1. creates a conversation,
+  2. asks {QUESTION!r} in it, streamed, with "store": false,
+  3. asks for that response back (it must not exist),
+  4. lists the conversation's items (they must not hold the question or the answer),
+then looks in the server's SQLite database, and runs `storegate check` on the server's code."""
+
+NEXT_STEPS = """\
+Next: check your own server, with the path from each function's entry to each finding:
+  storegate check --explain path/to/your/server
+storegate already knows OpenAI's `store` flag and routes and common database libraries (its default
+rule packs); if your server persists through functions of its own, name them in your pyproject.toml:
+  [tool.storegate]
+  sinks = ["*.history.remember", "myapp.db.save_*"]
+`storegate demo serve [--leaky]` runs either server for your own client; `storegate rules` lists
+what is configured."""
+
+
+@contextlib.contextmanager
+def _working_directory(path: Path) -> Iterator[None]:
+    """Run the block in ``path``: the analyzer shows paths relative to the working directory, so the
+    findings name ``responses_server/service.py``, not a temporary directory that is gone after."""
+    previous = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 def _act(title: str, server_dir: Path, db_path: Path, port: int | None, echo: Echo) -> tuple[bool, int]:
     """Run one server, replay the bug, show the rows and the findings: (leaked, number of findings)."""
     echo("")
     echo(click.style(title, bold=True))
+    echo("What the API answered:")
     with running_server(server_dir.parent, db_path, port=port) as base_url:
-        echo(f"  (server on {base_url}, database {db_path.name})")
         observed = replay_motivating_bug(base_url, echo)
+    echo(f"What is in the database (the server's SQLite file, {db_path.name}):")
     rows = rows_containing(db_path, [QUESTION, ANSWER])
     leaked = bool(observed["conversation_items"]) or bool(rows)
     if rows:
@@ -343,25 +388,31 @@ def _act(title: str, server_dir: Path, db_path: Path, port: int | None, echo: Ec
             echo(f"    {table}: {_short(row, 140)}")
     else:
         echo(click.style("  No row of the SQLite file holds the question or the answer.", fg="green"))
-    echo(f"  storegate check {server_dir}:")
-    findings = analyze(server_dir, echo)
+    echo(f"What storegate finds in the server's code (storegate check --explain {server_dir.name}):")
+    with _working_directory(server_dir.parent):
+        findings = analyze(Path(server_dir.name), lambda text="", **style: echo(f"  {text}", **style))
     return leaked, findings
 
 
 def run_demo(*, port: int | None = None, echo: Echo = click.echo) -> int:
     """The whole demo; 0 when the twin leaks and is flagged and the sample server does neither, else 1."""
     require_extras()
+    echo(PROMISE)
+    echo("")
+    echo(STEPS)
+    echo("")
+    echo("The leaky twin differs from the sample server by one line of service.py (the `and store` of a condition):")
+    for line in leaky_diff().splitlines():
+        echo(f"  {line}")
     with tempfile.TemporaryDirectory(prefix="storegate-demo-") as tmp:
         tmp_dir = Path(tmp)
         twin = make_leaky_copy(tmp_dir / "twin")
-        echo("The leaky twin is the sample server with one line of service.py removed:")
-        for line in leaky_diff().splitlines():
-            echo(f"  {line}")
         twin_leaked, twin_findings = _act(
-            "1. The leaky twin (the motivating bug)", twin, tmp_dir / "twin.sqlite3", port, echo
+            "First, the leaky twin (the motivating bug)", twin, tmp_dir / "twin.sqlite3", port, echo
         )
+        sample = copy_server(tmp_dir / "sample")
         sample_leaked, sample_findings = _act(
-            "2. The sample server (store=false honoured)", server_source_dir(), tmp_dir / "sample.sqlite3", port, echo
+            "Then, the sample server (store: false honoured)", sample, tmp_dir / "sample.sqlite3", port, echo
         )
     echo("")
     expected = twin_leaked and twin_findings > 0 and not sample_leaked and sample_findings == 0
@@ -370,4 +421,6 @@ def run_demo(*, port: int | None = None, echo: Echo = click.echo) -> int:
         f"sample leaked={sample_leaked}, findings={sample_findings}"
         + ("" if expected else "  (NOT what the demo expects)")
     )
+    echo("")
+    echo(NEXT_STEPS)
     return 0 if expected else 1

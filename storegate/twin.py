@@ -24,14 +24,26 @@ FLAG = "store"
 
 
 def server_source_dir() -> Path:
-    """The directory of the sample server, ``<repo>/fixtures/responses_server``."""
-    path = Path(__file__).resolve().parent.parent / "fixtures" / SERVER_PACKAGE
-    if not (path / "service.py").is_file():
-        raise StoregateError(
-            f"the sample Responses server is not at {path}: the demo needs a source checkout of storegate "
-            "(pip install -e '.[demo]' from the repository)"
-        )
-    return path
+    """The directory of the sample server: ``storegate/_sample_server/responses_server`` in an installed
+    wheel (package data built from the fixture, see pyproject.toml), else ``<repo>/fixtures/responses_server``
+    in a checkout."""
+    package = Path(__file__).resolve().parent
+    for path in (package / "_sample_server" / SERVER_PACKAGE, package.parent / "fixtures" / SERVER_PACKAGE):
+        if (path / "service.py").is_file():
+            return path
+    raise StoregateError(
+        f"the sample Responses server is neither in {package / '_sample_server'} nor in {package.parent / 'fixtures'}: "
+        "reinstall storegate"
+    )
+
+
+def copy_server(dest_dir: Path) -> Path:
+    """A copy of the sample server in ``dest_dir/responses_server`` (without what running it leaves
+    behind: bytecode, databases, caches); the copy's path."""
+    target = Path(dest_dir) / SERVER_PACKAGE
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3*", ".storegate_cache")
+    shutil.copytree(server_source_dir(), target, ignore=ignore)
+    return target
 
 
 def _is_flag(node: cst.BaseExpression) -> bool:
@@ -100,13 +112,11 @@ def leaky_source(source: str) -> str:
 
 def make_leaky_copy(dest_dir: Path) -> Path:
     """Copy the sample server to ``dest_dir/responses_server`` with the bug put back; the copy's path."""
-    source = server_source_dir()
     target = Path(dest_dir) / SERVER_PACKAGE
     if target.exists():
         raise FileExistsError(f"{target} already exists")
-    service = (source / "service.py").read_text(encoding="utf-8")
-    leaky = leaky_source(service)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3*", ".storegate_cache"))
+    leaky = leaky_source((server_source_dir() / "service.py").read_text(encoding="utf-8"))
+    copy_server(dest_dir)
     (target / "service.py").write_text(leaky, encoding="utf-8")
     return target
 
@@ -207,8 +217,7 @@ def mutants(server_dir: Path | None = None) -> list[Mutant]:
 
 def write_mutant(mutant: Mutant, dest_dir: Path) -> Path:
     """A copy of the sample server in ``dest_dir/responses_server`` with the mutant applied."""
-    target = Path(dest_dir) / SERVER_PACKAGE
-    shutil.copytree(server_source_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3*", ".storegate_cache"))
+    target = copy_server(dest_dir)
     (target / mutant.file).write_text(mutant.source, encoding="utf-8")
     return target
 
@@ -280,8 +289,7 @@ def unflagged_source(source: str) -> str:
 def write_unflagged(dest_dir: Path) -> Path:
     """A copy of the sample server in ``dest_dir/responses_server`` with every store check removed
     (``unflagged_source`` on each file): the server that ignores ``store`` altogether."""
-    target = Path(dest_dir) / SERVER_PACKAGE
-    shutil.copytree(server_source_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3*", ".storegate_cache"))
+    target = copy_server(dest_dir)
     for path in sorted(target.glob("*.py")):
         source = path.read_text(encoding="utf-8")
         path.write_text(unflagged_source(source), encoding="utf-8")

@@ -1,5 +1,6 @@
 """The sample Responses server under faults: concurrent turns, a failure or a kill -9 half-way
-through a turn, huge and hostile bodies (audit #11, table E: E3, E7, E9, E14, E16).
+through a turn, huge and hostile bodies (audit #11, table E: E3, E7, E9, E14, E16), bodies not
+said to be JSON, and the body limit moved by its setting.
 
 Every test talks HTTP to a real uvicorn process on 127.0.0.1 and then looks in its SQLite file.
 """
@@ -370,6 +371,22 @@ def test_a_body_over_the_limit_is_refused_before_parsing(server):
         assert client.get(base_url.removesuffix("/v1") + "/health").status_code == 200
 
 
+def test_the_body_limit_is_configurable(tmp_path):
+    """``RESPONSES_SERVER_MAX_BODY_BYTES`` moves the limit: exactly it is served, one byte more is 413."""
+    limit = 4096
+    head, tail = b'{"model": "m", "store": false, "input": "', b'"}'
+    body = head + b"a" * (limit - len(head) - len(tail)) + tail
+    env = {"RESPONSES_SERVER_MAX_BODY_BYTES": str(limit)}
+    with running_server(server_source_dir().parent, tmp_path / "responses.sqlite3", env=env) as base_url:
+        with httpx.Client(base_url=base_url, timeout=30, trust_env=False) as client:
+            headers = {"content-type": "application/json"}
+            assert client.post("/responses", content=body, headers=headers).status_code == 200
+            over = client.post("/responses", content=body + b" ", headers=headers)
+            assert over.status_code == 413
+            error = error_of(over)
+            assert error["code"] == "request_too_large" and f"at most {limit} bytes" in error["message"]
+
+
 # -- E9, E3: hostile and empty bodies ------------------------------------------------------------
 
 
@@ -399,6 +416,48 @@ def test_a_lone_surrogate_is_refused_and_the_connection_lives(server, store, str
     finally:
         conn.close()
     assert rows_containing(db_path, [word]) == []
+
+
+@pytest.mark.parametrize("path", ["/responses", "/conversations"])
+@pytest.mark.parametrize(
+    ("content_type", "code", "named"),
+    [
+        (None, "missing_content_type", "Missing Content-Type header"),
+        ("", "missing_content_type", "Missing Content-Type header"),
+        ("text/plain", "unsupported_content_type", "Unsupported Content-Type 'text/plain'"),
+        ("application/x-www-form-urlencoded", "unsupported_content_type", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_body_that_is_not_said_to_be_json_is_refused(server, path, content_type, code, named):
+    """OpenAI takes JSON only, said so by ``Content-Type``: a valid JSON body without it is a 400 naming
+    the header (it used to be served), and nothing is kept."""
+    base_url, db_path = server
+    word = marker()
+    body = json.dumps({"model": "m", "input": f"Note {word}"} if path == "/responses" else {"metadata": {"k": word}})
+    url = urlsplit(base_url)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:  # http.client sends no Content-Type unless told: the request exactly as given
+        conn.putrequest("POST", url.path + path)
+        if content_type is not None:
+            conn.putheader("Content-Type", content_type)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body.encode())
+        answer = conn.getresponse()
+        error = error_of(answer, answer.read())
+    finally:
+        conn.close()
+    assert answer.status == 400
+    assert error["type"] == "invalid_request_error" and error["code"] == code and error["param"] is None
+    assert named in error["message"] and "application/json" in error["message"]
+    assert rows_containing(db_path, [word]) == []
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON"])
+def test_json_with_parameters_or_in_capitals_is_json(server, content_type):
+    base_url, _ = server
+    body = json.dumps({"model": "m", "input": "What is 2+2?", "store": False})
+    answer = httpx.post(f"{base_url}/responses", content=body, headers={"content-type": content_type}, trust_env=False)
+    assert answer.status_code == 200, answer.text
 
 
 @pytest.mark.parametrize("path", ["/responses", "/conversations"])

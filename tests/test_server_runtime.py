@@ -197,25 +197,32 @@ def test_previous_response_id_and_conversation_are_exclusive(correct_server):
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "status", "param"),
+    ("method", "path", "body", "status", "param", "code"),
     [
-        ("GET", "/responses/resp_missing", None, 404, "response_id"),
-        ("GET", "/responses/resp_missing/input_items", None, 404, "response_id"),
-        ("DELETE", "/responses/resp_missing", None, 404, "response_id"),
-        ("GET", "/conversations/conv_missing", None, 404, "conversation_id"),
-        ("GET", "/conversations/conv_missing/items", None, 404, "conversation_id"),
-        ("POST", "/responses", {"model": MODEL}, 400, "input"),
-        ("POST", "/responses", {"input": "hi"}, 400, "model"),
-        ("POST", "/responses", {"model": MODEL, "input": "hi", "stor": False}, 400, "stor"),
-        ("POST", "/responses", {"model": MODEL, "input": "hi", "store": "sometimes"}, 400, "store"),
-        ("POST", "/responses", {"model": MODEL, "input": [{"role": "robot", "content": "x"}]}, 400, "input[0].role"),
-        ("POST", "/responses", {"model": MODEL, "input": "hi", "conversation": "conv_missing"}, 404, "conversation"),
-        ("POST", "/responses", {"model": MODEL, "input": "hi", "background": True}, 400, "background"),
-        ("POST", "/responses", b"{not json", 400, None),
-        ("GET", "/nowhere", None, 404, None),
+        ("GET", "/responses/resp_missing", None, 404, "response_id", "not_found"),
+        ("GET", "/responses/resp_missing/input_items", None, 404, "response_id", "not_found"),
+        ("DELETE", "/responses/resp_missing", None, 404, "response_id", "not_found"),
+        ("GET", "/conversations/conv_missing", None, 404, "conversation_id", "not_found"),
+        ("GET", "/conversations/conv_missing/items", None, 404, "conversation_id", "not_found"),
+        ("DELETE", "/conversations/conv_missing", None, 404, "conversation_id", "not_found"),
+        ("DELETE", "/conversations/conv_missing/items/msg_missing", None, 404, "conversation_id", "not_found"),
+        ("POST", "/responses", {"model": MODEL}, 400, "input", "missing_required_parameter"),
+        ("POST", "/responses", {"input": "hi"}, 400, "model", "missing_required_parameter"),
+        ("POST", "/responses", {"model": MODEL, "input": "hi", "stor": False}, 400, "stor", "unknown_parameter"),
+        ("POST", "/responses", {"model": MODEL, "input": "hi", "store": "sometimes"}, 400, "store", "invalid_type"),
+        ("POST", "/responses", {"model": MODEL, "input": [{"role": "robot", "content": "x"}]}, 400, "input[0].role", None),
+        ("POST", "/responses", {"model": MODEL, "input": 5}, 400, "input", "invalid_type"),
+        ("POST", "/responses", {"model": MODEL, "input": "hi", "conversation": 5}, 400, "conversation", "invalid_type"),
+        ("POST", "/responses", {"model": MODEL, "input": "hi", "metadata": {"a": 1, "b": 2}}, 400, "metadata.a", "invalid_type"),
+        ("POST", "/responses", {"model": MODEL, "input": "hi", "conversation": "conv_missing"}, 404, "conversation", "not_found"),
+        ("POST", "/responses", {"model": MODEL, "input": "hi", "background": True}, 400, "background", None),
+        ("POST", "/responses", b"{not json", 400, None, "invalid_json"),
+        ("GET", "/nowhere", None, 404, None, "unknown_url"),
+        ("POST", "/chat/completions", {"model": MODEL, "messages": []}, 404, None, "unknown_url"),
+        ("PUT", "/responses", {"model": MODEL, "input": "hi"}, 405, None, "method_not_allowed"),
     ],
 )
-def test_errors_are_openai_shaped(correct_server, method, path, body, status, param):
+def test_errors_are_openai_shaped(correct_server, method, path, body, status, param, code):
     base_url, _ = correct_server
     if isinstance(body, bytes):
         kwargs = {"content": body, "headers": {"content-type": "application/json"}}
@@ -226,7 +233,100 @@ def test_errors_are_openai_shaped(correct_server, method, path, body, status, pa
     error = answer.json()["error"]
     assert set(error) == {"message", "type", "param", "code"}
     assert error["type"] == "invalid_request_error" and error["message"]
-    assert error["param"] == param
+    assert (error["param"], error["code"]) == (param, code)
+    if code in ("unknown_url", "method_not_allowed"):
+        assert error["message"] == f"Invalid URL ({method} /v1{path})"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("store", "false"), ("store", 0), ("store", "no"), ("stream", "true"), ("stream", 1), ("background", "false")],
+)
+def test_the_flags_accept_only_booleans(correct_server, field, value):
+    """``"store": "false"`` is refused, as OpenAI refuses it: read as false (pydantic's lax booleans),
+    a client that meant something else would believe nothing was kept; nothing is created either."""
+    base_url, db_path = correct_server
+    word = marker()
+    body = {"model": MODEL, "input": f"Note {word}", field: value}
+    answer = httpx.post(f"{base_url}/responses", json=body, timeout=10, trust_env=False)
+    assert answer.status_code == 400, answer.text
+    got = "a string" if isinstance(value, str) else "an integer"
+    assert answer.json() == {
+        "error": {
+            "message": f"Invalid type for '{field}': expected a boolean, but got {got} instead.",
+            "type": "invalid_request_error",
+            "param": field,
+            "code": "invalid_type",
+        }
+    }
+    assert db_hits(db_path, [word]) == []
+
+
+def test_null_flags_take_the_defaults(correct_server):
+    """``null`` is the API's default (store: true, no stream), not a type error."""
+    base_url, _ = correct_server
+    body = {"model": MODEL, "input": "What is 1+1?", "store": None, "stream": None, "background": None}
+    answer = httpx.post(f"{base_url}/responses", json=body, timeout=10, trust_env=False)
+    assert answer.status_code == 200 and answer.json()["store"] is True
+
+
+def test_deleting_a_response_deletes_its_input_items(correct_server):
+    base_url, db_path = correct_server
+    client = make_client(base_url)
+    word = marker()
+    response = client.responses.create(model=MODEL, input=f"Note {word}")
+    assert {table for table, _, _ in db_hits(db_path, [word])} == {"responses", "response_input_items"}
+    deleted = client.responses.delete(response.id)
+    assert deleted is None or getattr(deleted, "deleted", True)
+    assert db_hits(db_path, [word]) == []
+    assert not file_bytes_contain(db_path, word)  # secure_delete: no readable bytes left
+    with pytest.raises(openai.NotFoundError):
+        client.responses.input_items.list(response.id)
+
+
+def test_deleting_a_conversation_deletes_its_items_and_transcript(correct_server):
+    """Its items and its transcript go; the responses created in it stay, as in OpenAI's API."""
+    base_url, db_path = correct_server
+    client = make_client(base_url)
+    word = marker()
+    conversation = client.conversations.create(items=[{"type": "message", "role": "user", "content": f"Hi {word}"}])
+    response = client.responses.create(model=MODEL, input=f"Note {word}", conversation=conversation.id)
+    assert len(conversation_texts(client, conversation.id)) == 3
+    answer = httpx.delete(f"{base_url}/conversations/{conversation.id}", timeout=10, trust_env=False)
+    assert answer.status_code == 200
+    assert answer.json() == {"id": conversation.id, "object": "conversation.deleted", "deleted": True}
+    with pytest.raises(openai.NotFoundError):
+        client.conversations.retrieve(conversation.id)
+    with pytest.raises(openai.NotFoundError):
+        client.conversations.items.list(conversation.id)
+    assert {table for table, _, _ in db_hits(db_path, [word])} == {"responses", "response_input_items"}
+    assert client.responses.retrieve(response.id).output_text == f"You said: Note {word}"
+    again = httpx.delete(f"{base_url}/conversations/{conversation.id}", timeout=10, trust_env=False)
+    assert again.status_code == 404
+
+
+def test_deleting_a_conversation_item_removes_it_from_the_transcript(correct_server):
+    """The item goes, and its message leaves the transcript (the model's context for the next turn)."""
+    import sqlite3
+
+    base_url, db_path = correct_server
+    client = make_client(base_url)
+    word = marker()
+    conversation = client.conversations.create()
+    client.responses.create(model=MODEL, input=f"Note {word}", conversation=conversation.id)
+    question, _ = client.conversations.items.list(conversation.id, order="asc").data
+    assert client.conversations.items.retrieve(question.id, conversation_id=conversation.id).id == question.id
+    answer = httpx.delete(f"{base_url}/conversations/{conversation.id}/items/{question.id}", timeout=10, trust_env=False)
+    assert answer.status_code == 200 and answer.json()["id"] == conversation.id
+    reply = f"You said: Note {word}"
+    assert conversation_texts(client, conversation.id) == [("assistant", reply)]
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30) as conn:
+        (transcript,) = conn.execute(
+            "SELECT messages_json FROM conversation_messages WHERE conversation_id = ?", (conversation.id,)
+        ).fetchone()
+    assert json.loads(transcript) == [{"role": "assistant", "content": reply}]
+    with pytest.raises(openai.NotFoundError):
+        client.conversations.items.retrieve(question.id, conversation_id=conversation.id)
 
 
 def test_stream_helper_of_the_client(correct_server):
