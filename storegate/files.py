@@ -355,11 +355,36 @@ def module_name(path: Path | str, packages: dict[str, bool] | None = None) -> st
 
     ``packages`` memoises which directories are packages, for one run over many files.
     """
-    path = os.path.abspath(path)
+    parts, _ = _package_walk(os.path.abspath(path), {} if packages is None else packages)
+    return ".".join(parts) or os.path.basename(os.path.dirname(os.path.abspath(path)))
+
+
+def namespace_names(path: Path | str, root: Path | str, packages: dict[str, bool] | None = None) -> tuple[str, ...]:
+    """The longer names ``import`` may give a file below ``root`` (the project root) than its
+    ``module_name``: that name under each directory without ``__init__.py`` above its top
+    package, up to ``root`` (``app.db`` and ``src.app.db`` for ``src/app/db.py`` when ``app/``
+    is a namespace package). Python imports a module by any of them, depending on which of
+    these directories is on ``sys.path``; none for a file outside ``root``."""
+    path, root = os.path.abspath(path), os.path.abspath(root)
+    parts, directory = _package_walk(path, {} if packages is None else packages)
+    if not parts or not is_inside(directory, root):
+        return ()
+    names = []
+    while directory != root:
+        directory, name = os.path.split(directory)
+        if not name.isidentifier():
+            break  # ``my-app/``: no import can name what is below it through it
+        parts.insert(0, name)
+        names.append(".".join(parts))
+    return tuple(names)
+
+
+def _package_walk(path: str, packages: dict[str, bool]) -> tuple[list[str], str]:
+    """The dotted parts of the absolute ``path`` through the packages around it, and the first
+    directory above them that is not a package (where ``sys.path`` must point)."""
     directory, filename = os.path.split(path)
     stem = filename.rsplit(".", 1)[0]
     parts = [] if stem == "__init__" else [stem]
-    packages = {} if packages is None else packages
     while True:
         known = packages.get(directory)
         if known is None:
@@ -369,4 +394,4 @@ def module_name(path: Path | str, packages: dict[str, bool] | None = None) -> st
             break
         parts.insert(0, os.path.basename(directory))
         directory = parent
-    return ".".join(parts) or os.path.basename(os.path.dirname(path))
+    return parts, directory

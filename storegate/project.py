@@ -36,6 +36,12 @@ class Project:
         self.modules: dict[str, ModuleSummary] = {}
         for summary in self.summaries:
             self.modules.setdefault(summary.module, summary)
+        # a module's namespace-package names (``files.namespace_names``), where no module has the name itself
+        self._aliases: dict[str, ModuleSummary] = {}
+        for summary in self.summaries:
+            for alias in summary.aliases:
+                if alias not in self.modules:
+                    self._aliases.setdefault(alias, summary)
         self.functions: dict[str, _Function] = {}
         self.classes: dict[str, tuple[ModuleSummary, tuple[str, ...]]] = {}
         for module in self.modules.values():
@@ -121,6 +127,7 @@ class Project:
         """
         if trail is not None:
             trail.append(qualified)
+        qualified = self._canonical(qualified)
         if qualified in self.functions:
             return qualified
         if depth > 8:
@@ -163,12 +170,34 @@ class Project:
         return None
 
     def _class_lookup(self, qualified: str) -> str | None:
+        """The class ``qualified`` names: through a namespace-package name, or one import of
+        its module (``from .models import Model`` in a package)."""
+        qualified = self._canonical(qualified)
+        if qualified in self.classes:
+            return qualified
         owner, _, name = qualified.rpartition(".")
         module = self.modules.get(owner)
         if module is None:
             return None
         target = dict(module.imports).get(name)
+        if target is None:
+            return None
+        target = self._canonical(target)
         return target if target in self.classes else None
+
+    def _canonical(self, qualified: str) -> str:
+        """``qualified`` with a namespace-package name of its module (``app.db.save`` when
+        ``app/`` has no ``__init__.py``) replaced by the module's own name (``db.save``)."""
+        if not self._aliases:
+            return qualified
+        owner, _, name = qualified.rpartition(".")
+        while owner and owner not in self.modules:
+            module = self._aliases.get(owner)
+            if module is not None:
+                return f"{module.module}.{name}"
+            owner, _, parent = owner.rpartition(".")
+            name = f"{parent}.{name}"
+        return qualified
 
     def calls(self) -> Iterable[tuple[_Function | None, ModuleSummary, FunctionSummary, Site, _Function | None]]:
         """Every site of every function (module and class bodies too) with its resolved callee."""

@@ -132,6 +132,7 @@ class _File:
     key: str  # the absolute path, the cache's key
     display: str
     module: str
+    aliases: tuple[str, ...] = ()  # its namespace-package names (``files.namespace_names``)
     state: State = State.UNKNOWN
     stat: tuple[int, ...] = ()  # cache.signature() of the file
     sha256: str = ""
@@ -155,6 +156,11 @@ class _File:
         assert self.entry is not None, f"{self.display}: no cache entry in state {self.state}"
         return self.entry
 
+    def for_project(self) -> ModuleSummary:
+        """The summary as the project stage sees it: shown by this run's path, with the names
+        ``import`` may give it here (neither is the cache's)."""
+        return replace(self.decoded(), path=self.display, aliases=self.aliases)
+
 
 class _Run:
     """The files of one run and the phases they go through, in the order ``findings`` calls them."""
@@ -165,11 +171,14 @@ class _Run:
         self.cache = open_cache(options.cache_dir, config) if options.use_cache else None
         self.shared: dict = {}  # equal strings of all summaries as one object
         packages: dict[str, bool] = {}
+        root = files.exclude_root(config)  # the project root: the config file's directory, else the cwd
         self.files = []
         for path in found:
             absolute = os.path.abspath(path)
             path = path if isinstance(path, Path) else Path(path)
-            self.files.append(_File(path, absolute, files.display_path(path), files.module_name(absolute, packages)))
+            module, aliases = files.module_name(absolute, packages), files.namespace_names(absolute, root, packages)
+            self.files.append(_File(path, absolute, files.display_path(path), module, aliases))
+        self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
 
     def findings(self) -> list[Finding]:
         """The project's findings: the last run's if no file changed, else computed again from
@@ -264,7 +273,7 @@ class _Run:
             if item.state in (State.UNKNOWN, State.SKIPPED):
                 self._read(item)
         pending = [item for item in self.files if item.state is State.PENDING]
-        known = [item.decoded() for item in self.files if item.state is State.SUMMARY]
+        known = [item.for_project() for item in self.files if item.state is State.SUMMARY]
         words, modules = prefilter.initial_words(self.config), frozenset[str]()
         if known:
             more_words, modules = _reachable(known, self.config)
@@ -278,7 +287,7 @@ class _Run:
                 for item, outcome in zip(chosen, pool.run(tasks)):
                     self._take(item, outcome)
                     if item.state is State.SUMMARY:
-                        known.append(item.decoded())
+                        known.append(item.for_project())
                 pending = [item for item in pending if item.state is State.PENDING]
                 if not pending or not self.options.use_prefilter:
                     break
@@ -332,7 +341,8 @@ class _Run:
     def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str]) -> bool:
         if not self.options.use_prefilter:
             return True
-        return item.module in modules or prefilter.mentions(item.text(), words)
+        named = item.module in modules or any(alias in modules for alias in item.aliases)
+        return named or prefilter.mentions(item.text(), words)
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
@@ -367,7 +377,7 @@ class _Run:
     # -- what the run gives ----------------------------------------------------------------------
 
     def summaries(self) -> list[ModuleSummary]:
-        return [replace(item.decoded(), path=item.display) for item in self.files if item.state is State.SUMMARY]
+        return [item.for_project() for item in self.files if item.state is State.SUMMARY]
 
     def errors(self) -> list[FileError]:
         errors = []
