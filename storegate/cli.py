@@ -238,6 +238,13 @@ def check(
                 err=True,
             )
 
+    if result.unresolved_imports:  # once: the chains through them are lost, whatever the config
+        count = len({name for name, _ in result.unresolved_imports})
+        lost = f"storegate: {count} import{'' if count == 1 else 's'} of project modules did not resolve; chains through them are lost"
+        click.echo(lost if verbose else lost + " (--verbose lists them)", err=True)
+        for name, path in result.unresolved_imports if verbose else ():
+            click.echo(printable(f"storegate: unresolved: {name} (imported in {path})"), err=True)
+
     if result.errors:
         sys.exit(EXIT_ERROR)
     if result.findings and not exit_zero:

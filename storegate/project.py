@@ -642,6 +642,28 @@ def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding
     return checks.run(Project(summaries, config))
 
 
+def unresolved_imports(summaries: Sequence[ModuleSummary], names: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """The imports of project modules that no checked file is: ``(qualified name, importing path)``.
+
+    ``names``: every name of every file checked, summarized or not (``module_name`` and
+    ``namespace_names``). An import is of the project when its top-level package is that of a
+    file (relative imports are, within a package); it resolves when it is a file or a package
+    around files (``import app`` of a namespace package), or a name in a file (``from pkg import
+    helper``: ``pkg/__init__.py`` may define it). Third-party and stdlib imports share no
+    top-level name with the project, so they are never counted."""
+    known = set(names)
+    packages: set[str] = set()
+    for name in known:
+        _add_prefixes(name, packages)
+    tops = {name.partition(".")[0] for name in known}
+    found = set()
+    for summary in summaries:
+        for _, target in summary.imports:
+            if target.partition(".")[0] in tops and target not in packages and target.rpartition(".")[0] not in known:
+                found.add((target, summary.path))
+    return tuple(sorted(found))
+
+
 def _qualify_prefix(site: Site, prefix: str) -> str | None:
     """The import-qualified name of the ``prefix`` of a call (``mod.make`` of ``mod.make().m``)."""
     if site.qualified is None or "()." not in site.qualified:

@@ -88,6 +88,7 @@ def check(paths: Sequence[str | Path], config: Config, options: CheckOptions | N
         errors=tuple(sorted([*errors, *run.errors()], key=lambda e: (e.path, e.line or 0, e.message))),
         files_checked=len(found),
         tracebacks=tuple(run.tracebacks()),
+        unresolved_imports=run.unresolved,
     )
     return filters.apply(
         analyzed,
@@ -192,8 +193,11 @@ class _Run:
             self.summarize()
         self.apply_contracts()
         from storegate.project import findings as project_findings
+        from storegate.project import unresolved_imports
 
-        findings = project_findings(self.summaries(), self.config)
+        summaries = self.summaries()
+        findings = project_findings(summaries, self.config)
+        self.unresolved = unresolved_imports(summaries, (n for item in self.files for n in (item.module, *item.aliases)))
         self._save(findings)
         return findings
 
@@ -237,6 +241,7 @@ class _Run:
         if not result or result.get("key") != self._result_key():
             return None
         try:
+            self.unresolved = tuple((name, path) for name, path in result["unresolved_imports"])
             return [Finding.from_json(data) for data in result["findings"]]
         except (TypeError, KeyError, AttributeError, ValueError):
             return None  # a foreign result: analyze again
@@ -260,7 +265,9 @@ class _Run:
             if item.entry is not None:
                 self.cache.put(item.key, item.entry)
         if not self._any(State.INTERNAL):  # a result with an internal error is not kept
-            self.cache.set_result({"key": self._result_key(), "findings": [f.to_json() for f in findings]})
+            findings_json = [f.to_json() for f in findings]
+            unresolved = [list(pair) for pair in self.unresolved]
+            self.cache.set_result({"key": self._result_key(), "findings": findings_json, "unresolved_imports": unresolved})
         self.cache.forget_missing({item.key for item in self.files})
         self.cache.save()
 
