@@ -79,7 +79,9 @@ def test_a_module_has_its_name_under_each_namespace_directory_up_to_the_root(tmp
     assert files.namespace_names(tmp_path / "src/app/api/routes.py", tmp_path) == ("app.api.routes", "src.app.api.routes")
     assert files.namespace_names(tmp_path / "src/app/api/__init__.py", tmp_path / "src") == ("app.api",)
     assert files.namespace_names(tmp_path / "my-tools/x/y.py", tmp_path) == ("x.y",)  # no name goes through ``my-tools``
-    assert files.namespace_names(tmp_path / "src/app/db.py", tmp_path / "other") == ()  # outside the project root
+    # A file outside the run's root (the config file's directory, else the cwd): up to the project marker above it.
+    _tree(tmp_path, {"elsewhere/setup.cfg": "", "elsewhere/src/jobs/run.py": ""})
+    assert files.namespace_names(tmp_path / "elsewhere/src/jobs/run.py", tmp_path / "src") == ("jobs.run", "src.jobs.run")
 
 
 def test_a_package_given_as_several_roots_resolves_as_a_whole() -> None:

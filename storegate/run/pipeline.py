@@ -172,12 +172,13 @@ class _Run:
         self.cache = open_cache(options.cache_dir, config) if options.use_cache else None
         self.shared: dict = {}  # equal strings of all summaries as one object
         packages: dict[str, bool] = {}
+        marked: dict[str, str | None] = {}
         root = files.exclude_root(config)  # the project root: the config file's directory, else the cwd
         self.files = []
         for path in found:
             absolute = os.path.abspath(path)
             path = path if isinstance(path, Path) else Path(path)
-            module, aliases = files.module_name(absolute, packages), files.namespace_names(absolute, root, packages)
+            module, aliases = files.module_name(absolute, packages), files.namespace_names(absolute, root, packages, marked)
             self.files.append(_File(path, absolute, files.display_path(path), module, aliases))
         self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
 
