@@ -32,7 +32,7 @@ class Project:
     def __init__(self, summaries: Iterable[ModuleSummary], config: Config) -> None:
         self.config = config
         # every file, for findings; by module name (the first of a name), for resolving calls
-        self.summaries = sorted(summaries, key=lambda s: (s.module, s.path))
+        self.summaries = _distinct_names(sorted(summaries, key=lambda s: (s.module, s.path)))
         self.modules: dict[str, ModuleSummary] = {}
         for summary in self.summaries:
             self.modules.setdefault(summary.module, summary)
@@ -662,6 +662,24 @@ def unresolved_imports(summaries: Sequence[ModuleSummary], names: Iterable[str])
             if target.partition(".")[0] in tops and target not in packages and target.rpartition(".")[0] not in known:
                 found.add((target, summary.path))
     return tuple(sorted(found))
+
+
+def _distinct_names(summaries: list[ModuleSummary]) -> list[ModuleSummary]:
+    """The summaries (sorted), a module whose name an earlier one has renamed to its first
+    namespace name that no module has (``app.models`` for ``app/models.py`` beside
+    ``app/api/models.py``, both ``models``), so that calls resolve to each of them."""
+    taken = {summary.module for summary in summaries}
+    seen: set[str] = set()
+    renamed = []
+    for summary in summaries:
+        if summary.module in seen:
+            free = next((alias for alias in summary.aliases if alias not in taken), None)
+            if free is not None:
+                taken.add(free)
+                summary = replace(summary, module=free)
+        seen.add(summary.module)
+        renamed.append(summary)
+    return sorted(renamed, key=lambda s: (s.module, s.path))
 
 
 def _qualify_prefix(site: Site, prefix: str) -> str | None:

@@ -157,6 +157,10 @@ class _File:
         assert self.entry is not None, f"{self.display}: no cache entry in state {self.state}"
         return self.entry
 
+    def namespace(self) -> str:
+        """The directories without ``__init__.py`` above its package, up to the project root."""
+        return self.aliases[-1][: -len(self.module) - 1] if self.aliases else ""
+
     def for_project(self) -> ModuleSummary:
         """The summary as the project stage sees it: shown by this run's path, with the names
         ``import`` may give it here (neither is the cache's)."""
@@ -291,7 +295,7 @@ class _Run:
                 chosen = [item for item in pending if self._chosen(item, words, modules)]
                 if not chosen:
                     break
-                tasks = [Task(item.text(), item.display, self.config, item.module) for item in chosen]
+                tasks = [Task(item.text(), item.display, self.config, item.module, None, item.namespace()) for item in chosen]
                 for item, outcome in zip(chosen, pool.run(tasks)):
                     self._take(item, outcome)
                     if item.state is State.SUMMARY:
@@ -328,7 +332,7 @@ class _Run:
                         source = files.decode_source(files.read_bytes(item.path))
                     except SourceError:
                         continue
-                    tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display)))
+                    tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display), item.namespace()))
                     chosen.append(item)
                 if not tasks:
                     break
