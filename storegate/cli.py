@@ -132,7 +132,7 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Leave out the summary line.")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to paths named explicitly too.")
-@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors on stderr.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors, and the imports of project modules that did not resolve, on stderr.")
 def check(
     paths: tuple[Path, ...],
     config_file: Path | None,
