@@ -189,12 +189,15 @@ def _token_depth(source: str) -> int:
     return len(chains) + total
 
 
-def summarize(source: str, path: str, config: Config, module: str, contracts: dict | None = None) -> ModuleSummary:
+def summarize(
+    source: str, path: str, config: Config, module: str, contracts: dict | None = None, namespace: str = ""
+) -> ModuleSummary:
     """The summary of one file. Raises ``SourceError`` if it does not parse.
 
-    ``contracts``: what others guarantee inside its functions (``Project.contracts``)."""
+    ``contracts``: what others guarantee inside its functions (``Project.contracts``).
+    ``namespace``: the directories without ``__init__.py`` above its package (``collect_imports``)."""
     stdlib_tree, stdlib_error = parse_ast(source)
-    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree, contracts).run()
+    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree, contracts, namespace).run()
 
 
 @dataclass
@@ -222,13 +225,14 @@ class Summarizer:
         module: str,
         stdlib_tree: ast.Module | None = None,
         contracts: dict | None = None,
+        namespace: str = "",
     ) -> None:
         self.tree = tree
         self.path = path
         self.module = module
         self.config = config
         self.matcher = SinkMatcher(config.sinks, config.state)
-        self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"))
+        self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"), namespace)
         # the module's containers that outlive the request, and what the current scope sees of them
         self.state = statelib.collect(tree, self.imports, config.state) if config.state is not None else None
         self._scope_state: statelib.ScopeState | None = None
@@ -957,8 +961,13 @@ def _reverse_postorder(graph: cfglib.CFG) -> dict[int, int]:
     return order
 
 
-def collect_imports(tree: cst.Module, module: str | None, is_package: bool = False) -> dict[str, str]:
-    """Local name -> qualified name for every import statement of the module."""
+def collect_imports(tree: cst.Module, module: str | None, is_package: bool = False, namespace: str = "") -> dict[str, str]:
+    """Local name -> qualified name for every import statement of the module.
+
+    A relative import is named from the module's package (``from . import m`` in ``pkg.x``:
+    ``pkg.m``); one that climbs above its top package, into the directories without
+    ``__init__.py`` around it (``namespace``, ``app.api`` for ``app/api/views.py``), by the name
+    from the project root (``from .. import m`` there: ``app.m``, one of ``m``'s namespace names)."""
     imports: dict[str, str] = {}
     package = module if is_package else (module.rsplit(".", 1)[0] if module and "." in module else "")
     for stmt in _all_small_statements(tree.body):
@@ -975,7 +984,9 @@ def collect_imports(tree: cst.Module, module: str | None, is_package: bool = Fal
             if stmt.relative:
                 parts = package.split(".") if package else []
                 up = len(stmt.relative) - 1
-                parts = parts[: len(parts) - up] if up else parts
+                if up > len(parts) and namespace:
+                    parts = [*namespace.split("."), *parts]
+                parts = parts[: max(len(parts) - up, 0)]
                 base = ".".join(p for p in [*parts, base] if p)
             for alias in stmt.names:
                 name = dotted_name(alias.name) or ""

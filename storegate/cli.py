@@ -156,7 +156,7 @@ def main() -> None:
     "--color", "color_choice", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
     help="Colour the text report: auto = on a terminal, unless NO_COLOR (or when FORCE_COLOR) is set.",
 )
-@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors on stderr.")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks of internal errors, and the imports of project modules that did not resolve, on stderr.")
 def check(
     paths: tuple[Path, ...],
     config_file: Path | None,
@@ -286,6 +286,13 @@ def check(
                 "storegate: internal errors occurred; run with --verbose to see the tracebacks",
                 err=True,
             )
+
+    if result.unresolved_imports:  # once: the chains through them are lost, whatever the config
+        count = len({name for name, _ in result.unresolved_imports})
+        lost = f"storegate: {count} import{'' if count == 1 else 's'} of project modules did not resolve; chains through them are lost"
+        click.echo(lost if verbose else lost + " (--verbose lists them)", err=True)
+        for name, path in result.unresolved_imports if verbose else ():
+            click.echo(printable(f"storegate: unresolved: {name} (imported in {path})"), err=True)
 
     if exit_zero:
         # storegate itself could not run: a path it was told to check is not there, or it failed

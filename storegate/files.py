@@ -360,11 +360,59 @@ def module_name(path: Path | str, packages: dict[str, bool] | None = None) -> st
 
     ``packages`` memoises which directories are packages, for one run over many files.
     """
-    path = os.path.abspath(path)
+    parts, _ = _package_walk(os.path.abspath(path), {} if packages is None else packages)
+    return ".".join(parts) or os.path.basename(os.path.dirname(os.path.abspath(path)))
+
+
+# Files that mark the top directory of a project, for a file checked outside the run's root.
+_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+def namespace_names(
+    path: Path | str, root: Path | str, packages: dict[str, bool] | None = None, marked: dict[str, str | None] | None = None
+) -> tuple[str, ...]:
+    """The longer names ``import`` may give a file than its ``module_name``: that name under
+    each directory without ``__init__.py`` above its top package, up to the project root
+    (``app.db`` and ``src.app.db`` for ``src/app/db.py`` when ``app/`` is a namespace package).
+    Python imports a module by any of them, depending on which of these directories is on
+    ``sys.path``. The project root is ``root`` (the config file's directory, else the cwd), or
+    for a file outside it the nearest directory above it with a ``pyproject.toml``, a
+    ``setup.py``, a ``setup.cfg`` or a ``.git``; none without one. ``packages`` and ``marked``
+    memoise, for one run over many files."""
+    path, root = os.path.abspath(path), os.path.abspath(root)
+    parts, directory = _package_walk(path, {} if packages is None else packages)
+    if not is_inside(directory, root):
+        top = _marked_above(directory, {} if marked is None else marked)
+        if top is None:
+            return ()
+        root = top
+    names = []
+    while directory != root:
+        directory, name = os.path.split(directory)
+        if not name.isidentifier():
+            break  # ``my-app/``: no import can name what is below it through it
+        parts.insert(0, name)
+        names.append(".".join(parts))
+    return tuple(names)
+
+
+def _marked_above(directory: str, marked: dict[str, str | None]) -> str | None:
+    """The nearest of ``directory`` and the directories above it that holds a project marker."""
+    if directory not in marked:
+        parent = os.path.dirname(directory)
+        if any(os.path.exists(os.path.join(directory, marker)) for marker in _PROJECT_MARKERS):
+            marked[directory] = directory
+        else:
+            marked[directory] = None if parent == directory else _marked_above(parent, marked)
+    return marked[directory]
+
+
+def _package_walk(path: str, packages: dict[str, bool]) -> tuple[list[str], str]:
+    """The dotted parts of the absolute ``path`` through the packages around it, and the first
+    directory above them that is not a package (where ``sys.path`` must point)."""
     directory, filename = os.path.split(path)
     stem = filename.rsplit(".", 1)[0]
     parts = [] if stem == "__init__" else [stem]
-    packages = {} if packages is None else packages
     while True:
         known = packages.get(directory)
         if known is None:
@@ -374,4 +422,4 @@ def module_name(path: Path | str, packages: dict[str, bool] | None = None) -> st
             break
         parts.insert(0, os.path.basename(directory))
         directory = parent
-    return ".".join(parts) or os.path.basename(os.path.dirname(path))
+    return parts, directory

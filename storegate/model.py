@@ -223,3 +223,6 @@ class Result:
     files_checked: int = 0
     # Internal errors (bugs of storegate) with their tracebacks, shown with --verbose.
     tracebacks: tuple[str, ...] = field(default=(), compare=False)
+    # Imports of project modules that no checked file is (``project.unresolved_imports``):
+    # (qualified name, importing path); calls through them resolve to nothing.
+    unresolved_imports: tuple[tuple[str, str], ...] = field(default=(), compare=False)

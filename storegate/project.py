@@ -36,10 +36,16 @@ class Project:
     def __init__(self, summaries: Iterable[ModuleSummary], config: Config) -> None:
         self.config = config
         # every file, for findings; by module name (the first of a name), for resolving calls
-        self.summaries = sorted(summaries, key=lambda s: (s.module, s.path))
+        self.summaries = _distinct_names(sorted(summaries, key=lambda s: (s.module, s.path)))
         self.modules: dict[str, ModuleSummary] = {}
         for summary in self.summaries:
             self.modules.setdefault(summary.module, summary)
+        # a module's namespace-package names (``files.namespace_names``), where no module has the name itself
+        self._aliases: dict[str, ModuleSummary] = {}
+        for summary in self.summaries:
+            for alias in summary.aliases:
+                if alias not in self.modules:
+                    self._aliases.setdefault(alias, summary)
         self.functions: dict[str, _Function] = {}
         self.classes: dict[str, tuple[ModuleSummary, tuple[str, ...]]] = {}
         for module in self.modules.values():
@@ -125,6 +131,7 @@ class Project:
         """
         if trail is not None:
             trail.append(qualified)
+        qualified = self._canonical(qualified)
         if qualified in self.functions:
             return qualified
         if depth > 8:
@@ -167,12 +174,34 @@ class Project:
         return None
 
     def _class_lookup(self, qualified: str) -> str | None:
+        """The class ``qualified`` names: through a namespace-package name, or one import of
+        its module (``from .models import Model`` in a package)."""
+        qualified = self._canonical(qualified)
+        if qualified in self.classes:
+            return qualified
         owner, _, name = qualified.rpartition(".")
         module = self.modules.get(owner)
         if module is None:
             return None
         target = dict(module.imports).get(name)
+        if target is None:
+            return None
+        target = self._canonical(target)
         return target if target in self.classes else None
+
+    def _canonical(self, qualified: str) -> str:
+        """``qualified`` with a namespace-package name of its module (``app.db.save`` when
+        ``app/`` has no ``__init__.py``) replaced by the module's own name (``db.save``)."""
+        if not self._aliases:
+            return qualified
+        owner, _, name = qualified.rpartition(".")
+        while owner and owner not in self.modules:
+            module = self._aliases.get(owner)
+            if module is not None:
+                return f"{module.module}.{name}"
+            owner, _, parent = owner.rpartition(".")
+            name = f"{parent}.{name}"
+        return qualified
 
     def calls(self) -> Iterable[tuple[_Function | None, ModuleSummary, FunctionSummary, Site, _Function | None]]:
         """Every site of every function (module and class bodies too) with its resolved callee."""
@@ -667,6 +696,46 @@ def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding
     from storegate import checks
 
     return checks.run(Project(summaries, config))
+
+
+def unresolved_imports(summaries: Sequence[ModuleSummary], names: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """The imports of project modules that no checked file is: ``(qualified name, importing path)``.
+
+    ``names``: every name of every file checked, summarized or not (``module_name`` and
+    ``namespace_names``). An import is of the project when its top-level package is that of a
+    file (relative imports are, within a package); it resolves when it is a file or a package
+    around files (``import app`` of a namespace package), or a name in a file (``from pkg import
+    helper``: ``pkg/__init__.py`` may define it). Third-party and stdlib imports share no
+    top-level name with the project, so they are never counted."""
+    known = set(names)
+    packages: set[str] = set()
+    for name in known:
+        _add_prefixes(name, packages)
+    tops = {name.partition(".")[0] for name in known}
+    found = set()
+    for summary in summaries:
+        for _, target in summary.imports:
+            if target.partition(".")[0] in tops and target not in packages and target.rpartition(".")[0] not in known:
+                found.add((target, summary.path))
+    return tuple(sorted(found))
+
+
+def _distinct_names(summaries: list[ModuleSummary]) -> list[ModuleSummary]:
+    """The summaries (sorted), a module whose name an earlier one has renamed to its first
+    namespace name that no module has (``app.models`` for ``app/models.py`` beside
+    ``app/api/models.py``, both ``models``), so that calls resolve to each of them."""
+    taken = {summary.module for summary in summaries}
+    seen: set[str] = set()
+    renamed = []
+    for summary in summaries:
+        if summary.module in seen:
+            free = next((alias for alias in summary.aliases if alias not in taken), None)
+            if free is not None:
+                taken.add(free)
+                summary = replace(summary, module=free)
+        seen.add(summary.module)
+        renamed.append(summary)
+    return sorted(renamed, key=lambda s: (s.module, s.path))
 
 
 def _qualify_prefix(site: Site, prefix: str) -> str | None:

@@ -129,6 +129,9 @@ class ModuleSummary:
     # class qualname -> the names annotated in its body (the fields of a pydantic model, a
     # dataclass, a TypedDict): whether a request model carries the flag (``Project.receives_flag``)
     class_fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # The longer names ``import`` may give the module through namespace packages (``files.namespace_names``):
+    # set by the run from where the file is, not part of the summary's JSON (the cache keeps none).
+    aliases: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         """Plain data for JSON, written out field by field: a worker encodes every summary it

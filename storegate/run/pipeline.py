@@ -80,7 +80,7 @@ def check(
     config: Config,
     options: CheckOptions | None = None,
     *,
-    unsaved: Mapping[str | Path, str | bytes] | None = None,
+    unsaved: Mapping[str, str | bytes] | Mapping[Path, str | bytes] | None = None,
     progress: Progress | None = None,
     **fields,
 ) -> Result:
@@ -96,17 +96,18 @@ def check(
     """
     options = replace(options or CheckOptions(), **fields)
     known = load_baseline(options.baseline) if isinstance(options.baseline, (str, Path)) else options.baseline
-    unsaved = {os.path.abspath(path): text for path, text in (unsaved or {}).items()}
-    only_unsaved = [Path(p) for p in paths if os.path.abspath(p) in unsaved and not os.path.lexists(p)]
+    texts: dict[str, str | bytes] = {os.path.abspath(path): text for path, text in (unsaved or {}).items()}
+    only_unsaved = [Path(p) for p in paths if os.path.abspath(p) in texts and not os.path.lexists(p)]
     found, errors = files.discover([p for p in paths if Path(p) not in only_unsaved], config, force_exclude=options.force_exclude)
     found = sorted({*found, *only_unsaved}, key=lambda p: p.as_posix())
-    run = _Run(found, config, options, unsaved, progress)
+    run = _Run(found, config, options, texts, progress)
     findings = run.findings()
     analyzed = Result(
         findings=tuple(findings),  # sorted by the filters
         errors=tuple(sorted([*errors, *run.errors()], key=lambda e: (e.path, e.line or 0, e.message))),
         files_checked=len(found),
         tracebacks=tuple(run.tracebacks()),
+        unresolved_imports=run.unresolved,
     )
     return filters.apply(
         analyzed,
@@ -152,6 +153,7 @@ class _File:
     display: str
     module: str
     unsaved: str | bytes | None = None  # check(unsaved=...): the text to use instead of the disk's
+    aliases: tuple[str, ...] = ()  # its namespace-package names (``files.namespace_names``)
     state: State = State.UNKNOWN
     stat: tuple[int, ...] = ()  # cache.signature() of the file
     sha256: str = ""
@@ -179,6 +181,15 @@ class _File:
         """The unsaved text given for the file, else its bytes on disk (``SourceError``)."""
         return files.read_bytes(self.path) if self.unsaved is None else self.unsaved
 
+    def namespace(self) -> str:
+        """The directories without ``__init__.py`` above its package, up to the project root."""
+        return self.aliases[-1][: -len(self.module) - 1] if self.aliases else ""
+
+    def for_project(self) -> ModuleSummary:
+        """The summary as the project stage sees it: shown by this run's path, with the names
+        ``import`` may give it here (neither is the cache's)."""
+        return replace(self.decoded(), path=self.display, aliases=self.aliases)
+
 
 def _decoded(content: bytes | str) -> str:
     return content if isinstance(content, str) else files.decode_source(content)
@@ -205,12 +216,15 @@ class _Run:
         self.cache = open_cache(options.cache_dir, config) if options.use_cache else None
         self.shared: dict = {}  # equal strings of all summaries as one object
         packages: dict[str, bool] = {}
+        marked: dict[str, str | None] = {}
+        root = files.exclude_root(config)  # the project root: the config file's directory, else the cwd
         self.files = []
         for path in found:
             absolute = os.path.abspath(path)
             path = path if isinstance(path, Path) else Path(path)
-            module = files.module_name(absolute, packages)
-            self.files.append(_File(path, absolute, files.display_path(path), module, (unsaved or {}).get(absolute)))
+            module, aliases = files.module_name(absolute, packages), files.namespace_names(absolute, root, packages, marked)
+            self.files.append(_File(path, absolute, files.display_path(path), module, (unsaved or {}).get(absolute), aliases))
+        self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
 
     def findings(self) -> list[Finding]:
         """The project's findings: the last run's if no file changed, else computed again from
@@ -224,8 +238,11 @@ class _Run:
             self.summarize()
         self.apply_contracts()
         from storegate.project import findings as project_findings
+        from storegate.project import unresolved_imports
 
-        findings = project_findings(self.summaries(), self.config)
+        summaries = self.summaries()
+        findings = project_findings(summaries, self.config)
+        self.unresolved = unresolved_imports(summaries, (n for item in self.files for n in (item.module, *item.aliases)))
         self._save(findings)
         return findings
 
@@ -269,6 +286,7 @@ class _Run:
         if not result or result.get("key") != self._result_key():
             return None
         try:
+            self.unresolved = tuple((name, path) for name, path in result["unresolved_imports"])
             return [Finding.from_json(data) for data in result["findings"]]
         except (TypeError, KeyError, AttributeError, ValueError):
             return None  # a foreign result: analyze again
@@ -293,7 +311,9 @@ class _Run:
                 self.cache.put(item.key, item.entry)
         # a result with an internal error, or from a text not on disk, is not kept
         if not self._any(State.INTERNAL) and all(item.unsaved is None for item in self.files):
-            self.cache.set_result({"key": self._result_key(), "findings": [f.to_json() for f in findings]})
+            findings_json = [f.to_json() for f in findings]
+            unresolved = [list(pair) for pair in self.unresolved]
+            self.cache.set_result({"key": self._result_key(), "findings": findings_json, "unresolved_imports": unresolved})
         self.cache.forget_missing({item.key for item in self.files})
         self.cache.save()
 
@@ -306,7 +326,7 @@ class _Run:
             if item.state in (State.UNKNOWN, State.SKIPPED):
                 self._read(item)
         pending = [item for item in self.files if item.state is State.PENDING]
-        known = [item.decoded() for item in self.files if item.state is State.SUMMARY]
+        known = [item.for_project() for item in self.files if item.state is State.SUMMARY]
         done = len(self.files) - len(pending)
         words, modules = prefilter.initial_words(self.config), frozenset[str]()
         if known:
@@ -317,11 +337,11 @@ class _Run:
                 chosen = [item for item in pending if self._chosen(item, words, modules)]
                 if not chosen:
                     break
-                tasks = [Task(item.text(), item.display, self.config, item.module) for item in chosen]
+                tasks = [Task(item.text(), item.display, self.config, item.module, None, item.namespace()) for item in chosen]
                 for item, outcome in zip(chosen, pool.run(tasks)):
                     self._take(item, outcome)
                     if item.state is State.SUMMARY:
-                        known.append(item.decoded())
+                        known.append(item.for_project())
                     done += 1
                     self._report(done)
                 pending = [item for item in pending if item.state is State.PENDING]
@@ -362,7 +382,7 @@ class _Run:
                         source = _decoded(item.content())
                     except SourceError:
                         continue
-                    tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display)))
+                    tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display), item.namespace()))
                     chosen.append(item)
                 if not tasks:
                     break
@@ -383,7 +403,8 @@ class _Run:
     def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str]) -> bool:
         if not self.options.use_prefilter:
             return True
-        return item.module in modules or prefilter.mentions(item.text(), words)
+        named = item.module in modules or any(alias in modules for alias in item.aliases)
+        return named or prefilter.mentions(item.text(), words)
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
@@ -418,7 +439,7 @@ class _Run:
     # -- what the run gives ----------------------------------------------------------------------
 
     def summaries(self) -> list[ModuleSummary]:
-        return [replace(item.decoded(), path=item.display) for item in self.files if item.state is State.SUMMARY]
+        return [item.for_project() for item in self.files if item.state is State.SUMMARY]
 
     def errors(self) -> list[FileError]:
         errors = []

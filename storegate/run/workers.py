@@ -34,6 +34,7 @@ class Task(NamedTuple):
     config: Config
     module: str
     contracts: dict | None = None  # what others guarantee in its functions (``Project.contracts``)
+    namespace: str = ""  # the directories without ``__init__.py`` above its package (``analysis.collect_imports``)
 
 
 class Outcome(NamedTuple):
@@ -236,7 +237,7 @@ def summarize_task(task: Task) -> Outcome:
     from storegate.analysis import summarize
 
     try:
-        summary = with_deep_stack(summarize, task.source, task.display, task.config, task.module, task.contracts)
+        summary = with_deep_stack(summarize, task.source, task.display, task.config, task.module, task.contracts, task.namespace)
         return Outcome("summary", summary=json.dumps(summary.to_json(), separators=(",", ":")))
     except SourceError as exc:
         return Outcome("error", error={"message": exc.message, "line": exc.line})
