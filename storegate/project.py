@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from storegate import contracts as contractlib
 from storegate import guards
-from storegate import routes as routelib
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.summary import Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
+
+if TYPE_CHECKING:
+    from storegate.routes import RoutePath
 
 
 # A router mounted in many places has at most this many prefixes (each one a route to match).
@@ -304,6 +307,8 @@ class Project:
         """Handler fq -> the store-bearing routes a router gives it once mounted under a prefix
         (``app.include_router(responses.router, prefix="/v1/responses")`` in another module,
         through routers mounted in routers)."""
+        from storegate import routes as routelib  # here: a warm run never imports libcst (routes does)
+
         found: dict[str, dict[str, None]] = {}
         for module in self.summaries:
             for function in module.functions:
@@ -316,23 +321,27 @@ class Project:
         return {fq: tuple(routes) for fq, routes in found.items() if routes}
 
     @cached_property
-    def _includes(self) -> dict[str, list[tuple[routelib.RoutePath, str]]]:
+    def _includes(self) -> dict[str, list[tuple[RoutePath, str]]]:
         """Router (qualified) -> ``(prefix, what mounts it, qualified)`` for each call mounting it."""
-        found: dict[str, list[tuple[routelib.RoutePath, str]]] = {}
+        from storegate.routes import RoutePath
+
+        found: dict[str, list[tuple[RoutePath, str]]] = {}
         for module in self.summaries:
             for function in module.functions:
                 for router, text, glob, receiver in function.includes:
                     mounted_by = self._qualified_name(module, receiver)
-                    found.setdefault(self._qualified_name(module, router), []).append((routelib.RoutePath(text, glob), mounted_by))
+                    found.setdefault(self._qualified_name(module, router), []).append((RoutePath(text, glob), mounted_by))
         return found
 
-    def _prefixes(self, router: str, seen: frozenset[str]) -> list[routelib.RoutePath]:
+    def _prefixes(self, router: str, seen: frozenset[str]) -> list[RoutePath]:
         """The prefixes ``router`` is mounted under, outermost first; none when nothing mounts it."""
-        found: list[routelib.RoutePath] = []
+        from storegate.routes import RoutePath
+
+        found: list[RoutePath] = []
         for prefix, mounted_by in self._includes.get(router, ()):
             if mounted_by in seen or len(seen) > 8:
                 continue
-            outer = self._prefixes(mounted_by, seen | {router}) or [routelib.RoutePath("", "")]
+            outer = self._prefixes(mounted_by, seen | {router}) or [RoutePath("", "")]
             found.extend(above + prefix for above in outer)
         return found[:_MOST_PREFIXES]
 
