@@ -13,12 +13,20 @@ from functools import cached_property
 
 from storegate import contracts as contractlib
 from storegate import guards
+from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
+from storegate.sinks import qualify
 from storegate.summary import Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
 
 # A chain of calls from a derived sink down to a configured sink: (path, line, callee text).
 Chain = tuple[tuple[str, int, str], ...]
+# Where the pre-filter should look for what a typed call needs: ``(words, modules)`` (``unresolved``).
+Wanted = tuple[set[str], set[str]]
+# The longest attribute path through which a type is followed (``self.a.b.c.m()``), and the most
+# facts one resolution follows in a row (``x = y``, ``y = self.z``, ...).
+_MAX_PATH = 6
+_MAX_HOPS = 12
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,17 @@ class Project:
                 self.classes.setdefault(f"{module.module}.{name}", (module, bases))
         self._fields = {f"{m.module}.{name}": fields for m in self.modules.values() for name, fields in m.class_fields}
         self._receives: dict[tuple[str, str], bool] = {}
-        self._resolved: dict[tuple[str, str, str], str | None] = {}
+        self._resolved: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self._by_type: set[tuple[str, str, str]] = set()  # resolved through type facts only
+        # type facts (``typefacts.Fact``) by (module, scope, name); ``app.state.x`` by ("", STATE, x)
+        self._facts: dict[tuple[str, str, str], list[tuple[ModuleSummary, str, str]]] = {}
+        self._scopes: dict[tuple[str, str], FunctionSummary] = {}
+        for module in self.modules.values():
+            for function in module.functions:
+                self._scopes[(module.module, function.name)] = function
+            for scope, name, value, where in module.types:
+                key = ("", scope, name) if scope == typefacts.STATE else (module.module, scope, name)
+                self._facts.setdefault(key, []).append((module, value, where))
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
@@ -56,11 +74,22 @@ class Project:
     # -- resolution -----------------------------------------------------------------------
 
     def resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> _Function | None:
+        targets = self.resolve_all(module, function, site)
+        return targets[0] if targets else None
+
+    def resolve_all(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> list[_Function]:
+        """Every function a call may reach: the one its name gives, or else the method of each
+        class its receiver may hold (``classes_of``): a call is a sink if any of them is."""
         key = (module.path, function.name, site.text)
         if key not in self._resolved:
-            self._resolved[key] = self._resolve(module, function, site)
-        fq = self._resolved[key]
-        return None if fq is None else self.functions[fq]
+            fq = self._resolve(module, function, site)
+            if fq is not None:
+                self._resolved[key] = (fq,)
+            else:
+                self._resolved[key] = self._typed(module, function, site.text, frozenset(), None) if site.kind == "call" else ()
+                if self._resolved[key]:
+                    self._by_type.add(key)
+        return [self.functions[fq] for fq in self._resolved[key]]
 
     def _resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> str | None:
         if site.kind != "call":
@@ -100,6 +129,169 @@ class Project:
             return self._lookup(site.qualified, 0)
         candidate = f"{module.module}.{site.text}"  # Class.method of this module
         return candidate if candidate in self.functions else None
+
+    # -- types: what a name or an attribute may hold (``typefacts``) ---------------------------
+
+    def _typed(self, module: ModuleSummary, function: FunctionSummary, text: str, seen: frozenset, wanted: Wanted | None) -> tuple[str, ...]:
+        """The methods a call ``a.b.m`` reaches through the classes ``a.b`` may hold."""
+        parts = text.split(".")
+        if "(" in text or len(parts) < 2:
+            return ()
+        found: dict[str, None] = {}
+        for class_fq in self.classes_of(module, function, parts[:-1], seen, wanted):
+            fq = self._method(class_fq, parts[-1], set())
+            if fq is not None:
+                found[fq] = None
+            elif wanted is not None:
+                self._unknown_bases(class_fq, set(), *wanted)
+        return tuple(found)
+
+    def classes_of(self, module: ModuleSummary, function: FunctionSummary, parts: list[str], seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The project's classes (fq) the path ``parts`` may hold in ``function``, in a stable
+        order: through ``app.state.x``, else its root (``self``, a local or parameter, a global of
+        this module or of the module it is imported from), then each attribute in turn."""
+        if len(parts) > _MAX_PATH or len(seen) > _MAX_HOPS:
+            return []
+        state = typefacts.state_attribute(parts)
+        if state is not None:
+            classes = self._held(("", typefacts.STATE, parts[state]), seen, wanted)
+            if not classes and wanted is not None:
+                wanted[0].add(parts[state])  # a file that sets ``app.state.<name>``
+            rest = parts[state + 1 :]
+        else:
+            classes, rest = self._root(module, function, parts, seen, wanted)
+        for attribute in rest:
+            classes = list(dict.fromkeys(c for owner in classes for c in self._attribute(owner, attribute, seen, wanted)))
+        return classes
+
+    def _root(self, module: ModuleSummary, function: FunctionSummary, parts: list[str], seen: frozenset, wanted: Wanted | None) -> tuple[list[str], list[str]]:
+        """The classes the first names of ``parts`` hold, and the attributes left to follow."""
+        name = parts[0]
+        if name in ("self", "cls"):
+            return ([f"{module.module}.{function.class_name}"] if function.class_name else []), parts[1:]
+        local = (module.module, function.name, name)
+        if local in self._facts:
+            return self._held(local, seen, wanted), parts[1:]
+        if function.param(name) is not None:
+            if function.class_name is not None and function.name == f"{function.class_name}.__init__":
+                return self._constructed(module, function, name, seen, wanted), parts[1:]
+            return [], parts[1:]
+        if (module.module, "", name) in self._facts:
+            return self._held((module.module, "", name), seen, wanted), parts[1:]
+        imported = dict(module.imports).get(name)
+        if imported is None:
+            return [], parts[1:]
+        qualified = [*imported.split("."), *parts[1:]]  # ``g.store`` with ``import app.globals as g``
+        for end in range(len(qualified) - 1, 0, -1):
+            owner = ".".join(qualified[:end])
+            if owner in self.modules:
+                key = (owner, "", qualified[end])
+                rest = qualified[end + 1 :]
+                return self._held(key, seen, wanted), rest
+        if wanted is not None:
+            _add_prefixes(".".join(qualified[:-1]) if len(qualified) > 1 else qualified[0], wanted[1])
+        return [], []
+
+    def _held(self, key: tuple[str, str, str], seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The classes the facts of one name hold (each evaluated where it was written)."""
+        if key in seen:
+            return []
+        seen = seen | {key}
+        found: dict[str, None] = {}
+        for module, value, where in self._facts.get(key, ()):
+            found.update(dict.fromkeys(self._evaluate(module, where, value, seen, wanted)))
+        return list(found)
+
+    def _evaluate(self, module: ModuleSummary, where: str, value: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The classes a fact's value holds: a class it names or builds, what the function it
+        calls is annotated to return, or what the path it names holds."""
+        function = self._scopes.get((module.module, where))
+        if function is None:
+            return []
+        callee = value[:-2] if value.endswith("()") else value
+        known = self._known_class(module, callee)
+        if known is not None:
+            return [known]
+        if callee == value:
+            return self.classes_of(module, function, value.split("."), seen, wanted)
+        site = Site(Span(0, 0, 0, 0), callee, "call", None, qualify(callee, dict(module.imports)))
+        fq = self._resolve(module, function, site)
+        targets = (fq,) if fq is not None else self._typed(module, function, callee, seen, wanted)
+        found: dict[str, None] = {}
+        for target in (self.functions[t] for t in targets):
+            returns = target.summary.returns
+            made = self._known_class(target.module, returns) if returns is not None else None
+            if made is not None:
+                found[made] = None
+            elif returns is not None and wanted is not None:
+                self._want_name(target.module, returns, wanted)
+        if not targets and wanted is not None:
+            self._want_name(module, callee, wanted)
+        return list(found)
+
+    def _attribute(self, class_fq: str, name: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The classes an attribute of a class (or of its bases) may hold."""
+        if class_fq not in self.classes or ("class", class_fq, name) in seen:
+            return []
+        seen = seen | {("class", class_fq, name)}
+        module, bases = self.classes[class_fq]
+        key = (module.module, class_fq[len(module.module) + 1 :], name)
+        if key in self._facts:
+            return self._held(key, seen, wanted)
+        for base in bases:
+            known = self._known_class(module, base)
+            found = self._attribute(known, name, seen, wanted) if known is not None else []
+            if found:
+                return found
+        if wanted is not None:
+            self._unknown_bases(class_fq, set(), *wanted)
+        return []
+
+    def _constructed(self, module: ModuleSummary, init: FunctionSummary, name: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The classes an unannotated ``__init__`` parameter may hold: what each construction
+        of the class in the project passes for it (a path whose type is known there; ``None``
+        or nothing passed holds nothing)."""
+        class_fq = f"{module.module}.{init.class_name}"
+        if wanted is not None:
+            wanted[0].add(class_fq.rpartition(".")[2])  # a file that constructs it
+        positional = [p.name for p in init.params if p.positional][1:]
+        found: dict[str, None] = {}
+        for caller_module, caller, site in self._constructions.get(class_fq, ()):
+            passed = [a for a in site.args if a.keyword == name]
+            if not passed and name in positional:
+                by_position = [a for a in site.args if a.keyword is None and not a.star]
+                index = positional.index(name)
+                passed = by_position[index : index + 1]
+            path = passed[0].path if passed else None
+            if path is not None:
+                found.update(dict.fromkeys(self.classes_of(caller_module, caller, path.split("."), seen, wanted)))
+        return list(found)
+
+    @cached_property
+    def _constructions(self) -> dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]]:
+        """Class fq -> the calls in the project that construct it."""
+        found: dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]] = {}
+        for module in self.summaries:
+            for function in module.functions:
+                for site in function.sites:
+                    if site.kind == "call" and "(" not in site.text and site.text.rpartition(".")[2][:1].isupper():
+                        known = self._known_class(module, site.text)
+                        if known is not None:
+                            found.setdefault(known, []).append((module, function, site))
+        return found
+
+    def _known_class(self, module: ModuleSummary, name: str) -> str | None:
+        """The project's class written as ``name`` in ``module``, if it is one."""
+        return next((c for c in self._class_candidates(module, name) if c in self.classes), None)
+
+    def _want_name(self, module: ModuleSummary, name: str, wanted: Wanted) -> None:
+        """Where a class or function written as ``name`` in ``module`` may be defined."""
+        head, _, rest = name.partition(".")
+        imported = dict(module.imports).get(head)
+        if imported is not None:
+            _add_prefixes(imported + ("." + rest if rest else ""), wanted[1])
+        elif head not in ("self", "cls"):
+            wanted[0].add(head)
 
     def _class_candidates(self, module: ModuleSummary, name: str) -> list[str]:
         """Qualified names a class written as ``name`` in ``module`` may have."""
@@ -205,15 +397,18 @@ class Project:
             if summary.flags and _callers_all_known(summary):
                 words.add(summary.name.rpartition(".")[2])
             for site in summary.sites:
-                target = self.resolve(function.module, summary, site)
-                if target is None:
+                targets = self.resolve_all(function.module, summary, site)
+                if not targets or (function.module.path, summary.name, site.text) in self._by_type:
                     self._wanted_for(function, site, words, modules)
-                elif target.fq not in seen:
-                    seen.add(target.fq)
-                    reached.append(target)
+                for target in targets:
+                    if target.fq not in seen:
+                        seen.add(target.fq)
+                        reached.append(target)
         return frozenset(words), frozenset(modules)
 
     def _wanted_for(self, function: _Function, site: Site, words: set[str], modules: set[str]) -> None:
+        if site.kind == "call":  # what the receiver's type facts name, in files not read yet
+            self._typed(function.module, function.summary, site.text, frozenset(), (words, modules))
         maker = site.text.partition("().")[0]
         parts = maker.split(".")
         if parts[0] in ("self", "cls"):
@@ -448,9 +643,10 @@ class Project:
                     if site.sink is not None:
                         derived[fq] = (step,)
                     else:
-                        target = self.resolve(function.module, function.summary, site)
-                        if target is not None and target.fq != fq and target.fq in derived:
-                            derived[fq] = (step, *derived[target.fq])
+                        for target in self.resolve_all(function.module, function.summary, site):
+                            if target.fq != fq and target.fq in derived:
+                                derived[fq] = (step, *derived[target.fq])
+                                break
                     if fq in derived:
                         changed = True
                         break
