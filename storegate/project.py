@@ -155,8 +155,8 @@ class Project:
         state = typefacts.state_attribute(parts)
         if state is not None:
             classes = self._held(("", typefacts.STATE, parts[state]), seen, wanted)
-            if not classes and wanted is not None:
-                wanted[0].add(parts[state])  # a file that sets ``app.state.<name>``
+            if wanted is not None:
+                wanted[0].add(parts[state])  # any file that sets ``app.state.<name>``
             rest = parts[state + 1 :]
         else:
             classes, rest = self._root(module, function, parts, seen, wanted)
@@ -182,14 +182,13 @@ class Project:
         if imported is None:
             return [], parts[1:]
         qualified = [*imported.split("."), *parts[1:]]  # ``g.store`` with ``import app.globals as g``
+        if wanted is not None:  # the module that defines it may be any prefix not read yet
+            _add_prefixes(".".join(qualified), wanted[1])
         for end in range(len(qualified) - 1, 0, -1):
             owner = ".".join(qualified[:end])
-            if owner in self.modules:
-                key = (owner, "", qualified[end])
-                rest = qualified[end + 1 :]
-                return self._held(key, seen, wanted), rest
-        if wanted is not None:
-            _add_prefixes(".".join(qualified[:-1]) if len(qualified) > 1 else qualified[0], wanted[1])
+            key = (owner, "", qualified[end])
+            if key in self._facts:
+                return self._held(key, seen, wanted), qualified[end + 1 :]
         return [], []
 
     def _held(self, key: tuple[str, str, str], seen: frozenset, wanted: Wanted | None) -> list[str]:
@@ -213,7 +212,10 @@ class Project:
         if known is not None:
             return [known]
         if callee == value:
-            return self.classes_of(module, function, value.split("."), seen, wanted)
+            found = self.classes_of(module, function, value.split("."), seen, wanted)
+            if not found and wanted is not None:
+                self._want_name(module, value, wanted)
+            return found
         site = Site(Span(0, 0, 0, 0), callee, "call", None, qualify(callee, dict(module.imports)))
         fq = self._resolve(module, function, site)
         targets = (fq,) if fq is not None else self._typed(module, function, callee, seen, wanted)
