@@ -244,8 +244,8 @@ class Summarizer:
         self.contracts = contracts
         self._given = contractlib.Given()  # what others guarantee in the scope being summarized
         self.route_names = routelib.Names.of(tree) if config.routes else routelib.NO_NAMES
-        self.types = typefacts.gather(tree)  # what names and attributes hold (``Project.classes_of``)
-        self.typed = typefacts.typed_names(self.types)
+        self.types = typefacts.Gatherer()  # what names and attributes hold (``Project.classes_of``)
+        self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
@@ -266,7 +266,7 @@ class Summarizer:
             classes=tuple(sorted(classes)),
             functions=tuple(functions),
             class_fields=tuple(sorted(self._class_fields)),
-            types=self.types,
+            types=self.types.facts(),
         )
 
     def _scopes(self, stack: list, functions: list[FunctionSummary], classes: list) -> None:
@@ -277,6 +277,7 @@ class Summarizer:
             if isinstance(scope, cst.ClassDef):
                 classes.append((name, tuple(_code(arg.value) for arg in scope.bases)))
                 self._class_fields.append((name, _annotated_names(scope)))
+            self.typed = self.types.scope(graph, name, class_name)
             try:
                 self._given = contractlib.Given.of(self.contracts, name)
                 functions.append(self._with_contract(self.function(graph, name, kind, class_name, nested), graph))

@@ -282,6 +282,10 @@ class Project:
                             found.setdefault(known, []).append((module, function, site))
         return found
 
+    def _typed_local(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:
+        """Whether ``name`` is a local or parameter of ``function`` whose type the code says."""
+        return function.kind not in ("module", "class") and (module.module, function.name, name) in self._facts
+
     def _known_class(self, module: ModuleSummary, name: str) -> str | None:
         """The project's class written as ``name`` in ``module``, if it is one."""
         return next((c for c in self._class_candidates(module, name) if c in self.classes), None)
@@ -413,6 +417,8 @@ class Project:
             self._typed(function.module, function.summary, site.text, frozenset(), (words, modules))
         maker = site.text.partition("().")[0]
         parts = maker.split(".")
+        if self._typed_local(function.module, function.summary, parts[0]):
+            return  # its facts name what it needs
         if parts[0] in ("self", "cls"):
             class_name = function.summary.class_name
             if class_name is not None and len(parts) == 2:
@@ -726,8 +732,8 @@ class Project:
                 return None
             return ("function", target.fq)
         parts = site.text.split(".")
-        if "(" in site.text or len(parts) < 2 or _reads_or_logs(parts):
-            return None
+        if "(" in site.text or len(parts) < 2 or _reads_or_logs(parts) or self._typed_local(module, function, parts[0]):
+            return None  # a local or parameter does not outlive the call
         return ("call", self._container_key(module, function, ".".join(parts[:-1])), parts[-1])
 
     def learned_at(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, int] | None:

@@ -141,10 +141,10 @@ def _note(found: dict[str, str | None], name: str, value: str | None) -> None:
         found[name] = value
 
 
-def _assignments(function: cst.FunctionDef | cst.Module) -> Iterator[tuple[str, cst.BaseExpression | None, cst.BaseExpression | None]]:
+def _assignments(function: cst.FunctionDef) -> Iterator[tuple[str, cst.BaseExpression | None, cst.BaseExpression | None]]:
     """``(target, value, annotation)`` for each binding of a name or ``self.x`` in the function's
-    (or module's) own body (not a nested function's): assignments and ``with ... as`` targets, in order."""
-    for node in _own_nodes(function.body if isinstance(function, cst.FunctionDef) else function):
+    own body (not a nested function's): assignments and ``with ... as`` targets, in order."""
+    for node in _own_nodes(function.body):
         if isinstance(node, cst.Assign):
             for target in node.targets:
                 name = dotted_name(target.target)

@@ -2,7 +2,7 @@
 ``Project`` resolve ``self.serving.create()``, ``store.save()`` or ``request.app.state.svc.run()``
 to the methods of the classes they hold.
 
-Gathered from one module at summary time (``gather``), as plain ``Fact`` tuples ``(scope, name,
+Gathered from one module at summary time (``Gatherer``), as plain ``Fact`` tuples ``(scope, name,
 value, where)``:
 
 - ``scope``: where the name lives: ``""`` a module global (``store = Store()``); a class's
@@ -24,19 +24,36 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from storegate import cfg as cfglib
 from storegate.paths import dotted_name, string_value
-from storegate.receivers import _assignments
 
 Fact = tuple[str, str, str, str]  # (scope, name, value, where)
 
 STATE = "@state"  # the scope of ``app.state.x``: one namespace for the whole project
 
 
-def gather(tree: cst.Module) -> tuple[Fact, ...]:
-    """Every fact of one module, sorted (the summary is the same whatever the walk order)."""
-    found: set[Fact] = set()
-    _scope(tree, "<module>", "", None, found)
-    return tuple(sorted(found))
+class Gatherer:
+    """The facts of one module, scope by scope as the summarizer builds each one's graph (its
+    binding events are the assignments: no second walk of the tree)."""
+
+    def __init__(self) -> None:
+        self._facts: set[Fact] = set()
+        self._globals: frozenset[str] = frozenset()
+
+    def scope(self, graph: cfglib.CFG, name: str, class_name: str | None) -> frozenset[str]:
+        """Gather one scope's facts (``name`` as the summarizer names it; ``class_name`` for a
+        method); the names whose calls may resolve in it: its own typed names and the module's
+        (the module is the first scope summarized)."""
+        found = set(_scope_facts(graph, name, class_name))
+        self._facts |= found
+        typed = typed_names(tuple(found))
+        if name == "<module>":
+            self._globals = typed
+        return self._globals | typed
+
+    def facts(self) -> tuple[Fact, ...]:
+        """Every fact, sorted: the summary is the same whatever the order scopes came in."""
+        return tuple(sorted(self._facts))
 
 
 def typed_names(facts: tuple[Fact, ...]) -> frozenset[str]:
@@ -87,39 +104,37 @@ def _value(expr: cst.BaseExpression | None) -> str | None:
     return None if name in ("None", "True", "False") else name
 
 
-def _scope(node: cst.CSTNode, name: str, prefix: str, class_name: str | None, found: set[Fact]) -> None:
-    """The facts of one scope (module, class body or function), then of the scopes inside it;
-    ``name`` as the summarizer names it, ``prefix`` what the names of its children start with."""
+def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterator[Fact]:
+    """The facts one scope states: a function's annotated parameters and, in a method, what a
+    ``@property`` returns; a class body's annotated names; every scope's assignments."""
+    node = graph.scope
     if isinstance(node, cst.FunctionDef):
         params = node.params
         for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
             if param.annotation is not None:
                 for cls in annotated_classes(param.annotation.annotation):
-                    found.add((name, param.name.value, cls, name))
+                    yield name, param.name.value, cls, name
         if class_name is not None and node.returns is not None and _is_property(node):
             for cls in annotated_classes(node.returns.annotation):
-                found.add((class_name, node.name.value, cls, name))
-    if isinstance(node, cst.ClassDef):
-        for statement in _body(node):
+                yield class_name, node.name.value, cls, name
+    elif isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
+        for statement in node.body.body:
             for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
                 if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
                     for cls in annotated_classes(small.annotation.annotation):
-                        found.add((name, small.target.value, cls, name))
-    else:
-        for target, value, annotation in _assignments(node) if isinstance(node, (cst.Module, cst.FunctionDef)) else ():
-            values = annotated_classes(annotation) if annotation is not None else []
-            held = values or [v for v in [_value(value)] if v is not None]
-            parts = target.split(".")
-            where = _holder(parts, name, class_name)
-            for item in held:
-                if where is not None:
-                    found.add((*where, item, name))
-    for child in _children(node):
-        if isinstance(child, cst.ClassDef):
-            _scope(child, prefix + child.name.value, prefix + child.name.value + ".", None, found)
-        elif isinstance(child, cst.FunctionDef):
-            method_of = name if isinstance(node, cst.ClassDef) else None
-            _scope(child, prefix + child.name.value, prefix + child.name.value + ".", method_of, found)
+                        yield name, small.target.value, cls, name
+    for block in graph.blocks:
+        for event in block.events:
+            if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):
+                continue
+            target = dotted_name(event.target)
+            where = _holder(target.split("."), name, class_name) if target is not None else None
+            if where is None:
+                continue
+            annotation = event.node.annotation.annotation if isinstance(event.node, cst.AnnAssign) else None
+            held = annotated_classes(annotation) if annotation is not None else []
+            for value in held or [v for v in [_value(event.value)] if v is not None]:
+                yield (*where, value, name)
 
 
 def _holder(parts: list[str], scope: str, class_name: str | None) -> tuple[str, str] | None:
@@ -136,16 +151,3 @@ def _holder(parts: list[str], scope: str, class_name: str | None) -> tuple[str, 
 
 def _is_property(function: cst.FunctionDef) -> bool:
     return any(dotted_name(d.decorator) in ("property", "functools.cached_property", "cached_property") for d in function.decorators)
-
-
-def _body(node: cst.ClassDef | cst.FunctionDef) -> list:
-    return list(node.body.body) if isinstance(node.body, cst.IndentedBlock) else []
-
-
-def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The classes and functions defined directly in a scope (in its compound statements too)."""
-    for child in node.children:
-        if isinstance(child, (cst.ClassDef, cst.FunctionDef)):
-            yield child
-        elif not isinstance(child, cst.Lambda):
-            yield from _children(child)
