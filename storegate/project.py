@@ -212,10 +212,10 @@ class Project:
         if known is not None:
             return [known]
         if callee == value:
-            found = self.classes_of(module, function, value.split("."), seen, wanted)
-            if not found and wanted is not None:
+            held = self.classes_of(module, function, value.split("."), seen, wanted)
+            if not held and wanted is not None:
                 self._want_name(module, value, wanted)
-            return found
+            return held
         site = Site(Span(0, 0, 0, 0), callee, "call", None, qualify(callee, dict(module.imports)))
         fq = self._resolve(module, function, site)
         targets = (fq,) if fq is not None else self._typed(module, function, callee, seen, wanted)
