@@ -30,7 +30,7 @@ from storegate import guards
 from storegate import receivers as receiverslib
 from storegate import retention
 from storegate import state as statelib
-from storegate import typefacts
+from storegate import typefacts, typegather
 from storegate import witness as witnesslib
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag
@@ -244,7 +244,7 @@ class Summarizer:
         self.contracts = contracts
         self._given = contractlib.Given()  # what others guarantee in the scope being summarized
         self.route_names = routelib.Names.of(tree) if config.routes else routelib.NO_NAMES
-        self.types = typefacts.Gatherer()  # what names and attributes hold (``Project.classes_of``)
+        self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
         self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
 
     def run(self) -> ModuleSummary:

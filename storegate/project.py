@@ -15,7 +15,6 @@ from storegate import contracts as contractlib
 from storegate import guards
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
-from storegate.sinks import qualify
 from storegate.summary import Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
 
@@ -216,7 +215,7 @@ class Project:
             if not held and wanted is not None:
                 self._want_name(module, value, wanted)
             return held
-        site = Site(Span(0, 0, 0, 0), callee, "call", None, qualify(callee, dict(module.imports)))
+        site = Site(Span(0, 0, 0, 0), callee, "call", None, _qualify(module, callee))
         fq = self._resolve(module, function, site)
         targets = (fq,) if fq is not None else self._typed(module, function, callee, seen, wanted)
         found: dict[str, None] = {}
@@ -475,13 +474,9 @@ class Project:
     def _registrations(self) -> Iterable[tuple[ModuleSummary, FunctionSummary, str, Site]]:
         """Each registration by name, with the handler's name as a call site to resolve."""
         for module in self.summaries:
-            imports = dict(module.imports)
             for function in module.functions:
                 for route, handler in function.registered:
-                    head, dot, rest = handler.partition(".")
-                    imported = imports.get(head)
-                    qualified = imported + dot + rest if imported else None
-                    yield module, function, route, Site(Span(0, 0, 0, 0), handler, "call", None, qualified)
+                    yield module, function, route, Site(Span(0, 0, 0, 0), handler, "call", None, _qualify(module, handler))
 
     def _route_handlers(self, words: set[str], modules: set[str]) -> list[_Function]:
         """The handlers registrations name; for one not read yet, where it may be (into ``words``
@@ -618,9 +613,7 @@ class Project:
     def _dependency(self, module: ModuleSummary, function: FunctionSummary, name: str) -> list[Clause]:
         """A FastAPI dependency's guarantees, on the handler's parameters of the same name (or
         else the same annotation): FastAPI gives both the same request value."""
-        head, dot, rest = name.partition(".")
-        imported = dict(module.imports).get(head)
-        site = Site(Span(0, 0, 0, 0), name, "call", None, imported + dot + rest if imported else None)
+        site = Site(Span(0, 0, 0, 0), name, "call", None, _qualify(module, name))
         target = self.resolve(module, function, site)
         if target is None:
             return []
@@ -822,6 +815,13 @@ def _qualify_prefix(site: Site, prefix: str) -> str | None:
     if site.qualified is None or "()." not in site.qualified:
         return None
     return site.qualified.partition("().")[0]
+
+
+def _qualify(module: ModuleSummary, name: str) -> str | None:
+    """``name`` as its module imports it (``mod.f`` -> ``pkg.mod.f``), or None if not imported."""
+    head, dot, rest = name.partition(".")
+    imported = dict(module.imports).get(head)
+    return imported + dot + rest if imported else None
 
 
 def _add_prefixes(qualified: str, modules: set[str]) -> None:

@@ -1,4 +1,4 @@
-"""What a name or an attribute may hold (``storegate.typefacts``): the facts each form of the
+"""What a name or an attribute may hold (``storegate.typefacts``, gathered by ``storegate.typegather``): the facts each form of the
 code gives, as a summary (and the cache) keeps them. Resolution through them is tested on the
 fixture cases (``attribute_types.py``, ``variable_types.py``, ``state_types.py``,
 ``injected_*.py``, ``pkg_held``, ``pkg_injected``)."""
@@ -13,7 +13,8 @@ import pytest
 from storegate.analysis import summarize
 from storegate.config import load_config
 from storegate.summary import ModuleSummary
-from storegate.typefacts import STATE, annotated_classes
+from storegate.typefacts import STATE
+from storegate.typegather import annotated_classes
 
 SOURCE = '''
 from dataclasses import dataclass
