@@ -662,9 +662,10 @@ class Project:
             and guards.caller_decides(function.summary, flag)
         }
         incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates}
-        for caller, module, function, site, target in self.calls():
-            if target is not None and target.fq in incoming:
-                incoming[target.fq].append((f"{module.module}.{function.name}", site, target))
+        for caller, module, function, site, first in self.calls():
+            for target in self.resolve_all(module, function, site) if first is not None else ():
+                if target.fq in incoming:  # every class a receiver may hold: each is called here
+                    incoming[target.fq].append((f"{module.module}.{function.name}", site, target))
         permitted = {fq for fq in candidates if incoming[fq]}
         changed = True
         while changed:
