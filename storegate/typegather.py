@@ -85,12 +85,16 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
         if class_name is not None and node.returns is not None and _is_property(node):
             for cls in annotated_classes(node.returns.annotation):
                 yield class_name, node.name.value, cls, name
-    elif isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
-        for statement in node.body.body:
-            for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                    for cls in annotated_classes(small.annotation.annotation):
-                        yield name, small.target.value, cls, name
+    # a declaration without a value binds nothing (no event): ``x: Cls`` in a class body (a
+    # field), ``self.x: Cls`` in ``__init__``
+    body = node.body.body if isinstance(node, (cst.ClassDef, cst.FunctionDef)) and isinstance(node.body, cst.IndentedBlock) else ()
+    for statement in body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.AnnAssign) and small.value is None:
+                target = dotted_name(small.target)
+                where = _holder(target.split("."), name, class_name) if target is not None else None
+                for cls in annotated_classes(small.annotation.annotation) if where is not None else ():
+                    yield (*where, cls, name)
     for block in graph.blocks:
         for event in block.events:
             if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):

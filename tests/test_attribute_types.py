@@ -38,6 +38,7 @@ class Service:
         self.backup = backup
         self.mirror: Ledger = other
         self.kept = other
+        self.declared: Ledger
 
     @property
     def current(self) -> Ledger:
@@ -74,6 +75,7 @@ def test_each_form_gives_its_fact(summary: ModuleSummary) -> None:
         ("Service", "backup", "backup", "Service.__init__"),
         ("Service", "mirror", "Ledger", "Service.__init__"),
         ("Service", "kept", "other", "Service.__init__"),
+        ("Service", "declared", "Ledger", "Service.__init__"),
         ("Service", "current", "Ledger", "Service.current"),
         ("Service.run", "made", "open_ledger()", "Service.run"),
         ("Service.run", "copied", "self.primary", "Service.run"),
