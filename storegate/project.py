@@ -416,8 +416,8 @@ class Project:
             self._typed(function.module, function.summary, site.text, frozenset(), (words, modules))
         maker = site.text.partition("().")[0]
         parts = maker.split(".")
-        if self._typed_local(function.module, function.summary, parts[0]):
-            return  # its facts name what it needs
+        if self._typed_local(function.module, function.summary, parts[0]) or typefacts.state_attribute(parts) is not None:
+            return  # its facts name what it needs (``request`` of ``request.app.state.x`` names nothing)
         if parts[0] in ("self", "cls"):
             class_name = function.summary.class_name
             if class_name is not None and len(parts) == 2:
