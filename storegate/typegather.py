@@ -93,8 +93,9 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             if isinstance(small, cst.AnnAssign) and small.value is None:
                 target = dotted_name(small.target)
                 where = _holder(target.split("."), name, class_name) if target is not None else None
-                for cls in annotated_classes(small.annotation.annotation) if where is not None else ():
-                    yield (*where, cls, name)
+                if where is not None:
+                    for cls in annotated_classes(small.annotation.annotation):
+                        yield (*where, cls, name)
     for block in graph.blocks:
         for event in block.events:
             if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):
