@@ -258,14 +258,18 @@ class Project:
         positional = [p.name for p in init.params if p.positional][1:]
         found: dict[str, None] = {}
         for caller_module, caller, site in self._constructions.get(class_fq, ()):
+            parameter: str | int = name
             passed = [a for a in site.args if a.keyword == name]
             if not passed and name in positional:
                 by_position = [a for a in site.args if a.keyword is None and not a.star]
-                index = positional.index(name)
-                passed = by_position[index : index + 1]
+                parameter = positional.index(name)
+                passed = by_position[parameter : parameter + 1]
             path = passed[0].path if passed else None
             if path is not None:
                 found.update(dict.fromkeys(self.classes_of(caller_module, caller, path.split("."), seen, wanted)))
+            elif passed:  # built on the spot: ``Agent(session_db=SessionDB())``
+                key = (caller_module.module, caller.name, typefacts.argument_name(site.text, parameter))
+                found.update(dict.fromkeys(self._held(key, seen, wanted)))
         return list(found)
 
     @cached_property

@@ -28,7 +28,13 @@ STATE = "@state"  # the scope of ``app.state.x``: one namespace for the whole pr
 
 def typed_names(facts: tuple[Fact, ...]) -> frozenset[str]:
     """The names some fact of the module types (in any scope): calls on them may resolve."""
-    return frozenset(name for scope, name, _, _ in facts if scope != STATE)
+    return frozenset(name for scope, name, _, _ in facts if scope != STATE and "(" not in name)
+
+
+def argument_name(callee: str, parameter: str | int) -> str:
+    """How a fact names what a call passes, built on the spot, for a parameter (a keyword or a
+    position): ``Agent(session_db)``, ``Agent(#0)``."""
+    return f"{callee}({parameter})" if isinstance(parameter, str) else f"{callee}(#{parameter})"
 
 
 def state_attribute(parts: list[str]) -> int | None:

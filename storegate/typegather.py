@@ -10,7 +10,7 @@ import libcst as cst
 
 from storegate import cfg as cfglib
 from storegate.paths import dotted_name, string_value
-from storegate.typefacts import STATE, Fact, state_attribute, typed_names
+from storegate.typefacts import STATE, Fact, argument_name, state_attribute, typed_names
 
 
 class Gatherer:
@@ -98,6 +98,8 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
                         yield (*where, cls, name)
     for block in graph.blocks:
         for event in block.events:
+            if isinstance(event, cfglib.CallEvent):
+                yield from _built_arguments(event.node, name)
             if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):
                 continue
             target = dotted_name(event.target)
@@ -108,6 +110,22 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             held = annotated_classes(annotation) if annotation is not None else []
             for value in held or [v for v in [_value(event.value)] if v is not None]:
                 yield (*where, value, name)
+
+
+def _built_arguments(call: cst.Call, scope: str) -> Iterator[Fact]:
+    """What a call passes that it builds on the spot (``Agent(session_db=SessionDB())``): a
+    constructor's parameter may keep it (``Project._constructed``)."""
+    callee = dotted_name(call.func)
+    if callee is None:
+        return
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            return
+        value = _value(arg.value) if isinstance(arg.value, (cst.Call, cst.Await)) else None
+        if value is not None:
+            yield scope, argument_name(callee, arg.keyword.value if arg.keyword else position), value, scope
+        position += arg.keyword is None
 
 
 def _holder(parts: list[str], scope: str, class_name: str | None) -> tuple[str, str] | None:

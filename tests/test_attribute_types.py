@@ -44,11 +44,12 @@ class Service:
     def current(self) -> Ledger:
         return self.primary
 
-    def run(self, entry):
+    async def run(self, entry):
         made = open_ledger()
         copied = self.primary
         built = self.factory.build()
         count = 3
+        agent = Agent(Journal(), db=await connect(), name="a")
 
 
 def startup(app):
@@ -80,6 +81,9 @@ def test_each_form_gives_its_fact(summary: ModuleSummary) -> None:
         ("Service.run", "made", "open_ledger()", "Service.run"),
         ("Service.run", "copied", "self.primary", "Service.run"),
         ("Service.run", "built", "self.factory.build()", "Service.run"),
+        ("Service.run", "agent", "Agent()", "Service.run"),
+        ("Service.run", "Agent(#0)", "Journal()", "Service.run"),
+        ("Service.run", "Agent(db)", "connect()", "Service.run"),
         (STATE, "registry", "Registry()", "startup"),
     }
     assert list(summary.types) == sorted(summary.types)  # the same whatever the order of scopes
