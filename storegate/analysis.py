@@ -30,6 +30,7 @@ from storegate import guards
 from storegate import receivers as receiverslib
 from storegate import retention
 from storegate import state as statelib
+from storegate import typefacts, typegather
 from storegate import witness as witnesslib
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag
@@ -247,6 +248,8 @@ class Summarizer:
         self.contracts = contracts
         self._given = contractlib.Given()  # what others guarantee in the scope being summarized
         self.route_names = routelib.Names.of(tree) if config.routes else routelib.NO_NAMES
+        self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
+        self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
@@ -267,6 +270,7 @@ class Summarizer:
             classes=tuple(sorted(classes)),
             functions=tuple(functions),
             class_fields=tuple(sorted(self._class_fields)),
+            types=self.types.facts(),
         )
 
     def _scopes(self, stack: list, functions: list[FunctionSummary], classes: list) -> None:
@@ -277,6 +281,7 @@ class Summarizer:
             if isinstance(scope, cst.ClassDef):
                 classes.append((name, tuple(_code(arg.value) for arg in scope.bases)))
                 self._class_fields.append((name, _annotated_names(scope)))
+            self.typed = self.types.scope(graph, name, class_name)
             try:
                 self._given = contractlib.Given.of(self.contracts, name)
                 functions.append(self._with_contract(self.function(graph, name, kind, class_name, nested), graph))
@@ -426,11 +431,14 @@ class Summarizer:
 
     def _may_resolve(self, text: str) -> bool:
         """Whether a callee could name a function of the analyzed files (see ``project``):
-        ``name()``, ``self.m()``, ``cls.m()``, ``module.f()``, ``Class.m()``, ``make().m()``."""
+        ``name()``, ``self.m()``, ``cls.m()``, ``module.f()``, ``Class.m()``, ``make().m()``,
+        and a method of a name whose type the module says (``store.save()``, ``app.state.svc.run()``)."""
         root = text.partition(".")[0].partition("(")[0]
         if "." not in text:
             return text not in _BUILTINS or text in self.imports
-        return root in ("self", "cls") or root in self.imports or root[:1].isupper() or "()." in text
+        if root in ("self", "cls") or root in self.imports or root[:1].isupper() or "()." in text or root in self.typed:
+            return True
+        return typefacts.state_attribute(text.split(".")) is not None
 
     def _judge(self, record, graph, block, flags, states, empty_states, permitted_states, context) -> None:
         """Fold what one reachable copy of a site shows into its record (every copy must be gated)."""

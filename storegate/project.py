@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from storegate import contracts as contractlib
 from storegate import guards
+from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.summary import Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
@@ -26,6 +27,12 @@ _MOST_PREFIXES = 32
 
 # A chain of calls from a derived sink down to a configured sink: (path, line, callee text).
 Chain = tuple[tuple[str, int, str], ...]
+# Where the pre-filter should look for what a typed call needs: ``(words, modules)`` (``unresolved``).
+Wanted = tuple[set[str], set[str]]
+# The longest attribute path through which a type is followed (``self.a.b.c.m()``), and the most
+# facts one resolution follows in a row (``x = y``, ``y = self.z``, ...).
+_MAX_PATH = 6
+_MAX_HOPS = 12
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,17 @@ class Project:
                 self.classes.setdefault(f"{module.module}.{name}", (module, bases))
         self._fields = {f"{m.module}.{name}": fields for m in self.modules.values() for name, fields in m.class_fields}
         self._receives: dict[tuple[str, str], bool] = {}
-        self._resolved: dict[tuple[str, str, str], str | None] = {}
+        self._resolved: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        self._by_type: set[tuple[str, str, str]] = set()  # resolved through type facts only
+        # type facts (``typefacts.Fact``) by (module, scope, name); ``app.state.x`` by ("", STATE, x)
+        self._facts: dict[tuple[str, str, str], list[tuple[ModuleSummary, str, str]]] = {}
+        self._scopes: dict[tuple[str, str], FunctionSummary] = {}
+        for module in self.modules.values():
+            for function in module.functions:
+                self._scopes[(module.module, function.name)] = function
+            for scope, name, value, where in module.types:
+                key = ("", scope, name) if scope == typefacts.STATE else (module.module, scope, name)
+                self._facts.setdefault(key, []).append((module, value, where))
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
@@ -69,11 +86,22 @@ class Project:
     # -- resolution -----------------------------------------------------------------------
 
     def resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> _Function | None:
+        targets = self.resolve_all(module, function, site)
+        return targets[0] if targets else None
+
+    def resolve_all(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> list[_Function]:
+        """Every function a call may reach: the one its name gives, or else the method of each
+        class its receiver may hold (``classes_of``): a call is a sink if any of them is."""
         key = (module.path, function.name, site.text)
         if key not in self._resolved:
-            self._resolved[key] = self._resolve(module, function, site)
-        fq = self._resolved[key]
-        return None if fq is None else self.functions[fq]
+            fq = self._resolve(module, function, site)
+            if fq is not None:
+                self._resolved[key] = (fq,)
+            else:
+                self._resolved[key] = self._typed(module, function, site.text, frozenset(), None) if site.kind == "call" else ()
+                if self._resolved[key]:
+                    self._by_type.add(key)
+        return [self.functions[fq] for fq in self._resolved[key]]
 
     def _resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> str | None:
         if site.kind != "call":
@@ -113,6 +141,179 @@ class Project:
             return self._lookup(site.qualified, 0)
         candidate = f"{module.module}.{site.text}"  # Class.method of this module
         return candidate if candidate in self.functions else None
+
+    # -- types: what a name or an attribute may hold (``typefacts``) ---------------------------
+
+    def _typed(self, module: ModuleSummary, function: FunctionSummary, text: str, seen: frozenset, wanted: Wanted | None) -> tuple[str, ...]:
+        """The methods a call ``a.b.m`` reaches through the classes ``a.b`` may hold."""
+        parts = text.split(".")
+        if "(" in text or len(parts) < 2:
+            return ()
+        found: dict[str, None] = {}
+        for class_fq in self.classes_of(module, function, parts[:-1], seen, wanted):
+            fq = self._method(class_fq, parts[-1], set())
+            if fq is not None:
+                found[fq] = None
+            elif wanted is not None:
+                self._unknown_bases(class_fq, set(), *wanted)
+        return tuple(found)
+
+    def classes_of(self, module: ModuleSummary, function: FunctionSummary, parts: list[str], seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The project's classes (fq) the path ``parts`` may hold in ``function``, in a stable
+        order: through ``app.state.x``, else its root (``self``, a local or parameter, a global of
+        this module or of the module it is imported from), then each attribute in turn."""
+        if len(parts) > _MAX_PATH or len(seen) > _MAX_HOPS:
+            return []
+        state = typefacts.state_attribute(parts)
+        if state is not None:
+            classes = self._held(("", typefacts.STATE, parts[state]), seen, wanted)
+            if wanted is not None:
+                wanted[0].add(parts[state])  # any file that sets ``app.state.<name>``
+            rest = parts[state + 1 :]
+        else:
+            classes, rest = self._root(module, function, parts, seen, wanted)
+        for attribute in rest:
+            classes = list(dict.fromkeys(c for owner in classes for c in self._attribute(owner, attribute, seen, wanted)))
+        return classes
+
+    def _root(self, module: ModuleSummary, function: FunctionSummary, parts: list[str], seen: frozenset, wanted: Wanted | None) -> tuple[list[str], list[str]]:
+        """The classes the first names of ``parts`` hold, and the attributes left to follow."""
+        name = parts[0]
+        if name in ("self", "cls"):
+            return ([f"{module.module}.{function.class_name}"] if function.class_name else []), parts[1:]
+        local = (module.module, function.name, name)
+        if local in self._facts:
+            return self._held(local, seen, wanted), parts[1:]
+        if function.param(name) is not None:
+            if function.class_name is not None and function.name == f"{function.class_name}.__init__":
+                return self._constructed(module, function, name, seen, wanted), parts[1:]
+            return [], parts[1:]
+        if (module.module, "", name) in self._facts:
+            return self._held((module.module, "", name), seen, wanted), parts[1:]
+        imported = dict(module.imports).get(name)
+        if imported is None:
+            return [], parts[1:]
+        qualified = [*imported.split("."), *parts[1:]]  # ``g.store`` with ``import app.globals as g``
+        if wanted is not None:  # the module that defines it may be any prefix not read yet
+            _add_prefixes(".".join(qualified), wanted[1])
+        for end in range(len(qualified) - 1, 0, -1):
+            owner = ".".join(qualified[:end])
+            key = (owner, "", qualified[end])
+            if key in self._facts:
+                return self._held(key, seen, wanted), qualified[end + 1 :]
+        return [], []
+
+    def _held(self, key: tuple[str, str, str], seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The classes the facts of one name hold (each evaluated where it was written)."""
+        if key in seen:
+            return []
+        seen = seen | {key}
+        found: dict[str, None] = {}
+        for module, value, where in self._facts.get(key, ()):
+            found.update(dict.fromkeys(self._evaluate(module, where, value, seen, wanted)))
+        return list(found)
+
+    def _evaluate(self, module: ModuleSummary, where: str, value: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The classes a fact's value holds: a class it names or builds, what the function it
+        calls is annotated to return, or what the path it names holds."""
+        function = self._scopes.get((module.module, where))
+        if function is None:
+            return []
+        callee = value[:-2] if value.endswith("()") else value
+        known = self._known_class(module, callee)
+        if known is not None:
+            return [known]
+        if callee == value:
+            held = self.classes_of(module, function, value.split("."), seen, wanted)
+            if not held and wanted is not None:
+                self._want_name(module, value, wanted)
+            return held
+        site = Site(Span(0, 0, 0, 0), callee, "call", None, _qualify(module, callee))
+        fq = self._resolve(module, function, site)
+        targets = (fq,) if fq is not None else self._typed(module, function, callee, seen, wanted)
+        found: dict[str, None] = {}
+        for target in (self.functions[t] for t in targets):
+            returns = target.summary.returns
+            made = self._known_class(target.module, returns) if returns is not None else None
+            if made is not None:
+                found[made] = None
+            elif returns is not None and wanted is not None:
+                self._want_name(target.module, returns, wanted)
+        if not targets and wanted is not None:
+            self._want_name(module, callee, wanted)
+        return list(found)
+
+    def _attribute(self, class_fq: str, name: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The classes an attribute of a class (or of its bases) may hold."""
+        if class_fq not in self.classes or ("class", class_fq, name) in seen:
+            return []
+        seen = seen | {("class", class_fq, name)}
+        module, bases = self.classes[class_fq]
+        key = (module.module, class_fq[len(module.module) + 1 :], name)
+        if key in self._facts:
+            return self._held(key, seen, wanted)
+        for base in bases:
+            known = self._known_class(module, base)
+            found = self._attribute(known, name, seen, wanted) if known is not None else []
+            if found:
+                return found
+        if wanted is not None:
+            self._unknown_bases(class_fq, set(), *wanted)
+        return []
+
+    def _constructed(self, module: ModuleSummary, init: FunctionSummary, name: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The classes an unannotated ``__init__`` parameter may hold: what each construction
+        of the class in the project passes for it (a path whose type is known there; ``None``
+        or nothing passed holds nothing)."""
+        class_fq = f"{module.module}.{init.class_name}"
+        if wanted is not None:
+            wanted[0].add(class_fq.rpartition(".")[2])  # a file that constructs it
+        positional = [p.name for p in init.params if p.positional][1:]
+        found: dict[str, None] = {}
+        for caller_module, caller, site in self._constructions.get(class_fq, ()):
+            parameter: str | int = name
+            passed = [a for a in site.args if a.keyword == name]
+            if not passed and name in positional:
+                by_position = [a for a in site.args if a.keyword is None and not a.star]
+                parameter = positional.index(name)
+                passed = by_position[parameter : parameter + 1]
+            path = passed[0].path if passed else None
+            if path is not None:
+                found.update(dict.fromkeys(self.classes_of(caller_module, caller, path.split("."), seen, wanted)))
+            elif passed:  # built on the spot: ``Agent(session_db=SessionDB())``
+                key = (caller_module.module, caller.name, typefacts.argument_name(site.text, parameter))
+                found.update(dict.fromkeys(self._held(key, seen, wanted)))
+        return list(found)
+
+    @cached_property
+    def _constructions(self) -> dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]]:
+        """Class fq -> the calls in the project that construct it."""
+        found: dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]] = {}
+        for module in self.summaries:
+            for function in module.functions:
+                for site in function.sites:
+                    if site.kind == "call" and "(" not in site.text and site.text.rpartition(".")[2][:1].isupper():
+                        known = self._known_class(module, site.text)
+                        if known is not None:
+                            found.setdefault(known, []).append((module, function, site))
+        return found
+
+    def _typed_local(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:
+        """Whether ``name`` is a local or parameter of ``function`` whose type the code says."""
+        return function.kind not in ("module", "class") and (module.module, function.name, name) in self._facts
+
+    def _known_class(self, module: ModuleSummary, name: str) -> str | None:
+        """The project's class written as ``name`` in ``module``, if it is one."""
+        return next((c for c in self._class_candidates(module, name) if c in self.classes), None)
+
+    def _want_name(self, module: ModuleSummary, name: str, wanted: Wanted) -> None:
+        """Where a class or function written as ``name`` in ``module`` may be defined."""
+        head, _, rest = name.partition(".")
+        imported = dict(module.imports).get(head)
+        if imported is not None:
+            _add_prefixes(imported + ("." + rest if rest else ""), wanted[1])
+        elif head not in ("self", "cls"):
+            wanted[0].add(head)
 
     def _class_candidates(self, module: ModuleSummary, name: str) -> list[str]:
         """Qualified names a class written as ``name`` in ``module`` may have."""
@@ -247,17 +448,22 @@ class Project:
             if summary.flags and _callers_all_known(summary):
                 words.add(summary.name.rpartition(".")[2])
             for site in summary.sites:
-                target = self.resolve(function.module, summary, site)
-                if target is None:
+                targets = self.resolve_all(function.module, summary, site)
+                if not targets or (function.module.path, summary.name, site.text) in self._by_type:
                     self._wanted_for(function, site, words, modules)
-                elif target.fq not in seen:
-                    seen.add(target.fq)
-                    reached.append(target)
+                for target in targets:
+                    if target.fq not in seen:
+                        seen.add(target.fq)
+                        reached.append(target)
         return frozenset(words), frozenset(modules)
 
     def _wanted_for(self, function: _Function, site: Site, words: set[str], modules: set[str]) -> None:
+        if site.kind == "call":  # what the receiver's type facts name, in files not read yet
+            self._typed(function.module, function.summary, site.text, frozenset(), (words, modules))
         maker = site.text.partition("().")[0]
         parts = maker.split(".")
+        if self._typed_local(function.module, function.summary, parts[0]) or typefacts.state_attribute(parts) is not None:
+            return  # its facts name what it needs (``request`` of ``request.app.state.x`` names nothing)
         if parts[0] in ("self", "cls"):
             class_name = function.summary.class_name
             if class_name is not None and len(parts) == 2:
@@ -366,13 +572,9 @@ class Project:
     def _registrations(self) -> Iterable[tuple[ModuleSummary, FunctionSummary, str, Site]]:
         """Each registration by name, with the handler's name as a call site to resolve."""
         for module in self.summaries:
-            imports = dict(module.imports)
             for function in module.functions:
                 for route, handler in function.registered:
-                    head, dot, rest = handler.partition(".")
-                    imported = imports.get(head)
-                    qualified = imported + dot + rest if imported else None
-                    yield module, function, route, Site(Span(0, 0, 0, 0), handler, "call", None, qualified)
+                    yield module, function, route, Site(Span(0, 0, 0, 0), handler, "call", None, _qualify(module, handler))
 
     def _route_handlers(self, words: set[str], modules: set[str]) -> list[_Function]:
         """The handlers registrations name; for one not read yet, where it may be (into ``words``
@@ -509,9 +711,7 @@ class Project:
     def _dependency(self, module: ModuleSummary, function: FunctionSummary, name: str) -> list[Clause]:
         """A FastAPI dependency's guarantees, on the handler's parameters of the same name (or
         else the same annotation): FastAPI gives both the same request value."""
-        head, dot, rest = name.partition(".")
-        imported = dict(module.imports).get(head)
-        site = Site(Span(0, 0, 0, 0), name, "call", None, imported + dot + rest if imported else None)
+        site = Site(Span(0, 0, 0, 0), name, "call", None, _qualify(module, name))
         target = self.resolve(module, function, site)
         if target is None:
             return []
@@ -542,9 +742,10 @@ class Project:
                     if site.sink is not None:
                         derived[fq] = (step,)
                     else:
-                        target = self.resolve(function.module, function.summary, site)
-                        if target is not None and target.fq != fq and target.fq in derived:
-                            derived[fq] = (step, *derived[target.fq])
+                        for target in self.resolve_all(function.module, function.summary, site):
+                            if target.fq != fq and target.fq in derived:
+                                derived[fq] = (step, *derived[target.fq])
+                                break
                     if fq in derived:
                         changed = True
                         break
@@ -559,9 +760,10 @@ class Project:
             and guards.caller_decides(function.summary, flag)
         }
         incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates}
-        for caller, module, function, site, target in self.calls():
-            if target is not None and target.fq in incoming:
-                incoming[target.fq].append((f"{module.module}.{function.name}", site, target))
+        for caller, module, function, site, first in self.calls():
+            for target in self.resolve_all(module, function, site) if first is not None else ():
+                if target.fq in incoming:  # every class a receiver may hold: each is called here
+                    incoming[target.fq].append((f"{module.module}.{function.name}", site, target))
         permitted = {fq for fq in candidates if incoming[fq]}
         changed = True
         while changed:
@@ -622,8 +824,8 @@ class Project:
                 return None
             return ("function", target.fq)
         parts = site.text.split(".")
-        if "(" in site.text or len(parts) < 2 or _reads_or_logs(parts):
-            return None
+        if "(" in site.text or len(parts) < 2 or _reads_or_logs(parts) or self._typed_local(module, function, parts[0]):
+            return None  # a local or parameter does not outlive the call
         return ("call", self._container_key(module, function, ".".join(parts[:-1])), parts[-1])
 
     def learned_at(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, int] | None:
@@ -752,6 +954,13 @@ def _qualify_prefix(site: Site, prefix: str) -> str | None:
     if site.qualified is None or "()." not in site.qualified:
         return None
     return site.qualified.partition("().")[0]
+
+
+def _qualify(module: ModuleSummary, name: str) -> str | None:
+    """``name`` as its module imports it (``mod.f`` -> ``pkg.mod.f``), or None if not imported."""
+    head, dot, rest = name.partition(".")
+    imported = dict(module.imports).get(head)
+    return imported + dot + rest if imported else None
 
 
 def _add_prefixes(qualified: str, modules: set[str]) -> None:

@@ -129,6 +129,8 @@ class ModuleSummary:
     # class qualname -> the names annotated in its body (the fields of a pydantic model, a
     # dataclass, a TypedDict): whether a request model carries the flag (``Project.receives_flag``)
     class_fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # what names and attributes may hold: ``(scope, name, value, where)`` (``typefacts.Fact``)
+    types: tuple[tuple[str, str, str, str], ...] = ()
     # The longer names ``import`` may give the module through namespace packages (``files.namespace_names``):
     # set by the run from where the file is, not part of the summary's JSON (the cache keeps none).
     aliases: tuple[str, ...] = ()
@@ -177,6 +179,7 @@ class ModuleSummary:
             "imports": [list(i) for i in self.imports],
             "classes": [[name, list(bases)] for name, bases in self.classes],
             "class_fields": [[name, list(fields)] for name, fields in self.class_fields],
+            "types": [list(fact) for fact in self.types],
             "functions": [
                 {
                     "name": f.name,
@@ -276,4 +279,5 @@ class ModuleSummary:
             classes=tuple((name, tuple(bases)) for name, bases in data["classes"]),
             functions=functions,
             class_fields=tuple((name, tuple(fields)) for name, fields in data.get("class_fields", ())),
+            types=tuple((scope, name, value, where) for scope, name, value, where in data.get("types", ())),
         )

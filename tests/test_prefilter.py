@@ -97,7 +97,25 @@ CHAINS = {
         "    maybe(x)\n"
         "    if store:\n"
         "        exported(x)\n"
+        "\n\n"
+        "from pkg.wired import keeper\n"
+        "from pkg.holder import Holder\n"
+        "from pkg.agent import Agent\n"
+        "\n\n"
+        "def typed(store, x, h: Holder, a: Agent, request):\n"
+        "    keeper.keep(x)\n"
+        "    h.k.keep(x)\n"
+        "    request.app.state.keeper.keep(x)\n"
+        "    a.run(x)\n"
     ),
+    # Types (issue 15): the class a name or attribute holds is in a file none of the above
+    # names but through an import, an ``app.state`` attribute or a construction.
+    "pkg/keeper.py": "class Keeper:\n    def keep(self, x):\n        save_x(x)\n",
+    "pkg/wired.py": "from pkg.keeper import Keeper\n\nkeeper = Keeper()\n",
+    "pkg/holder.py": "from pkg.keeper import Keeper\n\n\nclass Holder:\n    def __init__(self, k: Keeper):\n        self.k = k\n",
+    "pkg/boot.py": "from pkg.keeper import Keeper\n\n\ndef boot(app):\n    app.state.keeper = Keeper()\n",
+    "pkg/agent.py": "class Agent:\n    def __init__(self, db):\n        self.db = db\n\n    def run(self, x):\n        self.db.keep(x)\n",
+    "pkg/owner.py": "from pkg.agent import Agent\nfrom pkg.keeper import Keeper\n\n\ndef build(k: Keeper):\n    return Agent(k)\n",
     "unrelated.py": "def really(x):\n    return x\n\n\ndef keep(y):\n    return y\n",
 }
 
@@ -116,6 +134,10 @@ def test_multi_round_chains(tmp_path, monkeypatch):
         ("pkg/api.py", 11, "SG002"),
         ("pkg/api.py", 12, "SG002"),
         ("pkg/api.py", 13, "SG003"),
+        ("pkg/api.py", 24, "SG002"),
+        ("pkg/api.py", 25, "SG002"),
+        ("pkg/api.py", 26, "SG002"),
+        ("pkg/api.py", 27, "SG002"),
         ("pkg/svc.py", 6, "SG002"),
     ]
     assert_same(filtered, everything)

@@ -100,8 +100,15 @@ class At:
         return None if verdict.gated else verdict.trace
 
     def derived_chain(self) -> Chain | None:
-        """The calls from the callee down to a configured sink, when the callee persists."""
-        return None if self.target is None else self.derived.get(self.target.fq)
+        """The calls from the callee down to a configured sink, when the callee persists (any
+        callee, when its receiver may hold several classes: ``Project.resolve_all``)."""
+        if self.target is None:
+            return None
+        for target in self.project.resolve_all(self.module, self.function, self.site):
+            chain = self.derived.get(target.fq)
+            if chain is not None:
+                return chain
+        return None
 
     def drops_flag(self) -> bool:
         """A call that does not pass the flag to a callee whose default for it permits storing."""

@@ -1,0 +1,45 @@
+"""What a name or an attribute may hold, from what the code says about it: the facts that let
+``Project`` resolve ``self.serving.create()``, ``store.save()`` or ``request.app.state.svc.run()``
+to the methods of the classes they hold.
+
+Plain data, without libcst: the project stage reads it from summaries (and a warm run from
+the cache) without parsing. Gathered from one module at summary time (``typegather.Gatherer``), as plain ``Fact`` tuples ``(scope, name,
+value, where)``:
+
+- ``scope``: where the name lives: ``""`` a module global (``store = Store()``); a class's
+  qualified name for its attribute ``self.name`` (``self.x = Cls()``, ``self.x: Cls``, a field
+  ``x: Cls`` of a dataclass or pydantic model, a ``@property`` annotated ``-> Cls``); a function's
+  qualified name for its parameters and locals; ``STATE`` for ``app.state.name = Cls()``, read
+  back anywhere in the project as ``app.state.name`` or ``request.app.state.name``.
+- ``value``: what it holds, as written, evaluated in the function named ``where``: a class or a
+  path (``Cls``, ``self._db``, ``session_db``), or a call (``Cls()``, ``make()``,
+  ``self.factory.build()``), whose class ``Project`` finds by the callee's return annotation.
+
+A name may hold several classes (two assignments, ``A | B``): each is a fact. Nothing here
+resolves across modules; ``Project.classes_of`` does, from the facts of every module.
+"""
+
+from __future__ import annotations
+
+Fact = tuple[str, str, str, str]  # (scope, name, value, where)
+
+STATE = "@state"  # the scope of ``app.state.x``: one namespace for the whole project
+
+
+def typed_names(facts: tuple[Fact, ...]) -> frozenset[str]:
+    """The names some fact of the module types (in any scope): calls on them may resolve."""
+    return frozenset(name for scope, name, _, _ in facts if scope != STATE and "(" not in name)
+
+
+def argument_name(callee: str, parameter: str | int) -> str:
+    """How a fact names what a call passes, built on the spot, for a parameter (a keyword or a
+    position): ``Agent(session_db)``, ``Agent(#0)``."""
+    return f"{callee}({parameter})" if isinstance(parameter, str) else f"{callee}(#{parameter})"
+
+
+def state_attribute(parts: list[str]) -> int | None:
+    """The index of ``x`` in ``app.state.x...`` (any receiver before ``.state``), or None."""
+    for index in range(1, len(parts) - 1):
+        if parts[index] == "state":
+            return index + 1
+    return None

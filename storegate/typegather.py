@@ -1,0 +1,144 @@
+"""Gathering the type facts of one module (``typefacts``) at summary time, from the graphs the
+summarizer builds: what each scope's assignments, annotations and properties say a name or an
+attribute holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from storegate import cfg as cfglib
+from storegate.paths import dotted_name, string_value
+from storegate.typefacts import STATE, Fact, argument_name, state_attribute, typed_names
+
+
+class Gatherer:
+    """The facts of one module, scope by scope as the summarizer builds each one's graph (its
+    binding events are the assignments: no second walk of the tree)."""
+
+    def __init__(self) -> None:
+        self._facts: set[Fact] = set()
+        self._globals: frozenset[str] = frozenset()
+
+    def scope(self, graph: cfglib.CFG, name: str, class_name: str | None) -> frozenset[str]:
+        """Gather one scope's facts (``name`` as the summarizer names it; ``class_name`` for a
+        method); the names whose calls may resolve in it: its own typed names and the module's
+        (the module is the first scope summarized)."""
+        found = set(_scope_facts(graph, name, class_name))
+        self._facts |= found
+        typed = typed_names(tuple(found))
+        if name == "<module>":
+            self._globals = typed
+        return self._globals | typed
+
+    def facts(self) -> tuple[Fact, ...]:
+        """Every fact, sorted: the summary is the same whatever the order scopes came in."""
+        return tuple(sorted(self._facts))
+
+
+def annotated_classes(annotation: cst.BaseExpression) -> list[str]:
+    """The classes an annotation names, as written: ``Cls``, ``"Cls"``, ``Optional[Cls]``,
+    ``Cls | None``, ``Union[A, B]``, ``A | B``; none for anything else."""
+    text = string_value(annotation)
+    if text is not None:
+        try:
+            annotation = cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            return []
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return annotated_classes(annotation.left) + annotated_classes(annotation.right)
+    if isinstance(annotation, cst.Subscript):
+        if dotted_name(annotation.value) in ("Optional", "typing.Optional", "Union", "typing.Union"):
+            return [
+                name
+                for element in annotation.slice
+                if isinstance(element.slice, cst.Index)
+                for name in annotated_classes(element.slice.value)
+            ]
+        return []
+    name = dotted_name(annotation)
+    return [] if name is None or name == "None" else [name]
+
+
+def _value(expr: cst.BaseExpression | None) -> str | None:
+    """A value as a fact holds it: ``Cls()`` for a call of a dotted callee, a dotted path as is."""
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
+    if isinstance(expr, cst.Call):
+        callee = dotted_name(expr.func)
+        return None if callee is None else callee + "()"
+    name = dotted_name(expr) if expr is not None else None
+    return None if name in ("None", "True", "False") else name
+
+
+def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterator[Fact]:
+    """The facts one scope states: a function's annotated parameters and, in a method, what a
+    ``@property`` returns; a class body's annotated names; every scope's assignments."""
+    node = graph.scope
+    if isinstance(node, cst.FunctionDef):
+        params = node.params
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            if param.annotation is not None:
+                for cls in annotated_classes(param.annotation.annotation):
+                    yield name, param.name.value, cls, name
+        if class_name is not None and node.returns is not None and _is_property(node):
+            for cls in annotated_classes(node.returns.annotation):
+                yield class_name, node.name.value, cls, name
+    # a declaration without a value binds nothing (no event): ``x: Cls`` in a class body (a
+    # field), ``self.x: Cls`` in ``__init__``
+    body = node.body.body if isinstance(node, (cst.ClassDef, cst.FunctionDef)) and isinstance(node.body, cst.IndentedBlock) else ()
+    for statement in body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.AnnAssign) and small.value is None:
+                target = dotted_name(small.target)
+                where = _holder(target.split("."), name, class_name) if target is not None else None
+                if where is not None:
+                    for cls in annotated_classes(small.annotation.annotation):
+                        yield (*where, cls, name)
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.CallEvent):
+                yield from _built_arguments(event.node, name)
+            if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):
+                continue
+            target = dotted_name(event.target)
+            where = _holder(target.split("."), name, class_name) if target is not None else None
+            if where is None:
+                continue
+            annotation = event.node.annotation.annotation if isinstance(event.node, cst.AnnAssign) else None
+            held = annotated_classes(annotation) if annotation is not None else []
+            for value in held or [v for v in [_value(event.value)] if v is not None]:
+                yield (*where, value, name)
+
+
+def _built_arguments(call: cst.Call, scope: str) -> Iterator[Fact]:
+    """What a call passes that it builds on the spot (``Agent(session_db=SessionDB())``): a
+    constructor's parameter may keep it (``Project._constructed``)."""
+    callee = dotted_name(call.func)
+    if callee is None:
+        return
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            return
+        value = _value(arg.value) if isinstance(arg.value, (cst.Call, cst.Await)) else None
+        if value is not None:
+            yield scope, argument_name(callee, arg.keyword.value if arg.keyword else position), value, scope
+        position += arg.keyword is None
+
+
+def _holder(parts: list[str], scope: str, class_name: str | None) -> tuple[str, str] | None:
+    """Where a binding's target lives: ``(scope, name)`` of a ``Fact``; None for other targets."""
+    state = state_attribute(parts)
+    if state is not None and state == len(parts) - 1:
+        return STATE, parts[state]
+    if len(parts) == 1:
+        return ("" if scope == "<module>" else scope), parts[0]
+    if len(parts) == 2 and parts[0] == "self" and class_name is not None:
+        return class_name, parts[1]
+    return None
+
+
+def _is_property(function: cst.FunctionDef) -> bool:
+    return any(dotted_name(d.decorator) in ("property", "functools.cached_property", "cached_property") for d in function.decorators)
