@@ -333,6 +333,7 @@ class Summarizer:
             sites=sites,
             nested=nested,
             returns=_returned_class(scope),
+            keeps=handoffs.kept(graph) if class_name is not None else (),
         )
 
     def sites(

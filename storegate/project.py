@@ -13,6 +13,7 @@ from functools import cached_property
 
 from storegate import contracts as contractlib
 from storegate import guards
+from storegate import handoffs
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.summary import Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
@@ -52,10 +53,14 @@ class Project:
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
+        # calls of callbacks become calls of the functions passed for them (``handoffs``)
+        self._callbacks = handoffs.add_callbacks(self)
 
     # -- resolution -----------------------------------------------------------------------
 
     def resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> _Function | None:
+        if site.qualified is not None and site.qualified.startswith(handoffs.PASSED):
+            return self.functions.get(site.qualified[len(handoffs.PASSED) :])  # a callback's function
         key = (module.path, function.name, site.text)
         if key not in self._resolved:
             self._resolved[key] = self._resolve(module, function, site)
@@ -199,11 +204,14 @@ class Project:
             if f.kind in ("module", "class") and f.flags
         )
         seen = {item.fq for item in reached}
+        for caller, value in self._callbacks.unresolved:  # functions passed for a callback
+            self._wanted_for(caller, value, words, modules)
         while reached:
             function = reached.pop()
             summary = function.summary
             if summary.flags and _callers_all_known(summary):
                 words.add(summary.name.rpartition(".")[2])
+            words.update(self._callbacks.words.get(function.fq, ()))  # its callers pass its callbacks
             for site in summary.sites:
                 target = self.resolve(function.module, summary, site)
                 if target is None:
@@ -648,10 +656,12 @@ def _callers_all_known(function: FunctionSummary) -> bool:
 
 
 def _positional_offset(site: Site, target: _Function) -> int:
-    """``self.m(a)`` binds ``a`` to the second parameter of ``m``."""
-    if target.summary.kind == "method" and "." in site.text:
-        return 1
-    return 0
+    """``self.m(a)`` binds ``a`` to the second parameter of ``m``; so do ``Cls(a)`` of
+    ``Cls.__init__`` and ``callback(a)`` of a method passed for the callback (bound to its object)."""
+    if target.summary.kind != "method":
+        return 0
+    passed = site.qualified is not None and site.qualified.startswith(handoffs.PASSED)
+    return 1 if "." in site.text or passed or target.fq.endswith(".__init__") else 0
 
 
 def _bound_argument(site: Site, target: _Function, name: str) -> Argument | str | None:

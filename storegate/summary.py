@@ -106,6 +106,9 @@ class FunctionSummary:
     # Handlers its calls register by name: ``(route, handler as written)`` for
     # ``app.add_api_route("/v1/responses", create, methods=["POST"])`` (``Project.routes``).
     registered: tuple[tuple[str, str], ...] = ()
+    # ``(attribute, parameter)`` of each ``self.attribute = parameter``: what an object keeps of
+    # the arguments it was given (a callback called later as ``self.attribute(...)``: ``handoffs``).
+    keeps: tuple[tuple[str, str], ...] = ()
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -195,6 +198,7 @@ class ModuleSummary:
                     "invariants": clauses(f.invariants),
                     "depends": list(f.depends),
                     "registered": [list(r) for r in f.registered],
+                    "keeps": [list(k) for k in f.keeps],
                 }
                 for f in self.functions
             ],
@@ -254,6 +258,7 @@ class ModuleSummary:
                 invariants=clauses(f.get("invariants", ())),
                 depends=tuple(f.get("depends", ())),
                 registered=tuple((route, handler) for route, handler in f.get("registered", ())),
+                keeps=tuple((attribute, param) for attribute, param in f.get("keeps", ())),
             )
             for f in data["functions"]
         )
