@@ -1,0 +1,92 @@
+"""Hand-offs, keyword dictionaries and callbacks (``storegate/handoffs.py``).
+
+The analyzer's behaviour on each form is in ``fixtures/cases`` (``handoff_forms.py``,
+``keyword_dicts.py``, ``callbacks.py``, ``pkg_handoffs``, ``pkg_callbacks``); here: what a
+hand-off call is read as, that a summary keeps what callbacks need through the cache, and that
+the pre-filter reads every file a callback's findings depend on.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from storegate import handoffs
+from storegate.api import check
+from storegate.config import load_config
+from storegate.summary import FunctionSummary, ModuleSummary
+
+
+def _handed(code: str) -> tuple[str, list[str]] | None:
+    """``(function, arguments)`` of the call a hand-off makes, as code."""
+    call = cst.parse_expression(code)
+    assert isinstance(call, cst.Call)
+    found = handoffs.handed(call)
+    if found is None:
+        return None
+    module = cst.Module(body=[])
+    function, args = found
+    return module.code_for_node(function), [module.code_for_node(arg).rstrip(", ").replace(" = ", "=") for arg in args]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("loop.run_in_executor(None, self._save, r)", ("self._save", ["r"])),
+        ("asyncio.to_thread(save, r, store=store)", ("save", ["r", "store=store"])),
+        ("functools.partial(save, r, store=store)", ("save", ["r", "store=store"])),
+        ("background_tasks.add_task(save, r, **extra)", ("save", ["r", "**extra"])),
+        ("pool.submit(save, r, store)", ("save", ["r", "store"])),
+        ("loop.call_later(5, save, r)", ("save", ["r"])),
+        ("threading.Thread(target=save, args=(r, *more), kwargs={'store': store})", ("save", ["r", "*more", "store=store"])),
+        ("Thread(None, save, 'worker', items, options)", ("save", ["*items", "**options"])),
+        ("Thread(target=save, kwargs=dict(store=store))", ("save", ["store=store"])),
+    ],
+)
+def test_handed_call(code, expected):
+    assert _handed(code) == expected
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "loop.run_in_executor(None, functools.partial(save, r))",  # the partial is its own hand-off
+        "loop.run_in_executor(None, lambda: save(r))",  # a lambda is its own scope
+        "pool.submit(*jobs)",
+        "threading.Thread(name='idle')",
+        "tasks.add(save, r)",
+    ],
+)
+def test_not_handed(code):
+    assert _handed(code) is None
+
+
+def test_summary_keeps_survive_json():
+    function = FunctionSummary("Relay.__init__", "method", "Relay", (), (), (), (), (), False, keeps=(("forward", "forward"),))
+    summary = ModuleSummary("relay.py", "relay", (), (("Relay", ()),), (function,))
+    assert ModuleSummary.from_json(summary.to_json()) == summary
+
+
+# A receiver reached from the handler gets its callback from a module that never mentions the
+# flag, and that callback is defined in a third such module: the pre-filter must read both.
+TREE = {
+    "pkg/__init__.py": "",
+    "pkg/events.py": "def emit(item, listener=None):\n    if listener is not None:\n        listener(item)\n",
+    "pkg/wiring.py": "from pkg.archive import archive\nfrom pkg.events import emit\n\n\ndef boot(item):\n    emit(item, archive)\n",
+    "pkg/archive.py": "def archive(item):\n    save_item(item)\n",
+    "pkg/api.py": "from pkg.events import emit\n\n\ndef handler(item, store=True):\n    emit(item)\n",
+    "unrelated.py": "def archive(item):\n    return item\n",
+}
+
+
+def test_prefilter_reads_what_callbacks_need(tmp_path, monkeypatch):
+    for name, text in TREE.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    config = load_config(["."], isolated=True, flags=["store"], sinks=["save_*"])
+    filtered = check(["."], config, use_cache=False, jobs=1)
+    everything = check(["."], config, use_cache=False, use_prefilter=False, jobs=1)
+    assert [(f.path, f.line, f.code) for f in everything.findings] == [("pkg/api.py", 5, "SG002")]
+    assert filtered.findings == everything.findings
