@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+from storegate import callbacks as callbacklib
 from storegate import contracts as contractlib
 from storegate import guards
-from storegate import handoffs
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.summary import Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
@@ -53,14 +53,14 @@ class Project:
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
-        # calls of callbacks become calls of the functions passed for them (``handoffs``)
-        self._callbacks = handoffs.add_callbacks(self)
+        # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
+        self._callbacks = callbacklib.add_callbacks(self)
 
     # -- resolution -----------------------------------------------------------------------
 
     def resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> _Function | None:
-        if site.qualified is not None and site.qualified.startswith(handoffs.PASSED):
-            return self.functions.get(site.qualified[len(handoffs.PASSED) :])  # a callback's function
+        if site.qualified is not None and site.qualified.startswith(callbacklib.PASSED):
+            return self.functions.get(site.qualified[len(callbacklib.PASSED) :])  # a callback's function
         key = (module.path, function.name, site.text)
         if key not in self._resolved:
             self._resolved[key] = self._resolve(module, function, site)
@@ -660,7 +660,7 @@ def _positional_offset(site: Site, target: _Function) -> int:
     ``Cls.__init__`` and ``callback(a)`` of a method passed for the callback (bound to its object)."""
     if target.summary.kind != "method":
         return 0
-    passed = site.qualified is not None and site.qualified.startswith(handoffs.PASSED)
+    passed = site.qualified is not None and site.qualified.startswith(callbacklib.PASSED)
     return 1 if "." in site.text or passed or target.fq.endswith(".__init__") else 0
 
 
