@@ -164,9 +164,9 @@ def _install(project: Project, rewritten: dict[str, FunctionSummary]) -> None:
     for name, module in project.modules.items():
         project.modules[name] = modules.get(module.path, module)
     for fq, function in project.functions.items():
-        module = modules.get(function.module.path)
-        if module is not None:
-            project.functions[fq] = _Function(fq, module, changes[module.path].get(function.summary.name, function.summary))
+        if function.module.path in modules:
+            changed = changes[function.module.path]
+            project.functions[fq] = _Function(fq, modules[function.module.path], changed.get(function.summary.name, function.summary))
     for fq, (module, bases) in project.classes.items():
         project.classes[fq] = (modules.get(module.path, module), bases)
 

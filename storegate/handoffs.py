@@ -88,8 +88,10 @@ def _thread(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
         return None
     args = _sequence(given["args"]) if "args" in given else []
     kwargs = given.get("kwargs")
-    named = keywords(kwargs) if kwargs is not None else []
-    return given["target"], [*args, *(named if named is not None else [_splat(kwargs)])]
+    named: list[cst.Arg] = []
+    if kwargs is not None:
+        named = keywords(kwargs) or [_splat(kwargs)]
+    return given["target"], [*args, *named]
 
 
 def _sequence(expr: cst.BaseExpression) -> list[cst.Arg]:
@@ -105,7 +107,7 @@ def keywords(expr: cst.BaseExpression | None) -> list[cst.Arg] | None:
     if isinstance(expr, cst.Dict):
         out = []
         for element in expr.elements:
-            if isinstance(element, cst.StarredDictElement):
+            if not isinstance(element, cst.DictElement):  # ``**other``
                 out.append(_splat(element.value))
                 continue
             key = string_value(element.key)
