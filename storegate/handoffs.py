@@ -183,13 +183,16 @@ class Dicts:
                 found.setdefault(arg.value.value, _Dict()).escapes = True
 
     def expand(self, args: list[cst.Arg], call: cst.Call) -> list[cst.Arg]:
-        """``args`` with each ``**kw`` of a known dict replaced by the keywords it holds at ``call``."""
-        if not any(arg.star == "**" and isinstance(arg.value, cst.Name) for arg in args):
+        """``args`` with each ``**kw`` of a known dict (or ``**{...}``) replaced by the keywords it
+        holds at ``call``."""
+        if not any(arg.star == "**" for arg in args):
             return args
         at = self._where(call)
         out: list[cst.Arg] = []
         for arg in args:
-            held = self._held(arg.value.value, at) if arg.star == "**" and isinstance(arg.value, cst.Name) and at else None
+            held = None
+            if arg.star == "**":
+                held = self._held(arg.value.value, at) if isinstance(arg.value, cst.Name) and at else keywords(arg.value)
             out.extend(held if held is not None else [arg])
         return out
 
