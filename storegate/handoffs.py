@@ -66,6 +66,15 @@ def handed(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
     return found
 
 
+def forwards_keywords(call: cst.Call) -> bool:
+    """Whether a keyword added to ``call`` reaches the function it calls (the fixer's SG003
+    fix): not through ``Thread`` (its ``kwargs=``) or the event loop's methods."""
+    if handed(call) is None:
+        return True
+    last = (callee_path(call.func) or "").rpartition(".")[2]
+    return last not in _THREADS and _POSITIONAL[last][1]
+
+
 def _positional(call: cst.Call, index: int, keywords: bool) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
     positional = [a for a in call.args if a.keyword is None and a.star != "**"]
     if len(positional) <= index or any(a.star for a in positional[: index + 1]):

@@ -90,3 +90,31 @@ def test_prefilter_reads_what_callbacks_need(tmp_path, monkeypatch):
     everything = check(["."], config, use_cache=False, use_prefilter=False, jobs=1)
     assert [(f.path, f.line, f.code) for f in everything.findings] == [("pkg/api.py", 5, "SG002")]
     assert filtered.findings == everything.findings
+
+
+def test_fix_passes_the_flag_only_where_a_keyword_reaches_the_function(tmp_path, monkeypatch):
+    """SG003 on a hand-off: ``add_task`` and ``partial`` pass keywords on, ``Thread`` does not
+    (``Thread(..., store=store)`` would not run): that one is refused, with the reason."""
+    from storegate import fix
+
+    (tmp_path / "jobs.py").write_text(
+        "import threading\n"
+        "from functools import partial\n\n\n"
+        "def _keep(item, store=True):\n"
+        "    if store:\n"
+        "        save_item(item)\n\n\n"
+        "def start(item, tasks, store=True):\n"
+        "    tasks.add_task(_keep, item)\n"
+        "    threading.Thread(target=_keep, args=(item,)).start()\n"
+        "    return partial(_keep, item)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    config = load_config(["jobs.py"], isolated=True, flags=["store"], sinks=["save_*"])
+    result = check(["jobs.py"], config, use_cache=False)
+    assert [(f.line, f.code) for f in result.findings] == [(11, "SG003"), (12, "SG003"), (13, "SG003")]
+    [plan] = fix.plan(result, config)
+    assert [(r.finding.line, r.reason) for r in plan.refused] == [
+        (12, "a keyword added here does not reach the function it hands off")
+    ]
+    assert "tasks.add_task(_keep, item, store=store)" in plan.fixed
+    assert "partial(_keep, item, store=store)" in plan.fixed
