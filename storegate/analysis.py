@@ -209,6 +209,8 @@ class _SiteFacts:
     sink_kind: str | None  # the name of the sink kind that matched (``sinks.SINK_KINDS``)
     args: list[cst.Arg]
     handed: bool = False  # the call of a function handed off (``handoffs.handed``), made later
+    # (keyword, count) of each known dict passed by keyword, whose keywords end ``args``
+    packed: list[tuple[str, int]] = field(default_factory=list)
     gated: dict[str, list[bool]] = field(default_factory=dict)  # flag -> [empty entry, permitted entry]
     traces: dict[str, list[tuple]] = field(default_factory=dict)
     permits: list[dict[str, list[bool]]] = field(default_factory=list)  # per argument
@@ -409,7 +411,13 @@ class Summarizer:
             handed = self._site_shape(later, context, own)
             if handed is not None:
                 shapes.append((event.node, *handed[1:], True))
-        return [(*s[:5], dicts.expand(s[5], event.node), *s[6:]) for s in shapes]
+        out = []
+        for node, text, kind, sink, sink_kind, args, *handed_off in shapes:
+            args = dicts.expand(args, event.node)
+            packed = dicts.packed(args, event.node)
+            extra = [arg for _, held in packed for arg in held]
+            out.append((node, text, kind, sink, sink_kind, args + extra, bool(handed_off), [(k, len(h)) for k, h in packed]))
+        return out
 
     def _site_shape(self, event: cfglib.Event, context: _Context, own: frozenset[str] | None = None) -> tuple | None:
         """``(node, text, kind, sink pattern, sink kind, args)`` for a call or write that may matter.
@@ -489,6 +497,10 @@ class Summarizer:
             )
             for arg, slot in zip(record.args, record.permits)
         )
+        packed = []
+        for keyword, count in reversed(record.packed):
+            args, held = args[: len(args) - count], args[len(args) - count :]
+            packed.append((keyword, held))
         qualified = None
         if record.kind == "call":
             maker, made, method = record.text.partition("().")
@@ -507,6 +519,7 @@ class Summarizer:
             args=args,
             verdicts=verdicts,
             bound=None if record.handed else bound,
+            packed=tuple(reversed(packed)),
             in_flag_branch=any(first <= span.line <= last for first, last in branches),
             discarded=record.handed or (record.kind == "call" and id(record.node) in self.statement_calls),
         )

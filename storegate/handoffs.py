@@ -145,7 +145,8 @@ class _Dict:
     where: tuple[int, int] | None = None  # (block, event) of that binding
     bindings: int = 0
     writes: list[tuple[int, int, str | None, cst.BaseExpression]] = field(default_factory=list)
-    escapes: bool = False  # mutated some other way, or handed to a call that may mutate it
+    # mutated some other way (True), or handed to these calls, which may mutate it
+    escapes: list[object] = field(default_factory=list)
 
 
 class Dicts:
@@ -180,16 +181,16 @@ class Dicts:
             if event.kind == "assign" and event.value is not None:
                 entry.writes.append((block, position, key, event.value))
             else:
-                entry.escapes = True
+                entry.escapes.append(True)
 
     @staticmethod
     def _call(found: dict[str, _Dict], call: cst.Call) -> None:
         func = call.func
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value not in _READING:
-            found.setdefault(func.value.value, _Dict()).escapes = True
+            found.setdefault(func.value.value, _Dict()).escapes.append(True)
         for arg in call.args:
             if isinstance(arg.value, cst.Name) and arg.star != "**":
-                found.setdefault(arg.value.value, _Dict()).escapes = True
+                found.setdefault(arg.value.value, _Dict()).escapes.append(call)
 
     def expand(self, args: list[cst.Arg], call: cst.Call) -> list[cst.Arg]:
         """``args`` with each ``**kw`` of a known dict (or ``**{...}``) replaced by the keywords it
@@ -205,9 +206,23 @@ class Dicts:
             out.extend(held if held is not None else [arg])
         return out
 
-    def _held(self, name: str, at: tuple[int, int]) -> list[cst.Arg] | None:
+    def packed(self, args: list[cst.Arg], call: cst.Call) -> list[tuple[str, list[cst.Arg]]]:
+        """``(keyword, the keywords it holds)`` for each known dict passed by keyword
+        (``Item(kwargs=kw)``): what a consumer's ``f(**item.kwargs)`` passes."""
+        found = []
+        for arg in args:
+            if arg.keyword is not None and not arg.star and isinstance(arg.value, cst.Name):
+                at = self._where(call)
+                held = self._held(arg.value.value, at, call) if at else None
+                if held is not None and all(a.keyword is not None for a in held):
+                    found.append((arg.keyword.value, held))
+        return found
+
+    def _held(self, name: str, at: tuple[int, int], handed_to: cst.Call | None = None) -> list[cst.Arg] | None:
         entry = self._dicts.get(name)
-        if entry is None or entry.escapes or entry.bindings != 1 or entry.display is None or entry.where is None:
+        if entry is None or any(e is not handed_to for e in entry.escapes):
+            return None
+        if entry.bindings != 1 or entry.display is None or entry.where is None:
             return None
         if not self._dominates(entry.where, at):
             return None

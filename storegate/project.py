@@ -482,12 +482,33 @@ class Project:
             changed = False
             for fq in sorted(permitted):
                 for caller_fq, site, target in incoming[fq]:
-                    if not _passes_permitted(site, target, flag, caller_fq in permitted):
+                    if not _passes_permitted(site, target, flag, caller_fq in permitted, self._producers(site, permitted)):
                         permitted.discard(fq)
                         changed = True
                         break
         return permitted
 
+
+    def _producers(self, site: Site, permitted: set[str]) -> list[tuple[tuple[Argument, ...], bool]] | None:
+        """For a call that passes a dict it was given (``f(**item.kwargs)``), what every producer
+        put in it: the keywords of each dict passed as ``kwargs=`` anywhere in the project, and
+        whether the producer's function is permitted at entry. ``None`` for any other call."""
+        splat = next((a for a in site.args if a.star == "**" and a.path is not None and "." in a.path), None)
+        if splat is None:
+            return None
+        field = splat.path.rpartition(".")[2] if splat.path else ""
+        return [(held, caller in permitted) for caller, held in self._packed.get(field, ())] or None
+
+    @cached_property
+    def _packed(self) -> dict[str, list[tuple[str, tuple[Argument, ...]]]]:
+        """Keyword -> (function fq, keywords) of each known dict passed by it (``Site.packed``)."""
+        found: dict[str, list[tuple[str, tuple[Argument, ...]]]] = {}
+        for module in self.summaries:
+            for function in module.functions:
+                for site in function.sites:
+                    for keyword, held in site.packed:
+                        found.setdefault(keyword, []).append((f"{module.module}.{function.name}", held))
+        return found
 
     # -- learned sinks ----------------------------------------------------------------------
 
@@ -679,12 +700,33 @@ def _bound_argument(site: Site, target: _Function, name: str) -> Argument | str 
     return passed[index] if index < len(passed) else None
 
 
-def _passes_permitted(site: Site, target: _Function, flag: Flag, caller_permitted: bool) -> bool:
-    """Whether the call makes the callee's flag permit storing (by argument, or by closure)."""
+def _passes_permitted(
+    site: Site,
+    target: _Function,
+    flag: Flag,
+    caller_permitted: bool,
+    producers: list[tuple[tuple[Argument, ...], bool]] | None = None,
+) -> bool:
+    """Whether the call makes the callee's flag permit storing (by argument, or by closure).
+
+    ``producers``: for a call that passes a dict it was given (``f(**item.kwargs)``), the
+    keywords every producer put in it, each with whether its function is permitted at entry:
+    the flag permits if it does in what each of them passed (``Project._producers``)."""
     if flag.name in target.summary.closure_flags:
         verdict = site.verdict(flag.name)
         return verdict is not None and (verdict.gated_if_permitted if caller_permitted else verdict.gated)
     bound = _bound_argument(site, target, flag.name)
+    if bound == "splat" and producers:
+        return all(_argument_permits(_keyword(held, flag.name), target, flag, permitted) for held, permitted in producers)
+    return _argument_permits(bound, target, flag, caller_permitted)
+
+
+def _keyword(args: Sequence[Argument], name: str) -> Argument | None:
+    return next((arg for arg in args if arg.keyword == name), None)
+
+
+def _argument_permits(bound: Argument | str | None, target: _Function, flag: Flag, caller_permitted: bool) -> bool:
+    """Whether what is bound to the callee's flag (``_bound_argument``) permits storing."""
     if bound is None:
         param = target.summary.param(flag.name)
         return param is not None and param.default is not None and _constant_permits(param.default, flag)

@@ -67,6 +67,9 @@ class Site:
     # it): a site gated by a branch of its own, not by an early return (``Project.learned_sinks``).
     in_flag_branch: bool = False
     discarded: bool = False  # a call that is a statement of its own (awaited or not): its value is not used
+    # keyword -> the keywords of a dict the function built and passes by it (``Item(kwargs=kw)``):
+    # what a consumer's ``f(**item.kwargs)`` passes (``Project.permitted_entries``)
+    packed: tuple[tuple[str, tuple[Argument, ...]], ...] = ()
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -138,6 +141,9 @@ class ModuleSummary:
         def clauses(items):
             return [[list(literal) for literal in clause] for clause in items]
 
+        def argument(a: Argument) -> dict:
+            return {"keyword": a.keyword, "star": a.star, "permits": [list(p) for p in a.permits], "path": a.path}
+
         def site(s: Site) -> dict:
             span = s.span
             return {
@@ -147,10 +153,8 @@ class ModuleSummary:
                 "sink": s.sink,
                 "sink_kind": s.sink_kind,
                 "qualified": s.qualified,
-                "args": [
-                    {"keyword": a.keyword, "star": a.star, "permits": [list(p) for p in a.permits], "path": a.path}
-                    for a in s.args
-                ],
+                "args": [argument(a) for a in s.args],
+                "packed": [[keyword, [argument(a) for a in held]] for keyword, held in s.packed],
                 "bound": s.bound,
                 "in_flag_branch": s.in_flag_branch,
                 "discarded": s.discarded,
@@ -236,6 +240,7 @@ class ModuleSummary:
                 bound=d.get("bound"),
                 in_flag_branch=d.get("in_flag_branch", False),
                 discarded=d.get("discarded", False),
+                packed=tuple((keyword, tuple(argument(a) for a in held)) for keyword, held in d.get("packed", ())),
             )
 
         def clauses(items):

@@ -1,7 +1,7 @@
 """Hand-offs, keyword dictionaries and callbacks (``storegate/handoffs.py``).
 
 The analyzer's behaviour on each form is in ``fixtures/cases`` (``handoff_forms.py``,
-``keyword_dicts.py``, ``callbacks.py``, ``pkg_handoffs``, ``pkg_callbacks``); here: what a
+``keyword_dicts.py``, ``keyword_queue.py``, ``callbacks.py``, ``pkg_handoffs``, ``pkg_callbacks``); here: what a
 hand-off call is read as, that a summary keeps what callbacks need through the cache, and that
 the pre-filter reads every file a callback's findings depend on.
 """
@@ -14,7 +14,7 @@ import pytest
 from storegate import handoffs
 from storegate.api import check
 from storegate.config import load_config
-from storegate.summary import FunctionSummary, ModuleSummary
+from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site, Span
 
 
 def _handed(code: str) -> tuple[str, list[str]] | None:
@@ -61,9 +61,12 @@ def test_not_handed(code):
     assert _handed(code) is None
 
 
-def test_summary_keeps_survive_json():
-    function = FunctionSummary("Relay.__init__", "method", "Relay", (), (), (), (), (), False, keeps=(("forward", "forward"),))
-    summary = ModuleSummary("relay.py", "relay", (), (("Relay", ()),), (function,))
+def test_summary_keeps_and_packed_survive_json():
+    """What callbacks (``keeps``) and queued keyword dictionaries (``packed``) need, through the cache."""
+    held = (Argument("store", "", (("store", False, True),), "store"),)
+    site = Site(Span(3, 5, 3, 30), "Job", "call", None, None, (Argument("kwargs", "", (), "kw"),), packed=(("kwargs", held),))
+    init = FunctionSummary("Relay.__init__", "method", "Relay", (), (), (), (), (site,), False, keeps=(("forward", "forward"),))
+    summary = ModuleSummary("relay.py", "relay", (), (("Relay", ()),), (init,))
     assert ModuleSummary.from_json(summary.to_json()) == summary
 
 
