@@ -206,6 +206,7 @@ class Project:
         seen = {item.fq for item in reached}
         for caller, value in self._callbacks.unresolved:  # functions passed for a callback
             self._wanted_for(caller, value, words, modules)
+        words.update(self._passed_on_words())
         while reached:
             function = reached.pop()
             summary = function.summary
@@ -489,15 +490,27 @@ class Project:
         return permitted
 
 
+    def _passed_on_words(self) -> set[str]:
+        """The fields of the dicts passed on to functions with a flag (``f(**job.kwargs)``): the
+        files that mention them may hold producers (``_producers``)."""
+        found = set()
+        for module in self.summaries:
+            for function in module.functions:
+                for site in function.sites:
+                    fields = _passed_on(site)
+                    target = self.resolve(module, function, site) if fields else None
+                    if target is not None and target.summary.flags:
+                        found.update(fields)
+        return found
+
     def _producers(self, site: Site, permitted: set[str]) -> list[tuple[tuple[Argument, ...], bool]] | None:
         """For a call that passes a dict it was given (``f(**item.kwargs)``), what every producer
         put in it: the keywords of each dict passed as ``kwargs=`` anywhere in the project, and
         whether the producer's function is permitted at entry. ``None`` for any other call."""
-        splat = next((a for a in site.args if a.star == "**" and a.path is not None and "." in a.path), None)
-        if splat is None:
+        fields = _passed_on(site)
+        if not fields:
             return None
-        field = splat.path.rpartition(".")[2] if splat.path else ""
-        return [(held, caller in permitted) for caller, held in self._packed.get(field, ())] or None
+        return [(held, caller in permitted) for caller, held in self._packed.get(fields[0], ())] or None
 
     @cached_property
     def _packed(self) -> dict[str, list[tuple[str, tuple[Argument, ...]]]]:
@@ -719,6 +732,11 @@ def _passes_permitted(
     if bound == "splat" and producers:
         return all(_argument_permits(_keyword(held, flag.name), target, flag, permitted) for held, permitted in producers)
     return _argument_permits(bound, target, flag, caller_permitted)
+
+
+def _passed_on(site: Site) -> list[str]:
+    """The field of a dict a call passes on (``kwargs`` of ``f(**job.kwargs)``), if it does."""
+    return [a.path.rpartition(".")[2] for a in site.args if a.star == "**" and a.path is not None and "." in a.path][:1]
 
 
 def _keyword(args: Sequence[Argument], name: str) -> Argument | None:

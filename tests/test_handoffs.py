@@ -8,6 +8,8 @@ the pre-filter reads every file a callback's findings depend on.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import libcst as cst
 import pytest
 
@@ -15,6 +17,7 @@ from storegate import handoffs
 from storegate.api import check
 from storegate.config import load_config
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site, Span
+from test_prefilter import assert_same, both
 
 
 def _handed(code: str) -> tuple[str, list[str]] | None:
@@ -82,18 +85,6 @@ TREE = {
 }
 
 
-def test_prefilter_reads_what_callbacks_need(tmp_path, monkeypatch):
-    for name, text in TREE.items():
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    monkeypatch.chdir(tmp_path)
-    config = load_config(["."], isolated=True, flags=["store"], sinks=["save_*"])
-    filtered = check(["."], config, use_cache=False, jobs=1)
-    everything = check(["."], config, use_cache=False, use_prefilter=False, jobs=1)
-    assert [(f.path, f.line, f.code) for f in everything.findings] == [("pkg/api.py", 5, "SG002")]
-    assert filtered.findings == everything.findings
-
 
 def test_fix_passes_the_flag_only_where_a_keyword_reaches_the_function(tmp_path, monkeypatch):
     """SG003 on a hand-off: ``add_task`` and ``partial`` pass keywords on, ``Thread`` does not
@@ -121,3 +112,30 @@ def test_fix_passes_the_flag_only_where_a_keyword_reaches_the_function(tmp_path,
     ]
     assert "tasks.add_task(_keep, item, store=store)" in plan.fixed
     assert "partial(_keep, item, store=store)" in plan.fixed
+
+
+# A private function called only with a queued dict: a producer that puts no flag in it sits in
+# a module that mentions neither the flag nor the function; the pre-filter must read it.
+QUEUED = {
+    "svc/__init__.py": "",
+    "svc/jobs.py": "class Job:\n    def __init__(self, kwargs):\n        self.kwargs = kwargs\n",
+    "svc/api.py": (
+        "from svc.jobs import Job\n\n\n"
+        "def _keep(item, store):\n    save_item(item)\n\n\n"
+        "def consume(job):\n    _keep(**job.kwargs)\n\n\n"
+        "def produce(queue, item, store=True):\n"
+        "    if store:\n        kw = {'item': item, 'store': store}\n        queue.put_nowait(Job(kwargs=kw))\n"
+    ),
+    "svc/other.py": "from svc.jobs import Job\n\n\ndef later(queue, item):\n    kw = {'item': item}\n    queue.put_nowait(Job(kwargs=kw))\n",
+}
+
+
+@pytest.mark.parametrize("tree", [TREE, QUEUED], ids=["callbacks", "queued"])
+def test_prefilter_reads_what_callbacks_need(tree, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name, text in tree.items():
+        Path(name).parent.mkdir(parents=True, exist_ok=True)
+        Path(name).write_text(text)
+    filtered, everything = both(["."], load_config(["."], isolated=True, flags=["store"], sinks=["save_*"]), jobs=1)
+    assert everything.findings
+    assert_same(filtered, everything)
