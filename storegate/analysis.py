@@ -27,6 +27,7 @@ from storegate import contracts as contractlib
 from storegate import facts as F
 from storegate import flags as flaglib
 from storegate import guards
+from storegate import handoffs
 from storegate import receivers as receiverslib
 from storegate import retention
 from storegate import state as statelib
@@ -211,6 +212,9 @@ class _SiteFacts:
     sink: str | None
     sink_kind: str | None  # the name of the sink kind that matched (``sinks.SINK_KINDS``)
     args: list[cst.Arg]
+    handed: bool = False  # the call of a function handed off (``handoffs.handed``), made later
+    # (keyword, count) of each known dict passed by keyword, whose keywords end ``args``
+    packed: list[tuple[str, int]] = field(default_factory=list)
     gated: dict[str, list[bool]] = field(default_factory=dict)  # flag -> [empty entry, permitted entry]
     traces: dict[str, list[tuple]] = field(default_factory=dict)
     permits: list[dict[str, list[bool]]] = field(default_factory=list)  # per argument
@@ -344,6 +348,7 @@ class Summarizer:
             sites=sites,
             nested=nested,
             returns=_returned_class(scope),
+            keeps=handoffs.kept(graph) if class_name is not None else (),
         )
 
     def sites(
@@ -360,7 +365,8 @@ class Summarizer:
         # In a function with a flag, writes to state that outlives it are sites too, sink or not:
         # the project learns from the gated ones (``Project.learned_sinks``).
         own = frozenset({*graph.params, *_bound_names(graph)} - {"self", "cls"}) if flags else None
-        shapes = [[self._site_shape(event, context, own) for event in block.events] for block in graph.blocks]
+        dicts = handoffs.Dicts(graph)
+        shapes = [[self._site_shapes(event, context, own, dicts) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
             return ()
         self.witnesses.clear()
@@ -369,17 +375,17 @@ class Summarizer:
         entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags), self._given.entry))
         empty_states = solve(graph, entry_facts.known, context)
         permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
-        found: dict[int, _SiteFacts] = {}
+        found: dict[tuple[int, str], _SiteFacts] = {}
         for block, row in zip(graph.blocks, shapes):
             entry = empty_states.get(block.index)
             if entry is None:
                 continue  # unreachable
             states = {flag.name: [entry, permitted_states.get(flag.name, empty_states).get(block.index)] for flag in flags}
-            for event, shape in zip(block.events, row):
-                if shape is not None:
-                    record = found.get(id(shape[0]))
+            for event, event_shapes in zip(block.events, row):
+                for shape in event_shapes:
+                    record = found.get((id(shape[0]), shape[1]))
                     if record is None:
-                        record = found[id(shape[0])] = _SiteFacts(*shape)
+                        record = found[(id(shape[0]), shape[1])] = _SiteFacts(*shape)
                         record.permits = [{} for _ in record.args]
                     self._judge(record, graph, block, flags, states, empty_states, permitted_states, context)
                 for pair in states.values():
@@ -402,6 +408,29 @@ class Summarizer:
                         span = self.locator.span(edge.owner)
                         out.add((span.line, span.end_line))
         return sorted(out)
+
+    def _site_shapes(self, event: cfglib.Event, context: _Context, own: frozenset[str] | None, dicts: handoffs.Dicts) -> list[tuple]:
+        """The sites of one event: its own (``_site_shape``), and for a hand-off the call of the
+        function it hands off (``handoffs.handed``), judged where the hand-off is. A ``**kw``
+        of a dict the scope builds passes the keys it holds (``handoffs.Dicts``)."""
+        shape = self._site_shape(event, context, own)
+        shapes = [] if shape is None else [shape]
+        if not isinstance(event, cfglib.CallEvent):
+            return shapes
+        found = handoffs.handed(event.node)
+        if found is not None:
+            function, args = found
+            later = cfglib.CallEvent(cst.Call(func=function, args=args))
+            handed = self._site_shape(later, context, own)
+            if handed is not None:
+                shapes.append((event.node, *handed[1:], True))
+        out = []
+        for node, text, kind, sink, sink_kind, args, *handed_off in shapes:
+            args = dicts.expand(args, event.node)
+            packed = dicts.packed(args, event.node)
+            extra = [arg for _, held in packed for arg in held]
+            out.append((node, text, kind, sink, sink_kind, args + extra, bool(handed_off), [(k, len(h)) for k, h in packed]))
+        return out
 
     def _site_shape(self, event: cfglib.Event, context: _Context, own: frozenset[str] | None = None) -> tuple | None:
         """``(node, text, kind, sink pattern, sink kind, args)`` for a call or write that may matter.
@@ -484,6 +513,10 @@ class Summarizer:
             )
             for arg, slot in zip(record.args, record.permits)
         )
+        packed = []
+        for keyword, count in reversed(record.packed):
+            args, held = args[: len(args) - count], args[len(args) - count :]
+            packed.append((keyword, held))
         qualified = None
         if record.kind == "call":
             maker, made, method = record.text.partition("().")
@@ -501,9 +534,10 @@ class Summarizer:
             qualified=qualified,
             args=args,
             verdicts=verdicts,
-            bound=bound,
+            bound=None if record.handed else bound,
+            packed=tuple(reversed(packed)),
             in_flag_branch=any(first <= span.line <= last for first, last in branches),
-            discarded=record.kind == "call" and id(record.node) in self.statement_calls,
+            discarded=record.handed or (record.kind == "call" and id(record.node) in self.statement_calls),
         )
 
     @property

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from storegate import callbacks as callbacklib
 from storegate import contracts as contractlib
 from storegate import guards
 from storegate import typefacts
@@ -82,6 +83,8 @@ class Project:
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
+        # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
+        self._callbacks = callbacklib.add_callbacks(self)
 
     # -- resolution -----------------------------------------------------------------------
 
@@ -92,6 +95,9 @@ class Project:
     def resolve_all(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> list[_Function]:
         """Every function a call may reach: the one its name gives, or else the method of each
         class its receiver may hold (``classes_of``): a call is a sink if any of them is."""
+        if site.qualified is not None and site.qualified.startswith(callbacklib.PASSED):
+            passed = self.functions.get(site.qualified[len(callbacklib.PASSED) :])  # a callback's function
+            return [passed] if passed is not None else []
         key = (module.path, function.name, site.text)
         if key not in self._resolved:
             fq = self._resolve(module, function, site)
@@ -442,11 +448,15 @@ class Project:
                     if qualified.rpartition(".")[0] not in self.modules:
                         _add_prefixes(qualified, modules)  # a router mounted from here may hold handlers
         seen = {item.fq for item in reached}
+        for caller, value in self._callbacks.unresolved:  # functions passed for a callback
+            self._wanted_for(caller, value, words, modules)
+        words.update(self._passed_on_words())
         while reached:
             function = reached.pop()
             summary = function.summary
             if summary.flags and _callers_all_known(summary):
                 words.add(summary.name.rpartition(".")[2])
+            words.update(self._callbacks.words.get(function.fq, ()))  # its callers pass its callbacks
             for site in summary.sites:
                 targets = self.resolve_all(function.module, summary, site)
                 if not targets or (function.module.path, summary.name, site.text) in self._by_type:
@@ -770,12 +780,45 @@ class Project:
             changed = False
             for fq in sorted(permitted):
                 for caller_fq, site, target in incoming[fq]:
-                    if not _passes_permitted(site, target, flag, caller_fq in permitted):
+                    if not _passes_permitted(site, target, flag, caller_fq in permitted, self._producers(site, permitted)):
                         permitted.discard(fq)
                         changed = True
                         break
         return permitted
 
+
+    def _passed_on_words(self) -> set[str]:
+        """The fields of the dicts passed on to functions with a flag (``f(**job.kwargs)``): the
+        files that mention them may hold producers (``_producers``)."""
+        found = set()
+        for module in self.summaries:
+            for function in module.functions:
+                for site in function.sites:
+                    fields = _passed_on(site)
+                    target = self.resolve(module, function, site) if fields else None
+                    if target is not None and target.summary.flags:
+                        found.update(fields)
+        return found
+
+    def _producers(self, site: Site, permitted: set[str]) -> list[tuple[tuple[Argument, ...], bool]] | None:
+        """For a call that passes a dict it was given (``f(**item.kwargs)``), what every producer
+        put in it: the keywords of each dict passed as ``kwargs=`` anywhere in the project, and
+        whether the producer's function is permitted at entry. ``None`` for any other call."""
+        fields = _passed_on(site)
+        if not fields:
+            return None
+        return [(held, caller in permitted) for caller, held in self._packed.get(fields[0], ())] or None
+
+    @cached_property
+    def _packed(self) -> dict[str, list[tuple[str, tuple[Argument, ...]]]]:
+        """Keyword -> (function fq, keywords) of each known dict passed by it (``Site.packed``)."""
+        found: dict[str, list[tuple[str, tuple[Argument, ...]]]] = {}
+        for module in self.summaries:
+            for function in module.functions:
+                for site in function.sites:
+                    for keyword, held in site.packed:
+                        found.setdefault(keyword, []).append((f"{module.module}.{function.name}", held))
+        return found
 
     # -- learned sinks ----------------------------------------------------------------------
 
@@ -991,10 +1034,12 @@ def _callers_all_known(function: FunctionSummary) -> bool:
 
 
 def _positional_offset(site: Site, target: _Function) -> int:
-    """``self.m(a)`` binds ``a`` to the second parameter of ``m``."""
-    if target.summary.kind == "method" and "." in site.text:
-        return 1
-    return 0
+    """``self.m(a)`` binds ``a`` to the second parameter of ``m``; so do ``Cls(a)`` of
+    ``Cls.__init__`` and ``callback(a)`` of a method passed for the callback (bound to its object)."""
+    if target.summary.kind != "method":
+        return 0
+    passed = site.qualified is not None and site.qualified.startswith(callbacklib.PASSED)
+    return 1 if "." in site.text or passed or target.fq.endswith(".__init__") else 0
 
 
 def _bound_argument(site: Site, target: _Function, name: str) -> Argument | str | None:
@@ -1012,12 +1057,38 @@ def _bound_argument(site: Site, target: _Function, name: str) -> Argument | str 
     return passed[index] if index < len(passed) else None
 
 
-def _passes_permitted(site: Site, target: _Function, flag: Flag, caller_permitted: bool) -> bool:
-    """Whether the call makes the callee's flag permit storing (by argument, or by closure)."""
+def _passes_permitted(
+    site: Site,
+    target: _Function,
+    flag: Flag,
+    caller_permitted: bool,
+    producers: list[tuple[tuple[Argument, ...], bool]] | None = None,
+) -> bool:
+    """Whether the call makes the callee's flag permit storing (by argument, or by closure).
+
+    ``producers``: for a call that passes a dict it was given (``f(**item.kwargs)``), the
+    keywords every producer put in it, each with whether its function is permitted at entry:
+    the flag permits if it does in what each of them passed (``Project._producers``)."""
     if flag.name in target.summary.closure_flags:
         verdict = site.verdict(flag.name)
         return verdict is not None and (verdict.gated_if_permitted if caller_permitted else verdict.gated)
     bound = _bound_argument(site, target, flag.name)
+    if bound == "splat" and producers:
+        return all(_argument_permits(_keyword(held, flag.name), target, flag, permitted) for held, permitted in producers)
+    return _argument_permits(bound, target, flag, caller_permitted)
+
+
+def _passed_on(site: Site) -> list[str]:
+    """The field of a dict a call passes on (``kwargs`` of ``f(**job.kwargs)``), if it does."""
+    return [a.path.rpartition(".")[2] for a in site.args if a.star == "**" and a.path is not None and "." in a.path][:1]
+
+
+def _keyword(args: Sequence[Argument], name: str) -> Argument | None:
+    return next((arg for arg in args if arg.keyword == name), None)
+
+
+def _argument_permits(bound: Argument | str | None, target: _Function, flag: Flag, caller_permitted: bool) -> bool:
+    """Whether what is bound to the callee's flag (``_bound_argument``) permits storing."""
     if bound is None:
         param = target.summary.param(flag.name)
         return param is not None and param.default is not None and _constant_permits(param.default, flag)

@@ -67,6 +67,9 @@ class Site:
     # it): a site gated by a branch of its own, not by an early return (``Project.learned_sinks``).
     in_flag_branch: bool = False
     discarded: bool = False  # a call that is a statement of its own (awaited or not): its value is not used
+    # keyword -> the keywords of a dict the function built and passes by it (``Item(kwargs=kw)``):
+    # what a consumer's ``f(**item.kwargs)`` passes (``Project.permitted_entries``)
+    packed: tuple[tuple[str, tuple[Argument, ...]], ...] = ()
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -111,6 +114,9 @@ class FunctionSummary:
     # ``(router as written, prefix text, prefix glob, receiver as written)``.
     mounted: tuple[tuple[str, str, str, str], ...] = ()
     includes: tuple[tuple[str, str, str, str], ...] = ()
+    # ``(attribute, parameter)`` of each ``self.attribute = parameter``: what an object keeps of
+    # the arguments it was given (a callback called later as ``self.attribute(...)``: ``handoffs``).
+    keeps: tuple[tuple[str, str], ...] = ()
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -145,6 +151,9 @@ class ModuleSummary:
         def clauses(items):
             return [[list(literal) for literal in clause] for clause in items]
 
+        def argument(a: Argument) -> dict:
+            return {"keyword": a.keyword, "star": a.star, "permits": [list(p) for p in a.permits], "path": a.path}
+
         def site(s: Site) -> dict:
             span = s.span
             return {
@@ -154,10 +163,8 @@ class ModuleSummary:
                 "sink": s.sink,
                 "sink_kind": s.sink_kind,
                 "qualified": s.qualified,
-                "args": [
-                    {"keyword": a.keyword, "star": a.star, "permits": [list(p) for p in a.permits], "path": a.path}
-                    for a in s.args
-                ],
+                "args": [argument(a) for a in s.args],
+                "packed": [[keyword, [argument(a) for a in held]] for keyword, held in s.packed],
                 "bound": s.bound,
                 "in_flag_branch": s.in_flag_branch,
                 "discarded": s.discarded,
@@ -208,6 +215,7 @@ class ModuleSummary:
                     "registered": [list(r) for r in f.registered],
                     "mounted": [list(m) for m in f.mounted],
                     "includes": [list(i) for i in f.includes],
+                    "keeps": [list(k) for k in f.keeps],
                 }
                 for f in self.functions
             ],
@@ -245,6 +253,7 @@ class ModuleSummary:
                 bound=d.get("bound"),
                 in_flag_branch=d.get("in_flag_branch", False),
                 discarded=d.get("discarded", False),
+                packed=tuple((keyword, tuple(argument(a) for a in held)) for keyword, held in d.get("packed", ())),
             )
 
         def clauses(items):
@@ -269,6 +278,7 @@ class ModuleSummary:
                 registered=tuple((route, handler) for route, handler in f.get("registered", ())),
                 mounted=tuple(tuple(m) for m in f.get("mounted", ())),
                 includes=tuple(tuple(i) for i in f.get("includes", ())),
+                keeps=tuple((attribute, param) for attribute, param in f.get("keeps", ())),
             )
             for f in data["functions"]
         )

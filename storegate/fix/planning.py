@@ -10,7 +10,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from storegate import checks, files
+from storegate import checks, files, handoffs
 from storegate import routes as routelib
 from storegate.analysis import parse, parse_ast
 from storegate.errors import SourceError
@@ -96,7 +96,9 @@ def _targets(tree: Tree, findings: Sequence[Finding], flags: Mapping[str, Flag],
         if isinstance(scope, cst.FunctionDef):
             flag = routelib.with_route_default(scope, flag, config.route_defaults, names)
         if finding.code in KEYWORD_CODES:
-            if isinstance(node, cst.Call):
+            if isinstance(node, cst.Call) and not handoffs.forwards_keywords(node):
+                refusals.append(Refusal(finding, "a keyword added here does not reach the function it hands off"))
+            elif isinstance(node, cst.Call):
                 keyword_sites.append(KeywordSite(finding, node, scope, flag))
             else:
                 refusals.append(Refusal(finding, "cannot find the call at this position"))

@@ -1,0 +1,179 @@
+"""Callbacks: a function passed as a value for a parameter that is called later.
+
+A callback is a parameter called in its function (``on_done(r)``), or an attribute called in a
+method (``self.store_callback(r)``) that a method of the class keeps from a parameter
+(``self.store_callback = store_callback``: ``FunctionSummary.keeps``) or that is a field of the
+class (a dataclass). Each call of it is a call of every function the project passes for it,
+resolved where it is passed (one level: a callback passed on is not followed). Works on the
+summaries only, like ``project.py``, and imports nothing that parses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site, Span
+
+if TYPE_CHECKING:
+    from storegate.project import Project, _Function
+
+# ``Site.qualified`` of the call of a callback, one copy per function passed for it: this prefix,
+# then the function's qualified name (``Project.resolve`` reads it).
+PASSED = "<passed>"
+
+# Where a callback is passed: ("param", function fq, parameter) or ("field", class fq, field).
+Slot = tuple[str, str, str]
+
+
+@dataclass
+class Callbacks:
+    """What the pre-filter must read for the callbacks (``Project.unresolved``): the words the
+    calls that pass a function's callbacks contain (fq -> words), and the functions passed for a
+    callback that no module read defines (the caller and the value as a call site)."""
+
+    words: dict[str, frozenset[str]] = field(default_factory=dict)
+    unresolved: list[tuple[_Function, Site]] = field(default_factory=list)
+
+
+def add_callbacks(project: Project) -> Callbacks:
+    """Replace each call of a callback in the project's summaries by one copy per function the
+    project passes for it (``run(on_done=save)``, ``Worker(store_callback=self._save)``), each
+    resolved to it (``PASSED``); what the pre-filter must read for them."""
+    found = Callbacks()
+    receivers = _receivers(project)
+    if not receivers:
+        return found
+    for fq, calls in receivers.items():
+        found.words[fq] = frozenset(_called_as(slot) for _, slot in calls)
+    passed = _passed(project, {slot for calls in receivers.values() for _, slot in calls}, found)
+    rewritten: dict[str, FunctionSummary] = {}
+    for fq, calls in sorted(receivers.items()):
+        function = project.functions[fq].summary
+        targets: dict[int, set[str]] = {}
+        for site, slot in calls:
+            targets.setdefault(id(site), set()).update(passed.get(slot, ()))
+        sites: list[Site] = []
+        for site in function.sites:
+            copies = [replace(site, qualified=PASSED + fq) for fq in sorted(targets.get(id(site), ()))]
+            sites.extend(copies or [site])
+        rewritten[fq] = replace(function, sites=tuple(sites))
+    _install(project, rewritten)
+    return found
+
+
+def _called_as(slot: Slot) -> str:
+    """The word the calls that pass for a slot contain: the function's name (``run`` of
+    ``app.runner.run``), or the class's for its ``__init__`` and its fields."""
+    kind, owner, _ = slot
+    return (owner if kind == "field" else owner.removesuffix(".__init__")).rpartition(".")[2]
+
+
+def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
+    """Function fq -> its calls of callbacks, each with a slot the callback is passed for."""
+    kept: dict[tuple[str, str], list[Slot]] = {}  # (class fq, attribute) -> where it is passed
+    for fq, function in sorted(project.functions.items()):
+        class_name = function.summary.class_name
+        for attribute, param in function.summary.keeps if class_name else ():
+            kept.setdefault((f"{function.module.module}.{class_name}", attribute), []).append(("param", fq, param))
+    found: dict[str, list[tuple[Site, Slot]]] = {}
+    for fq, function in sorted(project.functions.items()):
+        summary = function.summary
+        owner = f"{function.module.module}.{summary.class_name}" if summary.class_name else None
+        for site in summary.sites:
+            if site.kind != "call" or site.sink is not None:
+                continue
+            head, _, attribute = site.text.partition(".")
+            slots: list[Slot] = []
+            if not attribute and summary.param(head) is not None:
+                slots.append(("param", fq, head))
+            elif head == "self" and owner is not None and attribute.isidentifier():
+                slots.extend(kept.get((owner, attribute), ()))
+                if attribute in project._fields.get(owner, ()):
+                    slots.append(("field", owner, attribute))
+            if slots and project.resolve(function.module, summary, site) is None:
+                found.setdefault(fq, []).extend((site, slot) for slot in slots)
+    return found
+
+
+def _passed(project: Project, slots: set[Slot], found: Callbacks) -> dict[Slot, set[str]]:
+    """Slot -> the functions the project's calls pass for it (into ``found.unresolved``, those
+    that no module read defines)."""
+    from storegate.project import _Function
+
+    words = {_called_as(slot) for slot in slots}
+    by_target: dict[str, list[Slot]] = {}
+    for slot in sorted(slots):
+        by_target.setdefault(slot[1], []).append(slot)
+    passed: dict[Slot, set[str]] = {}
+    for module in project.summaries:
+        imports = dict(module.imports)
+        for function in module.functions:
+            for site in function.sites:
+                if site.kind != "call" or site.text.rpartition(".")[2] not in words:
+                    continue
+                callee = project.resolve(module, function, site)
+                owner = None if callee is not None else _class_called(project, module, site.text)
+                if owner is not None:  # ``Cls(...)``: a call of its ``__init__``, and its fields
+                    init = project._method(owner, "__init__", set())
+                    callee = project.functions[init] if init is not None else None
+                candidates = [*(by_target.get(callee.fq, ()) if callee else ()), *by_target.get(owner or "", ())]
+                for slot in candidates:
+                    value = _value(site, callee, slot)
+                    if value is None:
+                        continue
+                    named = Site(Span(0, 0, 0, 0), value, "call", None, _qualify(value, imports))
+                    handed = project.resolve(module, function, named)
+                    if handed is not None:
+                        passed.setdefault(slot, set()).add(handed.fq)
+                    else:
+                        found.unresolved.append((_Function(f"{module.module}.{function.name}", module, function), named))
+    return passed
+
+
+def _value(site: Site, callee: _Function | None, slot: Slot) -> str | None:
+    """The function a call passes for a slot, as written where it is passed (``self._save``)."""
+    from storegate.project import _bound_argument
+
+    if slot[0] == "field":
+        bound: Argument | str | None = next((a for a in site.args if a.keyword == slot[2]), None)
+    else:
+        bound = _bound_argument(site, callee, slot[2]) if callee is not None else None
+    if not isinstance(bound, Argument) or bound.star:
+        return None
+    return bound.path
+
+
+def _class_called(project: Project, module: ModuleSummary, text: str) -> str | None:
+    """The project's class a call names (``Worker(...)``, ``jobs.Worker(...)``), if any."""
+    return next((c for c in project._class_candidates(module, text) if c in project.classes), None)
+
+
+def _install(project: Project, rewritten: dict[str, FunctionSummary]) -> None:
+    """Put the rewritten functions in the project, in every place that holds their module."""
+    from storegate.project import _Function
+
+    changes: dict[str, dict[str, FunctionSummary]] = {}
+    for fq, summary in rewritten.items():
+        changes.setdefault(project.functions[fq].module.path, {})[summary.name] = summary
+    modules: dict[str, ModuleSummary] = {}
+    for index, module in enumerate(project.summaries):
+        if module.path in changes:
+            new = replace(module, functions=tuple(changes[module.path].get(f.name, f) for f in module.functions))
+            project.summaries[index] = modules[module.path] = new
+    for name, module in project.modules.items():
+        project.modules[name] = modules.get(module.path, module)
+    for fq, function in project.functions.items():
+        if function.module.path in modules:
+            changed = changes[function.module.path]
+            project.functions[fq] = _Function(fq, modules[function.module.path], changed.get(function.summary.name, function.summary))
+    for fq, (module, bases) in project.classes.items():
+        project.classes[fq] = (modules.get(module.path, module), bases)
+
+
+def _qualify(name: str, imports: dict[str, str]) -> str | None:
+    """``save`` -> ``app.db.save`` when ``from app.db import save`` (``sinks.qualify``, which
+    this module cannot import: the warm path never loads libcst)."""
+    head, dot, rest = name.partition(".")
+    target = imports.get(head)
+    return None if target is None else target + dot + rest

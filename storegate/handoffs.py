@@ -1,0 +1,288 @@
+"""Calls the code makes later, or through a dictionary: hand-offs and keyword dictionaries.
+
+A function passed as a value to an API that calls it (``loop.run_in_executor(None, fn, x)``,
+``functools.partial(fn, store=store)``, ``background_tasks.add_task(fn, x, store=store)``,
+``threading.Thread(target=fn, args=(x,))``, ``executor.submit(fn, x)``,
+``asyncio.to_thread(fn, x)``) is a call of it with the hand-off's remaining arguments: the
+summary holds that call as a site at the hand-off (``handed``), so the callee is resolved,
+derived and given call-site facts exactly as for a direct call. The APIs are recognized by
+their name's shape (the last name of the callee), never by importing anything.
+
+``f(**kw)``, where ``kw`` is a dict display or ``dict(...)`` the function builds itself, passes
+its keys as keywords (``Dicts.expand``): its keys, and the ``kw["k"] = v`` writes that every path
+to the call runs. Anything else done to the dict leaves ``**kw`` an unknown splat.
+
+What an object keeps of its arguments (``kept``) is what ``callbacks.py`` needs to follow a
+callback called later through an attribute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import libcst as cst
+
+from storegate import cfg as cfglib
+from storegate.paths import callee_path, string_value
+
+# The last name of a hand-off API -> (position of the function among the positional arguments,
+# whether the hand-off's keywords reach it). The event loop's methods take none for the function.
+_POSITIONAL = {
+    "partial": (0, True),  # functools.partial
+    "add_task": (0, True),  # fastapi/starlette BackgroundTasks
+    "submit": (0, True),  # concurrent.futures executors
+    "to_thread": (0, True),  # asyncio.to_thread
+    "run_in_threadpool": (0, True),  # starlette.concurrency
+    "run_in_executor": (1, False),  # loop.run_in_executor(executor, fn, *args)
+    "call_soon": (0, False),
+    "call_soon_threadsafe": (0, False),
+    "call_later": (1, False),
+    "call_at": (1, False),
+}
+# ``Thread(group, target, name, args, kwargs)``: the function and its arguments by keyword or position.
+_THREADS = frozenset({"Thread", "Process"})
+_THREAD_PARAMS = ("group", "target", "name", "args", "kwargs")
+
+# Methods of a dict that neither add nor remove keys: the dict stays what its display says.
+_READING = frozenset({"get", "copy", "items", "keys", "values", "__contains__"})
+
+
+def handed(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
+    """``(function, arguments)`` of the call a hand-off makes later, or ``None`` if ``call`` is
+    not one (or passes something other than a named function: a nested ``partial(...)`` is a
+    hand-off of its own, seen as its own call)."""
+    name = callee_path(call.func)
+    if name is None:
+        return None
+    last = name.rpartition(".")[2]
+    if last in _THREADS:
+        found = _thread(call)
+    else:
+        shape = _POSITIONAL.get(last)
+        found = None if shape is None else _positional(call, *shape)
+    if found is None or callee_path(found[0]) is None:
+        return None
+    return found
+
+
+def forwards_keywords(call: cst.Call) -> bool:
+    """Whether a keyword added to ``call`` reaches the function it calls (the fixer's SG003
+    fix): not through ``Thread`` (its ``kwargs=``) or the event loop's methods."""
+    if handed(call) is None:
+        return True
+    last = (callee_path(call.func) or "").rpartition(".")[2]
+    return last not in _THREADS and _POSITIONAL[last][1]
+
+
+def _positional(call: cst.Call, index: int, keywords: bool) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
+    positional = [a for a in call.args if a.keyword is None and a.star != "**"]
+    if len(positional) <= index or any(a.star for a in positional[: index + 1]):
+        return None
+    named = [a for a in call.args if a.keyword is not None or a.star == "**"] if keywords else []
+    return positional[index].value, [*positional[index + 1 :], *named]
+
+
+def _thread(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
+    """``Thread(target=fn, args=(x,), kwargs={"store": store})``: ``fn`` and ``x, store=store``."""
+    given: dict[str, cst.BaseExpression] = {}
+    for position, arg in enumerate(call.args):
+        if arg.star:
+            return None
+        if arg.keyword is not None:
+            given[arg.keyword.value] = arg.value
+        elif position < len(_THREAD_PARAMS):
+            given[_THREAD_PARAMS[position]] = arg.value
+    if "target" not in given:
+        return None
+    args = _sequence(given["args"]) if "args" in given else []
+    kwargs = given.get("kwargs")
+    named: list[cst.Arg] = []
+    if kwargs is not None:
+        named = keywords(kwargs) or [_splat(kwargs)]
+    return given["target"], [*args, *named]
+
+
+def _sequence(expr: cst.BaseExpression) -> list[cst.Arg]:
+    """The arguments a tuple or list display spreads; an unknown ``*`` splat for anything else."""
+    if isinstance(expr, (cst.Tuple, cst.List)):
+        return [cst.Arg(value=e.value, star="*" if isinstance(e, cst.StarredElement) else "") for e in expr.elements]
+    return [cst.Arg(value=expr, star="*")]
+
+
+def keywords(expr: cst.BaseExpression | None) -> list[cst.Arg] | None:
+    """The keyword arguments a dict display or ``dict(...)`` call spreads (``**`` of one in it
+    stays a splat); ``None`` for anything else."""
+    if isinstance(expr, cst.Dict):
+        out = []
+        for element in expr.elements:
+            if not isinstance(element, cst.DictElement):  # ``**other``
+                out.append(_splat(element.value))
+                continue
+            key = string_value(element.key)
+            out.append(_keyword(key, element.value) if key is not None and key.isidentifier() else _splat(element.value))
+        return out
+    if isinstance(expr, cst.Call) and callee_path(expr.func) == "dict":
+        return [arg if arg.keyword is not None or arg.star == "**" else _splat(arg.value) for arg in expr.args]
+    return None
+
+
+def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value=value, keyword=cst.Name(name))
+
+
+def _splat(value: cst.BaseExpression) -> cst.Arg:
+    """An argument whose keys are not known: it may bind any parameter (``_bound_argument``)."""
+    return cst.Arg(value=value, star="**")
+
+
+# -- keyword dictionaries -------------------------------------------------------------------
+
+
+@dataclass
+class _Dict:
+    display: list[cst.Arg] | None = None  # the keywords of its one binding, if a display
+    where: tuple[int, int] | None = None  # (block, event) of that binding
+    bindings: int = 0
+    writes: list[tuple[int, int, str | None, cst.BaseExpression]] = field(default_factory=list)
+    # mutated some other way (True), or handed to these calls, which may mutate it
+    escapes: list[object] = field(default_factory=list)
+
+
+class Dicts:
+    """The local dicts of one scope that ``**`` passes, with what each is known to hold."""
+
+    def __init__(self, graph: cfglib.CFG) -> None:
+        self.graph = graph
+
+    @cached_property
+    def _dicts(self) -> dict[str, _Dict]:
+        found: dict[str, _Dict] = {}
+        for block in self.graph.blocks:
+            for position, event in enumerate(block.events):
+                if isinstance(event, cfglib.BindEvent):
+                    self._bind(found, block.index, position, event)
+                else:
+                    self._call(found, event.node)
+        return found
+
+    @staticmethod
+    def _bind(found: dict[str, _Dict], block: int, position: int, event: cfglib.BindEvent) -> None:
+        target = event.target
+        if isinstance(target, cst.Name):
+            entry = found.setdefault(target.value, _Dict())
+            entry.bindings += 1
+            if event.kind in ("assign", "annassign"):
+                entry.display, entry.where = keywords(event.value), (block, position)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            entry = found.setdefault(target.value.value, _Dict())
+            element = target.slice[0].slice if len(target.slice) == 1 else None
+            key = string_value(element.value) if isinstance(element, cst.Index) else None
+            if event.kind == "assign" and event.value is not None:
+                entry.writes.append((block, position, key, event.value))
+            else:
+                entry.escapes.append(True)
+
+    @staticmethod
+    def _call(found: dict[str, _Dict], call: cst.Call) -> None:
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value not in _READING:
+            found.setdefault(func.value.value, _Dict()).escapes.append(True)
+        for arg in call.args:
+            if isinstance(arg.value, cst.Name) and arg.star != "**":
+                found.setdefault(arg.value.value, _Dict()).escapes.append(call)
+
+    def expand(self, args: list[cst.Arg], call: cst.Call) -> list[cst.Arg]:
+        """``args`` with each ``**kw`` of a known dict (or ``**{...}``) replaced by the keywords it
+        holds at ``call``."""
+        if not any(arg.star == "**" for arg in args):
+            return args
+        at = self._where(call)
+        out: list[cst.Arg] = []
+        for arg in args:
+            held = None
+            if arg.star == "**":
+                held = self._held(arg.value.value, at) if isinstance(arg.value, cst.Name) and at else keywords(arg.value)
+            out.extend(held if held is not None else [arg])
+        return out
+
+    def packed(self, args: list[cst.Arg], call: cst.Call) -> list[tuple[str, list[cst.Arg]]]:
+        """``(keyword, the keywords it holds)`` for each known dict passed by keyword
+        (``Item(kwargs=kw)``): what a consumer's ``f(**item.kwargs)`` passes."""
+        found = []
+        for arg in args:
+            if arg.keyword is not None and not arg.star and isinstance(arg.value, cst.Name):
+                at = self._where(call)
+                held = self._held(arg.value.value, at, call) if at else None
+                if held is not None and all(a.keyword is not None for a in held):
+                    found.append((arg.keyword.value, held))
+        return found
+
+    def _held(self, name: str, at: tuple[int, int], handed_to: cst.Call | None = None) -> list[cst.Arg] | None:
+        entry = self._dicts.get(name)
+        if entry is None or any(e is not handed_to for e in entry.escapes):
+            return None
+        if entry.bindings != 1 or entry.display is None or entry.where is None:
+            return None
+        if not self._dominates(entry.where, at):
+            return None
+        held = {arg.keyword.value: arg for arg in entry.display if arg.keyword is not None}
+        unknown = [arg for arg in entry.display if arg.keyword is None]
+        for block, position, key, value in sorted(entry.writes, key=lambda w: (w[0], w[1])):
+            if key is not None and key.isidentifier() and self._dominates((block, position), at):
+                held[key] = _keyword(key, value)
+            elif self._reaches((block, position), at):
+                held.pop(key or "", None)  # may or may not be there at the call
+                unknown.append(_splat(cst.Name(name)))
+        return [*held.values(), *unknown[:1]]
+
+    def _where(self, call: cst.Call) -> tuple[int, int] | None:
+        for block in self.graph.blocks:
+            for position, event in enumerate(block.events):
+                if isinstance(event, cfglib.CallEvent) and event.node is call:
+                    return block.index, position
+        return None
+
+    def _dominates(self, first: tuple[int, int], then: tuple[int, int]) -> bool:
+        """Whether every path from the entry to ``then`` runs ``first`` before it."""
+        if first[0] == then[0]:
+            return first[1] < then[1]
+        return then[0] not in self._reachable(avoiding=first[0])
+
+    def _reaches(self, first: tuple[int, int], then: tuple[int, int]) -> bool:
+        """Whether some path runs ``first`` and then ``then`` (a loop may bring it back)."""
+        if first[0] == then[0] and first[1] < then[1]:
+            return True
+        return then[0] in self._reachable(start=first[0], avoiding=None, strict=True)
+
+    def _reachable(self, avoiding: int | None = None, start: int | None = None, strict: bool = False) -> set[int]:
+        """The blocks reached from the entry (or after ``start``) without going through ``avoiding``."""
+        blocks = self.graph.blocks
+        first = self.graph.entry.index if start is None else start
+        todo = [edge.target.index for edge in blocks[first].edges] if strict else [first]
+        seen: set[int] = set()
+        while todo:
+            index = todo.pop()
+            if index in seen or index == avoiding:
+                continue
+            seen.add(index)
+            todo.extend(edge.target.index for edge in blocks[index].edges)
+        return seen
+
+
+def kept(graph: cfglib.CFG) -> tuple[tuple[str, str], ...]:
+    """``(attribute, parameter)`` of each ``self.attribute = parameter`` of a method."""
+    params = set(graph.params) - {"self", "cls"}
+    found = {
+        (event.target.attr.value, event.value.value)
+        for block in graph.blocks
+        for event in block.events
+        if isinstance(event, cfglib.BindEvent)
+        and event.kind in ("assign", "annassign")
+        and isinstance(event.target, cst.Attribute)
+        and isinstance(event.target.value, cst.Name)
+        and event.target.value.value == "self"
+        and isinstance(event.value, cst.Name)
+        and event.value.value in params
+    }
+    return tuple(sorted(found))
