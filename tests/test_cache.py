@@ -15,6 +15,8 @@ from storegate.api import check
 from storegate.config import load_config
 from storegate.model import Result
 
+# A run elsewhere may be writing a cache into the fixtures right now: never copy one.
+NO_CACHE = shutil.ignore_patterns(".storegate_cache")
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "fixtures" / "cases"
 
@@ -102,7 +104,7 @@ def test_warm_run_equals_cold_run(project, tmp_path):
 
 def test_warm_run_equals_cold_run_on_the_fixture_cases(tmp_path, monkeypatch):
     root = tmp_path / "cases"
-    shutil.copytree(CASES, root)
+    shutil.copytree(CASES, root, ignore=NO_CACHE)
     monkeypatch.chdir(root)
     cfg = load_config(["."])
     expected = outcome(check(["."], cfg, use_cache=False))

@@ -95,13 +95,13 @@ def test_case_has_docstring(case: Path) -> None:
 
 
 @pytest.mark.parametrize("case", CASE_FILES, ids=_case_id)
-def test_case(case: Path) -> None:
+def test_case(case: Path, tmp_path: Path) -> None:
     from storegate.api import check
     from storegate.config import load_config
 
     source = case.read_text(encoding="utf-8")
     expected = parse_expectations(source)
-    result = check([str(case)], load_config([str(case)]))
+    result = check([str(case)], load_config([str(case)]), cache_dir=tmp_path / "cache")  # never in the fixtures
 
     assert result.errors == (), f"errors: {result.errors}\n" + "\n".join(result.tracebacks)
     assert result.files_checked == 1
@@ -125,12 +125,12 @@ def _package_files(package: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("package", PACKAGES, ids=_case_id)
-def test_package(package: Path) -> None:
+def test_package(package: Path, tmp_path: Path) -> None:
     """A package's findings, across all its files, match the ``# expect:`` comments in them."""
     from storegate.api import check
     from storegate.config import load_config
 
-    result = check([str(package)], load_config([str(package)]))
+    result = check([str(package)], load_config([str(package)]), cache_dir=tmp_path / "cache")
     assert result.errors == (), f"errors: {result.errors}\n" + "\n".join(result.tracebacks)
     assert result.files_checked == len(_package_files(package))
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# A run elsewhere may be writing a cache into the fixtures right now: never copy one.
+NO_CACHE = shutil.ignore_patterns(".storegate_cache")
 CASES = ROOT / "fixtures" / "cases"
 LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<code>SG\d+) (?P<message>.*)$")
 
@@ -50,7 +52,7 @@ def storegate_findings(cwd: Path, *args: str) -> list[tuple]:
 
 @pytest.fixture
 def cases(tmp_path):
-    shutil.copytree(CASES, tmp_path / "cases")
+    shutil.copytree(CASES, tmp_path / "cases", ignore=NO_CACHE)
     return tmp_path / "cases"
 
 

@@ -15,6 +15,8 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from test_cases import parse_expectations
 
+# A run elsewhere may be writing a cache into the fixtures right now: never copy one.
+NO_CACHE = shutil.ignore_patterns(".storegate_cache")
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "lsp"
 WAIT = 60  # seconds: only a hung server takes this long, and then the test fails
 
@@ -25,7 +27,7 @@ in_module_loop = pytest.mark.asyncio(loop_scope="module")  # the loop of the mod
 def project(tmp_path_factory) -> Path:
     """A copy of the fixture project: the server writes its cache there."""
     root = tmp_path_factory.mktemp("lsp") / "project"
-    shutil.copytree(FIXTURE, root)
+    shutil.copytree(FIXTURE, root, ignore=NO_CACHE)
     return root
 
 
@@ -200,7 +202,7 @@ def test_a_buffer_replaces_the_file_and_is_never_cached(tmp_path: Path):
     from storegate.run.pipeline import check
 
     root = tmp_path / "project"
-    shutil.copytree(FIXTURE, root)
+    shutil.copytree(FIXTURE, root, ignore=NO_CACHE)
     helpers = root / "app" / "helpers.py"
     config = load_config([root])
     persisting = {str(helpers): helpers.read_text().replace("    return item\n", "    save_item(item)\n    return item\n")}

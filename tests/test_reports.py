@@ -26,6 +26,8 @@ from storegate.model import FileError, Finding, Result, TraceStep
 from storegate.report import FORMATS, github, grouped, sarif, text
 
 ROOT = Path(__file__).resolve().parent.parent
+# A run elsewhere may be writing a cache into the fixtures right now: never copy one.
+NO_CACHE = shutil.ignore_patterns(".storegate_cache")
 CASES = ROOT / "fixtures" / "cases"
 SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
 
@@ -73,7 +75,7 @@ def also(index, where=None):
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     for name in ("pkg_derived", "pkg_lost_flag"):
-        shutil.copytree(CASES / name, tmp_path / name)
+        shutil.copytree(CASES / name, tmp_path / name, ignore=NO_CACHE)
     shutil.copy(CASES / "pyproject.toml", tmp_path / "pyproject.toml")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
