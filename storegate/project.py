@@ -738,6 +738,9 @@ class Project:
     def derived_sinks(self, flag: Flag) -> dict[str, Chain]:
         """Functions without the flag that persist on some path: fq -> the chain to the sink."""
         derived: dict[str, Chain] = {}
+        # Functions whose chain ends in a write to a container: a lookup that fills one on the
+        # way (``resolve_lora``, ``get_model``: ``_reads_or_logs``) caches, it does not persist.
+        caching: set[str] = set()
         changed = True
         while changed:
             changed = False
@@ -750,12 +753,21 @@ class Project:
                 for site in function.summary.sites:
                     step = (function.module.path, site.span.line, site.text)
                     if site.sink is not None:
+                        if site.sink_kind == "state" and _reads_or_logs(fq.split(".")[-2:]):
+                            continue
                         derived[fq] = (step,)
+                        if site.sink_kind == "state":
+                            caching.add(fq)
                     else:
                         for target in self.resolve_all(function.module, function.summary, site):
-                            if target.fq != fq and target.fq in derived:
-                                derived[fq] = (step, *derived[target.fq])
-                                break
+                            if target.fq == fq or target.fq not in derived:
+                                continue
+                            if target.fq in caching and _reads_or_logs(target.fq.split(".")[-2:]):
+                                continue
+                            derived[fq] = (step, *derived[target.fq])
+                            if target.fq in caching:
+                                caching.add(fq)
+                            break
                     if fq in derived:
                         changed = True
                         break
