@@ -37,7 +37,7 @@ from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, is_under, root_name
 from storegate.positions import Locator
-from storegate.reads import reads
+from storegate.reads import attribute_evidence, reads
 from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, qualify
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
@@ -254,6 +254,8 @@ class Summarizer:
         self.route_names = routelib.Names.of(tree) if config.routes else routelib.NO_NAMES
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
         self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
+        # what ``self.<flag>`` holds by the module's assignments and annotations (``reads``)
+        self.attributes = attribute_evidence(tree, source, [flag.name for flag in config.flags])
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
@@ -311,6 +313,9 @@ class Summarizer:
         read = reads(graph)
         own = {*graph.params, *_bound_names(graph)}
         evidence = dict(read.evidence)
+        if class_name is not None:
+            for path, kinds in self.attributes.items():
+                evidence[path] = evidence.get(path, frozenset()) | kinds
         inherited = self._held.pop(id(scope), frozenset()) - own  # objects of enclosing scopes
         for held in inherited:
             evidence[held] = evidence.get(held, frozenset()) | {flaglib.OBJECT}

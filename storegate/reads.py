@@ -16,6 +16,8 @@ uses as an object that the paths read do not show (``store[key]``, ``store.x = 1
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import cast
 
@@ -167,6 +169,44 @@ def _bound(event: BindEvent, evidence: dict[str, set[str]]) -> None:
         _note(evidence, path, value_kind(value))
     if isinstance(event.node, cst.AnnAssign):
         _note(evidence, path, annotation_kind(event.node.annotation.annotation))
+
+
+def attribute_evidence(tree: cst.Module, source: str, flag_names: Iterable[str]) -> dict[str, set[str]]:
+    """What the module's methods bind to ``self.<flag>`` / ``self._<flag>`` and how they annotate
+    it (``self._store = ObjectStore(...)``, ``self._store: ObjectStore | None = None``): a local
+    copy in another method (``store = self._store``) is then known to hold an object."""
+    names = [name for name in flag_names if re.search(rf"self\._?{re.escape(name)}\b", source)]
+    if not names:
+        return {}
+    wanted = {f"self.{prefix}{name}" for name in names for prefix in ("", "_")}
+    evidence: dict[str, set[str]] = {}
+    for node in _assignments(tree):
+        if isinstance(node, cst.AnnAssign):
+            path = access_path(node.target)
+            if path in wanted:
+                _note(evidence, path, annotation_kind(node.annotation.annotation))
+                if node.value is not None:
+                    _note(evidence, path, value_kind(node.value))
+        else:
+            for target in node.targets:
+                path = access_path(target.target)
+                if path in wanted:
+                    _note(evidence, path, value_kind(node.value))
+    return evidence
+
+
+def _assignments(tree: cst.Module) -> list[cst.Assign | cst.AnnAssign]:
+    found: list[cst.Assign | cst.AnnAssign] = []
+
+    class Visitor(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            found.append(node)
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            found.append(node)
+
+    tree.visit(Visitor())
+    return found
 
 
 def value_kind(value: cst.BaseExpression) -> str | None:
