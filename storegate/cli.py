@@ -124,6 +124,10 @@ def main() -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option(
+    "--max-target-bytes", type=click.IntRange(min=0), default=None, metavar="N",
+    help="Skip files larger than N bytes, with a notice (default 1000000; 0: no limit).",
+)
+@click.option(
     "--cache-dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="The cache directory (default: .storegate_cache beside the config file, else in the cwd).",
 )
@@ -152,6 +156,7 @@ def check(
     write_baseline: Path | None,
     jobs: int | None,
     no_cache: bool,
+    max_target_bytes: int | None,
     cache_dir: Path | None,
     apply_fixes: bool,
     show_diff: bool,
@@ -173,6 +178,7 @@ def check(
             flags=flag_specs or None,
             sinks=sink_specs or None,
             rules=rule_specs or None,
+            max_target_bytes=max_target_bytes,
         )
     except ConfigError as exc:
         fail(str(exc))
@@ -227,6 +233,8 @@ def check(
         click.echo(report, nl=False, color=color)
     if stats:
         click.echo(stats, nl=False, err=True)
+    for notice in result.notices:
+        click.echo(printable(f"storegate: {notice}"), err=True)
 
     if result.tracebacks:
         if verbose:

@@ -6,8 +6,9 @@ everywhere:
 1. discover the files under the paths (``files.discover``);
 2. the cache: a file whose stat signature (or else content) is unchanged keeps what it gave;
    when no file changed at all, the last run's findings stand;
-3. pre-filter rounds: the first summarizes the files that mention a flag or a route; each later
-   round the files that the functions that matter so far reach but cannot resolve
+3. pre-filter rounds: the first summarizes the files that may hold a flag's location or register
+   a route (``prefilter.screen``, on the stdlib's tree, in the workers); each later round the
+   files that the functions that matter so far reach but cannot resolve
    (``workers.SummaryPool``); a file no round chooses only gets its syntax checked;
 4. contracts: the files in whose functions others guarantee something (a validated request
    model, a dependency, a raising or error-returning helper: ``Project.contracts``) are
@@ -35,7 +36,7 @@ from storegate.baseline import load as load_baseline
 from storegate.cache import Entry, content_hash, open_cache, signature
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
-from storegate.run.workers import Outcome, SummaryPool, Task, with_deep_stack
+from storegate.run.workers import Outcome, SummaryPool, Task, screen_task, with_deep_stack
 from storegate.summary import ModuleSummary
 
 
@@ -88,6 +89,7 @@ def check(paths: Sequence[str | Path], config: Config, options: CheckOptions | N
         errors=tuple(sorted([*errors, *run.errors()], key=lambda e: (e.path, e.line or 0, e.message))),
         files_checked=len(found),
         tracebacks=tuple(run.tracebacks()),
+        notices=tuple(run.notices()),
     )
     return filters.apply(
         analyzed,
@@ -122,6 +124,7 @@ class State(Enum):
     ERROR = "error"  # cannot be read, decoded or parsed: reported, and cached
     SKIPPED = "skipped"  # chosen by no round: only its syntax checked (bad syntax is reported)
     INTERNAL = "internal"  # storegate failed on it: reported, never cached
+    TOO_LARGE = "too large"  # over ``Config.max_target_bytes``: never read, a notice, never cached
 
 
 @dataclass
@@ -141,6 +144,7 @@ class _File:
     entry: Entry | None = None
     summary: ModuleSummary | None = None  # a SUMMARY file's, decoded once needed
     failure: tuple[str, str] = ("", "")  # INTERNAL: the message and the traceback
+    wanted: bool = False  # PENDING: the first round takes it (``prefilter.screen``)
 
     # What a state guarantees, checked where it is relied on.
     def text(self) -> str:
@@ -202,6 +206,9 @@ class _Run:
         try:
             item.stat = signature(os.stat(item.path))
         except OSError:
+            return None
+        if 0 < self.config.max_target_bytes < item.stat[0]:
+            item.state = State.TOO_LARGE
             return None
         if self.cache is None:
             return None
@@ -265,11 +272,9 @@ class _Run:
                 self._read(item)
         pending = [item for item in self.files if item.state is State.PENDING]
         known = [item.decoded() for item in self.files if item.state is State.SUMMARY]
-        words, modules = prefilter.initial_words(self.config), frozenset[str]()
-        if known:
-            more_words, modules = _reachable(known, self.config)
-            words = words | more_words
+        words, modules = _reachable(known, self.config) if known else (frozenset[str](), frozenset[str]())
         with SummaryPool(self.options.jobs) as pool:
+            self._screen(pending, pool)
             while pending:
                 chosen = [item for item in pending if self._chosen(item, words, modules)]
                 if not chosen:
@@ -288,6 +293,21 @@ class _Run:
                 words, modules = words | new_words, modules | new_modules
         for item in pending:
             self._check_syntax(item)
+
+    def _screen(self, pending: list[_File], pool: SummaryPool) -> None:
+        """The first round's choice (``prefilter.screen``) for each file not screened before, in
+        the workers: a file it does not take gets its skipped entry (with its syntax check) now,
+        which a later round's choice replaces. A file skipped before and unchanged keeps its
+        entry: the choice depends only on its text and the configuration."""
+        if not self.options.use_prefilter:
+            return
+        fresh = [item for item in pending if item.entry is None]
+        tasks = [Task(item.text(), item.display, self.config, item.module) for item in fresh]
+        for item, outcome in zip(fresh, pool.run(tasks, screen_task)):
+            if outcome.kind == "skipped":
+                item.entry = self._entry(item, State.SKIPPED, error=outcome.error)
+            else:
+                item.wanted = True
 
     # -- 4. contracts ----------------------------------------------------------------------------
 
@@ -330,9 +350,9 @@ class _Run:
             item.entry, item.state = self._entry(item, State.ERROR, error={"message": exc.message, "line": exc.line}), State.ERROR
 
     def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str]) -> bool:
-        if not self.options.use_prefilter:
+        if not self.options.use_prefilter or item.wanted or item.module in modules:
             return True
-        return item.module in modules or prefilter.mentions(item.text(), words)
+        return bool(words) and prefilter.mentions(item.text(), words)
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
@@ -378,6 +398,14 @@ class _Run:
                 error = item.kept().error or {}
                 errors.append(FileError(item.display, error["message"], error.get("line")))
         return errors
+
+    def notices(self) -> list[str]:
+        limit = self.config.max_target_bytes
+        return [
+            f"skipped {item.display}: {item.stat[0]} bytes, over the max-target-bytes limit of {limit}"
+            for item in self.files
+            if item.state is State.TOO_LARGE
+        ]
 
     def tracebacks(self) -> list[str]:
         return [f"{item.display}:\n{item.failure[1]}" for item in self.files if item.state is State.INTERNAL]
