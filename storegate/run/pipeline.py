@@ -102,6 +102,11 @@ def check(paths: Sequence[str | Path], config: Config, options: CheckOptions | N
     )
 
 
+# How many runs of this process computed their findings (rather than reading the last run's
+# from the cache): what the flake8 plugin's trace counts.
+analyses = 0
+
+
 def summarize_files(
     paths: Sequence[Path], config: Config, *, jobs: int | None = None, use_prefilter: bool = True
 ) -> tuple[list[ModuleSummary], list[FileError], list[str]]:
@@ -182,6 +187,8 @@ class _Run:
         last = None if self._any(State.UNKNOWN) else self._last_findings()
         if last is not None:
             return last
+        global analyses
+        analyses += 1
         self._decode_cached_summaries()
         if self._any(State.UNKNOWN):
             self.summarize()
