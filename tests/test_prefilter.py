@@ -273,3 +273,17 @@ def test_a_file_over_max_target_bytes_is_skipped_with_a_notice(tmp_path):
     assert len(small.notices) == 1 and "big.py" in small.notices[0] and "1000" in small.notices[0]
     unlimited = check([str(tmp_path)], replace(config, max_target_bytes=0), use_cache=False, jobs=1)
     assert [f.code for f in unlimited.findings] == ["SG001"] and unlimited.notices == ()
+
+
+def test_a_call_through_a_parameter_selects_no_other_file(tmp_path):
+    """``make(x)`` where ``make`` is a parameter names no global: a module that happens to define
+    ``make`` is not summarized (it cannot be what the call reaches)."""
+    from storegate.run.pipeline import summarize_files
+
+    (tmp_path / "api.py").write_text("def handler(store, make, x):\n    make(x)\n")
+    (tmp_path / "other.py").write_text("def make(x):\n    save_row(x)\n")
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
+    assert [Path(s.path).name for s in summaries] == ["api.py"] and errors == [] and traces == []
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)
