@@ -63,30 +63,62 @@ def _pattern(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(alternatives))
 
 
-def screen(source: str, config: Config) -> tuple[bool, SourceError | None]:
-    """Whether the first round takes the file, and its syntax error when it is not taken.
+def screen(source: str, config: Config) -> tuple[bool, SourceError | None, frozenset[str] | None]:
+    """Whether the first round takes the file; its syntax error when it is not taken; and the
+    names it defines (``defines``), which later rounds look for.
 
     Taken: a file the stdlib cannot parse but libcst may (newer syntax: the summary says), and a
     file whose tree may hold a flag's location or register a route (``taken``). Decided on the
-    stdlib's tree, about ten times cheaper than libcst's, and only for the files that mention a
-    flag or route word at all; the others only get their syntax checked. The collector is off
-    while the tree is built and walked: it only finds garbage in the millions of young nodes.
+    stdlib's tree, about ten times cheaper than libcst's, which the syntax check builds anyway.
+    The collector is off while the tree is built and walked: it only finds garbage in the
+    millions of young nodes.
     """
     from storegate.analysis import stdlib_parse, syntax_error
 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        if not mentions(source, initial_words(config)):
-            return False, syntax_error(source)
         try:
-            tree, error = stdlib_parse(source)
+            tree, _ = stdlib_parse(source)
         except SourceError as exc:
-            return False, exc
-        return tree is None or taken(tree, source, config), None
+            return False, exc, None
+        if tree is None:
+            wanted = mentions(source, initial_words(config))
+            return wanted, None if wanted else syntax_error(source), None
+        wanted = mentions(source, initial_words(config)) and taken(tree, source, config)
+        return wanted, None, defines(tree, source)
     finally:
         if collecting:
             gc.enable()
+
+
+def defines(tree: ast.Module, source: str) -> frozenset[str] | None:
+    """The names a module may define for others: what its top level and its classes' bodies
+    bind (definitions, assignments, imports that re-export), at any depth of ``if``/``try``/
+    ``with``/``for``, and the names of its ``global`` statements; ``None`` (anything) for a
+    module with ``__getattr__`` (PEP 562)."""
+    names: set[str] = set()
+    stack: list = list(tree.body)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            names.add(node.name)
+            continue  # a function's body binds its own locals
+        if kind is ast.ClassDef:
+            names.add(node.name)
+            stack.extend(node.body)
+            continue
+        if kind is ast.Name:
+            names.add(node.id)  # bound or not: a superset
+        elif kind is ast.alias:
+            names.add((node.asname or node.name).partition(".")[0])
+        elif kind in (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
+            continue
+        _push_children(node, stack)
+    if re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):
+        names.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)  # type: ignore[attr-defined]
+    return None if "__getattr__" in names else frozenset(names)
 
 
 def taken(tree: ast.Module, source: str, config: Config) -> bool:
@@ -108,7 +140,6 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     forms = _form_names() if words and mentions(source, words) and mentions(source, _form_names()) else frozenset()
     calls = strings = False
     docstrings: set[int] = set()
-    node_type, list_type = ast.AST, list
     stack: list = [tree]  # no recursion: the tree may be deep
     while stack:
         node = stack.pop()
@@ -150,13 +181,18 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
                 return True
         if calls and strings:
             return True
-        for field in node._fields:
-            value = getattr(node, field, None)
-            if type(value) is list_type:
-                stack.extend(item for item in value if isinstance(item, node_type))
-            elif isinstance(value, node_type):
-                stack.append(value)
+        _push_children(node, stack)
     return False
+
+
+def _push_children(node: ast.AST, stack: list) -> None:
+    """Push ``node``'s child nodes (a walk without recursion or a generator per node)."""
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            stack.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            stack.append(value)
 
 
 _DOCUMENTED = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)

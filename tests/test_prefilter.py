@@ -198,7 +198,7 @@ def test_screen_takes_flag_locations_and_leaves_the_rest(tmp_path, monkeypatch):
     from storegate.prefilter import screen
 
     config = load_config(["."], isolated=True, flags=["store"], sinks=["save_*"])
-    taken = {name: screen(text, config) for name, text in SCREENED.items()}
+    taken = {name: screen(text, config)[:2] for name, text in SCREENED.items()}
     assert taken == {
         "app/__init__.py": (False, None),
         "app/handlers.py": (True, None),
@@ -285,5 +285,23 @@ def test_a_call_through_a_parameter_selects_no_other_file(tmp_path):
     config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
     summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
     assert [Path(s.path).name for s in summaries] == ["api.py"] and errors == [] and traces == []
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)
+
+
+def test_a_later_round_takes_the_files_that_define_a_word_not_those_that_mention_it(tmp_path):
+    """``helper(x)``, not imported (a star import or a global): the module that defines
+    ``helper`` is summarized, one where it is only a local name is not; the caller of a
+    private function with a flag is found by the mention of its name."""
+    from storegate.run.pipeline import summarize_files
+
+    (tmp_path / "api.py").write_text("from defs import *\n\n\ndef handler(store, x):\n    helper(x)\n")
+    (tmp_path / "defs.py").write_text("def helper(x):\n    save_row(x)\n")
+    (tmp_path / "mention.py").write_text("def other(x):\n    helper = x\n    return helper\n")
+    (tmp_path / "private.py").write_text("def _keep(x, store):\n    save_row(x)\n")
+    (tmp_path / "caller.py").write_text("from private import _keep\n\n\ndef go(x):\n    _keep(x, False)\n")
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
+    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "caller.py", "defs.py", "private.py"]
     filtered, everything = both([str(tmp_path)], config, jobs=1)
     assert_same(filtered, everything)

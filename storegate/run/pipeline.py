@@ -150,6 +150,7 @@ class _File:
     summary: ModuleSummary | None = None  # a SUMMARY file's, decoded once needed
     failure: tuple[str, str] = ("", "")  # INTERNAL: the message and the traceback
     wanted: bool = False  # PENDING: the first round takes it (``prefilter.screen``)
+    defines: frozenset[str] | None = None  # PENDING, screened: the names it defines (None: unknown)
 
     # What a state guarantees, checked where it is relied on.
     def text(self) -> str:
@@ -283,7 +284,8 @@ class _Run:
         with SummaryPool(self.options.jobs) as pool:
             self._screen(pending, pool)
             while pending:
-                chosen = [item for item in pending if self._chosen(item, words, modules)]
+                callers = _callers(known) & words
+                chosen = [item for item in pending if self._chosen(item, words, modules, callers)]
                 if not chosen:
                     break
                 tasks = [Task(item.text(), item.display, self.config, item.module) for item in chosen]
@@ -313,6 +315,8 @@ class _Run:
         for item, outcome in zip(fresh, pool.run(tasks, screen_task)):
             if outcome.kind == "skipped":
                 item.entry = self._entry(item, State.SKIPPED, error=outcome.error)
+                names = json.loads(outcome.summary or "null")
+                item.defines = None if names is None else frozenset(names)
             else:
                 item.wanted = True
 
@@ -356,10 +360,17 @@ class _Run:
         except SourceError as exc:
             item.entry, item.state = self._entry(item, State.ERROR, error={"message": exc.message, "line": exc.line}), State.ERROR
 
-    def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str]) -> bool:
+    def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str], callers: frozenset[str]) -> bool:
+        """A later round's choice: a module it names, or a file that defines one of its words
+        (the screen's ``defines``; one that mentions it if that is not known); for the name of a
+        function with a flag, one that mentions it (its callers, which ``unresolved`` wants)."""
         if not self.options.use_prefilter or item.wanted or item.module in modules:
             return True
-        return bool(words) and prefilter.mentions(item.text(), words)
+        if not words:
+            return False
+        if item.defines is None:
+            return prefilter.mentions(item.text(), words)
+        return not item.defines.isdisjoint(words) or (bool(callers) and prefilter.mentions(item.text(), callers))
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
@@ -419,6 +430,11 @@ class _Run:
 
     def _any(self, state: State) -> bool:
         return any(item.state is state for item in self.files)
+
+
+def _callers(summaries: list[ModuleSummary]) -> frozenset[str]:
+    """The names of the functions with a flag: a word among them wants their callers."""
+    return frozenset(f.name.rpartition(".")[2] for summary in summaries for f in summary.functions if f.flags)
 
 
 def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozenset[str], frozenset[str]]:

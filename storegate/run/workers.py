@@ -252,17 +252,19 @@ def summarize_task(task: Task) -> Outcome:
 
 def screen_task(task: Task) -> Outcome:
     """Whether the pre-filter's first round takes one file (``prefilter.screen``): kind
-    "wanted", or "skipped" with its syntax error, if any; never raises (an internal error makes
-    the file wanted: its summary then says what is wrong)."""
+    "wanted", or "skipped" with its syntax error, if any, and ``summary`` the JSON list of the
+    names it defines (``null``: any); never raises (an internal error makes the file wanted: its
+    summary then says what is wrong)."""
     from storegate.prefilter import screen
 
     try:
-        wanted, problem = with_deep_stack(screen, task.source, task.config)
+        wanted, problem, names = with_deep_stack(screen, task.source, task.config)
     except Exception:  # noqa: BLE001 - the summary reports it
         return Outcome("wanted")
     if wanted:
         return Outcome("wanted")
-    return Outcome("skipped", error=None if problem is None else {"message": problem.message, "line": problem.line})
+    error = None if problem is None else {"message": problem.message, "line": problem.line}
+    return Outcome("skipped", summary=json.dumps(None if names is None else sorted(names)), error=error)
 
 
 _STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: only the pages a deep file touches
