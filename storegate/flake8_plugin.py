@@ -175,6 +175,11 @@ class StoregateChecker:
         if key not in cls._results:
             from storegate.run import pipeline
 
+            from storegate.run.workers import with_deep_stack
+
+            # The process as an analysis leaves it (a raised recursion limit), whether this one
+            # analyzes or reads the result: flake8's other plugins then run the same either way.
+            with_deep_stack(int)
             with _one_at_a_time(repr((os.getcwd(), cls._paths, config))):
                 before = pipeline.analyses
                 result = check(list(cls._paths), config, CheckOptions(baseline=cls._baseline, jobs=1, honour_noqa=False))
