@@ -137,7 +137,8 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     names = {flag.name for flag in config.flags} if mentions(source, _flag_words(config)) else set()
     own = {flag.name for flag in config.flags if flag.self_attribute}
     words = route_words(config)
-    forms = _form_names() if words and mentions(source, words) and mentions(source, _form_names()) else frozenset()
+    forms = _form_names(config) if words and mentions(source, words) else frozenset()
+    forms = forms if forms and mentions(source, forms) else frozenset()
     calls = strings = False
     docstrings: set[int] = set()
     stack: list = [tree]  # no recursion: the tree may be deep
@@ -203,12 +204,27 @@ def _flag_words(config: Config) -> frozenset[str]:
     return frozenset(flag.name for flag in config.flags)
 
 
-@lru_cache(maxsize=1)
-def _form_names() -> frozenset[str]:
-    """The callee names that register a route (``routes.ROUTE_FORMS``)."""
+def _form_names(config: Config) -> frozenset[str]:
+    """The callee names that may register a handler on a configured route (``routes.
+    ROUTE_FORMS``): a form named after its method (``post``, ``add_post``) only for the routes'
+    methods (``get`` registers no ``POST`` route)."""
+    from storegate.routes import HTTP_METHODS
+
+    methods = set()
+    for route in config.routes:
+        method, space, _ = route.partition(" ")
+        methods |= {method.upper()} if space and method.upper() in HTTP_METHODS else set(HTTP_METHODS)
+    return _forms_for(frozenset(methods))
+
+
+@lru_cache(maxsize=8)
+def _forms_for(methods: frozenset[str]) -> frozenset[str]:
     from storegate.routes import ROUTE_FORMS
 
-    return frozenset(name for form in ROUTE_FORMS for name in form.names)
+    return frozenset(
+        name for form in ROUTE_FORMS for name in form.names
+        if form.method != "name" or name.removeprefix("add_").upper() in methods
+    )
 
 
 def _last_name(func: ast.expr) -> str | None:

@@ -305,3 +305,19 @@ def test_a_later_round_takes_the_files_that_define_a_word_not_those_that_mention
     assert sorted(Path(s.path).name for s in summaries) == ["api.py", "caller.py", "defs.py", "private.py"]
     filtered, everything = both([str(tmp_path)], config, jobs=1)
     assert_same(filtered, everything)
+
+
+def test_screen_takes_a_route_registration_only_for_the_routes_methods():
+    """With ``POST */responses`` the only route, ``@app.get("/v1/responses")`` registers no
+    handler of it (and ``x.get(...)`` is everywhere): not taken; ``@app.post`` and
+    ``add_api_route`` (whose methods are an argument) are."""
+    from dataclasses import replace
+
+    from storegate.prefilter import screen
+
+    config = replace(load_config(["."], isolated=True, flags=["store"]), routes=("POST */responses",))
+    get = '@app.get("/v1/responses")\ndef listing(request):\n    return request\n'
+    post = '@app.post("/v1/responses")\ndef create(request):\n    return request\n'
+    call = 'def create(request):\n    return request\n\n\napp.add_api_route("/v1/responses", create)\n'
+    docstring = '"""Serves /v1/responses."""\n\n\n@app.post("/v1/models")\ndef models(request):\n    return request\n'
+    assert [screen(text, config)[0] for text in (get, post, call, docstring)] == [False, True, True, False]
