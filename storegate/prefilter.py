@@ -110,9 +110,12 @@ def defines(tree: ast.Module, source: str) -> frozenset[str] | None:
             stack.extend(node.body)
             continue
         if kind is ast.Name:
-            names.add(node.id)  # bound or not: a superset
+            if type(node.ctx) is not ast.Load:  # bound (an annotation's `str` is read)
+                names.add(node.id)
         elif kind is ast.alias:
             names.add((node.asname or node.name).partition(".")[0])
+        elif kind in (ast.ExceptHandler, ast.MatchAs, ast.MatchStar) and node.name:
+            names.add(node.name)
         elif kind in (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
             continue
         _push_children(node, stack)
