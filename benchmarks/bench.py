@@ -3,6 +3,8 @@ in the same run, so the numbers mean the same on any machine.
 
     python benchmarks/bench.py            # the stdlib and the synthetic corpus
     python benchmarks/bench.py --quick    # a smaller synthetic corpus and a stdlib subset
+    python benchmarks/bench.py --real     # real packages: the litellm and llama-stack wheels
+                                          # (pip download; --real-dir DIR to use local wheels)
 
 Not a test: it prints a table and checks the targets (warm <= 10% of cold and <= 0.15 s on the
 stdlib, the whole command; worst case, every call a sink, <= 2x parse-only; peak memory of each
@@ -137,10 +139,130 @@ def row(name: str, seconds: float, baseline: float, peak: float | None = None, n
     return f"  {name:<44} {seconds:9.2f} s {seconds / baseline:7.2f}x {peak_text}  {note}"
 
 
+# Real packages, pinned: (distribution, version, the Semgrep target ratio of the cold run).
+REAL = (("litellm", "1.110.2", 1.0), ("llama-stack", "0.2.12", 0.5))
+# A Semgrep rule of the same kind as storegate's SG001: a persistence call in a function that
+# receives the flag, outside a branch on it.
+SEMGREP_RULE = """\
+rules:
+  - id: ungated-store
+    languages: [python]
+    severity: WARNING
+    message: a persistence call not gated by store
+    patterns:
+      - pattern-inside: |
+          def $F(..., store, ...):
+            ...
+      - pattern-not-inside: |
+          if store:
+            ...
+      - pattern: $DB.$SAVE(...)
+      - metavariable-regex:
+          metavariable: $SAVE
+          regex: ^(save|insert|put|write|create|add|upsert|store)
+"""
+
+
+def real_wheel(name: str, version: str, cache: Path, local: Path | None) -> Path:
+    """The wheel of ``name==version``: from ``local`` if given, else downloaded into ``cache``
+    with ``pip download --no-deps`` (once: a wheel already there is used)."""
+    stem = name.replace("-", "_")
+    for folder in (local, cache):
+        if folder is not None:
+            found = sorted(folder.glob(f"{stem}-{version}-*.whl"))
+            if found:
+                return found[0]
+    if local is not None:
+        raise SystemExit(f"no wheel of {name} {version} in {local}")
+    cache.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(cache), f"{name}=={version}"],
+        check=True, capture_output=True,
+    )
+    return real_wheel(name, version, cache, None)
+
+
+def unpacked(wheel: Path, cache: Path) -> Path:
+    """The wheel's ``.py`` files, unpacked once under ``cache``."""
+    import zipfile
+
+    target = cache / wheel.name.removesuffix(".whl")
+    if not (target / ".complete").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        with zipfile.ZipFile(wheel) as archive:
+            for member in archive.namelist():
+                if member.endswith(".py") and not member.startswith("/") and ".." not in member.split("/"):
+                    archive.extract(member, target)
+        (target / ".complete").write_text("")
+    return target
+
+
+def semgrep(paths: list[Path], rule: Path) -> tuple[float, float] | None:
+    """Semgrep's wall time and peak memory (MB) on ``paths`` with ``SEMGREP_RULE``, if installed."""
+    if shutil.which("semgrep") is None:
+        return None
+    command = ["semgrep", "scan", "--config", str(rule), "--metrics=off", "--quiet", "--jobs", str(os.cpu_count() or 1)]
+    probe = "import resource, subprocess, sys, time; s = time.perf_counter(); subprocess.run(sys.argv[1:], capture_output=True); " \
+            "print(time.perf_counter() - s, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+    done = subprocess.run([sys.executable, "-c", probe, *command, *map(str, paths)], capture_output=True, text=True)
+    seconds, peak = done.stdout.split()
+    return float(seconds), float(peak)
+
+
+def real_rows(cache: Path, local: Path | None, failures: list[str]) -> None:
+    """(r) each pinned package with no configuration: libcst parse-only, storegate cold and warm
+    (all cores), Semgrep with a rule of the same kind where installed; and the targets."""
+    rule = Path(tempfile.mkdtemp(prefix="storegate-bench-rule-")) / "rule.yml"
+    rule.write_text(SEMGREP_RULE)
+    jobs = os.cpu_count() or 1
+    print(f"\n(r) real packages, no configuration, --jobs {jobs} (wheels in {cache})")
+    print(f"  {'':<44} {'time':>11} {'/parse':>8} {'peak':>11}")
+    for name, version, ratio in REAL:
+        root = unpacked(real_wheel(name, version, cache, local), cache)
+        parse = measure("parse", [root])
+        base = parse["seconds"]
+        print(f"  {name} {version}: {parse['files']} files")
+        print(row("libcst parse-only", base, base, parse["peak_mb"]))
+        results = Path(tempfile.mkdtemp(prefix="storegate-bench-cache-"))
+        cold = measure("check", [root], jobs=jobs, cache=str(results))
+        warm = measure("check", [root], jobs=jobs, cache=str(results))
+        whole = command_line(["storegate", "check", str(root), "--isolated", "--cache-dir", str(results), "-q"])
+        shutil.rmtree(results, ignore_errors=True)
+        print(row("storegate cold", cold["seconds"], base, cold["peak_mb"], f"{cold['findings']} findings, {cold['errors']} errors, "
+                  f"main {cold['main_mb']:.0f} MB, largest worker {cold['workers_mb']:.0f} MB"))
+        print(row("storegate warm", warm["seconds"], base, warm["peak_mb"], f"the whole command {whole:.2f} s"))
+        measured = semgrep([root], rule)
+        if measured is None:
+            print(f"  {'Semgrep':<44} not installed")
+        else:
+            print(row("Semgrep, one rule of the same kind", measured[0], base, measured[1],
+                      f"storegate cold / Semgrep: {cold['seconds'] / measured[0]:.2f}x (target <= {ratio}x)"))
+            if cold["seconds"] > ratio * measured[0]:
+                failures.append(f"{name}: cold {cold['seconds'] / measured[0]:.2f}x Semgrep: target <= {ratio}x")
+        if cold["peak_mb"] > 400:
+            failures.append(f"{name}: peak memory {cold['peak_mb']:.0f} MB: target <= 400 MB")
+        if name == "litellm" and whole > 0.2:
+            failures.append(f"{name}: warm {whole:.2f} s (the whole command): target <= 0.2 s")
+        if cold["internal"]:
+            failures.append(f"{name}: internal errors")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a stdlib subset and smaller functions")
+    parser.add_argument("--real", action="store_true", help="only the real packages (pinned litellm and llama-stack wheels)")
+    parser.add_argument("--real-cache", type=Path, default=Path.home() / ".cache" / "storegate-bench",
+                        help="where the wheels are downloaded and unpacked (default: ~/.cache/storegate-bench)")
+    parser.add_argument("--real-dir", type=Path, default=None, help="use the wheels in this folder instead of downloading")
     options = parser.parse_args()
+    if options.real:
+        failures = []
+        real_rows(options.real_cache, options.real_dir, failures)
+        print()
+        for failure in failures:
+            print(f"MISSED: {failure}")
+        print("all targets met" if not failures else f"{len(failures)} target(s) missed")
+        return 1 if failures else 0
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     targets = [stdlib / name for name in ("asyncio", "email", "json", "http", "logging", "unittest")] if options.quick else [stdlib]
     failures: list[str] = []

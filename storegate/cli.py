@@ -127,6 +127,10 @@ def main() -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache.")
 @click.option(
+    "--max-target-bytes", type=click.IntRange(min=0), default=None, metavar="N",
+    help="Skip files larger than N bytes, with a notice (default 1000000; 0: no limit).",
+)
+@click.option(
     "--cache-dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="The cache directory (default: .storegate_cache beside the config file, else in the cwd).",
 )
@@ -176,6 +180,7 @@ def check(
     write_baseline: Path | None,
     jobs: int | None,
     no_cache: bool,
+    max_target_bytes: int | None,
     cache_dir: Path | None,
     apply_fixes: bool,
     show_diff: bool,
@@ -208,6 +213,7 @@ def check(
             rules=rule_specs or None,
             exclude=_split(exclude) if exclude else None,
             extend_exclude=_split(extend_exclude),
+            max_target_bytes=max_target_bytes,
         )
     except ConfigError as exc:
         fail(str(exc))
@@ -276,6 +282,8 @@ def check(
         click.echo(report, nl=False, color=color)
     if stats:
         click.echo(stats, nl=False, err=True)
+    for notice in result.notices:
+        click.echo(printable(f"storegate: {notice}"), err=True)
 
     if result.tracebacks:
         if verbose:

@@ -5,8 +5,11 @@ flake8 hands a plugin one file at a time, but storegate's findings need the whol
 ``storegate.check`` once over the paths flake8 was given, with the configuration of
 ``[tool.storegate]`` and the ``--storegate-*`` options; the result is kept (per configuration
 and paths) and every file then yields its own findings from it. flake8's worker processes each
-build the result once, with ``jobs=1`` since flake8 already runs one process per core (and
-inside flake8's daemonic workers storegate summarizes in the worker itself).
+need the result once, with ``jobs=1`` since flake8 already runs one process per core (and
+inside flake8's daemonic workers storegate summarizes in the worker itself); they take turns
+(a lock per configuration and paths, beside the cache's key), so that the first one analyzes
+and writes the cache and the others read the result from it: the project is analyzed once per
+flake8 run. ``STOREGATE_TRACE``: a file to which each analysis appends a line (for tests).
 
 The run is storegate's pipeline, as for ``storegate check``: ``# storegate: ignore[...]``
 comments and the baseline of ``--storegate-baseline`` drop their findings before any is yielded. ``# noqa: SG001`` is left to flake8, which
@@ -18,6 +21,8 @@ configuration error stops flake8 with its message.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +62,38 @@ def _any_code_selected(options: argparse.Namespace) -> bool:
         return any(engine.decision_for(code) is Decision.Selected for code in CODES)
     except Exception:  # a flake8 whose internals differ: do the work
         return True
+
+
+@contextlib.contextmanager
+def _one_at_a_time(run: str) -> Iterator[None]:
+    """Hold the lock of this configuration and these paths (an advisory ``flock`` on a file in
+    this user's private storegate directory); without one (no such directory, no ``fcntl``), go
+    on unlocked: the processes then each analyze, as before."""
+    from storegate.cache import key_dir, user_key
+
+    directory = key_dir() if user_key() is not None else None  # the key's directory: made private
+    try:
+        import fcntl
+
+        if directory is None:
+            raise OSError("no private directory")
+        name = "flake8-" + hashlib.sha256(run.encode()).hexdigest()[:24] + ".lock"
+        fd = os.open(directory / name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _trace(count: int) -> None:
+    trace = os.environ.get("STOREGATE_TRACE")
+    if trace and count:
+        with open(trace, "a", encoding="utf-8") as out:
+            out.write(f"analysis {os.getpid()}\n")
 
 
 class StoregateChecker:
@@ -136,7 +173,17 @@ class StoregateChecker:
         config = cls._config()
         key = (config, cls._paths, cls._baseline)
         if key not in cls._results:
-            result = check(list(cls._paths), config, CheckOptions(baseline=cls._baseline, jobs=1, honour_noqa=False))
+            from storegate.run import pipeline
+
+            from storegate.run.workers import with_deep_stack
+
+            # The process as an analysis leaves it (a raised recursion limit), whether this one
+            # analyzes or reads the result: flake8's other plugins then run the same either way.
+            with_deep_stack(int)
+            with _one_at_a_time(repr((os.getcwd(), cls._paths, config))):
+                before = pipeline.analyses
+                result = check(list(cls._paths), config, CheckOptions(baseline=cls._baseline, jobs=1, honour_noqa=False))
+                _trace(pipeline.analyses - before)
             index: _Index = {}
             for finding in result.findings:
                 index.setdefault(_resolved(finding.path), []).append(

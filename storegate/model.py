@@ -155,6 +155,8 @@ class Config:
     packs: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     extend_exclude: tuple[str, ...] = ()
+    # A file larger than this many bytes is skipped with a notice (``max-target-bytes``); 0: no limit.
+    max_target_bytes: int = 1_000_000
     # Where the configuration came from (a pyproject.toml), if anywhere; relative paths are
     # reported relative to the current directory, not to this.
     source: Path | None = None
@@ -226,3 +228,5 @@ class Result:
     # Imports of project modules that no checked file is (``project.unresolved_imports``):
     # (qualified name, importing path); calls through them resolve to nothing.
     unresolved_imports: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # One-line notices about files left out (larger than ``Config.max_target_bytes``): not errors.
+    notices: tuple[str, ...] = field(default=(), compare=False)

@@ -1,18 +1,22 @@
-"""The byte pre-filter: which files can matter, decided before they are parsed.
+"""The pre-filter: which files can matter, decided before libcst parses them.
 
 Every finding is about a function that can see a flag, or about an HTTP handler of a
-store-bearing route, so the first round takes the files that mention a flag or a route. What
-such a function calls may persist in another file: each later round takes the files that
-mention a name that the functions found so far reach but cannot resolve
-(``Project.unresolved_names``), until no new file is selected. A file that no round selects
-cannot change a finding. Words match whole identifiers only.
+store-bearing route, so the first round takes the files that may hold one (``screen``: the
+words first, then the stdlib's tree for the files that mention them). What such a function
+calls may persist in another file: each later round takes the files that mention a name that
+the functions found so far reach but cannot resolve (``Project.unresolved``), until no new file
+is selected. A file that no round selects cannot change a finding. Words match whole
+identifiers only.
 """
 
 from __future__ import annotations
 
+import ast
+import gc
 import re
 from functools import lru_cache
 
+from storegate.errors import SourceError
 from storegate.model import Config
 
 
@@ -22,7 +26,12 @@ def initial_words(config: Config) -> frozenset[str]:
     A route word next to a wildcard is part of a longer word in the path (``resp`` of
     ``/v1/resp*``): it is marked with a ``*`` on that side, where it need not end a word.
     """
-    words = {flag.name for flag in config.flags}
+    return frozenset({flag.name for flag in config.flags}) | route_words(config)
+
+
+def route_words(config: Config) -> frozenset[str]:
+    """The literal word of each route (see ``initial_words``)."""
+    words = set()
     for route in config.routes:
         path = route.rpartition(" ")[2]
         runs = list(re.finditer(r"[A-Za-z0-9_]+", path))
@@ -52,3 +61,185 @@ def _pattern(words: frozenset[str]) -> re.Pattern[str]:
         after = "" if word.endswith("*") and len(word) > 1 else "(?![A-Za-z0-9_])"
         alternatives.append(before + re.escape(word.strip("*") or word) + after)
     return re.compile("|".join(alternatives))
+
+
+def screen(source: str, config: Config) -> tuple[bool, SourceError | None, frozenset[str] | None]:
+    """Whether the first round takes the file; its syntax error when it is not taken; and the
+    names it defines (``defines``), which later rounds look for.
+
+    Taken: a file the stdlib cannot parse but libcst may (newer syntax: the summary says), and a
+    file whose tree may hold a flag's location or register a route (``taken``). Decided on the
+    stdlib's tree, about ten times cheaper than libcst's, which the syntax check builds anyway.
+    The collector is off while the tree is built and walked: it only finds garbage in the
+    millions of young nodes.
+    """
+    from storegate.analysis import stdlib_parse, syntax_error
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        try:
+            tree, _ = stdlib_parse(source)
+        except SourceError as exc:
+            return False, exc, None
+        if tree is None:
+            wanted = mentions(source, initial_words(config))
+            return wanted, None if wanted else syntax_error(source), None
+        wanted = mentions(source, initial_words(config)) and taken(tree, source, config)
+        return wanted, None, defines(tree, source)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def defines(tree: ast.Module, source: str) -> frozenset[str] | None:
+    """The names a module may define for others: what its top level and its classes' bodies
+    bind (definitions, assignments, imports that re-export), at any depth of ``if``/``try``/
+    ``with``/``for``, and the names of its ``global`` statements; ``None`` (anything) for a
+    module with ``__getattr__`` (PEP 562)."""
+    names: set[str] = set()
+    stack: list = list(tree.body)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            names.add(node.name)
+            continue  # a function's body binds its own locals
+        if kind is ast.ClassDef:
+            names.add(node.name)
+            stack.extend(node.body)
+            continue
+        if kind is ast.Name:
+            if type(node.ctx) is not ast.Load:  # bound (an annotation's `str` is read)
+                names.add(node.id)
+        elif kind is ast.alias:
+            names.add((node.asname or node.name).partition(".")[0])
+        elif kind in (ast.ExceptHandler, ast.MatchAs, ast.MatchStar) and node.name:
+            names.add(node.name)
+        elif kind in (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
+            continue
+        _push_children(node, stack)
+    if re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):
+        names.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)
+    return None if "__getattr__" in names else frozenset(names)
+
+
+def taken(tree: ast.Module, source: str, config: Config) -> bool:
+    """Whether ``tree`` may hold a flag's location or register a handler on a configured route.
+
+    A flag's location (``flags.is_location``): its name (read or bound: a parameter, a class
+    field, an import, a def), an attribute of anything but ``self``/``cls`` (of those too for a
+    ``self_attribute`` flag), a constant subscript or ``.get`` key. A superset of what the
+    analysis sees: whether such a location holds a storage object instead (``flags.sight``) is
+    left to it, as is whether a function can see it at all.
+
+    A route: a call of a registration form (``routes.ROUTE_FORMS``, by the callee's last name,
+    ``getattr(app, "post")`` too) and a string that is not a docstring with a route's word,
+    where a path can come from (a literal, a module constant, an f-string's text, a prefix).
+    """
+    names = {flag.name for flag in config.flags} if mentions(source, _flag_words(config)) else set()
+    own = {flag.name for flag in config.flags if flag.self_attribute}
+    words = route_words(config)
+    forms = _form_names(config) if words and mentions(source, words) else frozenset()
+    forms = forms if forms and mentions(source, forms) else frozenset()
+    calls = strings = False
+    docstrings: set[int] = set()
+    stack: list = [tree]  # no recursion: the tree may be deep
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            if node.id in names:
+                return True
+        elif kind is ast.Attribute:
+            if node.attr in names and (node.attr in own or type(node.value) is not ast.Name or node.value.id not in ("self", "cls")):
+                return True
+        elif kind is ast.Constant:
+            if forms and not strings and type(node.value) is str and id(node) not in docstrings:
+                strings = mentions(node.value, words)
+        elif kind is ast.Call:
+            func = node.func
+            if names and type(func) is ast.Attribute and func.attr == "get" and node.args and _constant(node.args[0]) in names:
+                return True
+            if forms and not calls:
+                calls = _last_name(func) in forms
+        elif kind is ast.Subscript:
+            if _constant(node.slice) in names:
+                return True
+        elif kind is ast.arg:
+            if node.arg in names:
+                return True
+        elif kind is ast.alias:
+            if (node.asname or node.name).partition(".")[0] in names:
+                return True
+        elif kind in _NAMED:
+            if node.name in names:
+                return True
+            if kind in _DOCUMENTED and node.body and type(node.body[0]) is ast.Expr:
+                docstrings.add(id(node.body[0].value))
+        elif kind is ast.Module:
+            if node.body and type(node.body[0]) is ast.Expr:
+                docstrings.add(id(node.body[0].value))
+        elif kind in (ast.Global, ast.Nonlocal):
+            if not names.isdisjoint(node.names):
+                return True
+        if calls and strings:
+            return True
+        _push_children(node, stack)
+    return False
+
+
+def _push_children(node: ast.AST, stack: list) -> None:
+    """Push ``node``'s child nodes (a walk without recursion or a generator per node)."""
+    for field in node._fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            stack.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            stack.append(value)
+
+
+_DOCUMENTED = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+_NAMED = (*_DOCUMENTED, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)
+
+
+def _flag_words(config: Config) -> frozenset[str]:
+    return frozenset(flag.name for flag in config.flags)
+
+
+def _form_names(config: Config) -> frozenset[str]:
+    """The callee names that may register a handler on a configured route (``routes.
+    ROUTE_FORMS``): a form named after its method (``post``, ``add_post``) only for the routes'
+    methods (``get`` registers no ``POST`` route)."""
+    from storegate.routes import HTTP_METHODS
+
+    methods = set()
+    for route in config.routes:
+        method, space, _ = route.partition(" ")
+        methods |= {method.upper()} if space and method.upper() in HTTP_METHODS else set(HTTP_METHODS)
+    return _forms_for(frozenset(methods))
+
+
+@lru_cache(maxsize=8)
+def _forms_for(methods: frozenset[str]) -> frozenset[str]:
+    from storegate.routes import ROUTE_FORMS
+
+    return frozenset(
+        name for form in ROUTE_FORMS for name in form.names
+        if form.method != "name" or name.removeprefix("add_").upper() in methods
+    )
+
+
+def _last_name(func: ast.expr) -> str | None:
+    """``post`` of ``app.post``, ``Route`` of ``Route``, ``post`` of ``getattr(app, "post")``."""
+    if type(func) is ast.Attribute:
+        return func.attr
+    if type(func) is ast.Name:
+        return func.id
+    if type(func) is ast.Call and _last_name(func.func) == "getattr" and len(func.args) >= 2:
+        return _constant(func.args[1])
+    return None
+
+
+def _constant(node: ast.expr) -> str | None:
+    return node.value if type(node) is ast.Constant and type(node.value) is str else None

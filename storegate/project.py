@@ -482,6 +482,8 @@ class Project:
         qualified = site.qualified.partition("().")[0] if site.qualified else None
         if qualified is None:
             local = f"{function.module.module}.{parts[0]}"
+            if function.summary.param(parts[0]) is not None:
+                return  # a parameter, never a global: no other module defines it
             if local not in self.classes and local not in self.functions:
                 words.add(parts[0])  # not imported, not defined here: a star import or a global
             return

@@ -143,3 +143,21 @@ def test_no_analysis_when_flake8_selects_no_sg_code(tmp_path):
     assert not (tmp_path / ".storegate_cache").exists()
     assert [code for *_, code, _ in flake8_findings(tmp_path, ".")] == ["SG001"]
     assert (tmp_path / ".storegate_cache").exists()
+
+
+def test_the_project_is_analyzed_once_with_two_workers(tmp_path):
+    """flake8's workers take turns: the first analyzes and writes the cache, the other reads
+    it. Each analysis appends a line to STOREGATE_TRACE (``pipeline.analyses`` counts them)."""
+    import os
+
+    for index in range(12):  # enough files for flake8 to start its two workers
+        (tmp_path / f"m{index}.py").write_text(f"def f{index}(x, store):\n    save_row(x)\n")
+    trace = tmp_path / "trace.txt"
+    env = {**os.environ, "STOREGATE_TRACE": str(trace), "XDG_CACHE_HOME": str(tmp_path / "home-cache")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "SG", "-j", "2", "--storegate-sinks", "save_*", "."],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.count("SG001") == 12
+    assert len(trace.read_text().splitlines()) == 1

@@ -187,3 +187,159 @@ def test_whole_stdlib_has_no_internal_errors():
         assert "\n" not in error.message and "\r" not in error.message, error
         assert "internal error" not in error.message, error
         assert Path(error.path).is_file(), error
+
+
+# The first round's screen (``prefilter.screen``): files that only name the flag as a storage
+# object's attribute, a keyword or in a docstring are left to later rounds; the findings stay.
+SCREENED = {
+    "app/__init__.py": "",
+    "app/handlers.py": (
+        "from app.helpers import persist, persist_object\n\n\n"
+        "def create(store, x):\n"
+        "    if store:\n"
+        "        persist_object(x)\n"
+        "    persist(x)\n"
+    ),
+    "app/helpers.py": (
+        '"""Helpers that store things."""\n\n\n'
+        "class Keeper:\n"
+        "    def keep(self, x):\n"
+        "        self.store.put(x)\n"
+        "        save_row(x)\n\n\n"
+        "def persist(x):\n"
+        "    save_row(x)\n\n\n"
+        "def persist_object(x):\n"
+        "    Keeper().keep(x)\n"
+    ),
+    "app/keyword_only.py": "def call(make):\n    return make(store=False)\n",
+    "app/param.py": "def ungated(x, store):\n    save_row(x)\n",
+}
+
+
+def test_screen_takes_flag_locations_and_leaves_the_rest(tmp_path, monkeypatch):
+    from storegate.prefilter import screen
+
+    config = load_config(["."], isolated=True, flags=["store"], sinks=["save_*"])
+    taken = {name: screen(text, config)[:2] for name, text in SCREENED.items()}
+    assert taken == {
+        "app/__init__.py": (False, None),
+        "app/handlers.py": (True, None),
+        "app/helpers.py": (False, None),
+        "app/keyword_only.py": (False, None),
+        "app/param.py": (True, None),
+    }
+    for name, text in SCREENED.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    filtered, everything = both(["."], config, jobs=1)
+    assert [(f.path, f.line, f.code) for f in everything.findings] == [
+        ("app/handlers.py", 7, "SG002"),
+        ("app/param.py", 2, "SG001"),
+    ]
+    assert_same(filtered, everything)
+
+
+def test_screen_reports_the_syntax_error_of_a_file_it_leaves(tmp_path):
+    (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
+    (tmp_path / "uses.py").write_text("def f(store, x):\n    if store:\n        save_row(x)\n")
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert [e.path.endswith("broken.py") for e in filtered.errors] == [True]
+    assert_same(filtered, everything)
+
+
+def _generated_corpus(root: Path, modules: int = 60) -> None:
+    """Modules calling each other, naming the flag in each way the screen tells apart (a
+    parameter, an attribute, a subscript, ``.get``, a class field, ``self.store``, a keyword, a
+    docstring, a route), so that a file the screen leaves out but that matters would show."""
+    import random
+
+    rng = random.Random(16)
+    shapes = [
+        "def f{i}(x, store=True):\n    if store:\n        save_row(x)\n    g{j}(x)\n",
+        "def f{i}(request, x):\n    if request.store:\n        g{j}(x)\n    save_row(x)\n",
+        "def f{i}(body, x):\n    if not body[\"store\"]:\n        return\n    g{j}(x)\n",
+        "def f{i}(body, x):\n    g{j}(x)\n    if body.get(\"store\"):\n        save_row(x)\n",
+        "class F{i}:\n    store: bool = True\n\n    def f{i}(self, x):\n        g{j}(x)\n",
+        "class F{i}:\n    def f{i}(self, x):\n        self.store.save_row(x)\n        g{j}(x)\n",
+        "def f{i}(x):\n    \"\"\"We store x.\"\"\"\n    g{j}(x, store=False)\n",
+        "@app.post(\"/v1/responses\")\ndef f{i}(x):\n    g{j}(x)\n",
+    ]
+    for i in range(modules):
+        j = rng.randrange(modules)
+        body = rng.choice(shapes).format(i=i, j=j)
+        helper = f"def g{i}(x, *rest, **named):\n    save_row(x)\n" if rng.random() < 0.5 else f"def g{i}(x, *rest, **named):\n    return x\n"
+        imports = f"from m{j} import g{j}\n" if j != i else ""
+        (root / f"m{i}.py").write_text(f"{imports}{body}\n\n{helper}")
+
+
+def test_generated_corpus_with_and_without_prefilter(tmp_path, monkeypatch):
+    _generated_corpus(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    config = load_config(["."], isolated=True, flags=["store"], sinks=["save_*"])
+    filtered, everything = both(["."], config, jobs=2)
+    assert len(everything.findings) > 10
+    assert_same(filtered, everything)
+
+
+def test_a_file_over_max_target_bytes_is_skipped_with_a_notice(tmp_path):
+    from dataclasses import replace
+
+    big = tmp_path / "big.py"
+    big.write_text("def f(store, x):\n    save_row(x)\n" + "# padding\n" * 200)
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    small = check([str(tmp_path)], replace(config, max_target_bytes=1000), use_cache=False, jobs=1)
+    assert small.findings == () and small.errors == ()
+    assert len(small.notices) == 1 and "big.py" in small.notices[0] and "1000" in small.notices[0]
+    unlimited = check([str(tmp_path)], replace(config, max_target_bytes=0), use_cache=False, jobs=1)
+    assert [f.code for f in unlimited.findings] == ["SG001"] and unlimited.notices == ()
+
+
+def test_a_call_through_a_parameter_selects_no_other_file(tmp_path):
+    """``make(x)`` where ``make`` is a parameter names no global: a module that happens to define
+    ``make`` is not summarized (it cannot be what the call reaches)."""
+    from storegate.run.pipeline import summarize_files
+
+    (tmp_path / "api.py").write_text("def handler(store, make, x):\n    make(x)\n")
+    (tmp_path / "other.py").write_text("def make(x):\n    save_row(x)\n")
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
+    assert [Path(s.path).name for s in summaries] == ["api.py"] and errors == [] and traces == []
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)
+
+
+def test_a_later_round_takes_the_files_that_define_a_word_not_those_that_mention_it(tmp_path):
+    """``helper(x)``, not imported (a star import or a global): the module that defines
+    ``helper`` is summarized, one where it is only a local name is not; the caller of a
+    private function with a flag is found by the mention of its name."""
+    from storegate.run.pipeline import summarize_files
+
+    (tmp_path / "api.py").write_text("from defs import *\n\n\ndef handler(store, x):\n    helper(x)\n")
+    (tmp_path / "defs.py").write_text("def helper(x):\n    save_row(x)\n")
+    (tmp_path / "mention.py").write_text("def other(x):\n    helper = x\n    return helper\n")
+    (tmp_path / "private.py").write_text("def _keep(x, store):\n    save_row(x)\n")
+    (tmp_path / "caller.py").write_text("from private import _keep\n\n\ndef go(x):\n    _keep(x, False)\n")
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
+    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "caller.py", "defs.py", "private.py"]
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)
+
+
+def test_screen_takes_a_route_registration_only_for_the_routes_methods():
+    """With ``POST */responses`` the only route, ``@app.get("/v1/responses")`` registers no
+    handler of it (and ``x.get(...)`` is everywhere): not taken; ``@app.post`` and
+    ``add_api_route`` (whose methods are an argument) are."""
+    from dataclasses import replace
+
+    from storegate.prefilter import screen
+
+    config = replace(load_config(["."], isolated=True, flags=["store"]), routes=("POST */responses",))
+    get = '@app.get("/v1/responses")\ndef listing(request):\n    return request\n'
+    post = '@app.post("/v1/responses")\ndef create(request):\n    return request\n'
+    call = 'def create(request):\n    return request\n\n\napp.add_api_route("/v1/responses", create)\n'
+    docstring = '"""Serves /v1/responses."""\n\n\n@app.post("/v1/models")\ndef models(request):\n    return request\n'
+    assert [screen(text, config)[0] for text in (get, post, call, docstring)] == [False, True, True, False]

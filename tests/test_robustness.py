@@ -320,7 +320,7 @@ def test_ten_megabyte_files_give_a_result(big_tree: Path) -> None:
     assert (big_tree / "many.py").stat().st_size >= 10_000_000
     assert (big_tree / "blob.py").stat().st_size >= 10_000_000
     mid_lines = (big_tree / "mid.py").read_text().count("\n")
-    code, data, _ = check_json(["."], big_tree, "*")
+    code, data, _ = check_json(["--max-target-bytes", "0", "."], big_tree, "*")  # no size limit
     assert code == 1
     assert data["errors"] == []
     assert data["files_checked"] == 4
@@ -381,3 +381,16 @@ def test_a_worker_process_that_dies_stops_nothing(tmp_path: Path) -> None:
     assert killed, "no worker process was seen"
     assert result.findings == expected.findings
     assert result.errors == () and result.tracebacks == ()
+
+
+def test_a_file_over_the_size_limit_is_skipped_with_a_notice(tmp_path: Path) -> None:
+    """``max-target-bytes`` (here from the option): a larger file gets a one-line notice naming
+    it and the limit, not an error; the other files are analyzed."""
+    (tmp_path / "normal.py").write_bytes(NORMAL)
+    (tmp_path / "large.py").write_text("def f(store):\n    save_x(1)\n" + "x = 1\n" * 400)
+    code, data, stderr = check_json(["--max-target-bytes", "1000", "."], tmp_path, "save_*")
+    assert code == 1 and data["errors"] == []
+    assert [f["path"] for f in data["findings"]] == ["normal.py"]
+    assert [line for line in stderr.splitlines() if "large.py" in line] == [
+        "storegate: skipped large.py: 2428 bytes, over the max-target-bytes limit of 1000"
+    ]

@@ -6,8 +6,9 @@ everywhere:
 1. discover the files under the paths (``files.discover``);
 2. the cache: a file whose stat signature (or else content) is unchanged keeps what it gave;
    when no file changed at all, the last run's findings stand;
-3. pre-filter rounds: the first summarizes the files that mention a flag or a route; each later
-   round the files that the functions that matter so far reach but cannot resolve
+3. pre-filter rounds: the first summarizes the files that may hold a flag's location or register
+   a route (``prefilter.screen``, on the stdlib's tree, in the workers); each later round the
+   files that the functions that matter so far reach but cannot resolve
    (``workers.SummaryPool``); a file no round chooses only gets its syntax checked;
 4. contracts: the files in whose functions others guarantee something (a validated request
    model, a dependency, a raising or error-returning helper: ``Project.contracts``) are
@@ -35,7 +36,7 @@ from storegate.baseline import load as load_baseline
 from storegate.cache import Entry, content_hash, open_cache, signature
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
-from storegate.run.workers import Outcome, SummaryPool, Task, with_deep_stack
+from storegate.run.workers import Outcome, SummaryPool, Task, screen_task, with_deep_stack
 from storegate.summary import ModuleSummary
 
 
@@ -108,6 +109,7 @@ def check(
         files_checked=len(found),
         tracebacks=tuple(run.tracebacks()),
         unresolved_imports=run.unresolved,
+        notices=tuple(run.notices()),
     )
     return filters.apply(
         analyzed,
@@ -118,6 +120,11 @@ def check(
         honour_noqa=options.honour_noqa,
         paths=found,
     )
+
+
+# How many runs of this process computed their findings (rather than reading the last run's
+# from the cache): what the flake8 plugin's trace counts.
+analyses = 0
 
 
 def summarize_files(
@@ -142,6 +149,7 @@ class State(Enum):
     ERROR = "error"  # cannot be read, decoded or parsed: reported, and cached
     SKIPPED = "skipped"  # chosen by no round: only its syntax checked (bad syntax is reported)
     INTERNAL = "internal"  # storegate failed on it: reported, never cached
+    TOO_LARGE = "too large"  # over ``Config.max_target_bytes``: never read, a notice, never cached
 
 
 @dataclass
@@ -163,6 +171,8 @@ class _File:
     entry: Entry | None = None
     summary: ModuleSummary | None = None  # a SUMMARY file's, decoded once needed
     failure: tuple[str, str] = ("", "")  # INTERNAL: the message and the traceback
+    wanted: bool = False  # PENDING: the first round takes it (``prefilter.screen``)
+    defines: frozenset[str] | None = None  # PENDING, screened: the names it defines (None: unknown)
 
     # What a state guarantees, checked where it is relied on.
     def text(self) -> str:
@@ -233,6 +243,8 @@ class _Run:
         last = None if self._any(State.UNKNOWN) else self._last_findings()
         if last is not None:
             return last
+        global analyses
+        analyses += 1
         self._decode_cached_summaries()
         if self._any(State.UNKNOWN):
             self.summarize()
@@ -260,6 +272,9 @@ class _Run:
         try:
             item.stat = signature(os.stat(item.path))
         except OSError:
+            return None
+        if 0 < self.config.max_target_bytes < item.stat[0]:
+            item.state = State.TOO_LARGE
             return None
         if self.cache is None:
             return None
@@ -328,13 +343,12 @@ class _Run:
         pending = [item for item in self.files if item.state is State.PENDING]
         known = [item.for_project() for item in self.files if item.state is State.SUMMARY]
         done = len(self.files) - len(pending)
-        words, modules = prefilter.initial_words(self.config), frozenset[str]()
-        if known:
-            more_words, modules = _reachable(known, self.config)
-            words = words | more_words
+        words, modules = _reachable(known, self.config) if known else (frozenset[str](), frozenset[str]())
         with SummaryPool(self.options.jobs) as pool:
+            self._screen(pending, pool)
             while pending:
-                chosen = [item for item in pending if self._chosen(item, words, modules)]
+                callers = _callers(known) & words
+                chosen = [item for item in pending if self._chosen(item, words, modules, callers)]
                 if not chosen:
                     break
                 tasks = [Task(item.text(), item.display, self.config, item.module, None, item.namespace()) for item in chosen]
@@ -359,6 +373,23 @@ class _Run:
     def _report(self, done: int) -> None:
         if self.progress is not None:
             self.progress(done, len(self.files))
+
+    def _screen(self, pending: list[_File], pool: SummaryPool) -> None:
+        """The first round's choice (``prefilter.screen``) for each file not screened before, in
+        the workers: a file it does not take gets its skipped entry (with its syntax check) now,
+        which a later round's choice replaces. A file skipped before and unchanged keeps its
+        entry: the choice depends only on its text and the configuration."""
+        if not self.options.use_prefilter:
+            return
+        fresh = [item for item in pending if item.entry is None]
+        tasks = [Task(item.text(), item.display, self.config, item.module) for item in fresh]
+        for item, outcome in zip(fresh, pool.run(tasks, screen_task)):
+            if outcome.kind == "skipped":
+                item.entry = self._entry(item, State.SKIPPED, error=outcome.error)
+                names = json.loads(outcome.summary or "null")
+                item.defines = None if names is None else frozenset(names)
+            else:
+                item.wanted = True
 
     # -- 4. contracts ----------------------------------------------------------------------------
 
@@ -400,11 +431,19 @@ class _Run:
         except SourceError as exc:
             item.entry, item.state = self._entry(item, State.ERROR, error={"message": exc.message, "line": exc.line}), State.ERROR
 
-    def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str]) -> bool:
-        if not self.options.use_prefilter:
+    def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str], callers: frozenset[str]) -> bool:
+        """A later round's choice: a module it names, or a file that defines one of its words
+        (the screen's ``defines``; one that mentions it if that is not known); for the name of a
+        function with a flag, one that mentions it (its callers, which ``unresolved`` wants)."""
+        if not self.options.use_prefilter or item.wanted or item.module in modules:
             return True
-        named = item.module in modules or any(alias in modules for alias in item.aliases)
-        return named or prefilter.mentions(item.text(), words)
+        if any(alias in modules for alias in item.aliases):  # named through a namespace package
+            return True
+        if not words:
+            return False
+        if item.defines is None:
+            return prefilter.mentions(item.text(), words)
+        return not item.defines.isdisjoint(words) or (bool(callers) and prefilter.mentions(item.text(), callers))
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
@@ -451,11 +490,24 @@ class _Run:
                 errors.append(FileError(item.display, error["message"], error.get("line")))
         return errors
 
+    def notices(self) -> list[str]:
+        limit = self.config.max_target_bytes
+        return [
+            f"skipped {item.display}: {item.stat[0]} bytes, over the max-target-bytes limit of {limit}"
+            for item in self.files
+            if item.state is State.TOO_LARGE
+        ]
+
     def tracebacks(self) -> list[str]:
         return [f"{item.display}:\n{item.failure[1]}" for item in self.files if item.state is State.INTERNAL]
 
     def _any(self, state: State) -> bool:
         return any(item.state is state for item in self.files)
+
+
+def _callers(summaries: list[ModuleSummary]) -> frozenset[str]:
+    """The names of the functions with a flag: a word among them wants their callers."""
+    return frozenset(f.name.rpartition(".")[2] for summary in summaries for f in summary.functions if f.flags)
 
 
 def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozenset[str], frozenset[str]]:

@@ -78,16 +78,18 @@ class SummaryPool:
         if self.pool is not None:
             self.pool.shutdown()
 
-    def run(self, tasks: list[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: list[Task], work: Callable[[Task], Outcome] | None = None) -> Iterator[Outcome]:
         """The outcomes in the order of ``tasks``, as they come: the caller decodes one summary
-        while the workers go on with the next files."""
+        while the workers go on with the next files. ``work``: what is done with each task
+        (``summarize_task``, or ``screen_task``); a module-level function, which never raises."""
+        work = work or summarize_task
         if self.pool is None and (len(tasks) < _POOL_THRESHOLD or _in_daemon()):
-            return map(summarize_task, tasks)
+            return map(work, tasks)
         if self.pool is None:
             self.pool = _pool(min(self.workers, len(tasks)))
-        return self._collect(tasks)
+        return self._collect(tasks, work)
 
-    def _collect(self, tasks: list[Task]) -> Iterator[Outcome]:
+    def _collect(self, tasks: list[Task], work: Callable[[Task], Outcome]) -> Iterator[Outcome]:
         """The pool's outcomes; if a worker dies (a crash in native code, the OOM killer), each
         file not yet summarized is tried again alone in a fresh process, so that only the file
         that kills its process is reported, and the run goes on."""
@@ -98,7 +100,7 @@ class SummaryPool:
         done = 0
         try:  # submitting the files raises too if a worker died meanwhile
             with _safe_path():  # the workers start as the tasks are submitted
-                outcomes = pool.map(summarize_task, tasks, chunksize=_CHUNK)
+                outcomes = pool.map(work, tasks, chunksize=_CHUNK)
             for outcome in outcomes:
                 done += 1
                 yield outcome
@@ -110,7 +112,7 @@ class SummaryPool:
             _abandon(pool)
             self.pool = None  # a later round makes a new one
             for task in tasks[done:]:
-                yield _alone(task)
+                yield _alone(task, work)
 
 
 _KILL_RETRIES = 3  # a file whose process is killed from outside this often is reported
@@ -118,7 +120,7 @@ _CRASH_SIGNALS = ("SIGSEGV", "SIGABRT", "SIGBUS", "SIGILL", "SIGFPE", "SIGSYS", 
 _UNKNOWN = "an unknown cause"
 
 
-def _alone(task: Task) -> Outcome:
+def _alone(task: Task, work: Callable[[Task], Outcome]) -> Outcome:
     """The file's outcome from a process of its own, which only it can make crash.
 
     A crash (SIGSEGV, SIGABRT, ...) or an exit status is the file's doing: reported at once. A
@@ -128,7 +130,7 @@ def _alone(task: Task) -> Outcome:
     """
     deaths = []
     for _ in range(_KILL_RETRIES):
-        outcome, death = _in_own_process(task)
+        outcome, death = _in_own_process(task, work)
         if outcome is not None:
             return outcome
         if death in _CRASH_SIGNALS or death.startswith("exit status"):
@@ -144,7 +146,7 @@ def _alone(task: Task) -> Outcome:
     return Outcome("internal", error={"message": message}, trace=f"(no traceback: the process died: {death})")
 
 
-def _in_own_process(task: Task) -> tuple[Outcome | None, str]:
+def _in_own_process(task: Task, work: Callable[[Task], Outcome]) -> tuple[Outcome | None, str]:
     """The outcome, or None and how the process died (a signal's name, or its exit status).
 
     A plain process and a pipe, not a pool: the process's exit code is then known for certain,
@@ -153,7 +155,7 @@ def _in_own_process(task: Task) -> tuple[Outcome | None, str]:
     context = _context()
     receive, send = context.Pipe(duplex=False)
     with _safe_path():
-        process = context.Process(target=_send_outcome, args=(task, send), daemon=True)
+        process = context.Process(target=_send_outcome, args=(work, task, send), daemon=True)
         process.start()
     send.close()
     try:
@@ -166,8 +168,8 @@ def _in_own_process(task: Task) -> tuple[Outcome | None, str]:
     return (outcome, "") if outcome is not None else (None, _death(process.exitcode))
 
 
-def _send_outcome(task: Task, connection) -> None:
-    connection.send(summarize_task(task))
+def _send_outcome(work: Callable[[Task], Outcome], task: Task, connection) -> None:
+    connection.send(work(task))
     connection.close()
 
 
@@ -247,6 +249,23 @@ def summarize_task(task: Task) -> Outcome:
         import traceback
 
         return Outcome("internal", error={"message": f"internal error: {type(exc).__name__}: {exc}"}, trace=traceback.format_exc())
+
+
+def screen_task(task: Task) -> Outcome:
+    """Whether the pre-filter's first round takes one file (``prefilter.screen``): kind
+    "wanted", or "skipped" with its syntax error, if any, and ``summary`` the JSON list of the
+    names it defines (``null``: any); never raises (an internal error makes the file wanted: its
+    summary then says what is wrong)."""
+    from storegate.prefilter import screen
+
+    try:
+        wanted, problem, names = with_deep_stack(screen, task.source, task.config)
+    except Exception:  # noqa: BLE001 - the summary reports it
+        return Outcome("wanted")
+    if wanted:
+        return Outcome("wanted")
+    error = None if problem is None else {"message": problem.message, "line": problem.line}
+    return Outcome("skipped", summary=json.dumps(None if names is None else sorted(names)), error=error)
 
 
 _STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: only the pages a deep file touches
