@@ -121,7 +121,12 @@ def defines(tree: ast.Module, source: str) -> frozenset[str] | None:
         _push_children(node, stack)
     if re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):
         names.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)
+    names.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
     return None if "__getattr__" in names else frozenset(names)
+
+
+# ``app.state.NAME = ...`` (annotated too): read back anywhere as ``app.state.NAME`` (``typefacts``).
+_STATE_BINDING = re.compile(r"\.state\.([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)")
 
 
 def taken(tree: ast.Module, source: str, config: Config) -> bool:
@@ -133,7 +138,8 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     analysis sees: whether such a location holds a storage object instead (``flags.sight``) is
     left to it, as is whether a function can see it at all.
 
-    A route: a call of a registration form (``routes.ROUTE_FORMS``, by the callee's last name,
+    A route: a call of a registration form (``routes.ROUTE_FORMS``, or one that mounts a router
+    under a prefix, ``routes.MOUNTS``; by the callee's last name,
     ``getattr(app, "post")`` too) and a string that is not a docstring with a route's word,
     where a path can come from (a literal, a module constant, an f-string's text, a prefix).
     """
@@ -222,12 +228,13 @@ def _form_names(config: Config) -> frozenset[str]:
 
 @lru_cache(maxsize=8)
 def _forms_for(methods: frozenset[str]) -> frozenset[str]:
-    from storegate.routes import ROUTE_FORMS
+    from storegate.routes import MOUNTS, ROUTE_FORMS
 
-    return frozenset(
+    registrations = frozenset(
         name for form in ROUTE_FORMS for name in form.names
         if form.method != "name" or name.removeprefix("add_").upper() in methods
     )
+    return registrations | frozenset(MOUNTS)  # a router mounted under a route's prefix
 
 
 def _last_name(func: ast.expr) -> str | None:

@@ -422,8 +422,11 @@ class Project:
                 for site in function.sites:
                     yield caller, module, function, site, self.resolve(module, function, site)
 
-    def unresolved(self) -> tuple[frozenset[str], frozenset[str]]:
-        """What the functions which can matter call but no known module defines: ``(words, modules)``.
+    def unresolved(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """What the functions which can matter call but no known module defines: ``(words,
+        modules, mentioned)``; ``mentioned`` are the words wanted where they are used, not where
+        they are defined: the names of private functions with a flag, of callback receivers, the
+        fields of dicts passed on (their callers and producers).
 
         Functions that see a flag or handle a route matter, and so does every function they
         reach through resolved calls. A call that does not resolve may reach a module not read
@@ -450,13 +453,13 @@ class Project:
         seen = {item.fq for item in reached}
         for caller, value in self._callbacks.unresolved:  # functions passed for a callback
             self._wanted_for(caller, value, words, modules)
-        words.update(self._passed_on_words())
+        mentioned = self._passed_on_words()
         while reached:
             function = reached.pop()
             summary = function.summary
             if summary.flags and _callers_all_known(summary):
-                words.add(summary.name.rpartition(".")[2])
-            words.update(self._callbacks.words.get(function.fq, ()))  # its callers pass its callbacks
+                mentioned.add(summary.name.rpartition(".")[2])
+            mentioned.update(self._callbacks.words.get(function.fq, ()))  # its callers pass its callbacks
             for site in summary.sites:
                 targets = self.resolve_all(function.module, summary, site)
                 if not targets or (function.module.path, summary.name, site.text) in self._by_type:
@@ -465,7 +468,7 @@ class Project:
                     if target.fq not in seen:
                         seen.add(target.fq)
                         reached.append(target)
-        return frozenset(words), frozenset(modules)
+        return frozenset(words | mentioned), frozenset(modules), frozenset(mentioned)
 
     def _wanted_for(self, function: _Function, site: Site, words: set[str], modules: set[str]) -> None:
         if site.kind == "call":  # what the receiver's type facts name, in files not read yet

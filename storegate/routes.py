@@ -291,7 +291,7 @@ def mounted_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Na
 
 
 # Calls that mount a router under a prefix: the keyword that names the prefix.
-_MOUNTS = {"include_router": "prefix", "register_blueprint": "url_prefix"}
+MOUNTS = {"include_router": "prefix", "register_blueprint": "url_prefix"}
 
 
 def included_routers(graph: CFG, names: Names = NO_NAMES) -> tuple[tuple[str, str, str, str], ...]:
@@ -301,7 +301,7 @@ def included_routers(graph: CFG, names: Names = NO_NAMES) -> tuple[tuple[str, st
     found: dict[tuple[str, str, str, str], None] = {}
     for block in graph.blocks:
         for event in block.events:
-            if not isinstance(event, CallEvent) or _last_name(event.node.func) not in _MOUNTS:
+            if not isinstance(event, CallEvent) or _last_name(event.node.func) not in MOUNTS:
                 continue
             callee = callee_path(event.node.func) or ""
             receiver, _, last = callee.rpartition(".")
@@ -310,7 +310,7 @@ def included_routers(graph: CFG, names: Names = NO_NAMES) -> tuple[tuple[str, st
             router = dotted_name(positional[0]) if positional else None
             if router is None:
                 continue
-            given = keywords.get(_MOUNTS[last])
+            given = keywords.get(MOUNTS[last])
             prefix = path_of(given, names.constants) if given is not None else RoutePath("", "")
             if receiver in names.prefixes:
                 prefix = names.prefixes[receiver] + prefix

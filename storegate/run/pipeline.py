@@ -343,11 +343,11 @@ class _Run:
         pending = [item for item in self.files if item.state is State.PENDING]
         known = [item.for_project() for item in self.files if item.state is State.SUMMARY]
         done = len(self.files) - len(pending)
-        words, modules = _reachable(known, self.config) if known else (frozenset[str](), frozenset[str]())
+        nothing = frozenset[str]()
+        words, modules, callers = _reachable(known, self.config) if known else (nothing, nothing, nothing)
         with SummaryPool(self.options.jobs) as pool:
             self._screen(pending, pool)
             while pending:
-                callers = _callers(known) & words
                 chosen = [item for item in pending if self._chosen(item, words, modules, callers)]
                 if not chosen:
                     break
@@ -361,10 +361,10 @@ class _Run:
                 pending = [item for item in pending if item.state is State.PENDING]
                 if not pending or not self.options.use_prefilter:
                     break
-                new_words, new_modules = _reachable(known, self.config)
-                if new_words <= words and new_modules <= modules:
+                new_words, new_modules, new_callers = _reachable(known, self.config)
+                if new_words <= words and new_modules <= modules and new_callers <= callers:
                     break
-                words, modules = words | new_words, modules | new_modules
+                words, modules, callers = words | new_words, modules | new_modules, callers | new_callers
         for item in pending:
             self._check_syntax(item)
             done += 1
@@ -433,8 +433,8 @@ class _Run:
 
     def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str], callers: frozenset[str]) -> bool:
         """A later round's choice: a module it names, or a file that defines one of its words
-        (the screen's ``defines``; one that mentions it if that is not known); for the name of a
-        function with a flag, one that mentions it (its callers, which ``unresolved`` wants)."""
+        (the screen's ``defines``; one that mentions it if that is not known); for a word wanted
+        where it is used, one that mentions it (callers and producers: ``Project.unresolved``)."""
         if not self.options.use_prefilter or item.wanted or item.module in modules:
             return True
         if any(alias in modules for alias in item.aliases):  # named through a namespace package
@@ -505,13 +505,9 @@ class _Run:
         return any(item.state is state for item in self.files)
 
 
-def _callers(summaries: list[ModuleSummary]) -> frozenset[str]:
-    """The names of the functions with a flag: a word among them wants their callers."""
-    return frozenset(f.name.rpartition(".")[2] for summary in summaries for f in summary.functions if f.flags)
-
-
-def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozenset[str], frozenset[str]]:
-    """Words and module names the next pre-filter round looks for."""
+def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Words, module names, and the words wanted where they are used, that the next pre-filter
+    round looks for (``Project.unresolved``)."""
     from storegate.project import Project
 
     return Project(summaries, config).unresolved()
