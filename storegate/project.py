@@ -459,6 +459,10 @@ class Project:
             summary = function.summary
             if summary.flags and _callers_all_known(summary):
                 mentioned.add(summary.name.rpartition(".")[2])
+            for param in summary.params:  # a model's validators are what it may assume at entry
+                model = contractlib.annotated_class(param.annotation)
+                if model is not None and model not in _SCALARS:
+                    self._wanted_class(function.module, model, words, modules)
             mentioned.update(self._callbacks.words.get(function.fq, ()))  # its callers pass its callbacks
             for site in summary.sites:
                 targets = self.resolve_all(function.module, summary, site)
@@ -474,6 +478,8 @@ class Project:
         if site.kind == "call":  # what the receiver's type facts name, in files not read yet
             self._typed(function.module, function.summary, site.text, frozenset(), (words, modules))
         maker = site.text.partition("().")[0]
+        if maker != site.text:  # `make().m()`: the class `make` is annotated to return
+            self._wanted_returned(function, site, maker, words, modules)
         parts = maker.split(".")
         if self._typed_local(function.module, function.summary, parts[0]) or typefacts.state_attribute(parts) is not None:
             return  # its facts name what it needs (``request`` of ``request.app.state.x`` names nothing)
@@ -494,6 +500,25 @@ class Project:
         self._lookup(qualified, 0, trail)
         for name in trail:
             _add_prefixes(name, modules)
+
+    def _wanted_returned(self, function: _Function, site: Site, maker: str, words: set[str], modules: set[str]) -> None:
+        """Where the class a known maker returns may be (``_responses(request).create()`` where
+        ``_responses`` is annotated ``-> ResponsesService``, a class of a module not read yet)."""
+        made = self._resolve(function.module, function.summary, replace(site, text=maker, qualified=_qualify_prefix(site, maker)))
+        maker_function = self.functions.get(made) if made is not None else None
+        returns = maker_function.summary.returns if maker_function is not None else None
+        if maker_function is not None and returns is not None:
+            self._wanted_class(maker_function.module, returns, words, modules)
+
+    def _wanted_class(self, module: ModuleSummary, written: str, words: set[str], modules: set[str]) -> None:
+        """Where a class written as ``written`` in ``module`` may be, when no module read defines it."""
+        if any(option in self.classes for option in self._class_candidates(module, written)):
+            return
+        imported = dict(module.imports).get(written.partition(".")[0])
+        if imported is not None:
+            _add_prefixes(imported, modules)
+        else:
+            words.add(written.rpartition(".")[2])
 
     def _unknown_bases(self, class_fq: str, seen: set[str], words: set[str], modules: set[str]) -> None:
         """The modules (or names) where the bases of a class that are not known yet may be."""
