@@ -134,7 +134,8 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
 
     A flag's location (``flags.is_location``): its name (read or bound: a parameter, a class
     field, an import, a def), an attribute of anything but ``self``/``cls`` (of those too for a
-    ``self_attribute`` flag), a constant subscript or ``.get`` key. A superset of what the
+    ``self_attribute`` flag) that is not called (``tl.store(ptr, x)`` is a method), a constant
+    subscript or ``.get`` key. A superset of what the
     analysis sees: whether such a location holds a storage object instead (``flags.sight``) is
     left to it, as is whether a function can see it at all.
 
@@ -150,6 +151,7 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     forms = forms if forms and mentions(source, forms) else frozenset()
     calls = strings = False
     docstrings: set[int] = set()
+    called: set[int] = set()
     stack: list = [tree]  # no recursion: the tree may be deep
     while stack:
         node = stack.pop()
@@ -158,13 +160,17 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
             if node.id in names:
                 return True
         elif kind is ast.Attribute:
-            if node.attr in names and (node.attr in own or type(node.value) is not ast.Name or node.value.id not in ("self", "cls")):
+            if node.attr in names and id(node) not in called and (
+                node.attr in own or type(node.value) is not ast.Name or node.value.id not in ("self", "cls")
+            ):
                 return True
         elif kind is ast.Constant:
             if forms and not strings and type(node.value) is str and id(node) not in docstrings:
                 strings = mentions(node.value, words)
         elif kind is ast.Call:
             func = node.func
+            if type(func) is ast.Attribute and func.attr in names:
+                called.add(id(func))  # `tl.store(ptr, x)`: a method named like the flag, never a flag
             if names and type(func) is ast.Attribute and func.attr == "get" and node.args and _constant(node.args[0]) in names:
                 return True
             if forms and not calls:

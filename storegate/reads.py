@@ -73,6 +73,8 @@ def reads(graph: CFG) -> Reads:
             call = cast(cst.Call, expr)
             if type(call.func) is cst.Attribute and call.func.attr.value == "get":
                 access(call, local)
+            elif type(call.func) is cst.Attribute and (called := access_path(call.func)) is not None:
+                _note(evidence, _spelled(called, local), OBJECT)  # `tl.store(ptr, x)`: a method, no flag
             stack.append((call.func, local))
             stack.extend((arg.value, local) for arg in call.args)
         elif kind is cst.Lambda:

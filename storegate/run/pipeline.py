@@ -345,10 +345,14 @@ class _Run:
         done = len(self.files) - len(pending)
         nothing = frozenset[str]()
         words, modules, callers = _reachable(known, self.config) if known else (nothing, nothing, nothing)
+        searched = (nothing, nothing)  # the words and callers every pending text was searched for
         with SummaryPool(self.options.jobs) as pool:
             self._screen(pending, pool)
             while pending:
-                chosen = [item for item in pending if self._chosen(item, words, modules, callers)]
+                # a text that did not mention a word last round does not now: search the new ones
+                unsearched = (words - searched[0], callers - searched[1])
+                chosen = [item for item in pending if self._chosen(item, words, modules, *unsearched)]
+                searched = (words, callers)
                 if not chosen:
                     break
                 tasks = [Task(item.text(), item.display, self.config, item.module, None, item.namespace()) for item in chosen]
@@ -431,18 +435,19 @@ class _Run:
         except SourceError as exc:
             item.entry, item.state = self._entry(item, State.ERROR, error={"message": exc.message, "line": exc.line}), State.ERROR
 
-    def _chosen(self, item: _File, words: frozenset[str], modules: frozenset[str], callers: frozenset[str]) -> bool:
+    def _chosen(
+        self, item: _File, words: frozenset[str], modules: frozenset[str], unsearched: frozenset[str], callers: frozenset[str]
+    ) -> bool:
         """A later round's choice: a module it names, or a file that defines one of its words
         (the screen's ``defines``; one that mentions it if that is not known); for a word wanted
-        where it is used, one that mentions it (callers and producers: ``Project.unresolved``)."""
+        where it is used, one that mentions it (callers and producers: ``Project.unresolved``).
+        ``unsearched`` and ``callers``: the words and callers its text was not searched for yet."""
         if not self.options.use_prefilter or item.wanted or item.module in modules:
             return True
         if any(alias in modules for alias in item.aliases):  # named through a namespace package
             return True
-        if not words:
-            return False
         if item.defines is None:
-            return prefilter.mentions(item.text(), words)
+            return bool(unsearched) and prefilter.mentions(item.text(), unsearched)
         return not item.defines.isdisjoint(words) or (bool(callers) and prefilter.mentions(item.text(), callers))
 
     def _take(self, item: _File, outcome: Outcome) -> None:
