@@ -514,9 +514,10 @@ class Project:
         """Where a class written as ``written`` in ``module`` may be, when no module read defines it."""
         if any(option in self.classes for option in self._class_candidates(module, written)):
             return
-        imported = dict(module.imports).get(written.partition(".")[0])
+        head, dot, rest = written.partition(".")
+        imported = dict(module.imports).get(head)
         if imported is not None:
-            _add_prefixes(imported, modules)
+            _add_prefixes(imported + dot + rest, modules)
         else:
             words.add(written.rpartition(".")[2])
 
@@ -526,17 +527,12 @@ class Project:
             return
         seen.add(class_fq)
         module, bases = self.classes[class_fq]
-        imports = dict(module.imports)
         for base in bases:
             known = [c for c in self._class_candidates(module, base) if c in self.classes]
             if known:
                 self._unknown_bases(known[0], seen, words, modules)
-                continue
-            head, _, rest = base.partition(".")
-            if head in imports:
-                _add_prefixes(imports[head] + ("." + rest if rest else ""), modules)
             else:
-                words.add(base.rpartition(".")[2])
+                self._wanted_class(module, base, words, modules)
 
     # -- routes ---------------------------------------------------------------------------
 
