@@ -131,6 +131,10 @@ def main() -> None:
     help="Skip files larger than N bytes, with a notice (default 1000000; 0: no limit).",
 )
 @click.option(
+    "--max-call-depth", type=click.IntRange(min=0), default=None, metavar="N",
+    help="Follow writes at most N calls deep from a function with the flag or a route (default 5; 0: no limit).",
+)
+@click.option(
     "--cache-dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="The cache directory (default: .storegate_cache beside the config file, else in the cwd).",
 )
@@ -181,6 +185,7 @@ def check(
     jobs: int | None,
     no_cache: bool,
     max_target_bytes: int | None,
+    max_call_depth: int | None,
     cache_dir: Path | None,
     apply_fixes: bool,
     show_diff: bool,
@@ -214,6 +219,7 @@ def check(
             exclude=_split(exclude) if exclude else None,
             extend_exclude=_split(extend_exclude),
             max_target_bytes=max_target_bytes,
+            max_call_depth=max_call_depth,
         )
     except ConfigError as exc:
         fail(str(exc))

@@ -42,7 +42,7 @@ from storegate.model import Config, Flag, Pack, Retention, RouteDefault, Sink, S
 # its own ``rules`` without it turns that off.
 DEFAULT_RULES: tuple[str, ...] = ("openai", "state", "libraries")
 
-CONFIG_KEYS = ("rules", "flags", "sinks", "routes", "retention", "state", "exclude", "extend-exclude", "max-target-bytes")
+CONFIG_KEYS = ("rules", "flags", "sinks", "routes", "retention", "state", "exclude", "extend-exclude", "max-target-bytes", "max-call-depth")
 PACK_KEYS = ("name", "description", "flags", "sinks", "routes", "retention", "state")
 FLAG_KEYS = ("name", "inverted", "none-means", "self-attribute")
 SINK_KEYS = ("pattern", "argument", "position", "keyword", "kind")
@@ -420,11 +420,11 @@ def _merge_state(states: Iterable[State | None]) -> State | None:
     return State(*(_unique(item for state in found for item in getattr(state, name)) for name in ("containers", "ignore", "ignore_values")))
 
 
-def _byte_limit(table: dict[str, Any], where: str) -> int:
-    """``max-target-bytes``: a whole number of bytes, 0 for no limit."""
-    value = table.get("max-target-bytes", Config.max_target_bytes)
+def _limit(table: dict[str, Any], key: str, default: int, unit: str, where: str) -> int:
+    """A limit key (``max-target-bytes``, ``max-call-depth``): a whole number of ``unit``, 0 for no limit."""
+    value = table.get(key, default)
     if type(value) is not int or value < 0:
-        raise ConfigError(f"{where}: 'max-target-bytes' must be a whole number of bytes (0: no limit), not {value!r}")
+        raise ConfigError(f"{where}: {key!r} must be a whole number of {unit} (0: no limit), not {value!r}")
     return value
 
 
@@ -500,14 +500,15 @@ def load_config(
     exclude: Sequence[str] | None = None,
     extend_exclude: Sequence[str] = (),
     max_target_bytes: int | None = None,
+    max_call_depth: int | None = None,
 ) -> Config:
     """The effective ``Config`` for checking ``paths``; raises ``ConfigError``.
 
     ``config_file`` is a ``pyproject.toml`` (its ``[tool.storegate]``) or any other ``.toml``
     holding the same keys at its top level; without it, the nearest configuration file above the
     paths (``find_config_file``) is used, unless ``isolated``. ``flags``, ``sinks``, ``rules``,
-    ``exclude``, ``extend_exclude`` and ``max_target_bytes`` are the command-line values (``None``
-    = not given):
+    ``exclude``, ``extend_exclude``, ``max_target_bytes`` and ``max_call_depth`` are the
+    command-line values (``None`` = not given):
     ``exclude`` replaces the configured excludes (and the defaults), ``extend_exclude`` is added
     to the configured ``extend-exclude``.
     """
@@ -571,6 +572,9 @@ def load_config(
             *_parse_patterns(table.get("extend-exclude", []), "extend-exclude", where),
             *_parse_patterns(list(extend_exclude), "extend-exclude", "--extend-exclude"),
         ),
-        max_target_bytes=_byte_limit(table, where) if max_target_bytes is None else max_target_bytes,
+        max_target_bytes=(
+            _limit(table, "max-target-bytes", Config.max_target_bytes, "bytes", where) if max_target_bytes is None else max_target_bytes
+        ),
+        max_call_depth=_limit(table, "max-call-depth", Config.max_call_depth, "calls", where) if max_call_depth is None else max_call_depth,
         source=source,
     )

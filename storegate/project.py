@@ -7,6 +7,7 @@ every iteration below runs over sorted names.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -429,10 +430,12 @@ class Project:
         fields of dicts passed on (their callers and producers).
 
         Functions that see a flag or handle a route matter, and so does every function they
-        reach through resolved calls. A call that does not resolve may reach a module not read
-        yet: by its import-qualified name (the modules it names and re-exports lead to), or, for
-        a name that was not imported, any module that mentions it. Private functions with a flag
-        are wanted by name too: their callers decide what they may assume at entry.
+        reach through resolved calls, up to ``Config.max_call_depth`` calls away (a deeper write
+        is never reported: ``derived_sinks``). A call that does not resolve may reach a module
+        not read yet: by its import-qualified name (the modules it names and re-exports lead
+        to), or, for a name that was not imported, any module that mentions it. Private
+        functions with a flag are wanted by name too: their callers decide what they may assume
+        at entry.
         """
         words: set[str] = set()
         modules: set[str] = set()
@@ -454,8 +457,10 @@ class Project:
         for caller, value in self._callbacks.unresolved:  # functions passed for a callback
             self._wanted_for(caller, value, words, modules)
         mentioned = self._passed_on_words()
-        while reached:
-            function = reached.pop()
+        bound = self.config.max_call_depth or len(self.functions) + 1
+        queue = deque((function, 0) for function in reached)  # breadth first: each at its least depth
+        while queue:
+            function, depth = queue.popleft()
             summary = function.summary
             if summary.flags and _callers_all_known(summary):
                 mentioned.add(summary.name.rpartition(".")[2])
@@ -464,6 +469,8 @@ class Project:
                 if model is not None and model not in _SCALARS:
                     self._wanted_class(function.module, model, words, modules)
             mentioned.update(self._callbacks.words.get(function.fq, ()))  # its callers pass its callbacks
+            if depth == bound:
+                continue  # what it calls is deeper than any chain reported
             for site in summary.sites:
                 targets = self.resolve_all(function.module, summary, site)
                 if not targets or (function.module.path, summary.name, site.text) in self._by_type:
@@ -471,7 +478,7 @@ class Project:
                 for target in targets:
                     if target.fq not in seen:
                         seen.add(target.fq)
-                        reached.append(target)
+                        queue.append((target, depth + 1))
         return frozenset(words | mentioned), frozenset(modules), frozenset(mentioned)
 
     def _wanted_for(self, function: _Function, site: Site, words: set[str], modules: set[str]) -> None:
@@ -762,42 +769,63 @@ class Project:
     # -- fixpoints ------------------------------------------------------------------------
 
     def derived_sinks(self, flag: Flag) -> dict[str, Chain]:
-        """Functions without the flag that persist on some path: fq -> the chain to the sink."""
+        """Functions without the flag that persist on some path within ``Config.max_call_depth``
+        calls: fq -> the shortest chain to the sink (breadth first, so each chain is a shortest
+        one and the bound is the chain's length, whatever the order of the functions)."""
         derived: dict[str, Chain] = {}
         # Functions whose chain ends in a write to a container: a lookup that fills one on the
         # way (``resolve_lora``, ``get_model``: ``_reads_or_logs``) caches, it does not persist.
         caching: set[str] = set()
-        changed = True
-        while changed:
-            changed = False
-            for fq in sorted(self.functions):
-                if fq in derived:
+        calls: dict[str, list[tuple[Site, list[_Function]]]] = {}  # fq -> its calls that resolve
+        callers: dict[str, set[str]] = {}  # fq -> the functions that call it
+        layer: list[str] = []
+        for fq in sorted(self.functions):
+            function = self.functions[fq]
+            if flag.name in function.summary.flags:
+                continue  # judged inside, with its own flag
+            for site in function.summary.sites:
+                if site.sink is not None:
+                    if fq in derived or (site.sink_kind == "state" and _reads_or_logs(fq.split(".")[-2:])):
+                        continue
+                    derived[fq] = ((function.module.path, site.span.line, site.text),)
+                    if site.sink_kind == "state":
+                        caching.add(fq)
+                    layer.append(fq)
                     continue
-                function = self.functions[fq]
-                if flag.name in function.summary.flags:
-                    continue  # judged inside, with its own flag
-                for site in function.summary.sites:
-                    step = (function.module.path, site.span.line, site.text)
-                    if site.sink is not None:
-                        if site.sink_kind == "state" and _reads_or_logs(fq.split(".")[-2:]):
-                            continue
-                        derived[fq] = (step,)
-                        if site.sink_kind == "state":
-                            caching.add(fq)
-                    else:
-                        for target in self.resolve_all(function.module, function.summary, site):
-                            if target.fq == fq or target.fq not in derived:
-                                continue
-                            if target.fq in caching and _reads_or_logs(target.fq.split(".")[-2:]):
-                                continue
-                            derived[fq] = (step, *derived[target.fq])
-                            if target.fq in caching:
-                                caching.add(fq)
-                            break
-                    if fq in derived:
-                        changed = True
+                targets = [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != fq]
+                if targets:
+                    calls.setdefault(fq, []).append((site, targets))
+                    for target in targets:
+                        callers.setdefault(target.fq, set()).add(fq)
+        for _ in range(1, self.config.max_call_depth or len(self.functions)):
+            known = set(derived)  # the chains of this layer extend only those of the ones before
+            candidates = sorted({c for fq in layer for c in callers.get(fq, ()) if c not in derived})
+            layer = []
+            for fq in candidates:
+                for site, targets in calls[fq]:
+                    chain = self._extended(fq, site, targets, known, derived, caching)
+                    if chain is not None:
+                        derived[fq] = chain
+                        layer.append(fq)
                         break
+            if not layer:
+                break
         return derived
+
+    def _extended(
+        self, fq: str, site: Site, targets: list[_Function], known: set[str], derived: dict[str, Chain], caching: set[str]
+    ) -> Chain | None:
+        """The chain through the first of ``targets`` whose chain is ``known``, from ``site`` of
+        ``fq``; a chain through a caching lookup makes ``fq`` one too."""
+        for target in targets:
+            if target.fq not in known:
+                continue
+            if target.fq in caching and _reads_or_logs(target.fq.split(".")[-2:]):
+                continue
+            if target.fq in caching:
+                caching.add(fq)
+            return ((self.functions[fq].module.path, site.span.line, site.text), *derived[target.fq])
+        return None
 
     def permitted_entries(self, flag: Flag) -> set[str]:
         """Functions whose every caller passes a permitting flag (private and nested functions)."""

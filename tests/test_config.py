@@ -562,3 +562,14 @@ def test_command_line_exclude_replaces_and_extend_exclude_adds(in_tmp):
     config = load_config(["."], extend_exclude=["added"])
     assert config.exclude == ("configured",)
     assert "--extend-exclude" in config_error(extend_exclude=[" "])
+
+
+@pytest.mark.parametrize("key, field", [("max-target-bytes", "max_target_bytes"), ("max-call-depth", "max_call_depth")])
+def test_limit_keys_take_whole_numbers_and_the_command_line_wins(in_tmp, key, field):
+    pyproject(in_tmp, f"{key} = 7\n")
+    assert getattr(load_config(["."]), field) == 7
+    assert getattr(load_config(["."], **{field: 0}), field) == 0  # 0: no limit, from the option
+    for bad in ("-1", '"5"', "1.5", "true"):
+        pyproject(in_tmp, f"{key} = {bad}\n")
+        with pytest.raises(ConfigError, match=rf"'{key}' must be a whole number of \w+ \(0: no limit\)"):
+            load_config(["."])

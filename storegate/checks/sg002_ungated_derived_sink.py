@@ -30,8 +30,9 @@ CODE = Code(
     summary="call to a function that persists (a derived sink), not gated by the store flag",
     what=(
         "Reports a call, in a function that has the flag, to a function without the flag "
-        "that persists (directly or further down, in any module of the project), when the "
-        "call is not gated by the flag. The message shows the chain down to the sink."
+        "that persists (directly or further down, in any module of the project, at most "
+        "`max-call-depth` calls deep: 5 unless configured), when the call is not gated by "
+        "the flag. The message shows the chain down to the sink."
     ),
     why=(
         "A helper that does not receive the flag cannot check it: whether it may store is "
