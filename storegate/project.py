@@ -488,7 +488,11 @@ class Project:
         if maker != site.text:  # `make().m()`: the class `make` is annotated to return
             self._wanted_returned(function, site, maker, words, modules)
         parts = maker.split(".")
-        if self._typed_local(function.module, function.summary, parts[0]) or typefacts.state_attribute(parts) is not None:
+        if (
+            self._typed_local(function.module, function.summary, parts[0])
+            or (function.module.module, "", parts[0]) in self._facts  # a global of its own module (``logger = get_logger()``)
+            or typefacts.state_attribute(parts) is not None
+        ):
             return  # its facts name what it needs (``request`` of ``request.app.state.x`` names nothing)
         if parts[0] in ("self", "cls"):
             class_name = function.summary.class_name

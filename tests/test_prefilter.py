@@ -356,3 +356,20 @@ def test_screen_leaves_a_method_named_like_the_flag():
     passed = "def create(request):\n    save(request, keep=request.store)\n"
     method_of_field = "def create(request):\n    request.store.save()\n"
     assert [screen(text, config)[0] for text in (kernel, read, passed, method_of_field)] == [False, True, True, True]
+
+
+def test_a_global_of_the_callers_own_module_selects_no_other_file(tmp_path):
+    """``logger.info(x)`` where this module binds ``logger = get_logger(__name__)``: the files
+    that bind a ``logger`` of their own (every module of a large project) are not summarized;
+    the module that defines ``get_logger`` is."""
+    from storegate.run.pipeline import summarize_files
+
+    (tmp_path / "log.py").write_text("def get_logger(name):\n    return name\n")
+    (tmp_path / "api.py").write_text("from log import get_logger\n\nlogger = get_logger(__name__)\n\n\ndef handler(store, x):\n    logger.info(x)\n")
+    for n in range(3):
+        (tmp_path / f"other{n}.py").write_text("from log import get_logger\n\nlogger = get_logger(__name__)\n\n\ndef f(x):\n    save_row(x)\n")
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
+    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "log.py"] and errors == [] and traces == []
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)
