@@ -354,6 +354,7 @@ class Summarizer:
             nested=nested,
             returns=_returned_class(scope),
             keeps=handoffs.kept(graph) if class_name is not None else (),
+            locals=tuple(sorted({*graph.params, *_bound_names(graph, imports=False)} - {"self", "cls"})) if kind != "class" else (),
         )
 
     def sites(
@@ -1085,13 +1086,14 @@ def _outlives(text: str, own: frozenset[str] | None, method: bool) -> bool:
     return "(" not in text and root_name(text) not in own
 
 
-def _bound_names(graph: cfglib.CFG) -> set[str]:
-    """Names the scope assigns (so they are its own locals, not its enclosing function's)."""
+def _bound_names(graph: cfglib.CFG, *, imports: bool = True) -> set[str]:
+    """Names the scope assigns (so they are its own locals, not its enclosing function's);
+    without those it imports if not ``imports`` (a module another file defines)."""
     return {
         event.target.value
         for block in graph.blocks
         for event in block.events
-        if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name)
+        if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name) and (imports or event.kind != "import")
     }
 
 

@@ -47,7 +47,8 @@ def route_words(config: Config) -> frozenset[str]:
 
 def mentions(source: str, words: frozenset[str] | None) -> bool:
     """Whether ``source`` holds one of ``words`` as a whole identifier (``store``, not ``restore``);
-    a side marked ``*`` need not end the identifier."""
+    a side marked ``*`` need not end the identifier; a word ending in ``=`` is a keyword passed
+    (``kwargs=``, not ``kwargs==``)."""
     if words is None:
         return True
     return _pattern(words).search(source) is not None
@@ -58,6 +59,9 @@ def _pattern(words: frozenset[str]) -> re.Pattern[str]:
     alternatives = []
     for word in sorted(words, key=len, reverse=True):
         before = "" if word.startswith("*") else "(?<![A-Za-z0-9_])"
+        if word.endswith("=") and len(word) > 1:
+            alternatives.append(before + re.escape(word[:-1]) + r"\s*=(?!=)")
+            continue
         after = "" if word.endswith("*") and len(word) > 1 else "(?![A-Za-z0-9_])"
         alternatives.append(before + re.escape(word.strip("*") or word) + after)
     return re.compile("|".join(alternatives))

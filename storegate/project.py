@@ -233,7 +233,7 @@ class Project:
         if callee == value:
             held = self.classes_of(module, function, value.split("."), seen, wanted)
             if not held and wanted is not None:
-                self._want_name(module, value, wanted)
+                self._want_name(module, value, wanted, function)
             return held
         site = Site(Span(0, 0, 0, 0), callee, "call", None, _qualify(module, callee))
         fq = self._resolve(module, function, site)
@@ -247,7 +247,7 @@ class Project:
             elif returns is not None and wanted is not None:
                 self._want_name(target.module, returns, wanted)
         if not targets and wanted is not None:
-            self._want_name(module, callee, wanted)
+            self._want_name(module, callee, wanted, function)
         return list(found)
 
     def _attribute(self, class_fq: str, name: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
@@ -313,14 +313,20 @@ class Project:
         """The project's class written as ``name`` in ``module``, if it is one."""
         return next((c for c in self._class_candidates(module, name) if c in self.classes), None)
 
-    def _want_name(self, module: ModuleSummary, name: str, wanted: Wanted) -> None:
-        """Where a class or function written as ``name`` in ``module`` may be defined."""
+    def _want_name(self, module: ModuleSummary, name: str, wanted: Wanted, function: FunctionSummary | None = None) -> None:
+        """Where a class or function written as ``name`` in ``module`` (in ``function``) may be defined."""
         head, _, rest = name.partition(".")
         imported = dict(module.imports).get(head)
         if imported is not None:
             _add_prefixes(imported + ("." + rest if rest else ""), wanted[1])
-        elif head not in ("self", "cls"):
+        elif head not in ("self", "cls") and not (function is not None and self._own_name(module, function, head)):
             wanted[0].add(head)
+
+    def _own_name(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:
+        """Whether ``name``, not imported, is bound in ``function`` (a local or parameter) or at
+        the top of ``module``: then no other file defines what it holds."""
+        top = self._scopes.get((module.module, "<module>"))
+        return name in function.locals or (top is not None and name in top.locals)
 
     def _class_candidates(self, module: ModuleSummary, name: str) -> list[str]:
         """Qualified names a class written as ``name`` in ``module`` may have."""
@@ -488,12 +494,10 @@ class Project:
         if maker != site.text:  # `make().m()`: the class `make` is annotated to return
             self._wanted_returned(function, site, maker, words, modules)
         parts = maker.split(".")
-        if (
-            self._typed_local(function.module, function.summary, parts[0])
-            or (function.module.module, "", parts[0]) in self._facts  # a global of its own module (``logger = get_logger()``)
-            or typefacts.state_attribute(parts) is not None
-        ):
+        if self._typed_local(function.module, function.summary, parts[0]) or typefacts.state_attribute(parts) is not None:
             return  # its facts name what it needs (``request`` of ``request.app.state.x`` names nothing)
+        if site.qualified is None and self._own_name(function.module, function.summary, parts[0]):
+            return  # a local, a parameter, or a global of its module (``logger = get_logger()``)
         if parts[0] in ("self", "cls"):
             class_name = function.summary.class_name
             if class_name is not None and len(parts) == 2:
@@ -858,16 +862,16 @@ class Project:
 
 
     def _passed_on_words(self) -> set[str]:
-        """The fields of the dicts passed on to functions with a flag (``f(**job.kwargs)``): the
-        files that mention them may hold producers (``_producers``)."""
-        found = set()
+        """The fields of the dicts passed on to functions with a flag (``f(**job.kwargs)``), as a
+        keyword (``kwargs=``): the files that pass one may hold producers (``_producers``)."""
+        found: set[str] = set()
         for module in self.summaries:
             for function in module.functions:
                 for site in function.sites:
                     fields = _passed_on(site)
                     target = self.resolve(module, function, site) if fields else None
                     if target is not None and target.summary.flags:
-                        found.update(fields)
+                        found.update(f"{field}=" for field in fields)
         return found
 
     def _producers(self, site: Site, permitted: set[str]) -> list[tuple[tuple[Argument, ...], bool]] | None:

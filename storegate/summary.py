@@ -117,6 +117,9 @@ class FunctionSummary:
     # ``(attribute, parameter)`` of each ``self.attribute = parameter``: what an object keeps of
     # the arguments it was given (a callback called later as ``self.attribute(...)``: ``handoffs``).
     keeps: tuple[tuple[str, str], ...] = ()
+    # the names it binds other than by ``import``, and its parameters (``*args`` too): never a
+    # global another module defines (``Project.unresolved`` searches no file for them)
+    locals: tuple[str, ...] = ()
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -216,6 +219,7 @@ class ModuleSummary:
                     "mounted": [list(m) for m in f.mounted],
                     "includes": [list(i) for i in f.includes],
                     "keeps": [list(k) for k in f.keeps],
+                    "locals": list(f.locals),
                 }
                 for f in self.functions
             ],
@@ -279,6 +283,7 @@ class ModuleSummary:
                 mounted=tuple(tuple(m) for m in f.get("mounted", ())),
                 includes=tuple(tuple(i) for i in f.get("includes", ())),
                 keeps=tuple((attribute, param) for attribute, param in f.get("keeps", ())),
+                locals=tuple(f.get("locals", ())),
             )
             for f in data["functions"]
         )
