@@ -1092,13 +1092,26 @@ def drops_flag(site: Site, target: _Function | None, flag: Flag) -> bool:
 
     A callee whose parameter named like the flag holds an object does not take the flag
     (``flags.sight``), even where it reads the flag elsewhere (``_DEFAULTS.store``): leaving that
-    parameter out loses nothing."""
-    if target is None or site.kind != "call" or flag.name not in target.summary.flags:
+    parameter out loses nothing. Nor does it for a callee that neither gates a site on the flag
+    nor passes it on (it takes ``store`` only to record it): its writes are judged inside it."""
+    if target is None or site.kind != "call" or flag.name not in target.summary.flags or not _consults(target.summary, flag):
         return False
     param = target.summary.param(flag.name)
     if param is None or param.holds_object or param.default is None or not _default_permits(param.default, flag):
         return False
     return _bound_argument(site, target, flag.name) is None
+
+
+def _consults(function: FunctionSummary, flag: Flag) -> bool:
+    """Whether what ``function`` does depends on its flag: a site it gates on it, or a call it
+    passes it to."""
+    for site in function.sites:
+        verdict = site.verdict(flag.name)
+        if verdict is not None and verdict.gated:
+            return True
+        if any(arg.path == flag.name or arg.star for arg in site.args):
+            return True
+    return False
 
 
 def _callers_all_known(function: FunctionSummary) -> bool:

@@ -27,8 +27,9 @@ CODE = Code(
     summary="the store flag is not passed to a function that takes it",
     what=(
         "Reports a call that does not pass the flag to a function that takes it as a "
-        "parameter and gates its writes on it, when the parameter's default permits "
-        "storing: the callee then stores whatever the caller was asked."
+        "parameter and gates its writes on it (or passes it on), when the parameter's "
+        "default permits storing: the callee then stores whatever the caller was asked. A "
+        "callee that takes the flag only to record it is judged inside itself."
     ),
     why=(
         "The callee checks the flag, but it sees its default (`store=True`, or `None`, "
