@@ -858,7 +858,10 @@ def relevant_paths(
     flag locations (0) and what is tested or assigned together with them (transitively, one
     more for each step), or related by what others guarantee (``given``: the locations of each
     clause). Facts about anything else are not kept, which keeps joins small in long functions
-    full of unrelated conditions; past the bounds, the farthest go first."""
+    full of unrelated conditions; past the bounds, the farthest go first. With no flag there is
+    no location to start from: none is relevant (most scopes, when every call is a site)."""
+    if not flags:
+        return {}
     groups: dict[object, set[str]] = {("given", index): group for index, group in enumerate(given or ())}
     statements: dict[int, list[set[str]]] = {}  # id(statement) -> the groups it tests or assigns
     for block in graph.blocks:
