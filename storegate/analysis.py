@@ -142,13 +142,16 @@ def _depth(tree: ast.AST) -> int:
     while level:
         depth += 1
         below: list[ast.AST] = []
+        append = below.append
         for node in level:
             for name in node._fields:
                 value = getattr(node, name, None)
                 if type(value) is list:
-                    below.extend(item for item in value if isinstance(item, node_type))
+                    for item in value:  # a loop, not a generator per list
+                        if isinstance(item, node_type):
+                            append(item)
                 elif isinstance(value, node_type):
-                    below.append(value)
+                    append(value)
         level = below
     return depth - 1
 
