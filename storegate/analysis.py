@@ -142,13 +142,16 @@ def _depth(tree: ast.AST) -> int:
     while level:
         depth += 1
         below: list[ast.AST] = []
+        append = below.append
         for node in level:
             for name in node._fields:
                 value = getattr(node, name, None)
                 if type(value) is list:
-                    below.extend(item for item in value if isinstance(item, node_type))
+                    for item in value:  # a loop, not a generator per list
+                        if isinstance(item, node_type):
+                            append(item)
                 elif isinstance(value, node_type):
-                    below.append(value)
+                    append(value)
         level = below
     return depth - 1
 
@@ -202,6 +205,21 @@ def summarize(
     return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree, contracts, namespace).run()
 
 
+_last_matcher: tuple[tuple, SinkMatcher] | None = None
+
+
+def _matcher(config: Config) -> SinkMatcher:
+    """The configuration's sink matcher, compiled once for all the files a process summarizes
+    with an equal configuration (every file of a run): compiling the patterns and argument
+    regexes of the default packs cost a tenth of a small file's summary. It holds no state of a
+    file (its regexes' caches are of what they matched, whatever the file)."""
+    global _last_matcher
+    key = (config.sinks, config.state)
+    if _last_matcher is None or _last_matcher[0] != key:
+        _last_matcher = (key, SinkMatcher(config.sinks, config.state))
+    return _last_matcher[1]
+
+
 @dataclass
 class _SiteFacts:
     """What one site looked like on every reachable copy (``finally`` bodies are duplicated)."""
@@ -236,7 +254,7 @@ class Summarizer:
         self.path = path
         self.module = module
         self.config = config
-        self.matcher = SinkMatcher(config.sinks, config.state)
+        self.matcher = _matcher(config)
         self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"), namespace)
         # the module's containers that outlive the request, and what the current scope sees of them
         self.state = statelib.collect(tree, self.imports, config.state) if config.state is not None else None
@@ -859,7 +877,10 @@ def relevant_paths(
     flag locations (0) and what is tested or assigned together with them (transitively, one
     more for each step), or related by what others guarantee (``given``: the locations of each
     clause). Facts about anything else are not kept, which keeps joins small in long functions
-    full of unrelated conditions; past the bounds, the farthest go first."""
+    full of unrelated conditions; past the bounds, the farthest go first. With no flag there is
+    no location to start from: none is relevant (most scopes, when every call is a site)."""
+    if not flags:
+        return {}
     groups: dict[object, set[str]] = {("given", index): group for index, group in enumerate(given or ())}
     statements: dict[int, list[set[str]]] = {}  # id(statement) -> the groups it tests or assigns
     for block in graph.blocks:

@@ -211,7 +211,7 @@ class Dicts:
         (``Item(kwargs=kw)``): what a consumer's ``f(**item.kwargs)`` passes."""
         found = []
         for arg in args:
-            if arg.keyword is not None and not arg.star and isinstance(arg.value, cst.Name):
+            if arg.keyword is not None and not arg.star and isinstance(arg.value, cst.Name) and arg.value.value in self._dicts:
                 at = self._where(call)
                 held = self._held(arg.value.value, at, call) if at else None
                 if held is not None and all(a.keyword is not None for a in held):
@@ -237,11 +237,18 @@ class Dicts:
         return [*held.values(), *unknown[:1]]
 
     def _where(self, call: cst.Call) -> tuple[int, int] | None:
+        return self._calls.get(id(call))
+
+    @cached_property
+    def _calls(self) -> dict[int, tuple[int, int]]:
+        """Call node id -> ``(block, event)`` of its first call event (a ``finally`` body's
+        calls are in several blocks): one pass, not one per call that passes a dict."""
+        found: dict[int, tuple[int, int]] = {}
         for block in self.graph.blocks:
             for position, event in enumerate(block.events):
-                if isinstance(event, cfglib.CallEvent) and event.node is call:
-                    return block.index, position
-        return None
+                if isinstance(event, cfglib.CallEvent):
+                    found.setdefault(id(event.node), (block.index, position))
+        return found
 
     def _dominates(self, first: tuple[int, int], then: tuple[int, int]) -> bool:
         """Whether every path from the entry to ``then`` runs ``first`` before it."""

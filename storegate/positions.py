@@ -89,7 +89,7 @@ class Locator:
         calls: list[ast.Call] = []
         subscripts: list[ast.Subscript] = []
         statements: list[ast.stmt] = []
-        for node in ast.walk(tree):
+        for node in _ast_nodes(tree):
             kind = type(node)
             if kind is ast.Call:
                 calls.append(cast(ast.Call, node))
@@ -112,6 +112,24 @@ class Locator:
         nodes.update((id(c), a) for a, c in zip(subscripts, cst_subscripts))
         nodes.update((id(c), a) for a, c in zip(statements, cst_statements))
         return nodes
+
+
+def _ast_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` in ``ast.walk``'s order, written out (as ``analysis._depth`` is):
+    ``ast.walk`` makes a generator per node, and this walk sees every node of every file."""
+    node_type = ast.AST
+    out: list[ast.AST] = [tree]
+    append = out.append
+    for node in out:  # grows as it goes: breadth first, like ``ast.walk``
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        append(item)
+            elif isinstance(value, node_type):
+                append(value)
+    return out
 
 
 def _order(node: ast.expr | ast.stmt) -> tuple[int, int, int, int]:

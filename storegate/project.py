@@ -84,6 +84,7 @@ class Project:
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
+        self._import_maps: dict[str, dict[str, str]] = {}  # path -> local name -> qualified (``_imports``)
         # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
         self._callbacks = callbacklib.add_callbacks(self)
 
@@ -197,7 +198,7 @@ class Project:
             return [], parts[1:]
         if (module.module, "", name) in self._facts:
             return self._held((module.module, "", name), seen, wanted), parts[1:]
-        imported = dict(module.imports).get(name)
+        imported = self._imports(module).get(name)
         if imported is None:
             return [], parts[1:]
         qualified = [*imported.split("."), *parts[1:]]  # ``g.store`` with ``import app.globals as g``
@@ -316,7 +317,7 @@ class Project:
     def _want_name(self, module: ModuleSummary, name: str, wanted: Wanted, function: FunctionSummary | None = None) -> None:
         """Where a class or function written as ``name`` in ``module`` (in ``function``) may be defined."""
         head, _, rest = name.partition(".")
-        imported = dict(module.imports).get(head)
+        imported = self._imports(module).get(head)
         if imported is not None:
             _add_prefixes(imported + ("." + rest if rest else ""), wanted[1])
         elif head not in ("self", "cls") and not (function is not None and self._own_name(module, function, head)):
@@ -332,7 +333,7 @@ class Project:
         """Qualified names a class written as ``name`` in ``module`` may have."""
         head, _, rest = name.partition(".")
         options = [f"{module.module}.{name}"]
-        imported = dict(module.imports).get(head)
+        imported = self._imports(module).get(head)
         if imported is not None:
             target = imported + ("." + rest if rest else "")
             options.append(target)
@@ -340,6 +341,13 @@ class Project:
             if looked_up:
                 options.append(looked_up)
         return options
+
+    def _imports(self, module: ModuleSummary) -> dict[str, str]:
+        """A module's imports as a mapping, made once per file: every resolution step reads them."""
+        found = self._import_maps.get(module.path)
+        if found is None:
+            found = self._import_maps[module.path] = dict(module.imports)
+        return found
 
     def _lookup(self, qualified: str, depth: int, trail: list[str] | None = None) -> str | None:
         """A qualified name, following re-exports (``from .mod import f`` in a package).
@@ -357,7 +365,7 @@ class Project:
         while owner:
             module = self.modules.get(owner)
             if module is not None:
-                imports = dict(module.imports)
+                imports = self._imports(module)
                 head, _, rest = name.partition(".")
                 target = imports.get(head)
                 if target is not None and target != qualified:
@@ -375,7 +383,7 @@ class Project:
         if candidate in self.functions:
             return candidate
         module, bases = self.classes[class_fq]
-        imports = dict(module.imports)
+        imports = self._imports(module)
         for base in bases:
             head, _, rest = base.partition(".")
             options = [f"{module.module}.{base}"]
@@ -400,7 +408,7 @@ class Project:
         module = self.modules.get(owner)
         if module is None:
             return None
-        target = dict(module.imports).get(name)
+        target = self._imports(module).get(name)
         if target is None:
             return None
         target = self._canonical(target)

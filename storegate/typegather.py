@@ -114,9 +114,11 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
 
 def _built_arguments(call: cst.Call, scope: str) -> Iterator[Fact]:
     """What a call passes that it builds on the spot (``Agent(session_db=SessionDB())``): a
-    constructor's parameter may keep it (``Project._constructed``)."""
+    constructor's parameter may keep it (``Project._constructed``). Only for a callee named like
+    a class: the project reads these facts for the constructions it finds, which are named so
+    (``Project._constructions``); the others would only weigh on every summary."""
     callee = dotted_name(call.func)
-    if callee is None:
+    if callee is None or not callee.rpartition(".")[2][:1].isupper():
         return
     position = 0
     for arg in call.args:
