@@ -220,9 +220,10 @@ def _check_while_killing(root: Path, should_kill) -> tuple:
 
 
 def test_a_worker_killed_from_outside_while_retrying_alone_blames_no_file(tmp_path: Path) -> None:
-    """D10: the pool's worker is killed, then the process that retries a file alone is killed
-    too. Neither kill is the file's doing: the file is tried again and the result is the same
-    as an undisturbed run's."""
+    """D10: the pool's worker is killed (as by the OOM killer: the files it had not finished are
+    tried again, each alone), then the process that retries a file alone is killed too. Neither
+    kill is the file's doing: the file is tried again and the result is the same as an
+    undisturbed run's. (This run holds a single worker's death too: no separate test for it.)"""
     from storegate.api import check
 
     _project(tmp_path, 24)  # enough work that the pool is still busy when its worker is killed
