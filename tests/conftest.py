@@ -15,6 +15,27 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 
+# The longest tests (a whole-stdlib run, a wheel and a venv built, chromium), first in the
+# collected order: ``--dist worksteal`` gives each worker a block of that order and moves queued
+# tests to the worker that is done, so the long ones start at once and the short ones fill in
+# around them, instead of one long test running alone at the end. Whole modules where they
+# share a module-scoped fixture (one setup each).
+FIRST = (
+    "tests/test_prefilter.py::test_whole_stdlib_has_no_internal_errors",
+    "tests/test_wheel.py::",
+    "tests/test_action.py::",
+    "tests/test_process_safety.py::test_a_worker_killed",
+    "tests/test_html.py::",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        return next((index for index, prefix in enumerate(FIRST) if item.nodeid.startswith(prefix)), len(FIRST))
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_cache_key(tmp_path_factory):
     """The tests (and the processes they start) keep the cache's key in a home of their own,
@@ -24,6 +45,28 @@ def private_cache_key(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     saved = {name: os.environ.get(name) for name in ("HOME", "XDG_CACHE_HOME")}
     os.environ["HOME"], os.environ["XDG_CACHE_HOME"] = str(home), str(home / ".cache")
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bytecode_of_the_session(tmp_path_factory):
+    """Where PYTHONDONTWRITEBYTECODE is set (as in CI sandboxes), every process the tests start
+    (``python -m storegate``, spawned workers, flake8, pre-commit) would compile storegate from
+    source again: they keep their bytecode in a folder of the session instead, never in the
+    checkout (what the variable protects). Where it is not set, nothing changes."""
+    import os
+
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        yield
+        return
+    saved = {name: os.environ.get(name) for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = str(tmp_path_factory.mktemp("bytecode"))
     yield
     for name, value in saved.items():
         if value is None:

@@ -343,46 +343,6 @@ def test_syntax_error_names_the_line_it_is_on(tmp_path: Path) -> None:
     assert [(e["path"], e["line"]) for e in data["errors"]] == [("analyzed.py", 2), ("skipped.py", 2)]
 
 
-def test_a_worker_process_that_dies_stops_nothing(tmp_path: Path) -> None:
-    """A worker killed mid-run (as by the OOM killer): the files it had not finished are analyzed
-    again, each alone, and the run gives the same findings as an undisturbed one."""
-    import multiprocessing
-    import signal
-    import threading
-    import time
-
-    from storegate.api import check
-    from storegate.model import Config, Flag, Sink
-
-    body = "".join(f"def h{n}(store, x):\n    if x and store:\n        save_y(x)\n" for n in range(400))
-    for index in range(24):  # enough work that the pool is busy when a worker dies
-        (tmp_path / f"m{index:02}.py").write_bytes(NORMAL + body.encode())
-    config = Config(flags=(Flag("store"),), sinks=(Sink("save_*"),))
-    expected = check([tmp_path], config, use_cache=False, jobs=2)
-    assert len(expected.findings) == 24 and not expected.errors
-
-    killed: list[int] = []
-
-    def kill_the_first_worker() -> None:
-        deadline = time.monotonic() + 60
-        while not killed and time.monotonic() < deadline:
-            for child in multiprocessing.active_children():
-                os.kill(child.pid, signal.SIGKILL)
-                killed.append(child.pid)
-                break
-            time.sleep(0.005)
-
-    killer = threading.Thread(target=kill_the_first_worker)
-    killer.start()
-    try:
-        result = check([tmp_path], config, use_cache=False, jobs=2)
-    finally:
-        killer.join()
-    assert killed, "no worker process was seen"
-    assert result.findings == expected.findings
-    assert result.errors == () and result.tracebacks == ()
-
-
 def test_a_file_over_the_size_limit_is_skipped_with_a_notice(tmp_path: Path) -> None:
     """``max-target-bytes`` (here from the option): a larger file gets a one-line notice naming
     it and the limit, not an error; the other files are analyzed."""
