@@ -45,7 +45,7 @@ from storegate.disk import DiskError, clean_stale, read_regular, temporary_name,
 from storegate.model import Config, Finding
 
 CACHE_DIR_NAME = ".storegate_cache"
-_FORMAT = 15  # 15: FunctionSummary.keeps, Site.packed (hand-offs, callbacks, keyword dictionaries); 14: ModuleSummary.types; 13: FunctionSummary.mounted, includes (routers mounted under a prefix); 12: ModuleSummary.class_fields; 11: Site.discarded; 10: Site.in_flag_branch, Finding.kind; 9: FunctionSummary.registered (routes registered by call); 8: Param.holds_object; 7: contracts (guarantees, if_none, invariants, depends; Param.annotation, Argument.path, Site.bound); 6: TraceStep.relevant
+_FORMAT = 16  # 16: Entry.defines (a skipped file is not screened again); 15: FunctionSummary.keeps, Site.packed (hand-offs, callbacks, keyword dictionaries); 14: ModuleSummary.types; 13: FunctionSummary.mounted, includes (routers mounted under a prefix); 12: ModuleSummary.class_fields; 11: Site.discarded; 10: Site.in_flag_branch, Finding.kind; 9: FunctionSummary.registered (routes registered by call); 8: Param.holds_object; 7: contracts (guarantees, if_none, invariants, depends; Param.annotation, Argument.path, Site.bound); 6: TraceStep.relevant
 _INDEX_LIMIT = 256 * 1024 * 1024  # a 100,000-file tree has a 21 MB index
 _SUMMARIES_LIMIT = 1024 * 1024 * 1024  # the stdlib's 1,788 files: 55 MB
 # A file whose mtime or ctime is this close to (or after) the start of the run that hashed it
@@ -64,6 +64,7 @@ class Entry:
     module: str = ""
     summary: str | None = None  # the summary's JSON text, before it is stored
     error: dict | None = None  # {"message", "line"}
+    defines: dict | None = None  # skipped: what the pre-filter's screen found it defines (``prefilter.defines``)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -396,6 +397,8 @@ def _valid(entry: Entry) -> Entry:
         and entry.status in ("summary", "skipped", "error")
         and isinstance(entry.module, str)
         and entry.summary is None
+        and (entry.defines is None or (isinstance(entry.defines, dict) and all(
+            isinstance(names, list) and all(type(name) is str for name in names) for names in entry.defines.values())))
         and (error is None or (isinstance(error, dict) and isinstance(error.get("message"), str)
                                and (error.get("line") is None or type(error.get("line")) is int)))
     )  # fmt: skip

@@ -50,6 +50,8 @@ def mentions(source: str, words: frozenset[str] | None) -> bool:
     a side marked ``*`` need not end the identifier."""
     if words is None:
         return True
+    if not any(word.strip("*") in source for word in words):  # a plain search first: most texts hold none
+        return False
     return _pattern(words).search(source) is not None
 
 
@@ -63,7 +65,7 @@ def _pattern(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(alternatives))
 
 
-def screen(source: str, config: Config) -> tuple[bool, SourceError | None, frozenset[str] | None]:
+def screen(source: str, config: Config) -> tuple[bool, SourceError | None, tuple[frozenset[str], frozenset[str]] | None]:
     """Whether the first round takes the file; its syntax error when it is not taken; and the
     names it defines (``defines``), which later rounds look for.
 
@@ -92,22 +94,26 @@ def screen(source: str, config: Config) -> tuple[bool, SourceError | None, froze
             gc.enable()
 
 
-def defines(tree: ast.Module, source: str) -> frozenset[str] | None:
-    """The names a module may define for others: what its top level and its classes' bodies
-    bind (definitions, assignments, imports that re-export), at any depth of ``if``/``try``/
-    ``with``/``for``, and the names of its ``global`` statements; ``None`` (anything) for a
-    module with ``__getattr__`` (PEP 562)."""
-    names: set[str] = set()
-    stack: list = list(tree.body)
+def defines(tree: ast.Module, source: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """The names a module may define for others: ``(top, members)``. ``top``: what its top
+    level binds (definitions, assignments, imports that re-export) at any depth of ``if``/
+    ``try``/``with``/``for``, the names of its ``global`` statements, and what it sets on the
+    app's state; a bare name used in another module's function can only be one of these (or a
+    local, or a builtin). ``members``: what its classes' bodies bind (a nested class
+    ``Outer.Inner``). ``None`` (anything) for a module with a top-level ``__getattr__`` (PEP 562;
+    a class's ``__getattr__`` serves its instances, not the module)."""
+    top: set[str] = set()
+    members: set[str] = set()
+    stack: list = [(node, top) for node in tree.body]
     while stack:
-        node = stack.pop()
+        node, names = stack.pop()
         kind = type(node)
         if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
             names.add(node.name)
             continue  # a function's body binds its own locals
         if kind is ast.ClassDef:
             names.add(node.name)
-            stack.extend(node.body)
+            stack.extend((child, members) for child in node.body)
             continue
         if kind is ast.Name:
             if type(node.ctx) is not ast.Load:  # bound (an annotation's `str` is read)
@@ -118,11 +124,15 @@ def defines(tree: ast.Module, source: str) -> frozenset[str] | None:
             names.add(node.name)
         elif kind in (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
             continue
-        _push_children(node, stack)
+        children: list = []
+        _push_children(node, children)
+        stack.extend((child, names) for child in children)
+    if "__getattr__" in top:
+        return None
     if re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):
-        names.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)
-    names.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
-    return None if "__getattr__" in names else frozenset(names)
+        top.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)
+    top.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
+    return frozenset(top), frozenset(members)
 
 
 # ``app.state.NAME = ...`` (annotated too): read back anywhere as ``app.state.NAME`` (``typefacts``).
@@ -149,6 +159,8 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     words = route_words(config)
     forms = _form_names(config) if words and mentions(source, words) else frozenset()
     forms = forms if forms and mentions(source, forms) else frozenset()
+    if not names and not forms:
+        return False  # nothing in the tree can be a flag's location or a route's registration
     calls = strings = False
     docstrings: set[int] = set()
     called: set[int] = set()

@@ -518,8 +518,8 @@ class Project:
         imported = dict(module.imports).get(head)
         if imported is not None:
             _add_prefixes(imported + dot + rest, modules)
-        else:
-            words.add(written.rpartition(".")[2])
+        else:  # ``.Inner`` of ``Outer.Inner``: a class's body may bind it (``pipeline._Run._chosen``)
+            words.add(("." if dot else "") + written.rpartition(".")[2])
 
     def _unknown_bases(self, class_fq: str, seen: set[str], words: set[str], modules: set[str]) -> None:
         """The modules (or names) where the bases of a class that are not known yet may be."""

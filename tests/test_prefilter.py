@@ -356,3 +356,68 @@ def test_screen_leaves_a_method_named_like_the_flag():
     passed = "def create(request):\n    save(request, keep=request.store)\n"
     method_of_field = "def create(request):\n    request.store.save()\n"
     assert [screen(text, config)[0] for text in (kernel, read, passed, method_of_field)] == [False, True, True, True]
+
+
+# A call of a global that is not imported (``from defs import *``), and a parameter annotated with
+# a nested class of a module not imported: which files the later rounds take.
+GLOBALS = {
+    "api.py": (
+        "from defs import *\n\n\n"
+        "def handler(store, x, options: Outer.Inner):\n"
+        "    helper(x)\n"
+    ),
+    "defs.py": "def _save(x):\n    save_row(x)\n\n\nhelper = _save\n",
+    "fields.py": "class Model:\n    helper: str = ''\n\n    def run(self, x):\n        save_row(x)\n",
+    "nested.py": "class Outer:\n    class Inner:\n        def __init__(self, x):\n            save_row(x)\n",
+    "proxy.py": "class Proxy:\n    def __getattr__(self, name):\n        return helper\n",
+    "lazy.py": "def __getattr__(name):\n    if name == 'helper':\n        return object()\n    raise AttributeError(name)\n",
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> list[Path]:
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return sorted(root / name for name in files)
+
+
+def test_a_global_is_looked_for_at_top_level_and_a_nested_class_in_class_bodies(tmp_path):
+    """``helper(x)`` can only reach a global: ``defs.py`` binds it at its top level and is
+    summarized; ``fields.py`` binds ``helper`` only in a class's body (a field) and is not, nor is
+    ``proxy.py``, whose ``__getattr__`` serves its instances, not the module (it only mentions
+    ``helper``); ``lazy.py``'s module ``__getattr__`` (PEP 562) may give anything: it is. The
+    annotation ``Outer.Inner`` names a nested class: ``nested.py``, which binds ``Inner`` in a
+    class's body, is summarized."""
+    from storegate.run.pipeline import summarize_files
+
+    paths = _write(tmp_path, GLOBALS)
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(paths, config, jobs=1)
+    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "defs.py", "lazy.py", "nested.py"]
+    assert errors == [] and traces == []
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)
+
+
+def test_a_skipped_file_keeps_what_it_defines_in_the_cache(tmp_path):
+    """A run after another file changed does not screen an unchanged skipped file again: its
+    cache entry keeps the names it defines, so the later rounds still tell a field from a global
+    (without them, ``fields.py``, which mentions ``helper``, would be summarized)."""
+    from storegate.cache import open_cache
+
+    project = tmp_path / "project"
+    project.mkdir()
+    _write(project, GLOBALS)
+    cache = tmp_path / "cache"
+    config = load_config([str(project)], isolated=True, flags=["store"], sinks=["save_*"])
+
+    def statuses() -> dict[str, str]:
+        kept = open_cache(cache, config)
+        return {name: kept.get(os.path.abspath(project / name)).status for name in ("defs.py", "fields.py", "proxy.py")}
+
+    first = check([str(project)], config, jobs=1, cache_dir=cache)
+    assert statuses() == {"defs.py": "summary", "fields.py": "skipped", "proxy.py": "skipped"}
+    (project / "api.py").write_text(GLOBALS["api.py"] + "    helper(options)\n")
+    second = check([str(project)], config, jobs=1, cache_dir=cache)
+    assert statuses() == {"defs.py": "summary", "fields.py": "skipped", "proxy.py": "skipped"}
+    assert first.tracebacks == second.tracebacks == ()
+    assert second.findings == check([str(project)], config, jobs=1, use_cache=False, use_prefilter=False).findings

@@ -28,6 +28,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 
 from storegate import files, filters, prefilter
@@ -172,7 +173,8 @@ class _File:
     summary: ModuleSummary | None = None  # a SUMMARY file's, decoded once needed
     failure: tuple[str, str] = ("", "")  # INTERNAL: the message and the traceback
     wanted: bool = False  # PENDING: the first round takes it (``prefilter.screen``)
-    defines: frozenset[str] | None = None  # PENDING, screened: the names it defines (None: unknown)
+    defines: frozenset[str] | None = None  # PENDING, screened: the names its top level defines (None: unknown)
+    members: frozenset[str] = frozenset()  # PENDING, screened: the names its classes' bodies bind
 
     # What a state guarantees, checked where it is relied on.
     def text(self) -> str:
@@ -340,6 +342,8 @@ class _Run:
         for item in self.files:  # a skipped file may be chosen now that other files changed
             if item.state in (State.UNKNOWN, State.SKIPPED):
                 self._read(item)
+                if item.entry is not None:  # skipped before and unchanged: what the screen found stands
+                    self._keep_defines(item, item.entry.defines)
         pending = [item for item in self.files if item.state is State.PENDING]
         known = [item.for_project() for item in self.files if item.state is State.SUMMARY]
         done = len(self.files) - len(pending)
@@ -389,11 +393,17 @@ class _Run:
         tasks = [Task(item.text(), item.display, self.config, item.module) for item in fresh]
         for item, outcome in zip(fresh, pool.run(tasks, screen_task)):
             if outcome.kind == "skipped":
-                item.entry = self._entry(item, State.SKIPPED, error=outcome.error)
                 names = json.loads(outcome.summary or "null")
-                item.defines = None if names is None else frozenset(names)
+                item.entry = replace(self._entry(item, State.SKIPPED, error=outcome.error), defines=names)
+                self._keep_defines(item, names)
             else:
                 item.wanted = True
+
+    @staticmethod
+    def _keep_defines(item: _File, names: dict | None) -> None:
+        """The screen's ``defines`` as kept (``{"top": [...], "members": [...]}``, or None: anything)."""
+        if isinstance(names, dict):
+            item.defines, item.members = frozenset(names.get("top", ())), frozenset(names.get("members", ()))
 
     # -- 4. contracts ----------------------------------------------------------------------------
 
@@ -441,14 +451,20 @@ class _Run:
         """A later round's choice: a module it names, or a file that defines one of its words
         (the screen's ``defines``; one that mentions it if that is not known); for a word wanted
         where it is used, one that mentions it (callers and producers: ``Project.unresolved``).
-        ``unsearched`` and ``callers``: the words and callers its text was not searched for yet."""
+        ``unsearched`` and ``callers``: the words and callers its text was not searched for yet.
+
+        A word is a global's name, defined at a module's top level (``defines``' ``top``); a word
+        written ``.Name`` is the last part of a dotted class name, which a class's body may bind
+        too (a nested class: ``members``)."""
         if not self.options.use_prefilter or item.wanted or item.module in modules:
             return True
         if any(alias in modules for alias in item.aliases):  # named through a namespace package
             return True
         if item.defines is None:
-            return bool(unsearched) and prefilter.mentions(item.text(), unsearched)
-        return not item.defines.isdisjoint(words) or (bool(callers) and prefilter.mentions(item.text(), callers))
+            return bool(unsearched) and prefilter.mentions(item.text(), _names(unsearched))
+        if not item.defines.isdisjoint(_names(words)) or not item.members.isdisjoint(_dotted(words)):
+            return True
+        return bool(callers) and prefilter.mentions(item.text(), callers)
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
@@ -508,6 +524,18 @@ class _Run:
 
     def _any(self, state: State) -> bool:
         return any(item.state is state for item in self.files)
+
+
+@lru_cache(maxsize=4)
+def _names(words: frozenset[str]) -> frozenset[str]:
+    """The names of the words (``.Name``: ``Name``, see ``_Run._chosen``)."""
+    return frozenset(word.removeprefix(".") for word in words)
+
+
+@lru_cache(maxsize=4)
+def _dotted(words: frozenset[str]) -> frozenset[str]:
+    """The names of the words that a class's body may bind (``.Name``)."""
+    return frozenset(word[1:] for word in words if word.startswith("."))
 
 
 def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:

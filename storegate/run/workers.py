@@ -253,8 +253,8 @@ def summarize_task(task: Task) -> Outcome:
 
 def screen_task(task: Task) -> Outcome:
     """Whether the pre-filter's first round takes one file (``prefilter.screen``): kind
-    "wanted", or "skipped" with its syntax error, if any, and ``summary`` the JSON list of the
-    names it defines (``null``: any); never raises (an internal error makes the file wanted: its
+    "wanted", or "skipped" with its syntax error, if any, and ``summary`` the JSON of the
+    names it defines (``{"top": [...], "members": [...]}``; ``null``: any); never raises (an internal error makes the file wanted: its
     summary then says what is wrong)."""
     from storegate.prefilter import screen
 
@@ -265,7 +265,8 @@ def screen_task(task: Task) -> Outcome:
     if wanted:
         return Outcome("wanted")
     error = None if problem is None else {"message": problem.message, "line": problem.line}
-    return Outcome("skipped", summary=json.dumps(None if names is None else sorted(names)), error=error)
+    kept = None if names is None else {"top": sorted(names[0]), "members": sorted(names[1])}
+    return Outcome("skipped", summary=json.dumps(kept), error=error)
 
 
 _STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: only the pages a deep file touches
