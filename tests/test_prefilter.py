@@ -421,3 +421,23 @@ def test_a_skipped_file_keeps_what_it_defines_in_the_cache(tmp_path):
     assert statuses() == {"defs.py": "summary", "fields.py": "skipped", "proxy.py": "skipped"}
     assert first.tracebacks == second.tracebacks == ()
     assert second.findings == check([str(project)], config, jobs=1, use_cache=False, use_prefilter=False).findings
+
+
+def test_a_global_of_the_callers_own_module_selects_no_other_file(tmp_path):
+    """``_ADAPTER(x)`` where the caller's module assigns ``_ADAPTER`` itself: its own global, so a
+    module that happens to define ``_ADAPTER`` too is not summarized. With a star import the
+    caller's global may come from it: ``_HOOK`` is looked for, and ``hooks.py`` is summarized."""
+    from storegate.run.pipeline import summarize_files
+
+    paths = _write(tmp_path, {
+        "api.py": "_ADAPTER = getattr(print, '__call__')\n\n\ndef handler(store, x):\n    _ADAPTER(x)\n",
+        "other.py": "def _ADAPTER(x):\n    save_row(x)\n",
+        "starred.py": "from hooks import *\n\n_HOOK = None\n\n\ndef handler(store, x):\n    _HOOK(x)\n",
+        "hooks.py": "def _HOOK(x):\n    save_row(x)\n",
+    })
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(paths, config, jobs=1)
+    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "hooks.py", "starred.py"]
+    assert errors == [] and traces == []
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)

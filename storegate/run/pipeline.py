@@ -175,6 +175,7 @@ class _File:
     wanted: bool = False  # PENDING: the first round takes it (``prefilter.screen``)
     defines: frozenset[str] | None = None  # PENDING, screened: the names its top level defines (None: unknown)
     members: frozenset[str] = frozenset()  # PENDING, screened: the names its classes' bodies bind
+    own: frozenset[str] | None = None  # screened: the names it can only mean as its globals (None: unknown)
 
     # What a state guarantees, checked where it is relied on.
     def text(self) -> str:
@@ -237,6 +238,10 @@ class _Run:
             module, aliases = files.module_name(absolute, packages), files.namespace_names(absolute, root, packages, marked)
             self.files.append(_File(path, absolute, files.display_path(path), module, (unsaved or {}).get(absolute), aliases))
         self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
+        # The identifiers that the files summarized in this run (``read``) may mean as another
+        # file's (``_foreign``): one set for the whole run.
+        self.foreign: set[str] | None = set() if options.use_prefilter else None
+        self.read: set[str] = set()
 
     def findings(self) -> list[Finding]:
         """The project's findings: the last run's if no file changed, else computed again from
@@ -355,7 +360,8 @@ class _Run:
             while pending:
                 # a text that did not mention a word last round does not now: search the new ones
                 unsearched = (words - searched[0], callers - searched[1])
-                chosen = [item for item in pending if self._chosen(item, words, modules, *unsearched)]
+                wanted = self._foreign(words)
+                chosen = [item for item in pending if self._chosen(item, wanted, modules, *unsearched)]
                 searched = (words, callers)
                 if not chosen:
                     break
@@ -378,6 +384,15 @@ class _Run:
             done += 1
             self._report(done)
 
+    def _foreign(self, words: frozenset[str]) -> frozenset[str]:
+        """The words less the globals that every summarized file which mentions them defines
+        itself: a name the file's own code calls (``_ADAPTER.validate(x)``, ``router.get(...)``)
+        is its own global, and no other file can be what it means. Known only for the files
+        summarized in this run (``foreign``): with a summary from the cache, no word is left out."""
+        if self.foreign is None or any(item.state is State.SUMMARY and item.key not in self.read for item in self.files):
+            return words
+        return frozenset(word for word in words if word.startswith(".") or word in self.foreign)
+
     def _report(self, done: int) -> None:
         if self.progress is not None:
             self.progress(done, len(self.files))
@@ -392,10 +407,10 @@ class _Run:
         fresh = [item for item in pending if item.entry is None]
         tasks = [Task(item.text(), item.display, self.config, item.module) for item in fresh]
         for item, outcome in zip(fresh, pool.run(tasks, screen_task)):
+            names = json.loads(outcome.summary or "null")
+            self._keep_defines(item, names)
             if outcome.kind == "skipped":
-                names = json.loads(outcome.summary or "null")
                 item.entry = replace(self._entry(item, State.SKIPPED, error=outcome.error), defines=names)
-                self._keep_defines(item, names)
             else:
                 item.wanted = True
 
@@ -404,6 +419,7 @@ class _Run:
         """The screen's ``defines`` as kept (``{"top": [...], "members": [...]}``, or None: anything)."""
         if isinstance(names, dict):
             item.defines, item.members = frozenset(names.get("top", ())), frozenset(names.get("members", ()))
+            item.own = frozenset(names["own"]) if "own" in names else None
 
     # -- 4. contracts ----------------------------------------------------------------------------
 
@@ -468,6 +484,9 @@ class _Run:
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
+        if outcome.kind == "summary" and self.foreign is not None:  # what it may mean of other files
+            self.foreign |= prefilter.foreign_names(item.text(), item.own)
+            self.read.add(item.key)
         item.source = None  # summarized: the text is no longer needed
         if outcome.kind == "summary":
             assert outcome.summary is not None
