@@ -347,8 +347,8 @@ class _Run:
         for item in self.files:  # a skipped file may be chosen now that other files changed
             if item.state in (State.UNKNOWN, State.SKIPPED):
                 self._read(item)
-                if item.entry is not None:  # skipped before and unchanged: what the screen found stands
-                    self._keep_defines(item, item.entry.defines)
+                if item.entry is not None and self.cache is not None:  # skipped before, unchanged: its screen stands
+                    self._keep_defines(item, self.cache.defines(item.entry))
         pending = [item for item in self.files if item.state is State.PENDING]
         known = [item.for_project() for item in self.files if item.state is State.SUMMARY]
         done = len(self.files) - len(pending)
