@@ -40,7 +40,7 @@ from storegate.positions import Locator
 from storegate.reads import attribute_evidence, reads
 from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, qualify
-from storegate.summary import Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
+from storegate.summary import STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
@@ -1048,7 +1048,7 @@ def collect_imports(tree: cst.Module, module: str | None, is_package: bool = Fal
                 else:
                     root = full.split(".", 1)[0]
                     imports[root] = root
-        elif isinstance(stmt, cst.ImportFrom) and not isinstance(stmt.names, cst.ImportStar):
+        elif isinstance(stmt, cst.ImportFrom):
             base = (dotted_name(stmt.module) or "") if stmt.module is not None else ""
             if stmt.relative:
                 parts = package.split(".") if package else []
@@ -1057,6 +1057,9 @@ def collect_imports(tree: cst.Module, module: str | None, is_package: bool = Fal
                     parts = [*namespace.split("."), *parts]
                 parts = parts[: max(len(parts) - up, 0)]
                 base = ".".join(p for p in [*parts, base] if p)
+            if isinstance(stmt.names, cst.ImportStar):
+                imports[STAR] = base  # its names are not known here: a global may be one of them
+                continue
             for alias in stmt.names:
                 name = dotted_name(alias.name) or ""
                 local = (dotted_name(alias.asname.name) or name) if alias.asname is not None else name

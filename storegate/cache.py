@@ -45,7 +45,7 @@ from storegate.disk import DiskError, clean_stale, read_regular, temporary_name,
 from storegate.model import Config, Finding
 
 CACHE_DIR_NAME = ".storegate_cache"
-_FORMAT = 16  # 16: FunctionSummary.locals; 15: FunctionSummary.keeps, Site.packed (hand-offs, callbacks, keyword dictionaries); 14: ModuleSummary.types; 13: FunctionSummary.mounted, includes (routers mounted under a prefix); 12: ModuleSummary.class_fields; 11: Site.discarded; 10: Site.in_flag_branch, Finding.kind; 9: FunctionSummary.registered (routes registered by call); 8: Param.holds_object; 7: contracts (guarantees, if_none, invariants, depends; Param.annotation, Argument.path, Site.bound); 6: TraceStep.relevant
+_FORMAT = 17  # 17: FunctionSummary.locals; 16: a skipped file's defines, with the summaries (a skipped file is not screened again); 15: FunctionSummary.keeps, Site.packed (hand-offs, callbacks, keyword dictionaries); 14: ModuleSummary.types; 13: FunctionSummary.mounted, includes (routers mounted under a prefix); 12: ModuleSummary.class_fields; 11: Site.discarded; 10: Site.in_flag_branch, Finding.kind; 9: FunctionSummary.registered (routes registered by call); 8: Param.holds_object; 7: contracts (guarantees, if_none, invariants, depends; Param.annotation, Argument.path, Site.bound); 6: TraceStep.relevant
 _INDEX_LIMIT = 256 * 1024 * 1024  # a 100,000-file tree has a 21 MB index
 _SUMMARIES_LIMIT = 1024 * 1024 * 1024  # the stdlib's 1,788 files: 55 MB
 # A file whose mtime or ctime is this close to (or after) the start of the run that hashed it
@@ -64,6 +64,7 @@ class Entry:
     module: str = ""
     summary: str | None = None  # the summary's JSON text, before it is stored
     error: dict | None = None  # {"message", "line"}
+    defines: dict | None = None  # skipped: what the pre-filter's screen found it defines, before it is stored
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -296,6 +297,10 @@ class Cache:
             self._load_summaries()[_summary_key(entry)] = entry.summary
             self._summaries_changed = True
             entry = replace(entry, summary=None)
+        if entry.defines is not None:  # with the summaries too: a warm run never reads them
+            self._load_summaries()[_DEFINES + _summary_key(entry)] = json.dumps(entry.defines, separators=(",", ":"))
+            self._summaries_changed = True
+            entry = replace(entry, defines=None)
         if self.entries.get(path) != entry:
             self.entries[path] = entry
             self.changed = True
@@ -306,6 +311,18 @@ class Cache:
             return json.loads(text) if text is not None else None
         except (ValueError, RecursionError):
             return None
+
+    def defines(self, entry: Entry) -> dict | None:
+        """What the pre-filter's screen found a skipped file defines (``prefilter.defines``), if kept."""
+        text = self._load_summaries().get(_DEFINES + _summary_key(entry))
+        try:
+            names = json.loads(text) if text is not None else None
+        except (ValueError, RecursionError):
+            return None
+        valid = isinstance(names, dict) and all(
+            isinstance(value, list) and all(type(name) is str for name in value) for value in names.values()
+        )
+        return names if valid else None
 
     def _load_summaries(self) -> dict[str, str]:
         """The summaries, ``key<TAB>json`` a line (one summary each), once their seal verifies."""
@@ -338,6 +355,7 @@ class Cache:
             if self._summaries_changed:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 live = {_summary_key(entry) for entry in self.entries.values() if entry.status == "summary"}
+                live |= {_DEFINES + _summary_key(entry) for entry in self.entries.values() if entry.status == "skipped"}
                 kept = sorted((key, text) for key, text in self._load_summaries().items() if key in live)
                 lines = [f"{key}\t{text}\n".encode() for key, text in kept]
                 _replace(self.summaries_path, [self._head(b"summaries", lines), b"\n", *lines])
@@ -396,6 +414,7 @@ def _valid(entry: Entry) -> Entry:
         and entry.status in ("summary", "skipped", "error")
         and isinstance(entry.module, str)
         and entry.summary is None
+        and entry.defines is None
         and (error is None or (isinstance(error, dict) and isinstance(error.get("message"), str)
                                and (error.get("line") is None or type(error.get("line")) is int)))
     )  # fmt: skip
@@ -423,6 +442,9 @@ def _valid_result(result: object) -> dict | None:
             if not isinstance(step, dict) or type(step.get("line")) is not int or type(step.get("text")) is not str:
                 raise ValueError("a foreign trace")
     return result
+
+
+_DEFINES = "defines:"  # the key of a skipped file's defines among the summaries
 
 
 def _summary_key(entry: Entry) -> str:

@@ -15,6 +15,7 @@ import ast
 import gc
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
 from storegate.errors import SourceError
 from storegate.model import Config
@@ -51,6 +52,8 @@ def mentions(source: str, words: frozenset[str] | None) -> bool:
     (``kwargs=``, not ``kwargs==``)."""
     if words is None:
         return True
+    if not any(word.strip("*") in source for word in words):  # a plain search first: most texts hold none
+        return False
     return _pattern(words).search(source) is not None
 
 
@@ -67,7 +70,7 @@ def _pattern(words: frozenset[str]) -> re.Pattern[str]:
     return re.compile("|".join(alternatives))
 
 
-def screen(source: str, config: Config) -> tuple[bool, SourceError | None, frozenset[str] | None]:
+def screen(source: str, config: Config) -> tuple[bool, SourceError | None, Defines | None]:
     """Whether the first round takes the file; its syntax error when it is not taken; and the
     names it defines (``defines``), which later rounds look for.
 
@@ -90,43 +93,79 @@ def screen(source: str, config: Config) -> tuple[bool, SourceError | None, froze
             wanted = mentions(source, initial_words(config))
             return wanted, None if wanted else syntax_error(source), None
         wanted = mentions(source, initial_words(config)) and taken(tree, source, config)
-        return wanted, None, defines(tree, source)
+        return wanted, None, defines(tree, source)  # a file taken too: its ``own`` names
     finally:
         if collecting:
             gc.enable()
 
 
-def defines(tree: ast.Module, source: str) -> frozenset[str] | None:
-    """The names a module may define for others: what its top level and its classes' bodies
-    bind (definitions, assignments, imports that re-export), at any depth of ``if``/``try``/
-    ``with``/``for``, and the names of its ``global`` statements; ``None`` (anything) for a
-    module with ``__getattr__`` (PEP 562)."""
-    names: set[str] = set()
-    stack: list = list(tree.body)
+class Defines(NamedTuple):
+    """What a module binds (``defines``)."""
+
+    top: frozenset[str]
+    members: frozenset[str]
+    own: frozenset[str]
+
+
+def defines(tree: ast.Module, source: str) -> Defines | None:
+    """The names a module may define for others: ``(top, members, own)``. ``top``: what its top
+    level binds (definitions, assignments, imports that re-export) at any depth of ``if``/
+    ``try``/``with``/``for``, the names of its ``global`` statements, and what it sets on the
+    app's state; a bare name used in another module's function can only be one of these (or a
+    local, or a builtin). ``members``: what its classes' bodies bind (a nested class
+    ``Outer.Inner``). ``own``: the names its own code can only mean as its globals (what its top
+    level defines or assigns, not imports: the summary may not know an import made under ``if
+    TYPE_CHECKING``; none if it has a star import, which may bind them too). ``None`` (anything) for
+    a module with a top-level ``__getattr__`` (PEP 562; a class's ``__getattr__`` serves its
+    instances, not the module)."""
+    top: set[str] = set()
+    members: set[str] = set()
+    imported: set[str] = set()  # at any level: what an import binds is another module's
+    star = False
+    stack: list = [(node, top) for node in tree.body]
     while stack:
-        node = stack.pop()
+        node, names = stack.pop()
         kind = type(node)
         if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
             names.add(node.name)
             continue  # a function's body binds its own locals
         if kind is ast.ClassDef:
             names.add(node.name)
-            stack.extend(node.body)
+            stack.extend((child, members) for child in node.body)
             continue
         if kind is ast.Name:
             if type(node.ctx) is not ast.Load:  # bound (an annotation's `str` is read)
                 names.add(node.id)
         elif kind is ast.alias:
             names.add((node.asname or node.name).partition(".")[0])
+            imported.add((node.asname or node.name).partition(".")[0])
+            star = star or node.name == "*"
         elif kind in (ast.ExceptHandler, ast.MatchAs, ast.MatchStar) and node.name:
             names.add(node.name)
         elif kind in (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
             continue
-        _push_children(node, stack)
+        children: list = []
+        _push_children(node, children)
+        stack.extend((child, names) for child in children)
+    if "__getattr__" in top:
+        return None
+    own = frozenset() if star else frozenset(top - imported)
     if re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):
-        names.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)
-    names.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
-    return None if "__getattr__" in names else frozenset(names)
+        top.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)
+    top.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
+    return Defines(frozenset(top), frozenset(members), own)
+
+
+def foreign_names(source: str, own: frozenset[str] | None) -> set[str]:
+    """The identifiers of ``source`` (strings and comments too) that may name something of
+    another module: all but its ``own`` globals; any written after a dot (an attribute: what
+    the app's state holds, ``Outer.Inner``) stays. ``own`` None: unknown, all stay."""
+    names = set(_IDENTIFIER.findall(source))
+    return names if own is None else (names - own) | set(_ATTRIBUTE.findall(source))
+
+
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_ATTRIBUTE = re.compile(r"\.\s*([^\W\d]\w*)")
 
 
 # ``app.state.NAME = ...`` (annotated too): read back anywhere as ``app.state.NAME`` (``typefacts``).
@@ -153,6 +192,8 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     words = route_words(config)
     forms = _form_names(config) if words and mentions(source, words) else frozenset()
     forms = forms if forms and mentions(source, forms) else frozenset()
+    if not names and not forms:
+        return False  # nothing in the tree can be a flag's location or a route's registration
     calls = strings = False
     docstrings: set[int] = set()
     called: set[int] = set()

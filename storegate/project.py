@@ -18,7 +18,7 @@ from storegate import contracts as contractlib
 from storegate import guards
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
-from storegate.summary import Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
+from storegate.summary import STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
 if TYPE_CHECKING:
     from storegate.routes import RoutePath
@@ -325,9 +325,12 @@ class Project:
 
     def _own_name(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:
         """Whether ``name``, not imported, is bound in ``function`` (a local or parameter) or at
-        the top of ``module``: then no other file defines what it holds."""
+        the top of ``module`` without a star import (which may bind it too): then no other file
+        defines what it holds."""
+        if name in function.locals:
+            return True
         top = self._scopes.get((module.module, "<module>"))
-        return name in function.locals or (top is not None and name in top.locals)
+        return top is not None and name in top.locals and STAR not in self._imports(module)
 
     def _class_candidates(self, module: ModuleSummary, name: str) -> list[str]:
         """Qualified names a class written as ``name`` in ``module`` may have."""
@@ -541,8 +544,8 @@ class Project:
         imported = dict(module.imports).get(head)
         if imported is not None:
             _add_prefixes(imported + dot + rest, modules)
-        else:
-            words.add(written.rpartition(".")[2])
+        else:  # ``.Inner`` of ``Outer.Inner``: a class's body may bind it (``pipeline._Run._chosen``)
+            words.add(("." if dot else "") + written.rpartition(".")[2])
 
     def _unknown_bases(self, class_fq: str, seen: set[str], words: set[str], modules: set[str]) -> None:
         """The modules (or names) where the bases of a class that are not known yet may be."""

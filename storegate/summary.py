@@ -128,6 +128,10 @@ class FunctionSummary:
         return None
 
 
+# The key of ``ModuleSummary.imports`` that stands for ``from m import *`` (its value: ``m``).
+STAR = "*"
+
+
 @dataclass(frozen=True, slots=True)
 class ModuleSummary:
     path: str

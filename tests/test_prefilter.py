@@ -418,3 +418,88 @@ def test_the_producers_of_a_dict_passed_on_are_the_files_that_pass_its_field_as_
     assert sorted(Path(s.path).name for s in summaries) == ["producer.py", "worker.py"] and errors == [] and traces == []
     filtered, everything = both([str(tmp_path)], config, jobs=1)
     assert_same(filtered, everything)
+
+
+# A call of a global that is not imported (``from defs import *``), and a parameter annotated with
+# a nested class of a module not imported: which files the later rounds take.
+GLOBALS = {
+    "api.py": (
+        "from defs import *\n\n\n"
+        "def handler(store, x, options: Outer.Inner):\n"
+        "    helper(x)\n"
+    ),
+    "defs.py": "def _save(x):\n    save_row(x)\n\n\nhelper = _save\n",
+    "fields.py": "class Model:\n    helper: str = ''\n\n    def run(self, x):\n        save_row(x)\n",
+    "nested.py": "class Outer:\n    class Inner:\n        def __init__(self, x):\n            save_row(x)\n",
+    "proxy.py": "class Proxy:\n    def __getattr__(self, name):\n        return helper\n",
+    "lazy.py": "def __getattr__(name):\n    if name == 'helper':\n        return object()\n    raise AttributeError(name)\n",
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> list[Path]:
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return sorted(root / name for name in files)
+
+
+def test_a_global_is_looked_for_at_top_level_and_a_nested_class_in_class_bodies(tmp_path):
+    """``helper(x)`` can only reach a global: ``defs.py`` binds it at its top level and is
+    summarized; ``fields.py`` binds ``helper`` only in a class's body (a field) and is not, nor is
+    ``proxy.py``, whose ``__getattr__`` serves its instances, not the module (it only mentions
+    ``helper``); ``lazy.py``'s module ``__getattr__`` (PEP 562) may give anything: it is. The
+    annotation ``Outer.Inner`` names a nested class: ``nested.py``, which binds ``Inner`` in a
+    class's body, is summarized."""
+    from storegate.run.pipeline import summarize_files
+
+    paths = _write(tmp_path, GLOBALS)
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(paths, config, jobs=1)
+    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "defs.py", "lazy.py", "nested.py"]
+    assert errors == [] and traces == []
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)
+
+
+def test_a_skipped_file_keeps_what_it_defines_in_the_cache(tmp_path):
+    """A run after another file changed does not screen an unchanged skipped file again: its
+    cache entry keeps the names it defines, so the later rounds still tell a field from a global
+    (without them, ``fields.py``, which mentions ``helper``, would be summarized)."""
+    from storegate.cache import open_cache
+
+    project = tmp_path / "project"
+    project.mkdir()
+    _write(project, GLOBALS)
+    cache = tmp_path / "cache"
+    config = load_config([str(project)], isolated=True, flags=["store"], sinks=["save_*"])
+
+    def statuses() -> dict[str, str]:
+        kept = open_cache(cache, config)
+        return {name: kept.get(os.path.abspath(project / name)).status for name in ("defs.py", "fields.py", "proxy.py")}
+
+    first = check([str(project)], config, jobs=1, cache_dir=cache)
+    assert statuses() == {"defs.py": "summary", "fields.py": "skipped", "proxy.py": "skipped"}
+    (project / "api.py").write_text(GLOBALS["api.py"] + "    helper(options)\n")
+    second = check([str(project)], config, jobs=1, cache_dir=cache)
+    assert statuses() == {"defs.py": "summary", "fields.py": "skipped", "proxy.py": "skipped"}
+    assert first.tracebacks == second.tracebacks == ()
+    assert second.findings == check([str(project)], config, jobs=1, use_cache=False, use_prefilter=False).findings
+
+
+def test_a_global_the_callers_module_assigns_selects_no_other_file_unless_it_star_imports(tmp_path):
+    """``_ADAPTER(x)`` where the caller's module assigns ``_ADAPTER`` itself: its own global, so a
+    module that happens to define ``_ADAPTER`` too is not summarized. With a star import the
+    caller's global may come from it: ``_HOOK`` is looked for, and ``hooks.py`` is summarized."""
+    from storegate.run.pipeline import summarize_files
+
+    paths = _write(tmp_path, {
+        "api.py": "_ADAPTER = getattr(print, '__call__')\n\n\ndef handler(store, x):\n    _ADAPTER(x)\n",
+        "other.py": "def _ADAPTER(x):\n    save_row(x)\n",
+        "starred.py": "from hooks import *\n\n_HOOK = None\n\n\ndef handler(store, x):\n    _HOOK(x)\n",
+        "hooks.py": "def _HOOK(x):\n    save_row(x)\n",
+    })
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(paths, config, jobs=1)
+    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "hooks.py", "starred.py"]
+    assert errors == [] and traces == []
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)

@@ -28,6 +28,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import lru_cache
 from pathlib import Path
 
 from storegate import files, filters, prefilter
@@ -172,7 +173,9 @@ class _File:
     summary: ModuleSummary | None = None  # a SUMMARY file's, decoded once needed
     failure: tuple[str, str] = ("", "")  # INTERNAL: the message and the traceback
     wanted: bool = False  # PENDING: the first round takes it (``prefilter.screen``)
-    defines: frozenset[str] | None = None  # PENDING, screened: the names it defines (None: unknown)
+    defines: frozenset[str] | None = None  # PENDING, screened: the names its top level defines (None: unknown)
+    members: frozenset[str] = frozenset()  # PENDING, screened: the names its classes' bodies bind
+    own: frozenset[str] | None = None  # screened: the names it can only mean as its globals (None: unknown)
 
     # What a state guarantees, checked where it is relied on.
     def text(self) -> str:
@@ -235,6 +238,10 @@ class _Run:
             module, aliases = files.module_name(absolute, packages), files.namespace_names(absolute, root, packages, marked)
             self.files.append(_File(path, absolute, files.display_path(path), module, (unsaved or {}).get(absolute), aliases))
         self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
+        # The identifiers that the files summarized in this run (``read``) may mean as another
+        # file's (``_foreign``): one set for the whole run.
+        self.foreign: set[str] | None = set() if options.use_prefilter else None
+        self.read: set[str] = set()
 
     def findings(self) -> list[Finding]:
         """The project's findings: the last run's if no file changed, else computed again from
@@ -340,6 +347,8 @@ class _Run:
         for item in self.files:  # a skipped file may be chosen now that other files changed
             if item.state in (State.UNKNOWN, State.SKIPPED):
                 self._read(item)
+                if item.entry is not None and self.cache is not None:  # skipped before, unchanged: its screen stands
+                    self._keep_defines(item, self.cache.defines(item.entry))
         pending = [item for item in self.files if item.state is State.PENDING]
         known = [item.for_project() for item in self.files if item.state is State.SUMMARY]
         done = len(self.files) - len(pending)
@@ -351,7 +360,8 @@ class _Run:
             while pending:
                 # a text that did not mention a word last round does not now: search the new ones
                 unsearched = (words - searched[0], callers - searched[1])
-                chosen = [item for item in pending if self._chosen(item, words, modules, *unsearched)]
+                wanted = self._foreign(words)
+                chosen = [item for item in pending if self._chosen(item, wanted, modules, *unsearched)]
                 searched = (words, callers)
                 if not chosen:
                     break
@@ -374,6 +384,15 @@ class _Run:
             done += 1
             self._report(done)
 
+    def _foreign(self, words: frozenset[str]) -> frozenset[str]:
+        """The words less the globals that every summarized file which mentions them defines
+        itself: a name the file's own code calls (``_ADAPTER.validate(x)``, ``router.get(...)``)
+        is its own global, and no other file can be what it means. Known only for the files
+        summarized in this run (``foreign``): with a summary from the cache, no word is left out."""
+        if self.foreign is None or any(item.state is State.SUMMARY and item.key not in self.read for item in self.files):
+            return words
+        return frozenset(word for word in words if word.startswith(".") or word in self.foreign)
+
     def _report(self, done: int) -> None:
         if self.progress is not None:
             self.progress(done, len(self.files))
@@ -388,12 +407,19 @@ class _Run:
         fresh = [item for item in pending if item.entry is None]
         tasks = [Task(item.text(), item.display, self.config, item.module) for item in fresh]
         for item, outcome in zip(fresh, pool.run(tasks, screen_task)):
+            names = json.loads(outcome.summary or "null")
+            self._keep_defines(item, names)
             if outcome.kind == "skipped":
-                item.entry = self._entry(item, State.SKIPPED, error=outcome.error)
-                names = json.loads(outcome.summary or "null")
-                item.defines = None if names is None else frozenset(names)
+                item.entry = replace(self._entry(item, State.SKIPPED, error=outcome.error), defines=names)
             else:
                 item.wanted = True
+
+    @staticmethod
+    def _keep_defines(item: _File, names: dict | None) -> None:
+        """The screen's ``defines`` as kept (``{"top": [...], "members": [...]}``, or None: anything)."""
+        if isinstance(names, dict):
+            item.defines, item.members = frozenset(names.get("top", ())), frozenset(names.get("members", ()))
+            item.own = frozenset(names["own"]) if "own" in names else None
 
     # -- 4. contracts ----------------------------------------------------------------------------
 
@@ -441,17 +467,26 @@ class _Run:
         """A later round's choice: a module it names, or a file that defines one of its words
         (the screen's ``defines``; one that mentions it if that is not known); for a word wanted
         where it is used, one that mentions it (callers and producers: ``Project.unresolved``).
-        ``unsearched`` and ``callers``: the words and callers its text was not searched for yet."""
+        ``unsearched`` and ``callers``: the words and callers its text was not searched for yet.
+
+        A word is a global's name, defined at a module's top level (``defines``' ``top``); a word
+        written ``.Name`` is the last part of a dotted class name, which a class's body may bind
+        too (a nested class: ``members``)."""
         if not self.options.use_prefilter or item.wanted or item.module in modules:
             return True
         if any(alias in modules for alias in item.aliases):  # named through a namespace package
             return True
         if item.defines is None:
-            return bool(unsearched) and prefilter.mentions(item.text(), unsearched)
-        return not item.defines.isdisjoint(words) or (bool(callers) and prefilter.mentions(item.text(), callers))
+            return bool(unsearched) and prefilter.mentions(item.text(), _names(unsearched))
+        if not item.defines.isdisjoint(_names(words)) or not item.members.isdisjoint(_dotted(words)):
+            return True
+        return bool(callers) and prefilter.mentions(item.text(), callers)
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
+        if outcome.kind == "summary" and self.foreign is not None:  # what it may mean of other files
+            self.foreign |= prefilter.foreign_names(item.text(), item.own)
+            self.read.add(item.key)
         item.source = None  # summarized: the text is no longer needed
         if outcome.kind == "summary":
             assert outcome.summary is not None
@@ -508,6 +543,18 @@ class _Run:
 
     def _any(self, state: State) -> bool:
         return any(item.state is state for item in self.files)
+
+
+@lru_cache(maxsize=4)
+def _names(words: frozenset[str]) -> frozenset[str]:
+    """The names of the words (``.Name``: ``Name``, see ``_Run._chosen``)."""
+    return frozenset(word.removeprefix(".") for word in words)
+
+
+@lru_cache(maxsize=4)
+def _dotted(words: frozenset[str]) -> frozenset[str]:
+    """The names of the words that a class's body may bind (``.Name``)."""
+    return frozenset(word[1:] for word in words if word.startswith("."))
 
 
 def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:

@@ -86,7 +86,8 @@ class SummaryPool:
         if self.pool is None and (len(tasks) < _POOL_THRESHOLD or _in_daemon()):
             return map(work, tasks)
         if self.pool is None:
-            self.pool = _pool(min(self.workers, len(tasks)))
+            with _safe_path():  # its queues' locks start multiprocessing's resource tracker, a python -c
+                self.pool = _pool(min(self.workers, len(tasks)))
         return self._collect(tasks, work)
 
     def _collect(self, tasks: list[Task], work: Callable[[Task], Outcome]) -> Iterator[Outcome]:
@@ -253,8 +254,8 @@ def summarize_task(task: Task) -> Outcome:
 
 def screen_task(task: Task) -> Outcome:
     """Whether the pre-filter's first round takes one file (``prefilter.screen``): kind
-    "wanted", or "skipped" with its syntax error, if any, and ``summary`` the JSON list of the
-    names it defines (``null``: any); never raises (an internal error makes the file wanted: its
+    "wanted", or "skipped" with its syntax error, if any; ``summary`` the JSON of the
+    names it defines (``{"top": [...], "members": [...], "own": [...]}``; ``null``: any); never raises (an internal error makes the file wanted: its
     summary then says what is wrong)."""
     from storegate.prefilter import screen
 
@@ -262,10 +263,11 @@ def screen_task(task: Task) -> Outcome:
         wanted, problem, names = with_deep_stack(screen, task.source, task.config)
     except Exception:  # noqa: BLE001 - the summary reports it
         return Outcome("wanted")
+    kept = json.dumps(None if names is None else {field: sorted(value) for field, value in names._asdict().items()})
     if wanted:
-        return Outcome("wanted")
+        return Outcome("wanted", summary=kept)
     error = None if problem is None else {"message": problem.message, "line": problem.line}
-    return Outcome("skipped", summary=json.dumps(None if names is None else sorted(names)), error=error)
+    return Outcome("skipped", summary=kept, error=error)
 
 
 _STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: only the pages a deep file touches
