@@ -3,7 +3,7 @@
 Sources come from hypothesmith (from the grammar, and from libcst nodes) and from a small
 generator of control flow around the flag, with a configuration that fires often: flags
 ``store`` and ``x``, and every call a sink. ``STOREGATE_FUZZ_EXAMPLES`` sets the number of
-examples per test (40 by default).
+examples per test and draws them at random (without it: 40, the same on every run).
 """
 
 from __future__ import annotations
@@ -22,9 +22,13 @@ from storegate.project import findings
 from storegate.summary import ModuleSummary
 
 CONFIG = load_config(["."], isolated=True, flags=["store", "x"], sinks=["*"])
+_EXAMPLES = os.environ.get("STOREGATE_FUZZ_EXAMPLES")
 SETTINGS = settings(
     # a bounded number here; benchmarks/bench.py runs the same tests with many more
-    max_examples=int(os.environ.get("STOREGATE_FUZZ_EXAMPLES", "40")),
+    max_examples=int(_EXAMPLES or "40"),
+    # the suite's examples are the same on every run, so is its time (a random draw of
+    # hypothesmith's once took two minutes); the benchmark's many draw new ones each time
+    derandomize=_EXAMPLES is None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
