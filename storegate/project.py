@@ -541,7 +541,7 @@ class Project:
         if any(option in self.classes for option in self._class_candidates(module, written)):
             return
         head, dot, rest = written.partition(".")
-        imported = dict(module.imports).get(head)
+        imported = self._imports(module).get(head)
         if imported is not None:
             _add_prefixes(imported + dot + rest, modules)
         else:  # ``.Inner`` of ``Outer.Inner``: a class's body may bind it (``pipeline._Run._chosen``)
@@ -617,9 +617,7 @@ class Project:
     def _qualified_name(module: ModuleSummary, written: str) -> str:
         """A module-level name as written in ``module`` (``responses.router``), qualified through
         the module's imports (``api.responses.router``)."""
-        head, dot, rest = written.partition(".")
-        imported = dict(module.imports).get(head)
-        return imported + dot + rest if imported else f"{module.module}.{written}"
+        return _qualify(module, written) or f"{module.module}.{written}"
 
     @cached_property
     def _registered(self) -> dict[str, tuple[str, ...]]:
@@ -974,13 +972,12 @@ class Project:
         """An object that outlives the request, named the same wherever it is used: ``self.x``
         and ``cls.x`` as written (the same attribute of any service class), a module's global by
         its qualified name (``app.state.TURNS`` wherever it is imported)."""
-        head, dot, rest = text.partition(".")
+        head, _, rest = text.partition(".")
         if head in ("self", "cls"):
             if not rest and function.class_name is not None:
                 return f"{module.module}.{function.class_name}"  # ``self`` itself: one class
             return f"self.{rest}" if rest else text
-        imported = dict(module.imports).get(head)
-        return imported + dot + rest if imported else f"{module.module}.{text}"
+        return self._qualified_name(module, text)
 
     def sink_kind(self, site: Site, chain: Chain | None) -> str:
         """Why a site (or the derived sink it calls, through ``chain``) is persistence: the
