@@ -7,6 +7,7 @@ every iteration below runs over sorted names.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -809,7 +810,9 @@ class Project:
                         caching.add(fq)
                     layer.append(fq)
                     continue
-                targets = [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != fq]
+                if _observes(site.text.split(".")):
+                    continue
+                targets = [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != fq and not _observes(t.fq.split(".")[-2:])]
                 if targets:
                     calls.setdefault(fq, []).append((site, targets))
                     for target in targets:
@@ -1014,14 +1017,34 @@ _READ_WORDS = frozenset(
     "serialize deserialize copy to as dump dumps json dict keys values items close".split()
 )
 _LOG_METHODS = frozenset("debug info warning warn error exception critical log inc dec observe increment gauge timing labels".split())
-_LOG_RECEIVERS = frozenset("logger log logging metrics stats statsd tracer span telemetry console warnings".split())
+_LOG_RECEIVERS = frozenset("stats console warnings".split())
+# Words that name observing the server rather than keeping the request: logging, alerting,
+# metrics, tracing. OpenAI's ``store`` keeps a response and its conversation for later retrieval;
+# what a server logs or alerts about is out of its scope, so no chain is followed through a call
+# on such an object (``proxy_logging.failure_hook``, ``self.alerting.send_alert``) or of a
+# class or function named so (``SlackAlerting.digest``), though it may end in a container or a
+# database. A bare ``log`` is left out: a ``conversation_log`` or ``log_turn`` may be the store.
+_OBSERVE_WORDS = frozenset(
+    "logger loggers logging alert alerts alerting alerter metric metrics telemetry tracer tracing statsd "
+    "prometheus sentry otel opentelemetry monitoring".split()
+)
 
 
 def _reads_or_logs(parts: Sequence[str]) -> bool:
     """Whether a callee (its dotted name, split) reads, computes or logs by its name."""
     name = parts[-1].lstrip("_").lower()
     receiver = parts[-2].lstrip("_").lower() if len(parts) > 1 else ""
-    return name.split("_")[0] in _READ_WORDS or name in _LOG_METHODS or receiver in _LOG_RECEIVERS
+    return name.split("_")[0] in _READ_WORDS or name in _LOG_METHODS or receiver in _LOG_RECEIVERS or _observes(parts)
+
+
+def _observes(parts: Sequence[str]) -> bool:
+    """Whether a callee (its dotted name, split) logs, alerts, measures or traces by the words of
+    its name or its receiver's (``snake_case`` and ``CamelCase`` words)."""
+    return any(
+        word.lower() in _OBSERVE_WORDS
+        for part in parts[-3:]
+        for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part)
+    )
 
 
 def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding]:

@@ -77,6 +77,7 @@ class ModuleState:
         owner = self.classes.get(class_name) if class_name is not None else None
         scope = ScopeState(self, frozenset(own), owner, frozenset(c for c in self.classes if c not in own))
         scope.aliases = _aliases(graph, scope, bound, set(graph.params))
+        scope.handles = _handles(graph, scope, bound, set(graph.params))
         return scope
 
 
@@ -89,6 +90,7 @@ class ScopeState:
     owner: ClassState | None  # the class of a method
     classes: frozenset[str]  # class names of the module the function does not shadow
     aliases: dict[str, str] = field(default_factory=dict)  # local -> the container it is an element of
+    handles: frozenset[str] = frozenset()  # locals bound once to bookkeeping (``job = create_task(...)``)
 
     def written(self, event: cfglib.Event) -> tuple[str, str] | None:
         """``(text, container)`` when ``event`` adds to a long-lived container: the write as written
@@ -114,7 +116,7 @@ class ScopeState:
         else:
             return None
         container = self.container(target)
-        if container is None or (value is not None and self._bookkeeping(value)):
+        if container is None or (value is not None and self.bookkeeping(value)):
             return None
         return text, container
 
@@ -155,11 +157,13 @@ class ScopeState:
         name = name.lower().lstrip("_")
         return any(sink_glob(pattern)(name) for pattern in self.module.rule.ignore)
 
-    def _bookkeeping(self, value: cst.BaseExpression) -> bool:
+    def bookkeeping(self, value: cst.BaseExpression) -> bool:
         """A written value that is no part of the request: a constant, or a task, lock, clock, ..."""
         if isinstance(value, _CONSTANTS) or (isinstance(value, cst.Name) and value.value in ("True", "False", "None")):
             return True
         if isinstance(value, cst.UnaryOperation) and isinstance(value.expression, (cst.Integer, cst.Float)):
+            return True
+        if isinstance(value, cst.Name) and value.value in self.handles:
             return True
         if isinstance(value, cst.Await):
             value = value.expression
@@ -282,6 +286,23 @@ def _all_statements(function: cst.FunctionDef) -> Iterator[cst.BaseSmallStatemen
             continue
         elif isinstance(node, (cst.IndentedBlock, cst.BaseCompoundStatement, cst.Else, cst.Finally, cst.ExceptHandler)):
             stack.extend(child for child in node.children if isinstance(child, cst.CSTNode))
+
+
+def _handles(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], params: set[str]) -> frozenset[str]:
+    """Locals bound once to bookkeeping (``job = asyncio.create_task(...)``): kept in a set so that
+    the task is not collected (``_jobs.add(job)``), they hold no part of the request."""
+    return frozenset(
+        event.target.value
+        for block in graph.blocks
+        for event in block.events
+        if isinstance(event, cfglib.BindEvent)
+        and event.kind in ("assign", "annassign")
+        and isinstance(event.target, cst.Name)
+        and bound.get(event.target.value) == 1
+        and event.target.value not in params
+        and isinstance(event.value, (cst.Call, cst.Await))
+        and scope.bookkeeping(event.value)
+    )
 
 
 def _aliases(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], params: set[str]) -> dict[str, str]:
