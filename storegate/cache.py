@@ -45,7 +45,7 @@ from storegate.disk import DiskError, clean_stale, read_regular, temporary_name,
 from storegate.model import Config, Finding
 
 CACHE_DIR_NAME = ".storegate_cache"
-_FORMAT = 17  # 17: FunctionSummary.locals; 16: a skipped file's defines, with the summaries (a skipped file is not screened again); 15: FunctionSummary.keeps, Site.packed (hand-offs, callbacks, keyword dictionaries); 14: ModuleSummary.types; 13: FunctionSummary.mounted, includes (routers mounted under a prefix); 12: ModuleSummary.class_fields; 11: Site.discarded; 10: Site.in_flag_branch, Finding.kind; 9: FunctionSummary.registered (routes registered by call); 8: Param.holds_object; 7: contracts (guarantees, if_none, invariants, depends; Param.annotation, Argument.path, Site.bound); 6: TraceStep.relevant
+_FORMAT = 18  # 18: module names through namespace directories inside a package; 17: FunctionSummary.locals; 16: a skipped file's defines, with the summaries (a skipped file is not screened again); 15: FunctionSummary.keeps, Site.packed (hand-offs, callbacks, keyword dictionaries); 14: ModuleSummary.types; 13: FunctionSummary.mounted, includes (routers mounted under a prefix); 12: ModuleSummary.class_fields; 11: Site.discarded; 10: Site.in_flag_branch, Finding.kind; 9: FunctionSummary.registered (routes registered by call); 8: Param.holds_object; 7: contracts (guarantees, if_none, invariants, depends; Param.annotation, Argument.path, Site.bound); 6: TraceStep.relevant
 _INDEX_LIMIT = 256 * 1024 * 1024  # a 100,000-file tree has a 21 MB index
 _SUMMARIES_LIMIT = 1024 * 1024 * 1024  # the stdlib's 1,788 files: 55 MB
 # A file whose mtime or ctime is this close to (or after) the start of the run that hashed it

@@ -400,7 +400,7 @@ def _marked_above(directory: str, marked: dict[str, str | None]) -> str | None:
     """The nearest of ``directory`` and the directories above it that holds a project marker."""
     if directory not in marked:
         parent = os.path.dirname(directory)
-        if any(os.path.exists(os.path.join(directory, marker)) for marker in _PROJECT_MARKERS):
+        if _marks_project(directory):
             marked[directory] = directory
         else:
             marked[directory] = None if parent == directory else _marked_above(parent, marked)
@@ -409,17 +409,50 @@ def _marked_above(directory: str, marked: dict[str, str | None]) -> str | None:
 
 def _package_walk(path: str, packages: dict[str, bool]) -> tuple[list[str], str]:
     """The dotted parts of the absolute ``path`` through the packages around it, and the first
-    directory above them that is not a package (where ``sys.path`` must point)."""
+    directory above them that is not a package (where ``sys.path`` must point).
+
+    A directory without ``__init__.py`` inside a package is a namespace portion of it
+    (``pkg/llms/azure/chat.py`` is ``pkg.llms.azure.chat`` when ``pkg/llms/`` is a package): the
+    walk goes through it, never past a project's top (``_namespace_top``)."""
     directory, filename = os.path.split(path)
     stem = filename.rsplit(".", 1)[0]
     parts = [] if stem == "__init__" else [stem]
     while True:
-        known = packages.get(directory)
-        if known is None:
-            known = packages[directory] = os.path.isfile(os.path.join(directory, "__init__.py"))
         parent = os.path.dirname(directory)
-        if not known or parent == directory:
+        if parent == directory:
             break
+        if not _is_package(directory, packages):
+            above = _namespace_top(directory, packages)
+            if above is None:
+                break
+            parts[:0] = os.path.relpath(directory, above).split(os.sep)
+            directory = above
+            continue
         parts.insert(0, os.path.basename(directory))
         directory = parent
     return parts, directory
+
+
+def _is_package(directory: str, packages: dict[str, bool]) -> bool:
+    known = packages.get(directory)
+    if known is None:
+        known = packages[directory] = os.path.isfile(os.path.join(directory, "__init__.py"))
+    return known
+
+
+def _namespace_top(directory: str, packages: dict[str, bool]) -> str | None:
+    """The package that ``directory`` (not one) is a namespace portion of: the nearest package
+    above it through directories named like identifiers, without ``__init__.py`` and without a
+    project marker; None when there is none (``directory`` is where imports start)."""
+    while os.path.basename(directory).isidentifier() and not _marks_project(directory):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        if _is_package(parent, packages):
+            return parent
+        directory = parent
+    return None
+
+
+def _marks_project(directory: str) -> bool:
+    return any(os.path.exists(os.path.join(directory, marker)) for marker in _PROJECT_MARKERS)

@@ -115,7 +115,9 @@ def test_a_package_given_as_several_roots_resolves_as_a_whole() -> None:
 def test_imports_of_project_modules_that_do_not_resolve_are_noticed_once(tmp_path: Path, monkeypatch) -> None:
     """One line on stderr counts them (cold run, from the analysis; warm run, from the cache);
     ``--verbose`` lists them. Imports of the stdlib and third parties are not counted, nor
-    those that a file of the project is, or may define (``from app import helper``)."""
+    those that a file of the project is, or may define (``from app import helper``), nor a third
+    party named like a directory without ``__init__.py`` inside a package (``app/vendors/requests/``
+    is ``app.vendors.requests``, not ``requests``)."""
     from click.testing import CliRunner
 
     from storegate.cli import main
@@ -126,8 +128,10 @@ def test_imports_of_project_modules_that_do_not_resolve_are_noticed_once(tmp_pat
             "pyproject.toml": '[tool.storegate]\nrules = []\nflags = [{name = "store"}]\nsinks = ["*.db.insert_*"]\n',
             "app/__init__.py": "def helper():\n    pass\n",
             "app/storage.py": "def save(db, r):\n    db.insert_row(r)\n",
+            "app/vendors/__init__.py": "",
+            "app/vendors/requests/shim.py": "",
             "app/handlers.py": (
-                "import os.path\nimport requests\nimport app.storage as kept\n"
+                "import os.path\nimport requests\nfrom requests.adapters import HTTPAdapter\nimport app.storage as kept\n"
                 "from app import helper\nfrom app.missing import gone\nfrom app.storage import save\nfrom .vanished import keep\n\n"
                 "def create(db, r, store=True):\n    if store:\n        save(db, r)\n        keep(db, r)\n        gone(kept)\n"
             ),
