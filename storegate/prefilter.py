@@ -184,7 +184,7 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
 
     A route: a call of a registration form (``routes.ROUTE_FORMS``, or one that mounts a router
     under a prefix, ``routes.MOUNTS``; by the callee's last name,
-    ``getattr(app, "post")`` too) and a string that is not a docstring with a route's word,
+    ``getattr(app, "post")`` too, or by a ``route=`` keyword for a form of any name) and a string that is not a docstring with a route's word,
     where a path can come from (a literal, a module constant, an f-string's text, a prefix).
     """
     names = {flag.name for flag in config.flags} if mentions(source, _flag_words(config)) else set()
@@ -219,7 +219,7 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
             if names and type(func) is ast.Attribute and func.attr == "get" and node.args and _constant(node.args[0]) in names:
                 return True
             if forms and not calls:
-                calls = _last_name(func) in forms
+                calls = _last_name(func) in forms or any(keyword.arg in _FORM_KEYWORDS for keyword in node.keywords)
         elif kind is ast.Subscript:
             if _constant(node.slice) in names:
                 return True
@@ -286,6 +286,10 @@ def _forms_for(methods: frozenset[str]) -> frozenset[str]:
         if form.method != "name" or name.removeprefix("add_").upper() in methods
     )
     return registrations | frozenset(MOUNTS)  # a router mounted under a route's prefix
+
+
+# The path keywords of the forms that any callee may have (``@webmethod(route=..., method=...)``).
+_FORM_KEYWORDS = frozenset({"route"})
 
 
 def _last_name(func: ast.expr) -> str | None:

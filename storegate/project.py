@@ -374,6 +374,8 @@ class Project:
                 target = imports.get(head)
                 if target is not None and target != qualified:
                     return self._lookup(target + ("." + rest if rest else ""), depth + 1, trail)
+                if STAR in imports and imports[STAR] != owner:  # ``from .chat import *`` re-exports
+                    return self._lookup(f"{imports[STAR]}.{name}", depth + 1, trail)
                 return None
             owner, _, parent = owner.rpartition(".")
             name = f"{parent}.{name}"
@@ -386,6 +388,10 @@ class Project:
         candidate = f"{class_fq}.{name}"
         if candidate in self.functions:
             return candidate
+        return self._base_method(class_fq, name, seen)
+
+    def _base_method(self, class_fq: str, name: str, seen: set[str]) -> str | None:
+        """The method ``name`` that the bases of ``class_fq`` define (in their order, depth first)."""
         module, bases = self.classes[class_fq]
         imports = self._imports(module)
         for base in bases:
@@ -412,7 +418,10 @@ class Project:
         module = self.modules.get(owner)
         if module is None:
             return None
-        target = self._imports(module).get(name)
+        imports = self._imports(module)
+        target = imports.get(name)
+        if target is None and STAR in imports:  # ``from .chat import *`` re-exports
+            target = f"{imports[STAR]}.{name}"
         if target is None:
             return None
         target = self._canonical(target)
@@ -445,7 +454,8 @@ class Project:
         """What the functions which can matter call but no known module defines: ``(words,
         modules, mentioned)``; ``mentioned`` are the words wanted where they are used, not where
         they are defined: the names of private functions with a flag, of callback receivers, the
-        fields of dicts passed on (their callers and producers).
+        fields of dicts passed on (their callers and producers), of classes whose methods declare
+        routes (the classes implementing them).
 
         Functions that see a flag or handle a route matter, and so does every function they
         reach through resolved calls, up to ``Config.max_call_depth`` calls away (a deeper write
@@ -457,7 +467,7 @@ class Project:
         """
         words: set[str] = set()
         modules: set[str] = set()
-        reached = [f for f in self.functions.values() if f.summary.flags or f.summary.routes]
+        reached = [f for f in self.functions.values() if f.summary.flags or f.summary.routes or f.fq in self._overriding]
         reached.extend(self._route_handlers(words, modules))
         reached.extend(
             _Function(f"{m.module}.{f.name}", m, f)
@@ -475,6 +485,13 @@ class Project:
         for caller, value in self._callbacks.unresolved:  # functions passed for a callback
             self._wanted_for(caller, value, words, modules)
         mentioned = self._passed_on_words()
+        # the classes implementing an API protocol's routed methods name it among their bases,
+        # which may be imported through modules not read yet
+        mentioned.update(fq.rpartition(".")[0].rpartition(".")[2] for fq in self._declared_routes)
+        routed = {fq.rpartition(".")[2] for fq in self._declared_routes}
+        for class_fq in self.classes if routed else ():
+            if any(f"{class_fq}.{name}" in self.functions for name in routed):
+                self._unknown_bases(class_fq, set(), words, modules)
         bound = self.config.max_call_depth or len(self.functions) + 1
         queue = deque((function, 0) for function in reached)  # breadth first: each at its least depth
         while queue:
@@ -568,8 +585,29 @@ class Project:
         anywhere in the project that register it by name (``app.add_api_route(path, create)``,
         ``Route(path, endpoint)``, ``router.add_post(path, handler)``)."""
         fq = f"{module.module}.{function.name}"
-        more = (*self._registered.get(fq, ()), *self._mounted.get(fq, ()))
+        more = (*self._registered.get(fq, ()), *self._mounted.get(fq, ()), *self._overriding.get(fq, ()))
         return tuple(dict.fromkeys((*function.routes, *more))) if more else function.routes
+
+    @cached_property
+    def _declared_routes(self) -> dict[str, tuple[str, ...]]:
+        """Method fq -> the routes its decorators give it, for the methods of classes."""
+        return {fq: f.summary.routes for fq, f in self.functions.items() if f.summary.routes and fq.rpartition(".")[0] in self.classes}
+
+    @cached_property
+    def _overriding(self) -> dict[str, tuple[str, ...]]:
+        """Method fq -> the routes of the base-class method it overrides: a route declared on a
+        method of an API protocol (``@webmethod(route=..., method="POST")`` on
+        ``Inference.chat_completion``) is handled by every class of the project implementing it."""
+        declared = self._declared_routes
+        names = {fq.rpartition(".")[2] for fq in declared}
+        found: dict[str, tuple[str, ...]] = {}
+        for fq in self.functions if names else ():
+            owner, _, name = fq.rpartition(".")
+            if name in names and owner in self.classes and fq not in declared:
+                base = self._base_method(owner, name, {owner})
+                if base in declared:
+                    found[fq] = declared[base]
+        return found
 
     @cached_property
     def _mounted(self) -> dict[str, tuple[str, ...]]:

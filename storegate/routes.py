@@ -9,7 +9,10 @@ A *route form* (``RouteForm``) is one way a framework registers a handler; ``ROU
 registry, consulted in order. A decorator form registers the function it decorates
 (``handler_routes``); a call form names its handler (``registered_routes``: ``add_api_route(path,
 handler)``, ``Route(path, endpoint)``), and the project stage resolves that name like a callee
-(``Project.routes``), in this module or another. A new form is one entry in ``ROUTE_FORMS``.
+(``Project.routes``), in this module or another. A decorator of any name with ``route=`` and
+``method=`` keywords is a project's own (``@webmethod(route=..., method="POST")``), often on an
+API protocol's methods: the project stage gives the route to the methods overriding them. A new
+form is one entry in ``ROUTE_FORMS``.
 
 A path is a literal, a module-level constant, an f-string or a ``+`` of these, after the prefix
 of a module-level router (``router = APIRouter(prefix="/v1")``, a Flask ``Blueprint``'s
@@ -155,8 +158,9 @@ class RouteForm:
 
     ``method``: where the HTTP method comes from: ``"name"`` (``post``, ``add_post``),
     ``"methods"`` (a ``methods=[...]`` keyword; GET without it, as every framework does) or
-    ``"first"`` (a literal first argument, aiohttp's ``add_route("POST", path, handler)``).
-    The path is the first argument after a ``"first"`` method (or the ``path_keyword``); the
+    ``"first"`` (a literal first argument, aiohttp's ``add_route("POST", path, handler)``) or
+    ``"keyword"`` (a literal ``method="POST"``, else a ``methods=[...]``; none: no route). No
+    ``names``: any callee, when the path is given by ``path_keyword``. The path is the first argument after a ``"first"`` method (or the ``path_keyword``); the
     handler, for a call form, the argument at ``handler`` (or one of ``handler_keywords``).
     ``receiver``: the last name the callee's receiver must have (``web`` of ``web.post``).
     """
@@ -174,7 +178,7 @@ class RouteForm:
         if callee is None:
             return None
         receiver, _, last = callee.rpartition(".")
-        if last not in self.names or (self.receiver is not None and receiver.rpartition(".")[2] != self.receiver):
+        if (self.names and last not in self.names) or (self.receiver is not None and receiver.rpartition(".")[2] != self.receiver):
             return None
         positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
         keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
@@ -187,9 +191,17 @@ class RouteForm:
             methods, offset = (method.upper(),), 1
         elif self.method == "name":
             methods = (last.removeprefix("add_").upper(),)
+        elif self.method == "keyword":
+            method = string_value(keywords["method"]) if "method" in keywords else None
+            if method is None and "methods" not in keywords:
+                return None
+            methods = (method.upper(),) if method is not None else _declared_methods(keywords["methods"])
         else:
             methods = _declared_methods(keywords.get("methods"))
-        path_expr = positional[offset] if len(positional) > offset else keywords.get(self.path_keyword)
+        if self.names:
+            path_expr = positional[offset] if len(positional) > offset else keywords.get(self.path_keyword)
+        else:
+            path_expr = keywords.get(self.path_keyword)
         if path_expr is None:
             return None
         path = path_of(path_expr, names.constants)
@@ -234,6 +246,9 @@ ROUTE_FORMS: tuple[RouteForm, ...] = (
     RouteForm(frozenset(f"add_{verb}" for verb in _VERBS), decorator=False, method="name", handler=1, handler_keywords=("handler",)),
     # aiohttp web.post(path, handler), in a route list
     RouteForm(_VERBS, decorator=False, method="name", handler=1, handler_keywords=("handler",), receiver="web"),
+    # A project's own route decorator, often on the methods of an API protocol that the
+    # implementing classes override: @webmethod(route="/v1/chat/completions", method="POST")
+    RouteForm(frozenset(), decorator=True, method="keyword", path_keyword="route"),
 )
 
 
