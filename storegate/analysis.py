@@ -35,7 +35,7 @@ from storegate import typefacts, typegather
 from storegate import witness as witnesslib
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag
-from storegate.paths import access_path, callee_path, dotted_name, is_under, root_name
+from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, root_name
 from storegate.positions import Locator
 from storegate.reads import attribute_evidence, reads
 from storegate import routes as routelib
@@ -269,7 +269,11 @@ class Summarizer:
         self._statement_calls: frozenset[int] | None = None
         self.contracts = contracts
         self._given = contractlib.Given()  # what others guarantee in the scope being summarized
-        self.route_names = routelib.Names.of(tree) if config.routes else routelib.NO_NAMES
+        names = routelib.Names.of(tree)
+        self.route_names = names if config.routes else routelib.NO_NAMES
+        # module-level string constants (no other scope rebinds them: ``global``)
+        self.strings = {name: path.text for name, path in names.constants.items() if name not in self.fixed}
+        self._strings: dict[str, str] = {}  # what the names of the scope being summarized spell
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
         self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
         # what ``self.<flag>`` holds by the module's assignments and annotations (``reads``)
@@ -354,6 +358,7 @@ class Summarizer:
         if routes and isinstance(scope, cst.FunctionDef):
             flags = [routelib.with_route_default(scope, f, self.config.route_defaults, self.route_names) for f in flags]
         self._scope_state = self.state.scope(graph, class_name, self.fixed) if self.state is not None else None
+        self._strings = _scope_strings(graph, self.strings)
         self._receivers = receiverslib.scope(scope, self.imports, self.classes, class_name) if self.classes is not None else None
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
         sites = self.sites(graph, flags, entry_flags={*graph.params, *closure} - objects, objects=objects)
@@ -465,7 +470,7 @@ class Summarizer:
         if isinstance(event, cfglib.CallEvent):
             call = event.node
             written = callee_path(call.func)
-            matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None, self._scope_state, self._receivers))
+            matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None, self._scope_state, self._receivers, self._strings))
             if matched is not None:
                 return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args)
             text = _callee_name(call.func)
@@ -473,7 +478,7 @@ class Summarizer:
             if text is not None and (self._may_resolve(text) or _outlives(text, own, method=True)):
                 return call, text, "call", None, None, list(call.args)
             return None  # cannot name a function of the analyzed files
-        matched = self.matcher.match(event, MatchContext(self.imports, state=self._scope_state, receivers=self._receivers))
+        matched = self.matcher.match(event, MatchContext(self.imports, state=self._scope_state, receivers=self._receivers, strings=self._strings))
         if matched is not None:
             return event.target, matched.text, "write", matched.sink.pattern, matched.kind, []
         if isinstance(event, cfglib.BindEvent) and event.kind in ContainerSinks.WRITES and isinstance(event.target, cst.Subscript):
@@ -844,6 +849,22 @@ def _moved(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
             if base is not None:
                 return F.kill(facts, base)
     return facts
+
+
+def _scope_strings(graph: cfglib.CFG, module_strings: dict[str, str]) -> dict[str, str]:
+    """The literal text of the names a scope may pass for a string (SQL, a path): the module's
+    string constants that it does not bind itself, and its locals bound once to a literal."""
+    bound: dict[str, list[cst.BaseExpression | None]] = {}
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                bound.setdefault(event.target.value, []).append(event.value)
+    strings = {name: text for name, text in module_strings.items() if name not in bound and name not in graph.params}
+    for name, values in bound.items():
+        text = literal_text(values[0]) if len(values) == 1 and values[0] is not None and name not in graph.params else None
+        if text is not None:
+            strings[name] = text
+    return strings
 
 
 def block_exit(block: cfglib.Block, entry: F.Facts, context: _Context) -> tuple[F.Facts, F.Facts]:

@@ -123,13 +123,15 @@ class SinkMatch:
 class MatchContext:
     """What a kind may know beyond the event: the module's imports (local name -> qualified),
     what a call's callee denotes when not what is written (``save`` after ``save = db.save``),
-    the long-lived containers the scope can write (``state.ScopeState``) and the types of its
-    receivers (``receivers.Receivers``)."""
+    the long-lived containers the scope can write (``state.ScopeState``), the types of its
+    receivers (``receivers.Receivers``) and the literal text of the names that stand for a string
+    (``INSERT_TURN = "INSERT INTO ..."``: an argument regex sees it)."""
 
     imports: Mapping[str, str]
     callee: str | None = None
     state: ScopeState | None = None
     receivers: Receivers | None = None
+    strings: Mapping[str, str] | None = None
 
     def callee_text(self, call: cst.Call) -> str:
         return self.callee or callee_text(call.func)
@@ -184,7 +186,7 @@ class CallSinks(SinkKind):
         names = context.names(text)
         for sink, glob, argument in self.compiled:
             if any(glob(name) for name in names):
-                if argument is None or _argument_matches(call, sink, argument):
+                if argument is None or _argument_matches(call, sink, argument, strings=context.strings):
                     return SinkMatch(text, sink, sink.kind or self.name)
         return None
 
@@ -254,7 +256,7 @@ class LibrarySinks(SinkKind):
                 return None
             typed = f"{owner}.{func.attr.value}"
             for sink, glob, argument in self.calls:
-                if glob(typed) and (argument is None or _argument_matches(event.node, sink, argument, receivers)):
+                if glob(typed) and (argument is None or _argument_matches(event.node, sink, argument, receivers, context.strings)):
                     return SinkMatch(callee_text(func), sink, sink.kind or self.name)
             if func.attr.value in MUTATING_METHODS:
                 return self._item(func.value, receivers, callee_text(func))
@@ -325,13 +327,18 @@ class SinkMatcher:
         return None
 
 
-def _argument_matches(call: cst.Call, sink: Sink, argument: LinearRegex, receivers: Receivers | None = None) -> bool:
+def _argument_matches(
+    call: cst.Call, sink: Sink, argument: LinearRegex, receivers: Receivers | None = None, strings: Mapping[str, str] | None = None
+) -> bool:
     """The sink's argument (``Sink.position`` / ``keyword``) is a string literal the regex
-    matches, or (with ``receivers``) of a type it matches (``sqlalchemy.insert().values()``)."""
+    matches (or a name of one, in ``strings``), or (with ``receivers``) of a type it matches
+    (``sqlalchemy.insert().values()``)."""
     value = _argument(call, sink)
     if value is None:
         return False
     text = literal_text(value)
+    if text is None and strings and isinstance(value, cst.Name):
+        text = strings.get(value.value)
     if text is None and receivers is not None:
         text = receivers.type_of(value)
     return text is not None and argument.search(text)
