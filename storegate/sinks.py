@@ -26,7 +26,7 @@ configuration that a pull request may change, so both are matched without backtr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
@@ -330,18 +330,31 @@ class SinkMatcher:
 def _argument_matches(
     call: cst.Call, sink: Sink, argument: LinearRegex, receivers: Receivers | None = None, strings: Mapping[str, str] | None = None
 ) -> bool:
-    """The sink's argument (``Sink.position`` / ``keyword``) is a string literal the regex
-    matches (or a name of one, in ``strings``), or (with ``receivers``) of a type it matches
-    (``sqlalchemy.insert().values()``)."""
+    """Whether the regex finds something in what the sink's argument (``Sink.position`` /
+    ``keyword``) says (``_argument_texts``)."""
     value = _argument(call, sink)
-    if value is None:
-        return False
-    text = literal_text(value)
-    if text is None and strings and isinstance(value, cst.Name):
-        text = strings.get(value.value)
-    if text is None and receivers is not None:
-        text = receivers.type_of(value)
-    return text is not None and argument.search(text)
+    return value is not None and any(argument.search(text) for text in _argument_texts(value, receivers, strings))
+
+
+def _argument_texts(value: cst.BaseExpression, receivers: Receivers | None, strings: Mapping[str, str] | None) -> Iterator[str]:
+    """What an argument says: the text of a string literal, of a name bound to one (``strings``)
+    or of one that a call wraps (``text("INSERT ...")``); with ``receivers``, its type
+    (``sqlalchemy.insert().values()``); and a call as written (``self.turns.insert().values()``)."""
+    strings = strings or {}
+    wrapped = value.args[0].value if isinstance(value, cst.Call) and value.args and value.args[0].keyword is None else None
+    for candidate in (value, wrapped):
+        if candidate is not None:
+            text = literal_text(candidate)
+            if text is None and isinstance(candidate, cst.Name):
+                text = strings.get(candidate.value)
+            if text is not None:
+                yield text
+    if receivers is not None:
+        typed = receivers.type_of(value)
+        if typed is not None:
+            yield typed
+    if isinstance(value, cst.Call):
+        yield callee_text(value.func) + "()"
 
 
 def _argument(call: cst.Call, sink: Sink) -> cst.BaseExpression | None:
