@@ -11,7 +11,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from storegate import callbacks as callbacklib
@@ -1077,12 +1077,14 @@ def _reads_or_logs(parts: Sequence[str]) -> bool:
 
 def _observes(parts: Sequence[str]) -> bool:
     """Whether a callee (its dotted name, split) logs, alerts, measures or traces by the words of
-    its name or its receiver's (``snake_case`` and ``CamelCase`` words)."""
-    return any(
-        word.lower() in _OBSERVE_WORDS
-        for part in parts[-3:]
-        for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part)
-    )
+    its name or its receiver's."""
+    return any(_observing(part) for part in parts[-3:])
+
+
+@lru_cache(maxsize=4096)
+def _observing(part: str) -> bool:
+    """Whether one name has a word of ``_OBSERVE_WORDS`` (``snake_case`` and ``CamelCase`` words)."""
+    return any(word.lower() in _OBSERVE_WORDS for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part))
 
 
 def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding]:
