@@ -335,16 +335,26 @@ def included_routers(graph: CFG, names: Names = NO_NAMES) -> tuple[tuple[str, st
 
 def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[tuple[str, str], ...]:
     """``(route, handler as written)`` for each call of a scope that registers a handler by name on
-    a matching route (``app.add_api_route("/v1/responses", create, methods=["POST"])``)."""
+    a matching route (``app.add_api_route("/v1/responses", create, methods=["POST"])``, or a
+    decorator applied by hand: ``app.post("/v1/responses")(create)``)."""
     if not patterns:
         return ()
     found: dict[tuple[str, str], None] = {}  # a ``finally`` body's calls are seen twice
     for block in graph.blocks:
         for event in block.events:
-            if isinstance(event, CallEvent) and _last_name(event.node.func) in _CALL_NAMES:
+            if not isinstance(event, CallEvent):
+                continue
+            registration = None
+            if _last_name(event.node.func) in _CALL_NAMES:
                 registration = _registration(event.node, names, decorator=False)
-                if registration is not None and registration.handler is not None:
-                    found.update(dict.fromkeys((route, registration.handler) for route in matching(registration, patterns)))
+            elif isinstance(event.node.func, cst.Call) and event.node.args and event.node.args[0].keyword is None:
+                # a decorator applied by hand: ``app.post("/v1/responses")(create)``
+                decorated = _registration(event.node.func, names, decorator=True)
+                handler = dotted_name(event.node.args[0].value)
+                if decorated is not None and handler is not None:
+                    registration = replace(decorated, handler=handler)
+            if registration is not None and registration.handler is not None:
+                found.update(dict.fromkeys((route, registration.handler) for route in matching(registration, patterns)))
     return tuple(found)
 
 
