@@ -184,14 +184,16 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
 
     A route: a call of a registration form (``routes.ROUTE_FORMS``, or one that mounts a router
     under a prefix, ``routes.MOUNTS``; by the callee's last name,
-    ``getattr(app, "post")`` too, or by a ``route=`` keyword for a form of any name) and a string that is not a docstring with a route's word,
-    where a path can come from (a literal, a module constant, an f-string's text, a prefix).
+    ``getattr(app, "post")`` too, or by the path keyword of a form of any name: ``route=``) and a
+    string that is not a docstring with a route's word, where a path can come from (a literal, a
+    module constant, an f-string's text, a prefix).
     """
     names = {flag.name for flag in config.flags} if mentions(source, _flag_words(config)) else set()
     own = {flag.name for flag in config.flags if flag.self_attribute}
     words = route_words(config)
     forms = _form_names(config) if words and mentions(source, words) else frozenset()
     forms = forms if forms and mentions(source, forms) else frozenset()
+    keywords = _form_keywords() if forms else frozenset()
     if not names and not forms:
         return False  # nothing in the tree can be a flag's location or a route's registration
     calls = strings = False
@@ -219,7 +221,7 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
             if names and type(func) is ast.Attribute and func.attr == "get" and node.args and _constant(node.args[0]) in names:
                 return True
             if forms and not calls:
-                calls = _last_name(func) in forms or any(keyword.arg in _FORM_KEYWORDS for keyword in node.keywords)
+                calls = _last_name(func) in forms or any(keyword.arg in keywords for keyword in node.keywords)
         elif kind is ast.Subscript:
             if _constant(node.slice) in names:
                 return True
@@ -288,8 +290,12 @@ def _forms_for(methods: frozenset[str]) -> frozenset[str]:
     return registrations | frozenset(MOUNTS)  # a router mounted under a route's prefix
 
 
-# The path keywords of the forms that any callee may have (``@webmethod(route=..., method=...)``).
-_FORM_KEYWORDS = frozenset({"route"})
+@lru_cache(maxsize=1)
+def _form_keywords() -> frozenset[str]:
+    """The path keywords of the forms that any callee may have (``@webmethod(route=..., method=...)``)."""
+    from storegate.routes import ROUTE_FORMS
+
+    return frozenset(form.path_keyword for form in ROUTE_FORMS if not form.names)
 
 
 def _last_name(func: ast.expr) -> str | None:

@@ -160,8 +160,9 @@ class RouteForm:
     ``"methods"`` (a ``methods=[...]`` keyword; GET without it, as every framework does) or
     ``"first"`` (a literal first argument, aiohttp's ``add_route("POST", path, handler)``) or
     ``"keyword"`` (a literal ``method="POST"``, else a ``methods=[...]``; none: no route). No
-    ``names``: any callee, when the path is given by ``path_keyword``. The path is the first argument after a ``"first"`` method (or the ``path_keyword``); the
-    handler, for a call form, the argument at ``handler`` (or one of ``handler_keywords``).
+    ``names``: any callee, when the path is given by ``path_keyword``. The path is the first
+    argument after a ``"first"`` method (or the ``path_keyword``); the handler, for a call form,
+    the argument at ``handler`` (or one of ``handler_keywords``).
     ``receiver``: the last name the callee's receiver must have (``web`` of ``web.post``).
     """
 
