@@ -27,6 +27,7 @@ text: it matches a pattern's ``*``, never a literal segment (``/v1/files/{file_i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -288,6 +289,18 @@ def with_route_default(function: cst.FunctionDef, flag: Flag, defaults: Sequence
         if default.applies(flag) and handler_routes(function, (default.route,), names):
             return replace(flag, none_means=default.none_means)
     return flag
+
+
+def none_means_on(route: str, flag: Flag, defaults: Sequence[RouteDefault]) -> bool:
+    """What an omitted flag means on ``route`` as a handler's routes give it (``"POST
+    /v1/chat/completions"``; a path parameter matches any text): the last matching default's,
+    else the flag's own."""
+    method, _, text = route.partition(" ")
+    glob = re.sub(r"\{[^{}]*\}", "*", text)
+    for default in reversed(defaults):
+        if default.applies(flag) and route_matches(default.route, method, glob):
+            return default.none_means
+    return flag.none_means
 
 
 def mounted_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[tuple[str, str, str, str], ...]:

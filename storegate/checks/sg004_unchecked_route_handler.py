@@ -1,6 +1,8 @@
 """SG004 unchecked-route-handler: the handler of a configured route (registered in any form
-``routes.ROUTE_FORMS`` knows), without the store flag, that persists: a sink, a derived sink, or a call that leaves a callee's flag to a default that
-permits storing. One finding per route the handler serves."""
+``routes.ROUTE_FORMS`` knows), without the store flag, that persists: a sink, a derived sink, or
+a call that leaves a callee's flag to a default that permits storing. One finding per route the
+handler serves; where its request cannot carry the flag, only on the routes where an omitted
+flag keeps nothing (Chat Completions)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,17 @@ from storegate.model import Finding
 def decide(at: At) -> Iterable[Finding]:
     if at.site.sink is None and at.derived_chain() is None and not at.drops_flag():
         return ()
+    routes = at.project.routes(at.module, at.function)
     if not at.project.receives_flag(at.module, at.function, at.flag):
-        return ()  # its body model has no such field: the flag does not enter here
+        # Its body model has no such field: the flag does not enter here, so the client never
+        # asks. That permits storing only where an omitted flag means keep (Responses); a Chat
+        # Completions handler keeps nothing unless asked.
+        from storegate.routes import none_means_on
+
+        routes = tuple(route for route in routes if not none_means_on(route, at.flag, at.project.config.route_defaults))
     trace = at.call_trace()
     gate = at.flag.gate_text
-    return [
-        at.finding(CODE.code, f"handler for {route} persists without checking '{gate}'", trace)
-        for route in at.project.routes(at.module, at.function)
-    ]
+    return [at.finding(CODE.code, f"handler for {route} persists without checking '{gate}'", trace) for route in routes]
 
 
 CODE = Code(
