@@ -106,3 +106,19 @@ def leaky_server(tmp_path_factory):
     db_path = root / "responses.sqlite3"
     with running_server(twin.parent, db_path) as base_url:
         yield base_url, db_path
+
+
+@pytest.fixture(autouse=True)
+def no_analysis_thread_left_over():
+    """Each test starts as a fresh process would: without storegate's analysis thread
+    (``workers.with_deep_stack``) that an earlier test's in-process summaries left running.
+    With another thread alive, a run's worker pool is spawned instead of forked
+    (``workers._context``), and each spawned worker imports storegate, libcst and pytest again:
+    about 1.5 CPU-seconds a pool, for every pool of the rest of the session. The tests that
+    mean to spawn start a thread of their own."""
+    yield
+    workers = sys.modules.get("storegate.run.workers")
+    executor = getattr(workers, "_DEEP_EXECUTOR", None)
+    if executor is not None:
+        workers._DEEP_EXECUTOR = None
+        executor.shutdown()
