@@ -58,15 +58,22 @@ def bytecode_of_the_session(tmp_path_factory):
     """Where PYTHONDONTWRITEBYTECODE is set (as in CI sandboxes), every process the tests start
     (``python -m storegate``, spawned workers, flake8, pre-commit) would compile storegate from
     source again: they keep their bytecode in a folder of the session instead, never in the
-    checkout (what the variable protects). Where it is not set, nothing changes."""
+    checkout (what the variable protects). Where it is not set, nothing changes.
+
+    The prefix hides the bytecode installed beside the libraries too, so what the processes
+    import is compiled once into the folder: one folder for the whole run, shared by the xdist
+    workers (in their common temporary directory; Python writes bytecode atomically)."""
     import os
 
     if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
         yield
         return
     saved = {name: os.environ.get(name) for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "bytecode"
+    folder.mkdir(exist_ok=True)
     del os.environ["PYTHONDONTWRITEBYTECODE"]
-    os.environ["PYTHONPYCACHEPREFIX"] = str(tmp_path_factory.mktemp("bytecode"))
+    os.environ["PYTHONPYCACHEPREFIX"] = str(folder)
     yield
     for name, value in saved.items():
         if value is None:
@@ -99,3 +106,19 @@ def leaky_server(tmp_path_factory):
     db_path = root / "responses.sqlite3"
     with running_server(twin.parent, db_path) as base_url:
         yield base_url, db_path
+
+
+@pytest.fixture(autouse=True)
+def no_analysis_thread_left_over():
+    """Each test starts as a fresh process would: without storegate's analysis thread
+    (``workers.with_deep_stack``) that an earlier test's in-process summaries left running.
+    With another thread alive, a run's worker pool is spawned instead of forked
+    (``workers._context``), and each spawned worker imports storegate, libcst and pytest again:
+    about 1.5 CPU-seconds a pool, for every pool of the rest of the session. The tests that
+    mean to spawn start a thread of their own."""
+    yield
+    workers = sys.modules.get("storegate.run.workers")
+    executor = getattr(workers, "_DEEP_EXECUTOR", None)
+    if executor is not None:
+        workers._DEEP_EXECUTOR = None
+        executor.shutdown()

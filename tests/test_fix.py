@@ -226,7 +226,9 @@ def test_fixing_the_leaky_twin_restores_the_sample_server(tmp_path: Path, monkey
     # At runtime: the fixed twin keeps nothing of a streamed store=false response.
     import httpx
 
-    from storegate.demo import rows_containing, running_server
+    from server_harness import running_server
+
+    from storegate.demo import rows_containing
 
     db_path = tmp_path / "fixed.sqlite3"
     marker = f"marker-{uuid.uuid4().hex}"
@@ -253,7 +255,9 @@ def test_the_leaky_twin_leaks_before_the_fix(tmp_path: Path) -> None:
     """The runtime probe above can fail: the unfixed twin does write the row."""
     import httpx
 
-    from storegate.demo import rows_containing, running_server
+    from server_harness import running_server
+
+    from storegate.demo import rows_containing
     from storegate.twin import make_leaky_copy
 
     twin = make_leaky_copy(tmp_path / "src")

@@ -18,8 +18,10 @@ import pytest
 from storegate.analysis import summarize
 from storegate.api import check
 from storegate.config import load_config
-from storegate.demo import rows_containing, running_server
+from storegate.demo import rows_containing
 from storegate.twin import Mutant, mutants, write_mutant, write_unflagged
+
+from server_harness import running_server
 
 MODEL = "storegate-builtin"
 MUTANTS = mutants()

@@ -163,8 +163,9 @@ def test_deeply_nested_pyproject_is_exit_two_without_a_traceback(tmp_path: Path)
 # --- workers killed from outside -------------------------------------------------------------
 
 
-def _project(root: Path, count: int) -> None:
-    body = "".join(f"def h{n}(store, x):\n    if x and store:\n        save_y(x)\n" for n in range(400))
+def _project(root: Path, count: int, functions: int = 400) -> None:
+    """``count`` files, each with one SG001 and ``functions`` gated functions (2 ms of work each)."""
+    body = "".join(f"def h{n}(store, x):\n    if x and store:\n        save_y(x)\n" for n in range(functions))
     for index in range(count):
         (root / f"m{index:02}.py").write_text(NORMAL + body)
 
@@ -226,9 +227,13 @@ def test_a_worker_killed_from_outside_while_retrying_alone_blames_no_file(tmp_pa
     undisturbed run's. (This run holds a single worker's death too: no separate test for it.)"""
     from storegate.api import check
 
-    _project(tmp_path, 24)  # enough work that the pool is still busy when its worker is killed
+    # The fewest files that go to the pool (workers._POOL_THRESHOLD): each retried alone is a process
+    # spawned (the killer is a thread: no fork), which costs more than its file. A file takes a
+    # tenth of a second or more: the pool is still busy when its worker is killed (the killer looks
+    # every 2 ms), and a process retrying a file alone lives long enough to be seen.
+    _project(tmp_path, 8, functions=100)
     expected = check([tmp_path], _config(), use_cache=False, jobs=2)
-    assert len(expected.findings) == 24 and not expected.errors
+    assert len(expected.findings) == 8 and not expected.errors
 
     def should_kill(role: str, killed: list[str]) -> bool:  # a worker of the pool, then one retrying alone
         return killed == [] and role == "pool" or killed == ["pool"] and role == "alone"
@@ -369,7 +374,7 @@ def test_spawned_workers_never_import_the_checked_tree(tmp_path: Path, monkeypat
     tree = tmp_path / "tree"
     tree.mkdir()
     markers = plant_modules(tree)
-    _project(tree, 8)
+    _project(tree, 8, functions=0)  # enough files for the pool; their analysis is not the point
     monkeypatch.chdir(tree)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)  # a thread alive: the pool spawns its workers

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from server_harness import running_server
+from server_harness import bytecode_env, running_server
 
 from storegate.demo import free_port, rows_containing
 from storegate.twin import server_source_dir
@@ -194,7 +194,7 @@ def killable_server(db_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
         sys.executable, "-m", "uvicorn", "responses_server.app:app", "--app-dir", str(server_source_dir().parent),
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "critical", "--no-access-log",
     ]  # fmt: skip
-    env = {**os.environ, "RESPONSES_SERVER_DB": str(db_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "RESPONSES_SERVER_DB": str(db_path), "PYTHONDONTWRITEBYTECODE": "1", **bytecode_env()}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
