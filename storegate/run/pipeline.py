@@ -135,8 +135,10 @@ def summarize_files(
     internal tracebacks."""
     run = _Run(paths, config, CheckOptions(jobs=jobs, use_cache=False, use_prefilter=use_prefilter))
     run.look_up()
-    run.summarize()
-    run.apply_contracts()
+    with run.pool:
+        run.pool.start(len(run.files))
+        run.summarize()
+        run.apply_contracts()
     return run.summaries(), run.errors(), run.tracebacks()
 
 
@@ -242,6 +244,7 @@ class _Run:
         # file's (``_foreign``): one set for the whole run.
         self.foreign: set[str] | None = set() if options.use_prefilter else None
         self.read: set[str] = set()
+        self.pool = SummaryPool(options.jobs)  # one for every round and the contracts (``findings``)
 
     def findings(self) -> list[Finding]:
         """The project's findings: the last run's if no file changed, else computed again from
@@ -252,10 +255,13 @@ class _Run:
             return last
         global analyses
         analyses += 1
-        self._decode_cached_summaries()
-        if self._any(State.UNKNOWN):
-            self.summarize()
-        self.apply_contracts()
+        with self.pool:
+            if self._any(State.UNKNOWN):  # the workers first, while this process holds little
+                self.pool.start(sum(item.state in (State.UNKNOWN, State.SKIPPED) for item in self.files))
+            self._decode_cached_summaries()
+            if self._any(State.UNKNOWN):
+                self.summarize()
+            self.apply_contracts()
         from storegate.project import findings as project_findings
         from storegate.project import unresolved_imports
 
@@ -355,30 +361,29 @@ class _Run:
         nothing = frozenset[str]()
         words, modules, callers = _reachable(known, self.config) if known else (nothing, nothing, nothing)
         searched = (nothing, nothing)  # the words and callers every pending text was searched for
-        with SummaryPool(self.options.jobs) as pool:
-            self._screen(pending, pool)
-            while pending:
-                # a text that did not mention a word last round does not now: search the new ones
-                unsearched = (words - searched[0], callers - searched[1])
-                wanted = self._foreign(words)
-                chosen = [item for item in pending if self._chosen(item, wanted, modules, *unsearched)]
-                searched = (words, callers)
-                if not chosen:
-                    break
-                tasks = [Task(item.text(), item.display, self.config, item.module, None, item.namespace()) for item in chosen]
-                for item, outcome in zip(chosen, pool.run(tasks)):
-                    self._take(item, outcome)
-                    if item.state is State.SUMMARY:
-                        known.append(item.for_project())
-                    done += 1
-                    self._report(done)
-                pending = [item for item in pending if item.state is State.PENDING]
-                if not pending or not self.options.use_prefilter:
-                    break
-                new_words, new_modules, new_callers = _reachable(known, self.config)
-                if new_words <= words and new_modules <= modules and new_callers <= callers:
-                    break
-                words, modules, callers = words | new_words, modules | new_modules, callers | new_callers
+        self._screen(pending)
+        while pending:
+            # a text that did not mention a word last round does not now: search the new ones
+            unsearched = (words - searched[0], callers - searched[1])
+            wanted = self._foreign(words)
+            chosen = [item for item in pending if self._chosen(item, wanted, modules, *unsearched)]
+            searched = (words, callers)
+            if not chosen:
+                break
+            tasks = [Task(item.text(), item.display, self.config, item.module, None, item.namespace()) for item in chosen]
+            for item, outcome in zip(chosen, self.pool.run(tasks)):
+                self._take(item, outcome)
+                if item.state is State.SUMMARY:
+                    known.append(item.for_project())
+                done += 1
+                self._report(done)
+            pending = [item for item in pending if item.state is State.PENDING]
+            if not pending or not self.options.use_prefilter:
+                break
+            new_words, new_modules, new_callers = _reachable(known, self.config)
+            if new_words <= words and new_modules <= modules and new_callers <= callers:
+                break
+            words, modules, callers = words | new_words, modules | new_modules, callers | new_callers
         for item in pending:
             self._check_syntax(item)
             done += 1
@@ -397,7 +402,7 @@ class _Run:
         if self.progress is not None:
             self.progress(done, len(self.files))
 
-    def _screen(self, pending: list[_File], pool: SummaryPool) -> None:
+    def _screen(self, pending: list[_File]) -> None:
         """The first round's choice (``prefilter.screen``) for each file not screened before, in
         the workers: a file it does not take gets its skipped entry (with its syntax check) now,
         which a later round's choice replaces. A file skipped before and unchanged keeps its
@@ -406,7 +411,7 @@ class _Run:
             return
         fresh = [item for item in pending if item.entry is None]
         tasks = [Task(item.text(), item.display, self.config, item.module) for item in fresh]
-        for item, outcome in zip(fresh, pool.run(tasks, screen_task)):
+        for item, outcome in zip(fresh, self.pool.run(tasks, screen_task)):
             names = json.loads(outcome.summary or "null")
             self._keep_defines(item, names)
             if outcome.kind == "skipped":
@@ -432,24 +437,23 @@ class _Run:
 
         applied: dict[str, dict] = {}
         summarized = [item for item in self.files if item.state is State.SUMMARY]
-        with SummaryPool(self.options.jobs) as pool:
-            for _ in range(MAX_ROUNDS):
-                wanted = Project(self.summaries(), self.config).contracts()
-                changed = [item for item in summarized if wanted.get(item.display, {}) != applied.get(item.display, {})]
-                tasks, chosen = [], []
-                for item in changed:
-                    applied[item.display] = wanted.get(item.display, {})
-                    try:
-                        source = _decoded(item.content())
-                    except SourceError:
-                        continue
-                    tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display), item.namespace()))
-                    chosen.append(item)
-                if not tasks:
-                    break
-                for item, outcome in zip(chosen, pool.run(tasks)):
-                    if outcome.kind == "summary" and outcome.summary is not None:
-                        item.summary = ModuleSummary.from_json(json.loads(outcome.summary), self.shared)
+        for _ in range(MAX_ROUNDS):
+            wanted = Project(self.summaries(), self.config).contracts()
+            changed = [item for item in summarized if wanted.get(item.display, {}) != applied.get(item.display, {})]
+            tasks, chosen = [], []
+            for item in changed:
+                applied[item.display] = wanted.get(item.display, {})
+                try:
+                    source = _decoded(item.content())
+                except SourceError:
+                    continue
+                tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display), item.namespace()))
+                chosen.append(item)
+            if not tasks:
+                break
+            for item, outcome in zip(chosen, self.pool.run(tasks)):
+                if outcome.kind == "summary" and outcome.summary is not None:
+                    item.summary = ModuleSummary.from_json(json.loads(outcome.summary), self.shared)
 
     def _read(self, item: _File) -> None:
         """UNKNOWN or SKIPPED -> PENDING with its text, or ERROR."""
