@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storegate import files, filters, prefilter
 from storegate.baseline import Baseline
@@ -38,7 +39,9 @@ from storegate.cache import Entry, content_hash, open_cache, signature
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
 from storegate.run.workers import Outcome, SummaryPool, Task, screen_task, with_deep_stack
-from storegate.summary import ModuleSummary
+
+if TYPE_CHECKING:
+    from storegate.summary import ModuleSummary
 
 
 @dataclass(frozen=True)
@@ -327,7 +330,7 @@ class _Run:
                     data = self.cache.summary(item.kept()) if self.cache is not None else None
                     if data is None:
                         raise ValueError("the summary is not in the cache")
-                    item.summary = ModuleSummary.from_json(data, self.shared)
+                    item.summary = self._decode(data)
                 except (TypeError, KeyError, AttributeError, ValueError):
                     item.entry, item.state = None, State.UNKNOWN
 
@@ -453,7 +456,7 @@ class _Run:
                 break
             for item, outcome in zip(chosen, self.pool.run(tasks)):
                 if outcome.kind == "summary" and outcome.summary is not None:
-                    item.summary = ModuleSummary.from_json(json.loads(outcome.summary), self.shared)
+                    item.summary = self._decode(json.loads(outcome.summary))
 
     def _read(self, item: _File) -> None:
         """UNKNOWN or SKIPPED -> PENDING with its text, or ERROR."""
@@ -495,7 +498,7 @@ class _Run:
         if outcome.kind == "summary":
             assert outcome.summary is not None
             entry = self._entry(item, State.SUMMARY, summary=outcome.summary)
-            item.summary = ModuleSummary.from_json(json.loads(outcome.summary), self.shared)
+            item.summary = self._decode(json.loads(outcome.summary))
             if self.cache is not None and item.unsaved is None:
                 self.cache.put(item.key, entry)  # the cache keeps the text until it saves
             item.entry, item.state = replace(entry, summary=None), State.SUMMARY
@@ -518,6 +521,12 @@ class _Run:
     @staticmethod
     def _entry(item: _File, state: State, *, summary: str | None = None, error: dict | None = None) -> Entry:
         return Entry(stat=item.stat, sha256=item.sha256, status=state.value, module=item.module, summary=summary, error=error)
+
+    def _decode(self, data: dict) -> ModuleSummary:
+        """A summary from its JSON data (``summary`` is imported here: a warm run decodes none)."""
+        from storegate.summary import ModuleSummary
+
+        return ModuleSummary.from_json(data, self.shared)
 
     # -- what the run gives ----------------------------------------------------------------------
 
