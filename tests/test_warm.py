@@ -1,0 +1,61 @@
+"""The warm run: a tree that has not changed since the last run is answered from the cache
+without the analysis, and without even loading its code (the whole command should take about
+what the interpreter takes to start)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+API = "from pkg.store import save_row\n\n\ndef handler(store, row):\n    save_row(row)\n"  # SG002 at 5:5
+STORE = "def save_row(row):\n    insert_row(row)\n"
+PLAIN = "def helper(x):\n    return x + 1\n"
+
+# Runs ``storegate check`` in this process and writes the names of the modules it imported.
+COMMAND = (
+    "import atexit, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sorted(sys.modules))))\n"
+    "from storegate.cli import main\n"
+    "main()\n"
+)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("warm")
+    (root / "pkg").mkdir()
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "api.py").write_text(API)
+    (root / "pkg" / "store.py").write_text(STORE)
+    for number in range(10):
+        (root / "pkg" / f"plain{number}.py").write_text(PLAIN)
+    (root / "pyproject.toml").write_text('[tool.storegate]\nflags = ["store"]\nsinks = ["insert_*"]\n')
+    return root
+
+
+def run(project: Path, cache: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", COMMAND, str(out), "check", "--cache-dir", str(cache), "-q", "."],
+        cwd=project, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+def test_a_warm_run_loads_neither_the_parser_nor_the_analysis(project, tmp_path):
+    """The second run of an unchanged tree reports the same finding, and never imports libcst,
+    the project's analysis (``storegate.project``) or the summaries' code: a warm run is
+    mostly the interpreter's start, so every module it loads shows."""
+    cache = tmp_path / "cache"
+    cold = run(project, cache, tmp_path / "cold.txt")
+    warm = run(project, cache, tmp_path / "warm.txt")
+    assert cold.returncode == warm.returncode == 1, cold.stderr + warm.stderr
+    assert warm.stdout == cold.stdout and "pkg/api.py:5:5: SG002" in warm.stdout
+    assert "storegate.project" in (tmp_path / "cold.txt").read_text().split()
+    loaded = set((tmp_path / "warm.txt").read_text().split())
+    assert loaded.isdisjoint({"libcst", "storegate.project", "storegate.summary", "storegate.analysis"})
