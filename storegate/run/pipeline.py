@@ -247,6 +247,7 @@ class _Run:
         # file's (``_foreign``): one set for the whole run.
         self.foreign: set[str] | None = set() if options.use_prefilter else None
         self.read: set[str] = set()
+        self.first_named: dict[str, str] = {}  # ``_first_named``, for each round's choice
         self.pool = SummaryPool(options.jobs)  # one for every round and the contracts (``findings``)
 
     def findings(self) -> list[Finding]:
@@ -369,6 +370,7 @@ class _Run:
             # a text that did not mention a word last round does not now: search the new ones
             unsearched = (words - searched[0], callers - searched[1])
             wanted = self._foreign(words)
+            self.first_named = self._first_named()
             chosen = [item for item in pending if self._chosen(item, wanted, modules, *unsearched)]
             searched = (words, callers)
             if not chosen:
@@ -471,7 +473,8 @@ class _Run:
     def _chosen(
         self, item: _File, words: frozenset[str], modules: frozenset[str], unsearched: frozenset[str], callers: frozenset[str]
     ) -> bool:
-        """A later round's choice: a module it names, or a file that defines one of its words
+        """A later round's choice: a module it names (by a module name that a file summarized
+        already holds, only if it comes first: ``_first_named``), or a file that defines one of its words
         (the screen's ``defines``; one that mentions it if that is not known); for a word wanted
         where it is used, one that mentions it (callers and producers: ``Project.unresolved``).
         ``unsearched`` and ``callers``: the words and callers its text was not searched for yet.
@@ -479,7 +482,9 @@ class _Run:
         A word is a global's name, defined at a module's top level (``defines``' ``top``); a word
         written ``.Name`` is the last part of a dotted class name, which a class's body may bind
         too (a nested class: ``members``)."""
-        if not self.options.use_prefilter or item.wanted or item.module in modules:
+        if not self.options.use_prefilter or item.wanted:
+            return True
+        if item.module in modules and item.display < self.first_named.get(item.module, "\U0010ffff"):
             return True
         if any(alias in modules for alias in item.aliases):  # named through a namespace package
             return True
@@ -488,6 +493,18 @@ class _Run:
         if not item.defines.isdisjoint(_names(words)) or not item.members.isdisjoint(_dotted(words)):
             return True
         return bool(callers) and prefilter.mentions(item.text(), callers)
+
+    def _first_named(self) -> dict[str, str]:
+        """Each module name of the summarized files, with the first path (as shown) that has it.
+        Of the files with one module name (``transformation`` for every ``transformation.py``
+        outside a package), the project knows the first by path by that name and the others by
+        a namespace name (``project._distinct_names``): a module name that the project wants
+        through a file already summarized can mean another file only if that one comes first."""
+        first: dict[str, str] = {}
+        for item in self.files:
+            if item.state is State.SUMMARY and item.display < first.get(item.module, "\U0010ffff"):
+                first[item.module] = item.display
+        return first
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
