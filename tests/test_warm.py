@@ -59,3 +59,31 @@ def test_a_warm_run_loads_neither_the_parser_nor_the_analysis(project, tmp_path)
     assert "storegate.project" in (tmp_path / "cold.txt").read_text().split()
     loaded = set((tmp_path / "warm.txt").read_text().split())
     assert loaded.isdisjoint({"libcst", "storegate.project", "storegate.summary", "storegate.analysis"})
+
+
+def test_the_cache_writes_and_reads_its_summaries_without_copying_them_all(tmp_path):
+    """The summaries' file of a large tree is about 100 MB (litellm's). Writing it keeps no
+    second, encoded copy of every summary (the seal is computed as the lines stream out), and
+    reading it keeps no decoded copy of the whole file beside the summaries themselves."""
+    import tracemalloc
+
+    from storegate.cache import Cache, Entry
+    from storegate.model import Config
+
+    size, count = 1_000_000, 16
+    cache = Cache(tmp_path, Config(), b"k" * 32)
+    entries = [Entry((1, 2, 3, 4, n), f"{n:064x}", "summary", f"m{n}", '"' + "x" * size + '"') for n in range(count)]
+    for number, entry in enumerate(entries):
+        cache.put(f"/project/m{number}.py", entry)
+    tracemalloc.start()
+    try:
+        cache.save()
+        written = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        again = Cache(tmp_path, Config(), b"k" * 32)
+        assert again.summary(again.get("/project/m3.py")) == "x" * size
+        read = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert written < size * count / 4  # before: a copy of them all
+    assert read < size * count * 2.5  # the file's bytes and the summaries; before: two copies more
