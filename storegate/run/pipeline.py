@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -158,16 +158,25 @@ class State(Enum):
     TOO_LARGE = "too large"  # over ``Config.max_target_bytes``: never read, a notice, never cached
 
 
+@dataclass(frozen=True)
+class _Names:
+    """What the namespace-package names of a run's files are found from (``files.namespace_names``)."""
+
+    root: Path  # the project root
+    packages: dict[str, bool]  # memos shared by the run's files
+    marked: dict[str, str | None]
+
+
 @dataclass
 class _File:
-    """One file on its way through a run."""
+    """One file on its way through a run. How it is shown and its namespace-package names are
+    found once asked for: a warm run, which never asks, only stats the files."""
 
     path: Path
     key: str  # the absolute path, the cache's key
-    display: str
     module: str
+    names: _Names
     unsaved: str | bytes | None = None  # check(unsaved=...): the text to use instead of the disk's
-    aliases: tuple[str, ...] = ()  # its namespace-package names (``files.namespace_names``)
     state: State = State.UNKNOWN
     stat: tuple[int, ...] = ()  # cache.signature() of the file
     sha256: str = ""
@@ -181,6 +190,15 @@ class _File:
     defines: frozenset[str] | None = None  # PENDING, screened: the names its top level defines (None: unknown)
     members: frozenset[str] = frozenset()  # PENDING, screened: the names its classes' bodies bind
     own: frozenset[str] | None = None  # screened: the names it can only mean as its globals (None: unknown)
+
+    @cached_property
+    def display(self) -> str:
+        return files.display_path(self.path)
+
+    @cached_property
+    def aliases(self) -> tuple[str, ...]:
+        """Its namespace-package names (``files.namespace_names``)."""
+        return files.namespace_names(self.key, self.names.root, self.names.packages, self.names.marked)
 
     # What a state guarantees, checked where it is relied on.
     def text(self) -> str:
@@ -233,15 +251,13 @@ class _Run:
         self.progress = progress
         self.cache = open_cache(options.cache_dir, config) if options.use_cache else None
         self.shared: dict = {}  # equal strings of all summaries as one object
-        packages: dict[str, bool] = {}
-        marked: dict[str, str | None] = {}
-        root = files.exclude_root(config)  # the project root: the config file's directory, else the cwd
+        names = _Names(files.exclude_root(config), {}, {})  # the root: the config file's directory, else the cwd
         self.files = []
         for path in found:
             absolute = os.path.abspath(path)
             path = path if isinstance(path, Path) else Path(path)
-            module, aliases = files.module_name(absolute, packages), files.namespace_names(absolute, root, packages, marked)
-            self.files.append(_File(path, absolute, files.display_path(path), module, (unsaved or {}).get(absolute), aliases))
+            module = files.module_name(absolute, names.packages)
+            self.files.append(_File(path, absolute, module, names, (unsaved or {}).get(absolute)))
         self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
         # The identifiers that the files summarized in this run (``read``) may mean as another
         # file's (``_foreign``): one set for the whole run.
