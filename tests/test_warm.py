@@ -13,15 +13,19 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-API = "from pkg.store import save_row\n\n\ndef handler(store, row):\n    save_row(row)\n"  # SG002 at 5:5
+API = "from pkg.store import save_row  # noqa: F401\n\n\ndef handler(store, row):\n    save_row(row)\n"  # SG002 at 5:5
 STORE = "def save_row(row):\n    insert_row(row)\n"
 PLAIN = "def helper(x):\n    return x + 1\n"
 
-# Runs ``storegate check`` in this process and writes the names of the modules it imported.
+# Runs ``storegate check`` in this process and writes the names of the modules it imported,
+# and how many texts it tokenized (``tokenized=N``: what reading suppression comments costs).
 COMMAND = (
-    "import atexit, sys\n"
+    "import atexit, sys, tokenize\n"
     "out = sys.argv.pop(1)\n"
-    "atexit.register(lambda: open(out, 'w').write('\\n'.join(sorted(sys.modules))))\n"
+    "texts = []\n"
+    "generate = tokenize.generate_tokens\n"
+    "tokenize.generate_tokens = lambda readline: texts.append(1) or generate(readline)\n"
+    "atexit.register(lambda: open(out, 'w').write('\\n'.join([*sorted(sys.modules), f'tokenized={len(texts)}'])))\n"
     "from storegate.cli import main\n"
     "main()\n"
 )
@@ -40,9 +44,9 @@ def project(tmp_path_factory) -> Path:
     return root
 
 
-def run(project: Path, cache: Path, out: Path) -> subprocess.CompletedProcess:
+def run(project: Path, cache: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", COMMAND, str(out), "check", "--cache-dir", str(cache), "-q", "."],
+        [sys.executable, "-c", COMMAND, str(out), "check", "--cache-dir", str(cache), "-q", *options, "."],
         cwd=project, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)},
     )
 
@@ -59,6 +63,22 @@ def test_a_warm_run_loads_neither_the_parser_nor_the_analysis(project, tmp_path)
     assert "storegate.project" in (tmp_path / "cold.txt").read_text().split()
     loaded = set((tmp_path / "warm.txt").read_text().split())
     assert loaded.isdisjoint({"libcst", "storegate.project", "storegate.summary", "storegate.analysis"})
+
+
+def test_a_warm_run_reads_no_suppression_comment_again(project, tmp_path):
+    """The findings after the filters (suppression comments, ``--select``/``--ignore``) are
+    kept with the findings: an unchanged tree has the same comments, so a warm run with the
+    same filters tokenizes no file (litellm: its three files with findings are 1.2 MB of text,
+    most of a warm run's time). Other filters are applied again, and their result kept."""
+    cache = tmp_path / "cache"
+    cold = run(project, cache, tmp_path / "cold.txt")
+    warm = run(project, cache, tmp_path / "warm.txt")
+    assert warm.stdout == cold.stdout and "pkg/api.py:5:5: SG002" in warm.stdout
+    assert "tokenized=1" in (tmp_path / "cold.txt").read_text().split()  # api.py: it has a finding and a noqa
+    assert "tokenized=0" in (tmp_path / "warm.txt").read_text().split()
+    other = run(project, cache, tmp_path / "other.txt", "--ignore", "SG002")
+    assert other.returncode == 0 and "SG002" not in other.stdout
+    assert run(project, cache, tmp_path / "again.txt").stdout == cold.stdout
 
 
 def test_the_cache_writes_and_reads_its_summaries_without_copying_them_all(tmp_path):

@@ -115,7 +115,12 @@ def check(
         unresolved_imports=run.unresolved,
         notices=tuple(run.notices()),
     )
-    return filters.apply(
+    # the filters as a key: with a baseline, which is a file of its own, they are applied every time
+    applied = None if known is not None else json.dumps([options.select, options.ignore, options.report_unused_ignores, options.honour_noqa])
+    kept = run.last_filtered(applied)
+    if kept is not None:
+        return replace(analyzed, findings=tuple(kept))
+    result = filters.apply(
         analyzed,
         select=options.select,
         ignore=options.ignore,
@@ -124,6 +129,8 @@ def check(
         honour_noqa=options.honour_noqa,
         paths=found,
     )
+    run.keep_filtered(applied, result.findings)
+    return result
 
 
 # How many runs of this process computed their findings (rather than reading the last run's
@@ -263,6 +270,7 @@ class _Run:
         # file's (``_foreign``): one set for the whole run.
         self.foreign: set[str] | None = set() if options.use_prefilter else None
         self.read: set[str] = set()
+        self.warm = False  # whether the findings are the last run's (``findings``)
         self.first_named: dict[str, str] = {}  # ``_first_named``, for each round's choice
         self.pool = SummaryPool(options.jobs)  # one for every round and the contracts (``findings``)
 
@@ -272,6 +280,7 @@ class _Run:
         self.look_up()
         last = None if self._any(State.UNKNOWN) else self._last_findings()
         if last is not None:
+            self.warm = True
             return last
         global analyses
         analyses += 1
@@ -338,6 +347,31 @@ class _Run:
             return [Finding.from_json(data) for data in result["findings"]]
         except (TypeError, KeyError, AttributeError, ValueError):
             return None  # a foreign result: analyze again
+
+    def last_filtered(self, applied: str | None) -> list[Finding] | None:
+        """The last run's findings after the same filters (``applied``), when this run's are the
+        last run's (``_last_findings``): the suppression comments are then those of the same
+        texts. Reading them again means tokenizing every file with a finding (litellm: 1.2 MB of
+        text, most of a warm run's time)."""
+        result = self.cache.result if self.cache is not None and self.warm and applied is not None else None
+        filtered = result.get("filtered") if result else None
+        if not isinstance(filtered, dict) or filtered.get("applied") != applied:
+            return None
+        try:
+            return [Finding.from_json(data) for data in filtered["findings"]]
+        except (TypeError, KeyError, AttributeError, ValueError):
+            return None  # a foreign result: filter again
+
+    def keep_filtered(self, applied: str | None, findings: Sequence[Finding]) -> None:
+        """Keep the findings after the filters with the result ``_save`` kept for this run's texts
+        (none is kept for a run with an internal error or an unsaved text)."""
+        result = self.cache.result if self.cache is not None and applied is not None else None
+        if result is None or result.get("key") != self._result_key() or self._any(State.INTERNAL):
+            return
+        if any(item.unsaved is not None for item in self.files):
+            return
+        self.cache.set_result({**result, "filtered": {"applied": applied, "findings": [f.to_json() for f in findings]}})
+        self.cache.save()
 
     def _decode_cached_summaries(self) -> None:
         """A summary the cache lost, never wrote, or cannot read is computed again."""
