@@ -66,7 +66,16 @@ print(json.dumps({"seconds": seconds, "peak_mb": max(main, workers), "main_mb": 
 """
 
 
-def measure(kind: str, paths: list[str], **options) -> dict:
+# The children cache their bytecode, as an installed storegate has it (a run of ``python -c``
+# under PYTHONDONTWRITEBYTECODE would compile every module of storegate each time: a tenth of a
+# second, more than a warm run's own work), in a folder of their own, never in the source tree.
+CHILD_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "storegate-bench-bytecode")
+
+
+def measure(kind: str, paths: list[str], cwd: Path = ROOT, **options) -> dict:
+    """One measurement in a fresh process, run in ``cwd`` (a real package: its own folder, as a
+    user runs storegate, so that paths show and its namespace packages are named from there)."""
     args = {
         "kind": kind,
         "paths": [str(p) for p in paths],
@@ -77,21 +86,23 @@ def measure(kind: str, paths: list[str], **options) -> dict:
         "cache": options.get("cache"),
         "prefilter": options.get("prefilter", True),
     }
-    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True, cwd=cwd, env=CHILD_ENV)
     if done.returncode != 0:
         raise SystemExit(f"measurement failed: {args}\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def command_line(args: list[str], runs: int = 3) -> float:
+def command_line(args: list[str], runs: int = 3, cwd: Path = ROOT) -> float:
     """The median wall time of a whole command (``python ARGS``, or a console script of this
-    Python's when ARGS starts with its name), the interpreter's start included."""
+    Python's when ARGS starts with its name), the interpreter's start included, after one run
+    that writes the bytecode (``CHILD_ENV``)."""
     script = Path(sys.executable).with_name(args[0]) if args and not args[0].startswith("-") else None
     command = [str(script), *args[1:]] if script is not None else [sys.executable, *args]
+    subprocess.run(command, capture_output=True, cwd=cwd, env=CHILD_ENV)
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(command, capture_output=True, cwd=ROOT)
+        subprocess.run(command, capture_output=True, cwd=cwd, env=CHILD_ENV)
         times.append(time.perf_counter() - start)
     return sorted(times)[len(times) // 2]
 
@@ -237,9 +248,9 @@ def real_rows(cache: Path, local: Path | None, program: str | None, failures: li
         print(f"  {name} {version}: {parse['files']} files")
         print(row("libcst parse-only", base, base, parse["peak_mb"]))
         results = Path(tempfile.mkdtemp(prefix="storegate-bench-cache-"))
-        cold = measure("check", [root], jobs=jobs, cache=str(results))
-        warm = measure("check", [root], jobs=jobs, cache=str(results))
-        whole = command_line(["storegate", "check", str(root), "--isolated", "--cache-dir", str(results), "-q"])
+        cold = measure("check", [root], root, jobs=jobs, cache=str(results))
+        warm = measure("check", [root], root, jobs=jobs, cache=str(results))
+        whole = command_line(["storegate", "check", ".", "--isolated", "--cache-dir", str(results), "-q"], cwd=root)
         shutil.rmtree(results, ignore_errors=True)
         print(row("storegate cold", cold["seconds"], base, cold["peak_mb"], f"{cold['findings']} findings, {cold['errors']} errors, "
                   f"main {cold['main_mb']:.0f} MB, largest worker {cold['workers_mb']:.0f} MB"))

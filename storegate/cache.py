@@ -29,13 +29,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
+import itertools
 import json
 import os
 import secrets
 import stat
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
@@ -330,8 +332,8 @@ class Cache:
             self._summaries = {}
             body = self._verified(self.summaries_path, _SUMMARIES_LIMIT, b"summaries")
             try:
-                for line in body.decode("utf-8").split("\n") if body is not None else ():
-                    key, tab, text = line.partition("\t")
+                for raw in io.BytesIO(body) if body is not None else ():  # a line at a time: no second copy of it all
+                    key, tab, text = raw.decode("utf-8").removesuffix("\n").partition("\t")
                     if tab:
                         self._summaries[key] = text
             except ValueError:
@@ -356,9 +358,13 @@ class Cache:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 live = {_summary_key(entry) for entry in self.entries.values() if entry.status == "summary"}
                 live |= {_DEFINES + _summary_key(entry) for entry in self.entries.values() if entry.status == "skipped"}
-                kept = sorted((key, text) for key, text in self._load_summaries().items() if key in live)
-                lines = [f"{key}\t{text}\n".encode() for key, text in kept]
-                _replace(self.summaries_path, [self._head(b"summaries", lines), b"\n", *lines])
+                summaries = self._load_summaries()
+                kept = sorted(key for key in summaries if key in live)
+
+                def lines() -> Iterator[bytes]:  # encoded twice (the seal, the write), never held: 100 MB for litellm
+                    return (f"{key}\t{summaries[key]}\n".encode() for key in kept)
+
+                _replace(self.summaries_path, itertools.chain([self._head(b"summaries", lines()), b"\n"], lines()))
                 self._summaries_changed = False
             if self.changed:
                 self.directory.mkdir(parents=True, exist_ok=True)
@@ -386,7 +392,7 @@ class Cache:
                 pass
 
 
-def _replace(path: Path, data: list[bytes]) -> None:
+def _replace(path: Path, data: Iterable[bytes]) -> None:
     """Write a cache file with ``write_atomic``, first removing whatever the tree may have put
     under its name that a write must not go through or keep (a link, a device, a FIFO, a hard
     link, a file of another user or a read-only one): the name is the cache's. A directory is

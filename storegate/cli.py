@@ -20,7 +20,6 @@ import click
 
 from storegate import baseline, checks, disk, files
 from storegate._version import __version__
-from storegate.checks import docs
 from storegate.run.pipeline import CheckOptions
 from storegate.run.pipeline import check as run_check
 from storegate.config import load_config
@@ -452,6 +451,8 @@ def _pack_specs(config: Config, rule_specs: tuple[str, ...]) -> list[tuple[str, 
 def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[str, ...], markdown: bool) -> None:
     """List every code, the configuration file found from the cwd, its excludes and its rule packs."""
     if markdown:
+        from storegate.checks import docs  # here: ``check`` never needs it
+
         click.echo(docs.render_markdown(), nl=False)
         return
     from storegate.config import load_pack
@@ -497,6 +498,8 @@ def rule_command(code: str) -> None:
     if found is None:
         fail(f"unknown code {code!r} (known: {', '.join(checks.CODES)})")
         return
+    from storegate.checks import docs
+
     click.echo(docs.render_doc(found), nl=False)
 
 

@@ -444,6 +444,18 @@ def _write(root: Path, files: dict[str, str]) -> list[Path]:
     return sorted(root / name for name in files)
 
 
+def _summarized(root: Path, files: dict[str, str]) -> tuple[list[str], object]:
+    """The files (relative, posix) that the pre-filter's rounds summarize, with the flag ``store``
+    and the sinks ``save_*``, and that configuration; no file may fail."""
+    from storegate.run.pipeline import summarize_files
+
+    paths = _write(root, files)
+    config = load_config([str(root)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(paths, config, jobs=1)
+    assert errors == [] and traces == []
+    return sorted(Path(s.path).relative_to(root).as_posix() for s in summaries), config
+
+
 def test_a_global_is_looked_for_at_top_level_and_a_nested_class_in_class_bodies(tmp_path):
     """``helper(x)`` can only reach a global: ``defs.py`` binds it at its top level and is
     summarized; ``fields.py`` binds ``helper`` only in a class's body (a field) and is not, nor is
@@ -491,17 +503,70 @@ def test_a_global_the_callers_module_assigns_selects_no_other_file_unless_it_sta
     """``_ADAPTER(x)`` where the caller's module assigns ``_ADAPTER`` itself: its own global, so a
     module that happens to define ``_ADAPTER`` too is not summarized. With a star import the
     caller's global may come from it: ``_HOOK`` is looked for, and ``hooks.py`` is summarized."""
-    from storegate.run.pipeline import summarize_files
-
-    paths = _write(tmp_path, {
+    summarized, config = _summarized(tmp_path, {
         "api.py": "_ADAPTER = getattr(print, '__call__')\n\n\ndef handler(store, x):\n    _ADAPTER(x)\n",
         "other.py": "def _ADAPTER(x):\n    save_row(x)\n",
         "starred.py": "from hooks import *\n\n_HOOK = None\n\n\ndef handler(store, x):\n    _HOOK(x)\n",
         "hooks.py": "def _HOOK(x):\n    save_row(x)\n",
     })
-    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
-    summaries, errors, traces = summarize_files(paths, config, jobs=1)
-    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "hooks.py", "starred.py"]
-    assert errors == [] and traces == []
+    assert summarized == ["api.py", "hooks.py", "starred.py"]
     filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)
+
+
+def _screen_noting_texts_held(task):
+    """The screen, noting first how many file texts this worker's memory holds: a worker forked
+    after the run read the texts holds a copy of every one (the pool is meant to start first)."""
+    import gc
+
+    from storegate.run import pipeline, workers
+
+    held = sum(1 for obj in gc.get_objects() if type(obj) is pipeline._File and obj.source is not None)
+    with open(os.environ["STOREGATE_TEST_NOTES"], "a") as notes:
+        notes.write(f"{held}\n")
+    return workers.screen_task(task)
+
+
+def test_the_workers_start_before_the_texts_are_read(tmp_path, monkeypatch):
+    """The worker processes are forked before the run reads any file's text (or decodes any
+    summary): a fork copies this process's memory, and with 3,000 files read that copy is 50 MB
+    more in each worker, a third of litellm's peak."""
+    from storegate.run import pipeline
+
+    notes = tmp_path / "notes.txt"
+    monkeypatch.setenv("STOREGATE_TEST_NOTES", str(notes))
+    monkeypatch.setattr(pipeline, "screen_task", _screen_noting_texts_held)
+    project = tmp_path / "project"
+    project.mkdir()
+    for number in range(12):
+        (project / f"m{number}.py").write_text(f"def f{number}(x):\n    return x\n")
+    config = load_config([str(project)], isolated=True, flags=["store"], sinks=["save_*"])
+    result = check([str(project)], config, jobs=2, use_cache=False)
+    assert result.tracebacks == () and result.errors == ()
+    held = [int(line) for line in notes.read_text().split()]
+    assert len(held) == 12 and set(held) == {0}
+
+
+def test_a_module_name_that_a_summarized_file_holds_first_selects_no_later_namesake(tmp_path):
+    """Files outside a package are named by their stem: ``a/helpers.py``, ``pkg/sub/helpers.py``
+    and ``z/helpers.py`` are all ``helpers`` (a real tree has dozens of ``utils.py``). ``api.py``
+    calls the class ``pkg.Row``, which the package re-exports from ``pkg/sub/front.py``, which
+    imports it relatively, as ``helpers.Row``: the project wants the module ``helpers``. Of
+    namesakes it knows the first by path by that name and the others by a namespace name.
+    ``pkg/sub/helpers.py`` (it has the flag) is summarized first: ``z/helpers.py``, after it,
+    can never be what ``helpers`` means and is not summarized; ``a/helpers.py``, before it, is."""
+    for folder in ("a", "pkg/sub", "z"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("")  # the project's root, for the namespace names
+    summarized, config = _summarized(tmp_path, {
+        "api.py": "import pkg\n\n\ndef handler(store, x):\n    pkg.Row(x)\n    save_row(x)\n",
+        "pkg/__init__.py": "from .sub.front import Row\n",
+        "pkg/sub/front.py": "from .helpers import Row\n",
+        "pkg/sub/helpers.py": "class Row:\n    pass\n\n\ndef keep(store, x):\n    if store:\n        save_row(x)\n",
+        "a/helpers.py": "class Row:\n    pass\n",
+        "z/helpers.py": "class Row:\n    pass\n",
+    })
+    assert summarized == ["a/helpers.py", "api.py", "pkg/__init__.py", "pkg/sub/front.py", "pkg/sub/helpers.py"]
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert [(Path(f.path).name, f.line, f.code) for f in everything.findings] == [("api.py", 6, "SG001")]
     assert_same(filtered, everything)

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from storegate.model import Finding, Flag, TraceStep
-from storegate.project import Chain, drops_flag
 
 if TYPE_CHECKING:
-    from storegate.project import Project, _Function
+    from storegate.project import Chain, Project, _Function
     from storegate.summary import FunctionSummary, ModuleSummary, Site
 
 Level = Literal["error", "warning", "note"]
@@ -112,6 +111,8 @@ class At:
 
     def drops_flag(self) -> bool:
         """A call that does not pass the flag to a callee whose default for it permits storing."""
+        from storegate.project import drops_flag  # not at the top: the registry is read on a warm run, which never needs the project
+
         return drops_flag(self.site, self.target, self.flag)
 
     def call_trace(self) -> tuple[TraceStep, ...]:

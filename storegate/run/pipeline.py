@@ -28,8 +28,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from storegate import files, filters, prefilter
 from storegate.baseline import Baseline
@@ -38,7 +39,9 @@ from storegate.cache import Entry, content_hash, open_cache, signature
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
 from storegate.run.workers import Outcome, SummaryPool, Task, screen_task, with_deep_stack
-from storegate.summary import ModuleSummary
+
+if TYPE_CHECKING:
+    from storegate.summary import ModuleSummary
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,12 @@ def check(
         unresolved_imports=run.unresolved,
         notices=tuple(run.notices()),
     )
-    return filters.apply(
+    # the filters as a key: with a baseline, which is a file of its own, they are applied every time
+    applied = None if known is not None else json.dumps([options.select, options.ignore, options.report_unused_ignores, options.honour_noqa])
+    kept = run.last_filtered(applied)
+    if kept is not None:
+        return replace(analyzed, findings=tuple(kept))
+    result = filters.apply(
         analyzed,
         select=options.select,
         ignore=options.ignore,
@@ -121,6 +129,8 @@ def check(
         honour_noqa=options.honour_noqa,
         paths=found,
     )
+    run.keep_filtered(applied, result.findings)
+    return result
 
 
 # How many runs of this process computed their findings (rather than reading the last run's
@@ -135,8 +145,10 @@ def summarize_files(
     internal tracebacks."""
     run = _Run(paths, config, CheckOptions(jobs=jobs, use_cache=False, use_prefilter=use_prefilter))
     run.look_up()
-    run.summarize()
-    run.apply_contracts()
+    with run.pool:
+        run.pool.start(len(run.files))
+        run.summarize()
+        run.apply_contracts()
     return run.summaries(), run.errors(), run.tracebacks()
 
 
@@ -153,16 +165,25 @@ class State(Enum):
     TOO_LARGE = "too large"  # over ``Config.max_target_bytes``: never read, a notice, never cached
 
 
+@dataclass(frozen=True)
+class _Names:
+    """What the namespace-package names of a run's files are found from (``files.namespace_names``)."""
+
+    root: Path  # the project root
+    packages: dict[str, bool]  # memos shared by the run's files
+    marked: dict[str, str | None]
+
+
 @dataclass
 class _File:
-    """One file on its way through a run."""
+    """One file on its way through a run. How it is shown and its namespace-package names are
+    found once asked for: a warm run, which never asks, only stats the files."""
 
     path: Path
     key: str  # the absolute path, the cache's key
-    display: str
     module: str
+    names: _Names
     unsaved: str | bytes | None = None  # check(unsaved=...): the text to use instead of the disk's
-    aliases: tuple[str, ...] = ()  # its namespace-package names (``files.namespace_names``)
     state: State = State.UNKNOWN
     stat: tuple[int, ...] = ()  # cache.signature() of the file
     sha256: str = ""
@@ -176,6 +197,15 @@ class _File:
     defines: frozenset[str] | None = None  # PENDING, screened: the names its top level defines (None: unknown)
     members: frozenset[str] = frozenset()  # PENDING, screened: the names its classes' bodies bind
     own: frozenset[str] | None = None  # screened: the names it can only mean as its globals (None: unknown)
+
+    @cached_property
+    def display(self) -> str:
+        return files.display_path(self.path)
+
+    @cached_property
+    def aliases(self) -> tuple[str, ...]:
+        """Its namespace-package names (``files.namespace_names``)."""
+        return files.namespace_names(self.key, self.names.root, self.names.packages, self.names.marked)
 
     # What a state guarantees, checked where it is relied on.
     def text(self) -> str:
@@ -228,20 +258,21 @@ class _Run:
         self.progress = progress
         self.cache = open_cache(options.cache_dir, config) if options.use_cache else None
         self.shared: dict = {}  # equal strings of all summaries as one object
-        packages: dict[str, bool] = {}
-        marked: dict[str, str | None] = {}
-        root = files.exclude_root(config)  # the project root: the config file's directory, else the cwd
+        names = _Names(files.exclude_root(config), {}, {})  # the root: the config file's directory, else the cwd
         self.files = []
         for path in found:
             absolute = os.path.abspath(path)
             path = path if isinstance(path, Path) else Path(path)
-            module, aliases = files.module_name(absolute, packages), files.namespace_names(absolute, root, packages, marked)
-            self.files.append(_File(path, absolute, files.display_path(path), module, (unsaved or {}).get(absolute), aliases))
+            module = files.module_name(absolute, names.packages)
+            self.files.append(_File(path, absolute, module, names, (unsaved or {}).get(absolute)))
         self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
         # The identifiers that the files summarized in this run (``read``) may mean as another
         # file's (``_foreign``): one set for the whole run.
         self.foreign: set[str] | None = set() if options.use_prefilter else None
         self.read: set[str] = set()
+        self.warm = False  # whether the findings are the last run's (``findings``)
+        self.first_named: dict[str, str] = {}  # ``_first_named``, for each round's choice
+        self.pool = SummaryPool(options.jobs)  # one for every round and the contracts (``findings``)
 
     def findings(self) -> list[Finding]:
         """The project's findings: the last run's if no file changed, else computed again from
@@ -249,13 +280,17 @@ class _Run:
         self.look_up()
         last = None if self._any(State.UNKNOWN) else self._last_findings()
         if last is not None:
+            self.warm = True
             return last
         global analyses
         analyses += 1
-        self._decode_cached_summaries()
-        if self._any(State.UNKNOWN):
-            self.summarize()
-        self.apply_contracts()
+        with self.pool:
+            if self._any(State.UNKNOWN):  # the workers first, while this process holds little
+                self.pool.start(sum(item.state in (State.UNKNOWN, State.SKIPPED) for item in self.files))
+            self._decode_cached_summaries()
+            if self._any(State.UNKNOWN):
+                self.summarize()
+            self.apply_contracts()
         from storegate.project import findings as project_findings
         from storegate.project import unresolved_imports
 
@@ -313,6 +348,31 @@ class _Run:
         except (TypeError, KeyError, AttributeError, ValueError):
             return None  # a foreign result: analyze again
 
+    def last_filtered(self, applied: str | None) -> list[Finding] | None:
+        """The last run's findings after the same filters (``applied``), when this run's are the
+        last run's (``_last_findings``): the suppression comments are then those of the same
+        texts. Reading them again means tokenizing every file with a finding (litellm: 1.2 MB of
+        text, most of a warm run's time)."""
+        result = self.cache.result if self.cache is not None and self.warm and applied is not None else None
+        filtered = result.get("filtered") if result else None
+        if not isinstance(filtered, dict) or filtered.get("applied") != applied:
+            return None
+        try:
+            return [Finding.from_json(data) for data in filtered["findings"]]
+        except (TypeError, KeyError, AttributeError, ValueError):
+            return None  # a foreign result: filter again
+
+    def keep_filtered(self, applied: str | None, findings: Sequence[Finding]) -> None:
+        """Keep the findings after the filters with the result ``_save`` kept for this run's texts
+        (none is kept for a run with an internal error or an unsaved text)."""
+        result = self.cache.result if self.cache is not None and applied is not None else None
+        if result is None or result.get("key") != self._result_key() or self._any(State.INTERNAL):
+            return
+        if any(item.unsaved is not None for item in self.files):
+            return
+        self.cache.set_result({**result, "filtered": {"applied": applied, "findings": [f.to_json() for f in findings]}})
+        self.cache.save()
+
     def _decode_cached_summaries(self) -> None:
         """A summary the cache lost, never wrote, or cannot read is computed again."""
         for item in self.files:
@@ -321,7 +381,7 @@ class _Run:
                     data = self.cache.summary(item.kept()) if self.cache is not None else None
                     if data is None:
                         raise ValueError("the summary is not in the cache")
-                    item.summary = ModuleSummary.from_json(data, self.shared)
+                    item.summary = self._decode(data)
                 except (TypeError, KeyError, AttributeError, ValueError):
                     item.entry, item.state = None, State.UNKNOWN
 
@@ -355,30 +415,30 @@ class _Run:
         nothing = frozenset[str]()
         words, modules, callers = _reachable(known, self.config) if known else (nothing, nothing, nothing)
         searched = (nothing, nothing)  # the words and callers every pending text was searched for
-        with SummaryPool(self.options.jobs) as pool:
-            self._screen(pending, pool)
-            while pending:
-                # a text that did not mention a word last round does not now: search the new ones
-                unsearched = (words - searched[0], callers - searched[1])
-                wanted = self._foreign(words)
-                chosen = [item for item in pending if self._chosen(item, wanted, modules, *unsearched)]
-                searched = (words, callers)
-                if not chosen:
-                    break
-                tasks = [Task(item.text(), item.display, self.config, item.module, None, item.namespace()) for item in chosen]
-                for item, outcome in zip(chosen, pool.run(tasks)):
-                    self._take(item, outcome)
-                    if item.state is State.SUMMARY:
-                        known.append(item.for_project())
-                    done += 1
-                    self._report(done)
-                pending = [item for item in pending if item.state is State.PENDING]
-                if not pending or not self.options.use_prefilter:
-                    break
-                new_words, new_modules, new_callers = _reachable(known, self.config)
-                if new_words <= words and new_modules <= modules and new_callers <= callers:
-                    break
-                words, modules, callers = words | new_words, modules | new_modules, callers | new_callers
+        self._screen(pending)
+        while pending:
+            # a text that did not mention a word last round does not now: search the new ones
+            unsearched = (words - searched[0], callers - searched[1])
+            wanted = self._foreign(words)
+            self.first_named = self._first_named()
+            chosen = [item for item in pending if self._chosen(item, wanted, modules, *unsearched)]
+            searched = (words, callers)
+            if not chosen:
+                break
+            tasks = [Task(item.text(), item.display, self.config, item.module, None, item.namespace()) for item in chosen]
+            for item, outcome in zip(chosen, self.pool.run(tasks)):
+                self._take(item, outcome)
+                if item.state is State.SUMMARY:
+                    known.append(item.for_project())
+                done += 1
+                self._report(done)
+            pending = [item for item in pending if item.state is State.PENDING]
+            if not pending or not self.options.use_prefilter:
+                break
+            new_words, new_modules, new_callers = _reachable(known, self.config)
+            if new_words <= words and new_modules <= modules and new_callers <= callers:
+                break
+            words, modules, callers = words | new_words, modules | new_modules, callers | new_callers
         for item in pending:
             self._check_syntax(item)
             done += 1
@@ -397,7 +457,7 @@ class _Run:
         if self.progress is not None:
             self.progress(done, len(self.files))
 
-    def _screen(self, pending: list[_File], pool: SummaryPool) -> None:
+    def _screen(self, pending: list[_File]) -> None:
         """The first round's choice (``prefilter.screen``) for each file not screened before, in
         the workers: a file it does not take gets its skipped entry (with its syntax check) now,
         which a later round's choice replaces. A file skipped before and unchanged keeps its
@@ -406,7 +466,7 @@ class _Run:
             return
         fresh = [item for item in pending if item.entry is None]
         tasks = [Task(item.text(), item.display, self.config, item.module) for item in fresh]
-        for item, outcome in zip(fresh, pool.run(tasks, screen_task)):
+        for item, outcome in zip(fresh, self.pool.run(tasks, screen_task)):
             names = json.loads(outcome.summary or "null")
             self._keep_defines(item, names)
             if outcome.kind == "skipped":
@@ -432,24 +492,23 @@ class _Run:
 
         applied: dict[str, dict] = {}
         summarized = [item for item in self.files if item.state is State.SUMMARY]
-        with SummaryPool(self.options.jobs) as pool:
-            for _ in range(MAX_ROUNDS):
-                wanted = Project(self.summaries(), self.config).contracts()
-                changed = [item for item in summarized if wanted.get(item.display, {}) != applied.get(item.display, {})]
-                tasks, chosen = [], []
-                for item in changed:
-                    applied[item.display] = wanted.get(item.display, {})
-                    try:
-                        source = _decoded(item.content())
-                    except SourceError:
-                        continue
-                    tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display), item.namespace()))
-                    chosen.append(item)
-                if not tasks:
-                    break
-                for item, outcome in zip(chosen, pool.run(tasks)):
-                    if outcome.kind == "summary" and outcome.summary is not None:
-                        item.summary = ModuleSummary.from_json(json.loads(outcome.summary), self.shared)
+        for _ in range(MAX_ROUNDS):
+            wanted = Project(self.summaries(), self.config).contracts()
+            changed = [item for item in summarized if wanted.get(item.display, {}) != applied.get(item.display, {})]
+            tasks, chosen = [], []
+            for item in changed:
+                applied[item.display] = wanted.get(item.display, {})
+                try:
+                    source = _decoded(item.content())
+                except SourceError:
+                    continue
+                tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display), item.namespace()))
+                chosen.append(item)
+            if not tasks:
+                break
+            for item, outcome in zip(chosen, self.pool.run(tasks)):
+                if outcome.kind == "summary" and outcome.summary is not None:
+                    item.summary = self._decode(json.loads(outcome.summary))
 
     def _read(self, item: _File) -> None:
         """UNKNOWN or SKIPPED -> PENDING with its text, or ERROR."""
@@ -464,7 +523,8 @@ class _Run:
     def _chosen(
         self, item: _File, words: frozenset[str], modules: frozenset[str], unsearched: frozenset[str], callers: frozenset[str]
     ) -> bool:
-        """A later round's choice: a module it names, or a file that defines one of its words
+        """A later round's choice: a module it names (by a module name that a file summarized
+        already holds, only if it comes first: ``_first_named``), or a file that defines one of its words
         (the screen's ``defines``; one that mentions it if that is not known); for a word wanted
         where it is used, one that mentions it (callers and producers: ``Project.unresolved``).
         ``unsearched`` and ``callers``: the words and callers its text was not searched for yet.
@@ -472,7 +532,9 @@ class _Run:
         A word is a global's name, defined at a module's top level (``defines``' ``top``); a word
         written ``.Name`` is the last part of a dotted class name, which a class's body may bind
         too (a nested class: ``members``)."""
-        if not self.options.use_prefilter or item.wanted or item.module in modules:
+        if not self.options.use_prefilter or item.wanted:
+            return True
+        if item.module in modules and item.display < self.first_named.get(item.module, "\U0010ffff"):
             return True
         if any(alias in modules for alias in item.aliases):  # named through a namespace package
             return True
@@ -481,6 +543,18 @@ class _Run:
         if not item.defines.isdisjoint(_names(words)) or not item.members.isdisjoint(_dotted(words)):
             return True
         return bool(callers) and prefilter.mentions(item.text(), callers)
+
+    def _first_named(self) -> dict[str, str]:
+        """Each module name of the summarized files, with the first path (as shown) that has it.
+        Of the files with one module name (``transformation`` for every ``transformation.py``
+        outside a package), the project knows the first by path by that name and the others by
+        a namespace name (``project._distinct_names``): a module name that the project wants
+        through a file already summarized can mean another file only if that one comes first."""
+        first: dict[str, str] = {}
+        for item in self.files:
+            if item.state is State.SUMMARY and item.display < first.get(item.module, "\U0010ffff"):
+                first[item.module] = item.display
+        return first
 
     def _take(self, item: _File, outcome: Outcome) -> None:
         """PENDING -> SUMMARY, ERROR or INTERNAL, as the worker says."""
@@ -491,7 +565,7 @@ class _Run:
         if outcome.kind == "summary":
             assert outcome.summary is not None
             entry = self._entry(item, State.SUMMARY, summary=outcome.summary)
-            item.summary = ModuleSummary.from_json(json.loads(outcome.summary), self.shared)
+            item.summary = self._decode(json.loads(outcome.summary))
             if self.cache is not None and item.unsaved is None:
                 self.cache.put(item.key, entry)  # the cache keeps the text until it saves
             item.entry, item.state = replace(entry, summary=None), State.SUMMARY
@@ -514,6 +588,12 @@ class _Run:
     @staticmethod
     def _entry(item: _File, state: State, *, summary: str | None = None, error: dict | None = None) -> Entry:
         return Entry(stat=item.stat, sha256=item.sha256, status=state.value, module=item.module, summary=summary, error=error)
+
+    def _decode(self, data: dict) -> ModuleSummary:
+        """A summary from its JSON data (``summary`` is imported here: a warm run decodes none)."""
+        from storegate.summary import ModuleSummary
+
+        return ModuleSummary.from_json(data, self.shared)
 
     # -- what the run gives ----------------------------------------------------------------------
 

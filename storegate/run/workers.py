@@ -63,8 +63,9 @@ class SummaryPool:
 
     The parser's memory stays in the workers: a large file's tree takes a few hundred MB while it
     is analyzed, and the allocator keeps much of it afterwards, so this process, which holds the
-    summaries of the whole run, never parses many files. The pool is made once, in the first
-    round, before any summary is held, and serves every later round.
+    summaries of the whole run, never parses many files. The pool is made once (``start``),
+    before any text is read or any summary held, and serves every round of the run, the
+    contracts' too.
     """
 
     def __init__(self, jobs: int | None) -> None:
@@ -77,6 +78,18 @@ class SummaryPool:
     def __exit__(self, *exc_info) -> None:
         if self.pool is not None:
             self.pool.shutdown()
+            self.pool = None
+
+    def start(self, files: int) -> None:
+        """Start the worker processes now, for a run that will send about ``files`` files: before
+        the caller reads any text or decodes any summary, so that a forked worker, whose memory
+        is a copy of this process's, holds none of them (the texts of a 3,000-file tree are
+        50 MB, its summaries some hundreds)."""
+        if self.pool is not None or files < _POOL_THRESHOLD or _in_daemon():
+            return
+        with _safe_path():
+            self.pool = _pool(min(self.workers, files))
+            self.pool.submit(int)  # a fork pool starts all its workers with its first task (a death shows in ``run``)
 
     def run(self, tasks: list[Task], work: Callable[[Task], Outcome] | None = None) -> Iterator[Outcome]:
         """The outcomes in the order of ``tasks``, as they come: the caller decodes one summary
