@@ -548,25 +548,26 @@ def test_the_workers_start_before_the_texts_are_read(tmp_path, monkeypatch):
 
 
 def test_a_module_name_that_a_summarized_file_holds_first_selects_no_later_namesake(tmp_path):
-    """Files outside a package are named by their stem: ``a/helpers.py``, ``pkg/sub/helpers.py``
-    and ``z/helpers.py`` are all ``helpers`` (a real tree has dozens of ``utils.py``). ``api.py``
-    calls the class ``pkg.Row``, which the package re-exports from ``pkg/sub/front.py``, which
+    """Files outside a package are named by their stem: ``a/helpers.py``, ``lib/helpers.py`` and
+    ``z/helpers.py`` are all ``helpers`` (a real tree has dozens of ``utils.py``). ``api.py``
+    calls the class ``pkg.Row``, which the package re-exports from ``lib/front.py``, which
     imports it relatively, as ``helpers.Row``: the project wants the module ``helpers``. Of
     namesakes it knows the first by path by that name and the others by a namespace name.
-    ``pkg/sub/helpers.py`` (it has the flag) is summarized first: ``z/helpers.py``, after it,
-    can never be what ``helpers`` means and is not summarized; ``a/helpers.py``, before it, is."""
-    for folder in ("a", "pkg/sub", "z"):
+    ``lib/helpers.py`` (it has the flag) is summarized first: ``z/helpers.py``, after it, can
+    never be what ``helpers`` means and is not summarized; ``a/helpers.py``, before it, is."""
+    for folder in ("a", "lib", "pkg", "z"):
         (tmp_path / folder).mkdir(parents=True)
     (tmp_path / "pyproject.toml").write_text("")  # the project's root, for the namespace names
     summarized, config = _summarized(tmp_path, {
         "api.py": "import pkg\n\n\ndef handler(store, x):\n    pkg.Row(x)\n    save_row(x)\n",
-        "pkg/__init__.py": "from .sub.front import Row\n",
-        "pkg/sub/front.py": "from .helpers import Row\n",
-        "pkg/sub/helpers.py": "class Row:\n    pass\n\n\ndef keep(store, x):\n    if store:\n        save_row(x)\n",
+        "pkg/__init__.py": "from lib.front import Row\n",
+        "lib/front.py": "from .helpers import Row\n",
+        "lib/helpers.py": "class Row:\n    pass\n\n\ndef keep(store, x):\n    if store:\n        save_row(x)\n",
         "a/helpers.py": "class Row:\n    pass\n",
         "z/helpers.py": "class Row:\n    pass\n",
     })
-    assert summarized == ["a/helpers.py", "api.py", "pkg/__init__.py", "pkg/sub/front.py", "pkg/sub/helpers.py"]
+    assert summarized == ["a/helpers.py", "api.py", "lib/front.py", "lib/helpers.py", "pkg/__init__.py"]
     filtered, everything = both([str(tmp_path)], config, jobs=1)
     assert [(Path(f.path).name, f.line, f.code) for f in everything.findings] == [("api.py", 6, "SG001")]
     assert_same(filtered, everything)
+
