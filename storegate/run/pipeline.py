@@ -365,13 +365,14 @@ class _Run:
     def keep_filtered(self, applied: str | None, findings: Sequence[Finding]) -> None:
         """Keep the findings after the filters with the result ``_save`` kept for this run's texts
         (none is kept for a run with an internal error or an unsaved text)."""
-        result = self.cache.result if self.cache is not None and applied is not None else None
-        if result is None or result.get("key") != self._result_key() or self._any(State.INTERNAL):
+        cache = self.cache
+        result = cache.result if cache is not None and applied is not None else None
+        if cache is None or result is None or result.get("key") != self._result_key() or self._any(State.INTERNAL):
             return
         if any(item.unsaved is not None for item in self.files):
             return
-        self.cache.set_result({**result, "filtered": {"applied": applied, "findings": [f.to_json() for f in findings]}})
-        self.cache.save()
+        cache.set_result({**result, "filtered": {"applied": applied, "findings": [f.to_json() for f in findings]}})
+        cache.save()
 
     def _decode_cached_summaries(self) -> None:
         """A summary the cache lost, never wrote, or cannot read is computed again."""
