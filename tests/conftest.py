@@ -40,17 +40,11 @@ def pytest_collection_modifyitems(items):
 def private_cache_key(tmp_path_factory):
     """The tests (and the processes they start) keep the cache's key in a home of their own,
     never in the real user's ~/.cache/storegate."""
-    import os
-
     home = tmp_path_factory.mktemp("home")
-    saved = {name: os.environ.get(name) for name in ("HOME", "XDG_CACHE_HOME")}
-    os.environ["HOME"], os.environ["XDG_CACHE_HOME"] = str(home), str(home / ".cache")
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        patch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -68,18 +62,13 @@ def bytecode_of_the_session(tmp_path_factory):
     if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
         yield
         return
-    saved = {name: os.environ.get(name) for name in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
     base = tmp_path_factory.getbasetemp()
     folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "bytecode"
     folder.mkdir(exist_ok=True)
-    del os.environ["PYTHONDONTWRITEBYTECODE"]
-    os.environ["PYTHONPYCACHEPREFIX"] = str(folder)
-    yield
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("PYTHONDONTWRITEBYTECODE")
+        patch.setenv("PYTHONPYCACHEPREFIX", str(folder))
+        yield
 
 
 @pytest.fixture(scope="session")

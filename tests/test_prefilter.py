@@ -382,23 +382,21 @@ def test_a_local_of_the_caller_selects_no_file_but_an_import_inside_it_does(tmp_
     loop's target), or ``extra.get(...)`` of its ``**extra``: what they hold is no global, so the
     files that define an ``item`` or an ``extra`` are not summarized. A name the function imports
     (``from db import keep``, a lazy import) is not a local of that kind: its module is read."""
-    from storegate.run.pipeline import summarize_files
-
-    (tmp_path / "api.py").write_text(
-        "def handler(store, items, **extra):\n"
-        "    for item in items:\n"
-        "        record = item.load()\n"
-        "        record.refresh()\n"
-        "    opts = extra.get('opts')\n"
-        "    opts.apply()\n"
-        "    from db import keep\n"
-        "    keep(items)\n"
-    )
-    (tmp_path / "db.py").write_text("def keep(x):\n    save_row(x)\n")
-    (tmp_path / "models.py").write_text("class Item:\n    def load(self):\n        save_row(self)\n\n\nitem = Item()\nextra = Item()\n")
-    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
-    summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
-    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "db.py"] and errors == [] and traces == []
+    summarized, config = _summarized(tmp_path, {
+        "api.py": (
+            "def handler(store, items, **extra):\n"
+            "    for item in items:\n"
+            "        record = item.load()\n"
+            "        record.refresh()\n"
+            "    opts = extra.get('opts')\n"
+            "    opts.apply()\n"
+            "    from db import keep\n"
+            "    keep(items)\n"
+        ),
+        "db.py": "def keep(x):\n    save_row(x)\n",
+        "models.py": "class Item:\n    def load(self):\n        save_row(self)\n\n\nitem = Item()\nextra = Item()\n",
+    })
+    assert summarized == ["api.py", "db.py"]
     filtered, everything = both([str(tmp_path)], config, jobs=1)
     assert [(f.line, f.code) for f in everything.findings] == [(8, "SG002")]
     assert_same(filtered, everything)
@@ -407,17 +405,12 @@ def test_a_local_of_the_caller_selects_no_file_but_an_import_inside_it_does(tmp_
 def test_the_producers_of_a_dict_passed_on_are_the_files_that_pass_its_field_as_a_keyword(tmp_path):
     """``f(**job.params)``: a file that queues ``Job(params=kw)`` is read for what it puts in;
     one that only mentions ``params`` (or compares ``params == x``) is not."""
-    from storegate.run.pipeline import summarize_files
-
-    (tmp_path / "worker.py").write_text(
-        "def run(x, store=True):\n    if store:\n        save_row(x)\n\n\n"
-        "def consume(job):\n    run(**job.params)\n"
-    )
-    (tmp_path / "producer.py").write_text("from worker import consume\n\n\ndef go(store, x):\n    kw = {'x': x, 'store': store}\n    consume(Job(params=kw))\n")
-    (tmp_path / "other.py").write_text("def f(params, x):\n    return params == x\n")
-    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
-    summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
-    assert sorted(Path(s.path).name for s in summaries) == ["producer.py", "worker.py"] and errors == [] and traces == []
+    summarized, config = _summarized(tmp_path, {
+        "worker.py": "def run(x, store=True):\n    if store:\n        save_row(x)\n\n\ndef consume(job):\n    run(**job.params)\n",
+        "producer.py": "from worker import consume\n\n\ndef go(store, x):\n    kw = {'x': x, 'store': store}\n    consume(Job(params=kw))\n",
+        "other.py": "def f(params, x):\n    return params == x\n",
+    })
+    assert summarized == ["producer.py", "worker.py"]
     filtered, everything = both([str(tmp_path)], config, jobs=1)
     assert_same(filtered, everything)
 
