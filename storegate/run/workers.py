@@ -87,7 +87,7 @@ class SummaryPool:
         50 MB, its summaries some hundreds)."""
         if self.pool is not None or files < _POOL_THRESHOLD or _in_daemon():
             return
-        with _safe_path():
+        with _safe_path():  # its queues' locks start multiprocessing's resource tracker, a python -c
             self.pool = _pool(min(self.workers, files))
             self.pool.submit(int)  # a fork pool starts all its workers with its first task (a death shows in ``run``)
 
@@ -96,11 +96,9 @@ class SummaryPool:
         while the workers go on with the next files. ``work``: what is done with each task
         (``summarize_task``, or ``screen_task``); a module-level function, which never raises."""
         work = work or summarize_task
-        if self.pool is None and (len(tasks) < _POOL_THRESHOLD or _in_daemon()):
-            return map(work, tasks)
+        self.start(len(tasks))
         if self.pool is None:
-            with _safe_path():  # its queues' locks start multiprocessing's resource tracker, a python -c
-                self.pool = _pool(min(self.workers, len(tasks)))
+            return map(work, tasks)
         return self._collect(tasks, work)
 
     def _collect(self, tasks: list[Task], work: Callable[[Task], Outcome]) -> Iterator[Outcome]:
