@@ -152,8 +152,31 @@ class ModuleSummary:
         """Plain data for JSON, written out field by field: a worker encodes every summary it
         makes, and a generic walk over the dataclasses cost several times as much."""
 
-        def trace(steps):
-            return [{"line": step.line, "text": step.text, "relevant": step.relevant} for step in steps]
+        # Witness traces as indices into one table of distinct traces, each a list of indices
+        # into one table of distinct steps: the sites of a long function share most of their
+        # steps and often their whole trace, which a list of dicts per trace repeated
+        # (megabytes for one function of thousands of statements).
+        # Keyed by identity: the summarizer makes each step once (``witness.Witnesses``), and
+        # hashing the steps' fields cost more than the rest of the encoding.
+        step_table: list[list] = []
+        step_index: dict[int, int] = {}
+        traces: list[list[int]] = []
+        trace_index: dict[tuple[int, ...], int] = {}
+
+        def trace(steps: tuple[TraceStep, ...]) -> int:
+            key = tuple(map(id, steps))
+            number = trace_index.get(key)
+            if number is None:
+                number = trace_index[key] = len(traces)
+                indices = []
+                for step in steps:
+                    index = step_index.get(id(step))
+                    if index is None:
+                        index = step_index[id(step)] = len(step_table)
+                        step_table.append([step.line, step.text, step.relevant])
+                    indices.append(index)
+                traces.append(indices)
+            return number
 
         def clauses(items):
             return [[list(literal) for literal in clause] for clause in items]
@@ -187,6 +210,39 @@ class ModuleSummary:
                 ],
             }
 
+        functions = [
+            {
+                "name": f.name,
+                "kind": f.kind,
+                "class_name": f.class_name,
+                "params": [
+                    {
+                        "name": p.name,
+                        "default": p.default,
+                        "positional": p.positional,
+                        "annotation": p.annotation,
+                        "holds_object": p.holds_object,
+                    }
+                    for p in f.params
+                ],
+                "flags": list(f.flags),
+                "closure_flags": list(f.closure_flags),
+                "routes": list(f.routes),
+                "sites": [site(s) for s in f.sites],
+                "nested": f.nested,
+                "returns": f.returns,
+                "guarantees": clauses(f.guarantees),
+                "if_none": clauses(f.if_none),
+                "invariants": clauses(f.invariants),
+                "depends": list(f.depends),
+                "registered": [list(r) for r in f.registered],
+                "mounted": [list(m) for m in f.mounted],
+                "includes": [list(i) for i in f.includes],
+                "keeps": [list(k) for k in f.keeps],
+                "locals": list(f.locals),
+            }
+            for f in self.functions
+        ]
         return {
             "path": self.path,
             "module": self.module,
@@ -194,39 +250,9 @@ class ModuleSummary:
             "classes": [[name, list(bases)] for name, bases in self.classes],
             "class_fields": [[name, list(fields)] for name, fields in self.class_fields],
             "types": [list(fact) for fact in self.types],
-            "functions": [
-                {
-                    "name": f.name,
-                    "kind": f.kind,
-                    "class_name": f.class_name,
-                    "params": [
-                        {
-                            "name": p.name,
-                            "default": p.default,
-                            "positional": p.positional,
-                            "annotation": p.annotation,
-                            "holds_object": p.holds_object,
-                        }
-                        for p in f.params
-                    ],
-                    "flags": list(f.flags),
-                    "closure_flags": list(f.closure_flags),
-                    "routes": list(f.routes),
-                    "sites": [site(s) for s in f.sites],
-                    "nested": f.nested,
-                    "returns": f.returns,
-                    "guarantees": clauses(f.guarantees),
-                    "if_none": clauses(f.if_none),
-                    "invariants": clauses(f.invariants),
-                    "depends": list(f.depends),
-                    "registered": [list(r) for r in f.registered],
-                    "mounted": [list(m) for m in f.mounted],
-                    "includes": [list(i) for i in f.includes],
-                    "keeps": [list(k) for k in f.keeps],
-                    "locals": list(f.locals),
-                }
-                for f in self.functions
-            ],
+            "functions": functions,
+            "steps": step_table,
+            "traces": traces,
         }
 
     @classmethod
@@ -239,8 +265,9 @@ class ModuleSummary:
             """The object equal to ``value`` that the table already holds (None stays None)."""
             return table.setdefault(value, value)
 
-        def trace(steps):
-            return tuple(TraceStep(step["line"], one(step["text"]), step["relevant"]) for step in steps)
+        steps = [TraceStep(line, one(text), relevant) for line, text, relevant in data.get("steps", ())]
+        traces = [tuple(steps[i] for i in indices) for indices in data.get("traces", ())]
+        trace = traces.__getitem__
 
         def argument(a):
             return one(Argument(one(a["keyword"]), a["star"], tuple(tuple(p) for p in a["permits"]), one(a.get("path"))))
