@@ -425,6 +425,7 @@ def _describe_state(state: State) -> list[str]:
     lines = [f"writes into module-level, class and service-object containers: {', '.join(state.containers)}"]
     lines += [f"  not containers named {', '.join(state.ignore)}"] if state.ignore else []
     lines += [f"  not values from {', '.join(state.ignore_values)}"] if state.ignore_values else []
+    lines += [f"  not the own containers of classes named {', '.join(state.ignore_classes)}"] if state.ignore_classes else []
     return lines
 
 

@@ -48,7 +48,7 @@ FLAG_KEYS = ("name", "inverted", "none-means", "self-attribute")
 SINK_KEYS = ("pattern", "argument", "position", "keyword", "kind")
 ROUTE_KEYS = ("route", "none-means", "flag")
 RETENTION_KEYS = ("flag", "when", "expiry-arguments", "expiring")
-STATE_KEYS = ("containers", "ignore", "ignore-values")
+STATE_KEYS = ("containers", "ignore", "ignore-values", "ignore-classes")
 
 # A dotted glob of identifier characters, ``*`` and ``?``, optionally ending in ``[]``.
 _PATTERN_RE = re.compile(r"[\w*?]+(?:\(\)[\w*?]*)*(?:\.[\w*?]+(?:\(\)[\w*?]*)*)*(?:\[\])?")
@@ -391,7 +391,8 @@ def _parse_retention(value: Any, where: str) -> list[Retention]:
 
 def _parse_state(value: Any, where: str) -> State | None:
     """A ``[state]`` table: container constructors (qualified dotted names) and the globs of
-    bookkeeping to leave out (``ignore``: container names; ``ignore-values``: written values' callees)."""
+    bookkeeping to leave out (``ignore``: container names; ``ignore-values``: written values' callees;
+    ``ignore-classes``: classes whose own containers are bookkeeping)."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -409,7 +410,7 @@ def _parse_state(value: Any, where: str) -> State | None:
         lists[key] = _unique(items)
     if not lists["containers"]:
         raise ConfigError(f"{where}: 'state' names no 'containers' (besides {{}}, [] and sets, e.g. \"dict\")")
-    return State(lists["containers"], lists["ignore"], lists["ignore-values"])
+    return State(lists["containers"], lists["ignore"], lists["ignore-values"], lists["ignore-classes"])
 
 
 def _merge_state(states: Iterable[State | None]) -> State | None:
@@ -417,7 +418,7 @@ def _merge_state(states: Iterable[State | None]) -> State | None:
     found = [state for state in states if state is not None]
     if not found:
         return None
-    return State(*(_unique(item for state in found for item in getattr(state, name)) for name in ("containers", "ignore", "ignore_values")))
+    return State(*(_unique(item for state in found for item in getattr(state, name)) for name in ("containers", "ignore", "ignore_values", "ignore_classes")))
 
 
 def _limit(table: dict[str, Any], key: str, default: int, unit: str, where: str) -> int:

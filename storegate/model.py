@@ -117,11 +117,14 @@ class State:
     underscores) that hold bookkeeping, not the request (``*task*``, ``*lock*``).
     ``ignore_values``: globs over the callee of a written value that is bookkeeping
     (``*.create_task``, ``time.*``).
+    ``ignore_classes``: globs over a class's name (lowercased, without leading underscores)
+    whose own containers are bookkeeping: a connection pool's or a client's (``*pool*``).
     """
 
     containers: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     ignore_values: tuple[str, ...] = ()
+    ignore_classes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

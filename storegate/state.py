@@ -154,8 +154,7 @@ class ScopeState:
         return None
 
     def _ignored(self, name: str) -> bool:
-        name = name.lower().lstrip("_")
-        return any(sink_glob(pattern)(name) for pattern in self.module.rule.ignore)
+        return _matches(name, self.module.rule.ignore)
 
     def bookkeeping(self, value: cst.BaseExpression) -> bool:
         """A written value that is no part of the request: a constant, or a task, lock, clock, ..."""
@@ -180,10 +179,18 @@ def collect(tree: cst.Module, imports: Mapping[str, str], rule: State) -> Module
     state = ModuleState(rule, imports)
     for stmt in _statements(tree.body):
         if isinstance(stmt, cst.ClassDef):
-            state.classes[stmt.name.value] = _class_state(stmt, state)
+            # a connection pool's or a client's own containers are bookkeeping (``ignore-classes``)
+            ignored = _matches(stmt.name.value, rule.ignore_classes)
+            state.classes[stmt.name.value] = ClassState() if ignored else _class_state(stmt, state)
         else:
             state.names.update(_bound_containers(stmt, state))
     return state
+
+
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether one of ``patterns`` matches ``name`` lowercased, without leading underscores."""
+    name = name.lower().lstrip("_")
+    return any(sink_glob(pattern)(name) for pattern in patterns)
 
 
 def _statements(body) -> Iterator[cst.CSTNode]:

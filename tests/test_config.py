@@ -284,7 +284,7 @@ def test_configured_rules_replace_the_default(in_tmp):
 def test_the_state_pack_loads_by_default_and_a_config_can_drop_it(in_tmp):
     state = load_pack("state", None).state
     assert state is not None and {"dict", "collections.deque", "cachetools.TTLCache"} <= set(state.containers)
-    assert "*task*" in state.ignore and "*create_task" in state.ignore_values
+    assert "*task*" in state.ignore and "*create_task" in state.ignore_values and "*pool" in state.ignore_classes
     assert load_config(["."]).state == state
     pyproject(in_tmp, 'rules = ["openai"]\n')
     assert load_config(["."]).state is None
@@ -292,11 +292,11 @@ def test_the_state_pack_loads_by_default_and_a_config_can_drop_it(in_tmp):
 
 
 def test_config_state_is_added_to_the_packs_and_sink_replaces_it(in_tmp):
-    pyproject(in_tmp, 'state = {containers = ["mylib.Store", "dict"], ignore-values = ["mylib.stamp"]}\n')
+    pyproject(in_tmp, 'state = {containers = ["mylib.Store", "dict"], ignore-values = ["mylib.stamp"], ignore-classes = ["*broker"]}\n')
     config = load_config(["."])
     assert config.state is not None
     assert config.state.containers[-1] == "mylib.Store" and config.state.containers.count("dict") == 1
-    assert config.state.ignore_values[-1] == "mylib.stamp"
+    assert config.state.ignore_values[-1] == "mylib.stamp" and config.state.ignore_classes[-1] == "*broker"
     # --sink replaces all sinks, the state containers too
     assert load_config(["."], sinks=["*.save"]).state is None
 
