@@ -42,6 +42,7 @@ STATE_METHODS = frozenset({"__setitem__", "setdefault", "update", "append", "app
 # Parameters of ``__init__`` that say the object is built from the request.
 REQUEST_PARAMS = frozenset({"request", "req", "body", "payload", "raw_request"})
 _DISPLAYS = (cst.Dict, cst.List, cst.Set, cst.DictComp, cst.ListComp, cst.SetComp)
+_TEXT = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 _CONSTANTS = (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString)
 _SETUP = ("__init__", "__post_init__")
 
@@ -164,6 +165,8 @@ class ScopeState:
             return True
         if isinstance(value, cst.Name) and value.value in self.handles:
             return True
+        if isinstance(value, cst.BinaryOperation):
+            return self._deadline_or_count(value)
         if isinstance(value, cst.Await):
             value = value.expression
         if not isinstance(value, cst.Call):
@@ -172,6 +175,17 @@ class ScopeState:
         qualified = qualify(written, self.module.imports)
         names = [written] if qualified is None else [written, qualified]
         return any(sink_glob(pattern)(name) for pattern in self.module.rule.ignore_values for name in names)
+
+    def _deadline_or_count(self, value: cst.BinaryOperation) -> bool:
+        """Arithmetic on a clock or a number (``time.monotonic() + TTL``, ``hits.get(k, 0) + 1``):
+        a deadline, a duration or a count; never when a side is text or a display
+        (``text + "\\n"``, ``old + [item]``: content joined to content)."""
+        sides = (value.left, value.right)
+        if any(isinstance(side, (*_TEXT, *_DISPLAYS, cst.Tuple)) for side in sides):
+            return False
+        return any(
+            isinstance(side, (cst.Integer, cst.Float)) or (isinstance(side, cst.Call) and self.bookkeeping(side)) for side in sides
+        )
 
 
 def collect(tree: cst.Module, imports: Mapping[str, str], rule: State) -> ModuleState:
