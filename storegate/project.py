@@ -829,8 +829,9 @@ class Project:
         calls: fq -> the shortest chain to the sink (breadth first, so each chain is a shortest
         one and the bound is the chain's length, whatever the order of the functions)."""
         derived: dict[str, Chain] = {}
-        # Functions whose chain ends in a write to a container: a lookup that fills one on the
-        # way (``resolve_lora``, ``get_model``: ``_reads_or_logs``) caches, it does not persist.
+        # Functions whose chain ends in a write to a container or a file: a lookup that fills one
+        # on the way (``resolve_lora``, ``get_model``, ``load_plugin`` writing the plugin's code
+        # to disk: ``_reads_or_logs``) caches, it does not persist.
         caching: set[str] = set()
         calls: dict[str, list[tuple[Site, list[_Function]]]] = {}  # fq -> its calls that resolve
         callers: dict[str, set[str]] = {}  # fq -> the functions that call it
@@ -841,10 +842,11 @@ class Project:
                 continue  # judged inside, with its own flag
             for site in function.summary.sites:
                 if site.sink is not None:
-                    if fq in derived or (site.sink_kind == "state" and _reads_or_logs(fq.split(".")[-2:])):
+                    cache = site.sink_kind in _CACHE_KINDS
+                    if fq in derived or (cache and _reads_or_logs(fq.split(".")[-2:])):
                         continue
                     derived[fq] = ((function.module.path, site.span.line, site.text),)
-                    if site.sink_kind == "state":
+                    if cache:
                         caching.add(fq)
                     layer.append(fq)
                     continue
@@ -1043,6 +1045,8 @@ _SCALARS = frozenset({"str", "int", "float", "bool", "bytes", "uuid.UUID", "UUID
 # Bases that add no fields to a model (``Project.receives_flag``).
 _FIELDLESS_BASES = frozenset({"BaseModel", "TypedDict", "object", "Generic", "Struct", "Protocol"})
 
+# The sinks a lookup may fill on the way (``Project.derived_sinks``): a container, a file.
+_CACHE_KINDS = frozenset({"state", "file"})
 # A sink kind's name (``sinks.SINK_KINDS``) as a finding says it; other kinds keep their name.
 # State that outlives the request (the ``state`` pack) is a container as much as a configured one.
 _SINK_KIND_NAMES = {"call": "configured", "state": "container"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from pathlib import Path
 
 import libcst as cst
 import pytest
@@ -224,3 +225,15 @@ def test_mounts_survive_the_cache_format() -> None:
     )
     summary = ModuleSummary(path="app.py", module="app", imports=(), classes=(), functions=(function,))
     assert ModuleSummary.from_json(summary.to_json()) == summary
+
+
+def test_a_handler_at_two_routes_gives_one_finding_naming_both() -> None:
+    """Two decorators, one write: one SG004, whose message names each route."""
+    from storegate.config import load_config
+    from storegate.run.pipeline import check
+
+    package = Path(__file__).resolve().parent.parent / "fixtures" / "cases" / "pkg_route_forms"
+    result = check([package], load_config([package]), use_cache=False)
+    found = [f for f in result.findings if f.function == "create_at_two_paths"]
+    assert [f.code for f in found] == ["SG004"]
+    assert "handler for POST /v1/responses, POST /api/v1/responses persists" in found[0].message

@@ -1,8 +1,9 @@
 """SG004 unchecked-route-handler: the handler of a configured route (registered in any form
 ``routes.ROUTE_FORMS`` knows), without the store flag, that persists: a sink, a derived sink, or
-a call that leaves a callee's flag to a default that permits storing. One finding per route the
-handler serves; where its request cannot carry the flag, only on the routes where an omitted
-flag keeps nothing (Chat Completions)."""
+a call that leaves a callee's flag to a default that permits storing. One finding per site,
+naming every route the handler serves (one handler is often registered at `/v1/...` and
+`/api/v1/...`); where its request cannot carry the flag, only the routes where an omitted flag
+keeps nothing (Chat Completions)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ def decide(at: At) -> Iterable[Finding]:
         from storegate.routes import none_means_on
 
         routes = tuple(route for route in routes if not none_means_on(route, at.flag, at.project.config.route_defaults))
-    trace = at.call_trace()
-    gate = at.flag.gate_text
-    return [at.finding(CODE.code, f"handler for {route} persists without checking '{gate}'", trace) for route in routes]
+    if not routes:
+        return ()
+    return [at.finding(CODE.code, f"handler for {', '.join(routes)} persists without checking '{at.flag.gate_text}'", at.call_trace())]
 
 
 CODE = Code(
