@@ -150,7 +150,10 @@ class ModuleSummary:
 
     def to_json(self) -> dict:
         """Plain data for JSON, written out field by field: a worker encodes every summary it
-        makes, and a generic walk over the dataclasses cost several times as much."""
+        makes, and a generic walk over the dataclasses cost several times as much. Sites, their
+        arguments and verdicts, and parameters are lists in their fields' order (``from_json``
+        reads them back in that order): a module has thousands, and their keys were half of
+        the text to write, keep and read."""
 
         # Witness traces as indices into one table of distinct traces, each a list of indices
         # into one table of distinct steps: the sites of a long function share most of their
@@ -181,50 +184,35 @@ class ModuleSummary:
         def clauses(items):
             return [[list(literal) for literal in clause] for clause in items]
 
-        def argument(a: Argument) -> dict:
-            return {"keyword": a.keyword, "star": a.star, "permits": [list(p) for p in a.permits], "path": a.path}
+        def argument(a: Argument) -> list:
+            return [a.keyword, a.star, [list(p) for p in a.permits], a.path]
 
-        def site(s: Site) -> dict:
+        def site(s: Site) -> list:
             span = s.span
-            return {
-                "span": {"line": span.line, "column": span.column, "end_line": span.end_line, "end_column": span.end_column},
-                "text": s.text,
-                "kind": s.kind,
-                "sink": s.sink,
-                "sink_kind": s.sink_kind,
-                "qualified": s.qualified,
-                "args": [argument(a) for a in s.args],
-                "packed": [[keyword, [argument(a) for a in held]] for keyword, held in s.packed],
-                "bound": s.bound,
-                "in_flag_branch": s.in_flag_branch,
-                "discarded": s.discarded,
-                "verdicts": [
-                    {
-                        "flag": v.flag,
-                        "gated": v.gated,
-                        "gated_if_permitted": v.gated_if_permitted,
-                        "trace": trace(v.trace),
-                        "trace_if_permitted": trace(v.trace_if_permitted),
-                    }
-                    for v in s.verdicts
-                ],
-            }
+            return [
+                span.line,
+                span.column,
+                span.end_line,
+                span.end_column,
+                s.text,
+                s.kind,
+                s.sink,
+                s.sink_kind,
+                s.qualified,
+                [argument(a) for a in s.args],
+                [[keyword, [argument(a) for a in held]] for keyword, held in s.packed],
+                s.bound,
+                s.in_flag_branch,
+                s.discarded,
+                [[v.flag, v.gated, v.gated_if_permitted, trace(v.trace), trace(v.trace_if_permitted)] for v in s.verdicts],
+            ]
 
         functions = [
             {
                 "name": f.name,
                 "kind": f.kind,
                 "class_name": f.class_name,
-                "params": [
-                    {
-                        "name": p.name,
-                        "default": p.default,
-                        "positional": p.positional,
-                        "annotation": p.annotation,
-                        "holds_object": p.holds_object,
-                    }
-                    for p in f.params
-                ],
+                "params": [[p.name, p.default, p.positional, p.annotation, p.holds_object] for p in f.params],
                 "flags": list(f.flags),
                 "closure_flags": list(f.closure_flags),
                 "routes": list(f.routes),
@@ -270,25 +258,24 @@ class ModuleSummary:
         trace = traces.__getitem__
 
         def argument(a):
-            return one(Argument(one(a["keyword"]), a["star"], tuple(tuple(p) for p in a["permits"]), one(a.get("path"))))
+            keyword, star, permits, path = a
+            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path)))
 
         def site(d):
+            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts = d
             return Site(
-                span=Span(**d["span"]),
-                text=one(d["text"]),
-                kind=d["kind"],
-                sink=one(d["sink"]),
-                sink_kind=one(d["sink_kind"]),
-                qualified=one(d["qualified"]),
-                args=tuple(argument(a) for a in d["args"]),
-                verdicts=tuple(
-                    Verdict(v["flag"], v["gated"], v["gated_if_permitted"], trace(v["trace"]), trace(v["trace_if_permitted"]))
-                    for v in d["verdicts"]
-                ),
-                bound=d.get("bound"),
-                in_flag_branch=d.get("in_flag_branch", False),
-                discarded=d.get("discarded", False),
-                packed=tuple((keyword, tuple(argument(a) for a in held)) for keyword, held in d.get("packed", ())),
+                span=Span(line, column, end_line, end_column),
+                text=one(text),
+                kind=kind,
+                sink=one(sink),
+                sink_kind=one(sink_kind),
+                qualified=one(qualified),
+                args=tuple(argument(a) for a in args),
+                verdicts=tuple(Verdict(flag, gated, if_permitted, trace(on), trace(on_if)) for flag, gated, if_permitted, on, on_if in verdicts),
+                bound=bound,
+                in_flag_branch=in_flag_branch,
+                discarded=discarded,
+                packed=tuple((keyword, tuple(argument(a) for a in held)) for keyword, held in packed),
             )
 
         def clauses(items):
@@ -299,7 +286,7 @@ class ModuleSummary:
                 name=f["name"],
                 kind=f["kind"],
                 class_name=f["class_name"],
-                params=tuple(Param(**p) for p in f["params"]),
+                params=tuple(Param(*p) for p in f["params"]),
                 flags=tuple(f["flags"]),
                 closure_flags=tuple(f["closure_flags"]),
                 routes=tuple(f["routes"]),
