@@ -45,7 +45,7 @@ DEFAULT_RULES: tuple[str, ...] = ("openai", "state", "libraries")
 CONFIG_KEYS = ("rules", "flags", "sinks", "routes", "retention", "state", "exclude", "extend-exclude", "max-target-bytes", "max-call-depth")
 PACK_KEYS = ("name", "description", "flags", "sinks", "routes", "retention", "state")
 FLAG_KEYS = ("name", "inverted", "none-means", "self-attribute")
-SINK_KEYS = ("pattern", "argument", "position", "keyword", "kind")
+SINK_KEYS = ("pattern", "argument", "position", "keyword", "kind", "key")
 ROUTE_KEYS = ("route", "none-means", "flag")
 RETENTION_KEYS = ("flag", "when", "expiry-arguments", "expiring")
 STATE_KEYS = ("containers", "ignore", "ignore-values", "ignore-classes")
@@ -309,13 +309,16 @@ def _parse_sinks(value: Any, where: str) -> list[Sink]:
             position = item.get("position", 0)
             if type(position) is not int or position < 0:
                 raise ConfigError(f"{where}: sink {pattern!r}: 'position' must be a whole number from 0")
+            key = item.get("key")
+            if key is not None and (type(key) is not int or key < 0):
+                raise ConfigError(f"{where}: sink {pattern!r}: 'key' must be a whole number from 0")
             keyword = item.get("keyword")
             if keyword is not None:
                 keyword = _flag_name(keyword, f"{where}: sink {pattern!r}: 'keyword'", "argument name")
             kind = item.get("kind")
             if kind is not None:
                 kind = _flag_name(kind, f"{where}: sink {pattern!r}: 'kind'", "kind name")
-            sinks.append(Sink(pattern, argument, kind, position, keyword))
+            sinks.append(Sink(pattern, argument, kind, position, keyword, key))
         else:
             raise ConfigError(
                 f"{where}: 'sinks' entries must be patterns or tables, not {_type_name(item)}"

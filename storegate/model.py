@@ -53,7 +53,9 @@ class Sink:
     its type (``redis.Redis().set``: ``receivers.py``). ``kind`` says what the sink is
     (``file``, ``library``) when a finding should say more than ``configured``. The argument the
     regex reads is the positional one at ``position`` (from 0) or the ``keyword`` one
-    (``open(p, "w")``, ``open(p, mode="w")``).
+    (``open(p, "w")``, ``open(p, mode="w")``). ``key``: the position of a key-value store's key
+    (``r.set(key, value)``); a write under a key named for bookkeeping (the ``state`` rule's
+    ``ignore`` globs: ``f"tasks:{task_id}"``, ``"lock:" + rid``) is none.
     """
 
     pattern: str
@@ -61,6 +63,7 @@ class Sink:
     kind: str | None = None
     position: int = 0
     keyword: str | None = None
+    key: int | None = None
 
     @property
     def is_container(self) -> bool:

@@ -257,6 +257,8 @@ class LibrarySinks(SinkKind):
             typed = f"{owner}.{func.attr.value}"
             for sink, glob, argument in self.calls:
                 if glob(typed) and (argument is None or _argument_matches(event.node, sink, argument, receivers, context.strings)):
+                    if sink.key is not None and _bookkeeping_key(_argument(event.node, sink.key), context):
+                        return None
                     return SinkMatch(callee_text(func), sink, sink.kind or self.name)
             if func.attr.value in MUTATING_METHODS:
                 return self._item(func.value, receivers, callee_text(func))
@@ -332,7 +334,7 @@ def _argument_matches(
 ) -> bool:
     """Whether the regex finds something in what the sink's argument (``Sink.position`` /
     ``keyword``) says (``_argument_texts``)."""
-    value = _argument(call, sink)
+    value = _argument(call, sink.position, sink.keyword)
     return value is not None and any(argument.search(text) for text in _argument_texts(value, receivers, strings))
 
 
@@ -357,13 +359,37 @@ def _argument_texts(value: cst.BaseExpression, receivers: Receivers | None, stri
         yield callee_text(value.func) + "()"
 
 
-def _argument(call: cst.Call, sink: Sink) -> cst.BaseExpression | None:
-    """The argument at ``sink.position`` or named ``sink.keyword``; None after a ``*args``."""
+def _argument(call: cst.Call, position: int, keyword: str | None = None) -> cst.BaseExpression | None:
+    """The argument at ``position`` or named ``keyword``; None after a ``*args``."""
     for index, arg in enumerate(call.args):
         if arg.star:
             return None
-        if arg.keyword is None and index == sink.position:
+        if arg.keyword is None and index == position:
             return arg.value
-        if arg.keyword is not None and arg.keyword.value == sink.keyword:
+        if arg.keyword is not None and arg.keyword.value == keyword:
             return arg.value
     return None
+
+
+def _bookkeeping_key(key: cst.BaseExpression | None, context: MatchContext) -> bool:
+    """Whether a key-value store's key is named for bookkeeping by the scope's ``state`` rule
+    (``f"{TASKS_KEY}:{rid}"``, ``"lock:" + rid``): a word of its literal text or one of its
+    constants that an ``ignore`` glob matches. No rule, no key: not bookkeeping."""
+    if key is None or context.state is None:
+        return False
+    return any(context.state.ignored(word) for word in _key_words(key) if word)
+
+
+def _key_words(node: cst.CSTNode) -> Iterator[str]:
+    """What a key says it is for: the words of its literal text and its constants' names
+    (``TASKS_KEY``, ``settings.LOCK_PREFIX``). Variables are the ids it is for (``job_id``
+    may key a kept result), never counted."""
+    if isinstance(node, cst.Name):
+        if node.value.isupper():
+            yield node.value
+    elif isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
+        text = literal_text(node) if isinstance(node, cst.SimpleString) else node.value
+        yield from re.split(r"\W+", text or "")
+    else:
+        for child in node.children:
+            yield from _key_words(child)

@@ -131,7 +131,7 @@ class ScopeState:
                 if node is not expr and not element:
                     return None  # ``self._sessions.x``: not an element
                 names.append(found.rpartition(".")[2])
-                return None if any(self._ignored(name) for name in names) else found
+                return None if any(self.ignored(name) for name in names) else found
             if isinstance(node, cst.Subscript):
                 node, element = node.value, True
             elif isinstance(node, cst.Attribute):
@@ -154,7 +154,8 @@ class ScopeState:
                 return f"{base}.{attr}"
         return None
 
-    def _ignored(self, name: str) -> bool:
+    def ignored(self, name: str) -> bool:
+        """Whether a container's name (or a key-value store's key word) names bookkeeping."""
         return _matches(name, self.module.rule.ignore)
 
     def bookkeeping(self, value: cst.BaseExpression) -> bool:

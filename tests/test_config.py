@@ -489,9 +489,13 @@ def test_config_never_executes_code(in_tmp):
 
 
 def test_a_sink_table_may_say_its_kind_and_which_argument_its_regex_reads(in_tmp):
-    pyproject(in_tmp, 'sinks = [{pattern = "open", argument = "[wa]", position = 1, keyword = "mode", kind = "file"}, "redis.*()*.set", "shelve.open()[]"]\n')
+    pyproject(
+        in_tmp,
+        'sinks = [{pattern = "open", argument = "[wa]", position = 1, keyword = "mode", kind = "file"}, '
+        '{pattern = "redis.*()*.set", key = 0}, "shelve.open()[]"]\n',
+    )
     config = load_config(["."], rules=[])
-    assert config.sinks == (Sink("open", "[wa]", "file", 1, "mode"), Sink("redis.*()*.set"), Sink("shelve.open()[]"))
+    assert config.sinks == (Sink("open", "[wa]", "file", 1, "mode"), Sink("redis.*()*.set", key=0), Sink("shelve.open()[]"))
 
 
 @pytest.mark.parametrize(
@@ -499,6 +503,7 @@ def test_a_sink_table_may_say_its_kind_and_which_argument_its_regex_reads(in_tmp
     [
         ('sinks = [{pattern = "open", position = -1}]\n', "'position' must be a whole number from 0"),
         ('sinks = [{pattern = "open", position = true}]\n', "'position' must be a whole number from 0"),
+        ('sinks = [{pattern = "redis.*()*.set", key = "0"}]\n', "'key' must be a whole number from 0"),
         ('sinks = [{pattern = "open", keyword = "mode="}]\n', "invalid argument name 'mode='"),
         ('sinks = [{pattern = "open", kind = "a file"}]\n', "invalid kind name 'a file'"),
         ('sinks = ["redis.Redis(x).set"]\n', "invalid sink pattern 'redis.Redis(x).set'"),
