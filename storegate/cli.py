@@ -410,6 +410,8 @@ def _describe_sink(sink: Sink) -> str:
         which = "first argument" if sink.position == 0 else f"argument {sink.position + 1}"
         which += f" or {sink.keyword}=" if sink.keyword else ""
         notes.insert(0, f"{which} ~ {sink.argument}")
+    if sink.key is not None:
+        notes.append(f"key: argument {sink.key + 1}")
     return f"{sink.pattern} ({'; '.join(notes)})" if notes else sink.pattern
 
 
