@@ -36,7 +36,7 @@ from storegate import witness as witnesslib
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, root_name
-from storegate.positions import Locator
+from storegate.positions import Locator, Outline
 from storegate.reads import attribute_evidence, reads
 from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, qualify
@@ -125,35 +125,20 @@ def stdlib_parse(source: str) -> tuple[ast.Module | None, SyntaxError | None]:
 
 def parse_ast(source: str) -> tuple[ast.Module | None, SyntaxError | None]:
     """``stdlib_parse``, and a tree deeper than ``MAX_DEPTH`` refused before libcst sees it."""
-    tree, error = stdlib_parse(source)
-    if tree is not None and _depth(tree) > MAX_DEPTH:
-        raise SourceError(TOO_DEEP)
+    tree, error, _ = _outlined(source)
     return tree, error
 
 
-def _depth(tree: ast.AST) -> int:
-    """The number of levels of ``tree``, level by level (no recursion: the tree may be deep).
-
-    Written out rather than with ``ast.iter_child_nodes``, a generator per node: this walk sees
-    every node of every file analyzed, before libcst does."""
-    node_type = ast.AST
-    level: list[ast.AST] = [tree]
-    depth = 0
-    while level:
-        depth += 1
-        below: list[ast.AST] = []
-        append = below.append
-        for node in level:
-            for name in node._fields:
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    for item in value:  # a loop, not a generator per list
-                        if isinstance(item, node_type):
-                            append(item)
-                elif isinstance(value, node_type):
-                    append(value)
-        level = below
-    return depth - 1
+def _outlined(source: str) -> tuple[ast.Module | None, SyntaxError | None, Outline | None]:
+    """``parse_ast``, with the tree's ``Outline`` (the walk that measures its depth gathers what
+    the ``Locator`` needs)."""
+    tree, error = stdlib_parse(source)
+    if tree is None:
+        return None, error, None
+    outline = Outline(tree)
+    if outline.depth > MAX_DEPTH:
+        raise SourceError(TOO_DEEP)
+    return tree, error, outline
 
 
 _CHAIN_TOKENS = frozenset({"not", "lambda", "if", "await", "yield"})
@@ -201,8 +186,8 @@ def summarize(
 
     ``contracts``: what others guarantee inside its functions (``Project.contracts``).
     ``namespace``: the directories without ``__init__.py`` above its package (``collect_imports``)."""
-    stdlib_tree, stdlib_error = parse_ast(source)
-    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree, contracts, namespace).run()
+    _, stdlib_error, outline = _outlined(source)
+    return Summarizer(source, parse(source, stdlib_error), path, config, module, outline, contracts, namespace).run()
 
 
 _last_matcher: tuple[tuple, SinkMatcher] | None = None
@@ -246,7 +231,7 @@ class Summarizer:
         path: str,
         config: Config,
         module: str,
-        stdlib_tree: ast.Module | None = None,
+        outline: Outline | None = None,
         contracts: dict | None = None,
         namespace: str = "",
     ) -> None:
@@ -262,7 +247,7 @@ class Summarizer:
         # the types of ``self.x`` per class, for sinks named by a receiver's type (``receivers.py``)
         self.classes = receiverslib.module_types(tree, self.imports) if self.matcher.typed else None
         self._receivers: receiverslib.Receivers | None = None
-        self.locator = Locator(source, tree, stdlib_tree)
+        self.locator = Locator(source, tree, outline)
         self.witnesses = witnesslib.Witnesses(self.locator)  # of the scope being summarized
         self.fixed = _declared_global(source)  # names another scope may rebind
         self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read

@@ -79,25 +79,25 @@ _EMPTY_MODULE = cst.Module(body=[])
 
 
 def truth(expr: cst.BaseExpression) -> Formula:
-    """The formula for "``expr`` is truthy"."""
-    if isinstance(expr, cst.Name) and expr.value in _CONSTANT_MASKS:
+    """The formula for "``expr`` is truthy" (exact node types: ``paths.access_path``)."""
+    if type(expr) is cst.Name and expr.value in _CONSTANT_MASKS:
         return TRUE_F if expr.value == "True" else FALSE_F
-    if isinstance(expr, cst.Integer):
+    if type(expr) is cst.Integer:
         return ("const", expr.evaluated_value != 0)
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Not:
         return ("not", truth(expr.expression))
-    if isinstance(expr, cst.BooleanOperation):
-        op = "and" if isinstance(expr.operator, cst.And) else "or"
+    if type(expr) is cst.BooleanOperation:
+        op = "and" if type(expr.operator) is cst.And else "or"
         return (op, truth(expr.left), truth(expr.right))
-    if isinstance(expr, cst.IfExp):
+    if type(expr) is cst.IfExp:
         test = truth(expr.test)
         return ("or", ("and", test, truth(expr.body)), ("and", ("not", test), truth(expr.orelse)))
-    if isinstance(expr, cst.NamedExpr):
+    if type(expr) is cst.NamedExpr:
         return truth(expr.target)
-    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "bool":
+    if type(expr) is cst.Call and type(expr.func) is cst.Name and expr.func.value == "bool":
         if len(expr.args) == 1 and not expr.args[0].keyword and not expr.args[0].star:
             return truth(expr.args[0].value)
-    if isinstance(expr, cst.Comparison):
+    if type(expr) is cst.Comparison:
         compared = _comparison(expr)
         if compared is not None:
             return compared
@@ -115,12 +115,15 @@ def _truthy_default(expr: cst.BaseExpression) -> int:
     return 0
 
 
+_CALLING = frozenset({cst.Call, cst.Await, cst.Yield})
+
+
 def _has_call(expr: cst.CSTNode) -> bool:
     """Whether evaluating ``expr`` may call something (so two evaluations may differ)."""
     stack = [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.Call, cst.Await, cst.Yield)):
+        if type(node) in _CALLING:
             return True
         stack.extend(children(node))
     return False

@@ -14,32 +14,38 @@ import libcst as cst
 
 
 def access_path(expr: cst.BaseExpression) -> str | None:
-    """``a``, ``a.b.c``, ``a["k"]`` (also for ``a.get("k", ...)``), or ``None`` for anything else."""
-    if isinstance(expr, cst.Name):
+    """``a``, ``a.b.c``, ``a["k"]`` (also for ``a.get("k", ...)``), or ``None`` for anything else.
+
+    ``type(...) is``, not isinstance: libcst's nodes are ABCs, whose isinstance is slow when it
+    fails, and every pass asks this of most nodes (no concrete node type has subclasses)."""
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         base = access_path(expr.value)
         return None if base is None else f"{base}.{expr.attr.value}"
-    if isinstance(expr, cst.Subscript):
+    if type(expr) is cst.Subscript:
         key = _constant_key(expr)
         if key is None:
             return None
         base = access_path(expr.value)
         return None if base is None else f"{base}[{json.dumps(key)}]"
-    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get":
-        if expr.args and not expr.args[0].keyword and not expr.args[0].star:
-            key = string_value(expr.args[0].value)
-            base = access_path(expr.func.value)
-            if key is not None and base is not None:
-                return f"{base}[{json.dumps(key)}]"
+    if type(expr) is cst.Call:
+        func = expr.func
+        if type(func) is cst.Attribute and func.attr.value == "get":
+            args = expr.args
+            if args and not args[0].keyword and not args[0].star:
+                key = string_value(args[0].value)
+                base = access_path(func.value)
+                if key is not None and base is not None:
+                    return f"{base}[{json.dumps(key)}]"
     return None
 
 
 def dotted_name(expr: cst.BaseExpression) -> str | None:
-    """``a.b.c`` for a pure Name/Attribute chain, else ``None``."""
-    if isinstance(expr, cst.Name):
+    """``a.b.c`` for a pure Name/Attribute chain, else ``None`` (exact types: ``access_path``)."""
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         base = dotted_name(expr.value)
         return None if base is None else f"{base}.{expr.attr.value}"
     return None
@@ -61,7 +67,7 @@ def callee_path(func: cst.BaseExpression) -> str | None:
 
 def root_name(path: str) -> str:
     """The variable a path starts from: ``request`` for ``request.store``."""
-    return re.split(r"[.\[]", path, maxsplit=1)[0]
+    return path.partition(".")[0].partition("[")[0]  # what is before the first "." or "["
 
 
 def is_under(path: str, prefix: str) -> bool:

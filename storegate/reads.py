@@ -23,7 +23,7 @@ from typing import cast
 
 import libcst as cst
 
-from storegate.cfg import COMPREHENSIONS, CFG, LOCAL, BindEvent, Comprehension, children, comprehension_names
+from storegate.cfg import COMPREHENSION_TYPES, CFG, LOCAL, BindEvent, Comprehension, children, comprehension_names
 from storegate.flags import BOOLEAN, MADE, OBJECT, TYPED
 from storegate.paths import access_path, dotted_name, root_name, string_value
 
@@ -85,7 +85,7 @@ def reads(graph: CFG) -> Reads:
             named = cast(cst.NamedExpr, expr)
             stack.append((named.value, local))
             _target(named.target, names, stack, local)  # the enclosing scope's name (PEP 572)
-        elif kind in COMPREHENSIONS:
+        elif kind in COMPREHENSION_TYPES:
             comprehension = cast(Comprehension, expr)
             inner = local | comprehension_names(comprehension)
             stack.append((comprehension.for_in.iter, local))  # evaluated in the enclosing scope
