@@ -252,6 +252,7 @@ class Summarizer:
         self.fixed = _declared_global(source)  # names another scope may rebind
         self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read
         self._statement_calls: frozenset[int] | None = None
+        self.truths: dict[int, tuple[cst.CSTNode, F.Formula]] = {}  # ``_Context.truths``
         self.contracts = contracts
         self._given = contractlib.Given()  # what others guarantee in the scope being summarized
         names = routelib.Names.of(tree)
@@ -375,7 +376,7 @@ class Summarizer:
         nested function reads from its enclosing function). ``objects``: the locations named like a
         flag that hold an object (``flags.sight``).
         """
-        context = _context(graph, flags, self.fixed, objects)
+        context = _context(graph, flags, self.fixed, objects, self.truths)
         # In a function with a flag, writes to state that outlives it are sites too, sink or not:
         # the project learns from the gated ones (``Project.learned_sinks``).
         own = frozenset({*graph.params, *_bound_names(graph)} - {"self", "cls"}) if flags else None
@@ -588,7 +589,7 @@ class Summarizer:
             return replace(summary, **fields)
         if contractlib.is_generator(graph):
             return replace(summary, **fields)
-        context = _context(graph, list(self.config.flags), self.fixed)
+        context = _context(graph, list(self.config.flags), self.fixed, truths=self.truths)
         groups = _install(graph, context, self._given, self.locator)
         if shape is None:
             context.relevant = relevant_paths(graph, list(self.config.flags), context, groups)
@@ -668,6 +669,9 @@ class _Context:
     given: dict[int, F.Formula] = field(default_factory=dict)
     errors: frozenset[str] = frozenset()
     _formulas: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
+    # ``guards.truth`` of each node, as read before renaming: shared by the contexts of a file
+    # (``Summarizer.truths``), since an opaque test's text costs a code generation
+    truths: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
     _values: dict[int, tuple[cst.CSTNode, tuple | None]] = field(default_factory=dict)
 
     def alias(self, path: str) -> str:
@@ -699,7 +703,10 @@ class _Context:
         """``guards.truth(node)`` with locations read as above, memoised by node (the tree outlives it)."""
         cached = self._formulas.get(id(node))
         if cached is None:
-            formula = guards.truth(node)
+            read = self.truths.get(id(node))
+            if read is None:
+                read = self.truths[id(node)] = (node, guards.truth(node))
+            formula = read[1]
             if self.aliases or self.forged or self.objects or self.errors:
                 formula = F.rename(formula, self.path)
             cached = self._formulas[id(node)] = (node, formula)
@@ -725,8 +732,10 @@ class _Context:
         return cached[1]
 
 
-def _context(graph: cfglib.CFG, flags: list[Flag], fixed: frozenset[str], objects: frozenset[str] = frozenset()) -> _Context:
-    context = _Context(_aliases(graph, fixed), objects=objects)
+def _context(
+    graph: cfglib.CFG, flags: list[Flag], fixed: frozenset[str], objects: frozenset[str] = frozenset(), truths: dict | None = None
+) -> _Context:
+    context = _Context(_aliases(graph, fixed), objects=objects, truths={} if truths is None else truths)
     if flags:
         context.forged = _forged(graph, flags, context)
     return context
