@@ -668,7 +668,7 @@ class _Context:
     # and the locals bound from error-returning helpers (``_install``).
     given: dict[int, F.Formula] = field(default_factory=dict)
     errors: frozenset[str] = frozenset()
-    _formulas: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
+    _formulas: dict[int, tuple[cst.CSTNode, F.Formula | None]] = field(default_factory=dict)  # None: ``_passed_over``
     # ``guards.truth`` of each node, as read before renaming: shared by the contexts of a file
     # (``Summarizer.truths``), since an opaque test's text costs a code generation
     truths: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
@@ -702,15 +702,17 @@ class _Context:
     def formula(self, node: cst.BaseExpression) -> F.Formula:
         """``guards.truth(node)`` with locations read as above, memoised by node (the tree outlives it)."""
         cached = self._formulas.get(id(node))
-        if cached is None:
-            read = self.truths.get(id(node))
-            if read is None:
-                read = self.truths[id(node)] = (node, guards.truth(node))
-            formula = read[1]
-            if self.aliases or self.forged or self.objects or self.errors:
-                formula = F.rename(formula, self.path)
-            cached = self._formulas[id(node)] = (node, formula)
-        return cached[1]
+        if cached is not None and cached[1] is not None:
+            return cached[1]
+        read = self.truths.get(id(node))
+        if read is None:
+            read = self.truths[id(node)] = (node, guards.truth(node))
+        formula = read[1]
+        # (an opaque atom that ``value`` passed over: renamed, it is itself, and was charged)
+        if cached is None and (self.aliases or self.forged or self.objects or self.errors):
+            formula = F.rename(formula, self.path)
+        self._formulas[id(node)] = (node, formula)
+        return formula
 
     def value(self, node: cst.BaseExpression | None) -> tuple | None:
         """What ``facts.bind`` knows of an assigned value: a constant, a copied location, a truth, or nothing."""
@@ -725,11 +727,24 @@ class _Context:
             elif source is not None:
                 value = ("path", self.path(source))
             elif isinstance(node, _RELATABLE):
-                formula = self.formula(node)
-                if not (formula[0] == "lit" and formula[1].startswith("?")):  # opaque: nothing to relate
-                    value = ("formula", formula)
+                if not self.errors and F.opaque(node):  # nothing to relate (``errors`` may read it: ``path``)
+                    self._passed_over(node)
+                else:
+                    formula = self.formula(node)
+                    if not (formula[0] == "lit" and formula[1].startswith("?")):  # opaque: nothing to relate
+                        value = ("formula", formula)
             cached = self._values[id(node)] = (node, value)
         return cached[1]
+
+
+    def _passed_over(self, node: cst.BaseExpression) -> None:
+        """``formula(node)`` for an opaque atom whose text no one asked for yet: the step its
+        renaming charges (the work counted is the same however the atom is reached), and its
+        text only generated if ``formula`` is asked (a renamed opaque atom is itself)."""
+        if id(node) not in self._formulas:
+            if self.aliases or self.forged or self.objects:
+                F.WORK.charge(1)  # ``facts.rename``'s
+            self._formulas[id(node)] = (node, None)
 
 
 def _context(

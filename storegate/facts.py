@@ -79,7 +79,8 @@ _EMPTY_MODULE = cst.Module(body=[])
 
 
 def truth(expr: cst.BaseExpression) -> Formula:
-    """The formula for "``expr`` is truthy" (exact node types: ``paths.access_path``)."""
+    """The formula for "``expr`` is truthy" (exact node types: ``paths.access_path``).
+    ``opaque`` follows its cases: a change here is one there."""
     if type(expr) is cst.Name and expr.value in _CONSTANT_MASKS:
         return TRUE_F if expr.value == "True" else FALSE_F
     if type(expr) is cst.Integer:
@@ -106,6 +107,24 @@ def truth(expr: cst.BaseExpression) -> Formula:
         return ("lit", path, TRUE | _truthy_default(expr))
     prefix = IMPURE if _has_call(expr) else "?"
     return ("lit", prefix + _EMPTY_MODULE.code_for_node(expr), TRUE)
+
+
+def opaque(expr: cst.BaseExpression) -> bool:
+    """Whether ``truth(expr)`` is an opaque atom (``"?..."``), told without generating its text
+    (what ``truth`` costs most): ``truth``'s cases, in its order, but for what each returns."""
+    if type(expr) is cst.Name and expr.value in _CONSTANT_MASKS:
+        return False
+    if type(expr) in _READ_TYPES or (type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Not):
+        return False
+    if type(expr) is cst.Call and type(expr.func) is cst.Name and expr.func.value == "bool":
+        if len(expr.args) == 1 and not expr.args[0].keyword and not expr.args[0].star:
+            return opaque(expr.args[0].value)
+    if type(expr) is cst.Comparison and _comparison(expr) is not None:
+        return False
+    return access_path(expr) is None
+
+
+_READ_TYPES = frozenset({cst.Integer, cst.BooleanOperation, cst.IfExp, cst.NamedExpr})  # never an opaque atom
 
 
 def _truthy_default(expr: cst.BaseExpression) -> int:
