@@ -85,14 +85,23 @@ def string_value(expr: cst.BaseExpression) -> str | None:
     if type(expr) is cst.SimpleString:
         text = expr.value
         quote = text[-1]
-        if "\\" not in text and text[0] == quote and text[:3] != quote * 3:
-            return text[1:-1]  # the common case, without libcst's literal_eval
-    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        if "\\" not in text:  # the common cases, without libcst's literal_eval
+            start = text.index(quote)  # after the prefix
+            if start and "b" in text[:start].lower():
+                return None  # bytes
+            body = text[start + 3 : -3] if text[start : start + 3] == quote * 3 else text[start + 1 : -1]
+            if start == 0 and len(body) == len(text) - 2:
+                return body
+            if body.isascii() and "\r" not in body and "\0" not in body:
+                return body  # (``r``, ``u``, a triple quote: the text itself, but for new lines)
         try:
             value = expr.evaluated_value
         except Exception:  # pragma: no cover - odd escapes
             return None
         return value if isinstance(value, str) else None
+    if type(expr) is cst.ConcatenatedString:  # its evaluated_value, without a literal_eval of each part
+        left, right = string_value(expr.left), string_value(expr.right)
+        return None if left is None or right is None else left + right
     return None
 
 
