@@ -523,7 +523,7 @@ class Summarizer:
             Argument(
                 keyword=arg.keyword.value if arg.keyword is not None else None,
                 star=arg.star if isinstance(arg.star, str) else "",
-                permits=tuple((name, values[0], values[1]) for name, values in slot.items()),
+                permits=tuple([(name, values[0], values[1]) for name, values in slot.items()]) if slot else (),
                 path=context.path(access_path(arg.value)),
             )
             for arg, slot in zip(record.args, record.permits)
