@@ -36,7 +36,7 @@ from storegate import witness as witnesslib
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, root_name
-from storegate.positions import Locator
+from storegate.positions import Locator, Outline
 from storegate.reads import attribute_evidence, reads
 from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, qualify
@@ -125,35 +125,20 @@ def stdlib_parse(source: str) -> tuple[ast.Module | None, SyntaxError | None]:
 
 def parse_ast(source: str) -> tuple[ast.Module | None, SyntaxError | None]:
     """``stdlib_parse``, and a tree deeper than ``MAX_DEPTH`` refused before libcst sees it."""
-    tree, error = stdlib_parse(source)
-    if tree is not None and _depth(tree) > MAX_DEPTH:
-        raise SourceError(TOO_DEEP)
+    tree, error, _ = _outlined(source)
     return tree, error
 
 
-def _depth(tree: ast.AST) -> int:
-    """The number of levels of ``tree``, level by level (no recursion: the tree may be deep).
-
-    Written out rather than with ``ast.iter_child_nodes``, a generator per node: this walk sees
-    every node of every file analyzed, before libcst does."""
-    node_type = ast.AST
-    level: list[ast.AST] = [tree]
-    depth = 0
-    while level:
-        depth += 1
-        below: list[ast.AST] = []
-        append = below.append
-        for node in level:
-            for name in node._fields:
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    for item in value:  # a loop, not a generator per list
-                        if isinstance(item, node_type):
-                            append(item)
-                elif isinstance(value, node_type):
-                    append(value)
-        level = below
-    return depth - 1
+def _outlined(source: str) -> tuple[ast.Module | None, SyntaxError | None, Outline | None]:
+    """``parse_ast``, with the tree's ``Outline`` (the walk that measures its depth gathers what
+    the ``Locator`` needs)."""
+    tree, error = stdlib_parse(source)
+    if tree is None:
+        return None, error, None
+    outline = Outline(tree)
+    if outline.depth > MAX_DEPTH:
+        raise SourceError(TOO_DEEP)
+    return tree, error, outline
 
 
 _CHAIN_TOKENS = frozenset({"not", "lambda", "if", "await", "yield"})
@@ -201,8 +186,8 @@ def summarize(
 
     ``contracts``: what others guarantee inside its functions (``Project.contracts``).
     ``namespace``: the directories without ``__init__.py`` above its package (``collect_imports``)."""
-    stdlib_tree, stdlib_error = parse_ast(source)
-    return Summarizer(source, parse(source, stdlib_error), path, config, module, stdlib_tree, contracts, namespace).run()
+    _, stdlib_error, outline = _outlined(source)
+    return Summarizer(source, parse(source, stdlib_error), path, config, module, outline, contracts, namespace).run()
 
 
 _last_matcher: tuple[tuple, SinkMatcher] | None = None
@@ -246,7 +231,7 @@ class Summarizer:
         path: str,
         config: Config,
         module: str,
-        stdlib_tree: ast.Module | None = None,
+        outline: Outline | None = None,
         contracts: dict | None = None,
         namespace: str = "",
     ) -> None:
@@ -262,11 +247,12 @@ class Summarizer:
         # the types of ``self.x`` per class, for sinks named by a receiver's type (``receivers.py``)
         self.classes = receiverslib.module_types(tree, self.imports) if self.matcher.typed else None
         self._receivers: receiverslib.Receivers | None = None
-        self.locator = Locator(source, tree, stdlib_tree)
+        self.locator = Locator(source, tree, outline)
         self.witnesses = witnesslib.Witnesses(self.locator)  # of the scope being summarized
         self.fixed = _declared_global(source)  # names another scope may rebind
         self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read
         self._statement_calls: frozenset[int] | None = None
+        self.truths: dict[int, tuple[cst.CSTNode, F.Formula]] = {}  # ``_Context.truths``
         self.contracts = contracts
         self._given = contractlib.Given()  # what others guarantee in the scope being summarized
         names = routelib.Names.of(tree)
@@ -390,7 +376,7 @@ class Summarizer:
         nested function reads from its enclosing function). ``objects``: the locations named like a
         flag that hold an object (``flags.sight``).
         """
-        context = _context(graph, flags, self.fixed, objects)
+        context = _context(graph, flags, self.fixed, objects, self.truths)
         # In a function with a flag, writes to state that outlives it are sites too, sink or not:
         # the project learns from the gated ones (``Project.learned_sinks``).
         own = frozenset({*graph.params, *_bound_names(graph)} - {"self", "cls"}) if flags else None
@@ -537,7 +523,7 @@ class Summarizer:
             Argument(
                 keyword=arg.keyword.value if arg.keyword is not None else None,
                 star=arg.star if isinstance(arg.star, str) else "",
-                permits=tuple((name, values[0], values[1]) for name, values in slot.items()),
+                permits=tuple([(name, values[0], values[1]) for name, values in slot.items()]) if slot else (),
                 path=context.path(access_path(arg.value)),
             )
             for arg, slot in zip(record.args, record.permits)
@@ -603,7 +589,7 @@ class Summarizer:
             return replace(summary, **fields)
         if contractlib.is_generator(graph):
             return replace(summary, **fields)
-        context = _context(graph, list(self.config.flags), self.fixed)
+        context = _context(graph, list(self.config.flags), self.fixed, truths=self.truths)
         groups = _install(graph, context, self._given, self.locator)
         if shape is None:
             context.relevant = relevant_paths(graph, list(self.config.flags), context, groups)
@@ -682,7 +668,10 @@ class _Context:
     # and the locals bound from error-returning helpers (``_install``).
     given: dict[int, F.Formula] = field(default_factory=dict)
     errors: frozenset[str] = frozenset()
-    _formulas: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
+    _formulas: dict[int, tuple[cst.CSTNode, F.Formula | None]] = field(default_factory=dict)  # None: ``_passed_over``
+    # ``guards.truth`` of each node, as read before renaming: shared by the contexts of a file
+    # (``Summarizer.truths``), since an opaque test's text costs a code generation
+    truths: dict[int, tuple[cst.CSTNode, F.Formula]] = field(default_factory=dict)
     _values: dict[int, tuple[cst.CSTNode, tuple | None]] = field(default_factory=dict)
 
     def alias(self, path: str) -> str:
@@ -713,12 +702,17 @@ class _Context:
     def formula(self, node: cst.BaseExpression) -> F.Formula:
         """``guards.truth(node)`` with locations read as above, memoised by node (the tree outlives it)."""
         cached = self._formulas.get(id(node))
-        if cached is None:
-            formula = guards.truth(node)
-            if self.aliases or self.forged or self.objects or self.errors:
-                formula = F.rename(formula, self.path)
-            cached = self._formulas[id(node)] = (node, formula)
-        return cached[1]
+        if cached is not None and cached[1] is not None:
+            return cached[1]
+        read = self.truths.get(id(node))
+        if read is None:
+            read = self.truths[id(node)] = (node, guards.truth(node))
+        formula = read[1]
+        # (an opaque atom that ``value`` passed over: renamed, it is itself, and was charged)
+        if cached is None and (self.aliases or self.forged or self.objects or self.errors):
+            formula = F.rename(formula, self.path)
+        self._formulas[id(node)] = (node, formula)
+        return formula
 
     def value(self, node: cst.BaseExpression | None) -> tuple | None:
         """What ``facts.bind`` knows of an assigned value: a constant, a copied location, a truth, or nothing."""
@@ -733,15 +727,30 @@ class _Context:
             elif source is not None:
                 value = ("path", self.path(source))
             elif isinstance(node, _RELATABLE):
-                formula = self.formula(node)
-                if not (formula[0] == "lit" and formula[1].startswith("?")):  # opaque: nothing to relate
-                    value = ("formula", formula)
+                if not self.errors and F.opaque(node):  # nothing to relate (``errors`` may read it: ``path``)
+                    self._passed_over(node)
+                else:
+                    formula = self.formula(node)
+                    if not (formula[0] == "lit" and formula[1].startswith("?")):  # opaque: nothing to relate
+                        value = ("formula", formula)
             cached = self._values[id(node)] = (node, value)
         return cached[1]
 
 
-def _context(graph: cfglib.CFG, flags: list[Flag], fixed: frozenset[str], objects: frozenset[str] = frozenset()) -> _Context:
-    context = _Context(_aliases(graph, fixed), objects=objects)
+    def _passed_over(self, node: cst.BaseExpression) -> None:
+        """``formula(node)`` for an opaque atom whose text no one asked for yet: the step its
+        renaming charges (the work counted is the same however the atom is reached), and its
+        text only generated if ``formula`` is asked (a renamed opaque atom is itself)."""
+        if id(node) not in self._formulas:
+            if self.aliases or self.forged or self.objects:
+                F.WORK.charge(1)  # ``facts.rename``'s
+            self._formulas[id(node)] = (node, None)
+
+
+def _context(
+    graph: cfglib.CFG, flags: list[Flag], fixed: frozenset[str], objects: frozenset[str] = frozenset(), truths: dict | None = None
+) -> _Context:
+    context = _Context(_aliases(graph, fixed), objects=objects, truths={} if truths is None else truths)
     if flags:
         context.forged = _forged(graph, flags, context)
     return context
@@ -815,7 +824,9 @@ def _forges(value: cst.BaseExpression, path: str, flag: Flag, context: _Context)
     return F.assume(frozenset({((path, ANY & ~flag.permitted),)}), wanted) is not None
 
 
-_DECLARATION = re.compile(r"(?<![\w.])(?:global|nonlocal)[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t\\\r\n]*[^\W\d]\w*)*)")
+# The keyword not after a word character or a dot; the look-behind after the keyword's first
+# letter, so that the pattern starts with a letter the regex engine can scan for (three times faster).
+_DECLARATION = re.compile(r"(?:g(?<![\w.]g)lobal|n(?<![\w.]n)onlocal)[ \t]+([^\W\d]\w*(?:[ \t]*,[ \t\\\r\n]*[^\W\d]\w*)*)")
 
 
 def _declared_global(source: str) -> frozenset[str]:

@@ -94,6 +94,7 @@ _SKIP_FIELD_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "col
 _FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
 
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+COMPREHENSION_TYPES = frozenset(COMPREHENSIONS)
 Comprehension = Union[cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp]
 # The suffix of a comprehension's own name inside it: an identifier (libcst's ``Name`` demands one)
 # that no source spells, so ``store·`` is never the enclosing ``store`` nor a flag's name.
@@ -101,7 +102,8 @@ LOCAL = "\u00b7"
 _LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
 
 
-def _expr_fields(node_type: type) -> tuple[str, ...]:
+def expr_fields(node_type: type) -> tuple[str, ...]:
+    """The fields of a node type that may hold evaluated expressions, in declaration order."""
     names = _FIELDS_CACHE.get(node_type)
     if names is None:
         names = tuple(
@@ -123,19 +125,21 @@ def _concrete_node_types() -> frozenset[type]:
 
 # Exact-type tests: isinstance() against libcst's abstract base classes is slow in hot loops.
 NODE_TYPES = _concrete_node_types()
-_SEQUENCE_TYPES = (tuple, list)
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """Child nodes that may hold evaluated expressions, in declaration (mostly lexical) order."""
     out = []
-    for name in _expr_fields(type(node)):
+    names = _FIELDS_CACHE.get(type(node))
+    for name in names if names is not None else expr_fields(type(node)):
         value = getattr(node, name)
         kind = type(value)
         if kind in NODE_TYPES:
             out.append(value)
-        elif kind in _SEQUENCE_TYPES:
-            out.extend(item for item in value if type(item) in NODE_TYPES)
+        elif kind is tuple or kind is list:
+            for item in value:  # a loop, not a generator per sequence: every pass walks with this
+                if type(item) in NODE_TYPES:
+                    out.append(item)
     return out
 
 
@@ -144,7 +148,7 @@ _SPECIAL_VALUES = frozenset(
 )
 
 
-_CHAINS = (cst.BinaryOperation, cst.ConcatenatedString)
+_CHAIN_TYPES = frozenset({cst.BinaryOperation, cst.ConcatenatedString})
 
 
 def _flatten(expr: cst.BinaryOperation | cst.ConcatenatedString) -> list[cst.CSTNode]:
@@ -271,7 +275,7 @@ class _Builder:
 
     def _statement(self, stmt: cst.BaseStatement) -> None:
         self.owner = stmt
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for i, small in enumerate(stmt.body):
                 if i and self.handlers:
                     self._continue_in_new_block()
@@ -284,33 +288,33 @@ class _Builder:
 
     def _small(self, small: cst.BaseSmallStatement) -> None:
         self.owner = small
-        if isinstance(small, cst.Expr):
+        if type(small) is cst.Expr:
             self._evaluate(small.value)
-        elif isinstance(small, cst.Assign):
+        elif type(small) is cst.Assign:
             self._evaluate(small.value)
             for target in small.targets:
                 self._bind(target.target, small.value, "assign", small)
-        elif isinstance(small, cst.AnnAssign):
+        elif type(small) is cst.AnnAssign:
             if small.value is not None:
                 self._evaluate(small.value)
                 self._bind(small.target, small.value, "annassign", small)
-        elif isinstance(small, cst.AugAssign):
+        elif type(small) is cst.AugAssign:
             self._evaluate(small.target)
             self._evaluate(small.value)
             self._bind(small.target, None, "augassign", small)
-        elif isinstance(small, cst.Del):
+        elif type(small) is cst.Del:
             self._bind(small.target, None, "delete", small)
-        elif isinstance(small, cst.Return):
+        elif type(small) is cst.Return:
             if small.value is not None:
                 self._evaluate(small.value)
             self._jump("return", small)
-        elif isinstance(small, cst.Raise):
+        elif type(small) is cst.Raise:
             if small.exc is not None:
                 self._evaluate(small.exc)
             if small.cause is not None:
                 self._evaluate(small.cause.item)
             self._goto(self.handlers[-1] if self.handlers else self.raise_exit)
-        elif isinstance(small, cst.Assert):
+        elif type(small) is cst.Assert:
             passed, failed = self._new_block(), self._new_block()
             self._test(small.test, passed, failed)
             self.current = failed
@@ -318,15 +322,15 @@ class _Builder:
                 self._evaluate(small.msg)
             self._goto(self.handlers[-1] if self.handlers else self.raise_exit)
             self.current = passed
-        elif isinstance(small, cst.Break):
+        elif type(small) is cst.Break:
             self._jump("break")
-        elif isinstance(small, cst.Continue):
+        elif type(small) is cst.Continue:
             self._jump("continue")
-        elif isinstance(small, cst.Import):
+        elif type(small) is cst.Import:
             for alias in small.names:
                 bound: cst.BaseExpression = alias.asname.name if alias.asname else _import_root(alias.name)
                 self._bind(bound, None, "import", small)
-        elif isinstance(small, cst.ImportFrom):
+        elif type(small) is cst.ImportFrom:
             if not isinstance(small.names, cst.ImportStar):
                 for alias in small.names:
                     bound = alias.asname.name if alias.asname else alias.name
@@ -334,21 +338,21 @@ class _Builder:
         # Pass, Global, Nonlocal: no events
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None, kind: str, node: cst.CSTNode) -> None:
-        if isinstance(target, (cst.Tuple, cst.List)):
+        if type(target) is cst.Name:  # exact types, the commonest first (``_value``)
+            target = self._localized(target)
+        elif type(target) is cst.Tuple or type(target) is cst.List:
             for element in target.elements:
                 inner = element.value
                 self._bind(inner, None, kind, node)
             return
-        if isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self._bind(target.value, None, kind, node)
             return
-        if isinstance(target, (cst.Attribute, cst.Subscript)):
+        elif type(target) is cst.Attribute or type(target) is cst.Subscript:
             # the receiver (and the index) are evaluated before the store
             for child in children(target):
-                if not isinstance(child, cst.Name) or child is not getattr(target, "attr", None):
+                if type(child) is not cst.Name or child is not getattr(target, "attr", None):
                     self._evaluate(child)
-        elif isinstance(target, cst.Name):
-            target = self._localized(target)
         self._emit(BindEvent(target, value, kind, node))
 
     def _If(self, stmt: cst.If) -> None:
@@ -593,54 +597,62 @@ class _Builder:
             self.current = None
 
     def _value(self, expr: cst.CSTNode) -> None:
-        """Evaluate ``expr`` for its value: emit its calls and bindings, split short circuits."""
+        """Evaluate ``expr`` for its value: emit its calls and bindings, split short circuits.
+
+        Dispatched on the exact type (``type(expr) is``): isinstance against libcst's ABCs is
+        slow when it fails, and this sees every node of every scope."""
         kind = type(expr)
         if kind in _LEAVES:
             return
-        if isinstance(expr, _CHAINS):  # `a + b + ...`, `"a" "b" ...`: long chains, walked without recursion
-            for operand in _flatten(expr):
+        if kind in _CHAIN_TYPES:  # `a + b + ...`, `"a" "b" ...`: long chains, walked without recursion
+            for operand in _flatten(cast(Union[cst.BinaryOperation, cst.ConcatenatedString], expr)):
                 self._value(operand)
             return
         if kind not in _SPECIAL_VALUES:
             for child in children(expr):
                 self._value(child)
             return
-        if isinstance(expr, cst.Call):
-            self._value(expr.func)
-            for arg in expr.args:
+        if kind is cst.Attribute:
+            self._value(cast(cst.Attribute, expr).value)
+        elif kind is cst.Call:
+            call = cast(cst.Call, expr)
+            self._value(call.func)
+            for arg in call.args:
                 self._value(arg.value)
-            self._emit(CallEvent(expr))
-        elif isinstance(expr, cst.BooleanOperation):
+            self._emit(CallEvent(call))
+        elif kind is cst.BooleanOperation:
+            operation = cast(cst.BooleanOperation, expr)
             right, after = self._new_block(), self._new_block()
-            if isinstance(expr.operator, cst.And):
-                self._condition(expr.left, right, after)
+            if type(operation.operator) is cst.And:
+                self._condition(operation.left, right, after)
             else:
-                self._condition(expr.left, after, right)
+                self._condition(operation.left, after, right)
             self.current = right
-            self._value(expr.right)
+            self._value(operation.right)
             self._goto(after)
             self.current = after
-        elif isinstance(expr, cst.IfExp):
+        elif kind is cst.IfExp:
+            choice = cast(cst.IfExp, expr)
             then, orelse, after = self._new_block(), self._new_block(), self._new_block()
-            self._condition(expr.test, then, orelse)
+            self._condition(choice.test, then, orelse)
             self.current = then
-            self._value(expr.body)
+            self._value(choice.body)
             self._goto(after)
             self.current = orelse
-            self._value(expr.orelse)
+            self._value(choice.orelse)
             self._goto(after)
             self.current = after
-        elif isinstance(expr, cst.NamedExpr):
-            self._value(expr.value)
-            self._bind(expr.target, self._localized(expr.value), "walrus", expr)
-        elif isinstance(expr, cst.Lambda):
-            self._param_defaults(expr.params)
-            self.nested.append(expr)
-        elif isinstance(expr, COMPREHENSIONS):
-            self._comprehension(expr)
+        elif kind is cst.NamedExpr:
+            named = cast(cst.NamedExpr, expr)
+            self._value(named.value)
+            self._bind(named.target, self._localized(named.value), "walrus", named)
+        elif kind is cst.Lambda:
+            function = cast(cst.Lambda, expr)
+            self._param_defaults(function.params)
+            self.nested.append(function)
         else:
-            assert isinstance(expr, cst.Attribute)  # the last of _SPECIAL_VALUES
-            self._value(expr.value)
+            assert kind in COMPREHENSION_TYPES  # the last of _SPECIAL_VALUES
+            self._comprehension(cast(Comprehension, expr))
 
     def _comprehension(self, expr: Comprehension) -> None:
         """A comprehension is a loop inside the enclosing flow: ``[f(x) for x in xs if store]``.

@@ -79,25 +79,26 @@ _EMPTY_MODULE = cst.Module(body=[])
 
 
 def truth(expr: cst.BaseExpression) -> Formula:
-    """The formula for "``expr`` is truthy"."""
-    if isinstance(expr, cst.Name) and expr.value in _CONSTANT_MASKS:
+    """The formula for "``expr`` is truthy" (exact node types: ``paths.access_path``).
+    ``opaque`` follows its cases: a change here is one there."""
+    if type(expr) is cst.Name and expr.value in _CONSTANT_MASKS:
         return TRUE_F if expr.value == "True" else FALSE_F
-    if isinstance(expr, cst.Integer):
+    if type(expr) is cst.Integer:
         return ("const", expr.evaluated_value != 0)
-    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not):
+    if type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Not:
         return ("not", truth(expr.expression))
-    if isinstance(expr, cst.BooleanOperation):
-        op = "and" if isinstance(expr.operator, cst.And) else "or"
+    if type(expr) is cst.BooleanOperation:
+        op = "and" if type(expr.operator) is cst.And else "or"
         return (op, truth(expr.left), truth(expr.right))
-    if isinstance(expr, cst.IfExp):
+    if type(expr) is cst.IfExp:
         test = truth(expr.test)
         return ("or", ("and", test, truth(expr.body)), ("and", ("not", test), truth(expr.orelse)))
-    if isinstance(expr, cst.NamedExpr):
+    if type(expr) is cst.NamedExpr:
         return truth(expr.target)
-    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "bool":
+    if type(expr) is cst.Call and type(expr.func) is cst.Name and expr.func.value == "bool":
         if len(expr.args) == 1 and not expr.args[0].keyword and not expr.args[0].star:
             return truth(expr.args[0].value)
-    if isinstance(expr, cst.Comparison):
+    if type(expr) is cst.Comparison:
         compared = _comparison(expr)
         if compared is not None:
             return compared
@@ -108,6 +109,24 @@ def truth(expr: cst.BaseExpression) -> Formula:
     return ("lit", prefix + _EMPTY_MODULE.code_for_node(expr), TRUE)
 
 
+def opaque(expr: cst.BaseExpression) -> bool:
+    """Whether ``truth(expr)`` is an opaque atom (``"?..."``), told without generating its text
+    (what ``truth`` costs most): ``truth``'s cases, in its order, but for what each returns."""
+    if type(expr) is cst.Name and expr.value in _CONSTANT_MASKS:
+        return False
+    if type(expr) in _READ_TYPES or (type(expr) is cst.UnaryOperation and type(expr.operator) is cst.Not):
+        return False
+    if type(expr) is cst.Call and type(expr.func) is cst.Name and expr.func.value == "bool":
+        if len(expr.args) == 1 and not expr.args[0].keyword and not expr.args[0].star:
+            return opaque(expr.args[0].value)
+    if type(expr) is cst.Comparison and _comparison(expr) is not None:
+        return False
+    return access_path(expr) is None
+
+
+_READ_TYPES = frozenset({cst.Integer, cst.BooleanOperation, cst.IfExp, cst.NamedExpr})  # never an opaque atom
+
+
 def _truthy_default(expr: cst.BaseExpression) -> int:
     """``NONE`` for ``body.get("store", True)``: an omitted key reads as the truthy default."""
     if isinstance(expr, cst.Call) and len(expr.args) == 2 and not expr.args[1].keyword and not expr.args[1].star:
@@ -115,12 +134,15 @@ def _truthy_default(expr: cst.BaseExpression) -> int:
     return 0
 
 
+_CALLING = frozenset({cst.Call, cst.Await, cst.Yield})
+
+
 def _has_call(expr: cst.CSTNode) -> bool:
     """Whether evaluating ``expr`` may call something (so two evaluations may differ)."""
     stack = [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.Call, cst.Await, cst.Yield)):
+        if type(node) in _CALLING:
             return True
         stack.extend(children(node))
     return False
@@ -308,8 +330,17 @@ def meet(a: Facts | None, b: Facts | None, exact: bool = True, relevant: Relevan
 
 def kill(facts: Facts, path: str) -> Facts:
     """Forget everything about ``path`` and what is reached through it (it was assigned)."""
+    if not facts:
+        return facts
     root = root_name(path)
-    keep = [clause for clause in facts if not any(_touches(p, path, root) for p, _ in clause)]
+    below, inside = path + ".", path + "["
+    keep = []
+    for clause in facts:  # ``_touches`` written out: a generator per clause cost more than the test
+        for p, _ in clause:
+            if (root in identifiers(p)) if p[:1] == "?" else (p == path or p.startswith(below) or p.startswith(inside)):
+                break
+        else:
+            keep.append(clause)
     return facts if len(keep) == len(facts) else frozenset(keep)
 
 

@@ -14,32 +14,38 @@ import libcst as cst
 
 
 def access_path(expr: cst.BaseExpression) -> str | None:
-    """``a``, ``a.b.c``, ``a["k"]`` (also for ``a.get("k", ...)``), or ``None`` for anything else."""
-    if isinstance(expr, cst.Name):
+    """``a``, ``a.b.c``, ``a["k"]`` (also for ``a.get("k", ...)``), or ``None`` for anything else.
+
+    ``type(...) is``, not isinstance: libcst's nodes are ABCs, whose isinstance is slow when it
+    fails, and every pass asks this of most nodes (no concrete node type has subclasses)."""
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         base = access_path(expr.value)
         return None if base is None else f"{base}.{expr.attr.value}"
-    if isinstance(expr, cst.Subscript):
+    if type(expr) is cst.Subscript:
         key = _constant_key(expr)
         if key is None:
             return None
         base = access_path(expr.value)
         return None if base is None else f"{base}[{json.dumps(key)}]"
-    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "get":
-        if expr.args and not expr.args[0].keyword and not expr.args[0].star:
-            key = string_value(expr.args[0].value)
-            base = access_path(expr.func.value)
-            if key is not None and base is not None:
-                return f"{base}[{json.dumps(key)}]"
+    if type(expr) is cst.Call:
+        func = expr.func
+        if type(func) is cst.Attribute and func.attr.value == "get":
+            args = expr.args
+            if args and not args[0].keyword and not args[0].star:
+                key = string_value(args[0].value)
+                base = access_path(func.value)
+                if key is not None and base is not None:
+                    return f"{base}[{json.dumps(key)}]"
     return None
 
 
 def dotted_name(expr: cst.BaseExpression) -> str | None:
-    """``a.b.c`` for a pure Name/Attribute chain, else ``None``."""
-    if isinstance(expr, cst.Name):
+    """``a.b.c`` for a pure Name/Attribute chain, else ``None`` (exact types: ``access_path``)."""
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         base = dotted_name(expr.value)
         return None if base is None else f"{base}.{expr.attr.value}"
     return None
@@ -61,7 +67,7 @@ def callee_path(func: cst.BaseExpression) -> str | None:
 
 def root_name(path: str) -> str:
     """The variable a path starts from: ``request`` for ``request.store``."""
-    return re.split(r"[.\[]", path, maxsplit=1)[0]
+    return path.partition(".")[0].partition("[")[0]  # what is before the first "." or "["
 
 
 def is_under(path: str, prefix: str) -> bool:
@@ -79,14 +85,23 @@ def string_value(expr: cst.BaseExpression) -> str | None:
     if type(expr) is cst.SimpleString:
         text = expr.value
         quote = text[-1]
-        if "\\" not in text and text[0] == quote and text[:3] != quote * 3:
-            return text[1:-1]  # the common case, without libcst's literal_eval
-    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
+        if "\\" not in text:  # the common cases, without libcst's literal_eval
+            start = text.index(quote)  # after the prefix
+            if start and "b" in text[:start].lower():
+                return None  # bytes
+            body = text[start + 3 : -3] if text[start : start + 3] == quote * 3 else text[start + 1 : -1]
+            if start == 0 and len(body) == len(text) - 2:
+                return body
+            if body.isascii() and "\r" not in body and "\0" not in body:
+                return body  # (``r``, ``u``, a triple quote: the text itself, but for new lines)
         try:
             value = expr.evaluated_value
         except Exception:  # pragma: no cover - odd escapes
             return None
         return value if isinstance(value, str) else None
+    if type(expr) is cst.ConcatenatedString:  # its evaluated_value, without a literal_eval of each part
+        left, right = string_value(expr.left), string_value(expr.right)
+        return None if left is None or right is None else left + right
     return None
 
 

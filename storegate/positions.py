@@ -20,7 +20,7 @@ from typing import cast
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from storegate.cfg import NODE_TYPES, children
+from storegate.cfg import NODE_TYPES, expr_fields
 from storegate.summary import Span
 
 _STATEMENT_TYPES = frozenset(
@@ -31,10 +31,10 @@ _STATEMENT_TYPES = frozenset(
 class Locator:
     """Spans of ``Call``, ``Subscript`` and statement nodes of one module, computed on first use."""
 
-    def __init__(self, source: str, tree: cst.Module, stdlib_tree: ast.Module | None = None) -> None:
+    def __init__(self, source: str, tree: cst.Module, outline: Outline | None = None) -> None:
         self.source = source
         self.tree = tree
-        self.stdlib_tree = stdlib_tree
+        self.outline = outline  # of the stdlib tree, if the caller parsed one
         self._nodes: dict[int, ast.expr | ast.stmt] | None = None  # libcst node id -> the same ast node
         self._lines: list[str] = []
         self._fallback: Mapping[cst.CSTNode, CodeRange] | None = None
@@ -78,25 +78,15 @@ class Locator:
         return self.line(param)
 
     def _from_ast(self) -> dict[int, ast.expr | ast.stmt] | None:
-        tree = self.stdlib_tree
-        if tree is None:
+        outline = self.outline
+        if outline is None:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    tree = ast.parse(self.source)
+                    outline = Outline(ast.parse(self.source))
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return None
-        calls: list[ast.Call] = []
-        subscripts: list[ast.Subscript] = []
-        statements: list[ast.stmt] = []
-        for node in _ast_nodes(tree):
-            kind = type(node)
-            if kind is ast.Call:
-                calls.append(cast(ast.Call, node))
-            elif kind is ast.Subscript:
-                subscripts.append(cast(ast.Subscript, node))
-            elif kind in _AST_STATEMENTS:
-                statements.append(cast(ast.stmt, node))
+        calls, subscripts, statements = outline.calls, outline.subscripts, outline.statements
         cst_calls: list[cst.Call] = []
         cst_subscripts: list[cst.Subscript] = []
         cst_statements: list[cst.CSTNode] = []
@@ -114,22 +104,44 @@ class Locator:
         return nodes
 
 
-def _ast_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node of ``tree`` in ``ast.walk``'s order, written out (as ``analysis._depth`` is):
-    ``ast.walk`` makes a generator per node, and this walk sees every node of every file."""
-    node_type = ast.AST
-    out: list[ast.AST] = [tree]
-    append = out.append
-    for node in out:  # grows as it goes: breadth first, like ``ast.walk``
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, node_type):
-                        append(item)
-            elif isinstance(value, node_type):
-                append(value)
-    return out
+class Outline:
+    """What ``Locator`` needs of a stdlib tree: its calls, subscripts and statements, in
+    ``ast.walk``'s order (breadth first), and the number of its levels below the module.
+
+    One walk over every node, level by level and written out (no generator per node, no
+    recursion: the tree may be deep), which also gives the depth ``analysis.parse_ast`` bounds:
+    this walk sees every node of every file analyzed, before libcst does."""
+
+    def __init__(self, tree: ast.AST) -> None:
+        self.calls: list[ast.Call] = []
+        self.subscripts: list[ast.Subscript] = []
+        self.statements: list[ast.stmt] = []
+        node_type = ast.AST
+        level: list[ast.AST] = [tree]
+        depth = 0
+        while level:
+            depth += 1
+            below: list[ast.AST] = []
+            append = below.append
+            for node in level:
+                for name in node._fields:
+                    value = getattr(node, name, None)
+                    if type(value) is list:
+                        for item in value:  # a loop, not a generator per list
+                            if isinstance(item, node_type):
+                                append(item)
+                    elif isinstance(value, node_type):
+                        append(value)
+            for node in below:
+                kind = type(node)
+                if kind is ast.Call:
+                    self.calls.append(cast(ast.Call, node))
+                elif kind is ast.Subscript:
+                    self.subscripts.append(cast(ast.Subscript, node))
+                elif kind in _AST_STATEMENTS:
+                    self.statements.append(cast(ast.stmt, node))
+            level = below
+        self.depth = depth - 1
 
 
 def _order(node: ast.expr | ast.stmt) -> tuple[int, int, int, int]:
@@ -140,8 +152,11 @@ def _order(node: ast.expr | ast.stmt) -> tuple[int, int, int, int]:
 def _collect(
     node: cst.CSTNode, calls: list[cst.Call], subscripts: list[cst.Subscript], statements: list[cst.CSTNode]
 ) -> None:
-    """Pre-order walk (iterative: deep trees must not overflow the stack)."""
+    """Pre-order walk (iterative: deep trees must not overflow the stack), each node's children
+    in lexical order: they are pushed in the reverse of it (``_fields_from_last``)."""
+    node_types = NODE_TYPES
     stack = [node]
+    push = stack.append
     while stack:
         current = stack.pop()
         kind = type(current)
@@ -154,14 +169,23 @@ def _collect(
             subscripts.append(cast(cst.Subscript, current))
         elif kind in _STATEMENT_TYPES:
             statements.append(current)
-        stack.extend(reversed(_lexical_children(current)))
+        fields = _FROM_LAST.get(kind)
+        for name in fields if fields is not None else _fields_from_last(kind):
+            value = getattr(current, name)
+            value_kind = type(value)
+            if value_kind in node_types:
+                push(value)
+            elif value_kind is tuple or value_kind is list:
+                for item in reversed(value):
+                    if type(item) in node_types:
+                        push(item)
 
 
 _AST_STATEMENTS = frozenset(kind for kind in vars(ast).values() if isinstance(kind, type) and issubclass(kind, ast.stmt))
 _LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis})
 
 # Node types whose libcst fields are not declared in source order.
-_LEXICAL_FIELDS = {
+_LEXICAL_FIELDS: dict[type, tuple[str, ...]] = {
     cst.FunctionDef: ("decorators", "params", "returns", "body"),
     cst.ClassDef: ("decorators", "bases", "keywords", "body"),
     cst.IfExp: ("body", "test", "orelse"),
@@ -171,18 +195,14 @@ _LEXICAL_FIELDS = {
 }
 
 
-def _lexical_children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    fields = _LEXICAL_FIELDS.get(type(node))
-    if fields is None:
-        return list(children(node))
-    out: list[cst.CSTNode] = []
-    for name in fields:
-        value = getattr(node, name, None)
-        if isinstance(value, cst.CSTNode):
-            out.append(value)
-        elif isinstance(value, (tuple, list)):
-            out.extend(value)
-    return out
+def _fields_from_last(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that hold its children, last first (``cfg.expr_fields``,
+    declared in source order but for ``_LEXICAL_FIELDS``)."""
+    fields = _FROM_LAST[kind] = tuple(reversed(_LEXICAL_FIELDS.get(kind) or expr_fields(kind)))
+    return fields
+
+
+_FROM_LAST: dict[type, tuple[str, ...]] = {}
 
 
 def _column(lines: list[str], line: int, byte_offset: int) -> int:

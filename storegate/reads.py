@@ -16,6 +16,7 @@ uses as an object that the paths read do not show (``store[key]``, ``store.x = 1
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import cast
 
 import libcst as cst
 
-from storegate.cfg import COMPREHENSIONS, CFG, LOCAL, BindEvent, Comprehension, children, comprehension_names
+from storegate.cfg import COMPREHENSION_TYPES, CFG, LOCAL, NODE_TYPES, BindEvent, Comprehension, children, comprehension_names
 from storegate.flags import BOOLEAN, MADE, OBJECT, TYPED
 from storegate.paths import access_path, dotted_name, root_name, string_value
 
@@ -85,7 +86,7 @@ def reads(graph: CFG) -> Reads:
             named = cast(cst.NamedExpr, expr)
             stack.append((named.value, local))
             _target(named.target, names, stack, local)  # the enclosing scope's name (PEP 572)
-        elif kind in COMPREHENSIONS:
+        elif kind in COMPREHENSION_TYPES:
             comprehension = cast(Comprehension, expr)
             inner = local | comprehension_names(comprehension)
             stack.append((comprehension.for_in.iter, local))  # evaluated in the enclosing scope
@@ -198,17 +199,26 @@ def attribute_evidence(tree: cst.Module, source: str, flag_names: Iterable[str])
 
 
 def _assignments(tree: cst.Module) -> list[cst.Assign | cst.AnnAssign]:
+    """Every assignment statement of the module, nested ones too, in source order: a walk of the
+    statements alone (an assignment is no expression's part), not a visitor over every node."""
     found: list[cst.Assign | cst.AnnAssign] = []
-
-    class Visitor(cst.CSTVisitor):
-        def visit_Assign(self, node: cst.Assign) -> None:
+    stack: list[cst.CSTNode] = [tree]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.Assign or type(node) is cst.AnnAssign:
             found.append(node)
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            found.append(node)
-
-    tree.visit(Visitor())
+        elif type(node) in _HOLDING_STATEMENTS:
+            stack.extend(reversed(children(node)))
     return found
+
+
+# What may hold a statement: statements, suites and the clauses of compound statements.
+_HOLDING_STATEMENTS = frozenset(
+    {
+        *(t for t in NODE_TYPES if issubclass(t, (cst.BaseStatement, cst.BaseSuite)) and not inspect.isabstract(t)),
+        cst.Module, cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase,
+    }
+)
 
 
 def value_kind(value: cst.BaseExpression) -> str | None:
