@@ -23,7 +23,7 @@ import libcst as cst
 
 from storegate.model import ANY, CONSTANTS, FALSE, NONE, TRUE
 from storegate.cfg import children
-from storegate.paths import access_path, identifiers, is_under, root_name
+from storegate.paths import access_path, identifiers, is_under, read_default, root_name
 
 Literal = tuple[str, int]
 Clause = tuple[Literal, ...]  # sorted by path, one literal per path
@@ -128,9 +128,11 @@ _READ_TYPES = frozenset({cst.Integer, cst.BooleanOperation, cst.IfExp, cst.Named
 
 
 def _truthy_default(expr: cst.BaseExpression) -> int:
-    """``NONE`` for ``body.get("store", True)``: an omitted key reads as the truthy default."""
-    if isinstance(expr, cst.Call) and len(expr.args) == 2 and not expr.args[1].keyword and not expr.args[1].star:
-        return NONE if _constant_mask(expr.args[1].value) == TRUE else 0
+    """``NONE`` for ``body.get("store", True)`` (also ``pop``, ``getattr(request, "store", True)``):
+    an omitted key reads as the truthy default."""
+    if type(expr) is cst.Call:
+        default = read_default(expr)
+        return NONE if default is not None and _constant_mask(default) == TRUE else 0
     return 0
 
 

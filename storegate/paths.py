@@ -13,8 +13,14 @@ from functools import lru_cache
 import libcst as cst
 
 
+# Methods whose call with a literal key reads the item (or a default when it is missing):
+# ``body.get("store", True)``, ``body.pop("store", True)`` (taken out before the body is passed on).
+KEYED_READS = frozenset({"get", "pop"})
+
+
 def access_path(expr: cst.BaseExpression) -> str | None:
-    """``a``, ``a.b.c``, ``a["k"]`` (also for ``a.get("k", ...)``), or ``None`` for anything else.
+    """``a``, ``a.b.c``, ``a["k"]`` (also for ``a.get("k", ...)`` and ``a.pop("k", ...)``),
+    ``a.b`` for ``getattr(a, "b", ...)``, or ``None`` for anything else.
 
     ``type(...) is``, not isinstance: libcst's nodes are ABCs, whose isinstance is slow when it
     fails, and every pass asks this of most nodes (no concrete node type has subclasses)."""
@@ -30,14 +36,29 @@ def access_path(expr: cst.BaseExpression) -> str | None:
         base = access_path(expr.value)
         return None if base is None else f"{base}[{json.dumps(key)}]"
     if type(expr) is cst.Call:
-        func = expr.func
-        if type(func) is cst.Attribute and func.attr.value == "get":
-            args = expr.args
+        func, args = expr.func, expr.args
+        if type(func) is cst.Attribute and func.attr.value in KEYED_READS:
             if args and not args[0].keyword and not args[0].star:
                 key = string_value(args[0].value)
                 base = access_path(func.value)
                 if key is not None and base is not None:
                     return f"{base}[{json.dumps(key)}]"
+        elif type(func) is cst.Name and func.value == "getattr" and len(args) in (2, 3):
+            if not any(arg.keyword or arg.star for arg in args):
+                name = string_value(args[1].value)
+                base = access_path(args[0].value)
+                if name is not None and name.isidentifier() and base is not None:
+                    return f"{base}.{name}"
+    return None
+
+
+def read_default(call: cst.Call) -> cst.BaseExpression | None:
+    """The default a keyed read or ``getattr`` gives when the item is missing: ``True`` of
+    ``body.get("store", True)`` and ``getattr(request, "store", True)``."""
+    position = 2 if type(call.func) is cst.Name else 1
+    args = call.args
+    if len(args) == position + 1 and not args[position].keyword and not args[position].star:
+        return args[position].value
     return None
 
 

@@ -20,6 +20,10 @@ from typing import NamedTuple
 from storegate.errors import SourceError
 from storegate.model import Config
 
+# ``paths.KEYED_READS`` (``body.get("store", True)``, ``body.pop(...)``), named here so that a
+# warm run, which screens nothing, does not import libcst through ``paths``.
+_KEYED_READS = frozenset({"get", "pop"})
+
 
 def initial_words(config: Config) -> frozenset[str]:
     """Flag names, and a literal word of each route (``responses`` of ``POST /v1/responses``).
@@ -218,8 +222,10 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
             func = node.func
             if type(func) is ast.Attribute and func.attr in names:
                 called.add(id(func))  # `tl.store(ptr, x)`: a method named like the flag, never a flag
-            if names and type(func) is ast.Attribute and func.attr == "get" and node.args and _constant(node.args[0]) in names:
-                return True
+            if names and type(func) is ast.Attribute and func.attr in _KEYED_READS and node.args and _constant(node.args[0]) in names:
+                return True  # ``body.get("store", True)``, ``body.pop("store", True)``
+            if names and type(func) is ast.Name and func.id == "getattr" and len(node.args) > 1 and _constant(node.args[1]) in names:
+                return True  # ``getattr(request, "store", True)``
             if forms and not calls:
                 calls = _last_name(func) in forms or any(keyword.arg in keywords for keyword in node.keywords)
         elif kind is ast.Subscript:

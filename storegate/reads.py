@@ -26,7 +26,7 @@ import libcst as cst
 
 from storegate.cfg import COMPREHENSION_TYPES, CFG, LOCAL, NODE_TYPES, BindEvent, Comprehension, children, comprehension_names
 from storegate.flags import BOOLEAN, MADE, OBJECT, TYPED
-from storegate.paths import access_path, dotted_name, root_name, string_value
+from storegate.paths import KEYED_READS, access_path, dotted_name, root_name, string_value
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,10 @@ def reads(graph: CFG) -> Reads:
                 stack.append((attribute.value, local))
         elif kind is cst.Call:
             call = cast(cst.Call, expr)
-            if type(call.func) is cst.Attribute and call.func.attr.value == "get":
-                access(call, local)
+            if type(call.func) is cst.Attribute and call.func.attr.value in KEYED_READS:
+                access(call, local)  # ``body.get("store", True)``
+            elif type(call.func) is cst.Name and call.func.value == "getattr":
+                access(call, local)  # ``getattr(request, "store", True)``
             elif type(call.func) is cst.Attribute and (called := access_path(call.func)) is not None:
                 _note(evidence, _spelled(called, local), OBJECT)  # `tl.store(ptr, x)`: a method, no flag
             stack.append((call.func, local))

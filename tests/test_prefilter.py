@@ -215,6 +215,9 @@ SCREENED = {
     ),
     "app/keyword_only.py": "def call(make):\n    return make(store=False)\n",
     "app/param.py": "def ungated(x, store):\n    save_row(x)\n",
+    # the flag read as an optional attribute, or taken out of the body
+    "app/optional.py": 'def first(req, x):\n    if getattr(req, "store", True):\n        save_row(x)\n    save_row(x)\n',
+    "app/popped.py": 'def second(body, x):\n    if body.pop("store", True):\n        save_row(x)\n    save_row(x)\n',
 }
 
 
@@ -229,6 +232,8 @@ def test_screen_takes_flag_locations_and_leaves_the_rest(tmp_path, monkeypatch):
         "app/helpers.py": (False, None),
         "app/keyword_only.py": (False, None),
         "app/param.py": (True, None),
+        "app/optional.py": (True, None),
+        "app/popped.py": (True, None),
     }
     for name, text in SCREENED.items():
         path = tmp_path / name
@@ -238,7 +243,9 @@ def test_screen_takes_flag_locations_and_leaves_the_rest(tmp_path, monkeypatch):
     filtered, everything = both(["."], config, jobs=1)
     assert [(f.path, f.line, f.code) for f in everything.findings] == [
         ("app/handlers.py", 7, "SG002"),
+        ("app/optional.py", 4, "SG001"),
         ("app/param.py", 2, "SG001"),
+        ("app/popped.py", 4, "SG001"),
     ]
     assert_same(filtered, everything)
 
@@ -564,3 +571,10 @@ def test_a_module_name_that_a_summarized_file_holds_first_selects_no_later_names
     assert [(Path(f.path).name, f.line, f.code) for f in everything.findings] == [("api.py", 6, "SG001")]
     assert_same(filtered, everything)
 
+
+
+def test_the_screen_knows_the_keyed_reads_of_the_analysis():
+    """The screen names ``paths.KEYED_READS`` itself (a warm run imports no libcst): the same set."""
+    from storegate import paths, prefilter
+
+    assert prefilter._KEYED_READS == paths.KEYED_READS
