@@ -9,9 +9,11 @@ sqlite3.connect(p)`` a ``sqlite3.connect()``, ``cur = conn.cursor()`` a
 ``session`` a ``sqlalchemy.ext.asyncio.AsyncSession()``); what a typed object holds is typed
 through it (``client.db["turns"]`` is ``pymongo.MongoClient().db[]``). The types come from, in one function:
 its parameters' annotations, its assignments (``await`` left out) and its ``with ... as``
-targets; and in a method, ``self.x`` from the class body's annotations and from what any method
-of the class assigns to ``self.x`` (``self.db = await aiosqlite.connect(...)`` in ``start``). A
-name given two different types is left out: storegate does not guess.
+targets; in a method, ``self.x`` from the class body's annotations and from what any method
+of the class assigns to ``self.x`` (``self.db = await aiosqlite.connect(...)`` in ``start``);
+and the module's own names that the function does not bind (``SessionLocal =
+async_sessionmaker(engine)``, ``r = redis.Redis()`` at the top of the module). A name given two
+different types is left out: storegate does not guess.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from storegate.paths import dotted_name, string_value
 from storegate.sinks import qualify
 
 Types = Mapping[str, str]
+# The key of ``module_types`` under which the module's own names' types are.
+MODULE = ""
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,7 @@ def scope(node: object, imports: Mapping[str, str], classes: Mapping[str, Types]
     """The receivers of one function (a method sees its class's ``self.x``); None for other scopes."""
     if not isinstance(node, cst.FunctionDef):
         return None
-    inherited = classes.get(class_name, {}) if class_name is not None else {}
+    inherited = {**classes.get(MODULE, {}), **(classes.get(class_name, {}) if class_name is not None else {})}
     return Receivers(imports, function_types(node, imports, inherited))
 
 
@@ -94,8 +98,10 @@ def annotated_class(annotation: cst.BaseExpression) -> str | None:
 
 
 def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Types]:
-    """Per class of the module: the types of ``self.x`` (class annotations, assignments in methods)."""
-    classes: dict[str, Types] = {}
+    """Per class of the module: the types of ``self.x`` (class annotations, assignments in
+    methods); under ``MODULE``, the types of the module's own names (its top-level assignments)."""
+    top = _bound_types(tree, imports, {})
+    classes: dict[str, Types] = {MODULE: top}
     for stmt in tree.body:
         if isinstance(stmt, cst.ClassDef):
             found: dict[str, str | None] = {}
@@ -105,8 +111,8 @@ def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Type
                         _note(found, "self." + small.target.value, annotation_type(small.annotation.annotation, imports))
             methods = [item for item in stmt.body.body if isinstance(item, cst.FunctionDef)] if isinstance(stmt.body, cst.IndentedBlock) else []
             for method in methods:
-                local = function_types(method, imports, {})
-                for target, value, annotation in _assignments(method):
+                local = function_types(method, imports, top)
+                for target, value, annotation in _assignments(method.body):
                     if target.startswith("self."):
                         given = annotation_type(annotation, imports) if annotation is not None else None
                         _note(found, target, given or (type_of(value, imports, local) if value is not None else None))
@@ -115,14 +121,26 @@ def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Type
 
 
 def function_types(function: cst.FunctionDef, imports: Mapping[str, str], inherited: Types) -> Types:
-    """The types of a function's parameters and locals, over ``inherited`` (its class's ``self.x``)."""
+    """The types of a function's parameters and locals, over ``inherited`` (its class's ``self.x``
+    and the module's names): a name the function binds is its own, typed or not."""
     found: dict[str, str | None] = {}
     params = function.params
-    for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
-        if param.annotation is not None:
+    every = [*params.posonly_params, *params.params, *params.kwonly_params, params.star_arg, params.star_kwarg]
+    for param in every:
+        if isinstance(param, cst.Param) and param.annotation is not None:
             _note(found, param.name.value, annotation_type(param.annotation.annotation, imports))
-    known = {**inherited, **{k: v for k, v in found.items() if v is not None}}  # so far, in order
-    for target, value, annotation in _assignments(function):
+    names = {param.name.value for param in every if isinstance(param, cst.Param)}
+    return _bound_types(function.body, imports, {k: v for k, v in inherited.items() if k not in names}, found)
+
+
+def _bound_types(
+    scope: cst.CSTNode, imports: Mapping[str, str], inherited: Types, found: dict[str, str | None] | None = None
+) -> Types:
+    """The types of the names bound in ``scope``'s own statements (a function's body, a module),
+    in order (``found``: those of its parameters), over ``inherited``, which they shadow."""
+    found = {} if found is None else found
+    known = {**inherited, **{k: v for k, v in found.items() if v is not None}}
+    for target, value, annotation in _assignments(scope):
         if not target.startswith("self."):
             given = annotation_type(annotation, imports) if annotation is not None else None
             _note(found, target, given or (type_of(value, imports, known) if value is not None else None))
@@ -131,7 +149,8 @@ def function_types(function: cst.FunctionDef, imports: Mapping[str, str], inheri
                 known.pop(target, None)
             else:
                 known[target] = noted
-    return {**inherited, **{k: v for k, v in found.items() if v is not None}}
+    own = {k: v for k, v in found.items() if v is not None}
+    return {**{k: v for k, v in inherited.items() if k not in found}, **own}
 
 
 def _note(found: dict[str, str | None], name: str, value: str | None) -> None:
@@ -142,10 +161,11 @@ def _note(found: dict[str, str | None], name: str, value: str | None) -> None:
         found[name] = value
 
 
-def _assignments(function: cst.FunctionDef) -> Iterator[tuple[str, cst.BaseExpression | None, cst.BaseExpression | None]]:
-    """``(target, value, annotation)`` for each binding of a name or ``self.x`` in the function's
-    own body (not a nested function's): assignments and ``with ... as`` targets, in order."""
-    for node in _own_nodes(function.body):
+def _assignments(scope: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression | None, cst.BaseExpression | None]]:
+    """``(target, value, annotation)`` for each binding of a name or ``self.x`` in ``scope``'s own
+    statements (a function's body, a module; not a nested function's or class's): assignments
+    and ``with ... as`` targets, in order."""
+    for node in _own_nodes(scope):
         if isinstance(node, cst.Assign):
             for target in node.targets:
                 name = dotted_name(target.target)
