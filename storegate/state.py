@@ -141,6 +141,8 @@ class ScopeState:
                 return None
 
     def _direct(self, expr: cst.BaseExpression) -> str | None:
+        if isinstance(expr, cst.Attribute) and _on_app_state(expr):
+            return f"app.state.{expr.attr.value}"
         if isinstance(expr, cst.Name):
             if expr.value in self.aliases:
                 return self.aliases[expr.value]
@@ -200,6 +202,15 @@ def collect(tree: cst.Module, imports: Mapping[str, str], rule: State) -> Module
         else:
             state.names.update(_bound_containers(stmt, state))
     return state
+
+
+def _on_app_state(expr: cst.Attribute) -> bool:
+    """``app.state.x``, ``request.app.state.x``, ``self.app.state.x``: an attribute of a Starlette
+    or FastAPI application's state, which lives as long as the application."""
+    if not (isinstance(expr.value, cst.Attribute) and expr.value.attr.value == "state"):
+        return False
+    app = expr.value.value
+    return (isinstance(app, cst.Name) and app.value == "app") or (isinstance(app, cst.Attribute) and app.attr.value == "app")
 
 
 def _matches(name: str, patterns: tuple[str, ...]) -> bool:
