@@ -97,7 +97,8 @@ class Project:
 
     def resolve_all(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> list[_Function]:
         """Every function a call may reach: the one its name gives, or else the method of each
-        class its receiver may hold (``classes_of``): a call is a sink if any of them is."""
+        class its receiver may hold (``classes_of``), or else, for an item put on a queue, each
+        function that takes items from it (``_queue_consumers``): a call is a sink if any of them is."""
         if site.qualified is not None and site.qualified.startswith(callbacklib.PASSED):
             passed = self.functions.get(site.qualified[len(callbacklib.PASSED) :])  # a callback's function
             return [passed] if passed is not None else []
@@ -110,7 +111,25 @@ class Project:
                 self._resolved[key] = self._typed(module, function, site.text, frozenset(), None) if site.kind == "call" else ()
                 if self._resolved[key]:
                     self._by_type.add(key)
+                elif (queue := _queue_end(site, _PUTS)) is not None:
+                    consumers = self._queue_consumers.get(self._container_key(module, function, queue), ())
+                    self._resolved[key] = tuple(fq for fq in consumers if fq != f"{module.module}.{function.name}")
         return [self.functions[fq] for fq in self._resolved[key]]
+
+    @cached_property
+    def _queue_consumers(self) -> dict[str, tuple[str, ...]]:
+        """A long-lived queue (``self._queue``, a module's ``_PENDING``) -> the functions that take
+        items from it (``item = await self._queue.get()``): what is put on it is handed to them,
+        as a write-behind worker takes the turns a handler queued. A ``get`` with a key, or on a
+        local, is not a queue's."""
+        found: dict[str, list[str]] = {}
+        for fq, target in self.functions.items():
+            summary = target.summary
+            for site in summary.sites:
+                queue = _queue_end(site, _GETS)
+                if queue is not None and (queue.partition(".")[0] in ("self", "cls") or queue.partition(".")[0] not in summary.locals):
+                    found.setdefault(self._container_key(target.module, summary, queue), []).append(fq)
+        return {key: tuple(dict.fromkeys(fqs)) for key, fqs in found.items()}
 
     def _resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> str | None:
         if site.kind != "call":
@@ -1044,6 +1063,21 @@ class Project:
 _SCALARS = frozenset({"str", "int", "float", "bool", "bytes", "uuid.UUID", "UUID"})
 # Bases that add no fields to a model (``Project.receives_flag``).
 _FIELDLESS_BASES = frozenset({"BaseModel", "TypedDict", "object", "Generic", "Struct", "Protocol"})
+
+# A queue's methods that put one item on it, and that take one (``Project._queue_consumers``).
+_PUTS = {"put": 1, "put_nowait": 1}
+_GETS = {"get": 0, "get_nowait": 0}
+
+
+def _queue_end(site: Site, methods: dict[str, int]) -> str | None:
+    """The queue a call puts on or takes from (``self._queue`` of ``self._queue.put(item)``), when
+    it calls one of ``methods`` with as many positional arguments as the method takes; else None."""
+    receiver, _, method = site.text.rpartition(".")
+    if site.kind != "call" or method not in methods or not receiver or "(" in receiver:
+        return None
+    positional = sum(1 for argument in site.args if argument.keyword is None and not argument.star)
+    return receiver if positional == methods[method] and not any(argument.star for argument in site.args) else None
+
 
 # The sinks a lookup may fill on the way (``Project.derived_sinks``): a container, a file.
 _CACHE_KINDS = frozenset({"state", "file"})
