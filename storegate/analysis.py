@@ -582,24 +582,25 @@ class Summarizer:
         if not isinstance(scope, cst.FunctionDef):
             return summary
         fields: dict = {"depends": tuple(name for d in scope.decorators for name in _dependencies(d))}
+        plain = replace(summary, **fields) if fields["depends"] else summary  # (``replace`` is slow, and mostly idle)
         shape = contractlib.validator(scope) if summary.class_name is not None else None
         own = [p for p in graph.params if p not in ("self", "cls") and p not in _bound_names(graph)]
         found = contractlib.exits(graph)
         mixed = bool(found.none and found.objects and not found.other)
         if shape is None and not (own and (mixed or self._given or contractlib.raises(graph))):
-            return replace(summary, **fields)
+            return plain
         if contractlib.is_generator(graph):
-            return replace(summary, **fields)
+            return plain
         context = _context(graph, list(self.config.flags), self.fixed, truths=self.truths)
         groups = _install(graph, context, self._given, self.locator)
         if shape is None:
             context.relevant = relevant_paths(graph, list(self.config.flags), context, groups)
             if not any(root_name(path) in own for path in context.relevant):
-                return replace(summary, **fields)
+                return plain
         states = solve(graph, frozenset(self._given.entry), context)
         at_exit = states.get(graph.exit.index)
         if at_exit is None:
-            return replace(summary, **fields)  # never returns: nothing to promise after it
+            return plain  # never returns: nothing to promise after it
         if shape is not None:
             return replace(summary, invariants=contractlib.model_invariants(at_exit, shape, self.config.flags), **fields)
         if_none = None
