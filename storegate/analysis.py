@@ -240,7 +240,8 @@ class Summarizer:
         self.module = module
         self.config = config
         self.matcher = _matcher(config)
-        self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"), namespace)
+        self.small_statements = _all_small_statements(tree.body)  # every one, nested ones too
+        self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"), namespace, self.small_statements)
         # the module's containers that outlive the request, and what the current scope sees of them
         self.state = statelib.collect(tree, self.imports, config.state) if config.state is not None else None
         self._scope_state: statelib.ScopeState | None = None
@@ -562,7 +563,7 @@ class Summarizer:
         ``return self._error(...)``, ``int(time.time())``). Read from the statements only, once."""
         if self._statement_calls is None:
             found = set()
-            for stmt in _all_small_statements(self.tree.body):
+            for stmt in self.small_statements:
                 if isinstance(stmt, cst.Expr):
                     value = stmt.value.expression if isinstance(stmt.value, cst.Await) else stmt.value
                     if isinstance(value, cst.Call):
@@ -581,24 +582,25 @@ class Summarizer:
         if not isinstance(scope, cst.FunctionDef):
             return summary
         fields: dict = {"depends": tuple(name for d in scope.decorators for name in _dependencies(d))}
+        plain = replace(summary, **fields) if fields["depends"] else summary  # (``replace`` is slow, and mostly idle)
         shape = contractlib.validator(scope) if summary.class_name is not None else None
         own = [p for p in graph.params if p not in ("self", "cls") and p not in _bound_names(graph)]
         found = contractlib.exits(graph)
         mixed = bool(found.none and found.objects and not found.other)
         if shape is None and not (own and (mixed or self._given or contractlib.raises(graph))):
-            return replace(summary, **fields)
+            return plain
         if contractlib.is_generator(graph):
-            return replace(summary, **fields)
+            return plain
         context = _context(graph, list(self.config.flags), self.fixed, truths=self.truths)
         groups = _install(graph, context, self._given, self.locator)
         if shape is None:
             context.relevant = relevant_paths(graph, list(self.config.flags), context, groups)
             if not any(root_name(path) in own for path in context.relevant):
-                return replace(summary, **fields)
+                return plain
         states = solve(graph, frozenset(self._given.entry), context)
         at_exit = states.get(graph.exit.index)
         if at_exit is None:
-            return replace(summary, **fields)  # never returns: nothing to promise after it
+            return plain  # never returns: nothing to promise after it
         if shape is not None:
             return replace(summary, invariants=contractlib.model_invariants(at_exit, shape, self.config.flags), **fields)
         if_none = None
@@ -1062,16 +1064,19 @@ def _reverse_postorder(graph: cfglib.CFG) -> dict[int, int]:
     return order
 
 
-def collect_imports(tree: cst.Module, module: str | None, is_package: bool = False, namespace: str = "") -> dict[str, str]:
+def collect_imports(
+    tree: cst.Module, module: str | None, is_package: bool = False, namespace: str = "", statements: list | None = None
+) -> dict[str, str]:
     """Local name -> qualified name for every import statement of the module.
 
     A relative import is named from the module's package (``from . import m`` in ``pkg.x``:
     ``pkg.m``); one that climbs above its top package, into the directories without
     ``__init__.py`` around it (``namespace``, ``app.api`` for ``app/api/views.py``), by the name
-    from the project root (``from .. import m`` there: ``app.m``, one of ``m``'s namespace names)."""
+    from the project root (``from .. import m`` there: ``app.m``, one of ``m``'s namespace names).
+    ``statements``: the module's ``_all_small_statements``, when the caller has them."""
     imports: dict[str, str] = {}
     package = module if is_package else (module.rsplit(".", 1)[0] if module and "." in module else "")
-    for stmt in _all_small_statements(tree.body):
+    for stmt in _all_small_statements(tree.body) if statements is None else statements:
         if isinstance(stmt, cst.Import):
             for alias in stmt.names:
                 full = dotted_name(alias.name) or ""
@@ -1235,16 +1240,25 @@ def _code(node: cst.CSTNode) -> str:
     return " ".join(_EMPTY_MODULE.code_for_node(node).split())
 
 
-def _all_small_statements(body) -> Iterator[cst.BaseSmallStatement]:
+def _all_small_statements(body) -> list[cst.BaseSmallStatement]:
+    """Every small statement under ``body``, nested ones too, in the order of ``_suites``: a
+    list filled by one recursion per suite (generators nested as deep as the code passed each
+    statement up through every level)."""
+    out: list[cst.BaseSmallStatement] = []
+    _gather_small_statements(body, out)
+    return out
+
+
+def _gather_small_statements(body, out: list[cst.BaseSmallStatement]) -> None:
     for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            yield from stmt.body
+        if type(stmt) is cst.SimpleStatementLine:
+            out.extend(stmt.body)
         else:
             for suite in _suites(stmt):
-                if isinstance(suite, cst.IndentedBlock):
-                    yield from _all_small_statements(suite.body)
-                elif isinstance(suite, cst.SimpleStatementSuite):
-                    yield from suite.body
+                if type(suite) is cst.IndentedBlock:
+                    _gather_small_statements(suite.body, out)
+                elif type(suite) is cst.SimpleStatementSuite:
+                    out.extend(suite.body)
 
 
 def _suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
