@@ -439,8 +439,10 @@ def paths_in(facts: Facts) -> set[str]:
 
 
 def _propagate(clauses: Iterable[Clause], domains: dict[str, int]) -> dict[str, int] | None:
-    """Unit propagation; ``None`` on a contradiction."""
-    pending = list(clauses)
+    """Unit propagation; ``None`` on a contradiction. The clauses are taken in a fixed order: a
+    set's order follows the strings' hashes, which differ from run to run, and the work charged
+    (the passes this makes) must not, or a search's budget would end at another state."""
+    pending = sorted(clauses)
     changed = True
     while changed and pending:
         WORK.charge(len(pending))

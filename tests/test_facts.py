@@ -628,3 +628,19 @@ def test_the_budget_stops_an_operation() -> None:
     finally:
         F.WORK.start(None)
     assert F.meet(a, b) is not None  # the same join, without a limit
+
+
+def test_unit_propagation_charges_the_same_work_in_any_order():
+    """A set of clauses iterates in the order of its strings' hashes, which differ from run to
+    run (``PYTHONHASHSEED``): the work charged must not, or a witness search's step budget ends
+    at another state and the same file gives another summary (a chain ``a``, ``a -> b``,
+    ``b -> c``, ... takes one pass in one order and one per link in the other)."""
+    chain = [(("a", TRUE),), (("a", ANY & ~TRUE), ("p0", TRUE))]
+    chain += [((f"p{i}", ANY & ~TRUE), (f"p{i + 1}", TRUE)) for i in range(8)]
+    charged = []
+    for order in (chain, chain[::-1]):
+        before = F.WORK.steps
+        domains = F._propagate(order, {})
+        charged.append(F.WORK.steps - before)
+        assert domains is not None and domains["p8"] == TRUE
+    assert charged[0] == charged[1]
