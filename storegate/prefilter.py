@@ -199,6 +199,7 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     calls = strings = False
     docstrings: set[int] = set()
     called: set[int] = set()
+    placed: set[int] = set()  # calls where a decorator form registers: a decorator, one applied by hand
     stack: list = [tree]  # no recursion: the tree may be deep
     while stack:
         node = stack.pop()
@@ -220,8 +221,10 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
                 called.add(id(func))  # `tl.store(ptr, x)`: a method named like the flag, never a flag
             if names and type(func) is ast.Attribute and func.attr == "get" and node.args and _constant(node.args[0]) in names:
                 return True
+            if forms and type(func) is ast.Call and node.args:
+                placed.add(id(func))  # ``app.post("/v1/responses")(create)``
             if forms and not calls:
-                calls = _last_name(func) in forms or any(keyword.arg in keywords for keyword in node.keywords)
+                calls = _registers(node, id(node) in placed, forms, keywords)
         elif kind is ast.Subscript:
             if _constant(node.slice) in names:
                 return True
@@ -236,6 +239,8 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
                 return True
             if kind in _DOCUMENTED and node.body and type(node.body[0]) is ast.Expr:
                 docstrings.add(id(node.body[0].value))
+            if forms and kind in _DOCUMENTED:
+                placed.update(id(decorator) for decorator in node.decorator_list)
         elif kind is ast.Module:
             if node.body and type(node.body[0]) is ast.Expr:
                 docstrings.add(id(node.body[0].value))
@@ -296,6 +301,39 @@ def _form_keywords() -> frozenset[str]:
     from storegate.routes import ROUTE_FORMS
 
     return frozenset(form.path_keyword for form in ROUTE_FORMS if not form.names)
+
+
+def _registers(call: ast.Call, placed: bool, forms: frozenset[str], keywords: frozenset[str]) -> bool:
+    """Whether ``call`` may register a handler as some form of ``routes.ROUTE_FORMS`` does (or
+    mount a router): a decorator form only where a decorator is (``placed``: on a definition, or
+    applied by hand), a call form anywhere, with the receiver it needs (``web.post(path,
+    handler)``, never ``client.post(url, json=body)``, the HTTP client's request)."""
+    from storegate.routes import MOUNTS, ROUTE_FORMS
+
+    last = _last_name(call.func)
+    if last in MOUNTS:
+        return last in forms
+    for form in ROUTE_FORMS:
+        if form.decorator and not placed:
+            continue
+        if form.names and (last not in form.names or last not in forms):
+            continue
+        if not form.names and not any(keyword.arg == form.path_keyword and keyword.arg in keywords for keyword in call.keywords):
+            continue
+        if form.receiver is None or _receiver_name(call.func) == form.receiver:
+            return True
+    return False
+
+
+def _receiver_name(func: ast.expr) -> str | None:
+    """``web`` of ``web.post``, ``aiohttp.web.post`` or ``getattr(web, "post")``."""
+    if type(func) is ast.Call and _last_name(func.func) == "getattr" and func.args:
+        value = func.args[0]
+    elif type(func) is ast.Attribute:
+        value = func.value
+    else:
+        return None
+    return value.id if type(value) is ast.Name else value.attr if type(value) is ast.Attribute else None
 
 
 def _last_name(func: ast.expr) -> str | None:

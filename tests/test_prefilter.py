@@ -564,3 +564,22 @@ def test_a_module_name_that_a_summarized_file_holds_first_selects_no_later_names
     assert [(Path(f.path).name, f.line, f.code) for f in everything.findings] == [("api.py", 6, "SG001")]
     assert_same(filtered, everything)
 
+
+
+def test_screen_takes_a_verb_call_as_a_route_only_where_a_registration_can_be():
+    """``self.client.post(base + "/chat/completions", json=body)`` is an HTTP client's request,
+    not a registration: a verb form registers only as a decorator (on a definition, or applied by
+    hand: ``app.post(path)(create)``) or as aiohttp's ``web.post(path, handler)``; a ``route=``
+    keyword only on a decorator. The files that do register stay taken, and the findings stay."""
+    from dataclasses import replace
+
+    from storegate.prefilter import screen
+
+    config = replace(load_config(["."], isolated=True, flags=["store"]), routes=("POST */chat/completions",))
+    client = 'class Client:\n    def send(self, base, body):\n        return self.client.post(base + "/chat/completions", json=body)\n'
+    keyword = 'def send(body):\n    return call(route="/v1/chat/completions", body=body)\n'
+    by_hand = 'def create(request):\n    return request\n\n\napp.post("/v1/chat/completions")(create)\n'
+    aiohttp = 'from aiohttp import web\n\n\nasync def create(request):\n    return request\n\n\nROUTES = [web.post("/v1/chat/completions", create)]\n'
+    protocol = 'class Api:\n    @webmethod(route="/v1/chat/completions", method="POST")\n    def create(self, request):\n        ...\n'
+    texts = (client, keyword, by_hand, aiohttp, protocol)
+    assert [screen(text, config)[0] for text in texts] == [False, False, True, True, True]
