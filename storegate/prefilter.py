@@ -49,12 +49,18 @@ def route_words(config: Config) -> frozenset[str]:
 def mentions(source: str, words: frozenset[str] | None) -> bool:
     """Whether ``source`` holds one of ``words`` as a whole identifier (``store``, not ``restore``);
     a side marked ``*`` need not end the identifier; a word ending in ``=`` is a keyword passed
-    (``kwargs=``, not ``kwargs==``)."""
+    (``kwargs=``, not ``kwargs==``); one ending in ``(`` is a callee's last name (``run(`` of
+    ``jobs.run (x)`` or ``getattr(jobs, "run")(x)``, not of ``import run``)."""
     if words is None:
         return True
-    if not any(word.strip("*") in source for word in words):  # a plain search first: most texts hold none
+    if not any(_plain(word) in source for word in words):  # a plain search first: most texts hold none
         return False
     return _pattern(words).search(source) is not None
+
+
+def _plain(word: str) -> str:
+    """The text that a source mentioning ``word`` holds as it is (``kwargs`` of ``kwargs=``)."""
+    return word[:-1] if len(word) > 1 and word[-1] in "=(" else word.strip("*")
 
 
 @lru_cache(maxsize=8)
@@ -64,6 +70,9 @@ def _pattern(words: frozenset[str]) -> re.Pattern[str]:
         before = "" if word.startswith("*") else "(?<![A-Za-z0-9_])"
         if word.endswith("=") and len(word) > 1:
             alternatives.append(before + re.escape(word[:-1]) + r"\s*=(?!=)")
+            continue
+        if word.endswith("(") and len(word) > 1:  # called: by name, or by getattr's string
+            alternatives.append(before + re.escape(word[:-1]) + r"""(?:[\s\\]*|["']\s*\)[\s\\]*)\(""")
             continue
         after = "" if word.endswith("*") and len(word) > 1 else "(?![A-Za-z0-9_])"
         alternatives.append(before + re.escape(word.strip("*") or word) + after)
@@ -103,23 +112,21 @@ class Defines(NamedTuple):
     """What a module binds (``defines``)."""
 
     top: frozenset[str]
-    members: frozenset[str]
     own: frozenset[str]
 
 
 def defines(tree: ast.Module, source: str) -> Defines | None:
-    """The names a module may define for others: ``(top, members, own)``. ``top``: what its top
+    """The names a module may define for others: ``(top, own)``. ``top``: what its top
     level binds (definitions, assignments, imports that re-export) at any depth of ``if``/
     ``try``/``with``/``for``, the names of its ``global`` statements, and what it sets on the
     app's state; a bare name used in another module's function can only be one of these (or a
-    local, or a builtin). ``members``: what its classes' bodies bind (a nested class
-    ``Outer.Inner``). ``own``: the names its own code can only mean as its globals (what its top
+    local, or a builtin). ``own``: the names its own code can only mean as its globals (what its top
     level defines or assigns, not imports: the summary may not know an import made under ``if
     TYPE_CHECKING``; none if it has a star import, which may bind them too). ``None`` (anything) for
     a module with a top-level ``__getattr__`` (PEP 562; a class's ``__getattr__`` serves its
     instances, not the module)."""
     top: set[str] = set()
-    members: set[str] = set()
+    members: set[str] = set()  # what classes' bodies bind: no global
     imported: set[str] = set()  # at any level: what an import binds is another module's
     star = False
     stack: list = [(node, top) for node in tree.body]
@@ -150,10 +157,11 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
     if "__getattr__" in top:
         return None
     own = frozenset() if star else frozenset(top - imported)
-    if re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):
+    if "global" in source and re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):  # a plain search first
         top.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)
-    top.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
-    return Defines(frozenset(top), frozenset(members), own)
+    if ".state" in source:
+        top.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
+    return Defines(frozenset(top), own)
 
 
 def foreign_names(source: str, own: frozenset[str] | None) -> set[str]:

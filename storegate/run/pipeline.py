@@ -28,7 +28,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -195,7 +195,6 @@ class _File:
     failure: tuple[str, str] = ("", "")  # INTERNAL: the message and the traceback
     wanted: bool = False  # PENDING: the first round takes it (``prefilter.screen``)
     defines: frozenset[str] | None = None  # PENDING, screened: the names its top level defines (None: unknown)
-    members: frozenset[str] = frozenset()  # PENDING, screened: the names its classes' bodies bind
     own: frozenset[str] | None = None  # screened: the names it can only mean as its globals (None: unknown)
 
     @cached_property
@@ -452,7 +451,7 @@ class _Run:
         summarized in this run (``foreign``): with a summary from the cache, no word is left out."""
         if self.foreign is None or any(item.state is State.SUMMARY and item.key not in self.read for item in self.files):
             return words
-        return frozenset(word for word in words if word.startswith(".") or word in self.foreign)
+        return frozenset(word for word in words if word in self.foreign)
 
     def _report(self, done: int) -> None:
         if self.progress is not None:
@@ -477,9 +476,9 @@ class _Run:
 
     @staticmethod
     def _keep_defines(item: _File, names: dict | None) -> None:
-        """The screen's ``defines`` as kept (``{"top": [...], "members": [...]}``, or None: anything)."""
+        """The screen's ``defines`` as kept (``{"top": [...], "own": [...]}``, or None: anything)."""
         if isinstance(names, dict):
-            item.defines, item.members = frozenset(names.get("top", ())), frozenset(names.get("members", ()))
+            item.defines = frozenset(names.get("top", ()))
             item.own = frozenset(names["own"]) if "own" in names else None
 
     # -- 4. contracts ----------------------------------------------------------------------------
@@ -529,10 +528,7 @@ class _Run:
         (the screen's ``defines``; one that mentions it if that is not known); for a word wanted
         where it is used, one that mentions it (callers and producers: ``Project.unresolved``).
         ``unsearched`` and ``callers``: the words and callers its text was not searched for yet.
-
-        A word is a global's name, defined at a module's top level (``defines``' ``top``); a word
-        written ``.Name`` is the last part of a dotted class name, which a class's body may bind
-        too (a nested class: ``members``)."""
+        A word is a global's name, defined at a module's top level (``defines``' ``top``)."""
         if not self.options.use_prefilter or item.wanted:
             return True
         if item.module in modules and item.display < self.first_named.get(item.module, "\U0010ffff"):
@@ -540,8 +536,8 @@ class _Run:
         if any(alias in modules for alias in item.aliases):  # named through a namespace package
             return True
         if item.defines is None:
-            return bool(unsearched) and prefilter.mentions(item.text(), _names(unsearched))
-        if not item.defines.isdisjoint(_names(words)) or not item.members.isdisjoint(_dotted(words)):
+            return bool(unsearched) and prefilter.mentions(item.text(), unsearched)
+        if not item.defines.isdisjoint(words):
             return True
         return bool(callers) and prefilter.mentions(item.text(), callers)
 
@@ -624,18 +620,6 @@ class _Run:
 
     def _any(self, state: State) -> bool:
         return any(item.state is state for item in self.files)
-
-
-@lru_cache(maxsize=4)
-def _names(words: frozenset[str]) -> frozenset[str]:
-    """The names of the words (``.Name``: ``Name``, see ``_Run._chosen``)."""
-    return frozenset(word.removeprefix(".") for word in words)
-
-
-@lru_cache(maxsize=4)
-def _dotted(words: frozenset[str]) -> frozenset[str]:
-    """The names of the words that a class's body may bind (``.Name``)."""
-    return frozenset(word[1:] for word in words if word.startswith("."))
 
 
 def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:

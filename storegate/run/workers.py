@@ -266,7 +266,7 @@ def summarize_task(task: Task) -> Outcome:
 def screen_task(task: Task) -> Outcome:
     """Whether the pre-filter's first round takes one file (``prefilter.screen``): kind
     "wanted", or "skipped" with its syntax error, if any; ``summary`` the JSON of the
-    names it defines (``{"top": [...], "members": [...], "own": [...]}``; ``null``: any); never raises (an internal error makes the file wanted: its
+    names it defines (``{"top": [...], "own": [...]}``; ``null``: any); never raises (an internal error makes the file wanted: its
     summary then says what is wrong)."""
     from storegate.prefilter import screen
 
