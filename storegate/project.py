@@ -346,8 +346,7 @@ class Project:
             return
         trail: list[str] = []
         self._lookup(f"{star}.{written}", 0, trail)
-        for name in trail:
-            _add_prefixes(name, modules)
+        modules.update(trail)
 
     def _class_candidates(self, module: ModuleSummary, name: str) -> list[str]:
         """Qualified names a class written as ``name`` in ``module`` may have."""
@@ -468,7 +467,9 @@ class Project:
 
     def unresolved(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         """What the functions which can matter call but no known module defines: ``(words,
-        modules, mentioned)``; ``mentioned`` are the words wanted where they are used, not where
+        modules, mentioned)``; ``modules`` are qualified names, any prefix of which may be the
+        module wanted (the pre-filter reads the longest that is one: ``pipeline._Run._targets``);
+        ``mentioned`` are the words wanted where they are used, not where
         they are defined: the names of private functions with a flag, of callback receivers
         below the bound (as called: ``run(``, ``prefilter.mentions``), the fields of dicts passed on (their callers and producers), of classes whose methods declare
         routes (the classes implementing them).
@@ -559,8 +560,7 @@ class Project:
             return
         trail: list[str] = []
         self._lookup(qualified, 0, trail)
-        for name in trail:
-            _add_prefixes(name, modules)
+        modules.update(trail)  # the pre-filter reads the longest prefix of each that is a module
 
     def _wanted_returned(self, function: _Function, site: Site, maker: str, words: set[str], modules: set[str]) -> None:
         """Where the class a known maker returns may be (``_responses(request).create()`` where

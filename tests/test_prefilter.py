@@ -661,3 +661,30 @@ def test_the_callers_of_a_callback_receiver_are_the_files_that_call_it(tmp_path)
         "mention.py": "from work import run_job\n\nJOBS = {'run_job': run_job}\n",
     })
     assert summarized == ["api.py", "by_name.py", "go.py", "work.py"]
+
+
+def test_a_call_through_a_module_path_reads_that_module_not_the_packages_above_it(tmp_path):
+    """``keep(x)``, imported ``from pkg.sub.mod``, is looked up in ``pkg/sub/mod.py``, the
+    longest prefix of ``pkg.sub.mod.keep`` that is a module: ``pkg/__init__.py`` and
+    ``pkg/sub/__init__.py`` are not read (in a large project, a package's ``__init__.py`` is
+    often its largest file). If ``mod.py`` cannot be analyzed, the lookup falls back to
+    ``pkg/sub/__init__.py`` (and what its star import binds), read in a later round."""
+    package = {
+        "api.py": "from pkg.sub.mod import keep\n\n\ndef handler(store, x):\n    keep(x)\n",
+        "pkg/__init__.py": "def keep(x):\n    save_row(x)\n",
+        "pkg/sub/__init__.py": "from pkg.sub.impl import *\n",
+        "pkg/sub/impl.py": "def helper(x):\n    save_row(x)\n",
+        "pkg/sub/mod.py": "def keep(x):\n    save_row(x)\n",
+    }
+    (tmp_path / "pkg/sub").mkdir(parents=True)
+    assert _read_alike(tmp_path, package) == ["api.py", "pkg/sub/mod.py"]
+    broken = tmp_path / "broken"
+    (broken / "pkg/sub").mkdir(parents=True)
+    _write(broken, {**package, "pkg/sub/mod.py": "def keep(x:\n"})
+    config = load_config([str(broken)], isolated=True, flags=["store"], sinks=["save_*"])
+    from storegate.run.pipeline import summarize_files
+
+    summaries, errors, _ = summarize_files(sorted(broken.rglob("*.py")), config, jobs=1)
+    assert sorted(Path(s.path).relative_to(broken).as_posix() for s in summaries) == ["api.py", "pkg/sub/__init__.py", "pkg/sub/impl.py"]
+    assert [Path(e.path).name for e in errors] == ["mod.py"]
+    assert_same(*both([str(broken)], config, jobs=1))

@@ -421,7 +421,9 @@ class _Run:
             unsearched = (words - searched[0], callers - searched[1])
             wanted = self._foreign(words)
             self.first_named = self._first_named()
-            chosen = [item for item in pending if self._chosen(item, wanted, modules, *unsearched)]
+            targets = self._targets(modules)
+            chosen = [item for item in pending if self._chosen(item, wanted, targets, *unsearched)]
+            chosen.sort(key=lambda item: -len(item.text()))  # the largest first (``workers._CHUNK``)
             searched = (words, callers)
             if not chosen:
                 break
@@ -436,8 +438,8 @@ class _Run:
             if not pending or not self.options.use_prefilter:
                 break
             new_words, new_modules, new_callers = _reachable(known, self.config)
-            if new_words <= words and new_modules <= modules and new_callers <= callers:
-                break
+            if new_words <= words and new_callers <= callers and self._targets(modules | new_modules) <= targets:
+                break  # (a target may be new with the same names: its file failed, its package is next)
             words, modules, callers = words | new_words, modules | new_modules, callers | new_callers
         for item in pending:
             self._check_syntax(item)
@@ -540,6 +542,29 @@ class _Run:
         if not item.defines.isdisjoint(words):
             return True
         return bool(callers) and prefilter.mentions(item.text(), callers)
+
+    def _targets(self, names: frozenset[str]) -> frozenset[str]:
+        """The modules to read for the qualified names a round wants (``Project.unresolved``):
+        each name's prefixes, from the longest, down to the first that names a file which can
+        still be summarized (a name that is a module itself, down to the one above it: ``pkg.
+        mod`` may be an attribute of ``pkg``). The modules above it cannot matter: a name is
+        looked up in the longest of its prefixes that is a module (``Project._lookup``), so
+        ``pkg/__init__.py`` is not read for a call of ``pkg.sub.mod.f``."""
+        known = self._module_names()
+        found: set[str] = set()
+        for name in names:
+            parts = name.split(".")
+            for end in range(len(parts), 0, -1):
+                prefix = ".".join(parts[:end])
+                found.add(prefix)
+                if end < len(parts) and prefix in known:
+                    break
+        return frozenset(found)
+
+    def _module_names(self) -> set[str]:
+        """The module names (namespace names too) of the files not known to fail."""
+        failed = (State.ERROR, State.INTERNAL, State.TOO_LARGE)
+        return {name for item in self.files if item.state not in failed for name in (item.module, *item.aliases)}
 
     def _first_named(self) -> dict[str, str]:
         """Each module name of the summarized files, with the first path (as shown) that has it.

@@ -55,7 +55,10 @@ class Outcome(NamedTuple):
 
 
 _POOL_THRESHOLD = 8  # below this many files, starting worker processes costs more than it saves
-_CHUNK = 4  # files sent to a worker at a time: small, so that the workers stay evenly busy
+# Files sent to a worker at a time: a few for the screen's many small tasks; one at a time to
+# summarize, the largest first (``_Run.summarize``), so that no worker is left with a large file
+# while the others wait for it to end the round.
+_CHUNK = 4
 
 
 class SummaryPool:
@@ -112,7 +115,7 @@ class SummaryPool:
         done = 0
         try:  # submitting the files raises too if a worker died meanwhile
             with _safe_path():  # the workers start as the tasks are submitted
-                outcomes = pool.map(work, tasks, chunksize=_CHUNK)
+                outcomes = pool.map(work, tasks, chunksize=1 if work is summarize_task else _CHUNK)
             for outcome in outcomes:
                 done += 1
                 yield outcome
