@@ -688,3 +688,18 @@ def test_a_call_through_a_module_path_reads_that_module_not_the_packages_above_i
     assert sorted(Path(s.path).relative_to(broken).as_posix() for s in summaries) == ["api.py", "pkg/sub/__init__.py", "pkg/sub/impl.py"]
     assert [Path(e.path).name for e in errors] == ["mod.py"]
     assert_same(*both([str(broken)], config, jobs=1))
+
+
+def test_a_run_names_each_module_as_files_module_name_does(tmp_path):
+    """The run walks the packages around a directory once for all its files: the names are
+    still ``files.module_name``'s, in a package, a namespace portion inside one, and outside."""
+    from storegate import files
+    from storegate.run.pipeline import CheckOptions, _Run
+
+    for name in ("pkg/__init__.py", "pkg/a.py", "pkg/b.py", "pkg/space/c.py", "pkg/space/d.py", "loose/e.py", "loose/f.py", "top.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    found = sorted(tmp_path.rglob("*.py"))
+    run = _Run(found, load_config([str(tmp_path)], isolated=True), CheckOptions(use_cache=False))
+    assert [item.module for item in run.files] == [files.module_name(path) for path in found]
+    assert {item.module for item in run.files} >= {"pkg", "pkg.a", "pkg.space.c", "e", "top"}
