@@ -55,10 +55,11 @@ class Outcome(NamedTuple):
 
 
 _POOL_THRESHOLD = 8  # below this many files, starting worker processes costs more than it saves
-# Files sent to a worker at a time: a few for the screen's many small tasks; one at a time to
-# summarize, the largest first (``_Run.summarize``), so that no worker is left with a large file
-# while the others wait for it to end the round.
-_CHUNK = 4
+# Files sent to a worker at a time: for the screen's many small tasks, enough that the
+# configuration sent with each batch (10 KB, pickled once per batch) costs little; one at a time
+# to summarize, the largest first (``_Run.summarize``), so that no worker is left with a large
+# file while the others wait for it to end the round.
+_CHUNK = 16
 
 
 class SummaryPool:
