@@ -759,7 +759,7 @@ class Project:
         where an error-returning helper's value is assigned (its ``if_none``, unless the local
         holds the error). Files with nothing given are left out."""
         out: dict[str, dict] = {}
-        if not any(f.summary.guarantees or f.summary.if_none or f.summary.invariants for f in self.functions.values()):
+        if not promises(self.modules.values()):
             return out  # nothing promised anywhere: the common case costs one pass
         for module in self.summaries:
             functions = {}
@@ -1112,6 +1112,12 @@ def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding
     from storegate import checks
 
     return checks.run(Project(summaries, config))
+
+
+def promises(summaries: Iterable[ModuleSummary]) -> bool:
+    """Whether some function guarantees anything (``Project.contracts``): without one, no file is
+    given a contract, and no project need be built to find that out."""
+    return any(f.guarantees or f.if_none or f.invariants for module in summaries for f in module.functions)
 
 
 def unresolved_imports(summaries: Sequence[ModuleSummary], names: Iterable[str]) -> tuple[tuple[str, str], ...]:
