@@ -340,6 +340,11 @@ class Cache:
                 self._summaries = {}
         return self._summaries
 
+    def release_summaries(self) -> None:
+        """Let go of the summaries' texts once written (``save``); read again if asked for."""
+        if not self._summaries_changed:
+            self._summaries = None
+
     def forget_missing(self, present: set[str]) -> None:
         for path in list(self.entries):
             if path not in present:

@@ -53,12 +53,18 @@ def route_words(config: Config) -> frozenset[str]:
 def mentions(source: str, words: frozenset[str] | None) -> bool:
     """Whether ``source`` holds one of ``words`` as a whole identifier (``store``, not ``restore``);
     a side marked ``*`` need not end the identifier; a word ending in ``=`` is a keyword passed
-    (``kwargs=``, not ``kwargs==``)."""
+    (``kwargs=``, not ``kwargs==``); one ending in ``(`` is a callee's last name (``run(`` of
+    ``jobs.run (x)`` or ``getattr(jobs, "run")(x)``, not of ``import run``)."""
     if words is None:
         return True
-    if not any(word.strip("*") in source for word in words):  # a plain search first: most texts hold none
+    if not any(_plain(word) in source for word in words):  # a plain search first: most texts hold none
         return False
     return _pattern(words).search(source) is not None
+
+
+def _plain(word: str) -> str:
+    """The text that a source mentioning ``word`` holds as it is (``kwargs`` of ``kwargs=``)."""
+    return word[:-1] if len(word) > 1 and word[-1] in "=(" else word.strip("*")
 
 
 @lru_cache(maxsize=8)
@@ -68,6 +74,9 @@ def _pattern(words: frozenset[str]) -> re.Pattern[str]:
         before = "" if word.startswith("*") else "(?<![A-Za-z0-9_])"
         if word.endswith("=") and len(word) > 1:
             alternatives.append(before + re.escape(word[:-1]) + r"\s*=(?!=)")
+            continue
+        if word.endswith("(") and len(word) > 1:  # called: by name, or by getattr's string
+            alternatives.append(before + re.escape(word[:-1]) + r"""(?:[\s\\]*|["']\s*\)[\s\\]*)\(""")
             continue
         after = "" if word.endswith("*") and len(word) > 1 else "(?![A-Za-z0-9_])"
         alternatives.append(before + re.escape(word.strip("*") or word) + after)
@@ -107,23 +116,21 @@ class Defines(NamedTuple):
     """What a module binds (``defines``)."""
 
     top: frozenset[str]
-    members: frozenset[str]
     own: frozenset[str]
 
 
 def defines(tree: ast.Module, source: str) -> Defines | None:
-    """The names a module may define for others: ``(top, members, own)``. ``top``: what its top
+    """The names a module may define for others: ``(top, own)``. ``top``: what its top
     level binds (definitions, assignments, imports that re-export) at any depth of ``if``/
     ``try``/``with``/``for``, the names of its ``global`` statements, and what it sets on the
     app's state; a bare name used in another module's function can only be one of these (or a
-    local, or a builtin). ``members``: what its classes' bodies bind (a nested class
-    ``Outer.Inner``). ``own``: the names its own code can only mean as its globals (what its top
+    local, or a builtin). ``own``: the names its own code can only mean as its globals (what its top
     level defines or assigns, not imports: the summary may not know an import made under ``if
     TYPE_CHECKING``; none if it has a star import, which may bind them too). ``None`` (anything) for
     a module with a top-level ``__getattr__`` (PEP 562; a class's ``__getattr__`` serves its
     instances, not the module)."""
     top: set[str] = set()
-    members: set[str] = set()
+    members: set[str] = set()  # what classes' bodies bind: no global
     imported: set[str] = set()  # at any level: what an import binds is another module's
     star = False
     stack: list = [(node, top) for node in tree.body]
@@ -154,10 +161,11 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
     if "__getattr__" in top:
         return None
     own = frozenset() if star else frozenset(top - imported)
-    if re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):
+    if "global" in source and re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):  # a plain search first
         top.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)
-    top.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
-    return Defines(frozenset(top), frozenset(members), own)
+    if ".state" in source:
+        top.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
+    return Defines(frozenset(top), own)
 
 
 def foreign_names(source: str, own: frozenset[str] | None) -> set[str]:
@@ -203,6 +211,7 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     calls = strings = False
     docstrings: set[int] = set()
     called: set[int] = set()
+    placed: set[int] = set()  # calls where a decorator form registers: a decorator, one applied by hand
     stack: list = [tree]  # no recursion: the tree may be deep
     while stack:
         node = stack.pop()
@@ -226,8 +235,10 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
                 return True  # ``body.get("store", True)``, ``body.pop("store", True)``
             if names and type(func) is ast.Name and func.id == "getattr" and len(node.args) > 1 and _constant(node.args[1]) in names:
                 return True  # ``getattr(request, "store", True)``
+            if forms and type(func) is ast.Call and node.args:
+                placed.add(id(func))  # ``app.post("/v1/responses")(create)``
             if forms and not calls:
-                calls = _last_name(func) in forms or any(keyword.arg in keywords for keyword in node.keywords)
+                calls = _registers(node, id(node) in placed, forms, keywords)
         elif kind is ast.Subscript:
             if _constant(node.slice) in names:
                 return True
@@ -242,6 +253,8 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
                 return True
             if kind in _DOCUMENTED and node.body and type(node.body[0]) is ast.Expr:
                 docstrings.add(id(node.body[0].value))
+            if forms and kind in _DOCUMENTED:
+                placed.update(id(decorator) for decorator in node.decorator_list)
         elif kind is ast.Module:
             if node.body and type(node.body[0]) is ast.Expr:
                 docstrings.add(id(node.body[0].value))
@@ -302,6 +315,39 @@ def _form_keywords() -> frozenset[str]:
     from storegate.routes import ROUTE_FORMS
 
     return frozenset(form.path_keyword for form in ROUTE_FORMS if not form.names)
+
+
+def _registers(call: ast.Call, placed: bool, forms: frozenset[str], keywords: frozenset[str]) -> bool:
+    """Whether ``call`` may register a handler as some form of ``routes.ROUTE_FORMS`` does (or
+    mount a router): a decorator form only where a decorator is (``placed``: on a definition, or
+    applied by hand), a call form anywhere, with the receiver it needs (``web.post(path,
+    handler)``, never ``client.post(url, json=body)``, the HTTP client's request)."""
+    from storegate.routes import MOUNTS, ROUTE_FORMS
+
+    last = _last_name(call.func)
+    if last in MOUNTS:
+        return last in forms
+    for form in ROUTE_FORMS:
+        if form.decorator and not placed:
+            continue
+        if form.names and (last not in form.names or last not in forms):
+            continue
+        if not form.names and not any(keyword.arg == form.path_keyword and keyword.arg in keywords for keyword in call.keywords):
+            continue
+        if form.receiver is None or _receiver_name(call.func) == form.receiver:
+            return True
+    return False
+
+
+def _receiver_name(func: ast.expr) -> str | None:
+    """``web`` of ``web.post``, ``aiohttp.web.post`` or ``getattr(web, "post")``."""
+    if type(func) is ast.Call and _last_name(func.func) == "getattr" and func.args:
+        value = func.args[0]
+    elif type(func) is ast.Attribute:
+        value = func.value
+    else:
+        return None
+    return value.id if type(value) is ast.Name else value.attr if type(value) is ast.Attribute else None
 
 
 def _last_name(func: ast.expr) -> str | None:

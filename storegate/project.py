@@ -341,7 +341,7 @@ class Project:
         if imported is not None:
             _add_prefixes(imported + ("." + rest if rest else ""), wanted[1])
         elif head not in ("self", "cls") and not (function is not None and self._own_name(module, function, head)):
-            wanted[0].add(head)
+            self._wanted_global(module, name, wanted[1])
 
     def _own_name(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:
         """Whether ``name``, not imported, is bound in ``function`` (a local or parameter) or at
@@ -351,6 +351,21 @@ class Project:
             return True
         top = self._scopes.get((module.module, "<module>"))
         return top is not None and name in top.locals and STAR not in self._imports(module)
+
+    def _wanted_global(self, module: ModuleSummary, written: str, modules: set[str]) -> None:
+        """Where a name that ``module`` neither imports nor defines (``helper`` of ``helper.run``)
+        may be another module's: only in what its star import binds, the star-imported module or
+        what that one re-exports (the modules ``_lookup`` tries). Without a star import it is a
+        builtin (``list``), a global another module sets on it, or nothing: no file read for it
+        could change a finding, a name being resolved in its own module or through its imports
+        (``_resolve``, ``_class_candidates``). Not every file that defines such a name: in a
+        large project, hundreds bind ``Logger = Any`` for the type checker."""
+        star = self._imports(module).get(STAR)
+        if star is None:
+            return
+        trail: list[str] = []
+        self._lookup(f"{star}.{written}", 0, trail)
+        modules.update(trail)
 
     def _class_candidates(self, module: ModuleSummary, name: str) -> list[str]:
         """Qualified names a class written as ``name`` in ``module`` may have."""
@@ -471,18 +486,20 @@ class Project:
 
     def unresolved(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         """What the functions which can matter call but no known module defines: ``(words,
-        modules, mentioned)``; ``mentioned`` are the words wanted where they are used, not where
-        they are defined: the names of private functions with a flag, of callback receivers, the
-        fields of dicts passed on (their callers and producers), of classes whose methods declare
+        modules, mentioned)``; ``modules`` are qualified names, any prefix of which may be the
+        module wanted (the pre-filter reads the longest that is one: ``pipeline._Run._targets``);
+        ``mentioned`` are the words wanted where they are used, not where
+        they are defined: the names of private functions with a flag, of callback receivers
+        below the bound (as called: ``run(``, ``prefilter.mentions``), the fields of dicts passed on (their callers and producers), of classes whose methods declare
         routes (the classes implementing them).
 
         Functions that see a flag or handle a route matter, and so does every function they
         reach through resolved calls, up to ``Config.max_call_depth`` calls away (a deeper write
         is never reported: ``derived_sinks``). A call that does not resolve may reach a module
         not read yet: by its import-qualified name (the modules it names and re-exports lead
-        to), or, for a name that was not imported, any module that mentions it. Private
-        functions with a flag are wanted by name too: their callers decide what they may assume
-        at entry.
+        to), or, for a name that was not imported, what the module's star import binds
+        (``_wanted_global``). Private functions with a flag are wanted by name too: their
+        callers decide what they may assume at entry.
         """
         words: set[str] = set()
         modules: set[str] = set()
@@ -522,9 +539,10 @@ class Project:
                 model = contractlib.annotated_class(param.annotation)
                 if model is not None and model not in _SCALARS:
                     self._wanted_class(function.module, model, words, modules)
-            mentioned.update(self._callbacks.words.get(function.fq, ()))  # its callers pass its callbacks
             if depth == bound:
-                continue  # what it calls is deeper than any chain reported
+                continue  # what it calls, its callbacks too, is deeper than any chain reported
+            # its callers pass its callbacks: the files that call it (``prefilter.mentions``)
+            mentioned.update(f"{word}(" for word in self._callbacks.words.get(function.fq, ()))
             for site in summary.sites:
                 targets = self.resolve_all(function.module, summary, site)
                 if not targets or (function.module.path, summary.name, site.text) in self._by_type:
@@ -557,12 +575,11 @@ class Project:
             if function.summary.param(parts[0]) is not None:
                 return  # a parameter, never a global: no other module defines it
             if local not in self.classes and local not in self.functions:
-                words.add(parts[0])  # not imported, not defined here: a star import or a global
+                self._wanted_global(function.module, parts[0], modules)  # not imported, not defined here
             return
         trail: list[str] = []
         self._lookup(qualified, 0, trail)
-        for name in trail:
-            _add_prefixes(name, modules)
+        modules.update(trail)  # the pre-filter reads the longest prefix of each that is a module
 
     def _wanted_returned(self, function: _Function, site: Site, maker: str, words: set[str], modules: set[str]) -> None:
         """Where the class a known maker returns may be (``_responses(request).create()`` where
@@ -581,8 +598,8 @@ class Project:
         imported = self._imports(module).get(head)
         if imported is not None:
             _add_prefixes(imported + dot + rest, modules)
-        else:  # ``.Inner`` of ``Outer.Inner``: a class's body may bind it (``pipeline._Run._chosen``)
-            words.add(("." if dot else "") + written.rpartition(".")[2])
+        else:
+            self._wanted_global(module, written, modules)
 
     def _unknown_bases(self, class_fq: str, seen: set[str], words: set[str], modules: set[str]) -> None:
         """The modules (or names) where the bases of a class that are not known yet may be."""
@@ -761,7 +778,7 @@ class Project:
         where an error-returning helper's value is assigned (its ``if_none``, unless the local
         holds the error). Files with nothing given are left out."""
         out: dict[str, dict] = {}
-        if not any(f.summary.guarantees or f.summary.if_none or f.summary.invariants for f in self.functions.values()):
+        if not promises(self.modules.values()):
             return out  # nothing promised anywhere: the common case costs one pass
         for module in self.summaries:
             functions = {}
@@ -1133,6 +1150,12 @@ def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding
     from storegate import checks
 
     return checks.run(Project(summaries, config))
+
+
+def promises(summaries: Iterable[ModuleSummary]) -> bool:
+    """Whether some function guarantees anything (``Project.contracts``): without one, no file is
+    given a contract, and no project need be built to find that out."""
+    return any(f.guarantees or f.if_none or f.invariants for module in summaries for f in module.functions)
 
 
 def unresolved_imports(summaries: Sequence[ModuleSummary], names: Iterable[str]) -> tuple[tuple[str, str], ...]:

@@ -430,10 +430,11 @@ GLOBALS = {
         "def handler(store, x, options: Outer.Inner):\n"
         "    helper(x)\n"
     ),
-    "defs.py": "def _save(x):\n    save_row(x)\n\n\nhelper = _save\n",
+    "defs.py": "from impl import *\n",
+    "impl.py": "def _save(x):\n    save_row(x)\n\n\nhelper = _save\n",
+    "other.py": "def helper(x):\n    save_row(x)\n",
     "fields.py": "class Model:\n    helper: str = ''\n\n    def run(self, x):\n        save_row(x)\n",
     "nested.py": "class Outer:\n    class Inner:\n        def __init__(self, x):\n            save_row(x)\n",
-    "proxy.py": "class Proxy:\n    def __getattr__(self, name):\n        return helper\n",
     "lazy.py": "def __getattr__(name):\n    if name == 'helper':\n        return object()\n    raise AttributeError(name)\n",
 }
 
@@ -456,47 +457,86 @@ def _summarized(root: Path, files: dict[str, str]) -> tuple[list[str], object]:
     return sorted(Path(s.path).relative_to(root).as_posix() for s in summaries), config
 
 
-def test_a_global_is_looked_for_at_top_level_and_a_nested_class_in_class_bodies(tmp_path):
-    """``helper(x)`` can only reach a global: ``defs.py`` binds it at its top level and is
-    summarized; ``fields.py`` binds ``helper`` only in a class's body (a field) and is not, nor is
-    ``proxy.py``, whose ``__getattr__`` serves its instances, not the module (it only mentions
-    ``helper``); ``lazy.py``'s module ``__getattr__`` (PEP 562) may give anything: it is. The
-    annotation ``Outer.Inner`` names a nested class: ``nested.py``, which binds ``Inner`` in a
-    class's body, is summarized."""
+def _read_alike(root: Path, files: dict[str, str]) -> list[str]:
+    """``_summarized``'s files, once the findings are seen to be those of a run that reads every file."""
+    summarized, config = _summarized(root, files)
+    filtered, everything = both([str(root)], config, jobs=1)
+    assert_same(filtered, everything)
+    return summarized
+
+
+def test_a_global_not_imported_is_looked_for_only_where_the_star_import_binds_it(tmp_path):
+    """``helper(x)`` and ``Outer.Inner``, neither imported nor defined in ``api.py``, can only be
+    what its star import binds: ``defs.py``, and ``impl.py``, which ``defs.py`` re-exports, are
+    summarized; no other file is, though ``other.py`` defines a ``helper``, ``nested.py`` an
+    ``Outer.Inner`` and ``lazy.py``'s module ``__getattr__`` (PEP 562) may give anything: none of
+    them is star-imported."""
     from storegate.run.pipeline import summarize_files
 
     paths = _write(tmp_path, GLOBALS)
     config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
     summaries, errors, traces = summarize_files(paths, config, jobs=1)
-    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "defs.py", "lazy.py", "nested.py"]
+    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "defs.py", "impl.py"]
     assert errors == [] and traces == []
     filtered, everything = both([str(tmp_path)], config, jobs=1)
     assert_same(filtered, everything)
 
 
+def test_a_global_of_a_module_without_a_star_import_selects_no_other_file(tmp_path):
+    """``logging_obj: LoggerType`` where the module binds ``LoggerType = Any`` for the type
+    checker, a call of a builtin (``list(x)``) and of a name bound nowhere: without a star import
+    none of them can be another module's (a name resolves in its module or through its imports),
+    so the files that define a ``LoggerType``, a ``list`` or a ``missing`` are not summarized."""
+    summarized = _read_alike(tmp_path, {
+        "api.py": (
+            "from typing import TYPE_CHECKING, Any\n\n"
+            "if TYPE_CHECKING:\n    from log import Logger as LoggerType\nelse:\n    LoggerType = Any\n\n\n"
+            "def handler(store, x, logging_obj: LoggerType):\n"
+            "    logging_obj.pre_call(x)\n"
+            "    missing(list(x))\n"
+        ),
+        "log.py": "class Logger:\n    def pre_call(self, x):\n        save_row(x)\n",
+        "alias.py": "from typing import Any\n\nLoggerType = Any\n",
+        "defs.py": "def list(x):\n    save_row(x)\n\n\ndef missing(x):\n    save_row(x)\n",
+    })
+    assert summarized == ["api.py", "log.py"]
+
+
+# ``app.state.helper``, set in a module of its own: the later rounds look for the files that set it.
+STATE = {
+    "api.py": "def handler(store, request, x):\n    request.app.state.helper.save(x)\n",
+    "boot.py": "from db import Helper\n\n\ndef start(app):\n    app.state.helper = Helper()\n",
+    "db.py": "class Helper:\n    def save(self, x):\n        save_row(x)\n",
+    "fields.py": "class Model:\n    helper: str = ''\n",
+    "other.py": "def f(x):\n    return x\n",
+}
+
+
 def test_a_skipped_file_keeps_what_it_defines_in_the_cache(tmp_path):
     """A run after another file changed does not screen an unchanged skipped file again: its
-    cache entry keeps the names it defines, so the later rounds still tell a field from a global
-    (without them, ``fields.py``, which mentions ``helper``, would be summarized)."""
+    cache entry keeps the names it defines, so the later rounds still tell a field from what
+    the app's state holds (without them, ``fields.py``, which mentions ``helper``, would be
+    summarized)."""
     from storegate.cache import open_cache
 
     project = tmp_path / "project"
     project.mkdir()
-    _write(project, GLOBALS)
+    _write(project, STATE)
     cache = tmp_path / "cache"
     config = load_config([str(project)], isolated=True, flags=["store"], sinks=["save_*"])
 
     def statuses() -> dict[str, str]:
         kept = open_cache(cache, config)
-        return {name: kept.get(os.path.abspath(project / name)).status for name in ("defs.py", "fields.py", "proxy.py")}
+        return {name: kept.get(os.path.abspath(project / name)).status for name in ("boot.py", "fields.py", "other.py")}
 
     first = check([str(project)], config, jobs=1, cache_dir=cache)
-    assert statuses() == {"defs.py": "summary", "fields.py": "skipped", "proxy.py": "skipped"}
-    (project / "api.py").write_text(GLOBALS["api.py"] + "    helper(options)\n")
+    assert statuses() == {"boot.py": "summary", "fields.py": "skipped", "other.py": "skipped"}
+    (project / "api.py").write_text(STATE["api.py"] + "    request.app.state.helper.save(store)\n")
     second = check([str(project)], config, jobs=1, cache_dir=cache)
-    assert statuses() == {"defs.py": "summary", "fields.py": "skipped", "proxy.py": "skipped"}
+    assert statuses() == {"boot.py": "summary", "fields.py": "skipped", "other.py": "skipped"}
     assert first.tracebacks == second.tracebacks == ()
     assert second.findings == check([str(project)], config, jobs=1, use_cache=False, use_prefilter=False).findings
+    assert [(f.line, f.code) for f in second.findings] == [(2, "SG002"), (3, "SG002")]
 
 
 def test_a_global_the_callers_module_assigns_selects_no_other_file_unless_it_star_imports(tmp_path):
@@ -578,3 +618,102 @@ def test_the_screen_knows_the_keyed_reads_of_the_analysis():
     from storegate import paths, prefilter
 
     assert prefilter._KEYED_READS == paths.KEYED_READS
+
+
+def test_screen_takes_a_verb_call_as_a_route_only_where_a_registration_can_be():
+    """``self.client.post(base + "/chat/completions", json=body)`` is an HTTP client's request,
+    not a registration: a verb form registers only as a decorator (on a definition, or applied by
+    hand: ``app.post(path)(create)``) or as aiohttp's ``web.post(path, handler)``; a ``route=``
+    keyword only on a decorator. The files that do register stay taken, and the findings stay."""
+    from dataclasses import replace
+
+    from storegate.prefilter import screen
+
+    config = replace(load_config(["."], isolated=True, flags=["store"]), routes=("POST */chat/completions",))
+    client = 'class Client:\n    def send(self, base, body):\n        return self.client.post(base + "/chat/completions", json=body)\n'
+    keyword = 'def send(body):\n    return call(route="/v1/chat/completions", body=body)\n'
+    by_hand = 'def create(request):\n    return request\n\n\napp.post("/v1/chat/completions")(create)\n'
+    aiohttp = 'from aiohttp import web\n\n\nasync def create(request):\n    return request\n\n\nROUTES = [web.post("/v1/chat/completions", create)]\n'
+    protocol = 'class Api:\n    @webmethod(route="/v1/chat/completions", method="POST")\n    def create(self, request):\n        ...\n'
+    texts = (client, keyword, by_hand, aiohttp, protocol)
+    assert [screen(text, config)[0] for text in texts] == [False, False, True, True, True]
+
+
+def test_the_callers_of_a_function_at_the_call_depth_bound_are_not_read_for_its_callbacks(tmp_path):
+    """``run_job`` calls its callback ``on_done``: the files that call ``run_job`` are read for
+    what they pass (``caller.py`` passes ``keep``, which writes), unless ``run_job`` is as far
+    from the handler as ``max-call-depth`` allows: a callback is one call further, past any chain
+    reported. The findings stay those of a run that reads every file."""
+    from dataclasses import replace
+
+    from storegate.run.pipeline import summarize_files
+
+    paths = _write(tmp_path, {
+        "api.py": "from work import run_job\n\n\ndef handler(store, x):\n    run_job(x)\n",
+        "work.py": "def run_job(x, on_done=None):\n    on_done(x)\n",
+        "caller.py": "from work import run_job\n\n\ndef keep(x):\n    save_row(x)\n\n\ndef go(x):\n    run_job(x, on_done=keep)\n",
+    })
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    for depth, read in ((2, ["api.py", "caller.py", "work.py"]), (1, ["api.py", "work.py"])):
+        bounded = replace(config, max_call_depth=depth)
+        summaries, errors, traces = summarize_files(paths, bounded, jobs=1)
+        assert sorted(Path(s.path).name for s in summaries) == read and errors == [] and traces == []
+        filtered, everything = both([str(tmp_path)], bounded, jobs=1)
+        assert_same(filtered, everything)
+
+
+def test_the_callers_of_a_callback_receiver_are_the_files_that_call_it(tmp_path):
+    """A callback receiver's callers are read for what they pass: ``go.py`` calls ``run_job``
+    (so does ``by_name.py``, through ``getattr``), ``mention.py`` only imports it and names it in
+    a string: it is not read. A keyword passed with spaces (``run_job(x, on_done = keep)``) is
+    still passed."""
+    summarized = _read_alike(tmp_path, {
+        "api.py": "from work import run_job\n\n\ndef handler(store, x):\n    run_job(x)\n",
+        "work.py": "def run_job(x, on_done=None):\n    on_done(x)\n",
+        "go.py": "from work import run_job\n\n\ndef keep(x):\n    save_row(x)\n\n\ndef go(x):\n    run_job(x, on_done = keep)\n",
+        "by_name.py": "import work\n\n\ndef keep(x):\n    save_row(x)\n\n\ndef go(x):\n    getattr(work, 'run_job')(x, keep)\n",
+        "mention.py": "from work import run_job\n\nJOBS = {'run_job': run_job}\n",
+    })
+    assert summarized == ["api.py", "by_name.py", "go.py", "work.py"]
+
+
+def test_a_call_through_a_module_path_reads_that_module_not_the_packages_above_it(tmp_path):
+    """``keep(x)``, imported ``from pkg.sub.mod``, is looked up in ``pkg/sub/mod.py``, the
+    longest prefix of ``pkg.sub.mod.keep`` that is a module: ``pkg/__init__.py`` and
+    ``pkg/sub/__init__.py`` are not read (in a large project, a package's ``__init__.py`` is
+    often its largest file). If ``mod.py`` cannot be analyzed, the lookup falls back to
+    ``pkg/sub/__init__.py`` (and what its star import binds), read in a later round."""
+    package = {
+        "api.py": "from pkg.sub.mod import keep\n\n\ndef handler(store, x):\n    keep(x)\n",
+        "pkg/__init__.py": "def keep(x):\n    save_row(x)\n",
+        "pkg/sub/__init__.py": "from pkg.sub.impl import *\n",
+        "pkg/sub/impl.py": "def helper(x):\n    save_row(x)\n",
+        "pkg/sub/mod.py": "def keep(x):\n    save_row(x)\n",
+    }
+    (tmp_path / "pkg/sub").mkdir(parents=True)
+    assert _read_alike(tmp_path, package) == ["api.py", "pkg/sub/mod.py"]
+    broken = tmp_path / "broken"
+    (broken / "pkg/sub").mkdir(parents=True)
+    _write(broken, {**package, "pkg/sub/mod.py": "def keep(x:\n"})
+    config = load_config([str(broken)], isolated=True, flags=["store"], sinks=["save_*"])
+    from storegate.run.pipeline import summarize_files
+
+    summaries, errors, _ = summarize_files(sorted(broken.rglob("*.py")), config, jobs=1)
+    assert sorted(Path(s.path).relative_to(broken).as_posix() for s in summaries) == ["api.py", "pkg/sub/__init__.py", "pkg/sub/impl.py"]
+    assert [Path(e.path).name for e in errors] == ["mod.py"]
+    assert_same(*both([str(broken)], config, jobs=1))
+
+
+def test_a_run_names_each_module_as_files_module_name_does(tmp_path):
+    """The run walks the packages around a directory once for all its files: the names are
+    still ``files.module_name``'s, in a package, a namespace portion inside one, and outside."""
+    from storegate import files
+    from storegate.run.pipeline import CheckOptions, _Run
+
+    for name in ("pkg/__init__.py", "pkg/a.py", "pkg/b.py", "pkg/space/c.py", "pkg/space/d.py", "loose/e.py", "loose/f.py", "top.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    found = sorted(tmp_path.rglob("*.py"))
+    run = _Run(found, load_config([str(tmp_path)], isolated=True), CheckOptions(use_cache=False))
+    assert [item.module for item in run.files] == [files.module_name(path) for path in found]
+    assert {item.module for item in run.files} >= {"pkg", "pkg.a", "pkg.space.c", "e", "top"}

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ from storegate.model import Config, FileError, Finding, Result
 from storegate.run.workers import Outcome, SummaryPool, Task, screen_task, with_deep_stack
 
 if TYPE_CHECKING:
+    from storegate.project import Project
     from storegate.summary import ModuleSummary
 
 
@@ -195,7 +197,6 @@ class _File:
     failure: tuple[str, str] = ("", "")  # INTERNAL: the message and the traceback
     wanted: bool = False  # PENDING: the first round takes it (``prefilter.screen``)
     defines: frozenset[str] | None = None  # PENDING, screened: the names its top level defines (None: unknown)
-    members: frozenset[str] = frozenset()  # PENDING, screened: the names its classes' bodies bind
     own: frozenset[str] | None = None  # screened: the names it can only mean as its globals (None: unknown)
 
     @cached_property
@@ -260,10 +261,11 @@ class _Run:
         self.shared: dict = {}  # equal strings of all summaries as one object
         names = _Names(files.exclude_root(config), {}, {})  # the root: the config file's directory, else the cwd
         self.files = []
+        packages: dict[str, str] = {}  # directory -> the dotted name of the packages around it
         for path in found:
             absolute = os.path.abspath(path)
             path = path if isinstance(path, Path) else Path(path)
-            module = files.module_name(absolute, names.packages)
+            module = _module_name(absolute, names.packages, packages)
             self.files.append(_File(path, absolute, module, names, (unsaved or {}).get(absolute)))
         self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
         # The identifiers that the files summarized in this run (``read``) may mean as another
@@ -273,6 +275,7 @@ class _Run:
         self.warm = False  # whether the findings are the last run's (``findings``)
         self.first_named: dict[str, str] = {}  # ``_first_named``, for each round's choice
         self.pool = SummaryPool(options.jobs)  # one for every round and the contracts (``findings``)
+        self.project: Project | None = None  # the last round's, while it is of every summary (``_reachable``)
 
     def findings(self) -> list[Finding]:
         """The project's findings: the last run's if no file changed, else computed again from
@@ -291,6 +294,7 @@ class _Run:
             if self._any(State.UNKNOWN):
                 self.summarize()
             self.apply_contracts()
+        self._keep_entries()  # before the project stage, which holds every summary decoded
         from storegate.project import findings as project_findings
         from storegate.project import unresolved_imports
 
@@ -386,18 +390,27 @@ class _Run:
                 except (TypeError, KeyError, AttributeError, ValueError):
                     item.entry, item.state = None, State.UNKNOWN
 
-    def _save(self, findings: list[Finding]) -> None:
+    def _keep_entries(self) -> None:
+        """Write what each file gave to the cache, and let go of the summaries' texts the cache
+        held for it (litellm: 60 MB), which would otherwise wait in memory beside the decoded
+        summaries through the project stage. The run's findings follow (``_save``)."""
         if self.cache is None:
             return
         for item in self.files:
             if item.entry is not None and item.unsaved is None:
                 self.cache.put(item.key, item.entry)
+        self.cache.forget_missing({item.key for item in self.files})
+        self.cache.save()
+        self.cache.release_summaries()
+
+    def _save(self, findings: list[Finding]) -> None:
+        if self.cache is None:
+            return
         # a result with an internal error, or from a text not on disk, is not kept
         if not self._any(State.INTERNAL) and all(item.unsaved is None for item in self.files):
             findings_json = [f.to_json() for f in findings]
             unresolved = [list(pair) for pair in self.unresolved]
             self.cache.set_result({"key": self._result_key(), "findings": findings_json, "unresolved_imports": unresolved})
-        self.cache.forget_missing({item.key for item in self.files})
         self.cache.save()
 
     # -- 3. pre-filter rounds --------------------------------------------------------------------
@@ -409,12 +422,12 @@ class _Run:
             if item.state in (State.UNKNOWN, State.SKIPPED):
                 self._read(item)
                 if item.entry is not None and self.cache is not None:  # skipped before, unchanged: its screen stands
-                    self._keep_defines(item, self.cache.defines(item.entry))
+                    self._keep_defines(item, _interned(self.cache.defines(item.entry)))
         pending = [item for item in self.files if item.state is State.PENDING]
         known = [item.for_project() for item in self.files if item.state is State.SUMMARY]
         done = len(self.files) - len(pending)
         nothing = frozenset[str]()
-        words, modules, callers = _reachable(known, self.config) if known else (nothing, nothing, nothing)
+        words, modules, callers = self._reachable(known) if known else (nothing, nothing, nothing)
         searched = (nothing, nothing)  # the words and callers every pending text was searched for
         self._screen(pending)
         while pending:
@@ -422,7 +435,9 @@ class _Run:
             unsearched = (words - searched[0], callers - searched[1])
             wanted = self._foreign(words)
             self.first_named = self._first_named()
-            chosen = [item for item in pending if self._chosen(item, wanted, modules, *unsearched)]
+            targets = self._targets(modules)
+            chosen = [item for item in pending if self._chosen(item, wanted, targets, *unsearched)]
+            chosen.sort(key=lambda item: -len(item.text()))  # the largest first (``workers._CHUNK``)
             searched = (words, callers)
             if not chosen:
                 break
@@ -431,19 +446,29 @@ class _Run:
                 self._take(item, outcome)
                 if item.state is State.SUMMARY:
                     known.append(item.for_project())
+                    self.project = None  # no longer of every summary
                 done += 1
                 self._report(done)
             pending = [item for item in pending if item.state is State.PENDING]
             if not pending or not self.options.use_prefilter:
                 break
-            new_words, new_modules, new_callers = _reachable(known, self.config)
-            if new_words <= words and new_modules <= modules and new_callers <= callers:
-                break
+            new_words, new_modules, new_callers = self._reachable(known)
+            if new_words <= words and new_callers <= callers and self._targets(modules | new_modules) <= targets:
+                break  # (a target may be new with the same names: its file failed, its package is next)
             words, modules, callers = words | new_words, modules | new_modules, callers | new_callers
         for item in pending:
             self._check_syntax(item)
             done += 1
             self._report(done)
+
+    def _reachable(self, known: list[ModuleSummary]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """Words, module names, and the words wanted where they are used, that the next round
+        looks for (``Project.unresolved``). The project is kept while no summary joins it: the
+        contracts then start from it rather than from a second one of the same summaries."""
+        from storegate.project import Project
+
+        self.project = Project(known, self.config)
+        return self.project.unresolved()
 
     def _foreign(self, words: frozenset[str]) -> frozenset[str]:
         """The words less the globals that every summarized file which mentions them defines
@@ -452,7 +477,7 @@ class _Run:
         summarized in this run (``foreign``): with a summary from the cache, no word is left out."""
         if self.foreign is None or any(item.state is State.SUMMARY and item.key not in self.read for item in self.files):
             return words
-        return frozenset(word for word in words if word.startswith(".") or word in self.foreign)
+        return frozenset(word for word in words if word in self.foreign)
 
     def _report(self, done: int) -> None:
         if self.progress is not None:
@@ -468,7 +493,7 @@ class _Run:
         fresh = [item for item in pending if item.entry is None]
         tasks = [Task(item.text(), item.display, self.config, item.module) for item in fresh]
         for item, outcome in zip(fresh, self.pool.run(tasks, screen_task)):
-            names = json.loads(outcome.summary or "null")
+            names = _interned(json.loads(outcome.summary or "null"))
             self._keep_defines(item, names)
             if outcome.kind == "skipped":
                 item.entry = replace(self._entry(item, State.SKIPPED, error=outcome.error), defines=names)
@@ -477,9 +502,9 @@ class _Run:
 
     @staticmethod
     def _keep_defines(item: _File, names: dict | None) -> None:
-        """The screen's ``defines`` as kept (``{"top": [...], "members": [...]}``, or None: anything)."""
+        """The screen's ``defines`` as kept (``{"top": [...], "own": [...]}``, or None: anything)."""
         if isinstance(names, dict):
-            item.defines, item.members = frozenset(names.get("top", ())), frozenset(names.get("members", ()))
+            item.defines = frozenset(names.get("top", ()))
             item.own = frozenset(names["own"]) if "own" in names else None
 
     # -- 4. contracts ----------------------------------------------------------------------------
@@ -489,12 +514,16 @@ class _Run:
         again while that changes (a helper that calls a helper). A file that cannot be read
         again keeps its summary."""
         from storegate.contracts import MAX_ROUNDS
-        from storegate.project import Project
+        from storegate.project import Project, promises
 
         applied: dict[str, dict] = {}
         summarized = [item for item in self.files if item.state is State.SUMMARY]
+        last, self.project = self.project, None  # the last round's project, if of every summary
+        if not promises(item.decoded() for item in summarized):
+            return  # nothing promised: no project is built to say so
         for _ in range(MAX_ROUNDS):
-            wanted = Project(self.summaries(), self.config).contracts()
+            wanted = (last or Project(self.summaries(), self.config)).contracts()
+            last = None  # this round's summaries replace some of its own
             changed = [item for item in summarized if wanted.get(item.display, {}) != applied.get(item.display, {})]
             tasks, chosen = [], []
             for item in changed:
@@ -529,10 +558,7 @@ class _Run:
         (the screen's ``defines``; one that mentions it if that is not known); for a word wanted
         where it is used, one that mentions it (callers and producers: ``Project.unresolved``).
         ``unsearched`` and ``callers``: the words and callers its text was not searched for yet.
-
-        A word is a global's name, defined at a module's top level (``defines``' ``top``); a word
-        written ``.Name`` is the last part of a dotted class name, which a class's body may bind
-        too (a nested class: ``members``)."""
+        A word is a global's name, defined at a module's top level (``defines``' ``top``)."""
         if not self.options.use_prefilter or item.wanted:
             return True
         if item.module in modules and item.display < self.first_named.get(item.module, "\U0010ffff"):
@@ -540,10 +566,33 @@ class _Run:
         if any(alias in modules for alias in item.aliases):  # named through a namespace package
             return True
         if item.defines is None:
-            return bool(unsearched) and prefilter.mentions(item.text(), _names(unsearched))
-        if not item.defines.isdisjoint(_names(words)) or not item.members.isdisjoint(_dotted(words)):
+            return bool(unsearched) and prefilter.mentions(item.text(), unsearched)
+        if not item.defines.isdisjoint(words):
             return True
         return bool(callers) and prefilter.mentions(item.text(), callers)
+
+    def _targets(self, names: frozenset[str]) -> frozenset[str]:
+        """The modules to read for the qualified names a round wants (``Project.unresolved``):
+        each name's prefixes, from the longest, down to the first that names a file which can
+        still be summarized (a name that is a module itself, down to the one above it: ``pkg.
+        mod`` may be an attribute of ``pkg``). The modules above it cannot matter: a name is
+        looked up in the longest of its prefixes that is a module (``Project._lookup``), so
+        ``pkg/__init__.py`` is not read for a call of ``pkg.sub.mod.f``."""
+        known = self._module_names()
+        found: set[str] = set()
+        for name in names:
+            parts = name.split(".")
+            for end in range(len(parts), 0, -1):
+                prefix = ".".join(parts[:end])
+                found.add(prefix)
+                if end < len(parts) and prefix in known:
+                    break
+        return frozenset(found)
+
+    def _module_names(self) -> set[str]:
+        """The module names (namespace names too) of the files not known to fail."""
+        failed = (State.ERROR, State.INTERNAL, State.TOO_LARGE)
+        return {name for item in self.files if item.state not in failed for name in (item.module, *item.aliases)}
 
     def _first_named(self) -> dict[str, str]:
         """Each module name of the summarized files, with the first path (as shown) that has it.
@@ -626,21 +675,24 @@ class _Run:
         return any(item.state is state for item in self.files)
 
 
-@lru_cache(maxsize=4)
-def _names(words: frozenset[str]) -> frozenset[str]:
-    """The names of the words (``.Name``: ``Name``, see ``_Run._chosen``)."""
-    return frozenset(word.removeprefix(".") for word in words)
+def _interned(names: dict | None) -> dict | None:
+    """The screen's names (``_Run._keep_defines``) with one string object per name across the
+    files (``sys.intern``): held for every file through the rounds, and a large project's files
+    bind the same names again and again (litellm: about 40 MB less)."""
+    if not isinstance(names, dict):
+        return names
+    return {field: [sys.intern(name) for name in value] for field, value in names.items()}
 
 
-@lru_cache(maxsize=4)
-def _dotted(words: frozenset[str]) -> frozenset[str]:
-    """The names of the words that a class's body may bind (``.Name``)."""
-    return frozenset(word[1:] for word in words if word.startswith("."))
-
-
-def _reachable(summaries: list[ModuleSummary], config: Config) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """Words, module names, and the words wanted where they are used, that the next pre-filter
-    round looks for (``Project.unresolved``)."""
-    from storegate.project import Project
-
-    return Project(summaries, config).unresolved()
+def _module_name(absolute: str, memo: dict[str, bool], packages: dict[str, str]) -> str:
+    """``files.module_name``, with the packages around a directory walked once for all its files
+    (a warm run over 3,000 files walked them for each: a third of its time)."""
+    directory, filename = os.path.split(absolute)
+    stem = filename.rsplit(".", 1)[0]
+    if stem == "__init__":
+        return files.module_name(absolute, memo)
+    if directory not in packages:
+        name = files.module_name(absolute, memo)
+        packages[directory] = name[: -len(stem) - 1] if name != stem else ""
+        return name
+    return f"{packages[directory]}.{stem}" if packages[directory] else stem

@@ -55,7 +55,11 @@ class Outcome(NamedTuple):
 
 
 _POOL_THRESHOLD = 8  # below this many files, starting worker processes costs more than it saves
-_CHUNK = 4  # files sent to a worker at a time: small, so that the workers stay evenly busy
+# Files sent to a worker at a time: for the screen's many small tasks, enough that the
+# configuration sent with each batch (10 KB, pickled once per batch) costs little; one at a time
+# to summarize, the largest first (``_Run.summarize``), so that no worker is left with a large
+# file while the others wait for it to end the round.
+_CHUNK = 16
 
 
 class SummaryPool:
@@ -112,7 +116,7 @@ class SummaryPool:
         done = 0
         try:  # submitting the files raises too if a worker died meanwhile
             with _safe_path():  # the workers start as the tasks are submitted
-                outcomes = pool.map(work, tasks, chunksize=_CHUNK)
+                outcomes = pool.map(work, tasks, chunksize=1 if work is summarize_task else _CHUNK)
             for outcome in outcomes:
                 done += 1
                 yield outcome
@@ -266,7 +270,7 @@ def summarize_task(task: Task) -> Outcome:
 def screen_task(task: Task) -> Outcome:
     """Whether the pre-filter's first round takes one file (``prefilter.screen``): kind
     "wanted", or "skipped" with its syntax error, if any; ``summary`` the JSON of the
-    names it defines (``{"top": [...], "members": [...], "own": [...]}``; ``null``: any); never raises (an internal error makes the file wanted: its
+    names it defines (``{"top": [...], "own": [...]}``; ``null``: any); never raises (an internal error makes the file wanted: its
     summary then says what is wrong)."""
     from storegate.prefilter import screen
 
