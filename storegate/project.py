@@ -490,8 +490,9 @@ class Project:
         module wanted (the pre-filter reads the longest that is one: ``pipeline._Run._targets``);
         ``mentioned`` are the words wanted where they are used, not where
         they are defined: the names of private functions with a flag, of callback receivers
-        below the bound (as called: ``run(``, ``prefilter.mentions``), the fields of dicts passed on (their callers and producers), of classes whose methods declare
-        routes (the classes implementing them).
+        below the bound (as called: ``run(``, ``prefilter.mentions``), the fields of dicts passed
+        on (their callers and producers), of classes whose methods declare routes (the classes
+        implementing them), of queues put on whose consumers are not read yet (``_queue``).
 
         Functions that see a flag or handle a route matter, and so does every function they
         reach through resolved calls, up to ``Config.max_call_depth`` calls away (a deeper write
@@ -547,6 +548,8 @@ class Project:
                 targets = self.resolve_all(function.module, summary, site)
                 if not targets or (function.module.path, summary.name, site.text) in self._by_type:
                     self._wanted_for(function, site, words, modules)
+                if not targets and (put_on := _queue_end(site, _PUTS)) is not None:
+                    mentioned.add(put_on.rpartition(".")[2])  # a queue's consumers: the files naming it
                 for target in targets:
                     if target.fq not in seen:
                         seen.add(target.fq)
