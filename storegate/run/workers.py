@@ -92,7 +92,13 @@ class SummaryPool:
         if self.pool is not None or files < _POOL_THRESHOLD or _in_daemon():
             return
         with _safe_path():  # its queues' locks start multiprocessing's resource tracker, a python -c
-            self.pool = _pool(min(self.workers, files))
+            context = _context()
+            if context.get_start_method() == "fork":
+                # every task needs the analysis (the screen's syntax check too), and this process
+                # imports it anyway: imported now, each forked worker has it instead of importing
+                # it again (half a second of each worker's CPU, every run)
+                import storegate.analysis  # noqa: F401
+            self.pool = _pool(min(self.workers, files), context)
             self.pool.submit(int)  # a fork pool starts all its workers with its first task (a death shows in ``run``)
 
     def run(self, tasks: list[Task], work: Callable[[Task], Outcome] | None = None) -> Iterator[Outcome]:
@@ -218,10 +224,10 @@ def _in_daemon() -> bool:
     return multiprocessing.current_process().daemon
 
 
-def _pool(workers: int) -> concurrent.futures.ProcessPoolExecutor:
+def _pool(workers: int, context) -> concurrent.futures.ProcessPoolExecutor:
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _context():
