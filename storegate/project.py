@@ -127,7 +127,8 @@ class Project:
             summary = target.summary
             for site in summary.sites:
                 queue = _queue_end(site, _GETS)
-                if queue is not None and (queue.partition(".")[0] in ("self", "cls") or queue.partition(".")[0] not in summary.locals):
+                head = queue.partition(".")[0] if queue is not None else ""
+                if queue is not None and (head in ("self", "cls") or head not in summary.locals):
                     found.setdefault(self._container_key(target.module, summary, queue), []).append(fq)
         return {key: tuple(dict.fromkeys(fqs)) for key, fqs in found.items()}
 
@@ -1095,8 +1096,10 @@ def _queue_end(site: Site, methods: dict[str, int]) -> str | None:
     receiver, _, method = site.text.rpartition(".")
     if site.kind != "call" or method not in methods or not receiver or "(" in receiver:
         return None
-    positional = sum(1 for argument in site.args if argument.keyword is None and not argument.star)
-    return receiver if positional == methods[method] and not any(argument.star for argument in site.args) else None
+    if any(argument.star for argument in site.args):
+        return None
+    positional = sum(1 for argument in site.args if argument.keyword is None)
+    return receiver if positional == methods[method] else None
 
 
 # The sinks a lookup may fill on the way (``Project.derived_sinks``): a container, a file.
