@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from storegate.cfg import BindEvent, CallEvent, Event
+from storegate.cfg import BindEvent, CallEvent, Event, children
 from storegate.linear_regex import LinearRegex
 from storegate.model import Sink, State
 from storegate.paths import callee_path, literal_text
@@ -391,5 +391,5 @@ def _key_words(node: cst.CSTNode) -> Iterator[str]:
         text = literal_text(node) if isinstance(node, cst.SimpleString) else node.value
         yield from re.split(r"\W+", text or "")
     else:
-        for child in node.children:
+        for child in children(node):
             yield from _key_words(child)
