@@ -13,6 +13,8 @@ from storegate.errors import SourceError
 from storegate.files import (
     DEFAULT_EXCLUDES,
     MAX_SOURCE_BYTES,
+    _Excluder,
+    compile_excludes,
     discover,
     display_path,
     drop_excluded,
@@ -329,3 +331,24 @@ def test_display_path_outside_cwd_is_kept(tmp_path, monkeypatch):
     outside = tmp_path / "other" / "a.py"
     assert display_path(outside) == outside.as_posix()
     assert display_path(Path("../other/a.py")) == "../other/a.py"
+
+
+EXCLUDE_PATTERNS = [".git", "build", "*.egg-info", "foo/bar/", "/top.py", "a/**/b", "gen_*.py", "docs/*.py", "[Tt]mp", "x?y", "deep/**"]
+EXCLUDE_PATHS = [
+    "top.py", "sub/top.py", "build", "build/", "src/build/x.py", "rebuild/x.py", "pkg.egg-info/", "foo/bar/", "foo/bar",
+    "foo/bar/x.py", "a/b", "a/q/r/b/c.py", "ab/x.py", "gen_one.py", "sub/gen_one.py", "docs/x.py", "docs/sub/x.py",
+    "Tmp/", "tmp/z.py", "xzy.py", "x/y.py", "xay/", "deep/", "deep/er/x.py", "keep/.git/", ".gitignore", "plain.py",
+]
+
+
+@pytest.mark.parametrize("patterns", [EXCLUDE_PATTERNS, ["*.py", "!keep.py", "keep/"], ["!x.py"], list(DEFAULT_EXCLUDES)])
+def test_excludes_decide_as_pathspec_does(patterns, tmp_path, monkeypatch):
+    """The excludes as one regex (``files._one_regex``, none negated) decide every path as
+    pathspec's own gitignore rules do; with a negated pattern pathspec decides."""
+    monkeypatch.chdir(tmp_path)
+    excluder = _Excluder(Config(exclude=tuple(patterns)))
+    spec = compile_excludes(patterns)
+    assert (excluder.any is not None) == (bool(patterns) and not any(p.startswith("!") for p in patterns))
+    for path in EXCLUDE_PATHS:
+        rel, is_dir = path.rstrip("/"), path.endswith("/")
+        assert excluder.matches(rel, is_dir) == spec.match_file(path), path

@@ -710,10 +710,12 @@ def test_a_run_names_each_module_as_files_module_name_does(tmp_path):
     from storegate import files
     from storegate.run.pipeline import CheckOptions, _Run
 
-    for name in ("pkg/__init__.py", "pkg/a.py", "pkg/b.py", "pkg/space/c.py", "pkg/space/d.py", "loose/e.py", "loose/f.py", "top.py"):
+    names = ("pkg/__init__.py", "pkg/a.py", "pkg/b.py", "pkg/space/c.py", "pkg/space/d.py", "loose/e.py", "loose/f.py", "top.py")
+    names += ("pkg/sub/__init__.py", "pkg/sub/g.py", "pkg/space/inner/__init__.py", "pkg/space/inner/h.py", "pkg/sub/A.py")
+    for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x = 1\n")
     found = sorted(tmp_path.rglob("*.py"))
     run = _Run(found, load_config([str(tmp_path)], isolated=True), CheckOptions(use_cache=False))
     assert [item.module for item in run.files] == [files.module_name(path) for path in found]
-    assert {item.module for item in run.files} >= {"pkg", "pkg.a", "pkg.space.c", "e", "top"}
+    assert {item.module for item in run.files} >= {"pkg", "pkg.a", "pkg.space.c", "e", "top", "pkg.sub", "pkg.space.inner", "pkg.space.inner.h"}

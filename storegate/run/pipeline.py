@@ -689,10 +689,13 @@ def _module_name(absolute: str, memo: dict[str, bool], packages: dict[str, str])
     (a warm run over 3,000 files walked them for each: a third of its time)."""
     directory, filename = os.path.split(absolute)
     stem = filename.rsplit(".", 1)[0]
-    if stem == "__init__":
-        return files.module_name(absolute, memo)
     if directory not in packages:
         name = files.module_name(absolute, memo)
-        packages[directory] = name[: -len(stem) - 1] if name != stem else ""
+        if stem != "__init__":
+            packages[directory] = name[: -len(stem) - 1] if name != stem else ""
+        elif memo.get(directory):  # a package's ``__init__``: the name of the package itself
+            packages[directory] = name
         return name
+    if stem == "__init__":
+        return packages[directory] or files.module_name(absolute, memo)
     return f"{packages[directory]}.{stem}" if packages[directory] else stem
