@@ -9,22 +9,34 @@ stderr with it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 
 from storegate.model import Result
-from storegate.report import github, grouped, html, json, sarif, text
 
 Renderer = Callable[..., str]
 
+
+class _Formats(Mapping[str, Renderer]):
+    """Format name -> its module's ``render``, imported when first asked for: a run renders one
+    format, and importing them all cost a warm run a few hundredths of a second."""
+
+    _NAMES = ("text", "json", "sarif", "github", "grouped", "html")
+
+    def __getitem__(self, name: str) -> Renderer:
+        if name not in self._NAMES:
+            raise KeyError(name)
+        return importlib.import_module(f"storegate.report.{name}").render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._NAMES)
+
+    def __len__(self) -> int:
+        return len(self._NAMES)
+
+
 # name -> render(result, *, quiet=False, explain=False, show_source=False, color=False) -> str
-FORMATS: dict[str, Renderer] = {
-    "text": text.render,
-    "json": json.render,
-    "sarif": sarif.render,
-    "github": github.render,
-    "grouped": grouped.render,
-    "html": html.render,
-}
+FORMATS: Mapping[str, Renderer] = _Formats()
 
 # Formats for people; the others are parsed by programs (``--statistics`` goes to stderr for them).
 HUMAN_FORMATS = frozenset({"text", "grouped"})

@@ -174,6 +174,7 @@ class _Names:
     root: Path  # the project root
     packages: dict[str, bool]  # memos shared by the run's files
     marked: dict[str, str | None]
+    names: dict[str, str]  # ``files.package_name``
 
 
 @dataclass
@@ -259,13 +260,12 @@ class _Run:
         self.progress = progress
         self.cache = open_cache(options.cache_dir, config) if options.use_cache else None
         self.shared: dict = {}  # equal strings of all summaries as one object
-        names = _Names(files.exclude_root(config), {}, {})  # the root: the config file's directory, else the cwd
+        names = _Names(files.exclude_root(config), {}, {}, {})  # the root: the config file's directory, else the cwd
         self.files = []
-        packages: dict[str, str] = {}  # directory -> the dotted name of the packages around it
         for path in found:
             absolute = os.path.abspath(path)
             path = path if isinstance(path, Path) else Path(path)
-            module = _module_name(absolute, names.packages, packages)
+            module = files.module_name(absolute, names.packages, names.names)
             self.files.append(_File(path, absolute, module, names, (unsaved or {}).get(absolute)))
         self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
         # The identifiers that the files summarized in this run (``read``) may mean as another
@@ -682,20 +682,3 @@ def _interned(names: dict | None) -> dict | None:
     if not isinstance(names, dict):
         return names
     return {field: [sys.intern(name) for name in value] for field, value in names.items()}
-
-
-def _module_name(absolute: str, memo: dict[str, bool], packages: dict[str, str]) -> str:
-    """``files.module_name``, with the packages around a directory walked once for all its files
-    (a warm run over 3,000 files walked them for each: a third of its time)."""
-    directory, filename = os.path.split(absolute)
-    stem = filename.rsplit(".", 1)[0]
-    if directory not in packages:
-        name = files.module_name(absolute, memo)
-        if stem != "__init__":
-            packages[directory] = name[: -len(stem) - 1] if name != stem else ""
-        elif memo.get(directory):  # a package's ``__init__``: the name of the package itself
-            packages[directory] = name
-        return name
-    if stem == "__init__":
-        return packages[directory] or files.module_name(absolute, memo)
-    return f"{packages[directory]}.{stem}" if packages[directory] else stem
