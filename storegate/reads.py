@@ -231,6 +231,9 @@ def value_kind(value: cst.BaseExpression) -> str | None:
     """
     if isinstance(value, cst.Await):
         value = value.expression
+    if isinstance(value, cst.IfExp):  # `make(sid) if sid else None`: what its branches are
+        kinds = {value_kind(branch) for branch in (value.body, value.orelse) if not _is_none(branch)}
+        return BOOLEAN if BOOLEAN in kinds else MADE if kinds == {MADE} else None
     if isinstance(value, cst.Name):
         return BOOLEAN if value.value in ("True", "False") else None
     if isinstance(value, cst.Comparison) or (isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Not)):
@@ -243,6 +246,10 @@ def value_kind(value: cst.BaseExpression) -> str | None:
             return None
         return MADE
     return None
+
+
+def _is_none(value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Name) and value.value == "None"
 
 
 _BOOLEANS = frozenset({"bool", "builtins.bool", "StrictBool", "pydantic.StrictBool"})
