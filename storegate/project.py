@@ -85,6 +85,7 @@ class Project:
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
+        self.own_state: dict[str, set[str]] = {}  # flag -> derived sinks into their object's own containers
         self._import_maps: dict[str, dict[str, str]] = {}  # path -> local name -> qualified (``_imports``)
         # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
         self._callbacks = callbacklib.add_callbacks(self)
@@ -867,8 +868,16 @@ class Project:
     def derived_sinks(self, flag: Flag) -> dict[str, Chain]:
         """Functions without the flag that persist on some path within ``Config.max_call_depth``
         calls: fq -> the shortest chain to the sink (breadth first, so each chain is a shortest
-        one and the bound is the chain's length, whatever the order of the functions)."""
+        one and the bound is the chain's length, whatever the order of the functions).
+
+        A chain that ends in the object's own containers (``self._buffer.append``, sink kind
+        ``instance``) and goes only through ``self.m()`` calls keeps the request as long as the
+        object lives: a caller that made the object itself (``made_here``) keeps nothing through
+        it; any other caller persists. Such functions are ``own_state[flag]``; a chain that
+        persists otherwise replaces their chain."""
         derived: dict[str, Chain] = {}
+        own: set[str] = set()
+        self.own_state[flag.name] = own
         # Functions whose chain ends in a write to a container or a file: a lookup that fills one
         # on the way (``resolve_lora``, ``get_model``, ``load_plugin`` writing the plugin's code
         # to disk: ``_reads_or_logs``) caches, it does not persist.
@@ -883,12 +892,13 @@ class Project:
             for site in function.summary.sites:
                 if site.sink is not None:
                     cache = site.sink_kind in _CACHE_KINDS
-                    if fq in derived or (cache and _reads_or_logs(fq.split(".")[-2:])):
+                    if (fq in derived and (fq not in own or site.sink_kind == "instance")) or (cache and _reads_or_logs(fq.split(".")[-2:])):
                         continue
+                    if fq not in derived:
+                        layer.append(fq)
                     derived[fq] = ((function.module.path, site.span.line, site.text),)
-                    if cache:
-                        caching.add(fq)
-                    layer.append(fq)
+                    _mark(fq, own, site.sink_kind == "instance")
+                    _mark(fq, caching, cache)
                     continue
                 if _observes(site.text.split(".")):
                     continue
@@ -899,33 +909,60 @@ class Project:
                         callers.setdefault(target.fq, set()).add(fq)
         for _ in range(1, self.config.max_call_depth or len(self.functions)):
             known = set(derived)  # the chains of this layer extend only those of the ones before
-            candidates = sorted({c for fq in layer for c in callers.get(fq, ()) if c not in derived})
+            mine = set(own)
+            candidates = sorted({c for fq in layer for c in callers.get(fq, ()) if c not in derived or c in own})
             layer = []
             for fq in candidates:
+                found = None
                 for site, targets in calls[fq]:
-                    chain = self._extended(fq, site, targets, known, derived, caching)
-                    if chain is not None:
-                        derived[fq] = chain
-                        layer.append(fq)
+                    extended = self._extended(fq, site, targets, known, mine, derived, caching)
+                    if extended is not None and (found is None or (found[1] and not extended[1])):
+                        found = extended
+                    if found is not None and not found[1]:
                         break
+                if found is None or (fq in derived and found[1]):
+                    continue  # nothing, or only its own object again
+                derived[fq] = found[0]
+                _mark(fq, own, found[1])
+                layer.append(fq)
             if not layer:
                 break
         return derived
 
     def _extended(
-        self, fq: str, site: Site, targets: list[_Function], known: set[str], derived: dict[str, Chain], caching: set[str]
-    ) -> Chain | None:
+        self, fq: str, site: Site, targets: list[_Function], known: set[str], own: set[str], derived: dict[str, Chain], caching: set[str]
+    ) -> tuple[Chain, bool] | None:
         """The chain through the first of ``targets`` whose chain is ``known``, from ``site`` of
-        ``fq``; a chain through a caching lookup makes ``fq`` one too."""
+        ``fq``, and whether it ends in the object's own containers still (``derived_sinks``); a
+        chain through a caching lookup makes ``fq`` one too."""
+        caller = self.functions[fq]
         for target in targets:
             if target.fq not in known:
                 continue
             if target.fq in caching and _reads_or_logs(target.fq.split(".")[-2:]):
                 continue
+            on_self = target.fq in own and site.text.split(".")[0] == "self" and site.text.count(".") == 1
+            if target.fq in own and not on_self and self.made_here(caller.module, caller.summary, site):
+                continue  # an object it made for this call: its containers are scratch
             if target.fq in caching:
                 caching.add(fq)
-            return ((self.functions[fq].module.path, site.span.line, site.text), *derived[target.fq])
+            return ((caller.module.path, site.span.line, site.text), *derived[target.fq]), on_self
         return None
+
+    def made_here(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> bool:
+        """Whether the call ``site`` is a method of an object ``function`` made itself: a local
+        bound only to a project class's constructor (``parser = StreamParser(); parser.feed(x)``),
+        or the constructor's value (``StreamParser().feed(x)``). What the method keeps in the
+        object's own containers lives as long as the object, one call: scratch."""
+        receiver, dot, _ = site.text.rpartition(".")
+        if not dot or function.kind in ("module", "class"):
+            return False
+        if receiver.endswith("()"):
+            return self._known_class(module, receiver[:-2]) is not None
+        if receiver in ("self", "cls") or "." in receiver or function.param(receiver) is not None:
+            return False
+        facts = self._facts.get((module.module, function.name, receiver), ())
+        return bool(facts) and all(value.endswith("()") and self._known_class(holder, value[:-2]) is not None for holder, value, _ in facts)
 
     def permitted_entries(self, flag: Flag) -> set[str]:
         """Functions whose every caller passes a permitting flag (private and nested functions)."""
@@ -1103,10 +1140,10 @@ def _queue_end(site: Site, methods: dict[str, int]) -> str | None:
 
 
 # The sinks a lookup may fill on the way (``Project.derived_sinks``): a container, a file.
-_CACHE_KINDS = frozenset({"state", "file"})
+_CACHE_KINDS = frozenset({"state", "instance", "file"})
 # A sink kind's name (``sinks.SINK_KINDS``) as a finding says it; other kinds keep their name.
 # State that outlives the request (the ``state`` pack) is a container as much as a configured one.
-_SINK_KIND_NAMES = {"call": "configured", "state": "container"}
+_SINK_KIND_NAMES = {"call": "configured", "state": "container", "instance": "container"}
 
 # Names that read, compute or log, never learned as persistence even when gated by the flag: a
 # function or method named so (``get_turns``, ``_load``), or a call on a logger or metrics object.
@@ -1216,6 +1253,14 @@ def _qualify(module: ModuleSummary, name: str) -> str | None:
     head, dot, rest = name.partition(".")
     imported = dict(module.imports).get(head)
     return imported + dot + rest if imported else None
+
+
+def _mark(fq: str, members: set[str], member: bool) -> None:
+    """Put ``fq`` in ``members`` or take it out."""
+    if member:
+        members.add(fq)
+    else:
+        members.discard(fq)
 
 
 def _add_prefixes(qualified: str, modules: set[str]) -> None:

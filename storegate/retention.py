@@ -69,7 +69,7 @@ def _names(pattern: str, site: SiteShape, imports: Mapping[str, str]) -> bool:
     """Whether an ``expiring`` sink pattern names the site's callee (or container, for ``[]``)."""
     text = site.text
     if pattern.endswith("[]"):
-        if site.sink_kind not in ("container", "state"):
+        if site.sink_kind not in ("container", "state", "instance"):
             return False
         # ``c[...]`` for an item write, ``c.append`` for a mutating method
         text = text[: -len(_CONTAINER_WRITE)] if text.endswith(_CONTAINER_WRITE) else text.rpartition(".")[0]

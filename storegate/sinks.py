@@ -279,9 +279,10 @@ class LibrarySinks(SinkKind):
 class StateSinks(SinkKind):
     """A write into a container that outlives the request (``state.py`` says which, per scope):
     on by the configuration's ``state`` rule, not by patterns. The site's sink is the container
-    (``self._sessions[]``)."""
+    (``self._sessions[]``); its kind ``instance`` for the object's own (``ScopeState.of_object``)."""
 
     name = "state"
+    INSTANCE = "instance"
 
     @staticmethod
     def claims(sink: Sink) -> bool:
@@ -298,7 +299,7 @@ class StateSinks(SinkKind):
         if found is None:
             return None
         text, container = found
-        return SinkMatch(text, Sink(container + "[]"), self.name)
+        return SinkMatch(text, Sink(container + "[]"), self.INSTANCE if context.state.of_object(container) else self.name)
 
 
 # The registry of sink kinds, consulted in this order; a sink belongs to the first that claims it.

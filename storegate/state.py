@@ -156,6 +156,13 @@ class ScopeState:
                 return f"{base}.{attr}"
         return None
 
+    def of_object(self, container: str) -> bool:
+        """Whether ``container`` is the object's own (``self._buffer``, set up in ``__init__``, not
+        a class attribute): it lives as long as the object, which its caller may have made for
+        one call (``Project.made_here``)."""
+        base, _, attr = container.partition(".")
+        return base == "self" and self.owner is not None and attr in self.owner.instance and attr not in self.owner.shared
+
     def ignored(self, name: str) -> bool:
         """Whether a container's name (or a key-value store's key word) names bookkeeping."""
         return _matches(name, self.module.rule.ignore)

@@ -103,9 +103,10 @@ class At:
         callee, when its receiver may hold several classes: ``Project.resolve_all``)."""
         if self.target is None:
             return None
+        own = self.project.own_state.get(self.flag.name, set())
         for target in self.project.resolve_all(self.module, self.function, self.site):
             chain = self.derived.get(target.fq)
-            if chain is not None:
+            if chain is not None and not (target.fq in own and self.project.made_here(self.module, self.function, self.site)):
                 return chain
         return None
 
