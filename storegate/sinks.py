@@ -177,6 +177,16 @@ class CallSinks(SinkKind):
     def __init__(self, sinks: Sequence[Sink]) -> None:
         super().__init__(sinks)
         self.compiled = [(sink, sink_glob(sink.pattern), LinearRegex(sink.argument) if sink.argument else None) for sink in sinks]
+        # A pattern whose last name has no wildcard (``*.save_response``, ``db.put``) matches only
+        # callees of that last name: each site tries those and the others, not every pattern.
+        self.by_last: dict[str, list[int]] = {}
+        self.anywhere: list[int] = []
+        for index, sink in enumerate(sinks):
+            last = sink.pattern.rpartition(".")[2]
+            if "*" in last or "?" in last:
+                self.anywhere.append(index)
+            else:
+                self.by_last.setdefault(last, []).append(index)
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
         if not isinstance(event, CallEvent):
@@ -184,7 +194,11 @@ class CallSinks(SinkKind):
         call = event.node
         text = context.callee_text(call)
         names = context.names(text)
-        for sink, glob, argument in self.compiled:
+        indices = set(self.anywhere)
+        for name in names:
+            indices.update(self.by_last.get(name.rpartition(".")[2], ()))
+        for index in sorted(indices):
+            sink, glob, argument = self.compiled[index]
             if any(glob(name) for name in names):
                 if argument is None or _argument_matches(call, sink, argument, strings=context.strings):
                     return SinkMatch(text, sink, sink.kind or self.name)
