@@ -39,7 +39,7 @@ from storegate.baseline import load as load_baseline
 from storegate.cache import Entry, content_hash, open_cache, signature
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
-from storegate.run.workers import Outcome, SummaryPool, Task, screen_task, with_deep_stack
+from storegate.run.workers import Outcome, SummaryPool, Task, paced_collector, screen_task, with_deep_stack
 
 if TYPE_CHECKING:
     from storegate.project import Project
@@ -287,20 +287,21 @@ class _Run:
             return last
         global analyses
         analyses += 1
-        with self.pool:
-            if self._any(State.UNKNOWN):  # the workers first, while this process holds little
-                self.pool.start(sum(item.state in (State.UNKNOWN, State.SKIPPED) for item in self.files))
-            self._decode_cached_summaries()
-            if self._any(State.UNKNOWN):
-                self.summarize()
-            self.apply_contracts()
-        self._keep_entries()  # before the project stage, which holds every summary decoded
-        from storegate.project import findings as project_findings
-        from storegate.project import unresolved_imports
+        with paced_collector():
+            with self.pool:
+                if self._any(State.UNKNOWN):  # the workers first, while this process holds little
+                    self.pool.start(sum(item.state in (State.UNKNOWN, State.SKIPPED) for item in self.files))
+                self._decode_cached_summaries()
+                if self._any(State.UNKNOWN):
+                    self.summarize()
+                self.apply_contracts()
+            self._keep_entries()  # before the project stage, which holds every summary decoded
+            from storegate.project import findings as project_findings
+            from storegate.project import unresolved_imports
 
-        summaries = self.summaries()
-        findings = project_findings(summaries, self.config)
-        self.unresolved = unresolved_imports(summaries, (n for item in self.files for n in (item.module, *item.aliases)))
+            summaries = self.summaries()
+            findings = project_findings(summaries, self.config)
+            self.unresolved = unresolved_imports(summaries, (n for item in self.files for n in (item.module, *item.aliases)))
         self._save(findings)
         return findings
 

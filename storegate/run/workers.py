@@ -231,19 +231,33 @@ def _pool(workers: int, context) -> concurrent.futures.ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start)
 
 
-# A worker allocates a parse tree of some hundred thousand nodes per file, which reference counting
-# frees (a node has no parent link). With CPython's default threshold (700) the collector scans the
-# young ones every few hundred allocations and the whole heap every hundred such scans: about a
-# tenth of a worker's CPU, for garbage it rarely finds.
+# A worker allocates a parse tree of some hundred thousand nodes per file, and the run's process
+# decodes summaries of a few million objects that live until the end; reference counting frees
+# what they drop (a tree node has no parent link). With CPython's default threshold (700) the
+# collector scans the young objects every few hundred allocations and the whole heap every
+# hundred such scans: about a tenth of the CPU, for garbage it rarely finds.
 _YOUNG_THRESHOLD = 10_000
 
 
 def _worker_start() -> None:
-    """A worker process's collector runs less often (``_YOUNG_THRESHOLD``); this process's
-    own is left as its user set it."""
+    """A worker process's collector runs less often (``_YOUNG_THRESHOLD``), for its whole life."""
     import gc
 
     gc.set_threshold(_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+
+
+@contextlib.contextmanager
+def paced_collector() -> Iterator[None]:
+    """This process's collector at ``_YOUNG_THRESHOLD`` while a run analyzes, then as its user
+    had set it (an editor's server, flake8)."""
+    import gc
+
+    before = gc.get_threshold()
+    gc.set_threshold(_YOUNG_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _context():
