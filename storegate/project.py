@@ -991,15 +991,18 @@ class Project:
 
 
     def _passed_on_words(self) -> set[str]:
-        """The fields of the dicts passed on to functions with a flag (``f(**job.kwargs)``), as a
-        keyword (``kwargs=``): the files that pass one may hold producers (``_producers``)."""
+        """The fields of the dicts passed on to functions that take a flag from their callers,
+        all known (``f(**job.kwargs)``: ``permitted_entries``' candidates), as a keyword
+        (``kwargs=``): the files that pass one may hold producers (``_producers``)."""
         found: set[str] = set()
         for module in self.summaries:
             for function in module.functions:
                 for site in function.sites:
                     fields = _passed_on(site)
                     target = self.resolve(module, function, site) if fields else None
-                    if target is not None and target.summary.flags:
+                    if target is not None and _callers_all_known(target.summary) and any(
+                        guards.caller_decides(target.summary, flag) for flag in self.config.flags if flag.name in target.summary.flags
+                    ):
                         found.update(f"{field}=" for field in fields)
         return found
 

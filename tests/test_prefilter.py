@@ -410,11 +410,17 @@ def test_a_local_of_the_caller_selects_no_file_but_an_import_inside_it_does(tmp_
 
 
 def test_the_producers_of_a_dict_passed_on_are_the_files_that_pass_its_field_as_a_keyword(tmp_path):
-    """``f(**job.params)``: a file that queues ``Job(params=kw)`` is read for what it puts in;
-    one that only mentions ``params`` (or compares ``params == x``) is not."""
+    """``_run(**job.params)``: a file that queues ``Job(params=kw)`` is read for what it puts in;
+    one that only mentions ``params`` (or compares ``params == x``) is not. Nor is a producer for
+    a public function (``run(**task.options)``): its callers are not all known, so what they
+    pass is never assumed at its entry (``Project.permitted_entries``)."""
     summarized, config = _summarized(tmp_path, {
-        "worker.py": "def run(x, store=True):\n    if store:\n        save_row(x)\n\n\ndef consume(job):\n    run(**job.params)\n",
-        "producer.py": "from worker import consume\n\n\ndef go(store, x):\n    kw = {'x': x, 'store': store}\n    consume(Job(params=kw))\n",
+        "worker.py": (
+            "def _run(x, store=True):\n    if store:\n        save_row(x)\n\n\ndef consume(job):\n    _run(**job.params)\n\n\n"
+            "def run(x, store=True):\n    if store:\n        save_row(x)\n\n\ndef execute(task):\n    run(**task.options)\n"
+        ),
+        "producer.py": "from worker import consume\n\n\ndef go(x):\n    kw = {'x': x}\n    consume(Job(params=kw))\n",
+        "tasks.py": "from worker import execute\n\n\ndef go(x):\n    kw = {'x': x}\n    execute(Task(options=kw))\n",
         "other.py": "def f(params, x):\n    return params == x\n",
     })
     assert summarized == ["producer.py", "worker.py"]
