@@ -97,17 +97,23 @@ def leaky_server(tmp_path_factory):
         yield base_url, db_path
 
 
-@pytest.fixture(autouse=True)
-def no_analysis_thread_left_over():
-    """Each test starts as a fresh process would: without storegate's analysis thread
-    (``workers.with_deep_stack``) that an earlier test's in-process summaries left running.
-    With another thread alive, a run's worker pool is spawned instead of forked
-    (``workers._context``), and each spawned worker imports storegate, libcst and pytest again:
-    about 1.5 CPU-seconds a pool, for every pool of the rest of the session. The tests that
-    mean to spawn start a thread of their own."""
-    yield
+def end_analysis_thread() -> None:
+    """End storegate's analysis thread (``workers.with_deep_stack``), which in-process summaries
+    leave running: the next run then starts as a fresh process would. With another thread
+    alive, a run's worker pool is spawned instead of forked (``workers._context``), and each
+    spawned worker imports storegate, libcst and pytest again: about 0.7 CPU-seconds a worker.
+    Tests that run ``check`` many times in one test call it between runs."""
     workers = sys.modules.get("storegate.run.workers")
     executor = getattr(workers, "_DEEP_EXECUTOR", None)
     if executor is not None:
         workers._DEEP_EXECUTOR = None
         executor.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def no_analysis_thread_left_over():
+    """Each test starts as a fresh process would (``end_analysis_thread``): a pool of the rest of
+    the session is never spawned for a thread an earlier test left. The tests that mean to spawn
+    start a thread of their own."""
+    yield
+    end_analysis_thread()
