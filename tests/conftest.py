@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -34,6 +35,17 @@ def pytest_collection_modifyitems(items):
         return next((index for index, prefix in enumerate(FIRST) if item.nodeid.startswith(prefix)), len(FIRST))
 
     items.sort(key=rank)  # stable: the rest keep their order
+
+
+def pytest_collection_finish(session):
+    """The objects of the test process so far (pytest, its plugins, the test modules and what they
+    imported) are set aside from the garbage collector (``gc.freeze``, made for processes that
+    fork): neither this process nor the worker processes that storegate forks from it walk them
+    again at each full collection, as a ``storegate`` process, which holds none of them, never
+    does. The summaries of a large run allocate enough for many full collections: the
+    whole-stdlib run takes a tenth less CPU. Nothing frozen is garbage (collected first)."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session", autouse=True)
