@@ -16,17 +16,26 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 
-# The longest tests (a whole-stdlib run, a wheel and a venv built, chromium), first in the
-# collected order: ``--dist worksteal`` gives each worker a block of that order and moves queued
-# tests to the worker that is done, so the long ones start at once and the short ones fill in
-# around them, instead of one long test running alone at the end. Whole modules where they
-# share a module-scoped fixture (one setup each).
+# The longest tests (a whole-stdlib run, a wheel and a venv built, chromium; then those of 5 to
+# 25 CPU-seconds), first in the collected order: ``--dist worksteal`` gives each worker a block
+# of that order and moves queued tests to the worker that is done, so the long ones start at
+# once and the short ones fill in around them, instead of one long test running alone at the
+# end. Whole modules (or the tests of one fixture) where they share a module-scoped fixture:
+# one setup each, never one on each worker.
 FIRST = (
     "tests/test_prefilter.py::test_whole_stdlib_has_no_internal_errors",
     "tests/test_wheel.py::",
     "tests/test_action.py::",
     "tests/test_process_safety.py::test_a_worker_killed",
     "tests/test_html.py::",
+    "tests/test_prefilter.py::test_stdlib_subset_",  # the two tests of the ``stdlib_subset`` fixture
+    "tests/test_robustness.py::test_ten_megabyte_files_give_a_result",
+    "tests/test_mutation.py::test_no_mutant_leaks_unseen",
+    "tests/test_fuzz.py::test_sources_from_libcst_nodes",
+    "tests/test_imports.py::test_every_module_imports_first_in_a_fresh_interpreter",
+    "tests/test_precommit.py::",
+    "tests/test_types.py::test_mypy_reports_no_error",
+    "tests/test_bounds.py::test_work_past_the_budget_is_a_one_line_error_and_the_run_goes_on",
 )
 
 
