@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import end_analysis_thread
 
 from storegate.api import check
 from storegate.config import load_config
@@ -52,12 +53,22 @@ def outcome(result: Result) -> tuple:
     )
 
 
+def run(cfg=None, **options) -> tuple:
+    """One run of the current directory, then storegate's analysis thread ended as the end of a
+    process would end it (``conftest.end_analysis_thread``): a test's next run forks its worker
+    as a new process does, instead of spawning one for the thread this run left."""
+    try:
+        return outcome(check(["."], cfg or config(), jobs=1, **options))
+    finally:
+        end_analysis_thread()
+
+
 def cold(cfg=None) -> tuple:
-    return outcome(check(["."], cfg or config(), use_cache=False, jobs=1))
+    return run(cfg, use_cache=False)
 
 
 def warm(cache_dir: Path, cfg=None) -> tuple:
-    return outcome(check(["."], cfg or config(), cache_dir=cache_dir, jobs=1))
+    return run(cfg, cache_dir=cache_dir)
 
 
 def codes(out: tuple) -> list[tuple[str, int, int, str]]:
