@@ -127,6 +127,13 @@ def _concrete_node_types() -> frozenset[type]:
 NODE_TYPES = _concrete_node_types()
 
 
+def node_types_under(*bases: type) -> frozenset[type]:
+    """The node types that derive from one of ``bases``, by their MRO: ``issubclass`` against
+    libcst's abstract bases walks every subclass of the base for each type it rejects, which
+    cost an import of the analysis some 40 ms."""
+    return frozenset(kind for kind in NODE_TYPES if any(base in kind.__mro__ for base in bases))
+
+
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """Child nodes that may hold evaluated expressions, in declaration (mostly lexical) order."""
     out = []

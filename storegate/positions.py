@@ -20,12 +20,10 @@ from typing import cast
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from storegate.cfg import NODE_TYPES, expr_fields
+from storegate.cfg import NODE_TYPES, expr_fields, node_types_under
 from storegate.summary import Span
 
-_STATEMENT_TYPES = frozenset(
-    t for t in NODE_TYPES if issubclass(t, (cst.BaseSmallStatement, cst.BaseCompoundStatement)) and not t.__abstractmethods__
-)
+_STATEMENT_TYPES = frozenset(t for t in node_types_under(cst.BaseSmallStatement, cst.BaseCompoundStatement) if not t.__abstractmethods__)
 
 
 class Locator:

@@ -24,7 +24,7 @@ from typing import cast
 
 import libcst as cst
 
-from storegate.cfg import COMPREHENSION_TYPES, CFG, LOCAL, NODE_TYPES, BindEvent, Comprehension, children, comprehension_names
+from storegate.cfg import COMPREHENSION_TYPES, CFG, LOCAL, BindEvent, Comprehension, children, comprehension_names, node_types_under
 from storegate.flags import BOOLEAN, MADE, OBJECT, TYPED
 from storegate.paths import KEYED_READS, access_path, dotted_name, root_name, string_value
 
@@ -217,7 +217,7 @@ def _assignments(tree: cst.Module) -> list[cst.Assign | cst.AnnAssign]:
 # What may hold a statement: statements, suites and the clauses of compound statements.
 _HOLDING_STATEMENTS = frozenset(
     {
-        *(t for t in NODE_TYPES if issubclass(t, (cst.BaseStatement, cst.BaseSuite)) and not inspect.isabstract(t)),
+        *(t for t in node_types_under(cst.BaseStatement, cst.BaseSuite) if not inspect.isabstract(t)),
         cst.Module, cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase,
     }
 )

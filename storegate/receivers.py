@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from storegate.cfg import NODE_TYPES, children
+from storegate.cfg import children, node_types_under
 from storegate.paths import dotted_name, string_value
 from storegate.sinks import qualify
 
@@ -200,4 +200,4 @@ def _own_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(reversed(children(child)))
 
 
-_EXPRESSIONS = frozenset(kind for kind in NODE_TYPES if issubclass(kind, cst.BaseExpression))
+_EXPRESSIONS = node_types_under(cst.BaseExpression)
