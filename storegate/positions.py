@@ -12,6 +12,7 @@ e.g. newer syntax than this Python's), the metadata pass is the fallback.
 from __future__ import annotations
 
 import ast
+import inspect
 import unicodedata
 import warnings
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 from storegate.cfg import NODE_TYPES, expr_fields, node_types_under
 from storegate.summary import Span
 
-_STATEMENT_TYPES = frozenset(t for t in node_types_under(cst.BaseSmallStatement, cst.BaseCompoundStatement) if not t.__abstractmethods__)
+_STATEMENT_TYPES = frozenset(t for t in node_types_under(cst.BaseSmallStatement, cst.BaseCompoundStatement) if not inspect.isabstract(t))
 
 
 class Locator:
