@@ -889,6 +889,8 @@ class Project:
             function = self.functions[fq]
             if flag.name in function.summary.flags:
                 continue  # judged inside, with its own flag
+            if _observes(fq.split(".")[-2:]):
+                continue  # named for observing or for credentials: never a chain (``_OUT_OF_SCOPE_WORDS``)
             for site in function.summary.sites:
                 if site.sink is not None:
                     cache = site.sink_kind in _CACHE_KINDS
@@ -1167,6 +1169,10 @@ _OBSERVE_WORDS = frozenset(
     "logger loggers logging alert alerts alerting alerter metric metrics telemetry tracer tracing statsd "
     "prometheus sentry otel opentelemetry monitoring".split()
 )
+# Words that name the server's own credentials for other services: an OAuth session it refreshes,
+# an upstream provider's credentials it renews. What it keeps of them is no part of a request.
+_CREDENTIAL_WORDS = frozenset("oauth credential credentials".split())
+_OUT_OF_SCOPE_WORDS = _OBSERVE_WORDS | _CREDENTIAL_WORDS
 
 
 def _reads_or_logs(parts: Sequence[str]) -> bool:
@@ -1177,15 +1183,15 @@ def _reads_or_logs(parts: Sequence[str]) -> bool:
 
 
 def _observes(parts: Sequence[str]) -> bool:
-    """Whether a callee (its dotted name, split) logs, alerts, measures or traces by the words of
-    its name or its receiver's."""
+    """Whether a callee (its dotted name, split) logs, alerts, measures or traces, or keeps the
+    server's own credentials, by the words of its name or its receiver's."""
     return any(_observing(part) for part in parts[-3:])
 
 
 @lru_cache(maxsize=4096)
 def _observing(part: str) -> bool:
-    """Whether one name has a word of ``_OBSERVE_WORDS`` (``snake_case`` and ``CamelCase`` words)."""
-    return any(word.lower() in _OBSERVE_WORDS for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part))
+    """Whether one name has a word of ``_OUT_OF_SCOPE_WORDS`` (``snake_case`` and ``CamelCase`` words)."""
+    return any(word.lower() in _OUT_OF_SCOPE_WORDS for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part))
 
 
 def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding]:
