@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from storegate import callbacks as callbacklib
 from storegate import contracts as contractlib
 from storegate import guards
+from storegate import inherited as inheritedlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.summary import STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
@@ -89,6 +90,8 @@ class Project:
         self._import_maps: dict[str, dict[str, str]] = {}  # path -> local name -> qualified (``_imports``)
         # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
         self._callbacks = callbacklib.add_callbacks(self)
+        # calls of what a class inherits from a library's (``Turn.create``) become sinks (``inherited.py``)
+        inheritedlib.add_inherited(self)
 
     # -- resolution -----------------------------------------------------------------------
 
@@ -116,6 +119,11 @@ class Project:
                     consumers = self._queue_consumers.get(self._container_key(module, function, queue), ())
                     self._resolved[key] = tuple(fq for fq in consumers if fq != f"{module.module}.{function.name}")
         return [self.functions[fq] for fq in self._resolved[key]]
+
+    @cached_property
+    def _inherited_methods(self) -> frozenset[str]:
+        """The methods of the sinks named on a library class (``inherited.inheritable``)."""
+        return frozenset(sink.pattern.rpartition(".")[2] for sink in inheritedlib.inheritable(self.config.sinks))
 
     @cached_property
     def _queue_consumers(self) -> dict[str, tuple[str, ...]]:
@@ -565,6 +573,13 @@ class Project:
         if maker != site.text:  # `make().m()`: the class `make` is annotated to return
             self._wanted_returned(function, site, maker, words, modules)
         parts = maker.split(".")
+        receiver, _, method = site.text.rpartition(".")
+        if receiver and method in self._inherited_methods:  # ``Turn.create``, ``turn.save``: what the class
+            # inherits may come from a base not read yet (``inherited.py``)
+            named = self._known_class(function.module, receiver.removesuffix("()"))
+            holders = [named] if named is not None else self.classes_of(function.module, function.summary, receiver.split("."), frozenset(), None)
+            for class_fq in holders:
+                self._unknown_bases(class_fq, set(), words, modules)
         if self._typed_local(function.module, function.summary, parts[0]) or typefacts.state_attribute(parts) is not None:
             return  # its facts name what it needs (``request`` of ``request.app.state.x`` names nothing)
         if site.qualified is None and self._own_name(function.module, function.summary, parts[0]):

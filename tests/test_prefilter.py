@@ -746,3 +746,23 @@ def test_a_run_names_each_module_as_files_module_name_does(tmp_path):
     run = _Run(found, load_config([str(tmp_path)], isolated=True), CheckOptions(use_cache=False))
     assert [item.module for item in run.files] == [files.module_name(path) for path in found]
     assert {item.module for item in run.files} >= {"pkg", "pkg.a", "pkg.space.c", "e", "top", "pkg.sub", "pkg.space.inner", "pkg.space.inner.h"}
+
+
+def test_a_model_saved_by_what_it_inherits_has_its_bases_read(tmp_path):
+    """``await StoredResponse.create(...)``: a sink only through the ORM base that the model
+    derives from by a base of the project's own in a module nothing else leads to
+    (``inherited.py``). The rounds read that module for the class's unknown bases."""
+    (tmp_path / "app").mkdir()
+    _write(tmp_path, {
+        "app/__init__.py": "",
+        "app/db.py": "from tortoise.models import Model\n\n\nclass Base(Model):\n    pass\n",
+        "app/models.py": "from app.db import Base\n\n\nclass StoredResponse(Base):\n    pass\n",
+        "app/handlers.py": (
+            "from app.models import StoredResponse\n\n\n"
+            "async def create(rid, store: bool = True):\n    await StoredResponse.create(id=rid)\n"
+        ),
+    })
+    config = load_config([str(tmp_path)], isolated=True)
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert [(Path(f.path).name, f.line, f.code) for f in everything.findings] == [("handlers.py", 5, "SG001")]
+    assert_same(filtered, everything)
