@@ -91,12 +91,12 @@ class Inherited:
 
     def marked(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> Site:
         """``site``, a sink if it calls a method its receiver's class inherits from a library
-        class a pack names."""
+        class a pack names, and does not override."""
         if site.sink is not None or site.kind != "call":
             return site
         receiver, dot, method = site.text.rpartition(".")
-        if not dot or method not in self.methods:
-            return site
+        if not dot or method not in self.methods or self.project.resolve(module, function, site) is not None:
+            return site  # a method the project's class defines itself is judged by its own body
         sink = self.sink(module, function, receiver, method)
         return site if sink is None else replace(site, sink=sink.pattern, sink_kind=sink.kind or "call")
 
