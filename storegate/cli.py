@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from storegate import baseline, checks, disk, files
+from storegate import baseline, disk, files
 from storegate._version import __version__
 from storegate.run.pipeline import CheckOptions
 from storegate.run.pipeline import check as run_check
@@ -458,6 +458,7 @@ def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[st
 
         click.echo(docs.render_markdown(), nl=False)
         return
+    from storegate import checks
     from storegate.config import load_pack
 
     try:
@@ -497,6 +498,8 @@ def rules_command(config_file: Path | None, isolated: bool, rule_specs: tuple[st
 @click.argument("code")
 def rule_command(code: str) -> None:
     """Print the documentation of CODE (e.g. SG001)."""
+    from storegate import checks
+
     found = checks.get(code)
     if found is None:
         fail(f"unknown code {code!r} (known: {', '.join(checks.CODES)})")

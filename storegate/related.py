@@ -17,11 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from storegate import checks
 from storegate.model import Finding
 
-GATE_CODES = frozenset(checks.fixed_by("gate"))
+
+@lru_cache(maxsize=1)
+def gate_codes() -> frozenset[str]:
+    """The codes a gate fixes (``checks.fixed_by``), read from the registry when a finding is
+    first grouped: a run without findings never imports it."""
+    from storegate import checks
+
+    return frozenset(checks.fixed_by("gate"))
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class Group:
 
 def gate_key(finding: Finding) -> Hashable | None:
     """What the findings one gate would fix share; None for a finding no gate fixes."""
-    if finding.code not in GATE_CODES:
+    if finding.code not in gate_codes():
         return None
     branches = tuple((step.line, step.text) for step in finding.trace[:-1])
     return (finding.path, finding.function, finding.flag, branches)

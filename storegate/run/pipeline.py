@@ -33,7 +33,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storegate import files, filters, prefilter
+from storegate import files, prefilter
 from storegate.baseline import Baseline
 from storegate.baseline import load as load_baseline
 from storegate.cache import Entry, content_hash, open_cache, signature
@@ -75,7 +75,12 @@ class CheckOptions:
     def __post_init__(self) -> None:
         for name in ("select", "ignore"):  # a bad selector fails before any work
             value = getattr(self, name)
-            object.__setattr__(self, name, filters.parse_selectors((value,) if isinstance(value, str) else value))
+            if value:  # (the codes' registry is imported only then: a warm run needs none)
+                from storegate import filters
+
+                object.__setattr__(self, name, filters.parse_selectors((value,) if isinstance(value, str) else value))
+            else:
+                object.__setattr__(self, name, ())
 
 
 # ``check(progress=...)``: called with (files parsed or known from the cache, files selected).
@@ -122,6 +127,8 @@ def check(
     kept = run.last_filtered(applied)
     if kept is not None:
         return replace(analyzed, findings=tuple(kept))
+    from storegate import filters  # not on a warm run's path: the last run's filtered findings stand
+
     result = filters.apply(
         analyzed,
         select=options.select,
