@@ -58,7 +58,7 @@ def add_callbacks(project: Project) -> Callbacks:
             copies = [replace(site, qualified=PASSED + fq) for fq in sorted(targets.get(id(site), ()))]
             sites.extend(copies or [site])
         rewritten[fq] = replace(function, sites=tuple(sites))
-    _install(project, rewritten)
+    install(project, rewritten)
     return found
 
 
@@ -149,7 +149,7 @@ def _class_called(project: Project, module: ModuleSummary, text: str) -> str | N
     return next((c for c in project._class_candidates(module, text) if c in project.classes), None)
 
 
-def _install(project: Project, rewritten: dict[str, FunctionSummary]) -> None:
+def install(project: Project, rewritten: dict[str, FunctionSummary]) -> None:
     """Put the rewritten functions in the project, in every place that holds their module."""
     from storegate.project import _Function
 

@@ -38,9 +38,9 @@ def add_inherited(project: Project) -> None:
         if any(new is not old for new, old in zip(sites, function.summary.sites)):
             rewritten[fq] = replace(function.summary, sites=sites)
     if rewritten:
-        from storegate.callbacks import _install
+        from storegate.callbacks import install
 
-        _install(project, rewritten)
+        install(project, rewritten)
 
 
 def inheritable(sinks: Iterable[Sink]) -> list[Sink]:
