@@ -397,8 +397,8 @@ def package_name(directory: str, packages: dict[str, bool], names: dict[str, str
     parent, base = os.path.split(directory)
     name = ""
     if parent != directory and base:
-        portion = base.isidentifier() and (is_package(parent, packages) or package_name(parent, packages, names) != "")
-        if is_package(directory, packages) or (portion and not _marks_project(directory)):
+        portion = base.isidentifier() and (_is_package(parent, packages) or package_name(parent, packages, names) != "")
+        if _is_package(directory, packages) or (portion and not _marks_project(directory)):
             above = package_name(parent, packages, names)
             name = f"{above}.{base}" if above else base
     names[directory] = name
@@ -462,7 +462,7 @@ def _package_walk(path: str, packages: dict[str, bool]) -> tuple[list[str], str]
         parent = os.path.dirname(directory)
         if parent == directory:
             break
-        if not is_package(directory, packages):
+        if not _is_package(directory, packages):
             above = _namespace_top(directory, packages)
             if above is None:
                 break
@@ -474,8 +474,7 @@ def _package_walk(path: str, packages: dict[str, bool]) -> tuple[list[str], str]
     return parts, directory
 
 
-def is_package(directory: str, packages: dict[str, bool]) -> bool:
-    """Whether ``directory`` holds an ``__init__.py`` (``packages`` memoises)."""
+def _is_package(directory: str, packages: dict[str, bool]) -> bool:
     known = packages.get(directory)
     if known is None:
         known = packages[directory] = os.path.isfile(os.path.join(directory, "__init__.py"))
@@ -490,7 +489,7 @@ def _namespace_top(directory: str, packages: dict[str, bool]) -> str | None:
         parent = os.path.dirname(directory)
         if parent == directory:
             return None
-        if is_package(parent, packages):
+        if _is_package(parent, packages):
             return parent
         directory = parent
     return None
