@@ -26,12 +26,13 @@ if TYPE_CHECKING:
     from storegate.summary import ModuleSummary, Site
 
 
-def add_inherited(project: Project) -> None:
+def add_inherited(project: Project) -> Inherited:
     """Make a sink of each call of a method that a project class inherits from a library class a
-    pack names (``Inherited.sink``), in every function of the project."""
+    pack names (``Inherited.sink``), in every function of the project; what was found (its
+    ``methods`` tell the pre-filter which calls may need a class's bases)."""
     inherited = Inherited(project)
     if not inherited.bases:
-        return
+        return inherited
     rewritten: dict[str, FunctionSummary] = {}
     for fq, function in sorted(project.functions.items()):
         sites = tuple(inherited.marked(function.module, function.summary, site) for site in function.summary.sites)
@@ -41,6 +42,7 @@ def add_inherited(project: Project) -> None:
         from storegate.callbacks import install
 
         install(project, rewritten)
+    return inherited
 
 
 def inheritable(sinks: Iterable[Sink]) -> list[Sink]:

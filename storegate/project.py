@@ -91,7 +91,7 @@ class Project:
         # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
         self._callbacks = callbacklib.add_callbacks(self)
         # calls of what a class inherits from a library's (``Turn.create``) become sinks (``inherited.py``)
-        inheritedlib.add_inherited(self)
+        self._inherited = inheritedlib.add_inherited(self)
 
     # -- resolution -----------------------------------------------------------------------
 
@@ -119,11 +119,6 @@ class Project:
                     consumers = self._queue_consumers.get(self._container_key(module, function, queue), ())
                     self._resolved[key] = tuple(fq for fq in consumers if fq != f"{module.module}.{function.name}")
         return [self.functions[fq] for fq in self._resolved[key]]
-
-    @cached_property
-    def _inherited_methods(self) -> frozenset[str]:
-        """The methods of the sinks named on a library class (``inherited.inheritable``)."""
-        return frozenset(sink.pattern.rpartition(".")[2] for sink in inheritedlib.inheritable(self.config.sinks))
 
     @cached_property
     def _queue_consumers(self) -> dict[str, tuple[str, ...]]:
@@ -574,7 +569,7 @@ class Project:
             self._wanted_returned(function, site, maker, words, modules)
         parts = maker.split(".")
         receiver, _, method = site.text.rpartition(".")
-        if receiver and method in self._inherited_methods:  # ``Turn.create``, ``turn.save``: what the class
+        if receiver and method in self._inherited.methods:  # ``Turn.create``, ``turn.save``: what the class
             # inherits may come from a base not read yet (``inherited.py``)
             named = self._known_class(function.module, receiver.removesuffix("()"))
             holders = [named] if named is not None else self.classes_of(function.module, function.summary, receiver.split("."), frozenset(), None)
