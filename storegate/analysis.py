@@ -252,6 +252,7 @@ class Summarizer:
         self.witnesses = witnesslib.Witnesses(self.locator)  # of the scope being summarized
         self.fixed = _declared_global(source)  # names another scope may rebind
         self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read
+        self._factory_state: dict[int, frozenset[str]] = {}  # nested scope -> an app factory's containers it may write
         self._statement_calls: frozenset[int] | None = None
         self.truths: dict[int, tuple[cst.CSTNode, F.Formula]] = {}  # ``_Context.truths``
         self.contracts = contracts
@@ -344,7 +345,7 @@ class Summarizer:
         includes = routelib.included_routers(graph, self.route_names) if patterns else ()
         if routes and isinstance(scope, cst.FunctionDef):
             flags = [routelib.with_route_default(scope, f, self.config.route_defaults, self.route_names) for f in flags]
-        self._scope_state = self.state.scope(graph, class_name, self.fixed) if self.state is not None else None
+        self._scope_state = self._state_of(graph, kind, class_name, own)
         self._strings = _scope_strings(graph, self.strings)
         self._receivers = receiverslib.scope(scope, self.imports, self.classes, class_name) if self.classes is not None else None
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
@@ -366,6 +367,22 @@ class Summarizer:
             keeps=handoffs.kept(graph) if class_name is not None else (),
             locals=tuple(sorted({*graph.params, *_bound_names(graph, imports=False)} - {"self", "cls"})) if kind != "class" else (),
         )
+
+    def _state_of(self, graph: cfglib.CFG, kind: str, class_name: str | None, own: set[str]) -> statelib.ScopeState | None:
+        """What the scope sees of the state that outlives the request; hands its nested scopes the
+        containers of an app factory (a function that defines route handlers: its locals live as
+        long as the application), less the names each binds itself."""
+        factory = self._factory_state.pop(id(graph.scope), frozenset())
+        if kind != "class":
+            factory -= own
+        if self.state is None:
+            return None
+        passed = factory
+        if kind != "class" and routelib.defines_handlers(graph, self.route_names):
+            passed = factory | statelib.bound_in(graph, self.state)
+        for child in graph.nested:
+            self._factory_state[id(child)] = passed
+        return self.state.scope(graph, class_name, self.fixed, factory)
 
     def sites(
         self, graph: cfglib.CFG, flags: list[Flag], entry_flags: set[str], objects: frozenset[str] = frozenset()

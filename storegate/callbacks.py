@@ -113,7 +113,7 @@ def _passed(project: Project, slots: set[Slot], found: Callbacks) -> dict[Slot, 
                 if site.kind != "call" or site.text.rpartition(".")[2] not in words:
                     continue
                 callee = project.resolve(module, function, site)
-                owner = None if callee is not None else _class_called(project, module, site.text)
+                owner = None if callee is not None else _class_called(project, module, site.text, function.name)
                 if owner is not None:  # ``Cls(...)``: a call of its ``__init__``, and its fields
                     init = project._method(owner, "__init__", set())
                     callee = project.functions[init] if init is not None else None
@@ -144,9 +144,10 @@ def _value(site: Site, callee: _Function | None, slot: Slot) -> str | None:
     return bound.path
 
 
-def _class_called(project: Project, module: ModuleSummary, text: str) -> str | None:
-    """The project's class a call names (``Worker(...)``, ``jobs.Worker(...)``), if any."""
-    return next((c for c in project._class_candidates(module, text) if c in project.classes), None)
+def _class_called(project: Project, module: ModuleSummary, text: str, where: str) -> str | None:
+    """The project's class a call in the function ``where`` names (``Worker(...)``,
+    ``jobs.Worker(...)``), if any."""
+    return project._known_class(module, text, where)
 
 
 def install(project: Project, rewritten: dict[str, FunctionSummary]) -> None:

@@ -253,7 +253,7 @@ class Project:
         if function is None:
             return []
         callee = value[:-2] if value.endswith("()") else value
-        known = self._known_class(module, callee)
+        known = self._known_class(module, callee, where)
         if known is not None:
             return [known]
         if callee == value:
@@ -326,7 +326,7 @@ class Project:
             for function in module.functions:
                 for site in function.sites:
                     if site.kind == "call" and "(" not in site.text and site.text.rpartition(".")[2][:1].isupper():
-                        known = self._known_class(module, site.text)
+                        known = self._known_class(module, site.text, function.name)
                         if known is not None:
                             found.setdefault(known, []).append((module, function, site))
         return found
@@ -335,9 +335,9 @@ class Project:
         """Whether ``name`` is a local or parameter of ``function`` whose type the code says."""
         return function.kind not in ("module", "class") and (module.module, function.name, name) in self._facts
 
-    def _known_class(self, module: ModuleSummary, name: str) -> str | None:
-        """The project's class written as ``name`` in ``module``, if it is one."""
-        return next((c for c in self._class_candidates(module, name) if c in self.classes), None)
+    def _known_class(self, module: ModuleSummary, name: str, where: str = "") -> str | None:
+        """The project's class written as ``name`` in ``module`` (in the function ``where``), if it is one."""
+        return next((c for c in self._class_candidates(module, name, where) if c in self.classes), None)
 
     def _want_name(self, module: ModuleSummary, name: str, wanted: Wanted, function: FunctionSummary | None = None) -> None:
         """Where a class or function written as ``name`` in ``module`` (in ``function``) may be defined."""
@@ -372,10 +372,16 @@ class Project:
         self._lookup(f"{star}.{written}", 0, trail)
         modules.update(trail)
 
-    def _class_candidates(self, module: ModuleSummary, name: str) -> list[str]:
-        """Qualified names a class written as ``name`` in ``module`` may have."""
+    def _class_candidates(self, module: ModuleSummary, name: str, where: str = "") -> list[str]:
+        """Qualified names a class written as ``name`` in ``module`` may have: written in the
+        function ``where``, a class defined in it or in an enclosing function comes first (an app
+        factory's own classes)."""
         head, _, rest = name.partition(".")
-        options = [f"{module.module}.{name}"]
+        options = []
+        while where and where not in ("<module>",):
+            options.append(f"{module.module}.{where}.{name}")
+            where = where.rpartition(".")[0]
+        options.append(f"{module.module}.{name}")
         imported = self._imports(module).get(head)
         if imported is not None:
             target = imported + ("." + rest if rest else "")
@@ -970,11 +976,27 @@ class Project:
         if not dot or function.kind in ("module", "class"):
             return False
         if receiver.endswith("()"):
-            return self._known_class(module, receiver[:-2]) is not None
+            return self._fresh(module, receiver[:-2], function.name)
         if receiver in ("self", "cls") or "." in receiver or function.param(receiver) is not None:
             return False
         facts = self._facts.get((module.module, function.name, receiver), ())
-        return bool(facts) and all(value.endswith("()") and self._known_class(holder, value[:-2]) is not None for holder, value, _ in facts)
+        return bool(facts) and all(value.endswith("()") and self._fresh(holder, value[:-2], where) for holder, value, where in facts)
+
+    def _fresh(self, module: ModuleSummary, callee: str, where: str) -> bool:
+        """Whether a call of ``callee`` in the function ``where`` builds a new object: a project
+        class's constructor, or a function that always returns one it built
+        (``def make_progress(): p = Progress(); ...; return p``)."""
+        if self._known_class(module, callee, where) is not None:
+            return True
+        function = self._scopes.get((module.module, where))
+        if function is None:
+            return False
+        fq = self._resolve(module, function, Site(Span(0, 0, 0, 0), callee, "call", None, _qualify(module, callee)))
+        maker = self.functions.get(fq) if fq is not None else None
+        if maker is None:
+            return False
+        made = self._facts.get((maker.module.module, maker.summary.name, typefacts.RETURN), ())
+        return bool(made) and all(self._known_class(holder, value[:-2], at) is not None for holder, value, at in made)
 
     def permitted_entries(self, flag: Flag) -> set[str]:
         """Functions whose every caller passes a permitting flag (private and nested functions)."""

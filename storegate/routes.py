@@ -267,6 +267,21 @@ def _registration(call: cst.Call, names: Names, decorator: bool) -> Registration
     return None
 
 
+def defines_handlers(graph: CFG, names: Names = NO_NAMES) -> bool:
+    """Whether a function registers route handlers, on any route: it is an app factory
+    (``def create_app(): ... @app.post(...)``), whose locals live as long as the application."""
+    for child in graph.nested:
+        if isinstance(child, cst.FunctionDef):
+            for decorator in child.decorators:
+                if isinstance(decorator.decorator, cst.Call) and _registration(decorator.decorator, names, decorator=True) is not None:
+                    return True
+    return any(
+        isinstance(event, CallEvent) and _last_name(event.node.func) in _CALL_NAMES and _registration(event.node, names, decorator=False) is not None
+        for block in graph.blocks
+        for event in block.events
+    )
+
+
 def handler_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[str, ...]:
     """``("POST /v1/responses",)`` for each decorator registering ``function`` on a matching route."""
     if not patterns:

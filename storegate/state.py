@@ -65,8 +65,9 @@ class ModuleState:
     names: set[str] = field(default_factory=set)
     classes: dict[str, ClassState] = field(default_factory=dict)
 
-    def scope(self, graph: cfglib.CFG, class_name: str | None, fixed: frozenset[str]) -> ScopeState | None:
-        """What one function sees of the module's state; None for a module or class body."""
+    def scope(self, graph: cfglib.CFG, class_name: str | None, fixed: frozenset[str], factory: frozenset[str] = frozenset()) -> ScopeState | None:
+        """What one function sees of the module's state, and of an enclosing app factory's
+        (``factory``: the containers it binds); None for a module or class body."""
         if not isinstance(graph.scope, cst.FunctionDef):
             return None
         bound: dict[str, int] = {}
@@ -76,7 +77,7 @@ class ModuleState:
                     bound[event.target.value] = bound.get(event.target.value, 0) + 1
         own = (set(graph.params) | set(bound)) - fixed  # a ``global`` name stays the module's
         owner = self.classes.get(class_name) if class_name is not None else None
-        scope = ScopeState(self, frozenset(own), owner, frozenset(c for c in self.classes if c not in own))
+        scope = ScopeState(self, frozenset(own), owner, frozenset(c for c in self.classes if c not in own), factory - own)
         scope.aliases = _aliases(graph, scope, bound, set(graph.params))
         scope.handles = _handles(graph, scope, bound, set(graph.params))
         return scope
@@ -90,6 +91,7 @@ class ScopeState:
     own: frozenset[str]  # the function's locals and parameters
     owner: ClassState | None  # the class of a method
     classes: frozenset[str]  # class names of the module the function does not shadow
+    factory: frozenset[str] = frozenset()  # containers of an enclosing app factory
     aliases: dict[str, str] = field(default_factory=dict)  # local -> the container it is an element of
     handles: frozenset[str] = frozenset()  # locals bound once to bookkeeping (``job = create_task(...)``)
 
@@ -146,7 +148,9 @@ class ScopeState:
         if isinstance(expr, cst.Name):
             if expr.value in self.aliases:
                 return self.aliases[expr.value]
-            return expr.value if expr.value in self.module.names and expr.value not in self.own else None
+            if expr.value in self.own:
+                return None
+            return expr.value if expr.value in self.module.names or expr.value in self.factory else None
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             base, attr = expr.value.value, expr.attr.value
             if base in ("self", "cls") and self.owner is not None:
@@ -209,6 +213,19 @@ def collect(tree: cst.Module, imports: Mapping[str, str], rule: State) -> Module
         else:
             state.names.update(_bound_containers(stmt, state))
     return state
+
+
+def bound_in(graph: cfglib.CFG, state: ModuleState) -> frozenset[str]:
+    """The names a function binds to a container (``responses = {}``)."""
+    return frozenset(name for name, value in _name_assignments(graph) if value is not None and is_container(value, state))
+
+
+def _name_assignments(graph: cfglib.CFG) -> Iterator[tuple[str, cst.BaseExpression | None]]:
+    """``(name, value)`` of each assignment of a scope to a plain name (``x = ...``, ``x: T = ...``)."""
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and event.kind in ("assign", "annassign") and isinstance(event.target, cst.Name):
+                yield event.target.value, event.value
 
 
 def _on_app_state(expr: cst.Attribute) -> bool:
@@ -332,16 +349,9 @@ def _handles(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], par
     """Locals bound once to bookkeeping (``job = asyncio.create_task(...)``): kept in a set so that
     the task is not collected (``_jobs.add(job)``), they hold no part of the request."""
     return frozenset(
-        event.target.value
-        for block in graph.blocks
-        for event in block.events
-        if isinstance(event, cfglib.BindEvent)
-        and event.kind in ("assign", "annassign")
-        and isinstance(event.target, cst.Name)
-        and bound.get(event.target.value) == 1
-        and event.target.value not in params
-        and isinstance(event.value, (cst.Call, cst.Await))
-        and scope.bookkeeping(event.value)
+        name
+        for name, value in _name_assignments(graph)
+        if bound.get(name) == 1 and name not in params and isinstance(value, (cst.Call, cst.Await)) and scope.bookkeeping(value)
     )
 
 

@@ -15,6 +15,10 @@ value, where)``:
   path (``Cls``, ``self._db``, ``session_db``), or a call (``Cls()``, ``make()``,
   ``self.factory.build()``), whose class ``Project`` finds by the callee's return annotation.
 
+A function that always returns an object it built itself (``p = Progress(); ...; return p``, or
+``return Progress()``) has the fact ``(function, RETURN, "Progress()", function)``: its callers
+hold a fresh object (``Project.made_here``). ``RETURN`` is a keyword, never a name.
+
 A name may hold several classes (two assignments, ``A | B``): each is a fact. Nothing here
 resolves across modules; ``Project.classes_of`` does, from the facts of every module.
 """
@@ -24,11 +28,12 @@ from __future__ import annotations
 Fact = tuple[str, str, str, str]  # (scope, name, value, where)
 
 STATE = "@state"  # the scope of ``app.state.x``: one namespace for the whole project
+RETURN = "return"  # the name of what a function returns, when it is always a construction
 
 
 def typed_names(facts: tuple[Fact, ...]) -> frozenset[str]:
     """The names some fact of the module types (in any scope): calls on them may resolve."""
-    return frozenset(name for scope, name, _, _ in facts if scope != STATE and "(" not in name)
+    return frozenset(name for scope, name, _, _ in facts if scope != STATE and "(" not in name and name != RETURN)
 
 
 def argument_name(callee: str, parameter: str | int) -> str:

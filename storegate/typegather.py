@@ -10,7 +10,7 @@ import libcst as cst
 
 from storegate import cfg as cfglib
 from storegate.paths import dotted_name, string_value
-from storegate.typefacts import STATE, Fact, argument_name, state_attribute, typed_names
+from storegate.typefacts import RETURN, STATE, Fact, argument_name, state_attribute, typed_names
 
 
 class Gatherer:
@@ -110,6 +110,35 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             held = annotated_classes(annotation) if annotation is not None else []
             for value in held or [v for v in [_value(event.value)] if v is not None]:
                 yield (*where, value, name)
+    if isinstance(node, cst.FunctionDef):
+        yield from ((name, RETURN, value, name) for value in _fresh_returns(graph))
+
+
+def _fresh_returns(graph: cfglib.CFG) -> set[str]:
+    """What a function returns when every ``return`` returns an object built there: a call of a
+    callee named like a class (``Cls()``), or a local bound once, to such a call. Empty otherwise."""
+    built: dict[str, list[str | None]] = {}
+    returned: list[cst.BaseExpression | None] = []
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                built.setdefault(event.target.value, []).append(_construction(event.value) if event.kind in ("assign", "annassign") else None)
+        returned.extend(edge.owner.value for edge in block.edges if isinstance(edge.owner, cst.Return))
+    found: set[str] = set()
+    for value in returned:
+        made = _construction(value)
+        if made is None and isinstance(value, cst.Name) and len(built.get(value.value, ())) == 1:
+            made = built[value.value][0]
+        if made is None:
+            return set()
+        found.add(made)
+    return found
+
+
+def _construction(expr: cst.BaseExpression | None) -> str | None:
+    """``Cls()`` for a call of a callee named like a class, else None."""
+    value = _value(expr) if isinstance(expr, cst.Call) else None
+    return value if value is not None and value[:-2].rpartition(".")[2][:1].isupper() else None
 
 
 def _built_arguments(call: cst.Call, scope: str) -> Iterator[Fact]:
