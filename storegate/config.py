@@ -34,7 +34,7 @@ else:  # pragma: no cover - Python 3.10
 
 from storegate import disk
 from storegate.errors import ConfigError
-from storegate.files import compile_excludes, display_path, is_inside
+from storegate.files import display_path, is_inside, validate_excludes
 from storegate.linear_regex import LinearRegex, UnsupportedRegex
 from storegate.model import Config, Flag, Pack, Retention, RouteDefault, Sink, State
 
@@ -439,7 +439,7 @@ def _parse_patterns(value: Any, key: str, where: str) -> list[str]:
             raise ConfigError(f"{where}: {key!r} entries must be non-empty strings, not {item!r}")
         patterns.append(item)
     try:
-        compile_excludes(patterns)
+        validate_excludes(patterns)
     except Exception as exc:  # pathspec raises assorted errors for a bad pattern
         raise ConfigError(f"{where}: invalid {key!r} pattern: {exc}") from None
     return patterns

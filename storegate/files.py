@@ -15,12 +15,14 @@ import re
 import tokenize
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from storegate import disk
 from storegate.errors import SourceError
 from storegate.model import Config, FileError
+
+if TYPE_CHECKING:
+    import pathspec
 
 # Directories (and globs) never worth descending into; ``exclude`` replaces these,
 # ``extend-exclude`` adds to them.
@@ -62,9 +64,45 @@ def exclude_patterns(config: Config) -> tuple[str, ...]:
 
 def compile_excludes(patterns: Iterable[str]) -> pathspec.PathSpec:
     """Compile gitignore-style patterns; raises ``ValueError`` (or a subclass) for a bad one."""
+    import pathspec  # only for patterns ``_one_name`` does not read: 10 ms of every start
+
     # GitIgnoreSpec is pathspec's gitignore implementation (GitWildMatchPattern semantics, without
     # the deprecation warning pathspec 1.x attaches to the "gitwildmatch" factory name).
     return pathspec.GitIgnoreSpec.from_lines(list(patterns))
+
+
+def validate_excludes(patterns: Sequence[str]) -> None:
+    """Raise ``ValueError`` (or a subclass) for a bad gitignore-style pattern. A one-name pattern
+    (``_one_name``) is good by its form: a config of only such patterns needs no pathspec."""
+    others = [pattern for pattern in patterns if _one_name(pattern) is None]
+    if others:
+        compile_excludes(others)
+
+
+# A pattern of one name with ``*`` and ``?`` wildcards, as a directory's with a trailing ``/``:
+# ``.git``, ``*.egg-info``, ``build/``. No slash inside, no ``**``, class, escape, negation,
+# comment or space: gitignore's rule for it is simple enough to state here.
+_NAME_PATTERN = re.compile(r"[^/!#\\\[\]\s]+/?")
+
+
+def _one_name(pattern: str) -> tuple[str, bool] | None:
+    """The regex of the name in a one-name pattern (``_NAME_PATTERN``), and whether it names only
+    a directory (``build/``); None for any other pattern."""
+    directory = pattern.endswith("/")
+    name = pattern[:-1] if directory else pattern
+    if not _NAME_PATTERN.fullmatch(pattern) or "**" in name or name in (".", ".."):
+        return None
+    return "".join("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c) for c in name), directory
+
+
+def _names_regex(names: list[tuple[str, bool]]) -> re.Pattern[str]:
+    """One regex for one-name patterns, as gitignore reads them: the name at any depth, with
+    everything below it (``name/``: only a directory of that name). Anchored, so that a search
+    tries one position, and a path's directories are tried in one pass."""
+    anywhere = "|".join(name for name, directory in names if not directory)
+    directories = "|".join(name for name, directory in names if directory)
+    ends = [f"(?:{anywhere})(?:/|$)" if anywhere else "", f"(?:{directories})/" if directories else ""]
+    return re.compile("^(?:.+/)?(?:" + "|".join(end for end in ends if end) + ")")
 
 
 def exclude_root(config: Config) -> Path:
@@ -89,15 +127,23 @@ def _relative_posix(path: str, base: str) -> str | None:
 
 class _Excluder:
     def __init__(self, config: Config) -> None:
-        self.spec = compile_excludes(exclude_patterns(config))
+        patterns = exclude_patterns(config)
+        names = [_one_name(pattern) for pattern in patterns]
+        self.spec: pathspec.PathSpec | None = None
+        if patterns and all(name is not None for name in names):
+            self.any: re.Pattern[str] | None = _names_regex([name for name in names if name is not None])
+        else:
+            self.spec = compile_excludes(patterns)
+            self.any = _one_regex(self.spec)
         self.root = os.path.abspath(exclude_root(config))
-        self.any = _one_regex(self.spec)
 
     def matches(self, rel: str, is_dir: bool) -> bool:
         if not rel:
             return False
         path = rel + "/" if is_dir else rel
-        return self.any.search(path) is not None if self.any is not None else self.spec.match_file(path)
+        if self.any is not None:
+            return self.any.search(path) is not None
+        return self.spec is not None and self.spec.match_file(path)
 
     def is_excluded(self, path: str | Path) -> bool:
         """Whether ``path`` (or a directory above it, up to the root) is excluded."""
@@ -142,7 +188,7 @@ def drop_excluded(paths: Sequence[str | Path], config: Config) -> list[Path]:
 
 
 def discover(
-    paths: Sequence[str | Path], config: Config, *, force_exclude: bool = False
+    paths: Sequence[str | Path], config: Config, *, force_exclude: bool = False, directories: Directories | None = None
 ) -> tuple[list[Path], list[FileError]]:
     """The Python files under ``paths`` (sorted, deduplicated) and the paths that failed.
 
@@ -151,6 +197,7 @@ def discover(
     Symbolic links are followed only where they stay inside what was named (a link that the
     checked tree holds never leads the walk, or a read, outside it), and never into a directory
     already visited. A named path that is itself a link must stay inside its own directory.
+    ``directories`` is told what each directory walked holds (for the files' module names).
     """
     excluder = _Excluder(config)
     errors: list[FileError] = []
@@ -177,7 +224,7 @@ def discover(
         if not os.path.isdir(top):
             add(top)
             continue
-        _walk(top, excluder, visited_dirs, add, errors)
+        _walk(top, excluder, visited_dirs, add, errors, directories)
 
     files = sorted(chosen.values(), key=lambda p: p.as_posix())
     unique_errors = sorted(set(errors), key=lambda e: (e.path, e.message))
@@ -200,7 +247,7 @@ def _order(path: Path) -> tuple[bool, str]:
     return (path.is_absolute(), path.as_posix())
 
 
-def _walk(top: Path, excluder: _Excluder, visited: set[str], add, errors: list[FileError]) -> None:
+def _walk(top: Path, excluder: _Excluder, visited: set[str], add, errors: list[FileError], directories: Directories | None) -> None:
     top_abs = os.path.abspath(top)
     # Patterns are matched relative to the project root. A directory named explicitly although it
     # is excluded (``storegate check build/``) is walked with patterns relative to itself, so that
@@ -216,9 +263,9 @@ def _walk(top: Path, excluder: _Excluder, visited: set[str], add, errors: list[F
     # Depth first in name order, like a top-down os.walk. Each entry's real path and relative
     # path are its directory's plus its name, so a tree costs one scandir per directory and no
     # per-file stat or path arithmetic; only symbolic links are resolved.
-    stack = [(os.fspath(top), real_top, top_rel)]
+    stack = [(os.fspath(top), real_top, top_rel, top_abs)]
     while stack:
-        directory, real_directory, rel_directory = stack.pop()
+        directory, real_directory, rel_directory, absolute = stack.pop()
         try:
             with os.scandir(directory) as scan:
                 entries = sorted(scan, key=lambda entry: entry.name)
@@ -226,6 +273,8 @@ def _walk(top: Path, excluder: _Excluder, visited: set[str], add, errors: list[F
             name = exc.filename if exc.filename is not None else directory
             errors.append(FileError(display_path(name), f"cannot read directory: {disk.reason_of(exc)}"))
             continue
+        if directories is not None:
+            directories.listed(absolute, entries)
         subdirectories = []
         for entry in entries:
             name = entry.name
@@ -240,7 +289,7 @@ def _walk(top: Path, excluder: _Excluder, visited: set[str], add, errors: list[F
                 if real in visited:  # a symlink loop, or a second way into the same directory
                     continue
                 visited.add(real)
-                subdirectories.append((entry.path, real, rel))
+                subdirectories.append((entry.path, real, rel, os.path.join(absolute, name)))
             elif name.endswith(".py") and not excluder.matches(rel, False):
                 # Only regular files (or symlinks to them): not FIFOs, sockets or broken links.
                 if (os.path.isfile(entry.path) if link else entry.is_file(follow_symlinks=False)):
@@ -256,6 +305,13 @@ def is_inside(real: str, root: str) -> bool:
 def _is_dir(entry: os.DirEntry) -> bool:
     try:
         return entry.is_dir()  # follows a symbolic link
+    except OSError:
+        return False
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()  # follows a symbolic link
     except OSError:
         return False
 
@@ -372,21 +428,54 @@ def display_path(path: Path | str) -> str:
     return given.as_posix()
 
 
-def module_name(path: Path | str, packages: dict[str, bool] | None = None, names: dict[str, str] | None = None) -> str:
+class Directories:
+    """What module names are found from, asked once per directory of a run: whether it is a
+    package (holds a file ``__init__.py``) and whether it marks a project's top (holds one of
+    ``_PROJECT_MARKERS``). ``discover`` tells it what the directories it lists hold, so a run
+    over 3,000 files stats no directory again."""
+
+    def __init__(self) -> None:
+        self._package: dict[str, bool] = {}
+        self._marks: dict[str, bool] = {}
+
+    def listed(self, directory: str, entries: Iterable[os.DirEntry]) -> None:
+        """What the absolute ``directory`` holds, from its listing."""
+        package = marks = False
+        for entry in entries:
+            if entry.name == "__init__.py":
+                package = _is_file(entry)
+            elif entry.name in _PROJECT_MARKERS:
+                marks = marks or not entry.is_symlink() or os.path.exists(entry.path)
+        self._package[directory], self._marks[directory] = package, marks
+
+    def is_package(self, directory: str) -> bool:
+        known = self._package.get(directory)
+        if known is None:
+            known = self._package[directory] = os.path.isfile(os.path.join(directory, "__init__.py"))
+        return known
+
+    def marks_project(self, directory: str) -> bool:
+        known = self._marks.get(directory)
+        if known is None:
+            known = self._marks[directory] = any(os.path.exists(os.path.join(directory, marker)) for marker in _PROJECT_MARKERS)
+        return known
+
+
+def module_name(path: Path | str, directories: Directories | None = None, names: dict[str, str] | None = None) -> str:
     """The dotted module name of a file, from the packages (``__init__.py``) around it.
 
-    ``packages`` memoises which directories are packages, and ``names`` their names
+    ``directories`` memoises what the directories hold, and ``names`` their names
     (``package_name``), for one run over many files.
     """
     directory, filename = os.path.split(os.path.abspath(path))
     stem = filename.rsplit(".", 1)[0]
-    above = package_name(directory, {} if packages is None else packages, {} if names is None else names)
+    above = package_name(directory, Directories() if directories is None else directories, {} if names is None else names)
     if stem == "__init__":
         return above or os.path.basename(directory)
     return f"{above}.{stem}" if above else stem
 
 
-def package_name(directory: str, packages: dict[str, bool], names: dict[str, str]) -> str:
+def package_name(directory: str, directories: Directories, names: dict[str, str]) -> str:
     """The dotted name a module in the absolute ``directory`` has before its own (``pkg.sub``
     for ``pkg/sub/``; "" where imports start), as ``_package_walk`` finds it: its parent's and
     its own, for a package or a namespace portion of one. From its parent's, memoised in
@@ -397,9 +486,9 @@ def package_name(directory: str, packages: dict[str, bool], names: dict[str, str
     parent, base = os.path.split(directory)
     name = ""
     if parent != directory and base:
-        portion = base.isidentifier() and (_is_package(parent, packages) or package_name(parent, packages, names) != "")
-        if _is_package(directory, packages) or (portion and not _marks_project(directory)):
-            above = package_name(parent, packages, names)
+        portion = base.isidentifier() and (directories.is_package(parent) or package_name(parent, directories, names) != "")
+        if directories.is_package(directory) or (portion and not directories.marks_project(directory)):
+            above = package_name(parent, directories, names)
             name = f"{above}.{base}" if above else base
     names[directory] = name
     return name
@@ -410,7 +499,7 @@ _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
 def namespace_names(
-    path: Path | str, root: Path | str, packages: dict[str, bool] | None = None, marked: dict[str, str | None] | None = None
+    path: Path | str, root: Path | str, directories: Directories | None = None, marked: dict[str, str | None] | None = None
 ) -> tuple[str, ...]:
     """The longer names ``import`` may give a file than its ``module_name``: that name under
     each directory without ``__init__.py`` above its top package, up to the project root
@@ -418,12 +507,13 @@ def namespace_names(
     Python imports a module by any of them, depending on which of these directories is on
     ``sys.path``. The project root is ``root`` (the config file's directory, else the cwd), or
     for a file outside it the nearest directory above it with a ``pyproject.toml``, a
-    ``setup.py``, a ``setup.cfg`` or a ``.git``; none without one. ``packages`` and ``marked``
+    ``setup.py``, a ``setup.cfg`` or a ``.git``; none without one. ``directories`` and ``marked``
     memoise, for one run over many files."""
     path, root = os.path.abspath(path), os.path.abspath(root)
-    parts, directory = _package_walk(path, {} if packages is None else packages)
+    directories = Directories() if directories is None else directories
+    parts, directory = _package_walk(path, directories)
     if not is_inside(directory, root):
-        top = _marked_above(directory, {} if marked is None else marked)
+        top = _marked_above(directory, directories, {} if marked is None else marked)
         if top is None:
             return ()
         root = top
@@ -437,18 +527,18 @@ def namespace_names(
     return tuple(names)
 
 
-def _marked_above(directory: str, marked: dict[str, str | None]) -> str | None:
+def _marked_above(directory: str, directories: Directories, marked: dict[str, str | None]) -> str | None:
     """The nearest of ``directory`` and the directories above it that holds a project marker."""
     if directory not in marked:
         parent = os.path.dirname(directory)
-        if _marks_project(directory):
+        if directories.marks_project(directory):
             marked[directory] = directory
         else:
-            marked[directory] = None if parent == directory else _marked_above(parent, marked)
+            marked[directory] = None if parent == directory else _marked_above(parent, directories, marked)
     return marked[directory]
 
 
-def _package_walk(path: str, packages: dict[str, bool]) -> tuple[list[str], str]:
+def _package_walk(path: str, directories: Directories) -> tuple[list[str], str]:
     """The dotted parts of the absolute ``path`` through the packages around it, and the first
     directory above them that is not a package (where ``sys.path`` must point).
 
@@ -462,8 +552,8 @@ def _package_walk(path: str, packages: dict[str, bool]) -> tuple[list[str], str]
         parent = os.path.dirname(directory)
         if parent == directory:
             break
-        if not _is_package(directory, packages):
-            above = _namespace_top(directory, packages)
+        if not directories.is_package(directory):
+            above = _namespace_top(directory, directories)
             if above is None:
                 break
             parts[:0] = os.path.relpath(directory, above).split(os.sep)
@@ -474,26 +564,15 @@ def _package_walk(path: str, packages: dict[str, bool]) -> tuple[list[str], str]
     return parts, directory
 
 
-def _is_package(directory: str, packages: dict[str, bool]) -> bool:
-    known = packages.get(directory)
-    if known is None:
-        known = packages[directory] = os.path.isfile(os.path.join(directory, "__init__.py"))
-    return known
-
-
-def _namespace_top(directory: str, packages: dict[str, bool]) -> str | None:
+def _namespace_top(directory: str, directories: Directories) -> str | None:
     """The package that ``directory`` (not one) is a namespace portion of: the nearest package
     above it through directories named like identifiers, without ``__init__.py`` and without a
     project marker; None when there is none (``directory`` is where imports start)."""
-    while os.path.basename(directory).isidentifier() and not _marks_project(directory):
+    while os.path.basename(directory).isidentifier() and not directories.marks_project(directory):
         parent = os.path.dirname(directory)
         if parent == directory:
             return None
-        if _is_package(parent, packages):
+        if directories.is_package(parent):
             return parent
         directory = parent
     return None
-
-
-def _marks_project(directory: str) -> bool:
-    return any(os.path.exists(os.path.join(directory, marker)) for marker in _PROJECT_MARKERS)

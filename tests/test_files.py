@@ -338,17 +338,41 @@ EXCLUDE_PATHS = [
     "top.py", "sub/top.py", "build", "build/", "src/build/x.py", "rebuild/x.py", "pkg.egg-info/", "foo/bar/", "foo/bar",
     "foo/bar/x.py", "a/b", "a/q/r/b/c.py", "ab/x.py", "gen_one.py", "sub/gen_one.py", "docs/x.py", "docs/sub/x.py",
     "Tmp/", "tmp/z.py", "xzy.py", "x/y.py", "xay/", "deep/", "deep/er/x.py", "keep/.git/", ".gitignore", "plain.py",
+    "keep", "keep/", "src/keep/x.py", "a.b.c", "a.b.c/", "aXbYc", "sub/a.b.c/x.py", "mytmpdir/x.py", "x.tmp", "deeper/x.py",
 ]
 
 
-@pytest.mark.parametrize("patterns", [EXCLUDE_PATTERNS, ["*.py", "!keep.py", "keep/"], ["!x.py"], list(DEFAULT_EXCLUDES)])
+def test_default_excludes_need_no_pathspec(tmp_path):
+    """The default excludes are one-name patterns: a run that keeps them never imports pathspec
+    (10 ms of every start), and one with a pattern of another kind does."""
+    script = (
+        "import sys\n"
+        "from storegate import files\n"
+        "from storegate.model import Config\n"
+        "files.discover(['.'], Config(extend_exclude=tuple(sys.argv[1:])))\n"
+        "print('pathspec' in sys.modules)\n"
+    )
+    for extra, imported in (([], "False"), (["gen_*.py", "out/"], "False"), (["docs/*.py"], "True")):
+        done = subprocess.run([sys.executable, "-c", script, *extra], cwd=tmp_path, capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == imported, (extra, done.stderr)
+
+
+ONE_NAME_PATTERNS = [".git", "build/", "*.egg-info", "x?y", "gen_*.py", "*tmp*", "keep/", "*", "a.b.c", "top.py", "deep"]
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [EXCLUDE_PATTERNS, ["*.py", "!keep.py", "keep/"], ["!x.py"], list(DEFAULT_EXCLUDES), ONE_NAME_PATTERNS, *([p] for p in ONE_NAME_PATTERNS)],
+)
 def test_excludes_decide_as_pathspec_does(patterns, tmp_path, monkeypatch):
-    """The excludes as one regex (``files._one_regex``, none negated) decide every path as
-    pathspec's own gitignore rules do; with a negated pattern pathspec decides."""
+    """The excludes as one regex decide every path as pathspec's own gitignore rules do: one-name
+    patterns read here (``files._one_name``, without pathspec), or pathspec's regexes
+    joined (``files._one_regex``) when none is negated; with a negated pattern pathspec decides."""
     monkeypatch.chdir(tmp_path)
     excluder = _Excluder(Config(exclude=tuple(patterns)))
     spec = compile_excludes(patterns)
     assert (excluder.any is not None) == (bool(patterns) and not any(p.startswith("!") for p in patterns))
+    assert (excluder.spec is None) == all(p in ONE_NAME_PATTERNS or p in DEFAULT_EXCLUDES for p in patterns)
     for path in EXCLUDE_PATHS:
         rel, is_dir = path.rstrip("/"), path.endswith("/")
         assert excluder.matches(rel, is_dir) == spec.match_file(path), path

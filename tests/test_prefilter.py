@@ -732,20 +732,30 @@ def test_a_call_through_a_module_path_reads_that_module_not_the_packages_above_i
 
 
 def test_a_run_names_each_module_as_files_module_name_does(tmp_path):
-    """The run walks the packages around a directory once for all its files: the names are
-    still ``files.module_name``'s, in a package, a namespace portion inside one, and outside."""
+    """The run walks the packages around a directory once for all its files, from what discovery
+    saw in each directory (``files.Directories``) or, for files it was given, from the disk: the
+    names are still ``files.module_name``'s, in a package, a namespace portion inside one (or
+    under a project marker, which ends it), through a linked directory, and outside."""
     from storegate import files
     from storegate.run.pipeline import CheckOptions, _Run
 
     names = ("pkg/__init__.py", "pkg/a.py", "pkg/b.py", "pkg/space/c.py", "pkg/space/d.py", "loose/e.py", "loose/f.py", "top.py")
     names += ("pkg/sub/__init__.py", "pkg/sub/g.py", "pkg/space/inner/__init__.py", "pkg/space/inner/h.py", "pkg/sub/A.py")
+    names += ("pkg/vendored/setup.py", "pkg/vendored/lib/m.py", "pkg/vendored/lib/__init__.py", "pkg/fake/__init__.py/x.py")
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x = 1\n")
-    found = sorted(tmp_path.rglob("*.py"))
-    run = _Run(found, load_config([str(tmp_path)], isolated=True), CheckOptions(use_cache=False))
-    assert [item.module for item in run.files] == [files.module_name(path) for path in found]
-    assert {item.module for item in run.files} >= {"pkg", "pkg.a", "pkg.space.c", "e", "top", "pkg.sub", "pkg.space.inner", "pkg.space.inner.h"}
+    (tmp_path / "pkg/linked").symlink_to(tmp_path / "pkg/sub", target_is_directory=True)
+    config = load_config([str(tmp_path)], isolated=True)
+    directories = files.Directories()
+    discovered, errors = files.discover([tmp_path], config, directories=directories)
+    assert not errors and any("linked" in path.parts for path in discovered)
+    for found, given in ((discovered, directories), (sorted(tmp_path.rglob("*.py")), None)):
+        run = _Run(found, config, CheckOptions(use_cache=False), directories=given)
+        assert [item.module for item in run.files] == [files.module_name(path) for path in found]
+        modules = {item.module for item in run.files}
+        assert modules >= {"pkg", "pkg.a", "pkg.space.c", "e", "top", "pkg.space.inner", "pkg.space.inner.h", "lib.m", "x"}
+        assert "pkg.linked.g" in modules if given is not None else "pkg.sub.g" in modules  # one name of a file reached twice
 
 
 def test_a_model_saved_by_what_it_inherits_has_its_bases_read(tmp_path):

@@ -110,9 +110,13 @@ def check(
     known = load_baseline(options.baseline) if isinstance(options.baseline, (str, Path)) else options.baseline
     texts: dict[str, str | bytes] = {os.path.abspath(path): text for path, text in (unsaved or {}).items()}
     only_unsaved = [Path(p) for p in paths if os.path.abspath(p) in texts and not os.path.lexists(p)]
-    found, errors = files.discover([p for p in paths if Path(p) not in only_unsaved], config, force_exclude=options.force_exclude)
-    found = sorted({*found, *only_unsaved}, key=lambda p: p.as_posix())
-    run = _Run(found, config, options, texts, progress)
+    directories = files.Directories()
+    found, errors = files.discover(
+        [p for p in paths if Path(p) not in only_unsaved], config, force_exclude=options.force_exclude, directories=directories
+    )
+    if only_unsaved:
+        found = sorted({*found, *only_unsaved}, key=lambda p: p.as_posix())
+    run = _Run(found, config, options, texts, progress, directories)
     findings = run.findings()
     analyzed = Result(
         findings=tuple(findings),  # sorted by the filters
@@ -179,7 +183,7 @@ class _Names:
     """What the namespace-package names of a run's files are found from (``files.namespace_names``)."""
 
     root: Path  # the project root
-    packages: dict[str, bool]  # memos shared by the run's files
+    directories: files.Directories  # memos shared by the run's files
     marked: dict[str, str | None]
     names: dict[str, str]  # ``files.package_name``
 
@@ -214,7 +218,7 @@ class _File:
     @cached_property
     def aliases(self) -> tuple[str, ...]:
         """Its namespace-package names (``files.namespace_names``)."""
-        return files.namespace_names(self.key, self.names.root, self.names.packages, self.names.marked)
+        return files.namespace_names(self.key, self.names.root, self.names.directories, self.names.marked)
 
     # What a state guarantees, checked where it is relied on.
     def text(self) -> str:
@@ -261,18 +265,20 @@ class _Run:
         options: CheckOptions,
         unsaved: Mapping[str, str | bytes] | None = None,
         progress: Progress | None = None,
+        directories: files.Directories | None = None,
     ) -> None:
         self.config = config
         self.options = options
         self.progress = progress
         self.cache = open_cache(options.cache_dir, config) if options.use_cache else None
         self.shared: dict = {}  # equal strings of all summaries as one object
-        names = _Names(files.exclude_root(config), {}, {}, {})  # the root: the config file's directory, else the cwd
+        # the root: the config file's directory, else the cwd; what discovery saw of the directories
+        names = _Names(files.exclude_root(config), files.Directories() if directories is None else directories, {}, {})
         self.files = []
         for path in found:
             absolute = os.path.abspath(path)
             path = path if isinstance(path, Path) else Path(path)
-            module = files.module_name(absolute, names.packages, names.names)
+            module = files.module_name(absolute, names.directories, names.names)
             self.files.append(_File(path, absolute, module, names, (unsaved or {}).get(absolute)))
         self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
         # The identifiers that the files summarized in this run (``read``) may mean as another
