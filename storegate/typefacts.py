@@ -19,7 +19,8 @@ A function that always returns an object it built itself (``p = Progress(); ...;
 ``return Progress()``) has the fact ``(function, RETURN, "Progress()", function)``: its callers
 hold a fresh object (``Project.made_here``). ``RETURN`` is a keyword, never a name.
 
-A name may hold several classes (two assignments, ``A | B``): each is a fact. Nothing here
+A name may hold several classes (two assignments, ``A | B``, ``A() if x else B()``, ``a or B()``):
+each is a fact. Nothing here
 resolves across modules; ``Project.classes_of`` does, from the facts of every module.
 """
 

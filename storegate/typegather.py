@@ -72,6 +72,17 @@ def _value(expr: cst.BaseExpression | None) -> str | None:
     return None if name in ("None", "True", "False") else name
 
 
+def _values(expr: cst.BaseExpression | None) -> list[str]:
+    """What an assigned value may be (``_value``): each side of a conditional expression
+    (``Store() if enabled else None``) or of ``or`` (``given or Store()``)."""
+    if isinstance(expr, cst.IfExp):
+        return [*_values(expr.body), *_values(expr.orelse)]
+    if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+        return [*_values(expr.left), *_values(expr.right)]
+    value = _value(expr)
+    return [value] if value is not None else []
+
+
 def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterator[Fact]:
     """The facts one scope states: a function's annotated parameters and, in a method, what a
     ``@property`` returns; a class body's annotated names; every scope's assignments."""
@@ -108,7 +119,7 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
                 continue
             annotation = event.node.annotation.annotation if isinstance(event.node, cst.AnnAssign) else None
             held = annotated_classes(annotation) if annotation is not None else []
-            for value in held or [v for v in [_value(event.value)] if v is not None]:
+            for value in held or _values(event.value):
                 yield (*where, value, name)
     if isinstance(node, cst.FunctionDef):
         yield from ((name, RETURN, value, name) for value in _fresh_returns(graph))
