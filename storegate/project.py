@@ -91,7 +91,9 @@ class Project:
         # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
         self._callbacks = callbacklib.add_callbacks(self)
         # calls of what a class inherits from a library's (``Turn.create``) become sinks (``inherited.py``)
-        self._inherited = inheritedlib.add_inherited(self)
+        # (only the methods are kept: the ``Inherited`` holds this project, and a cycle would keep
+        # each pre-filter round's project alive until a full collection)
+        self._inherited_methods = inheritedlib.add_inherited(self).methods
 
     # -- resolution -----------------------------------------------------------------------
 
@@ -575,7 +577,7 @@ class Project:
             self._wanted_returned(function, site, maker, words, modules)
         parts = maker.split(".")
         receiver, _, method = site.text.rpartition(".")
-        if receiver and method in self._inherited.methods:  # ``Turn.create``, ``turn.save``: what the class
+        if receiver and method in self._inherited_methods:  # ``Turn.create``, ``turn.save``: what the class
             # inherits may come from a base not read yet (``inherited.py``)
             named = self._known_class(function.module, receiver.removesuffix("()"))
             holders = [named] if named is not None else self.classes_of(function.module, function.summary, receiver.split("."), frozenset(), None)
