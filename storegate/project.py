@@ -223,6 +223,9 @@ class Project:
             if function.class_name is not None and function.name == f"{function.class_name}.__init__":
                 return self._constructed(module, function, name, seen, wanted), parts[1:]
             return [], parts[1:]
+        enclosing = self._enclosing_fact(module, function, name)
+        if enclosing is not None:
+            return self._held(enclosing, seen, wanted), parts[1:]
         if (module.module, "", name) in self._facts:
             return self._held((module.module, "", name), seen, wanted), parts[1:]
         imported = self._imports(module).get(name)
@@ -237,6 +240,21 @@ class Project:
             if key in self._facts:
                 return self._held(key, seen, wanted), qualified[end + 1 :]
         return [], []
+
+    def _enclosing_fact(self, module: ModuleSummary, function: FunctionSummary, name: str) -> tuple[str, str, str] | None:
+        """The key of the facts of ``name`` in the nearest enclosing function that has some, when
+        ``function`` (nested) does not bind it: an app factory's ``log = TurnLog()`` used by its
+        handlers. A class body on the way is skipped: its names are not its methods'."""
+        if not function.nested or name in function.locals:
+            return None
+        scope = function.name.rpartition(".")[0]
+        while scope:
+            if f"{module.module}.{scope}" not in self.classes:
+                key = (module.module, scope, name)
+                if key in self._facts:
+                    return key
+            scope = scope.rpartition(".")[0]
+        return None
 
     def _held(self, key: tuple[str, str, str], seen: frozenset, wanted: Wanted | None) -> list[str]:
         """The classes the facts of one name hold (each evaluated where it was written)."""

@@ -65,6 +65,13 @@ class ModuleState:
     names: set[str] = field(default_factory=set)
     classes: dict[str, ClassState] = field(default_factory=dict)
 
+    def add_class(self, name: str, node: cst.ClassDef) -> None:
+        """The containers of the class ``name`` (qualified in the module: ``create_app.Store`` for
+        a class an app factory defines); a connection pool's or a client's own containers are
+        bookkeeping (``ignore-classes``)."""
+        ignored = _matches(node.name.value, self.rule.ignore_classes)
+        self.classes[name] = ClassState() if ignored else _class_state(node, self)
+
     def scope(self, graph: cfglib.CFG, class_name: str | None, fixed: frozenset[str], factory: frozenset[str] = frozenset()) -> ScopeState | None:
         """What one function sees of the module's state, and of an enclosing app factory's
         (``factory``: the containers it binds); None for a module or class body."""
@@ -203,13 +210,12 @@ class ScopeState:
 
 
 def collect(tree: cst.Module, imports: Mapping[str, str], rule: State) -> ModuleState:
-    """The module's long-lived containers: module-level names, and each top-level class's."""
+    """The module's long-lived containers: module-level names, and each top-level class's (a
+    class defined in a function is added when its body is summarized: ``ModuleState.add_class``)."""
     state = ModuleState(rule, imports)
     for stmt in _statements(tree.body):
         if isinstance(stmt, cst.ClassDef):
-            # a connection pool's or a client's own containers are bookkeeping (``ignore-classes``)
-            ignored = _matches(stmt.name.value, rule.ignore_classes)
-            state.classes[stmt.name.value] = ClassState() if ignored else _class_state(stmt, state)
+            state.add_class(stmt.name.value, stmt)
         else:
             state.names.update(_bound_containers(stmt, state))
     return state
