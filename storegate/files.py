@@ -468,8 +468,13 @@ def module_name(path: Path | str, directories: Directories | None = None, names:
     (``package_name``), for one run over many files.
     """
     directory, filename = os.path.split(os.path.abspath(path))
+    return module_in(directory, filename, Directories() if directories is None else directories, {} if names is None else names)
+
+
+def module_in(directory: str, filename: str, directories: Directories, names: dict[str, str]) -> str:
+    """``module_name`` of the file ``filename`` in the absolute, normalized ``directory``."""
     stem = filename.rsplit(".", 1)[0]
-    above = package_name(directory, Directories() if directories is None else directories, {} if names is None else names)
+    above = package_name(directory, directories, names)
     if stem == "__init__":
         return above or os.path.basename(directory)
     return f"{above}.{stem}" if above else stem

@@ -731,7 +731,7 @@ def test_a_call_through_a_module_path_reads_that_module_not_the_packages_above_i
     assert_same(*both([str(broken)], config, jobs=1))
 
 
-def test_a_run_names_each_module_as_files_module_name_does(tmp_path):
+def test_a_run_names_each_module_as_files_module_name_does(tmp_path, monkeypatch):
     """The run walks the packages around a directory once for all its files, from what discovery
     saw in each directory (``files.Directories``) or, for files it was given, from the disk: the
     names are still ``files.module_name``'s, in a package, a namespace portion inside one (or
@@ -746,13 +746,15 @@ def test_a_run_names_each_module_as_files_module_name_does(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x = 1\n")
     (tmp_path / "pkg/linked").symlink_to(tmp_path / "pkg/sub", target_is_directory=True)
+    monkeypatch.chdir(tmp_path / "pkg")
     config = load_config([str(tmp_path)], isolated=True)
     directories = files.Directories()
-    discovered, errors = files.discover([tmp_path], config, directories=directories)
+    discovered, errors = files.discover(["..", "space"], config, directories=directories)  # relative, as given
     assert not errors and any("linked" in path.parts for path in discovered)
     for found, given in ((discovered, directories), (sorted(tmp_path.rglob("*.py")), None)):
         run = _Run(found, config, CheckOptions(use_cache=False), directories=given)
         assert [item.module for item in run.files] == [files.module_name(path) for path in found]
+        assert [item.key for item in run.files] == [os.path.abspath(path) for path in found]
         modules = {item.module for item in run.files}
         assert modules >= {"pkg", "pkg.a", "pkg.space.c", "e", "top", "pkg.space.inner", "pkg.space.inner.h", "lib.m", "x"}
         assert "pkg.linked.g" in modules if given is not None else "pkg.sub.g" in modules  # one name of a file reached twice

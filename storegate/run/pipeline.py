@@ -275,10 +275,15 @@ class _Run:
         # the root: the config file's directory, else the cwd; what discovery saw of the directories
         names = _Names(files.exclude_root(config), files.Directories() if directories is None else directories, {}, {})
         self.files = []
+        absolute_directories: dict[str, str] = {}  # as found -> absolute: one ``abspath`` per directory
         for path in found:
-            absolute = os.path.abspath(path)
+            directory, filename = os.path.split(os.fspath(path))
+            above = absolute_directories.get(directory)
+            if above is None:
+                above = absolute_directories[directory] = os.path.abspath(directory)
+            absolute = os.path.join(above, filename)
             path = path if isinstance(path, Path) else Path(path)
-            module = files.module_name(absolute, names.directories, names.names)
+            module = files.module_in(above, filename, names.directories, names.names)
             self.files.append(_File(path, absolute, module, names, (unsaved or {}).get(absolute)))
         self.unresolved: tuple[tuple[str, str], ...] = ()  # imports of project modules no file defines
         # The identifiers that the files summarized in this run (``read``) may mean as another
