@@ -398,7 +398,7 @@ class Project:
         factory's own classes)."""
         head, _, rest = name.partition(".")
         options = []
-        while where and where not in ("<module>",):
+        while where and where != "<module>":
             options.append(f"{module.module}.{where}.{name}")
             where = where.rpartition(".")[0]
         options.append(f"{module.module}.{name}")
@@ -989,8 +989,9 @@ class Project:
 
     def made_here(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> bool:
         """Whether the call ``site`` is a method of an object ``function`` made itself: a local
-        bound only to a project class's constructor (``parser = StreamParser(); parser.feed(x)``),
-        or the constructor's value (``StreamParser().feed(x)``). What the method keeps in the
+        bound only to a project class's constructor (``parser = StreamParser(); parser.feed(x)``)
+        or to a helper that always returns a new one (``_fresh``), or such a call's value
+        (``StreamParser().feed(x)``). What the method keeps in the
         object's own containers lives as long as the object, one call: scratch."""
         receiver, dot, _ = site.text.rpartition(".")
         if not dot or function.kind in ("module", "class"):

@@ -12,7 +12,11 @@ The summarizer sees the whole module, so the facts are collected once per module
 - an attribute that a *service object* sets up in ``__init__`` (``self._sessions = {}``), as
   ``self._sessions`` in the class's methods, unless the object is built from the request: its
   ``__init__`` takes a parameter named like a flag or like a request (``request``, ``body``, ...)
-  or annotated with a ``...Request`` type. Such an object is the request's scratch.
+  or annotated with a ``...Request`` type. Such an object is the request's scratch. A class
+  defined in a function counts as a module's does (``ModuleState.add_class``);
+- a local of an *app factory*, a function that registers route handlers
+  (``def create_app(): responses = {}; @app.post(...) ...``): it lives as long as the
+  application, for the functions and classes nested in it that do not bind the name.
 
 A container is a display (``{}``, ``[]``, ``{x}``, a comprehension) or a call of one of the
 pack's constructors (``dict``, ``collections.deque``, ``cachetools.TTLCache``). A write is an
