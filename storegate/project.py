@@ -292,6 +292,12 @@ class Project:
                 found[made] = None
             elif returns is not None and wanted is not None:
                 self._want_name(target.module, returns, wanted)
+            elif returns is None:  # unannotated: the object it always builds, if it does (``typefacts.RETURN``)
+                key = (target.module.module, target.summary.name, typefacts.RETURN)
+                for holder, value, at in self._facts.get(key, ()):
+                    built = self._known_class(holder, value[:-2], at)
+                    if built is not None:
+                        found[built] = None
         if not targets and wanted is not None:
             self._want_name(module, callee, wanted, function)
         return list(found)

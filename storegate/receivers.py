@@ -81,7 +81,7 @@ def annotation_type(annotation: cst.BaseExpression, imports: Mapping[str, str]) 
 
 def annotated_class(annotation: cst.BaseExpression) -> str | None:
     """The class an annotation names, as written: ``Service``, ``"Service"``, ``Service | None``,
-    ``Optional[Service]``; None for anything else."""
+    ``Optional[Service]``, ``Annotated[Service, ...]``; None for anything else."""
     text = string_value(annotation)
     if text is not None:
         try:
@@ -91,10 +91,22 @@ def annotated_class(annotation: cst.BaseExpression) -> str | None:
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
         sides = [s for s in (annotation.left, annotation.right) if not (isinstance(s, cst.Name) and s.value == "None")]
         annotation = sides[0] if len(sides) == 1 else annotation
-    if isinstance(annotation, cst.Subscript) and dotted_name(annotation.value) in ("Optional", "typing.Optional"):
-        inner = annotation.slice[0].slice
+    if isinstance(annotation, cst.Subscript) and dotted_name(annotation.value) in _WRAPPERS:
+        inner = annotation.slice[0].slice  # ``Optional[X]``; ``Annotated[X, Depends(...)]``: X
         annotation = inner.value if isinstance(inner, cst.Index) else annotation
     return dotted_name(annotation)
+
+
+# The key of a type alias's own type in ``Types`` (no name has a colon): ``type:SessionDep``.
+_ALIAS = "type:"
+# ``Optional[X]`` and ``Annotated[X, ...]`` (FastAPI's ``Annotated[Session, Depends(get_db)]``) name X.
+_WRAPPERS = frozenset({"Optional", "typing.Optional", "Annotated", "typing.Annotated", "typing_extensions.Annotated"})
+
+
+def _is_alias(value: cst.BaseExpression | None) -> bool:
+    """A typing construct bound to a name (``SessionDep = Annotated[Session, Depends(get_db)]``):
+    a parameter it annotates holds what it names."""
+    return isinstance(value, cst.Subscript) and dotted_name(value.value) in _WRAPPERS
 
 
 def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Types]:
@@ -128,7 +140,9 @@ def function_types(function: cst.FunctionDef, imports: Mapping[str, str], inheri
     every = [*params.posonly_params, *params.params, *params.kwonly_params, params.star_arg, params.star_kwarg]
     for param in every:
         if isinstance(param, cst.Param) and param.annotation is not None:
-            _note(found, param.name.value, annotation_type(param.annotation.annotation, imports))
+            alias = dotted_name(param.annotation.annotation)  # a module's ``SessionDep = Annotated[...]``
+            typed = inherited.get(_ALIAS + alias) if alias is not None else None
+            _note(found, param.name.value, typed or annotation_type(param.annotation.annotation, imports))
     names = {param.name.value for param in every if isinstance(param, cst.Param)}
     return _bound_types(function.body, imports, {k: v for k, v in inherited.items() if k not in names}, found)
 
@@ -141,7 +155,11 @@ def _bound_types(
     found = {} if found is None else found
     known = {**inherited, **{k: v for k, v in found.items() if v is not None}}
     for target, value, annotation in _assignments(scope):
-        if not target.startswith("self."):
+        if not target.startswith("self.") and annotation is None and _is_alias(value):
+            named = annotation_type(value, imports) if value is not None else None
+            if named is not None:  # what a parameter the alias annotates holds (``function_types``)
+                found[_ALIAS + target] = known[_ALIAS + target] = named
+        elif not target.startswith("self."):
             given = annotation_type(annotation, imports) if annotation is not None else None
             _note(found, target, given or (type_of(value, imports, known) if value is not None else None))
             noted = found[target]

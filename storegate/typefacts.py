@@ -17,7 +17,8 @@ value, where)``:
 
 A function that always returns an object it built itself (``p = Progress(); ...; return p``, or
 ``return Progress()``) has the fact ``(function, RETURN, "Progress()", function)``: its callers
-hold a fresh object (``Project.made_here``). ``RETURN`` is a keyword, never a name.
+hold a fresh object (``Project.made_here``) of that class, when it has no return annotation to
+say so (``Project._evaluate``). ``RETURN`` is a keyword, never a name.
 
 A name may hold several classes (two assignments, ``A | B``, ``A() if x else B()``, ``a or B()``):
 each is a fact. Nothing here

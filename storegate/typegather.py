@@ -37,9 +37,13 @@ class Gatherer:
         return tuple(sorted(self._facts))
 
 
+_UNIONS = frozenset({"Optional", "typing.Optional", "Union", "typing.Union"})
+_ANNOTATED = frozenset({"Annotated", "typing.Annotated", "typing_extensions.Annotated"})
+
+
 def annotated_classes(annotation: cst.BaseExpression) -> list[str]:
     """The classes an annotation names, as written: ``Cls``, ``"Cls"``, ``Optional[Cls]``,
-    ``Cls | None``, ``Union[A, B]``, ``A | B``; none for anything else."""
+    ``Cls | None``, ``Union[A, B]``, ``A | B``, ``Annotated[Cls, ...]``; none for anything else."""
     text = string_value(annotation)
     if text is not None:
         try:
@@ -49,13 +53,12 @@ def annotated_classes(annotation: cst.BaseExpression) -> list[str]:
     if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
         return annotated_classes(annotation.left) + annotated_classes(annotation.right)
     if isinstance(annotation, cst.Subscript):
-        if dotted_name(annotation.value) in ("Optional", "typing.Optional", "Union", "typing.Union"):
-            return [
-                name
-                for element in annotation.slice
-                if isinstance(element.slice, cst.Index)
-                for name in annotated_classes(element.slice.value)
-            ]
+        head = dotted_name(annotation.value)
+        elements = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
+        if head in _UNIONS:
+            return [name for element in elements for name in annotated_classes(element)]
+        if head in _ANNOTATED and elements:  # ``Annotated[Service, Depends(get_service)]``: the type is the first
+            return annotated_classes(elements[0])
         return []
     name = dotted_name(annotation)
     return [] if name is None or name == "None" else [name]
@@ -90,9 +93,9 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
     if isinstance(node, cst.FunctionDef):
         params = node.params
         for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
-            if param.annotation is not None:
-                for cls in annotated_classes(param.annotation.annotation):
-                    yield name, param.name.value, cls, name
+            held = annotated_classes(param.annotation.annotation) if param.annotation is not None else []
+            for cls in held or _injected(param.default):
+                yield name, param.name.value, cls, name
         if class_name is not None and node.returns is not None and _is_property(node):
             for cls in annotated_classes(node.returns.annotation):
                 yield class_name, node.name.value, cls, name
@@ -118,11 +121,29 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             if where is None:
                 continue
             annotation = event.node.annotation.annotation if isinstance(event.node, cst.AnnAssign) else None
+            if annotation is None and _is_type_alias(event.value):  # ``ServiceDep = Annotated[Service, ...]``
+                annotation = event.value
             held = annotated_classes(annotation) if annotation is not None else []
             for value in held or _values(event.value):
                 yield (*where, value, name)
     if isinstance(node, cst.FunctionDef):
         yield from ((name, RETURN, value, name) for value in _fresh_returns(graph))
+
+
+def _injected(default: cst.BaseExpression | None) -> list[str]:
+    """What a FastAPI dependency gives an unannotated parameter (``svc=Depends(get_service)``):
+    what ``get_service`` returns, as a call of it."""
+    if not isinstance(default, cst.Call) or (dotted_name(default.func) or "").rpartition(".")[2] != "Depends":
+        return []
+    given = [arg.value for arg in default.args if arg.keyword is None or arg.keyword.value == "dependency"]
+    callee = dotted_name(given[0]) if given else None
+    return [callee + "()"] if callee is not None else []
+
+
+def _is_type_alias(value: cst.BaseExpression | None) -> bool:
+    """A typing construct bound to a name (``ServiceDep = Annotated[Service, Depends(...)]``):
+    what the name annotates, it holds."""
+    return isinstance(value, cst.Subscript) and dotted_name(value.value) in _UNIONS | _ANNOTATED
 
 
 def _fresh_returns(graph: cfglib.CFG) -> set[str]:
