@@ -33,6 +33,7 @@ from storegate import retention
 from storegate import state as statelib
 from storegate import typefacts, typegather
 from storegate import witness as witnesslib
+from storegate.annotations import annotated_class
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, root_name
@@ -407,7 +408,7 @@ class Summarizer:
             return ()
         self.witnesses.clear()
         groups = _install(graph, context, self._given, self.locator)
-        relevant = context.relevant = relevant_paths(graph, [*flags, *retention.conditions(self.config, flags)], context, groups)
+        context.relevant = relevant_paths(graph, [*flags, *retention.conditions(self.config, flags)], context, groups)
         entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags), self._given.entry))
         empty_states = solve(graph, entry_facts.known, context)
         permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
@@ -1152,7 +1153,7 @@ def _returned_class(scope: cfglib.Scope) -> str | None:
     """The class a function's return annotation names: ``-> Service``, ``-> "Service"``, ``-> Service | None``."""
     if not isinstance(scope, cst.FunctionDef) or scope.returns is None:
         return None
-    return receiverslib.annotated_class(scope.returns.annotation)
+    return annotated_class(scope.returns.annotation)
 
 
 def _outlives(text: str, own: frozenset[str] | None, method: bool) -> bool:

@@ -92,7 +92,9 @@ def as_data(clauses: Iterable[Clause]) -> list[list[list]]:
 
 def annotated_class(annotation: str | None) -> str | None:
     """The class an annotation's code names: ``Req``, ``"Req"``, ``Req | None``,
-    ``Optional[Req]``, ``Annotated[Req, ...]``; ``None`` for anything else."""
+    ``Optional[Req]``, ``Union[Req, None]``, ``Annotated[Req, ...]``; ``None`` for anything
+    else. ``annotations.annotated_class`` reads the same on libcst's tree (a test holds them
+    equal): the project stage has only the summary's text, and no libcst."""
     node = _expression(annotation)
     while node is not None:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -102,6 +104,10 @@ def annotated_class(annotation: str | None) -> str | None:
             node = sides[0] if len(sides) == 1 else None
         elif isinstance(node, ast.Subscript) and _dotted(node.value) in ("Optional", "typing.Optional"):
             node = node.slice
+        elif isinstance(node, ast.Subscript) and _dotted(node.value) in ("Union", "typing.Union"):
+            members = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            sides = [s for s in members if not (isinstance(s, ast.Constant) and s.value is None)]
+            node = sides[0] if len(sides) == 1 else None
         elif isinstance(node, ast.Subscript) and (_dotted(node.value) or "").endswith("Annotated"):
             node = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) and node.slice.elts else None
         else:

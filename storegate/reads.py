@@ -24,6 +24,7 @@ from typing import cast
 
 import libcst as cst
 
+from storegate.annotations import union_parts
 from storegate.cfg import COMPREHENSION_TYPES, CFG, LOCAL, BindEvent, Comprehension, children, comprehension_names, node_types_under
 from storegate.flags import BOOLEAN, MADE, OBJECT, TYPED
 from storegate.paths import KEYED_READS, access_path, dotted_name, root_name, string_value
@@ -254,40 +255,17 @@ def _is_none(value: cst.BaseExpression) -> bool:
 
 _BOOLEANS = frozenset({"bool", "builtins.bool", "StrictBool", "pydantic.StrictBool"})
 _UNKNOWN = frozenset({"Any", "typing.Any", "object"})
-_WRAPPERS = frozenset({"Optional", "typing.Optional", "Annotated", "typing.Annotated", "typing_extensions.Annotated"})
-_UNIONS = frozenset({"Union", "typing.Union"})
 _LITERALS = frozenset({"Literal", "typing.Literal", "typing_extensions.Literal"})
 
 
 def annotation_kind(annotation: cst.BaseExpression) -> str | None:
     """``BOOLEAN`` for an annotation that admits only booleans (and None), ``TYPED`` for one of
     another type, ``None`` when it says nothing (``Any``, an unparsable string)."""
-    kinds = {_part_kind(part) for part in _union_parts(annotation)}
+    kinds = {_part_kind(part) for part in union_parts(annotation)}
     if None in kinds:
         return None
     kinds.discard("none")
     return TYPED if TYPED in kinds or not kinds else BOOLEAN
-
-
-def _union_parts(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
-    """The members of ``a | b``, ``Union[a, b]``, ``Optional[a]``, ``Annotated[a, ...]``
-    (a string member, ``Optional["Store"]``, is read as the annotation it holds)."""
-    text = string_value(annotation)
-    if text is not None:
-        try:
-            annotation = cst.parse_expression(text)
-        except cst.ParserSyntaxError:
-            return [annotation]
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        return _union_parts(annotation.left) + _union_parts(annotation.right)
-    if isinstance(annotation, cst.Subscript):
-        name = dotted_name(annotation.value)
-        elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
-        if name in _UNIONS:
-            return [part for element in elements for part in _union_parts(element)]
-        if name in _WRAPPERS and elements:
-            return _union_parts(elements[0])
-    return [annotation]
 
 
 def _part_kind(part: cst.BaseExpression) -> str | None:

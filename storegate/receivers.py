@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from storegate.annotations import annotated_class, is_type_alias
 from storegate.cfg import children, node_types_under
-from storegate.paths import dotted_name, string_value
+from storegate.paths import dotted_name
 from storegate.sinks import qualify
 
 Types = Mapping[str, str]
@@ -79,36 +80,8 @@ def annotation_type(annotation: cst.BaseExpression, imports: Mapping[str, str]) 
     return None if name is None else (qualify(name, imports) or name) + "()"
 
 
-def annotated_class(annotation: cst.BaseExpression) -> str | None:
-    """The class an annotation names, as written: ``Service``, ``"Service"``, ``Service | None``,
-    ``Optional[Service]``, ``Annotated[Service, ...]``; None for anything else."""
-    text = string_value(annotation)
-    if text is not None:
-        try:
-            annotation = cst.parse_expression(text)
-        except cst.ParserSyntaxError:
-            return None
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        sides = [s for s in (annotation.left, annotation.right) if not (isinstance(s, cst.Name) and s.value == "None")]
-        annotation = sides[0] if len(sides) == 1 else annotation
-    if isinstance(annotation, cst.Subscript) and dotted_name(annotation.value) in _WRAPPERS:
-        inner = annotation.slice[0].slice  # ``Optional[X]``; ``Annotated[X, Depends(...)]``: X
-        annotation = inner.value if isinstance(inner, cst.Index) else annotation
-    return dotted_name(annotation)
-
-
 # The key of a type alias's own type in ``Types`` (no name has a colon): ``type:SessionDep``.
 _ALIAS = "type:"
-# ``Optional[X]`` and ``Annotated[X, ...]`` (FastAPI's ``Annotated[Session, Depends(get_db)]``) name X.
-_WRAPPERS = frozenset({"Optional", "typing.Optional", "Annotated", "typing.Annotated", "typing_extensions.Annotated"})
-
-
-def _is_alias(value: cst.BaseExpression | None) -> bool:
-    """A typing construct bound to a name (``SessionDep = Annotated[Session, Depends(get_db)]``):
-    a parameter it annotates holds what it names."""
-    return isinstance(value, cst.Subscript) and dotted_name(value.value) in _WRAPPERS
-
-
 def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Types]:
     """Per class of the module: the types of ``self.x`` (class annotations, assignments in
     methods); under ``MODULE``, the types of the module's own names (its top-level assignments)."""
@@ -155,7 +128,7 @@ def _bound_types(
     found = {} if found is None else found
     known = {**inherited, **{k: v for k, v in found.items() if v is not None}}
     for target, value, annotation in _assignments(scope):
-        if not target.startswith("self.") and annotation is None and _is_alias(value):
+        if not target.startswith("self.") and annotation is None and is_type_alias(value):
             named = annotation_type(value, imports) if value is not None else None
             if named is not None:  # what a parameter the alias annotates holds (``function_types``)
                 found[_ALIAS + target] = known[_ALIAS + target] = named

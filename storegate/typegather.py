@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import libcst as cst
 
 from storegate import cfg as cfglib
-from storegate.paths import dotted_name, string_value
+from storegate.annotations import annotated_classes, is_type_alias
+from storegate.paths import dotted_name
 from storegate.typefacts import RETURN, STATE, Fact, argument_name, state_attribute, typed_names
 
 
@@ -35,33 +36,6 @@ class Gatherer:
     def facts(self) -> tuple[Fact, ...]:
         """Every fact, sorted: the summary is the same whatever the order scopes came in."""
         return tuple(sorted(self._facts))
-
-
-_UNIONS = frozenset({"Optional", "typing.Optional", "Union", "typing.Union"})
-_ANNOTATED = frozenset({"Annotated", "typing.Annotated", "typing_extensions.Annotated"})
-
-
-def annotated_classes(annotation: cst.BaseExpression) -> list[str]:
-    """The classes an annotation names, as written: ``Cls``, ``"Cls"``, ``Optional[Cls]``,
-    ``Cls | None``, ``Union[A, B]``, ``A | B``, ``Annotated[Cls, ...]``; none for anything else."""
-    text = string_value(annotation)
-    if text is not None:
-        try:
-            annotation = cst.parse_expression(text)
-        except cst.ParserSyntaxError:
-            return []
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-        return annotated_classes(annotation.left) + annotated_classes(annotation.right)
-    if isinstance(annotation, cst.Subscript):
-        head = dotted_name(annotation.value)
-        elements = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
-        if head in _UNIONS:
-            return [name for element in elements for name in annotated_classes(element)]
-        if head in _ANNOTATED and elements:  # ``Annotated[Service, Depends(get_service)]``: the type is the first
-            return annotated_classes(elements[0])
-        return []
-    name = dotted_name(annotation)
-    return [] if name is None or name == "None" else [name]
 
 
 def _value(expr: cst.BaseExpression | None) -> str | None:
@@ -121,7 +95,7 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             if where is None:
                 continue
             annotation = event.node.annotation.annotation if isinstance(event.node, cst.AnnAssign) else None
-            if annotation is None and _is_type_alias(event.value):  # ``ServiceDep = Annotated[Service, ...]``
+            if annotation is None and is_type_alias(event.value):  # ``ServiceDep = Annotated[Service, ...]``
                 annotation = event.value
             held = annotated_classes(annotation) if annotation is not None else []
             for value in held or _values(event.value):
@@ -138,12 +112,6 @@ def _injected(default: cst.BaseExpression | None) -> list[str]:
     given = [arg.value for arg in default.args if arg.keyword is None or arg.keyword.value == "dependency"]
     callee = dotted_name(given[0]) if given else None
     return [callee + "()"] if callee is not None else []
-
-
-def _is_type_alias(value: cst.BaseExpression | None) -> bool:
-    """A typing construct bound to a name (``ServiceDep = Annotated[Service, Depends(...)]``):
-    what the name annotates, it holds."""
-    return isinstance(value, cst.Subscript) and dotted_name(value.value) in _UNIONS | _ANNOTATED
 
 
 def _fresh_returns(graph: cfglib.CFG) -> set[str]:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 
-import libcst as cst
 import pytest
 
 from storegate.analysis import summarize
 from storegate.config import load_config
 from storegate.summary import ModuleSummary
 from storegate.typefacts import STATE
-from storegate.typegather import annotated_classes
 
 SOURCE = '''
 from dataclasses import dataclass
@@ -92,24 +90,3 @@ def test_each_form_gives_its_fact(summary: ModuleSummary) -> None:
 def test_the_cache_keeps_the_facts(summary: ModuleSummary) -> None:
     again = ModuleSummary.from_json(json.loads(json.dumps(summary.to_json())))
     assert again == summary
-
-
-@pytest.mark.parametrize(
-    "annotation, classes",
-    [
-        ("Ledger", ["Ledger"]),
-        ('"Ledger"', ["Ledger"]),
-        ("Optional[Ledger]", ["Ledger"]),
-        ("typing.Optional[db.Ledger]", ["db.Ledger"]),
-        ("Ledger | None", ["Ledger"]),
-        ("None | Ledger", ["Ledger"]),
-        ('"Ledger | None"', ["Ledger"]),
-        ("Union[Ledger, Scratch, None]", ["Ledger", "Scratch"]),
-        ("Ledger | Scratch", ["Ledger", "Scratch"]),
-        ("list[Ledger]", []),
-        ("None", []),
-        ('"not an expression ("', []),
-    ],
-)
-def test_annotated_classes(annotation: str, classes: list[str]) -> None:
-    assert annotated_classes(cst.parse_expression(annotation)) == classes

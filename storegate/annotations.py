@@ -1,0 +1,61 @@
+"""What a type annotation names, read on libcst's tree: one reader for the flag's kind
+(``reads``), the classes of project objects (``typegather``) and library receivers
+(``receivers``), so that ``Optional``, unions, ``Annotated`` and string annotations mean the
+same everywhere.
+
+(``contracts.annotated_class`` reads the same forms from a summary's annotation text with the
+stdlib's parser: the project stage runs without libcst.)
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from storegate.paths import dotted_name, string_value
+
+# ``Union[A, B]`` and ``Optional[A]`` stand for each member; ``Annotated[A, ...]`` for its
+# first (FastAPI's ``Annotated[Session, Depends(get_db)]`` is a ``Session``).
+_UNIONS = frozenset({"Union", "typing.Union", "Optional", "typing.Optional"})
+_ANNOTATED = frozenset({"Annotated", "typing.Annotated", "typing_extensions.Annotated"})
+
+
+def union_parts(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The members of ``a | b``, ``Union[a, b]``, ``Optional[a]``, ``Annotated[a, ...]``, at
+    any depth (a string member, ``Optional["Store"]``, is read as the annotation it holds; one
+    that does not parse stays a string)."""
+    text = string_value(annotation)
+    if text is not None:
+        try:
+            annotation = cst.parse_expression(text)
+        except cst.ParserSyntaxError:
+            return [annotation]
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        return union_parts(annotation.left) + union_parts(annotation.right)
+    if isinstance(annotation, cst.Subscript):
+        head = dotted_name(annotation.value)
+        elements = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
+        if head in _UNIONS:
+            return [part for element in elements for part in union_parts(element)]
+        if head in _ANNOTATED and elements:
+            return union_parts(elements[0])
+    return [annotation]
+
+
+def annotated_classes(annotation: cst.BaseExpression) -> list[str]:
+    """The classes an annotation names, as written (``A | B | None``: ``A`` and ``B``); none
+    for anything else (``list[A]``, ``Any`` is a name too)."""
+    names = (dotted_name(part) for part in union_parts(annotation))
+    return [name for name in names if name is not None and name != "None"]
+
+
+def annotated_class(annotation: cst.BaseExpression) -> str | None:
+    """The one class an annotation names (``Service``, ``Service | None``,
+    ``Annotated[Service, ...]``); None when it names none or several."""
+    names = annotated_classes(annotation)
+    return names[0] if len(names) == 1 else None
+
+
+def is_type_alias(value: cst.BaseExpression | None) -> bool:
+    """A typing construct bound to a name (``ServiceDep = Annotated[Service, Depends(...)]``):
+    what the name annotates, it holds."""
+    return isinstance(value, cst.Subscript) and dotted_name(value.value) in _UNIONS | _ANNOTATED
