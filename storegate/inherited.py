@@ -9,6 +9,11 @@ the project's own (``class Turn(Base)``, ``class Base(Model)``). So the project,
 every class, marks these calls as sinks (``add_inherited``), before any chain is derived from
 them. Plain data, without libcst (the globs are ``fnmatch``'s, which read a pack's ``*`` as
 ``sinks.glob_matcher`` does).
+
+The same holds for a library object whose type is named by an alias in another module: FastAPI
+apps name their injected session once (``SessionDep = Annotated[Session, Depends(get_db)]`` in
+``deps.py``) and annotate handlers' parameters with it (``session: SessionDep``). The summary of
+the handler's module cannot know what ``SessionDep`` is; the project can (``Inherited.aliased``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from fnmatch import fnmatchcase
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from storegate import contracts
 from storegate.summary import FunctionSummary
 
 if TYPE_CHECKING:
@@ -31,7 +37,7 @@ def add_inherited(project: Project) -> Inherited:
     pack names (``Inherited.sink``), in every function of the project; what was found (its
     ``methods`` tell the pre-filter which calls may need a class's bases)."""
     inherited = Inherited(project)
-    if not inherited.bases:
+    if not inherited.bases and not inherited.aliases:
         return inherited
     rewritten: dict[str, FunctionSummary] = {}
     for fq, function in sorted(project.functions.items()):
@@ -72,6 +78,11 @@ class Inherited:
             found = self.library_bases(class_fq, set())
             if found & named:
                 self.bases[class_fq] = frozenset(found)
+        # the sinks named on a library instance's methods (``sqlalchemy.*Session()*.add``), for
+        # the parameters annotated with another module's alias of such a class
+        self.typed = [sink for sink in project.config.sinks if _instance_method(sink)]
+        self.typed_methods = frozenset(sink.pattern.rpartition(".")[2] for sink in self.typed)
+        self.aliases = self.library_aliases()
 
     def library_bases(self, class_fq: str, seen: set[str]) -> set[str]:
         """The qualified names of the classes outside the project that ``class_fq`` derives from,
@@ -91,16 +102,59 @@ class Inherited:
                 found.add(imported + dot + rest)
         return found
 
+    def library_aliases(self) -> dict[tuple[str, str], list[str]]:
+        """(module, name) -> the library classes a top-level alias names (``SessionDep =
+        Annotated[Session, ...]``, ``Store = redis.Redis``: a class, not an instance), for the
+        classes a typed sink is named on."""
+        owners = [sink.pattern.partition("()")[0] for sink in self.typed]
+        found: dict[tuple[str, str], list[str]] = {}
+        for (module_name, scope, name), values in self.project._facts.items():
+            if scope != "" or module_name == "":
+                continue
+            for holder, value, _ in values:
+                head, dot, rest = value.partition(".")
+                imported = self.project._imports(holder).get(head)
+                if value.endswith("()") or imported is None or self.project._known_class(holder, value) is not None:
+                    continue  # an instance, a name of its own module, or a class of the project
+                qualified = imported + dot + rest
+                if any(fnmatchcase(qualified, owner) for owner in owners):
+                    found.setdefault((module_name, name), []).append(qualified)
+        return found
+
     def marked(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> Site:
         """``site``, a sink if it calls a method its receiver's class inherits from a library
-        class a pack names, and does not override."""
+        class a pack names, and does not override; or one a library instance, typed by another
+        module's alias, has (``aliased``)."""
         if site.sink is not None or site.kind != "call":
             return site
         receiver, dot, method = site.text.rpartition(".")
-        if not dot or method not in self.methods or self.project.resolve(module, function, site) is not None:
+        if not dot or (method not in self.methods and method not in self.typed_methods):
+            return site
+        if self.project.resolve(module, function, site) is not None:
             return site  # a method the project's class defines itself is judged by its own body
-        sink = self.sink(module, function, receiver, method)
+        sink = self.sink(module, function, receiver, method) if method in self.methods else None
+        sink = sink or self.aliased(module, function, receiver, method)
         return site if sink is None else replace(site, sink=sink.pattern, sink_kind=sink.kind or "call")
+
+    def aliased(self, module: ModuleSummary, function: FunctionSummary, receiver: str, method: str) -> Sink | None:
+        """The sink ``receiver.method`` is when ``receiver`` is a parameter annotated with an
+        alias another module defines for a library class (``session: SessionDep``, or
+        ``deps.SessionDep``, imported from ``app.deps``)."""
+        param = function.param(receiver)
+        written = contracts.annotated_class(param.annotation) if param is not None else None
+        if written is None or not self.aliases:
+            return None
+        head, dot, rest = written.partition(".")
+        imported = self.project._imports(module).get(head)
+        if imported is None:
+            return None
+        owner, _, name = self.project._canonical(imported + dot + rest).rpartition(".")
+        for cls in self.aliases.get((owner, name), ()):
+            text = f"{cls}().{method}"
+            found = next((sink for sink in self.typed if fnmatchcase(text, sink.pattern)), None)
+            if found is not None:
+                return found
+        return None
 
     def sink(self, module: ModuleSummary, function: FunctionSummary, receiver: str, method: str) -> Sink | None:
         """The sink a call of ``receiver.method`` is: on the class itself (``Turn.create``) or on
@@ -122,3 +176,11 @@ class Inherited:
         if named is not None and function.param(receiver) is None:
             return [(named, False)]
         return [(c, True) for c in self.project.classes_of(module, function, receiver.split("."), frozenset(), None)]
+
+
+def _instance_method(sink: Sink) -> bool:
+    """A call sink on a library instance's method (``redis.*()*.hset``), that the project stage
+    can judge: not one that reads an argument's text or a key (``receivers.py`` does, in the
+    summary)."""
+    owner, dot, method = sink.pattern.rpartition(".")
+    return bool(dot and method) and sink.is_typed and not sink.is_container and sink.argument is None and sink.key is None and "." in owner
