@@ -148,13 +148,24 @@ class Inherited:
         imported = self.project._imports(module).get(head)
         if imported is None:
             return None
-        owner, _, name = self.project._canonical(imported + dot + rest).rpartition(".")
-        for cls in self.aliases.get((owner, name), ()):
+        for cls in self.aliases.get(self.defined(imported + dot + rest), ()):
             text = f"{cls}().{method}"
             found = next((sink for sink in self.typed if fnmatchcase(text, sink.pattern)), None)
             if found is not None:
                 return found
         return None
+
+    def defined(self, qualified: str) -> tuple[str, str]:
+        """(module, name) where an imported name is bound, through the packages that re-export it
+        (``from .core import SessionDep`` in ``app/deps/__init__.py``)."""
+        owner, _, name = self.project._canonical(qualified).rpartition(".")
+        for _ in range(8):
+            holder = self.project.modules.get(owner)
+            again = self.project._imports(holder).get(name) if holder is not None and (owner, name) not in self.aliases else None
+            if again is None:
+                break
+            owner, _, name = self.project._canonical(again).rpartition(".")
+        return owner, name
 
     def sink(self, module: ModuleSummary, function: FunctionSummary, receiver: str, method: str) -> Sink | None:
         """The sink a call of ``receiver.method`` is: on the class itself (``Turn.create``) or on
