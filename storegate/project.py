@@ -1130,13 +1130,36 @@ class Project:
             return ("container", self._container_key(module, function, site.text[: -len("[...]")]))
         target = self.resolve(module, function, site)
         if target is not None:
-            if flag.name in target.summary.flags or _reads_or_logs(target.fq.split(".")[-2:]):
+            if flag.name in target.summary.flags or _reads_or_logs(target.fq.split(".")[-2:]) or not self._may_keep(target, set()):
                 return None
             return ("function", target.fq)
         parts = site.text.split(".")
         if "(" in site.text or len(parts) < 2 or _reads_or_logs(parts) or self._typed_local(module, function, parts[0]):
             return None  # a local or parameter does not outlive the call
         return ("call", self._container_key(module, function, ".".join(parts[:-1])), parts[-1])
+
+    def _may_keep(self, target: _Function, seen: set[str]) -> bool:
+        """Whether a project function may write anything at all, as a learned sink must: a sink,
+        a container write, a call made as a statement of its own (not a read or a log), or a
+        call of a function that may keep. A setter of its own attributes (``record.set_snapshot(r)``:
+        ``self.response = r``) keeps nothing, whichever gate it happens to be called under."""
+        if target.fq in seen:
+            return False  # a cycle: the other sites decide
+        if len(seen) > _MAX_HOPS:
+            return True  # too far to tell: it may
+        seen.add(target.fq)
+        for site in target.summary.sites:
+            if site.sink is not None or site.kind == "write":
+                return True
+            if site.kind != "call":
+                continue
+            callee = self.resolve(target.module, target.summary, site)
+            if callee is not None:
+                if self._may_keep(callee, seen):
+                    return True
+            elif site.discarded and not _reads_or_logs(site.text.split(".")):
+                return True
+        return False
 
     def learned_at(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, int] | None:
         """Where the codebase gates what ``site`` writes to, if it is a learned sink. A method
