@@ -922,7 +922,7 @@ class Project:
         self.own_state[flag.name] = own
         # Functions whose chain ends in a write to a container or a file: a lookup that fills one
         # on the way (``resolve_lora``, ``get_model``, ``load_plugin`` writing the plugin's code
-        # to disk: ``_reads_or_logs``) caches, it does not persist.
+        # to disk: ``_looks_up``) caches, it does not persist.
         caching: set[str] = set()
         calls: dict[str, list[tuple[Site, list[_Function]]]] = {}  # fq -> its calls that resolve
         callers: dict[str, set[str]] = {}  # fq -> the functions that call it
@@ -936,7 +936,7 @@ class Project:
             for site in function.summary.sites:
                 if site.sink is not None:
                     cache = site.sink_kind in _CACHE_KINDS
-                    if (fq in derived and (fq not in own or site.sink_kind == "instance")) or (cache and _reads_or_logs(fq.split(".")[-2:])):
+                    if (fq in derived and (fq not in own or site.sink_kind == "instance")) or (cache and _looks_up(fq.split(".")[-2:])):
                         continue
                     if fq not in derived:
                         layer.append(fq)
@@ -983,7 +983,7 @@ class Project:
         for target in targets:
             if target.fq not in known:
                 continue
-            if target.fq in caching and _reads_or_logs(target.fq.split(".")[-2:]):
+            if target.fq in caching and _looks_up(target.fq.split(".")[-2:]):
                 continue
             on_self = target.fq in own and site.text.split(".")[0] == "self" and site.text.count(".") == 1
             if target.fq in own and not on_self and self.made_here(caller.module, caller.summary, site):
@@ -1232,13 +1232,18 @@ _CACHE_KINDS = frozenset({"state", "instance", "file"})
 # State that outlives the request (the ``state`` pack) is a container as much as a configured one.
 _SINK_KIND_NAMES = {"call": "configured", "state": "container", "instance": "container"}
 
-# Names that read, compute or log, never learned as persistence even when gated by the flag: a
-# function or method named so (``get_turns``, ``_load``), or a call on a logger or metrics object.
+# Names that read, compute, remove or log, never learned as persistence even when gated by the
+# flag: a function or method named so (``get_turns``, ``_load``), or with a word that removes
+# (``streams.delete``, ``try_evict``: removing keeps nothing, nor does a tombstone of what was
+# removed), or a call on a logger or metrics object.
 _READ_WORDS = frozenset(
     "get load list fetch read find lookup search query count exists has is can should validate check "
     "parse build make render format compute iter select retrieve resolve generate stream encode decode "
-    "serialize deserialize copy to as dump dumps json dict keys values items close".split()
+    "serialize deserialize copy to as dump dumps json dict keys values items".split()
 )
+# Of those, the words of what makes a response (``_looks_up``).
+_PRODUCE_WORDS = frozenset("generate stream iter".split())
+_REMOVE_WORDS = frozenset("delete deleted remove discard evict clear drop purge prune forget unregister close".split())
 _LOG_METHODS = frozenset("debug info warning warn error exception critical log inc dec observe increment gauge timing labels".split())
 _LOG_RECEIVERS = frozenset("stats console warnings".split())
 # Words that name observing the server rather than keeping the request: logging, alerting,
@@ -1258,10 +1263,18 @@ _OUT_OF_SCOPE_WORDS = _OBSERVE_WORDS | _CREDENTIAL_WORDS
 
 
 def _reads_or_logs(parts: Sequence[str]) -> bool:
-    """Whether a callee (its dotted name, split) reads, computes or logs by its name."""
+    """Whether a callee (its dotted name, split) reads, computes, removes or logs by its name."""
     name = parts[-1].lstrip("_").lower()
     receiver = parts[-2].lstrip("_").lower() if len(parts) > 1 else ""
-    return name.split("_")[0] in _READ_WORDS or name in _LOG_METHODS or receiver in _LOG_RECEIVERS or _observes(parts)
+    words = name.split("_")
+    return words[0] in _READ_WORDS or not _REMOVE_WORDS.isdisjoint(words) or name in _LOG_METHODS or receiver in _LOG_RECEIVERS or _observes(parts)
+
+
+def _looks_up(parts: Sequence[str]) -> bool:
+    """Whether a function that writes a container or a file on the way is a lookup filling a
+    cache (``_reads_or_logs``), not one that makes the response: what a ``stream_*``,
+    ``generate_*`` or ``iter_*`` function writes is the request's, as any handler's is."""
+    return _reads_or_logs(parts) and parts[-1].lstrip("_").lower().split("_")[0] not in _PRODUCE_WORDS
 
 
 def _observes(parts: Sequence[str]) -> bool:
