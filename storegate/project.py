@@ -157,9 +157,10 @@ class Project:
             return None
         parts = site.text.split(".")
         if parts[0] in ("self", "cls") and len(parts) == 2:
-            if function.class_name is None:
+            class_name = self._self_class(module, function, parts[0])
+            if class_name is None:
                 return None
-            return self._method(f"{module.module}.{function.class_name}", parts[1], set())
+            return self._method(f"{module.module}.{class_name}", parts[1], set())
         if len(parts) == 1:
             name = parts[0]
             scope = function.name if function.kind not in ("module", "class") else ""
@@ -215,7 +216,8 @@ class Project:
         """The classes the first names of ``parts`` hold, and the attributes left to follow."""
         name = parts[0]
         if name in ("self", "cls"):
-            return ([f"{module.module}.{function.class_name}"] if function.class_name else []), parts[1:]
+            class_name = self._self_class(module, function, name)
+            return ([f"{module.module}.{class_name}"] if class_name else []), parts[1:]
         local = (module.module, function.name, name)
         if local in self._facts:
             return self._held(local, seen, wanted), parts[1:]
@@ -240,6 +242,22 @@ class Project:
             if key in self._facts:
                 return self._held(key, seen, wanted), qualified[end + 1 :]
         return [], []
+
+    def _self_class(self, module: ModuleSummary, function: FunctionSummary, name: str) -> str | None:
+        """The class ``self`` (or ``cls``) is an instance of in ``function``: its own class, or,
+        in a function nested in a method that does not bind the name itself (a handler a
+        server's ``register_routes`` method defines), the enclosing method's."""
+        if function.class_name is not None or not function.nested or _binds(function, name):
+            return function.class_name
+        scope = function.name.rpartition(".")[0]
+        while scope:
+            enclosing = self._scopes.get((module.module, scope))
+            if enclosing is not None and enclosing.class_name is not None:
+                return enclosing.class_name
+            if enclosing is None or enclosing.kind == "class" or _binds(enclosing, name):
+                return None  # a class body, or a function binding the name: not a method's
+            scope = scope.rpartition(".")[0]
+        return None
 
     def _enclosing_fact(self, module: ModuleSummary, function: FunctionSummary, name: str) -> tuple[str, str, str] | None:
         """The key of the facts of ``name`` in the nearest enclosing function that has some, when
@@ -612,7 +630,7 @@ class Project:
         if site.qualified is None and self._own_name(function.module, function.summary, parts[0]):
             return  # a local, a parameter, or a global of its module (``logger = get_logger()``)
         if parts[0] in ("self", "cls"):
-            class_name = function.summary.class_name
+            class_name = self._self_class(function.module, function.summary, parts[0])
             if class_name is not None and len(parts) == 2:
                 self._unknown_bases(f"{function.module.module}.{class_name}", set(), words, modules)
             return
@@ -1212,6 +1230,12 @@ _FIELDLESS_BASES = frozenset({"BaseModel", "TypedDict", "object", "Generic", "St
 # A queue's methods that put one item on it, and that take one (``Project._queue_consumers``).
 _PUTS = {"put": 1, "put_nowait": 1}
 _GETS = {"get": 0, "get_nowait": 0}
+
+
+def _binds(function: FunctionSummary, name: str) -> bool:
+    """Whether a function binds ``name`` itself (a parameter, or a local: ``locals`` leaves out
+    ``self`` and ``cls``)."""
+    return name in function.locals or function.param(name) is not None
 
 
 def _queue_end(site: Site, methods: dict[str, int]) -> str | None:

@@ -21,16 +21,21 @@ class Gatherer:
     def __init__(self) -> None:
         self._facts: set[Fact] = set()
         self._globals: frozenset[str] = frozenset()
+        self._typed: dict[str, frozenset[str]] = {}  # scope name -> its own typed names
 
     def scope(self, graph: cfglib.CFG, name: str, class_name: str | None) -> frozenset[str]:
         """Gather one scope's facts (``name`` as the summarizer names it; ``class_name`` for a
-        method); the names whose calls may resolve in it: its own typed names and the module's
-        (the module is the first scope summarized)."""
+        method); the names whose calls may resolve in it: its own typed names, its enclosing
+        functions' (an app factory's ``log = TurnLog()``, called in its handlers) and the
+        module's (the module and an enclosing scope are summarized before what they hold)."""
         found = set(_scope_facts(graph, name, class_name))
         self._facts |= found
-        typed = typed_names(tuple(found))
+        typed = self._typed[name] = typed_names(tuple(found))
         if name == "<module>":
             self._globals = typed
+        enclosing = name.split(".")[:-1]
+        for end in range(1, len(enclosing) + 1):
+            typed |= self._typed.get(".".join(enclosing[:end]), frozenset())
         return self._globals | typed
 
     def facts(self) -> tuple[Fact, ...]:
