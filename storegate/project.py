@@ -1278,7 +1278,7 @@ _LOG_RECEIVERS = frozenset("stats console warnings".split())
 # database. A bare ``log`` is left out: a ``conversation_log`` or ``log_turn`` may be the store.
 _OBSERVE_WORDS = frozenset(
     "logger loggers logging alert alerts alerting alerter metric metrics telemetry tracer tracing statsd "
-    "prometheus sentry otel opentelemetry monitoring span spans".split()
+    "prometheus sentry otel opentelemetry monitoring span spans trace traces".split()
 )
 # Words that name the server's own credentials for other services: an OAuth session it refreshes,
 # an upstream provider's credentials it renews. What it keeps of them is no part of a request.
