@@ -74,6 +74,7 @@ class Project:
         self._receives: dict[tuple[str, str], bool] = {}
         self._resolved: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._by_type: set[tuple[str, str, str]] = set()  # resolved through type facts only
+        self._stub_classes: set[str] = set()  # classes whose stubs were called: their subclasses are wanted
         # type facts (``typefacts.Fact``) by (module, scope, name); ``app.state.x`` by ("", STATE, x)
         self._facts: dict[tuple[str, str, str], list[tuple[ModuleSummary, str, str]]] = {}
         self._scopes: dict[tuple[str, str], FunctionSummary] = {}
@@ -190,9 +191,42 @@ class Project:
             fq = self._method(class_fq, parts[-1], set())
             if fq is not None:
                 found[fq] = None
+                if not self.functions[fq].summary.sites:  # a stub (abstract, a protocol's): what overrides it runs
+                    found.update(dict.fromkeys(self._overrides(class_fq, parts[-1], wanted is not None)))
             elif wanted is not None:
                 self._unknown_bases(class_fq, set(), *wanted)
         return tuple(found)
+
+    def _overrides(self, class_fq: str, name: str, wanting: bool) -> list[str]:
+        """The methods ``name`` of the project's subclasses of ``class_fq``, at any depth: a
+        receiver typed with an abstract class or a protocol (``store: ResponseStore``) holds one
+        of them. ``wanting``: the pre-filter is still reading, and the files that mention these
+        classes may define more of them (``_stub_classes``)."""
+        found: list[str] = []
+        queue, seen = [class_fq], {class_fq}
+        while queue:
+            current = queue.pop(0)
+            if wanting:
+                self._stub_classes.add(current.rpartition(".")[2])
+            for sub in self._subclasses.get(current, ()):
+                if sub not in seen:
+                    seen.add(sub)
+                    queue.append(sub)
+                    if f"{sub}.{name}" in self.functions:
+                        found.append(f"{sub}.{name}")
+        return found
+
+    @cached_property
+    def _subclasses(self) -> dict[str, list[str]]:
+        """Class fq -> the project's classes that name it among their bases, in a stable order."""
+        found: dict[str, list[str]] = {}
+        for class_fq, (module, bases) in sorted(self.classes.items()):
+            where = class_fq[len(module.module) + 1 :].rpartition(".")[0]
+            for base in bases:
+                known = self._known_class(module, base, where)
+                if known is not None and known != class_fq:
+                    found.setdefault(known, []).append(class_fq)
+        return found
 
     def classes_of(self, module: ModuleSummary, function: FunctionSummary, parts: list[str], seen: frozenset, wanted: Wanted | None) -> list[str]:
         """The project's classes (fq) the path ``parts`` may hold in ``function``, in a stable
@@ -609,6 +643,7 @@ class Project:
                     if target.fq not in seen:
                         seen.add(target.fq)
                         queue.append((target, depth + 1))
+        mentioned.update(self._stub_classes)  # an abstract receiver's class: its subclasses name it
         return frozenset(words | mentioned), frozenset(modules), frozenset(mentioned)
 
     def _wanted_for(self, function: _Function, site: Site, words: set[str], modules: set[str]) -> None:
