@@ -16,7 +16,7 @@ import re
 import sys
 import warnings
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import cast, overload
 from dataclasses import dataclass, field, replace
 
@@ -36,12 +36,12 @@ from storegate import witness as witnesslib
 from storegate.annotations import annotated_class
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, Config, Flag
-from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, root_name
+from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, root_name, string_value
 from storegate.positions import Locator, Outline
 from storegate.reads import attribute_evidence, reads
 from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, qualify
-from storegate.summary import STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
+from storegate.summary import ANY_FIELD, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
@@ -1139,14 +1139,57 @@ def _callee_name(func: cst.BaseExpression) -> str | None:
 
 
 def _annotated_names(scope: cst.ClassDef) -> tuple[str, ...]:
-    """The names a class body annotates (``store: bool | None = None``): its fields."""
-    return tuple(
+    """The names a class body annotates (``store: bool | None = None``): its fields; and
+    ``ANY_FIELD`` for a model that accepts fields it does not declare (``_allows_extra``)."""
+    names = tuple(
         small.target.value
         for stmt in scope.body.body
         if isinstance(stmt, cst.SimpleStatementLine)
         for small in stmt.body
         if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)
     )
+    return (*names, ANY_FIELD) if _allows_extra(scope) else names
+
+
+def _allows_extra(scope: cst.ClassDef) -> bool:
+    """Whether a pydantic model keeps undeclared fields: ``class M(BaseModel, extra="allow")``,
+    ``model_config = ConfigDict(extra="allow")`` (or a dict of it), pydantic 1's ``class Config:
+    extra = "allow"`` (or ``Extra.allow``). Such a model carries a ``store`` the client sends."""
+    if any(arg.keyword is not None and arg.keyword.value == "extra" and _allow(arg.value) for arg in scope.keywords):
+        return True
+    for stmt in scope.body.body:
+        if isinstance(stmt, cst.ClassDef) and stmt.name.value == "Config":
+            if any(_allow(value) for name, value in _assigned(stmt.body.body) if name == "extra"):
+                return True
+        for name, value in _assigned([stmt]):
+            if name == "model_config" and _config_allows(value):
+                return True
+    return False
+
+
+def _config_allows(value: cst.BaseExpression) -> bool:
+    """Whether a ``model_config`` (``ConfigDict(extra="allow")``, ``{"extra": "allow"}``) says
+    ``extra="allow"``."""
+    items: list = list(value.args) if isinstance(value, cst.Call) else list(value.elements) if isinstance(value, cst.Dict) else []
+    for item in items:
+        key = item.keyword.value if isinstance(item, cst.Arg) and item.keyword is not None else None
+        key = string_value(item.key) if isinstance(item, cst.DictElement) else key
+        if key == "extra" and _allow(item.value):
+            return True
+    return False
+
+
+def _assigned(statements: Sequence[cst.CSTNode]) -> Iterator[tuple[str, cst.BaseExpression]]:
+    """``(name, value)`` of each plain ``name = value`` among ``statements``."""
+    for stmt in statements:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                yield small.targets[0].target.value, small.value
+
+
+def _allow(value: cst.BaseExpression) -> bool:
+    """``"allow"`` or ``Extra.allow``."""
+    return string_value(value) == "allow" or (dotted_name(value) or "").endswith("Extra.allow")
 
 
 def _returned_class(scope: cfglib.Scope) -> str | None:

@@ -20,7 +20,7 @@ from storegate import guards
 from storegate import inherited as inheritedlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
-from storegate.summary import STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
+from storegate.summary import ANY_FIELD, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
 if TYPE_CHECKING:
     from storegate.routes import RoutePath
@@ -854,7 +854,8 @@ class Project:
             if option in seen or option not in self.classes:
                 continue
             seen.add(option)
-            if field in self._fields.get(option, ()):
+            fields = self._fields.get(option, ())
+            if field in fields or ANY_FIELD in fields:
                 return True
             owner, bases = self.classes[option]
             found: bool | None = False

@@ -130,6 +130,8 @@ class FunctionSummary:
 
 # The key of ``ModuleSummary.imports`` that stands for ``from m import *`` (its value: ``m``).
 STAR = "*"
+# A class field that stands for any name: a model that keeps fields it does not declare.
+ANY_FIELD = "*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +142,8 @@ class ModuleSummary:
     classes: tuple[tuple[str, tuple[str, ...]], ...]  # class qualname -> base names as written
     functions: tuple[FunctionSummary, ...]
     # class qualname -> the names annotated in its body (the fields of a pydantic model, a
-    # dataclass, a TypedDict): whether a request model carries the flag (``Project.receives_flag``)
+    # dataclass, a TypedDict), and ``ANY_FIELD`` if it keeps undeclared ones too (``extra="allow"``):
+    # whether a request model carries the flag (``Project.receives_flag``)
     class_fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # what names and attributes may hold: ``(scope, name, value, where)`` (``typefacts.Fact``)
     types: tuple[tuple[str, str, str, str], ...] = ()
