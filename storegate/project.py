@@ -191,11 +191,18 @@ class Project:
             fq = self._method(class_fq, parts[-1], set())
             if fq is not None:
                 found[fq] = None
-                if not self.functions[fq].summary.sites:  # a stub (abstract, a protocol's): what overrides it runs
+                if not self.functions[fq].summary.sites and self._long_lived(function, parts[0]):
+                    # a stub (abstract, a protocol's) of a service the object or module holds: what overrides it runs
                     found.update(dict.fromkeys(self._overrides(class_fq, parts[-1], wanted is not None)))
             elif wanted is not None:
                 self._unknown_bases(class_fq, set(), *wanted)
         return tuple(found)
+
+    def _long_lived(self, function: FunctionSummary, root: str) -> bool:
+        """Whether a path rooted at ``root`` names what an object or a module holds (``self.store``,
+        a module's ``store``, ``app.state.store``), not a parameter or a local: an abstract
+        parameter (``context: ConversationContext``) is most often the request's own object."""
+        return root in ("self", "cls") or (function.param(root) is None and root not in function.locals)
 
     def _overrides(self, class_fq: str, name: str, wanting: bool) -> list[str]:
         """The methods ``name`` of the project's subclasses of ``class_fq``, at any depth: a
@@ -1039,6 +1046,8 @@ class Project:
                 continue
             if target.fq in caching and _looks_up(target.fq.split(".")[-2:]):
                 continue
+            if self.into_scratch(caller.module, caller.summary, site, target, derived[target.fq]):
+                continue
             on_self = target.fq in own and site.text.split(".")[0] == "self" and site.text.count(".") == 1
             if target.fq in own and not on_self and self.made_here(caller.module, caller.summary, site):
                 continue  # an object it made for this call: its containers are scratch
@@ -1046,6 +1055,20 @@ class Project:
                 caching.add(fq)
             return ((caller.module.path, site.span.line, site.text), *derived[target.fq]), on_self
         return None
+
+    def into_scratch(self, module: ModuleSummary, function: FunctionSummary, site: Site, target: _Function, chain: Chain) -> bool:
+        """Whether ``target``'s chain writes into an object the caller made for this call: it
+        starts at a method of a parameter's object (``context.append_output(...)``) and ends in a
+        container, and the caller passes, for that parameter, an object it built itself
+        (``context = TurnContext(); self._generate(context)``): a request's own state, scratch."""
+        root = chain[0][2].partition(".")[0]
+        if root in ("self", "cls") or "." not in chain[0][2] or target.summary.param(root) is None:
+            return False
+        if self._end_kind(chain) != "container":
+            return False
+        bound = _bound_argument(site, target, root)
+        path = bound.path if isinstance(bound, Argument) else None
+        return path is not None and self._made_local(module, function, path)
 
     def made_here(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> bool:
         """Whether the call ``site`` is a method of an object ``function`` made itself: a local
@@ -1058,10 +1081,22 @@ class Project:
             return False
         if receiver.endswith("()"):
             return self._fresh(module, receiver[:-2], function.name)
-        if receiver in ("self", "cls") or "." in receiver or function.param(receiver) is not None:
+        return self._made_local(module, function, receiver)
+
+    def _made_local(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:
+        """Whether ``name`` is a local of ``function`` bound only to objects made there
+        (``made_here``); a declared type beside them (``context: Context``, then ``context =
+        TurnContext(...)``) binds nothing."""
+        if name in ("self", "cls") or "." in name or function.param(name) is not None:
             return False
-        facts = self._facts.get((module.module, function.name, receiver), ())
-        return bool(facts) and all(value.endswith("()") and self._fresh(holder, value[:-2], where) for holder, value, where in facts)
+        facts = self._facts.get((module.module, function.name, name), ())
+        made = [(holder, value, where) for holder, value, where in facts if value.endswith("()")]
+        declared = [(holder, value, where) for holder, value, where in facts if not value.endswith("()")]
+        return (
+            bool(made)
+            and all(self._fresh(holder, value[:-2], where) for holder, value, where in made)
+            and all(self._known_class(holder, value, where) is not None for holder, value, where in declared)
+        )
 
     def _fresh(self, module: ModuleSummary, callee: str, where: str) -> bool:
         """Whether a call of ``callee`` in the function ``where`` builds a new object: a project
@@ -1245,8 +1280,10 @@ class Project:
         ``Finding.kind`` of a finding on it."""
         if site.sink is not None:
             return _SINK_KIND_NAMES.get(site.sink_kind or "call", site.sink_kind or "configured")
-        if not chain:
-            return "derived"
+        return self._end_kind(chain) if chain else "derived"
+
+    def _end_kind(self, chain: Chain) -> str:
+        """Why the sink a chain ends in is persistence (``sink_kind``)."""
         if self._sink_kinds is None:
             self._sink_kinds = {
                 (m.path, s.span.line, s.text): _SINK_KIND_NAMES.get(s.sink_kind or "call", s.sink_kind or "configured")
@@ -1302,7 +1339,8 @@ _READ_WORDS = frozenset(
     "serialize deserialize copy to as dump dumps json dict keys values items".split()
 )
 # Of those, the words of what makes a response (``_looks_up``).
-_PRODUCE_WORDS = frozenset("generate stream iter".split())
+# (Not ``generate``: a model's generation fills the engine's own caches and request states.)
+_PRODUCE_WORDS = frozenset("stream iter".split())
 _REMOVE_WORDS = frozenset("delete deleted remove discard evict clear drop purge prune forget unregister close".split())
 _LOG_METHODS = frozenset("debug info warning warn error exception critical log inc dec observe increment gauge timing labels".split())
 _LOG_RECEIVERS = frozenset("stats console warnings".split())
@@ -1332,8 +1370,8 @@ def _reads_or_logs(parts: Sequence[str]) -> bool:
 
 def _looks_up(parts: Sequence[str]) -> bool:
     """Whether a function that writes a container or a file on the way is a lookup filling a
-    cache (``_reads_or_logs``), not one that makes the response: what a ``stream_*``,
-    ``generate_*`` or ``iter_*`` function writes is the request's, as any handler's is."""
+    cache (``_reads_or_logs``), not one that streams the response: what a ``stream_*`` or
+    ``iter_*`` function writes is the request's, as any handler's is."""
     return _reads_or_logs(parts) and parts[-1].lstrip("_").lower().split("_")[0] not in _PRODUCE_WORDS
 
 

@@ -106,7 +106,9 @@ class At:
         own = self.project.own_state.get(self.flag.name, set())
         for target in self.project.resolve_all(self.module, self.function, self.site):
             chain = self.derived.get(target.fq)
-            if chain is not None and not (target.fq in own and self.project.made_here(self.module, self.function, self.site)):
+            if chain is None or (target.fq in own and self.project.made_here(self.module, self.function, self.site)):
+                continue
+            if not self.project.into_scratch(self.module, self.function, self.site, target, chain):
                 return chain
         return None
 
