@@ -332,7 +332,9 @@ class Summarizer:
             evidence[held] = evidence.get(held, frozenset()) | {flaglib.OBJECT}
         alias = _Context(_aliases(graph, self.fixed)).alias
         sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in self.config.flags]
-        flags = [f for f, sight in sights if sight.locations]
+        # a flag is seen through a predicate's call too (``if should_store(request):``, ``tests``)
+        told = {path for clauses in self._given.tests.values() for clause in clauses for path, _ in clause}
+        flags = [f for f, sight in sights if sight.locations or any(flaglib.is_location(path, f) for path in told)]
         objects = frozenset(path for _, sight in sights for path in sight.objects)
         # Nested scopes read an object named like the flag from here (a class body's own names
         # are not its methods').
@@ -608,12 +610,15 @@ class Summarizer:
         own = [p for p in graph.params if p not in ("self", "cls") and p not in _bound_names(graph)]
         found = contractlib.exits(graph)
         mixed = bool(found.none and found.objects and not found.other)
-        if shape is None and not (own and (mixed or self._given or contractlib.raises(graph))):
+        predicate = bool(summary.flags and (found.objects or found.other))  # ``if should_store(req):``
+        if shape is None and not (own and (mixed or predicate or self._given or contractlib.raises(graph))):
             return plain
         if contractlib.is_generator(graph):
             return plain
         context = _context(graph, list(self.config.flags), self.fixed, truths=self.truths)
         groups = _install(graph, context, self._given, self.locator)
+        if predicate:  # what its returns test is tested: ``return request.store is not False``
+            groups.extend(F.formula_paths(context.formula(edge.owner.value)) for _, edge in [*found.objects, *found.other])
         if shape is None:
             context.relevant = relevant_paths(graph, list(self.config.flags), context, groups)
             if not any(root_name(path) in own for path in context.relevant):
@@ -634,8 +639,26 @@ class Summarizer:
             summary,
             guarantees=contractlib.parameter_clauses(at_exit, own),
             if_none=contractlib.parameter_clauses(if_none or (), own),
+            if_true=contractlib.parameter_clauses(_if_true(found, states, context) if predicate else (), own),
             **fields,
         )
+
+
+def _if_true(found: contractlib.Exits, states: dict, context: _Context) -> F.Facts:
+    """What holds where a function returns a truthy value (a predicate: ``return request.store
+    is not False and ...``): at each return of a value, what is known there and of the value's
+    truth; a return of None or of a false constant is never truthy, and adds nothing."""
+    known: F.Facts | None = None
+    for block, edge in [*found.objects, *found.other]:
+        facts = states.get(block.index)
+        if facts is None:
+            continue
+        out, raised = block_exit(block, facts, context)
+        there = along(edge, raised, out, context)
+        truthy = F.assume(there, context.formula(edge.owner.value), context.relevant) if there is not None else None
+        if truthy is not None:
+            known = F.meet(known, truthy)
+    return known or F.EMPTY
 
 
 def permits(facts: F.Facts, flag: Flag) -> bool:
@@ -691,6 +714,8 @@ class _Context:
     # and the locals bound from error-returning helpers (``_install``).
     given: dict[int, F.Formula] = field(default_factory=dict)
     errors: frozenset[str] = frozenset()
+    # What a predicate's call tells where its value is true, by the call's node (``_install``).
+    tests: dict[int, F.Formula] = field(default_factory=dict)
     _formulas: dict[int, tuple[cst.CSTNode, F.Formula | None]] = field(default_factory=dict)  # None: ``_passed_over``
     # ``guards.truth`` of each node, as read before renaming: shared by the contexts of a file
     # (``Summarizer.truths``), since an opaque test's text costs a code generation
@@ -730,12 +755,24 @@ class _Context:
         read = self.truths.get(id(node))
         if read is None:
             read = self.truths[id(node)] = (node, guards.truth(node))
-        formula = read[1]
+        formula = read[1] if not self.tests else self._tested(node)
         # (an opaque atom that ``value`` passed over: renamed, it is itself, and was charged)
         if cached is None and (self.aliases or self.forged or self.objects or self.errors):
             formula = F.rename(formula, self.path)
         self._formulas[id(node)] = (node, formula)
         return formula
+
+    def _tested(self, node: cst.BaseExpression) -> F.Formula:
+        """``guards.truth(node)``, where the truth of a predicate's call (``tests``) also tells
+        what holds when it is true: ``("and", call, what it tells)``, under ``not``, ``and``,
+        ``or`` and ``await``."""
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            return ("not", self._tested(node.expression))
+        if isinstance(node, cst.BooleanOperation):
+            return ("and" if isinstance(node.operator, cst.And) else "or", self._tested(node.left), self._tested(node.right))
+        call = node.expression if isinstance(node, cst.Await) else node
+        told = self.tests.get(id(call))
+        return guards.truth(node) if told is None else ("and", guards.truth(node), told)
 
     def value(self, node: cst.BaseExpression | None) -> tuple | None:
         """What ``facts.bind`` knows of an assigned value: a constant, a copied location, a truth, or nothing."""
@@ -749,8 +786,8 @@ class _Context:
                 value = ("values", CONSTANTS[node.value])
             elif source is not None:
                 value = ("path", self.path(source))
-            elif isinstance(node, _RELATABLE):
-                if not self.errors and F.opaque(node):  # nothing to relate (``errors`` may read it: ``path``)
+            elif isinstance(node, _RELATABLE) or (isinstance(node, cst.Await) and id(node.expression) in self.tests):
+                if not self.errors and F.opaque(node) and not self._tells(node):  # nothing to relate (``errors`` may read it: ``path``)
                     self._passed_over(node)
                 else:
                     formula = self.formula(node)
@@ -758,6 +795,10 @@ class _Context:
                         value = ("formula", formula)
             cached = self._values[id(node)] = (node, value)
         return cached[1]
+
+    def _tells(self, node: cst.BaseExpression) -> bool:
+        """Whether ``node`` is a predicate's call (``ok = should_store(request)``): its truth tells."""
+        return bool(self.tests) and id(node.expression if isinstance(node, cst.Await) else node) in self.tests
 
 
     def _passed_over(self, node: cst.BaseExpression) -> None:
@@ -1260,13 +1301,18 @@ def _install(graph: cfglib.CFG, context: _Context, given: contractlib.Given, loc
     """Puts what others guarantee after the scope's calls into ``context`` (``transfer`` learns
     it); the locations of each clause given, which ``relevant_paths`` must keep."""
     groups = [{path for path, _ in clause} for clause in given.entry]
-    if not (given.calls or given.binds):
+    if not (given.calls or given.binds or given.tests):
         return groups
     errors = set()
     for block in graph.blocks:
         for event in block.events:
             found: tuple | None = None
             node: cst.CSTNode | None = None
+            if isinstance(event, cfglib.CallEvent) and given.tests:
+                tested = given.tests.get(_where(locator, event.node))
+                if tested:
+                    context.tests[id(event.node)] = _conjunction(tested)
+                    groups.extend({path for path, _ in clause} for clause in tested)
             if isinstance(event, cfglib.CallEvent) and given.calls:
                 found, node = given.calls.get(_where(locator, event.node)), event.node
             elif isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name) and given.binds:

@@ -9,7 +9,10 @@ Each of these is a contract, in the clause language of ``facts``:
 - ``if_none``: what holds at the exits that return None, when every other return returns an
   object (an error-returning helper): its caller learns it on ``err is None``;
 - ``invariants``: what a model validator guarantees of every instance, over ``FIELDS``-rooted
-  locations (``@.background``).
+  locations (``@.background``);
+- ``if_true``: what holds where a predicate returns a truthy value (``should_store(request)``
+  returning ``request.store is not False and ...``): its caller learns it on the branch where
+  the call's value is true (``if should_store(request):``, ``ok = ...; if ok:``).
 
 Three stages use them. The summarizer derives them from each scope's solution (``derive``).
 The project stage resolves what a function is given by others (its annotated parameters, its
@@ -153,13 +156,15 @@ def _dotted(node: ast.expr) -> str | None:
 @dataclass
 class Given:
     """What others guarantee inside one function: clauses known at its ``entry``, after the
-    call at a ``line:col`` (``calls``), and at the assignment of that call's value (``binds``).
+    call at a ``line:col`` (``calls``), at the assignment of that call's value (``binds``), and
+    where that call's value is true (``tests``: a predicate's).
     ``objects``: the locals bound from error-returning helpers, whose ``isinstance`` tests read
     as their truth."""
 
     entry: tuple[Clause, ...] = ()
     calls: dict[str, tuple[Clause, ...]] = field(default_factory=dict)
     binds: dict[str, tuple[Clause, ...]] = field(default_factory=dict)
+    tests: dict[str, tuple[Clause, ...]] = field(default_factory=dict)  # what a predicate's call, if true, tells
 
     @classmethod
     def of(cls, contracts: dict | None, function: str) -> Given:
@@ -174,10 +179,11 @@ class Given:
             clauses(data.get("entry", ())),
             {key: clauses(items) for key, items in data.get("calls", {}).items()},
             {key: clauses(items) for key, items in data.get("binds", {}).items()},
+            {key: clauses(items) for key, items in data.get("tests", {}).items()},
         )
 
     def __bool__(self) -> bool:
-        return bool(self.entry or self.calls or self.binds)
+        return bool(self.entry or self.calls or self.binds or self.tests)
 
 
 def instance_test(atom: str, objects: frozenset[str]) -> str | None:

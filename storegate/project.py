@@ -913,9 +913,10 @@ class Project:
             entry.extend(self._dependency(module, function, name))
         calls: dict[str, list] = {}
         binds: dict[str, list] = {}
+        tests: dict[str, list] = {}
         for site in function.sites:
             target = self.resolve(module, function, site)
-            if target is None or not (target.summary.guarantees or target.summary.if_none):
+            if target is None or not (target.summary.guarantees or target.summary.if_none or target.summary.if_true):
                 continue
             roots = {}
             for param in target.summary.params:
@@ -930,7 +931,10 @@ class Project:
                 known = contractlib.rename(target.summary.if_none, lambda p: contractlib.rerooted(p, roots))
                 if known := contractlib.unless_object(known, site.bound):
                     binds[where] = contractlib.as_data(known)
-        given = {"entry": contractlib.as_data(entry), "calls": calls, "binds": binds}
+            if target.summary.if_true:
+                if known := contractlib.rename(target.summary.if_true, lambda p: contractlib.rerooted(p, roots)):
+                    tests[where] = contractlib.as_data(known)
+        given = {"entry": contractlib.as_data(entry), "calls": calls, "binds": binds, "tests": tests}
         return {key: value for key, value in given.items() if value}
 
     def _invariants(self, class_fq: str, seen: set[str]) -> list[Clause]:
@@ -1400,7 +1404,7 @@ def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding
 def promises(summaries: Iterable[ModuleSummary]) -> bool:
     """Whether some function guarantees anything (``Project.contracts``): without one, no file is
     given a contract, and no project need be built to find that out."""
-    return any(f.guarantees or f.if_none or f.invariants for module in summaries for f in module.functions)
+    return any(f.guarantees or f.if_none or f.invariants or f.if_true for module in summaries for f in module.functions)
 
 
 def unresolved_imports(summaries: Sequence[ModuleSummary], names: Iterable[str]) -> tuple[tuple[str, str], ...]:

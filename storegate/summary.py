@@ -101,10 +101,12 @@ class FunctionSummary:
     returns: str | None = None  # the class named by the return annotation, as written
     # What the function guarantees its callers (``contracts.py``), over its parameters' locations:
     # at every normal exit; at the exits returning None when the others return an object; and,
-    # for a model validator, of every instance (locations under ``contracts.FIELDS``).
+    # for a model validator, of every instance (locations under ``contracts.FIELDS``); and, for a
+    # predicate, wherever it returns a truthy value (``if should_store(request):``).
     guarantees: tuple[Clause, ...] = ()
     if_none: tuple[Clause, ...] = ()
     invariants: tuple[Clause, ...] = ()
+    if_true: tuple[Clause, ...] = ()
     depends: tuple[str, ...] = ()  # ``dependencies=[Depends(f)]`` of its route decorators: ``f``
     # Handlers its calls register by name: ``(route, handler as written)`` for
     # ``app.add_api_route("/v1/responses", create, methods=["POST"])`` (``Project.routes``).
@@ -225,6 +227,7 @@ class ModuleSummary:
                 "guarantees": clauses(f.guarantees),
                 "if_none": clauses(f.if_none),
                 "invariants": clauses(f.invariants),
+                "if_true": clauses(f.if_true),
                 "depends": list(f.depends),
                 "registered": [list(r) for r in f.registered],
                 "mounted": [list(m) for m in f.mounted],
@@ -299,6 +302,7 @@ class ModuleSummary:
                 guarantees=clauses(f.get("guarantees", ())),
                 if_none=clauses(f.get("if_none", ())),
                 invariants=clauses(f.get("invariants", ())),
+                if_true=clauses(f.get("if_true", ())),
                 depends=tuple(f.get("depends", ())),
                 registered=tuple((route, handler) for route, handler in f.get("registered", ())),
                 mounted=tuple(tuple(m) for m in f.get("mounted", ())),
