@@ -348,7 +348,8 @@ class Summarizer:
         includes = routelib.included_routers(graph, self.route_names) if patterns else ()
         if routes and isinstance(scope, cst.FunctionDef):
             flags = [routelib.with_route_default(scope, f, self.config.route_defaults, self.route_names) for f in flags]
-        self._scope_state = self._state_of(graph, name, kind, class_name, own)
+        app_factory = kind != "class" and bool(graph.nested) and routelib.defines_handlers(graph, self.route_names)
+        self._scope_state = self._state_of(graph, name, kind, class_name, own, app_factory)
         self._strings = _scope_strings(graph, self.strings)
         self._receivers = receiverslib.scope(scope, self.imports, self.classes, class_name) if self.classes is not None else None
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
@@ -369,9 +370,12 @@ class Summarizer:
             returns=_returned_class(scope),
             keeps=handoffs.kept(graph) if class_name is not None else (),
             locals=tuple(sorted({*graph.params, *_bound_names(graph, imports=False)} - {"self", "cls"})) if kind != "class" else (),
+            app_factory=app_factory,
         )
 
-    def _state_of(self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, own: set[str]) -> statelib.ScopeState | None:
+    def _state_of(
+        self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, own: set[str], app_factory: bool
+    ) -> statelib.ScopeState | None:
         """What the scope sees of the state that outlives the request; hands its nested scopes the
         containers of an app factory (a function that defines route handlers: its locals live as
         long as the application), less the names each binds itself."""
@@ -384,7 +388,7 @@ class Summarizer:
             assert isinstance(graph.scope, cst.ClassDef)
             self.state.add_class(name, graph.scope)
         passed = factory
-        if kind != "class" and routelib.defines_handlers(graph, self.route_names):
+        if app_factory:
             passed = factory | statelib.bound_in(graph, self.state)
         for child in graph.nested:
             self._factory_state[id(child)] = passed

@@ -1089,10 +1089,15 @@ class Project:
 
     def _made_local(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:
         """Whether ``name`` is a local of ``function`` bound only to objects made there
-        (``made_here``); a declared type beside them (``context: Context``, then ``context =
-        TurnContext(...)``) binds nothing."""
+        (``made_here``), or of the function it is nested in (not an app factory, whose locals
+        live as long as the app); a declared type beside them (``context: Context``, then
+        ``context = TurnContext(...)``) binds nothing."""
         if name in ("self", "cls") or "." in name or function.param(name) is not None:
             return False
+        enclosing = self._enclosing_fact(module, function, name)
+        if enclosing is not None:  # a closure's: made by the enclosing call, unless it is an app factory's
+            outer = self._scopes.get((module.module, enclosing[1]))
+            return outer is not None and not outer.app_factory and self._made_local(module, outer, name)
         facts = self._facts.get((module.module, function.name, name), ())
         made = [(holder, value, where) for holder, value, where in facts if value.endswith("()")]
         declared = [(holder, value, where) for holder, value, where in facts if not value.endswith("()")]

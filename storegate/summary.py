@@ -122,6 +122,8 @@ class FunctionSummary:
     # the names it binds other than by ``import``, and its parameters (``*args`` too): never a
     # global another module defines (``Project.unresolved`` searches no file for them)
     locals: tuple[str, ...] = ()
+    # registers route handlers (``routes.defines_handlers``): its locals live as long as the app
+    app_factory: bool = False
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -223,6 +225,7 @@ class ModuleSummary:
                 "routes": list(f.routes),
                 "sites": [site(s) for s in f.sites],
                 "nested": f.nested,
+                "app_factory": f.app_factory,
                 "returns": f.returns,
                 "guarantees": clauses(f.guarantees),
                 "if_none": clauses(f.if_none),
@@ -298,6 +301,7 @@ class ModuleSummary:
                 routes=tuple(f["routes"]),
                 sites=tuple(site(s) for s in f["sites"]),
                 nested=f["nested"],
+                app_factory=f.get("app_factory", False),
                 returns=f.get("returns"),
                 guarantees=clauses(f.get("guarantees", ())),
                 if_none=clauses(f.get("if_none", ())),
