@@ -88,6 +88,7 @@ class Project:
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
         self.own_state: dict[str, set[str]] = {}  # flag -> derived sinks into their object's own containers
+        self._caching: dict[str, set[str]] = {}  # flag -> derived sinks whose chain ends in a cache (``derived_sinks``)
         self._import_maps: dict[str, dict[str, str]] = {}  # path -> local name -> qualified (``_imports``)
         # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
         self._callbacks = callbacklib.add_callbacks(self)
@@ -989,6 +990,7 @@ class Project:
         # on the way (``resolve_lora``, ``get_model``, ``load_plugin`` writing the plugin's code
         # to disk: ``_looks_up``) caches, it does not persist.
         caching: set[str] = set()
+        self._caching[flag.name] = caching
         calls: dict[str, list[tuple[Site, list[_Function]]]] = {}  # fq -> its calls that resolve
         callers: dict[str, set[str]] = {}  # fq -> the functions that call it
         layer: list[str] = []
@@ -1001,7 +1003,7 @@ class Project:
             for site in function.summary.sites:
                 if site.sink is not None:
                     cache = site.sink_kind in _CACHE_KINDS
-                    if (fq in derived and (fq not in own or site.sink_kind == "instance")) or (cache and _looks_up(fq.split(".")[-2:])):
+                    if (fq in derived and (fq not in own or site.sink_kind == "instance")) or (cache and _looks_up(fq.split(".")[-2:], False)):
                         continue
                     if fq not in derived:
                         layer.append(fq)
@@ -1048,7 +1050,7 @@ class Project:
         for target in targets:
             if target.fq not in known:
                 continue
-            if target.fq in caching and _looks_up(target.fq.split(".")[-2:]):
+            if self._fills_cache(target, derived[target.fq], caching, own):
                 continue
             if self.into_scratch(caller.module, caller.summary, site, target, derived[target.fq]):
                 continue
@@ -1059,6 +1061,17 @@ class Project:
                 caching.add(fq)
             return ((caller.module.path, site.span.line, site.text), *derived[target.fq]), on_self
         return None
+
+    def fills_cache(self, flag: Flag, target: _Function, chain: Chain) -> bool:
+        """Whether ``target`` is a lookup that fills a cache on the way (``_looks_up``): no chain is
+        followed through it, from a function with the flag either (``derived_sinks``)."""
+        return self._fills_cache(target, chain, self._caching.get(flag.name, set()), self.own_state.get(flag.name, set()))
+
+    def _fills_cache(self, target: _Function, chain: Chain, caching: set[str], own: set[str]) -> bool:
+        if target.fq not in caching:
+            return False
+        scratch = target.fq not in own and self._ends_in(chain) == "instance"
+        return _looks_up(target.fq.split(".")[-2:], scratch)
 
     def into_scratch(self, module: ModuleSummary, function: FunctionSummary, site: Site, target: _Function, chain: Chain) -> bool:
         """Whether ``target``'s chain writes into an object the caller made for this call: it
@@ -1293,15 +1306,20 @@ class Project:
 
     def _end_kind(self, chain: Chain) -> str:
         """Why the sink a chain ends in is persistence (``sink_kind``)."""
+        kind = self._ends_in(chain)
+        return "derived" if kind is None else _SINK_KIND_NAMES.get(kind, kind)
+
+    def _ends_in(self, chain: Chain) -> str | None:
+        """The sink kind (``Site.sink_kind``: ``state``, ``instance``, ``call``, ...) of the sink a chain ends in."""
         if self._sink_kinds is None:
             self._sink_kinds = {
-                (m.path, s.span.line, s.text): _SINK_KIND_NAMES.get(s.sink_kind or "call", s.sink_kind or "configured")
+                (m.path, s.span.line, s.text): s.sink_kind or "call"
                 for m in self.summaries
                 for f in m.functions
                 for s in f.sites
                 if s.sink is not None
             }
-        return self._sink_kinds.get(chain[-1], "derived")
+        return self._sink_kinds.get(chain[-1])
 
 
 # Parameter annotations that are never a request body (path and query parameters).
@@ -1344,6 +1362,7 @@ _SINK_KIND_NAMES = {"call": "configured", "state": "container", "instance": "con
 # removed), or a call on a logger or metrics object.
 _READ_WORDS = frozenset(
     "get load list fetch read find lookup search query count exists has is can should validate check "
+    "detect infer probe estimate classify normalize "
     "parse build make render format compute iter select retrieve resolve generate stream encode decode "
     "serialize deserialize copy to as dump dumps json dict keys values items".split()
 )
@@ -1377,11 +1396,15 @@ def _reads_or_logs(parts: Sequence[str]) -> bool:
     return words[0] in _READ_WORDS or not _REMOVE_WORDS.isdisjoint(words) or name in _LOG_METHODS or receiver in _LOG_RECEIVERS or _observes(parts)
 
 
-def _looks_up(parts: Sequence[str]) -> bool:
+def _looks_up(parts: Sequence[str], scratch: bool) -> bool:
     """Whether a function that writes a container or a file on the way is a lookup filling a
     cache (``_reads_or_logs``), not one that streams the response: what a ``stream_*`` or
-    ``iter_*`` function writes is the request's, as any handler's is."""
-    return _reads_or_logs(parts) and parts[-1].lstrip("_").lower().split("_")[0] not in _PRODUCE_WORDS
+    ``iter_*`` function writes into state, a file or its own object's containers is the
+    request's, as any handler's is; into another object's own containers (``scratch``: a
+    parser's buffer, reached through the objects it is handed), it is the stream's scratch."""
+    if not _reads_or_logs(parts):
+        return False
+    return scratch or parts[-1].lstrip("_").lower().split("_")[0] not in _PRODUCE_WORDS
 
 
 def _observes(parts: Sequence[str]) -> bool:
