@@ -1241,13 +1241,29 @@ class Project:
             return ("container", self._container_key(module, function, site.text[: -len("[...]")]))
         target = self.resolve(module, function, site)
         if target is not None:
-            if flag.name in target.summary.flags or _reads_or_logs(target.fq.split(".")[-2:]) or not self._may_keep(target, set()):
+            if self._judges(target, flag, 2) or _reads_or_logs(target.fq.split(".")[-2:]) or not self._may_keep(target, set()):
                 return None
             return ("function", target.fq)
         parts = site.text.split(".")
         if "(" in site.text or len(parts) < 2 or _reads_or_logs(parts) or self._typed_local(module, function, parts[0]):
             return None  # a local or parameter does not outlive the call
         return ("call", self._container_key(module, function, ".".join(parts[:-1])), parts[-1])
+
+    def _judges(self, target: _Function, flag: Flag, depth: int) -> bool:
+        """Whether a function checks the flag itself, or calls one that does within ``depth``
+        calls (``_persist(ctx)`` calling ``_persist_io(ctx)``, which tests ``ctx.store``): it
+        judges its own writes."""
+        if flag.name in target.summary.flags:
+            return True
+        if depth == 0:
+            return False
+        return any(
+            self._judges(callee, flag, depth - 1)
+            for site in target.summary.sites
+            if site.kind == "call" and site.args
+            for callee in self.resolve_all(target.module, target.summary, site)
+            if callee.fq != target.fq
+        )
 
     def _may_keep(self, target: _Function, seen: set[str]) -> bool:
         """Whether a project function may write anything at all, as a learned sink must: a sink,

@@ -38,7 +38,7 @@ CODE = Code(
         "same container (`self._turns[...]`, a module's `TURNS`) is written only under the flag "
         "somewhere else in the codebase: the code itself says it is persistence. The message "
         "names where it is gated. Values the code uses (`data = self._serialize(r)`), callees "
-        "that take the flag, functions that write nothing but their own attributes "
+        "that take the flag or hand it on to one that checks it, functions that write nothing but their own attributes "
         "(`record.set_snapshot(r)`), and names that read or log (`get_*`, `load_*`, `list_*`, "
         "`fetch_*`, `logger.info`, `metrics.inc`) are never learned."
     ),
