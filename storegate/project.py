@@ -1003,7 +1003,7 @@ class Project:
             for site in function.summary.sites:
                 if site.sink is not None:
                     cache = site.sink_kind in _CACHE_KINDS
-                    if (fq in derived and (fq not in own or site.sink_kind == "instance")) or (cache and _looks_up(fq.split(".")[-2:], False)):
+                    if (fq in derived and (fq not in own or site.sink_kind == "instance")) or (cache and _looks_up(fq.split(".")[-2:])):
                         continue
                     if fq not in derived:
                         layer.append(fq)
@@ -1050,7 +1050,7 @@ class Project:
         for target in targets:
             if target.fq not in known:
                 continue
-            if self._fills_cache(target, derived[target.fq], caching, own):
+            if target.fq in caching and _looks_up(target.fq.split(".")[-2:]):
                 continue
             if self.into_scratch(caller.module, caller.summary, site, target, derived[target.fq]):
                 continue
@@ -1062,16 +1062,10 @@ class Project:
             return ((caller.module.path, site.span.line, site.text), *derived[target.fq]), on_self
         return None
 
-    def fills_cache(self, flag: Flag, target: _Function, chain: Chain) -> bool:
+    def fills_cache(self, flag: Flag, target: _Function) -> bool:
         """Whether ``target`` is a lookup that fills a cache on the way (``_looks_up``): no chain is
         followed through it, from a function with the flag either (``derived_sinks``)."""
-        return self._fills_cache(target, chain, self._caching.get(flag.name, set()), self.own_state.get(flag.name, set()))
-
-    def _fills_cache(self, target: _Function, chain: Chain, caching: set[str], own: set[str]) -> bool:
-        if target.fq not in caching:
-            return False
-        scratch = target.fq not in own and self._ends_in(chain) == "instance"
-        return _looks_up(target.fq.split(".")[-2:], scratch)
+        return target.fq in self._caching.get(flag.name, ()) and _looks_up(target.fq.split(".")[-2:])
 
     def into_scratch(self, module: ModuleSummary, function: FunctionSummary, site: Site, target: _Function, chain: Chain) -> bool:
         """Whether ``target``'s chain writes into an object the caller made for this call: it
@@ -1322,20 +1316,15 @@ class Project:
 
     def _end_kind(self, chain: Chain) -> str:
         """Why the sink a chain ends in is persistence (``sink_kind``)."""
-        kind = self._ends_in(chain)
-        return "derived" if kind is None else _SINK_KIND_NAMES.get(kind, kind)
-
-    def _ends_in(self, chain: Chain) -> str | None:
-        """The sink kind (``Site.sink_kind``: ``state``, ``instance``, ``call``, ...) of the sink a chain ends in."""
         if self._sink_kinds is None:
             self._sink_kinds = {
-                (m.path, s.span.line, s.text): s.sink_kind or "call"
+                (m.path, s.span.line, s.text): _SINK_KIND_NAMES.get(s.sink_kind or "call", s.sink_kind or "configured")
                 for m in self.summaries
                 for f in m.functions
                 for s in f.sites
                 if s.sink is not None
             }
-        return self._sink_kinds.get(chain[-1])
+        return self._sink_kinds.get(chain[-1], "derived")
 
 
 # Parameter annotations that are never a request body (path and query parameters).
@@ -1412,15 +1401,11 @@ def _reads_or_logs(parts: Sequence[str]) -> bool:
     return words[0] in _READ_WORDS or not _REMOVE_WORDS.isdisjoint(words) or name in _LOG_METHODS or receiver in _LOG_RECEIVERS or _observes(parts)
 
 
-def _looks_up(parts: Sequence[str], scratch: bool) -> bool:
+def _looks_up(parts: Sequence[str]) -> bool:
     """Whether a function that writes a container or a file on the way is a lookup filling a
     cache (``_reads_or_logs``), not one that streams the response: what a ``stream_*`` or
-    ``iter_*`` function writes into state, a file or its own object's containers is the
-    request's, as any handler's is; into another object's own containers (``scratch``: a
-    parser's buffer, reached through the objects it is handed), it is the stream's scratch."""
-    if not _reads_or_logs(parts):
-        return False
-    return scratch or parts[-1].lstrip("_").lower().split("_")[0] not in _PRODUCE_WORDS
+    ``iter_*`` function writes is the request's, as any handler's is."""
+    return _reads_or_logs(parts) and parts[-1].lstrip("_").lower().split("_")[0] not in _PRODUCE_WORDS
 
 
 def _observes(parts: Sequence[str]) -> bool:

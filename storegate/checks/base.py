@@ -108,7 +108,7 @@ class At:
             chain = self.derived.get(target.fq)
             if chain is None or (target.fq in own and self.project.made_here(self.module, self.function, self.site)):
                 continue
-            if self.project.fills_cache(self.flag, target, chain):
+            if self.project.fills_cache(self.flag, target):
                 continue
             if not self.project.into_scratch(self.module, self.function, self.site, target, chain):
                 return chain
