@@ -614,7 +614,7 @@ class Summarizer:
         own = [p for p in graph.params if p not in ("self", "cls") and p not in _bound_names(graph)]
         found = contractlib.exits(graph)
         mixed = bool(found.none and found.objects and not found.other)
-        predicate = bool(summary.flags and (found.objects or found.other))  # ``if should_store(req):``
+        predicate = bool(summary.flags) and _boolean_returns(scope, [*found.objects, *found.other])  # ``if should_store(req):``
         if shape is None and not (own and (mixed or predicate or self._given or contractlib.raises(graph))):
             return plain
         if contractlib.is_generator(graph):
@@ -646,6 +646,26 @@ class Summarizer:
             if_true=contractlib.parameter_clauses(_if_true(found, states, context) if predicate else (), own),
             **fields,
         )
+
+
+def _boolean_returns(scope: cst.FunctionDef, returns: list) -> bool:
+    """Whether a function is a predicate: it returns values, each a test (a comparison, ``and``,
+    ``or``, ``not``, ``bool(...)``, ``True``/``False``), or it is annotated ``-> bool``."""
+    if not returns:
+        return False
+    if scope.returns is not None and dotted_name(scope.returns.annotation) in ("bool", "builtins.bool"):
+        return True
+    return all(_is_test(edge.owner.value) for _, edge in returns)
+
+
+def _is_test(value: cst.BaseExpression) -> bool:
+    if isinstance(value, (cst.Comparison, cst.BooleanOperation)):
+        return True
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Not):
+        return True
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        return True
+    return isinstance(value, cst.Call) and dotted_name(value.func) == "bool"
 
 
 def _if_true(found: contractlib.Exits, states: dict, context: _Context) -> F.Facts:
