@@ -199,6 +199,18 @@ class Project:
                 self._unknown_bases(class_fq, set(), *wanted)
         return tuple(found)
 
+    def _abstract(self, target: _Function) -> bool:
+        """Whether a method is an interface's: no call or write in it, in a protocol or an abstract
+        class, or overridden by a subclass of the project (what runs is an implementation's)."""
+        summary = target.summary
+        if summary.sites or summary.class_name is None:
+            return False
+        class_fq = f"{target.module.module}.{summary.class_name}"
+        _, bases = self.classes.get(class_fq, (None, ()))
+        if any(base.rpartition(".")[2] in ("Protocol", "ABC") for base in bases):
+            return True
+        return bool(self._overrides(class_fq, summary.name.rpartition(".")[2], False))
+
     def _long_lived(self, function: FunctionSummary, root: str) -> bool:
         """Whether a path rooted at ``root`` names what an object or a module holds (``self.store``,
         a module's ``store``, ``app.state.store``), not a parameter or a local: an abstract
@@ -1266,8 +1278,8 @@ class Project:
         ``self.response = r``) keeps nothing, whichever gate it happens to be called under."""
         if target.fq in seen:
             return False  # a cycle: the other sites decide
-        if len(seen) > _MAX_HOPS:
-            return True  # too far to tell: it may
+        if len(seen) > _MAX_HOPS or self._abstract(target):
+            return True  # too far to tell, or an interface's method: its implementations may
         seen.add(target.fq)
         for site in target.summary.sites:
             if site.sink is not None or site.kind == "write":
