@@ -62,8 +62,9 @@ def mentions(source: str, words: frozenset[str] | None) -> bool:
 
 
 def _plain(word: str) -> str:
-    """The text that a source mentioning ``word`` holds as it is (``kwargs`` of ``kwargs=``)."""
-    return word[:-1] if len(word) > 1 and word[-1] in "=(" else word.strip("*")
+    """The text that a source mentioning ``word`` holds as it is (``kwargs`` of ``kwargs=``,
+    ``Store`` of a base ``(Store``)."""
+    return word[:-1] if len(word) > 1 and word[-1] in "=(" else word.strip("*").removeprefix(SUBCLASSES)
 
 
 @lru_cache(maxsize=256)
@@ -114,6 +115,10 @@ def screen(source: str, config: Config) -> tuple[bool, SourceError | None, Defin
             gc.enable()
 
 
+# The mark of a word that names a class among a file's classes' bases (``defines``): ``(Store``.
+SUBCLASSES = "("
+
+
 class Defines(NamedTuple):
     """What a module binds (``defines``)."""
 
@@ -128,12 +133,15 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
     app's state; a bare name used in another module's function can only be one of these (or a
     local, or a builtin). ``own``: the names its own code can only mean as its globals (what its top
     level defines or assigns, not imports: the summary may not know an import made under ``if
-    TYPE_CHECKING``; none if it has a star import, which may bind them too). ``None`` (anything) for
+    TYPE_CHECKING``; none if it has a star import, which may bind them too). ``top`` also holds the
+    last name of each class's bases, marked (``SUBCLASSES``). ``None`` (anything) for
     a module with a top-level ``__getattr__`` (PEP 562; a class's ``__getattr__`` serves its
     instances, not the module)."""
     top: set[str] = set()
     members: set[str] = set()  # what classes' bodies bind: no global
     imported: set[str] = set()  # at any level: what an import binds is another module's
+    bases: set[str] = set()  # the last names of its classes' bases
+    renamed: dict[str, str] = {}  # ``import X as Y``: Y -> X
     star = False
     stack: list = [(node, top) for node in tree.body]
     while stack:
@@ -144,6 +152,7 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
             continue  # a function's body binds its own locals
         if kind is ast.ClassDef:
             names.add(node.name)
+            bases.update(_last_name(base) or "" for base in node.bases)
             stack.extend((child, members) for child in node.body)
             continue
         if kind is ast.Name:
@@ -153,6 +162,8 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
             names.add((node.asname or node.name).partition(".")[0])
             imported.add((node.asname or node.name).partition(".")[0])
             star = star or node.name == "*"
+            if node.asname:
+                renamed[node.asname] = node.name.rpartition(".")[2]
         elif kind in (ast.ExceptHandler, ast.MatchAs, ast.MatchStar) and node.name:
             names.add(node.name)
         elif kind in (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
@@ -163,6 +174,8 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
     if "__getattr__" in top:
         return None
     own = frozenset() if star else frozenset(top - imported)
+    # a class's bases, marked ``(Base``: the files that subclass a class (``Project._overrides``)
+    top.update(SUBCLASSES + name for base in bases if base for name in (base, renamed.get(base, base)))
     if "global" in source and re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):  # a plain search first
         top.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)
     if ".state" in source:

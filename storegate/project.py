@@ -20,6 +20,7 @@ from storegate import guards
 from storegate import inherited as inheritedlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
+from storegate.prefilter import SUBCLASSES
 from storegate.summary import ANY_FIELD, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
 if TYPE_CHECKING:
@@ -220,8 +221,8 @@ class Project:
     def _overrides(self, class_fq: str, name: str, wanting: bool) -> list[str]:
         """The methods ``name`` of the project's subclasses of ``class_fq``, at any depth: a
         receiver typed with an abstract class or a protocol (``store: ResponseStore``) holds one
-        of them. ``wanting``: the pre-filter is still reading, and the files that mention these
-        classes may define more of them (``_stub_classes``)."""
+        of them. ``wanting``: the pre-filter is still reading, and the files whose classes name
+        these among their bases may define more of them (``_stub_classes``)."""
         found: list[str] = []
         queue, seen = [class_fq], {class_fq}
         while queue:
@@ -663,7 +664,8 @@ class Project:
                     if target.fq not in seen:
                         seen.add(target.fq)
                         queue.append((target, depth + 1))
-        mentioned.update(self._stub_classes)  # an abstract receiver's class: its subclasses name it
+        # an abstract receiver's class: the files whose classes name it among their bases
+        words.update(SUBCLASSES + name for name in self._stub_classes)
         return frozenset(words | mentioned), frozenset(modules), frozenset(mentioned)
 
     def _wanted_for(self, function: _Function, site: Site, words: set[str], modules: set[str]) -> None:

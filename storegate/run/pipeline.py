@@ -496,7 +496,7 @@ class _Run:
         summarized in this run (``foreign``): with a summary from the cache, no word is left out."""
         if self.foreign is None or any(item.state is State.SUMMARY and item.key not in self.read for item in self.files):
             return words
-        return frozenset(word for word in words if word in self.foreign)
+        return frozenset(word for word in words if word.removeprefix(prefilter.SUBCLASSES) in self.foreign)
 
     def _report(self, done: int) -> None:
         if self.progress is not None:
