@@ -778,3 +778,21 @@ def test_a_model_saved_by_what_it_inherits_has_its_bases_read(tmp_path):
     filtered, everything = both([str(tmp_path)], config, jobs=1)
     assert [(Path(f.path).name, f.line, f.code) for f in everything.findings] == [("handlers.py", 5, "SG001")]
     assert_same(filtered, everything)
+
+
+def test_the_screen_names_the_bases_of_a_files_classes():
+    """The files that may subclass an abstract receiver's class are those whose classes name it
+    among their bases, through a module or an imported alias, on one line or several; and a file
+    the stdlib cannot read is looked for by the plain word."""
+    import ast
+
+    from storegate import prefilter
+
+    source = "from app.stores import ResponseStore as Base\nimport app.events as events\n\nclass Memory(Base):\n    pass\n\nclass Replay(\n    events.EventSink,\n    Generic[T],\n):\n    pass\n"
+    found = prefilter.defines(ast.parse(source), source)
+    assert found is not None
+    marked = {name for name in found.top if name.startswith(prefilter.SUBCLASSES)}
+    assert marked == {"(Base", "(ResponseStore", "(EventSink"}
+    assert not any(name.startswith(prefilter.SUBCLASSES) for name in found.own)
+    assert prefilter.mentions("class Replay(\n    EventSink,\n):", frozenset({"(EventSink"}))
+    assert not prefilter.mentions("class Replay(EventSinks):", frozenset({"(EventSink"}))
