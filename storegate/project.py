@@ -1385,8 +1385,8 @@ _READ_WORDS = frozenset(
     "parse build make render format compute iter select retrieve resolve generate stream encode decode "
     "serialize deserialize copy to as dump dumps json dict keys values items".split()
 )
-# Of those, the words of what makes a response (``_looks_up``).
-# (Not ``generate``: a model's generation fills the engine's own caches and request states.)
+# Of those, the words of what streams the response (``_looks_up``); not ``generate``: a model's
+# generation fills the engine's own caches and request states.
 _PRODUCE_WORDS = frozenset("stream iter".split())
 _REMOVE_WORDS = frozenset("delete deleted remove discard evict clear drop purge prune forget unregister close".split())
 _LOG_METHODS = frozenset("debug info warning warn error exception critical log inc dec observe increment gauge timing labels".split())
