@@ -1381,7 +1381,7 @@ _SINK_KIND_NAMES = {"call": "configured", "state": "container", "instance": "con
 # removed), or a call on a logger or metrics object.
 _READ_WORDS = frozenset(
     "get load list fetch read find lookup search query count exists has is can should validate check "
-    "detect infer probe estimate classify normalize "
+    "detect infer probe estimate classify normalize ensure "
     "parse build make render format compute iter select retrieve resolve generate stream encode decode "
     "serialize deserialize copy to as dump dumps json dict keys values items".split()
 )
