@@ -614,7 +614,8 @@ class Summarizer:
         own = [p for p in graph.params if p not in ("self", "cls") and p not in _bound_names(graph)]
         found = contractlib.exits(graph)
         mixed = bool(found.none and found.objects and not found.other)
-        predicate = bool(summary.flags) and _boolean_returns(scope, [*found.objects, *found.other])  # ``if should_store(req):``
+        returning = [*found.objects, *found.other]  # the exits that return a value
+        predicate = bool(summary.flags) and _boolean_returns(scope, returning)  # ``if should_store(req):``
         if shape is None and not (own and (mixed or predicate or self._given or contractlib.raises(graph))):
             return plain
         if contractlib.is_generator(graph):
@@ -622,7 +623,7 @@ class Summarizer:
         context = _context(graph, list(self.config.flags), self.fixed, truths=self.truths)
         groups = _install(graph, context, self._given, self.locator)
         if predicate:  # what its returns test is tested: ``return request.store is not False``
-            groups.extend(F.formula_paths(context.formula(edge.owner.value)) for _, edge in [*found.objects, *found.other])
+            groups.extend(F.formula_paths(context.formula(edge.owner.value)) for _, edge in returning)
         if shape is None:
             context.relevant = relevant_paths(graph, list(self.config.flags), context, groups)
             if not any(root_name(path) in own for path in context.relevant):
@@ -643,7 +644,7 @@ class Summarizer:
             summary,
             guarantees=contractlib.parameter_clauses(at_exit, own),
             if_none=contractlib.parameter_clauses(if_none or (), own),
-            if_true=contractlib.parameter_clauses(_if_true(found, states, context) if predicate else (), own),
+            if_true=contractlib.parameter_clauses(_if_true(returning, states, context) if predicate else (), own),
             **fields,
         )
 
@@ -668,12 +669,12 @@ def _is_test(value: cst.BaseExpression) -> bool:
     return isinstance(value, cst.Call) and dotted_name(value.func) == "bool"
 
 
-def _if_true(found: contractlib.Exits, states: dict, context: _Context) -> F.Facts:
+def _if_true(returning: list, states: dict, context: _Context) -> F.Facts:
     """What holds where a function returns a truthy value (a predicate: ``return request.store
-    is not False and ...``): at each return of a value, what is known there and of the value's
-    truth; a return of None or of a false constant is never truthy, and adds nothing."""
+    is not False and ...``): at each return of a value (``returning``), what is known there and
+    of the value's truth; a return of None or of a false constant is never truthy, and adds nothing."""
     known: F.Facts | None = None
-    for block, edge in [*found.objects, *found.other]:
+    for block, edge in returning:
         facts = states.get(block.index)
         if facts is None:
             continue
@@ -776,10 +777,7 @@ class _Context:
         cached = self._formulas.get(id(node))
         if cached is not None and cached[1] is not None:
             return cached[1]
-        read = self.truths.get(id(node))
-        if read is None:
-            read = self.truths[id(node)] = (node, guards.truth(node))
-        formula = read[1] if not self.tests else self._tested(node)
+        formula = self._truth(node) if not self.tests else self._tested(node)
         # (an opaque atom that ``value`` passed over: renamed, it is itself, and was charged)
         if cached is None and (self.aliases or self.forged or self.objects or self.errors):
             formula = F.rename(formula, self.path)
@@ -796,7 +794,14 @@ class _Context:
             return ("and" if isinstance(node.operator, cst.And) else "or", self._tested(node.left), self._tested(node.right))
         call = node.expression if isinstance(node, cst.Await) else node
         told = self.tests.get(id(call))
-        return guards.truth(node) if told is None else ("and", guards.truth(node), told)
+        return self._truth(node) if told is None else ("and", self._truth(node), told)
+
+    def _truth(self, node: cst.BaseExpression) -> F.Formula:
+        """``guards.truth(node)``, read once per node for the file (``truths``)."""
+        read = self.truths.get(id(node))
+        if read is None:
+            read = self.truths[id(node)] = (node, guards.truth(node))
+        return read[1]
 
     def value(self, node: cst.BaseExpression | None) -> tuple | None:
         """What ``facts.bind`` knows of an assigned value: a constant, a copied location, a truth, or nothing."""
@@ -823,7 +828,6 @@ class _Context:
     def _tells(self, node: cst.BaseExpression) -> bool:
         """Whether ``node`` is a predicate's call (``ok = should_store(request)``): its truth tells."""
         return bool(self.tests) and id(node.expression if isinstance(node, cst.Await) else node) in self.tests
-
 
     def _passed_over(self, node: cst.BaseExpression) -> None:
         """``formula(node)`` for an opaque atom whose text no one asked for yet: the step its

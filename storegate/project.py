@@ -1064,7 +1064,7 @@ class Project:
         for target in targets:
             if target.fq not in known:
                 continue
-            if target.fq in caching and _looks_up(target.fq.split(".")[-2:]):
+            if _fills_cache(target.fq, caching):
                 continue
             if self.into_scratch(caller.module, caller.summary, site, target, derived[target.fq]):
                 continue
@@ -1079,7 +1079,7 @@ class Project:
     def fills_cache(self, flag: Flag, target: _Function) -> bool:
         """Whether ``target`` is a lookup that fills a cache on the way (``_looks_up``): no chain is
         followed through it, from a function with the flag either (``derived_sinks``)."""
-        return target.fq in self._caching.get(flag.name, ()) and _looks_up(target.fq.split(".")[-2:])
+        return _fills_cache(target.fq, self._caching.get(flag.name, set()))
 
     def into_scratch(self, module: ModuleSummary, function: FunctionSummary, site: Site, target: _Function, chain: Chain) -> bool:
         """Whether ``target``'s chain writes into an object the caller made for this call: it
@@ -1420,6 +1420,12 @@ def _looks_up(parts: Sequence[str]) -> bool:
     cache (``_reads_or_logs``), not one that streams the response: what a ``stream_*`` or
     ``iter_*`` function writes is the request's, as any handler's is."""
     return _reads_or_logs(parts) and parts[-1].lstrip("_").lower().split("_")[0] not in _PRODUCE_WORDS
+
+
+def _fills_cache(fq: str, caching: set[str]) -> bool:
+    """Whether a function whose chain ends in a cache (``caching``) is a lookup: no chain is
+    followed through it (``derived_sinks``, ``fills_cache``)."""
+    return fq in caching and _looks_up(fq.split(".")[-2:])
 
 
 def _observes(parts: Sequence[str]) -> bool:

@@ -82,6 +82,8 @@ def annotation_type(annotation: cst.BaseExpression, imports: Mapping[str, str]) 
 
 # The key of a type alias's own type in ``Types`` (no name has a colon): ``type:SessionDep``.
 _ALIAS = "type:"
+
+
 def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Types]:
     """Per class of the module: the types of ``self.x`` (class annotations, assignments in
     methods); under ``MODULE``, the types of the module's own names (its top-level assignments)."""
