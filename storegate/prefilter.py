@@ -203,17 +203,20 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     """Whether ``tree`` may hold a flag's location or register a handler on a configured route.
 
     A flag's location (``flags.is_location``): its name (read or bound: a parameter, a class
-    field, an import, a def), an attribute of anything but ``self``/``cls`` (of those too for a
-    ``self_attribute`` flag) that is not called (``tl.store(ptr, x)`` is a method), a constant
-    subscript or ``.get`` key. A superset of what the
-    analysis sees: whether such a location holds a storage object instead (``flags.sight``) is
-    left to it, as is whether a function can see it at all.
+    field), an attribute of anything but ``self``/``cls`` (of those too for a ``self_attribute``
+    flag) that is not called (``tl.store(ptr, x)`` is a method), a constant subscript or
+    ``.get`` key. Not one read under (``store.put(x)``, ``ctx.store.table``, ``store[k]``) nor
+    a ``def``, ``class`` or ``import`` of the name: the analysis sees an object there
+    (``flags.sight``, ``flags.holds_object``), and a scope that also holds the flag under that
+    name has another of its locations. A superset of what the analysis sees: whether such a
+    location holds a storage object instead is left to it, as is whether a function can see
+    it at all.
 
     A route: a call of a registration form (``routes.ROUTE_FORMS``, or one that mounts a router
     under a prefix, ``routes.MOUNTS``; by the callee's last name,
     ``getattr(app, "post")`` too, or by the path keyword of a form of any name: ``route=``) and a
-    string that is not a docstring with a route's word, where a path can come from (a literal, a
-    module constant, an f-string's text, a prefix).
+    string that is not a docstring, without whitespace (``_path_like``), with a route's word, where a
+    path can come from (a literal, a module constant, an f-string's text, a prefix).
     """
     names = {flag.name for flag in config.flags} if mentions(source, _flag_words(config)) else set()
     own = {flag.name for flag in config.flags if flag.self_attribute}
@@ -226,22 +229,24 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     calls = strings = False
     docstrings: set[int] = set()
     called: set[int] = set()
+    below: set[int] = set()  # what a path is read under (``store.put``, ``x.store.table``, ``store[k]``): an object
     placed: set[int] = set()  # calls where a decorator form registers: a decorator, one applied by hand
     stack: list = [tree]  # no recursion: the tree may be deep
     while stack:
         node = stack.pop()
         kind = type(node)
         if kind is ast.Name:
-            if node.id in names:
+            if node.id in names and id(node) not in below:
                 return True
         elif kind is ast.Attribute:
-            if node.attr in names and id(node) not in called and (
+            if node.attr in names and id(node) not in called and id(node) not in below and (
                 node.attr in own or type(node.value) is not ast.Name or node.value.id not in ("self", "cls")
             ):
                 return True
+            below.add(id(node.value))
         elif kind is ast.Constant:
             if forms and not strings and type(node.value) is str and id(node) not in docstrings:
-                strings = mentions(node.value, words)
+                strings = _path_like(node.value) and mentions(node.value, words)
         elif kind is ast.Call:
             func = node.func
             if type(func) is ast.Attribute and func.attr in names:
@@ -257,14 +262,12 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
         elif kind is ast.Subscript:
             if _constant(node.slice) in names:
                 return True
+            below.add(id(node.value))
         elif kind is ast.arg:
             if node.arg in names:
                 return True
-        elif kind is ast.alias:
-            if (node.asname or node.name).partition(".")[0] in names:
-                return True
         elif kind in _NAMED:
-            if node.name in names:
+            if node.name in names and kind not in _DEFINITIONS:
                 return True
             if kind in _DOCUMENTED and node.body and type(node.body[0]) is ast.Expr:
                 docstrings.add(id(node.body[0].value))
@@ -282,6 +285,12 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     return False
 
 
+def _path_like(text: str) -> bool:
+    """Whether a string can be (part of) a route's path: no whitespace (a description of
+    "responses" configuration is no path; ``"/v1/responses"`` and ``"responses"`` can be)."""
+    return not any(character.isspace() for character in text)
+
+
 def _push_children(node: ast.AST, stack: list) -> None:
     """Push ``node``'s child nodes (a walk without recursion or a generator per node)."""
     for field in node._fields:
@@ -292,7 +301,7 @@ def _push_children(node: ast.AST, stack: list) -> None:
             stack.append(value)
 
 
-_DOCUMENTED = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+_DOCUMENTED = _DEFINITIONS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 _NAMED = (*_DOCUMENTED, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)
 
 

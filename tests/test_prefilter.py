@@ -372,7 +372,11 @@ def test_screen_takes_a_route_registration_only_for_the_routes_methods():
     post = '@app.post("/v1/responses")\ndef create(request):\n    return request\n'
     call = 'def create(request):\n    return request\n\n\napp.add_api_route("/v1/responses", create)\n'
     docstring = '"""Serves /v1/responses."""\n\n\n@app.post("/v1/models")\ndef models(request):\n    return request\n'
-    assert [screen(text, config)[0] for text in (get, post, call, docstring)] == [False, True, True, False]
+    # a string with whitespace is no path: a description that says "responses" registers nothing
+    described = '@app.post("/v1/models", description="Lists the models responses may use")\ndef models(request):\n    return request\n'
+    word = 'ROUTE = "responses"\n\n\n@app.post(f"/v1/{ROUTE}")\ndef create(request):\n    return request\n'
+    texts = (get, post, call, docstring, described, word)
+    assert [screen(text, config)[0] for text in texts] == [False, True, True, False, False, True]
 
 
 def test_screen_leaves_a_method_named_like_the_flag():
@@ -384,8 +388,31 @@ def test_screen_leaves_a_method_named_like_the_flag():
     kernel = "import triton.language as tl\n\n\ndef kernel(ptr, x):\n    tl.store(ptr, x)\n"
     read = "def create(request):\n    if request.store:\n        save(request)\n"
     passed = "def create(request):\n    save(request, keep=request.store)\n"
-    method_of_field = "def create(request):\n    request.store.save()\n"
-    assert [screen(text, config)[0] for text in (kernel, read, passed, method_of_field)] == [False, True, True, True]
+    assert [screen(text, config)[0] for text in (kernel, read, passed)] == [False, True, True]
+
+
+# What is named like the flag but holds an object wherever it is used so: the analysis sees no
+# flag in any of these (``flags.sight``), and the screen leaves them.
+OBJECTS_NAMED_LIKE_THE_FLAG = {
+    "a field's method": "def create(request):\n    request.store.save()\n",
+    "a field's field": "def create(ctx):\n    return ctx.health().store.backend\n",
+    "a name's method": "def create(x):\n    store.put(x)\n",
+    "an item of it": "def create(request):\n    return request.store['a'], store[0]\n",
+    "a method defined": "class Router:\n    def store(self) -> 'Cache':\n        return self._cache\n",
+    "an import": "from .stores import store\nimport store\n",
+}
+
+
+@pytest.mark.parametrize("text", OBJECTS_NAMED_LIKE_THE_FLAG.values(), ids=OBJECTS_NAMED_LIKE_THE_FLAG.keys())
+def test_screen_leaves_an_object_named_like_the_flag(text):
+    from storegate.analysis import summarize
+    from storegate.prefilter import screen
+
+    config = load_config(["."], isolated=True, flags=["store"])
+    assert not any(f.flags for f in summarize(text, "m.py", config, "m").functions)
+    assert screen(text, config)[0] is False
+    read_too = text + "\n\ndef handler(store=True):\n    return store\n"
+    assert screen(read_too, config)[0] is True
 
 
 def test_a_global_of_the_callers_own_module_selects_no_other_file(tmp_path):
