@@ -246,7 +246,7 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
             below.add(id(node.value))
         elif kind is ast.Constant:
             if forms and not strings and type(node.value) is str and id(node) not in docstrings:
-                strings = _path_like(node.value) and mentions(node.value, words)
+                strings = mentions(node.value, words) and _path_like(node.value)
         elif kind is ast.Call:
             func = node.func
             if type(func) is ast.Attribute and func.attr in names:
@@ -267,7 +267,7 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
             if node.arg in names:
                 return True
         elif kind in _NAMED:
-            if node.name in names and kind not in _DEFINITIONS:
+            if node.name in names and kind not in _DOCUMENTED:  # a def or class binds an object
                 return True
             if kind in _DOCUMENTED and node.body and type(node.body[0]) is ast.Expr:
                 docstrings.add(id(node.body[0].value))
@@ -288,7 +288,10 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
 def _path_like(text: str) -> bool:
     """Whether a string can be (part of) a route's path: no whitespace (a description of
     "responses" configuration is no path; ``"/v1/responses"`` and ``"responses"`` can be)."""
-    return not any(character.isspace() for character in text)
+    return _WHITESPACE.search(text) is None
+
+
+_WHITESPACE = re.compile(r"\s")
 
 
 def _push_children(node: ast.AST, stack: list) -> None:
@@ -301,7 +304,7 @@ def _push_children(node: ast.AST, stack: list) -> None:
             stack.append(value)
 
 
-_DOCUMENTED = _DEFINITIONS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+_DOCUMENTED = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 _NAMED = (*_DOCUMENTED, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)
 
 
