@@ -28,6 +28,7 @@ from storegate import facts as F
 from storegate import flags as flaglib
 from storegate import guards
 from storegate import handoffs
+from storegate import pieces
 from storegate import receivers as receiverslib
 from storegate import retention
 from storegate import state as statelib
@@ -63,15 +64,20 @@ _BUILTINS = frozenset(dir(builtins))
 TOO_DEEP = "too deeply nested to parse"
 
 
-def parse(source: str, stdlib_error: SyntaxError | None = None) -> cst.Module:
+def parse(source: str, stdlib_error: SyntaxError | None = None, tree: ast.Module | None = None) -> cst.Module:
     """Parse with libcst; a syntax error becomes a one-line ``SourceError`` with its line.
 
     Call it only with what ``parse_ast`` let through (on storegate's deep-stack thread): libcst's
     native parser overflows the stack or eats memory on deep nesting. Where the stdlib parser
     failed too, its line and column are the ones shown: libcst's are off by one for an error at
-    the end of a line.
+    the end of a line. With the stdlib's ``tree``, a large text is parsed in pieces (``pieces``),
+    which bounds the parser's memory.
     """
     try:
+        if tree is not None and len(source) > pieces.LARGE_CHARS:
+            module = pieces.parse_in_pieces(source, tree)
+            if module is not None:
+                return module
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         line, column = exc.raw_line, exc.raw_column + 1
@@ -187,8 +193,8 @@ def summarize(
 
     ``contracts``: what others guarantee inside its functions (``Project.contracts``).
     ``namespace``: the directories without ``__init__.py`` above its package (``collect_imports``)."""
-    _, stdlib_error, outline = _outlined(source)
-    return Summarizer(source, parse(source, stdlib_error), path, config, module, outline, contracts, namespace).run()
+    tree, stdlib_error, outline = _outlined(source)
+    return Summarizer(source, parse(source, stdlib_error, tree), path, config, module, outline, contracts, namespace).run()
 
 
 _last_matcher: tuple[tuple, SinkMatcher] | None = None
