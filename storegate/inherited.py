@@ -106,7 +106,7 @@ class Inherited:
         """(module, name) -> the library classes a top-level alias names (``SessionDep =
         Annotated[Session, ...]``, ``Store = redis.Redis``: a class, not an instance), for the
         classes a typed sink is named on."""
-        owners = [sink.pattern.partition("()")[0] for sink in self.typed]
+        owners = sorted({sink.pattern.partition("()")[0] for sink in self.typed})  # 29 of the default packs' 100
         found: dict[tuple[str, str], list[str]] = {}
         for (module_name, scope, name), values in self.project._facts.items():
             if scope != "" or module_name == "":

@@ -177,16 +177,7 @@ class CallSinks(SinkKind):
     def __init__(self, sinks: Sequence[Sink]) -> None:
         super().__init__(sinks)
         self.compiled = [(sink, sink_glob(sink.pattern), LinearRegex(sink.argument) if sink.argument else None) for sink in sinks]
-        # A pattern whose last name has no wildcard (``*.save_response``, ``db.put``) matches only
-        # callees of that last name: each site tries those and the others, not every pattern.
-        self.by_last: dict[str, list[int]] = {}
-        self.anywhere: list[int] = []
-        for index, sink in enumerate(sinks):
-            last = sink.pattern.rpartition(".")[2]
-            if "*" in last or "?" in last:
-                self.anywhere.append(index)
-            else:
-                self.by_last.setdefault(last, []).append(index)
+        self.by_last, self.anywhere = _by_last_name(sinks)
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
         if not isinstance(event, CallEvent):
@@ -203,6 +194,22 @@ class CallSinks(SinkKind):
                 if argument is None or _argument_matches(call, sink, argument, strings=context.strings):
                     return SinkMatch(text, sink, sink.kind or self.name)
         return None
+
+
+def _by_last_name(sinks: Sequence[Sink]) -> tuple[dict[str, list[int]], list[int]]:
+    """The sinks' indices by the last name of their pattern, and those whose last name has a
+    wildcard. A pattern whose last name has none (``*.save_response``, ``redis.Redis().set``)
+    matches only callees of that last name: each site tries those and the others, in the order
+    of the configuration, not every pattern."""
+    by_last: dict[str, list[int]] = {}
+    anywhere: list[int] = []
+    for index, sink in enumerate(sinks):
+        last = sink.pattern.rpartition(".")[2]
+        if "*" in last or "?" in last:
+            anywhere.append(index)
+        else:
+            by_last.setdefault(last, []).append(index)
+    return by_last, anywhere
 
 
 class ContainerSinks(SinkKind):
@@ -254,7 +261,9 @@ class LibrarySinks(SinkKind):
 
     def __init__(self, sinks: Sequence[Sink]) -> None:
         super().__init__(sinks)
-        self.calls = [(s, sink_glob(s.pattern), LinearRegex(s.argument) if s.argument else None) for s in sinks if not s.is_container]
+        calls = [s for s in sinks if not s.is_container]
+        self.calls = [(s, sink_glob(s.pattern), LinearRegex(s.argument) if s.argument else None) for s in calls]
+        self.by_last, self.anywhere = _by_last_name(calls)
         self.items = [(s, sink_glob(s.pattern[:-2])) for s in sinks if s.is_container]
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
@@ -268,13 +277,15 @@ class LibrarySinks(SinkKind):
             owner = receivers.type_of(func.value)
             if owner is None:
                 return None
-            typed = f"{owner}.{func.attr.value}"
-            for sink, glob, argument in self.calls:
+            method = func.attr.value
+            typed = f"{owner}.{method}"
+            for index in sorted({*self.anywhere, *self.by_last.get(method, ())}):
+                sink, glob, argument = self.calls[index]
                 if glob(typed) and (argument is None or _argument_matches(event.node, sink, argument, receivers, context.strings)):
                     if sink.key is not None and _bookkeeping_key(_argument(event.node, sink.key), context):
                         return None
                     return SinkMatch(callee_text(func), sink, sink.kind or self.name)
-            if func.attr.value in MUTATING_METHODS:
+            if method in MUTATING_METHODS:
                 return self._item(func.value, receivers, callee_text(func))
         elif isinstance(event, BindEvent) and event.kind in ContainerSinks.WRITES and isinstance(event.target, cst.Subscript):
             return self._item(event.target.value, receivers, callee_text(event.target.value) + "[...]")
