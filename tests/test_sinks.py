@@ -76,3 +76,14 @@ def test_library_sinks_are_named_by_the_receivers_type_and_say_their_kind() -> N
     (function,) = [f for f in summary.functions if f.name == "handler"]
     kinds = {(site.text, site.span.line, site.sink_kind) for site in function.sites if site.sink is not None}
     assert kinds == {("r.set", 7, "library"), ("open", 9, "file"), ("json.dump", 10, "file")}
+
+
+def test_a_library_sink_is_tried_by_its_methods_name_or_its_wildcard_in_the_configurations_order() -> None:
+    """Library sinks are indexed by their method's name, as call sinks are: a method matched by
+    a wildcard (``h*``) is still found, a method no pattern names is not, and where two match,
+    the first configured wins."""
+    source = "import redis\n\ndef handler(rid, request, store=True):\n    r = redis.Redis()\n    r.hset(rid, request)\n    r.set(rid, request)\n    r.get(rid)\n"
+    config = load_config(["."], isolated=True, flags=["store"], sinks=["redis.Redis().h*", "redis.Redis().*set", "redis.Redis().set"])
+    (function,) = [f for f in summarize(source, "app/handler.py", config, "app.handler").functions if f.name == "handler"]
+    sinks = {site.text: site.sink for site in function.sites if site.sink is not None}
+    assert sinks == {"r.hset": "redis.Redis().h*", "r.set": "redis.Redis().*set"}
