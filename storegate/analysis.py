@@ -17,7 +17,7 @@ import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator, Sequence
-from typing import cast, overload
+from typing import overload
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -42,6 +42,7 @@ from storegate.positions import Locator, Outline
 from storegate.reads import attribute_evidence, reads
 from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, qualify
+from storegate.transient import transient_writes
 from storegate.summary import ANY_FIELD, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
 # A block visited more often than this joins by plain intersection, which always terminates.
@@ -269,6 +270,7 @@ class Summarizer:
         # module-level string constants (no other scope rebinds them: ``global``)
         self.strings = {name: path.text for name, path in names.constants.items() if name not in self.fixed}
         self._strings: dict[str, str] = {}  # what the names of the scope being summarized spell
+        self._transient: frozenset[int] = frozenset()  # its writes undone on every way out (``transient``)
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
         self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
         # what ``self.<flag>`` holds by the module's assignments and annotations (``reads``)
@@ -415,6 +417,7 @@ class Summarizer:
         # the project learns from the gated ones (``Project.learned_sinks``).
         own = frozenset({*graph.params, *_bound_names(graph)} - {"self", "cls"}) if flags else None
         dicts = handoffs.Dicts(graph)
+        self._transient = transient_writes(graph.scope)
         shapes = [[self._site_shapes(event, context, own, dicts) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
             return ()
@@ -486,9 +489,12 @@ class Summarizer:
 
         A callee that is a local alias (``save = self.store.save``) is read as what it denotes.
         With ``own`` (the locals of a function that has a flag), a write into a container that is
-        not one of them (``self._turns[k] = v``, ``_TURNS.append(v)``) is a site without a sink."""
+        not one of them (``self._turns[k] = v``, ``_TURNS.append(v)``) is a site without a sink.
+        A write that the function undoes on every way out (``transient``) is none."""
         if isinstance(event, cfglib.CallEvent):
             call = event.node
+            if id(call) in self._transient:
+                return None
             written = callee_path(call.func)
             matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None, self._scope_state, self._receivers, self._strings))
             if matched is not None:
@@ -498,6 +504,8 @@ class Summarizer:
             if text is not None and (self._may_resolve(text) or _outlives(text, own, method=True)):
                 return call, text, "call", None, None, list(call.args)
             return None  # cannot name a function of the analyzed files
+        if isinstance(event, cfglib.BindEvent) and id(event.target) in self._transient:
+            return None
         matched = self.matcher.match(event, MatchContext(self.imports, state=self._scope_state, receivers=self._receivers, strings=self._strings))
         if matched is not None:
             return event.target, matched.text, "write", matched.sink.pattern, matched.kind, []
@@ -1071,7 +1079,7 @@ def _nesting(scope: cfglib.Scope) -> Iterator[tuple[cst.CSTNode, cst.CSTNode]]:
             stack.extend((small, outer) for small in stmt.body)
         elif isinstance(stmt, cst.BaseCompoundStatement) and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             inner = (*outer, stmt)
-            for suite in _inner_suites(stmt):
+            for suite in cfglib.inner_suites(stmt):
                 if isinstance(suite, cst.If):  # elif
                     stack.append((suite, inner))
                 else:
@@ -1084,24 +1092,6 @@ def _body_of(node: cst.CSTNode) -> list[cst.CSTNode]:
         return list(node.body)
     body = node.body if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
     return list(body.body) if isinstance(body, (cst.IndentedBlock, cst.SimpleStatementSuite)) else []
-
-
-def _inner_suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.CSTNode]:
-    """The suites directly under a compound statement (an ``elif`` as its ``If``)."""
-    if not isinstance(stmt, cst.Match):
-        yield stmt.body
-    orelse = getattr(stmt, "orelse", None)
-    if isinstance(orelse, cst.If):
-        yield orelse
-    elif orelse is not None:
-        yield orelse.body
-    for handler in getattr(stmt, "handlers", ()):
-        yield handler.body
-    finalbody = getattr(stmt, "finalbody", None)
-    if finalbody is not None:
-        yield finalbody.body
-    for case in getattr(stmt, "cases", ()):
-        yield case.body
 
 
 def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.Facts]:
@@ -1385,7 +1375,7 @@ def _code(node: cst.CSTNode) -> str:
 
 
 def _all_small_statements(body) -> list[cst.BaseSmallStatement]:
-    """Every small statement under ``body``, nested ones too, in the order of ``_suites``: a
+    """Every small statement under ``body``, nested ones too, in the order of ``cfg.suites``: a
     list filled by one recursion per suite (generators nested as deep as the code passed each
     statement up through every level)."""
     out: list[cst.BaseSmallStatement] = []
@@ -1398,18 +1388,8 @@ def _gather_small_statements(body, out: list[cst.BaseSmallStatement]) -> None:
         if type(stmt) is cst.SimpleStatementLine:
             out.extend(stmt.body)
         else:
-            for suite in _suites(stmt):
+            for suite in cfglib.suites(stmt):
                 if type(suite) is cst.IndentedBlock:
                     _gather_small_statements(suite.body, out)
                 elif type(suite) is cst.SimpleStatementSuite:
                     out.extend(suite.body)
-
-
-def _suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
-    """Every suite under a compound statement, those of its ``elif``s included."""
-    for suite in _inner_suites(stmt):
-        if isinstance(suite, cst.If):
-            yield from _suites(suite)
-        else:
-            yield cast(cst.BaseSuite, suite)
-

@@ -173,6 +173,33 @@ def _flatten(expr: cst.BinaryOperation | cst.ConcatenatedString) -> list[cst.CST
     return out
 
 
+def inner_suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.CSTNode]:
+    """The suites directly under a compound statement (an ``elif`` as its ``If``)."""
+    if not isinstance(stmt, cst.Match):
+        yield stmt.body
+    orelse = getattr(stmt, "orelse", None)
+    if isinstance(orelse, cst.If):
+        yield orelse
+    elif orelse is not None:
+        yield orelse.body
+    for handler in getattr(stmt, "handlers", ()):
+        yield handler.body
+    finalbody = getattr(stmt, "finalbody", None)
+    if finalbody is not None:
+        yield finalbody.body
+    for case in getattr(stmt, "cases", ()):
+        yield case.body
+
+
+def suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
+    """Every suite under a compound statement, those of its ``elif``s included."""
+    for suite in inner_suites(stmt):
+        if isinstance(suite, cst.If):
+            yield from suites(suite)
+        else:
+            yield cast(cst.BaseSuite, suite)
+
+
 def params_of(scope: Scope) -> tuple[str, ...]:
     if isinstance(scope, (cst.FunctionDef, cst.Lambda)):
         p = scope.params

@@ -23,7 +23,8 @@ pack's constructors (``dict``, ``collections.deque``, ``cachetools.TTLCache``). 
 item assignment or augmented assignment, an adding method (``STATE_METHODS``), ``+=`` on the
 container, and the same on an element (``store[k].append(x)``) or through a local bound once to
 an element or in the same chained assignment (``q = self.events[rid] = deque(); q.append(e)``).
-Removing (``del``, ``pop``, ``clear``) is never a write: forgetting keeps nothing. What is
+Removing (``del``, ``pop``, ``clear``) is never a write: forgetting keeps nothing, and a write the
+function undoes on every way out is no site (``transient``). What is
 bookkeeping is left out: containers whose name the pack's ``ignore`` globs match (tasks, locks,
 counters, ...), and written values that are constants or calls the ``ignore-values`` globs
 match (``asyncio.create_task(...)``, ``time.time()``).
@@ -262,22 +263,9 @@ def _statements(body) -> Iterator[cst.CSTNode]:
         elif isinstance(stmt, cst.ClassDef):
             yield stmt
         elif isinstance(stmt, (cst.If, cst.Try, cst.With)):
-            for suite in _suites(stmt):
-                yield from _statements(suite.body)
-
-
-def _suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.IndentedBlock]:
-    suites = [stmt.body, getattr(stmt, "finalbody", None), *(h.body for h in getattr(stmt, "handlers", ()))]
-    orelse = getattr(stmt, "orelse", None)
-    while isinstance(orelse, cst.If):
-        suites.append(orelse.body)
-        orelse = orelse.orelse
-    if orelse is not None:
-        suites.append(orelse.body)
-    for suite in suites:
-        suite = getattr(suite, "body", suite) if isinstance(suite, (cst.Finally, cst.Else)) else suite
-        if isinstance(suite, cst.IndentedBlock):
-            yield suite
+            for suite in cfglib.suites(stmt):
+                if isinstance(suite, cst.IndentedBlock):
+                    yield from _statements(suite.body)
 
 
 def _bound_containers(stmt: cst.CSTNode, state: ModuleState, base: str | None = None, annotated_too: bool = True) -> Iterator[str]:
