@@ -2,10 +2,11 @@
 
 ``self._running[rid] = task`` then ``try: ... finally: self._running.pop(rid, None)`` keeps
 nothing once the function returns (or its generator is closed): the entry lives while the
-request runs, as a local would, so the write is not a site (``analysis._site_shape``). The undoing
-is in the ``finally`` of a ``try`` whose body holds the write, or that follows the write's
-statement directly or after other writes it undoes; unconditional, or under ``if k in c:``. It names the same container and key,
-as written, and neither may be a call (``c[uuid4()]``) nor be bound again in the ``try``'s body.
+request runs, as a local would, so the write is not a site (``analysis._site_shape``). The
+undoing is in the ``finally`` of a ``try`` whose body holds the write, or that follows the
+write's statement directly or after other writes it undoes; unconditional, or under
+``if k in c:``. It names the same container and key, as written, and neither may be a call
+(``c[uuid4()]``) nor be bound again in the ``try``'s body.
 ``del c[k]`` and ``c.pop(k, ...)`` undo ``c[k] = v`` and ``c.setdefault(k, v)``; ``c.discard(x)``
 and ``c.remove(x)`` undo ``c.add(x)`` and ``c.append(x)``. An entry removed anywhere else (a
 DELETE handler, a later request) is not undone here: that write is still judged.
