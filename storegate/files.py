@@ -345,6 +345,12 @@ def decode_source(data: bytes) -> str:
     return decode_with_encoding(data)[0]
 
 
+def source_lines(text: str) -> list[str]:
+    """``text``'s lines with their ends, as Python's tokenizer counts them (only CR, LF and CRLF
+    end a line; ``str.splitlines`` also splits at a form feed or U+2028)."""
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+
+
 def decode_with_encoding(data: bytes) -> tuple[str, str]:
     """``decode_source``, and the encoding the text was decoded with (``utf-8-sig`` for a file
     with a byte order mark): what a rewrite of the file must encode with."""

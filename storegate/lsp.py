@@ -32,6 +32,7 @@ from storegate._version import __version__
 from storegate.checks import CODES
 from storegate.config import load_config
 from storegate.errors import ConfigError
+from storegate.files import source_lines
 from storegate.model import Config, FileError, Finding, Result
 from storegate.related import Group, group
 from storegate.report.sarif import _anchor as help_uri
@@ -144,7 +145,7 @@ class StoregateServer(LanguageServer):
         for path, (uri, text) in buffers.items():
             if uri not in self.workspace.text_documents:  # closed meanwhile
                 continue
-            lines = _lines(text)
+            lines = source_lines(text)
             groups = [(self.diagnostic(item, lines), item) for item in group(findings.get(path, []))]
             diagnostics = [d for d, _ in groups] + [_error_diagnostic(e) for e in errors.get(path, [])]
             last = self.published.get(uri)
@@ -226,7 +227,7 @@ class StoregateServer(LanguageServer):
 
     def text_edits(self, before: str, after: str) -> list[types.TextEdit]:
         """``before`` -> ``after`` as whole-line edits (the fixer changes lines, keeps the rest)."""
-        old, new = _lines(before), _lines(after)
+        old, new = source_lines(before), source_lines(after)
         edits = []
         matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -243,12 +244,6 @@ class StoregateServer(LanguageServer):
 def _error_diagnostic(error: FileError) -> types.Diagnostic:
     """A file storegate could not analyze (it does not parse, say): one error on its line."""
     return types.Diagnostic(range=_line_range((error.line or 1) - 1), message=error.message, severity=types.DiagnosticSeverity.Error, source=SOURCE)
-
-
-def _lines(text: str) -> list[str]:
-    """``text``'s lines with their ends, as LSP counts them (only CR, LF and CRLF end a line,
-    as for Python's tokenizer; ``str.splitlines`` also splits at a form feed)."""
-    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
 
 
 def _python_file(uri: str) -> str | None:

@@ -10,18 +10,16 @@ gives: the same nodes, the same code (``tests/test_pieces.py`` compares them).
 from __future__ import annotations
 
 import ast
-import re
+from itertools import accumulate
 
 import libcst as cst
+
+from storegate.files import source_lines
 
 # Files longer than this (characters) are parsed in pieces of about ``PIECE_CHARS``: below it a
 # whole parse peaks under 120 MB, and a piece is large enough that few texts are cut at all.
 LARGE_CHARS = 256_000
 PIECE_CHARS = 64_000
-
-# Where the stdlib's tokenizer ends a line (and so counts ``lineno``): not at a form feed or
-# U+2028, where ``str.splitlines`` would.
-_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 def parse_in_pieces(source: str, tree: ast.Module, piece_chars: int = PIECE_CHARS) -> cst.Module | None:
@@ -52,12 +50,13 @@ def _pieces(source: str, tree: ast.Module, piece_chars: int) -> list[tuple[int, 
     the statement before it shares (``a = 1; b = 2``), and only after empty lines and comments
     at the margin: libcst loses what else ends a text (an indented comment, a line of spaces, a
     form feed: ``_cuttable``)."""
-    starts = [0] + [found.end() for found in _LINE_END.finditer(source)]  # the offset of each line
+    lines = source_lines(source)  # as ``lineno`` counts them
+    starts = [0, *accumulate(map(len, lines))]  # the offset of each line
     cuts = []
     previous_end = 0
     for statement in tree.body:
         first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
-        if previous_end and first > previous_end and _cuttable(source, starts, previous_end, first):
+        if previous_end and first > previous_end and _cuttable(lines, previous_end, first):
             cuts.append(starts[first - 1])
         previous_end = statement.end_lineno or statement.lineno
     pieces = []
@@ -70,11 +69,11 @@ def _pieces(source: str, tree: ast.Module, piece_chars: int) -> list[tuple[int, 
     return pieces
 
 
-def _cuttable(source: str, starts: list[int], after: int, before: int) -> bool:
+def _cuttable(lines: list[str], after: int, before: int) -> bool:
     """Whether every line strictly between the lines ``after`` and ``before`` (1-based) is empty
     or a comment at the margin."""
-    for line in range(after + 1, before):
-        text = source[starts[line - 1] : starts[line]].rstrip("\r\n")
+    for text in lines[after : before - 1]:
+        text = text.rstrip("\r\n")
         if text and not text.startswith("#"):
             return False
     return True
