@@ -1016,6 +1016,8 @@ class Project:
                 continue  # named for observing or for credentials: never a chain (``_OUT_OF_SCOPE_WORDS``)
             for site in function.summary.sites:
                 if site.sink is not None:
+                    if site.sink_kind == "file" and any(arg.path and _observes(arg.path.split(".")) for arg in site.args):
+                        continue  # a file of what it observes (``json.dump(usage, f)``, ``open(metrics_path, "a")``)
                     cache = site.sink_kind in _CACHE_KINDS
                     if (fq in derived and (fq not in own or site.sink_kind == "instance")) or (cache and _looks_up(fq.split(".")[-2:])):
                         continue
@@ -1396,15 +1398,25 @@ _LOG_RECEIVERS = frozenset("stats console warnings".split())
 # what a server logs or alerts about is out of its scope, so no chain is followed through a call
 # on such an object (``proxy_logging.failure_hook``, ``self.alerting.send_alert``) or of a
 # class or function named so (``SlackAlerting.digest``), though it may end in a container or a
-# database. A bare ``log`` is left out: a ``conversation_log`` or ``log_turn`` may be the store.
+# database. Token usage counted for billing is a measure too (``record_usage``). A bare ``log``
+# is left out: a ``conversation_log`` or ``log_turn`` may be the store.
 _OBSERVE_WORDS = frozenset(
     "logger loggers logging alert alerts alerting alerter metric metrics telemetry tracer tracing statsd "
-    "prometheus sentry otel opentelemetry monitoring span spans trace traces".split()
+    "prometheus sentry otel opentelemetry monitoring span spans trace traces usage".split()
 )
 # Words that name the server's own credentials for other services: an OAuth session it refreshes,
 # an upstream provider's credentials it renews. What it keeps of them is no part of a request.
 _CREDENTIAL_WORDS = frozenset("oauth credential credentials".split())
 _OUT_OF_SCOPE_WORDS = _OBSERVE_WORDS | _CREDENTIAL_WORDS
+# An inference engine's caches of model state: its KV cache and the blocks that hold it, a
+# prefix (radix) cache of prompts. Prompt caching reuses what the model computed for a prompt,
+# whatever ``store`` says (OpenAI's own does); it keeps no response for retrieval. A name is one
+# only with a word of each kind (``store_kv_blocks``, ``PrefixCache``, ``token_to_kv_pool``),
+# or as one word (``kvcache``): a bare ``kv`` (``kv_store.put``) or ``cache``
+# (``response_cache``) may be the store.
+_MODEL_STATE_WORDS = frozenset("kv prefix radix".split())
+_MODEL_CACHE_WORDS = frozenset("cache caches caching cached block blocks pool".split())
+_MODEL_CACHE_NAMES = frozenset("kvcache prefixcache radixcache".split())
 
 
 def _reads_or_logs(parts: Sequence[str]) -> bool:
@@ -1429,15 +1441,20 @@ def _fills_cache(fq: str, caching: set[str]) -> bool:
 
 
 def _observes(parts: Sequence[str]) -> bool:
-    """Whether a callee (its dotted name, split) logs, alerts, measures or traces, or keeps the
-    server's own credentials, by the words of its name or its receiver's."""
+    """Whether a callee (its dotted name, split) is out of ``store``'s scope by the words of its
+    name or its receiver's: it logs, alerts, measures or traces, keeps the server's own
+    credentials, or fills the model's caches."""
     return any(_observing(part) for part in parts[-3:])
 
 
 @lru_cache(maxsize=4096)
 def _observing(part: str) -> bool:
-    """Whether one name has a word of ``_OUT_OF_SCOPE_WORDS`` (``snake_case`` and ``CamelCase`` words)."""
-    return any(word.lower() in _OUT_OF_SCOPE_WORDS for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part))
+    """Whether one name has a word of ``_OUT_OF_SCOPE_WORDS``, or names a model's cache
+    (``_MODEL_STATE_WORDS``; ``snake_case`` and ``CamelCase`` words)."""
+    words = {word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part)}
+    if not words.isdisjoint(_OUT_OF_SCOPE_WORDS) or not words.isdisjoint(_MODEL_CACHE_NAMES):
+        return True
+    return not words.isdisjoint(_MODEL_STATE_WORDS) and not words.isdisjoint(_MODEL_CACHE_WORDS)
 
 
 def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding]:
