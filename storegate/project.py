@@ -606,7 +606,8 @@ class Project:
 
         Functions that see a flag or handle a route matter, and so does every function they
         reach through resolved calls, up to ``Config.max_call_depth`` calls away (a deeper write
-        is never reported: ``derived_sinks``). A call that does not resolve may reach a module
+        is never reported: ``derived_sinks``), except through a call named for observing, which
+        no chain goes through (``_observes``). A call that does not resolve may reach a module
         not read yet: by its import-qualified name (the modules it names and re-exports lead
         to), or, for a name that was not imported, what the module's star import binds
         (``_wanted_global``). Private functions with a flag are wanted by name too: their
@@ -655,12 +656,16 @@ class Project:
             # its callers pass its callbacks: the files that call it (``prefilter.mentions``)
             mentioned.update(f"{word}(" for word in self._callbacks.words.get(function.fq, ()))
             for site in summary.sites:
+                if site.sink is None and _observes(site.text.split(".")):
+                    continue  # never a chain (``derived_sinks``): where it leads need not be read
                 targets = self.resolve_all(function.module, summary, site)
                 if not targets or (function.module.path, summary.name, site.text) in self._by_type:
                     self._wanted_for(function, site, words, modules)
                 if not targets and (put_on := _queue_end(site, _PUTS)) is not None:
                     mentioned.add(put_on.rpartition(".")[2])  # a queue's consumers: the files naming it
                 for target in targets:
+                    if _observes(target.fq.split(".")[-2:]):
+                        continue
                     if target.fq not in seen:
                         seen.add(target.fq)
                         queue.append((target, depth + 1))

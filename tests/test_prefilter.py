@@ -416,20 +416,43 @@ def test_screen_leaves_an_object_named_like_the_flag(text):
 
 
 def test_a_global_of_the_callers_own_module_selects_no_other_file(tmp_path):
-    """``logger.info(x)`` where this module binds ``logger = get_logger(__name__)``: the files
-    that bind a ``logger`` of their own (every module of a large project) are not summarized;
-    the module that defines ``get_logger`` is."""
+    """``registry.note(x)`` where this module binds ``registry = get_registry(__name__)``: the
+    files that bind a ``registry`` of their own (every module of a large project) are not
+    summarized; the module that defines ``get_registry`` is."""
     from storegate.run.pipeline import summarize_files
 
-    (tmp_path / "log.py").write_text("def get_logger(name):\n    return name\n")
-    (tmp_path / "api.py").write_text("from log import get_logger\n\nlogger = get_logger(__name__)\n\n\ndef handler(store, x):\n    logger.info(x)\n")
+    (tmp_path / "reg.py").write_text("def get_registry(name):\n    return name\n")
+    (tmp_path / "api.py").write_text("from reg import get_registry\n\nregistry = get_registry(__name__)\n\n\ndef handler(store, x):\n    registry.note(x)\n")
     for n in range(3):
-        (tmp_path / f"other{n}.py").write_text("from log import get_logger\n\nlogger = get_logger(__name__)\n\n\ndef f(x):\n    save_row(x)\n")
+        (tmp_path / f"other{n}.py").write_text("from reg import get_registry\n\nregistry = get_registry(__name__)\n\n\ndef f(x):\n    save_row(x)\n")
     config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
     summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
-    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "log.py"] and errors == [] and traces == []
+    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "reg.py"] and errors == [] and traces == []
     filtered, everything = both([str(tmp_path)], config, jobs=1)
     assert_same(filtered, everything)
+
+
+def test_what_an_observing_call_leads_to_is_not_read(tmp_path):
+    """No chain goes through a call named for observing (``metrics.record(x)``, ``self.tracer``,
+    a ``SlackAlerting`` method): the files that would resolve it are not summarized, while a
+    call of the same shape that may persist has its module read. The findings are those of a
+    run that reads every file."""
+    from storegate.run.pipeline import summarize_files
+
+    (tmp_path / "telemetry.py").write_text("class Metrics:\n    def record(self, x):\n        save_row(x)\n")
+    (tmp_path / "alerting.py").write_text("class SlackAlerting:\n    def send(self, x):\n        save_row(x)\n")
+    (tmp_path / "turns.py").write_text("class Turns:\n    def keep(self, x):\n        save_row(x)\n")
+    (tmp_path / "api.py").write_text(
+        "from telemetry import Metrics\nfrom alerting import SlackAlerting\nfrom turns import Turns\n\n"
+        "metrics = Metrics()\nturns = Turns()\n\n\n"
+        "def handler(store, x):\n    metrics.record(x)\n    SlackAlerting().send(x)\n    turns.keep(x)\n"
+    )
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
+    assert sorted(Path(s.path).name for s in summaries) == ["api.py", "turns.py"] and errors == [] and traces == []
+    filtered, everything = both([str(tmp_path)], config, jobs=1)
+    assert_same(filtered, everything)
+    assert [(f.code, f.line) for f in filtered.findings] == [("SG002", 12)]
 
 
 def test_a_local_of_the_caller_selects_no_file_but_an_import_inside_it_does(tmp_path):
