@@ -649,7 +649,7 @@ class Project:
                 mentioned.add(summary.name.rpartition(".")[2])
             for param in summary.params:  # a model's validators are what it may assume at entry
                 model = contractlib.annotated_class(param.annotation)
-                if model is not None and model not in _SCALARS:
+                if model is not None and model not in _SCALARS and not _observes(model.split(".")):
                     self._wanted_class(function.module, model, words, modules)
             if depth == bound:
                 continue  # what it calls, its callbacks too, is deeper than any chain reported
@@ -922,7 +922,7 @@ class Project:
         entry: list[Clause] = []
         for param in function.params:
             model = contractlib.annotated_class(param.annotation)
-            if model is not None:
+            if model is not None and not _observes(model.split(".")):  # a logging object is no request
                 roots = {contractlib.FIELDS: param.name}
                 for option in self._class_candidates(module, model):
                     entry.extend(contractlib.rename(self._invariants(option, set()), lambda p: contractlib.rerooted(p, roots)))

@@ -433,26 +433,28 @@ def test_a_global_of_the_callers_own_module_selects_no_other_file(tmp_path):
 
 
 def test_what_an_observing_call_leads_to_is_not_read(tmp_path):
-    """No chain goes through a call named for observing (``metrics.record(x)``, ``self.tracer``,
-    a ``SlackAlerting`` method): the files that would resolve it are not summarized, while a
-    call of the same shape that may persist has its module read. The findings are those of a
-    run that reads every file."""
+    """No chain goes through a call named for observing (``metrics.record(x)``, a
+    ``SlackAlerting`` method), nor is a parameter of such a class (``trace: RequestTrace``) the
+    request, whose validators would matter: the files that would resolve them are not
+    summarized, while a call of the same shape that may persist has its module read. The
+    findings are those of a run that reads every file."""
     from storegate.run.pipeline import summarize_files
 
     (tmp_path / "telemetry.py").write_text("class Metrics:\n    def record(self, x):\n        save_row(x)\n")
     (tmp_path / "alerting.py").write_text("class SlackAlerting:\n    def send(self, x):\n        save_row(x)\n")
     (tmp_path / "turns.py").write_text("class Turns:\n    def keep(self, x):\n        save_row(x)\n")
+    (tmp_path / "tracing.py").write_text("class RequestTrace:\n    def close(self, x):\n        save_row(x)\n")
     (tmp_path / "api.py").write_text(
-        "from telemetry import Metrics\nfrom alerting import SlackAlerting\nfrom turns import Turns\n\n"
+        "from telemetry import Metrics\nfrom alerting import SlackAlerting\nfrom turns import Turns\nfrom tracing import RequestTrace\n\n"
         "metrics = Metrics()\nturns = Turns()\n\n\n"
-        "def handler(store, x):\n    metrics.record(x)\n    SlackAlerting().send(x)\n    turns.keep(x)\n"
+        "def handler(store, x, trace: RequestTrace):\n    metrics.record(x)\n    SlackAlerting().send(x)\n    turns.keep(x)\n"
     )
     config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
     summaries, errors, traces = summarize_files(sorted(tmp_path.glob("*.py")), config, jobs=1)
     assert sorted(Path(s.path).name for s in summaries) == ["api.py", "turns.py"] and errors == [] and traces == []
     filtered, everything = both([str(tmp_path)], config, jobs=1)
     assert_same(filtered, everything)
-    assert [(f.code, f.line) for f in filtered.findings] == [("SG002", 12)]
+    assert [(f.code, f.line) for f in filtered.findings] == [("SG002", 13)]
 
 
 def test_a_local_of_the_caller_selects_no_file_but_an_import_inside_it_does(tmp_path):
@@ -560,23 +562,23 @@ def test_a_global_not_imported_is_looked_for_only_where_the_star_import_binds_it
 
 
 def test_a_global_of_a_module_without_a_star_import_selects_no_other_file(tmp_path):
-    """``logging_obj: LoggerType`` where the module binds ``LoggerType = Any`` for the type
+    """``recorder: RecorderType`` where the module binds ``RecorderType = Any`` for the type
     checker, a call of a builtin (``list(x)``) and of a name bound nowhere: without a star import
     none of them can be another module's (a name resolves in its module or through its imports),
-    so the files that define a ``LoggerType``, a ``list`` or a ``missing`` are not summarized."""
+    so the files that define a ``RecorderType``, a ``list`` or a ``missing`` are not summarized."""
     summarized = _read_alike(tmp_path, {
         "api.py": (
             "from typing import TYPE_CHECKING, Any\n\n"
-            "if TYPE_CHECKING:\n    from log import Logger as LoggerType\nelse:\n    LoggerType = Any\n\n\n"
-            "def handler(store, x, logging_obj: LoggerType):\n"
-            "    logging_obj.pre_call(x)\n"
+            "if TYPE_CHECKING:\n    from rec import Recorder as RecorderType\nelse:\n    RecorderType = Any\n\n\n"
+            "def handler(store, x, recorder: RecorderType):\n"
+            "    recorder.pre_call(x)\n"
             "    missing(list(x))\n"
         ),
-        "log.py": "class Logger:\n    def pre_call(self, x):\n        save_row(x)\n",
-        "alias.py": "from typing import Any\n\nLoggerType = Any\n",
+        "rec.py": "class Recorder:\n    def pre_call(self, x):\n        save_row(x)\n",
+        "alias.py": "from typing import Any\n\nRecorderType = Any\n",
         "defs.py": "def list(x):\n    save_row(x)\n\n\ndef missing(x):\n    save_row(x)\n",
     })
-    assert summarized == ["api.py", "log.py"]
+    assert summarized == ["api.py", "rec.py"]
 
 
 # ``app.state.helper``, set in a module of its own: the later rounds look for the files that set it.
