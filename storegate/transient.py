@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from storegate.cfg import suites
+from storegate.cfg import children, suites
 from storegate.paths import access_path, root_name
 
 # (what the write adds, the container as written, the key or member as written)
@@ -175,7 +175,7 @@ def _rebound(suite: cst.BaseSuite) -> set[str]:
         field = _BINDINGS.get(type(node))
         if field is not None:
             names.update(_names(getattr(node, field)))
-        pending.extend(node.children)
+        pending.extend(children(node))  # by the nodes' fields: libcst's ``children`` visits every token too
     return names
 
 
