@@ -70,7 +70,12 @@ def _called_as(slot: Slot) -> str:
 
 
 def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
-    """Function fq -> its calls of callbacks, each with a slot the callback is passed for."""
+    """Function fq -> its calls of callbacks, each with a slot the callback is passed for. Not
+    ``cls(...)`` (a construction) nor a callback named for observing (``print_verbose(...)``,
+    ``logger_fn(...)``): no chain goes through it (``project._observes``), so what is passed for
+    it need not be known."""
+    from storegate.project import _observes
+
     kept: dict[tuple[str, str], list[Slot]] = {}  # (class fq, attribute) -> where it is passed
     for fq, function in sorted(project.functions.items()):
         class_name = function.summary.class_name
@@ -85,7 +90,9 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
                 continue
             head, _, attribute = site.text.partition(".")
             slots: list[Slot] = []
-            if not attribute and summary.param(head) is not None:
+            if _observes(site.text.split(".")):
+                continue
+            if not attribute and head not in ("self", "cls") and summary.param(head) is not None:
                 slots.append(("param", fq, head))
             elif head == "self" and owner is not None and attribute.isidentifier():
                 slots.extend(kept.get((owner, attribute), ()))

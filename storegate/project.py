@@ -20,7 +20,7 @@ from storegate import guards
 from storegate import inherited as inheritedlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
-from storegate.prefilter import SUBCLASSES
+from storegate.prefilter import SUBCLASSES, mentions, route_words
 from storegate.summary import ANY_FIELD, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
 if TYPE_CHECKING:
@@ -627,7 +627,7 @@ class Project:
             for scope in module.functions:
                 for router, *_ in scope.includes:
                     qualified = self._qualified_name(module, router)
-                    if qualified.rpartition(".")[0] not in self.modules:
+                    if qualified.rpartition(".")[0] not in self.modules and self._may_lead_to_routes(qualified):
                         _add_prefixes(qualified, modules)  # a router mounted from here may hold handlers
         seen = {item.fq for item in reached}
         for caller, value in self._callbacks.unresolved:  # functions passed for a callback
@@ -814,6 +814,17 @@ class Project:
             outer = self._prefixes(mounted_by, seen | {router}) or [RoutePath("", "")]
             found.extend(above + prefix for above in outer)
         return found[:_MOST_PREFIXES]
+
+    def _may_lead_to_routes(self, router: str) -> bool:
+        """Whether a router mounted here, in a module not read yet, may hold a handler of a
+        store-bearing route: when a prefix it is mounted under spells a route's word or has a
+        part not known here. Otherwise a route of its own would need that word in its own
+        module, which the pre-filter's first round then takes (``prefilter.taken``): a path is
+        made of literals and the module's constants (``routes.path_of``)."""
+        words = route_words(self.config)
+        if not words or "/" in words:
+            return True  # a route without a literal word: any path may be one
+        return any("*" in prefix.glob or mentions(prefix.text, words) for prefix in self._prefixes(router, frozenset()))
 
     @staticmethod
     def _qualified_name(module: ModuleSummary, written: str) -> str:
@@ -1403,11 +1414,12 @@ _LOG_RECEIVERS = frozenset("stats console warnings".split())
 # what a server logs or alerts about is out of its scope, so no chain is followed through a call
 # on such an object (``proxy_logging.failure_hook``, ``self.alerting.send_alert``) or of a
 # class or function named so (``SlackAlerting.digest``), though it may end in a container or a
-# database. Token usage counted for billing is a measure too (``record_usage``). A bare ``log``
+# database. Token usage counted for billing is a measure too (``record_usage``), and so is what a
+# server prints (``print_verbose``, a callback many functions take). A bare ``log``
 # is left out: a ``conversation_log`` or ``log_turn`` may be the store.
 _OBSERVE_WORDS = frozenset(
     "logger loggers logging alert alerts alerting alerter metric metrics telemetry tracer tracing statsd "
-    "prometheus sentry otel opentelemetry monitoring span spans trace traces usage".split()
+    "prometheus sentry otel opentelemetry monitoring span spans trace traces usage print verbose".split()
 )
 # Words that name the server's own credentials for other services: an OAuth session it refreshes,
 # an upstream provider's credentials it renews. What it keeps of them is no part of a request.

@@ -756,6 +756,42 @@ def test_the_callers_of_a_callback_receiver_are_the_files_that_call_it(tmp_path)
     assert summarized == ["api.py", "by_name.py", "go.py", "work.py"]
 
 
+def test_a_callback_named_for_observing_or_cls_reads_no_caller(tmp_path):
+    """``print_verbose(x)`` is a callback named for observing, through which no chain goes, and
+    ``cls(x)`` builds the class: the files that call ``run_job`` and ``Job.make`` are not read
+    for what they pass, while those that call ``run_other`` for its ``on_done`` are."""
+    summarized = _read_alike(tmp_path, {
+        "api.py": "from work import Job, run_job, run_other\n\n\ndef handler(store, x):\n    run_job(x)\n    Job.make(x)\n    run_other(x)\n",
+        "work.py": (
+            "def run_job(x, print_verbose=print):\n    print_verbose(x)\n\n\n"
+            "def run_other(x, on_done=None):\n    on_done(x)\n\n\n"
+            "class Job:\n    @classmethod\n    def make(cls, x):\n        return cls(x)\n"
+        ),
+        "verbose.py": "from work import run_job\n\n\ndef shout(x):\n    save_row(x)\n\n\ndef go(x):\n    run_job(x, print_verbose=shout)\n",
+        "maker.py": "from work import Job\n\n\ndef go(x):\n    Job.make(x)\n",
+        "other.py": "from work import run_other\n\n\ndef keep(x):\n    save_row(x)\n\n\ndef go(x):\n    run_other(x, on_done=keep)\n",
+    })
+    assert summarized == ["api.py", "other.py", "work.py"]
+
+
+@pytest.mark.parametrize("prefix, read", [('"/internal"', False), ('"/v1/responses"', True), ("settings.PREFIX", True)])
+def test_a_mounted_router_is_read_when_its_prefix_may_make_a_store_bearing_route(tmp_path, prefix, read):
+    """``app.include_router(admin.router, prefix=...)``: the router's module is read when the
+    prefix spells a route's word or is not known here; under ``/internal`` a store-bearing route
+    would need that word in ``admin.py`` itself, where the first round would have found it. The
+    findings are those of a run that reads every file (under ``/v1/responses`` the handler that
+    writes is reported)."""
+    summarized = _read_alike(tmp_path, {
+        "main.py": f"import admin\nimport settings\n\n\ndef build(app, store):\n    app.include_router(admin.router, prefix={prefix})\n",
+        "settings.py": "PREFIX = '/v1/responses'\n",
+        "admin.py": (
+            "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
+            "@router.post('')\ndef create(body: dict):\n    save_row(body)\n"
+        ),
+    })
+    assert ("admin.py" in summarized) is read
+
+
 def test_a_call_through_a_module_path_reads_that_module_not_the_packages_above_it(tmp_path):
     """``keep(x)``, imported ``from pkg.sub.mod``, is looked up in ``pkg/sub/mod.py``, the
     longest prefix of ``pkg.sub.mod.keep`` that is a module: ``pkg/__init__.py`` and
