@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -93,6 +94,7 @@ def as_data(clauses: Iterable[Clause]) -> list[list[list]]:
     return sorted([[list(literal) for literal in clause] for clause in set(clauses)])
 
 
+@lru_cache(maxsize=8192)  # the project asks again for each call of each function (``Project._given``)
 def annotated_class(annotation: str | None) -> str | None:
     """The class an annotation's code names: ``Req``, ``"Req"``, ``Req | None``,
     ``Optional[Req]``, ``Union[Req, None]``, ``Annotated[Req, ...]``; ``None`` for anything
@@ -118,18 +120,19 @@ def annotated_class(annotation: str | None) -> str | None:
     return None
 
 
-def dependencies(code: str | None) -> list[str]:
+@lru_cache(maxsize=8192)
+def dependencies(code: str | None) -> tuple[str, ...]:
     """The functions ``Depends(f)`` names in a default's or an annotation's code."""
     node = _expression(code)
     if node is None:
-        return []
+        return ()
     found = []
     for call in ast.walk(node):
         if isinstance(call, ast.Call) and (_dotted(call.func) or "").rpartition(".")[2] == "Depends" and call.args:
             name = _dotted(call.args[0])
             if name is not None:
                 found.append(name)
-    return found
+    return tuple(found)
 
 
 def _expression(code: str | None) -> ast.expr | None:

@@ -143,8 +143,8 @@ def test_the_class_an_annotation_names(annotation: str | None, expected: str | N
 
 
 def test_dependencies_named_in_code() -> None:
-    assert contracts.dependencies("[Depends(a), fastapi.Depends(m.b), Security(c)]") == ["a", "m.b"]
-    assert contracts.dependencies("Annotated[None, Depends(check)]") == ["check"]
+    assert contracts.dependencies("[Depends(a), fastapi.Depends(m.b), Security(c)]") == ("a", "m.b")
+    assert contracts.dependencies("Annotated[None, Depends(check)]") == ("check",)
 
 
 MODELS = (
