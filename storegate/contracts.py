@@ -168,6 +168,7 @@ class Given:
     calls: dict[str, tuple[Clause, ...]] = field(default_factory=dict)
     binds: dict[str, tuple[Clause, ...]] = field(default_factory=dict)
     tests: dict[str, tuple[Clause, ...]] = field(default_factory=dict)  # what a predicate's call, if true, tells
+    defaults: dict[str, bool] = field(default_factory=dict)  # flag -> what it means omitted on the routes that register it
 
     @classmethod
     def of(cls, contracts: dict | None, function: str) -> Given:
@@ -183,10 +184,11 @@ class Given:
             {key: clauses(items) for key, items in data.get("calls", {}).items()},
             {key: clauses(items) for key, items in data.get("binds", {}).items()},
             {key: clauses(items) for key, items in data.get("tests", {}).items()},
+            {str(key): bool(value) for key, value in data.get("defaults", {}).items()},
         )
 
     def __bool__(self) -> bool:
-        return bool(self.entry or self.calls or self.binds or self.tests)
+        return bool(self.entry or self.calls or self.binds or self.tests)  # (``defaults`` guarantee nothing)
 
 
 def instance_test(atom: str, objects: frozenset[str]) -> str | None:

@@ -923,11 +923,35 @@ class Project:
             functions = {}
             for function in module.functions:
                 given = self._given(module, function)
+                if defaults := self._route_defaults(module, function):
+                    given["defaults"] = defaults
                 if given:
                     functions[function.name] = given
             if functions:
                 out[module.path] = {"functions": functions}
         return out
+
+    def _route_defaults(self, module: ModuleSummary, function: FunctionSummary) -> dict[str, bool]:
+        """Flag -> what it means omitted in a handler that a call registers, or a router mounts,
+        on a route whose API default differs from the flag's own (``add_api_route(
+        "/v1/chat/completions", chat)``: nothing kept). The summarizer gives a decorator's route
+        its default itself (``routes.with_route_default``); these routes are known only here.
+        Routes of both defaults: the one that keeps nothing."""
+        if function.routes or not function.flags or not self.config.route_defaults:
+            return {}
+        routes = self.routes(module, function)
+        if not routes:
+            return {}
+        from storegate.routes import none_means_on  # here: a warm run never imports libcst (routes does)
+
+        found = {}
+        for flag in self.config.flags:
+            if flag.name in function.flags:
+                meanings = {none_means_on(route, flag, self.config.route_defaults) for route in routes}
+                means = meanings.pop() if len(meanings) == 1 else flag.inverted  # omitted keeps nothing
+                if means != flag.none_means:
+                    found[flag.name] = means
+        return found
 
     def _given(self, module: ModuleSummary, function: FunctionSummary) -> dict:
         entry: list[Clause] = []
@@ -1485,9 +1509,12 @@ def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding
 
 
 def promises(summaries: Iterable[ModuleSummary]) -> bool:
-    """Whether some function guarantees anything (``Project.contracts``): without one, no file is
-    given a contract, and no project need be built to find that out."""
-    return any(f.guarantees or f.if_none or f.invariants or f.if_true for module in summaries for f in module.functions)
+    """Whether some function guarantees anything, or registers a handler by a call or on a
+    router (which may give it a route's default: ``Project._route_defaults``): without one, no
+    file is given a contract, and no project need be built to find that out."""
+    return any(
+        f.guarantees or f.if_none or f.invariants or f.if_true or f.registered or f.mounted for module in summaries for f in module.functions
+    )
 
 
 def unresolved_imports(summaries: Sequence[ModuleSummary], names: Iterable[str]) -> tuple[tuple[str, str], ...]:
