@@ -923,7 +923,8 @@ class Project:
             functions = {}
             for function in module.functions:
                 given = self._given(module, function)
-                if defaults := self._route_defaults(module, function):
+                defaults = self._route_defaults.get(f"{module.module}.{function.name}", {}) if not function.routes else {}
+                if defaults := {name: means for name, means in defaults.items() if name in function.flags}:
                     given["defaults"] = defaults
                 if given:
                     functions[function.name] = given
@@ -931,26 +932,38 @@ class Project:
                 out[module.path] = {"functions": functions}
         return out
 
-    def _route_defaults(self, module: ModuleSummary, function: FunctionSummary) -> dict[str, bool]:
-        """Flag -> what it means omitted in a handler that a call registers, or a router mounts,
-        on a route whose API default differs from the flag's own (``add_api_route(
-        "/v1/chat/completions", chat)``: nothing kept). The summarizer gives a decorator's route
-        its default itself (``routes.with_route_default``); these routes are known only here.
-        Routes of both defaults: the one that keeps nothing."""
-        if function.routes or not function.flags or not self.config.route_defaults:
-            return {}
-        routes = self.routes(module, function)
-        if not routes:
+    @cached_property
+    def _route_defaults(self) -> dict[str, dict[str, bool]]:
+        """Function fq -> flag -> what the flag means omitted there when a route that keeps nothing
+        by default reaches it (Chat Completions: ``store`` omitted is false), for a flag whose own
+        default keeps: the handler of such a route however it is registered (a call from any
+        module, a router mounted under a prefix: known only here), and what the handler calls, up
+        to ``max_call_depth`` calls away (the service it hands the request to). The summarizer
+        gives a decorator's route its default itself (``routes.with_route_default``). A function
+        that routes of both defaults reach takes the one that keeps nothing."""
+        keeping = {flag.name: flag for flag in self.config.flags if flag.none_means != flag.inverted}
+        if not keeping or not self.config.route_defaults:
             return {}
         from storegate.routes import none_means_on  # here: a warm run never imports libcst (routes does)
 
-        found = {}
-        for flag in self.config.flags:
-            if flag.name in function.flags:
-                meanings = {none_means_on(route, flag, self.config.route_defaults) for route in routes}
-                means = meanings.pop() if len(meanings) == 1 else flag.inverted  # omitted keeps nothing
-                if means != flag.none_means:
-                    found[flag.name] = means
+        found: dict[str, dict[str, bool]] = {}
+        bound = self.config.max_call_depth or len(self.functions) + 1
+        for fq, handler in self.functions.items():
+            routes = self.routes(handler.module, handler.summary)
+            names = [n for n, flag in keeping.items() if any(none_means_on(r, flag, self.config.route_defaults) == flag.inverted for r in routes)]
+            if not names:
+                continue
+            queue, seen = deque([(handler, 0)]), {fq}
+            while queue:
+                function, depth = queue.popleft()
+                found.setdefault(function.fq, {}).update((name, keeping[name].inverted) for name in names)
+                if depth == bound:
+                    continue
+                for site in function.summary.sites:
+                    for target in self.resolve_all(function.module, function.summary, site):
+                        if target.fq not in seen:
+                            seen.add(target.fq)
+                            queue.append((target, depth + 1))
         return found
 
     def _given(self, module: ModuleSummary, function: FunctionSummary) -> dict:
@@ -1509,11 +1522,13 @@ def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding
 
 
 def promises(summaries: Iterable[ModuleSummary]) -> bool:
-    """Whether some function guarantees anything, or registers a handler by a call or on a
-    router (which may give it a route's default: ``Project._route_defaults``): without one, no
+    """Whether some function guarantees anything, or handles or registers a route (which may give
+    a route's default to it and to what it calls: ``Project._route_defaults``): without one, no
     file is given a contract, and no project need be built to find that out."""
     return any(
-        f.guarantees or f.if_none or f.invariants or f.if_true or f.registered or f.mounted for module in summaries for f in module.functions
+        f.guarantees or f.if_none or f.invariants or f.if_true or f.routes or f.registered or f.mounted
+        for module in summaries
+        for f in module.functions
     )
 
 
