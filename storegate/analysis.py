@@ -356,7 +356,7 @@ class Summarizer:
         includes = routelib.included_routers(graph, self.route_names) if patterns else ()
         if routes and isinstance(scope, cst.FunctionDef):
             flags = [routelib.with_route_default(scope, f, self.config.route_defaults, self.route_names) for f in flags]
-        elif self._given.defaults:  # a route that a call or a mount gives it (``Project._route_defaults``)
+        elif self._given.defaults:  # a route that reaches it by a call, a mount or a handler (``Project._route_defaults``)
             flags = [replace(f, none_means=self._given.defaults[f.name]) if f.name in self._given.defaults else f for f in flags]
         app_factory = kind != "class" and bool(graph.nested) and routelib.defines_handlers(graph, self.route_names)
         self._scope_state = self._state_of(graph, name, kind, class_name, own, app_factory)

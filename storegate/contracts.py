@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import ast
 import re
-from functools import lru_cache
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from storegate.model import ANY, TRUE
@@ -168,7 +168,7 @@ class Given:
     calls: dict[str, tuple[Clause, ...]] = field(default_factory=dict)
     binds: dict[str, tuple[Clause, ...]] = field(default_factory=dict)
     tests: dict[str, tuple[Clause, ...]] = field(default_factory=dict)  # what a predicate's call, if true, tells
-    defaults: dict[str, bool] = field(default_factory=dict)  # flag -> what it means omitted on the routes that register it
+    defaults: dict[str, bool] = field(default_factory=dict)  # flag -> what it means omitted on the routes that reach it
 
     @classmethod
     def of(cls, contracts: dict | None, function: str) -> Given:
