@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import gc
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -143,10 +144,13 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
     bases: set[str] = set()  # the last names of its classes' bases
     renamed: dict[str, str] = {}  # ``import X as Y``: Y -> X
     star = False
+    walrus = ":=" in source  # else only a target binds a name in an expression: one read binds none
     stack: list = [(node, top) for node in tree.body]
     while stack:
         node, names = stack.pop()
         kind = type(node)
+        if not walrus and kind in _READ_EXPRESSIONS and type(getattr(node, "ctx", None)) in (ast.Load, type(None)):
+            continue  # a call, a literal, an operation, a read: module-level dicts of thousands of entries
         if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
             names.add(node.name)
             continue  # a function's body binds its own locals
@@ -177,7 +181,7 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
     # a class's bases, marked ``(Base``: the files that subclass a class (``Project._overrides``)
     top.update(SUBCLASSES + name for base in bases if base for name in (base, renamed.get(base, base)))
     if "global" in source and re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):  # a plain search first
-        top.update(name for node in ast.walk(tree) if type(node) is ast.Global for name in node.names)
+        top.update(name for node in _statements(tree) if type(node) is ast.Global for name in node.names)
     if ".state" in source:
         top.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
     return Defines(frozenset(top), own)
@@ -285,6 +289,22 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     return False
 
 
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """Every statement of ``tree``, in any body (a function's too), without entering an
+    expression: no statement is inside one, and expressions are most of a tree's nodes."""
+    stack: list = list(tree.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                stack.extend(item for item in value if isinstance(item, _BODIES))
+
+
+_BODIES = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
 def _path_like(text: str) -> bool:
     """Whether a string can be (part of) a route's path: no whitespace (a description of
     "responses" configuration is no path; ``"/v1/responses"`` and ``"responses"`` can be)."""
@@ -304,6 +324,8 @@ def _push_children(node: ast.AST, stack: list) -> None:
             stack.append(value)
 
 
+# The expression nodes (a target is one too, with a ``Store`` or ``Del`` context).
+_READ_EXPRESSIONS = frozenset(cls for cls in vars(ast).values() if isinstance(cls, type) and issubclass(cls, ast.expr))
 _DOCUMENTED = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 _NAMED = (*_DOCUMENTED, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)
 

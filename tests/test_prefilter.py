@@ -884,3 +884,38 @@ def test_the_screen_names_the_bases_of_a_files_classes():
     assert not any(name.startswith(prefilter.SUBCLASSES) for name in found.own)
     assert prefilter.mentions("class Replay(\n    EventSink,\n):", frozenset({"(EventSink"}))
     assert not prefilter.mentions("class Replay(EventSinks):", frozenset({"(EventSink"}))
+
+
+@pytest.mark.parametrize("walrus", [False, True])
+def test_the_screen_names_what_a_modules_statements_bind(walrus):
+    """What a module binds for others: its top level's targets (tuples, starred, ``with ... as``,
+    ``except ... as``, a ``match`` capture, ``del``), through ``if``/``try``/``for``; the names
+    its ``global`` statements declare in any function, handler, loop or ``match`` case; a
+    walrus anywhere in a top-level expression; not what an expression only reads or a
+    comprehension binds."""
+    import ast
+
+    from storegate import prefilter
+
+    source = (
+        "import os\nTABLE = {'a': [x for x in range(3)], 'b': call(READ)}\n"
+        "first, *rest = load()\n"
+        "with open(p) as handle:\n    pass\n"
+        "try:\n    import fast as impl\nexcept ImportError as error:\n    impl = None\n"
+        "for key, value in TABLE.items():\n    del value\n"
+        "match os.name:\n    case 'nt' as system:\n        pass\n"
+        "class Holder:\n    slot = 1\n"
+        "def setup():\n    try:\n        pass\n    except OSError:\n        global FROM_HANDLER\n"
+        "    for _ in ():\n        while True:\n            global FROM_LOOP\n"
+        "    match 1:\n        case 1:\n            global FROM_CASE\n"
+        "    def inner():\n        global FROM_INNER\n"
+    )
+    if walrus:
+        source += "print(WALRUS := 1)\n"
+    found = prefilter.defines(ast.parse(source), source)
+    assert found is not None
+    bound = {
+        "os", "TABLE", "first", "rest", "handle", "impl", "error", "key", "value", "system", "Holder", "setup",
+        "FROM_HANDLER", "FROM_LOOP", "FROM_CASE", "FROM_INNER",
+    }
+    assert found.top == bound | ({"WALRUS"} if walrus else set())
