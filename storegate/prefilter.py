@@ -149,7 +149,7 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
     while stack:
         node, names = stack.pop()
         kind = type(node)
-        if not walrus and kind in _READ_EXPRESSIONS and type(getattr(node, "ctx", None)) in (ast.Load, type(None)):
+        if not walrus and kind in _EXPRESSIONS and type(getattr(node, "ctx", None)) in (ast.Load, type(None)):
             continue  # a call, a literal, an operation, a read: module-level dicts of thousands of entries
         if kind in (ast.FunctionDef, ast.AsyncFunctionDef):
             names.add(node.name)
@@ -324,8 +324,8 @@ def _push_children(node: ast.AST, stack: list) -> None:
             stack.append(value)
 
 
-# The expression nodes (a target is one too, with a ``Store`` or ``Del`` context).
-_READ_EXPRESSIONS = frozenset(cls for cls in vars(ast).values() if isinstance(cls, type) and issubclass(cls, ast.expr))
+# The expression node types (a target is one too, with a ``Store`` or ``Del`` context).
+_EXPRESSIONS = frozenset(cls for cls in vars(ast).values() if isinstance(cls, type) and issubclass(cls, ast.expr))
 _DOCUMENTED = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 _NAMED = (*_DOCUMENTED, ast.ExceptHandler, ast.MatchAs, ast.MatchStar)
 
