@@ -785,6 +785,8 @@ class Project:
                 for router, method, text, glob in function.mounted:
                     for prefix in self._prefixes(f"{module.module}.{router}", frozenset()):
                         path = prefix + routelib.RoutePath(text, glob)
+                        if not routelib.known_path(path):
+                            continue  # ``prefix=settings.PREFIX`` before ``@router.post("")``: any route
                         registration = routelib.Registration((method,), path, None)
                         routes = routelib.matching(registration, self.config.routes)
                         found.setdefault(f"{module.module}.{function.name}", {}).update(dict.fromkeys(routes))

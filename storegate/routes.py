@@ -209,7 +209,7 @@ class RouteForm:
         path = path_of(path_expr, names.constants)
         if receiver in names.prefixes:
             path = names.prefixes[receiver] + path
-        if not _known(path):
+        if not known_path(path):
             return None
         if self.decorator:
             return Registration(methods, path, None, receiver)
@@ -458,7 +458,8 @@ def _declared_methods(value: cst.BaseExpression | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(methods))
 
 
-def _known(path: RoutePath) -> bool:
+def known_path(path: RoutePath) -> bool:
     """Whether a path says something beyond its placeholders (``{PREFIX}`` and ``{PREFIX}/`` do
-    not: they would match any route)."""
+    not: they would match any route). A registration's path, or a mounted router's route once
+    its prefixes are put before it (``Project._mounted``), that says nothing is no route."""
     return "*" not in path.glob or path.glob.strip("/*") != ""
