@@ -948,14 +948,16 @@ class Project:
             return {}
         from storegate.routes import none_means_on  # here: a warm run never imports libcst (routes does)
 
+        handlers: dict[tuple[str, ...], list[_Function]] = {}  # by the flags their routes keep nothing of
+        for handler in self.functions.values():
+            routes = self.routes(handler.module, handler.summary)
+            names = tuple(n for n, flag in keeping.items() if any(none_means_on(r, flag, self.config.route_defaults) == flag.inverted for r in routes))
+            if names:
+                handlers.setdefault(names, []).append(handler)
         found: dict[str, dict[str, bool]] = {}
         bound = self.config.max_call_depth or len(self.functions) + 1
-        for fq, handler in self.functions.items():
-            routes = self.routes(handler.module, handler.summary)
-            names = [n for n, flag in keeping.items() if any(none_means_on(r, flag, self.config.route_defaults) == flag.inverted for r in routes)]
-            if not names:
-                continue
-            queue, seen = deque([(handler, 0)]), {fq}
+        for names, sources in handlers.items():  # breadth first from all of them: each at its least depth
+            queue, seen = deque((handler, 0) for handler in sources), {handler.fq for handler in sources}
             while queue:
                 function, depth = queue.popleft()
                 found.setdefault(function.fq, {}).update((name, keeping[name].inverted) for name in names)
