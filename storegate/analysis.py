@@ -274,12 +274,14 @@ class Summarizer:
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
         self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
         # what ``self.<flag>`` holds by the module's assignments and annotations (``reads``)
-        self.attributes = attribute_evidence(tree, source, [flag.name for flag in config.flags])
+        self._flag_names = frozenset(flag.name for flag in config.flags)
+        self.attributes = attribute_evidence(tree, source, list(self._flag_names))
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
         classes: list[tuple[str, tuple[str, ...]]] = []
         self._class_fields: list[tuple[str, tuple[str, ...]]] = []
+        self._field_defaults: list[tuple[str, str, bool, int, int]] = []
         # (scope, qualified name, kind, class it belongs to, defined inside a function)
         stack: list[tuple[cfglib.Scope, str, str, str | None, bool]] = [(self.tree, "<module>", "module", None, False)]
         F.WORK.start(MAX_STEPS)
@@ -295,6 +297,7 @@ class Summarizer:
             classes=tuple(sorted(classes)),
             functions=tuple(functions),
             class_fields=tuple(sorted(self._class_fields)),
+            field_defaults=tuple(sorted(self._field_defaults)),
             types=self.types.facts(),
         )
 
@@ -306,6 +309,9 @@ class Summarizer:
             if isinstance(scope, cst.ClassDef):
                 classes.append((name, tuple(_code(arg.value) for arg in scope.bases)))
                 self._class_fields.append((name, _annotated_names(scope)))
+                for field_name, value, node in _boolean_defaults(scope, self._flag_names):
+                    span = self.locator.span(node)
+                    self._field_defaults.append((name, field_name, value, span.line, span.column))
             self.typed = self.types.scope(graph, name, class_name)
             try:
                 self._given = contractlib.Given.of(self.contracts, name)
@@ -1216,6 +1222,27 @@ def _annotated_names(scope: cst.ClassDef) -> tuple[str, ...]:
         if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)
     )
     return (*names, ANY_FIELD) if _allows_extra(scope) else names
+
+
+def _boolean_defaults(scope: cst.ClassDef, names: frozenset[str]) -> Iterator[tuple[str, bool, cst.BaseExpression]]:
+    """``(field, default, where)`` for each field of ``names`` that the class body annotates with
+    a boolean constant for default: ``store: bool = True``, pydantic's ``Field(True)`` and
+    ``Field(default=True)``, a dataclass's ``field(default=True)``."""
+    for stmt in scope.body.body:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None):
+                continue
+            if small.target.value not in names:
+                continue
+            value = small.value
+            if isinstance(value, cst.Call) and (dotted_name(value.func) or "").rpartition(".")[2] in ("Field", "field"):
+                given = [arg.value for arg in value.args if arg.keyword is not None and arg.keyword.value == "default"]
+                given += [arg.value for arg in value.args[:1] if arg.keyword is None and not arg.star]
+                if not given:
+                    continue
+                value = given[0]
+            if isinstance(value, cst.Name) and value.value in ("True", "False"):
+                yield small.target.value, value.value == "True", value
 
 
 def _allows_extra(scope: cst.ClassDef) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
@@ -45,6 +45,18 @@ class _Function:
     fq: str
     module: ModuleSummary
     summary: FunctionSummary
+
+
+@dataclass(frozen=True)
+class KeepingDefault:
+    """A request model's default for a flag that keeps what a client omitting the flag sends
+    (``store: bool = True``), where the handler's ``routes`` keep nothing when it is omitted."""
+
+    flag: str
+    model: str  # the class, as qualified in its module (``ChatRequest``)
+    path: str  # where the default is written
+    line: int
+    routes: tuple[str, ...]
 
 
 class Project:
@@ -955,20 +967,77 @@ class Project:
             if names:
                 handlers.setdefault(names, []).append(handler)
         found: dict[str, dict[str, bool]] = {}
-        bound = self.config.max_call_depth or len(self.functions) + 1
-        for names, sources in handlers.items():  # breadth first from all of them: each at its least depth
-            queue, seen = deque((handler, 0) for handler in sources), {handler.fq for handler in sources}
-            while queue:
-                function, depth = queue.popleft()
+        for names, sources in handlers.items():
+            for function in self._within_calls(sources):
                 found.setdefault(function.fq, {}).update((name, keeping[name].inverted) for name in names)
-                if depth == bound:
-                    continue
-                for site in function.summary.sites:
-                    for target in self.resolve_all(function.module, function.summary, site):
-                        if target.fq not in seen:
-                            seen.add(target.fq)
-                            queue.append((target, depth + 1))
         return found
+
+    def _within_calls(self, sources: Iterable[_Function]) -> Iterator[_Function]:
+        """``sources`` and every function they reach through resolved calls, up to
+        ``max_call_depth`` calls away: breadth first from all of them, each once."""
+        queue = deque((function, 0) for function in sources)
+        seen = {function.fq for function, _ in queue}
+        bound = self.config.max_call_depth or len(self.functions) + 1
+        while queue:
+            function, depth = queue.popleft()
+            yield function
+            if depth == bound:
+                continue
+            for site in function.summary.sites:
+                for target in self.resolve_all(function.module, function.summary, site):
+                    if target.fq not in seen:
+                        seen.add(target.fq)
+                        queue.append((target, depth + 1))
+
+    @cached_property
+    def keeping_defaults(self) -> dict[str, dict[str, KeepingDefault]]:
+        """Function fq -> flag -> the request model's default that keeps what a client omitting the
+        flag sends, on a route where an omitted flag keeps nothing (``store: bool = True`` in the
+        body model of a Chat Completions handler): for the handler and what it reaches within
+        ``max_call_depth`` calls. A check of the flag there lets the omitted flag through (SG006)."""
+        if not self.config.route_defaults:
+            return {}
+        from storegate.routes import none_means_on  # here: a warm run never imports libcst (routes does)
+
+        sources: dict[KeepingDefault, list[_Function]] = {}
+        for handler in self.functions.values():
+            routes = self.routes(handler.module, handler.summary)
+            if not routes:
+                continue
+            for flag in self.config.flags:
+                quiet = tuple(r for r in routes if none_means_on(r, flag, self.config.route_defaults) == flag.inverted)
+                for param in handler.summary.params if quiet else ():
+                    model = contractlib.annotated_class(param.annotation)
+                    found = None if model is None or model in _SCALARS else self._field_default(handler.module, model, flag.name, set())
+                    if found is not None and found[1] != flag.inverted:  # omitted, it permits storing
+                        owner, _, path, line = found
+                        sources.setdefault(KeepingDefault(flag.name, owner, path, line, quiet), []).append(handler)
+        reached: dict[str, dict[str, KeepingDefault]] = {}
+        for default, handlers in sources.items():
+            for function in self._within_calls(handlers):
+                reached.setdefault(function.fq, {}).setdefault(default.flag, default)
+        return reached
+
+    def _field_default(self, module: ModuleSummary, name: str, field: str, seen: set[str]) -> tuple[str, bool, str, int] | None:
+        """``(class, default, path, line)`` of the boolean default the class ``name`` (as written in
+        ``module``) gives ``field``, its own or its first base's that declares it (``_has_field``)."""
+        for option in self._class_candidates(module, name):
+            if option in seen or option not in self.classes:
+                continue
+            seen.add(option)
+            owner, bases = self.classes[option]
+            if field in self._fields.get(option, ()):
+                qualname = option[len(owner.module) + 1 :]
+                for cls, name_, value, line, _ in owner.field_defaults:
+                    if cls == qualname and name_ == field:
+                        return qualname, value, owner.path, line
+                return None  # declared with no boolean default
+            for base in bases:
+                found = self._field_default(owner, base, field, seen)
+                if found is not None:
+                    return found
+            return None
+        return None
 
     def _given(self, module: ModuleSummary, function: FunctionSummary) -> dict:
         entry: list[Clause] = []

@@ -149,6 +149,10 @@ class ModuleSummary:
     # dataclass, a TypedDict), and ``ANY_FIELD`` if it keeps undeclared ones too (``extra="allow"``):
     # whether a request model carries the flag (``Project.receives_flag``)
     class_fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # ``(class qualname, field, default, line, column)`` for each class-body field named like a flag
+    # whose default is a boolean constant (``store: bool = True``, ``Field(default=True)``): what
+    # an omitted flag becomes in a request model (``Project.keeping_defaults``)
+    field_defaults: tuple[tuple[str, str, bool, int, int], ...] = ()
     # what names and attributes may hold: ``(scope, name, value, where)`` (``typefacts.Fact``)
     types: tuple[tuple[str, str, str, str], ...] = ()
     # The longer names ``import`` may give the module through namespace packages (``files.namespace_names``):
@@ -246,6 +250,7 @@ class ModuleSummary:
             "imports": [list(i) for i in self.imports],
             "classes": [[name, list(bases)] for name, bases in self.classes],
             "class_fields": [[name, list(fields)] for name, fields in self.class_fields],
+            "field_defaults": [list(default) for default in self.field_defaults],
             "types": [list(fact) for fact in self.types],
             "functions": functions,
             "steps": step_table,
@@ -323,5 +328,9 @@ class ModuleSummary:
             classes=tuple((name, tuple(bases)) for name, bases in data["classes"]),
             functions=functions,
             class_fields=tuple((name, tuple(fields)) for name, fields in data.get("class_fields", ())),
+            field_defaults=tuple(
+                (str(owner), str(name), bool(value), int(line), int(column))
+                for owner, name, value, line, column in data.get("field_defaults", ())
+            ),
             types=tuple((scope, name, value, where) for scope, name, value, where in data.get("types", ())),
         )

@@ -1,0 +1,81 @@
+"""SG006 keeping-model-default: a write gated by the store flag, reached from the handler of a
+route where an omitted flag keeps nothing (Chat Completions), whose request model defaults the
+flag to keep (``store: bool = True``): the client that never sent ``store`` gets the write. The
+fix is the model's default, not the gate (``Project.keeping_defaults``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from storegate.checks.base import At, Code
+from storegate.model import Finding, TraceStep
+
+
+def decide(at: At) -> Iterable[Finding]:
+    default = at.project.keeping_defaults.get(f"{at.module.module}.{at.function.name}", {}).get(at.flag.name)
+    if default is None or at.site.verdict(at.flag.name) is None or at.ungated() is not None:
+        return ()  # an ungated write is SG001's or SG002's
+    if at.site.sink is None and at.derived_chain() is None:
+        return ()
+    where = os.path.basename(default.path) if default.path == at.module.path else default.path
+    value = not at.flag.inverted
+    kind = "call" if at.site.kind == "call" else "write"
+    message = (
+        f"'{at.site.text}' keeps what a client omitting '{at.flag.name}' sends: {default.model}.{at.flag.name} "
+        f"defaults to {value} ({where}:{default.line}), and an omitted '{at.flag.name}' keeps nothing "
+        f"on {', '.join(default.routes)}"
+    )
+    trace = (
+        TraceStep(at.site.span.line, f"{default.model}.{at.flag.name} = {value} when omitted ({where}:{default.line})"),
+        TraceStep(at.site.span.line, f"{kind} {at.site.text}"),
+    )
+    return (at.finding(CODE.code, message, trace),)
+
+
+CODE = Code(
+    code="SG006",
+    name="keeping-model-default",
+    summary="a request model defaults the store flag to keep where an omitted flag keeps nothing",
+    what=(
+        "Reports a write gated by the flag (`if request.store:`) in the handler of a route where "
+        "an omitted flag keeps nothing (Chat Completions, by the `openai` pack's `route-defaults`) "
+        "or in what that handler calls, when the handler's request model gives the flag a default "
+        "that keeps (`store: bool = True`, `Field(default=True)`). The message names the model's "
+        "field and the routes."
+    ),
+    why=(
+        "OpenAI's Chat Completions keep nothing unless the client sends `store: true`. A model "
+        "that fills in `True` for a client that sent nothing turns the gate into a formality: "
+        "every request that omits `store` is kept. The fix is the default (`False` or `None`), "
+        "not the gate."
+    ),
+    bad="""\
+class ChatRequest(BaseModel):
+    messages: list
+    store: bool = True
+
+
+@app.post("/v1/chat/completions")
+async def chat(request: ChatRequest):
+    completion = await generate(request)
+    if request.store:
+        await state.inference_store.store_chat_completion(completion)
+    return completion
+""",
+    good="""\
+class ChatRequest(BaseModel):
+    messages: list
+    store: bool = False
+
+
+@app.post("/v1/chat/completions")
+async def chat(request: ChatRequest):
+    completion = await generate(request)
+    if request.store:
+        await state.inference_store.store_chat_completion(completion)
+    return completion
+""",
+    decide=decide,
+    unfixable="the default is in the request model: make it False or None",
+)
