@@ -36,7 +36,7 @@ from storegate import typefacts, typegather
 from storegate import witness as witnesslib
 from storegate.annotations import annotated_class
 from storegate.errors import SourceError
-from storegate.model import ANY, CONSTANTS, Config, Flag
+from storegate.model import ANY, CONSTANTS, NONE, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, root_name, string_value
 from storegate.positions import Locator, Outline
 from storegate.reads import attribute_evidence, reads
@@ -931,11 +931,16 @@ def _forges(value: cst.BaseExpression, path: str, flag: Flag, context: _Context)
     if not isinstance(value, _RELATABLE):
         return False  # a copy, or a new decision (`store = policy.allows(r)`): tested, it gates
     formula = context.formula(value)
-    if path not in F.formula_paths(formula):
-        return False
-    # Can the new value permit while the old one did not? (`store or "yes"`: yes; `store and x`: no)
+    paths = F.formula_paths(formula)
     wanted = F.negate(formula) if flag.inverted else formula
-    return F.assume(frozenset({((path, ANY & ~flag.permitted),)}), wanted) is not None
+    # Can the new value permit while the old one did not? (`store or "yes"`: yes; `store and x`: no)
+    if path in paths and F.assume(frozenset({((path, ANY & ~flag.permitted),)}), wanted) is not None:
+        return True
+    # Where an omitted flag keeps nothing (Chat Completions), can the new value permit when the
+    # flag it is made from was omitted? (`store = request.store if request.store is not None
+    # else True`: a default that keeps, which a Responses route's omitted flag means anyway)
+    omitted = [p for p in paths if flaglib.is_location(p, flag)] if not flag.permitted & NONE else []
+    return bool(omitted) and F.assume(frozenset(((p, NONE),) for p in omitted), wanted) is not None
 
 
 # The keyword not after a word character or a dot; the look-behind after the keyword's first

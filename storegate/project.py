@@ -53,9 +53,9 @@ class KeepingDefault:
     (``store: bool = True``), where the handler's ``routes`` keep nothing when it is omitted."""
 
     flag: str
-    model: str  # the class, as qualified in its module (``ChatRequest``)
+    what: str  # the model's field (``ChatRequest.store``), or the handler's parameter
     path: str  # where the default is written
-    line: int
+    line: int  # 0: not known (a parameter's)
     routes: tuple[str, ...]
 
 
@@ -1007,11 +1007,15 @@ class Project:
             for flag in self.config.flags:
                 quiet = tuple(r for r in routes if none_means_on(r, flag, self.config.route_defaults) == flag.inverted)
                 for param in handler.summary.params if quiet else ():
-                    model = contractlib.annotated_class(param.annotation)
-                    found = None if model is None or model in _SCALARS else self._field_default(handler.module, model, flag.name, set())
+                    if param.name == flag.name:  # the flag itself, a query or body parameter
+                        value = _boolean_default(param.default)
+                        found = None if value is None else (f"parameter '{param.name}' of {handler.summary.name}", value, handler.module.path, 0)
+                    else:
+                        model = contractlib.annotated_class(param.annotation)
+                        found = None if model is None or model in _SCALARS else self._field_default(handler.module, model, flag.name, set())
                     if found is not None and found[1] != flag.inverted:  # omitted, it permits storing
-                        owner, _, path, line = found
-                        sources.setdefault(KeepingDefault(flag.name, owner, path, line, quiet), []).append(handler)
+                        what, _, path, line = found
+                        sources.setdefault(KeepingDefault(flag.name, what, path, line, quiet), []).append(handler)
         reached: dict[str, dict[str, KeepingDefault]] = {}
         for default, handlers in sources.items():
             for function in self._within_calls(handlers):
@@ -1019,8 +1023,9 @@ class Project:
         return reached
 
     def _field_default(self, module: ModuleSummary, name: str, field: str, seen: set[str]) -> tuple[str, bool, str, int] | None:
-        """``(class, default, path, line)`` of the boolean default the class ``name`` (as written in
-        ``module``) gives ``field``, its own or its first base's that declares it (``_has_field``)."""
+        """``(class.field, default, path, line)`` of the boolean default the class ``name`` (as
+        written in ``module``) gives ``field``, its own or its first base's that declares it
+        (``_has_field``)."""
         for option in self._class_candidates(module, name):
             if option in seen or option not in self.classes:
                 continue
@@ -1030,7 +1035,7 @@ class Project:
                 qualname = option[len(owner.module) + 1 :]
                 for cls, name_, value, line, _ in owner.field_defaults:
                     if cls == qualname and name_ == field:
-                        return qualname, value, owner.path, line
+                        return f"{qualname}.{field}", value, owner.path, line
                 return None  # declared with no boolean default
             for base in bases:
                 found = self._field_default(owner, base, field, seen)
@@ -1665,6 +1670,17 @@ def _mark(fq: str, members: set[str], member: bool) -> None:
         members.add(fq)
     else:
         members.discard(fq)
+
+
+# A parameter's default that is a boolean constant: ``True``, or FastAPI's ``Body(True)``, ``Query(default=False, ...)``.
+_BOOLEAN = re.compile(r"(True|False)")
+_CALLED_DEFAULT = re.compile(r"(?:[\w.]*\.)?(?:Body|Query|Form|Field|Param)\(\s*(?:default\s*=\s*)?(True|False)\s*[,)]")
+
+
+def _boolean_default(code: str | None) -> bool | None:
+    """The boolean constant a parameter's default gives (``_BOOLEAN``, ``_CALLED_DEFAULT``), or None."""
+    found = None if code is None else _BOOLEAN.fullmatch(code) or _CALLED_DEFAULT.match(code)
+    return None if found is None else found.group(1) == "True"
 
 
 def _add_prefixes(qualified: str, modules: set[str]) -> None:

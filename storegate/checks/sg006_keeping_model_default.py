@@ -1,7 +1,8 @@
 """SG006 keeping-model-default: a write gated by the store flag, reached from the handler of a
-route where an omitted flag keeps nothing (Chat Completions), whose request model defaults the
-flag to keep (``store: bool = True``): the client that never sent ``store`` gets the write. The
-fix is the model's default, not the gate (``Project.keeping_defaults``)."""
+route where an omitted flag keeps nothing (Chat Completions), whose request model (or the
+handler's own parameter) defaults the flag to keep (``store: bool = True``): the client that
+never sent ``store`` gets the write. The fix is the default, not the gate
+(``Project.keeping_defaults``)."""
 
 from __future__ import annotations
 
@@ -18,16 +19,16 @@ def decide(at: At) -> Iterable[Finding]:
         return ()  # an ungated write is SG001's or SG002's
     if at.site.sink is None and at.derived_chain() is None:
         return ()
-    where = os.path.basename(default.path) if default.path == at.module.path else default.path
+    shown = os.path.basename(default.path) if default.path == at.module.path else default.path
+    where = f" ({shown}:{default.line})" if default.line else ""
     value = not at.flag.inverted
     kind = "call" if at.site.kind == "call" else "write"
     message = (
-        f"'{at.site.text}' keeps what a client omitting '{at.flag.name}' sends: {default.model}.{at.flag.name} "
-        f"defaults to {value} ({where}:{default.line}), and an omitted '{at.flag.name}' keeps nothing "
-        f"on {', '.join(default.routes)}"
+        f"'{at.site.text}' keeps what a client omitting '{at.flag.name}' sends: {default.what} "
+        f"defaults to {value}{where}, and an omitted '{at.flag.name}' keeps nothing on {', '.join(default.routes)}"
     )
     trace = (
-        TraceStep(at.site.span.line, f"{default.model}.{at.flag.name} = {value} when omitted ({where}:{default.line})"),
+        TraceStep(at.site.span.line, f"{default.what} = {value} when omitted{where}"),
         TraceStep(at.site.span.line, f"{kind} {at.site.text}"),
     )
     return (at.finding(CODE.code, message, trace),)
@@ -41,8 +42,9 @@ CODE = Code(
         "Reports a write gated by the flag (`if request.store:`) in the handler of a route where "
         "an omitted flag keeps nothing (Chat Completions, by the `openai` pack's `route-defaults`) "
         "or in what that handler calls, when the handler's request model gives the flag a default "
-        "that keeps (`store: bool = True`, `Field(default=True)`). The message names the model's "
-        "field and the routes."
+        "that keeps (`store: bool = True`, `Field(default=True)`), or the handler takes the flag "
+        "as a parameter with such a default (`store: bool = True`, `Body(True)`). The message "
+        "names the model's field or the parameter, and the routes."
     ),
     why=(
         "OpenAI's Chat Completions keep nothing unless the client sends `store: true`. A model "
