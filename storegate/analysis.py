@@ -260,6 +260,7 @@ class Summarizer:
         self.witnesses = witnesslib.Witnesses(self.locator)  # of the scope being summarized
         self.fixed = _declared_global(source)  # names another scope may rebind
         self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read
+        self._outer_self: dict[int, str] = {}  # nested scope -> the class of the method's ``self`` it may read
         self._factory_state: dict[int, frozenset[str]] = {}  # nested scope -> an app factory's containers it may write
         self._statement_calls: frozenset[int] | None = None
         self.truths: dict[int, tuple[cst.CSTNode, F.Formula]] = {}  # ``_Context.truths``
@@ -355,6 +356,13 @@ class Summarizer:
         passed = inherited if kind == "class" else inherited | {f.name for f in self.config.flags if alias(f.name) in objects}
         for child in graph.nested:
             self._held[id(child)] = passed
+        # whose ``self`` it sees: a method's class, and in a function nested in a method (which
+        # binds no ``self`` of its own) the method's (``async def persist(): self._turns[k] = v``)
+        outer = self._outer_self.pop(id(scope), None)
+        self_class = class_name if class_name is not None else (outer if "self" not in own else None)
+        if self_class is not None and kind != "class":
+            for child in graph.nested:
+                self._outer_self[id(child)] = self_class
         patterns = self.config.routes
         routes = routelib.handler_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
         registered = routelib.registered_routes(graph, patterns, self.route_names)
@@ -365,9 +373,9 @@ class Summarizer:
         elif self._given.defaults:  # a route that reaches it by a call, a mount or a handler (``Project._route_defaults``)
             flags = [replace(f, none_means=self._given.defaults[f.name]) if f.name in self._given.defaults else f for f in flags]
         app_factory = kind != "class" and bool(graph.nested) and routelib.defines_handlers(graph, self.route_names)
-        self._scope_state = self._state_of(graph, name, kind, class_name, own, app_factory)
+        self._scope_state = self._state_of(graph, name, kind, self_class, own, app_factory)
         self._strings = _scope_strings(graph, self.strings)
-        self._receivers = receiverslib.scope(scope, self.imports, self.classes, class_name) if self.classes is not None else None
+        self._receivers = receiverslib.scope(scope, self.imports, self.classes, self_class) if self.classes is not None else None
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
         sites = self.sites(graph, flags, entry_flags={*graph.params, *closure} - objects, objects=objects)
         return FunctionSummary(

@@ -3,7 +3,7 @@
 A function passed as a value to an API that calls it (``loop.run_in_executor(None, fn, x)``,
 ``functools.partial(fn, store=store)``, ``background_tasks.add_task(fn, x, store=store)``,
 ``threading.Thread(target=fn, args=(x,))``, ``executor.submit(fn, x)``,
-``asyncio.to_thread(fn, x)``) is a call of it with the hand-off's remaining arguments: the
+``asyncio.to_thread(fn, x)``, an anyio task group's ``tg.start_soon(fn, x)``) is a call of it with the hand-off's remaining arguments: the
 summary holds that call as a site at the hand-off (``handed``), so the callee is resolved,
 derived and given call-site facts exactly as for a direct call. The APIs are recognized by
 their name's shape (the last name of the callee), never by importing anything.
@@ -31,6 +31,9 @@ from storegate.paths import callee_path, string_value
 _POSITIONAL = {
     "partial": (0, True),  # functools.partial
     "add_task": (0, True),  # fastapi/starlette BackgroundTasks
+    "BackgroundTask": (0, True),  # starlette.background.BackgroundTask(fn, *args, **kwargs)
+    "start_soon": (0, False),  # anyio task groups, trio nurseries: start_soon(fn, *args, name=None)
+    "run_sync": (0, False),  # anyio.to_thread.run_sync(fn, *args, cancellable=...)
     "submit": (0, True),  # concurrent.futures executors
     "to_thread": (0, True),  # asyncio.to_thread
     "run_in_threadpool": (0, True),  # starlette.concurrency
