@@ -85,8 +85,8 @@ _ALIAS = "type:"
 
 
 def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Types]:
-    """Per class of the module: the types of ``self.x`` (class annotations, assignments in
-    methods); under ``MODULE``, the types of the module's own names (its top-level assignments)."""
+    """Per class of the module: the types of ``self.x`` (class annotations and attributes,
+    assignments in methods); under ``MODULE``, the types of the module's own names (its top-level assignments)."""
     top = _bound_types(tree, imports, {})
     classes: dict[str, Types] = {MODULE: top}
     for stmt in tree.body:
@@ -96,6 +96,9 @@ def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Type
                 for small in item.body if isinstance(item, cst.SimpleStatementLine) else ():
                     if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
                         _note(found, "self." + small.target.value, annotation_type(small.annotation.annotation, imports))
+                    elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                        # a class attribute, which every instance reads: ``client = redis.Redis()``
+                        _note(found, "self." + small.targets[0].target.value, type_of(small.value, imports, top))
             methods = [item for item in stmt.body.body if isinstance(item, cst.FunctionDef)] if isinstance(stmt.body, cst.IndentedBlock) else []
             for method in methods:
                 local = function_types(method, imports, top)
