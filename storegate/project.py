@@ -49,8 +49,9 @@ class _Function:
 
 @dataclass(frozen=True)
 class KeepingDefault:
-    """A request model's default for a flag that keeps what a client omitting the flag sends
-    (``store: bool = True``), where the handler's ``routes`` keep nothing when it is omitted."""
+    """A default for a flag, in a handler's request model or among its own parameters, that keeps
+    what a client omitting the flag sends (``store: bool = True``), where the handler's
+    ``routes`` keep nothing when it is omitted."""
 
     flag: str
     what: str  # the model's field (``ChatRequest.store``), or the handler's parameter
@@ -991,10 +992,11 @@ class Project:
 
     @cached_property
     def keeping_defaults(self) -> dict[str, dict[str, KeepingDefault]]:
-        """Function fq -> flag -> the request model's default that keeps what a client omitting the
-        flag sends, on a route where an omitted flag keeps nothing (``store: bool = True`` in the
-        body model of a Chat Completions handler): for the handler and what it reaches within
-        ``max_call_depth`` calls. A check of the flag there lets the omitted flag through (SG006)."""
+        """Function fq -> flag -> the default that keeps what a client omitting the flag sends, on a
+        route where an omitted flag keeps nothing (``store: bool = True`` in the body model of a
+        Chat Completions handler, or as the handler's own parameter): for the handler and what it
+        reaches within ``max_call_depth`` calls. A check of the flag there lets the omitted flag
+        through (SG006)."""
         if not self.config.route_defaults:
             return {}
         from storegate.routes import none_means_on  # here: a warm run never imports libcst (routes does)
@@ -1033,8 +1035,8 @@ class Project:
             owner, bases = self.classes[option]
             if field in self._fields.get(option, ()):
                 qualname = option[len(owner.module) + 1 :]
-                for cls, name_, value, line, _ in owner.field_defaults:
-                    if cls == qualname and name_ == field:
+                for owner_name, declared, value, line, _ in owner.field_defaults:
+                    if owner_name == qualname and declared == field:
                         return f"{qualname}.{field}", value, owner.path, line
                 return None  # declared with no boolean default
             for base in bases:
