@@ -100,6 +100,7 @@ class Project:
                 self._facts.setdefault(key, []).append((module, value, where))
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
+        self._learned_chains: dict[str, dict[str, tuple[Chain, tuple[str, int]]]] = {}  # flag -> ``learned_chains``
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
         self.own_state: dict[str, set[str]] = {}  # flag -> derived sinks into their object's own containers
         self._caching: dict[str, set[str]] = {}  # flag -> derived sinks whose chain ends in a cache (``derived_sinks``)
@@ -1430,6 +1431,48 @@ class Project:
             elif site.discarded and not _reads_or_logs(site.text.split(".")):
                 return True
         return False
+
+    def learned_chains(self, flag: Flag) -> dict[str, tuple[Chain, tuple[str, int]]]:
+        """Functions without the flag that write, within ``Config.max_call_depth`` calls, what
+        the codebase gates by the flag elsewhere (a learned container, or receiver and method):
+        fq -> the shortest chain to that write, and where it is gated. A streaming helper that
+        ends ``self.archive.put(r)``, when ``create`` writes it only ``if store:``, persists
+        whoever calls it ungated (SG005). A learned function is not an end: its own body says
+        what it writes (``derived_sinks``), within the same bound."""
+        if flag.name in self._learned_chains:
+            return self._learned_chains[flag.name]
+        chains: dict[str, tuple[Chain, tuple[str, int]]] = {}
+        callers: dict[str, list[tuple[str, Site]]] = {}  # fq -> (caller, its call) for each resolved call
+        layer: list[str] = []
+        for fq in sorted(self.functions) if self.learned_sinks(flag) else ():
+            function = self.functions[fq]
+            if flag.name in function.summary.flags or _observes(fq.split(".")[-2:]):
+                continue  # judged inside, with its own flag; or never a chain
+            for site in function.summary.sites:
+                if site.sink is not None or _observes(site.text.split(".")):
+                    continue
+                key = self.learned_key(function.module, function.summary, site, flag)
+                gated = self.learned_at(function.module, function.summary, site, flag) if key is not None and key[0] != "function" else None
+                if gated is not None and fq not in chains:
+                    chains[fq] = (((function.module.path, site.span.line, site.text),), gated)
+                    layer.append(fq)
+                for target in self.resolve_all(function.module, function.summary, site):
+                    if target.fq != fq:
+                        callers.setdefault(target.fq, []).append((fq, site))
+        for _ in range(1, self.config.max_call_depth or len(self.functions)):
+            following = []
+            for fq in layer:  # breadth first: each chain is a shortest one
+                chain, gated = chains[fq]
+                for caller, site in callers.get(fq, ()):
+                    if caller not in chains:
+                        module = self.functions[caller].module
+                        chains[caller] = (((module.path, site.span.line, site.text), *chain), gated)
+                        following.append(caller)
+            if not following:
+                break
+            layer = following
+        self._learned_chains[flag.name] = chains
+        return chains
 
     def learned_at(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, int] | None:
         """Where the codebase gates what ``site`` writes to, if it is a learned sink. A method

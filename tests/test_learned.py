@@ -44,7 +44,16 @@ def test_a_learned_finding_in_another_module_names_the_gated_file():
     findings = _findings(PACKAGE)
     found = [(Path(f.path).name, f.line, f.message.rpartition(" at ")[2]) for f in findings]
     service = str(Path(findings[0].path).with_name("service.py"))  # as the run names files
-    assert found == [("handlers.py", 11, f"{service}:9)"), ("handlers.py", 12, f"{service}:10)"), ("handlers.py", 13, f"{service}:11)")]
+    assert found == [
+        ("handlers.py", 11, f"{service}:9)"),
+        ("handlers.py", 12, f"{service}:10)"),
+        ("handlers.py", 13, f"{service}:11)"),
+        # a helper without the flag that writes the session log, called ungated
+        ("streaming.py", 14, f"{service}:10)"),
+    ]
+    helper = findings[-1]
+    assert helper.message.startswith("call to 'self._finish_stream' persists (-> self._log -> self.session_log.append_turn)")
+    assert helper.trace[-1].text == "call self._finish_stream -> 27 self._log -> 30 self.session_log.append_turn"
 
 
 def test_json_and_sarif_say_why_each_sink_is_persistence(tmp_path, monkeypatch):

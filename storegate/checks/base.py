@@ -120,9 +120,10 @@ class At:
 
         return drops_flag(self.site, self.target, self.flag)
 
-    def call_trace(self) -> tuple[TraceStep, ...]:
-        """The call step of a trace, with the chain of calls down to the sink it reaches."""
-        chain = self.derived_chain()
+    def call_trace(self, chain: Chain | None = None) -> tuple[TraceStep, ...]:
+        """The call step of a trace, with the chain of calls down to the sink it reaches (the
+        derived sink's, unless ``chain`` is given)."""
+        chain = chain if chain is not None else self.derived_chain()
         if chain is None:
             return (TraceStep(self.site.span.line, f"call {self.site.text}"),)
         path = self.module.path

@@ -15,8 +15,11 @@ def decide(at: At) -> Iterable[Finding]:
     if at.site.sink is not None or at.derived_chain() is not None:
         return ()  # a configured sink is SG001's, a derived one SG002's
     gated = at.project.learned_at(at.module, at.function, at.site, at.flag)
-    if gated is None:
-        return ()
+    chain = None
+    if gated is None:  # a helper that writes it (``Project.learned_chains``)
+        chain, gated = _helper_chain(at)
+        if gated is None:
+            return ()
     trace = at.ungated()
     if trace is None:
         return ()
@@ -24,8 +27,25 @@ def decide(at: At) -> Iterable[Finding]:
     where = os.path.basename(path) if path == at.module.path else path
     noun, step = ("call to", "call") if at.site.kind == "call" else ("write to", "write")
     gate = at.flag.gate_text
-    message = f"{noun} '{at.site.text}' is not gated by '{gate}' (gated by '{gate}' at {where}:{line})"
-    return (at.finding(CODE.code, message, (*trace, TraceStep(at.site.span.line, f"{step} {at.site.text}")), "learned"),)
+    if chain is None:
+        message = f"{noun} '{at.site.text}' is not gated by '{gate}' (gated by '{gate}' at {where}:{line})"
+        return (at.finding(CODE.code, message, (*trace, TraceStep(at.site.span.line, f"{step} {at.site.text}")), "learned"),)
+    short = " -> ".join(text for _, _, text in chain)
+    message = f"call to '{at.site.text}' persists (-> {short}) and is not gated by '{gate}' (gated by '{gate}' at {where}:{line})"
+    return (at.finding(CODE.code, message, (*trace, *at.call_trace(chain)), "learned"),)
+
+
+def _helper_chain(at: At) -> tuple[tuple | None, tuple[str, int] | None]:
+    """The chain from the site's callee to a write the codebase gates elsewhere, and where it is
+    gated; ``(None, None)`` if the callee writes none within the bound."""
+    if at.site.kind != "call" or at.target is None:
+        return None, None
+    chains = at.project.learned_chains(at.flag)
+    for target in at.project.resolve_all(at.module, at.function, at.site):
+        found = chains.get(target.fq)
+        if found is not None:
+            return found
+    return None, None
 
 
 CODE = Code(
@@ -36,7 +56,9 @@ CODE = Code(
         "Reports a call or container write, in a function that has the flag, that is not gated "
         "by it, when the same function, the same receiver and method (`self.cache.put`) or the "
         "same container (`self._turns[...]`, a module's `TURNS`) is written only under the flag "
-        "somewhere else in the codebase: the code itself says it is persistence. The message "
+        "somewhere else in the codebase: the code itself says it is persistence. So is the "
+        "ungated call of a helper without the flag that makes such a write within "
+        "`max-call-depth` calls (a streaming helper ending `self.archive.put(r)`). The message "
         "names where it is gated. Values the code uses (`data = self._serialize(r)`), callees "
         "that take the flag or hand it on to one that checks it, functions that write nothing but their own attributes "
         "(`record.set_snapshot(r)`), and names that read or log (`get_*`, `load_*`, `list_*`, "
