@@ -1368,6 +1368,8 @@ class Project:
                         if key is not None:
                             where = (module.path, site.span.line)
                             learned[key] = min(learned.get(key, where), where)
+                            if key[0] == "call" and _writes(key[2]):  # its receiver's other writing methods
+                                learned[("writer", key[1])] = min(learned.get(("writer", key[1]), where), where)
             self._learned[flag.name] = learned
         return self._learned[flag.name]
 
@@ -1477,7 +1479,9 @@ class Project:
     def learned_at(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, int] | None:
         """Where the codebase gates what ``site`` writes to, if it is a learned sink. A method
         call on a container written under the gate elsewhere (``self._turns.append(t)`` after
-        ``if store: self._turns[rid] = t``) writes to it too, unless its name reads."""
+        ``if store: self._turns[rid] = t``) writes to it too, unless its name reads; so does a
+        method named for writing on a receiver another of whose writing methods is gated
+        (``self.db.save_messages(m)`` after ``if store: self.db.save_response(r)``)."""
         key = self.learned_key(module, function, site, flag)
         if key is None:
             return None
@@ -1485,7 +1489,7 @@ class Project:
         if key in learned:
             return learned[key]
         if key[0] == "call":
-            return learned.get(("container", key[1]))
+            return learned.get(("container", key[1])) or (learned.get(("writer", key[1])) if _writes(key[2]) else None)
         return None
 
     def _container_key(self, module: ModuleSummary, function: FunctionSummary, text: str) -> str:
@@ -1594,6 +1598,17 @@ _OUT_OF_SCOPE_WORDS = _OBSERVE_WORDS | _CREDENTIAL_WORDS
 _MODEL_STATE_WORDS = frozenset("kv prefix radix".split())
 _MODEL_CACHE_WORDS = frozenset("cache caches caching cached block blocks pool".split())
 _MODEL_CACHE_NAMES = frozenset("kvcache prefixcache radixcache".split())
+
+
+# The first word of a method named for writing: a receiver one of whose writing methods the
+# codebase gates by the flag is written by the others too (``self.db.save_messages(m)`` beside
+# ``if store: self.db.save_response(r)``: ``learned_at``).
+_WRITE_WORDS = frozenset({"save", "store", "put", "add", "insert", "upsert", "append", "write", "persist", "record", "push"})
+
+
+def _writes(method: str) -> bool:
+    """Whether a method is named for writing (``_WRITE_WORDS``)."""
+    return method.lstrip("_").lower().split("_")[0] in _WRITE_WORDS
 
 
 def _reads_or_logs(parts: Sequence[str]) -> bool:

@@ -54,7 +54,8 @@ CODE = Code(
     summary="a write that the code gates by the store flag elsewhere is not gated here",
     what=(
         "Reports a call or container write, in a function that has the flag, that is not gated "
-        "by it, when the same function, the same receiver and method (`self.cache.put`) or the "
+        "by it, when the same function, the same receiver and method (`self.cache.put`, or "
+        "another method named for writing of a receiver whose writing method is gated), or the "
         "same container (`self._turns[...]`, a module's `TURNS`) is written only under the flag "
         "somewhere else in the codebase: the code itself says it is persistence. So is the "
         "ungated call of a helper without the flag that makes such a write within "
