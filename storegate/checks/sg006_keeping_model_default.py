@@ -40,7 +40,7 @@ CODE = Code(
     summary="a request model defaults the store flag to keep where an omitted flag keeps nothing",
     what=(
         "Reports a write gated by the flag (`if request.store:`) in the handler of a route where "
-        "an omitted flag keeps nothing (Chat Completions, by the `openai` pack's `route-defaults`) "
+        "an omitted flag keeps nothing (Chat Completions, by the `openai` pack's routes) "
         "or in what that handler calls, when the handler's request model gives the flag a default "
         "that keeps (`store: bool = True`, `Field(default=True)`), or the handler takes the flag "
         "as a parameter with such a default (`store: bool = True`, `Body(True)`). The message "
@@ -79,5 +79,5 @@ async def chat(request: ChatRequest):
     return completion
 """,
     decide=decide,
-    unfixable="the default is in the request model: make it False or None",
+    unfixable="the default is the request model's or the parameter's: make it False or None",
 )
