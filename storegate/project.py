@@ -1350,9 +1350,10 @@ class Project:
         A call or container write that a function with the flag runs only when the flag permits
         storing, inside a branch that tests it (``if store: self._save_turn(r)``), is
         persistence wherever the same function, receiver and method, or container is written
-        (SG005). Not learned: what an early return gates (``if not store: return`` gates every
-        later call, writes or not), and a value the code goes on to use (``data =
-        self._serialize(r)``), computed, not kept. The first gated place (by path and line) is
+        (SG005). What only an early return gates (``if not store: return`` gates every later
+        call, writes or not) is learned only from a call named for writing
+        (``self.archive.put(r)``, ``self._save_turn(r)``: ``_writes``); a value the code goes on
+        to use (``data = self._serialize(r)``) never is: computed, not kept. The first gated place (by path and line) is
         the one a message names."""
         if flag.name not in self._learned:
             learned: dict[tuple[str, ...], tuple[str, int]] = {}
@@ -1362,9 +1363,13 @@ class Project:
                         continue
                     for site in function.sites:
                         verdict = site.verdict(flag.name)
-                        if verdict is None or not verdict.gated or not site.in_flag_branch or site.bound is not None:
+                        if verdict is None or not verdict.gated or site.bound is not None:
                             continue
                         key = self.learned_key(module, function, site, flag)
+                        if key is not None and not site.in_flag_branch:
+                            # after an early return (``if not store: return``), which gates every
+                            # later line: only a call named for writing says it writes
+                            key = key if key[0] != "container" and _writes(key[-1].rpartition(".")[2]) else None
                         if key is not None:
                             where = (module.path, site.span.line)
                             learned[key] = min(learned.get(key, where), where)

@@ -39,6 +39,8 @@ def test_each_learned_finding_names_where_it_is_gated_in_the_same_file():
         (133, f"call to 'self._push' {gate(126)})", "learned"),
         # an interface's method: what its implementations do
         (194, f"call to 'provider.create_response' {gate(190)})", "learned"),
+        # a call named for writing, after an early return elsewhere
+        (211, f"call to 'self.ledger.record_turn' {gate(205)})", "learned"),
     ]
 
 
