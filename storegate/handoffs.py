@@ -2,11 +2,12 @@
 
 A function passed as a value to an API that calls it (``loop.run_in_executor(None, fn, x)``,
 ``functools.partial(fn, store=store)``, ``background_tasks.add_task(fn, x, store=store)``,
-``threading.Thread(target=fn, args=(x,))``, ``executor.submit(fn, x)``,
-``asyncio.to_thread(fn, x)``, an anyio task group's ``tg.start_soon(fn, x)``) is a call of it with the hand-off's remaining arguments: the
-summary holds that call as a site at the hand-off (``handed``), so the callee is resolved,
-derived and given call-site facts exactly as for a direct call. The APIs are recognized by
-their name's shape (the last name of the callee), never by importing anything.
+Starlette's ``BackgroundTask(fn, x)``, ``threading.Thread(target=fn, args=(x,))``,
+``executor.submit(fn, x)``, ``asyncio.to_thread(fn, x)``, ``anyio.to_thread.run_sync(fn, x)``,
+an anyio task group's ``tg.start_soon(fn, x)``) is a call of it with the hand-off's remaining
+arguments: the summary holds that call as a site at the hand-off (``handed``), so the callee
+is resolved, derived and given call-site facts exactly as for a direct call. The APIs are
+recognized by their name's shape (the last name of the callee), never by importing anything.
 
 ``f(**kw)``, where ``kw`` is a dict display or ``dict(...)`` the function builds itself, passes
 its keys as keywords (``Dicts.expand``): its keys, and the ``kw["k"] = v`` writes that every path

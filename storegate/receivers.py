@@ -86,7 +86,8 @@ _ALIAS = "type:"
 
 def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Types]:
     """Per class of the module: the types of ``self.x`` (class annotations and attributes,
-    assignments in methods); under ``MODULE``, the types of the module's own names (its top-level assignments)."""
+    assignments in methods); under ``MODULE``, the types of the module's own names (its
+    top-level assignments)."""
     top = _bound_types(tree, imports, {})
     classes: dict[str, Types] = {MODULE: top}
     for stmt in tree.body:
