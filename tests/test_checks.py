@@ -92,3 +92,26 @@ def test_fix_follows_the_fix_strategy(tmp_path, monkeypatch, code):
     else:  # a gate: a test of the flag above the call
         assert any(re.match(r"\s*(if|and) .*store", line) for line in changed), after
     assert run(*CHECK, "bad.py").exit_code == 0
+
+
+def test_sg006_names_the_default_and_the_routes_and_shows_where_the_default_is():
+    """The message names the model's field with its file:line and the routes; the trace starts
+    at the default (its line when it is in the reported file, else none, with the place in the
+    text) and ends at the write."""
+    package = Path(__file__).resolve().parent.parent / "fixtures" / "cases" / "pkg_keeping_defaults"
+    from storegate.api import check
+    from storegate.config import load_config
+
+    findings = sorted(check([str(package)], load_config([str(package)])).findings, key=lambda f: f.sort_key)
+    first = next(f for f in findings if f.code == "SG006")
+    models = str(Path(first.path).with_name("models.py"))
+    assert first.message == (
+        "'state.inference_store.store_chat_completion' keeps what a client omitting 'store' sends: "
+        f"ChatBody.store defaults to True ({models}:13), and an omitted 'store' keeps nothing on POST /v1/chat/completions"
+    )
+    assert [(step.line, step.text) for step in first.trace] == [
+        (0, f"ChatBody.store = True when omitted ({models}:13)"),
+        (first.line, "call state.inference_store.store_chat_completion"),
+    ]
+    parameter = next(f for f in findings if f.code == "SG006" and "parameter" in f.message)
+    assert "parameter 'store' of chat_flag_parameter defaults to True, and" in parameter.message

@@ -27,8 +27,10 @@ def decide(at: At) -> Iterable[Finding]:
         f"'{at.site.text}' keeps what a client omitting '{at.flag.name}' sends: {default.what} "
         f"defaults to {value}{where}, and an omitted '{at.flag.name}' keeps nothing on {', '.join(default.routes)}"
     )
+    # the default's own line when it is in this file; else none (0), as for a request field
+    here = default.line if default.path == at.module.path else 0
     trace = (
-        TraceStep(at.site.span.line, f"{default.what} = {value} when omitted{where}"),
+        TraceStep(here, f"{default.what} = {value} when omitted{where}"),
         TraceStep(at.site.span.line, f"{kind} {at.site.text}"),
     )
     return (at.finding(CODE.code, message, trace),)
