@@ -1239,23 +1239,15 @@ def _annotated_names(scope: cst.ClassDef) -> tuple[str, ...]:
 
 def _boolean_defaults(scope: cst.ClassDef, names: frozenset[str]) -> Iterator[tuple[str, bool, cst.BaseExpression]]:
     """``(field, default, where)`` for each field of ``names`` that the class body annotates with
-    a boolean constant for default: ``store: bool = True``, pydantic's ``Field(True)`` and
-    ``Field(default=True)``, a dataclass's ``field(default=True)``."""
+    a boolean constant for default (``contracts.boolean_default``): ``store: bool = True``,
+    pydantic's ``Field(True)`` and ``Field(default=True)``, a dataclass's ``field(default=True)``."""
     for stmt in scope.body.body:
         for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
-            if not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None):
-                continue
-            if small.target.value not in names:
-                continue
-            value = small.value
-            if isinstance(value, cst.Call) and (dotted_name(value.func) or "").rpartition(".")[2] in ("Field", "field"):
-                given = [arg.value for arg in value.args if arg.keyword is not None and arg.keyword.value == "default"]
-                given += [arg.value for arg in value.args[:1] if arg.keyword is None and not arg.star]
-                if not given:
-                    continue
-                value = given[0]
-            if isinstance(value, cst.Name) and value.value in ("True", "False"):
-                yield small.target.value, value.value == "True", value
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+                if small.target.value in names:
+                    value = contractlib.boolean_default(_code(small.value))
+                    if value is not None:
+                        yield small.target.value, value, small.value
 
 
 def _allows_extra(scope: cst.ClassDef) -> bool:

@@ -135,6 +135,23 @@ def dependencies(code: str | None) -> tuple[str, ...]:
     return tuple(found)
 
 
+# Calls whose first argument, or ``default=``, is the default they declare: pydantic's ``Field``,
+# a dataclass's ``field``, FastAPI's ``Body``, ``Query``, ``Form`` and ``Param``.
+_DEFAULT_MAKERS = frozenset({"Field", "field", "Body", "Query", "Form", "Param"})
+
+
+@lru_cache(maxsize=1024)
+def boolean_default(code: str | None) -> bool | None:
+    """The boolean constant a field's or a parameter's default (its code) gives: ``True``,
+    ``Field(default=True)``, ``Body(True)``, ``Query(default=False, ...)``; None for anything else."""
+    node = _expression(code)
+    if isinstance(node, ast.Call) and (_dotted(node.func) or "").rpartition(".")[2] in _DEFAULT_MAKERS:
+        given = [keyword.value for keyword in node.keywords if keyword.arg == "default"]
+        given += [arg for arg in node.args[:1] if not isinstance(arg, ast.Starred)]
+        node = given[0] if given else None
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is bool else None
+
+
 def _expression(code: str | None) -> ast.expr | None:
     if not code:
         return None

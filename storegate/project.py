@@ -960,18 +960,31 @@ class Project:
         keeping = {flag.name: flag for flag in self.config.flags if flag.none_means != flag.inverted}
         if not keeping or not self.config.route_defaults:
             return {}
-        from storegate.routes import none_means_on  # here: a warm run never imports libcst (routes does)
-
         handlers: dict[tuple[str, ...], list[_Function]] = {}  # by the flags their routes keep nothing of
         for handler in self.functions.values():
-            routes = self.routes(handler.module, handler.summary)
-            names = tuple(n for n, flag in keeping.items() if any(none_means_on(r, flag, self.config.route_defaults) == flag.inverted for r in routes))
+            quiet = self._quiet_routes(handler)
+            names = tuple(name for name in keeping if quiet.get(name))
             if names:
                 handlers.setdefault(names, []).append(handler)
         found: dict[str, dict[str, bool]] = {}
         for names, sources in handlers.items():
             for function in self._within_calls(sources):
                 found.setdefault(function.fq, {}).update((name, keeping[name].inverted) for name in names)
+        return found
+
+    def _quiet_routes(self, handler: _Function) -> dict[str, tuple[str, ...]]:
+        """Flag name -> the routes of ``handler`` (``routes``) on which an omitted flag keeps
+        nothing (Chat Completions' ``store``, by its route default or the flag's own)."""
+        routes = self.routes(handler.module, handler.summary)
+        if not routes:
+            return {}
+        from storegate.routes import none_means_on  # here: a warm run never imports libcst (routes does)
+
+        found = {}
+        for flag in self.config.flags:
+            quiet = tuple(r for r in routes if none_means_on(r, flag, self.config.route_defaults) == flag.inverted)
+            if quiet:
+                found[flag.name] = quiet
         return found
 
     def _within_calls(self, sources: Iterable[_Function]) -> Iterator[_Function]:
@@ -1000,18 +1013,14 @@ class Project:
         through (SG006)."""
         if not self.config.route_defaults:
             return {}
-        from storegate.routes import none_means_on  # here: a warm run never imports libcst (routes does)
-
         sources: dict[KeepingDefault, list[_Function]] = {}
         for handler in self.functions.values():
-            routes = self.routes(handler.module, handler.summary)
-            if not routes:
-                continue
+            quiet_routes = self._quiet_routes(handler)
             for flag in self.config.flags:
-                quiet = tuple(r for r in routes if none_means_on(r, flag, self.config.route_defaults) == flag.inverted)
+                quiet = quiet_routes.get(flag.name, ())
                 for param in handler.summary.params if quiet else ():
                     if param.name == flag.name:  # the flag itself, a query or body parameter
-                        value = _boolean_default(param.default)
+                        value = contractlib.boolean_default(param.default)
                         found = None if value is None else (f"parameter '{param.name}' of {handler.summary.name}", value, handler.module.path, 0)
                     else:
                         model = contractlib.annotated_class(param.annotation)
@@ -1459,7 +1468,7 @@ class Project:
                 if site.sink is not None or _observes(site.text.split(".")):
                     continue
                 key = self.learned_key(function.module, function.summary, site, flag)
-                gated = self.learned_at(function.module, function.summary, site, flag) if key is not None and key[0] != "function" else None
+                gated = self._learned_where(key, flag) if key is not None and key[0] != "function" else None
                 if gated is not None and fq not in chains:
                     chains[fq] = (((function.module.path, site.span.line, site.text),), gated)
                     layer.append(fq)
@@ -1488,8 +1497,10 @@ class Project:
         method named for writing on a receiver another of whose writing methods is gated
         (``self.db.save_messages(m)`` after ``if store: self.db.save_response(r)``)."""
         key = self.learned_key(module, function, site, flag)
-        if key is None:
-            return None
+        return None if key is None else self._learned_where(key, flag)
+
+    def _learned_where(self, key: tuple[str, ...], flag: Flag) -> tuple[str, int] | None:
+        """Where the codebase gates what a site with ``key`` (``learned_key``) writes to, if it does."""
         learned = self.learned_sinks(flag)
         if key in learned:
             return learned[key]
@@ -1735,17 +1746,6 @@ def _mark(fq: str, members: set[str], member: bool) -> None:
         members.add(fq)
     else:
         members.discard(fq)
-
-
-# A parameter's default that is a boolean constant: ``True``, or FastAPI's ``Body(True)``, ``Query(default=False, ...)``.
-_BOOLEAN = re.compile(r"(True|False)")
-_CALLED_DEFAULT = re.compile(r"(?:[\w.]*\.)?(?:Body|Query|Form|Field|Param)\(\s*(?:default\s*=\s*)?(True|False)\s*[,)]")
-
-
-def _boolean_default(code: str | None) -> bool | None:
-    """The boolean constant a parameter's default gives (``_BOOLEAN``, ``_CALLED_DEFAULT``), or None."""
-    found = None if code is None else _BOOLEAN.fullmatch(code) or _CALLED_DEFAULT.match(code)
-    return None if found is None else found.group(1) == "True"
 
 
 def _add_prefixes(qualified: str, modules: set[str]) -> None:

@@ -198,3 +198,29 @@ def test_a_warm_run_that_changed_only_the_handler_still_knows_the_model_from_the
     unguarded = SERVICE + "\n\ndef create_plain(body):\n    if body.background:\n        save_x(body)\n    elif body.store:\n        save_x(body)\n"
     _write(tmp_path / "pkg" / "service.py", unguarded, 1_700_000_001_000_000_000)
     assert found() == [("pkg/service.py", 13)]
+
+
+@pytest.mark.parametrize(
+    ("code", "value"),
+    [
+        ("True", True),
+        ("False", False),
+        ("Field(default=True, description='keep')", True),
+        ("Field(description='keep', default=True)", True),
+        ("pydantic.Field(True)", True),
+        ("field(default=False)", False),
+        ("Body(True)", True),
+        ("fastapi.Query(default=False, alias='s')", False),
+        ("Body(...)", None),
+        ("Field(*defaults)", None),
+        ("None", None),
+        ("1", None),
+        ("Depends(get_store)", None),
+        ("settings.KEEP", None),
+        ("((((", None),
+    ],
+)
+def test_a_boolean_default_is_read_from_its_code(code, value):
+    """What a field or a parameter hands a client that sends nothing (SG006): the constant, or
+    the first argument or ``default=`` of the calls that declare one."""
+    assert contracts.boolean_default(code) is value
