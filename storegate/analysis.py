@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import heapq
 import re
 import sys
@@ -75,11 +76,12 @@ def parse(source: str, stdlib_error: SyntaxError | None = None, tree: ast.Module
     which bounds the parser's memory.
     """
     try:
-        if tree is not None and len(source) > pieces.LARGE_CHARS:
-            module = pieces.parse_in_pieces(source, tree)
-            if module is not None:
-                return module
-        return cst.parse_module(source)
+        with _unvalidated():
+            if tree is not None and len(source) > pieces.LARGE_CHARS:
+                module = pieces.parse_in_pieces(source, tree)
+                if module is not None:
+                    return module
+            return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         line, column = exc.raw_line, exc.raw_column + 1
         if stdlib_error is not None and stdlib_error.lineno:
@@ -87,6 +89,26 @@ def parse(source: str, stdlib_error: SyntaxError | None = None, tree: ast.Module
         raise SourceError(f"cannot parse: {exc.message} (line {line}, column {column})", line) from None
     except RecursionError:
         raise SourceError(TOO_DEEP) from None
+
+
+_VALIDATE = cst.CSTNode.__post_init__
+
+
+@contextlib.contextmanager
+def _unvalidated() -> Iterator[None]:
+    """libcst checks every node as it is made (``CSTNode.__post_init__``), a tenth of a parse:
+    a parsed tree holds only what the grammar let through, so the parser's nodes are left
+    unchecked (libcst's own comment there names this cost). On again after, as imported: a node
+    built by hand (the fixer's) is always checked."""
+    setattr(cst.CSTNode, "__post_init__", _unchecked)
+    try:
+        yield
+    finally:
+        setattr(cst.CSTNode, "__post_init__", _VALIDATE)
+
+
+def _unchecked(self: cst.CSTNode) -> None:
+    pass
 
 
 def syntax_error(source: str) -> SourceError | None:

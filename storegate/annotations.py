@@ -29,11 +29,12 @@ def union_parts(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
             annotation = cst.parse_expression(text)
         except cst.ParserSyntaxError:
             return [annotation]
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+    # exact types: a failed ``isinstance`` of a libcst class is slow (an ABC's check)
+    if type(annotation) is cst.BinaryOperation and type(annotation.operator) is cst.BitOr:
         return union_parts(annotation.left) + union_parts(annotation.right)
-    if isinstance(annotation, cst.Subscript):
+    if type(annotation) is cst.Subscript:
         head = dotted_name(annotation.value)
-        elements = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
+        elements = [element.slice.value for element in annotation.slice if type(element.slice) is cst.Index]
         if head in _UNIONS:
             return [part for element in elements for part in union_parts(element)]
         if head in _ANNOTATED and elements:

@@ -261,9 +261,9 @@ def is_generator(graph: CFG) -> bool:
     stack = list(graph.evaluated)
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Yield):
+        if type(node) is cst.Yield:  # exact types: a failed ``isinstance`` of a libcst class is slow
             return True
-        if not isinstance(node, cst.Lambda):  # the builder lists no other scope as evaluated
+        if type(node) is not cst.Lambda:  # the builder lists no other scope as evaluated
             stack.extend(children(node))
     return False
 

@@ -163,20 +163,21 @@ def _assignments(scope: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression |
     statements (a function's body, a module; not a nested function's or class's): assignments
     and ``with ... as`` targets, in order."""
     for node in _own_nodes(scope):
-        if isinstance(node, cst.Assign):
+        # exact types: a failed ``isinstance`` of a libcst class is slow (an ABC's check)
+        if type(node) is cst.Assign:
             for target in node.targets:
                 name = dotted_name(target.target)
                 if name is not None:
                     yield name, node.value, None
-        elif isinstance(node, cst.AnnAssign):
+        elif type(node) is cst.AnnAssign:
             name = dotted_name(node.target)
             if name is not None:
                 yield name, node.value, node.annotation.annotation
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
+        elif type(node) is cst.WithItem and node.asname is not None:
             name = dotted_name(node.asname.name)
             if name is not None:
                 yield name, node.item, None
-        elif isinstance(node, (cst.AugAssign, cst.For)):
+        elif type(node) is cst.AugAssign or type(node) is cst.For:
             name = dotted_name(node.target)
             if name is not None:
                 yield name, None, None

@@ -95,3 +95,25 @@ def test_the_analysis_summarizes_the_same_in_pieces(monkeypatch):
     monkeypatch.setattr(pieces, "PIECE_CHARS", 1)
     assert summaries() == whole
     assert len(whole) > 100
+
+
+def test_the_parser_s_nodes_are_left_unchecked_and_hand_built_ones_are_checked_after():
+    from storegate.analysis import parse
+
+    checked = []
+    original = cst.SimpleWhitespace._validate
+
+    def noting(node):
+        checked.append(node)
+        return original(node)
+
+    cst.SimpleWhitespace._validate = noting  # type: ignore[method-assign]
+    try:
+        module = parse("def f(a, b):\n    return a + b\n")
+        assert checked == []  # the parse checked none of its nodes
+        assert module.code == "def f(a, b):\n    return a + b\n"
+        with pytest.raises(cst.CSTValidationError):
+            cst.SimpleWhitespace("not whitespace")  # a node built by hand, after the parse
+        assert len(checked) == 1
+    finally:
+        cst.SimpleWhitespace._validate = original  # type: ignore[method-assign]

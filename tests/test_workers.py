@@ -2,7 +2,7 @@
 
 import gc
 
-from storegate.run.workers import _YOUNG_THRESHOLD, SummaryPool, _POOL_THRESHOLD
+from storegate.run.workers import _POOL_THRESHOLD, _YOUNG_THRESHOLD, SummaryPool, collected_after
 
 
 def test_a_worker_collects_less_often_and_this_process_is_left_as_it_was():
@@ -65,3 +65,48 @@ def test_a_project_is_freed_without_a_collection():
             assert dropped() is None, f"{name}: a cycle keeps the project"
         finally:
             gc.enable()
+
+
+def test_a_worker_never_scans_what_it_started_with():
+    before = gc.get_freeze_count()
+    with SummaryPool(1) as pool:
+        pool.start(_POOL_THRESHOLD)
+        assert pool.pool is not None
+        frozen = pool.pool.submit(gc.get_freeze_count).result(timeout=60)
+    assert frozen > before  # a forked worker starts with this process's count
+
+
+def test_a_file_is_analyzed_without_collections_and_its_cycles_are_collected_after():
+    class Node:
+        pass
+
+    collections_seen = []
+
+    def noting(phase, info):
+        if phase == "start":
+            collections_seen.append(info["generation"])
+
+    gc.callbacks.append(noting)
+    try:
+        with collected_after():
+            assert not gc.isenabled()
+            for _ in range(50_000):  # far past any threshold: no collection while analyzing
+                cycle = Node()
+                cycle.self = cycle
+            assert collections_seen == []
+            cycle = None
+        assert gc.isenabled()
+        assert collections_seen == [0]  # the young objects once, at the end
+        assert not any(type(item) is Node for item in gc.get_objects())
+    finally:
+        gc.callbacks.remove(noting)
+
+
+def test_a_collector_turned_off_by_the_caller_stays_off():
+    gc.disable()
+    try:
+        with collected_after():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
