@@ -5,12 +5,17 @@ import gc
 from storegate.run.workers import _POOL_THRESHOLD, _YOUNG_THRESHOLD, SummaryPool, collected_after
 
 
-def test_a_worker_collects_less_often_and_this_process_is_left_as_it_was():
-    before = gc.get_threshold()
+def _in_a_worker(function):
+    """What ``function`` returns in a worker process of a pool."""
     with SummaryPool(1) as pool:
         pool.start(_POOL_THRESHOLD)
         assert pool.pool is not None
-        in_worker = pool.pool.submit(gc.get_threshold).result(timeout=60)
+        return pool.pool.submit(function).result(timeout=60)
+
+
+def test_a_worker_collects_less_often_and_this_process_is_left_as_it_was():
+    before = gc.get_threshold()
+    in_worker = _in_a_worker(gc.get_threshold)
     assert in_worker == (_YOUNG_THRESHOLD, *before[1:])
     assert gc.get_threshold() == before
 
@@ -69,11 +74,7 @@ def test_a_project_is_freed_without_a_collection():
 
 def test_a_worker_never_scans_what_it_started_with():
     before = gc.get_freeze_count()
-    with SummaryPool(1) as pool:
-        pool.start(_POOL_THRESHOLD)
-        assert pool.pool is not None
-        frozen = pool.pool.submit(gc.get_freeze_count).result(timeout=60)
-    assert frozen > before  # a forked worker starts with this process's count
+    assert _in_a_worker(gc.get_freeze_count) > before  # a forked worker starts with this process's count
 
 
 def test_a_file_is_analyzed_without_collections_and_its_cycles_are_collected_after():
