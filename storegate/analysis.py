@@ -463,8 +463,12 @@ class Summarizer:
         groups = _install(graph, context, self._given, self.locator)
         context.relevant = relevant_paths(graph, [*flags, *retention.conditions(self.config, flags)], context, groups)
         entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags), self._given.entry))
-        empty_states = solve(graph, entry_facts.known, context)
-        permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
+        if flags:
+            empty_states = solve(graph, entry_facts.known, context)
+            permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
+        else:  # nothing to judge: only which blocks are reached matters (most scopes)
+            empty_states = dict.fromkeys(reached_blocks(graph, context), frozenset())
+            permitted_states = {}
         found: dict[tuple[int, str], _SiteFacts] = {}
         for block, row in zip(graph.blocks, shapes):
             entry = empty_states.get(block.index)
@@ -1169,6 +1173,35 @@ def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.F
                     queued.add(target)
                     heapq.heappush(work, (order[target], target))
     return states
+
+
+def reached_blocks(graph: cfglib.CFG, context: _Context) -> set[int]:
+    """The blocks ``solve`` reaches where no location is relevant (a scope without a flag), told
+    without its facts: none is kept past a test then (``facts.assume`` keeps only the relevant
+    clauses), so an edge is ruled out only by its test alone (``if False:``, the exit of
+    ``while True:``) and the solver's joins decide nothing. Charged like ``solve``."""
+    reached = {graph.entry.index}
+    stack = [graph.entry]
+    while stack:
+        block = stack.pop()
+        F.WORK.charge(1 + len(block.events) + len(block.edges))
+        for edge in block.edges:
+            target = edge.target.index
+            if target in reached:
+                continue
+            if not edge.exceptional and edge.test is not None and not _opaque_test(edge.test, context):
+                if F.cnf(context.formula(edge.test), edge.polarity) is None:
+                    continue  # this outcome is impossible
+            reached.add(target)
+            stack.append(edge.target)
+    return reached
+
+
+def _opaque_test(test: cst.BaseExpression, context: _Context) -> bool:
+    """Whether ``test`` is one opaque atom, which is true on one branch and false on the other
+    whatever it holds: ``facts.opaque``, told without generating its text (unless a predicate's
+    call may tell more: ``_Context.tests``)."""
+    return not context.tests and F.opaque(test)
 
 
 def _reverse_postorder(graph: cfglib.CFG) -> dict[int, int]:
