@@ -90,15 +90,13 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
                 continue
             head, _, attribute = site.text.partition(".")
             slots: list[Slot] = []
-            if _observes(site.text.split(".")):
-                continue
             if not attribute and head not in ("self", "cls") and summary.param(head) is not None:
                 slots.append(("param", fq, head))
             elif head == "self" and owner is not None and attribute.isidentifier():
                 slots.extend(kept.get((owner, attribute), ()))
                 if attribute in project._fields.get(owner, ()):
                     slots.append(("field", owner, attribute))
-            if slots and project.resolve(function.module, summary, site) is None:
+            if slots and not _observes(site.text.split(".")) and project.resolve(function.module, summary, site) is None:
                 found.setdefault(fq, []).extend((site, slot) for slot in slots)
     return found
 
