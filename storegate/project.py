@@ -1665,14 +1665,16 @@ def _observing(part: str) -> bool:
     return not words.isdisjoint(_MODEL_STATE_WORDS) and not words.isdisjoint(_MODEL_CACHE_WORDS)
 
 
-def findings(summaries: Sequence[ModuleSummary], config: Config) -> list[Finding]:
+def findings(summaries: Sequence[ModuleSummary], config: Config, project: Project | None = None) -> list[Finding]:
     """The pipeline's step after the summaries: resolve the project, then run the checks on it.
 
-    The checks (``storegate.checks``) come after this module and are imported here only.
+    ``project``: one already built of exactly these summaries (the pre-filter's last round's),
+    used as it is. The checks (``storegate.checks``) come after this module and are imported
+    here only.
     """
     from storegate import checks
 
-    return checks.run(Project(summaries, config))
+    return checks.run(project if project is not None else Project(summaries, config))
 
 
 def promises(summaries: Iterable[ModuleSummary]) -> bool:

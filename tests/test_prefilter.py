@@ -923,3 +923,35 @@ def test_the_screen_names_what_a_modules_statements_bind(walrus):
         "FROM_HANDLER", "FROM_LOOP", "FROM_CASE", "FROM_INNER",
     }
     assert found.top == bound | ({"WALRUS"} if walrus else set())
+
+
+def test_the_last_round_s_project_serves_the_findings_when_no_contract_changes_a_summary(tmp_path, monkeypatch):
+    """Each round builds a project of every summary to choose the next files; when no contract
+    then changes a summary, the findings are those of that same project (no second one is built
+    of the same summaries), and they are those of a run without the pre-filter."""
+    from storegate import checks
+    from storegate.run import pipeline
+
+    (tmp_path / "api.py").write_text("from db import persist\n\n\ndef handler(store, x):\n    persist(x)\n")
+    (tmp_path / "db.py").write_text("def persist(x):\n    save_row(x)\n")
+    (tmp_path / "other.py").write_text("def unrelated(x):\n    return x\n")  # chosen by no round
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    built, judged = [], []
+    reachable, run = pipeline._Run._reachable, checks.run
+
+    def noting_the_round(self, known):
+        words = reachable(self, known)
+        built.append(self.project)
+        return words
+
+    def noting_the_judged(project):
+        judged.append(project)
+        return run(project)
+
+    monkeypatch.setattr(pipeline._Run, "_reachable", noting_the_round)
+    monkeypatch.setattr(checks, "run", noting_the_judged)
+    filtered = check([str(tmp_path)], config, jobs=1, use_cache=False)
+    assert len(built) == 2 and len(judged) == 1 and judged[0] is built[-1]
+    everything = check([str(tmp_path)], config, jobs=1, use_cache=False, use_prefilter=False)
+    assert [(f.path, f.line, f.code) for f in filtered.findings] == [(f.path, f.line, f.code) for f in everything.findings]
+    assert [f.code for f in filtered.findings] == ["SG002"]

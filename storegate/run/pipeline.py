@@ -318,7 +318,8 @@ class _Run:
             from storegate.project import unresolved_imports
 
             summaries = self.summaries()
-            findings = project_findings(summaries, self.config)
+            findings = project_findings(summaries, self.config, self.project)
+            self.project = None
             self.unresolved = unresolved_imports(summaries, (n for item in self.files for n in (item.module, *item.aliases)))
         self._save(findings)
         return findings
@@ -539,9 +540,11 @@ class _Run:
         summarized = [item for item in self.files if item.state is State.SUMMARY]
         last, self.project = self.project, None  # the last round's project, if of every summary
         if not promises(item.decoded() for item in summarized):
-            return  # nothing promised: no project is built to say so
+            self.project = last  # nothing promised: the summaries stand, and so does it
+            return
         for _ in range(MAX_ROUNDS):
-            wanted = (last or Project(self.summaries(), self.config)).contracts()
+            project = last or Project(self.summaries(), self.config)
+            wanted = project.contracts()
             last = None  # this round's summaries replace some of its own
             changed = [item for item in summarized if wanted.get(item.display, {}) != applied.get(item.display, {})]
             tasks, chosen = [], []
@@ -554,6 +557,7 @@ class _Run:
                 tasks.append(Task(source, item.display, self.config, item.module, wanted.get(item.display), item.namespace()))
                 chosen.append(item)
             if not tasks:
+                self.project = project  # no summary changed: it is of every summary, the findings' too
                 break
             for item, outcome in zip(chosen, self.pool.run(tasks)):
                 if outcome.kind == "summary" and outcome.summary is not None:
