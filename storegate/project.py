@@ -38,6 +38,8 @@ Wanted = tuple[set[str], set[str]]
 # facts one resolution follows in a row (``x = y``, ``y = self.z``, ...).
 _MAX_PATH = 6
 _MAX_HOPS = 12
+# The most imports followed from a name to what it re-exports (``pkg.Model`` -> ``pkg.models.Model``).
+_MAX_REEXPORTS = 8
 
 
 @dataclass(frozen=True)
@@ -521,7 +523,7 @@ class Project:
         qualified = self._canonical(qualified)
         if qualified in self.functions:
             return qualified
-        if depth > 8:
+        if depth > _MAX_REEXPORTS:
             return None
         owner, _, name = qualified.rpartition(".")
         while owner:
@@ -566,24 +568,29 @@ class Project:
                     return found
         return None
 
-    def _class_lookup(self, qualified: str) -> str | None:
-        """The class ``qualified`` names: through a namespace-package name, or one import of
-        its module (``from .models import Model`` in a package)."""
-        qualified = self._canonical(qualified)
-        if qualified in self.classes:
-            return qualified
-        owner, _, name = qualified.rpartition(".")
-        module = self.modules.get(owner)
-        if module is None:
-            return None
-        imports = self._imports(module)
-        target = imports.get(name)
-        if target is None and STAR in imports:  # ``from .chat import *`` re-exports
-            target = f"{imports[STAR]}.{name}"
-        if target is None:
-            return None
-        target = self._canonical(target)
-        return target if target in self.classes else None
+    def _class_lookup(self, qualified: str, trail: list[str] | None = None) -> str | None:
+        """The class ``qualified`` names: through a namespace-package name, or the imports that
+        re-export it (``from .models import Model`` in a package, which the package above
+        re-exports in turn: ``from .inference import Model``), at most ``_MAX_REEXPORTS`` of them.
+        ``trail`` collects the names tried, for the pre-filter to look for."""
+        for _ in range(_MAX_REEXPORTS):
+            if trail is not None:
+                trail.append(qualified)
+            qualified = self._canonical(qualified)
+            if qualified in self.classes:
+                return qualified
+            owner, _, name = qualified.rpartition(".")
+            module = self.modules.get(owner)
+            if module is None:
+                return None
+            imports = self._imports(module)
+            target = imports.get(name)
+            if target is None and STAR in imports:  # ``from .chat import *`` re-exports
+                target = f"{imports[STAR]}.{name}"
+            if target is None or target == qualified:
+                return None
+            qualified = target
+        return None
 
     def _canonical(self, qualified: str) -> str:
         """``qualified`` with a namespace-package name of its module (``app.db.save`` when
@@ -683,8 +690,13 @@ class Project:
                     if target.fq not in seen:
                         seen.add(target.fq)
                         queue.append((target, depth + 1))
-        # an abstract receiver's class: the files whose classes name it among their bases
+        # an abstract receiver's class: the files whose classes name it among their bases, and
+        # where such a base is when it is imported through modules not read yet (``from api
+        # import Inference``, which ``api/__init__.py`` re-exports): else no subclass is known
         words.update(SUBCLASSES + name for name in self._stub_classes)
+        for class_fq, (_, bases) in self.classes.items() if self._stub_classes else ():
+            if any(base.rpartition(".")[2] in self._stub_classes for base in bases):
+                self._unknown_bases(class_fq, set(), words, modules)
         return frozenset(words | mentioned), frozenset(modules), frozenset(mentioned)
 
     def _wanted_for(self, function: _Function, site: Site, words: set[str], modules: set[str]) -> None:
@@ -738,7 +750,10 @@ class Project:
         head, dot, rest = written.partition(".")
         imported = self._imports(module).get(head)
         if imported is not None:
-            _add_prefixes(imported + dot + rest, modules)
+            trail: list[str] = []
+            self._class_lookup(imported + dot + rest, trail)  # the packages that re-export it, in turn
+            for name in trail:
+                _add_prefixes(name, modules)
         else:
             self._wanted_global(module, written, modules)
 
