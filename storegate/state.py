@@ -11,8 +11,9 @@ The summarizer sees the whole module, so the facts are collected once per module
   ``cls._cache`` or ``self._cache`` in the class's methods;
 - an attribute that a *service object* sets up in ``__init__`` (``self._sessions = {}``), as
   ``self._sessions`` in the class's methods, unless the object is built from the request: its
-  ``__init__`` takes a parameter named like a flag or like a request (``request``, ``body``, ...)
-  or annotated with a ``...Request`` type. Such an object is the request's scratch. A class
+  ``__init__`` takes a parameter named like a flag (not one annotated as a storage object:
+  ``store: ResponseStore``) or like a request (``request``, ``body``, ...) or annotated with a
+  ``...Request`` type. Such an object is the request's scratch. A class
   defined in a function counts as a module's does (``ModuleState.add_class``);
 - a local of an *app factory*, a function that registers route handlers
   (``def create_app(): responses = {}; @app.post(...) ...``): it lives as long as the
@@ -38,8 +39,10 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from storegate import cfg as cfglib
+from storegate.flags import TYPED
 from storegate.model import State
 from storegate.paths import dotted_name
+from storegate.reads import annotation_kind
 from storegate.sinks import callee_text, qualify, sink_glob
 
 # The methods that add to a dict, list, set, deque, OrderedDict, defaultdict or cachetools cache.
@@ -320,12 +323,16 @@ def _class_state(node: cst.ClassDef, state: ModuleState) -> ClassState:
 
 
 def _from_request(init: cst.FunctionDef) -> bool:
-    """Whether ``__init__`` takes the request (so its object is the request's scratch)."""
+    """Whether ``__init__`` takes the request (so its object is the request's scratch): a flag
+    it is built with says so, a storage object named like one (``store: ResponseStore``) does
+    not (``reads.annotation_kind``)."""
     params = init.params
     for param in (*params.posonly_params, *params.params, *params.kwonly_params):
         name = param.name.value.lower()
         annotation = dotted_name(param.annotation.annotation) if param.annotation is not None else None
-        if name in REQUEST_PARAMS or name == "store" or (annotation or "").endswith("Request"):
+        if name in REQUEST_PARAMS or (annotation or "").endswith("Request"):
+            return True
+        if name == "store" and (param.annotation is None or annotation_kind(param.annotation.annotation) != TYPED):
             return True
     return False
 
