@@ -38,6 +38,8 @@ Wanted = tuple[set[str], set[str]]
 # facts one resolution follows in a row (``x = y``, ``y = self.z``, ...).
 _MAX_PATH = 6
 _MAX_HOPS = 12
+# A route whose handler may be a class's view (``routes.VIEW``, named here: a warm run never imports routes).
+_VIEW = "VIEW "
 # The most imports followed from a name to what it re-exports (``pkg.Model`` -> ``pkg.models.Model``).
 _MAX_REEXPORTS = 8
 
@@ -865,13 +867,35 @@ class Project:
 
     @cached_property
     def _registered(self) -> dict[str, tuple[str, ...]]:
-        """Handler fq -> the routes registrations give it, resolved like calls from where they are."""
+        """Handler fq -> the routes registrations give it, resolved like calls from where they are
+        (a class's view: its methods, each on the route of its name, ``_view_methods``)."""
         found: dict[str, dict[str, None]] = {}
         for module, function, route, site in self._registrations():
+            if route.startswith(_VIEW):
+                for method, method_route in self._view_methods(module, function, route, site):
+                    found.setdefault(method.fq, {})[method_route] = None
+                continue
             target = self.resolve(module, function, site)
             if target is not None:
                 found.setdefault(target.fq, {})[route] = None
         return {fq: tuple(routes) for fq, routes in found.items()}
+
+    def _view_methods(self, module: ModuleSummary, function: FunctionSummary, route: str, site: Site) -> list[tuple[_Function, str]]:
+        """The methods answering a ``VIEW`` route (``routes.VIEW``), when its handler is a class
+        of the project: ``post`` on ``POST /v1/responses``, through its bases; none for a function."""
+        from storegate import routes as routelib  # here: a warm run never imports libcst (routes does)
+
+        class_fq = self._known_class(module, site.text, function.name)
+        if class_fq is None:
+            return []
+        methods = {verb: self._method(class_fq, verb.lower(), set()) for verb in routelib.HTTP_METHODS}
+        answered = {verb for verb, fq in methods.items() if fq is not None}
+        found = []
+        for method_route in routelib.view_routes(route, answered, self.config.routes):
+            fq = methods[method_route.partition(" ")[0]]
+            assert fq is not None  # only the answered methods have routes
+            found.append((self.functions[fq], method_route))
+        return found
 
     def _registrations(self) -> Iterable[tuple[ModuleSummary, FunctionSummary, str, Site]]:
         """Each registration by name, with the handler's name as a call site to resolve."""
@@ -882,9 +906,12 @@ class Project:
 
     def _route_handlers(self, words: set[str], modules: set[str]) -> list[_Function]:
         """The handlers registrations name; for one not read yet, where it may be (into ``words``
-        and ``modules``, as ``unresolved`` gives them)."""
-        found = []
-        for module, function, _, site in self._registrations():
+        and ``modules``, as ``unresolved`` gives them); of a class's view, its methods."""
+        found: list[_Function] = []
+        for module, function, route, site in self._registrations():
+            if route.startswith(_VIEW) and self._known_class(module, site.text, function.name) is not None:
+                found.extend(method for method, _ in self._view_methods(module, function, route, site))
+                continue
             target = self.resolve(module, function, site)
             if target is not None:
                 found.append(target)

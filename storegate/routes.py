@@ -9,7 +9,8 @@ A *route form* (``RouteForm``) is one way a framework registers a handler; ``ROU
 registry, consulted in order. A decorator form registers the function it decorates
 (``handler_routes``); a call form names its handler (``registered_routes``: ``add_api_route(path,
 handler)``, ``Route(path, endpoint)``), and the project stage resolves that name like a callee
-(``Project.routes``), in this module or another. A decorator of any name with ``route=`` and
+(``Project.routes``), in this module or another; a class named there is a class-based view,
+whose methods answer the HTTP methods they are named for (``VIEW``). A decorator of any name with ``route=`` and
 ``method=`` keywords is a project's own (``@webmethod(route=..., method="POST")``), often on an
 API protocol's methods: the project stage gives the route to the methods overriding them. A new
 form is one entry in ``ROUTE_FORMS``.
@@ -40,6 +41,11 @@ from storegate.sinks import callee_text, glob_matcher
 
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _VERBS = frozenset(method.lower() for method in HTTP_METHODS)
+# The method of a route whose handler may be a class that answers each HTTP method with its method
+# of that name (Starlette's ``Route(path, ResponsesEndpoint)``, an ``HTTPEndpoint``; Flask's
+# ``view_func=ResponsesAPI.as_view("responses")``, a ``MethodView``): ``VIEW /v1/responses``
+# matches a pattern of any method until the project stage knows the class (``view_routes``).
+VIEW = "VIEW"
 # A route path longer than this is no route (real ones are under 200 characters): matching two
 # globs costs the product of their lengths.
 _LONGEST_PATH = 2000
@@ -214,6 +220,10 @@ class RouteForm:
         if self.decorator:
             return Registration(methods, path, None, receiver)
         handler = _argument(positional, keywords, self.handler, self.handler_keywords)
+        if type(handler) is cst.Call and type(handler.func) is cst.Attribute and handler.func.attr.value == "as_view":
+            handler, methods = handler.func.value, (VIEW,)  # a class's view: its methods answer
+        elif self.method == "methods" and "methods" not in keywords:
+            methods = (*methods, VIEW)  # a function answers GET; a class, what its methods are named
         name = dotted_name(handler) if handler is not None else None
         return None if name is None else Registration(methods, path, name, receiver)
 
@@ -396,11 +406,19 @@ def matching(registration: Registration, patterns: Iterable[str]) -> list[str]:
     ]
 
 
+def view_routes(route: str, answered: Iterable[str], patterns: Iterable[str]) -> list[str]:
+    """The routes of a ``VIEW`` registration (``"VIEW /v1/responses"``) whose handler is a class
+    with methods of the ``answered`` HTTP methods (upper case): each that a pattern matches."""
+    path = route.partition(" ")[2]
+    glob = re.sub(r"\{[^{}]*\}", "*", path)
+    return [f"{method} {path}" for method in sorted(answered) if any(route_matches(pattern, method, glob) for pattern in patterns)]
+
+
 def route_matches(pattern: str, method: str, path: str) -> bool:
     """Whether a route (``path`` a glob whose ``*`` are placeholders) may be one that ``pattern``
     names: some concrete path matches both."""
     wanted_method, _, wanted_path = pattern.rpartition(" ")
-    if wanted_method and wanted_method.upper() != method and method != "*":
+    if wanted_method and wanted_method.upper() != method and method not in ("*", VIEW):
         return False
     if len(path) > _LONGEST_PATH:
         return False

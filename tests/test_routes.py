@@ -123,7 +123,11 @@ def _registered(source: str) -> tuple[tuple[str, str], ...]:
     [
         ('app.add_api_route("/v1/responses", create, methods=["POST"])', (("POST /v1/responses", "create"),)),
         ('router.add_api_route("/responses", endpoint=self.create, methods=["POST"])', (("POST /v1/responses", "self.create"),)),
-        ('app.add_api_route("/v1/responses", create)', ()),  # GET by default
+        # GET by default: a function answers no POST route; a class's methods may (routes.VIEW)
+        ('app.add_api_route("/v1/responses", create)', (("VIEW /v1/responses", "create"),)),
+        ('routes = [Route("/v1/responses", ResponsesEndpoint)]', (("VIEW /v1/responses", "ResponsesEndpoint"),)),
+        ('app.add_url_rule("/v1/responses", view_func=Turns.as_view("turns"))', (("VIEW /v1/responses", "Turns"),)),
+        ('app.add_url_rule("/v1/files", view_func=Turns.as_view("turns"))', ()),
         ('routes = [Route("/v1/responses", views.create, methods=["POST"])]', (("POST /v1/responses", "views.create"),)),
         ('app.add_route("/v1/responses", create, methods=["POST"])', (("POST /v1/responses", "create"),)),
         ('app.add_url_rule("/v1/responses", "create", create, methods=["POST"])', (("POST /v1/responses", "create"),)),
