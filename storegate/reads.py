@@ -228,7 +228,8 @@ def value_kind(value: cst.BaseExpression) -> str | None:
     """``BOOLEAN`` for a value that is a boolean, ``MADE`` for one a call makes, else ``None``.
 
     ``bool(x)``, a comparison, ``not x``, ``True``/``False`` are booleans; reads
-    (``body.get("store")``, ``getattr(request, "store", True)``) say nothing: they copy.
+    (``body.get("store")``, ``getattr(request, "store", True)``, a keyed read of anything:
+    ``(body.get("extra_body") or {}).get("store", True)``) say nothing: they copy.
     """
     if isinstance(value, cst.Await):
         value = value.expression
@@ -243,10 +244,22 @@ def value_kind(value: cst.BaseExpression) -> str | None:
         callee = dotted_name(value.func)
         if callee == "bool":
             return BOOLEAN
-        if callee == "getattr" or access_path(value) is not None:
+        if callee == "getattr" or access_path(value) is not None or _keyed_read(value):
             return None
         return MADE
     return None
+
+
+def _keyed_read(call: cst.Call) -> bool:
+    """``x.get("key", ...)`` or ``x.pop("key", ...)`` with a literal key, whatever ``x`` is."""
+    func = call.func
+    return (
+        type(func) is cst.Attribute
+        and func.attr.value in KEYED_READS
+        and bool(call.args)
+        and call.args[0].keyword is None
+        and string_value(call.args[0].value) is not None
+    )
 
 
 def _is_none(value: cst.BaseExpression) -> bool:
