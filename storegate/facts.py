@@ -151,11 +151,18 @@ def _has_call(expr: cst.CSTNode) -> bool:
 
 
 def _comparison(expr: cst.Comparison) -> Formula | None:
-    """``x is None``, ``x is not False``, ``x == True`` ... about one location."""
+    """``x is None``, ``x is not False``, ``x == True`` ... about one location; also a membership
+    in a literal of such constants (``x in (False, None)``, ``x not in (True, 1)``)."""
     if len(expr.comparisons) != 1:
         return None
     target = expr.comparisons[0]
     left, right, op = expr.left, target.comparator, target.operator
+    if type(op) is cst.In or type(op) is cst.NotIn:
+        members = _members_mask(right)
+        path = access_path(left.target if isinstance(left, cst.NamedExpr) else left) if members is not None else None
+        if members is None or path is None:
+            return None
+        return ("lit", path, members if type(op) is cst.In else ANY & ~members)
     constant = _constant_mask(right)
     if constant is None:
         left, right = right, left
@@ -170,6 +177,24 @@ def _comparison(expr: cst.Comparison) -> Formula | None:
     if isinstance(op, (cst.IsNot, cst.NotEqual)):
         return ("lit", path, ANY & ~constant)
     return None
+
+
+def _members_mask(expr: cst.BaseExpression) -> int | None:
+    """The values a literal tuple, list or set of ``True``/``False``/``None``/``1``/``0`` holds
+    (``1 == True``, ``0 == False``); None for any other element, or a starred one."""
+    if not isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        return None
+    mask = 0
+    for element in expr.elements:
+        value = element.value if type(element) is cst.Element else None
+        if type(value) is cst.Integer and value.value in ("0", "1"):
+            mask |= TRUE if value.value == "1" else FALSE
+            continue
+        constant = _constant_mask(value) if value is not None else None
+        if constant is None:
+            return None
+        mask |= constant
+    return mask
 
 
 def _constant_mask(expr: cst.BaseExpression) -> int | None:
