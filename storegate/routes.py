@@ -10,10 +10,10 @@ registry, consulted in order. A decorator form registers the function it decorat
 (``handler_routes``); a call form names its handler (``registered_routes``: ``add_api_route(path,
 handler)``, ``Route(path, endpoint)``), and the project stage resolves that name like a callee
 (``Project.routes``), in this module or another; a class named there is a class-based view,
-whose methods answer the HTTP methods they are named for (``VIEW``). A decorator of any name with ``route=`` and
-``method=`` keywords is a project's own (``@webmethod(route=..., method="POST")``), often on an
-API protocol's methods: the project stage gives the route to the methods overriding them. A new
-form is one entry in ``ROUTE_FORMS``.
+whose methods answer the HTTP methods they are named for (``VIEW``). A decorator of any name
+with ``route=`` and ``method=`` keywords is a project's own (``@webmethod(route=...,
+method="POST")``), often on an API protocol's methods: the project stage gives the route to the
+methods overriding them. A new form is one entry in ``ROUTE_FORMS``.
 
 A path is a literal, a module-level constant, an f-string or a ``+`` of these, after the prefix
 of a module-level router (``router = APIRouter(prefix="/v1")``, a Flask ``Blueprint``'s
@@ -321,7 +321,7 @@ def none_means_on(route: str, flag: Flag, defaults: Sequence[RouteDefault]) -> b
     /v1/chat/completions"``; a path parameter matches any text): the last matching default's,
     else the flag's own."""
     method, _, text = route.partition(" ")
-    glob = re.sub(r"\{[^{}]*\}", "*", text)
+    glob = _route_glob(text)
     for default in reversed(defaults):
         if default.applies(flag) and route_matches(default.route, method, glob):
             return default.none_means
@@ -410,8 +410,13 @@ def view_routes(route: str, answered: Iterable[str], patterns: Iterable[str]) ->
     """The routes of a ``VIEW`` registration (``"VIEW /v1/responses"``) whose handler is a class
     with methods of the ``answered`` HTTP methods (upper case): each that a pattern matches."""
     path = route.partition(" ")[2]
-    glob = re.sub(r"\{[^{}]*\}", "*", path)
+    glob = _route_glob(path)
     return [f"{method} {path}" for method in sorted(answered) if any(route_matches(pattern, method, glob) for pattern in patterns)]
+
+
+def _route_glob(text: str) -> str:
+    """A route's path as shown (``/v1/responses/{response_id}``) as a glob: each parameter any text."""
+    return re.sub(r"\{[^{}]*\}", "*", text)
 
 
 def route_matches(pattern: str, method: str, path: str) -> bool:
