@@ -696,9 +696,10 @@ class Project:
         # where such a base is when it is imported through modules not read yet (``from api
         # import Inference``, which ``api/__init__.py`` re-exports): else no subclass is known
         words.update(SUBCLASSES + name for name in self._stub_classes)
-        for class_fq, (_, bases) in self.classes.items() if self._stub_classes else ():
-            if any(base.rpartition(".")[2] in self._stub_classes for base in bases):
-                self._unknown_bases(class_fq, set(), words, modules)
+        for module, bases in self.classes.values() if self._stub_classes else ():
+            for base in bases:
+                if base.rpartition(".")[2] in self._stub_classes:
+                    self._wanted_class(module, base, words, modules)
         return frozenset(words | mentioned), frozenset(modules), frozenset(mentioned)
 
     def _wanted_for(self, function: _Function, site: Site, words: set[str], modules: set[str]) -> None:
