@@ -421,7 +421,7 @@ def _route_glob(text: str) -> str:
 
 def route_matches(pattern: str, method: str, path: str) -> bool:
     """Whether a route (``path`` a glob whose ``*`` are placeholders) may be one that ``pattern``
-    names: some concrete path matches both."""
+    names: some concrete path matches both (a ``method`` of ``*`` or ``VIEW`` is any)."""
     wanted_method, _, wanted_path = pattern.rpartition(" ")
     if wanted_method and wanted_method.upper() != method and method not in ("*", VIEW):
         return False
