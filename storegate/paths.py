@@ -38,17 +38,24 @@ def access_path(expr: cst.BaseExpression) -> str | None:
     if type(expr) is cst.Call:
         func, args = expr.func, expr.args
         if type(func) is cst.Attribute and func.attr.value in KEYED_READS:
-            if args and not args[0].keyword and not args[0].star:
-                key = string_value(args[0].value)
-                base = access_path(func.value)
-                if key is not None and base is not None:
-                    return f"{base}[{json.dumps(key)}]"
+            key = read_key(expr)
+            base = access_path(func.value) if key is not None else None
+            return None if base is None else f"{base}[{json.dumps(key)}]"
         elif type(func) is cst.Name and func.value == "getattr" and len(args) in (2, 3):
             if not any(arg.keyword or arg.star for arg in args):
                 name = string_value(args[1].value)
                 base = access_path(args[0].value)
                 if name is not None and name.isidentifier() and base is not None:
                     return f"{base}.{name}"
+    return None
+
+
+def read_key(call: cst.Call) -> str | None:
+    """The literal key of a keyed read, ``"store"`` of ``x.get("store", True)`` or
+    ``x.pop("store")``, whatever ``x`` is; None for any other call."""
+    func, args = call.func, call.args
+    if type(func) is cst.Attribute and func.attr.value in KEYED_READS and args and not args[0].keyword and not args[0].star:
+        return string_value(args[0].value)
     return None
 
 

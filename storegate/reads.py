@@ -27,7 +27,7 @@ import libcst as cst
 from storegate.annotations import union_parts
 from storegate.cfg import COMPREHENSION_TYPES, CFG, LOCAL, BindEvent, Comprehension, children, comprehension_names, node_types_under
 from storegate.flags import BOOLEAN, MADE, OBJECT, TYPED
-from storegate.paths import KEYED_READS, access_path, dotted_name, root_name, string_value
+from storegate.paths import KEYED_READS, access_path, dotted_name, read_key, root_name, string_value
 
 
 @dataclass(frozen=True)
@@ -244,22 +244,10 @@ def value_kind(value: cst.BaseExpression) -> str | None:
         callee = dotted_name(value.func)
         if callee == "bool":
             return BOOLEAN
-        if callee == "getattr" or access_path(value) is not None or _keyed_read(value):
+        if callee == "getattr" or access_path(value) is not None or read_key(value) is not None:
             return None
         return MADE
     return None
-
-
-def _keyed_read(call: cst.Call) -> bool:
-    """``x.get("key", ...)`` or ``x.pop("key", ...)`` with a literal key, whatever ``x`` is."""
-    func = call.func
-    return (
-        type(func) is cst.Attribute
-        and func.attr.value in KEYED_READS
-        and bool(call.args)
-        and call.args[0].keyword is None
-        and string_value(call.args[0].value) is not None
-    )
 
 
 def _is_none(value: cst.BaseExpression) -> bool:
