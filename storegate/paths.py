@@ -33,13 +33,13 @@ def access_path(expr: cst.BaseExpression) -> str | None:
         key = _constant_key(expr)
         if key is None:
             return None
-        base = access_path(expr.value)
+        base = access_path(_or_empty(expr.value))
         return None if base is None else f"{base}[{json.dumps(key)}]"
     if type(expr) is cst.Call:
         func, args = expr.func, expr.args
         if type(func) is cst.Attribute and func.attr.value in KEYED_READS:
             key = read_key(expr)
-            base = access_path(func.value) if key is not None else None
+            base = access_path(_or_empty(func.value)) if key is not None else None
             return None if base is None else f"{base}[{json.dumps(key)}]"
         elif type(func) is cst.Name and func.value == "getattr" and len(args) in (2, 3):
             if not any(arg.keyword or arg.star for arg in args):
@@ -48,6 +48,18 @@ def access_path(expr: cst.BaseExpression) -> str | None:
                 if name is not None and name.isidentifier() and base is not None:
                     return f"{base}.{name}"
     return None
+
+
+def _or_empty(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``a`` of ``(a or {})``, ``(a or dict())`` and ``(a or [])``: keyed reads of either read
+    the same item of ``a`` or find nothing (``(body.get("extra") or {}).get("store")``)."""
+    if type(expr) is cst.BooleanOperation and type(expr.operator) is cst.Or:
+        right = expr.right
+        if isinstance(right, (cst.Dict, cst.List)) and not right.elements:
+            return expr.left
+        if type(right) is cst.Call and type(right.func) is cst.Name and right.func.value == "dict" and not right.args:
+            return expr.left
+    return expr
 
 
 def read_key(call: cst.Call) -> str | None:
