@@ -292,6 +292,8 @@ class Summarizer:
         self.route_names = names if config.routes else routelib.NO_NAMES
         # module-level string constants (no other scope rebinds them: ``global``)
         self.strings = {name: path.text for name, path in names.constants.items() if name not in self.fixed}
+        # what another module's route spelled with them means (``Project._named``)
+        self.path_constants = tuple(sorted((name, text) for name, text in self.strings.items() if "/" in text and len(text) <= 200))
         self._strings: dict[str, str] = {}  # what the names of the scope being summarized spell
         self._transient: frozenset[int] = frozenset()  # its writes undone on every way out (``transient``)
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
@@ -322,6 +324,7 @@ class Summarizer:
             class_fields=tuple(sorted(self._class_fields)),
             field_defaults=tuple(sorted(self._field_defaults)),
             types=self.types.facts(),
+            constants=self.path_constants,
         )
 
     def _scopes(self, stack: list, functions: list[FunctionSummary], classes: list) -> None:
@@ -389,6 +392,7 @@ class Summarizer:
         routes = routelib.handler_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
         registered = routelib.registered_routes(graph, patterns, self.route_names)
         mounted = routelib.mounted_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
+        named = routelib.named_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
         includes = routelib.included_routers(graph, self.route_names) if patterns else ()
         if routes and isinstance(scope, cst.FunctionDef):
             flags = [routelib.with_route_default(scope, f, self.config.route_defaults, self.route_names) for f in flags]
@@ -411,6 +415,7 @@ class Summarizer:
             registered=registered,
             mounted=mounted,
             includes=includes,
+            named=named,
             sites=sites,
             nested=nested,
             returns=_returned_class(scope),

@@ -107,9 +107,9 @@ def screen(source: str, config: Config) -> tuple[bool, SourceError | None, Defin
         except SourceError as exc:
             return False, exc, None
         if tree is None:
-            wanted = mentions(source, initial_words(config))
+            wanted = mentions(source, initial_words(config)) or _named_route(source, config)
             return wanted, None if wanted else syntax_error(source), None
-        wanted = mentions(source, initial_words(config)) and taken(tree, source, config)
+        wanted = (mentions(source, initial_words(config)) or _named_route(source, config)) and taken(tree, source, config)
         return wanted, None, defines(tree, source)  # a file taken too: its ``own`` names
     finally:
         if collecting:
@@ -225,7 +225,7 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     names = {flag.name for flag in config.flags} if mentions(source, _flag_words(config)) else set()
     own = {flag.name for flag in config.flags if flag.self_attribute}
     words = route_words(config)
-    forms = _form_names(config) if words and mentions(source, words) else frozenset()
+    forms = _form_names(config) if words and (mentions(source, words) or _named_route(source, config)) else frozenset()
     forms = forms if forms and mentions(source, forms) else frozenset()
     keywords = _form_keywords() if forms else frozenset()
     if not names and not forms:
@@ -261,8 +261,11 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
                 return True  # ``getattr(request, "store", True)``
             if forms and type(func) is ast.Call and node.args:
                 placed.add(id(func))  # ``app.post("/v1/responses")(create)``
-            if forms and not calls:
-                calls = _registers(node, id(node) in placed, forms, keywords)
+            if forms and (not calls or id(node) in placed):
+                registers = _registers(node, id(node) in placed, forms, keywords)
+                if registers and id(node) in placed and _named_path(node):
+                    return True  # ``@router.post(paths.RESPONSES)``: what it spells is another module's
+                calls = calls or registers
         elif kind is ast.Subscript:
             if _constant(node.slice) in names:
                 return True
@@ -364,6 +367,34 @@ def _form_keywords() -> frozenset[str]:
     from storegate.routes import ROUTE_FORMS
 
     return frozenset(form.path_keyword for form in ROUTE_FORMS if not form.names)
+
+
+def _named_route(source: str, config: Config) -> bool:
+    """Whether ``source`` may register a handler on a path spelled with another module's
+    constants, which need not mention a route's word (``_named_decorators``)."""
+    return bool(config.routes) and _named_decorators(_form_names(config)).search(source) is not None
+
+
+@lru_cache(maxsize=8)
+def _named_decorators(forms: frozenset[str]) -> re.Pattern[str]:
+    """A decorator of a form's name, or with a form's path keyword, that the text of a route's
+    word need not be near: its path may be another module's constant (``@router.post(
+    paths.RESPONSES)``, ``routes.named_parts``)."""
+    from storegate.routes import ROUTE_FORMS
+
+    names = sorted({name for form in ROUTE_FORMS if form.decorator for name in form.names if name in forms})
+    keywords = sorted(_form_keywords())
+    return re.compile(
+        rf"@[\w. \t]*\b(?:{'|'.join(map(re.escape, names))})\s*\(|@[\w. \t]*\((?:[^()]|\([^()]*\))*\b(?:{'|'.join(keywords)})\s*="
+    )
+
+
+def _named_path(call: ast.Call) -> bool:
+    """Whether a registration's path may be spelled with names (``paths.RESPONSES``, ``PREFIX +
+    RESPONSES``): an argument where a path goes (first or second, or a path keyword) that is
+    not a literal."""
+    values = [*call.args[:2], *(keyword.value for keyword in call.keywords if keyword.arg in ("path", "route", "rule"))]
+    return any(type(value) in (ast.Name, ast.Attribute, ast.BinOp, ast.JoinedStr) for value in values)
 
 
 def _registers(call: ast.Call, placed: bool, forms: frozenset[str], keywords: frozenset[str]) -> bool:

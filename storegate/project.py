@@ -638,7 +638,15 @@ class Project:
         """
         words: set[str] = set()
         modules: set[str] = set()
-        reached = [f for f in self.functions.values() if f.summary.flags or f.summary.routes or f.fq in self._overriding]
+        reached = [f for f in self.functions.values() if f.summary.flags or f.summary.routes or f.fq in self._overriding or f.fq in self._named]
+        for module in self.modules.values():  # the modules whose constants spell a route's path
+            for scope in module.functions:
+                for _, _, _, names in scope.named:
+                    for name in names.split():
+                        trail: list[str] = []
+                        if self._constant(module, name, trail) is None:
+                            for qualified in trail:
+                                _add_prefixes(qualified.rpartition(".")[0], modules)
         reached.extend(self._route_handlers(words, modules))
         reached.extend(
             _Function(f"{m.module}.{f.name}", m, f)
@@ -780,7 +788,7 @@ class Project:
         anywhere in the project that register it by name (``app.add_api_route(path, create)``,
         ``Route(path, endpoint)``, ``router.add_post(path, handler)``)."""
         fq = f"{module.module}.{function.name}"
-        more = (*self._registered.get(fq, ()), *self._mounted.get(fq, ()), *self._overriding.get(fq, ()))
+        more = (*self._registered.get(fq, ()), *self._mounted.get(fq, ()), *self._overriding.get(fq, ()), *self._named.get(fq, ()))
         return tuple(dict.fromkeys((*function.routes, *more))) if more else function.routes
 
     @cached_property
@@ -823,6 +831,50 @@ class Project:
                         routes = routelib.matching(registration, self.config.routes)
                         found.setdefault(f"{module.module}.{function.name}", {}).update(dict.fromkeys(routes))
         return {fq: tuple(routes) for fq, routes in found.items() if routes}
+
+    @cached_property
+    def _named(self) -> dict[str, tuple[str, ...]]:
+        """Handler fq -> the store-bearing routes of its decorators whose path other modules'
+        constants spell (``@router.post(paths.RESPONSES)``, ``routes.named_routes``), under the
+        prefixes its router is mounted under, if any."""
+        from storegate import routes as routelib  # here: a warm run never imports libcst (routes does)
+
+        found: dict[str, dict[str, None]] = {}
+        for module in self.summaries:
+            for function in module.functions:
+                for router, method, text, names in function.named:
+                    for name in names.split():
+                        spelled = self._constant(module, name, [])
+                        if spelled is not None:
+                            text = text.replace("{" + name + "}", spelled, 1)
+                    path = routelib.RoutePath(text, routelib.route_glob(text))
+                    for prefix in self._prefixes(f"{module.module}.{router}", frozenset()) or [routelib.RoutePath("", "")]:
+                        if routelib.known_path(prefix + path):
+                            routes = routelib.matching(routelib.Registration((method,), prefix + path, None), self.config.routes)
+                            found.setdefault(f"{module.module}.{function.name}", {}).update(dict.fromkeys(routes))
+        return {fq: tuple(routes) for fq, routes in found.items() if routes}
+
+    def _constant(self, module: ModuleSummary, name: str, trail: list[str]) -> str | None:
+        """The text of the string constant ``name`` as written in ``module`` (``paths.RESPONSES``,
+        ``RESPONSES``, ``Paths.RESPONSES``) where another module defines it, through re-exports
+        (``from .paths import RESPONSES`` in a package); ``trail`` collects the qualified names
+        tried, which the pre-filter looks for when the module is not read yet."""
+        for _ in range(_MAX_REEXPORTS):
+            qualified = _qualify(module, name)
+            if qualified is None:
+                return None
+            trail.append(qualified)
+            owner, _, rest = self._canonical(qualified).rpartition(".")
+            while owner and owner not in self.modules:  # ``Paths.RESPONSES``: a class's constant
+                owner, _, outer = owner.rpartition(".")
+                rest = f"{outer}.{rest}"
+            if not owner:
+                return None
+            module, name = self.modules[owner], rest
+            text = dict(module.constants).get(name)
+            if text is not None:
+                return text
+        return None
 
     @cached_property
     def _includes(self) -> dict[str, list[tuple[RoutePath, str]]]:
@@ -1725,7 +1777,7 @@ def promises(summaries: Iterable[ModuleSummary]) -> bool:
     a route's default to it and to what it calls: ``Project._route_defaults``): without one, no
     file is given a contract, and no project need be built to find that out."""
     return any(
-        f.guarantees or f.if_none or f.invariants or f.if_true or f.routes or f.registered or f.mounted
+        f.guarantees or f.if_none or f.invariants or f.if_true or f.routes or f.registered or f.mounted or f.named
         for module in summaries
         for f in module.functions
     )

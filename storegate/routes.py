@@ -19,7 +19,9 @@ A path is a literal, a module-level constant, an f-string or a ``+`` of these, a
 of a module-level router (``router = APIRouter(prefix="/v1")``, a Flask ``Blueprint``'s
 ``url_prefix``). A part not known in the module (``f"{settings.prefix}/responses"``) is a
 placeholder that matches any characters: such a route still matches a pattern that allows any
-prefix. A router's handler on a route no pattern matches as written (``@router.post("")``) waits
+prefix. A decorator's path spelled only with such names (``@router.post(paths.RESPONSES)``) is
+no route as written: the project stage reads what another module's constants spell
+(``named_routes``, ``Project._named``). A router's handler on a route no pattern matches as written (``@router.post("")``) waits
 for its mounts (``mounted_routes``): the project stage joins the prefixes other modules mount the
 router under (``included_routers``: ``app.include_router(router, prefix="/v1/responses")``). A path parameter (``{response_id}``) is
 text: it matches a pattern's ``*``, never a literal segment (``/v1/files/{file_id}`` is not
@@ -29,7 +31,7 @@ text: it matches a pattern's ``*``, never a literal segment (``/v1/files/{file_i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import libcst as cst
@@ -80,9 +82,7 @@ class Names:
         called: set[str] = set()
         bound: set[str] = set()
         rebound: set[str] = set()
-        for statement in module.body:
-            if not isinstance(statement, cst.SimpleStatementLine):
-                continue
+        for statement, owner in _top_statements(module):
             for small in statement.body:
                 if isinstance(small, cst.Assign) and len(small.targets) == 1:
                     target, value = small.targets[0].target, small.value
@@ -92,13 +92,13 @@ class Names:
                     continue
                 if not isinstance(target, cst.Name):
                     continue
-                name = target.value
+                name = owner + target.value
                 if name in bound:
                     rebound.add(name)
                 bound.add(name)
                 if _stringish(value, constants):
                     constants[name] = path_of(value, constants)
-                elif isinstance(value, cst.Call):
+                elif isinstance(value, cst.Call) and not owner:
                     called.add(name)
                     for arg in value.args:
                         if arg.keyword is not None and arg.keyword.value in ("prefix", "url_prefix"):
@@ -112,13 +112,26 @@ class Names:
 NO_NAMES = Names({}, {})
 
 
+def _top_statements(module: cst.Module) -> Iterator[tuple[cst.SimpleStatementLine, str]]:
+    """The module's simple statements, and those of its classes' bodies, each with the prefix of
+    the names it binds (``""``, ``"Paths."``): ``class Paths: RESPONSES = "/v1/responses"``."""
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield statement, ""
+        elif isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            for inner in statement.body.body:
+                if isinstance(inner, cst.SimpleStatementLine):
+                    yield inner, f"{statement.name.value}."
+
+
 def path_of(expr: cst.BaseExpression, constants: dict[str, RoutePath]) -> RoutePath:
     """The path ``expr`` spells; a part not known here is a placeholder (``{code}``, glob ``*``)."""
     value = string_value(expr)
     if value is not None:
         return RoutePath(value, value)
-    if isinstance(expr, cst.Name) and expr.value in constants:
-        return constants[expr.value]
+    name = _constant_name(expr)
+    if name is not None and name in constants:
+        return constants[name]
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
         return path_of(expr.left, constants) + path_of(expr.right, constants)
     if isinstance(expr, cst.FormattedString):
@@ -137,15 +150,48 @@ def path_of(expr: cst.BaseExpression, constants: dict[str, RoutePath]) -> RouteP
 
 
 def _placeholder(expr: cst.BaseExpression) -> RoutePath:
-    return RoutePath("{" + callee_text(expr) + "}", "*")
+    name = _constant_name(expr)
+    return RoutePath("{" + (name if name is not None else callee_text(expr)) + "}", "*")
+
+
+def _constant_name(expr: cst.BaseExpression) -> str | None:
+    """The dotted name a constant is read by: ``PATH``, ``paths.RESPONSES``, ``Paths.RESPONSES``
+    (of a string ``Enum`` too, ``Paths.RESPONSES.value``)."""
+    name = dotted_name(expr)
+    return name.removesuffix(".value") if name is not None and "." in name.removesuffix(".value") else name
+
+
+def named_parts(expr: cst.BaseExpression, constants: dict[str, RoutePath]) -> tuple[str, ...] | None:
+    """The names a path is spelled with that the module does not define (``paths.RESPONSES`` of
+    ``@router.post(paths.RESPONSES)``: another module's constants, ``Project._named``), or None
+    when a part is no literal, constant or name (a call: ``settings.prefix()``)."""
+    if string_value(expr) is not None:
+        return ()
+    name = _constant_name(expr)
+    if name is not None:
+        return () if name in constants else (name,)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        left, right = named_parts(expr.left, constants), named_parts(expr.right, constants)
+        return None if left is None or right is None else (*left, *right)
+    if isinstance(expr, cst.FormattedString):
+        found: list[str] = []
+        for part in expr.parts:
+            if isinstance(part, cst.FormattedStringExpression):
+                inner = named_parts(part.expression, constants) if part.format_spec is None and part.conversion is None else None
+                if inner is None:
+                    return None
+                found.extend(inner)
+        return tuple(found)
+    return None
 
 
 def _stringish(expr: cst.BaseExpression, constants: dict[str, RoutePath]) -> bool:
     """Whether ``expr`` is sure to be a string built from literals and constants."""
     if string_value(expr) is not None or isinstance(expr, cst.FormattedString):
         return True
-    if isinstance(expr, cst.Name):
-        return expr.value in constants
+    name = _constant_name(expr)
+    if name is not None:
+        return name in constants
     if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
         return _stringish(expr.left, constants) or _stringish(expr.right, constants)
     return False
@@ -157,6 +203,9 @@ class Registration:
     path: RoutePath
     handler: str | None  # the handler as written (a call form); None: the decorated function
     receiver: str = ""  # the callee's receiver as written (``router`` of ``@router.post``)
+    # the names its path is spelled with that another module defines (``named_parts``): no route
+    # until the project stage knows what they spell (``named_routes``)
+    named: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -216,7 +265,8 @@ class RouteForm:
         if receiver in names.prefixes:
             path = names.prefixes[receiver] + path
         if not known_path(path):
-            return None
+            named = named_parts(path_expr, names.constants) if self.decorator else None
+            return Registration(methods, path, None, receiver, named) if named else None
         if self.decorator:
             return Registration(methods, path, None, receiver)
         handler = _argument(positional, keywords, self.handler, self.handler_keywords)
@@ -321,7 +371,7 @@ def none_means_on(route: str, flag: Flag, defaults: Sequence[RouteDefault]) -> b
     /v1/chat/completions"``; a path parameter matches any text): the last matching default's,
     else the flag's own."""
     method, _, text = route.partition(" ")
-    glob = _route_glob(text)
+    glob = route_glob(text)
     for default in reversed(defaults):
         if default.applies(flag) and route_matches(default.route, method, glob):
             return default.none_means
@@ -338,9 +388,28 @@ def mounted_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Na
     for decorator in function.decorators:
         if isinstance(decorator.decorator, cst.Call):
             registration = _registration(decorator.decorator, names, decorator=True)
-            if registration is not None and registration.receiver in names.routers and not matching(registration, patterns):
+            if registration is None or registration.named:
+                continue
+            if registration.receiver in names.routers and not matching(registration, patterns):
                 path = registration.path
                 found.extend((registration.receiver, method, path.text, path.glob) for method in registration.methods)
+    return tuple(found)
+
+
+def named_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[tuple[str, str, str, str], ...]:
+    """``(router as written, method, path text, names)`` for each decorator registering
+    ``function`` on a path spelled with names another module defines (``@router.post(
+    paths.RESPONSES)``; ``names``: those of ``Registration.named``, space-separated): the project
+    stage reads what they spell (``Project._named``)."""
+    if not patterns:
+        return ()
+    found: list[tuple[str, str, str, str]] = []
+    for decorator in function.decorators:
+        if isinstance(decorator.decorator, cst.Call):
+            registration = _registration(decorator.decorator, names, decorator=True)
+            if registration is not None and registration.named:
+                spelled = " ".join(registration.named)
+                found.extend((registration.receiver, method, registration.path.text, spelled) for method in registration.methods)
     return tuple(found)
 
 
@@ -398,7 +467,10 @@ def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAM
 
 
 def matching(registration: Registration, patterns: Iterable[str]) -> list[str]:
-    """``"POST /v1/responses"`` for each method of ``registration`` that a pattern matches."""
+    """``"POST /v1/responses"`` for each method of ``registration`` that a pattern matches (none
+    for a path named by another module's constants: ``named_routes``)."""
+    if registration.named:
+        return []
     return [
         f"{method} {registration.path.text}"
         for method in registration.methods
@@ -410,11 +482,11 @@ def view_routes(route: str, answered: Iterable[str], patterns: Iterable[str]) ->
     """The routes of a ``VIEW`` registration (``"VIEW /v1/responses"``) whose handler is a class
     with methods of the ``answered`` HTTP methods (upper case): each that a pattern matches."""
     path = route.partition(" ")[2]
-    glob = _route_glob(path)
+    glob = route_glob(path)
     return [f"{method} {path}" for method in sorted(answered) if any(route_matches(pattern, method, glob) for pattern in patterns)]
 
 
-def _route_glob(text: str) -> str:
+def route_glob(text: str) -> str:
     """A route's path as shown (``/v1/responses/{response_id}``) as a glob: each parameter any text."""
     return re.sub(r"\{[^{}]*\}", "*", text)
 

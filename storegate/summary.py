@@ -116,6 +116,9 @@ class FunctionSummary:
     # ``(router as written, prefix text, prefix glob, receiver as written)``.
     mounted: tuple[tuple[str, str, str, str], ...] = ()
     includes: tuple[tuple[str, str, str, str], ...] = ()
+    # Routes whose path other modules' constants spell (``routes.named_routes``): ``(router,
+    # method, path text, the names in it, space-separated)`` for ``@router.post(paths.RESPONSES)``.
+    named: tuple[tuple[str, str, str, str], ...] = ()
     # ``(attribute, parameter)`` of each ``self.attribute = parameter``: what an object keeps of
     # the arguments it was given (a callback called later as ``self.attribute(...)``: ``handoffs``).
     keeps: tuple[tuple[str, str], ...] = ()
@@ -155,6 +158,10 @@ class ModuleSummary:
     field_defaults: tuple[tuple[str, str, bool, int, int], ...] = ()
     # what names and attributes may hold: ``(scope, name, value, where)`` (``typefacts.Fact``)
     types: tuple[tuple[str, str, str, str], ...] = ()
+    # ``(name, text)`` of each string constant with a slash at its top level or in its classes'
+    # bodies (``RESPONSES = "/v1/responses"``, ``Paths.RESPONSES``): what another module's route
+    # spelled with it means (``Project._named``)
+    constants: tuple[tuple[str, str], ...] = ()
     # The longer names ``import`` may give the module through namespace packages (``files.namespace_names``):
     # set by the run from where the file is, not part of the summary's JSON (the cache keeps none).
     aliases: tuple[str, ...] = ()
@@ -239,6 +246,7 @@ class ModuleSummary:
                 "registered": [list(r) for r in f.registered],
                 "mounted": [list(m) for m in f.mounted],
                 "includes": [list(i) for i in f.includes],
+                "named": [list(n) for n in f.named],
                 "keeps": [list(k) for k in f.keeps],
                 "locals": list(f.locals),
             }
@@ -252,6 +260,7 @@ class ModuleSummary:
             "class_fields": [[name, list(fields)] for name, fields in self.class_fields],
             "field_defaults": [list(default) for default in self.field_defaults],
             "types": [list(fact) for fact in self.types],
+            "constants": [list(constant) for constant in self.constants],
             "functions": functions,
             "steps": step_table,
             "traces": traces,
@@ -316,6 +325,7 @@ class ModuleSummary:
                 registered=tuple((route, handler) for route, handler in f.get("registered", ())),
                 mounted=tuple(tuple(m) for m in f.get("mounted", ())),
                 includes=tuple(tuple(i) for i in f.get("includes", ())),
+                named=tuple(tuple(n) for n in f.get("named", ())),
                 keeps=tuple((attribute, param) for attribute, param in f.get("keeps", ())),
                 locals=tuple(f.get("locals", ())),
             )
@@ -333,4 +343,5 @@ class ModuleSummary:
                 for owner, name, value, line, column in data.get("field_defaults", ())
             ),
             types=tuple((scope, name, value, where) for scope, name, value, where in data.get("types", ())),
+            constants=tuple((name, text) for name, text in data.get("constants", ())),
         )

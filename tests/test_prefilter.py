@@ -955,3 +955,46 @@ def test_the_last_round_s_project_serves_the_findings_when_no_contract_changes_a
     everything = check([str(tmp_path)], config, jobs=1, use_cache=False, use_prefilter=False)
     assert [(f.path, f.line, f.code) for f in filtered.findings] == [(f.path, f.line, f.code) for f in everything.findings]
     assert [f.code for f in filtered.findings] == ["SG002"]
+
+
+def test_screen_takes_a_registration_whose_path_is_spelled_with_names():
+    """``@router.post(paths.RESPONSES)`` need not mention a route's word: its path may be another
+    module's constant (``Project._named``), so a decorator of a form's name whose path is a name,
+    an attribute, an f-string or a ``+`` is taken. A decorator of a form for another method, one
+    of no form, and a literal path of another route are not."""
+    from dataclasses import replace
+
+    from storegate.prefilter import screen
+
+    config = replace(load_config(["."], isolated=True, flags=["store"]), routes=("POST */responses",))
+    body = "\ndef create(request):\n    return request\n"
+    texts = [
+        "@router.post(paths.RESPONSES)" + body,
+        "@app.post(RESPONSES)" + body,
+        "@app.api_route(Routes.RESPONSES, methods=['POST'])" + body,
+        "@app.post(f'{V1}{SUFFIX}')" + body,
+        "@webmethod(method='POST', route=Paths.RESPONSES)" + body,
+        "@app.get(RESPONSES)" + body,
+        "@lru_cache(MAXSIZE)" + body,
+        "@app.post('/v1/models')" + body,
+        "@app.post(RESPONSES)" + body + "\n\n@app.post('/v1/models')" + body.replace("create", "models"),
+    ]
+    assert [screen(text, config)[0] for text in texts] == [True, True, True, True, True, False, False, False, True]
+
+
+def test_the_module_whose_constant_spells_a_route_is_read_in_a_later_round(tmp_path):
+    """``@app.post(paths.RESPONSES)``: ``paths.py`` mentions no flag and registers nothing, so the
+    first round leaves it; the project then wants it for the constant, and the handler is one of
+    ``POST /v1/responses``. ``other.py``, whose constant no route names, is not read."""
+    summarized = _read_alike(tmp_path, {
+        "api.py": (
+            "from fastapi import FastAPI\n\nimport paths\n\napp = FastAPI()\n\n\n"
+            "@app.post(paths.RESPONSES)\ndef create(body: dict):\n    save_row(body)\n"
+        ),
+        "paths.py": "V1 = '/v1'\nRESPONSES = f'{V1}/responses'\n",
+        "other.py": "RESPONSES = '/v1/responses'\n",
+    })
+    assert sorted(summarized) == ["api.py", "paths.py"]
+    config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
+    found = [(Path(f.path).name, f.line, f.code, f.message) for f in check([str(tmp_path)], config, use_cache=False, jobs=1).findings]
+    assert found == [("api.py", 10, "SG004", "handler for POST /v1/responses persists without checking 'store'")]

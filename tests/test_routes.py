@@ -12,7 +12,7 @@ import libcst as cst
 import pytest
 
 from storegate import cfg as cfglib
-from storegate.routes import Names, globs_meet, handler_routes, included_routers, mounted_routes, path_of, registered_routes, route_matches
+from storegate.routes import Names, globs_meet, handler_routes, included_routers, mounted_routes, named_routes, path_of, registered_routes, route_matches
 from storegate.sinks import glob_matcher
 from storegate.summary import FunctionSummary, ModuleSummary
 
@@ -241,3 +241,36 @@ def test_a_handler_at_two_routes_gives_one_finding_naming_both() -> None:
     found = [f for f in result.findings if f.function == "create_at_two_paths"]
     assert [f.code for f in found] == ["SG004"]
     assert "handler for POST /v1/responses, POST /api/v1/responses persists" in found[0].message
+
+
+def test_a_path_spelled_with_another_modules_names_waits_for_the_project() -> None:
+    """A decorator whose path is made of names the module does not define (``paths.RESPONSES``,
+    ``f"{V1}/responses"`` with ``V1`` imported has a word of its own and is a route now) is no
+    route as written, but a named one, with the names; a class's constant of the module is
+    known here (``Routes.CHAT``), and a call in the path (``prefix()``) names nothing."""
+    module = cst.parse_module(
+        "class Routes:\n    CHAT = '/v1/chat/completions'\n\n\n"
+        "@router.post(paths.RESPONSES)\ndef a(body): ...\n\n\n"
+        "@router.post(PREFIX + SUFFIX)\ndef b(body): ...\n\n\n"
+        "@router.post(Routes.CHAT)\ndef c(body): ...\n\n\n"
+        "@router.post(prefix())\ndef d(body): ...\n"
+    )
+    names = Names.of(module)
+    assert names.constants["Routes.CHAT"].text == "/v1/chat/completions"
+    functions = [statement for statement in module.body if isinstance(statement, cst.FunctionDef)]
+    assert [named_routes(f, DEFAULT, names) for f in functions] == [
+        (("router", "POST", "{paths.RESPONSES}", "paths.RESPONSES"),),
+        (("router", "POST", "{PREFIX}{SUFFIX}", "PREFIX SUFFIX"),),
+        (),
+        (),
+    ]
+    assert [handler_routes(f, DEFAULT, names) for f in functions] == [(), (), ("POST /v1/chat/completions",), ()]
+
+
+def test_named_routes_and_path_constants_survive_the_cache_format() -> None:
+    function = FunctionSummary(
+        name="create", kind="function", class_name=None, params=(), flags=(), closure_flags=(), routes=(),
+        sites=(), nested=False, named=(("router", "POST", "{paths.RESPONSES}", "paths.RESPONSES"),),
+    )
+    summary = ModuleSummary(path="app.py", module="app", imports=(), classes=(), functions=(function,), constants=(("V1", "/v1"),))
+    assert ModuleSummary.from_json(summary.to_json()) == summary
