@@ -392,7 +392,7 @@ class Summarizer:
         routes = routelib.handler_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
         registered = routelib.registered_routes(graph, patterns, self.route_names)
         mounted = routelib.mounted_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
-        named = routelib.named_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
+        named = routelib.named_routes(scope, graph, patterns, self.route_names)
         includes = routelib.included_routers(graph, self.route_names) if patterns else ()
         if routes and isinstance(scope, cst.FunctionDef):
             flags = [routelib.with_route_default(scope, f, self.config.route_defaults, self.route_names) for f in flags]

@@ -261,9 +261,9 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
                 return True  # ``getattr(request, "store", True)``
             if forms and type(func) is ast.Call and node.args:
                 placed.add(id(func))  # ``app.post("/v1/responses")(create)``
-            if forms and (not calls or id(node) in placed):
+            if forms and (not calls or _named_path(node)):
                 registers = _registers(node, id(node) in placed, forms, keywords)
-                if registers and id(node) in placed and _named_path(node):
+                if registers and _named_path(node):
                     return True  # ``@router.post(paths.RESPONSES)``: what it spells is another module's
                 calls = calls or registers
         elif kind is ast.Subscript:
@@ -371,30 +371,43 @@ def _form_keywords() -> frozenset[str]:
 
 def _named_route(source: str, config: Config) -> bool:
     """Whether ``source`` may register a handler on a path spelled with another module's
-    constants, which need not mention a route's word (``_named_decorators``)."""
-    return bool(config.routes) and _named_decorators(_form_names(config)).search(source) is not None
+    constants, which need not mention a route's word (``_named_forms``)."""
+    return bool(config.routes) and _named_forms(_form_names(config)).search(source) is not None
 
 
 @lru_cache(maxsize=8)
-def _named_decorators(forms: frozenset[str]) -> re.Pattern[str]:
-    """A decorator of a form's name, or with a form's path keyword, that the text of a route's
-    word need not be near: its path may be another module's constant (``@router.post(
-    paths.RESPONSES)``, ``routes.named_parts``)."""
+def _named_forms(forms: frozenset[str]) -> re.Pattern[str]:
+    """A decorator of a form's name or with a form's path keyword, or a call of a call form's
+    name (with its receiver, ``web.post(``), that the text of a route's word need not be near:
+    its path may be another module's constant (``@router.post(paths.RESPONSES)``,
+    ``app.add_api_route(paths.RESPONSES, create)``: ``routes.named_parts``)."""
     from storegate.routes import ROUTE_FORMS
 
-    names = sorted({name for form in ROUTE_FORMS if form.decorator for name in form.names if name in forms})
+    decorators = sorted({name for form in ROUTE_FORMS if form.decorator for name in form.names if name in forms})
+    calls = sorted({
+        (f"{form.receiver}\\." if form.receiver else "\\b") + name
+        for form in ROUTE_FORMS if not form.decorator for name in form.names if name in forms
+    })
     keywords = sorted(_form_keywords())
     return re.compile(
-        rf"@[\w. \t]*\b(?:{'|'.join(map(re.escape, names))})\s*\(|@[\w. \t]*\((?:[^()]|\([^()]*\))*\b(?:{'|'.join(keywords)})\s*="
+        rf"@[\w. \t]*\b(?:{'|'.join(map(re.escape, decorators))})\s*\(|@[\w. \t]*\((?:[^()]|\([^()]*\))*\b(?:{'|'.join(keywords)})\s*="
+        rf"|(?:{'|'.join(calls)})\s*\("
     )
 
 
 def _named_path(call: ast.Call) -> bool:
     """Whether a registration's path may be spelled with names (``paths.RESPONSES``, ``PREFIX +
-    RESPONSES``): an argument where a path goes (first or second, or a path keyword) that is
-    not a literal."""
-    values = [*call.args[:2], *(keyword.value for keyword in call.keywords if keyword.arg in ("path", "route", "rule"))]
+    RESPONSES``): where a path goes (the first argument, the second after a method's literal
+    name, or a path keyword), an argument that is not a literal."""
+    from storegate.routes import HTTP_METHODS
+
+    args = call.args
+    first = args[0] if args else None
+    method = _constant(first) if first is not None else None
+    path = args[1] if len(args) > 1 and method is not None and (method.upper() in HTTP_METHODS or method == "*") else first
+    values = [path, *(keyword.value for keyword in call.keywords if keyword.arg in ("path", "route", "rule"))]
     return any(type(value) in (ast.Name, ast.Attribute, ast.BinOp, ast.JoinedStr) for value in values)
+
 
 
 def _registers(call: ast.Call, placed: bool, forms: frozenset[str], keywords: frozenset[str]) -> bool:

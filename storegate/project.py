@@ -639,10 +639,11 @@ class Project:
         words: set[str] = set()
         modules: set[str] = set()
         reached = [f for f in self.functions.values() if f.summary.flags or f.summary.routes or f.fq in self._overriding or f.fq in self._named]
-        for module in self.modules.values():  # the modules whose constants spell a route's path
+        for module in self.modules.values():  # the modules whose constants spell a route's path or prefix
             for scope in module.functions:
-                for _, _, _, names in scope.named:
-                    for name in names.split():
+                spelling = [*(names.split() for _, _, _, names, _ in scope.named), *(_placeholders(text) for _, text, _, _ in scope.includes)]
+                for names in spelling:
+                    for name in names:
                         trail: list[str] = []
                         if self._constant(module, name, trail) is None:
                             for qualified in trail:
@@ -842,17 +843,26 @@ class Project:
         found: dict[str, dict[str, None]] = {}
         for module in self.summaries:
             for function in module.functions:
-                for router, method, text, names in function.named:
-                    for name in names.split():
-                        spelled = self._constant(module, name, [])
-                        if spelled is not None:
-                            text = text.replace("{" + name + "}", spelled, 1)
-                    path = routelib.RoutePath(text, routelib.route_glob(text))
+                for router, method, text, names, handler in function.named:
+                    if handler:
+                        continue  # a call's: ``_registrations``
+                    path = self._spelled(module, text, names)
                     for prefix in self._prefixes(f"{module.module}.{router}", frozenset()) or [routelib.RoutePath("", "")]:
                         if routelib.known_path(prefix + path):
                             routes = routelib.matching(routelib.Registration((method,), prefix + path, None), self.config.routes)
                             found.setdefault(f"{module.module}.{function.name}", {}).update(dict.fromkeys(routes))
         return {fq: tuple(routes) for fq, routes in found.items() if routes}
+
+    def _spelled(self, module: ModuleSummary, text: str, names: str) -> RoutePath:
+        """A path as written in ``module`` (``{paths.RESPONSES}/cancel``) with each of ``names``
+        (space-separated) that another module's constant spells replaced by its text."""
+        from storegate.routes import RoutePath, route_glob
+
+        for name in names.split():
+            spelled = self._constant(module, name, [])
+            if spelled is not None:
+                text = text.replace("{" + name + "}", spelled, 1)
+        return RoutePath(text, route_glob(text))
 
     def _constant(self, module: ModuleSummary, name: str, trail: list[str]) -> str | None:
         """The text of the string constant ``name`` as written in ``module`` (``paths.RESPONSES``,
@@ -878,7 +888,8 @@ class Project:
 
     @cached_property
     def _includes(self) -> dict[str, list[tuple[RoutePath, str]]]:
-        """Router (qualified) -> ``(prefix, what mounts it, qualified)`` for each call mounting it."""
+        """Router (qualified) -> ``(prefix, what mounts it, qualified)`` for each call mounting it;
+        a prefix spelled with another module's constants (``prefix=paths.V1``) as they spell it."""
         from storegate.routes import RoutePath
 
         found: dict[str, list[tuple[RoutePath, str]]] = {}
@@ -886,7 +897,10 @@ class Project:
             for function in module.functions:
                 for router, text, glob, receiver in function.includes:
                     mounted_by = self._qualified_name(module, receiver)
-                    found.setdefault(self._qualified_name(module, router), []).append((RoutePath(text, glob), mounted_by))
+                    names = _placeholders(text)
+                    spelled = self._spelled(module, text, " ".join(names)) if names else None
+                    prefix = spelled if spelled is not None and spelled.text != text else RoutePath(text, glob)
+                    found.setdefault(self._qualified_name(module, router), []).append((prefix, mounted_by))
         return found
 
     def _prefixes(self, router: str, seen: frozenset[str]) -> list[RoutePath]:
@@ -951,11 +965,20 @@ class Project:
         return found
 
     def _registrations(self) -> Iterable[tuple[ModuleSummary, FunctionSummary, str, Site]]:
-        """Each registration by name, with the handler's name as a call site to resolve."""
+        """Each registration by name, with the handler's name as a call site to resolve; on a path
+        other modules' constants spell, once they are read (``_spelled``)."""
+        from storegate import routes as routelib  # here: a warm run never imports libcst (routes does)
+
         for module in self.summaries:
             for function in module.functions:
                 for route, handler in function.registered:
                     yield module, function, route, Site(Span(0, 0, 0, 0), handler, "call", None, _qualify(module, handler))
+                for _, method, text, names, handler in function.named:
+                    path = self._spelled(module, text, names) if handler else None
+                    if path is not None and routelib.known_path(path):
+                        site = Site(Span(0, 0, 0, 0), handler, "call", None, _qualify(module, handler))
+                        for route in routelib.matching(routelib.Registration((method,), path, handler), self.config.routes):
+                            yield module, function, route, site
 
     def _route_handlers(self, words: set[str], modules: set[str]) -> list[_Function]:
         """The handlers registrations name; for one not read yet, where it may be (into ``words``
@@ -1843,6 +1866,11 @@ def _mark(fq: str, members: set[str], member: bool) -> None:
         members.add(fq)
     else:
         members.discard(fq)
+
+
+def _placeholders(text: str) -> list[str]:
+    """The names in a path as written (``paths.V1`` of ``{paths.V1}/responses``, ``routes.path_of``)."""
+    return re.findall(r"\{([A-Za-z_][\w.]*)\}", text) if "{" in text else []
 
 
 def _add_prefixes(qualified: str, modules: set[str]) -> None:

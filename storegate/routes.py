@@ -19,9 +19,9 @@ A path is a literal, a module-level constant, an f-string or a ``+`` of these, a
 of a module-level router (``router = APIRouter(prefix="/v1")``, a Flask ``Blueprint``'s
 ``url_prefix``). A part not known in the module (``f"{settings.prefix}/responses"``) is a
 placeholder that matches any characters: such a route still matches a pattern that allows any
-prefix. A decorator's path spelled only with such names (``@router.post(paths.RESPONSES)``) is
-no route as written: the project stage reads what another module's constants spell
-(``named_routes``, ``Project._named``). A router's handler on a route no pattern matches as written (``@router.post("")``) waits
+prefix. A path spelled only with such names (``@router.post(paths.RESPONSES)``,
+``app.add_api_route(paths.RESPONSES, create)``) is no route as written: the project stage reads
+what another module's constants spell (``named_routes``, ``Project._named``). A router's handler on a route no pattern matches as written (``@router.post("")``) waits
 for its mounts (``mounted_routes``): the project stage joins the prefixes other modules mount the
 router under (``included_routers``: ``app.include_router(router, prefix="/v1/responses")``). A path parameter (``{response_id}``) is
 text: it matches a pattern's ``*``, never a literal segment (``/v1/files/{file_id}`` is not
@@ -264,18 +264,18 @@ class RouteForm:
         path = path_of(path_expr, names.constants)
         if receiver in names.prefixes:
             path = names.prefixes[receiver] + path
-        if not known_path(path):
-            named = named_parts(path_expr, names.constants) if self.decorator else None
-            return Registration(methods, path, None, receiver, named) if named else None
+        named = named_parts(path_expr, names.constants) if not known_path(path) else ()
+        if named is None or (not named and not known_path(path)):
+            return None
         if self.decorator:
-            return Registration(methods, path, None, receiver)
+            return Registration(methods, path, None, receiver, named)
         handler = _argument(positional, keywords, self.handler, self.handler_keywords)
         if type(handler) is cst.Call and type(handler.func) is cst.Attribute and handler.func.attr.value == "as_view":
             handler, methods = handler.func.value, (VIEW,)  # a class's view: its methods answer
         elif self.method == "methods" and "methods" not in keywords:
             methods = (*methods, VIEW)  # a function answers GET; a class, what its methods are named
         name = dotted_name(handler) if handler is not None else None
-        return None if name is None else Registration(methods, path, name, receiver)
+        return None if name is None else Registration(methods, path, name, receiver, named)
 
 
 def _argument(positional: list, keywords: dict, index: int | None, names: tuple[str, ...]) -> cst.BaseExpression | None:
@@ -396,20 +396,27 @@ def mounted_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Na
     return tuple(found)
 
 
-def named_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[tuple[str, str, str, str], ...]:
-    """``(router as written, method, path text, names)`` for each decorator registering
-    ``function`` on a path spelled with names another module defines (``@router.post(
-    paths.RESPONSES)``; ``names``: those of ``Registration.named``, space-separated): the project
-    stage reads what they spell (``Project._named``)."""
+def named_routes(scope: cst.CSTNode, graph: CFG, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[tuple[str, str, str, str, str], ...]:
+    """``(router as written, method, path text, names, handler as written)`` for each registration
+    on a path spelled with names another module defines (``@router.post(paths.RESPONSES)``,
+    ``app.add_api_route(paths.RESPONSES, create)``; ``names``: those of ``Registration.named``,
+    space-separated): the project stage reads what they spell (``Project._named``). A decorator
+    of ``scope`` registers it (handler ``""``); a call of the scope, the handler it names."""
     if not patterns:
         return ()
-    found: list[tuple[str, str, str, str]] = []
-    for decorator in function.decorators:
-        if isinstance(decorator.decorator, cst.Call):
-            registration = _registration(decorator.decorator, names, decorator=True)
-            if registration is not None and registration.named:
-                spelled = " ".join(registration.named)
-                found.extend((registration.receiver, method, registration.path.text, spelled) for method in registration.methods)
+    registrations: list[Registration] = []
+    if isinstance(scope, cst.FunctionDef):
+        for decorator in scope.decorators:
+            if isinstance(decorator.decorator, cst.Call):
+                registration = _registration(decorator.decorator, names, decorator=True)
+                if registration is not None:
+                    registrations.append(registration)
+    registrations.extend(_call_registrations(graph, names))
+    found: dict[tuple[str, str, str, str, str], None] = {}
+    for registration in registrations:
+        if registration.named:
+            spelled, handler = " ".join(registration.named), registration.handler or ""
+            found.update(dict.fromkeys((registration.receiver, method, registration.path.text, spelled, handler) for method in registration.methods))
     return tuple(found)
 
 
@@ -448,6 +455,15 @@ def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAM
     if not patterns:
         return ()
     found: dict[tuple[str, str], None] = {}  # a ``finally`` body's calls are seen twice
+    for registration in _call_registrations(graph, names):
+        assert registration.handler is not None
+        found.update(dict.fromkeys((route, registration.handler) for route in matching(registration, patterns)))
+    return tuple(found)
+
+
+def _call_registrations(graph: CFG, names: Names) -> Iterator[Registration]:
+    """Each call of a scope that registers a handler it names (a call form, or a decorator
+    applied by hand: ``app.post("/v1/responses")(create)``)."""
     for block in graph.blocks:
         for event in block.events:
             if not isinstance(event, CallEvent):
@@ -456,14 +472,12 @@ def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAM
             if _last_name(event.node.func) in _CALL_NAMES:
                 registration = _registration(event.node, names, decorator=False)
             elif isinstance(event.node.func, cst.Call) and event.node.args and event.node.args[0].keyword is None:
-                # a decorator applied by hand: ``app.post("/v1/responses")(create)``
                 decorated = _registration(event.node.func, names, decorator=True)
                 handler = dotted_name(event.node.args[0].value)
                 if decorated is not None and handler is not None:
                     registration = replace(decorated, handler=handler)
             if registration is not None and registration.handler is not None:
-                found.update(dict.fromkeys((route, registration.handler) for route in matching(registration, patterns)))
-    return tuple(found)
+                yield registration
 
 
 def matching(registration: Registration, patterns: Iterable[str]) -> list[str]:

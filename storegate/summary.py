@@ -116,9 +116,10 @@ class FunctionSummary:
     # ``(router as written, prefix text, prefix glob, receiver as written)``.
     mounted: tuple[tuple[str, str, str, str], ...] = ()
     includes: tuple[tuple[str, str, str, str], ...] = ()
-    # Routes whose path other modules' constants spell (``routes.named_routes``): ``(router,
-    # method, path text, the names in it, space-separated)`` for ``@router.post(paths.RESPONSES)``.
-    named: tuple[tuple[str, str, str, str], ...] = ()
+    # Registrations on a path other modules' constants spell (``routes.named_routes``): ``(router,
+    # method, path text, the names in it space-separated, handler)`` for ``@router.post(
+    # paths.RESPONSES)`` (handler ``""``: this function) and ``app.add_api_route(paths.RESPONSES, create)``.
+    named: tuple[tuple[str, str, str, str, str], ...] = ()
     # ``(attribute, parameter)`` of each ``self.attribute = parameter``: what an object keeps of
     # the arguments it was given (a callback called later as ``self.attribute(...)``: ``handoffs``).
     keeps: tuple[tuple[str, str], ...] = ()

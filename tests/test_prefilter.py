@@ -774,17 +774,21 @@ def test_a_callback_named_for_observing_or_cls_reads_no_caller(tmp_path):
     assert summarized == ["api.py", "other.py", "work.py"]
 
 
-@pytest.mark.parametrize("prefix, read", [('"/internal"', False), ('"/v1/responses"', True), ("settings.PREFIX", True)])
-def test_a_mounted_router_is_read_when_its_prefix_may_make_a_store_bearing_route(tmp_path, prefix, read):
+@pytest.mark.parametrize(
+    "prefix, read, route",
+    [('"/internal"', False, False), ('"/v1/responses"', True, True), ("settings.PREFIX", True, True), ("settings.prefix()", True, False)],
+)
+def test_a_mounted_router_is_read_when_its_prefix_may_make_a_store_bearing_route(tmp_path, prefix, read, route):
     """``app.include_router(admin.router, prefix=...)``: the router's module is read when the
     prefix spells a route's word or is not known here; under ``/internal`` a store-bearing route
     would need that word in ``admin.py`` itself, where the first round would have found it. The
     findings are those of a run that reads every file: under ``/v1/responses`` the handler that
-    writes is reported; under a prefix not known here its route says nothing (``POST
-    {settings.PREFIX}``, which would match any route), as a registration's would not."""
+    writes is reported, and so it is under ``settings.PREFIX``, which ``settings.py`` spells so
+    (``Project._includes``); under a prefix not known at all its route says nothing (``POST
+    {settings.prefix()}``, which would match any route), as a registration's would not."""
     summarized = _read_alike(tmp_path, {
         "main.py": f"import admin\nimport settings\n\n\ndef build(app, store):\n    app.include_router(admin.router, prefix={prefix})\n",
-        "settings.py": "PREFIX = '/v1/responses'\n",
+        "settings.py": "PREFIX = '/v1/responses'\n\n\ndef prefix():\n    return PREFIX\n",
         "admin.py": (
             "from fastapi import APIRouter\n\nrouter = APIRouter()\n\n\n"
             "@router.post('')\ndef create(body: dict):\n    save_row(body)\n"
@@ -793,7 +797,7 @@ def test_a_mounted_router_is_read_when_its_prefix_may_make_a_store_bearing_route
     assert ("admin.py" in summarized) is read
     config = load_config([str(tmp_path)], isolated=True, flags=["store"], sinks=["save_*"])
     found = [(Path(f.path).name, f.line, f.code) for f in check([str(tmp_path)], config, use_cache=False, jobs=1).findings]
-    assert found == ([("admin.py", 8, "SG004")] if prefix == '"/v1/responses"' else [])
+    assert found == ([("admin.py", 8, "SG004")] if route else [])
 
 
 def test_a_call_through_a_module_path_reads_that_module_not_the_packages_above_it(tmp_path):
@@ -960,8 +964,10 @@ def test_the_last_round_s_project_serves_the_findings_when_no_contract_changes_a
 def test_screen_takes_a_registration_whose_path_is_spelled_with_names():
     """``@router.post(paths.RESPONSES)`` need not mention a route's word: its path may be another
     module's constant (``Project._named``), so a decorator of a form's name whose path is a name,
-    an attribute, an f-string or a ``+`` is taken. A decorator of a form for another method, one
-    of no form, and a literal path of another route are not."""
+    an attribute, an f-string or a ``+`` is taken, and so is a call form's registration with
+    such a path (after the method, for aiohttp's ``add_route``). A decorator of a form for another
+    method, one of no form, a literal path of another route, and an HTTP client's ``post`` of a
+    URL are not."""
     from dataclasses import replace
 
     from storegate.prefilter import screen
@@ -978,8 +984,14 @@ def test_screen_takes_a_registration_whose_path_is_spelled_with_names():
         "@lru_cache(MAXSIZE)" + body,
         "@app.post('/v1/models')" + body,
         "@app.post(RESPONSES)" + body + "\n\n@app.post('/v1/models')" + body.replace("create", "models"),
+        body + "\n\napp.add_api_route(paths.RESPONSES, create, methods=['POST'])\n",
+        body + "\n\nROUTES = [Route(RESPONSES, create, methods=['POST'])]\n",
+        body + "\n\nrouter.add_route('POST', Routes.RESPONSES, create)\n",
+        body + "\n\nrouter.add_route('POST', '/v1/models', create)\n",
+        "def send(client, url, body):\n    return client.post(url, json=body)\n",
     ]
-    assert [screen(text, config)[0] for text in texts] == [True, True, True, True, True, False, False, False, True]
+    expected = [True, True, True, True, True, False, False, False, True, True, True, True, False, False]
+    assert [screen(text, config)[0] for text in texts] == expected
 
 
 def test_the_module_whose_constant_spells_a_route_is_read_in_a_later_round(tmp_path):

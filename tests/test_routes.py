@@ -253,24 +253,29 @@ def test_a_path_spelled_with_another_modules_names_waits_for_the_project() -> No
         "@router.post(paths.RESPONSES)\ndef a(body): ...\n\n\n"
         "@router.post(PREFIX + SUFFIX)\ndef b(body): ...\n\n\n"
         "@router.post(Routes.CHAT)\ndef c(body): ...\n\n\n"
-        "@router.post(prefix())\ndef d(body): ...\n"
+        "@router.post(prefix())\ndef d(body): ...\n\n\n"
+        "app.add_api_route(paths.RESPONSES, d, methods=['POST'])\n"
+        "app.add_api_route('/v1/responses', d, methods=['POST'])\n"
     )
     names = Names.of(module)
     assert names.constants["Routes.CHAT"].text == "/v1/chat/completions"
     functions = [statement for statement in module.body if isinstance(statement, cst.FunctionDef)]
-    assert [named_routes(f, DEFAULT, names) for f in functions] == [
-        (("router", "POST", "{paths.RESPONSES}", "paths.RESPONSES"),),
-        (("router", "POST", "{PREFIX}{SUFFIX}", "PREFIX SUFFIX"),),
+    assert [named_routes(f, cfglib.build(f), DEFAULT, names) for f in functions] == [
+        (("router", "POST", "{paths.RESPONSES}", "paths.RESPONSES", ""),),
+        (("router", "POST", "{PREFIX}{SUFFIX}", "PREFIX SUFFIX", ""),),
         (),
         (),
     ]
     assert [handler_routes(f, DEFAULT, names) for f in functions] == [(), (), ("POST /v1/chat/completions",), ()]
+    graph = cfglib.build(module)  # a call's: the handler it names; a literal path is registered as it is
+    assert named_routes(module, graph, DEFAULT, names) == (("app", "POST", "{paths.RESPONSES}", "paths.RESPONSES", "d"),)
+    assert registered_routes(graph, DEFAULT, names) == (("POST /v1/responses", "d"),)
 
 
 def test_named_routes_and_path_constants_survive_the_cache_format() -> None:
     function = FunctionSummary(
         name="create", kind="function", class_name=None, params=(), flags=(), closure_flags=(), routes=(),
-        sites=(), nested=False, named=(("router", "POST", "{paths.RESPONSES}", "paths.RESPONSES"),),
+        sites=(), nested=False, named=(("router", "POST", "{paths.RESPONSES}", "paths.RESPONSES", ""),),
     )
     summary = ModuleSummary(path="app.py", module="app", imports=(), classes=(), functions=(function,), constants=(("V1", "/v1"),))
     assert ModuleSummary.from_json(summary.to_json()) == summary
