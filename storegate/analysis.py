@@ -43,6 +43,7 @@ from storegate.positions import Locator, Outline
 from storegate.reads import attribute_evidence, reads
 from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, qualify
+from storegate.lazy import lazy_writes
 from storegate.transient import transient_writes
 from storegate.summary import ANY_FIELD, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
@@ -296,6 +297,7 @@ class Summarizer:
         self.path_constants = tuple(sorted((name, text) for name, text in self.strings.items() if "/" in text and len(text) <= 200))
         self._strings: dict[str, str] = {}  # what the names of the scope being summarized spell
         self._transient: frozenset[int] = frozenset()  # its writes undone on every way out (``transient``)
+        self._lazy: frozenset[int] = frozenset()  # what it runs only to fill a long-lived name still empty (``lazy``)
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
         self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
         # what ``self.<flag>`` holds by the module's assignments and annotations (``reads``)
@@ -461,6 +463,7 @@ class Summarizer:
         own = frozenset({*graph.params, *_bound_names(graph)} - {"self", "cls"}) if flags else None
         dicts = handoffs.Dicts(graph)
         self._transient = transient_writes(graph.scope)
+        self._lazy = lazy_writes(graph.scope)
         shapes = [[self._site_shapes(event, context, own, dicts) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
             return ()
@@ -537,10 +540,11 @@ class Summarizer:
         A callee that is a local alias (``save = self.store.save``) is read as what it denotes.
         With ``own`` (the locals of a function that has a flag), a write into a container that is
         not one of them (``self._turns[k] = v``, ``_TURNS.append(v)``) is a site without a sink.
-        A write that the function undoes on every way out (``transient``) is none."""
+        A write that the function undoes on every way out (``transient``) is none, and so is
+        what it runs only to fill a long-lived name still empty (``lazy``)."""
         if isinstance(event, cfglib.CallEvent):
             call = event.node
-            if id(call) in self._transient:
+            if id(call) in self._transient or id(call) in self._lazy:
                 return None
             written = callee_path(call.func)
             matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None, self._scope_state, self._receivers, self._strings))
@@ -551,7 +555,7 @@ class Summarizer:
             if text is not None and (self._may_resolve(text) or _outlives(text, own, method=True)):
                 return call, text, "call", None, None, list(call.args)
             return None  # cannot name a function of the analyzed files
-        if isinstance(event, cfglib.BindEvent) and id(event.target) in self._transient:
+        if isinstance(event, cfglib.BindEvent) and (id(event.target) in self._transient or id(event.target) in self._lazy):
             return None
         matched = self.matcher.match(event, MatchContext(self.imports, state=self._scope_state, receivers=self._receivers, strings=self._strings))
         if matched is not None:
