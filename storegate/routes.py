@@ -21,7 +21,8 @@ of a module-level router (``router = APIRouter(prefix="/v1")``, a Flask ``Bluepr
 placeholder that matches any characters: such a route still matches a pattern that allows any
 prefix. A path spelled only with such names (``@router.post(paths.RESPONSES)``,
 ``app.add_api_route(paths.RESPONSES, create)``) is no route as written: the project stage reads
-what another module's constants spell (``named_routes``, ``Project._named``). A router's handler on a route no pattern matches as written (``@router.post("")``) waits
+what another module's constants spell (``named_routes``, ``Project._named``). A call in a loop
+over a literal table (``for path, handler in ROUTES:``) registers once per row (``_loop_rows``). A router's handler on a route no pattern matches as written (``@router.post("")``) waits
 for its mounts (``mounted_routes``): the project stage joins the prefixes other modules mount the
 router under (``included_routers``: ``app.include_router(router, prefix="/v1/responses")``). A path parameter (``{response_id}``) is
 text: it matches a pattern's ``*``, never a literal segment (``/v1/files/{file_id}`` is not
@@ -32,7 +33,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import cast
 
 import libcst as cst
 
@@ -72,6 +74,7 @@ class Names:
     constants: dict[str, RoutePath]
     prefixes: dict[str, RoutePath]
     routers: frozenset[str] = frozenset()
+    tables: dict[str, cst.List | cst.Tuple] = field(default_factory=dict)  # ``ROUTES = [(path, handler), ...]``
 
     @classmethod
     def of(cls, module: cst.Module) -> Names:
@@ -79,6 +82,7 @@ class Names:
         constant); ``router = APIRouter(prefix=...)``, ``bp = Blueprint(..., url_prefix=...)``."""
         constants: dict[str, RoutePath] = {}
         prefixes: dict[str, RoutePath] = {}
+        tables: dict[str, cst.List | cst.Tuple] = {}
         called: set[str] = set()
         bound: set[str] = set()
         rebound: set[str] = set()
@@ -98,6 +102,8 @@ class Names:
                 bound.add(name)
                 if _stringish(value, constants):
                     constants[name] = path_of(value, constants)
+                elif isinstance(value, (cst.List, cst.Tuple)) and not owner:
+                    tables[name] = value
                 elif isinstance(value, cst.Call) and not owner:
                     called.add(name)
                     for arg in value.args:
@@ -106,7 +112,8 @@ class Names:
         for name in rebound:
             constants.pop(name, None)
             prefixes.pop(name, None)
-        return cls(constants, prefixes, frozenset(called - rebound))
+            tables.pop(name, None)
+        return cls(constants, prefixes, frozenset(called - rebound), tables)
 
 
 NO_NAMES = Names({}, {})
@@ -463,21 +470,116 @@ def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAM
 
 def _call_registrations(graph: CFG, names: Names) -> Iterator[Registration]:
     """Each call of a scope that registers a handler it names (a call form, or a decorator
-    applied by hand: ``app.post("/v1/responses")(create)``)."""
+    applied by hand: ``app.post("/v1/responses")(create)``); in a loop over a literal table
+    (``for path, handler in [("/v1/responses", create), ...]:``), one for each of its rows."""
+    loops = _loop_rows(graph.scope, names.tables)
     for block in graph.blocks:
         for event in block.events:
             if not isinstance(event, CallEvent):
                 continue
-            registration = None
-            if _last_name(event.node.func) in _CALL_NAMES:
-                registration = _registration(event.node, names, decorator=False)
-            elif isinstance(event.node.func, cst.Call) and event.node.args and event.node.args[0].keyword is None:
-                decorated = _registration(event.node.func, names, decorator=True)
-                handler = dotted_name(event.node.args[0].value)
-                if decorated is not None and handler is not None:
-                    registration = replace(decorated, handler=handler)
-            if registration is not None and registration.handler is not None:
-                yield registration
+            for call in _unrolled(event.node, loops.get(id(event.node), ())):
+                registration = _call_registration(call, names)
+                if registration is not None:
+                    yield registration
+
+
+def _call_registration(call: cst.Call, names: Names) -> Registration | None:
+    registration = None
+    if _last_name(call.func) in _CALL_NAMES:
+        registration = _registration(call, names, decorator=False)
+    elif isinstance(call.func, cst.Call) and call.args and call.args[0].keyword is None:
+        decorated = _registration(call.func, names, decorator=True)
+        handler = dotted_name(call.args[0].value)
+        if decorated is not None and handler is not None:
+            registration = replace(decorated, handler=handler)
+    return registration if registration is not None and registration.handler is not None else None
+
+
+# The rows of a literal table a loop unpacks: the loop variables' values, one dict per row.
+Rows = tuple[dict[str, cst.BaseExpression], ...]
+
+
+def _loop_rows(scope: cst.CSTNode, tables: dict[str, cst.List | cst.Tuple]) -> dict[int, Rows]:
+    """The id of each call in the body of a ``for`` over a literal list, tuple or set, or a
+    module-level name bound once to one (``tables``), in the scope's own statements, with the
+    rows the loop binds its names to: ``for path in ("/v1/responses", "/responses"):``, ``for
+    path, handler in ROUTES:``. A call in nested loops has the innermost one's rows."""
+    found: dict[int, Rows] = {}
+    stack: list[cst.CSTNode] = [scope]
+    while stack:
+        node = stack.pop()
+        table: cst.List | cst.Tuple | cst.Set | None = None
+        if isinstance(node, cst.For) and isinstance(node.iter, cst.Name):
+            table = tables.get(node.iter.value)
+        if isinstance(node, cst.For) and isinstance(node.iter, (cst.List, cst.Tuple, cst.Set)):
+            table = node.iter
+        if isinstance(node, cst.For) and table is not None:
+            rows = _rows(node.target, table)
+            if rows:
+                for inner in _calls_in(node.body):
+                    found[id(inner)] = rows
+        stack.extend(child for child in node.children if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+    return found
+
+
+def _rows(target: cst.BaseAssignTargetExpression, table: cst.List | cst.Tuple | cst.Set) -> Rows:
+    """One dict per element of ``table``: the loop variables of ``target`` to their values; none
+    when an element does not unpack into them (a starred element, a row of another length)."""
+    rows = []
+    for element in table.elements:
+        if not isinstance(element, cst.Element):
+            return ()
+        if isinstance(target, cst.Name):
+            rows.append({target.value: element.value})
+        elif isinstance(target, (cst.Tuple, cst.List)) and isinstance(element.value, (cst.Tuple, cst.List)):
+            names = [item.value for item in target.elements]
+            values = [item.value for item in element.value.elements]
+            if len(names) != len(values) or not all(isinstance(name, cst.Name) for name in names):
+                return ()
+            rows.append({cast(cst.Name, name).value: value for name, value in zip(names, values)})
+        else:
+            return ()
+    return tuple(rows)
+
+
+def _calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            yield current
+        if not isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(current.children)
+
+
+def _unrolled(call: cst.Call, rows: Rows) -> Iterator[cst.Call]:
+    """``call``, or for each row of its loop, ``call`` with the loop variables its arguments (and
+    those of a decorator applied by hand) name replaced by the row's values."""
+    if not rows:
+        yield call
+        return
+    for row in rows:
+        func = call.func
+        if isinstance(func, cst.Call):
+            func = func.with_changes(args=_substituted(func.args, row))
+        yield call.with_changes(func=func, args=_substituted(call.args, row))
+
+
+def _substituted(args: Sequence[cst.Arg], row: dict[str, cst.BaseExpression]) -> list[cst.Arg]:
+    return [arg.with_changes(value=_put(arg.value, row)) for arg in args]
+
+
+def _put(expr: cst.BaseExpression, row: dict[str, cst.BaseExpression]) -> cst.BaseExpression:
+    """``expr`` with the loop variables it is spelled with (as a path is: itself, a ``+``'s
+    operands, an f-string's expressions) replaced by the row's values."""
+    if isinstance(expr, cst.Name):
+        return row.get(expr.value, expr)
+    if isinstance(expr, cst.BinaryOperation):
+        return expr.with_changes(left=_put(expr.left, row), right=_put(expr.right, row))
+    if isinstance(expr, cst.FormattedString):
+        parts = [part.with_changes(expression=_put(part.expression, row)) if isinstance(part, cst.FormattedStringExpression) else part for part in expr.parts]
+        return expr.with_changes(parts=parts)
+    return expr
 
 
 def matching(registration: Registration, patterns: Iterable[str]) -> list[str]:

@@ -279,3 +279,23 @@ def test_named_routes_and_path_constants_survive_the_cache_format() -> None:
     )
     summary = ModuleSummary(path="app.py", module="app", imports=(), classes=(), functions=(function,), constants=(("V1", "/v1"),))
     assert ModuleSummary.from_json(summary.to_json()) == summary
+
+
+def test_a_registration_in_a_loop_over_a_literal_table_is_one_per_row() -> None:
+    """``for path in (...)``, ``for prefix in [...]`` read in an f-string, ``for path, handler,
+    methods in ROUTES`` with ``ROUTES`` a module-level list: each row registers its handler on
+    its path; a row of another method or endpoint registers nothing that matches, and a loop
+    over what a call returns says nothing of its rows."""
+    module = cst.parse_module(
+        "ROUTES = [('/v1/responses', create, ['POST']), ('/v1/files', upload, ['POST']), ('/v1/responses', listing, ['GET'])]\n"
+        "for path in ('/v1/responses', '/responses'):\n    app.add_api_route(path, create, methods=['POST'])\n"
+        "for prefix in ['', '/v1']:\n    app.add_api_route(f'{prefix}/chat/completions', chat, methods=['POST'])\n"
+        "for path, handler, methods in ROUTES:\n    app.add_api_route(path, handler, methods=methods)\n"
+        "for path in paths():\n    app.add_api_route(path, unknown, methods=['POST'])\n"
+    )
+    assert registered_routes(cfglib.build(module), DEFAULT, Names.of(module)) == (
+        ("POST /v1/responses", "create"),
+        ("POST /responses", "create"),
+        ("POST /chat/completions", "chat"),
+        ("POST /v1/chat/completions", "chat"),
+    )
