@@ -200,6 +200,22 @@ def suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
             yield cast(cst.BaseSuite, suite)
 
 
+def own_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Every statement of a body and of its compound statements' suites, outer first, with the
+    small statements of each line after it; not those of nested functions and classes (scopes
+    of their own). Statements only: no expression is entered, and they are most of a tree."""
+    stack: list[cst.CSTNode] = list(reversed(body))
+    while stack:
+        statement = stack.pop()
+        yield statement
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
+        elif isinstance(statement, cst.BaseCompoundStatement) and not isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            for suite in suites(statement):
+                if isinstance(suite, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                    stack.extend(reversed(suite.body))
+
+
 def params_of(scope: Scope) -> tuple[str, ...]:
     if isinstance(scope, (cst.FunctionDef, cst.Lambda)):
         p = scope.params

@@ -12,15 +12,13 @@ stream:``) is no lazy initialization: a body keyed or gated by the request is ju
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import cast
 
 import libcst as cst
 
-from storegate.cfg import suites
+from storegate.cfg import own_statements
 from storegate.paths import access_path
-
-_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 def lazy_writes(scope: cst.CSTNode) -> frozenset[int]:
@@ -28,13 +26,20 @@ def lazy_writes(scope: cst.CSTNode) -> frozenset[int]:
     body = getattr(scope, "body", None)
     if not isinstance(scope, cst.FunctionDef) or not isinstance(body, cst.IndentedBlock):
         return frozenset()
-    globals_ = {name.name.value for statement in _statements(body.body) if isinstance(statement, cst.Global) for name in statement.names}
-    found: set[int] = set()
-    for statement in _statements(body.body):
-        if isinstance(statement, cst.If) and id(statement) not in found:
+    globals_: set[str] = set()
+    tested: list[tuple[cst.If, str]] = []  # outer ones first
+    for statement in own_statements(body.body):
+        if isinstance(statement, cst.Global):
+            globals_.update(name.name.value for name in statement.names)
+        elif isinstance(statement, cst.If):
             name = _emptiness_of(statement.test)
-            if name is not None and (name in globals_ or (name.partition(".")[0] in ("self", "cls") and "." in name)):
-                if any(_binds(inner, name) for inner in _statements(statement.body.body)):
+            if name is not None:
+                tested.append((statement, name))
+    found: set[int] = set()
+    for statement, name in tested:
+        if id(statement) not in found:
+            if name in globals_ or (name.partition(".")[0] in ("self", "cls") and "." in name):
+                if any(_binds(inner, name) for inner in own_statements(statement.body.body)):
                     found.update(_descendants(statement.body))
     return frozenset(found)
 
@@ -58,22 +63,6 @@ def _binds(statement: cst.CSTNode, name: str) -> bool:
     elif isinstance(statement, cst.AnnAssign):
         targets = [cast(cst.BaseExpression, statement.target)]
     return any(access_path(target) == name for target in targets)
-
-
-def _statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
-    """Every statement of a body, those of its compound statements too, not of nested scopes."""
-    stack: list[cst.CSTNode] = list(reversed(body))
-    while stack:
-        statement = stack.pop()
-        yield statement
-        if isinstance(statement, cst.SimpleStatementLine):
-            yield from statement.body  # its small statements: ``global X``, ``X = ...``
-        elif isinstance(statement, cst.BaseCompoundStatement) and not isinstance(statement, _SCOPES):
-            for suite in suites(statement):
-                if isinstance(suite, cst.IndentedBlock):
-                    stack.extend(reversed(suite.body))
-                elif isinstance(suite, cst.SimpleStatementSuite):
-                    stack.extend(reversed(suite.body))
 
 
 def _descendants(node: cst.CSTNode) -> Iterator[int]:

@@ -371,26 +371,35 @@ def _form_keywords() -> frozenset[str]:
 
 def _named_route(source: str, config: Config) -> bool:
     """Whether ``source`` may register a handler on a path spelled with another module's
-    constants, which need not mention a route's word (``_named_forms``)."""
-    return bool(config.routes) and _named_forms(_form_names(config)).search(source) is not None
+    constants, which need not mention a route's word (``_named_forms``). Most texts name no
+    form at all, which ``mentions`` tells first, at the cost of a substring search."""
+    if not config.routes:
+        return False
+    forms = _form_names(config)
+    return mentions(source, forms) and _named_forms(forms).search(source) is not None
 
 
 @lru_cache(maxsize=8)
 def _named_forms(forms: frozenset[str]) -> re.Pattern[str]:
-    """A decorator of a form's name or with a form's path keyword, or a call of a call form's
-    name (with its receiver, ``web.post(``), that the text of a route's word need not be near:
+    """A decorator of a form's name whose path is a name, or with a form's path keyword given a
+    name, or a call of a call form's name (with its receiver, ``web.post(``), that the text of a
+    route's word need not be near:
     its path may be another module's constant (``@router.post(paths.RESPONSES)``,
     ``app.add_api_route(paths.RESPONSES, create)``: ``routes.named_parts``)."""
     from storegate.routes import ROUTE_FORMS
 
     decorators = sorted({name for form in ROUTE_FORMS if form.decorator for name in form.names if name in forms})
+    # each alternative starts with a literal character (no ``\b``): the regex engine then skips
+    # to where one may start; a longer name ending in a form's name only walks one more file
     calls = sorted({
-        (f"{form.receiver}\\." if form.receiver else "\\b") + name
+        (f"{form.receiver}\\." if form.receiver else "") + name
         for form in ROUTE_FORMS if not form.decorator for name in form.names if name in forms
     })
     keywords = sorted(_form_keywords())
     return re.compile(
-        rf"@[\w. \t]*\b(?:{'|'.join(map(re.escape, decorators))})\s*\(|@[\w. \t]*\((?:[^()]|\([^()]*\))*\b(?:{'|'.join(keywords)})\s*="
+        # a decorator's path: a name first (``f"..."`` too; comments before it), or after a method's literal name
+        rf"@[\w. \t]*\b(?:{'|'.join(map(re.escape, decorators))})\s*\((?:\s|#[^\n]*)*(?:[A-Za-z_]|[\"'][\w*]+[\"']\s*,\s*[A-Za-z_])"
+        rf"|@[\w. \t]*\((?:[^()]|\([^()]*\))*\b(?:{'|'.join(keywords)})\s*=\s*[A-Za-z_]"
         rf"|(?:{'|'.join(calls)})\s*\("
     )
 
@@ -398,15 +407,23 @@ def _named_forms(forms: frozenset[str]) -> re.Pattern[str]:
 def _named_path(call: ast.Call) -> bool:
     """Whether a registration's path may be spelled with names (``paths.RESPONSES``, ``PREFIX +
     RESPONSES``): where a path goes (the first argument, the second after a method's literal
-    name, or a path keyword), an argument that is not a literal."""
-    from storegate.routes import HTTP_METHODS
-
+    name, or a path keyword), an argument that is not a literal. Asked of every call of a text
+    that names a form: the common answers come first."""
     args = call.args
-    first = args[0] if args else None
-    method = _constant(first) if first is not None else None
-    path = args[1] if len(args) > 1 and method is not None and (method.upper() in HTTP_METHODS or method == "*") else first
-    values = [path, *(keyword.value for keyword in call.keywords if keyword.arg in ("path", "route", "rule"))]
-    return any(type(value) in (ast.Name, ast.Attribute, ast.BinOp, ast.JoinedStr) for value in values)
+    path = args[0] if args else None
+    if type(path) is ast.Constant and len(args) > 1:
+        from storegate.routes import HTTP_METHODS
+
+        method = _constant(path)
+        if method is not None and (method.upper() in HTTP_METHODS or method == "*"):
+            path = args[1]
+    if type(path) in _SPELLED:
+        return True
+    return bool(call.keywords) and any(keyword.arg in _PATH_KEYWORDS and type(keyword.value) in _SPELLED for keyword in call.keywords)
+
+
+_SPELLED = frozenset({ast.Name, ast.Attribute, ast.BinOp, ast.JoinedStr})  # a path not a literal: ``_named_path``
+_PATH_KEYWORDS = frozenset({"path", "route", "rule"})  # the path keywords of ``routes.ROUTE_FORMS``
 
 
 

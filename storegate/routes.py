@@ -38,7 +38,7 @@ from typing import cast
 
 import libcst as cst
 
-from storegate.cfg import CFG, CallEvent
+from storegate.cfg import CFG, CallEvent, own_statements
 from storegate.model import Flag, RouteDefault
 from storegate.paths import callee_path, dotted_name, string_value
 from storegate.sinks import callee_text, glob_matcher
@@ -472,15 +472,18 @@ def _call_registrations(graph: CFG, names: Names) -> Iterator[Registration]:
     """Each call of a scope that registers a handler it names (a call form, or a decorator
     applied by hand: ``app.post("/v1/responses")(create)``); in a loop over a literal table
     (``for path, handler in [("/v1/responses", create), ...]:``), one for each of its rows."""
-    loops = _loop_rows(graph.scope, names.tables)
-    for block in graph.blocks:
-        for event in block.events:
-            if not isinstance(event, CallEvent):
-                continue
-            for call in _unrolled(event.node, loops.get(id(event.node), ())):
-                registration = _call_registration(call, names)
-                if registration is not None:
-                    yield registration
+    candidates = [
+        event.node
+        for block in graph.blocks
+        for event in block.events
+        if isinstance(event, CallEvent) and (_last_name(event.node.func) in _CALL_NAMES or isinstance(event.node.func, cst.Call))
+    ]
+    loops = _loop_rows(graph.scope, names.tables) if candidates else {}  # most scopes register nothing
+    for node in candidates:
+        for call in _unrolled(node, loops.get(id(node), ())):
+            registration = _call_registration(call, names)
+            if registration is not None:
+                yield registration
 
 
 def _call_registration(call: cst.Call, names: Names) -> Registration | None:
@@ -504,21 +507,18 @@ def _loop_rows(scope: cst.CSTNode, tables: dict[str, cst.List | cst.Tuple]) -> d
     module-level name bound once to one (``tables``), in the scope's own statements, with the
     rows the loop binds its names to: ``for path in ("/v1/responses", "/responses"):``, ``for
     path, handler in ROUTES:``. A call in nested loops has the innermost one's rows."""
+    body = getattr(scope, "body", None)
+    statements = scope.body if isinstance(scope, cst.Module) else body.body if isinstance(body, cst.IndentedBlock) else ()
     found: dict[int, Rows] = {}
-    stack: list[cst.CSTNode] = [scope]
-    while stack:
-        node = stack.pop()
-        table: cst.List | cst.Tuple | cst.Set | None = None
-        if isinstance(node, cst.For) and isinstance(node.iter, cst.Name):
-            table = tables.get(node.iter.value)
-        if isinstance(node, cst.For) and isinstance(node.iter, (cst.List, cst.Tuple, cst.Set)):
+    for node in own_statements(statements):  # outer loops first: an inner loop's rows win
+        if not isinstance(node, cst.For):
+            continue
+        table: cst.List | cst.Tuple | cst.Set | None = tables.get(node.iter.value) if isinstance(node.iter, cst.Name) else None
+        if isinstance(node.iter, (cst.List, cst.Tuple, cst.Set)):
             table = node.iter
-        if isinstance(node, cst.For) and table is not None:
-            rows = _rows(node.target, table)
-            if rows:
-                for inner in _calls_in(node.body):
-                    found[id(inner)] = rows
-        stack.extend(child for child in node.children if not isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+        rows = _rows(node.target, table) if table is not None else ()
+        for inner in _calls_in(node.body) if rows else ():
+            found[id(inner)] = rows
     return found
 
 
