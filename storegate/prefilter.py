@@ -382,10 +382,10 @@ def _named_route(source: str, config: Config) -> bool:
 @lru_cache(maxsize=8)
 def _named_forms(forms: frozenset[str]) -> re.Pattern[str]:
     """A decorator of a form's name whose path is a name, or with a form's path keyword given a
-    name, or a call of a call form's name (with its receiver, ``web.post(``), that the text of a
-    route's word need not be near:
-    its path may be another module's constant (``@router.post(paths.RESPONSES)``,
-    ``app.add_api_route(paths.RESPONSES, create)``: ``routes.named_parts``)."""
+    name, or a call of a call form's name (with its receiver, ``web.post(``): the text of a
+    route's word need not be near it, since its path may be another module's constant
+    (``@router.post(paths.RESPONSES)``, ``app.add_api_route(paths.RESPONSES, create)``:
+    ``routes.named_parts``)."""
     from storegate.routes import ROUTE_FORMS
 
     decorators = sorted({name for form in ROUTE_FORMS if form.decorator for name in form.names if name in forms})
@@ -424,7 +424,6 @@ def _named_path(call: ast.Call) -> bool:
 
 _SPELLED = frozenset({ast.Name, ast.Attribute, ast.BinOp, ast.JoinedStr})  # a path not a literal: ``_named_path``
 _PATH_KEYWORDS = frozenset({"path", "route", "rule"})  # the path keywords of ``routes.ROUTE_FORMS``
-
 
 
 def _registers(call: ast.Call, placed: bool, forms: frozenset[str], keywords: frozenset[str]) -> bool:

@@ -22,7 +22,8 @@ placeholder that matches any characters: such a route still matches a pattern th
 prefix. A path spelled only with such names (``@router.post(paths.RESPONSES)``,
 ``app.add_api_route(paths.RESPONSES, create)``) is no route as written: the project stage reads
 what another module's constants spell (``named_routes``, ``Project._named``). A call in a loop
-over a literal table (``for path, handler in ROUTES:``) registers once per row (``_loop_rows``). A router's handler on a route no pattern matches as written (``@router.post("")``) waits
+over a literal table (``for path, handler in ROUTES:``) registers once per row (``_loop_rows``).
+A router's handler on a route no pattern matches as written (``@router.post("")``) waits
 for its mounts (``mounted_routes``): the project stage joins the prefixes other modules mount the
 router under (``included_routers``: ``app.include_router(router, prefix="/v1/responses")``). A path parameter (``{response_id}``) is
 text: it matches a pattern's ``*``, never a literal segment (``/v1/files/{file_id}`` is not
