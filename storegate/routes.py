@@ -224,9 +224,9 @@ class RouteForm:
     ``"methods"`` (a ``methods=[...]`` keyword; GET without it, as every framework does) or
     ``"first"`` (a literal first argument, aiohttp's ``add_route("POST", path, handler)``) or
     ``"keyword"`` (a literal ``method="POST"``, else a ``methods=[...]``; none: no route). No
-    ``names``: any callee, when the path is given by ``path_keyword``. The path is the first
-    argument after a ``"first"`` method (or the ``path_keyword``); the handler, for a call form,
-    the argument at ``handler`` (or one of ``handler_keywords``).
+    ``names``: any callee, when the path is given by ``path_keyword``. The path is the argument
+    at ``path`` after a ``"first"`` method (or the ``path_keyword``); the handler, for a call
+    form, the argument at ``handler`` (or one of ``handler_keywords``).
     ``receiver``: the last name the callee's receiver must have (``web`` of ``web.post``).
     """
 
@@ -234,6 +234,7 @@ class RouteForm:
     decorator: bool
     method: str
     path_keyword: str = "path"
+    path: int = 0
     handler: int | None = None
     handler_keywords: tuple[str, ...] = ()
     receiver: str | None = None
@@ -247,13 +248,13 @@ class RouteForm:
             return None
         positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
         keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
-        offset = 0
+        offset = self.path
         methods: tuple[str, ...]
         if self.method == "first":
             method = string_value(positional[0]) if positional else None
             if method is None or (method.upper() not in HTTP_METHODS and method != "*"):
                 return None
-            methods, offset = (method.upper(),), 1
+            methods, offset = (method.upper(),), offset + 1
         elif self.method == "name":
             methods = (last.removeprefix("add_").upper(),)
         elif self.method == "keyword":
@@ -310,6 +311,9 @@ ROUTE_FORMS: tuple[RouteForm, ...] = (
         handler=1,
         handler_keywords=("endpoint", "route"),
     ),
+    # Sanic add_route(handler, uri, methods=[...]): the handler first (tried after Starlette's,
+    # whose handler is no name when the path is a literal: ``add_route(create, "/v1/responses")``)
+    RouteForm(frozenset({"add_route"}), decorator=False, method="methods", path_keyword="uri", path=1, handler=0, handler_keywords=("handler",)),
     # Flask add_url_rule(rule, endpoint, view_func, methods=[...])
     RouteForm(frozenset({"add_url_rule"}), decorator=False, method="methods", path_keyword="rule", handler=2, handler_keywords=("view_func",)),
     # aiohttp router.add_post(path, handler)

@@ -299,3 +299,20 @@ def test_a_registration_in_a_loop_over_a_literal_table_is_one_per_row() -> None:
         ("POST /chat/completions", "chat"),
         ("POST /v1/chat/completions", "chat"),
     )
+
+
+def test_add_route_takes_its_handler_first_or_second() -> None:
+    """Starlette's ``add_route(path, route)`` and Sanic's ``add_route(handler, uri)`` (``uri=``
+    too) register the same handler on the same route; aiohttp's takes the method first."""
+    module = cst.parse_module(
+        "app.add_route('/v1/responses', starlette_create, methods=['POST'])\n"
+        "app.add_route(sanic_create, '/v1/responses', methods=['POST'])\n"
+        "app.add_route(sanic_keyword, uri='/v1/responses', methods=['POST'])\n"
+        "router.add_route('POST', '/v1/responses', aiohttp_create)\n"
+    )
+    assert registered_routes(cfglib.build(module), DEFAULT, Names.of(module)) == (
+        ("POST /v1/responses", "starlette_create"),
+        ("POST /v1/responses", "sanic_create"),
+        ("POST /v1/responses", "sanic_keyword"),
+        ("POST /v1/responses", "aiohttp_create"),
+    )
