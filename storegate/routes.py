@@ -486,21 +486,24 @@ def _call_registrations(graph: CFG, names: Names) -> Iterator[Registration]:
     loops = _loop_rows(graph.scope, names.tables) if candidates else {}  # most scopes register nothing
     for node in candidates:
         for call in _unrolled(node, loops.get(id(node), ())):
-            registration = _call_registration(call, names)
-            if registration is not None:
-                yield registration
+            yield from _call_registrations_of(call, names)
 
 
-def _call_registration(call: cst.Call, names: Names) -> Registration | None:
-    registration = None
+def _call_registrations_of(call: cst.Call, names: Names) -> list[Registration]:
+    """What one call registers: the first call form's reading of it; when that finds a path other
+    modules' constants spell, the later forms' readings that find one too, since names do not
+    tell Starlette's ``add_route(paths.RESPONSES, create)`` from Sanic's ``add_route(create,
+    paths.RESPONSES)``: the project stage keeps the reading whose path a constant spells
+    (``Project._registrations``)."""
     if _last_name(call.func) in _CALL_NAMES:
-        registration = _registration(call, names, decorator=False)
-    elif isinstance(call.func, cst.Call) and call.args and call.args[0].keyword is None:
+        found = [r for form in ROUTE_FORMS if not form.decorator for r in (form.match(call, names),) if r is not None and r.handler is not None]
+        return [found[0], *(r for r in found[1:] if r.named)] if found and found[0].named else found[:1]
+    if isinstance(call.func, cst.Call) and call.args and call.args[0].keyword is None:
         decorated = _registration(call.func, names, decorator=True)
         handler = dotted_name(call.args[0].value)
         if decorated is not None and handler is not None:
-            registration = replace(decorated, handler=handler)
-    return registration if registration is not None and registration.handler is not None else None
+            return [replace(decorated, handler=handler)]
+    return []
 
 
 # The rows of a literal table a loop unpacks: the loop variables' values, one dict per row.

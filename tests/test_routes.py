@@ -316,3 +316,10 @@ def test_add_route_takes_its_handler_first_or_second() -> None:
         ("POST /v1/responses", "sanic_keyword"),
         ("POST /v1/responses", "aiohttp_create"),
     )
+    # names alone do not tell the two apart: both readings wait for the project, which keeps the
+    # one whose path a constant spells
+    named = cst.parse_module("app.add_route(create, paths.RESPONSES, methods=['POST'])\n")
+    assert named_routes(named, cfglib.build(named), DEFAULT, Names.of(named)) == (
+        ("app", "POST", "{create}", "create", "paths.RESPONSES"),
+        ("app", "POST", "{paths.RESPONSES}", "paths.RESPONSES", "create"),
+    )
