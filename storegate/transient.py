@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from storegate.cfg import children, suites
+from storegate.cfg import children, own_statements, suites
 from storegate.paths import access_path, root_name
 
 # (what the write adds, the container as written, the key or member as written)
@@ -70,10 +70,9 @@ def _blocks(statements: Sequence[cst.BaseStatement]) -> Iterator[Sequence[cst.Ba
 
 def _lines(statements: Sequence[cst.BaseStatement]) -> Iterator[cst.SimpleStatementLine]:
     """The simple statement lines among ``statements`` and in their bodies, not nested scopes'."""
-    for block in _blocks(statements):
-        for statement in block:
-            if isinstance(statement, cst.SimpleStatementLine):
-                yield statement
+    for statement in own_statements(statements):
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield statement
 
 
 def _writes(line: cst.SimpleStatementLine) -> Iterator[tuple[cst.CSTNode, Entry]]:
