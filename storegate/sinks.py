@@ -365,16 +365,16 @@ def _argument_matches(
 
 
 def _argument_texts(value: cst.BaseExpression, receivers: Receivers | None, strings: Mapping[str, str] | None) -> Iterator[str]:
-    """What an argument says: the text of a string literal, of a name bound to one (``strings``)
-    or of one that a call wraps (``text("INSERT ...")``); with ``receivers``, its type
+    """What an argument says: the text of a string literal, of a name bound to one (``strings``:
+    ``INSERT_TURN``, a class's ``Queries.SAVE``) or of one that a call wraps (``text("INSERT ...")``); with ``receivers``, its type
     (``sqlalchemy.insert().values()``); and a call as written (``self.turns.insert().values()``)."""
     strings = strings or {}
     wrapped = value.args[0].value if isinstance(value, cst.Call) and value.args and value.args[0].keyword is None else None
     for candidate in (value, wrapped):
         if candidate is not None:
             text = literal_text(candidate)
-            if text is None and isinstance(candidate, cst.Name):
-                text = strings.get(candidate.value)
+            if text is None and isinstance(candidate, (cst.Name, cst.Attribute)):
+                text = strings.get(callee_text(candidate))
             if text is not None:
                 yield text
     if receivers is not None:
