@@ -222,6 +222,7 @@ def summarize(
 
 
 _last_matcher: tuple[tuple, SinkMatcher] | None = None
+_SHARED_CHARS = 2_000  # a longer string constant is for no other module (``shared_constants``)
 
 
 def _matcher(config: Config) -> SinkMatcher:
@@ -246,6 +247,8 @@ class _SiteFacts:
     sink: str | None
     sink_kind: str | None  # the name of the sink kind that matched (``sinks.SINK_KINDS``)
     args: list[cst.Arg]
+    # a sink's pattern and kind, and another module's constant its argument regex must match (``sinks.SinkMatch``)
+    pending: tuple[str, str, str] | None = None
     handed: bool = False  # the call of a function handed off (``handoffs.handed``), made later
     # (keyword, count) of each known dict passed by keyword, whose keywords end ``args``
     packed: list[tuple[str, int]] = field(default_factory=list)
@@ -293,8 +296,9 @@ class Summarizer:
         self.route_names = names if config.routes else routelib.NO_NAMES
         # module-level string constants (no other scope rebinds them: ``global``)
         self.strings = {name: path.text for name, path in names.constants.items() if name not in self.fixed}
-        # what another module's route spelled with them means (``Project._named``)
-        self.path_constants = tuple(sorted((name, text) for name, text in self.strings.items() if "/" in text and len(text) <= 200))
+        # what another module's route spelled with them means (``Project._named``), or its call of
+        # a sink with an argument regex (``Project.statement_sinks``: SQL that writes)
+        self.shared_constants = tuple(sorted((name, text) for name, text in self.strings.items() if len(text) <= _SHARED_CHARS))
         self._strings: dict[str, str] = {}  # what the names of the scope being summarized spell
         self._transient: frozenset[int] = frozenset()  # its writes undone on every way out (``transient``)
         self._lazy: frozenset[int] = frozenset()  # what it runs only to fill a long-lived name still empty (``lazy``)
@@ -326,7 +330,7 @@ class Summarizer:
             class_fields=tuple(sorted(self._class_fields)),
             field_defaults=tuple(sorted(self._field_defaults)),
             types=self.types.facts(),
-            constants=self.path_constants,
+            constants=self.shared_constants,
         )
 
     def _scopes(self, stack: list, functions: list[FunctionSummary], classes: list) -> None:
@@ -527,15 +531,16 @@ class Summarizer:
             if handed is not None:
                 shapes.append((event.node, *handed[1:], True))
         out = []
-        for node, text, kind, sink, sink_kind, args, *handed_off in shapes:
+        for node, text, kind, sink, sink_kind, args, pending, *handed_off in shapes:
             args = dicts.expand(args, event.node)
             packed = dicts.packed(args, event.node)
             extra = [arg for _, held in packed for arg in held]
-            out.append((node, text, kind, sink, sink_kind, args + extra, bool(handed_off), [(k, len(h)) for k, h in packed]))
+            out.append((node, text, kind, sink, sink_kind, args + extra, pending, bool(handed_off), [(k, len(h)) for k, h in packed]))
         return out
 
     def _site_shape(self, event: cfglib.Event, context: _Context, own: frozenset[str] | None = None) -> tuple | None:
-        """``(node, text, kind, sink pattern, sink kind, args)`` for a call or write that may matter.
+        """``(node, text, kind, sink pattern, sink kind, args, pending)`` for a call or write that
+        may matter; ``pending``: a sink that another module's constant decides (``_SiteFacts``).
 
         A callee that is a local alias (``save = self.store.save``) is read as what it denotes.
         With ``own`` (the locals of a function that has a flag), a write into a container that is
@@ -548,22 +553,24 @@ class Summarizer:
                 return None
             written = callee_path(call.func)
             matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None, self._scope_state, self._receivers, self._strings))
+            if matched is not None and matched.constant is not None:
+                return call, matched.text, "call", None, None, list(call.args), (matched.sink.pattern, matched.kind, matched.constant)
             if matched is not None:
-                return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args)
+                return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args), None
             text = _callee_name(call.func)
             text = context.alias(text) if text is not None else None
             if text is not None and (self._may_resolve(text) or _outlives(text, own, method=True)):
-                return call, text, "call", None, None, list(call.args)
+                return call, text, "call", None, None, list(call.args), None
             return None  # cannot name a function of the analyzed files
         if isinstance(event, cfglib.BindEvent) and (id(event.target) in self._transient or id(event.target) in self._lazy):
             return None
         matched = self.matcher.match(event, MatchContext(self.imports, state=self._scope_state, receivers=self._receivers, strings=self._strings))
         if matched is not None:
-            return event.target, matched.text, "write", matched.sink.pattern, matched.kind, []
+            return event.target, matched.text, "write", matched.sink.pattern, matched.kind, [], None
         if isinstance(event, cfglib.BindEvent) and event.kind in ContainerSinks.WRITES and isinstance(event.target, cst.Subscript):
             container = callee_path(event.target.value)
             if container is not None and _outlives(container, own, method=False):
-                return event.target, container + "[...]", "write", None, None, []
+                return event.target, container + "[...]", "write", None, None, [], None
         return None
 
     def _may_resolve(self, text: str) -> bool:
@@ -639,6 +646,7 @@ class Summarizer:
             kind=record.kind,
             sink=record.sink,
             sink_kind=record.sink_kind,
+            pending=record.pending,
             qualified=qualified,
             args=args,
             verdicts=verdicts,

@@ -18,6 +18,7 @@ from storegate import callbacks as callbacklib
 from storegate import contracts as contractlib
 from storegate import guards
 from storegate import inherited as inheritedlib
+from storegate import statements as statementlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.prefilter import SUBCLASSES, mentions, route_words
@@ -109,6 +110,8 @@ class Project:
         self.own_state: dict[str, set[str]] = {}  # flag -> derived sinks into their object's own containers
         self._caching: dict[str, set[str]] = {}  # flag -> derived sinks whose chain ends in a cache (``derived_sinks``)
         self._import_maps: dict[str, dict[str, str]] = {}  # path -> local name -> qualified (``_imports``)
+        # calls that pass another module's SQL constant become the sinks it makes them (``statements.py``)
+        statementlib.add_statement_sinks(self)
         # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
         self._callbacks = callbacklib.add_callbacks(self)
         # calls of what a class inherits from a library's (``Turn.create``) become sinks (``inherited.py``)
@@ -688,6 +691,7 @@ class Project:
             # its callers pass its callbacks: the files that call it (``prefilter.mentions``)
             mentioned.update(f"{word}(" for word in self._callbacks.words.get(function.fq, ()))
             for site in summary.sites:
+                statementlib.wanted(self, function.module, site, modules)  # the module of the SQL it passes
                 if site.sink is None and _observes(site.text.split(".")):
                     continue  # never a chain (``derived_sinks``): where it leads need not be read
                 targets = self.resolve_all(function.module, summary, site)

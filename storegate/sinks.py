@@ -112,11 +112,15 @@ def qualify(name: str, imports: Mapping[str, str]) -> str | None:
 @dataclass(frozen=True)
 class SinkMatch:
     """An event writes to a sink: ``text`` the callee or container as written, ``sink`` the
-    configured sink, ``kind`` the name of the kind that matched it."""
+    configured sink, ``kind`` the name of the kind that matched it. With ``constant``, it may:
+    the sink's argument regex is for the project to try on the text of that constant, which
+    another module defines (``conn.execute(queries.INSERT_TURN, ...)``: ``queries.INSERT_TURN``
+    as written; ``Project.statement_sinks``)."""
 
     text: str
     sink: Sink
     kind: str
+    constant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,12 +192,16 @@ class CallSinks(SinkKind):
         indices = set(self.anywhere)
         for name in names:
             indices.update(self.by_last.get(name.rpartition(".")[2], ()))
+        pending = None
         for index in sorted(indices):
             sink, glob, argument = self.compiled[index]
             if any(glob(name) for name in names):
                 if argument is None or _argument_matches(call, sink, argument, strings=context.strings):
                     return SinkMatch(text, sink, sink.kind or self.name)
-        return None
+                constant = _imported_argument(call, sink, context)
+                if pending is None and constant is not None:
+                    pending = SinkMatch(text, sink, sink.kind or self.name, constant)
+        return pending
 
 
 def _by_last_name(sinks: Sequence[Sink]) -> tuple[dict[str, list[int]], list[int]]:
@@ -279,14 +287,21 @@ class LibrarySinks(SinkKind):
                 return None
             method = func.attr.value
             typed = f"{owner}.{method}"
+            pending = None
             for index in sorted({*self.anywhere, *self.by_last.get(method, ())}):
                 sink, glob, argument = self.calls[index]
-                if glob(typed) and (argument is None or _argument_matches(event.node, sink, argument, receivers, context.strings)):
+                if not glob(typed):
+                    continue
+                if argument is None or _argument_matches(event.node, sink, argument, receivers, context.strings):
                     if sink.key is not None and _bookkeeping_key(_argument(event.node, sink.key), context):
                         return None
                     return SinkMatch(callee_text(func), sink, sink.kind or self.name)
+                constant = _imported_argument(event.node, sink, context)
+                if pending is None and constant is not None:
+                    pending = SinkMatch(callee_text(func), sink, sink.kind or self.name, constant)
             if method in MUTATING_METHODS:
-                return self._item(func.value, receivers, callee_text(func))
+                return self._item(func.value, receivers, callee_text(func)) or pending
+            return pending
         elif isinstance(event, BindEvent) and event.kind in ContainerSinks.WRITES and isinstance(event.target, cst.Subscript):
             return self._item(event.target.value, receivers, callee_text(event.target.value) + "[...]")
         return None
@@ -347,12 +362,15 @@ class SinkMatcher:
         self.typed = any(isinstance(kind, LibrarySinks) for kind in self.kinds)
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
-        """The first kind's match for ``event``, if any kind has one."""
+        """The first kind's match for ``event``, if any kind has one; one that waits for another
+        module's constant (``SinkMatch.constant``) only if no kind has a match for certain."""
+        pending = None
         for kind in self.kinds:
             found = kind.match(event, context)
-            if found is not None:
+            if found is not None and found.constant is None:
                 return found
-        return None
+            pending = pending or found
+        return pending
 
 
 def _argument_matches(
@@ -383,6 +401,19 @@ def _argument_texts(value: cst.BaseExpression, receivers: Receivers | None, stri
             yield typed
     if isinstance(value, cst.Call):
         yield callee_text(value.func) + "()"
+
+
+def _imported_argument(call: cst.Call, sink: Sink, context: MatchContext) -> str | None:
+    """The sink's argument as written (``queries.INSERT_TURN``, ``INSERT_TURN``), when it is a
+    name, or an attribute of one, that the module imports: a constant whose text only the
+    project can read."""
+    value = _argument(call, sink.position, sink.keyword)
+    if not isinstance(value, (cst.Name, cst.Attribute)):
+        return None
+    written = callee_path(value)
+    if written is None or (context.strings is not None and written in context.strings):
+        return None
+    return written if written.partition(".")[0] in context.imports else None
 
 
 def _argument(call: cst.Call, position: int, keyword: str | None = None) -> cst.BaseExpression | None:

@@ -70,6 +70,10 @@ class Site:
     # keyword -> the keywords of a dict the function built and passes by it (``Item(kwargs=kw)``):
     # what a consumer's ``f(**item.kwargs)`` passes (``Project.permitted_entries``)
     packed: tuple[tuple[str, tuple[Argument, ...]], ...] = ()
+    # ``(sink pattern, sink kind, constant as written)``: a call that is that sink if the text of
+    # another module's constant (``queries.INSERT_TURN``) matches the sink's argument regex, which
+    # only the project can read (``Project.statement_sinks``); ``sink`` is None until then.
+    pending: tuple[str, str, str] | None = None
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -159,9 +163,10 @@ class ModuleSummary:
     field_defaults: tuple[tuple[str, str, bool, int, int], ...] = ()
     # what names and attributes may hold: ``(scope, name, value, where)`` (``typefacts.Fact``)
     types: tuple[tuple[str, str, str, str], ...] = ()
-    # ``(name, text)`` of each string constant with a slash at its top level or in its classes'
-    # bodies (``RESPONSES = "/v1/responses"``, ``Paths.RESPONSES``): what another module's route
-    # spelled with it means (``Project._named``)
+    # ``(name, text)`` of each string constant at its top level or in its classes' bodies (up to
+    # 2,000 characters), which another module may use: a path (``RESPONSES = "/v1/responses"``,
+    # ``Paths.RESPONSES``: what a route spelled with it means, ``Project._named``) or a statement
+    # (``INSERT_TURN = "INSERT ..."``: what a sink's argument regex reads, ``Project.statement_sinks``)
     constants: tuple[tuple[str, str], ...] = ()
     # The longer names ``import`` may give the module through namespace packages (``files.namespace_names``):
     # set by the run from where the file is, not part of the summary's JSON (the cache keeps none).
@@ -224,6 +229,7 @@ class ModuleSummary:
                 s.in_flag_branch,
                 s.discarded,
                 [[v.flag, v.gated, v.gated_if_permitted, trace(v.trace), trace(v.trace_if_permitted)] for v in s.verdicts],
+                list(s.pending) if s.pending else None,
             ]
 
         functions = [
@@ -286,7 +292,7 @@ class ModuleSummary:
             return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path)))
 
         def site(d):
-            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts = d
+            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending = d
             return Site(
                 span=Span(line, column, end_line, end_column),
                 text=one(text),
@@ -300,6 +306,7 @@ class ModuleSummary:
                 in_flag_branch=in_flag_branch,
                 discarded=discarded,
                 packed=tuple((keyword, tuple(argument(a) for a in held)) for keyword, held in packed),
+                pending=(pending[0], pending[1], pending[2]) if pending else None,
             )
 
         def clauses(items):
