@@ -395,13 +395,14 @@ class Summarizer:
             for child in graph.nested:
                 self._outer_self[id(child)] = self_class
         patterns = self.config.routes
-        routes = routelib.handler_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
+        owner = class_name if kind == "method" else None  # a controller's ``path`` comes before its methods'
+        routes = routelib.handler_routes(scope, patterns, self.route_names, owner) if isinstance(scope, cst.FunctionDef) else ()
         registered = routelib.registered_routes(graph, patterns, self.route_names)
         mounted = routelib.mounted_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
         named = routelib.named_routes(scope, graph, patterns, self.route_names)
         includes = routelib.included_routers(graph, self.route_names) if patterns else ()
         if routes and isinstance(scope, cst.FunctionDef):
-            flags = [routelib.with_route_default(scope, f, self.config.route_defaults, self.route_names) for f in flags]
+            flags = [routelib.with_route_default(scope, f, self.config.route_defaults, self.route_names, owner) for f in flags]
         elif self._given.defaults:  # a route that reaches it by a call, a mount or a handler (``Project._route_defaults``)
             flags = [replace(f, none_means=self._given.defaults[f.name]) if f.name in self._given.defaults else f for f in flags]
         app_factory = kind != "class" and bool(graph.nested) and routelib.defines_handlers(graph, self.route_names)

@@ -268,12 +268,13 @@ class RouteForm:
             path_expr = positional[offset] if len(positional) > offset else keywords.get(self.path_keyword)
         else:
             path_expr = keywords.get(self.path_keyword)
-        if path_expr is None:
+        if path_expr is None and not (self.decorator and self.method == "name" and not receiver):
             return None
-        path = path_of(path_expr, names.constants)
+        # ``@post()`` (imported: Litestar's): its controller's path (``handler_routes``)
+        path = path_of(path_expr, names.constants) if path_expr is not None else RoutePath("", "")
         if receiver in names.prefixes:
             path = names.prefixes[receiver] + path
-        named = named_parts(path_expr, names.constants) if not known_path(path) else ()
+        named = named_parts(path_expr, names.constants) if path_expr is not None and not known_path(path) else ()
         if named is None or (not named and not known_path(path)):
             return None
         if self.decorator:
@@ -354,26 +355,32 @@ def defines_handlers(graph: CFG, names: Names = NO_NAMES) -> bool:
     )
 
 
-def handler_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[str, ...]:
-    """``("POST /v1/responses",)`` for each decorator registering ``function`` on a matching route."""
+def handler_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Names = NO_NAMES, owner: str | None = None) -> tuple[str, ...]:
+    """``("POST /v1/responses",)`` for each decorator registering ``function`` on a matching route;
+    a method's under its class's ``path`` (``owner``: the class, qualified in the module), as a
+    Litestar controller's are (``class Turns(Controller): path = "/v1/responses"``, ``@post()``)."""
     if not patterns:
         return ()
+    prefix = names.constants.get(f"{owner}.path") if owner is not None else None
     found: list[str] = []
     for decorator in function.decorators:
         if isinstance(decorator.decorator, cst.Call):
             registration = _registration(decorator.decorator, names, decorator=True)
             if registration is not None:
+                if prefix is not None and not registration.named:
+                    slash = RoutePath("/", "/") if registration.path.text[:1] not in ("", "/") else RoutePath("", "")
+                    registration = replace(registration, path=prefix + slash + registration.path)
                 found.extend(matching(registration, patterns))
     return tuple(found)
 
 
-def with_route_default(function: cst.FunctionDef, flag: Flag, defaults: Sequence[RouteDefault], names: Names = NO_NAMES) -> Flag:
+def with_route_default(function: cst.FunctionDef, flag: Flag, defaults: Sequence[RouteDefault], names: Names = NO_NAMES, owner: str | None = None) -> Flag:
     """``flag`` with what an omitted value means on ``function``'s route, when a pack says it
     differs from the flag's own (Chat Completions do not keep by default); the last matching entry
     wins, so a config's overrides a pack's. Only decorator routes count: a handler registered by
     call, and the code a handler hands the request to, keep the flag's own default."""
     for default in reversed(defaults):
-        if default.applies(flag) and handler_routes(function, (default.route,), names):
+        if default.applies(flag) and handler_routes(function, (default.route,), names, owner):
             return replace(flag, none_means=default.none_means)
     return flag
 
