@@ -7,7 +7,8 @@ A local copied from a location is related to it by the facts, not named here.
 A location named like the flag is the flag only where it can hold the client's boolean: the
 scope's evidence (gathered by ``reads.py``: how it is annotated, what it is bound from, how it
 is used) decides, here, which of the flag's locations a scope sees are storage objects instead
-(``store: ResponsesStore``, ``store = ResponsesStore(...)``, ``store.put(...)``).
+(``store: ResponsesStore``, ``store = ResponsesStore(...)``, ``store.put(...)``), and which
+are a command line's options (``args.store`` of an ``argparse.Namespace``): no request's flag.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ TYPED = "typed"  # annotated with another type (`ResponsesStore`, `Store | None`
 MADE = "made"  # bound from a call that is not a bool conversion (`ResponsesStore(...)`, `await open()`),
 #                or by `def` / `class` / `import`
 OBJECT = "object"  # used as an object: `store.put(...)`, `store.table`, `store[key]`, `store.x = 1`
+OPTIONS = "options"  # the command line's options: annotated `argparse.Namespace`, bound from `parse_args()`
 
 
 def is_location(path: str, flag: Flag) -> bool:
@@ -91,6 +93,9 @@ def sight(
     objects = set()
     for path in candidates:
         location = alias(path)
+        if location != root_name(location) and OPTIONS in found.get(root_name(location), ()):
+            objects.add(location)  # ``args.store`` of the command line: an option, not the client's
+            continue
         kinds = found.get(location, set())
         if any(read != location and is_under(read, location) for read in below):
             kinds = kinds | {OBJECT}

@@ -11,7 +11,8 @@ location rooted at one is spelled as the graph reads it (``x.store`` in ``for x 
 
 It also gathers the evidence ``flags.sight`` weighs to tell a flag from a storage object named
 like it: parameter annotations and defaults, what a name or location is bound from, and its
-uses as an object that the paths read do not show (``store[key]``, ``store.x = 1``).
+uses as an object that the paths read do not show (``store[key]``, ``store.x = 1``), and which
+names hold a command line's options (``args: argparse.Namespace``, ``args = parser.parse_args()``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import libcst as cst
 
 from storegate.annotations import union_parts
 from storegate.cfg import COMPREHENSION_TYPES, CFG, LOCAL, BindEvent, Comprehension, children, comprehension_names, node_types_under
-from storegate.flags import BOOLEAN, MADE, OBJECT, TYPED
+from storegate.flags import BOOLEAN, MADE, OBJECT, OPTIONS, TYPED
 from storegate.paths import KEYED_READS, access_path, dotted_name, read_key, root_name, string_value
 
 
@@ -152,6 +153,8 @@ def _declared(graph: CFG) -> dict[str, set[str]]:
             name = param.name.value
             if param.annotation is not None:
                 _note(evidence, name, annotation_kind(param.annotation.annotation))
+                if dotted_name(param.annotation.annotation) in _OPTIONS_TYPES:
+                    _note(evidence, name, OPTIONS)
             if isinstance(param.default, cst.Name) and param.default.value in ("True", "False"):
                 _note(evidence, name, BOOLEAN)
     return evidence
@@ -173,6 +176,8 @@ def _bound(event: BindEvent, evidence: dict[str, set[str]]) -> None:
         value = next((item.item for item in event.node.items if item.asname is not None and item.asname.name is target), None)
     if value is not None:
         _note(evidence, path, value_kind(value))
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "parse_args":
+            _note(evidence, path, OPTIONS)  # ``args = parser.parse_args()``
     if isinstance(event.node, cst.AnnAssign):
         _note(evidence, path, annotation_kind(event.node.annotation.annotation))
 
@@ -257,6 +262,10 @@ def _is_none(value: cst.BaseExpression) -> bool:
 _BOOLEANS = frozenset({"bool", "builtins.bool", "StrictBool", "pydantic.StrictBool"})
 _UNKNOWN = frozenset({"Any", "typing.Any", "object"})
 _LITERALS = frozenset({"Literal", "typing.Literal", "typing_extensions.Literal"})
+
+
+# What a command line's parsed options are annotated as (``flags.OPTIONS``).
+_OPTIONS_TYPES = frozenset({"argparse.Namespace", "Namespace"})
 
 
 def annotation_kind(annotation: cst.BaseExpression) -> str | None:
