@@ -253,6 +253,7 @@ class _SiteFacts:
     # (keyword, count) of each known dict passed by keyword, whose keywords end ``args``
     packed: list[tuple[str, int]] = field(default_factory=list)
     gated: dict[str, list[bool]] = field(default_factory=dict)  # flag -> [empty entry, permitted entry]
+    forbidden: dict[str, bool] = field(default_factory=dict)  # flag -> reached only where it forbids (``Verdict``)
     traces: dict[str, list[tuple]] = field(default_factory=dict)
     permits: list[dict[str, list[bool]]] = field(default_factory=list)  # per argument
 
@@ -592,6 +593,8 @@ class Summarizer:
             verdicts = record.gated.setdefault(flag.name, [True, True])
             traces = record.traces.setdefault(flag.name, [(), ()])
             retained = retention.allowing(self.config, flag, record, self.imports)  # writes that expire
+            if pair[0] is not None:
+                record.forbidden[flag.name] = record.forbidden.get(flag.name, True) and forbids(pair[0], flag)
             for which, facts in enumerate(pair):
                 if facts is None:
                     continue  # unreachable under this assumption: nothing to judge
@@ -617,6 +620,7 @@ class Summarizer:
                 gated_if_permitted=gated[1],
                 trace=record.traces[name][0],
                 trace_if_permitted=record.traces[name][1],
+                forbidden=record.forbidden.get(name, False),
             )
             for name, gated in record.gated.items()
         )
@@ -764,6 +768,13 @@ def permits(facts: F.Facts, flag: Flag) -> bool:
     """Whether the facts imply that some location of ``flag`` allows writing."""
     candidates = {p for p in F.paths_in(facts) if flaglib.is_location(p, flag)}
     return any(F.entails(facts, p, flag.permitted) for p in candidates)
+
+
+def forbids(facts: F.Facts, flag: Flag) -> bool:
+    """Whether the facts imply that some location of ``flag`` forbids writing (``if store is
+    False:``, ``if not store:``)."""
+    candidates = {p for p in F.paths_in(facts) if flaglib.is_location(p, flag)}
+    return any(F.entails(facts, p, ANY & ~flag.permitted) for p in candidates)
 
 
 def argument_permits(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, context: _Context) -> bool:

@@ -1484,10 +1484,21 @@ class Project:
         (SG005). What only an early return gates (``if not store: return`` gates every later
         call, writes or not) is learned only from a call named for writing
         (``self.archive.put(r)``, ``self._save_turn(r)``: ``_writes``); a value the code goes on
-        to use (``data = self._serialize(r)``) never is: computed, not kept. The first gated place (by path and line) is
-        the one a message names."""
+        to use (``data = self._serialize(r)``) never is: computed, not kept; nor is what is also
+        run where the flag forbids storing (``Verdict.forbidden``). The first gated place (by path
+        and line) is the one a message names."""
         if flag.name not in self._learned:
             learned: dict[tuple[str, ...], tuple[str, int]] = {}
+            # what a function runs only where the flag forbids storing is done when nothing is
+            # kept (``if store is False: adapt(...)``): never persistence, wherever else it is gated
+            vetoed = {
+                self.learned_key(module, function, site, flag)
+                for module in self.summaries
+                for function in module.functions
+                if flag.name in function.flags
+                for site in function.sites
+                if (verdict := site.verdict(flag.name)) is not None and verdict.forbidden
+            }
             for module in self.summaries:
                 for function in module.functions:
                     if flag.name not in function.flags:
@@ -1497,6 +1508,8 @@ class Project:
                         if verdict is None or not verdict.gated or site.bound is not None:
                             continue
                         key = self.learned_key(module, function, site, flag)
+                        if key in vetoed:
+                            continue
                         if key is not None and not site.in_flag_branch:
                             # after an early return (``if not store: return``), which gates every
                             # later line: only a call named for writing says it writes

@@ -30,6 +30,9 @@ class Verdict:
 
     ``gated``: nothing is known at entry. ``gated_if_permitted``: every caller passes a value
     that permits storing (call-site facts). A witness trace goes with each ungated verdict.
+    ``forbidden``: with nothing known at entry, the site is reached only where the flag forbids
+    storing (``if store is False: adapt(...)``): what it calls is done when nothing is kept, so
+    the codebase does not treat it as persistence (``Project.learned_sinks``).
     """
 
     flag: str
@@ -37,6 +40,7 @@ class Verdict:
     gated_if_permitted: bool
     trace: tuple[TraceStep, ...] = ()
     trace_if_permitted: tuple[TraceStep, ...] = ()
+    forbidden: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +232,7 @@ class ModuleSummary:
                 s.bound,
                 s.in_flag_branch,
                 s.discarded,
-                [[v.flag, v.gated, v.gated_if_permitted, trace(v.trace), trace(v.trace_if_permitted)] for v in s.verdicts],
+                [[v.flag, v.gated, v.gated_if_permitted, trace(v.trace), trace(v.trace_if_permitted), v.forbidden] for v in s.verdicts],
                 list(s.pending) if s.pending else None,
             ]
 
@@ -301,7 +305,7 @@ class ModuleSummary:
                 sink_kind=one(sink_kind),
                 qualified=one(qualified),
                 args=tuple(argument(a) for a in args),
-                verdicts=tuple(Verdict(flag, gated, if_permitted, trace(on), trace(on_if)) for flag, gated, if_permitted, on, on_if in verdicts),
+                verdicts=tuple(Verdict(flag, gated, if_permitted, trace(on), trace(on_if), forbidden) for flag, gated, if_permitted, on, on_if, forbidden in verdicts),
                 bound=bound,
                 in_flag_branch=in_flag_branch,
                 discarded=discarded,
