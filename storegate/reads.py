@@ -172,6 +172,9 @@ def _bound(event: BindEvent, evidence: dict[str, set[str]]) -> None:
         _note(evidence, path, MADE)
         return
     value = event.value
+    if event.kind == "for" and isinstance(event.node, cst.For) and event.node.target is target:
+        _note(evidence, path, _element_kind(event.node.iter))  # ``for store in [self.store, self.model]:``
+        return
     if event.kind == "with" and isinstance(event.node, cst.With):
         value = next((item.item for item in event.node.items if item.asname is not None and item.asname.name is target), None)
     if value is not None:
@@ -227,6 +230,23 @@ _HOLDING_STATEMENTS = frozenset(
         cst.Module, cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase,
     }
 )
+
+
+def _element_kind(iterable: cst.BaseExpression) -> str | None:
+    """What a loop over a literal list, tuple or set binds: ``BOOLEAN`` when every element is
+    ``True``, ``False`` or ``None`` (``for store in (True, False):``), else ``MADE`` when every
+    element is a name, an attribute or a call (``for store in [self.store, self.model]:``
+    iterates objects); ``None`` when it cannot be told (any other iterable)."""
+    if not isinstance(iterable, (cst.List, cst.Tuple, cst.Set)) or not iterable.elements:
+        return None
+    values = [element.value for element in iterable.elements if isinstance(element, cst.Element)]
+    if len(values) != len(iterable.elements):
+        return None  # a starred element
+    if all(isinstance(v, cst.Name) and v.value in ("True", "False", "None") for v in values):
+        return BOOLEAN
+    if all(isinstance(v, (cst.Name, cst.Attribute, cst.Call)) and not (isinstance(v, cst.Name) and v.value in ("True", "False", "None")) for v in values):
+        return MADE
+    return None
 
 
 def value_kind(value: cst.BaseExpression) -> str | None:
