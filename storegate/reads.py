@@ -177,6 +177,11 @@ def _bound(event: BindEvent, evidence: dict[str, set[str]]) -> None:
         return
     if event.kind == "with" and isinstance(event.node, cst.With):
         value = next((item.item for item in event.node.items if item.asname is not None and item.asname.name is target), None)
+    if value is None and event.kind == "assign" and isinstance(event.node, cst.Assign):
+        value = event.node.value if _unpacked(event.node, target) else None  # ``store, registry = make(config)``
+        if value is not None and not isinstance(value, (cst.Tuple, cst.List)):
+            _note(evidence, path, value_kind(value))
+        return
     if value is not None:
         _note(evidence, path, value_kind(value))
         if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "parse_args":
@@ -230,6 +235,13 @@ _HOLDING_STATEMENTS = frozenset(
         cst.Module, cst.Else, cst.Finally, cst.ExceptHandler, cst.ExceptStarHandler, cst.MatchCase,
     }
 )
+
+
+def _unpacked(node: cst.Assign, target: cst.BaseExpression) -> bool:
+    """Whether ``target`` is a name of a tuple or list that ``node`` assigns (``a, b = ...``)."""
+    return any(
+        isinstance(t.target, (cst.Tuple, cst.List)) and any(element.value is target for element in t.target.elements) for t in node.targets
+    )
 
 
 def _element_kind(iterable: cst.BaseExpression) -> str | None:
