@@ -278,7 +278,7 @@ class Summarizer:
         self.small_statements = _all_small_statements(tree.body)  # every one, nested ones too
         self.imports = collect_imports(tree, module, path.replace("\\", "/").endswith("__init__.py"), namespace, self.small_statements)
         # the module's containers that outlive the request, and what the current scope sees of them
-        self.state = statelib.collect(tree, self.imports, config.state) if config.state is not None else None
+        self.state = statelib.collect(tree, self.imports, config.state, frozenset(f.name for f in config.flags)) if config.state is not None else None
         self._scope_state: statelib.ScopeState | None = None
         # the types of ``self.x`` per class, for sinks named by a receiver's type (``receivers.py``)
         self.classes = receiverslib.module_types(tree, self.imports) if self.matcher.typed else None

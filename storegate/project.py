@@ -1485,8 +1485,9 @@ class Project:
         call, writes or not) is learned only from a call named for writing
         (``self.archive.put(r)``, ``self._save_turn(r)``: ``_writes``); a value the code goes on
         to use (``data = self._serialize(r)``) never is: computed, not kept; nor is what is also
-        run where the flag forbids storing (``Verdict.forbidden``). The first gated place (by path
-        and line) is the one a message names."""
+        run where the flag forbids storing (``Verdict.forbidden``), nor what a constructor does to
+        its own attributes (``self.tools.append(t)`` in ``__init__``). The first gated place (by
+        path and line) is the one a message names."""
         if flag.name not in self._learned:
             learned: dict[tuple[str, ...], tuple[str, int]] = {}
             # what a function runs only where the flag forbids storing is done when nothing is
@@ -1503,10 +1504,13 @@ class Project:
                 for function in module.functions:
                     if flag.name not in function.flags:
                         continue
+                    setup = function.name.rpartition(".")[2] in ("__init__", "__post_init__")
                     for site in function.sites:
                         verdict = site.verdict(flag.name)
                         if verdict is None or not verdict.gated or site.bound is not None:
                             continue
+                        if setup and site.text.startswith("self."):
+                            continue  # an object filling its own attributes as it is built
                         key = self.learned_key(module, function, site, flag)
                         if key in vetoed:
                             continue

@@ -13,7 +13,8 @@ The summarizer sees the whole module, so the facts are collected once per module
   ``self._sessions`` in the class's methods, unless the object is built from the request: its
   ``__init__`` takes a parameter named like a flag (not one annotated as a storage object:
   ``store: ResponseStore``) or like a request (``request``, ``body``, ...) or annotated with a
-  ``...Request`` type. Such an object is the request's scratch. A class
+  ``...Request`` type, or it reads a flag out of what it is given (``params.get("store")``).
+  Such an object is the request's scratch. A class
   defined in a function counts as a module's does (``ModuleState.add_class``);
 - a local of an *app factory*, a function that registers route handlers
   (``def create_app(): responses = {}; @app.post(...) ...``): it lives as long as the
@@ -41,7 +42,7 @@ import libcst as cst
 from storegate import cfg as cfglib
 from storegate.flags import TYPED
 from storegate.model import State
-from storegate.paths import dotted_name
+from storegate.paths import KEYED_READS, dotted_name, string_value
 from storegate.reads import annotation_kind
 from storegate.sinks import callee_text, qualify, sink_glob
 
@@ -70,6 +71,7 @@ class ModuleState:
 
     rule: State
     imports: Mapping[str, str]
+    flags: frozenset[str] = frozenset()  # the flags' names: an ``__init__`` that reads one is the request's
     names: set[str] = field(default_factory=set)
     classes: dict[str, ClassState] = field(default_factory=dict)
 
@@ -217,10 +219,10 @@ class ScopeState:
         )
 
 
-def collect(tree: cst.Module, imports: Mapping[str, str], rule: State) -> ModuleState:
+def collect(tree: cst.Module, imports: Mapping[str, str], rule: State, flags: frozenset[str] = frozenset()) -> ModuleState:
     """The module's long-lived containers: module-level names, and each top-level class's (a
     class defined in a function is added when its body is summarized: ``ModuleState.add_class``)."""
-    state = ModuleState(rule, imports)
+    state = ModuleState(rule, imports, flags)
     for stmt in _statements(tree.body):
         if isinstance(stmt, cst.ClassDef):
             state.add_class(stmt.name.value, stmt)
@@ -316,25 +318,51 @@ def _class_state(node: cst.ClassDef, state: ModuleState) -> ClassState:
         if not isinstance(stmt, cst.ClassDef):
             shared.update(_bound_containers(stmt, state, annotated_too=False))
     for stmt in body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in _SETUP and not _from_request(stmt):
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value in _SETUP and not _from_request(stmt, state.flags):
             for small in _all_statements(stmt):
                 instance.update(_bound_containers(small, state, base="self"))
     return ClassState(frozenset(shared), frozenset(instance))
 
 
-def _from_request(init: cst.FunctionDef) -> bool:
+def _from_request(init: cst.FunctionDef, flags: frozenset[str] = frozenset()) -> bool:
     """Whether ``__init__`` takes the request (so its object is the request's scratch): a flag
     it is built with says so, a storage object named like one (``store: ResponseStore``) does
-    not (``reads.annotation_kind``)."""
+    not (``reads.annotation_kind``); so does reading a flag out of what it is given
+    (``params.get("store")``, ``options.store``): no object set up at startup sees a client's."""
     params = init.params
+    names = set()
     for param in (*params.posonly_params, *params.params, *params.kwonly_params):
         name = param.name.value.lower()
+        names.add(param.name.value)
         annotation = dotted_name(param.annotation.annotation) if param.annotation is not None else None
         if name in REQUEST_PARAMS or (annotation or "").endswith("Request"):
             return True
         if name == "store" and (param.annotation is None or annotation_kind(param.annotation.annotation) != TYPED):
             return True
+    names.discard("self")
+    return bool(flags) and any(_reads_flag(node, names, flags) for node in _nodes(init.body))
+
+
+def _reads_flag(node: cst.CSTNode, params: set[str], flags: frozenset[str]) -> bool:
+    """``p.store``, ``p["store"]`` or ``p.get("store")`` of one of ``params``."""
+    if isinstance(node, cst.Attribute):
+        return node.attr.value in flags and isinstance(node.value, cst.Name) and node.value.value in params
+    if isinstance(node, cst.Subscript):
+        key = node.slice[0].slice if len(node.slice) == 1 else None
+        return isinstance(key, cst.Index) and string_value(key.value) in flags and isinstance(node.value, cst.Name) and node.value.value in params
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in KEYED_READS and node.args:
+        receiver = node.func.value
+        return string_value(node.args[0].value) in flags and isinstance(receiver, cst.Name) and receiver.value in params
     return False
+
+
+def _nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node under ``root``, nested scopes' too."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(node.children)
 
 
 def _all_statements(function: cst.FunctionDef) -> Iterator[cst.BaseSmallStatement]:

@@ -63,8 +63,9 @@ CODE = Code(
         "names where it is gated. Values the code uses (`data = self._serialize(r)`), callees "
         "that take the flag or hand it on to one that checks it, functions that write nothing but their own attributes "
         "(`record.set_snapshot(r)`), names that read or log (`get_*`, `load_*`, `list_*`, "
-        "`fetch_*`, `logger.info`, `metrics.inc`), and what a function also runs where the flag "
-        "forbids storing (`if store is False: adapt(...)`) are never learned."
+        "`fetch_*`, `logger.info`, `metrics.inc`), what a function also runs where the flag "
+        "forbids storing (`if store is False: adapt(...)`), and what a constructor does to its "
+        "own attributes (`self.tools.append(t)` in `__init__`) are never learned."
     ),
     why=(
         "Where one place writes only `if store:` and another writes the same thing "
