@@ -173,7 +173,7 @@ def _bound(event: BindEvent, evidence: dict[str, set[str]]) -> None:
         return
     value = event.value
     if event.kind == "for" and isinstance(event.node, cst.For) and event.node.target is target:
-        _note(evidence, path, _element_kind(event.node.iter))  # ``for store in [self.store, self.model]:``
+        _note(evidence, path, _element_kind(event.node.iter, path))  # ``for store in [self.store, self.model]:``
         return
     if event.kind == "with" and isinstance(event.node, cst.With):
         value = next((item.item for item in event.node.items if item.asname is not None and item.asname.name is target), None)
@@ -244,11 +244,17 @@ def _unpacked(node: cst.Assign, target: cst.BaseExpression) -> bool:
     )
 
 
-def _element_kind(iterable: cst.BaseExpression) -> str | None:
-    """What a loop over a literal list, tuple or set binds: ``BOOLEAN`` when every element is
-    ``True``, ``False`` or ``None`` (``for store in (True, False):``), else ``MADE`` when every
-    element is a name, an attribute or a call (``for store in [self.store, self.model]:``
-    iterates objects); ``None`` when it cannot be told (any other iterable)."""
+def _element_kind(iterable: cst.BaseExpression, name: str) -> str | None:
+    """What a loop binds to ``name``: over a literal list, tuple or set, ``BOOLEAN`` when every
+    element is ``True``, ``False`` or ``None`` (``for store in (True, False):``), else ``MADE``
+    when every element is a name, an attribute or a call (``for store in [self.store,
+    self.model]:`` iterates objects); over a collection named as its plural, ``MADE`` too (``for
+    store in self._stores:``, ``stores.values()``); ``None`` when it cannot be told."""
+    if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute) and iterable.func.attr.value == "values":
+        iterable = iterable.func.value
+    if isinstance(iterable, (cst.Name, cst.Attribute)):
+        last = (iterable.value if isinstance(iterable, cst.Name) else iterable.attr.value).lstrip("_")
+        return MADE if last in (f"{name}s", f"{name}es") else None
     if not isinstance(iterable, (cst.List, cst.Tuple, cst.Set)) or not iterable.elements:
         return None
     values = [element.value for element in iterable.elements if isinstance(element, cst.Element)]
