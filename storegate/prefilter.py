@@ -217,7 +217,7 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     it at all.
 
     A route: a call of a registration form (``routes.ROUTE_FORMS``, or one that mounts a router
-    under a prefix, ``routes.MOUNTS``; by the callee's last name,
+    under a prefix, ``routes.MOUNTS``, or takes a route table, ``routes.TABLE_CALLS``; by the callee's last name,
     ``getattr(app, "post")`` too, or by the path keyword of a form of any name: ``route=``) and a
     string that is not a docstring, without whitespace (``_path_like``), with a route's word, where a
     path can come from (a literal, a module constant, an f-string's text, a prefix).
@@ -352,13 +352,14 @@ def _form_names(config: Config) -> frozenset[str]:
 
 @lru_cache(maxsize=8)
 def _forms_for(methods: frozenset[str]) -> frozenset[str]:
-    from storegate.routes import MOUNTS, ROUTE_FORMS
+    from storegate.routes import MOUNTS, ROUTE_FORMS, TABLE_CALLS
 
     registrations = frozenset(
         name for form in ROUTE_FORMS for name in form.names
         if form.method != "name" or name.removeprefix("add_").upper() in methods
     )
-    return registrations | frozenset(MOUNTS)  # a router mounted under a route's prefix
+    # a router mounted under a route's prefix; a route table (Tornado's ``Application([...])``)
+    return registrations | frozenset(MOUNTS) | frozenset(TABLE_CALLS)
 
 
 @lru_cache(maxsize=1)
@@ -431,10 +432,10 @@ def _registers(call: ast.Call, placed: bool, forms: frozenset[str], keywords: fr
     mount a router): a decorator form only where a decorator is (``placed``: on a definition, or
     applied by hand), a call form anywhere, with the receiver it needs (``web.post(path,
     handler)``, never ``client.post(url, json=body)``, the HTTP client's request)."""
-    from storegate.routes import MOUNTS, ROUTE_FORMS
+    from storegate.routes import MOUNTS, ROUTE_FORMS, TABLE_CALLS
 
     last = _last_name(call.func)
-    if last in MOUNTS:
+    if last in MOUNTS or last in TABLE_CALLS:
         return last in forms
     for form in ROUTE_FORMS:
         if form.decorator and not placed:

@@ -488,12 +488,61 @@ def _call_registrations(graph: CFG, names: Names) -> Iterator[Registration]:
         event.node
         for block in graph.blocks
         for event in block.events
-        if isinstance(event, CallEvent) and (_last_name(event.node.func) in _CALL_NAMES or isinstance(event.node.func, cst.Call))
+        if isinstance(event, CallEvent) and (_last_name(event.node.func) in _REGISTERING or isinstance(event.node.func, cst.Call))
     ]
     loops = _loop_rows(graph.scope, names.tables) if candidates else {}  # most scopes register nothing
     for node in candidates:
         for call in _unrolled(node, loops.get(id(node), ())):
             yield from _call_registrations_of(call, names)
+
+
+# Calls that take a route table (the position of the table among their arguments): Tornado's
+# ``Application([(r"/v1/responses", ResponsesHandler), url(...)])``, ``app.add_handlers(host, [...])``.
+TABLE_CALLS = {"Application": 0, "add_handlers": 1}
+_TABLE_ROWS = frozenset({"url", "URLSpec"})  # a row written as a call: ``url(r"/v1/responses", H)``
+_REGISTERING = _CALL_NAMES | frozenset(TABLE_CALLS)  # the last names of the calls that may register
+
+
+def _table_registrations(call: cst.Call, names: Names) -> list[Registration]:
+    """The rows of a route table a call takes (``TABLE_CALLS``): a literal list, or a
+    module-level name bound to one (``Names.tables``); each row a tuple or a ``url(...)`` of a
+    path and a handler class, whose methods answer (``VIEW``). A path is a regex
+    (``_regex_path``)."""
+    callee = callee_path(call.func)
+    if callee is None:
+        return []
+    receiver, _, last = callee.rpartition(".")
+    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    index = TABLE_CALLS[last]
+    table = positional[index] if len(positional) > index else next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value in ("handlers", "host_handlers")), None)
+    if isinstance(table, cst.Name):
+        table = names.tables.get(table.value)
+    if not isinstance(table, (cst.List, cst.Tuple)):
+        return []
+    found = []
+    for element in table.elements:
+        row = element.value
+        if isinstance(row, cst.Tuple) and len(row.elements) >= 2:
+            path_expr, handler_expr = row.elements[0].value, row.elements[1].value
+        elif isinstance(row, cst.Call) and _last_name(row.func) in _TABLE_ROWS and len(row.args) >= 2:
+            path_expr, handler_expr = row.args[0].value, row.args[1].value
+        else:
+            continue
+        text, handler = string_value(path_expr), dotted_name(handler_expr)
+        if text is not None and handler is not None:
+            path = _regex_path(text)
+            if known_path(path):
+                found.append(Registration((VIEW,), path, handler, receiver))
+    return found
+
+
+def _regex_path(text: str) -> RoutePath:
+    """A path written as a regex (Tornado's, Django's ``re_path``) as a route's: anchors and an
+    optional trailing slash dropped, each group or wildcard a parameter
+    (``r"^/v1/responses/([^/]+)/?$"`` is ``/v1/responses/{1}``)."""
+    shown = text.removeprefix("^").removesuffix("$").removesuffix("/?")
+    shown = re.sub(r"\((?:[^()\\]|\\.)*\)|\.\*|\.\+", "{1}", shown)
+    return RoutePath(shown, route_glob(shown))
 
 
 def _call_registrations_of(call: cst.Call, names: Names) -> list[Registration]:
@@ -502,6 +551,8 @@ def _call_registrations_of(call: cst.Call, names: Names) -> list[Registration]:
     tell Starlette's ``add_route(paths.RESPONSES, create)`` from Sanic's ``add_route(create,
     paths.RESPONSES)``: the project stage keeps the reading whose path a constant spells
     (``Project._registrations``)."""
+    if _last_name(call.func) in TABLE_CALLS:
+        return _table_registrations(call, names)
     if _last_name(call.func) in _CALL_NAMES:
         found = [r for form in ROUTE_FORMS if not form.decorator for r in (form.match(call, names),) if r is not None and r.handler is not None]
         return [found[0], *(r for r in found[1:] if r.named)] if found and found[0].named else found[:1]

@@ -718,6 +718,24 @@ def test_screen_takes_a_verb_call_as_a_route_only_where_a_registration_can_be():
     assert [screen(text, config)[0] for text in texts] == [False, False, True, True, True]
 
 
+def test_screen_takes_a_route_table_that_names_a_route():
+    """Tornado's ``Application([(r"/v1/responses", Handler)])`` and ``add_handlers(host, [...])``
+    register the rows of their tables (``routes.TABLE_CALLS``), with a module-level table too: the
+    file is taken although it names no flag. A table of other routes, or a string of the route
+    that no table call takes, leaves the file."""
+    from storegate.prefilter import screen
+
+    config = load_config(["."], isolated=True)
+    handler = "class Turns(tornado.web.RequestHandler):\n    async def post(self):\n        keep(self.request.body)\n\n\n"
+    literal = handler + 'app = tornado.web.Application([(r"^/v1/responses$", Turns)])\n'
+    named = handler + 'ROUTES = [url(r"/v1/chat/completions/?", Turns)]\napp = Application(ROUTES)\n'
+    hosts = handler + 'app.add_handlers(r".*", [(r"/v1/responses", Turns)])\n'
+    other = handler + 'app = tornado.web.Application([(r"/health", Turns)])\n'
+    unregistered = handler + 'DOCS = "/v1/responses"\n'
+    texts = (literal, named, hosts, other, unregistered)
+    assert [screen(text, config)[0] for text in texts] == [True, True, True, False, False]
+
+
 def test_the_callers_of_a_function_at_the_call_depth_bound_are_not_read_for_its_callbacks(tmp_path):
     """``run_job`` calls its callback ``on_done``: the files that call ``run_job`` are read for
     what they pass (``caller.py`` passes ``keep``, which writes), unless ``run_job`` is as far
