@@ -223,7 +223,8 @@ class RouteForm:
     ``method``: where the HTTP method comes from: ``"name"`` (``post``, ``add_post``),
     ``"methods"`` (a ``methods=[...]`` keyword; GET without it, as every framework does) or
     ``"first"`` (a literal first argument, aiohttp's ``add_route("POST", path, handler)``) or
-    ``"keyword"`` (a literal ``method="POST"``, else a ``methods=[...]``; none: no route). No
+    ``"keyword"`` (a literal ``method="POST"``, else a ``methods=[...]``; none: no route) or
+    ``"any"`` (the handler answers every method: a Django view). No
     ``names``: any callee, when the path is given by ``path_keyword``. The path is the argument
     at ``path`` after a ``"first"`` method (or the ``path_keyword``); the handler, for a call
     form, the argument at ``handler`` (or one of ``handler_keywords``).
@@ -238,6 +239,7 @@ class RouteForm:
     handler: int | None = None
     handler_keywords: tuple[str, ...] = ()
     receiver: str | None = None
+    regex: bool = False  # the path is a regex (Django's ``re_path``: ``_regex_path``)
 
     def match(self, call: cst.Call, names: Names) -> Registration | None:
         callee = callee_path(call.func)
@@ -257,6 +259,8 @@ class RouteForm:
             methods, offset = (method.upper(),), offset + 1
         elif self.method == "name":
             methods = (last.removeprefix("add_").upper(),)
+        elif self.method == "any":
+            methods = ("*",)
         elif self.method == "keyword":
             method = string_value(keywords["method"]) if "method" in keywords else None
             if method is None and "methods" not in keywords:
@@ -272,6 +276,10 @@ class RouteForm:
             return None
         # ``@post()`` (imported: Litestar's): its controller's path (``handler_routes``)
         path = path_of(path_expr, names.constants) if path_expr is not None else RoutePath("", "")
+        if self.regex:
+            path = _regex_path(path.text)
+        if self.method == "any" and not path.text.startswith(("/", "{")):
+            path = RoutePath("/", "/") + path  # Django's routes are written without their slash
         if receiver in names.prefixes:
             path = names.prefixes[receiver] + path
         named = named_parts(path_expr, names.constants) if path_expr is not None and not known_path(path) else ()
@@ -317,6 +325,10 @@ ROUTE_FORMS: tuple[RouteForm, ...] = (
     RouteForm(frozenset({"add_route"}), decorator=False, method="methods", path_keyword="uri", path=1, handler=0, handler_keywords=("handler",)),
     # Flask add_url_rule(rule, endpoint, view_func, methods=[...])
     RouteForm(frozenset({"add_url_rule"}), decorator=False, method="methods", path_keyword="rule", handler=2, handler_keywords=("view_func",)),
+    # Django's urlpatterns: path(route, view) and re_path(regex, view); a function view answers
+    # any method, a class's view (``as_view()``) what its methods are named
+    RouteForm(frozenset({"path"}), decorator=False, method="any", path_keyword="route", handler=1, handler_keywords=("view",)),
+    RouteForm(frozenset({"re_path"}), decorator=False, method="any", path_keyword="route", handler=1, handler_keywords=("view",), regex=True),
     # aiohttp router.add_post(path, handler)
     RouteForm(frozenset(f"add_{verb}" for verb in _VERBS), decorator=False, method="name", handler=1, handler_keywords=("handler",)),
     # aiohttp web.post(path, handler), in a route list
