@@ -298,7 +298,7 @@ class Summarizer:
         # module-level string constants (no other scope rebinds them: ``global``)
         self.strings = {name: path.text for name, path in names.constants.items() if name not in self.fixed}
         # what another module's route spelled with them means (``Project._named``), or its call of
-        # a sink with an argument regex (``Project.statement_sinks``: SQL that writes)
+        # a sink with an argument regex (``statements.add_statement_sinks``: SQL that writes)
         self.shared_constants = tuple(sorted((name, text) for name, text in self.strings.items() if len(text) <= _SHARED_CHARS))
         self._strings: dict[str, str] = {}  # what the names of the scope being summarized spell
         self._transient: frozenset[int] = frozenset()  # its writes undone on every way out (``transient``)

@@ -115,7 +115,7 @@ class SinkMatch:
     configured sink, ``kind`` the name of the kind that matched it. With ``constant``, it may:
     the sink's argument regex is for the project to try on the text of that constant, which
     another module defines (``conn.execute(queries.INSERT_TURN, ...)``: ``queries.INSERT_TURN``
-    as written; ``Project.statement_sinks``)."""
+    as written; ``statements.add_statement_sinks``)."""
 
     text: str
     sink: Sink

@@ -76,7 +76,7 @@ class Site:
     packed: tuple[tuple[str, tuple[Argument, ...]], ...] = ()
     # ``(sink pattern, sink kind, constant as written)``: a call that is that sink if the text of
     # another module's constant (``queries.INSERT_TURN``) matches the sink's argument regex, which
-    # only the project can read (``Project.statement_sinks``); ``sink`` is None until then.
+    # only the project can read (``statements.add_statement_sinks``); ``sink`` is None until then.
     pending: tuple[str, str, str] | None = None
 
     def verdict(self, flag: str) -> Verdict | None:
@@ -170,7 +170,7 @@ class ModuleSummary:
     # ``(name, text)`` of each string constant at its top level or in its classes' bodies (up to
     # 2,000 characters), which another module may use: a path (``RESPONSES = "/v1/responses"``,
     # ``Paths.RESPONSES``: what a route spelled with it means, ``Project._named``) or a statement
-    # (``INSERT_TURN = "INSERT ..."``: what a sink's argument regex reads, ``Project.statement_sinks``)
+    # (``INSERT_TURN = "INSERT ..."``: what a sink's argument regex reads, ``statements.add_statement_sinks``)
     constants: tuple[tuple[str, str], ...] = ()
     # The longer names ``import`` may give the module through namespace packages (``files.namespace_names``):
     # set by the run from where the file is, not part of the summary's JSON (the cache keeps none).
