@@ -200,6 +200,15 @@ def suites(stmt: cst.BaseCompoundStatement) -> Iterator[cst.BaseSuite]:
             yield cast(cst.BaseSuite, suite)
 
 
+def descendants(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and every node under it, nested scopes' too (no recursion: a tree may be deep)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)
+
+
 def own_statements(body: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
     """Every statement of a body and of its compound statements' suites, outer first, with the
     small statements of each line after it; not those of nested functions and classes (scopes

@@ -12,12 +12,11 @@ stream:``) is no lazy initialization: a body keyed or gated by the request is ju
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import cast
 
 import libcst as cst
 
-from storegate.cfg import own_statements
+from storegate.cfg import descendants, own_statements
 from storegate.paths import access_path
 
 
@@ -40,7 +39,7 @@ def lazy_writes(scope: cst.CSTNode) -> frozenset[int]:
         if id(statement) not in found:
             if name in globals_ or (name.partition(".")[0] in ("self", "cls") and "." in name):
                 if any(_binds(inner, name) for inner in own_statements(statement.body.body)):
-                    found.update(_descendants(statement.body))
+                    found.update(map(id, descendants(statement.body)))  # a callback defined there runs there
     return frozenset(found)
 
 
@@ -65,10 +64,3 @@ def _binds(statement: cst.CSTNode, name: str) -> bool:
     return any(access_path(target) == name for target in targets)
 
 
-def _descendants(node: cst.CSTNode) -> Iterator[int]:
-    """The ids of ``node``'s nodes, nested scopes' too (a callback defined there runs there)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield id(current)
-        stack.extend(current.children)

@@ -34,15 +34,17 @@ match (``asyncio.create_task(...)``, ``time.time()``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 
 from storegate import cfg as cfglib
 from storegate.flags import TYPED
 from storegate.model import State
-from storegate.paths import KEYED_READS, dotted_name, string_value
+from storegate.paths import access_path, dotted_name, root_name
 from storegate.reads import annotation_kind
 from storegate.sinks import callee_text, qualify, sink_glob
 
@@ -340,29 +342,17 @@ def _from_request(init: cst.FunctionDef, flags: frozenset[str] = frozenset()) ->
         if name == "store" and (param.annotation is None or annotation_kind(param.annotation.annotation) != TYPED):
             return True
     names.discard("self")
-    return bool(flags) and any(_reads_flag(node, names, flags) for node in _nodes(init.body))
+    return bool(flags) and any(_reads_flag(node, names, flags) for node in cfglib.descendants(init.body))
 
 
 def _reads_flag(node: cst.CSTNode, params: set[str], flags: frozenset[str]) -> bool:
-    """``p.store``, ``p["store"]`` or ``p.get("store")`` of one of ``params``."""
-    if isinstance(node, cst.Attribute):
-        return node.attr.value in flags and isinstance(node.value, cst.Name) and node.value.value in params
-    if isinstance(node, cst.Subscript):
-        key = node.slice[0].slice if len(node.slice) == 1 else None
-        return isinstance(key, cst.Index) and string_value(key.value) in flags and isinstance(node.value, cst.Name) and node.value.value in params
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in KEYED_READS and node.args:
-        receiver = node.func.value
-        return string_value(node.args[0].value) in flags and isinstance(receiver, cst.Name) and receiver.value in params
-    return False
-
-
-def _nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node under ``root``, nested scopes' too."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(node.children)
+    """``p.store``, ``p["store"]`` or ``p.get("store")`` of one of ``params``: a flag's location
+    read straight off it, as the analysis reads one (``paths.access_path``)."""
+    if type(node) not in (cst.Attribute, cst.Subscript) and not (type(node) is cst.Call and type(node.func) is cst.Attribute):
+        return False  # (not ``getattr(p, "store")``, which ``access_path`` reads too)
+    path = access_path(cast(cst.BaseExpression, node))
+    root = root_name(path) if path is not None else None
+    return root in params and any(path in (f"{root}.{flag}", f"{root}[{json.dumps(flag)}]") for flag in flags)
 
 
 def _all_statements(function: cst.FunctionDef) -> Iterator[cst.BaseSmallStatement]:
