@@ -766,15 +766,18 @@ def _if_true(returning: list, states: dict, context: _Context) -> F.Facts:
 
 def permits(facts: F.Facts, flag: Flag) -> bool:
     """Whether the facts imply that some location of ``flag`` allows writing."""
-    candidates = {p for p in F.paths_in(facts) if flaglib.is_location(p, flag)}
-    return any(F.entails(facts, p, flag.permitted) for p in candidates)
+    return _some_location_holds(facts, flag, flag.permitted)
 
 
 def forbids(facts: F.Facts, flag: Flag) -> bool:
     """Whether the facts imply that some location of ``flag`` forbids writing (``if store is
     False:``, ``if not store:``)."""
-    candidates = {p for p in F.paths_in(facts) if flaglib.is_location(p, flag)}
-    return any(F.entails(facts, p, ANY & ~flag.permitted) for p in candidates)
+    return _some_location_holds(facts, flag, ANY & ~flag.permitted)
+
+
+def _some_location_holds(facts: F.Facts, flag: Flag, mask: int) -> bool:
+    """Whether the facts imply that some location of ``flag`` holds a value in ``mask``."""
+    return any(F.entails(facts, p, mask) for p in F.paths_in(facts) if flaglib.is_location(p, flag))
 
 
 def argument_permits(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, context: _Context) -> bool:
