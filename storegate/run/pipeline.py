@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import cached_property
@@ -39,7 +39,7 @@ from storegate.baseline import load as load_baseline
 from storegate.cache import Entry, content_hash, open_cache, signature
 from storegate.errors import SourceError
 from storegate.model import Config, FileError, Finding, Result
-from storegate.run.workers import Outcome, SummaryPool, Task, paced_collector, screen_task, with_deep_stack
+from storegate.run.workers import Outcome, SummaryPool, Task, dealt, paced_collector, screen_task, with_deep_stack
 
 if TYPE_CHECKING:
     from storegate.project import Project
@@ -207,7 +207,6 @@ class _File:
     entry: Entry | None = None
     summary: ModuleSummary | None = None  # a SUMMARY file's, decoded once needed
     failure: tuple[str, str] = ("", "")  # INTERNAL: the message and the traceback
-    wanted: bool = False  # PENDING: the first round takes it (``prefilter.screen``)
     defines: frozenset[str] | None = None  # PENDING, screened: the names its top level defines (None: unknown)
     own: frozenset[str] | None = None  # screened: the names it can only mean as its globals (None: unknown)
 
@@ -446,10 +445,15 @@ class _Run:
         pending = [item for item in self.files if item.state is State.PENDING]
         known = [item.for_project() for item in self.files if item.state is State.SUMMARY]
         done = len(self.files) - len(pending)
+        for item in self._screen(pending):  # the first round: what the screen takes, summarized
+            if item.state is State.SUMMARY:
+                known.append(item.for_project())
+            done += 1
+            self._report(done)
+        pending = [item for item in pending if item.state is State.PENDING]
         nothing = frozenset[str]()
         words, modules, callers = self._reachable(known) if known else (nothing, nothing, nothing)
         searched = (nothing, nothing)  # the words and callers every pending text was searched for
-        self._screen(pending)
         while pending:
             # a text that did not mention a word last round does not now: search the new ones
             unsearched = (words - searched[0], callers - searched[1])
@@ -503,22 +507,24 @@ class _Run:
         if self.progress is not None:
             self.progress(done, len(self.files))
 
-    def _screen(self, pending: list[_File]) -> None:
-        """The first round's choice (``prefilter.screen``) for each file not screened before, in
-        the workers: a file it does not take gets its skipped entry (with its syntax check) now,
-        which a later round's choice replaces. A file skipped before and unchanged keeps its
-        entry: the choice depends only on its text and the configuration."""
+    def _screen(self, pending: list[_File]) -> Iterator[_File]:
+        """The first round (``prefilter.screen``) over each file not screened before, in the
+        workers, in even batches (``workers.dealt``): yields each file it takes once summarized (``_take``). A file
+        it does not take gets its skipped entry (with its syntax check) now, which a later
+        round's choice replaces. A file skipped before and unchanged keeps its entry: the choice
+        depends only on its text and the configuration."""
         if not self.options.use_prefilter:
             return
-        fresh = [item for item in pending if item.entry is None]
-        tasks = [Task(item.text(), item.display, self.config, item.module) for item in fresh]
+        fresh = dealt(sorted((item for item in pending if item.entry is None), key=lambda item: -len(item.text())))
+        tasks = [Task(item.text(), item.display, self.config, item.module, None, item.namespace()) for item in fresh]
         for item, outcome in zip(fresh, self.pool.run(tasks, screen_task)):
-            names = _interned(json.loads(outcome.summary or "null"))
+            names = _interned(json.loads(outcome.names or "null"))
             self._keep_defines(item, names)
             if outcome.kind == "skipped":
                 item.entry = replace(self._entry(item, State.SKIPPED, error=outcome.error), defines=names)
             else:
-                item.wanted = True
+                self._take(item, outcome)
+                yield item
 
     @staticmethod
     def _keep_defines(item: _File, names: dict | None) -> None:
@@ -582,7 +588,7 @@ class _Run:
         where it is used, one that mentions it (callers and producers: ``Project.unresolved``).
         ``unsearched`` and ``callers``: the words and callers its text was not searched for yet.
         A word is a global's name, defined at a module's top level (``defines``' ``top``)."""
-        if not self.options.use_prefilter or item.wanted:
+        if not self.options.use_prefilter:
             return True
         if item.module in modules and item.display < self.first_named.get(item.module, "\U0010ffff"):
             return True

@@ -52,6 +52,7 @@ class Outcome(NamedTuple):
     summary: str | None = None
     error: dict | None = None
     trace: str = ""
+    names: str | None = None  # ``screen_task``'s: the JSON of the names the file defines
 
 
 _POOL_THRESHOLD = 8  # below this many files, starting worker processes costs more than it saves
@@ -60,6 +61,16 @@ _POOL_THRESHOLD = 8  # below this many files, starting worker processes costs mo
 # to summarize, the largest first (``_Run.summarize``), so that no worker is left with a large
 # file while the others wait for it to end the round.
 _CHUNK = 16
+
+
+def dealt(tasks: list[T]) -> list[T]:
+    """``tasks``, the largest first, dealt into the screen's batches of ``_CHUNK`` like cards:
+    the first batch takes every so-many-th from the first, the next from the second, so that each
+    holds about as many bytes. A file the screen takes is summarized in its batch
+    (``screen_task``): a batch of the largest files alone would keep one worker long after the
+    others are done."""
+    batches = -(-len(tasks) // _CHUNK)
+    return [tasks[i] for first in range(batches) for i in range(first, len(tasks), batches)]
 
 
 class SummaryPool:
@@ -328,21 +339,23 @@ def summarize_task(task: Task) -> Outcome:
 
 
 def screen_task(task: Task) -> Outcome:
-    """Whether the pre-filter's first round takes one file (``prefilter.screen``): kind
-    "wanted", or "skipped" with its syntax error, if any; ``summary`` the JSON of the
-    names it defines (``{"top": [...], "own": [...]}``; ``null``: any); never raises (an internal error makes the file wanted: its
-    summary then says what is wrong)."""
+    """The pre-filter's first round for one file (``prefilter.screen``): a file it takes is
+    summarized at once (``summarize_task``: kind "summary", "error" or "internal"), in the same
+    task, since the first round's choice is final; a file it does not take is kind "skipped",
+    with its syntax error, if any. ``names``: the JSON of the names the file defines
+    (``{"top": [...], "own": [...]}``; ``null``: any). Never raises (an internal error in the
+    screen makes the file taken: its summary then says what is wrong)."""
     from storegate.prefilter import screen
 
     try:
         wanted, problem, names = with_deep_stack(screen, task.source, task.config)
     except Exception:  # noqa: BLE001 - the summary reports it
-        return Outcome("wanted")
+        return summarize_task(task)
     kept = json.dumps(None if names is None else {field: sorted(value) for field, value in names._asdict().items()})
     if wanted:
-        return Outcome("wanted", summary=kept)
+        return summarize_task(task)._replace(names=kept)
     error = None if problem is None else {"message": problem.message, "line": problem.line}
-    return Outcome("skipped", summary=kept, error=error)
+    return Outcome("skipped", error=error, names=kept)
 
 
 _STACK_BYTES = 512 * 1024 * 1024  # reserved, not committed: only the pages a deep file touches
