@@ -135,6 +135,8 @@ class ScopeState:
             else:
                 return None
             value = event.value
+            if event.kind == "augassign" and isinstance(event.node, cst.AugAssign):
+                value = event.node.value  # what is added: ``failures[k] += 1`` counts
         else:
             return None
         container = self.container(target)
