@@ -4,7 +4,8 @@ A function passed as a value to an API that calls it (``loop.run_in_executor(Non
 ``functools.partial(fn, store=store)``, ``background_tasks.add_task(fn, x, store=store)``,
 Starlette's ``BackgroundTask(fn, x)``, ``threading.Thread(target=fn, args=(x,))``,
 ``executor.submit(fn, x)``, ``asyncio.to_thread(fn, x)``, ``anyio.to_thread.run_sync(fn, x)``,
-an anyio task group's ``tg.start_soon(fn, x)``) is a call of it with the hand-off's remaining
+an anyio task group's ``tg.start_soon(fn, x)``, a Celery task's ``fn.delay(x)`` or
+``fn.apply_async((x,))``, RQ's ``queue.enqueue(fn, x)``) is a call of it with the hand-off's remaining
 arguments: the summary holds that call as a site at the hand-off (``handed``), so the callee
 is resolved, derived and given call-site facts exactly as for a direct call. The APIs are
 recognized by their name's shape (the last name of the callee), never by importing anything.
@@ -43,10 +44,15 @@ _POSITIONAL = {
     "call_soon_threadsafe": (0, False),
     "call_later": (1, False),
     "call_at": (1, False),
+    "enqueue": (0, True),  # RQ: queue.enqueue(fn, *args, **kwargs)
 }
 # ``Thread(group, target, name, args, kwargs)``: the function and its arguments by keyword or position.
 _THREADS = frozenset({"Thread", "Process"})
 _THREAD_PARAMS = ("group", "target", "name", "args", "kwargs")
+# A Celery task is its own receiver: ``persist_turn.delay(*args, **kwargs)`` and
+# ``persist_turn.apply_async(args, kwargs)`` run it in a worker.
+_TASK_METHODS = frozenset({"delay", "apply_async"})
+_TASK_PARAMS = ("args", "kwargs")
 
 # Methods of a dict that neither add nor remove keys: the dict stays what its display says.
 _READING = frozenset({"get", "copy", "items", "keys", "values", "__contains__"})
@@ -62,6 +68,8 @@ def handed(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
     last = name.rpartition(".")[2]
     if last in _THREADS:
         found = _thread(call)
+    elif last in _TASK_METHODS and isinstance(call.func, cst.Attribute):
+        found = (call.func.value, list(call.args)) if last == "delay" else _task(call)
     else:
         shape = _POSITIONAL.get(last)
         found = None if shape is None else _positional(call, *shape)
@@ -76,6 +84,8 @@ def forwards_keywords(call: cst.Call) -> bool:
     if handed(call) is None:
         return True
     last = (callee_path(call.func) or "").rpartition(".")[2]
+    if last in _TASK_METHODS:
+        return last == "delay"
     return last not in _THREADS and _POSITIONAL[last][1]
 
 
@@ -89,22 +99,41 @@ def _positional(call: cst.Call, index: int, keywords: bool) -> tuple[cst.BaseExp
 
 def _thread(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
     """``Thread(target=fn, args=(x,), kwargs={"store": store})``: ``fn`` and ``x, store=store``."""
+    given = _by_parameter(call, _THREAD_PARAMS)
+    if given is None or "target" not in given:
+        return None
+    return given["target"], _arguments(given)
+
+
+def _task(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
+    """``task.apply_async((x,), {"store": store}, countdown=5)``: ``task`` and ``x, store=store``."""
+    given = _by_parameter(call, _TASK_PARAMS)
+    if given is None or not isinstance(call.func, cst.Attribute):
+        return None
+    return call.func.value, _arguments(given)
+
+
+def _by_parameter(call: cst.Call, params: tuple[str, ...]) -> dict[str, cst.BaseExpression] | None:
+    """The call's arguments by the name of the parameter each is for (None with a ``*``)."""
     given: dict[str, cst.BaseExpression] = {}
     for position, arg in enumerate(call.args):
         if arg.star:
             return None
         if arg.keyword is not None:
             given[arg.keyword.value] = arg.value
-        elif position < len(_THREAD_PARAMS):
-            given[_THREAD_PARAMS[position]] = arg.value
-    if "target" not in given:
-        return None
+        elif position < len(params):
+            given[params[position]] = arg.value
+    return given
+
+
+def _arguments(given: dict[str, cst.BaseExpression]) -> list[cst.Arg]:
+    """What a hand-off's ``args=`` sequence and ``kwargs=`` dict pass to the function."""
     args = _sequence(given["args"]) if "args" in given else []
     kwargs = given.get("kwargs")
     named: list[cst.Arg] = []
     if kwargs is not None:
         named = keywords(kwargs) or [_splat(kwargs)]
-    return given["target"], [*args, *named]
+    return [*args, *named]
 
 
 def _sequence(expr: cst.BaseExpression) -> list[cst.Arg]:
