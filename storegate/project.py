@@ -1743,16 +1743,23 @@ _OBSERVE_WORDS = frozenset(
 # Words that name the server's own credentials for other services: an OAuth session it refreshes,
 # an upstream provider's credentials it renews. What it keeps of them is no part of a request.
 _CREDENTIAL_WORDS = frozenset("oauth credential credentials".split())
-_OUT_OF_SCOPE_WORDS = _OBSERVE_WORDS | _CREDENTIAL_WORDS
+# Words that name limiting the rate of requests (``_enforce_rate_limit``, ``RateLimiter.hit``,
+# ``throttle``): its windows and counters keep how many, not what.
+_THROTTLE_WORDS = frozenset("ratelimit ratelimiter ratelimiting throttle throttler throttling limiter".split())
+_RATE_WORDS = frozenset("limit limits limiting window windows".split())
+# A word that names marking something as used (``touch_user``, ``touch_api_key``,
+# ``session.touch()``, as ``touch`` and Redis's ``TOUCH`` do): it sets when, not what.
+_ACCESS_WORDS = frozenset({"touch"})
+_OUT_OF_SCOPE_WORDS = _OBSERVE_WORDS | _CREDENTIAL_WORDS | _THROTTLE_WORDS | _ACCESS_WORDS
 # An inference engine's caches of model state: its KV cache and the blocks that hold it, a
 # prefix (radix) cache of prompts. Prompt caching reuses what the model computed for a prompt,
 # whatever ``store`` says (OpenAI's own does); it keeps no response for retrieval. A name is one
 # only with a word of each kind (``store_kv_blocks``, ``PrefixCache``, ``token_to_kv_pool``),
-# or as one word (``kvcache``): a bare ``kv`` (``kv_store.put``) or ``cache``
+# or as one word (``kvcache``; ``apc``, automatic prefix caching): a bare ``kv`` (``kv_store.put``) or ``cache``
 # (``response_cache``) may be the store.
 _MODEL_STATE_WORDS = frozenset("kv prefix radix".split())
 _MODEL_CACHE_WORDS = frozenset("cache caches caching cached block blocks pool".split())
-_MODEL_CACHE_NAMES = frozenset("kvcache prefixcache radixcache".split())
+_MODEL_CACHE_NAMES = frozenset("kvcache prefixcache radixcache apc".split())
 
 
 # The first word of a method named for writing: a receiver one of whose writing methods the
@@ -1796,11 +1803,14 @@ def _observes(parts: Sequence[str]) -> bool:
 
 @lru_cache(maxsize=4096)
 def _observing(part: str) -> bool:
-    """Whether one name has a word of ``_OUT_OF_SCOPE_WORDS``, or names a model's cache
-    (``_MODEL_STATE_WORDS``; ``snake_case`` and ``CamelCase`` words)."""
+    """Whether one name has a word of ``_OUT_OF_SCOPE_WORDS``, names a rate limit (``rate`` with
+    ``limit`` or ``window``) or a model's cache (``_MODEL_STATE_WORDS``; ``snake_case`` and
+    ``CamelCase`` words)."""
     words = {word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part)}
     if not words.isdisjoint(_OUT_OF_SCOPE_WORDS) or not words.isdisjoint(_MODEL_CACHE_NAMES):
         return True
+    if "rate" in words and not words.isdisjoint(_RATE_WORDS):
+        return True  # a rate limit (``bump_rate_window``)
     return not words.isdisjoint(_MODEL_STATE_WORDS) and not words.isdisjoint(_MODEL_CACHE_WORDS)
 
 
