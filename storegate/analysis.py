@@ -345,7 +345,9 @@ class Summarizer:
                 for field_name, value, node in _boolean_defaults(scope, self._flag_names):
                     span = self.locator.span(node)
                     self._field_defaults.append((name, field_name, value, span.line, span.column))
-            self.typed = self.types.scope(graph, name, class_name)
+            # the names whose calls may resolve: those the code types, and the parameters, which
+            # hold what the callers pass (``Project._passed``)
+            self.typed = self.types.scope(graph, name, class_name) | frozenset(graph.params)
             try:
                 self._given = contractlib.Given.of(self.contracts, name)
                 functions.append(self._with_contract(self.function(graph, name, kind, class_name, nested), graph))
@@ -578,7 +580,8 @@ class Summarizer:
     def _may_resolve(self, text: str) -> bool:
         """Whether a callee could name a function of the analyzed files (see ``project``):
         ``name()``, ``self.m()``, ``cls.m()``, ``module.f()``, ``Class.m()``, ``make().m()``,
-        and a method of a name whose type the module says (``store.save()``, ``app.state.svc.run()``)."""
+        a method of a name whose type the module says (``store.save()``, ``app.state.svc.run()``)
+        or of a parameter (``turns.remember()``: what the callers pass)."""
         root = text.partition(".")[0].partition("(")[0]
         if "." not in text:
             return text not in _BUILTINS or text in self.imports
@@ -652,6 +655,7 @@ class Summarizer:
             sink=record.sink,
             sink_kind=record.sink_kind,
             pending=record.pending,
+            untyped=self._untyped(record),
             qualified=qualified,
             args=args,
             verdicts=verdicts,
@@ -660,6 +664,13 @@ class Summarizer:
             in_flag_branch=any(first <= span.line <= last for first, last in branches),
             discarded=record.handed or (record.kind == "call" and id(record.node) in self.statement_calls),
         )
+
+    def _untyped(self, record: _SiteFacts) -> tuple[tuple[str, str], ...]:
+        """The library sinks a plain call is if the project finds its receiver holds their type
+        (``Site.untyped``)."""
+        if record.kind != "call" or record.sink is not None or record.pending is not None or record.handed or not isinstance(record.node, cst.Call):
+            return ()
+        return self.matcher.untyped(record.node, MatchContext(self.imports, state=self._scope_state, receivers=self._receivers, strings=self._strings))
 
     @property
     def statement_calls(self) -> frozenset[int]:

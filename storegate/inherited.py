@@ -23,7 +23,7 @@ from fnmatch import fnmatchcase
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from storegate import contracts
+from storegate import contracts, typefacts
 from storegate.summary import FunctionSummary
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def add_inherited(project: Project) -> Inherited:
     pack names (``Inherited.sink``), in every function of the project; what was found (its
     ``methods`` tell the pre-filter which calls may need a class's bases)."""
     inherited = Inherited(project)
-    if not inherited.bases and not inherited.aliases:
+    if not inherited.bases and not inherited.aliases and not inherited.untyped:
         return inherited
     rewritten: dict[str, FunctionSummary] = {}
     for fq, function in sorted(project.functions.items()):
@@ -83,6 +83,8 @@ class Inherited:
         self.typed = [sink for sink in project.config.sinks if _instance_method(sink)]
         self.typed_methods = frozenset(sink.pattern.rpartition(".")[2] for sink in self.typed)
         self.aliases = self.library_aliases()
+        # whether some call waits for its receiver's type (``held``)
+        self.untyped = any(site.untyped for target in project.functions.values() for site in target.summary.sites)
 
     def library_bases(self, class_fq: str, seen: set[str]) -> set[str]:
         """The qualified names of the classes outside the project that ``class_fq`` derives from,
@@ -128,12 +130,15 @@ class Inherited:
         if site.sink is not None or site.kind != "call":
             return site
         receiver, dot, method = site.text.rpartition(".")
-        if not dot or (method not in self.methods and method not in self.typed_methods):
+        if not dot or (method not in self.methods and method not in self.typed_methods and not site.untyped):
             return site
         if self.project.resolve(module, function, site) is not None:
             return site  # a method the project's class defines itself is judged by its own body
         sink = self.sink(module, function, receiver, method) if method in self.methods else None
         sink = sink or self.aliased(module, function, receiver, method)
+        if sink is None and site.untyped:
+            held = self.held(module, function, site)
+            return site if held is None else replace(site, sink=held[0], sink_kind=held[1])
         return site if sink is None else replace(site, sink=sink.pattern, sink_kind=sink.kind or "call")
 
     def aliased(self, module: ModuleSummary, function: FunctionSummary, receiver: str, method: str) -> Sink | None:
@@ -153,6 +158,21 @@ class Inherited:
             found = next((sink for sink in self.typed if fnmatchcase(text, sink.pattern)), None)
             if found is not None:
                 return found
+        return None
+
+    def held(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> tuple[str, str] | None:
+        """The library sink (pattern, kind) a call is when its receiver, which the summary could
+        not type, holds a library's object (``Site.untyped``): one its callers pass for an
+        unannotated parameter (``push(redis, entry)`` called as ``push(request.app.state.redis,
+        ...)``), one set on ``app.state``, a global of another module (``Project.classes_of``,
+        ``typefacts.LIBRARY``)."""
+        receiver, _, method = site.text.rpartition(".")
+        for held in self.project.classes_of(module, function, receiver.split("."), frozenset(), None):
+            if held.startswith(typefacts.LIBRARY):
+                text = f"{held[len(typefacts.LIBRARY) :]}().{method}"
+                found = next((sink for sink in site.untyped if fnmatchcase(text, sink[0])), None)
+                if found is not None:
+                    return found
         return None
 
     def defined(self, qualified: str) -> tuple[str, str]:

@@ -39,6 +39,9 @@ Wanted = tuple[set[str], set[str]]
 # facts one resolution follows in a row (``x = y``, ``y = self.z``, ...).
 _MAX_PATH = 6
 _MAX_HOPS = 12
+# Modules whose names annotate without saying what an object is (``Any``, ``Optional``):
+# never a library's object (``Project._library``).
+_TYPING = frozenset({"typing", "typing_extensions", "builtins", "collections"})
 # A route whose handler may be a class's view (``routes.VIEW``, named here: a warm run never imports routes).
 _VIEW = "VIEW "
 # The most imports followed from a name to what it re-exports (``pkg.Model`` -> ``pkg.models.Model``).
@@ -282,6 +285,8 @@ class Project:
             if wanted is not None:
                 wanted[0].add(parts[state])  # any file that sets ``app.state.<name>``
             rest = parts[state + 1 :]
+        elif len(parts) > 1 and parts[-1] == "state":  # ``request.app.state`` itself, handed to a helper
+            return [typefacts.STATE]
         else:
             classes, rest = self._root(module, function, parts, seen, wanted)
         for attribute in rest:
@@ -295,12 +300,15 @@ class Project:
             class_name = self._self_class(module, function, name)
             return ([f"{module.module}.{class_name}"] if class_name else []), parts[1:]
         local = (module.module, function.name, name)
+        parameter = function.param(name) is not None
         if local in self._facts:
-            return self._held(local, seen, wanted), parts[1:]
-        if function.param(name) is not None:
+            held = self._held(local, seen, wanted)
+            if held or not parameter:
+                return held, parts[1:]
+        if parameter:  # untyped, or typed with no class of the project's (``Any``): what callers pass
             if function.class_name is not None and function.name == f"{function.class_name}.__init__":
                 return self._constructed(module, function, name, seen, wanted), parts[1:]
-            return [], parts[1:]
+            return self._passed(module, function, name, seen, wanted), parts[1:]
         enclosing = self._enclosing_fact(module, function, name)
         if enclosing is not None:
             return self._held(enclosing, seen, wanted), parts[1:]
@@ -374,7 +382,8 @@ class Project:
             held = self.classes_of(module, function, value.split("."), seen, wanted)
             if not held and wanted is not None:
                 self._want_name(module, value, wanted, function)
-            return held
+            library = None if held else self._library(module, function, value)
+            return held if library is None else [library]
         site = Site(Span(0, 0, 0, 0), callee, "call", None, _qualify(module, callee))
         fq = self._resolve(module, function, site)
         targets = (fq,) if fq is not None else self._typed(module, function, callee, seen, wanted)
@@ -394,10 +403,35 @@ class Project:
                         found[built] = None
         if not targets and wanted is not None:
             self._want_name(module, callee, wanted, function)
-        return list(found)
+        library = None if targets else self._library(module, function, callee)
+        return list(found) if library is None else [library]
+
+    def _library(self, module: ModuleSummary, function: FunctionSummary, written: str) -> str | None:
+        """``typefacts.LIBRARY`` and the qualified name of a class or function of another package
+        that ``written`` names in ``module`` (``Redis``, ``redis.Redis``, ``aiosqlite.connect``):
+        what it builds or returns is that library's object. None for a name of the project's, or
+        one not imported (a local, a builtin)."""
+        head, dot, rest = written.partition(".")
+        if head in function.locals:  # a local (``redis = ...``) is not the module it shadows
+            return None
+        imported = self._imports(module).get(head)
+        if imported is None or imported.partition(".")[0] in self._packages or imported.partition(".")[0] in _TYPING:
+            return None
+        return typefacts.LIBRARY + imported + dot + rest
+
+    @cached_property
+    def _packages(self) -> frozenset[str]:
+        """The first names of the project's modules (``app`` of ``app.db``): an import from one
+        of them is the project's, never a library's."""
+        return frozenset(name.partition(".")[0] for module in self.summaries for name in (module.module, *module.aliases))
 
     def _attribute(self, class_fq: str, name: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
-        """The classes an attribute of a class (or of its bases) may hold."""
+        """The classes an attribute of a class (or of its bases) may hold; of ``app.state``
+        (``typefacts.STATE``, as a helper's parameter holds it), what is set on it."""
+        if class_fq == typefacts.STATE:
+            if wanted is not None:
+                wanted[0].add(name)  # any file that sets ``app.state.<name>``
+            return self._held(("", typefacts.STATE, name), seen, wanted)
         if class_fq not in self.classes or ("class", class_fq, name) in seen:
             return []
         seen = seen | {("class", class_fq, name)}
@@ -419,6 +453,10 @@ class Project:
         of the class in the project passes for it (a path whose type is known there; ``None``
         or nothing passed holds nothing)."""
         class_fq = f"{module.module}.{init.class_name}"
+        key = ("constructed", class_fq, name)
+        if key in seen:
+            return []
+        seen = seen | {key}
         if wanted is not None:
             wanted[0].add(class_fq.rpartition(".")[2])  # a file that constructs it
         positional = [p.name for p in init.params if p.positional][1:]
@@ -438,17 +476,52 @@ class Project:
                 found.update(dict.fromkeys(self._held(key, seen, wanted)))
         return list(found)
 
+    def _passed(self, module: ModuleSummary, function: FunctionSummary, name: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """The classes a parameter whose type the code does not say may hold: what each call of
+        the function in the project passes for it, a path whose classes are known there. A
+        helper handed the request's objects (``_stream(state, body)`` with ``state =
+        request.app.state``, ``_save(db, turn)`` with ``db = self.db``) calls their methods.
+        Only the calls its name resolves to it (``_resolve``) are asked, not those through
+        another receiver's type: each step stays a lookup."""
+        fq = f"{module.module}.{function.name}"
+        key = ("passed", fq, name)
+        target = self.functions.get(fq)
+        if target is None or key in seen:
+            return []
+        seen = seen | {key}
+        short = function.name.rpartition(".")[2]
+        if wanted is not None and "." not in function.name:
+            wanted[0].add(short)  # a file that imports it to call it
+        found: dict[str, None] = {}
+        for caller_module, caller, site in self._calls_named.get(short, ()):
+            if self._resolve(caller_module, caller, site) != fq:
+                continue
+            argument = _bound_argument(site, target, name)
+            if isinstance(argument, Argument) and argument.path is not None:
+                found.update(dict.fromkeys(self.classes_of(caller_module, caller, argument.path.split("."), seen, wanted)))
+        return list(found)
+
     @cached_property
-    def _constructions(self) -> dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]]:
-        """Class fq -> the calls in the project that construct it."""
+    def _calls_named(self) -> dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]]:
+        """A function's name (the last of a call's) -> the calls in the project written with it."""
         found: dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]] = {}
         for module in self.summaries:
             for function in module.functions:
                 for site in function.sites:
-                    if site.kind == "call" and "(" not in site.text and site.text.rpartition(".")[2][:1].isupper():
-                        known = self._known_class(module, site.text, function.name)
-                        if known is not None:
-                            found.setdefault(known, []).append((module, function, site))
+                    if site.kind == "call":
+                        found.setdefault(site.text.rpartition(".")[2], []).append((module, function, site))
+        return found
+
+    @cached_property
+    def _constructions(self) -> dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]]:
+        """Class fq -> the calls in the project that construct it."""
+        found: dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]] = {}
+        for name, calls in self._calls_named.items():
+            if name[:1].isupper():
+                for module, function, site in calls:
+                    known = self._known_class(module, site.text, function.name) if "(" not in site.text else None
+                    if known is not None:
+                        found.setdefault(known, []).append((module, function, site))
         return found
 
     def _typed_local(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:
@@ -1546,7 +1619,18 @@ class Project:
         parts = site.text.split(".")
         if "(" in site.text or len(parts) < 2 or _reads_or_logs(parts) or self._typed_local(module, function, parts[0]):
             return None  # a local or parameter does not outlive the call
+        if parts[0] not in ("self", "cls") and function.param(parts[0]) is not None:
+            return None
         return ("call", self._container_key(module, function, ".".join(parts[:-1])), parts[-1])
+
+    def _on_parameter(self, target: _Function, site: Site) -> bool:
+        """Whether an unresolved call is a method of a parameter whose type the code does not say
+        (``items.append(x)``, ``tasks.add_task(f)``): what the caller passed, not a write of the
+        function's own."""
+        root = site.text.partition(".")[0]
+        if root == site.text or root in ("self", "cls"):
+            return False
+        return target.summary.param(root) is not None and not self._typed_local(target.module, target.summary, root)
 
     def _judges(self, target: _Function, flag: Flag, depth: int) -> bool:
         """Whether a function checks the flag itself, or calls one that does within ``depth``
@@ -1583,7 +1667,7 @@ class Project:
             if callee is not None:
                 if self._may_keep(callee, seen):
                     return True
-            elif site.discarded and not _reads_or_logs(site.text.split(".")):
+            elif site.discarded and not _reads_or_logs(site.text.split(".")) and not self._on_parameter(target, site):
                 return True
         return False
 

@@ -306,6 +306,24 @@ class LibrarySinks(SinkKind):
             return self._item(event.target.value, receivers, callee_text(event.target.value) + "[...]")
         return None
 
+    def untyped(self, call: cst.Call, context: MatchContext) -> tuple[tuple[str, str], ...]:
+        """``(pattern, kind)`` of each sink of this call's method whose argument and key hold,
+        when the summary does not know the receiver's type (``Site.untyped``): a parameter's, a
+        global of another module, ``app.state``'s, which the project may type."""
+        func = call.func
+        receivers = context.receivers
+        if receivers is None or not isinstance(func, cst.Attribute) or receivers.type_of(func.value) is not None:
+            return ()
+        found = []
+        for index in self.by_last.get(func.attr.value, ()):
+            sink, _, argument = self.calls[index]
+            if argument is not None and not _argument_matches(call, sink, argument, receivers, context.strings):
+                continue
+            if sink.key is not None and _bookkeeping_key(_argument(call, sink.key), context):
+                continue
+            found.append((sink.pattern, sink.kind or self.name))
+        return tuple(found)
+
     def _item(self, expr: cst.BaseExpression, receivers: Receivers, text: str) -> SinkMatch | None:
         owner = receivers.type_of(expr)
         if owner is None:
@@ -360,6 +378,10 @@ class SinkMatcher:
         self.kinds = [kind for kind in built if kind is not None]
         # whether a sink names a receiver by its type: then the analysis works the types out
         self.typed = any(isinstance(kind, LibrarySinks) for kind in self.kinds)
+
+    def untyped(self, call: cst.Call, context: MatchContext) -> tuple[tuple[str, str], ...]:
+        """The library sinks ``call`` is if its receiver holds their type (``LibrarySinks.untyped``)."""
+        return next((kind.untyped(call, context) for kind in self.kinds if isinstance(kind, LibrarySinks)), ())
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
         """The first kind's match for ``event``, if any kind has one; one that waits for another

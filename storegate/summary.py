@@ -78,6 +78,10 @@ class Site:
     # another module's constant (``queries.INSERT_TURN``) matches the sink's argument regex, which
     # only the project can read (``statements.add_statement_sinks``); ``sink`` is None until then.
     pending: tuple[str, str, str] | None = None
+    # ``(sink pattern, sink kind)`` of each library sink this call is if its receiver holds that
+    # library's object, which the summary could not tell (``push(redis, e)``: ``redis.lpush``);
+    # the sink's argument and key were checked here. The project decides (``inherited.Inherited.held``).
+    untyped: tuple[tuple[str, str], ...] = ()
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -234,6 +238,7 @@ class ModuleSummary:
                 s.discarded,
                 [[v.flag, v.gated, v.gated_if_permitted, trace(v.trace), trace(v.trace_if_permitted), v.forbidden] for v in s.verdicts],
                 list(s.pending) if s.pending else None,
+                [list(u) for u in s.untyped],
             ]
 
         functions = [
@@ -296,7 +301,7 @@ class ModuleSummary:
             return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path)))
 
         def site(d):
-            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending = d
+            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped = d
             return Site(
                 span=Span(line, column, end_line, end_column),
                 text=one(text),
@@ -311,6 +316,7 @@ class ModuleSummary:
                 discarded=discarded,
                 packed=tuple((keyword, tuple(argument(a) for a in held)) for keyword, held in packed),
                 pending=(pending[0], pending[1], pending[2]) if pending else None,
+                untyped=tuple((one(pattern), one(kind)) for pattern, kind in untyped),
             )
 
         def clauses(items):

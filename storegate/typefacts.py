@@ -30,6 +30,11 @@ from __future__ import annotations
 Fact = tuple[str, str, str, str]  # (scope, name, value, where)
 
 STATE = "@state"  # the scope of ``app.state.x``: one namespace for the whole project
+# The mark of a library's object among the classes a name may hold (``Project.classes_of``):
+# ``@lib:redis.asyncio.Redis`` for what ``Redis(...)`` built, or a parameter annotated ``Redis``,
+# holds; ``@lib:aiosqlite.connect`` for what that call returned. A pack names its methods as
+# ``redis.*()*.hset`` (``inherited.Inherited.held``).
+LIBRARY = "@lib:"
 RETURN = "return"  # the name of what a function returns, when it is always a construction
 
 

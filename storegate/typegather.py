@@ -93,6 +93,8 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
         for event in block.events:
             if isinstance(event, cfglib.CallEvent):
                 yield from _built_arguments(event.node, name)
+            if isinstance(event, cfglib.BindEvent) and event.kind == "with" and isinstance(event.target, cst.Name):
+                yield from _entered(event, name, class_name)
             if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):
                 continue
             target = dotted_name(event.target)
@@ -107,6 +109,18 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
                 yield (*where, value, name)
     if isinstance(node, cst.FunctionDef):
         yield from ((name, RETURN, value, name) for value in _fresh_returns(graph))
+
+
+def _entered(event: cfglib.BindEvent, name: str, class_name: str | None) -> Iterator[Fact]:
+    """``with Session(engine) as s``: ``s`` holds what the context expression built (a session,
+    a connection and a file return themselves from ``__enter__``)."""
+    assert isinstance(event.target, cst.Name)
+    where = _holder([event.target.value], name, class_name)
+    items = event.node.items if isinstance(event.node, cst.With) else ()
+    entered = next((item.item for item in items if item.asname is not None and item.asname.name is event.target), None)
+    if where is not None and entered is not None:
+        for value in _values(entered):
+            yield (*where, value, name)
 
 
 def _injected(default: cst.BaseExpression | None) -> list[str]:
