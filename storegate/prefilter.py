@@ -184,6 +184,8 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
         top.update(name for node in _statements(tree) if type(node) is ast.Global for name in node.names)
     if ".state" in source:
         top.update(_STATE_BINDING.findall(source))  # what the app's state holds, set in any function
+    if _APPLICATION.search(source):  # what a Flask or Quart app holds (``app.store = Store()``): any name's attribute
+        top.update(_ATTRIBUTE_BINDING.findall(source))
     return Defines(frozenset(top), own)
 
 
@@ -201,6 +203,9 @@ _ATTRIBUTE = re.compile(r"\.\s*([^\W\d]\w*)")
 
 # ``app.state.NAME = ...`` (annotated too): read back anywhere as ``app.state.NAME`` (``typefacts``).
 _STATE_BINDING = re.compile(r"\.state\.([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)")
+# ``app.NAME = ...`` in a module that makes or takes a web application (``typefacts.APPLICATIONS``).
+_APPLICATION = re.compile(r"\b(?:Flask|Quart|Sanic|Starlette|FastAPI|Litestar)\b")
+_ATTRIBUTE_BINDING = re.compile(r"(?<![\w.])[A-Za-z_]\w*\.([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)")
 
 
 def taken(tree: ast.Module, source: str, config: Config) -> bool:

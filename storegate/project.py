@@ -317,6 +317,8 @@ class Project:
         imported = self._imports(module).get(name)
         if imported is None:
             return [], parts[1:]
+        if imported in typefacts.APPLICATION_PROXIES:  # ``current_app.store``
+            return [typefacts.STATE], parts[1:]
         qualified = [*imported.split("."), *parts[1:]]  # ``g.store`` with ``import app.globals as g``
         if wanted is not None:  # the module that defines it may be any prefix not read yet
             _add_prefixes(".".join(qualified), wanted[1])
@@ -417,6 +419,8 @@ class Project:
         imported = self._imports(module).get(head)
         if imported is None or imported.partition(".")[0] in self._packages or imported.partition(".")[0] in _TYPING:
             return None
+        if imported in typefacts.APPLICATION_PROXIES and rest in ("", "_get_current_object"):
+            return typefacts.STATE  # ``current_app._get_current_object()``: the running application
         return typefacts.LIBRARY + imported + dot + rest
 
     @cached_property
@@ -428,7 +432,7 @@ class Project:
     def _attribute(self, class_fq: str, name: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
         """The classes an attribute of a class (or of its bases) may hold; of ``app.state``
         (``typefacts.STATE``, as a helper's parameter holds it), what is set on it."""
-        if class_fq == typefacts.STATE:
+        if class_fq == typefacts.STATE or typefacts.application(class_fq):  # ``app.store``, a Flask or Quart app's
             if wanted is not None:
                 wanted[0].add(name)  # any file that sets ``app.state.<name>``
             return self._held(("", typefacts.STATE, name), seen, wanted)

@@ -35,6 +35,17 @@ STATE = "@state"  # the scope of ``app.state.x``: one namespace for the whole pr
 # holds; ``@lib:aiosqlite.connect`` for what that call returned. A pack names its methods as
 # ``redis.*()*.hset`` (``inherited.Inherited.held``).
 LIBRARY = "@lib:"
+# The classes of web applications a server hangs its services on (``app.store = Store()`` with
+# Flask or Quart, read back as ``current_app.store`` or through a parameter ``app: Quart``): what
+# is set on such an application lives in ``app.state``'s namespace (``STATE``).
+APPLICATIONS = frozenset({"Flask", "Quart", "Sanic", "Starlette", "FastAPI", "Litestar"})
+# The proxies of the running application (``current_app``, and its ``_get_current_object()``).
+APPLICATION_PROXIES = frozenset({"flask.current_app", "quart.current_app"})
+
+
+def application(held: str) -> bool:
+    """Whether a class a name holds (``Project.classes_of``) is a web application's."""
+    return held.startswith(LIBRARY) and held.rpartition(".")[2] in APPLICATIONS
 RETURN = "return"  # the name of what a function returns, when it is always a construction
 
 

@@ -11,7 +11,7 @@ import libcst as cst
 from storegate import cfg as cfglib
 from storegate.annotations import annotated_classes, is_type_alias
 from storegate.paths import dotted_name
-from storegate.typefacts import RETURN, STATE, Fact, argument_name, state_attribute, typed_names
+from storegate.typefacts import APPLICATIONS, RETURN, STATE, Fact, argument_name, state_attribute, typed_names
 
 
 class Gatherer:
@@ -22,13 +22,18 @@ class Gatherer:
         self._facts: set[Fact] = set()
         self._globals: frozenset[str] = frozenset()
         self._typed: dict[str, frozenset[str]] = {}  # scope name -> its own typed names
+        self._applications: dict[str, frozenset[str]] = {}  # scope name -> its names bound to a web application
 
     def scope(self, graph: cfglib.CFG, name: str, class_name: str | None) -> frozenset[str]:
         """Gather one scope's facts (``name`` as the summarizer names it; ``class_name`` for a
         method); the names whose calls may resolve in it: its own typed names, its enclosing
         functions' (an app factory's ``log = TurnLog()``, called in its handlers) and the
         module's (the module and an enclosing scope are summarized before what they hold)."""
-        found = set(_scope_facts(graph, name, class_name))
+        # its own, the module's and its enclosing functions' (an app factory's ``app``, set in its ``startup``)
+        applications = self._applications[name] = _applications(graph)
+        for scope in ("<module>", *(".".join(name.split(".")[:end]) for end in range(1, name.count(".") + 1))):
+            applications |= self._applications.get(scope, frozenset())
+        found = set(_scope_facts(graph, name, class_name, applications))
         self._facts |= found
         typed = self._typed[name] = typed_names(tuple(found))
         if name == "<module>":
@@ -65,9 +70,11 @@ def _values(expr: cst.BaseExpression | None) -> list[str]:
     return [value] if value is not None else []
 
 
-def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterator[Fact]:
+def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None, applications: frozenset[str] = frozenset()) -> Iterator[Fact]:
     """The facts one scope states: a function's annotated parameters and, in a method, what a
-    ``@property`` returns; a class body's annotated names; every scope's assignments."""
+    ``@property`` returns; a class body's annotated names; every scope's assignments, those to
+    an attribute of a web application (``applications``: ``app.store = Store()``) as
+    ``app.state``'s."""
     node = graph.scope
     if isinstance(node, cst.FunctionDef):
         params = node.params
@@ -98,7 +105,10 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):
                 continue
             target = dotted_name(event.target)
-            where = _holder(target.split("."), name, class_name) if target is not None else None
+            parts = target.split(".") if target is not None else []
+            where = _holder(parts, name, class_name) if target is not None else None
+            if where is None and len(parts) == 2 and parts[0] in applications:
+                where = STATE, parts[1]
             if where is None:
                 continue
             annotation = event.node.annotation.annotation if isinstance(event.node, cst.AnnAssign) else None
@@ -109,6 +119,24 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
                 yield (*where, value, name)
     if isinstance(node, cst.FunctionDef):
         yield from ((name, RETURN, value, name) for value in _fresh_returns(graph))
+
+
+def _applications(graph: cfglib.CFG) -> frozenset[str]:
+    """The names a scope binds to a web application (``app = Quart(__name__)``) or takes as one
+    (``def init_app(app: Flask)``): ``typefacts.APPLICATIONS``."""
+    found = set()
+    node = graph.scope
+    if isinstance(node, cst.FunctionDef):
+        for param in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]:
+            held = annotated_classes(param.annotation.annotation) if param.annotation is not None else []
+            if any(cls.rpartition(".")[2] in APPLICATIONS for cls in held):
+                found.add(param.name.value)
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and event.kind == "assign" and isinstance(event.target, cst.Name):
+                if isinstance(event.value, cst.Call) and (dotted_name(event.value.func) or "").rpartition(".")[2] in APPLICATIONS:
+                    found.add(event.target.value)
+    return frozenset(found)
 
 
 def _entered(event: cfglib.BindEvent, name: str, class_name: str | None) -> Iterator[Fact]:
