@@ -8,7 +8,9 @@ write's statement directly or after other writes it undoes; unconditional, or un
 ``if k in c:``. It names the same container and key, as written, and neither may be a call
 (``c[uuid4()]``) nor be bound again in the ``try``'s body.
 ``del c[k]`` and ``c.pop(k, ...)`` undo ``c[k] = v`` and ``c.setdefault(k, v)``; ``c.discard(x)``
-and ``c.remove(x)`` undo ``c.add(x)`` and ``c.append(x)``. An entry removed anywhere else (a
+and ``c.remove(x)`` undo ``c.add(x)`` and ``c.append(x)``; a registry's unregistering method
+with the key (``registry.discard(rid)``, ``unregister``, ``release``, ...) undoes any of its
+methods called with that key first (``registry.start(rid, snapshot)``). An entry removed anywhere else (a
 DELETE handler, a later request) is not undone here: that write is still judged.
 """
 
@@ -23,9 +25,13 @@ from storegate.paths import access_path, root_name
 
 # (what the write adds, the container as written, the key or member as written)
 Entry = tuple[str, str, str]
-_ITEM, _MEMBER = "item", "member"
+_ITEM, _MEMBER, _ENTRY = "item", "member", "entry"
 _ADDS = {"setdefault": _ITEM, "add": _MEMBER, "append": _MEMBER}
 _UNDOES = {"pop": _ITEM, "discard": _MEMBER, "remove": _MEMBER}
+# A registry's own methods: any method called with a key (``registry.start(rid, ...)``) is undone
+# by one of these with the same key (``registry.discard(rid)``); not ``finish`` or ``close``,
+# which may keep what they end.
+_UNREGISTERS = frozenset("discard remove pop unregister deregister release untrack forget evict drop delete".split())
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
@@ -88,7 +94,7 @@ def _writes(line: cst.SimpleStatementLine) -> Iterator[tuple[cst.CSTNode, Entry]
                 yield target, entry
         call = small.value if isinstance(small, cst.Expr) else None
         if isinstance(call, cst.Call):
-            entry = _method_entry(call, _ADDS)
+            entry = _method_entry(call, _ADDS) or _registered(call)
             if entry is not None:
                 yield call, entry
 
@@ -129,6 +135,9 @@ def _removed(line: cst.SimpleStatementLine) -> set[Entry]:
             entry = _method_entry(small.value, _UNDOES)
             if entry is not None:
                 found.add(entry)
+            entry = _method_entry(small.value, dict.fromkeys(_UNREGISTERS, _ENTRY))
+            if entry is not None:
+                found.add(entry)
     return found
 
 
@@ -147,6 +156,15 @@ def _method_entry(call: cst.Call, methods: dict[str, str]) -> Entry | None:
         return None
     container, key = _text(func.value), _text(call.args[0].value)
     return None if container is None or key is None else (methods[func.attr.value], container, key)
+
+
+def _registered(call: cst.Call) -> Entry | None:
+    """``registry.start(rid, ...)``, a method of a receiver called with a key first, as the
+    entry an unregistering method with that key undoes (``_UNREGISTERS``)."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+        return None
+    return _method_entry(call, {func.attr.value: _ENTRY})
 
 
 def _membership(test: cst.BaseExpression) -> tuple[str, str] | None:
