@@ -381,8 +381,9 @@ class Summarizer:
             evidence[held] = evidence.get(held, frozenset()) | {flaglib.OBJECT}
         alias = _Context(_aliases(graph, self.fixed)).alias
         sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in self.config.flags]
-        # a flag is seen through a predicate's call too (``if should_store(request):``, ``tests``)
-        told = {path for clauses in self._given.tests.values() for clause in clauses for path, _ in clause}
+        # a flag is seen through a predicate's call too (``if should_store(request):``, ``tests``),
+        # and through what a call's value is known to hold (``req = Request.parse(body)``, ``binds``)
+        told = {path for given in (self._given.tests, self._given.binds) for clauses in given.values() for clause in clauses for path, _ in clause}
         flags = [f for f, sight in sights if sight.locations or any(flaglib.is_location(path, f) for path in told)]
         objects = frozenset(path for _, sight in sights for path in sight.objects)
         # Nested scopes read an object named like the flag from here (a class body's own names
@@ -705,7 +706,8 @@ class Summarizer:
         mixed = bool(found.none and found.objects and not found.other)
         returning = [*found.objects, *found.other]  # the exits that return a value
         predicate = bool(summary.flags) and _boolean_returns(scope, returning)  # ``if should_store(req):``
-        if shape is None and not (own and (mixed or predicate or self._given or contractlib.raises(graph))):
+        made = _returned_locals(found)  # ``return req`` at every exit: a factory may check what it returns
+        if shape is None and not ((own or made) and (mixed or predicate or self._given or contractlib.raises(graph))):
             return plain
         if contractlib.is_generator(graph):
             return plain
@@ -715,7 +717,7 @@ class Summarizer:
             groups.extend(F.formula_paths(context.formula(edge.owner.value)) for _, edge in returning)
         if shape is None:
             context.relevant = relevant_paths(graph, list(self.config.flags), context, groups)
-            if not any(root_name(path) in own for path in context.relevant):
+            if not any(root_name(path) in own or root_name(path) in made for path in context.relevant):
                 return plain
         states = solve(graph, frozenset(self._given.entry), context)
         at_exit = states.get(graph.exit.index)
@@ -729,13 +731,27 @@ class Summarizer:
             if facts is not None:
                 out, raised = block_exit(block, facts, context)
                 if_none = F.meet(if_none, along(edge, raised, out, context))
+        returned: F.Facts | None = None
+        for block, edge in found.objects if made else ():
+            facts = states.get(block.index)
+            if facts is not None:
+                out, raised = block_exit(block, facts, context)
+                returned = F.meet(returned, contractlib.returned_clauses(along(edge, raised, out, context) or (), edge.owner.value.value))
         return replace(
             summary,
-            guarantees=contractlib.parameter_clauses(at_exit, own),
+            guarantees=contractlib.parameter_clauses(at_exit, own) + tuple(sorted(returned or ())),
             if_none=contractlib.parameter_clauses(if_none or (), own),
             if_true=contractlib.parameter_clauses(_if_true(returning, states, context) if predicate else (), own),
             **fields,
         )
+
+
+def _returned_locals(found: contractlib.Exits) -> frozenset[str]:
+    """The locals a function returns when every exit returns one (``return req``), else none."""
+    if found.none or found.other or not found.objects:
+        return frozenset()
+    values = [edge.owner.value for _, edge in found.objects]
+    return frozenset(v.value for v in values) if all(isinstance(v, cst.Name) for v in values) else frozenset()
 
 
 def _boolean_returns(scope: cst.FunctionDef, returns: list) -> bool:

@@ -5,7 +5,8 @@ of the request model, in a helper that raises or returns an error, in a FastAPI 
 Each of these is a contract, in the clause language of ``facts``:
 
 - ``guarantees``: what holds at every normal exit of a function (a raising helper gives
-  ``not request.background or request.store``), over locations rooted at its parameters;
+  ``not request.background or request.store``), over locations rooted at its parameters, and
+  at what it returns when every exit returns a local (``RETURNED``: a factory's checks);
 - ``if_none``: what holds at the exits that return None, when every other return returns an
   object (an error-returning helper): its caller learns it on ``err is None``;
 - ``invariants``: what a model validator guarantees of every instance, over ``FIELDS``-rooted
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
     from storegate.model import Flag
 
 FIELDS = "@"  # the root of a model's field locations in its invariants: ``@.store``
+# The root of what a function returns, in its guarantees (``@return.store``): a factory that
+# raises unless ``not req.background or req.store`` before ``return req`` guarantees it of the
+# object its caller binds (``req = Request.parse(body)``: ``Project._given``'s binds).
+RETURNED = "@return"
 MAX_ROUNDS = 3  # summaries made again while contracts change: a helper calling a helper
 _VALIDATORS = {"model_validator", "field_validator", "root_validator", "validator"}
 _INSTANCE_CHECK = re.compile(r"^\?!isinstance\((\w+)\s*,")
@@ -341,6 +346,12 @@ def model_invariants(facts: Iterable[Clause], shape: Validator, flags: Iterable[
                 kept.extend(rename([tuple(literals)], lambda p: field_location(p, shape)))
     flags = list(flags)
     return tuple(sorted(c for c in set(kept) if any(is_location(p, f) for p, _ in c for f in flags)))
+
+
+def returned_clauses(facts: Iterable[Clause], local: str) -> frozenset[Clause]:
+    """The clauses only about ``local``'s locations, read as the returned object's (``RETURNED``)."""
+    about = [c for c in set(facts) if all(not p.startswith("?") and root_name(p) == local for p, _ in c)]
+    return frozenset(rename(about, lambda p: rerooted(p, {local: RETURNED})))
 
 
 def parameter_clauses(facts: Iterable[Clause], params: Iterable[str]) -> tuple[Clause, ...]:

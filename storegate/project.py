@@ -1288,6 +1288,10 @@ class Project:
                 known = contractlib.rename(target.summary.if_none, lambda p: contractlib.rerooted(p, roots))
                 if known := contractlib.unless_object(known, site.bound):
                     binds[where] = contractlib.as_data(known)
+            if site.bound is not None and target.summary.guarantees:  # what a factory checked of what it returns
+                made = {contractlib.RETURNED: site.bound}
+                if known := contractlib.rename(target.summary.guarantees, lambda p: contractlib.rerooted(p, made)):
+                    binds[where] = contractlib.as_data([*known, *(tuple(tuple(x) for x in c) for c in binds.get(where, ()))])
             if target.summary.if_true:
                 if known := contractlib.rename(target.summary.if_true, lambda p: contractlib.rerooted(p, roots)):
                     tests[where] = contractlib.as_data(known)
