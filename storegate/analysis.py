@@ -305,6 +305,7 @@ class Summarizer:
         self._lazy: frozenset[int] = frozenset()  # what it runs only to fill a long-lived name still empty (``lazy``)
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
         self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
+        self.params: frozenset[str] = frozenset()  # its other parameters: they hold what the callers pass
         # what ``self.<flag>`` holds by the module's assignments and annotations (``reads``)
         self._flag_names = frozenset(flag.name for flag in config.flags)
         self.attributes = attribute_evidence(tree, source, list(self._flag_names))
@@ -347,7 +348,8 @@ class Summarizer:
                     self._field_defaults.append((name, field_name, value, span.line, span.column))
             # the names whose calls may resolve: those the code types, and the parameters, which
             # hold what the callers pass (``Project._passed``)
-            self.typed = self.types.scope(graph, name, class_name) | frozenset(graph.params)
+            self.typed = self.types.scope(graph, name, class_name)
+            self.params = frozenset(graph.params) - self.typed
             try:
                 self._given = contractlib.Given.of(self.contracts, name)
                 functions.append(self._with_contract(self.function(graph, name, kind, class_name, nested), graph))
@@ -588,6 +590,8 @@ class Summarizer:
             return text not in _BUILTINS or text in self.imports
         if root in ("self", "cls") or root in self.imports or root[:1].isupper() or "()." in text or root in self.typed:
             return True
+        if root in self.params:  # what the callers pass: not a string's or a container's read
+            return text.rpartition(".")[2] not in typefacts.PLAIN_METHODS
         return typefacts.state_attribute(text.split(".")) is not None
 
     def _judge(self, record, graph, block, flags, states, empty_states, permitted_states, context) -> None:

@@ -113,6 +113,11 @@ class Project:
         self.own_state: dict[str, set[str]] = {}  # flag -> derived sinks into their object's own containers
         self._caching: dict[str, set[str]] = {}  # flag -> derived sinks whose chain ends in a cache (``derived_sinks``)
         self._import_maps: dict[str, dict[str, str]] = {}  # path -> local name -> qualified (``_imports``)
+        # ``_passed``'s answers, and the calls of each function (``_callers``)
+        self._cuts = 0
+        self._passed_known: dict[tuple[str, str], list[str]] = {}
+        self._passed_wanting: dict[int, dict[tuple[str, str], list[str]]] = {}
+        self._callers_of: dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]] = {}
         # calls that pass another module's SQL constant become the sinks it makes them (``statements.py``)
         statementlib.add_statement_sinks(self)
         # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
@@ -277,8 +282,10 @@ class Project:
         """The project's classes (fq) the path ``parts`` may hold in ``function``, in a stable
         order: through ``app.state.x``, else its root (``self``, a local or parameter, a global of
         this module or of the module it is imported from), then each attribute in turn."""
-        if len(parts) > _MAX_PATH or len(seen) > _MAX_HOPS:
+        if len(parts) > _MAX_PATH:
             return []
+        if len(seen) > _MAX_HOPS:
+            return self._cut()
         state = typefacts.state_attribute(parts)
         if state is not None:
             classes = self._held(("", typefacts.STATE, parts[state]), seen, wanted)
@@ -363,7 +370,7 @@ class Project:
     def _held(self, key: tuple[str, str, str], seen: frozenset, wanted: Wanted | None) -> list[str]:
         """The classes the facts of one name hold (each evaluated where it was written)."""
         if key in seen:
-            return []
+            return self._cut()
         seen = seen | {key}
         found: dict[str, None] = {}
         for module, value, where in self._facts.get(key, ()):
@@ -436,8 +443,10 @@ class Project:
             if wanted is not None:
                 wanted[0].add(name)  # any file that sets ``app.state.<name>``
             return self._held(("", typefacts.STATE, name), seen, wanted)
-        if class_fq not in self.classes or ("class", class_fq, name) in seen:
+        if class_fq not in self.classes:
             return []
+        if ("class", class_fq, name) in seen:
+            return self._cut()
         seen = seen | {("class", class_fq, name)}
         module, bases = self.classes[class_fq]
         key = (module.module, class_fq[len(module.module) + 1 :], name)
@@ -459,7 +468,7 @@ class Project:
         class_fq = f"{module.module}.{init.class_name}"
         key = ("constructed", class_fq, name)
         if key in seen:
-            return []
+            return self._cut()
         seen = seen | {key}
         if wanted is not None:
             wanted[0].add(class_fq.rpartition(".")[2])  # a file that constructs it
@@ -485,25 +494,68 @@ class Project:
         the function in the project passes for it, a path whose classes are known there. A
         helper handed the request's objects (``_stream(state, body)`` with ``state =
         request.app.state``, ``_save(db, turn)`` with ``db = self.db``) calls their methods.
-        Only the calls its name resolves to it (``_resolve``) are asked, not those through
-        another receiver's type: each step stays a lookup."""
+        Only the calls its name resolves to it (``_callers``) are asked, not those through
+        another receiver's type: each step stays a lookup; and only those that functions which
+        see the flag or handle a route reach (``_rooted``), whose files the pre-filter reads.
+        An answer no cycle or bound cut short is the same wherever it is asked, and is kept
+        (``_cut``)."""
         fq = f"{module.module}.{function.name}"
         key = ("passed", fq, name)
         target = self.functions.get(fq)
-        if target is None or key in seen:
+        if target is None:
             return []
+        if key in seen:
+            return self._cut()
+        memo = self._passed_known if wanted is None else self._passed_wanting.setdefault(id(wanted[0]), {})
+        if (fq, name) in memo:
+            return memo[(fq, name)]
+        cuts = self._cuts
         seen = seen | {key}
-        short = function.name.rpartition(".")[2]
-        if wanted is not None and "." not in function.name:
-            wanted[0].add(short)  # a file that imports it to call it
         found: dict[str, None] = {}
-        for caller_module, caller, site in self._calls_named.get(short, ()):
-            if self._resolve(caller_module, caller, site) != fq:
-                continue
+        for caller_module, caller, site in self._callers(fq):
             argument = _bound_argument(site, target, name)
-            if isinstance(argument, Argument) and argument.path is not None:
+            if isinstance(argument, Argument) and argument.path is not None and f"{caller_module.module}.{caller.name}" in self._rooted:
                 found.update(dict.fromkeys(self.classes_of(caller_module, caller, argument.path.split("."), seen, wanted)))
+        if self._cuts == cuts:
+            memo[(fq, name)] = list(found)
         return list(found)
+
+    @cached_property
+    def _rooted(self) -> frozenset[str]:
+        """The functions that see a flag or handle a route by their decorators, and those they
+        call by name (``_resolve``), within ``max-call-depth`` calls: the pre-filter reads them,
+        as it reads every function the flag's reach follows."""
+        layer = [fq for fq, target in self.functions.items() if target.summary.flags or target.summary.routes]
+        found = set(layer)
+        for _ in range(self.config.max_call_depth or len(self.functions)):
+            following = []
+            for fq in layer:
+                target = self.functions[fq]
+                for site in target.summary.sites:
+                    callee = self._resolve(target.module, target.summary, site) if site.kind == "call" else None
+                    if callee is not None and callee not in found and callee in self.functions:
+                        found.add(callee)
+                        following.append(callee)
+            if not following:
+                break
+            layer = following
+        return frozenset(found)
+
+    def _cut(self) -> list[str]:
+        """Nothing, from a resolution a cycle or the bound stopped: what is found above it then
+        depends on where it was asked, and is not kept (``_passed``)."""
+        self._cuts += 1
+        return []
+
+    def _callers(self, fq: str) -> list[tuple[ModuleSummary, FunctionSummary, Site]]:
+        """The calls in the project whose name resolves to the function ``fq`` (``_resolve``)."""
+        found = self._callers_of.get(fq)
+        if found is None:
+            short = fq.rpartition(".")[2]
+            found = self._callers_of[fq] = [
+                (module, function, site) for module, function, site in self._calls_named.get(short, ()) if self._resolve(module, function, site) == fq
+            ]
+        return found
 
     @cached_property
     def _calls_named(self) -> dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]]:
@@ -1636,9 +1688,12 @@ class Project:
         (``items.append(x)``, ``tasks.add_task(f)``): what the caller passed, not a write of the
         function's own."""
         root = site.text.partition(".")[0]
-        if root == site.text or root in ("self", "cls"):
-            return False
-        return target.summary.param(root) is not None and not self._typed_local(target.module, target.summary, root)
+        return root != site.text and self._untyped_parameter(target.module, target.summary, root)
+
+    def _untyped_parameter(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:
+        """Whether ``name`` is a parameter of ``function`` (not ``self`` or ``cls``) whose type
+        the code does not say: what it holds is what the callers pass (``_passed``)."""
+        return name not in ("self", "cls") and function.param(name) is not None and not self._typed_local(module, function, name)
 
     def _judges(self, target: _Function, flag: Flag, depth: int) -> bool:
         """Whether a function checks the flag itself, or calls one that does within ``depth``

@@ -49,6 +49,16 @@ def application(held: str) -> bool:
 RETURN = "return"  # the name of what a function returns, when it is always a construction
 
 
+# The methods of ``str``, and those of ``dict`` and ``list`` that read: on a parameter whose type
+# the code does not say, a string's or a container's (``sep.join(parts)``, ``kwargs.get("x")``),
+# whatever the callers pass; a store's ``get`` reads too. Such a call is no site (``analysis``).
+PLAIN_METHODS = frozenset(
+    "join split rsplit splitlines strip lstrip rstrip startswith endswith lower upper casefold title "
+    "replace format format_map encode decode partition rpartition removeprefix removesuffix isdigit isalnum "
+    "get items keys values copy count index".split()
+)
+
+
 def typed_names(facts: tuple[Fact, ...]) -> frozenset[str]:
     """The names some fact of the module types (in any scope): calls on them may resolve."""
     return frozenset(name for scope, name, _, _ in facts if scope != STATE and "(" not in name and name != RETURN)
