@@ -1679,8 +1679,8 @@ class Project:
         parts = site.text.split(".")
         if "(" in site.text or len(parts) < 2 or _reads_or_logs(parts) or self._typed_local(module, function, parts[0]):
             return None  # a local or parameter does not outlive the call
-        if parts[0] not in ("self", "cls") and function.param(parts[0]) is not None:
-            return None
+        if self._untyped_parameter(module, function, parts[0]):
+            return None  # what the caller passed (``_passed``)
         return ("call", self._container_key(module, function, ".".join(parts[:-1])), parts[-1])
 
     def _on_parameter(self, target: _Function, site: Site) -> bool:
