@@ -29,11 +29,18 @@ class Gatherer:
         method); the names whose calls may resolve in it: its own typed names, its enclosing
         functions' (an app factory's ``log = TurnLog()``, called in its handlers) and the
         module's (the module and an enclosing scope are summarized before what they hold)."""
-        # its own, the module's and its enclosing functions' (an app factory's ``app``, set in its ``startup``)
-        applications = self._applications[name] = _applications(graph)
+        stated = set(_scope_facts(graph, name, class_name))
+        # the names bound to a web application: its own (``app = Quart(__name__)``, ``app:
+        # Flask``), the module's and its enclosing functions' (an app factory's, set in its ``startup``)
+        own = "" if name == "<module>" else name
+        applications = self._applications[name] = frozenset(n for s, n, v, _ in stated if s == own and _names_application(v))
         for scope in ("<module>", *(".".join(name.split(".")[:end]) for end in range(1, name.count(".") + 1))):
             applications |= self._applications.get(scope, frozenset())
-        found = set(_scope_facts(graph, name, class_name, applications))
+        found = {fact for fact in stated if fact[0] != _ATTACHED}
+        for _, target, value, where in stated - found:  # ``app.store = Store()``: ``app.state``'s if ``app`` is one
+            root, _, attribute = target.partition(".")
+            if root in applications:
+                found.add((STATE, attribute, value, where))
         self._facts |= found
         typed = self._typed[name] = typed_names(tuple(found))
         if name == "<module>":
@@ -70,11 +77,21 @@ def _values(expr: cst.BaseExpression | None) -> list[str]:
     return [value] if value is not None else []
 
 
-def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None, applications: frozenset[str] = frozenset()) -> Iterator[Fact]:
+# The scope of what ``_scope_facts`` states of an attribute set on a plain name (``app.store =
+# Store()``, named ``app.store``): ``app.state``'s when the name holds a web application
+# (``Gatherer.scope``), else nothing.
+_ATTACHED = "@attached"
+
+
+def _names_application(value: str) -> bool:
+    """Whether a fact's value builds or names a web application (``Quart()``, ``flask.Flask``)."""
+    return value.removesuffix("()").rpartition(".")[2] in APPLICATIONS
+
+
+def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterator[Fact]:
     """The facts one scope states: a function's annotated parameters and, in a method, what a
     ``@property`` returns; a class body's annotated names; every scope's assignments, those to
-    an attribute of a web application (``applications``: ``app.store = Store()``) as
-    ``app.state``'s."""
+    an attribute of another name as ``_ATTACHED``."""
     node = graph.scope
     if isinstance(node, cst.FunctionDef):
         params = node.params
@@ -105,10 +122,11 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None, applicati
             if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):
                 continue
             target = dotted_name(event.target)
-            parts = target.split(".") if target is not None else []
-            where = _holder(parts, name, class_name) if target is not None else None
-            if where is None and len(parts) == 2 and parts[0] in applications:
-                where = STATE, parts[1]
+            if target is None:
+                continue
+            where = _holder(target.split("."), name, class_name)
+            if where is None and target.count(".") == 1:
+                where = _ATTACHED, target
             if where is None:
                 continue
             annotation = event.node.annotation.annotation if isinstance(event.node, cst.AnnAssign) else None
@@ -119,24 +137,6 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None, applicati
                 yield (*where, value, name)
     if isinstance(node, cst.FunctionDef):
         yield from ((name, RETURN, value, name) for value in _fresh_returns(graph))
-
-
-def _applications(graph: cfglib.CFG) -> frozenset[str]:
-    """The names a scope binds to a web application (``app = Quart(__name__)``) or takes as one
-    (``def init_app(app: Flask)``): ``typefacts.APPLICATIONS``."""
-    found = set()
-    node = graph.scope
-    if isinstance(node, cst.FunctionDef):
-        for param in [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]:
-            held = annotated_classes(param.annotation.annotation) if param.annotation is not None else []
-            if any(cls.rpartition(".")[2] in APPLICATIONS for cls in held):
-                found.add(param.name.value)
-    for block in graph.blocks:
-        for event in block.events:
-            if isinstance(event, cfglib.BindEvent) and event.kind == "assign" and isinstance(event.target, cst.Name):
-                if isinstance(event.value, cst.Call) and (dotted_name(event.value.func) or "").rpartition(".")[2] in APPLICATIONS:
-                    found.add(event.target.value)
-    return frozenset(found)
 
 
 def _entered(event: cfglib.BindEvent, name: str, class_name: str | None) -> Iterator[Fact]:
