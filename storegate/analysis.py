@@ -37,7 +37,7 @@ from storegate import typefacts, typegather
 from storegate import witness as witnesslib
 from storegate.annotations import annotated_class
 from storegate.errors import SourceError
-from storegate.model import ANY, CONSTANTS, NONE, Config, Flag
+from storegate.model import ANY, CONSTANTS, NONE, TRUE, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, root_name, string_value
 from storegate.positions import Locator, Outline
 from storegate.reads import attribute_evidence, reads
@@ -256,6 +256,8 @@ class _SiteFacts:
     forbidden: dict[str, bool] = field(default_factory=dict)  # flag -> reached only where it forbids (``Verdict``)
     traces: dict[str, list[tuple]] = field(default_factory=dict)
     permits: list[dict[str, list[bool]]] = field(default_factory=list)  # per argument
+    implies: list[dict[str, bool]] = field(default_factory=list)  # per argument: its truth implies the flag permits
+    gates: dict[str, bool] = field(default_factory=dict)  # gate parameter -> true on every copy (``Site.gates``)
 
 
 class Summarizer:
@@ -416,12 +418,14 @@ class Summarizer:
         self._strings = _scope_strings(graph, self.strings)
         self._receivers = receiverslib.scope(scope, self.imports, self.classes, self_class) if self.classes is not None else None
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
-        sites = self.sites(graph, flags, entry_flags={*graph.params, *closure} - objects, objects=objects)
+        params = _params(scope)
+        gates = () if flags or kind == "class" else gate_parameters(params)
+        sites = self.sites(graph, flags, entry_flags={*graph.params, *closure} - objects, objects=objects, gates=gates)
         return FunctionSummary(
             name=name,
             kind=kind,
             class_name=class_name,
-            params=tuple(replace(p, holds_object=True) if p.name in objects else p for p in _params(scope)),
+            params=tuple(replace(p, holds_object=True) if p.name in objects else p for p in params),
             flags=tuple(f.name for f in flags),
             closure_flags=closure,
             routes=routes,
@@ -459,14 +463,17 @@ class Summarizer:
         return self.state.scope(graph, class_name, self.fixed, factory)
 
     def sites(
-        self, graph: cfglib.CFG, flags: list[Flag], entry_flags: set[str], objects: frozenset[str] = frozenset()
+        self, graph: cfglib.CFG, flags: list[Flag], entry_flags: set[str], objects: frozenset[str] = frozenset(),
+        gates: tuple[str, ...] = (),
     ) -> tuple[Site, ...]:
         """Every call or write that may matter, judged for each flag under both entry assumptions
         (what the guard forms say is known at entry: ``guards.entry``).
 
         ``entry_flags``: the flags whose value callers can guarantee (parameters, and the flags a
         nested function reads from its enclosing function). ``objects``: the locations named like a
-        flag that hold an object (``flags.sight``).
+        flag that hold an object (``flags.sight``). ``gates``: the parameters of a function without
+        a flag that may switch its writes on (``gate_parameters``): each site says which of them
+        are true wherever it runs (``Site.gates``).
         """
         context = _context(graph, flags, self.fixed, objects, self.truths)
         # In a function with a flag, writes to state that outlives it are sites too, sink or not:
@@ -480,9 +487,10 @@ class Summarizer:
             return ()
         self.witnesses.clear()
         groups = _install(graph, context, self._given, self.locator)
-        context.relevant = relevant_paths(graph, [*flags, *retention.conditions(self.config, flags)], context, groups)
+        gate_flags = [Flag(name) for name in gates]
+        context.relevant = relevant_paths(graph, [*flags, *gate_flags, *retention.conditions(self.config, flags)], context, groups)
         entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags), self._given.entry))
-        if flags:
+        if flags or gate_flags:
             empty_states = solve(graph, entry_facts.known, context)
             permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
         else:  # nothing to judge: only which blocks are reached matters (most scopes)
@@ -494,13 +502,19 @@ class Summarizer:
             if entry is None:
                 continue  # unreachable
             states = {flag.name: [entry, permitted_states.get(flag.name, empty_states).get(block.index)] for flag in flags}
+            if gates:  # a function without a flag: only the facts with nothing known at entry
+                states[""] = [entry, None]
             for event, event_shapes in zip(block.events, row):
                 for shape in event_shapes:
                     record = found.get((id(shape[0]), shape[1]))
                     if record is None:
                         record = found[(id(shape[0]), shape[1])] = _SiteFacts(*shape)
                         record.permits = [{} for _ in record.args]
+                        record.implies = [{} for _ in record.args]
                     self._judge(record, graph, block, flags, states, empty_states, permitted_states, context)
+                    here = states[""][0] if gates else None
+                    for name in gates:  # true wherever the site runs
+                        record.gates[name] = record.gates.get(name, True) and here is not None and F.entails(here, context.path(name), TRUE)
                 for pair in states.values():
                     for which, facts in enumerate(pair):
                         if facts is not None:  # the first (no assumption) is: the block is reachable
@@ -612,13 +626,15 @@ class Summarizer:
                     if trace is not None:  # else every path that reaches it permits: gated after all
                         verdicts[which] = False
                         traces[which] = trace
-        for arg, slot in zip(record.args, record.permits):
+        for arg, slot, implied in zip(record.args, record.permits, record.implies):
             for flag in flags:
                 pair = states[flag.name]
                 current = slot.setdefault(flag.name, [True, True])
                 for which, facts in enumerate(pair):
                     if facts is not None and current[which] and not argument_permits(facts, arg.value, flag, context):
                         current[which] = False
+                if pair[0] is not None and implied.get(flag.name, True) and not arg.star:
+                    implied[flag.name] = truth_implies(pair[0], arg.value, flag, context)
 
     def _site(self, record: _SiteFacts, context: _Context, bound: str | None, branches: list[tuple[int, int]]) -> Site:
         verdicts = tuple(
@@ -638,8 +654,9 @@ class Summarizer:
                 star=arg.star if isinstance(arg.star, str) else "",
                 permits=tuple([(name, values[0], values[1]) for name, values in slot.items()]) if slot else (),
                 path=context.path(access_path(arg.value)),
+                implies=tuple(name for name, holds in implied.items() if holds),
             )
-            for arg, slot in zip(record.args, record.permits)
+            for arg, slot, implied in zip(record.args, record.permits, record.implies)
         )
         packed = []
         for keyword, count in reversed(record.packed):
@@ -667,6 +684,7 @@ class Summarizer:
             bound=None if record.handed else bound,
             packed=tuple(reversed(packed)),
             in_flag_branch=any(first <= span.line <= last for first, last in branches),
+            gates=tuple(sorted(name for name, true in record.gates.items() if true)),
             discarded=record.handed or (record.kind == "call" and id(record.node) in self.statement_calls),
         )
 
@@ -824,6 +842,35 @@ def argument_permits(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, conte
     # A boolean expression: permitted if its truth is implied (for an inverted flag, its falsity).
     wanted = F.negate(formula) if flag.inverted else formula
     return F.assume(facts, F.negate(wanted)) is None
+
+
+def truth_implies(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, context: _Context) -> bool:
+    """Whether an argument is true only where ``flag`` permits storing (``enabled=should_store``):
+    a callee that writes only when its parameter is true (``Site.gates``) then writes only when
+    the client allows it. A false constant never switches it on."""
+    if isinstance(expr, cst.Name) and expr.value in CONSTANTS:
+        return CONSTANTS[expr.value] & TRUE == 0
+    if isinstance(expr, _LITERALS) or not isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript, *_RELATABLE)):
+        return False
+    formula = context.formula(expr)
+    if not context.relevant or formula[0] == "lit" and (formula[1].startswith("?") or formula[1] not in context.relevant):
+        return False  # unrelated to any flag location
+    assumed = F.assume(facts, formula, context.relevant)
+    return assumed is None or permits(assumed, flag)
+
+
+def gate_parameters(params: tuple[Param, ...]) -> tuple[str, ...]:
+    """The parameters that may switch a function's writes on: booleans by their default or their
+    annotation (``enabled=True``, ``persist: bool``). A write that runs only where one is true
+    persists only for a caller that passes a true value (``Project.param_gated``)."""
+    return tuple(
+        p.name
+        for p in params
+        if p.default in ("True", "False") or (p.annotation is not None and p.annotation.replace(" ", "") in _BOOLEAN_ANNOTATIONS)
+    )
+
+
+_BOOLEAN_ANNOTATIONS = frozenset({"bool", "Optional[bool]", "bool|None", "None|bool", "typing.Optional[bool]"})
 
 
 _FORGED = ".<rebound>"  # a flag location rebound by the scope is read as this other location

@@ -112,6 +112,7 @@ class Project:
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
         self.own_state: dict[str, set[str]] = {}  # flag -> derived sinks into their object's own containers
         self._caching: dict[str, set[str]] = {}  # flag -> derived sinks whose chain ends in a cache (``derived_sinks``)
+        self._param_gated: dict[str, dict[str, tuple[frozenset[str], ...]]] = {}  # flag -> ``param_gated``
         self._import_maps: dict[str, dict[str, str]] = {}  # path -> local name -> qualified (``_imports``)
         # ``_passed``'s answers, and the calls of each function (``_callers``)
         self._cuts = 0
@@ -1476,6 +1477,73 @@ class Project:
             return ((caller.module.path, site.span.line, site.text), *derived[target.fq]), on_self
         return None
 
+    def param_gated(self, flag: Flag, derived: dict[str, Chain]) -> dict[str, tuple[frozenset[str], ...]]:
+        """The derived sinks that persist only where their own boolean parameters switch it on:
+        fq -> for each of its ways to a sink, the parameters any of which, false, closes it.
+
+        A way is a sink or a call of a derived sink; it is closed by the parameters true wherever
+        it runs (``Site.gates``: ``if not enabled: return``), or, for a call of one of these
+        functions, by the parameters of its own that it passes to the callee's (``persist=persist``),
+        and none is needed where it passes a false constant. A least fixpoint: a function is taken
+        only once each way of it is known to close (a cycle closes nothing)."""
+        known = self._param_gated.get(flag.name)
+        if known is not None:
+            return known
+        gated: dict[str, tuple[frozenset[str], ...]] = {}
+        pending = sorted(fq for fq in derived if any(site.gates for site in self.functions[fq].summary.sites))
+        while pending:
+            taken = set()
+            for fq in pending:
+                needs = self._closing(self.functions[fq], derived, gated)
+                if needs is not None:
+                    gated[fq] = needs
+                    taken.add(fq)
+            if not taken:
+                break
+            # what calls one just taken may close now (``persist=persist``)
+            pending = [fq for fq in sorted(derived) if fq not in gated and self._calls_any(self.functions[fq], taken)]
+        self._param_gated[flag.name] = gated
+        return gated
+
+    def _calls_any(self, function: _Function, targets: set[str]) -> bool:
+        return any(
+            t.fq in targets for site in function.summary.sites if site.sink is None for t in self.resolve_all(function.module, function.summary, site)
+        )
+
+    def _closing(
+        self, function: _Function, derived: dict[str, Chain], gated: dict[str, tuple[frozenset[str], ...]]
+    ) -> tuple[frozenset[str], ...] | None:
+        """For each way of ``function`` to a sink, the parameters that close it (``param_gated``);
+        ``None`` if some way stays open whatever its parameters."""
+        own = {p.name for p in function.summary.params}
+        needs: list[frozenset[str]] = []
+        for site in function.summary.sites:
+            targets = [] if site.sink is not None else [t for t in self.resolve_all(function.module, function.summary, site) if t.fq in derived]
+            if site.sink is None and not targets:
+                continue
+            if site.gates:
+                needs.append(frozenset(site.gates))
+                continue
+            if not targets or any(t.fq not in gated for t in targets):
+                return None
+            for target in targets:
+                for closing in gated[target.fq]:
+                    passed = _passed_gates(site, target, closing, own)
+                    if passed is None:
+                        return None
+                    if passed:
+                        needs.append(passed)
+        return tuple(needs)
+
+    def closed(self, flag: Flag, derived: dict[str, Chain], site: Site, target: _Function) -> bool:
+        """Whether a call of ``target``, a derived sink, reaches no sink: for each way of it, a
+        closing parameter gets a false constant, or an argument true only where ``flag`` permits
+        (``Argument.implies``: ``log_prompt(body, enabled=should_store)``)."""
+        needs = self.param_gated(flag, derived).get(target.fq)
+        if needs is None:
+            return False
+        return all(any(_switched_off(_bound_argument(site, target, name), target, name, flag) for name in closing) for closing in needs)
+
     def fills_cache(self, flag: Flag, target: _Function) -> bool:
         """Whether ``target`` is a lookup that fills a cache on the way (``_looks_up``): no chain is
         followed through it, from a function with the flag either (``derived_sinks``)."""
@@ -2113,6 +2181,36 @@ def _bound_argument(site: Site, target: _Function, name: str) -> Argument | str 
     index = positional.index(name)
     passed = [arg for arg in site.args if arg.keyword is None and not arg.star]
     return passed[index] if index < len(passed) else None
+
+
+def _passed_gates(site: Site, target: _Function, closing: frozenset[str], own: set[str]) -> frozenset[str] | None:
+    """The caller's parameters that close a way of ``target`` (``closing``: any of its
+    parameters, false) by being passed to one of them (``persist=persist``); empty when a false
+    constant is passed or left as the default; ``None`` when nothing it passes can close it."""
+    passed: set[str] = set()
+    for name in closing:
+        bound = _bound_argument(site, target, name)
+        if _off(bound, target, name):
+            return frozenset()
+        if isinstance(bound, Argument) and not bound.star and bound.path in own:
+            passed.add(bound.path)
+    return frozenset(passed) if passed else None
+
+
+def _off(bound: Argument | str | None, target: _Function, name: str) -> bool:
+    """Whether a gate parameter gets a false constant: passed, or its default."""
+    if bound is None:
+        param = next((p for p in target.summary.params if p.name == name), None)
+        return param is not None and param.default in _FALSE_CONSTANTS
+    return isinstance(bound, Argument) and not bound.star and bound.path in _FALSE_CONSTANTS
+
+
+def _switched_off(bound: Argument | str | None, target: _Function, name: str, flag: Flag) -> bool:
+    """Whether a gate parameter is false, or true only where ``flag`` permits (``Project.closed``)."""
+    return _off(bound, target, name) or (isinstance(bound, Argument) and flag.name in bound.implies)
+
+
+_FALSE_CONSTANTS = frozenset({"False", "None"})
 
 
 def _passes_permitted(

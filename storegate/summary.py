@@ -52,6 +52,9 @@ class Argument:
     # (flag, permits with nothing known at entry, permits when the entry is permitted)
     permits: tuple[tuple[str, bool, bool], ...] = ()
     path: str | None = None  # the location passed (``request``, ``body["x"]``), aliases resolved
+    # the flags whose permission its truth implies (``enabled=should_store``, ``False``): what a
+    # callee's gate parameter bound to it switches on is gated (``Site.gates``, ``analysis.truth_implies``)
+    implies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,10 @@ class Site:
     # library's object, which the summary could not tell (``push(redis, e)``: ``redis.lpush``);
     # the sink's argument and key were checked here. The project decides (``inherited.Inherited.held``).
     untyped: tuple[tuple[str, str], ...] = ()
+    # In a function without a flag: its boolean parameters that are true wherever the site runs
+    # (``if not enabled: return``): the site persists only for a caller that passes a true value
+    # (``analysis.gate_parameters``, ``Project.param_gated``).
+    gates: tuple[str, ...] = ()
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -217,7 +224,7 @@ class ModuleSummary:
             return [[list(literal) for literal in clause] for clause in items]
 
         def argument(a: Argument) -> list:
-            return [a.keyword, a.star, [list(p) for p in a.permits], a.path]
+            return [a.keyword, a.star, [list(p) for p in a.permits], a.path, list(a.implies)]
 
         def site(s: Site) -> list:
             span = s.span
@@ -239,6 +246,7 @@ class ModuleSummary:
                 [[v.flag, v.gated, v.gated_if_permitted, trace(v.trace), trace(v.trace_if_permitted), v.forbidden] for v in s.verdicts],
                 list(s.pending) if s.pending else None,
                 [list(u) for u in s.untyped],
+                list(s.gates),
             ]
 
         functions = [
@@ -297,11 +305,11 @@ class ModuleSummary:
         trace = traces.__getitem__
 
         def argument(a):
-            keyword, star, permits, path = a
-            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path)))
+            keyword, star, permits, path, implies = a
+            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies)))
 
         def site(d):
-            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped = d
+            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped, gates = d
             return Site(
                 span=Span(line, column, end_line, end_column),
                 text=one(text),
@@ -317,6 +325,7 @@ class ModuleSummary:
                 packed=tuple((keyword, tuple(argument(a) for a in held)) for keyword, held in packed),
                 pending=(pending[0], pending[1], pending[2]) if pending else None,
                 untyped=tuple((one(pattern), one(kind)) for pattern, kind in untyped),
+                gates=tuple(gates),
             )
 
         def clauses(items):

@@ -110,9 +110,19 @@ class At:
                 continue
             if self.project.fills_cache(self.flag, target):
                 continue
+            if self.project.closed(self.flag, self.derived, self.site, target):
+                continue  # its writes are switched off here (``log_prompt(body, enabled=should_store)``)
             if not self.project.into_scratch(self.module, self.function, self.site, target, chain):
                 return chain
         return None
+
+    def switched_off(self) -> bool:
+        """Whether the call switches off every write of each callee (``Project.closed``:
+        ``log_prompt(body, enabled=should_store)``): what it calls keeps nothing here."""
+        if self.target is None or self.site.kind != "call":
+            return False
+        targets = self.project.resolve_all(self.module, self.function, self.site)
+        return bool(targets) and all(self.project.closed(self.flag, self.derived, self.site, target) for target in targets)
 
     def drops_flag(self) -> bool:
         """A call that does not pass the flag to a callee whose default for it permits storing."""

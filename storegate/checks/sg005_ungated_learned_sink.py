@@ -14,6 +14,8 @@ from storegate.model import Finding, TraceStep
 def decide(at: At) -> Iterable[Finding]:
     if at.site.sink is not None or at.derived_chain() is not None:
         return ()  # a configured sink is SG001's, a derived one SG002's
+    if at.switched_off():
+        return ()  # gated where the callee's own parameter switches its writes on
     gated = at.project.learned_at(at.module, at.function, at.site, at.flag)
     chain = None
     if gated is None:  # a helper that writes it (``Project.learned_chains``)
