@@ -12,6 +12,7 @@ identifiers only.
 from __future__ import annotations
 
 import ast
+import bisect
 import gc
 import re
 from collections.abc import Iterator
@@ -235,6 +236,10 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
     keywords = _form_keywords() if forms else frozenset()
     if not names and not forms:
         return False  # nothing in the tree can be a flag's location or a route's registration
+    # only the statements and expressions on the lines that hold one of the words can: the walk
+    # enters no other (``_apart``), most of a file that mentions ``store`` once
+    # (and the lines with a backslash: an escape may spell a word in a string, ``"st\x6fre"``)
+    lines = _lines_of(source, {"\\", *(_plain(word) for word in (*names, *(words | forms | keywords if forms else ())))})
     calls = strings = False
     docstrings: set[int] = set()
     called: set[int] = set()
@@ -293,8 +298,51 @@ def taken(tree: ast.Module, source: str, config: Config) -> bool:
                 return True
         if calls and strings:
             return True
-        _push_children(node, stack)
+        if kind is ast.JoinedStr:  # the positions inside an f-string are its own (before 3.12)
+            _push_children(node, stack)
+            continue
+        children: list = []
+        _push_children(node, children)
+        stack.extend(child for child in children if not _apart(child, lines))
     return False
+
+
+def _lines_of(source: str, texts: set[str]) -> list[int]:
+    """The sorted numbers (from 1) of the lines of ``source`` that hold one of ``texts`` (a line
+    ends as Python's do: ``\\r\\n``, ``\\r`` or ``\\n``)."""
+    if "\r" in source:
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
+    offsets = sorted({at for text in texts if text for at in _occurrences(source, text)})
+    lines: list[int] = []
+    line, last = 1, 0
+    for offset in offsets:
+        line += source.count("\n", last, offset)
+        last = offset
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def _occurrences(source: str, text: str) -> Iterator[int]:
+    at = source.find(text)
+    while at >= 0:
+        yield at
+        at = source.find(text, at + 1)
+
+
+def _apart(node: ast.AST, lines: list[int]) -> bool:
+    """Whether ``node`` spans none of ``lines`` (a node without a position spans them all; a
+    definition's span starts at its first decorator)."""
+    start = getattr(node, "lineno", None)
+    if start is None:
+        return False
+    decorators = getattr(node, "decorator_list", None)
+    if decorators:
+        start = min(start, decorators[0].lineno)
+    end = getattr(node, "end_lineno", None) or start
+    index = bisect.bisect_left(lines, start)
+    return index == len(lines) or lines[index] > end
+
 
 
 def _statements(tree: ast.Module) -> Iterator[ast.AST]:

@@ -391,6 +391,28 @@ def test_screen_leaves_a_method_named_like_the_flag():
     assert [screen(text, config)[0] for text in (kernel, read, passed)] == [False, True, True]
 
 
+def test_screen_finds_what_is_on_a_line_of_its_own_in_a_long_text():
+    """The screen walks only the lines that hold a word (``prefilter._apart``): a flag read on
+    an inner line of a call spread over lines, a route's word in a decorator above its ``def``,
+    a path in a module constant far from the registration, a keyword spelled with an escape
+    (``"st\\x6fre"``) and a path inside an f-string are each found, among a hundred lines of other
+    code; without them, nothing is taken."""
+    from dataclasses import replace
+
+    from storegate.prefilter import screen
+
+    config = replace(load_config(["."], isolated=True, flags=["store"]), routes=("POST */responses",))
+    filler = "".join(f"def helper_{i}(x):\n    return [x.get('k{i}'), x.post(x)]\n\n\n" for i in range(50))
+    spread = filler + "def create(request):\n    return finish(\n        request,\n        request.store,\n    )\n"
+    decorated = filler + '@app.post(\n    "/v1/responses"\n)\ndef create(request):\n    return request\n'
+    constant = 'PATH = "/v1/responses"\n\n\n' + filler + "@app.post(PATH)\ndef create(request):\n    return request\n"
+    escaped = "# the client's store\n" + filler + 'def create(body):\n    return body.get("st\\x6fre", True)\n'
+    formatted = filler + 'ROOT = "v1"\n\n\n@app.post(f"/{ROOT}/responses")\ndef create(request):\n    return request\n'
+    none = filler + "def create(request):\n    return restore(request)\n"
+    texts = (spread, decorated, constant, escaped, formatted, none)
+    assert [screen(text, config)[0] for text in texts] == [True, True, True, True, True, False]
+
+
 # What is named like the flag but holds an object wherever it is used so: the analysis sees no
 # flag in any of these (``flags.sight``), and the screen leaves them.
 OBJECTS_NAMED_LIKE_THE_FLAG = {
