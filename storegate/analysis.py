@@ -385,9 +385,16 @@ class Summarizer:
             evidence[held] = evidence.get(held, frozenset()) | {flaglib.OBJECT}
         alias = _Context(_aliases(graph, self.fixed)).alias
         sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in self.config.flags]
+        patterns = self.config.routes
+        owner = class_name if kind == "method" else None  # a controller's ``path`` comes before its methods'
+        routes = routelib.handler_routes(scope, patterns, self.route_names, owner) if isinstance(scope, cst.FunctionDef) else ()
         # a flag is seen through a predicate's call too (``if should_store(request):``, ``tests``),
-        # and through what a call's value is known to hold (``req = Request.parse(body)``, ``binds``)
+        # through what a call's value is known to hold (``req = Request.parse(body)``, ``binds``),
+        # and by a route's handler through what its request model's validators guarantee at its
+        # entry (``if body.background:`` where background requires store: ``entry``)
         told = {path for given in (self._given.tests, self._given.binds) for clauses in given.values() for clause in clauses for path, _ in clause}
+        if routes:
+            told.update(path for clause in self._given.entry for path, _ in clause)
         flags = [f for f, sight in sights if sight.locations or any(flaglib.is_location(path, f) for path in told)]
         objects = frozenset(path for _, sight in sights for path in sight.objects)
         # Nested scopes read an object named like the flag from here (a class body's own names
@@ -402,9 +409,6 @@ class Summarizer:
         if self_class is not None and kind != "class":
             for child in graph.nested:
                 self._outer_self[id(child)] = self_class
-        patterns = self.config.routes
-        owner = class_name if kind == "method" else None  # a controller's ``path`` comes before its methods'
-        routes = routelib.handler_routes(scope, patterns, self.route_names, owner) if isinstance(scope, cst.FunctionDef) else ()
         registered = routelib.registered_routes(graph, patterns, self.route_names)
         mounted = routelib.mounted_routes(scope, patterns, self.route_names) if isinstance(scope, cst.FunctionDef) else ()
         named = routelib.named_routes(scope, graph, patterns, self.route_names)
