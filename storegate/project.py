@@ -176,8 +176,13 @@ class Project:
             return None
         if "()." in site.text:  # `make().method`: a method of the class `make` is annotated to return
             maker, _, method = site.text.partition("().")
+            if "." in method:
+                return None
+            built = self._known_class(module, maker, function.name)
+            if built is not None:  # `Repo(session).save(x)`: a method of the class it builds
+                return self._method(built, method, set())
             made = self._resolve(module, function, replace(site, text=maker, qualified=_qualify_prefix(site, maker)))
-            if made is None or "." in method:
+            if made is None:
                 return None
             returns = self.functions[made].summary.returns
             if returns is None:
