@@ -456,19 +456,22 @@ def _bookkeeping_key(key: cst.BaseExpression | None, context: MatchContext) -> b
     constants that an ``ignore`` glob matches. No rule, no key: not bookkeeping."""
     if key is None or context.state is None:
         return False
-    return any(context.state.ignored(word) for word in _key_words(key) if word)
+    return any(context.state.ignored(word) for word in _key_words(key, context.strings or {}) if word)
 
 
-def _key_words(node: cst.CSTNode) -> Iterator[str]:
+def _key_words(node: cst.CSTNode, strings: Mapping[str, str]) -> Iterator[str]:
     """What a key says it is for: the words of its literal text and its constants' names
-    (``TASKS_KEY``, ``settings.LOCK_PREFIX``). Variables are the ids it is for (``job_id``
-    may key a kept result), never counted."""
+    (``TASKS_KEY``, ``settings.LOCK_PREFIX``), and of the literal a local holds (``key =
+    f"lock:conv:{cid}"``: ``strings``). Variables are the ids it is for (``job_id`` may key a
+    kept result), never counted."""
     if isinstance(node, cst.Name):
         if node.value.isupper():
             yield node.value
+        elif node.value in strings:
+            yield from re.split(r"\W+", strings[node.value])
     elif isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
         text = literal_text(node) if isinstance(node, cst.SimpleString) else node.value
         yield from re.split(r"\W+", text or "")
     else:
         for child in children(node):
-            yield from _key_words(child)
+            yield from _key_words(child, strings)
