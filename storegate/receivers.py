@@ -75,9 +75,16 @@ def type_of(expr: cst.BaseExpression, imports: Mapping[str, str], types: Types) 
 
 
 def annotation_type(annotation: cst.BaseExpression, imports: Mapping[str, str]) -> str | None:
-    """An instance of what an annotation names: ``redis.Redis | None`` -> ``redis.Redis()``."""
+    """An instance of what an annotation names: ``redis.Redis | None`` -> ``redis.Redis()``; none
+    for ``Any`` or ``object``, which say nothing (what the callers pass may: ``Project._passed``)."""
     name = annotated_class(annotation)
-    return None if name is None else (qualify(name, imports) or name) + "()"
+    if name is None:
+        return None
+    qualified = qualify(name, imports) or name
+    return None if qualified in _UNTYPED else qualified + "()"
+
+
+_UNTYPED = frozenset({"Any", "typing.Any", "typing_extensions.Any", "object", "builtins.object"})
 
 
 # The key of a type alias's own type in ``Types`` (no name has a colon): ``type:SessionDep``.
@@ -92,23 +99,34 @@ def module_types(tree: cst.Module, imports: Mapping[str, str]) -> dict[str, Type
     classes: dict[str, Types] = {MODULE: top}
     for stmt in tree.body:
         if isinstance(stmt, cst.ClassDef):
-            found: dict[str, str | None] = {}
-            for item in stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ():
-                for small in item.body if isinstance(item, cst.SimpleStatementLine) else ():
-                    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                        _note(found, "self." + small.target.value, annotation_type(small.annotation.annotation, imports))
-                    elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-                        # a class attribute, which every instance reads: ``client = redis.Redis()``
-                        _note(found, "self." + small.targets[0].target.value, type_of(small.value, imports, top))
-            methods = [item for item in stmt.body.body if isinstance(item, cst.FunctionDef)] if isinstance(stmt.body, cst.IndentedBlock) else []
-            for method in methods:
-                local = function_types(method, imports, top)
-                for target, value, annotation in _assignments(method.body):
-                    if target.startswith("self."):
-                        given = annotation_type(annotation, imports) if annotation is not None else None
-                        _note(found, target, given or (type_of(value, imports, local) if value is not None else None))
+            found = _self_types(stmt, imports, top, {})
+            known = {k: v for k, v in found.items() if v is not None}
+            if known and len(known) < len(found):  # one made from another (``self.db = self.client[name]``)
+                found = _self_types(stmt, imports, top, known)
             classes[stmt.name.value] = {k: v for k, v in found.items() if v is not None}
     return classes
+
+
+def _self_types(stmt: cst.ClassDef, imports: Mapping[str, str], top: Types, known: Types) -> dict[str, str | None]:
+    """The types of a class's ``self.x``, reading the values its methods assign with ``known``
+    (the types of its ``self.x`` found before, for a second reading)."""
+    found: dict[str, str | None] = {}
+    for item in stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ():
+        for small in item.body if isinstance(item, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                _note(found, "self." + small.target.value, annotation_type(small.annotation.annotation, imports))
+            elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                # a class attribute, which every instance reads: ``client = redis.Redis()``
+                _note(found, "self." + small.targets[0].target.value, type_of(small.value, imports, top))
+    methods = [item for item in stmt.body.body if isinstance(item, cst.FunctionDef)] if isinstance(stmt.body, cst.IndentedBlock) else []
+    inherited = {**top, **known} if known else top
+    for method in methods:
+        local = function_types(method, imports, inherited)
+        for target, value, annotation in _assignments(method.body):
+            if target.startswith("self."):
+                given = annotation_type(annotation, imports) if annotation is not None else None
+                _note(found, target, given or (type_of(value, imports, local) if value is not None else None))
+    return found
 
 
 def function_types(function: cst.FunctionDef, imports: Mapping[str, str], inherited: Types) -> Types:
