@@ -228,7 +228,7 @@ class Project:
             fq = self._method(class_fq, parts[-1], set())
             if fq is not None:
                 found[fq] = None
-                if not self.functions[fq].summary.sites and self._long_lived(function, parts[0]):
+                if not self.functions[fq].summary.sites and self._long_lived(module, function, parts[0]):
                     # a stub (abstract, a protocol's) of a service the object or module holds: what overrides it runs
                     found.update(dict.fromkeys(self._overrides(class_fq, parts[-1], wanted is not None)))
             elif wanted is not None:
@@ -247,10 +247,27 @@ class Project:
             return True
         return bool(self._overrides(class_fq, summary.name.rpartition(".")[2], False))
 
-    def _long_lived(self, function: FunctionSummary, root: str) -> bool:
+    def _long_lived(self, module: ModuleSummary, function: FunctionSummary, root: str) -> bool:
         """Whether a path rooted at ``root`` names what an object or a module holds (``self.store``,
-        a module's ``store``, ``app.state.store``), not a parameter or a local: an abstract
-        parameter (``context: ConversationContext``) is most often the request's own object."""
+        a module's ``store``, ``app.state.store``), or a local fetched from one by a call (``tool =
+        self.agent.tool_named(name)``, ``handler = REGISTRY.get(kind)``: one of its services), not
+        a parameter or another local: an abstract parameter (``context: ConversationContext``) is
+        most often the request's own object, and so is what a constructor made here."""
+        if root in ("self", "cls"):
+            return True
+        if function.param(root) is not None:
+            return False
+        if root not in function.locals:
+            return True
+        facts = self._facts.get((module.module, function.name, root), ())
+        return bool(facts) and all(
+            value.endswith("()") and "." in value and self._holder(function, value.partition(".")[0]) for _, value, _ in facts
+        )
+
+    @staticmethod
+    def _holder(function: FunctionSummary, root: str) -> bool:
+        """Whether ``root`` is an object's or a module's own name in ``function``: ``self``, ``cls``,
+        or a global (neither a parameter nor a local)."""
         return root in ("self", "cls") or (function.param(root) is None and root not in function.locals)
 
     def _overrides(self, class_fq: str, name: str, wanting: bool) -> list[str]:
