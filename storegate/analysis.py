@@ -857,9 +857,11 @@ def truth_implies(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, context:
     if isinstance(expr, _LITERALS) or not isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript, *_RELATABLE)):
         return False
     formula = context.formula(expr)
-    if formula[0] == "lit" and (formula[1].startswith("?") or (formula[1] not in (context.relevant or ()) and not flaglib.is_location(formula[1], flag))):
+    if formula[0] == "lit" and flaglib.is_location(formula[1], flag):
+        return not flag.inverted  # the flag itself (``remember=args.store``): true, it permits
+    if not context.relevant or formula[0] == "lit" and (formula[1].startswith("?") or formula[1] not in context.relevant):
         return False  # unrelated to any flag location
-    assumed = F.assume(facts, formula)  # every clause kept: a flag location only passed here is no relevant path
+    assumed = F.assume(facts, formula, context.relevant)
     return assumed is None or permits(assumed, flag)
 
 
