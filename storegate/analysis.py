@@ -45,7 +45,7 @@ from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, qualify
 from storegate.lazy import lazy_writes
 from storegate.transient import transient_writes
-from storegate.summary import ANY_FIELD, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
+from storegate.summary import ANY_FIELD, EACH, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
@@ -305,6 +305,7 @@ class Summarizer:
         self._strings: dict[str, str] = {}  # what the names of the scope being summarized spell
         self._transient: frozenset[int] = frozenset()  # its writes undone on every way out (``transient``)
         self._lazy: frozenset[int] = frozenset()  # what it runs only to fill a long-lived name still empty (``lazy``)
+        self._loops: dict[str, str] = {}  # its names bound only by a loop over a location (``_loop_names``)
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
         self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
         self.params: frozenset[str] = frozenset()  # its other parameters: they hold what the callers pass
@@ -485,6 +486,7 @@ class Summarizer:
         own = frozenset({*graph.params, *_bound_names(graph)} - {"self", "cls"}) if flags else None
         dicts = handoffs.Dicts(graph)
         self._transient = transient_writes(graph.scope)
+        self._loops = _loop_names(graph)
         self._lazy = lazy_writes(graph.scope)
         shapes = [[self._site_shapes(event, context, own, dicts) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
@@ -584,6 +586,8 @@ class Summarizer:
                 return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args), None
             text = _callee_name(call.func)
             text = context.alias(text) if text is not None else None
+            if text in self._loops:  # ``for cb in self.success_callbacks: cb(r)``: each element called
+                text = self._loops[text] + EACH
             if text is not None and (self._may_resolve(text) or _outlives(text, own, method=True)):
                 return call, text, "call", None, None, list(call.args), None
             return None  # cannot name a function of the analyzed files
@@ -1129,6 +1133,19 @@ def _moved(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
             if base is not None:
                 return F.kill(facts, base)
     return facts
+
+
+def _loop_names(graph: cfglib.CFG) -> dict[str, str]:
+    """The names a scope binds only as a ``for`` loop's target over a location (``for cb in
+    self.success_callbacks``): name -> that location. A call of one is a call of each element
+    (``EACH``), which the project finds where the location is filled (``callbacks.py``)."""
+    bound: dict[str, list[str | None]] = {}
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                over = access_path(event.node.iter) if event.kind == "for" and isinstance(event.node, cst.For) else None
+                bound.setdefault(event.target.value, []).append(over)
+    return {name: paths[0] for name, paths in bound.items() if len(paths) == 1 and paths[0] is not None and name not in graph.params}
 
 
 def _scope_strings(graph: cfglib.CFG, module_strings: dict[str, str]) -> dict[str, str]:

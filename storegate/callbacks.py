@@ -3,9 +3,12 @@
 A callback is a parameter called in its function (``on_done(r)``), or an attribute called in a
 method (``self.store_callback(r)``) that a method of the class keeps from a parameter
 (``self.store_callback = store_callback``: ``FunctionSummary.keeps``) or that is a field of the
-class (a dataclass). Each call of it is a call of every function the project passes for it,
-resolved where it is passed (one level: a callback passed on is not followed). Works on the
-summaries only, like ``project.py``, and imports nothing that parses.
+class (a dataclass), or each element of a list of them (``for cb in self.success_callbacks:
+cb(r)``: ``summary.EACH``), filled anywhere by ``.append(f)`` or ``.insert(i, f)`` on an
+attribute or a global of that name (``router.success_callbacks.append(log_to_db)``). Each call
+of it is a call of every function the project passes for it, resolved where it is passed (one
+level: a callback passed on is not followed). Works on the summaries only, like ``project.py``,
+and imports nothing that parses.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site, Span
+from storegate.summary import EACH, Argument, FunctionSummary, ModuleSummary, Site, Span
 
 if TYPE_CHECKING:
     from storegate.project import Project, _Function
@@ -22,8 +25,12 @@ if TYPE_CHECKING:
 # then the function's qualified name (``Project.resolve`` reads it).
 PASSED = "<passed>"
 
-# Where a callback is passed: ("param", function fq, parameter) or ("field", class fq, field).
+# Where a callback is passed: ("param", function fq, parameter), ("field", class fq, field) or
+# ("each", "", the list's attribute or global name).
 Slot = tuple[str, str, str]
+
+# The methods that put a function in a list of callbacks, and the position of the function.
+_FILLS = {"append": 0, "insert": 1}
 
 
 @dataclass
@@ -34,6 +41,7 @@ class Callbacks:
 
     words: dict[str, frozenset[str]] = field(default_factory=dict)
     unresolved: list[tuple[_Function, Site]] = field(default_factory=list)
+    filled: frozenset[str] = frozenset()  # the names of the lists of callbacks called: where they are filled
 
 
 def add_callbacks(project: Project) -> Callbacks:
@@ -45,7 +53,8 @@ def add_callbacks(project: Project) -> Callbacks:
     if not receivers:
         return found
     for fq, calls in receivers.items():
-        found.words[fq] = frozenset(_called_as(slot) for _, slot in calls)
+        found.words[fq] = frozenset(_called_as(slot) for _, slot in calls if slot[0] != "each")
+    found.filled = frozenset(slot[2] for calls in receivers.values() for _, slot in calls if slot[0] == "each")
     passed = _passed(project, {slot for calls in receivers.values() for _, slot in calls}, found)
     rewritten: dict[str, FunctionSummary] = {}
     for fq, calls in sorted(receivers.items()):
@@ -90,7 +99,9 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
                 continue
             head, _, attribute = site.text.partition(".")
             slots: list[Slot] = []
-            if not attribute and head not in ("self", "cls") and summary.param(head) is not None:
+            if site.text.endswith(EACH):
+                slots.append(("each", "", site.text[: -len(EACH)].rpartition(".")[2]))
+            elif not attribute and head not in ("self", "cls") and summary.param(head) is not None:
                 slots.append(("param", fq, head))
             elif head == "self" and owner is not None and attribute.isidentifier():
                 slots.extend(kept.get((owner, attribute), ()))
@@ -106,23 +117,32 @@ def _passed(project: Project, slots: set[Slot], found: Callbacks) -> dict[Slot, 
     that no module read defines)."""
     from storegate.project import _Function
 
-    words = {_called_as(slot) for slot in slots}
+    words = {_called_as(slot) for slot in slots if slot[0] != "each"}
+    lists = {slot[2] for slot in slots if slot[0] == "each"}
     by_target: dict[str, list[Slot]] = {}
     for slot in sorted(slots):
-        by_target.setdefault(slot[1], []).append(slot)
+        if slot[0] != "each":  # filled by ``append`` wherever it is, whoever calls it
+            by_target.setdefault(slot[1], []).append(slot)
     passed: dict[Slot, set[str]] = {}
     for module in project.summaries:
         imports = dict(module.imports)
         for function in module.functions:
             for site in function.sites:
-                if site.kind != "call" or site.text.rpartition(".")[2] not in words:
+                if site.kind != "call":
                     continue
-                callee = project.resolve(module, function, site)
-                owner = None if callee is not None else _class_called(project, module, site.text, function.name)
-                if owner is not None:  # ``Cls(...)``: a call of its ``__init__``, and its fields
-                    init = project._method(owner, "__init__", set())
-                    callee = project.functions[init] if init is not None else None
-                candidates = [*(by_target.get(callee.fq, ()) if callee else ()), *by_target.get(owner or "", ())]
+                owner_text, _, method = site.text.rpartition(".")
+                if method in _FILLS and owner_text.rpartition(".")[2] in lists:  # ``router.success_callbacks.append(f)``
+                    candidates: list[Slot] = [("each", "", owner_text.rpartition(".")[2])]
+                    callee = None
+                elif method not in words:
+                    continue
+                else:
+                    callee = project.resolve(module, function, site)
+                    owner = None if callee is not None else _class_called(project, module, site.text, function.name)
+                    if owner is not None:  # ``Cls(...)``: a call of its ``__init__``, and its fields
+                        init = project._method(owner, "__init__", set())
+                        callee = project.functions[init] if init is not None else None
+                    candidates = [*(by_target.get(callee.fq, ()) if callee else ()), *by_target.get(owner or "", ())]
                 for slot in candidates:
                     value = _value(site, callee, slot)
                     if value is None:
@@ -142,6 +162,10 @@ def _value(site: Site, callee: _Function | None, slot: Slot) -> str | None:
 
     if slot[0] == "field":
         bound: Argument | str | None = next((a for a in site.args if a.keyword == slot[2]), None)
+    elif slot[0] == "each":  # ``append(f)``, ``insert(0, f)``
+        position = _FILLS[site.text.rpartition(".")[2]]
+        plain = [a for a in site.args if a.keyword is None]
+        bound = plain[position] if len(plain) > position else None
     else:
         bound = _bound_argument(site, callee, slot[2]) if callee is not None else None
     if not isinstance(bound, Argument) or bound.star:

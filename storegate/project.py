@@ -827,6 +827,7 @@ class Project:
         for class_fq in self.classes if routed else ():
             if any(f"{class_fq}.{name}" in self.functions for name in routed):
                 self._unknown_bases(class_fq, set(), words, modules)
+        mentioned.update(self._callbacks.filled)  # where a list of callbacks called is filled (``append(f)``)
         bound = self.config.max_call_depth or len(self.functions) + 1
         queue = deque((function, 0) for function in reached)  # breadth first: each at its least depth
         while queue:
