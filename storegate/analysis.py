@@ -663,6 +663,7 @@ class Summarizer:
                 permits=tuple([(name, values[0], values[1]) for name, values in slot.items()]) if slot else (),
                 path=context.path(access_path(arg.value)),
                 implies=tuple(name for name, holds in implied.items() if holds),
+                literal=_constant_written(arg.value),
             )
             for arg, slot, implied in zip(record.args, record.permits, record.implies)
         )
@@ -867,6 +868,16 @@ def truth_implies(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, context:
         return False  # unrelated to any flag location
     assumed = F.assume(facts, formula, context.relevant)
     return assumed is None or permits(assumed, flag)
+
+
+def _constant_written(expr: cst.BaseExpression) -> bool:
+    """Whether an argument is a constant written out (``"completed"``, ``1``, ``None``; not an
+    f-string, which may hold the request): it passes nothing of the request (``Argument.literal``)."""
+    if isinstance(expr, cst.Name):
+        return expr.value in CONSTANTS
+    if isinstance(expr, cst.ConcatenatedString):
+        return _constant_written(expr.left) and _constant_written(expr.right)
+    return isinstance(expr, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary))
 
 
 def gate_parameters(params: tuple[Param, ...]) -> tuple[str, ...]:

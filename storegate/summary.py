@@ -55,6 +55,7 @@ class Argument:
     # the flags whose permission its truth implies (``enabled=should_store``, ``False``): what a
     # callee's gate parameter bound to it switches on is gated (``Site.gates``, ``analysis.truth_implies``)
     implies: tuple[str, ...] = ()
+    literal: bool = False  # a constant written out (``"completed"``, ``1``, ``None``): nothing of the request
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +229,7 @@ class ModuleSummary:
             return [[list(literal) for literal in clause] for clause in items]
 
         def argument(a: Argument) -> list:
-            return [a.keyword, a.star, [list(p) for p in a.permits], a.path, list(a.implies)]
+            return [a.keyword, a.star, [list(p) for p in a.permits], a.path, list(a.implies), a.literal]
 
         def site(s: Site) -> list:
             span = s.span
@@ -309,8 +310,8 @@ class ModuleSummary:
         trace = traces.__getitem__
 
         def argument(a):
-            keyword, star, permits, path, implies = a
-            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies)))
+            keyword, star, permits, path, implies, literal = a
+            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies), literal))
 
         def site(d):
             line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped, gates = d

@@ -16,6 +16,8 @@ def decide(at: At) -> Iterable[Finding]:
         return ()  # a configured sink is SG001's, a derived one SG002's
     if at.switched_off():
         return ()  # gated where the callee's own parameter switches its writes on
+    if _constants_only(at):
+        return ()  # only constants under a key (``cache.set(marker, "completed")``): nothing of the request
     gated = at.project.learned_at(at.module, at.function, at.site, at.flag)
     chain = None
     if gated is None:  # a helper that writes it (``Project.learned_chains``)
@@ -35,6 +37,18 @@ def decide(at: At) -> Iterable[Finding]:
     short = " -> ".join(text for _, _, text in chain)
     message = f"call to '{at.site.text}' persists (-> {short}) and is not gated by '{gate}' (gated by '{gate}' at {where}:{line})"
     return (at.finding(CODE.code, message, (*trace, *at.call_trace(chain)), "learned"),)
+
+
+def _constants_only(at: At) -> bool:
+    """Whether a call writes only constants under its key: its positional arguments after the
+    first are constants written out, and no keyword passes a value (``timeout=TTL`` is an option)."""
+    values = [arg for arg in at.site.args[1:] if arg.keyword is None]
+    passed = [arg for arg in at.site.args if arg.keyword in _VALUE_KEYWORDS or arg.star]
+    return at.site.kind == "call" and bool(values) and all(arg.literal for arg in values) and not passed
+
+
+# The keywords under which a call may pass the value it writes (``cache.set(k, value=v)``).
+_VALUE_KEYWORDS = frozenset({"value", "data", "content", "body", "payload", "document", "doc", "item", "obj", "record"})
 
 
 def _helper_chain(at: At) -> tuple[tuple | None, tuple[str, int] | None]:
@@ -67,7 +81,9 @@ CODE = Code(
         "(`record.set_snapshot(r)`), names that read or log (`get_*`, `load_*`, `list_*`, "
         "`fetch_*`, `logger.info`, `metrics.inc`), what a function also runs where the flag "
         "forbids storing (`if store is False: adapt(...)`), and what a constructor does to its "
-        "own attributes (`self.tools.append(t)` in `__init__`) are never learned."
+        "own attributes (`self.tools.append(t)` in `__init__`) are never learned; a call that "
+        "writes only constants under its key (`cache.set(marker, \"completed\", timeout=TTL)`) "
+        "is not reported."
     ),
     why=(
         "Where one place writes only `if store:` and another writes the same thing "
