@@ -131,8 +131,9 @@ def _passed(project: Project, slots: set[Slot], found: Callbacks) -> dict[Slot, 
                 if site.kind != "call":
                     continue
                 owner_text, _, method = site.text.rpartition(".")
-                if method in _FILLS and owner_text.rpartition(".")[2] in lists:  # ``router.success_callbacks.append(f)``
-                    candidates: list[Slot] = [("each", "", owner_text.rpartition(".")[2])]
+                filled = owner_text.rpartition(".")[2]
+                if method in _FILLS and filled in lists:  # ``router.success_callbacks.append(f)``
+                    candidates: list[Slot] = [("each", "", filled)]
                     callee = None
                 elif method not in words:
                     continue

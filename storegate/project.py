@@ -253,12 +253,10 @@ class Project:
         self.agent.tool_named(name)``, ``handler = REGISTRY.get(kind)``: one of its services), not
         a parameter or another local: an abstract parameter (``context: ConversationContext``) is
         most often the request's own object, and so is what a constructor made here."""
-        if root in ("self", "cls"):
+        if self._holder(function, root):
             return True
         if function.param(root) is not None:
             return False
-        if root not in function.locals:
-            return True
         facts = self._facts.get((module.module, function.name, root), ())
         return bool(facts) and all(
             value.endswith("()") and "." in value and self._holder(function, value.partition(".")[0]) for _, value, _ in facts
