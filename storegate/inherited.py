@@ -169,7 +169,7 @@ class Inherited:
         receiver, _, method = site.text.rpartition(".")
         for held in self.project.classes_of(module, function, receiver.split("."), frozenset(), None):
             if held.startswith(typefacts.LIBRARY):
-                text = f"{held[len(typefacts.LIBRARY) :]}().{method}"
+                text = f"{typefacts.library_object(held)}.{method}"
                 found = next((sink for sink in site.untyped if fnmatchcase(text, sink[0])), None)
                 if found is not None:
                     return found

@@ -404,6 +404,9 @@ class Project:
         function = self._scopes.get((module.module, where))
         if function is None:
             return []
+        if value.endswith("[]"):  # an item of what the path holds: of a library's object only
+            held = self._evaluate(module, where, value[:-2], seen, wanted)
+            return [f"{typefacts.LIBRARY}{typefacts.library_object(h)}[]" for h in held if h.startswith(typefacts.LIBRARY) and not typefacts.application(h)]
         callee = value[:-2] if value.endswith("()") else value
         known = self._known_class(module, callee, where)
         if known is not None:
@@ -464,6 +467,8 @@ class Project:
             if wanted is not None:
                 wanted[0].add(name)  # any file that sets ``app.state.<name>``
             return self._held(("", typefacts.STATE, name), seen, wanted)
+        if class_fq.startswith(typefacts.LIBRARY):  # what a library's object holds is of the library too
+            return [f"{typefacts.LIBRARY}{typefacts.library_object(class_fq)}.{name}"]
         if class_fq not in self.classes:
             return []
         if ("class", class_fq, name) in seen:

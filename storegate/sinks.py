@@ -36,6 +36,7 @@ import libcst as cst
 from storegate.cfg import BindEvent, CallEvent, Event, children
 from storegate.linear_regex import LinearRegex
 from storegate.model import Sink, State
+from storegate.paths import dotted_name
 from storegate.paths import callee_path, literal_text
 
 if TYPE_CHECKING:
@@ -308,12 +309,15 @@ class LibrarySinks(SinkKind):
 
     def untyped(self, call: cst.Call, context: MatchContext) -> tuple[tuple[str, str], ...]:
         """``(pattern, kind)`` of each sink of this call's method whose argument and key hold,
-        when the summary does not know the receiver's type (``Site.untyped``): a parameter's, a
-        global of another module, ``app.state``'s, which the project may type."""
+        when the summary does not know the receiver to be the library's (``Site.untyped``): a
+        parameter's, a global of another module, ``app.state``'s, or what a class of the project
+        holds (``_store.db.logs.insert_one``, ``_store: MongoStore``), which the project may type."""
         func = call.func
         receivers = context.receivers
-        if receivers is None or not isinstance(func, cst.Attribute) or receivers.type_of(func.value) is not None:
+        if receivers is None or not isinstance(func, cst.Attribute):
             return ()
+        if dotted_name(func.value) is None and receivers.type_of(func.value) is not None:
+            return ()  # typed, and no path the project could type again (``Model.objects.filter().update``)
         found = []
         for index in self.by_last.get(func.attr.value, ()):
             sink, _, argument = self.calls[index]

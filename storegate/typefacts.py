@@ -32,8 +32,9 @@ Fact = tuple[str, str, str, str]  # (scope, name, value, where)
 STATE = "@state"  # the scope of ``app.state.x``: one namespace for the whole project
 # The mark of a library's object among the classes a name may hold (``Project.classes_of``):
 # ``@lib:redis.asyncio.Redis`` for what ``Redis(...)`` built, or a parameter annotated ``Redis``,
-# holds; ``@lib:aiosqlite.connect`` for what that call returned. A pack names its methods as
-# ``redis.*()*.hset`` (``inherited.Inherited.held``).
+# holds; ``@lib:aiosqlite.connect`` for what that call returned; what an attribute or an item of
+# one holds, written from its instance (``@lib:pymongo.MongoClient()[].turns``: ``library_object``).
+# A pack names its methods as ``redis.*()*.hset`` (``inherited.Inherited.held``).
 LIBRARY = "@lib:"
 # The classes of web applications a server hangs its services on (``app.store = Store()`` with
 # Flask or Quart, read back as ``current_app.store`` or through a parameter ``app: Quart``): what
@@ -45,7 +46,15 @@ APPLICATION_PROXIES = frozenset({"flask.current_app", "quart.current_app"})
 
 def application(held: str) -> bool:
     """Whether a class a name holds (``Project.classes_of``) is a web application's."""
-    return held.startswith(LIBRARY) and held.rpartition(".")[2] in APPLICATIONS
+    return held.startswith(LIBRARY) and "(" not in held and held.rpartition(".")[2] in APPLICATIONS
+
+
+def library_object(held: str) -> str:
+    """The type, as ``receivers`` writes it, of the library's object a name holds: an instance
+    of what ``@lib:redis.Redis`` names (``redis.Redis()``); what is reached through one is
+    written whole (``@lib:pymongo.MongoClient()[].turns``: an attribute of an item of a client)."""
+    named = held[len(LIBRARY) :]
+    return named if "(" in named else named + "()"
 RETURN = "return"  # the name of what a function returns, when it is always a construction
 
 

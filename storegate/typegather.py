@@ -56,12 +56,16 @@ class Gatherer:
 
 
 def _value(expr: cst.BaseExpression | None) -> str | None:
-    """A value as a fact holds it: ``Cls()`` for a call of a dotted callee, a dotted path as is."""
+    """A value as a fact holds it: ``Cls()`` for a call of a dotted callee, a dotted path as is,
+    and ``path[]`` for an item of one (``self.client[name]``)."""
     if isinstance(expr, cst.Await):
         expr = expr.expression
     if isinstance(expr, cst.Call):
         callee = dotted_name(expr.func)
         return None if callee is None else callee + "()"
+    if isinstance(expr, cst.Subscript):
+        held = dotted_name(expr.value)
+        return None if held is None else held + "[]"
     name = dotted_name(expr) if expr is not None else None
     return None if name in ("None", "True", "False") else name
 
