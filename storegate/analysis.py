@@ -1244,9 +1244,13 @@ def relevant_paths(
             by_path.setdefault(path, []).append(group)
     relevant = {p: 0 for p in sorted(by_path) if any(flaglib.is_location(p, f) for f in flags)}
     pending = deque(relevant)
+    walked: set[int] = set()  # a group walked from one of its paths has nothing new for the others
     while pending:
         near = pending.popleft()
         for group in by_path[near]:
+            if id(group) in walked:
+                continue
+            walked.add(id(group))
             for path in sorted(group):
                 if path not in relevant:
                     relevant[path] = relevant[near] + 1

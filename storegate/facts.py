@@ -509,11 +509,12 @@ def _without_subsumed(clauses: set[Clause], relevant: Relevance | None = None) -
     for clause in sorted(clauses, key=_order(relevant)):
         WORK.charge(1 + len(kept))
         as_dict = dict(clause)
-        paths = as_dict.keys()
-        if not any(
-            other_paths <= paths and all(as_dict[p] & m == m for p, m in other) for other, other_paths in kept
-        ):
-            kept.append((clause, frozenset(paths)))
+        paths = frozenset(as_dict)
+        for other, other_paths in kept:  # a loop, not ``any``: this runs for every join
+            if other_paths <= paths and all(as_dict[p] & m == m for p, m in other):
+                break
+        else:
+            kept.append((clause, paths))
             if len(kept) == MAX_CLAUSES:
                 break
     return [clause for clause, _ in kept]
