@@ -42,7 +42,7 @@ from storegate.paths import access_path, callee_path, dotted_name, is_under, lit
 from storegate.positions import Locator, Outline
 from storegate.reads import attribute_evidence, reads
 from storegate import routes as routelib
-from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, qualify
+from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, constant_written, qualify
 from storegate.lazy import lazy_writes
 from storegate.transient import transient_writes
 from storegate.summary import ANY_FIELD, EACH, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
@@ -663,7 +663,7 @@ class Summarizer:
                 permits=tuple([(name, values[0], values[1]) for name, values in slot.items()]) if slot else (),
                 path=context.path(access_path(arg.value)),
                 implies=tuple(name for name, holds in implied.items() if holds),
-                literal=_constant_written(arg.value),
+                literal=constant_written(arg.value),
             )
             for arg, slot, implied in zip(record.args, record.permits, record.implies)
         )
@@ -868,16 +868,6 @@ def truth_implies(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, context:
         return False  # unrelated to any flag location
     assumed = F.assume(facts, formula, context.relevant)
     return assumed is None or permits(assumed, flag)
-
-
-def _constant_written(expr: cst.BaseExpression) -> bool:
-    """Whether an argument is a constant written out (``"completed"``, ``1``, ``None``; not an
-    f-string, which may hold the request): it passes nothing of the request (``Argument.literal``)."""
-    if isinstance(expr, cst.Name):
-        return expr.value in CONSTANTS
-    if isinstance(expr, cst.ConcatenatedString):
-        return _constant_written(expr.left) and _constant_written(expr.right)
-    return isinstance(expr, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary))
 
 
 def gate_parameters(params: tuple[Param, ...]) -> tuple[str, ...]:

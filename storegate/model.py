@@ -14,6 +14,9 @@ TRUE, FALSE, NONE = 1, 2, 4
 ANY = TRUE | FALSE | NONE
 # The abstract value of each constant name, as written in code.
 CONSTANTS = {"True": TRUE, "False": FALSE, "None": NONE}
+# The keywords under which a call may pass the value it writes (``cache.set(k, value=v)``,
+# ``r.hset(name, mapping=m)``); any other keyword is an option (``timeout=TTL``, ``nx=True``).
+VALUE_KEYWORDS = frozenset({"value", "values", "mapping", "data", "content", "body", "payload", "document", "doc", "item", "obj", "record"})
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,9 @@ import libcst as cst
 
 from storegate.cfg import BindEvent, CallEvent, Event, children
 from storegate.linear_regex import LinearRegex
-from storegate.model import Sink, State
+from storegate.model import CONSTANTS, VALUE_KEYWORDS, Sink, State
 from storegate.paths import dotted_name
+from storegate.statements import counts_only
 from storegate.paths import callee_path, literal_text
 
 if TYPE_CHECKING:
@@ -198,6 +199,8 @@ class CallSinks(SinkKind):
             sink, glob, argument = self.compiled[index]
             if any(glob(name) for name in names):
                 if argument is None or _argument_matches(call, sink, argument, strings=context.strings):
+                    if _keeps_nothing(call, sink, context):
+                        return None
                     return SinkMatch(text, sink, sink.kind or self.name)
                 constant = _imported_argument(call, sink, context)
                 if pending is None and constant is not None:
@@ -294,7 +297,7 @@ class LibrarySinks(SinkKind):
                 if not glob(typed):
                     continue
                 if argument is None or _argument_matches(event.node, sink, argument, receivers, context.strings):
-                    if sink.key is not None and _bookkeeping_key(_argument(event.node, sink.key), context):
+                    if _keeps_nothing(event.node, sink, context):
                         return None
                     return SinkMatch(callee_text(func), sink, sink.kind or self.name)
                 constant = _imported_argument(event.node, sink, context)
@@ -323,7 +326,7 @@ class LibrarySinks(SinkKind):
             sink, _, argument = self.calls[index]
             if argument is not None and not _argument_matches(call, sink, argument, receivers, context.strings):
                 continue
-            if sink.key is not None and _bookkeeping_key(_argument(call, sink.key), context):
+            if _keeps_nothing(call, sink, context):
                 continue
             found.append((sink.pattern, sink.kind or self.name))
         return tuple(found)
@@ -452,6 +455,41 @@ def _argument(call: cst.Call, position: int, keyword: str | None = None) -> cst.
         if arg.keyword is not None and arg.keyword.value == keyword:
             return arg.value
     return None
+
+
+def constant_written(expr: cst.BaseExpression) -> bool:
+    """Whether an argument is a constant written out (``"completed"``, ``1``, ``None``; not an
+    f-string, which may hold the request) or named by an upper-case name (``STATUS_TTL``, a
+    module's setting): it passes nothing of the request (``Argument.literal``)."""
+    if isinstance(expr, cst.Name):
+        return expr.value in CONSTANTS or (expr.value.isupper() and len(expr.value) > 1)
+    if isinstance(expr, cst.ConcatenatedString):
+        return constant_written(expr.left) and constant_written(expr.right)
+    return isinstance(expr, (cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary))
+
+
+def _constants_under_key(call: cst.Call, key: int) -> bool:
+    """Whether a key-value write stores only constants under its key (``cache.set(bucket, 1,
+    timeout=90)``, ``r.set(marker, "done")``): a counter's start, a marker's status, nothing of
+    the request. The positional arguments after the key are constants written out, and no
+    keyword passes a value."""
+    values = [arg for arg in call.args[key + 1 :] if arg.keyword is None]
+    passed = [arg for arg in call.args if arg.star or (arg.keyword is not None and arg.keyword.value in VALUE_KEYWORDS)]
+    return bool(values) and not passed and all(constant_written(arg.value) for arg in values)
+
+
+def _keeps_nothing(call: cst.Call, sink: Sink, context: MatchContext) -> bool:
+    """Whether a write keeps nothing of the request: a key-value store's (a sink with a
+    ``key``) under a key named for bookkeeping, or of only constants under its key; a
+    statement's (a sink with an argument regex) that only counts (``statements.counts_only``)."""
+    if sink.argument is not None:
+        value = _argument(call, sink.position, sink.keyword)
+        texts = list(_argument_texts(value, None, context.strings)) if value is not None else []
+        if texts and counts_only(texts[0]):
+            return True
+    if sink.key is None:
+        return False
+    return _bookkeeping_key(_argument(call, sink.key), context) or _constants_under_key(call, sink.key)
 
 
 def _bookkeeping_key(key: cst.BaseExpression | None, context: MatchContext) -> bool:

@@ -13,6 +13,7 @@ no module read defines leaves the call as it is: the pre-filter reads the module
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -48,7 +49,7 @@ def _decided(project: Project, module: ModuleSummary, site: Site, regexes: dict[
         return site
     pattern, kind, constant = site.pending
     text = project._constant(module, constant, [])
-    if text is None or not any(regex.search(text) for regex in regexes.get(pattern, ())):
+    if text is None or counts_only(text) or not any(regex.search(text) for regex in regexes.get(pattern, ())):
         return site
     return replace(site, sink=pattern, sink_kind=kind)
 
@@ -60,3 +61,58 @@ def wanted(project: Project, module: ModuleSummary, site: Site, modules: set[str
         trail: list[str] = []
         if project._constant(module, site.pending[2], trail) is None:
             modules.update(trail)
+
+
+def counts_only(sql: str) -> bool:
+    """Whether an SQL statement is an ``UPDATE`` that only counts or stamps (``SET hits = hits +
+    1, last_hit_at = now()``, ``SET status = 'closed'``): each column set to itself plus or minus
+    something, to the clock, or to a literal. It keeps nothing of a request (a usage counter,
+    a cache's hit count), though the sink's regex takes every ``UPDATE``."""
+    if not sql.lstrip()[:6].upper() == "UPDATE":
+        return False
+    found = _SET.search(sql)
+    if found is None:
+        return False
+    rest = sql[found.end() :]
+    end = _AFTER_SET.search(rest)
+    assignments = _top_level(rest[: end.start()] if end else rest)
+    return bool(assignments) and all(_counted(assignment) for assignment in assignments)
+
+
+_SET = re.compile(r"\bSET\b", re.IGNORECASE)
+_AFTER_SET = re.compile(r"\b(WHERE|RETURNING|FROM)\b", re.IGNORECASE)
+_STAMPS = frozenset({"now()", "current_timestamp", "current_date", "localtimestamp", "datetime('now')", "null", "true", "false"})
+_LITERAL = re.compile(r"-?\d+(\.\d+)?|'[^']*'")
+
+
+def _top_level(text: str) -> list[str]:
+    """``text`` cut at its commas outside brackets."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:index])
+            start = index + 1
+    parts.append(text[start:])
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _counted(assignment: str) -> bool:
+    """``col = col + x``, ``col = coalesce(col, 0) - x``, ``col = now()``, ``col = 'closed'``."""
+    column, equals, value = assignment.partition("=")
+    name = column.strip().rpartition(".")[2].strip('"`[] ').lower()
+    value = " ".join(value.split()).lower()
+    if not equals or not name:
+        return False
+    if value in _STAMPS or _LITERAL.fullmatch(value):
+        return True
+    for start in (name, f'"{name}"', f"coalesce({name}", f'coalesce("{name}"'):
+        if value.startswith(start):
+            after = value[len(start) :].lstrip()
+            if start.startswith("coalesce"):
+                after = after.partition(")")[2].lstrip()
+            return after[:1] in ("+", "-")
+    return False

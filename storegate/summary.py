@@ -55,7 +55,7 @@ class Argument:
     # the flags whose permission its truth implies (``enabled=should_store``, ``False``): what a
     # callee's gate parameter bound to it switches on is gated (``Site.gates``, ``analysis.truth_implies``)
     implies: tuple[str, ...] = ()
-    literal: bool = False  # a constant written out (``"completed"``, ``1``, ``None``): nothing of the request
+    literal: bool = False  # a constant written out (``"completed"``, ``1``, ``None``) or named (``DONE``): nothing of the request
 
 
 @dataclass(frozen=True, slots=True)

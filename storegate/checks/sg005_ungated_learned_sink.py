@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable
 
 from storegate.checks.base import At, Code
-from storegate.model import Finding, TraceStep
+from storegate.model import VALUE_KEYWORDS, Finding, TraceStep
 
 
 def decide(at: At) -> Iterable[Finding]:
@@ -43,12 +43,9 @@ def _constants_only(at: At) -> bool:
     """Whether a call writes only constants under its key: its positional arguments after the
     first are constants written out, and no keyword passes a value (``timeout=TTL`` is an option)."""
     values = [arg for arg in at.site.args[1:] if arg.keyword is None]
-    passed = [arg for arg in at.site.args if arg.keyword in _VALUE_KEYWORDS or arg.star]
+    passed = [arg for arg in at.site.args if arg.keyword in VALUE_KEYWORDS or arg.star]
     return at.site.kind == "call" and bool(values) and all(arg.literal for arg in values) and not passed
 
-
-# The keywords under which a call may pass the value it writes (``cache.set(k, value=v)``).
-_VALUE_KEYWORDS = frozenset({"value", "data", "content", "body", "payload", "document", "doc", "item", "obj", "record"})
 
 
 def _helper_chain(at: At) -> tuple[tuple | None, tuple[str, int] | None]:
