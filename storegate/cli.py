@@ -131,7 +131,7 @@ def main() -> None:
 )
 @click.option(
     "--max-call-depth", type=click.IntRange(min=0), default=None, metavar="N",
-    help="Follow writes at most N calls deep from a function with the flag or a route (default 5; 0: no limit).",
+    help="Follow writes at most N calls deep from a function with the flag or a route (default 6; 0: no limit).",
 )
 @click.option(
     "--cache-dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -168,7 +168,7 @@ class Config:
     max_target_bytes: int = 1_000_000
     # How many calls deep a write is followed from a function that sees the flag or handles a
     # route (``max-call-depth``): the longest chain reported, and how far the pre-filter reads; 0: no limit.
-    max_call_depth: int = 5
+    max_call_depth: int = 6
     # Where the configuration came from (a pyproject.toml), if anywhere; relative paths are
     # reported relative to the current directory, not to this.
     source: Path | None = None

@@ -31,7 +31,7 @@ CODE = Code(
     what=(
         "Reports a call, in a function that has the flag, to a function without the flag "
         "that persists (directly or further down, in any module of the project, at most "
-        "`max-call-depth` calls deep: 5 unless configured), when the call is not gated by "
+        "`max-call-depth` calls deep: 6 unless configured), when the call is not gated by "
         "the flag. The message shows the chain down to the sink."
     ),
     why=(
