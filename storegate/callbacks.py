@@ -7,7 +7,9 @@ class (a dataclass), or each element of a list of them (``for cb in self.success
 cb(r)``: ``summary.EACH``), filled anywhere by ``.append(f)`` or ``.insert(i, f)`` on an
 attribute or a global of that name (``router.success_callbacks.append(log_to_db)``). Each call
 of it is a call of every function the project passes for it, resolved where it is passed (one
-level: a callback passed on is not followed). Works on the summaries only, like ``project.py``,
+level: a callback passed on is not followed); but a parameter that a function without a flag
+only hands its arguments to (``_run(fn, *args, **kwargs)`` over an executor) is called where
+each caller passes it, with what that caller forwards (``_handed``). Works on the summaries only, like ``project.py``,
 and imports nothing that parses.
 """
 
@@ -55,20 +57,49 @@ def add_callbacks(project: Project) -> Callbacks:
     for fq, calls in receivers.items():
         found.words[fq] = frozenset(_called_as(slot) for _, slot in calls if slot[0] != "each")
     found.filled = frozenset(slot[2] for calls in receivers.values() for _, slot in calls if slot[0] == "each")
-    passed = _passed(project, {slot for calls in receivers.values() for _, slot in calls}, found)
-    rewritten: dict[str, FunctionSummary] = {}
-    for fq, calls in sorted(receivers.items()):
-        function = project.functions[fq].summary
-        targets: dict[int, set[str]] = {}
+    handed = _handed(project, receivers)
+    passed, where = _passed(project, {slot for calls in receivers.values() for _, slot in calls}, found, handed)
+    targets: dict[str, dict[Site, set[str] | None]] = {}  # fq -> its calls of callbacks -> the functions (None: handed)
+    for fq, calls in receivers.items():
         for site, slot in calls:
-            targets.setdefault(id(site), set()).update(passed.get(slot, ()))
+            mine = targets.setdefault(fq, {})
+            if slot in handed:
+                mine.setdefault(site, None)
+            else:
+                mine[site] = (mine.get(site) or set()) | passed.get(slot, set())
+    rewritten: dict[str, FunctionSummary] = {}
+    for fq in sorted(set(targets) | set(where)):
+        if fq not in project.functions:
+            continue  # a module's or a class's own statements: no function of the project
+        function = project.functions[fq].summary
+        called, handing = targets.get(fq, {}), where.get(fq, {})
         sites: list[Site] = []
         for site in function.sites:
-            copies = [replace(site, qualified=PASSED + fq) for fq in sorted(targets.get(id(site), ()))]
-            sites.extend(copies or [site])
+            if site in called:  # a handed callback's call runs where its caller passes it (``where``)
+                sites.extend(replace(site, qualified=PASSED + target) for target in sorted(called[site] or ()))
+            else:
+                sites.append(site)
+            sites.extend(handing.get(site, ()))
         rewritten[fq] = replace(function, sites=tuple(sites))
     install(project, rewritten)
     return found
+
+
+def _handed(project: Project, receivers: dict[str, list[tuple[Site, Slot]]]) -> set[Slot]:
+    """The parameters a function only hands its arguments to (``def _run(self, fn, *args,
+    **kwargs)``, calling ``fn(*args, **kwargs)`` or handing ``partial(fn, *args, **kwargs)`` to an
+    executor), in a function without a flag, where no parameter of its own switches the call:
+    a call of the function is a call of what it is passed there (``Site`` copies in the
+    callers: ``_passed``), with the arguments it forwards, not of everything passed for it
+    anywhere in the project."""
+    slots: dict[Slot, bool] = {}
+    for fq, calls in receivers.items():
+        summary = project.functions[fq].summary
+        for site, slot in calls:
+            if slot[0] == "param":
+                forwards = not summary.flags and not summary.closure_flags and not site.gates and all(arg.star for arg in site.args)
+                slots[slot] = slots.get(slot, True) and forwards
+    return {slot for slot, forwards in slots.items() if forwards}
 
 
 def _called_as(slot: Slot) -> str:
@@ -112,9 +143,12 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
     return found
 
 
-def _passed(project: Project, slots: set[Slot], found: Callbacks) -> dict[Slot, set[str]]:
+def _passed(
+    project: Project, slots: set[Slot], found: Callbacks, handed: set[Slot]
+) -> tuple[dict[Slot, set[str]], dict[str, dict[Site, list[Site]]]]:
     """Slot -> the functions the project's calls pass for it (into ``found.unresolved``, those
-    that no module read defines)."""
+    that no module read defines); for the ``handed`` slots, the caller's fq -> its call that
+    passes one -> that call as a call of the function passed, with the arguments it forwards."""
     from storegate.project import _Function
 
     words = {_called_as(slot) for slot in slots if slot[0] != "each"}
@@ -124,6 +158,7 @@ def _passed(project: Project, slots: set[Slot], found: Callbacks) -> dict[Slot, 
         if slot[0] != "each":  # filled by ``append`` wherever it is, whoever calls it
             by_target.setdefault(slot[1], []).append(slot)
     passed: dict[Slot, set[str]] = {}
+    where: dict[str, dict[Site, list[Site]]] = {}
     for module in project.summaries:
         imports = dict(module.imports)
         for function in module.functions:
@@ -149,12 +184,27 @@ def _passed(project: Project, slots: set[Slot], found: Callbacks) -> dict[Slot, 
                     if value is None:
                         continue
                     named = Site(Span(0, 0, 0, 0), value, "call", None, _qualify(value, imports))
-                    handed = project.resolve(module, function, named)
-                    if handed is not None:
-                        passed.setdefault(slot, set()).add(handed.fq)
-                    else:
+                    target = project.resolve(module, function, named)
+                    if target is None:
                         found.unresolved.append((_Function(f"{module.module}.{function.name}", module, function), named))
-    return passed
+                    elif slot in handed and callee is not None:
+                        handing = where.setdefault(f"{module.module}.{function.name}", {}).setdefault(site, [])
+                        handing.append(replace(site, text=value, qualified=PASSED + target.fq, args=_forwarded(site, callee), bound=None, packed=()))
+                    else:
+                        passed.setdefault(slot, set()).add(target.fq)
+    return passed, where
+
+
+def _forwarded(site: Site, callee: _Function) -> tuple[Argument, ...]:
+    """What a call hands on through a function that forwards ``*args, **kwargs`` to a callback:
+    the arguments bound to none of its named parameters (a star argument, unknown, too)."""
+    from storegate.project import _positional_offset
+
+    names = {param.name for param in callee.summary.params}
+    positional = [param.name for param in callee.summary.params if param.positional][_positional_offset(site, callee) :]
+    plain = [arg for arg in site.args if arg.keyword is None and not arg.star]
+    keywords = [arg for arg in site.args if arg.keyword is not None and arg.keyword not in names]
+    return (*plain[len(positional) :], *keywords, *(arg for arg in site.args if arg.star))
 
 
 def _value(site: Site, callee: _Function | None, slot: Slot) -> str | None:
