@@ -1485,10 +1485,21 @@ def _allow(value: cst.BaseExpression) -> bool:
 
 
 def _returned_class(scope: cfglib.Scope) -> str | None:
-    """The class a function's return annotation names: ``-> Service``, ``-> "Service"``, ``-> Service | None``."""
+    """The class a function's return annotation names: ``-> Service``, ``-> "Service"``, ``-> Service | None``;
+    of a context manager made of a generator (``@contextmanager``, ``-> Iterator[Session]``),
+    what it yields: what ``with f() as s`` binds."""
     if not isinstance(scope, cst.FunctionDef) or scope.returns is None:
         return None
-    return annotated_class(scope.returns.annotation)
+    annotation = scope.returns.annotation
+    if any((dotted_name(d.decorator) or "").rpartition(".")[2] in _CONTEXT_MANAGERS for d in scope.decorators):
+        if isinstance(annotation, cst.Subscript) and (dotted_name(annotation.value) or "").rpartition(".")[2] in _YIELDING:
+            first = annotation.slice[0].slice if annotation.slice else None
+            return annotated_class(first.value) if isinstance(first, cst.Index) else None
+    return annotated_class(annotation)
+
+
+_CONTEXT_MANAGERS = frozenset({"contextmanager", "asynccontextmanager"})
+_YIELDING = frozenset({"Iterator", "Generator", "AsyncIterator", "AsyncGenerator"})
 
 
 def _outlives(text: str, own: frozenset[str] | None, method: bool) -> bool:

@@ -420,12 +420,16 @@ class Project:
         site = Site(Span(0, 0, 0, 0), callee, "call", None, _qualify(module, callee))
         fq = self._resolve(module, function, site)
         targets = (fq,) if fq is not None else self._typed(module, function, callee, seen, wanted)
+        if not targets and "." in callee:  # an object called (``self._sessions()``): its class's ``__call__``
+            methods = (self._method(c, "__call__", set()) for c in self.classes_of(module, function, callee.split("."), seen, wanted))
+            targets = tuple(dict.fromkeys(m for m in methods if m is not None))
         found: dict[str, None] = {}
         for target in (self.functions[t] for t in targets):
             returns = target.summary.returns
             made = self._known_class(target.module, returns) if returns is not None else None
-            if made is not None:
-                found[made] = None
+            library = self._library(target.module, target.summary, returns) if returns is not None and made is None else None
+            if made is not None or library is not None:  # a class of the project's, or a library's (``-> Session``)
+                found[made or library or ""] = None
             elif returns is not None and wanted is not None:
                 self._want_name(target.module, returns, wanted)
             elif returns is None:  # unannotated: the object it always builds, if it does (``typefacts.RETURN``)
