@@ -37,6 +37,11 @@ def is_location(path: str, flag: Flag) -> bool:
     if path.endswith("." + flag.name):
         base = path[: -len(flag.name) - 1]
         return flag.self_attribute or base not in ("self", "cls")
+    if path.endswith(".should_" + flag.name) and not flag.inverted:
+        # a request's property that says whether to store (``req.should_store``, which
+        # ``return self.store is not False`` computes): the flag, as the request decides it
+        base = path[: -len(flag.name) - len(".should_")]
+        return flag.self_attribute or base not in ("self", "cls")
     if path.endswith(f"[{json.dumps(flag.name)}]"):
         return root_name(path) not in ("self", "cls") or flag.self_attribute
     return False
