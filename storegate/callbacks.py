@@ -9,8 +9,8 @@ attribute or a global of that name (``router.success_callbacks.append(log_to_db)
 of it is a call of every function the project passes for it, resolved where it is passed (one
 level: a callback passed on is not followed); but a parameter that a function without a flag
 only hands its arguments to (``_run(fn, *args, **kwargs)`` over an executor) is called where
-each caller passes it, with what that caller forwards (``_handed``). Works on the summaries only, like ``project.py``,
-and imports nothing that parses.
+each caller passes it, with what that caller forwards (``_handed``). Works on the summaries
+only, like ``project.py``, and imports nothing that parses.
 """
 
 from __future__ import annotations

@@ -36,9 +36,8 @@ import libcst as cst
 from storegate.cfg import BindEvent, CallEvent, Event, children
 from storegate.linear_regex import LinearRegex
 from storegate.model import CONSTANTS, VALUE_KEYWORDS, Sink, State
-from storegate.paths import dotted_name
+from storegate.paths import callee_path, dotted_name, literal_text
 from storegate.statements import counts_only
-from storegate.paths import callee_path, literal_text
 
 if TYPE_CHECKING:
     from storegate.receivers import Receivers
