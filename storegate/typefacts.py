@@ -55,6 +55,8 @@ def library_object(held: str) -> str:
     written whole (``@lib:pymongo.MongoClient()[].turns``: an attribute of an item of a client)."""
     named = held[len(LIBRARY) :]
     return named if "(" in named else named + "()"
+
+
 RETURN = "return"  # the name of what a function returns, when it is always a construction
 
 

@@ -47,7 +47,6 @@ def _constants_only(at: At) -> bool:
     return at.site.kind == "call" and bool(values) and all(arg.literal for arg in values) and not passed
 
 
-
 def _helper_chain(at: At) -> tuple[tuple | None, tuple[str, int] | None]:
     """The chain from the site's callee to a write the codebase gates elsewhere, and where it is
     gated; ``(None, None)`` if the callee writes none within the bound."""
