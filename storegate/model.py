@@ -6,6 +6,7 @@ process boundary or be written to a cache as JSON.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,17 @@ ANY = TRUE | FALSE | NONE
 CONSTANTS = {"True": TRUE, "False": FALSE, "None": NONE}
 # The keywords under which a call may pass the value it writes (``cache.set(k, value=v)``,
 # ``r.hset(name, mapping=m)``); any other keyword is an option (``timeout=TTL``, ``nx=True``).
-VALUE_KEYWORDS = frozenset({"value", "values", "mapping", "data", "content", "body", "payload", "document", "doc", "item", "obj", "record"})
+_VALUE_KEYWORDS = frozenset({"value", "values", "mapping", "data", "content", "body", "payload", "document", "doc", "item", "obj", "record"})
+
+
+def constants_only(arguments: Sequence[tuple[str | None, bool, bool]], key: int = 0) -> bool:
+    """Whether a call writes only constants under its key (``cache.set(marker, "completed",
+    timeout=TTL)``): each argument as ``(keyword, starred, a constant)``; the positional ones after
+    the key's are constants, and no keyword passes a value (``timeout=TTL`` is an option). The
+    summary's sinks read it from the tree, SG005 from the summary's ``Argument.literal``."""
+    values = [constant for keyword, _, constant in arguments[key + 1 :] if keyword is None]
+    passed = any(starred or keyword in _VALUE_KEYWORDS for keyword, starred, _ in arguments)
+    return bool(values) and not passed and all(values)
 
 
 @dataclass(frozen=True)

@@ -427,9 +427,10 @@ class Project:
         for target in (self.functions[t] for t in targets):
             returns = target.summary.returns
             made = self._known_class(target.module, returns) if returns is not None else None
-            library = self._library(target.module, target.summary, returns) if returns is not None and made is None else None
-            if made is not None or library is not None:  # a class of the project's, or a library's (``-> Session``)
-                found[made or library or ""] = None
+            if made is None and returns is not None:  # or a library's (``-> Session``)
+                made = self._library(target.module, target.summary, returns)
+            if made is not None:
+                found[made] = None
             elif returns is not None and wanted is not None:
                 self._want_name(target.module, returns, wanted)
             elif returns is None:  # unannotated: the object it always builds, if it does (``typefacts.RETURN``)

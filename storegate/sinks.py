@@ -35,7 +35,7 @@ import libcst as cst
 
 from storegate.cfg import BindEvent, CallEvent, Event, children
 from storegate.linear_regex import LinearRegex
-from storegate.model import CONSTANTS, VALUE_KEYWORDS, Sink, State
+from storegate.model import CONSTANTS, Sink, State, constants_only
 from storegate.paths import callee_path, dotted_name, literal_text
 from storegate.statements import counts_only
 
@@ -470,11 +470,9 @@ def constant_written(expr: cst.BaseExpression) -> bool:
 def _constants_under_key(call: cst.Call, key: int) -> bool:
     """Whether a key-value write stores only constants under its key (``cache.set(bucket, 1,
     timeout=90)``, ``r.set(marker, "done")``): a counter's start, a marker's status, nothing of
-    the request. The positional arguments after the key are constants written out, and no
-    keyword passes a value."""
-    values = [arg for arg in call.args[key + 1 :] if arg.keyword is None]
-    passed = [arg for arg in call.args if arg.star or (arg.keyword is not None and arg.keyword.value in VALUE_KEYWORDS)]
-    return bool(values) and not passed and all(constant_written(arg.value) for arg in values)
+    the request (``model.constants_only``)."""
+    arguments = [(arg.keyword.value if arg.keyword else None, bool(arg.star), constant_written(arg.value)) for arg in call.args]
+    return constants_only(arguments, key)
 
 
 def _keeps_nothing(call: cst.Call, sink: Sink, context: MatchContext) -> bool:

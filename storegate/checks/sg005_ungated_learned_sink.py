@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable
 
 from storegate.checks.base import At, Code
-from storegate.model import VALUE_KEYWORDS, Finding, TraceStep
+from storegate.model import Finding, TraceStep, constants_only
 
 
 def decide(at: At) -> Iterable[Finding]:
@@ -40,11 +40,9 @@ def decide(at: At) -> Iterable[Finding]:
 
 
 def _constants_only(at: At) -> bool:
-    """Whether a call writes only constants under its key: its positional arguments after the
-    first are constants written out, and no keyword passes a value (``timeout=TTL`` is an option)."""
-    values = [arg for arg in at.site.args[1:] if arg.keyword is None]
-    passed = [arg for arg in at.site.args if arg.keyword in VALUE_KEYWORDS or arg.star]
-    return at.site.kind == "call" and bool(values) and all(arg.literal for arg in values) and not passed
+    """Whether a call writes only constants under its key (``model.constants_only``)."""
+    arguments = [(arg.keyword, bool(arg.star), arg.literal) for arg in at.site.args]
+    return at.site.kind == "call" and constants_only(arguments)
 
 
 def _helper_chain(at: At) -> tuple[tuple | None, tuple[str, int] | None]:
