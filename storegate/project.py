@@ -1446,20 +1446,15 @@ class Project:
                 continue  # named for observing or for credentials: never a chain (``_OUT_OF_SCOPE_WORDS``)
             for site in function.summary.sites:
                 if site.sink is not None:
-                    if site.sink_kind == "file" and any(arg.path and _observes(arg.path.split(".")) for arg in site.args):
-                        continue  # a file of what it observes (``json.dump(usage, f)``, ``open(metrics_path, "a")``)
-                    cache = site.sink_kind in _CACHE_KINDS
-                    if (fq in derived and (fq not in own or site.sink_kind == "instance")) or (cache and _looks_up(fq.split(".")[-2:])):
+                    if not _write_keeps(fq, site) or (fq in derived and (fq not in own or site.sink_kind == "instance")):
                         continue
                     if fq not in derived:
                         layer.append(fq)
                     derived[fq] = ((function.module.path, site.span.line, site.text),)
                     _mark(fq, own, site.sink_kind == "instance")
-                    _mark(fq, caching, cache)
+                    _mark(fq, caching, site.sink_kind in _CACHE_KINDS)
                     continue
-                if _observes(site.text.split(".")):
-                    continue
-                targets = [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != fq and not _observes(t.fq.split(".")[-2:])]
+                targets = self._callees(function, site)
                 if targets:
                     calls.setdefault(fq, []).append((site, targets))
                     for target in targets:
@@ -1485,6 +1480,35 @@ class Project:
             if not layer:
                 break
         return derived
+
+    def _callees(self, function: _Function, site: Site) -> list[_Function]:
+        """The functions a call of ``function`` may run that can be a way to a sink
+        (``derived_sinks``): never itself, nor one named for observing."""
+        if _observes(site.text.split(".")):
+            return []
+        return [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != function.fq and not _observes(t.fq.split(".")[-2:])]
+
+    def ways(self, flag: Flag, derived: dict[str, Chain], fq: str) -> list[Chain]:
+        """Each way the derived sink ``fq`` persists through a site of its own, with its chain, one
+        per write it ends at: ``derived_sinks`` keeps the shortest only, and a report shows them
+        all. Writes to the object's own containers and ways its parameters may close
+        (``Site.gates``) are left out: whether they keep anything depends on the caller."""
+        function = self.functions[fq]
+        own, caching = self.own_state.get(flag.name, set()), self._caching.get(flag.name, set())
+        known = set(derived)
+        found: dict[tuple[str, int, str], Chain] = {}  # the write a way ends at -> the way
+        for site in function.summary.sites:
+            if site.gates:
+                continue
+            if site.sink is not None:
+                if site.sink_kind != "instance" and _write_keeps(fq, site):
+                    found.setdefault((function.module.path, site.span.line, site.text), ((function.module.path, site.span.line, site.text),))
+                continue
+            # a copy of ``caching``: what ``_extended`` learns on the way is ``derived_sinks``' to decide
+            extended = self._extended(fq, site, self._callees(function, site), known, own, derived, set(caching))
+            if extended is not None and not extended[1]:
+                found.setdefault(extended[0][-1], extended[0])
+        return list(found.values())
 
     def _extended(
         self, fq: str, site: Site, targets: list[_Function], known: set[str], own: set[str], derived: dict[str, Chain], caching: set[str]
@@ -2025,6 +2049,15 @@ def _reads_or_logs(parts: Sequence[str]) -> bool:
     receiver = parts[-2].lstrip("_").lower() if len(parts) > 1 else ""
     words = name.split("_")
     return words[0] in _READ_WORDS or not _REMOVE_WORDS.isdisjoint(words) or name in _LOG_METHODS or receiver in _LOG_RECEIVERS or _observes(parts)
+
+
+def _write_keeps(fq: str, site: Site) -> bool:
+    """Whether the sink ``site`` of ``fq`` keeps what it is given (``derived_sinks``): not a file of
+    what it observes (``json.dump(usage, f)``, ``open(metrics_path, "a")``), nor a cache that a
+    lookup fills (``_looks_up``)."""
+    if site.sink_kind == "file" and any(arg.path and _observes(arg.path.split(".")) for arg in site.args):
+        return False
+    return not (site.sink_kind in _CACHE_KINDS and _looks_up(fq.split(".")[-2:]))
 
 
 def _looks_up(parts: Sequence[str]) -> bool:

@@ -138,3 +138,30 @@ def test_a_normal_path_is_preferred_to_an_exception_path(tmp_path: Path) -> None
         """,
     ).findings
     assert "exception -> handler" not in [text for _, text, _ in _steps(finding)]
+
+
+def test_a_call_names_every_write_its_callee_makes() -> None:
+    """``LEDGER.settle`` appends to a file and to a module's history: the finding on each call
+    of it shows both chains, in the message and as steps of the trace; the write only its own
+    parameter switches on (``if mirror:``) is not among them."""
+    package = Path(__file__).resolve().parent.parent / "fixtures" / "cases" / "pkg_every_write"
+    result = check([str(package)], load_config([str(package)]), use_cache=False)
+    assert [(f.line, f.code) for f in result.findings] == [(9, "SG004"), (18, "SG002")]
+    ways = "-> self._append_line -> open; -> self._remember -> _HISTORY.setdefault"
+    handler, compact = result.findings
+    assert handler.message == f"handler for POST /v1/responses persists without checking 'store' (call to 'LEDGER.settle' {ways})"
+    assert compact.message == f"call to 'LEDGER.settle' persists ({ways}) and is not gated by 'store'"
+    for finding in result.findings:
+        calls = [step.text for step in finding.trace if "LEDGER.settle" in step.text]
+        assert [text.split(" LEDGER.settle")[0] for text in calls] == ["call", "also through"]
+        assert "service.py:18 _HISTORY.setdefault" in calls[1]
+        assert not any("_mirror" in step.text for step in finding.trace)
+
+
+def test_a_message_shows_three_chains_and_counts_the_rest() -> None:
+    from storegate.checks.base import arrows
+
+    chains = [(("m.py", line, f"w{line}"),) for line in range(1, 6)]
+    assert arrows(chains[:1]) == "-> w1"
+    assert arrows(chains[:4]) == "-> w1; -> w2; -> w3; 1 more write (--explain)"
+    assert arrows(chains) == "-> w1; -> w2; -> w3; 2 more writes (--explain)"

@@ -4,7 +4,7 @@ flag, with the questions a check may ask about it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -101,6 +101,21 @@ class At:
     def derived_chain(self) -> Chain | None:
         """The calls from the callee down to a configured sink, when the callee persists (any
         callee, when its receiver may hold several classes: ``Project.resolve_all``)."""
+        found = self._derived()
+        return None if found is None else found[1]
+
+    def chains(self) -> tuple[Chain, ...]:
+        """The derived chain, then each other write the same callee reaches through a call or a
+        write of its own (``Project.ways``): a report names every write behind the call, not only
+        the nearest. Empty when the callee does not persist."""
+        found = self._derived()
+        if found is None:
+            return ()
+        target, chain = found
+        others = [way for way in self.project.ways(self.flag, self.derived, target.fq) if way[-1] != chain[-1]]
+        return (chain, *others)
+
+    def _derived(self) -> tuple[_Function, Chain] | None:
         if self.target is None:
             return None
         own = self.project.own_state.get(self.flag.name, set())
@@ -113,7 +128,7 @@ class At:
             if self.project.closed(self.flag, self.derived, self.site, target):
                 continue  # its writes are switched off here (``log_prompt(body, enabled=should_store)``)
             if not self.project.into_scratch(self.module, self.function, self.site, target, chain):
-                return chain
+                return target, chain
         return None
 
     def switched_off(self) -> bool:
@@ -130,15 +145,19 @@ class At:
 
         return drops_flag(self.site, self.target, self.flag)
 
-    def call_trace(self, chain: Chain | None = None) -> tuple[TraceStep, ...]:
+    def call_trace(self, chain: Chain | None = None, others: Iterable[Chain] = ()) -> tuple[TraceStep, ...]:
         """The call step of a trace, with the chain of calls down to the sink it reaches (the
-        derived sink's, unless ``chain`` is given)."""
+        derived sink's, unless ``chain`` is given), then a step for each of ``others``."""
         chain = chain if chain is not None else self.derived_chain()
         if chain is None:
             return (TraceStep(self.site.span.line, f"call {self.site.text}"),)
         path = self.module.path
-        rest = " -> ".join(f"{line} {text}" if where == path else f"{where}:{line} {text}" for where, line, text in chain)
-        return (TraceStep(self.site.span.line, f"call {self.site.text} -> {rest}"),)
+
+        def step(chain: Chain, lead: str) -> TraceStep:
+            rest = " -> ".join(f"{line} {text}" if where == path else f"{where}:{line} {text}" for where, line, text in chain)
+            return TraceStep(self.site.span.line, f"{lead} {self.site.text} -> {rest}")
+
+        return (step(chain, "call"), *(step(other, "also through") for other in others))
 
     def finding(self, code: str, message: str, trace: Iterable[TraceStep] = (), kind: str | None = None) -> Finding:
         """A finding on this site; ``kind`` (why its sink is persistence) defaults to the kind of
@@ -158,3 +177,15 @@ class At:
             trace=tuple(trace),
             kind=kind if kind is not None else self.project.sink_kind(self.site, self.derived_chain()),
         )
+
+
+# The chains a message shows; the trace has them all.
+SHOWN_CHAINS = 3
+
+
+def arrows(chains: Sequence[Chain]) -> str:
+    """Chains of calls as a message shows them: ``-> a -> b; -> c``, the first ``SHOWN_CHAINS``
+    and how many more the trace (``--explain``) lists."""
+    shown = "; ".join("-> " + " -> ".join(text for _, _, text in chain) for chain in chains[:SHOWN_CHAINS])
+    more = len(chains) - SHOWN_CHAINS
+    return f"{shown}; {more} more write{'s' if more > 1 else ''} (--explain)" if more > 0 else shown

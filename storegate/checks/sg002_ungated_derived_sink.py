@@ -6,22 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from storegate.checks.base import At, Code
+from storegate.checks.base import At, Code, arrows
 from storegate.model import Finding
 
 
 def decide(at: At) -> Iterable[Finding]:
     if at.site.sink is not None:
         return ()  # a configured sink is SG001's
-    chain = at.derived_chain()
-    if chain is None:
+    if at.derived_chain() is None:
         return ()
     trace = at.ungated()
     if trace is None:
         return ()
-    arrow = " -> ".join(text for _, _, text in chain)
-    message = f"call to '{at.site.text}' persists (-> {arrow}) and is not gated by '{at.flag.gate_text}'"
-    return (at.finding(CODE.code, message, (*trace, *at.call_trace())),)
+    chain, *others = at.chains()
+    message = f"call to '{at.site.text}' persists ({arrows((chain, *others))}) and is not gated by '{at.flag.gate_text}'"
+    return (at.finding(CODE.code, message, (*trace, *at.call_trace(chain, others))),)
 
 
 CODE = Code(
@@ -32,7 +31,8 @@ CODE = Code(
         "Reports a call, in a function that has the flag, to a function without the flag "
         "that persists (directly or further down, in any module of the project, at most "
         "`max-call-depth` calls deep: 6 unless configured), when the call is not gated by "
-        "the flag. The message shows the chain down to the sink."
+        "the flag. The message shows the chain down to the sink, and the chain to each other "
+        "write the callee makes through a call or a write of its own."
     ),
     why=(
         "A helper that does not receive the flag cannot check it: whether it may store is "

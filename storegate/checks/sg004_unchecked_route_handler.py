@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from storegate.checks.base import At, Code
+from storegate.checks.base import At, Code, arrows
 from storegate.model import Finding
 
 
@@ -26,7 +26,11 @@ def decide(at: At) -> Iterable[Finding]:
         routes = tuple(route for route in routes if not none_means_on(route, at.flag, at.project.config.route_defaults))
     if not routes:
         return ()
-    return [at.finding(CODE.code, f"handler for {', '.join(routes)} persists without checking '{at.flag.gate_text}'", at.call_trace())]
+    message = f"handler for {', '.join(routes)} persists without checking '{at.flag.gate_text}'"
+    chains = at.chains()
+    if chains:
+        message += f" (call to '{at.site.text}' {arrows(chains)})"
+    return [at.finding(CODE.code, message, at.call_trace(chains[0] if chains else None, chains[1:]))]
 
 
 CODE = Code(
@@ -36,7 +40,8 @@ CODE = Code(
     what=(
         "Reports a persisting call in the handler of a configured route (`routes`, e.g. "
         "`POST /v1/responses`) that never consults the flag: the flag lives in the request "
-        "body, so the handler is the place that must read it."
+        "body, so the handler is the place that must read it. For a call, the message shows the "
+        "chain down to each write it reaches through what it calls."
     ),
     why=(
         "The route's request body carries `store`; a handler that writes without ever "
