@@ -695,6 +695,7 @@ class Summarizer:
             in_flag_branch=any(first <= span.line <= last for first, last in branches),
             gates=tuple(sorted(name for name, true in record.gates.items() if true)),
             discarded=record.handed or (record.kind == "call" and id(record.node) in self.statement_calls),
+            handed=record.handed,
         )
 
     def _untyped(self, record: _SiteFacts) -> tuple[tuple[str, str], ...]:

@@ -6,9 +6,11 @@ Starlette's ``BackgroundTask(fn, x)``, ``threading.Thread(target=fn, args=(x,))`
 ``executor.submit(fn, x)``, ``asyncio.to_thread(fn, x)``, ``anyio.to_thread.run_sync(fn, x)``,
 an anyio task group's ``tg.start_soon(fn, x)``, a Celery task's ``fn.delay(x)`` or
 ``fn.apply_async((x,))``, RQ's ``queue.enqueue(fn, x)``) is a call of it with the hand-off's remaining
-arguments: the summary holds that call as a site at the hand-off (``handed``), so the callee
-is resolved, derived and given call-site facts exactly as for a direct call. The APIs are
-recognized by their name's shape (the last name of the callee), never by importing anything.
+arguments; a lambda without parameters that makes one call, given to any call
+(``transaction.on_commit(lambda: save(x))``), is that call, made later. The summary holds that
+call as a site at the hand-off (``handed``), so the callee is resolved, derived and given
+call-site facts exactly as for a direct call. The APIs are recognized by their name's shape
+(the last name of the callee), never by importing anything.
 
 ``f(**kw)``, where ``kw`` is a dict display or ``dict(...)`` the function builds itself, passes
 its keys as keywords (``Dicts.expand``): its keys, and the ``kw["k"] = v`` writes that every path
@@ -62,27 +64,53 @@ def handed(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
     """``(function, arguments)`` of the call a hand-off makes later, or ``None`` if ``call`` is
     not one (or passes something other than a named function: a nested ``partial(...)`` is a
     hand-off of its own, seen as its own call)."""
+    found = _by_api(call)
+    if found is None:
+        # ``transaction.on_commit(lambda: task.delay(x))``: a thunk given to any call is run later
+        return next((thunk for arg in call.args if (thunk := _thunk(arg.value)) is not None), None)
+    if isinstance(found[0], cst.Lambda):
+        return _thunk(found[0])  # ``loop.run_in_executor(None, lambda: save(x))``
+    return found if callee_path(found[0]) is not None else None
+
+
+def _by_api(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
+    """``(function, arguments)`` of a hand-off API that ``call`` is, by its name's shape."""
     name = callee_path(call.func)
     if name is None:
         return None
     last = name.rpartition(".")[2]
     if last in _THREADS:
-        found = _thread(call)
-    elif last in _TASK_METHODS and isinstance(call.func, cst.Attribute):
-        found = (call.func.value, list(call.args)) if last == "delay" else _task(call)
-    else:
-        shape = _POSITIONAL.get(last)
-        found = None if shape is None else _positional(call, *shape)
-    if found is None or callee_path(found[0]) is None:
+        return _thread(call)
+    if last in _TASK_METHODS and isinstance(call.func, cst.Attribute):
+        return (call.func.value, list(call.args)) if last == "delay" else _task(call)
+    shape = _POSITIONAL.get(last)
+    return None if shape is None else _positional(call, *shape)
+
+
+def _thunk(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
+    """A lambda without parameters that makes one call (``lambda: save(x)``), the usual way to
+    put off a call: ``(save, [x])``, or what that call hands off in turn (``lambda:
+    task.delay(x)``: ``(task, [x])``)."""
+    if not isinstance(expr, cst.Lambda) or not isinstance(expr.body, cst.Call):
         return None
-    return found
+    params = expr.params
+    if params.params or params.posonly_params or params.kwonly_params or not isinstance(params.star_arg, cst.MaybeSentinel) or params.star_kwarg:
+        return None
+    call = expr.body
+    inner = handed(call)
+    if inner is not None:
+        return inner
+    return (call.func, list(call.args)) if callee_path(call.func) is not None else None
 
 
 def forwards_keywords(call: cst.Call) -> bool:
     """Whether a keyword added to ``call`` reaches the function it calls (the fixer's SG003
-    fix): not through ``Thread`` (its ``kwargs=``) or the event loop's methods."""
+    fix): not through ``Thread`` (its ``kwargs=``), the event loop's methods or a thunk."""
     if handed(call) is None:
         return True
+    found = _by_api(call)
+    if found is None or isinstance(found[0], cst.Lambda):
+        return False
     last = (callee_path(call.func) or "").rpartition(".")[2]
     if last in _TASK_METHODS:
         return last == "delay"

@@ -1792,6 +1792,8 @@ class Project:
         ``logger.info``: ``_reads_or_logs``)."""
         if site.sink is not None or (site.kind == "call" and not site.discarded):
             return None
+        if site.kind == "call" and not site.handed and any(other.handed and other.span == site.span for other in function.sites):
+            return None  # a hand-off (``transaction.on_commit(lambda: save(r))``): what it hands off is what is gated
         if site.kind == "write":
             return ("container", self._container_key(module, function, site.text[: -len("[...]")]))
         target = self.resolve(module, function, site)

@@ -90,6 +90,9 @@ class Site:
     # (``if not enabled: return``): the site persists only for a caller that passes a true value
     # (``analysis.gate_parameters``, ``Project.param_gated``).
     gates: tuple[str, ...] = ()
+    # The call of a function handed off (``handoffs.handed``), made later by the hand-off whose
+    # own call is the site of the same span (``transaction.on_commit``).
+    handed: bool = False
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -252,6 +255,7 @@ class ModuleSummary:
                 list(s.pending) if s.pending else None,
                 [list(u) for u in s.untyped],
                 list(s.gates),
+                s.handed,
             ]
 
         functions = [
@@ -314,7 +318,7 @@ class ModuleSummary:
             return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies), literal))
 
         def site(d):
-            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped, gates = d
+            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped, gates, handed = d
             return Site(
                 span=Span(line, column, end_line, end_column),
                 text=one(text),
@@ -331,6 +335,7 @@ class ModuleSummary:
                 pending=(pending[0], pending[1], pending[2]) if pending else None,
                 untyped=tuple((one(pattern), one(kind)) for pattern, kind in untyped),
                 gates=tuple(gates),
+                handed=handed,
             )
 
         def clauses(items):

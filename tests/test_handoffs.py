@@ -44,6 +44,9 @@ def _handed(code: str) -> tuple[str, list[str]] | None:
         ("threading.Thread(target=save, args=(r, *more), kwargs={'store': store})", ("save", ["r", "*more", "store=store"])),
         ("Thread(None, save, 'worker', items, options)", ("save", ["*items", "**options"])),
         ("Thread(target=save, kwargs=dict(store=store))", ("save", ["store=store"])),
+        ("loop.run_in_executor(None, lambda: save(r))", ("save", ["r"])),  # a thunk: its call
+        ("transaction.on_commit(lambda: save(r, store=store))", ("save", ["r", "store=store"])),
+        ("transaction.on_commit(lambda: archive.delay(r))", ("archive", ["r"])),  # its call hands off in turn
     ],
 )
 def test_handed_call(code, expected):
@@ -51,10 +54,32 @@ def test_handed_call(code, expected):
 
 
 @pytest.mark.parametrize(
+    ("code", "forwards"),
+    [
+        ("save(r)", True),  # no hand-off: a keyword goes to the callee itself
+        ("functools.partial(save, r)", True),
+        ("background_tasks.add_task(save, r)", True),
+        ("save_turn.delay(r)", True),
+        ("save_turn.apply_async((r,))", False),
+        ("threading.Thread(target=save, args=(r,))", False),
+        ("loop.call_soon(save, r)", False),
+        ("transaction.on_commit(lambda: save(r))", False),  # a keyword would go to on_commit
+        ("background_tasks.add_task(lambda: save(r))", False),  # or to the lambda
+    ],
+)
+def test_a_keyword_reaches_the_function_only_through_a_hand_off_that_forwards_it(code, forwards):
+    """What the fixer asks before it passes the flag through a hand-off (SG003)."""
+    call = cst.parse_expression(code)
+    assert isinstance(call, cst.Call)
+    assert handoffs.forwards_keywords(call) is forwards
+
+
+@pytest.mark.parametrize(
     "code",
     [
         "loop.run_in_executor(None, functools.partial(save, r))",  # the partial is its own hand-off
-        "loop.run_in_executor(None, lambda: save(r))",  # a lambda is its own scope
+        "bus.on('done', lambda event: save(event))",  # a lambda with parameters is a callback
+        "transaction.on_commit(lambda: r)",  # a thunk that calls nothing
         "pool.submit(*jobs)",
         "threading.Thread(name='idle')",
         "tasks.add(save, r)",
