@@ -394,9 +394,16 @@ class Summarizer:
         # and by a route's handler through what its request model's validators guarantee at its
         # entry (``if body.background:`` where background requires store: ``entry``)
         told = {path for given in (self._given.tests, self._given.binds) for clauses in given.values() for clause in clauses for path, _ in clause}
-        if routes:
-            told.update(path for clause in self._given.entry for path, _ in clause)
+        told.update(path for clause in self._given.entry for path, _ in clause)
         flags = [f for f, sight in sights if sight.locations or any(flaglib.is_location(path, f) for path in told)]
+        # the flag read through a parameter (``request.store``): its callers decide it, as they do
+        # a parameter named like it (``Project.permitted_entries``)
+        through_params = {
+            path
+            for f, sight in sights
+            for path in (*sight.locations, *told)
+            if path != f.name and root_name(path) in graph.params and root_name(path) not in ("self", "cls") and flaglib.is_location(path, f)
+        }
         objects = frozenset(path for _, sight in sights for path in sight.objects)
         # Nested scopes read an object named like the flag from here (a class body's own names
         # are not its methods').
@@ -425,7 +432,7 @@ class Summarizer:
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
         params = _params(scope)
         gates = () if flags or kind == "class" else gate_parameters(params)
-        sites = self.sites(graph, flags, entry_flags={*graph.params, *closure} - objects, objects=objects, gates=gates)
+        sites = self.sites(graph, flags, entry_flags={*graph.params, *closure, *through_params} - objects, objects=objects, gates=gates)
         return FunctionSummary(
             name=name,
             kind=kind,
@@ -733,6 +740,11 @@ class Summarizer:
         fields: dict = {"depends": tuple(name for d in scope.decorators for name in _dependencies(d))}
         plain = replace(summary, **fields) if fields["depends"] else summary  # (``replace`` is slow, and mostly idle)
         shape = contractlib.validator(scope) if summary.class_name is not None else None
+        # a model's method that checks the instance (``def validate(self)``, raising unless
+        # ``not self.background or self.store``): its rules are the model's, as a validator's
+        checks_itself = shape is None and summary.kind == "method" and graph.params == ("self",) and contractlib.raises(graph)
+        if checks_itself:
+            shape = contractlib.Validator("self", (), None)
         own = [p for p in graph.params if p not in ("self", "cls") and p not in _bound_names(graph)]
         found = contractlib.exits(graph)
         mixed = bool(found.none and found.objects and not found.other)
@@ -756,7 +768,10 @@ class Summarizer:
         if at_exit is None:
             return plain  # never returns: nothing to promise after it
         if shape is not None:
-            return replace(summary, invariants=contractlib.model_invariants(at_exit, shape, self.config.flags), **fields)
+            invariants = contractlib.model_invariants(at_exit, shape, self.config.flags)
+            if checks_itself:  # only rules of two fields or more (``Project._checks``)
+                invariants = tuple(clause for clause in invariants if len(clause) > 1)
+            return replace(summary, invariants=invariants, **fields)
         if_none = None
         for block, edge in found.none if mixed else ():
             facts = states.get(block.index)

@@ -13,8 +13,8 @@ A site is gated when the facts on every path to it imply that a flag location pe
   A fact is either ``always`` known (``Contracted``: what a request model's validators, or a
   dependency, guarantee, e.g. "``request.background`` is false or ``request.store`` is not
   False": ``contracts.py``) or known when every caller passes a permitting value (call-site
-  facts): ``CallerPermits``, for a function that takes the flag as a parameter or reads it from
-  its enclosing function. Each such function is solved
+  facts): ``CallerPermits``, for a function that takes the flag as a parameter, reads it through
+  one (``request.store``) or reads it from its enclosing function. Each such function is solved
   under both entries; the project stage (``project.permitted_entries``, through
   ``caller_decides``) says which entry applies.
 
@@ -111,15 +111,19 @@ class EntryForm:
 
 
 class CallerPermits(EntryForm):
-    """Call-site facts: a function that takes the flag from its callers knows, when every caller
-    passes a permitting value, that the flag permits at its entry."""
+    """Call-site facts: a function that takes the flag from its callers (a parameter, or a
+    location read through one: ``request.store``) knows, when every caller passes a permitting
+    value, that the flag permits at its entry."""
 
     name = "callers"
 
     def facts(self, scope: EntryScope) -> Iterable[EntryFact]:
+        from storegate.flags import is_location  # not at the top: the project stage reads this module without libcst
+
         for flag in scope.flags:
-            if flag.name in scope.from_callers:
-                yield EntryFact(flag.name, flag.permitted, always=False, flag=flag.name)
+            for location in sorted(scope.from_callers):
+                if location == flag.name or is_location(location, flag):  # ``store``, or read through a parameter: ``request.store``
+                    yield EntryFact(location, flag.permitted, always=False, flag=flag.name)
 
 
 class Contracted(EntryForm):

@@ -107,6 +107,7 @@ class Project:
                 key = ("", scope, name) if scope == typefacts.STATE else (module.module, scope, name)
                 self._facts.setdefault(key, []).append((module, value, where))
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
+        self._checked: dict[str, list[Clause]] | None = None  # class fq -> the rules others check (``_checks``)
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
         self._learned_chains: dict[str, dict[str, tuple[Chain, tuple[str, int]]]] = {}  # flag -> ``learned_chains``
         self._sink_kinds: dict[tuple[str, int, str], str] | None = None  # (path, line, text) -> kind
@@ -1394,11 +1395,45 @@ class Project:
                     owner = f"{function.module.module}.{function.summary.class_name}"
                     self._validators.setdefault(owner, []).append(function)
         found = [clause for f in self._validators.get(class_fq, []) for clause in f.summary.invariants]
+        found.extend(self._checks().get(class_fq, ()))
         module, bases = self.classes[class_fq]
         for base in bases:
             for option in self._class_candidates(module, base):
                 found.extend(self._invariants(option, seen))
-        return found
+        return sorted(set(found))
+
+    def _checks(self) -> dict[str, list[Clause]]:
+        """class fq -> the rules between the flag and another field that functions checking an
+        instance of it enforce: a function with a parameter annotated with the class that raises
+        unless the rule holds (``def validate(request: Req)``: ``if request.background and not
+        request.store: raise``). Servers check such a request once, where it enters, so the rule
+        is read as the model's, like a validator's. Only rules of two fields or more: a check
+        that the flag is true (``if not request.store: raise``) guards one path, not the model."""
+        if self._checked is None:
+            from storegate.flags import is_location  # not at the top: it loads libcst, which the project stage never needs otherwise
+
+            self._checked = {}
+            for function in self.functions.values():
+                guarantees = function.summary.guarantees
+                if not guarantees:
+                    continue
+                for param in function.summary.params:
+                    model = contractlib.annotated_class(param.annotation)
+                    if model is None or param.name in ("self", "cls"):
+                        continue
+                    rules = [
+                        clause
+                        for clause in guarantees
+                        if len(clause) > 1
+                        and all(contractlib.root_name(path) == param.name for path, _ in clause)
+                        and any(is_location(path, flag) for path, _ in clause for flag in self.config.flags)
+                    ]
+                    if not rules:
+                        continue
+                    rules = contractlib.rename(rules, lambda path: contractlib.rerooted(path, {param.name: contractlib.FIELDS}))
+                    for option in self._class_candidates(function.module, model):
+                        self._checked.setdefault(option, []).extend(rules)
+        return self._checked
 
     def _dependency(self, module: ModuleSummary, function: FunctionSummary, name: str) -> list[Clause]:
         """A FastAPI dependency's guarantees, on the handler's parameters of the same name (or
@@ -1668,12 +1703,15 @@ class Project:
         return bool(made) and all(self._known_class(holder, value[:-2], at) is not None for holder, value, at in made)
 
     def permitted_entries(self, flag: Flag) -> set[str]:
-        """Functions whose every caller passes a permitting flag (private and nested functions)."""
+        """Functions whose every caller passes a permitting flag (private and nested functions):
+        by the argument for a parameter named like it, or, for a flag read through another
+        parameter (``request.store``) or from the enclosing function, by a call that is itself
+        gated (``_passes_permitted``)."""
         candidates = {
             fq
             for fq, function in self.functions.items()
-            if _callers_all_known(function.summary)
-            and guards.caller_decides(function.summary, flag)
+            if (guards.caller_decides(function.summary, flag) and _callers_all_known(function.summary))
+            or (flag.name in function.summary.flags and _read_through_argument(function.summary, flag))
         }
         incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates}
         for caller, module, function, site, first in self.calls():
@@ -2219,6 +2257,20 @@ def _consults(function: FunctionSummary, flag: Flag) -> bool:
     return False
 
 
+def _read_through_argument(function: FunctionSummary, flag: Flag) -> bool:
+    """Whether a function that has the flag reads it through what a caller passes
+    (``request.store``), not as a parameter of its name nor from an enclosing function, and is
+    not a route's handler, which the framework calls: whether its flag permits is decided where
+    each caller calls it, private or not (a service's ``start_background(request)``, called
+    under ``if request.background:`` where background requires store)."""
+    return (
+        not guards.caller_decides(function, flag)
+        and function.param(flag.name) is None
+        and any(p.name not in ("self", "cls") for p in function.params)
+        and not (function.routes or function.registered)
+    )
+
+
 def _callers_all_known(function: FunctionSummary) -> bool:
     last = function.name.rpartition(".")[2]
     private = last.startswith("_") and not (last.startswith("__") and last.endswith("__"))
@@ -2291,7 +2343,10 @@ def _passes_permitted(
     ``producers``: for a call that passes a dict it was given (``f(**item.kwargs)``), the
     keywords every producer put in it, each with whether its function is permitted at entry:
     the flag permits if it does in what each of them passed (``Project._producers``)."""
-    if flag.name in target.summary.closure_flags:
+    param = target.summary.param(flag.name)
+    if flag.name in target.summary.closure_flags or param is None or param.holds_object:
+        # from the enclosing function, or read through an argument (``self._finish(request)``
+        # reading ``request.store``): the call itself is where the flag was checked
         verdict = site.verdict(flag.name)
         return verdict is not None and (verdict.gated_if_permitted if caller_permitted else verdict.gated)
     bound = _bound_argument(site, target, flag.name)
