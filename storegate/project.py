@@ -1666,6 +1666,26 @@ class Project:
             return self._fresh(module, receiver[:-2], function.name)
         return self._made_local(module, function, receiver)
 
+    def chosen_by_flag(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> bool:
+        """Whether ``site`` calls a method of a local bound, before it, from a call that hands the
+        flag to a function of the project that takes it and returns an object (``repo =
+        self._selector.for_request(store=request.store)``, ``-> Repository``): the flag chose
+        the object (one that discards what it is given where the flag forbids storing), so what
+        is called on it was decided there, where the flag is judged."""
+        receiver, dot, _ = site.text.partition(".")
+        if not dot or receiver in ("self", "cls") or function.param(receiver) is not None:
+            return False
+        for other in function.sites:
+            if other.bound != receiver or other.kind != "call" or other.span.line > site.span.line:
+                continue
+            target = self.resolve(module, function, other)
+            if target is None or target.summary.returns in (None, *_PLAIN_RETURNS) or flag.name not in target.summary.flags:
+                continue
+            bound = _bound_argument(other, target, flag.name) if guards.caller_decides(target.summary, flag) else None
+            if isinstance(bound, Argument) and flag.name in bound.implies:
+                return True
+        return False
+
     def _made_local(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:
         """Whether ``name`` is a local of ``function`` bound only to objects made there
         (``made_here``), or of the function it is nested in (not an app factory, whose locals
@@ -2018,6 +2038,8 @@ def _queue_end(site: Site, methods: dict[str, int]) -> str | None:
 
 # The sinks a lookup may fill on the way (``Project.derived_sinks``): a container, a file.
 _CACHE_KINDS = frozenset({"state", "instance", "file"})
+# Return annotations of values, not of objects a flag may choose (``Project.chosen_by_flag``).
+_PLAIN_RETURNS = ("bool", "str", "int", "float", "bytes", "dict", "list", "tuple", "set", "None", "Any", "object")
 # A sink kind's name (``sinks.SINK_KINDS``) as a finding says it; other kinds keep their name.
 # State that outlives the request (the ``state`` pack) is a container as much as a configured one.
 _SINK_KIND_NAMES = {"call": "configured", "state": "container", "instance": "container"}

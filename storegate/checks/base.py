@@ -90,9 +90,10 @@ class At:
 
     def ungated(self) -> tuple[TraceStep, ...] | None:
         """The witness of a path that reaches the site with the flag unchecked; ``None`` when
-        every path checks it (or the site was not judged for this flag)."""
+        every path checks it, when the flag chose the object it calls (``Project.chosen_by_flag``),
+        or when the site was not judged for this flag."""
         verdict = self.site.verdict(self.flag.name)
-        if verdict is None:
+        if verdict is None or self.project.chosen_by_flag(self.module, self.function, self.site, self.flag):
             return None
         if self.entry_permitted:
             return None if verdict.gated_if_permitted else verdict.trace_if_permitted
