@@ -1358,6 +1358,12 @@ class Project:
         tests: dict[str, list] = {}
         for site in function.sites:
             target = self.resolve(module, function, site)
+            if site.bound is not None:  # a model's rules, of the instance a call makes (``body = Req(**data)``)
+                rules = [c for made in self._made_models(module, function, site, target) for c in self._invariants(made, set())]
+                if rules:
+                    binds[f"{site.span.line}:{site.span.column}"] = contractlib.as_data(
+                        contractlib.rename(rules, lambda p: contractlib.rerooted(p, {contractlib.FIELDS: site.bound}))
+                    )
             if target is None or not (target.summary.guarantees or target.summary.if_none or target.summary.if_true):
                 continue
             roots = {}
@@ -1382,6 +1388,28 @@ class Project:
                     tests[where] = contractlib.as_data(known)
         given = {"entry": contractlib.as_data(entry), "calls": calls, "binds": binds, "tests": tests}
         return {key: value for key, value in given.items() if value}
+
+    def _made_models(self, module: ModuleSummary, function: FunctionSummary, site: Site, target: _Function | None) -> list[str]:
+        """The project's classes whose instance the call ``site`` returns: a class called
+        (``Req(**data)``), a model's parsing classmethod (``Req.model_validate(data)``), a function
+        of the project that returns what its ``type[T]`` parameter is given (``read_body(request,
+        Req)``, ``-> T``), or a decoder told the type (``msgspec.json.decode(raw, type=Req)``)."""
+        written: str | None = None
+        head, dot, method = site.text.rpartition(".")
+        if self._known_class(module, site.text, function.name) is not None:
+            written = site.text
+        elif dot and method in _PARSING_METHODS and self._known_class(module, head, function.name) is not None:
+            written = head
+        elif target is not None and target.summary.returns is not None:
+            for param in target.summary.params:
+                if param.annotation is not None and param.annotation.replace(" ", "") in (f"type[{target.summary.returns}]", f"Type[{target.summary.returns}]"):
+                    bound = _bound_argument(site, target, param.name)
+                    written = bound.path if isinstance(bound, Argument) else None
+        elif target is None:
+            written = next((arg.path for arg in site.args if arg.keyword == "type"), None)
+        if written is None:
+            return []
+        return [c for c in self._class_candidates(module, written, function.name) if c in self.classes]
 
     def _invariants(self, class_fq: str, seen: set[str]) -> list[Clause]:
         """What the validators of a class and of its bases guarantee of every instance."""
@@ -2038,6 +2066,8 @@ def _queue_end(site: Site, methods: dict[str, int]) -> str | None:
 
 # The sinks a lookup may fill on the way (``Project.derived_sinks``): a container, a file.
 _CACHE_KINDS = frozenset({"state", "instance", "file"})
+# A model's classmethods that parse input into an instance (pydantic v2 and v1, dataclass helpers).
+_PARSING_METHODS = frozenset({"model_validate", "model_validate_json", "model_validate_strings", "parse_obj", "parse_raw", "from_dict", "from_json"})
 # Return annotations of values, not of objects a flag may choose (``Project.chosen_by_flag``).
 _PLAIN_RETURNS = ("bool", "str", "int", "float", "bytes", "dict", "list", "tuple", "set", "None", "Any", "object")
 # A sink kind's name (``sinks.SINK_KINDS``) as a finding says it; other kinds keep their name.
