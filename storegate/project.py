@@ -408,6 +408,15 @@ class Project:
         if value.endswith("[]"):  # an item of what the path holds: of a library's object only
             held = self._evaluate(module, where, value[:-2], seen, wanted)
             return [f"{typefacts.LIBRARY}{typefacts.library_object(h)}[]" for h in held if h.startswith(typefacts.LIBRARY) and not typefacts.application(h)]
+        if value.endswith("]"):  # an item under a typed key (``request.app[RESPONSES]``): the key's class
+            keys = self._evaluate(module, where, value[value.rindex("[") + 1 : -1], seen, wanted)
+            return [key[len(typefacts.KEYED) :] for key in keys if key.startswith(typefacts.KEYED)]
+        if value.startswith(typefacts.KEYED):
+            written = value[len(typefacts.KEYED) :]
+            known = self._known_class(module, written, where)
+            if known is None and wanted is not None:
+                self._want_name(module, written, wanted, function)
+            return [typefacts.KEYED + known] if known is not None else []
         callee = value[:-2] if value.endswith("()") else value
         known = self._known_class(module, callee, where)
         if known is not None:
@@ -1360,9 +1369,10 @@ class Project:
             target = self.resolve(module, function, site)
             if site.bound is not None:  # a model's rules, of the instance a call makes (``body = Req(**data)``)
                 rules = [c for made in self._made_models(module, function, site, target) for c in self._invariants(made, set())]
+                instance = {contractlib.FIELDS: site.bound}
                 if rules:
                     binds[f"{site.span.line}:{site.span.column}"] = contractlib.as_data(
-                        contractlib.rename(rules, lambda p: contractlib.rerooted(p, {contractlib.FIELDS: site.bound}))
+                        contractlib.rename(rules, lambda p: contractlib.rerooted(p, instance))
                     )
             if target is None or not (target.summary.guarantees or target.summary.if_none or target.summary.if_true):
                 continue

@@ -36,6 +36,10 @@ STATE = "@state"  # the scope of ``app.state.x``: one namespace for the whole pr
 # one holds, written from its instance (``@lib:pymongo.MongoClient()[].turns``: ``library_object``).
 # A pack names its methods as ``redis.*()*.hset`` (``inherited.Inherited.held``).
 LIBRARY = "@lib:"
+# The mark of a typed key (aiohttp's ``RESPONSES = web.AppKey("responses", Service)``: the value
+# ``@key:Service``): an item under it (``request.app[RESPONSES]``, the value
+# ``request.app[RESPONSES]``) holds that class (``Project._evaluate``).
+KEYED = "@key:"
 # The classes of web applications a server hangs its services on (``app.store = Store()`` with
 # Flask or Quart, read back as ``current_app.store`` or through a parameter ``app: Quart``): what
 # is set on such an application lives in ``app.state``'s namespace (``STATE``).

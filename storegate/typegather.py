@@ -11,7 +11,7 @@ import libcst as cst
 from storegate import cfg as cfglib
 from storegate.annotations import annotated_classes, is_type_alias
 from storegate.paths import dotted_name
-from storegate.typefacts import APPLICATIONS, RETURN, STATE, Fact, argument_name, state_attribute, typed_names
+from storegate.typefacts import APPLICATIONS, KEYED, RETURN, STATE, Fact, argument_name, state_attribute, typed_names
 
 
 class Gatherer:
@@ -62,6 +62,10 @@ def _value(expr: cst.BaseExpression | None) -> str | None:
         expr = expr.expression
     if isinstance(expr, cst.Call):
         callee = dotted_name(expr.func)
+        if callee is not None and callee.rpartition(".")[2] == "AppKey":  # aiohttp's ``web.AppKey("name", Cls)``
+            typed = [a.value for a in expr.args if a.keyword is None][1:2] or [a.value for a in expr.args if a.keyword is not None and a.keyword.value == "t"]
+            held = dotted_name(typed[0]) if typed else None
+            return KEYED + held if held is not None else callee + "()"
         return None if callee is None else callee + "()"
     if isinstance(expr, cst.Subscript):
         held = dotted_name(expr.value)
@@ -78,6 +82,11 @@ def _values(expr: cst.BaseExpression | None) -> list[str]:
     if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
         return [*_values(expr.left), *_values(expr.right)]
     value = _value(expr)
+    if value is not None and isinstance(expr, cst.Subscript):  # and under its key, if a name (``app[RESPONSES]``)
+        index = expr.slice[0].slice if len(expr.slice) == 1 else None
+        key = dotted_name(index.value) if isinstance(index, cst.Index) else None
+        if key is not None:
+            return [value, f"{value[:-1]}{key}]"]
     return [value] if value is not None else []
 
 
