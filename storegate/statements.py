@@ -66,8 +66,10 @@ def wanted(project: Project, module: ModuleSummary, site: Site, modules: set[str
 def counts_only(sql: str) -> bool:
     """Whether an SQL statement is an ``UPDATE`` that only counts or stamps (``SET hits = hits +
     1, last_hit_at = now()``, ``SET status = 'closed'``): each column set to itself plus or minus
-    something, to the clock, or to a literal. It keeps nothing of a request (a usage counter,
-    a cache's hit count), though the sink's regex takes every ``UPDATE``."""
+    something, to the clock, or to a literal, or a column named for a status, a count, a time or a
+    reason set to a parameter (``SET status = $1, closed_at = $2``). It keeps nothing of a request
+    (a usage counter, a cache's hit count, a row's state), though the sink's regex takes every
+    ``UPDATE``."""
     if not sql.lstrip()[:6].upper() == "UPDATE":
         return False
     found = _SET.search(sql)
@@ -83,6 +85,10 @@ _SET = re.compile(r"\bSET\b", re.IGNORECASE)
 _AFTER_SET = re.compile(r"\b(WHERE|RETURNING|FROM)\b", re.IGNORECASE)
 _STAMPS = frozenset({"now()", "current_timestamp", "current_date", "localtimestamp", "datetime('now')", "null", "true", "false"})
 _LITERAL = re.compile(r"-?\d+(\.\d+)?|'[^']*'")
+# A statement's parameter: ``?``, ``$2``, ``%s``, ``%(name)s``, ``:name``.
+_PARAMETER = re.compile(r"\?|\$\d+|%s|%\(\w+\)s|:\w+")
+# Columns that say what happened to a row, not what it holds: a status, a count, a time, a reason.
+_BOOKKEEPING = re.compile(r"^(status|state_code|reason|attempts|retries)$|_(status|count|at|reason|tokens|ms|seconds)$")
 
 
 def _top_level(text: str) -> list[str]:
@@ -109,6 +115,8 @@ def _counted(assignment: str) -> bool:
         return False
     if value in _STAMPS or _LITERAL.fullmatch(value):
         return True
+    if _PARAMETER.fullmatch(value) and _BOOKKEEPING.search(name):
+        return True  # a status, a count or a time the caller passes (``status = $2``, ``closed_at = ?``)
     for start in (name, f'"{name}"', f"coalesce({name}", f'coalesce("{name}"'):
         if value.startswith(start):
             after = value[len(start) :].lstrip()
