@@ -409,13 +409,17 @@ class Project:
             held = self._evaluate(module, where, value[:-2], seen, wanted)
             return [f"{typefacts.LIBRARY}{typefacts.library_object(h)}[]" for h in held if h.startswith(typefacts.LIBRARY) and not typefacts.application(h)]
         if value.endswith("]"):  # an item under a typed key (``request.app[RESPONSES]``): the key's class
-            keys = self._evaluate(module, where, value[value.rindex("[") + 1 : -1], seen, wanted)
+            written = value[value.rindex("[") + 1 : -1]
+            head = written.partition(".")[0]
+            if head in function.locals or function.param(head) is not None:
+                return []  # a key the function computes (``self.cache[key]``): no module's typed key
+            keys = self._evaluate(module, where, written, seen, wanted)
             return [key[len(typefacts.KEYED) :] for key in keys if key.startswith(typefacts.KEYED)]
         if value.startswith(typefacts.KEYED):
-            written = value[len(typefacts.KEYED) :]
-            known = self._known_class(module, written, where)
+            named = value[len(typefacts.KEYED) :]
+            known = self._known_class(module, named, where)
             if known is None and wanted is not None:
-                self._want_name(module, written, wanted, function)
+                self._want_name(module, named, wanted, function)
             return [typefacts.KEYED + known] if known is not None else []
         callee = value[:-2] if value.endswith("()") else value
         known = self._known_class(module, callee, where)
