@@ -1373,8 +1373,8 @@ class Project:
             target = self.resolve(module, function, site)
             if site.bound is not None:  # a model's rules, of the instance a call makes (``body = Req(**data)``)
                 rules = [c for made in self._made_models(module, function, site, target) for c in self._invariants(made, set())]
-                instance = {contractlib.FIELDS: site.bound}
                 if rules:
+                    instance = {contractlib.FIELDS: site.bound}
                     binds[f"{site.span.line}:{site.span.column}"] = contractlib.as_data(
                         contractlib.rename(rules, lambda p: contractlib.rerooted(p, instance))
                     )
@@ -2330,8 +2330,8 @@ def _read_through_argument(function: FunctionSummary, flag: Flag) -> bool:
     each caller calls it, private or not (a service's ``start_background(request)``, called
     under ``if request.background:`` where background requires store)."""
     return (
-        not guards.caller_decides(function, flag)
-        and function.param(flag.name) is None
+        function.param(flag.name) is None
+        and flag.name not in function.closure_flags
         and any(p.name not in ("self", "cls") for p in function.params)
         and not (function.routes or function.registered)
     )

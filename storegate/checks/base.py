@@ -93,11 +93,15 @@ class At:
         every path checks it, when the flag chose the object it calls (``Project.chosen_by_flag``),
         or when the site was not judged for this flag."""
         verdict = self.site.verdict(self.flag.name)
-        if verdict is None or self.project.chosen_by_flag(self.module, self.function, self.site, self.flag):
+        if verdict is None:
             return None
         if self.entry_permitted:
-            return None if verdict.gated_if_permitted else verdict.trace_if_permitted
-        return None if verdict.gated else verdict.trace
+            trace = None if verdict.gated_if_permitted else verdict.trace_if_permitted
+        else:
+            trace = None if verdict.gated else verdict.trace
+        if trace is None or self.project.chosen_by_flag(self.module, self.function, self.site, self.flag):
+            return None  # the object the flag chose is asked last, of an ungated site only
+        return trace
 
     def derived_chain(self) -> Chain | None:
         """The calls from the callee down to a configured sink, when the callee persists (any
