@@ -591,7 +591,7 @@ class Summarizer:
                 return call, matched.text, "call", None, None, list(call.args), (matched.sink.pattern, matched.kind, matched.constant)
             if matched is not None:
                 return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args), None
-            text = _callee_name(call.func)
+            text = _callee_name(call.func) or self._item_callee(call.func)
             text = context.alias(text) if text is not None else None
             if text in self._loops:  # ``for cb in self.success_callbacks: cb(r)``: each element called
                 text = self._loops[text] + EACH
@@ -608,6 +608,17 @@ class Summarizer:
             if container is not None and _outlives(container, own, method=False):
                 return event.target, container + "[...]", "write", None, None, [], None
         return None
+
+    def _item_callee(self, func: cst.BaseExpression) -> str | None:
+        """``current_app.extensions["storage"].save`` for a method of an item under a string of
+        an imported name's attribute (a Flask application's extensions), as ``access_path``
+        writes it; else None."""
+        if not isinstance(func, cst.Attribute):
+            return None
+        held = access_path(func.value)
+        if held is None or "[" not in held or root_name(held) not in self.imports:
+            return None
+        return f"{held}.{func.attr.value}"
 
     def _may_resolve(self, text: str) -> bool:
         """Whether a callee could name a function of the analyzed files (see ``project``):

@@ -60,3 +60,29 @@ def is_type_alias(value: cst.BaseExpression | None) -> bool:
     """A typing construct bound to a name (``ServiceDep = Annotated[Service, Depends(...)]``):
     what the name annotates, it holds."""
     return isinstance(value, cst.Subscript) and dotted_name(value.value) in _UNIONS | _ANNOTATED
+
+
+# The collections whose elements an annotation names (``list[Plugin]``, ``Sequence[Plugin]``),
+# and the mappings whose values it names (``dict[str, Session]``), by their last name.
+_SEQUENCES = frozenset(
+    {"list", "List", "set", "Set", "frozenset", "FrozenSet", "tuple", "Tuple", "Sequence", "MutableSequence", "Iterable", "Collection", "deque", "Deque", "AbstractSet"}
+)
+_MAPPINGS = frozenset({"dict", "Dict", "Mapping", "MutableMapping", "OrderedDict", "defaultdict", "DefaultDict"})
+
+
+def element_classes(annotation: cst.BaseExpression) -> list[str]:
+    """The classes the elements of an annotated collection are, as written: ``list[Plugin]``,
+    ``Sequence[A | B] | None`` (``A`` and ``B``), a tuple's members, a mapping's values
+    (``dict[str, Session]``: what ``.values()`` gives)."""
+    found: list[str] = []
+    for part in union_parts(annotation):
+        if type(part) is not cst.Subscript:
+            continue
+        head = (dotted_name(part.value) or "").rpartition(".")[2]
+        elements = [element.slice.value for element in part.slice if type(element.slice) is cst.Index]
+        if head in _MAPPINGS:
+            elements = elements[1:2]
+        elif head not in _SEQUENCES:
+            continue
+        found.extend(cls for element in elements for cls in annotated_classes(element) if cls not in found)
+    return found

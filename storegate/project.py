@@ -22,7 +22,7 @@ from storegate import statements as statementlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.prefilter import SUBCLASSES, mentions, route_words
-from storegate.summary import ANY_FIELD, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
+from storegate.summary import ANY_FIELD, EACH, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
 
 if TYPE_CHECKING:
     from storegate.routes import RoutePath
@@ -97,6 +97,7 @@ class Project:
         self._resolved: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._by_type: set[tuple[str, str, str]] = set()  # resolved through type facts only
         self._stub_classes: set[str] = set()  # classes whose stubs were called: their subclasses are wanted
+        self._stub_methods: set[str] = set()  # protocols' methods called: the files defining them are wanted
         # type facts (``typefacts.Fact``) by (module, scope, name); ``app.state.x`` by ("", STATE, x)
         self._facts: dict[tuple[str, str, str], list[tuple[ModuleSummary, str, str]]] = {}
         self._scopes: dict[tuple[str, str], FunctionSummary] = {}
@@ -106,6 +107,8 @@ class Project:
             for scope, name, value, where in module.types:
                 key = ("", scope, name) if scope == typefacts.STATE else (module.module, scope, name)
                 self._facts.setdefault(key, []).append((module, value, where))
+                if _names_path(value) and not name.endswith(EACH):  # ``self._plugins = plugins``: its elements are the path's
+                    self._facts.setdefault((*key[:2], name + EACH), []).append((module, value + EACH, where))
         self._validators: dict[str, list[_Function]] | None = None  # class fq -> its validators
         self._checked: dict[str, list[Clause]] | None = None  # class fq -> the rules others check (``_checks``)
         self._learned: dict[str, dict[tuple[str, ...], tuple[str, int]]] = {}  # flag -> learned sinks
@@ -252,15 +255,17 @@ class Project:
         """Whether a path rooted at ``root`` names what an object or a module holds (``self.store``,
         a module's ``store``, ``app.state.store``), or a local fetched from one by a call (``tool =
         self.agent.tool_named(name)``, ``handler = REGISTRY.get(kind)``: one of its services), not
-        a parameter or another local: an abstract parameter (``context: ConversationContext``) is
-        most often the request's own object, and so is what a constructor made here."""
+        or an element of one (``for plugin in self._plugins``), not a parameter or another local:
+        an abstract parameter (``context: ConversationContext``) is most often the request's own
+        object, and so is what a constructor made here."""
         if self._holder(function, root):
             return True
         if function.param(root) is not None:
             return False
         facts = self._facts.get((module.module, function.name, root), ())
         return bool(facts) and all(
-            value.endswith("()") and "." in value and self._holder(function, value.partition(".")[0]) for _, value, _ in facts
+            (value.endswith(EACH) or (value.endswith("()") and "." in value)) and self._holder(function, value.partition(".")[0].removesuffix(EACH))
+            for _, value, _ in facts
         )
 
     @staticmethod
@@ -280,12 +285,30 @@ class Project:
             current = queue.pop(0)
             if wanting:
                 self._stub_classes.add(current.rpartition(".")[2])
-            for sub in self._subclasses.get(current, ()):
+                if current in self._implementers:  # and the files that define the method: an implementer need not name it
+                    self._stub_methods.add(name)
+            for sub in (*self._subclasses.get(current, ()), *self._implementers.get(current, ())):
                 if sub not in seen:
                     seen.add(sub)
                     queue.append(sub)
                     if f"{sub}.{name}" in self.functions:
                         found.append(f"{sub}.{name}")
+        return found
+
+    @cached_property
+    def _implementers(self) -> dict[str, list[str]]:
+        """Protocol fq -> the project's other classes that define every method it declares (not
+        its dunders): a ``typing.Protocol`` is implemented without being named among the bases."""
+        methods: dict[str, set[str]] = {}
+        for fq in self.functions:
+            owner, _, name = fq.rpartition(".")
+            if owner in self.classes and not name.startswith("__"):
+                methods.setdefault(owner, set()).add(name)
+        found: dict[str, list[str]] = {}
+        for class_fq, (_, bases) in sorted(self.classes.items()):
+            declared = methods.get(class_fq)
+            if declared and any(base.rpartition(".")[2] == "Protocol" for base in bases):
+                found[class_fq] = [other for other in sorted(methods) if other != class_fq and declared <= methods[other]]
         return found
 
     @cached_property
@@ -408,6 +431,12 @@ class Project:
         if value.endswith("[]"):  # an item of what the path holds: of a library's object only
             held = self._evaluate(module, where, value[:-2], seen, wanted)
             return [f"{typefacts.LIBRARY}{typefacts.library_object(h)}[]" for h in held if h.startswith(typefacts.LIBRARY) and not typefacts.application(h)]
+        if value.endswith(EACH):  # an element of what a path holds (``for plugin in self._plugins``)
+            return self.classes_of(module, function, value.split("."), seen, wanted)
+        owner, _, method = value[:-2].rpartition(".") if value.endswith("()") else ("", "", "")
+        if owner.endswith(("()", "[]")):  # a method of what a call built (``MongoClient().get_database()``): of a library's only
+            held = self._evaluate(module, where, owner, seen, wanted)
+            return [f"{typefacts.LIBRARY}{typefacts.library_object(h)}.{method}()" for h in held if h.startswith(typefacts.LIBRARY) and not typefacts.application(h)]
         if value.endswith("]"):  # an item under a typed key (``request.app[RESPONSES]``): the key's class
             written = value[value.rindex("[") + 1 : -1]
             head = written.partition(".")[0]
@@ -484,7 +513,7 @@ class Project:
         (``typefacts.STATE``, as a helper's parameter holds it), what is set on it."""
         if class_fq == typefacts.STATE or typefacts.application(class_fq):  # ``app.store``, a Flask or Quart app's
             if wanted is not None:
-                wanted[0].add(name)  # any file that sets ``app.state.<name>``
+                wanted[0].add(name.partition("[")[0])  # any file that sets ``app.state.<name>``
             return self._held(("", typefacts.STATE, name), seen, wanted)
         if class_fq.startswith(typefacts.LIBRARY):  # what a library's object holds is of the library too
             return [f"{typefacts.LIBRARY}{typefacts.library_object(class_fq)}.{name}"]
@@ -884,6 +913,7 @@ class Project:
         # where such a base is when it is imported through modules not read yet (``from api
         # import Inference``, which ``api/__init__.py`` re-exports): else no subclass is known
         words.update(SUBCLASSES + name for name in self._stub_classes)
+        mentioned.update(f"{name}(" for name in self._stub_methods)
         for module, bases in self.classes.values() if self._stub_classes else ():
             for base in bases:
                 if base.rpartition(".")[2] in self._stub_classes:
@@ -2242,6 +2272,12 @@ def unresolved_imports(summaries: Sequence[ModuleSummary], names: Iterable[str])
             if target.partition(".")[0] in tops and target not in packages and target.rpartition(".")[0] not in known:
                 found.add((target, summary.path))
     return tuple(sorted(found))
+
+
+def _names_path(value: str) -> bool:
+    """Whether a type fact's value is a path that names another object (``plugins``,
+    ``self._plugins``), not a class, a call, an item or a builtin type."""
+    return (value[:1].islower() or value[:1] == "_") and value[-1:] not in (")", "]") and value not in _SCALARS
 
 
 def _distinct_names(summaries: list[ModuleSummary]) -> list[ModuleSummary]:

@@ -162,7 +162,8 @@ class FunctionSummary:
 # The key of ``ModuleSummary.imports`` that stands for ``from m import *`` (its value: ``m``).
 STAR = "*"
 # The end of a call's text that calls each element of a location (``self.success_callbacks[*]``
-# for ``for cb in self.success_callbacks: cb(r)``: ``callbacks.py``).
+# for ``for cb in self.success_callbacks: cb(r)``: ``callbacks.py``); in a type fact, what each
+# element of a collection holds (``plugins[*]`` of ``plugins: list[Plugin]``: ``typegather``).
 EACH = "[*]"
 
 # A class field that stands for any name: a model that keeps fields it does not declare.

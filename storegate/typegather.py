@@ -9,9 +9,10 @@ from collections.abc import Iterator
 import libcst as cst
 
 from storegate import cfg as cfglib
-from storegate.annotations import annotated_classes, is_type_alias
-from storegate.paths import dotted_name
-from storegate.typefacts import APPLICATIONS, KEYED, RETURN, STATE, Fact, argument_name, state_attribute, typed_names
+from storegate.annotations import annotated_classes, element_classes, is_type_alias
+from storegate.paths import dotted_name, string_value
+from storegate.summary import EACH
+from storegate.typefacts import APPLICATIONS, KEYED, RETURN, STATE, Fact, argument_name, named_item, state_attribute, typed_names
 
 
 class Gatherer:
@@ -57,7 +58,8 @@ class Gatherer:
 
 def _value(expr: cst.BaseExpression | None) -> str | None:
     """A value as a fact holds it: ``Cls()`` for a call of a dotted callee, a dotted path as is,
-    and ``path[]`` for an item of one (``self.client[name]``)."""
+    ``path[]`` for an item of one (``self.client[name]``), and the same of what a call built
+    (``MongoClient()[]``, ``MongoClient().get_database()``)."""
     if isinstance(expr, cst.Await):
         expr = expr.expression
     if isinstance(expr, cst.Call):
@@ -66,9 +68,12 @@ def _value(expr: cst.BaseExpression | None) -> str | None:
             typed = [a.value for a in expr.args if a.keyword is None][1:2] or [a.value for a in expr.args if a.keyword is not None and a.keyword.value == "t"]
             held = dotted_name(typed[0]) if typed else None
             return KEYED + held if held is not None else callee + "()"
+        if callee is None and isinstance(expr.func, cst.Attribute):  # a method of what a call built
+            made = _value(expr.func.value)  # (``MongoClient(url).get_database("app")``)
+            return None if made is None or not made.endswith(("()", "[]")) else f"{made}.{expr.func.attr.value}()"
         return None if callee is None else callee + "()"
-    if isinstance(expr, cst.Subscript):
-        held = dotted_name(expr.value)
+    if isinstance(expr, cst.Subscript):  # an item of a path or of what a call built (``MongoClient(url)["app"]``)
+        held = _value(expr.value) if isinstance(expr.value, (cst.Call, cst.Subscript)) else dotted_name(expr.value)
         return None if held is None else held + "[]"
     name = dotted_name(expr) if expr is not None else None
     return None if name in ("None", "True", "False") else name
@@ -112,6 +117,8 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             held = annotated_classes(param.annotation.annotation) if param.annotation is not None else []
             for cls in held or _injected(param.default):
                 yield name, param.name.value, cls, name
+            for cls in element_classes(param.annotation.annotation) if param.annotation is not None else ():
+                yield name, param.name.value + EACH, cls, name
         if class_name is not None and node.returns is not None and _is_property(node):
             for cls in annotated_classes(node.returns.annotation):
                 yield class_name, node.name.value, cls, name
@@ -126,10 +133,22 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
                 if where is not None:
                     for cls in annotated_classes(small.annotation.annotation):
                         yield (*where, cls, name)
+                    for cls in element_classes(small.annotation.annotation):
+                        yield where[0], where[1] + EACH, cls, name
     for block in graph.blocks:
         for event in block.events:
             if isinstance(event, cfglib.CallEvent):
                 yield from _built_arguments(event.node, name)
+                yield from _filled(event.node, name, class_name)
+            if isinstance(event, cfglib.BindEvent) and event.kind == "for" and isinstance(event.target, cst.Name):
+                over = _iterated(event.node.iter) if isinstance(event.node, cst.For) else None
+                if over is not None:  # ``for plugin in self._plugins``: each element of it
+                    yield ("" if name == "<module>" else name), event.target.value, over + EACH, name
+            if isinstance(event, cfglib.BindEvent) and event.kind == "assign" and isinstance(event.target, cst.Subscript):
+                yield from _element_facts(event.target.value, [event.value], name, class_name)  # ``self._by_id[k] = Session()``
+                registered = _named_item(event.target)
+                if registered is not None:  # ``app.extensions["storage"] = storage``: app.state's, if ``app`` is one
+                    yield from ((_ATTACHED, registered, value, name) for value in _values(event.value))
             if isinstance(event, cfglib.BindEvent) and event.kind == "with" and isinstance(event.target, cst.Name):
                 yield from _entered(event, name, class_name)
             if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):
@@ -148,8 +167,69 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             held = annotated_classes(annotation) if annotation is not None else []
             for value in held or _values(event.value):
                 yield (*where, value, name)
+            for cls in element_classes(annotation) if annotation is not None else ():
+                yield where[0], where[1] + EACH, cls, name
+            for value in _elements(event.value):
+                yield where[0], where[1] + EACH, value, name
     if isinstance(node, cst.FunctionDef):
         yield from ((name, RETURN, value, name) for value in _fresh_returns(graph))
+
+
+# The calls that copy a collection's elements (``list(plugins)``), and the methods that put one
+# in a collection, with the position of the element.
+_COPIES = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed"})
+_PUTS = {"append": 0, "add": 0, "appendleft": 0, "insert": 1}
+
+
+def _iterated(expr: cst.BaseExpression) -> str | None:
+    """The path whose elements a loop or a copy goes over: ``self._plugins``, ``plugins.values()``,
+    ``list(self._plugins)``; None for anything else."""
+    if isinstance(expr, cst.Call):
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "values" and not expr.args:
+            return dotted_name(expr.func.value)
+        if dotted_name(expr.func) in _COPIES and len(expr.args) == 1 and not expr.args[0].star:
+            return _iterated(expr.args[0].value)
+        return None
+    return dotted_name(expr)
+
+
+def _elements(value: cst.BaseExpression | None) -> list[str]:
+    """What the elements of an assigned collection may be: those of a display (``[A(), B()]``,
+    a dict's values), or each element of the path it copies (``plugins[*]`` of ``list(plugins)``)."""
+    if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+        return [v for element in value.elements if isinstance(element, cst.Element) for v in _values(element.value)]
+    if isinstance(value, cst.Dict):
+        return [v for element in value.elements if isinstance(element, cst.DictElement) for v in _values(element.value)]
+    over = _iterated(value) if isinstance(value, cst.Call) else None
+    return [over + EACH] if over is not None else []
+
+
+def _named_item(target: cst.Subscript) -> str | None:
+    """``app.extensions["storage"]`` for an item under a string of a name's attribute (a Flask
+    application's extensions), as ``Project`` reads it back (``named_item``); else None."""
+    owner = dotted_name(target.value)
+    index = target.slice[0].slice if len(target.slice) == 1 else None
+    key = string_value(index.value) if isinstance(index, cst.Index) else None
+    return None if owner is None or owner.count(".") != 1 or key is None else named_item(owner, key)
+
+
+def _element_facts(collection: cst.BaseExpression, values: list[cst.BaseExpression | None], scope: str, class_name: str | None) -> Iterator[Fact]:
+    """What putting ``values`` in a named collection says of its elements."""
+    target = dotted_name(collection)
+    where = _holder(target.split("."), scope, class_name) if target is not None else None
+    if where is not None:
+        for value in values:
+            for held in _values(value):
+                yield where[0], where[1] + EACH, held, scope
+
+
+def _filled(call: cst.Call, scope: str, class_name: str | None) -> Iterator[Fact]:
+    """``self._plugins.append(Archive())``: the collection holds that element too."""
+    func = call.func
+    position = _PUTS.get(func.attr.value) if isinstance(func, cst.Attribute) else None
+    args = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    if position is not None and len(args) == position + 1 and isinstance(func, cst.Attribute):
+        yield from _element_facts(func.value, [args[position].value], scope, class_name)
 
 
 def _entered(event: cfglib.BindEvent, name: str, class_name: str | None) -> Iterator[Fact]:
