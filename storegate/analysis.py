@@ -18,7 +18,7 @@ import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator, Sequence
-from typing import overload
+from typing import TypeGuard, overload
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -45,7 +45,7 @@ from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, constant_written, qualify
 from storegate.lazy import lazy_writes
 from storegate.transient import transient_writes
-from storegate.summary import ANY_FIELD, EACH, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict
+from storegate.summary import ANY_FIELD, EACH, NEGATED, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
@@ -661,6 +661,9 @@ class Summarizer:
                         current[which] = False
                 if pair[0] is not None and implied.get(flag.name, True) and not arg.star:
                     implied[flag.name] = truth_implies(pair[0], arg.value, flag, context)
+                negated = arg.value.expression if _negation(arg.value) else None
+                if negated is not None and pair[0] is not None and implied.get(NEGATED + flag.name, True) and not arg.star:
+                    implied[NEGATED + flag.name] = truth_implies(pair[0], negated, flag, context)  # ``ephemeral=not store``
 
     def _site(self, record: _SiteFacts, context: _Context, bound: str | None, branches: list[tuple[int, int]]) -> Site:
         verdicts = tuple(
@@ -897,18 +900,11 @@ def truth_implies(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, context:
     return assumed is None or permits(assumed, flag)
 
 
-def gate_parameters(params: tuple[Param, ...]) -> tuple[str, ...]:
-    """The parameters that may switch a function's writes on: booleans by their default or their
-    annotation (``enabled=True``, ``persist: bool``). A write that runs only where one is true
-    persists only for a caller that passes a true value (``Project.param_gated``)."""
-    return tuple(
-        p.name
-        for p in params
-        if p.default in ("True", "False") or (p.annotation is not None and p.annotation.replace(" ", "") in _BOOLEAN_ANNOTATIONS)
-    )
+def _negation(expr: cst.BaseExpression) -> TypeGuard[cst.UnaryOperation]:
+    """``not x``."""
+    return isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not)
 
 
-_BOOLEAN_ANNOTATIONS = frozenset({"bool", "Optional[bool]", "bool|None", "None|bool", "typing.Optional[bool]"})
 
 
 _FORGED = ".<rebound>"  # a flag location rebound by the scope is read as this other location

@@ -22,7 +22,7 @@ from storegate import statements as statementlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.prefilter import SUBCLASSES, mentions, route_words
-from storegate.summary import ANY_FIELD, EACH, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span
+from storegate.summary import ANY_FIELD, EACH, NEGATED, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span, gate_parameters
 
 if TYPE_CHECKING:
     from storegate.routes import RoutePath
@@ -1741,9 +1741,10 @@ class Project:
     def chosen_by_flag(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> bool:
         """Whether ``site`` calls a method of a local bound, before it, from a call that hands the
         flag to a function of the project that takes it and returns an object (``repo =
-        self._selector.for_request(store=request.store)``, ``-> Repository``): the flag chose
-        the object (one that discards what it is given where the flag forbids storing), so what
-        is called on it was decided there, where the flag is judged."""
+        self._selector.for_request(store=request.store)``, ``-> Repository``), or that switches
+        on one of its boolean parameters (``sessions.open(key, ephemeral=not request.store)``):
+        the flag chose the object (one that discards what it is given where the flag forbids
+        storing), so what is called on it was decided there, where the flag is judged."""
         receiver, dot, _ = site.text.partition(".")
         if not dot or receiver in ("self", "cls") or function.param(receiver) is not None:
             return False
@@ -1751,11 +1752,18 @@ class Project:
             if other.bound != receiver or other.kind != "call" or other.span.line > site.span.line:
                 continue
             target = self.resolve(module, function, other)
-            if target is None or target.summary.returns in (None, *_PLAIN_RETURNS) or flag.name not in target.summary.flags:
+            if target is None or target.summary.returns in (None, *_PLAIN_RETURNS):
                 continue
-            bound = _bound_argument(other, target, flag.name) if guards.caller_decides(target.summary, flag) else None
-            if isinstance(bound, Argument) and flag.name in bound.implies:
-                return True
+            if flag.name in target.summary.flags:
+                bound = _bound_argument(other, target, flag.name) if guards.caller_decides(target.summary, flag) else None
+                if isinstance(bound, Argument) and flag.name in bound.implies:
+                    return True
+            for name in gate_parameters(target.summary.params):  # either way: the callee's choice is its own
+                if name == flag.name:
+                    continue  # the flag itself, judged above with its sense
+                bound = _bound_argument(other, target, name)
+                if isinstance(bound, Argument) and (flag.name in bound.implies or NEGATED + flag.name in bound.implies):
+                    return True
         return False
 
     def _made_local(self, module: ModuleSummary, function: FunctionSummary, name: str) -> bool:

@@ -53,7 +53,8 @@ class Argument:
     permits: tuple[tuple[str, bool, bool], ...] = ()
     path: str | None = None  # the location passed (``request``, ``body["x"]``), aliases resolved
     # the flags whose permission its truth implies (``enabled=should_store``, ``False``): what a
-    # callee's gate parameter bound to it switches on is gated (``Site.gates``, ``analysis.truth_implies``)
+    # callee's gate parameter bound to it switches on is gated (``Site.gates``, ``analysis.truth_implies``);
+    # marked ``NEGATED``, whose permission its falsity implies (``ephemeral=not request.store``)
     implies: tuple[str, ...] = ()
     literal: bool = False  # a constant written out (``"completed"``, ``1``, ``None``) or named (``DONE``): nothing of the request
 
@@ -159,12 +160,28 @@ class FunctionSummary:
         return None
 
 
+def gate_parameters(params: tuple[Param, ...]) -> tuple[str, ...]:
+    """The parameters that may switch a function's writes on: booleans by their default or their
+    annotation (``enabled=True``, ``persist: bool``). A write that runs only where one is true
+    persists only for a caller that passes a true value (``Project.param_gated``)."""
+    return tuple(
+        p.name
+        for p in params
+        if p.default in ("True", "False") or (p.annotation is not None and p.annotation.replace(" ", "") in _BOOLEAN_ANNOTATIONS)
+    )
+
+
+_BOOLEAN_ANNOTATIONS = frozenset({"bool", "Optional[bool]", "bool|None", "None|bool", "typing.Optional[bool]"})
+
+
 # The key of ``ModuleSummary.imports`` that stands for ``from m import *`` (its value: ``m``).
 STAR = "*"
 # The end of a call's text that calls each element of a location (``self.success_callbacks[*]``
 # for ``for cb in self.success_callbacks: cb(r)``: ``callbacks.py``); in a type fact, what each
 # element of a collection holds (``plugins[*]`` of ``plugins: list[Plugin]``: ``typegather``).
 EACH = "[*]"
+# The mark of a flag in ``Argument.implies`` that the argument's falsity implies.
+NEGATED = "!"
 
 # A class field that stands for any name: a model that keeps fields it does not declare.
 ANY_FIELD = "*"
