@@ -464,8 +464,11 @@ class Project:
         fq = self._resolve(module, function, site)
         targets = (fq,) if fq is not None else self._typed(module, function, callee, seen, wanted)
         if not targets and "." in callee:  # an object called (``self._sessions()``): its class's ``__call__``
-            methods = (self._method(c, "__call__", set()) for c in self.classes_of(module, function, callee.split("."), seen, wanted))
-            targets = tuple(dict.fromkeys(m for m in methods if m is not None))
+            called = self.classes_of(module, function, callee.split("."), seen, wanted)
+            targets = tuple(dict.fromkeys(m for m in (self._method(c, "__call__", set()) for c in called) if m is not None))
+            libraries = [f"{typefacts.LIBRARY}{typefacts.library_object(h)}()" for h in called if h.startswith(typefacts.LIBRARY) and not typefacts.application(h)]
+            if not targets and libraries:  # a library's (a session factory held: ``async_sessionmaker()()``)
+                return libraries
         found: dict[str, None] = {}
         for target in (self.functions[t] for t in targets):
             returns = target.summary.returns
@@ -1741,8 +1744,9 @@ class Project:
     def chosen_by_flag(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> bool:
         """Whether ``site`` calls a method of a local bound, before it, from a call that hands the
         flag to a function of the project that takes it and returns an object (``repo =
-        self._selector.for_request(store=request.store)``, ``-> Repository``), or that switches
-        on one of its boolean parameters (``sessions.open(key, ephemeral=not request.store)``):
+        self._selector.for_request(store=request.store)``, ``-> Repository``), reads it out of
+        an argument (``self._sink_for(request)``), or that switches on one of its boolean
+        parameters (``sessions.open(key, ephemeral=not request.store)``):
         the flag chose the object (one that discards what it is given where the flag forbids
         storing), so what is called on it was decided there, where the flag is judged."""
         receiver, dot, _ = site.text.partition(".")
@@ -1755,6 +1759,8 @@ class Project:
             if target is None or target.summary.returns in (None, *_PLAIN_RETURNS):
                 continue
             if flag.name in target.summary.flags:
+                if _read_through_argument(target.summary, flag) and any(arg.path for arg in other.args):
+                    return True  # it reads the flag out of what it is handed (``sink_for(request)``)
                 bound = _bound_argument(other, target, flag.name) if guards.caller_decides(target.summary, flag) else None
                 if isinstance(bound, Argument) and flag.name in bound.implies:
                     return True
