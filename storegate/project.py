@@ -2145,6 +2145,8 @@ _READ_WORDS = frozenset(
 # Of those, the words of what streams the response (``_looks_up``); not ``generate``: a model's
 # generation fills the engine's own caches and request states.
 _PRODUCE_WORDS = frozenset("stream iter".split())
+# The objects an OpenAI-style API answers with: a function that generates one is the handler's.
+_API_OBJECTS = frozenset("response responses completion completions chat reply answer".split())
 _REMOVE_WORDS = frozenset("delete deleted remove discard evict clear drop purge prune forget unregister close".split())
 _LOG_METHODS = frozenset("debug info warning warn error exception critical log inc dec observe increment gauge timing labels".split())
 _LOG_RECEIVERS = frozenset("stats console warnings".split())
@@ -2212,9 +2214,14 @@ def _write_keeps(fq: str, site: Site) -> bool:
 
 def _looks_up(parts: Sequence[str]) -> bool:
     """Whether a function that writes a container or a file on the way is a lookup filling a
-    cache (``_reads_or_logs``), not one that streams the response: what a ``stream_*`` or
-    ``iter_*`` function writes is the request's, as any handler's is."""
-    return _reads_or_logs(parts) and parts[-1].lstrip("_").lower().split("_")[0] not in _PRODUCE_WORDS
+    cache (``_reads_or_logs``), not one that streams the response or generates the API's
+    object: what a ``stream_*`` or ``iter_*`` function writes is the request's, as any
+    handler's is, and so is what ``_generate_response`` writes (a bare ``generate`` is the
+    engine's, which fills its own caches)."""
+    words = parts[-1].lstrip("_").lower().split("_")
+    if words[0] == "generate" and not _API_OBJECTS.isdisjoint(words[1:]):
+        return False
+    return _reads_or_logs(parts) and words[0] not in _PRODUCE_WORDS
 
 
 def _fills_cache(fq: str, caching: set[str]) -> bool:
