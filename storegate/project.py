@@ -232,7 +232,7 @@ class Project:
             fq = self._method(class_fq, parts[-1], set())
             if fq is not None:
                 found[fq] = None
-                if not self.functions[fq].summary.sites and self._long_lived(module, function, parts[0]):
+                if not self.functions[fq].summary.sites and self._long_lived(module, function, parts[0], class_fq):
                     # a stub (abstract, a protocol's) of a service the object or module holds: what overrides it runs
                     found.update(dict.fromkeys(self._overrides(class_fq, parts[-1], wanted is not None)))
             elif wanted is not None:
@@ -251,20 +251,24 @@ class Project:
             return True
         return bool(self._overrides(class_fq, summary.name.rpartition(".")[2], False))
 
-    def _long_lived(self, module: ModuleSummary, function: FunctionSummary, root: str) -> bool:
+    def _long_lived(self, module: ModuleSummary, function: FunctionSummary, root: str, class_fq: str) -> bool:
         """Whether a path rooted at ``root`` names what an object or a module holds (``self.store``,
-        a module's ``store``, ``app.state.store``), or a local fetched from one by a call (``tool =
-        self.agent.tool_named(name)``, ``handler = REGISTRY.get(kind)``: one of its services), not
-        or an element of one (``for plugin in self._plugins``), not a parameter or another local:
-        an abstract parameter (``context: ConversationContext``) is most often the request's own
-        object, and so is what a constructor made here."""
+        a module's ``store``, ``app.state.store``), a local fetched from one by a call (``tool =
+        self.agent.tool_named(name)``, ``handler = REGISTRY.get(kind)``: one of its services), or
+        an element of one whose class ``class_fq`` is an interface (``for plugin in
+        self._plugins`` with ``Plugin`` a ``Protocol`` or an ``ABC``: the plugins a server runs; a
+        base class with default methods is followed no further, which would read every subclass
+        of a library's callback base); not a parameter or another local: an abstract parameter
+        (``context: ConversationContext``) is most often the request's own object, and so is what
+        a constructor made here."""
         if self._holder(function, root):
             return True
         if function.param(root) is not None:
             return False
         facts = self._facts.get((module.module, function.name, root), ())
+        interface = any(base.rpartition(".")[2] in ("Protocol", "ABC") for base in self.classes.get(class_fq, (None, ()))[1])
         return bool(facts) and all(
-            (value.endswith(EACH) or (value.endswith("()") and "." in value)) and self._holder(function, value.partition(".")[0].removesuffix(EACH))
+            ((interface and value.endswith(EACH)) or (value.endswith("()") and "." in value)) and self._holder(function, value.partition(".")[0].removesuffix(EACH))
             for _, value, _ in facts
         )
 

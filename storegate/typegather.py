@@ -111,6 +111,7 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
     ``@property`` returns; a class body's annotated names; every scope's assignments, those to
     an attribute of another name as ``_ATTACHED``."""
     node = graph.scope
+    collections: set[str] = set()  # the parameters annotated as collections of classes
     if isinstance(node, cst.FunctionDef):
         params = node.params
         for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
@@ -118,6 +119,7 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             for cls in held or _injected(param.default):
                 yield name, param.name.value, cls, name
             for cls in element_classes(param.annotation.annotation) if param.annotation is not None else ():
+                collections.add(param.name.value)
                 yield name, param.name.value + EACH, cls, name
         if class_name is not None and node.returns is not None and _is_property(node):
             for cls in annotated_classes(node.returns.annotation):
@@ -135,15 +137,18 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
                         yield (*where, cls, name)
                     for cls in element_classes(small.annotation.annotation):
                         yield where[0], where[1] + EACH, cls, name
+    loops: list[tuple[str, str]] = []  # (target, path) of each loop over a path
+    bound: set[str] = set()  # the names the scope binds
     for block in graph.blocks:
         for event in block.events:
             if isinstance(event, cfglib.CallEvent):
                 yield from _built_arguments(event.node, name)
                 yield from _filled(event.node, name, class_name)
-            if isinstance(event, cfglib.BindEvent) and event.kind == "for" and isinstance(event.target, cst.Name):
-                over = _iterated(event.node.iter) if isinstance(event.node, cst.For) else None
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                bound.add(event.target.value)
+                over = _iterated(event.node.iter) if event.kind == "for" and isinstance(event.node, cst.For) else None
                 if over is not None:  # ``for plugin in self._plugins``: each element of it
-                    yield ("" if name == "<module>" else name), event.target.value, over + EACH, name
+                    loops.append((event.target.value, over))
             if isinstance(event, cfglib.BindEvent) and event.kind == "assign" and isinstance(event.target, cst.Subscript):
                 yield from _element_facts(event.target.value, [event.value], name, class_name)  # ``self._by_id[k] = Session()``
                 registered = _named_item(event.target)
@@ -171,6 +176,13 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
                 yield where[0], where[1] + EACH, cls, name
             for value in _elements(event.value):
                 yield where[0], where[1] + EACH, value, name
+    # a loop over what an object or a module holds, or over a parameter annotated as a
+    # collection: not over the request's own data (``for message in messages``), which holds none
+    own = "" if name == "<module>" else name
+    for target, over in loops:
+        root = over.partition(".")[0]
+        if root in ("self", "cls") or (root not in bound and root not in graph.params) or root in collections:
+            yield own, target, over + EACH, name
     if isinstance(node, cst.FunctionDef):
         yield from ((name, RETURN, value, name) for value in _fresh_returns(graph))
 
