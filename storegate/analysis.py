@@ -905,8 +905,6 @@ def _negation(expr: cst.BaseExpression) -> TypeGuard[cst.UnaryOperation]:
     return isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not)
 
 
-
-
 _FORGED = ".<rebound>"  # a flag location rebound by the scope is read as this other location
 _OBJECT = ".<object>"  # the suffix of a location named like a flag that holds an object
 _RELATABLE = (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison, cst.IfExp, cst.Call, cst.NamedExpr)

@@ -309,10 +309,11 @@ class Project:
             if owner in self.classes and not name.startswith("__"):
                 methods.setdefault(owner, set()).add(name)
         found: dict[str, list[str]] = {}
+        owners = sorted(methods)
         for class_fq, (_, bases) in sorted(self.classes.items()):
             declared = methods.get(class_fq)
             if declared and any(base.rpartition(".")[2] == "Protocol" for base in bases):
-                found[class_fq] = [other for other in sorted(methods) if other != class_fq and declared <= methods[other]]
+                found[class_fq] = [other for other in owners if other != class_fq and declared <= methods[other]]
         return found
 
     @cached_property
@@ -1750,9 +1751,9 @@ class Project:
         flag to a function of the project that takes it and returns an object (``repo =
         self._selector.for_request(store=request.store)``, ``-> Repository``), reads it out of
         an argument (``self._sink_for(request)``), or that switches on one of its boolean
-        parameters (``sessions.open(key, ephemeral=not request.store)``):
-        the flag chose the object (one that discards what it is given where the flag forbids
-        storing), so what is called on it was decided there, where the flag is judged."""
+        parameters (``sessions.open(key, ephemeral=not request.store)``): the flag chose the
+        object (one that discards what it is given where the flag forbids storing), so what is
+        called on it was decided there, where the flag is judged."""
         receiver, dot, _ = site.text.partition(".")
         if not dot or receiver in ("self", "cls") or function.param(receiver) is not None:
             return False

@@ -109,7 +109,9 @@ def _names_application(value: str) -> bool:
 def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterator[Fact]:
     """The facts one scope states: a function's annotated parameters and, in a method, what a
     ``@property`` returns; a class body's annotated names; every scope's assignments, those to
-    an attribute of another name as ``_ATTACHED``."""
+    an attribute of another name as ``_ATTACHED``; what a collection's elements hold (``name[*]``:
+    its annotation, a literal, what is put in it, the collection it copies) and what a loop
+    over one binds."""
     node = graph.scope
     collections: set[str] = set()  # the parameters annotated as collections of classes
     if isinstance(node, cst.FunctionDef):
