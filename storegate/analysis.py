@@ -18,7 +18,7 @@ import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator, Sequence
-from typing import TypeGuard, overload
+from typing import overload
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -653,17 +653,18 @@ class Summarizer:
                         verdicts[which] = False
                         traces[which] = trace
         for arg, slot, implied in zip(record.args, record.permits, record.implies):
+            value = arg.value
+            negated = value.expression if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Not) else None  # ``ephemeral=not store``
             for flag in flags:
                 pair = states[flag.name]
                 current = slot.setdefault(flag.name, [True, True])
                 for which, facts in enumerate(pair):
-                    if facts is not None and current[which] and not argument_permits(facts, arg.value, flag, context):
+                    if facts is not None and current[which] and not argument_permits(facts, value, flag, context):
                         current[which] = False
                 if pair[0] is not None and implied.get(flag.name, True) and not arg.star:
-                    implied[flag.name] = truth_implies(pair[0], arg.value, flag, context)
-                negated = arg.value.expression if _negation(arg.value) else None
+                    implied[flag.name] = truth_implies(pair[0], value, flag, context)
                 if negated is not None and pair[0] is not None and implied.get(NEGATED + flag.name, True) and not arg.star:
-                    implied[NEGATED + flag.name] = truth_implies(pair[0], negated, flag, context)  # ``ephemeral=not store``
+                    implied[NEGATED + flag.name] = truth_implies(pair[0], negated, flag, context)
 
     def _site(self, record: _SiteFacts, context: _Context, bound: str | None, branches: list[tuple[int, int]]) -> Site:
         verdicts = tuple(
@@ -898,11 +899,6 @@ def truth_implies(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, context:
         return False  # unrelated to any flag location
     assumed = F.assume(facts, formula, context.relevant)
     return assumed is None or permits(assumed, flag)
-
-
-def _negation(expr: cst.BaseExpression) -> TypeGuard[cst.UnaryOperation]:
-    """``not x``."""
-    return isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Not)
 
 
 _FORGED = ".<rebound>"  # a flag location rebound by the scope is read as this other location

@@ -246,8 +246,7 @@ class Project:
         if summary.sites or summary.class_name is None:
             return False
         class_fq = f"{target.module.module}.{summary.class_name}"
-        _, bases = self.classes.get(class_fq, (None, ()))
-        if any(base.rpartition(".")[2] in ("Protocol", "ABC") for base in bases):
+        if self._interface(class_fq):
             return True
         return bool(self._overrides(class_fq, summary.name.rpartition(".")[2], False))
 
@@ -266,11 +265,16 @@ class Project:
         if function.param(root) is not None:
             return False
         facts = self._facts.get((module.module, function.name, root), ())
-        interface = any(base.rpartition(".")[2] in ("Protocol", "ABC") for base in self.classes.get(class_fq, (None, ()))[1])
         return bool(facts) and all(
-            ((interface and value.endswith(EACH)) or (value.endswith("()") and "." in value)) and self._holder(function, value.partition(".")[0].removesuffix(EACH))
+            ((value.endswith(EACH) and self._interface(class_fq)) or (value.endswith("()") and "." in value))
+            and self._holder(function, value.partition(".")[0].removesuffix(EACH))
             for _, value, _ in facts
         )
+
+    def _interface(self, class_fq: str) -> bool:
+        """Whether a class of the project names ``Protocol`` or ``ABC`` among its bases."""
+        _, bases = self.classes.get(class_fq, (None, ()))
+        return any(base.rpartition(".")[2] in ("Protocol", "ABC") for base in bases)
 
     @staticmethod
     def _holder(function: FunctionSummary, root: str) -> bool:
@@ -435,13 +439,13 @@ class Project:
             return []
         if value.endswith("[]"):  # an item of what the path holds: of a library's object only
             held = self._evaluate(module, where, value[:-2], seen, wanted)
-            return [f"{typefacts.LIBRARY}{typefacts.library_object(h)}[]" for h in held if h.startswith(typefacts.LIBRARY) and not typefacts.application(h)]
+            return _library_objects(held, "[]")
         if value.endswith(EACH):  # an element of what a path holds (``for plugin in self._plugins``)
             return self.classes_of(module, function, value.split("."), seen, wanted)
         owner, _, method = value[:-2].rpartition(".") if value.endswith("()") else ("", "", "")
         if owner.endswith(("()", "[]")):  # a method of what a call built (``MongoClient().get_database()``): of a library's only
             held = self._evaluate(module, where, owner, seen, wanted)
-            return [f"{typefacts.LIBRARY}{typefacts.library_object(h)}.{method}()" for h in held if h.startswith(typefacts.LIBRARY) and not typefacts.application(h)]
+            return _library_objects(held, f".{method}()")
         if value.endswith("]"):  # an item under a typed key (``request.app[RESPONSES]``): the key's class
             written = value[value.rindex("[") + 1 : -1]
             head = written.partition(".")[0]
@@ -471,7 +475,7 @@ class Project:
         if not targets and "." in callee:  # an object called (``self._sessions()``): its class's ``__call__``
             called = self.classes_of(module, function, callee.split("."), seen, wanted)
             targets = tuple(dict.fromkeys(m for m in (self._method(c, "__call__", set()) for c in called) if m is not None))
-            libraries = [f"{typefacts.LIBRARY}{typefacts.library_object(h)}()" for h in called if h.startswith(typefacts.LIBRARY) and not typefacts.application(h)]
+            libraries = _library_objects(called, "()")
             if not targets and libraries:  # a library's (a session factory held: ``async_sessionmaker()()``)
                 return libraries
         found: dict[str, None] = {}
@@ -2298,6 +2302,13 @@ def unresolved_imports(summaries: Sequence[ModuleSummary], names: Iterable[str])
             if target.partition(".")[0] in tops and target not in packages and target.rpartition(".")[0] not in known:
                 found.add((target, summary.path))
     return tuple(sorted(found))
+
+
+def _library_objects(held: Iterable[str], rest: str) -> list[str]:
+    """What ``rest`` (``[]``, ``()``, ``.get_database()``) gives of each library object ``held``
+    holds (not a web application, whose items and calls are the project's): ``@lib:`` and the
+    object's type with ``rest`` after it."""
+    return [f"{typefacts.LIBRARY}{typefacts.library_object(h)}{rest}" for h in held if h.startswith(typefacts.LIBRARY) and not typefacts.application(h)]
 
 
 def _names_path(value: str) -> bool:

@@ -27,8 +27,6 @@ resolves across modules; ``Project.classes_of`` does, from the facts of every mo
 
 from __future__ import annotations
 
-import json
-
 Fact = tuple[str, str, str, str]  # (scope, name, value, where)
 
 STATE = "@state"  # the scope of ``app.state.x``: one namespace for the whole project
@@ -85,12 +83,6 @@ def argument_name(callee: str, parameter: str | int) -> str:
     """How a fact names what a call passes, built on the spot, for a parameter (a keyword or a
     position): ``Agent(session_db)``, ``Agent(#0)``."""
     return f"{callee}({parameter})" if isinstance(parameter, str) else f"{callee}(#{parameter})"
-
-
-def named_item(path: str, key: str) -> str:
-    """How an item under a string of a path is written in a type fact, as ``paths.access_path``
-    writes it in a call's text, whatever quotes the code used: ``app.extensions["storage"]``."""
-    return f"{path}[{json.dumps(key)}]"
 
 
 def state_attribute(parts: list[str]) -> int | None:

@@ -10,9 +10,9 @@ import libcst as cst
 
 from storegate import cfg as cfglib
 from storegate.annotations import annotated_classes, element_classes, is_type_alias
-from storegate.paths import dotted_name, string_value
+from storegate.paths import access_path, dotted_name
 from storegate.summary import EACH
-from storegate.typefacts import APPLICATIONS, KEYED, RETURN, STATE, Fact, argument_name, named_item, state_attribute, typed_names
+from storegate.typefacts import APPLICATIONS, KEYED, RETURN, STATE, Fact, argument_name, state_attribute, typed_names
 
 
 class Gatherer:
@@ -220,11 +220,9 @@ def _elements(value: cst.BaseExpression | None) -> list[str]:
 
 def _named_item(target: cst.Subscript) -> str | None:
     """``app.extensions["storage"]`` for an item under a string of a name's attribute (a Flask
-    application's extensions), as ``Project`` reads it back (``named_item``); else None."""
+    application's extensions), as ``access_path`` writes it in a call's text; else None."""
     owner = dotted_name(target.value)
-    index = target.slice[0].slice if len(target.slice) == 1 else None
-    key = string_value(index.value) if isinstance(index, cst.Index) else None
-    return None if owner is None or owner.count(".") != 1 or key is None else named_item(owner, key)
+    return access_path(target) if owner is not None and owner.count(".") == 1 else None
 
 
 def _element_facts(collection: cst.BaseExpression, values: list[cst.BaseExpression | None], scope: str, class_name: str | None) -> Iterator[Fact]:
