@@ -5,7 +5,8 @@ method (``self.store_callback(r)``) that a method of the class keeps from a para
 (``self.store_callback = store_callback``: ``FunctionSummary.keeps``) or that is a field of the
 class (a dataclass), or each element of a list of them (``for cb in self.success_callbacks:
 cb(r)``: ``summary.EACH``), filled anywhere by ``.append(f)`` or ``.insert(i, f)`` on an
-attribute or a global of that name (``router.success_callbacks.append(log_to_db)``). Each call
+attribute or a global of that name (``router.success_callbacks.append(log_to_db)``), or made
+with them written out (``self._steps = [self._observe, self._export]``). Each call
 of it is a call of every function the project passes for it, resolved where it is passed (one
 level: a callback passed on is not followed); but a parameter that a function without a flag
 only hands its arguments to (``_run(fn, *args, **kwargs)`` over an executor) is called where
@@ -192,7 +193,29 @@ def _passed(
                         handing.append(replace(site, text=value, qualified=PASSED + target.fq, args=_forwarded(site, callee), bound=None, packed=()))
                     else:
                         passed.setdefault(slot, set()).add(target.fq)
+    for slot, listed in _listed(project, lists):
+        passed.setdefault(slot, set()).add(listed)
     return passed, where
+
+
+def _listed(project: Project, lists: set[str]) -> list[tuple[Slot, str]]:
+    """The functions a list of callbacks is made with, written out (``self._steps =
+    [self._observe, self._export_transcript]``, the list's element facts: ``typegather``), each
+    resolved where the list is made."""
+    found = []
+    for (module_name, _, name), facts in sorted(project._facts.items()):
+        listed = name.removesuffix(EACH)
+        if listed == name or listed not in lists or not module_name:
+            continue
+        for module, value, where in facts:
+            function = project._scopes.get((module.module, where))
+            if function is None or not value or value.endswith(("()", "]")):
+                continue
+            named = Site(Span(0, 0, 0, 0), value, "call", None, _qualify(value, dict(module.imports)))
+            target = project.resolve(module, function, named)
+            if target is not None:
+                found.append((("each", "", listed), target.fq))
+    return found
 
 
 def _forwarded(site: Site, callee: _Function) -> tuple[Argument, ...]:

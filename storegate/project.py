@@ -94,6 +94,7 @@ class Project:
                 self.classes.setdefault(f"{module.module}.{name}", (module, bases))
         self._fields = {f"{m.module}.{name}": fields for m in self.modules.values() for name, fields in m.class_fields}
         self._receives: dict[tuple[str, str], bool] = {}
+        self._asking: set[tuple[str, str, str]] = set()  # makers being typed (``_resolve``)
         self._resolved: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._by_type: set[tuple[str, str, str]] = set()  # resolved through type facts only
         self._stub_classes: set[str] = set()  # classes whose stubs were called: their subclasses are wanted
@@ -149,7 +150,7 @@ class Project:
         if key not in self._resolved:
             fq = self._resolve(module, function, site)
             if fq is not None:
-                self._resolved[key] = (fq,)
+                self._resolved[key] = (fq, *self._made_overrides(site.text, fq))
             else:
                 self._resolved[key] = self._typed(module, function, site.text, frozenset(), None) if site.kind == "call" else ()
                 if self._resolved[key]:
@@ -158,6 +159,15 @@ class Project:
                     consumers = self._queue_consumers.get(self._container_key(module, function, queue), ())
                     self._resolved[key] = tuple(fq for fq in consumers if fq != f"{module.module}.{function.name}")
         return [self.functions[fq] for fq in self._resolved[key]]
+
+    def _made_overrides(self, text: str, fq: str) -> list[str]:
+        """For a method of what a call returns, annotated as an interface (``registry.for_tenant(
+        ctx).put(...)``, ``-> BlobStore``, an ``ABC``) whose method is a stub: each subclass's
+        method, as for a receiver typed so (``_typed``)."""
+        target = self.functions[fq]
+        if "()." not in text or not self._abstract(target) or target.summary.class_name is None:
+            return []
+        return self._overrides(f"{target.module.module}.{target.summary.class_name}", fq.rpartition(".")[2], True)
 
     @cached_property
     def _queue_consumers(self) -> dict[str, tuple[str, ...]]:
@@ -186,6 +196,16 @@ class Project:
             if built is not None:  # `Repo(session).save(x)`: a method of the class it builds
                 return self._method(built, method, set())
             made = self._resolve(module, function, replace(site, text=maker, qualified=_qualify_prefix(site, maker)))
+            asked = (module.path, function.name, maker)
+            if made is None and "(" not in maker and asked not in self._asking:
+                # a method of an attribute's class (``self._blobs.for_tenant(ctx).put(...)``); once
+                # on the stack: what types the attribute may ask for this very call
+                self._asking.add(asked)
+                try:
+                    typed = self._typed(module, function, maker, frozenset(), None)
+                finally:
+                    self._asking.discard(asked)
+                made = typed[0] if len(typed) == 1 else None
             if made is None:
                 return None
             returns = self.functions[made].summary.returns
@@ -232,8 +252,9 @@ class Project:
             fq = self._method(class_fq, parts[-1], set())
             if fq is not None:
                 found[fq] = None
-                if not self.functions[fq].summary.sites and self._long_lived(module, function, parts[0], class_fq):
-                    # a stub (abstract, a protocol's) of a service the object or module holds: what overrides it runs
+                if not self.functions[fq].summary.sites and (len(parts) > 2 or self._long_lived(module, function, parts[0], class_fq)):
+                    # a stub (abstract, a protocol's) of a service the object or module holds, or
+                    # that an object holds (``agent.memory.add_items``): what overrides it runs
                     found.update(dict.fromkeys(self._overrides(class_fq, parts[-1], wanted is not None)))
             elif wanted is not None:
                 self._unknown_bases(class_fq, set(), *wanted)
@@ -266,7 +287,7 @@ class Project:
             return False
         facts = self._facts.get((module.module, function.name, root), ())
         return bool(facts) and all(
-            ((value.endswith(EACH) and self._interface(class_fq)) or (value.endswith("()") and "." in value))
+            (value.endswith(EACH) or (value.endswith("()") and "." in value))
             and self._holder(function, value.partition(".")[0].removesuffix(EACH))
             for _, value, _ in facts
         )
@@ -916,7 +937,7 @@ class Project:
                 if not targets and (put_on := _queue_end(site, _PUTS)) is not None:
                     mentioned.add(put_on.rpartition(".")[2])  # a queue's consumers: the files naming it
                 for target in targets:
-                    if _observes(target.fq.split(".")[-2:]):
+                    if _observes_function(target.fq):
                         continue
                     if target.fq not in seen:
                         seen.add(target.fq)
@@ -1561,7 +1582,7 @@ class Project:
             function = self.functions[fq]
             if flag.name in function.summary.flags:
                 continue  # judged inside, with its own flag
-            if _observes(fq.split(".")[-2:]):
+            if _observes_function(fq):
                 continue  # named for observing or for credentials: never a chain (``_OUT_OF_SCOPE_WORDS``)
             for site in function.summary.sites:
                 if site.sink is not None:
@@ -1605,7 +1626,7 @@ class Project:
         (``derived_sinks``): never itself, nor one named for observing."""
         if _observes(site.text.split(".")):
             return []
-        return [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != function.fq and not _observes(t.fq.split(".")[-2:])]
+        return [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != function.fq and not _observes_function(t.fq)]
 
     def ways(self, flag: Flag, derived: dict[str, Chain], fq: str) -> list[Chain]:
         """Each way the derived sink ``fq`` persists through a site of its own, with its chain, one
@@ -2026,7 +2047,7 @@ class Project:
         layer: list[str] = []
         for fq in sorted(self.functions) if self.learned_sinks(flag) else ():
             function = self.functions[fq]
-            if flag.name in function.summary.flags or _observes(fq.split(".")[-2:]):
+            if flag.name in function.summary.flags or _observes_function(fq):
                 continue  # judged inside, with its own flag; or never a chain
             for site in function.summary.sites:
                 if site.sink is not None or _observes(site.text.split(".")):
@@ -2169,7 +2190,7 @@ _LOG_RECEIVERS = frozenset("stats console warnings".split())
 # is left out: a ``conversation_log`` or ``log_turn`` may be the store.
 _OBSERVE_WORDS = frozenset(
     "logger loggers logging alert alerts alerting alerter metric metrics telemetry tracer tracing statsd "
-    "prometheus sentry otel opentelemetry monitoring span spans trace traces usage print verbose".split()
+    "prometheus sentry otel opentelemetry monitoring span spans trace traces usage print verbose spend billing".split()
 )
 # Words that name the server's own credentials for other services: an OAuth session it refreshes,
 # an upstream provider's credentials it renews. What it keeps of them is no part of a request.
@@ -2218,25 +2239,26 @@ def _write_keeps(fq: str, site: Site) -> bool:
     lookup fills (``_looks_up``)."""
     if site.sink_kind == "file" and any(arg.path and _observes(arg.path.split(".")) for arg in site.args):
         return False
-    return not (site.sink_kind in _CACHE_KINDS and _looks_up(fq.split(".")[-2:]))
+    return not (site.sink_kind in _CACHE_KINDS and _looks_up(fq))
 
 
-def _looks_up(parts: Sequence[str]) -> bool:
+def _looks_up(fq: str) -> bool:
     """Whether a function that writes a container or a file on the way is a lookup filling a
     cache (``_reads_or_logs``), not one that streams the response or generates the API's
     object: what a ``stream_*`` or ``iter_*`` function writes is the request's, as any
     handler's is, and so is what ``_generate_response`` writes (a bare ``generate`` is the
     engine's, which fills its own caches)."""
-    words = parts[-1].lstrip("_").lower().split("_")
+    name = fq.rpartition(".")[2]
+    words = name.lstrip("_").lower().split("_")
     if words[0] == "generate" and not _API_OBJECTS.isdisjoint(words[1:]):
         return False
-    return _reads_or_logs(parts) and words[0] not in _PRODUCE_WORDS
+    return (_reads_or_logs([name]) or _observes_function(fq)) and words[0] not in _PRODUCE_WORDS
 
 
 def _fills_cache(fq: str, caching: set[str]) -> bool:
     """Whether a function whose chain ends in a cache (``caching``) is a lookup: no chain is
     followed through it (``derived_sinks``, ``fills_cache``)."""
-    return fq in caching and _looks_up(fq.split(".")[-2:])
+    return fq in caching and _looks_up(fq)
 
 
 def _observes(parts: Sequence[str]) -> bool:
@@ -2246,12 +2268,24 @@ def _observes(parts: Sequence[str]) -> bool:
     return any(_observing(part) for part in parts[-3:])
 
 
+def _observes_function(fq: str) -> bool:
+    """Whether a function of the project is out of ``store``'s scope by its name or its class's
+    (``_observes``); a class named a logger is not, by that word alone: what it writes where it
+    keeps (``DBLogger._write``, a transcript logger's file) is what its chain says."""
+    owner, _, name = fq.rpartition(".")
+    return _observing(name) or _observing(owner.rpartition(".")[2], frozenset(_LOG_WORDS))
+
+
+# The words that name a logger (``_observes_function``).
+_LOG_WORDS = ("logger", "loggers", "logging")
+
+
 @lru_cache(maxsize=4096)
-def _observing(part: str) -> bool:
+def _observing(part: str, unless: frozenset[str] = frozenset()) -> bool:
     """Whether one name has a word of ``_OUT_OF_SCOPE_WORDS``, names a rate limit (``rate`` with
     ``limit`` or ``window``) or a model's cache (``_MODEL_STATE_WORDS``; ``snake_case`` and
     ``CamelCase`` words)."""
-    words = {word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part)}
+    words = {word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part)} - unless
     if not words.isdisjoint(_OUT_OF_SCOPE_WORDS) or not words.isdisjoint(_MODEL_CACHE_NAMES):
         return True
     if "rate" in words and not words.isdisjoint(_RATE_WORDS):

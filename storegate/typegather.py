@@ -186,7 +186,7 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
         if root in ("self", "cls") or (root not in bound and root not in graph.params) or root in collections:
             yield own, target, over + EACH, name
     if isinstance(node, cst.FunctionDef):
-        yield from ((name, RETURN, value, name) for value in _fresh_returns(graph))
+        yield from ((name, RETURN, value, name) for value in _fresh_returns(graph, class_name))
 
 
 # The calls that copy a collection's elements (``list(plugins)``), and the methods that put one
@@ -266,19 +266,20 @@ def _injected(default: cst.BaseExpression | None) -> list[str]:
     return [callee + "()"] if callee is not None else []
 
 
-def _fresh_returns(graph: cfglib.CFG) -> set[str]:
+def _fresh_returns(graph: cfglib.CFG, class_name: str | None) -> set[str]:
     """What a function returns when every ``return`` returns an object built there: a call of a
-    callee named like a class (``Cls()``), or a local bound once, to such a call. Empty otherwise."""
+    callee named like a class (``Cls()``; ``cls(...)`` in a classmethod of ``Cls``: a factory like
+    ``Conversation.load``), or a local bound once, to such a call. Empty otherwise."""
     built: dict[str, list[str | None]] = {}
     returned: list[cst.BaseExpression | None] = []
     for block in graph.blocks:
         for event in block.events:
             if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
-                built.setdefault(event.target.value, []).append(_construction(event.value) if event.kind in ("assign", "annassign") else None)
+                built.setdefault(event.target.value, []).append(_construction(event.value, class_name) if event.kind in ("assign", "annassign") else None)
         returned.extend(edge.owner.value for edge in block.edges if isinstance(edge.owner, cst.Return))
     found: set[str] = set()
     for value in returned:
-        made = _construction(value)
+        made = _construction(value, class_name)
         if made is None and isinstance(value, cst.Name) and len(built.get(value.value, ())) == 1:
             made = built[value.value][0]
         if made is None:
@@ -287,9 +288,12 @@ def _fresh_returns(graph: cfglib.CFG) -> set[str]:
     return found
 
 
-def _construction(expr: cst.BaseExpression | None) -> str | None:
-    """``Cls()`` for a call of a callee named like a class, else None."""
+def _construction(expr: cst.BaseExpression | None, class_name: str | None) -> str | None:
+    """``Cls()`` for a call of a callee named like a class, or of ``cls`` in a method of ``Cls``;
+    else None."""
     value = _value(expr) if isinstance(expr, cst.Call) else None
+    if value == "cls()" and class_name is not None:
+        return class_name + "()"
     return value if value is not None and value[:-2].rpartition(".")[2][:1].isupper() else None
 
 
