@@ -40,7 +40,7 @@ from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, NONE, TRUE, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, root_name, string_value
 from storegate.positions import Locator, Outline
-from storegate.reads import attribute_evidence, reads
+from storegate.reads import annotation_kind, attribute_evidence, reads
 from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, constant_written, qualify
 from storegate.lazy import lazy_writes
@@ -318,6 +318,7 @@ class Summarizer:
         classes: list[tuple[str, tuple[str, ...]]] = []
         self._class_fields: list[tuple[str, tuple[str, ...]]] = []
         self._field_defaults: list[tuple[str, str, bool, int, int]] = []
+        self._flag_fields: list[tuple[str, str]] = []
         # (scope, qualified name, kind, class it belongs to, defined inside a function)
         stack: list[tuple[cfglib.Scope, str, str, str | None, bool]] = [(self.tree, "<module>", "module", None, False)]
         F.WORK.start(MAX_STEPS)
@@ -334,6 +335,7 @@ class Summarizer:
             functions=tuple(functions),
             class_fields=tuple(sorted(self._class_fields)),
             field_defaults=tuple(sorted(self._field_defaults)),
+            flag_fields=tuple(sorted(self._flag_fields)),
             types=self.types.facts(),
             constants=self.shared_constants,
         )
@@ -349,6 +351,7 @@ class Summarizer:
                 for field_name, value, node in _boolean_defaults(scope, self._flag_names):
                     span = self.locator.span(node)
                     self._field_defaults.append((name, field_name, value, span.line, span.column))
+                self._flag_fields.extend((name, field_name) for field_name in _boolean_fields(scope, self._flag_names))
             # the names whose calls may resolve: those the code types, and the parameters, which
             # hold what the callers pass (``Project._passed``)
             self.typed = self.types.scope(graph, name, class_name)
@@ -1445,6 +1448,16 @@ def _annotated_names(scope: cst.ClassDef) -> tuple[str, ...]:
         if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)
     )
     return (*names, ANY_FIELD) if _allows_extra(scope) else names
+
+
+def _boolean_fields(scope: cst.ClassDef, names: frozenset[str]) -> Iterator[str]:
+    """The fields of ``names`` that the class body annotates as booleans (``store: bool``,
+    ``store: Optional[bool] = None``): the client's flag, not a storage object."""
+    for stmt in scope.body.body:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value in names:
+                if annotation_kind(small.annotation.annotation) == flaglib.BOOLEAN:
+                    yield small.target.value
 
 
 def _boolean_defaults(scope: cst.ClassDef, names: frozenset[str]) -> Iterator[tuple[str, bool, cst.BaseExpression]]:

@@ -94,6 +94,8 @@ class Project:
                 self.classes.setdefault(f"{module.module}.{name}", (module, bases))
         self._fields = {f"{m.module}.{name}": fields for m in self.modules.values() for name, fields in m.class_fields}
         self._receives: dict[tuple[str, str], bool] = {}
+        self._boolean_fields = {(f"{m.module}.{owner}", name) for m in self.modules.values() for owner, name in m.flag_fields}
+        self._carriers: dict[str, dict[str, str]] = {}
         self._asking: set[tuple[str, str, str]] = set()  # makers being typed (``_resolve``)
         self._resolved: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._by_type: set[tuple[str, str, str]] = set()  # resolved through type facts only
@@ -1261,6 +1263,63 @@ class Project:
             self._receives[key] = True
         return self._receives[key]
 
+    def carriers(self, flag: Flag) -> dict[str, str]:
+        """Function fq -> what carries ``flag`` into it (``"ctx: RunContext.store"``), for a function
+        that never reads the flag but takes an object whose class declares it a boolean field: a
+        runner's ``_run_tool_calls(ctx: RunContext)``, an event hook's ``__call__(event:
+        ResponseEvent)``. The client's answer is in its hands, so it judges its own writes: each
+        one is unchecked unless every caller calls it where the flag permits storing
+        (``permitted_entries``). Not a route's handler (SG004's), a constructor (the object keeps
+        what it is given), one named for observing, or one that judges the flag after all by
+        calling a check of it that raises (``require_store(request)``); nor one whose every caller
+        judges the call: reads the flag (a repository's ``save(response: Response)``, of a
+        response echoing ``store``, saved where the caller checked it), handles a route, or calls
+        such a check."""
+        if flag.name not in self._carriers:
+            found: dict[str, str] = {}
+            for fq, target in self.functions.items():
+                summary = target.summary
+                last = summary.name.rpartition(".")[2]
+                if flag.name in summary.flags or summary.routes or summary.registered or _observes_function(fq):
+                    continue
+                if last.startswith("__") and last != "__call__":
+                    continue
+                for param in summary.params:
+                    model = contractlib.annotated_class(param.annotation) if param.name not in ("self", "cls") else None
+                    declared = None if model is None or model in _SCALARS else self._flag_field(target.module, model, flag.name, set())
+                    if declared is not None:
+                        found[fq] = f"{param.name}: {declared}"
+                        break
+            callers: dict[str, set[str]] = {fq: set() for fq in found}
+            judging: set[str] = set()  # callers that read the flag, handle a route, or call a check of it
+            for caller, module, function, site, first in self.calls() if found else ():
+                for target in self.resolve_all(module, function, site) if first is not None else ():
+                    if caller is not None and target.fq in callers:
+                        callers[target.fq].add(caller.fq)
+                    checks = flag.name in target.summary.flags and bool(target.summary.guarantees)  # ``require_store(request)``
+                    if caller is not None and (flag.name in function.flags or checks or self.routes(module, function)):
+                        judging.add(caller.fq)
+            found = {fq: carried for fq, carried in found.items() if fq not in judging and not (callers[fq] and callers[fq] <= judging)}
+            self._carriers[flag.name] = found
+        return self._carriers[flag.name]
+
+    def _flag_field(self, module: ModuleSummary, name: str, field: str, seen: set[str]) -> str | None:
+        """``Class.field`` when the class ``name`` (as written in ``module``), or a base of it,
+        declares ``field`` a boolean (``ModuleSummary.flag_fields``)."""
+        for option in self._class_candidates(module, name):
+            if option in seen or option not in self.classes:
+                continue
+            seen.add(option)
+            if (option, field) in self._boolean_fields:
+                owner, _ = self.classes[option]
+                return f"{option[len(owner.module) + 1 :]}.{field}"
+            owner, bases = self.classes[option]
+            for base in bases:
+                found = self._flag_field(owner, base, field, seen)
+                if found is not None:
+                    return found
+        return None
+
     def _has_field(self, module: ModuleSummary, name: str, field: str, seen: set[str]) -> bool | None:
         """Whether the class ``name`` (as written in ``module``) or a base has ``field``; ``None``
         when a class on the way is not the project's (a base that adds no fields aside)."""
@@ -1578,9 +1637,10 @@ class Project:
         calls: dict[str, list[tuple[Site, list[_Function]]]] = {}  # fq -> its calls that resolve
         callers: dict[str, set[str]] = {}  # fq -> the functions that call it
         layer: list[str] = []
+        carriers = self.carriers(flag)
         for fq in sorted(self.functions):
             function = self.functions[fq]
-            if flag.name in function.summary.flags:
+            if flag.name in function.summary.flags or fq in carriers:
                 continue  # judged inside, with its own flag
             if _observes_function(fq):
                 continue  # named for observing or for credentials: never a chain (``_OUT_OF_SCOPE_WORDS``)
@@ -1848,7 +1908,7 @@ class Project:
             for fq, function in self.functions.items()
             if (guards.caller_decides(function.summary, flag) and _callers_all_known(function.summary))
             or (flag.name in function.summary.flags and _read_through_argument(function.summary, flag))
-        }
+        } | set(self.carriers(flag))
         incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates}
         for caller, module, function, site, first in self.calls():
             for target in self.resolve_all(module, function, site) if first is not None else ():
@@ -1998,7 +2058,7 @@ class Project:
         """Whether a function checks the flag itself, or calls one that does within ``depth``
         calls (``_persist(ctx)`` calling ``_persist_io(ctx)``, which tests ``ctx.store``): it
         judges its own writes."""
-        if flag.name in target.summary.flags:
+        if flag.name in target.summary.flags or target.fq in self.carriers(flag):
             return True
         if depth == 0:
             return False
@@ -2047,7 +2107,7 @@ class Project:
         layer: list[str] = []
         for fq in sorted(self.functions) if self.learned_sinks(flag) else ():
             function = self.functions[fq]
-            if flag.name in function.summary.flags or _observes_function(fq):
+            if flag.name in function.summary.flags or fq in self.carriers(flag) or _observes_function(fq):
                 continue  # judged inside, with its own flag; or never a chain
             for site in function.summary.sites:
                 if site.sink is not None or _observes(site.text.split(".")):
@@ -2521,7 +2581,9 @@ def _passes_permitted(
         # from the enclosing function, or read through an argument (``self._finish(request)``
         # reading ``request.store``): the call itself is where the flag was checked
         verdict = site.verdict(flag.name)
-        return verdict is not None and (verdict.gated_if_permitted if caller_permitted else verdict.gated)
+        if verdict is None:  # a caller that carries the flag without reading it: as its own callers decide
+            return caller_permitted
+        return verdict.gated_if_permitted if caller_permitted else verdict.gated
     bound = _bound_argument(site, target, flag.name)
     if bound == "splat" and producers:
         return all(_argument_permits(_keyword(held, flag.name), target, flag, permitted) for held, permitted in producers)

@@ -202,6 +202,10 @@ class ModuleSummary:
     # whose default is a boolean constant (``store: bool = True``, ``Field(default=True)``): what
     # an omitted flag becomes in a request model (``Project.keeping_defaults``)
     field_defaults: tuple[tuple[str, str, bool, int, int], ...] = ()
+    # ``(class qualname, field)`` for each class-body field named like a flag and annotated as a
+    # boolean (``store: bool``, ``Optional[bool] = None``): an object of that class carries the
+    # client's flag to whatever takes it (``Project.carriers``)
+    flag_fields: tuple[tuple[str, str], ...] = ()
     # what names and attributes may hold: ``(scope, name, value, where)`` (``typefacts.Fact``)
     types: tuple[tuple[str, str, str, str], ...] = ()
     # ``(name, text)`` of each string constant at its top level or in its classes' bodies (up to
@@ -310,6 +314,7 @@ class ModuleSummary:
             "classes": [[name, list(bases)] for name, bases in self.classes],
             "class_fields": [[name, list(fields)] for name, fields in self.class_fields],
             "field_defaults": [list(default) for default in self.field_defaults],
+            "flag_fields": [list(declared) for declared in self.flag_fields],
             "types": [list(fact) for fact in self.types],
             "constants": [list(constant) for constant in self.constants],
             "functions": functions,
@@ -397,6 +402,7 @@ class ModuleSummary:
                 (str(owner), str(name), bool(value), int(line), int(column))
                 for owner, name, value, line, column in data.get("field_defaults", ())
             ),
+            flag_fields=tuple((str(owner), str(name)) for owner, name in data.get("flag_fields", ())),
             types=tuple((scope, name, value, where) for scope, name, value, where in data.get("types", ())),
             constants=tuple((name, text) for name, text in data.get("constants", ())),
         )

@@ -63,8 +63,9 @@ def run(project: Project) -> list[Finding]:
     for flag in project.config.flags:
         derived = project.derived_sinks(flag)
         permitted = project.permitted_entries(flag)
+        carriers = project.carriers(flag)
         for _, module, function, site, target in project.calls():
-            if flag.name in function.flags:
+            if flag.name in function.flags or f"{module.module}.{function.name}" in carriers:
                 decisions = scopes["has_flag"]
             elif project.routes(module, function):
                 decisions = scopes["route_handler"]

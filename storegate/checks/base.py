@@ -94,7 +94,7 @@ class At:
         or when the site was not judged for this flag."""
         verdict = self.site.verdict(self.flag.name)
         if verdict is None:
-            return None
+            return self._carried()
         if self.entry_permitted:
             trace = None if verdict.gated_if_permitted else verdict.trace_if_permitted
         else:
@@ -102,6 +102,19 @@ class At:
         if trace is None or self.project.chosen_by_flag(self.module, self.function, self.site, self.flag):
             return None  # the object the flag chose is asked last, of an ungated site only
         return trace
+
+    def _carried(self) -> tuple[TraceStep, ...] | None:
+        """For a function that takes the flag inside an object and never reads it
+        (``Project.carriers``), every path leaves it unchecked, unless each caller permits; not
+        a write into the object's own containers (a stream's iterator banking the items of a
+        response that echoes ``store``): what the object keeps, its owner decides."""
+        carried = self.project.carriers(self.flag).get(f"{self.module.module}.{self.function.name}")
+        if carried is None or self.entry_permitted or self.project.chosen_by_flag(self.module, self.function, self.site, self.flag):
+            return None
+        derived = self._derived()
+        if self.site.sink_kind == "instance" or (derived is not None and derived[0].fq in self.project.own_state.get(self.flag.name, ())):
+            return None
+        return (TraceStep(self.site.span.line, f"flag '{self.flag.name}' carried by {carried}, never checked"),)
 
     def derived_chain(self) -> Chain | None:
         """The calls from the callee down to a configured sink, when the callee persists (any
