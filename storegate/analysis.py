@@ -38,7 +38,7 @@ from storegate import witness as witnesslib
 from storegate.annotations import annotated_class
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, NONE, TRUE, Config, Flag
-from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, root_name, string_value
+from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, read_default, read_key, root_name, string_value
 from storegate.positions import Locator, Outline
 from storegate.reads import annotation_kind, attribute_evidence, reads
 from storegate import routes as routelib
@@ -454,7 +454,32 @@ class Summarizer:
             keeps=handoffs.kept(graph) if class_name is not None else (),
             locals=tuple(sorted({*graph.params, *_bound_names(graph, imports=False)} - {"self", "cls"})) if kind != "class" else (),
             app_factory=app_factory,
+            keeping_reads=self._keeping_reads(graph, flags),
         )
+
+    def _keeping_reads(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[tuple[str, int, str], ...]:
+        """``(flag, line, text)`` of each read of a flag, by key or ``getattr``, whose default keeps
+        (``payload.get("store", True)``, ``getattr(request, "store", True)``), and whose value
+        leaves the function (``_held_reads``)."""
+        by_name = {flag.name: flag for flag in flags}
+        found = []
+        held = _held_reads(graph.scope) if by_name and isinstance(graph.scope, cst.FunctionDef) else frozenset()
+        for block in graph.blocks if by_name else ():
+            for event in block.events:
+                if not isinstance(event, cfglib.CallEvent):
+                    continue
+                call = event.node
+                func, args = call.func, call.args
+                if type(func) is cst.Name and func.value == "getattr" and len(args) > 1:
+                    key = string_value(args[1].value)
+                else:
+                    key = read_key(call)
+                flag = by_name.get(key) if key is not None else None
+                default = read_default(call) if flag is not None else None
+                if flag is not None and type(default) is cst.Name and default.value in ("True", "False") and (default.value == "True") != flag.inverted:
+                    if id(call) not in held:
+                        found.append((flag.name, self.locator.span(call).line, _code(call)))
+        return tuple(sorted(set(found)))
 
     def _state_of(
         self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, own: set[str], app_factory: bool
@@ -1448,6 +1473,78 @@ def _annotated_names(scope: cst.ClassDef) -> tuple[str, ...]:
         if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)
     )
     return (*names, ANY_FIELD) if _allows_extra(scope) else names
+
+
+def _held_reads(scope: cst.FunctionDef) -> frozenset[int]:
+    """The calls whose value the function keeps to itself: in the test of a branch or a loop
+    (``if body.get("store", True):``, judged there), or bound to a local name that it neither
+    passes to a call, returns, nor stores in an attribute or an item (``store = ...`` then only
+    ``if store:``). What an options parser builds (``return cls(store=bool(p.get("store",
+    True)))``, or through a local) leaves it."""
+    tested: set[int] = set()
+    bound: dict[str, list[int]] = {}
+    leaving: set[str] = set()
+
+    def calls(expr: cst.CSTNode) -> list[int]:
+        found, stack = [], [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Call):
+                found.append(id(node))
+            stack.extend(node.children)
+        return found
+
+    def names(expr: cst.CSTNode | None) -> set[str]:
+        found, stack = set(), [expr] if expr is not None else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.Name):
+                found.add(node.value)
+            stack.extend(node.children)
+        return found
+
+    class Visitor(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is scope
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_If(self, node: cst.If) -> None:
+            tested.update(calls(node.test))
+
+        def visit_While(self, node: cst.While) -> None:
+            tested.update(calls(node.test))
+
+        def visit_IfExp(self, node: cst.IfExp) -> None:
+            tested.update(calls(node.test))
+
+        def visit_Assign(self, node: cst.Assign) -> None:
+            targets = [t.target for t in node.targets]
+            if all(isinstance(t, cst.Name) for t in targets):
+                for target in targets:
+                    bound.setdefault(target.value, []).extend(calls(node.value))  # type: ignore[attr-defined]
+            else:
+                leaving.update(names(node.value))
+
+        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+            if isinstance(node.target, cst.Name) and node.value is not None:
+                bound.setdefault(node.target.value, []).extend(calls(node.value))
+            else:
+                leaving.update(names(node.value))
+
+        def visit_Arg(self, node: cst.Arg) -> None:
+            leaving.update(names(node.value))
+
+        def visit_Return(self, node: cst.Return) -> None:
+            leaving.update(names(node.value))
+
+    scope.visit(Visitor())
+    kept = {call for name, found in bound.items() if name not in leaving for call in found}
+    return frozenset(tested | kept)
 
 
 def _boolean_fields(scope: cst.ClassDef, names: frozenset[str]) -> Iterator[str]:

@@ -57,12 +57,13 @@ class _Function:
 
 @dataclass(frozen=True)
 class KeepingDefault:
-    """A default for a flag, in a handler's request model or among its own parameters, that keeps
-    what a client omitting the flag sends (``store: bool = True``), where the handler's
-    ``routes`` keep nothing when it is omitted."""
+    """A default for a flag, in a handler's request model or among its own parameters, or a read
+    of it in what the handler calls, that keeps what a client omitting the flag sends (``store:
+    bool = True``, ``payload.get("store", True)``), where the handler's ``routes`` keep nothing
+    when it is omitted."""
 
     flag: str
-    what: str  # the model's field (``ChatRequest.store``), or the handler's parameter
+    what: str  # the model's field (``ChatRequest.store``), the handler's parameter, or the read and its function
     path: str  # where the default is written
     line: int  # 0: not known (a parameter's)
     routes: tuple[str, ...]
@@ -1428,8 +1429,10 @@ class Project:
         """Function fq -> flag -> the default that keeps what a client omitting the flag sends, on a
         route where an omitted flag keeps nothing (``store: bool = True`` in the body model of a
         Chat Completions handler, or as the handler's own parameter): for the handler and what it
-        reaches within ``max_call_depth`` calls. A check of the flag there lets the omitted flag
-        through (SG006)."""
+        reaches within ``max_call_depth`` calls; and a read of the flag with such a default in what
+        the handler calls (``store=bool(payload.get("store", True))`` in the options parser it
+        hands the body to), which the value carries on. A check of the flag there lets the
+        omitted flag through (SG006)."""
         if not self.config.route_defaults:
             return {}
         sources: dict[KeepingDefault, list[_Function]] = {}
@@ -1447,11 +1450,23 @@ class Project:
                     if found is not None and found[1] != flag.inverted:  # omitted, it permits storing
                         what, _, path, line = found
                         sources.setdefault(KeepingDefault(flag.name, what, path, line, quiet), []).append(handler)
+            if any(quiet_routes.values()) and self._keeping_reads:
+                for function in self._within_calls([handler]):  # ``options = ChatOptions.from_payload(payload)``
+                    for name, line, text in function.summary.keeping_reads:
+                        quiet = quiet_routes.get(name, ())
+                        if quiet:
+                            what = f"{text} in {function.summary.name}"
+                            sources.setdefault(KeepingDefault(name, what, function.module.path, line, quiet), []).append(handler)
         reached: dict[str, dict[str, KeepingDefault]] = {}
         for default, handlers in sources.items():
             for function in self._within_calls(handlers):
                 reached.setdefault(function.fq, {}).setdefault(default.flag, default)
         return reached
+
+    @cached_property
+    def _keeping_reads(self) -> bool:
+        """Whether any function reads a flag with a default that keeps (``keeping_defaults``)."""
+        return any(target.summary.keeping_reads for target in self.functions.values())
 
     def _field_default(self, module: ModuleSummary, name: str, field: str, seen: set[str]) -> tuple[str, bool, str, int] | None:
         """``(class.field, default, path, line)`` of the boolean default the class ``name`` (as

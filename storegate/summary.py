@@ -152,6 +152,9 @@ class FunctionSummary:
     locals: tuple[str, ...] = ()
     # registers route handlers (``routes.defines_handlers``): its locals live as long as the app
     app_factory: bool = False
+    # ``(flag, line, text)`` of each read of the flag whose default keeps (``payload.get("store",
+    # True)``): what an omitted flag becomes, wherever the value goes (``Project.keeping_defaults``)
+    keeping_reads: tuple[tuple[str, int, str], ...] = ()
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -292,6 +295,7 @@ class ModuleSummary:
                 "sites": [site(s) for s in f.sites],
                 "nested": f.nested,
                 "app_factory": f.app_factory,
+                "keeping_reads": [list(r) for r in f.keeping_reads],
                 "returns": f.returns,
                 "guarantees": clauses(f.guarantees),
                 "if_none": clauses(f.if_none),
@@ -376,6 +380,7 @@ class ModuleSummary:
                 sites=tuple(site(s) for s in f["sites"]),
                 nested=f["nested"],
                 app_factory=f.get("app_factory", False),
+                keeping_reads=tuple((str(flag), int(line), str(text)) for flag, line, text in f.get("keeping_reads", ())),
                 returns=f.get("returns"),
                 guarantees=clauses(f.get("guarantees", ())),
                 if_none=clauses(f.get("if_none", ())),

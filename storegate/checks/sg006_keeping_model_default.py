@@ -1,6 +1,7 @@
 """SG006 keeping-model-default: a write gated by the store flag, reached from the handler of a
 route where an omitted flag keeps nothing (Chat Completions), whose request model (or the
-handler's own parameter) defaults the flag to keep (``store: bool = True``): the client that
+handler's own parameter, or a read of the flag in what it calls: ``payload.get("store", True)``)
+defaults the flag to keep (``store: bool = True``): the client that
 never sent ``store`` gets the write. The fix is the default, not the gate
 (``Project.keeping_defaults``)."""
 
@@ -45,8 +46,10 @@ CODE = Code(
         "an omitted flag keeps nothing (Chat Completions, by the `openai` pack's routes) "
         "or in what that handler calls, when the handler's request model gives the flag a default "
         "that keeps (`store: bool = True`, `Field(default=True)`), or the handler takes the flag "
-        "as a parameter with such a default (`store: bool = True`, `Body(True)`). The message "
-        "names the model's field or the parameter, and the routes."
+        "as a parameter with such a default (`store: bool = True`, `Body(True)`), or what the handler "
+        "calls reads the flag with such a default (`payload.get(\"store\", True)` in the options "
+        "parser it hands the body to). The message names the model's field, the parameter or the "
+        "read, and the routes."
     ),
     why=(
         "OpenAI's Chat Completions keep nothing unless the client sends `store: true`. A model "
