@@ -98,6 +98,7 @@ class Project:
         self._boolean_fields = {(f"{m.module}.{owner}", name) for m in self.modules.values() for owner, name in m.flag_fields}
         self._carriers: dict[str, dict[str, str]] = {}
         self._asking: set[tuple[str, str, str]] = set()  # makers being typed (``_resolve``)
+        self._consulted: dict[str, frozenset[str]] = {}  # flag -> ``_consulted_classes``
         self._resolved: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self._by_type: set[tuple[str, str, str]] = set()  # resolved through type facts only
         self._stub_classes: set[str] = set()  # classes whose stubs were called: their subclasses are wanted
@@ -1467,6 +1468,40 @@ class Project:
     def _keeping_reads(self) -> bool:
         """Whether any function reads a flag with a default that keeps (``keeping_defaults``)."""
         return any(target.summary.keeping_reads for target in self.functions.values())
+
+    def unpassed_field(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, bool, str, int] | None:
+        """``(Class.field, default, path, line)`` when ``site`` builds a project class whose
+        field named like the flag defaults to keep, without passing it (by keyword, by position,
+        or in a ``**`` dict), and the project gates writes on that field somewhere
+        (``_consulted_classes``): ``GenerateReqInput(text=...)`` in a chat adapter, where the
+        engine checks ``obj.store`` and the dataclass says ``store: bool = True`` (SG003)."""
+        if site.kind != "call" or any(arg.star or arg.keyword == flag.name for arg in site.args):
+            return None
+        built = self._known_class(module, site.text, function.name)
+        if built is None or built not in self._consulted_classes(flag):
+            return None
+        found = self._field_default(module, site.text, flag.name, set())
+        if found is None or found[1] == flag.inverted:
+            return None  # declared without a default, or one that keeps nothing
+        fields = self._fields.get(built, ())
+        positional = sum(1 for arg in site.args if arg.keyword is None)
+        return None if flag.name in fields and fields.index(flag.name) < positional else found
+
+    def _consulted_classes(self, flag: Flag) -> frozenset[str]:
+        """The project's classes whose objects some function takes as a parameter and gates
+        writes on the flag they carry (it reads the flag through a parameter and consults it)."""
+        if flag.name not in self._consulted:
+            found: set[str] = set()
+            for target in self.functions.values():
+                summary = target.summary
+                if flag.name not in summary.flags or not _read_through_argument(summary, flag) or not _consults(summary, flag):
+                    continue
+                for param in summary.params:
+                    model = contractlib.annotated_class(param.annotation) if param.name not in ("self", "cls") else None
+                    if model is not None and model not in _SCALARS:
+                        found.update(self._class_candidates(target.module, model))
+            self._consulted[flag.name] = frozenset(found)
+        return self._consulted[flag.name]
 
     def _field_default(self, module: ModuleSummary, name: str, field: str, seen: set[str]) -> tuple[str, bool, str, int] | None:
         """``(class.field, default, path, line)`` of the boolean default the class ``name`` (as

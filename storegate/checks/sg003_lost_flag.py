@@ -1,8 +1,10 @@
 """SG003 lost-flag: a call, in a function that has the store flag, that does not pass it to a
-callee which takes it with a default that permits storing."""
+callee which takes it with a default that permits storing, or to a class it builds whose field
+named like it defaults to keep and gates writes elsewhere (``Project.unpassed_field``)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from storegate.checks.base import At, Code
@@ -10,6 +12,12 @@ from storegate.model import Finding
 
 
 def decide(at: At) -> Iterable[Finding]:
+    unpassed = at.project.unpassed_field(at.module, at.function, at.site, at.flag)
+    if unpassed is not None:
+        field, value, path, line = unpassed
+        where = os.path.basename(path) if path == at.module.path else path
+        message = f"'{at.flag.name}' is not passed to '{at.site.text}', whose {field} then defaults to {value} ({where}:{line})"
+        return (at.finding(CODE.code, message),)
     if not at.drops_flag():
         return ()
     target = at.target
@@ -29,7 +37,10 @@ CODE = Code(
         "Reports a call that does not pass the flag to a function that takes it as a "
         "parameter and gates its writes on it (or passes it on), when the parameter's "
         "default permits storing: the callee then stores whatever the caller was asked. A "
-        "callee that takes the flag only to record it is judged inside itself."
+        "callee that takes the flag only to record it is judged inside itself. So is a "
+        "construction of a class whose field named like the flag defaults to keep "
+        "(`store: bool = True`) without it, where the project gates writes on that field "
+        "(`GenerateReqInput(text=...)` handed to an engine that checks `obj.store`)."
     ),
     why=(
         "The callee checks the flag, but it sees its default (`store=True`, or `None`, "
