@@ -53,11 +53,15 @@ def reads(graph: CFG) -> Reads:
         accessed.add(_spelled(path, local))
         return True
 
+    copied: dict[str, set[str]] = {}  # local -> the locations it is bound to, on any path
     for block in graph.blocks:
         for event in block.events:
             if isinstance(event, BindEvent):
                 if isinstance(event.target, cst.Name) and not event.target.value.endswith(LOCAL):
                     names.add(event.target.value)  # (a comprehension's own names are not the scope's)
+                    source = access_path(event.value) if event.kind == "assign" and event.value is not None else None
+                    if source is not None:
+                        copied.setdefault(event.target.value, set()).add(source)
                 _bound(event, evidence)
     # Each expression with the names of the comprehensions around it (their own, read there).
     none: frozenset[str] = frozenset()
@@ -108,6 +112,12 @@ def reads(graph: CFG) -> Reads:
                 receiver = access_path(cast(cst.Subscript, expr).value)
                 _note(evidence, None if receiver is None else _spelled(receiver, local), OBJECT)  # `store[key]`
             stack.extend((child, local) for child in children(expr))
+    # a location copied to a local that is used as an object holds one, whichever branch copied it
+    # (``stats = meta.stats.load if loading else meta.stats.store``, then ``stats.record(...)``)
+    for copy, sources in copied.items():
+        if any(path.startswith((copy + ".", copy + "[")) for path in accessed):
+            for source in sources:
+                _note(evidence, source, OBJECT)
     return Reads(frozenset(names), frozenset(accessed), {path: frozenset(kinds) for path, kinds in evidence.items()})
 
 
