@@ -18,7 +18,7 @@ import sys
 import warnings
 from collections import deque
 from collections.abc import Iterator, Sequence
-from typing import overload
+from typing import cast, overload
 from dataclasses import dataclass, field, replace
 
 import libcst as cst
@@ -462,8 +462,7 @@ class Summarizer:
         (``payload.get("store", True)``, ``getattr(request, "store", True)``), and whose value
         leaves the function (``_held_reads``)."""
         by_name = {flag.name: flag for flag in flags}
-        found = []
-        held = _held_reads(graph.scope) if by_name and isinstance(graph.scope, cst.FunctionDef) else frozenset()
+        found: list[tuple[cst.Call, str]] = []
         for block in graph.blocks if by_name else ():
             for event in block.events:
                 if not isinstance(event, cfglib.CallEvent):
@@ -477,9 +476,11 @@ class Summarizer:
                 flag = by_name.get(key) if key is not None else None
                 default = read_default(call) if flag is not None else None
                 if flag is not None and type(default) is cst.Name and default.value in ("True", "False") and (default.value == "True") != flag.inverted:
-                    if id(call) not in held:
-                        found.append((flag.name, self.locator.span(call).line, _code(call)))
-        return tuple(sorted(set(found)))
+                    found.append((call, flag.name))
+        if not found or not isinstance(graph.scope, cst.FunctionDef):
+            return ()
+        held = _held_reads(graph.scope)
+        return tuple(sorted({(name, self.locator.span(call).line, _code(call)) for call, name in found if id(call) not in held}))
 
     def _state_of(
         self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, own: set[str], app_factory: bool
@@ -1526,7 +1527,7 @@ def _held_reads(scope: cst.FunctionDef) -> frozenset[int]:
             targets = [t.target for t in node.targets]
             if all(isinstance(t, cst.Name) for t in targets):
                 for target in targets:
-                    bound.setdefault(target.value, []).extend(calls(node.value))  # type: ignore[attr-defined]
+                    bound.setdefault(cast(cst.Name, target).value, []).extend(calls(node.value))
             else:
                 leaving.update(names(node.value))
 
