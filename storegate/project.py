@@ -154,7 +154,7 @@ class Project:
         if key not in self._resolved:
             fq = self._resolve(module, function, site)
             if fq is not None:
-                self._resolved[key] = (fq, *self._made_overrides(site.text, fq))
+                self._resolved[key] = (fq,)
             else:
                 self._resolved[key] = self._typed(module, function, site.text, frozenset(), None) if site.kind == "call" else ()
                 if self._resolved[key]:
@@ -163,15 +163,6 @@ class Project:
                     consumers = self._queue_consumers.get(self._container_key(module, function, queue), ())
                     self._resolved[key] = tuple(fq for fq in consumers if fq != f"{module.module}.{function.name}")
         return [self.functions[fq] for fq in self._resolved[key]]
-
-    def _made_overrides(self, text: str, fq: str) -> list[str]:
-        """For a method of what a call returns, annotated as an interface (``registry.for_tenant(
-        ctx).put(...)``, ``-> BlobStore``, an ``ABC``) whose method is a stub: each subclass's
-        method, as for a receiver typed so (``_typed``)."""
-        target = self.functions[fq]
-        if "()." not in text or not self._abstract(target) or target.summary.class_name is None:
-            return []
-        return self._overrides(f"{target.module.module}.{target.summary.class_name}", fq.rpartition(".")[2], True)
 
     @cached_property
     def _queue_consumers(self) -> dict[str, tuple[str, ...]]:
