@@ -1487,63 +1487,33 @@ def _held_reads(scope: cst.FunctionDef) -> frozenset[int]:
     leaving: set[str] = set()
 
     def calls(expr: cst.CSTNode) -> list[int]:
-        found, stack = [], [expr]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, cst.Call):
-                found.append(id(node))
-            stack.extend(node.children)
-        return found
+        return [id(node) for node in cfglib.descendants(expr) if isinstance(node, cst.Call)]
 
     def names(expr: cst.CSTNode | None) -> set[str]:
-        found, stack = set(), [expr] if expr is not None else []
-        while stack:
-            node = stack.pop()
-            if isinstance(node, cst.Name):
-                found.add(node.value)
-            stack.extend(node.children)
-        return found
+        return set() if expr is None else {node.value for node in cfglib.descendants(expr) if isinstance(node, cst.Name)}
 
-    class Visitor(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is scope
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_If(self, node: cst.If) -> None:
+    stack: list[cst.CSTNode] = [scope.body]  # no recursion: the tree may be deep
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue  # a scope of its own
+        if isinstance(node, (cst.If, cst.While, cst.IfExp)):
             tested.update(calls(node.test))
-
-        def visit_While(self, node: cst.While) -> None:
-            tested.update(calls(node.test))
-
-        def visit_IfExp(self, node: cst.IfExp) -> None:
-            tested.update(calls(node.test))
-
-        def visit_Assign(self, node: cst.Assign) -> None:
+        elif isinstance(node, cst.Assign):
             targets = [t.target for t in node.targets]
             if all(isinstance(t, cst.Name) for t in targets):
                 for target in targets:
                     bound.setdefault(cast(cst.Name, target).value, []).extend(calls(node.value))
             else:
                 leaving.update(names(node.value))
-
-        def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        elif isinstance(node, cst.AnnAssign):
             if isinstance(node.target, cst.Name) and node.value is not None:
                 bound.setdefault(node.target.value, []).extend(calls(node.value))
             else:
                 leaving.update(names(node.value))
-
-        def visit_Arg(self, node: cst.Arg) -> None:
+        elif isinstance(node, (cst.Arg, cst.Return)):
             leaving.update(names(node.value))
-
-        def visit_Return(self, node: cst.Return) -> None:
-            leaving.update(names(node.value))
-
-    scope.visit(Visitor())
+        stack.extend(node.children)
     kept = {call for name, found in bound.items() if name not in leaving for call in found}
     return frozenset(tested | kept)
 

@@ -22,7 +22,7 @@ from storegate import statements as statementlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.prefilter import SUBCLASSES, mentions, route_words
-from storegate.summary import ANY_FIELD, EACH, NEGATED, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Site, Span, gate_parameters
+from storegate.summary import ANY_FIELD, EACH, NEGATED, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Param, Site, Span, gate_parameters
 
 if TYPE_CHECKING:
     from storegate.routes import RoutePath
@@ -247,7 +247,7 @@ class Project:
             fq = self._method(class_fq, parts[-1], set())
             if fq is not None:
                 found[fq] = None
-                if not self.functions[fq].summary.sites and (len(parts) > 2 or self._long_lived(module, function, parts[0], class_fq)):
+                if not self.functions[fq].summary.sites and (len(parts) > 2 or self._long_lived(module, function, parts[0])):
                     # a stub (abstract, a protocol's) of a service the object or module holds, or
                     # that an object holds (``agent.memory.add_items``): what overrides it runs
                     found.update(dict.fromkeys(self._overrides(class_fq, parts[-1], wanted is not None)))
@@ -266,14 +266,12 @@ class Project:
             return True
         return bool(self._overrides(class_fq, summary.name.rpartition(".")[2], False))
 
-    def _long_lived(self, module: ModuleSummary, function: FunctionSummary, root: str, class_fq: str) -> bool:
+    def _long_lived(self, module: ModuleSummary, function: FunctionSummary, root: str) -> bool:
         """Whether a path rooted at ``root`` names what an object or a module holds (``self.store``,
         a module's ``store``, ``app.state.store``), a local fetched from one by a call (``tool =
         self.agent.tool_named(name)``, ``handler = REGISTRY.get(kind)``: one of its services), or
-        an element of one whose class ``class_fq`` is an interface (``for plugin in
-        self._plugins`` with ``Plugin`` a ``Protocol`` or an ``ABC``: the plugins a server runs; a
-        base class with default methods is followed no further, which would read every subclass
-        of a library's callback base); not a parameter or another local: an abstract parameter
+        an element of one (``for plugin in self._plugins``, the plugins a server runs; ``for cb in
+        self._callbacks``, the loggers a gateway registered); not a parameter or another local: an abstract parameter
         (``context: ConversationContext``) is most often the request's own object, and so is what
         a constructor made here."""
         if self._holder(function, root):
@@ -1277,9 +1275,8 @@ class Project:
                     continue
                 if last.startswith("__") and last != "__call__":
                     continue
-                for param in summary.params:
-                    model = contractlib.annotated_class(param.annotation) if param.name not in ("self", "cls") else None
-                    declared = None if model is None or model in _SCALARS else self._flag_field(target.module, model, flag.name, set())
+                for param, model in _param_classes(summary):
+                    declared = self._flag_field(target.module, model, flag.name, set())
                     if declared is not None:
                         found[fq] = f"{param.name}: {declared}"
                         break
@@ -1487,10 +1484,8 @@ class Project:
                 summary = target.summary
                 if flag.name not in summary.flags or not _read_through_argument(summary, flag) or not _consults(summary, flag):
                     continue
-                for param in summary.params:
-                    model = contractlib.annotated_class(param.annotation) if param.name not in ("self", "cls") else None
-                    if model is not None and model not in _SCALARS:
-                        found.update(self._class_candidates(target.module, model))
+                for _, model in _param_classes(summary):
+                    found.update(self._class_candidates(target.module, model))
             self._consulted[flag.name] = frozenset(found)
         return self._consulted[flag.name]
 
@@ -2369,16 +2364,25 @@ def _observes(parts: Sequence[str]) -> bool:
     return any(_observing(part) for part in parts[-3:])
 
 
+def _param_classes(function: FunctionSummary) -> Iterator[tuple[Param, str]]:
+    """Each parameter but ``self`` and ``cls`` annotated with a class that is no plain value
+    (``ctx: RunContext``, ``obj: Optional[GenerateReqInput]``), with that class as written."""
+    for param in function.params:
+        model = contractlib.annotated_class(param.annotation) if param.name not in ("self", "cls") else None
+        if model is not None and model not in _SCALARS:
+            yield param, model
+
+
 def _observes_function(fq: str) -> bool:
     """Whether a function of the project is out of ``store``'s scope by its name or its class's
     (``_observes``); a class named a logger is not, by that word alone: what it writes where it
     keeps (``DBLogger._write``, a transcript logger's file) is what its chain says."""
     owner, _, name = fq.rpartition(".")
-    return _observing(name) or _observing(owner.rpartition(".")[2], frozenset(_LOG_WORDS))
+    return _observing(name) or _observing(owner.rpartition(".")[2], _LOG_WORDS)
 
 
 # The words that name a logger (``_observes_function``).
-_LOG_WORDS = ("logger", "loggers", "logging")
+_LOG_WORDS = frozenset({"logger", "loggers", "logging"})
 
 
 @lru_cache(maxsize=4096)
