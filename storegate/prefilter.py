@@ -15,7 +15,7 @@ import ast
 import bisect
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -65,7 +65,9 @@ def mentions(source: str, words: frozenset[str] | None) -> bool:
 
 def _plain(word: str) -> str:
     """The text that a source mentioning ``word`` holds as it is (``kwargs`` of ``kwargs=``,
-    ``Store`` of a base ``(Store``)."""
+    ``Store`` of a base ``(Store``, ``def run`` of ``def run(``)."""
+    if word.startswith(DEFINED):
+        return word[len(DEFINED) : -1]
     return word[:-1] if len(word) > 1 and word[-1] in "=(" else word.strip("*").removeprefix(SUBCLASSES)
 
 
@@ -79,6 +81,9 @@ def _pattern(words: frozenset[str]) -> re.Pattern[str]:
         before = "" if word.startswith("*") else f"(?<![A-Za-z0-9_]{re.escape(text)})"
         if word.endswith("=") and len(word) > 1:
             alternatives.append(re.escape(text) + before + r"\s*=(?!=)")
+            continue
+        if word.startswith(DEFINED) and word.endswith("("):  # defined: ``def run(``, ``async def run (``
+            alternatives.append(r"\bdef\s+" + re.escape(word[len(DEFINED) : -1]) + r"\s*\(")
             continue
         if word.endswith("(") and len(word) > 1:  # called: by name, or by getattr's string
             alternatives.append(re.escape(text) + before + r"""(?:[\s\\]*|["']\s*\)[\s\\]*)\(""")
@@ -119,6 +124,8 @@ def screen(source: str, config: Config) -> tuple[bool, SourceError | None, Defin
 
 # The mark of a word that names a class among a file's classes' bases (``defines``): ``(Store``.
 SUBCLASSES = "("
+_SUBCLASS_EDGE = ">"  # ``(Base>Class`` among a file's defines: its class ``Class`` names ``Base`` among its bases
+DEFINED = "def "  # a word ``def name(``: a file that defines a function or method ``name``
 
 
 class Defines(NamedTuple):
@@ -143,6 +150,7 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
     members: set[str] = set()  # what classes' bodies bind: no global
     imported: set[str] = set()  # at any level: what an import binds is another module's
     bases: set[str] = set()  # the last names of its classes' bases
+    edges: set[tuple[str, str]] = set()  # (base, class): which of its classes subclasses which
     renamed: dict[str, str] = {}  # ``import X as Y``: Y -> X
     star = False
     walrus = ":=" in source  # else only a target binds a name in an expression: one read binds none
@@ -157,7 +165,11 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
             continue  # a function's body binds its own locals
         if kind is ast.ClassDef:
             names.add(node.name)
-            bases.update(_last_name(base) or "" for base in node.bases)
+            for base in node.bases:
+                last = _last_name(base)
+                if last:
+                    bases.add(last)
+                    edges.add((last, node.name))
             stack.extend((child, members) for child in node.body)
             continue
         if kind is ast.Name:
@@ -180,7 +192,9 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
         return None
     own = frozenset() if star else frozenset(top - imported)
     # a class's bases, marked ``(Base``: the files that subclass a class (``Project._overrides``)
-    top.update(SUBCLASSES + name for base in bases if base for name in (base, renamed.get(base, base)))
+    top.update(SUBCLASSES + name for base in bases for name in (base, renamed.get(base, base)))
+    # and ``(Base>Class``: which of its classes subclasses which (``subclass_files``)
+    top.update(f"{SUBCLASSES}{name}{_SUBCLASS_EDGE}{cls}" for base, cls in edges for name in (base, renamed.get(base, base)))
     if "global" in source and re.search(r"(?<![A-Za-z0-9_])global(?![A-Za-z0-9_])", source):  # a plain search first
         top.update(name for node in _statements(tree) if type(node) is ast.Global for name in node.names)
     if ".state" in source:
@@ -188,6 +202,42 @@ def defines(tree: ast.Module, source: str) -> Defines | None:
     if _APPLICATION.search(source):  # what a Flask or Quart app holds (``app.store = Store()``): any name's attribute
         top.update(_ATTRIBUTE_BINDING.findall(source))
     return Defines(frozenset(top), own)
+
+
+def subclass_files(defines: Mapping[str, frozenset[str]], texts: Callable[[str], str], bases: frozenset[str], methods: frozenset[str]) -> set[str]:
+    """Of the files whose ``defines`` are given (by key), those that a search for the overrides of
+    ``methods`` (words ``def name(``) in the subclasses of ``bases`` (words ``(Base``) needs: a file
+    whose subclass, at any depth, defines one of them (its text says ``def name(``: ``texts(key)``),
+    and each file of a class on the way down to it, which links it to the base. A subclass that
+    defines none of them overrides nothing: its file need not be read for this search."""
+    children: dict[str, list[tuple[str, str]]] = {}  # base -> (class, key of its file)
+    for key, names in defines.items():
+        for entry in names:
+            if entry.startswith(SUBCLASSES) and _SUBCLASS_EDGE in entry:
+                base, _, name = entry[len(SUBCLASSES) :].partition(_SUBCLASS_EDGE)
+                children.setdefault(base, []).append((name, key))
+    defining: dict[str, bool] = {}  # key -> whether its text defines one of ``methods``
+    known: dict[tuple[str, str], bool] = {}  # (class, key) -> whether it or a subclass does
+    chosen: set[str] = set()
+
+    def useful(name: str, key: str) -> bool:  # (a hierarchy is a few levels deep)
+        if (name, key) in known:
+            return known[(name, key)]
+        known[(name, key)] = False  # a cycle of names adds nothing
+        if key not in defining:
+            defining[key] = mentions(texts(key), methods)
+        found = defining[key]
+        for child, where in children.get(name, ()):
+            found = useful(child, where) or found
+        known[(name, key)] = found
+        if found:
+            chosen.add(key)
+        return found
+
+    for base in bases:
+        for child, where in children.get(base.removeprefix(SUBCLASSES), ()):
+            useful(child, where)
+    return chosen
 
 
 def foreign_names(source: str, own: frozenset[str] | None) -> set[str]:

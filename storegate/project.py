@@ -21,7 +21,7 @@ from storegate import inherited as inheritedlib
 from storegate import statements as statementlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
-from storegate.prefilter import SUBCLASSES, mentions, route_words
+from storegate.prefilter import DEFINED, SUBCLASSES, mentions, route_words
 from storegate.summary import ANY_FIELD, EACH, NEGATED, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Param, Site, Span, gate_parameters
 
 if TYPE_CHECKING:
@@ -103,6 +103,7 @@ class Project:
         self._by_type: set[tuple[str, str, str]] = set()  # resolved through type facts only
         self._stub_classes: set[str] = set()  # classes whose stubs were called: their subclasses are wanted
         self._stub_methods: set[str] = set()  # protocols' methods called: the files defining them are wanted
+        self._overridden: set[str] = set()  # the methods of those classes called: what their subclasses must define
         # type facts (``typefacts.Fact``) by (module, scope, name); ``app.state.x`` by ("", STATE, x)
         self._facts: dict[tuple[str, str, str], list[tuple[ModuleSummary, str, str]]] = {}
         self._scopes: dict[tuple[str, str], FunctionSummary] = {}
@@ -307,6 +308,7 @@ class Project:
             current = queue.pop(0)
             if wanting:
                 self._stub_classes.add(current.rpartition(".")[2])
+                self._overridden.add(name)
                 if current in self._implementers:  # and the files that define the method: an implementer need not name it
                     self._stub_methods.add(name)
             for sub in (*self._subclasses.get(current, ()), *self._implementers.get(current, ())):
@@ -692,8 +694,13 @@ class Project:
         """Where a class or function written as ``name`` in ``module`` (in ``function``) may be defined."""
         head, _, rest = name.partition(".")
         imported = self._imports(module).get(head)
-        if imported is not None:
-            _add_prefixes(imported + ("." + rest if rest else ""), wanted[1])
+        if imported is not None:  # and where the packages on the way re-export it from, in turn
+            trail: list[str] = []
+            qualified = imported + ("." + rest if rest else "")
+            if self._class_lookup(qualified, trail) is None:
+                self._lookup(qualified, 0, trail)
+            for tried in trail:
+                _add_prefixes(tried, wanted[1])
         elif head not in ("self", "cls") and not (function is not None and self._own_name(module, function, head)):
             self._wanted_global(module, name, wanted[1])
 
@@ -939,7 +946,8 @@ class Project:
         # where such a base is when it is imported through modules not read yet (``from api
         # import Inference``, which ``api/__init__.py`` re-exports): else no subclass is known
         words.update(SUBCLASSES + name for name in self._stub_classes)
-        mentioned.update(f"{name}(" for name in self._stub_methods)
+        words.update(f"{DEFINED}{name}(" for name in self._overridden)  # (``prefilter.subclass_files``)
+        mentioned.update(f"{DEFINED}{name}(" for name in self._stub_methods)
         for module, bases in self.classes.values() if self._stub_classes else ():
             for base in bases:
                 if base.rpartition(".")[2] in self._stub_classes:

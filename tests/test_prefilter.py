@@ -541,7 +541,9 @@ GLOBALS = {
 
 
 def _write(root: Path, files: dict[str, str]) -> list[Path]:
+    """Each file written under ``root``, its folders made."""
     for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     return sorted(root / name for name in files)
 
@@ -916,6 +918,59 @@ def test_a_model_saved_by_what_it_inherits_has_its_bases_read(tmp_path):
     assert_same(filtered, everything)
 
 
+def test_a_hook_called_on_each_registered_object_reads_the_subclasses_that_override_it(tmp_path):
+    """``for hook in self._hooks: hook.on_done(event)`` over a base class whose ``on_done`` is a no-op:
+    the rounds read each subclass that defines ``on_done`` and the intermediate class that links
+    it to the base, not a subclass that only defines other hooks; the findings are those of a
+    run that reads every file."""
+    summarized = _read_alike(tmp_path, {
+        "app/__init__.py": "",
+        "app/hooks/__init__.py": "",
+        "app/hooks/base.py": "class Hook:\n    def on_done(self, event):\n        pass\n\n    def on_start(self, event):\n        pass\n",
+        "app/hooks/batched.py": "from app.hooks.base import Hook\n\n\nclass Batched(Hook):\n    def flush(self):\n        pass\n",
+        "app/hooks/disk.py": (
+            "from app.hooks.batched import Batched\n\n\nclass ToDisk(Batched):\n"
+            "    def on_done(self, event):\n        save_event(event)\n"
+        ),
+        "app/hooks/quiet.py": (
+            "from app.hooks.base import Hook\n\n\nclass Quiet(Hook):\n"
+            "    def on_start(self, event):\n        save_event(event)\n"
+        ),
+        "app/registry.py": (
+            "from app.hooks.base import Hook\n\n\nclass Hooks:\n    def __init__(self):\n        self._hooks: list[Hook] = []\n\n"
+            "    def done(self, event):\n        for hook in self._hooks:\n            hook.on_done(event)\n"
+        ),
+        "app/handlers.py": (
+            "from app.registry import Hooks\n\nhooks = Hooks()\n\n\n"
+            "def finish(event, store: bool = True):\n    hooks.done(event)\n"
+        ),
+    })
+    assert "app/hooks/disk.py" in summarized and "app/hooks/batched.py" in summarized
+    assert "app/hooks/quiet.py" not in summarized
+
+
+def test_a_class_a_field_names_through_a_package_that_re_exports_it_is_read(tmp_path):
+    """``services.archive.record(...)`` where a container's field is annotated ``archive:
+    Archive``, imported from ``..storage``, whose ``__init__`` re-exports it from ``.archive``:
+    the rounds read the module that defines it, not only the package."""
+    summarized = _read_alike(tmp_path, {
+        "app/__init__.py": "",
+        "app/storage/__init__.py": "from .archive import Archive\n\n__all__ = [\"Archive\"]\n",
+        "app/storage/archive.py": "class Archive:\n    def record(self, entry):\n        save_entry(entry)\n",
+        "app/services/__init__.py": "from .container import Services, get_services\n",
+        "app/services/container.py": (
+            "from __future__ import annotations\n\nfrom dataclasses import dataclass\n\nfrom flask import current_app\n\n"
+            "from ..storage import (\n    Archive,\n)\n\n\n@dataclass\nclass Services:\n"
+            "    archive: Archive\n\n\ndef get_services() -> Services:\n    return current_app.extensions[\"services\"]\n"
+        ),
+        "app/handlers.py": (
+            "from .services import get_services\n\n\n"
+            "def finish(entry, store: bool = True):\n    services = get_services()\n    services.archive.record(entry)\n"
+        ),
+    })
+    assert "app/storage/archive.py" in summarized
+
+
 def test_the_screen_names_the_bases_of_a_files_classes():
     """The files that may subclass an abstract receiver's class are those whose classes name it
     among their bases, through a module or an imported alias, on one line or several; and a file
@@ -928,10 +983,36 @@ def test_the_screen_names_the_bases_of_a_files_classes():
     found = prefilter.defines(ast.parse(source), source)
     assert found is not None
     marked = {name for name in found.top if name.startswith(prefilter.SUBCLASSES)}
-    assert marked == {"(Base", "(ResponseStore", "(EventSink"}
+    assert marked == {"(Base", "(ResponseStore", "(EventSink", "(Base>Memory", "(ResponseStore>Memory", "(EventSink>Replay"}
     assert not any(name.startswith(prefilter.SUBCLASSES) for name in found.own)
     assert prefilter.mentions("class Replay(\n    EventSink,\n):", frozenset({"(EventSink"}))
     assert not prefilter.mentions("class Replay(EventSinks):", frozenset({"(EventSink"}))
+
+
+def test_a_search_for_overrides_reads_the_subclasses_that_define_them_and_the_way_down():
+    """Of the files that subclass a base whose method's overrides are wanted, those whose class,
+    or a subclass of it at any depth, defines the method (``def name(``), with each file of a
+    class on the way down (it links the override to the base); not a subclass that defines none,
+    nor one of another base."""
+    import ast
+
+    from storegate import prefilter
+
+    texts = {
+        "middle.py": "from base import Hook\nclass Batched(Hook):\n    def flush(self):\n        pass\n",
+        "leaf.py": "from middle import Batched\nclass ToDisk(Batched):\n    async def  on_done (self, event):\n        pass\n",
+        "plain.py": "from base import Hook\nclass Quiet(Hook):\n    def on_start(self):\n        pass\n",
+        "other.py": "class Unrelated(Thing):\n    def on_done(self):\n        pass\n",
+        "cycle.py": "class A(B):\n    pass\nclass B(A):\n    pass\n",
+    }
+    defines = {}
+    for key, text in texts.items():
+        found = prefilter.defines(ast.parse(text), text)
+        assert found is not None
+        defines[key] = found.top
+    chosen = prefilter.subclass_files(defines, texts.__getitem__, frozenset({"(Hook", "(A"}), frozenset({"def on_done("}))
+    assert chosen == {"middle.py", "leaf.py"}
+    assert prefilter.subclass_files(defines, texts.__getitem__, frozenset({"(Hook"}), frozenset({"def on_start("})) == {"plain.py"}
 
 
 @pytest.mark.parametrize("walrus", [False, True])

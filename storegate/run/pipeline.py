@@ -460,7 +460,8 @@ class _Run:
             wanted = self._foreign(words)
             self.first_named = self._first_named()
             targets = self._targets(modules)
-            chosen = [item for item in pending if self._chosen(item, wanted, targets, *unsearched)]
+            subclassing = self._subclassing(pending, wanted, words)
+            chosen = [item for item in pending if self._chosen(item, wanted, targets, *unsearched, subclassing)]
             chosen.sort(key=lambda item: -len(item.text()))  # the largest first (``workers._CHUNK``)
             searched = (words, callers)
             if not chosen:
@@ -497,11 +498,12 @@ class _Run:
     def _foreign(self, words: frozenset[str]) -> frozenset[str]:
         """The words less the globals that every summarized file which mentions them defines
         itself: a name the file's own code calls (``_ADAPTER.validate(x)``, ``router.get(...)``)
-        is its own global, and no other file can be what it means. Known only for the files
+        is its own global, and no other file can be what it means. A class whose subclasses are
+        wanted (``(Base``) is most often the file's own: each word of that search stays. Known only for the files
         summarized in this run (``foreign``): with a summary from the cache, no word is left out."""
         if self.foreign is None or any(item.state is State.SUMMARY and item.key not in self.read for item in self.files):
             return words
-        return frozenset(word for word in words if word.removeprefix(prefilter.SUBCLASSES) in self.foreign)
+        return frozenset(word for word in words if word.startswith(prefilter.SUBCLASSES) or word in self.foreign)
 
     def _report(self, done: int) -> None:
         if self.progress is not None:
@@ -579,15 +581,34 @@ class _Run:
         except SourceError as exc:
             item.entry, item.state = self._entry(item, State.ERROR, error={"message": exc.message, "line": exc.line}), State.ERROR
 
+    @staticmethod
+    def _subclassing(pending: list[_File], wanted: frozenset[str], words: frozenset[str]) -> set[str] | None:
+        """The pending files that the search for subclasses (words ``(Base``) needs: those on the
+        way down to one that defines a method whose overrides are wanted (words ``def name(``:
+        ``prefilter.subclass_files``); ``None`` when no such search is on."""
+        bases = frozenset(word for word in wanted if word.startswith(prefilter.SUBCLASSES))
+        methods = frozenset(word for word in words if word.startswith(prefilter.DEFINED))
+        if not bases or not methods:
+            return None
+        by_key = {item.display: item for item in pending if item.defines is not None}
+        return prefilter.subclass_files({key: item.defines for key, item in by_key.items() if item.defines is not None}, lambda key: by_key[key].text(), bases, methods)
+
     def _chosen(
-        self, item: _File, words: frozenset[str], modules: frozenset[str], unsearched: frozenset[str], callers: frozenset[str]
+        self,
+        item: _File,
+        words: frozenset[str],
+        modules: frozenset[str],
+        unsearched: frozenset[str],
+        callers: frozenset[str],
+        subclassing: set[str] | None = None,
     ) -> bool:
         """A later round's choice: a module it names (by a module name that a file summarized
         already holds, only if it comes first: ``_first_named``), or a file that defines one of its words
         (the screen's ``defines``; one that mentions it if that is not known); for a word wanted
         where it is used, one that mentions it (callers and producers: ``Project.unresolved``).
         ``unsearched`` and ``callers``: the words and callers its text was not searched for yet.
-        A word is a global's name, defined at a module's top level (``defines``' ``top``)."""
+        A word is a global's name, defined at a module's top level (``defines``' ``top``); a
+        subclass's file is chosen only when ``subclassing`` (``_subclassing``) has it."""
         if not self.options.use_prefilter:
             return True
         if item.module in modules and item.display < self.first_named.get(item.module, "\U0010ffff"):
@@ -596,8 +617,9 @@ class _Run:
             return True
         if item.defines is None:
             return bool(unsearched) and prefilter.mentions(item.text(), unsearched)
-        if not item.defines.isdisjoint(words):
-            return True
+        hits = item.defines & words
+        if hits and (subclassing is None or item.display in subclassing or any(not word.startswith(prefilter.SUBCLASSES) for word in hits)):
+            return True  # (a subclass that defines no method searched for: not for that search)
         return bool(callers) and prefilter.mentions(item.text(), callers)
 
     def _targets(self, names: frozenset[str]) -> frozenset[str]:
