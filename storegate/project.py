@@ -1953,7 +1953,10 @@ class Project:
             if (guards.caller_decides(function.summary, flag) and _callers_all_known(function.summary))
             or (flag.name in function.summary.flags and _read_through_argument(function.summary, flag))
         } | set(self.carriers(flag))
-        incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates}
+        # and the functions that run a call only where a boolean parameter of theirs is true
+        # (``Site.gates``: ``if not persist: return``): their callers may pass the flag for it
+        gating = {fq for fq, function in self.functions.items() if any(site.gates for site in function.summary.sites)}
+        incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates | gating}
         for caller, module, function, site, first in self.calls():
             for target in self.resolve_all(module, function, site) if first is not None else ():
                 if target.fq in incoming:  # every class a receiver may hold: each is called here
@@ -1964,6 +1967,8 @@ class Project:
             changed = False
             for fq in sorted(permitted):
                 for caller_fq, site, target in incoming[fq]:
+                    if _gate_passed(site, incoming.get(caller_fq, ()), flag):
+                        continue
                     if not _passes_permitted(site, target, flag, caller_fq in permitted, self._producers(site, permitted)):
                         permitted.discard(fq)
                         changed = True
@@ -2615,6 +2620,16 @@ def _switched_off(bound: Argument | str | None, target: _Function, name: str, fl
 
 
 _FALSE_CONSTANTS = frozenset({"False", "None"})
+
+
+def _gate_passed(site: Site, calls: Sequence[tuple[str, Site, _Function]], flag: Flag) -> bool:
+    """Whether ``site`` runs only where a boolean parameter of its function is true
+    (``Site.gates``) that every call of the function (``calls``) binds to an argument true only
+    where ``flag`` permits storing (``self._finish(req, persist=should_store(req))``, then ``if
+    not persist: return``), or to a false constant."""
+    return bool(site.gates) and bool(calls) and all(
+        any(_switched_off(_bound_argument(call, target, name), target, name, flag) for name in site.gates) for _, call, target in calls
+    )
 
 
 def _passes_permitted(
