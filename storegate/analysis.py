@@ -303,6 +303,7 @@ class Summarizer:
         # a sink with an argument regex (``statements.add_statement_sinks``: SQL that writes)
         self.shared_constants = tuple(sorted((name, text) for name, text in self.strings.items() if len(text) <= _SHARED_CHARS))
         self._strings: dict[str, str] = {}  # what the names of the scope being summarized spell
+        self._params: frozenset[str] = frozenset()  # its parameters (``sinks.PASSED``)
         self._transient: frozenset[int] = frozenset()  # its writes undone on every way out (``transient``)
         self._lazy: frozenset[int] = frozenset()  # what it runs only to fill a long-lived name still empty (``lazy``)
         self._loops: dict[str, str] = {}  # its names bound only by a loop over a location (``_loop_names``)
@@ -431,6 +432,7 @@ class Summarizer:
         app_factory = kind != "class" and bool(graph.nested) and routelib.defines_handlers(graph, self.route_names)
         self._scope_state = self._state_of(graph, name, kind, self_class, own, app_factory)
         self._strings = _scope_strings(graph, self.strings)
+        self._params = frozenset(graph.params) - {"self", "cls"}
         self._receivers = receiverslib.scope(scope, self.imports, self.classes, self_class) if self.classes is not None else None
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
         params = _params(scope)
@@ -615,7 +617,9 @@ class Summarizer:
             if id(call) in self._transient or id(call) in self._lazy:
                 return None
             written = callee_path(call.func)
-            matched = self.matcher.match(event, MatchContext(self.imports, context.alias(written) if written else None, self._scope_state, self._receivers, self._strings))
+            matched = self.matcher.match(
+                event, MatchContext(self.imports, context.alias(written) if written else None, self._scope_state, self._receivers, self._strings, self._params)
+            )
             if matched is not None and matched.constant is not None:
                 return call, matched.text, "call", None, None, list(call.args), (matched.sink.pattern, matched.kind, matched.constant)
             if matched is not None:
@@ -715,6 +719,7 @@ class Summarizer:
                 path=context.path(access_path(arg.value)),
                 implies=tuple(name for name, holds in implied.items() if holds),
                 literal=constant_written(arg.value),
+                statement=self.matcher.statement(arg.value, self._strings) if not arg.star else None,
             )
             for arg, slot, implied in zip(record.args, record.permits, record.implies)
         )

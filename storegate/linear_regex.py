@@ -90,6 +90,15 @@ class LinearRegex:
         self._emit_sequence(parsed.data, parsed.state.flags)
         self.program.append(("match",))
         self._cache: dict[tuple, tuple[frozenset[int], bool]] = {}
+        # whether a match can only start at the start (``^\s*insert``): then, once no thread is
+        # alive past it, the rest of the text cannot match, and is not read
+        kinds = ("\n", "a", "u", "o")
+        self._starts_only_first = not any(
+            chars or matched
+            for before in kinds
+            for after in (*kinds, None)
+            for chars, matched in [self._closure((0,), before, after, False), self._closure((0,), before, after, True)]
+        )
 
     # compilation to instructions: ("char", test) ("split", a, b) ("jump", a) ("at", kind, flags) ("match",)
 
@@ -192,6 +201,8 @@ class LinearRegex:
             state, matched = step
             if matched:
                 return True
+            if not state and self._starts_only_first:
+                return False
             before = _kind(char)
         return False
 

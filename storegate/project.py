@@ -137,6 +137,8 @@ class Project:
         # (only the methods are kept: the ``Inherited`` holds this project, and a cycle would keep
         # each pre-filter round's project alive until a full collection)
         self._inherited_methods = inheritedlib.add_inherited(self).methods
+        # calls that pass SQL that writes to a helper whose parameter reaches a sink become it
+        statementlib.add_passed_statement_sinks(self)
 
     # -- resolution -----------------------------------------------------------------------
 

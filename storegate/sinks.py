@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
@@ -37,7 +37,7 @@ from storegate.cfg import BindEvent, CallEvent, Event, children
 from storegate.linear_regex import LinearRegex
 from storegate.model import CONSTANTS, Sink, State, constants_only
 from storegate.paths import callee_path, dotted_name, literal_text
-from storegate.statements import counts_only
+from storegate.statements import PASSED, counts_only
 
 if TYPE_CHECKING:
     from storegate.receivers import Receivers
@@ -124,6 +124,7 @@ class SinkMatch:
     constant: str | None = None
 
 
+
 @dataclass(frozen=True)
 class MatchContext:
     """What a kind may know beyond the event: the module's imports (local name -> qualified),
@@ -137,6 +138,7 @@ class MatchContext:
     state: ScopeState | None = None
     receivers: Receivers | None = None
     strings: Mapping[str, str] | None = None
+    params: frozenset[str] = frozenset()  # the calling function's parameters (``PASSED``)
 
     def callee_text(self, call: cst.Call) -> str:
         return self.callee or callee_text(call.func)
@@ -389,6 +391,24 @@ class SinkMatcher:
         """The library sinks ``call`` is if its receiver holds their type (``LibrarySinks.untyped``)."""
         return next((kind.untyped(call, context) for kind in self.kinds if isinstance(kind, LibrarySinks)), ())
 
+    def statement(self, value: cst.BaseExpression, strings: Mapping[str, str] | None) -> str | None:
+        """The text of a string written out (or named: ``INSERT_TURN``) that some sink's argument
+        regex finds something in (SQL that writes): what a call passes for a parameter that
+        reaches such a sink (``PASSED``)."""
+        regexes = self._regexes
+        if not regexes or isinstance(value, (cst.Call, cst.List, cst.Dict, cst.Tuple)):
+            return None
+        for text in _argument_texts(value, None, strings):
+            head = text[:_STATEMENT_CHARS]  # a statement says what it does first; a long text is prose
+            if any(regex.search(head) for regex in regexes) and not counts_only(text):
+                return text
+        return None
+
+    @cached_property
+    def _regexes(self) -> list[LinearRegex]:
+        """One of each argument regex (the SQL drivers' sinks share a few)."""
+        return [LinearRegex(argument) for argument in sorted({sink.argument for kind in self.kinds for sink in kind.sinks if sink.argument})]
+
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
         """The first kind's match for ``event``, if any kind has one; one that waits for another
         module's constant (``SinkMatch.constant``) only if no kind has a match for certain."""
@@ -399,6 +419,9 @@ class SinkMatcher:
                 return found
             pending = pending or found
         return pending
+
+
+_STATEMENT_CHARS = 2_000  # what ``SinkMatcher.statement`` reads of a string
 
 
 def _argument_matches(
@@ -438,6 +461,8 @@ def _imported_argument(call: cst.Call, sink: Sink, context: MatchContext) -> str
     value = _argument(call, sink.position, sink.keyword)
     if not isinstance(value, (cst.Name, cst.Attribute)):
         return None
+    if isinstance(value, cst.Name) and value.value in context.params and not (context.strings and value.value in context.strings):
+        return PASSED + value.value
     written = callee_path(value)
     if written is None or (context.strings is not None and written in context.strings):
         return None

@@ -19,18 +19,20 @@ from typing import TYPE_CHECKING
 
 from storegate.linear_regex import LinearRegex
 
+# A pending sink's constant that is a parameter of the calling function (``self._conn.execute(sql,
+# params)`` in ``def _run(self, sql, params)``): its callers' statements decide
+# (``add_passed_statement_sinks``).
+PASSED = "param:"
+
 if TYPE_CHECKING:
-    from storegate.project import Project
-    from storegate.summary import FunctionSummary, ModuleSummary, Site
+    from storegate.project import Project, _Function
+    from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site
 
 
 def add_statement_sinks(project: Project) -> None:
     """Make each pending call (``Site.pending``) of the project's functions the sink it waits
     for, when the text of the constant it passes matches that sink's argument regex."""
-    regexes: dict[str, list[LinearRegex]] = {}
-    for sink in project.config.sinks:
-        if sink.argument:
-            regexes.setdefault(sink.pattern, []).append(LinearRegex(sink.argument))
+    regexes = _regexes(project)
     rewritten: dict[str, FunctionSummary] = {}
     for fq, function in sorted(project.functions.items()):
         if not any(site.pending for site in function.summary.sites):
@@ -44,8 +46,79 @@ def add_statement_sinks(project: Project) -> None:
         install(project, rewritten)
 
 
+def add_passed_statement_sinks(project: Project) -> None:
+    """Make a call the sink it leads to when it passes SQL that writes to a helper whose
+    parameter reaches that sink: ``self._exec("INSERT INTO ...", ...)`` of ``def _exec(self, sql,
+    *params)`` that runs ``asyncio.to_thread(self._run, sql, params)``, which runs
+    ``self._conn.execute(sql, params)``. The helper itself is no sink (its ``SELECT`` callers
+    keep nothing); each caller's statement (``Argument.statement``) decides. A parameter reaches
+    the sink when the sink's call passes it (``Site.pending`` of ``sinks.PASSED``), or when the
+    helper passes it on, as it is, to a parameter that does, at any depth."""
+    regexes = _regexes(project)
+    taking: dict[str, dict[str, tuple[str, str]]] = {}  # fq -> parameter -> (sink pattern, kind)
+    for fq, function in project.functions.items():
+        for site in function.summary.sites:
+            if site.pending is not None and site.sink is None and site.pending[2].startswith(PASSED):
+                name = site.pending[2][len(PASSED) :]
+                if function.summary.param(name) is not None:
+                    taking.setdefault(fq, {}).setdefault(name, site.pending[:2])
+    if not taking:
+        return
+    calls: list[tuple[str, _Function, Site, _Function]] = []
+    named: set[str] = set()  # the last names of the helpers known: only calls by them are resolved
+    while len(named) < len({fq.rpartition(".")[2] for fq in taking}):
+        new = {fq.rpartition(".")[2] for fq in taking} - named
+        named |= new
+        calls.extend(
+            (fq, function, site, target)
+            for fq, function in sorted(project.functions.items())
+            for site in function.summary.sites
+            if site.kind == "call" and site.sink is None and site.args and site.text.rpartition(".")[2] in new
+            for target in project.resolve_all(function.module, function.summary, site)
+        )
+        changed = True
+        while changed:  # a helper that passes its parameter on to one that takes SQL takes it too
+            changed = False
+            for fq, function, site, target in calls:
+                for name, sink in list(taking.get(target.fq, {}).items()):
+                    bound = _bound(site, target, name)
+                    if bound is not None and bound.path is not None and function.summary.param(bound.path) is not None:
+                        if bound.path not in taking.setdefault(fq, {}):
+                            taking[fq][bound.path] = sink
+                            changed = True
+    rewritten: dict[str, FunctionSummary] = {}
+    for fq, function, site, target in calls:
+        for name, (pattern, kind) in taking.get(target.fq, {}).items():
+            bound = _bound(site, target, name)
+            text = bound.statement if bound is not None else None
+            if text is not None and any(regex.search(text) for regex in regexes.get(pattern, ())):
+                summary = rewritten.get(fq, function.summary)
+                sites = tuple(replace(s, sink=pattern, sink_kind=kind) if s is site else s for s in summary.sites)
+                rewritten[fq] = replace(summary, sites=sites)
+                break
+    if rewritten:
+        from storegate.callbacks import install
+
+        install(project, rewritten)
+
+
+def _bound(site: Site, target: _Function, name: str) -> Argument | None:
+    from storegate.project import _bound_argument
+
+    bound = _bound_argument(site, target, name)
+    return bound if not isinstance(bound, str) else None
+
+
+def _regexes(project: Project) -> dict[str, list[LinearRegex]]:
+    regexes: dict[str, list[LinearRegex]] = {}
+    for sink in project.config.sinks:
+        if sink.argument:
+            regexes.setdefault(sink.pattern, []).append(LinearRegex(sink.argument))
+    return regexes
+
+
 def _decided(project: Project, module: ModuleSummary, site: Site, regexes: dict[str, list[LinearRegex]]) -> Site:
-    if site.pending is None or site.sink is not None:
+    if site.pending is None or site.sink is not None or site.pending[2].startswith(PASSED):
         return site
     pattern, kind, constant = site.pending
     text = project._constant(module, constant, [])
@@ -57,7 +130,7 @@ def _decided(project: Project, module: ModuleSummary, site: Site, regexes: dict[
 def wanted(project: Project, module: ModuleSummary, site: Site, modules: set[str]) -> None:
     """Where the constant a pending call passes may be, when no module read defines it: the
     qualified names tried (``Project._constant``), for the pre-filter to read."""
-    if site.pending is not None and site.sink is None:
+    if site.pending is not None and site.sink is None and not site.pending[2].startswith(PASSED):
         trail: list[str] = []
         if project._constant(module, site.pending[2], trail) is None:
             modules.update(trail)

@@ -57,6 +57,9 @@ class Argument:
     # marked ``NEGATED``, whose permission its falsity implies (``ephemeral=not request.store``)
     implies: tuple[str, ...] = ()
     literal: bool = False  # a constant written out (``"completed"``, ``1``, ``None``) or named (``DONE``): nothing of the request
+    # the text of a string passed that some sink's argument regex matches (``"INSERT INTO ..."``):
+    # what a parameter that reaches such a sink is given (``statements.add_passed_statement_sinks``)
+    statement: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +260,7 @@ class ModuleSummary:
             return [[list(literal) for literal in clause] for clause in items]
 
         def argument(a: Argument) -> list:
-            return [a.keyword, a.star, [list(p) for p in a.permits], a.path, list(a.implies), a.literal]
+            return [a.keyword, a.star, [list(p) for p in a.permits], a.path, list(a.implies), a.literal, a.statement]
 
         def site(s: Site) -> list:
             span = s.span
@@ -341,8 +344,8 @@ class ModuleSummary:
         trace = traces.__getitem__
 
         def argument(a):
-            keyword, star, permits, path, implies, literal = a
-            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies), literal))
+            keyword, star, permits, path, implies, literal, statement = a
+            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies), literal, statement))
 
         def site(d):
             line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped, gates, handed = d

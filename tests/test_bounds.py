@@ -146,7 +146,8 @@ REGEXES = [
     r"(?i)^\s*(insert|update|delete|replace|upsert|merge|create|drop|alter|truncate)\b",
     r"a*b", r"^ab?c+$", r"\bfoo\b", r"x{2,3}y", r"[^a-c\d]+z", r"(?m)^x$", r"a$", r"(ab|a)(c|bcd)(d*)",
     r"\Bo\B", r"[A-Z]+(?i:x)", r"(?s).x", r".x", r"\w+\s\W", r"(?a)\w\b", r"é\b", r"^$", r"a|b|", r"(a*)*b",
-    r"^(a+)+$", r"[][:]", r"x??y", r"\Ax|y\Z",
+    r"^(a+)+$", r"[][:]", r"x??y", r"\Ax|y\Z", r"^a|b", r"\Aab|^c", r"(?m)^x|^y", r"^[rbtU]*[wax+][rbtwaxU+]*$",
+    r"(?i)\b(insert|update)\(\)|^\s*(insert|update)\b",
 ]  # fmt: skip
 
 
