@@ -1443,19 +1443,29 @@ class Project:
                     if param.name == flag.name:  # the flag itself, a query or body parameter
                         value = contractlib.boolean_default(param.default)
                         found = None if value is None else (f"parameter '{param.name}' of {handler.summary.name}", value, handler.module.path, 0)
-                    else:
-                        model = contractlib.annotated_class(param.annotation)
-                        found = None if model is None or model in _SCALARS else self._field_default(handler.module, model, flag.name, set())
-                    if found is not None and found[1] != flag.inverted:  # omitted, it permits storing
-                        what, _, path, line = found
-                        sources.setdefault(KeepingDefault(flag.name, what, path, line, quiet), []).append(handler)
-            if any(quiet_routes.values()) and self._keeping_reads:
-                for function in self._within_calls([handler]):  # ``options = ChatOptions.from_payload(payload)``
-                    for name, line, text in function.summary.keeping_reads:
-                        quiet = quiet_routes.get(name, ())
-                        if quiet:
-                            what = f"{text} in {function.summary.name}"
-                            sources.setdefault(KeepingDefault(name, what, function.module.path, line, quiet), []).append(handler)
+                        if found is not None and found[1] != flag.inverted:  # omitted, it permits storing
+                            sources.setdefault(KeepingDefault(flag.name, found[0], found[2], found[3], quiet), []).append(handler)
+            if not any(quiet_routes.values()):
+                continue
+            # the request model of the handler, or of what it hands the body to (``self._chat.create(
+            # body: ChatRequest)`` after ``parse_body(request, ChatRequest)``), and the reads of the flag
+            # with a keeping default there (``options = ChatOptions.from_payload(payload)``)
+            for function in self._within_calls([handler]):
+                for param in function.summary.params:
+                    model = contractlib.annotated_class(param.annotation)
+                    if model is None or model in _SCALARS:
+                        continue
+                    for flag in self.config.flags:
+                        quiet = quiet_routes.get(flag.name, ())
+                        found = self._field_default(function.module, model, flag.name, set()) if quiet else None
+                        if found is not None and found[1] != flag.inverted:
+                            what, _, path, line = found
+                            sources.setdefault(KeepingDefault(flag.name, what, path, line, quiet), []).append(handler)
+                for name, line, text in function.summary.keeping_reads:
+                    quiet = quiet_routes.get(name, ())
+                    if quiet:
+                        what = f"{text} in {function.summary.name}"
+                        sources.setdefault(KeepingDefault(name, what, function.module.path, line, quiet), []).append(handler)
         reached: dict[str, dict[str, KeepingDefault]] = {}
         for default, handlers in sources.items():
             for function in self._within_calls(handlers):

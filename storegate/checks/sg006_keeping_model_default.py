@@ -44,7 +44,8 @@ CODE = Code(
     what=(
         "Reports a write gated by the flag (`if request.store:`) in the handler of a route where "
         "an omitted flag keeps nothing (Chat Completions, by the `openai` pack's routes) "
-        "or in what that handler calls, when the handler's request model gives the flag a default "
+        "or in what that handler calls, when the request model of the handler, or of what it hands "
+        "the body to (`create(self, body: ChatRequest)`), gives the flag a default "
         "that keeps (`store: bool = True`, `Field(default=True)`), or the handler takes the flag "
         "as a parameter with such a default (`store: bool = True`, `Body(True)`), or what the handler "
         "calls reads the flag with such a default (`payload.get(\"store\", True)` in the options "
