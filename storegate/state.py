@@ -28,13 +28,14 @@ an element or in the same chained assignment (``q = self.events[rid] = deque(); 
 Removing (``del``, ``pop``, ``clear``) is never a write: forgetting keeps nothing, and a write the
 function undoes on every way out is no site (``transient``). What is
 bookkeeping is left out: containers whose name the pack's ``ignore`` globs match (tasks, locks,
-counters, ...), and written values that are constants or calls the ``ignore-values`` globs
+counters, ...), and written values that are constants, identifiers (``completion["id"]``), or calls the ``ignore-values`` globs
 match (``asyncio.create_task(...)``, ``time.time()``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import cast
@@ -44,7 +45,7 @@ import libcst as cst
 from storegate import cfg as cfglib
 from storegate.flags import TYPED
 from storegate.model import State
-from storegate.paths import access_path, dotted_name, root_name
+from storegate.paths import access_path, dotted_name, literal_text, root_name
 from storegate.reads import annotation_kind
 from storegate.sinks import callee_text, qualify, sink_glob
 
@@ -193,8 +194,12 @@ class ScopeState:
         return _matches(name, self.module.rule.ignore)
 
     def bookkeeping(self, value: cst.BaseExpression) -> bool:
-        """A written value that is no part of the request: a constant, or a task, lock, clock, ..."""
+        """A written value that is no part of the request: a constant, an identifier (``rid``,
+        ``completion["id"]``, ``response.id``: which requests were seen, not what they said), or a
+        task, lock, clock, ..."""
         if isinstance(value, _CONSTANTS) or (isinstance(value, cst.Name) and value.value in ("True", "False", "None")):
+            return True
+        if _identifier(value):
             return True
         if isinstance(value, cst.UnaryOperation) and isinstance(value.expression, (cst.Integer, cst.Float)):
             return True
@@ -221,6 +226,24 @@ class ScopeState:
         return any(
             isinstance(side, (cst.Integer, cst.Float)) or (isinstance(side, cst.Call) and self.bookkeeping(side)) for side in sides
         )
+
+
+_IDENTIFIER = re.compile(r"(?:[a-z0-9_]*_)?ids?")  # ``id``, ``rid`` aside: ``response_id``, ``request_ids``
+
+
+def _identifier(value: cst.BaseExpression) -> bool:
+    """Whether a value is named as an identifier: a name or an attribute (``completion_id``,
+    ``response.id``), or an item under such a key (``completion["id"]``)."""
+    if isinstance(value, cst.Name):
+        name = value.value
+    elif isinstance(value, cst.Attribute):
+        name = value.attr.value
+    elif isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+        key = value.slice[0].slice.value
+        name = (literal_text(key) or "") if isinstance(key, cst.SimpleString) else ""
+    else:
+        return False
+    return _IDENTIFIER.fullmatch(name.lower()) is not None
 
 
 def collect(tree: cst.Module, imports: Mapping[str, str], rule: State, flags: frozenset[str] = frozenset()) -> ModuleState:
