@@ -388,6 +388,8 @@ class Summarizer:
         inherited = self._held.pop(id(scope), frozenset()) - own  # objects of enclosing scopes
         for held in inherited:
             evidence[held] = evidence.get(held, frozenset()) | {flaglib.OBJECT}
+        for local in self._predicate_locals(graph):  # ``store = should_store(req)``: a boolean
+            evidence[local] = evidence.get(local, frozenset()) | {flaglib.BOOLEAN}
         alias = _Context(_aliases(graph, self.fixed)).alias
         sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in self.config.flags]
         patterns = self.config.routes
@@ -458,6 +460,21 @@ class Summarizer:
             app_factory=app_factory,
             keeping_reads=self._keeping_reads(graph, flags),
         )
+
+    def _predicate_locals(self, graph: cfglib.CFG) -> set[str]:
+        """The names the scope binds to a predicate's value (what others say its call tells where
+        it is true: ``Given.tests``): a boolean, not an object a call made, in the scope and in
+        the functions nested in it (``if store:`` in an ``emit`` closure)."""
+        if not self._given.tests:
+            return set()
+        found = set()
+        for block in graph.blocks:
+            for event in block.events:
+                if isinstance(event, cfglib.BindEvent) and event.kind in ("assign", "annassign") and isinstance(event.target, cst.Name):
+                    value = event.value.expression if isinstance(event.value, cst.Await) else event.value
+                    if isinstance(value, cst.Call) and _where(self.locator, value) in self._given.tests:
+                        found.add(event.target.value)
+        return found
 
     def _keeping_reads(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[tuple[str, int, str], ...]:
         """``(flag, line, text)`` of each read of a flag, by key or ``getattr``, whose default keeps
