@@ -1212,9 +1212,25 @@ def _loop_names(graph: cfglib.CFG) -> dict[str, str]:
     for block in graph.blocks:
         for event in block.events:
             if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
-                over = access_path(event.node.iter) if event.kind == "for" and isinstance(event.node, cst.For) else None
+                over = access_path(_collection(event.node.iter)) if event.kind == "for" and isinstance(event.node, cst.For) else None
                 bound.setdefault(event.target.value, []).append(over)
     return {name: paths[0] for name, paths in bound.items() if len(paths) == 1 and paths[0] is not None and name not in graph.params}
+
+
+def _collection(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """What a loop goes over, through a copy of it (``list(x)``, ``tuple(x)``), a key's entry
+    of it (``x[topic]``, ``x.get(topic, ())``, ``x.get(topic) or []``) or its values: ``x``."""
+    while True:
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("list", "tuple") and len(expr.args) == 1:
+            expr = expr.args[0].value
+        elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("get", "values"):
+            expr = expr.func.value
+        elif isinstance(expr, cst.Subscript):
+            expr = expr.value
+        elif isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+            expr = expr.left
+        else:
+            return expr
 
 
 def _scope_strings(graph: cfglib.CFG, module_strings: dict[str, str]) -> dict[str, str]:

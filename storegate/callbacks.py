@@ -132,7 +132,10 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
             head, _, attribute = site.text.partition(".")
             slots: list[Slot] = []
             if site.text.endswith(EACH):
-                slots.append(("each", "", site.text[: -len(EACH)].rpartition(".")[2]))
+                listed = site.text[: -len(EACH)]
+                slots.append(("each", "", listed.rpartition(".")[2]))
+                if owner is not None and listed.startswith("self.") and listed.count(".") == 1:  # an event bus's
+                    slots.extend(kept.get((owner, listed[len("self.") :]), ()))  # ``subscribe(topic, handler)``'s
             elif not attribute and head not in ("self", "cls") and summary.param(head) is not None:
                 slots.append(("param", fq, head))
             elif head == "self" and owner is not None and attribute.isidentifier():

@@ -339,18 +339,50 @@ class Dicts:
 
 
 def kept(graph: cfglib.CFG) -> tuple[tuple[str, str], ...]:
-    """``(attribute, parameter)`` of each ``self.attribute = parameter`` of a method."""
+    """``(attribute, parameter)`` of each ``self.attribute = parameter`` of a method, and of each
+    parameter it puts in a collection the attribute holds (``self._handlers[topic].append(handler)``,
+    ``self._handlers.setdefault(topic, []).append(handler)``, ``self._hooks.add(hook)``: an event
+    bus's subscriptions, called later as the collection's elements)."""
     params = set(graph.params) - {"self", "cls"}
-    found = {
-        (event.target.attr.value, event.value.value)
-        for block in graph.blocks
-        for event in block.events
-        if isinstance(event, cfglib.BindEvent)
-        and event.kind in ("assign", "annassign")
-        and isinstance(event.target, cst.Attribute)
-        and isinstance(event.target.value, cst.Name)
-        and event.target.value.value == "self"
-        and isinstance(event.value, cst.Name)
-        and event.value.value in params
-    }
+    found = set()
+    for block in graph.blocks:
+        for event in block.events:
+            if (
+                isinstance(event, cfglib.BindEvent)
+                and event.kind in ("assign", "annassign")
+                and isinstance(event.target, cst.Attribute)
+                and isinstance(event.target.value, cst.Name)
+                and event.target.value.value == "self"
+                and isinstance(event.value, cst.Name)
+                and event.value.value in params
+            ):
+                found.add((event.target.attr.value, event.value.value))
+            elif isinstance(event, cfglib.CallEvent):
+                filled = _filled(event.node, params)
+                if filled is not None:
+                    found.add(filled)
     return tuple(sorted(found))
+
+
+_ADDS = {"append": 0, "appendleft": 0, "add": 0, "insert": 1}  # a collection's method -> the position of what it adds
+
+
+def _filled(call: cst.Call, params: set[str]) -> tuple[str, str] | None:
+    """``(attribute, parameter)`` when ``call`` puts a parameter in a collection ``self.attribute``
+    holds: directly, under a key, or under a key it creates (``setdefault(k, [])``)."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in _ADDS:
+        return None
+    position = _ADDS[func.attr.value]
+    args = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    added = args[position] if len(args) > position else None
+    if not isinstance(added, cst.Name) or added.value not in params:
+        return None
+    holder = func.value
+    if isinstance(holder, cst.Subscript):
+        holder = holder.value
+    elif isinstance(holder, cst.Call) and isinstance(holder.func, cst.Attribute) and holder.func.attr.value == "setdefault":
+        holder = holder.func.value
+    if isinstance(holder, cst.Attribute) and isinstance(holder.value, cst.Name) and holder.value.value == "self":
+        return holder.attr.value, added.value
+    return None
