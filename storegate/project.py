@@ -22,7 +22,21 @@ from storegate import statements as statementlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.prefilter import DEFINED, SUBCLASSES, mentions, route_words
-from storegate.summary import ANY_FIELD, EACH, NEGATED, STAR, Argument, Clause, FunctionSummary, ModuleSummary, Param, Site, Span, gate_parameters
+from storegate.summary import (
+    ANY_FIELD,
+    EACH,
+    NEGATED,
+    STAR,
+    Argument,
+    Clause,
+    FunctionSummary,
+    ModuleSummary,
+    Param,
+    Site,
+    Span,
+    gate_parameters,
+    names_an_identifier,
+)
 
 if TYPE_CHECKING:
     from storegate.routes import RoutePath
@@ -1739,8 +1753,9 @@ class Project:
 
     def _callees(self, function: _Function, site: Site) -> list[_Function]:
         """The functions a call of ``function`` may run that can be a way to a sink
-        (``derived_sinks``): never itself, nor one named for observing."""
-        if _observes(site.text.split(".")):
+        (``derived_sinks``): never itself, nor one named for observing, nor a status's record
+        (``records_status``)."""
+        if _observes(site.text.split(".")) or records_status(site):
             return []
         return [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != function.fq and not _observes_function(t.fq)]
 
@@ -2407,6 +2422,25 @@ def _observes_function(fq: str) -> bool:
 
 
 # The words that name a logger (``_observes_function``).
+_STATUS = re.compile(r"(?:^|_)status(?:_|$)")
+_STATUS_DETAILS = frozenset({"error", "reason", "code", "message"})  # what a failed status says of itself
+
+
+def records_status(site: Site) -> bool:
+    """Whether a call records where a stored object stands, nothing of the request: a method
+    named for a status (``update_status``, ``set_status``, ``mark_status``) passed only constants,
+    identifiers (``job.response_id``, ``"in_progress"``) and a failure's own details
+    (``error=error``). What it updates was kept before, where the flag was judged."""
+    if site.kind != "call" or not _STATUS.search(site.text.rpartition(".")[2]):
+        return False
+    return bool(site.args) and all(not arg.star and (arg.literal or arg.keyword in _STATUS_DETAILS or _identifier_path(arg.path)) for arg in site.args)
+
+
+def _identifier_path(path: str | None) -> bool:
+    """Whether a location passed ends in an identifier's name (``job.response_id``, ``item["id"]``)."""
+    return path is not None and names_an_identifier(re.split(r"[.\[\]\"']+", path.strip("]\"'"))[-1])
+
+
 _LOG_WORDS = frozenset({"logger", "loggers", "logging"})
 
 

@@ -35,7 +35,6 @@ match (``asyncio.create_task(...)``, ``time.time()``).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import cast
@@ -48,6 +47,7 @@ from storegate.model import State
 from storegate.paths import access_path, dotted_name, literal_text, root_name
 from storegate.reads import annotation_kind
 from storegate.sinks import callee_text, qualify, sink_glob
+from storegate.summary import names_an_identifier
 
 # The methods that add to a dict, list, set, deque, OrderedDict, defaultdict or cachetools cache.
 STATE_METHODS = frozenset({"__setitem__", "setdefault", "update", "append", "appendleft", "extend", "extendleft", "insert", "add"})
@@ -228,9 +228,6 @@ class ScopeState:
         )
 
 
-_IDENTIFIER = re.compile(r"(?:[a-z0-9_]*_)?ids?")  # ``id``, ``rid`` aside: ``response_id``, ``request_ids``
-
-
 def _identifier(value: cst.BaseExpression) -> bool:
     """Whether a value is named as an identifier: a name or an attribute (``completion_id``,
     ``response.id``), or an item under such a key (``completion["id"]``)."""
@@ -243,7 +240,7 @@ def _identifier(value: cst.BaseExpression) -> bool:
         name = (literal_text(key) or "") if isinstance(key, cst.SimpleString) else ""
     else:
         return False
-    return _IDENTIFIER.fullmatch(name.lower()) is not None
+    return names_an_identifier(name)
 
 
 def collect(tree: cst.Module, imports: Mapping[str, str], rule: State, flags: frozenset[str] = frozenset()) -> ModuleState:

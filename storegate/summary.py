@@ -8,9 +8,18 @@ depends on other files (which calls persist, what callers guarantee) is decided 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from storegate.model import TraceStep
+
+_IDENTIFIER = re.compile(r"(?:[a-z0-9_]*_)?ids?")  # ``id``, ``ids``, ``response_id``; not ``rid``, ``paid``
+
+
+def names_an_identifier(name: str) -> bool:
+    """Whether a name, an attribute or a key says it holds an identifier (``completion_id``,
+    ``response.id``, ``item["id"]``): which request or object, not what it said."""
+    return _IDENTIFIER.fullmatch(name.lower()) is not None
 
 # A clause of ``facts``: ``((location, mask), ...)``, sorted by location (see ``contracts.py``).
 Clause = tuple[tuple[str, int], ...]

@@ -134,7 +134,9 @@ class At:
         return (chain, *others)
 
     def _derived(self) -> tuple[_Function, Chain] | None:
-        if self.target is None:
+        from storegate.project import records_status  # (a warm run never needs the project)
+
+        if self.target is None or records_status(self.site):
             return None
         own = self.project.own_state.get(self.flag.name, set())
         for target in self.project.resolve_all(self.module, self.function, self.site):
