@@ -17,7 +17,7 @@ import re
 import sys
 import warnings
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import cast, overload
 from dataclasses import dataclass, field, replace
 
@@ -478,8 +478,9 @@ class Summarizer:
 
     def _keeping_reads(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[tuple[str, int, str], ...]:
         """``(flag, line, text)`` of each read of a flag, by key or ``getattr``, whose default keeps
-        (``payload.get("store", True)``, ``getattr(request, "store", True)``), and whose value
-        leaves the function (``_held_reads``)."""
+        (``payload.get("store", True)``, ``getattr(request, "store", True)``, a coercion's
+        ``as_bool(payload.get("store"), default=True)``), and whose value leaves the function
+        (``_held_reads``)."""
         by_name = {flag.name: flag for flag in flags}
         found: list[tuple[cst.Call, str]] = []
         for block in graph.blocks if by_name else ():
@@ -494,6 +495,8 @@ class Summarizer:
                     key = read_key(call)
                 flag = by_name.get(key) if key is not None else None
                 default = read_default(call) if flag is not None else None
+                if flag is None:  # ``_as_bool(payload.get("store"), default=True)``: a coercion's default
+                    flag, default = _coerced_read(call, by_name)
                 if flag is not None and type(default) is cst.Name and default.value in ("True", "False") and (default.value == "True") != flag.inverted:
                     found.append((call, flag.name))
         if not found or not isinstance(graph.scope, cst.FunctionDef):
@@ -1215,6 +1218,21 @@ def _loop_names(graph: cfglib.CFG) -> dict[str, str]:
                 over = access_path(_collection(event.node.iter)) if event.kind == "for" and isinstance(event.node, cst.For) else None
                 bound.setdefault(event.target.value, []).append(over)
     return {name: paths[0] for name, paths in bound.items() if len(paths) == 1 and paths[0] is not None and name not in graph.params}
+
+
+def _coerced_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | None, cst.BaseExpression | None]:
+    """The flag a call coerces, with the default it gives: a keyed read of the flag without a
+    default of its own passed to a call with a ``default`` keyword (``_as_bool(payload.get("store"),
+    default=True)``, ``parse_bool(body.get("store"), default=False)``)."""
+    default = next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "default"), None)
+    if default is None:
+        return None, None
+    for arg in call.args:
+        if arg.keyword is None and not arg.star and isinstance(arg.value, cst.Call):
+            flag = flags.get(read_key(arg.value) or "")
+            if flag is not None and read_default(arg.value) is None:
+                return flag, default
+    return None, None
 
 
 def _collection(expr: cst.BaseExpression) -> cst.BaseExpression:

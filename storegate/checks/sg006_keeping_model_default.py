@@ -49,7 +49,8 @@ CODE = Code(
         "that keeps (`store: bool = True`, `Field(default=True)`), or the handler takes the flag "
         "as a parameter with such a default (`store: bool = True`, `Body(True)`), or what the handler "
         "calls reads the flag with such a default (`payload.get(\"store\", True)` in the options "
-        "parser it hands the body to). The message names the model's field, the parameter or the "
+        "parser it hands the body to, or `as_bool(payload.get(\"store\"), default=True)`). The "
+        "message names the model's field, the parameter or the "
         "read, and the routes."
     ),
     why=(
