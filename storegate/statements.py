@@ -52,7 +52,7 @@ def add_passed_statement_sinks(project: Project) -> None:
     *params)`` that runs ``asyncio.to_thread(self._run, sql, params)``, which runs
     ``self._conn.execute(sql, params)``. The helper itself is no sink (its ``SELECT`` callers
     keep nothing); each caller's statement (``Argument.statement``) decides. A parameter reaches
-    the sink when the sink's call passes it (``Site.pending`` of ``sinks.PASSED``), or when the
+    the sink when the sink's call passes it (``Site.pending`` of ``PASSED``), or when the
     helper passes it on, as it is, to a parameter that does, at any depth."""
     regexes = _regexes(project)
     taking: dict[str, dict[str, tuple[str, str]]] = {}  # fq -> parameter -> (sink pattern, kind)
