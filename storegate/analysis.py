@@ -303,7 +303,7 @@ class Summarizer:
         # a sink with an argument regex (``statements.add_statement_sinks``: SQL that writes)
         self.shared_constants = tuple(sorted((name, text) for name, text in self.strings.items() if len(text) <= _SHARED_CHARS))
         self._strings: dict[str, str] = {}  # what the names of the scope being summarized spell
-        self._params: frozenset[str] = frozenset()  # its parameters (``sinks.PASSED``)
+        self._params: frozenset[str] = frozenset()  # its parameters (``statements.PASSED``)
         self._transient: frozenset[int] = frozenset()  # its writes undone on every way out (``transient``)
         self._lazy: frozenset[int] = frozenset()  # what it runs only to fill a long-lived name still empty (``lazy``)
         self._loops: dict[str, str] = {}  # its names bound only by a loop over a location (``_loop_names``)

@@ -219,24 +219,24 @@ def subclass_files(defines: Mapping[str, frozenset[str]], texts: Callable[[str],
     defining: dict[str, bool] = {}  # key -> whether its text defines one of ``methods``
     known: dict[tuple[str, str], bool] = {}  # (class, key) -> whether it or a subclass does
     chosen: set[str] = set()
-
-    def useful(name: str, key: str) -> bool:  # (a hierarchy is a few levels deep)
-        if (name, key) in known:
-            return known[(name, key)]
-        known[(name, key)] = False  # a cycle of names adds nothing
-        if key not in defining:
-            defining[key] = mentions(texts(key), methods)
-        found = defining[key]
-        for child, where in children.get(name, ()):
-            found = useful(child, where) or found
-        known[(name, key)] = found
-        if found:
-            chosen.add(key)
-        return found
-
-    for base in bases:
-        for child, where in children.get(base.removeprefix(SUBCLASSES), ()):
-            useful(child, where)
+    for base in bases:  # depth first, each class after its subclasses, without recursion (a generated
+        # chain of thousands of classes is as deep)
+        stack = [(child, where, False) for child, where in children.get(base.removeprefix(SUBCLASSES), ())]
+        while stack:
+            name, key, after = stack.pop()
+            if not after:
+                if (name, key) in known:
+                    continue
+                known[(name, key)] = False  # until its subclasses are known: a cycle of names adds nothing
+                stack.append((name, key, True))
+                stack.extend((child, where, False) for child, where in children.get(name, ()) if (child, where) not in known)
+                continue
+            if key not in defining:
+                defining[key] = mentions(texts(key), methods)
+            found = defining[key] or any(known.get(child, False) for child in children.get(name, ()))
+            known[(name, key)] = found
+            if found:
+                chosen.add(key)
     return chosen
 
 

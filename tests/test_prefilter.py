@@ -1013,6 +1013,11 @@ def test_a_search_for_overrides_reads_the_subclasses_that_define_them_and_the_wa
     chosen = prefilter.subclass_files(defines, texts.__getitem__, frozenset({"(Hook", "(A"}), frozenset({"def on_done("}))
     assert chosen == {"middle.py", "leaf.py"}
     assert prefilter.subclass_files(defines, texts.__getitem__, frozenset({"(Hook"}), frozenset({"def on_start("})) == {"plain.py"}
+    # a generated chain of thousands of subclasses, the last defining the method: every file on the way
+    chain = {f"c{i}.py": f"class C{i}(C{i - 1}):\n    pass\n" for i in range(1, 5000)}
+    chain["c5000.py"] = "class C5000(C4999):\n    def on_done(self):\n        pass\n"
+    tops = {key: frozenset({f"(C{int(key[1:-3]) - 1}>C{key[1:-3]}"}) for key in chain}
+    assert prefilter.subclass_files(tops, chain.__getitem__, frozenset({"(C0"}), frozenset({"def on_done("})) == set(chain)
 
 
 @pytest.mark.parametrize("walrus", [False, True])
