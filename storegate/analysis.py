@@ -468,12 +468,10 @@ class Summarizer:
         if not self._given.tests:
             return set()
         found = set()
-        for block in graph.blocks:
-            for event in block.events:
-                if isinstance(event, cfglib.BindEvent) and event.kind in ("assign", "annassign") and isinstance(event.target, cst.Name):
-                    value = event.value.expression if isinstance(event.value, cst.Await) else event.value
-                    if isinstance(value, cst.Call) and _where(self.locator, value) in self._given.tests:
-                        found.add(event.target.value)
+        for name, value in statelib.name_assignments(graph):
+            value = value.expression if isinstance(value, cst.Await) else value
+            if isinstance(value, cst.Call) and _where(self.locator, value) in self._given.tests:
+                found.add(name)
         return found
 
     def _keeping_reads(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[tuple[str, int, str], ...]:

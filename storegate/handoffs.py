@@ -29,6 +29,7 @@ import libcst as cst
 
 from storegate import cfg as cfglib
 from storegate.paths import callee_path, string_value
+from storegate.typegather import PUTS
 
 # The last name of a hand-off API -> (position of the function among the positional arguments,
 # whether the hand-off's keywords reach it). The event loop's methods take none for the function.
@@ -364,16 +365,13 @@ def kept(graph: cfglib.CFG) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(found))
 
 
-_ADDS = {"append": 0, "appendleft": 0, "add": 0, "insert": 1}  # a collection's method -> the position of what it adds
-
-
 def _filled(call: cst.Call, params: set[str]) -> tuple[str, str] | None:
     """``(attribute, parameter)`` when ``call`` puts a parameter in a collection ``self.attribute``
     holds: directly, under a key, or under a key it creates (``setdefault(k, [])``)."""
     func = call.func
-    if not isinstance(func, cst.Attribute) or func.attr.value not in _ADDS:
+    if not isinstance(func, cst.Attribute) or func.attr.value not in PUTS:
         return None
-    position = _ADDS[func.attr.value]
+    position = PUTS[func.attr.value]
     args = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
     added = args[position] if len(args) > position else None
     if not isinstance(added, cst.Name) or added.value not in params:

@@ -257,10 +257,10 @@ def collect(tree: cst.Module, imports: Mapping[str, str], rule: State, flags: fr
 
 def bound_in(graph: cfglib.CFG, state: ModuleState) -> frozenset[str]:
     """The names a function binds to a container (``responses = {}``)."""
-    return frozenset(name for name, value in _name_assignments(graph) if value is not None and is_container(value, state))
+    return frozenset(name for name, value in name_assignments(graph) if value is not None and is_container(value, state))
 
 
-def _name_assignments(graph: cfglib.CFG) -> Iterator[tuple[str, cst.BaseExpression | None]]:
+def name_assignments(graph: cfglib.CFG) -> Iterator[tuple[str, cst.BaseExpression | None]]:
     """``(name, value)`` of each assignment of a scope to a plain name (``x = ...``, ``x: T = ...``)."""
     for block in graph.blocks:
         for event in block.events:
@@ -395,7 +395,7 @@ def _handles(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], par
     the task is not collected (``_jobs.add(job)``), they hold no part of the request."""
     return frozenset(
         name
-        for name, value in _name_assignments(graph)
+        for name, value in name_assignments(graph)
         if bound.get(name) == 1 and name not in params and isinstance(value, (cst.Call, cst.Await)) and scope.bookkeeping(value)
     )
 

@@ -192,7 +192,7 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
 # The calls that copy a collection's elements (``list(plugins)``), and the methods that put one
 # in a collection, with the position of the element.
 _COPIES = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed"})
-_PUTS = {"append": 0, "add": 0, "appendleft": 0, "insert": 1}
+PUTS = {"append": 0, "add": 0, "appendleft": 0, "insert": 1}
 
 
 def _iterated(expr: cst.BaseExpression) -> str | None:
@@ -238,7 +238,7 @@ def _element_facts(collection: cst.BaseExpression, values: list[cst.BaseExpressi
 def _filled(call: cst.Call, scope: str, class_name: str | None) -> Iterator[Fact]:
     """``self._plugins.append(Archive())``: the collection holds that element too."""
     func = call.func
-    position = _PUTS.get(func.attr.value) if isinstance(func, cst.Attribute) else None
+    position = PUTS.get(func.attr.value) if isinstance(func, cst.Attribute) else None
     args = [arg for arg in call.args if arg.keyword is None and not arg.star]
     if position is not None and len(args) == position + 1 and isinstance(func, cst.Attribute):
         yield from _element_facts(func.value, [args[position].value], scope, class_name)
