@@ -307,6 +307,8 @@ class Summarizer:
         self._transient: frozenset[int] = frozenset()  # its writes undone on every way out (``transient``)
         self._lazy: frozenset[int] = frozenset()  # what it runs only to fill a long-lived name still empty (``lazy``)
         self._loops: dict[str, str] = {}  # its names bound only by a loop over a location (``_loop_names``)
+        self._chosen: dict[str, tuple[str, str]] = {}  # bound once to a table's element (``handoffs.chosen_names``)
+        self._made_locals: dict[str, cst.BaseExpression] = {}  # bound once to a call (``_made_locals``)
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
         self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
         self.params: frozenset[str] = frozenset()  # its other parameters: they hold what the callers pass
@@ -456,6 +458,7 @@ class Summarizer:
             nested=nested,
             returns=_returned_class(scope),
             keeps=handoffs.kept(graph) if class_name is not None else (),
+            tables=handoffs.tables(graph) if kind != "class" else (),
             locals=tuple(sorted({*graph.params, *_bound_names(graph, imports=False)} - {"self", "cls"})) if kind != "class" else (),
             app_factory=app_factory,
             keeping_reads=self._keeping_reads(graph, flags),
@@ -543,6 +546,8 @@ class Summarizer:
         dicts = handoffs.Dicts(graph)
         self._transient = transient_writes(graph.scope)
         self._loops = _loop_names(graph)
+        self._chosen = handoffs.chosen_names(graph)
+        self._made_locals = _made_locals(graph)
         self._lazy = lazy_writes(graph.scope)
         shapes = [[self._site_shapes(event, context, own, dicts) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
@@ -646,6 +651,10 @@ class Summarizer:
             text = context.alias(text) if text is not None else None
             if text in self._loops:  # ``for cb in self.success_callbacks: cb(r)``: each element called
                 text = self._loops[text] + EACH
+            elif text in self._chosen:  # ``handler = self._handlers.get(job.kind)``, then ``handler(job)``
+                text = self._chosen[text][0] + EACH
+            elif text is None and (table := handoffs.chosen(call.func)) is not None:  # ``self._handlers[type(job)](job)``
+                text = table[0] + EACH
             if text is not None and (self._may_resolve(text) or _outlives(text, own, method=True)):
                 return call, text, "call", None, None, list(call.args), None
             return None  # cannot name a function of the analyzed files
@@ -738,6 +747,7 @@ class Summarizer:
                 implies=tuple(name for name, holds in implied.items() if holds),
                 literal=constant_written(arg.value),
                 statement=self.matcher.statement(arg.value, self._strings) if not arg.star else None,
+                made=handoffs.made(arg.value, self._made_locals, lambda value: self._parameter_path(value, context)) if not arg.star else (),
             )
             for arg, slot, implied in zip(record.args, record.permits, record.implies)
         )
@@ -770,7 +780,22 @@ class Summarizer:
             gates=tuple(sorted(name for name, true in record.gates.items() if true)),
             discarded=record.handed or (record.kind == "call" and id(record.node) in self.statement_calls),
             handed=record.handed,
+            chosen=self._chosen_key(record),
         )
+
+    def _parameter_path(self, value: cst.BaseExpression, context: _Context) -> str | None:
+        """The location an expression reads when it is one of a parameter's (``kind.value``, or a
+        local copying it), else None: what a job made here may be told by the callers."""
+        path = context.path(access_path(value))
+        return path if path is not None and root_name(path) in self._params else None
+
+    def _chosen_key(self, record: _SiteFacts) -> str | None:
+        """What the key of a call of a table's element reads of the item (``Site.chosen``)."""
+        if record.kind != "call" or not record.text.endswith(EACH) or not isinstance(record.node, cst.Call):
+            return None
+        func = record.node.func
+        table = self._chosen.get(func.value) if isinstance(func, cst.Name) else handoffs.chosen(func)
+        return table[1] if table is not None else None
 
     def _untyped(self, record: _SiteFacts) -> tuple[tuple[str, str], ...]:
         """The library sinks a plain call is if the project finds its receiver holds their type
@@ -1216,6 +1241,17 @@ def _loop_names(graph: cfglib.CFG) -> dict[str, str]:
                 over = access_path(_collection(event.node.iter)) if event.kind == "for" and isinstance(event.node, cst.For) else None
                 bound.setdefault(event.target.value, []).append(over)
     return {name: paths[0] for name, paths in bound.items() if len(paths) == 1 and paths[0] is not None and name not in graph.params}
+
+
+def _made_locals(graph: cfglib.CFG) -> dict[str, cst.BaseExpression]:
+    """The names a scope binds once, to a call's value (``job = MemoryJob(...)``): what an
+    argument that passes one was made by (``handoffs.made``)."""
+    bound: dict[str, list[cst.BaseExpression | None]] = {}
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                bound.setdefault(event.target.value, []).append(event.value if event.kind in ("assign", "annassign") else None)
+    return {name: values[0] for name, values in bound.items() if len(values) == 1 and isinstance(values[0], (cst.Call, cst.Await))}
 
 
 def _coerced_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | None, cst.BaseExpression | None]:

@@ -46,6 +46,13 @@ class Callbacks:
     unresolved: list[tuple[_Function, Site]] = field(default_factory=list)
     filled: frozenset[str] = frozenset()  # the names of the lists of callbacks called: where they are filled
 
+    def joined(self, other: Callbacks) -> Callbacks:
+        """Both what this and ``other`` need read (``dispatch.py``'s tables and this module's callbacks)."""
+        words = dict(self.words)
+        for fq, more in other.words.items():
+            words[fq] = words.get(fq, frozenset()) | more
+        return Callbacks(words, [*self.unresolved, *other.unresolved], self.filled | other.filled)
+
 
 def add_callbacks(project: Project) -> Callbacks:
     """Replace each call of a callback in the project's summaries by one copy per function the
@@ -120,7 +127,7 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
     kept: dict[tuple[str, str], list[Slot]] = {}  # (class fq, attribute) -> where it is passed
     for fq, function in sorted(project.functions.items()):
         class_name = function.summary.class_name
-        for attribute, param in function.summary.keeps if class_name else ():
+        for attribute, param, _ in function.summary.keeps if class_name else ():
             kept.setdefault((f"{function.module.module}.{class_name}", attribute), []).append(("param", fq, param))
     found: dict[str, list[tuple[Site, Slot]]] = {}
     for fq, function in sorted(project.functions.items()):
@@ -164,7 +171,6 @@ def _passed(
     passed: dict[Slot, set[str]] = {}
     where: dict[str, dict[Site, list[Site]]] = {}
     for module in project.summaries:
-        imports = dict(module.imports)
         for function in module.functions:
             for site in function.sites:
                 if site.kind != "call":
@@ -187,7 +193,7 @@ def _passed(
                     value = _value(site, callee, slot)
                     if value is None:
                         continue
-                    named = Site(Span(0, 0, 0, 0), value, "call", None, _qualify(value, imports))
+                    named = named_call(value, module)
                     target = project.resolve(module, function, named)
                     if target is None:
                         found.unresolved.append((_Function(f"{module.module}.{function.name}", module, function), named))
@@ -214,8 +220,7 @@ def _listed(project: Project, lists: set[str]) -> list[tuple[Slot, str]]:
             function = project._scopes.get((module.module, where))
             if function is None or not value or value.endswith(("()", "]")):
                 continue
-            named = Site(Span(0, 0, 0, 0), value, "call", None, _qualify(value, dict(module.imports)))
-            target = project.resolve(module, function, named)
+            target = project.resolve(module, function, named_call(value, module))
             if target is not None:
                 found.append((("each", "", listed), target.fq))
     return found
@@ -276,6 +281,12 @@ def install(project: Project, rewritten: dict[str, FunctionSummary]) -> None:
             project.functions[fq] = _Function(fq, modules[function.module.path], changed.get(function.summary.name, function.summary))
     for fq, (module, bases) in project.classes.items():
         project.classes[fq] = (modules.get(module.path, module), bases)
+
+
+def named_call(value: str, module: ModuleSummary) -> Site:
+    """A call of a function passed as a value, as written in ``module`` (``self._save``): what
+    ``Project.resolve`` resolves to the function passed."""
+    return Site(Span(0, 0, 0, 0), value, "call", None, _qualify(value, dict(module.imports)))
 
 
 def _qualify(name: str, imports: dict[str, str]) -> str | None:

@@ -17,18 +17,25 @@ its keys as keywords (``Dicts.expand``): its keys, and the ``kw["k"] = v`` write
 to the call runs. Anything else done to the dict leaves ``**kw`` an unknown splat.
 
 What an object keeps of its arguments (``kept``) is what ``callbacks.py`` needs to follow a
-callback called later through an attribute.
+callback called later through an attribute. A table of functions (``tables``, ``kept`` under a
+key) called through the key an item chooses (``chosen``: a worker's ``self._handlers[type(job)](job)``),
+and what made the item (``made``), are what ``dispatch.py`` needs to match a job with its handler.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+
+import json
+import re
 
 import libcst as cst
 
 from storegate import cfg as cfglib
-from storegate.paths import callee_path, string_value
+from storegate.paths import callee_path, dotted_name, string_value
+from storegate.summary import LOCATED
 from storegate.typegather import PUTS
 
 # The last name of a hand-off API -> (position of the function among the positional arguments,
@@ -56,6 +63,11 @@ _THREAD_PARAMS = ("group", "target", "name", "args", "kwargs")
 # ``persist_turn.apply_async(args, kwargs)`` run it in a worker.
 _TASK_METHODS = frozenset({"delay", "apply_async"})
 _TASK_PARAMS = ("args", "kwargs")
+
+# A string that may name a kind of job (``"attachment.upload"``): short, one word (``made``).
+_IS_LABEL = re.compile(r"[\w.:/-]{1,64}").fullmatch
+# Builtins whose value names no kind of anything (``str(x)``, ``len(items)``): ``made`` skips them.
+_PLAIN_CALLS = frozenset({"str", "int", "float", "bool", "len", "dict", "list", "tuple", "set", "repr", "sorted", "min", "max", "sum", "any", "all"})
 
 # Methods of a dict that neither add nor remove keys: the dict stays what its display says.
 _READING = frozenset({"get", "copy", "items", "keys", "values", "__contains__"})
@@ -339,30 +351,146 @@ class Dicts:
         return seen
 
 
-def kept(graph: cfglib.CFG) -> tuple[tuple[str, str], ...]:
-    """``(attribute, parameter)`` of each ``self.attribute = parameter`` of a method, and of each
+def kept(graph: cfglib.CFG) -> tuple[tuple[str, str, str], ...]:
+    """``(attribute, parameter, key)`` of each ``self.attribute = parameter`` of a method, of each
     parameter it puts in a collection the attribute holds (``self._handlers[topic].append(handler)``,
     ``self._handlers.setdefault(topic, []).append(handler)``, ``self._hooks.add(hook)``: an event
-    bus's subscriptions, called later as the collection's elements)."""
+    bus's subscriptions, called later as the collection's elements), and of each it keeps under
+    another parameter (``self._handlers[kind] = handler``: key ``kind``; else "")."""
     params = set(graph.params) - {"self", "cls"}
     found = set()
     for block in graph.blocks:
         for event in block.events:
-            if (
-                isinstance(event, cfglib.BindEvent)
-                and event.kind in ("assign", "annassign")
-                and isinstance(event.target, cst.Attribute)
-                and isinstance(event.target.value, cst.Name)
-                and event.target.value.value == "self"
-                and isinstance(event.value, cst.Name)
-                and event.value.value in params
-            ):
-                found.add((event.target.attr.value, event.value.value))
+            if isinstance(event, cfglib.BindEvent) and event.kind in ("assign", "annassign") and isinstance(event.value, cst.Name) and event.value.value in params:
+                target = event.target
+                key = ""
+                if isinstance(target, cst.Subscript) and event.kind == "assign":
+                    index = _index(target)
+                    key = (dotted_name(index) or "").partition(".")[0] if index is not None else ""  # ``kind``, ``kind.value``
+                    key = key if key in params else ""
+                    target = target.value
+                if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+                    found.add((target.attr.value, event.value.value, key))
             elif isinstance(event, cfglib.CallEvent):
                 filled = _filled(event.node, params)
                 if filled is not None:
-                    found.add(filled)
+                    found.add((*filled, ""))
     return tuple(sorted(found))
+
+
+def tables(graph: cfglib.CFG) -> tuple[tuple[str, str, str], ...]:
+    """``(location, key, value)`` of each function a scope writes a table out with under a
+    constant: a dict display assigned to an attribute or a name (``self._handlers = {UsageJob:
+    self._usage}``) or an item assigned (``HANDLERS["usage"] = record_usage``), as written."""
+    found: list[tuple[str, str, str]] = []
+    for block in graph.blocks:
+        for event in block.events:
+            if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):
+                continue
+            if isinstance(event.target, cst.Subscript) and event.kind == "assign":
+                location = dotted_name(event.target.value)
+                index = _index(event.target)
+                pairs = [(index, event.value)] if index is not None else []
+            else:
+                location = dotted_name(event.target)
+                pairs = [(e.key, e.value) for e in event.value.elements if isinstance(e, cst.DictElement)] if isinstance(event.value, cst.Dict) else []
+            for key, value in pairs:
+                written, named = _constant(key), dotted_name(value) if value is not None else None
+                if location is not None and written is not None and named is not None:
+                    found.append((location, written, named))
+    return tuple(found)
+
+
+def chosen(func: cst.BaseExpression) -> tuple[str, str] | None:
+    """``(location, key)`` when a callee is the element a key chooses from a named table
+    (``self._handlers[type(job)]``, ``self._handlers.get(job.kind)``): the key is "type" for the
+    item's class (``type(job)``, ``job.__class__``, ``type(job).__name__``), the name of the
+    attribute or key it reads of the item (``job.kind``, ``job["kind"]``: "kind"), else ""."""
+    if isinstance(func, cst.Subscript):
+        table, key = func.value, _index(func)
+    elif isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "get" and 1 <= len(func.args) <= 2:
+        table, key = func.func.value, func.args[0].value if func.args[0].keyword is None and not func.args[0].star else None
+    else:
+        return None
+    location = dotted_name(table)
+    if location is None or key is None:
+        return None
+    return location, _chooses(key)
+
+
+def _chooses(key: cst.BaseExpression) -> str:
+    """What a table's key reads of the item (``chosen``)."""
+    if isinstance(key, cst.Attribute) and key.attr.value == "__name__":
+        key = key.value
+    if isinstance(key, cst.Call) and isinstance(key.func, cst.Name) and key.func.value == "type" and len(key.args) == 1:
+        return "type"
+    if isinstance(key, cst.Attribute) and isinstance(key.value, cst.Name):
+        return "type" if key.attr.value == "__class__" else key.attr.value
+    if isinstance(key, cst.Subscript) and isinstance(key.value, cst.Name):
+        index = _index(key)
+        return (string_value(index) or "") if index is not None else ""
+    if isinstance(key, cst.Call) and isinstance(key.func, cst.Attribute) and key.func.attr.value == "get" and isinstance(key.func.value, cst.Name) and key.args:
+        return string_value(key.args[0].value) or ""
+    return ""
+
+
+def chosen_names(graph: cfglib.CFG) -> dict[str, tuple[str, str]]:
+    """The names a scope binds once, to the element a key chooses from a table (``handler =
+    self._handlers.get(job.kind)``): name -> ``chosen``'s ``(location, key)``."""
+    bound: dict[str, list[tuple[str, str] | None]] = {}
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                value = event.value if event.kind in ("assign", "annassign") else None
+                bound.setdefault(event.target.value, []).append(chosen(value) if value is not None else None)
+    return {name: found[0] for name, found in bound.items() if len(found) == 1 and found[0] is not None}
+
+
+def made(value: cst.BaseExpression, assigned: dict[str, cst.BaseExpression], located: Callable[[cst.BaseExpression], str | None]) -> tuple[str, ...]:
+    """What made an argument (``Argument.made``): a call's callee, then ``keyword=constant`` of
+    each constant it is given (``position=constant`` for one passed by position), or
+    ``keyword=*location`` for a location (``Job(kind=key)``, ``key = kind.value``: ``kind=*kind.value``,
+    as ``located`` reads it); a string's JSON; through a local bound once (``assigned``)."""
+    if isinstance(value, cst.Name) and value.value in assigned:
+        value = assigned[value.value]
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if isinstance(value, cst.Call):
+        callee = dotted_name(value.func)
+        if callee is None or callee in _PLAIN_CALLS:
+            return ()
+        labels = []
+        for position, arg in enumerate(value.args):
+            if arg.star:
+                continue
+            location = located(arg.value)
+            written = LOCATED + location if location is not None else _constant(arg.value)
+            if written is not None:  # by keyword, or by position (``Job("upload", payload)``: ``0="upload"``)
+                labels.append(f"{arg.keyword.value if arg.keyword is not None else position}={written}")
+        return (callee, *labels)
+    written = string_value(value)
+    return (json.dumps(written),) if written is not None and _IS_LABEL(written) else ()
+
+
+def _constant(expr: cst.BaseExpression | None) -> str | None:
+    """A key or a label as written: a string's JSON, or a dotted name that names a constant, a
+    class or a member (``UsageJob``, ``JobKind.UPLOAD``, ``kinds.USAGE``); else None."""
+    if expr is None:
+        return None
+    written = string_value(expr)
+    if written is not None:
+        return json.dumps(written) if _IS_LABEL(written) else None
+    name = dotted_name(expr)
+    if name is None:
+        return None
+    return name if "." in name or name[:1].isupper() else None
+
+
+def _index(subscript: cst.Subscript) -> cst.BaseExpression | None:
+    """The one index of ``x[i]``; None for a slice or several."""
+    if len(subscript.slice) == 1 and isinstance(subscript.slice[0].slice, cst.Index):
+        return subscript.slice[0].slice.value
+    return None
 
 
 def _filled(call: cst.Call, params: set[str]) -> tuple[str, str] | None:

@@ -15,6 +15,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from storegate import callbacks as callbacklib
+from storegate import dispatch as dispatchlib
 from storegate import contracts as contractlib
 from storegate import guards
 from storegate import inherited as inheritedlib
@@ -145,8 +146,10 @@ class Project:
         self._callers_of: dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]] = {}
         # calls that pass another module's SQL constant become the sinks it makes them (``statements.py``)
         statementlib.add_statement_sinks(self)
+        # a queued job's handler, chosen from a table by the job's kind, is called where it is queued (``dispatch.py``)
+        dispatched = dispatchlib.add_dispatch(self)
         # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
-        self._callbacks = callbacklib.add_callbacks(self)
+        self._callbacks = callbacklib.add_callbacks(self).joined(dispatched)
         # calls of what a class inherits from a library's (``Turn.create``) become sinks (``inherited.py``)
         # (only the methods are kept: the ``Inherited`` holds this project, and a cycle would keep
         # each pre-filter round's project alive until a full collection)

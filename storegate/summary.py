@@ -69,6 +69,12 @@ class Argument:
     # the text of a string passed that some sink's argument regex matches (``"INSERT INTO ..."``):
     # what a parameter that reaches such a sink is given (``statements.add_passed_statement_sinks``)
     statement: str | None = None
+    # what made the value passed: a call's callee as written, then ``keyword=constant`` of each
+    # constant it is given (``Job(kind="upload")``: ``('Job', 'kind="upload"')``; by position:
+    # ``Job("upload")``: ``('Job', '0="upload"')``), through a
+    # local bound once; a string written out, as JSON (``'"upload"'``). What a dispatch table's
+    # key is matched with (``dispatch.py``).
+    made: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,11 @@ class Site:
     # The call of a function handed off (``handoffs.handed``), made later by the hand-off whose
     # own call is the site of the same span (``transaction.on_commit``).
     handed: bool = False
+    # A call of the element a key chooses from a location (text ending ``EACH``:
+    # ``self._handlers[type(job)](job)``): what the key reads of the item, "type" for its class
+    # (``type(job)``), an attribute's or a key's name (``job.kind``: "kind"), "" for anything else
+    # (``dispatch.py``). None for every other call.
+    chosen: str | None = None
 
     def verdict(self, flag: str) -> Verdict | None:
         for verdict in self.verdicts:
@@ -156,9 +167,14 @@ class FunctionSummary:
     # method, path text, the names in it space-separated, handler)`` for ``@router.post(
     # paths.RESPONSES)`` (handler ``""``: this function) and ``app.add_api_route(paths.RESPONSES, create)``.
     named: tuple[tuple[str, str, str, str, str], ...] = ()
-    # ``(attribute, parameter)`` of each ``self.attribute = parameter``: what an object keeps of
-    # the arguments it was given (a callback called later as ``self.attribute(...)``: ``handoffs``).
-    keeps: tuple[tuple[str, str], ...] = ()
+    # ``(attribute, parameter, key)`` of each ``self.attribute = parameter``: what an object keeps
+    # of the arguments it was given (a callback called later as ``self.attribute(...)``:
+    # ``handoffs``); key: the parameter it is kept under (``self._handlers[kind] = handler``), or "".
+    keeps: tuple[tuple[str, str, str], ...] = ()
+    # ``(location, key, value)`` of each function a table is written out with, under a constant
+    # (``self._handlers = {UsageJob: self._usage}``, ``HANDLERS["usage"] = record_usage``), as
+    # written; a string key as JSON (``dispatch.py``).
+    tables: tuple[tuple[str, str, str], ...] = ()
     # the names it binds other than by ``import``, and its parameters (``*args`` too): never a
     # global another module defines (``Project.unresolved`` searches no file for them)
     locals: tuple[str, ...] = ()
@@ -195,6 +211,9 @@ STAR = "*"
 # for ``for cb in self.success_callbacks: cb(r)``: ``callbacks.py``); in a type fact, what each
 # element of a collection holds (``plugins[*]`` of ``plugins: list[Plugin]``: ``typegather``).
 EACH = "[*]"
+# The mark of a label of ``Argument.made`` that is a parameter's location, not a constant
+# (``Job(kind=key)`` where ``key = kind.value``: ``kind=*kind.value``).
+LOCATED = "*"
 # The mark of a flag in ``Argument.implies`` that the argument's falsity implies.
 NEGATED = "!"
 
@@ -269,7 +288,7 @@ class ModuleSummary:
             return [[list(literal) for literal in clause] for clause in items]
 
         def argument(a: Argument) -> list:
-            return [a.keyword, a.star, [list(p) for p in a.permits], a.path, list(a.implies), a.literal, a.statement]
+            return [a.keyword, a.star, [list(p) for p in a.permits], a.path, list(a.implies), a.literal, a.statement, list(a.made)]
 
         def site(s: Site) -> list:
             span = s.span
@@ -293,6 +312,7 @@ class ModuleSummary:
                 [list(u) for u in s.untyped],
                 list(s.gates),
                 s.handed,
+                s.chosen,
             ]
 
         functions = [
@@ -319,6 +339,7 @@ class ModuleSummary:
                 "includes": [list(i) for i in f.includes],
                 "named": [list(n) for n in f.named],
                 "keeps": [list(k) for k in f.keeps],
+                "tables": [list(t) for t in f.tables],
                 "locals": list(f.locals),
             }
             for f in self.functions
@@ -353,11 +374,11 @@ class ModuleSummary:
         trace = traces.__getitem__
 
         def argument(a):
-            keyword, star, permits, path, implies, literal, statement = a
-            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies), literal, statement))
+            keyword, star, permits, path, implies, literal, statement, made = a
+            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies), literal, statement, tuple(made)))
 
         def site(d):
-            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped, gates, handed = d
+            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped, gates, handed, chosen = d
             return Site(
                 span=Span(line, column, end_line, end_column),
                 text=one(text),
@@ -375,6 +396,7 @@ class ModuleSummary:
                 untyped=tuple((one(pattern), one(kind)) for pattern, kind in untyped),
                 gates=tuple(gates),
                 handed=handed,
+                chosen=chosen,
             )
 
         def clauses(items):
@@ -403,7 +425,8 @@ class ModuleSummary:
                 mounted=tuple(tuple(m) for m in f.get("mounted", ())),
                 includes=tuple(tuple(i) for i in f.get("includes", ())),
                 named=tuple(tuple(n) for n in f.get("named", ())),
-                keeps=tuple((attribute, param) for attribute, param in f.get("keeps", ())),
+                keeps=tuple((attribute, param, key) for attribute, param, key in f.get("keeps", ())),
+                tables=tuple((location, key, value) for location, key, value in f.get("tables", ())),
                 locals=tuple(f.get("locals", ())),
             )
             for f in data["functions"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from storegate import handoffs
+from storegate import handoffs, paths
 from storegate.api import check
 from storegate.config import load_config
 from storegate.summary import Argument, FunctionSummary, ModuleSummary, Site, Span
@@ -90,12 +90,85 @@ def test_not_handed(code):
 
 
 def test_summary_keeps_and_packed_survive_json():
-    """What callbacks (``keeps``) and queued keyword dictionaries (``packed``) need, through the cache."""
+    """What callbacks (``keeps``), queued keyword dictionaries (``packed``) and dispatch tables
+    (``tables``, ``chosen``, ``made``) need, through the cache."""
     held = (Argument("store", "", (("store", False, True),), "store"),)
     site = Site(Span(3, 5, 3, 30), "Job", "call", None, None, (Argument("kwargs", "", (), "kw"),), packed=(("kwargs", held),))
-    init = FunctionSummary("Relay.__init__", "method", "Relay", (), (), (), (), (site,), False, keeps=(("forward", "forward"),))
+    queued = Site(Span(4, 5, 4, 30), "self.jobs.submit", "call", None, None, (Argument(None, "", made=("Job", 'kind="export"')),))
+    worker = Site(Span(5, 5, 5, 30), "self._handlers[*]", "call", None, None, (Argument(None, "", path="job"),), chosen="kind")
+    init = FunctionSummary(
+        "Relay.__init__", "method", "Relay", (), (), (), (), (site, queued, worker), False,
+        keeps=(("forward", "forward", ""), ("_handlers", "handler", "kind")), tables=(("self._handlers", "ExportJob", "self._export"),),
+    )
     summary = ModuleSummary("relay.py", "relay", (), (("Relay", ()),), (init,))
     assert ModuleSummary.from_json(summary.to_json()) == summary
+
+
+def _scope(code: str):
+    from storegate import cfg as cfglib
+
+    module = cst.parse_module(code)
+    return cfglib.build(module.body[0])
+
+
+@pytest.mark.parametrize(
+    ("callee", "expected"),
+    [
+        ("self._handlers[type(job)]", ("self._handlers", "type")),
+        ("self._handlers[job.__class__]", ("self._handlers", "type")),
+        ("self._handlers[type(job).__name__]", ("self._handlers", "type")),
+        ("self._handlers[job.kind]", ("self._handlers", "kind")),
+        ('HANDLERS[job["kind"]]', ("HANDLERS", "kind")),
+        ('self._handlers.get(job.get("type"))', ("self._handlers", "type")),
+        ("self._handlers[name]", ("self._handlers", "")),
+        ("self._handlers[1:2]", None),
+        ("make()[job.kind]", None),
+    ],
+)
+def test_chosen_reads_what_a_table_is_keyed_by(callee, expected):
+    assert handoffs.chosen(cst.parse_expression(callee)) == expected
+
+
+@pytest.mark.parametrize(
+    ("argument", "expected"),
+    [
+        ('Job(kind="export", payload=p)', ("Job", 'kind="export"')),
+        ('Job("export", p)', ("Job", '0="export"')),
+        ("jobs.ExportJob(JobKind.EXPORT, text)", ("jobs.ExportJob", "0=JobKind.EXPORT")),
+        ('"export"', ('"export"',)),
+        ('"a whole prompt, with spaces"', ()),
+        ("str(x)", ()),
+        ("job", ("MemoryJob",)),
+        ("payload", ()),
+        ("Job(kind=kind.value, payload=p)", ("Job", "kind=*kind.value")),
+    ],
+)
+def test_made_says_what_made_an_argument(argument, expected):
+    """A label that is no constant is kept when it is a location of the parameters (``kind``)."""
+    assigned = {"job": cst.parse_expression("MemoryJob(items)")}
+
+    def located(value):
+        path = paths.access_path(value)
+        return path if path is not None and paths.root_name(path) == "kind" else None
+
+    assert handoffs.made(cst.parse_expression(argument), assigned, located) == expected
+
+
+def test_kept_and_tables_read_a_registry():
+    register = _scope("def register(self, kind, handler):\n    self._handlers[kind] = handler\n    self._last = handler\n")
+    assert handoffs.kept(register) == (("_handlers", "handler", "kind"), ("_last", "handler", ""))
+    by_value = _scope("def register(self, kind, handler):\n    self._handlers[kind.value] = handler\n")
+    assert handoffs.kept(by_value) == (("_handlers", "handler", "kind"),)
+    init = _scope(
+        "def __init__(self):\n"
+        "    self._handlers = {ExportJob: self._export, 'tick': self._tick, name: self._other}\n"
+        "    self._handlers[JobKind.USAGE] = record_usage\n"
+    )
+    assert handoffs.tables(init) == (
+        ("self._handlers", "ExportJob", "self._export"),
+        ("self._handlers", '"tick"', "self._tick"),
+        ("self._handlers", "JobKind.USAGE", "record_usage"),
+    )
 
 
 # A receiver reached from the handler gets its callback from a module that never mentions the
