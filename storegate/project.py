@@ -1799,8 +1799,8 @@ class Project:
             if self.into_scratch(caller.module, caller.summary, site, target, derived[target.fq]):
                 continue
             on_self = target.fq in own and site.text.split(".")[0] == "self" and site.text.count(".") == 1
-            if target.fq in own and not on_self and self.made_here(caller.module, caller.summary, site):
-                continue  # an object it made for this call: its containers are scratch
+            if target.fq in own and not on_self and (self.made_here(caller.module, caller.summary, site) or self.made_per_request(target)):
+                continue  # an object made for this call: its containers are scratch
             if target.fq in caching:
                 caching.add(fq)
             return ((caller.module.path, site.span.line, site.text), *derived[target.fq]), on_self
@@ -1904,6 +1904,16 @@ class Project:
         if receiver.endswith("()"):
             return self._fresh(module, receiver[:-2], function.name)
         return self._made_local(module, function, receiver)
+
+    def made_per_request(self, method: _Function) -> bool:
+        """Whether the object a method belongs to is made only while a request is handled: every
+        construction of its class is in a function that has a flag or handles a route (a
+        ``ResponseBuilder`` a service's ``prepare(body)`` makes and hands on in the turn's
+        context). What its methods keep in its own containers lives as long as the request."""
+        if method.summary.class_name is None:
+            return False
+        made = self._constructions.get(f"{method.module.module}.{method.summary.class_name}", ())
+        return bool(made) and all(function.flags or function.routes for _, function, _ in made)
 
     def chosen_by_flag(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> bool:
         """Whether ``site`` calls a method of a local bound, before it, from a call that hands the

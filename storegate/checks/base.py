@@ -141,7 +141,7 @@ class At:
         own = self.project.own_state.get(self.flag.name, set())
         for target in self.project.resolve_all(self.module, self.function, self.site):
             chain = self.derived.get(target.fq)
-            if chain is None or (target.fq in own and self.project.made_here(self.module, self.function, self.site)):
+            if chain is None or (target.fq in own and (self.project.made_here(self.module, self.function, self.site) or self.project.made_per_request(target))):
                 continue
             if self.project.fills_cache(self.flag, target):
                 continue
