@@ -1719,7 +1719,7 @@ class Project:
                 continue  # named for observing or for credentials: never a chain (``_OUT_OF_SCOPE_WORDS``)
             for site in function.summary.sites:
                 if site.sink is not None:
-                    if not _write_keeps(fq, site) or (fq in derived and (fq not in own or site.sink_kind == "instance")):
+                    if not _write_keeps(function, site) or (fq in derived and (fq not in own or site.sink_kind == "instance")):
                         continue
                     if fq not in derived:
                         layer.append(fq)
@@ -1775,7 +1775,7 @@ class Project:
             if site.gates:
                 continue
             if site.sink is not None:
-                if site.sink_kind != "instance" and _write_keeps(fq, site):
+                if site.sink_kind != "instance" and _write_keeps(function, site):
                     found.setdefault((function.module.path, site.span.line, site.text), ((function.module.path, site.span.line, site.text),))
                 continue
             # a copy of ``caching``: what ``_extended`` learns on the way is ``derived_sinks``' to decide
@@ -1794,7 +1794,7 @@ class Project:
         for target in targets:
             if target.fq not in known:
                 continue
-            if _fills_cache(target.fq, caching):
+            if _fills_cache(target, caching):
                 continue
             if self.into_scratch(caller.module, caller.summary, site, target, derived[target.fq]):
                 continue
@@ -1876,7 +1876,7 @@ class Project:
     def fills_cache(self, flag: Flag, target: _Function) -> bool:
         """Whether ``target`` is a lookup that fills a cache on the way (``_looks_up``): no chain is
         followed through it, from a function with the flag either (``derived_sinks``)."""
-        return _fills_cache(target.fq, self._caching.get(flag.name, set()))
+        return _fills_cache(target, self._caching.get(flag.name, set()))
 
     def into_scratch(self, module: ModuleSummary, function: FunctionSummary, site: Site, target: _Function, chain: Chain) -> bool:
         """Whether ``target``'s chain writes into an object the caller made for this call: it
@@ -2382,32 +2382,43 @@ def _reads_or_logs(parts: Sequence[str]) -> bool:
     return words[0] in _READ_WORDS or not _REMOVE_WORDS.isdisjoint(words) or name in _LOG_METHODS or receiver in _LOG_RECEIVERS or _observes(parts)
 
 
-def _write_keeps(fq: str, site: Site) -> bool:
-    """Whether the sink ``site`` of ``fq`` keeps what it is given (``derived_sinks``): not a file of
-    what it observes (``json.dump(usage, f)``, ``open(metrics_path, "a")``), nor a cache that a
-    lookup fills (``_looks_up``)."""
+def _write_keeps(function: _Function, site: Site) -> bool:
+    """Whether the sink ``site`` of ``function`` keeps what it is given (``derived_sinks``): not a
+    file of what it observes (``json.dump(usage, f)``, ``open(metrics_path, "a")``), nor a cache
+    that a lookup fills (``_looks_up``)."""
     if site.sink_kind == "file" and any(arg.path and _observes(arg.path.split(".")) for arg in site.args):
         return False
-    return not (site.sink_kind in _CACHE_KINDS and _looks_up(fq))
+    return not (site.sink_kind in _CACHE_KINDS and _looks_up(function))
 
 
-def _looks_up(fq: str) -> bool:
+def _looks_up(function: _Function) -> bool:
     """Whether a function that writes a container or a file on the way is a lookup filling a
     cache (``_reads_or_logs``), not one that streams the response or generates the API's
     object: what a ``stream_*`` or ``iter_*`` function writes is the request's, as any
-    handler's is, and so is what ``_generate_response`` writes (a bare ``generate`` is the
-    engine's, which fills its own caches)."""
-    name = fq.rpartition(".")[2]
+    handler's is, and so is what ``_generate_response`` writes, or a ``_generate`` that has
+    another object generate (``self._engine.generate(...)``, then a prompt cache's insert): a
+    bare ``generate`` that does not is the engine's, which fills its own caches."""
+    name = function.fq.rpartition(".")[2]
     words = name.lstrip("_").lower().split("_")
-    if words[0] == "generate" and not _API_OBJECTS.isdisjoint(words[1:]):
+    if words[0] == "generate" and (not _API_OBJECTS.isdisjoint(words[1:]) or _delegates_generation(function.summary)):
         return False
-    return (_reads_or_logs([name]) or _observes_function(fq)) and words[0] not in _PRODUCE_WORDS
+    return (_reads_or_logs([name]) or _observes_function(function.fq)) and words[0] not in _PRODUCE_WORDS
 
 
-def _fills_cache(fq: str, caching: set[str]) -> bool:
+def _delegates_generation(function: FunctionSummary) -> bool:
+    """Whether a function calls another object's ``generate`` (``self._engine.generate(...)``,
+    ``client.generate_async(...)``): it is not the engine itself."""
+    for site in function.sites:
+        receiver, _, method = site.text.rpartition(".")
+        if site.kind == "call" and receiver and receiver not in ("self", "cls", "super()") and method.lstrip("_").lower().startswith("generate"):
+            return True
+    return False
+
+
+def _fills_cache(function: _Function, caching: set[str]) -> bool:
     """Whether a function whose chain ends in a cache (``caching``) is a lookup: no chain is
     followed through it (``derived_sinks``, ``fills_cache``)."""
-    return fq in caching and _looks_up(fq)
+    return function.fq in caching and _looks_up(function)
 
 
 def _observes(parts: Sequence[str]) -> bool:
