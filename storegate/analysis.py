@@ -397,6 +397,8 @@ class Summarizer:
         patterns = self.config.routes
         owner = class_name if kind == "method" else None  # a controller's ``path`` comes before its methods'
         routes = routelib.handler_routes(scope, patterns, self.route_names, owner) if isinstance(scope, cst.FunctionDef) else ()
+        if self._given and not routes and contractlib.runs_in_background(name) and not any(_reads_background(path) for path in read.accessed):
+            self._given = self._given.in_background()  # a worker of background requests, that does not tell them apart itself
         # a flag is seen through a predicate's call too (``if should_store(request):``, ``tests``),
         # through what a call's value is known to hold (``req = Request.parse(body)``, ``binds``),
         # and by a route's handler through what its request model's validators guarantee at its
@@ -1777,6 +1779,12 @@ def _install(graph: cfglib.CFG, context: _Context, given: contractlib.Given, loc
     context.errors = frozenset(errors)
     context._formulas.clear()  # read again with the errors' ``isinstance`` tests
     return groups
+
+
+def _reads_background(path: str) -> bool:
+    """Whether a location read is a request's ``background`` field (``body.background``,
+    ``payload["background"]``): a function that reads it tells background requests apart."""
+    return path.rpartition(".")[2] == contractlib.BACKGROUND or path.endswith(f'["{contractlib.BACKGROUND}"]')
 
 
 def _where(locator: Locator, call: cst.Call) -> str:

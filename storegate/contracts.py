@@ -27,7 +27,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -211,6 +211,30 @@ class Given:
 
     def __bool__(self) -> bool:
         return bool(self.entry or self.calls or self.binds or self.tests)  # (``defaults`` guarantee nothing)
+
+    def in_background(self) -> Given:
+        """What holds in a function that runs only for background requests (``run_background``,
+        a ``BackgroundWorker``'s method): what is given of a model's ``background`` field is
+        that it is true, so a model whose validators refuse ``background`` without ``store``
+        permits storing there."""
+
+        def with_background(clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
+            paths = sorted({path for clause in clauses for path, _ in clause if path.rpartition(".")[2] == BACKGROUND})
+            return (*clauses, *(((path, TRUE),) for path in paths))
+
+        return replace(self, entry=with_background(self.entry), binds={key: with_background(found) for key, found in self.binds.items()})
+
+
+# A request's field that asks for the response to be made in the background (OpenAI's Responses):
+# a function named for it runs only for such requests (``Given.in_background``).
+BACKGROUND = "background"
+
+
+def runs_in_background(name: str) -> bool:
+    """Whether a function's qualified name says it runs background requests only: a word of
+    it, or of its class, is "background" (``run_background``, ``BackgroundRunner.run``)."""
+    words = re.split(r"[._]|(?<=[a-z0-9])(?=[A-Z])", name)
+    return BACKGROUND in (word.lower() for word in words)
 
 
 def instance_test(atom: str, objects: frozenset[str]) -> str | None:

@@ -224,3 +224,20 @@ def test_a_boolean_default_is_read_from_its_code(code, value):
     """What a field or a parameter hands a client that sends nothing (SG006): the constant, or
     the first argument or ``default=`` of the calls that declare one."""
     assert contracts.boolean_default(code) is value
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Service.run_background", True),
+        ("_start_background", True),
+        ("BackgroundRunner.run", True),
+        ("JobsBackground.work", True),
+        ("Service.create", False),
+        ("backgrounded", False),
+        ("Service.foreground_run", False),
+    ],
+)
+def test_a_function_named_for_background_work(name, expected):
+    """What ``Given.in_background`` applies to: a word of the name, or of its class's."""
+    assert contracts.runs_in_background(name) is expected
