@@ -2640,8 +2640,9 @@ def _callers_all_known(function: FunctionSummary) -> bool:
 
 def _positional_offset(site: Site, target: _Function) -> int:
     """``self.m(a)`` binds ``a`` to the second parameter of ``m``; so do ``Cls(a)`` of
-    ``Cls.__init__`` and ``callback(a)`` of a method passed for the callback (bound to its object)."""
-    if target.summary.kind != "method":
+    ``Cls.__init__`` and ``callback(a)`` of a method passed for the callback (bound to its object).
+    A static method (its first parameter is no ``self`` or ``cls``) binds ``a`` to its first."""
+    if target.summary.kind != "method" or not target.summary.params or target.summary.params[0].name not in ("self", "cls"):
         return 0
     passed = site.qualified is not None and site.qualified.startswith(callbacklib.PASSED)
     return 1 if "." in site.text or passed or target.fq.endswith(".__init__") else 0
