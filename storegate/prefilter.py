@@ -444,12 +444,12 @@ def _form_names(config: Config) -> frozenset[str]:
     """The callee names that may register a handler on a configured route (``routes.
     ROUTE_FORMS``): a form named after its method (``post``, ``add_post``) only for the routes'
     methods (``get`` registers no ``POST`` route)."""
-    from storegate.routes import HTTP_METHODS
+    from storegate.routes import HTTP_METHODS, WEBSOCKET
 
     methods = set()
     for route in config.routes:
         method, space, _ = route.partition(" ")
-        methods |= {method.upper()} if space and method.upper() in HTTP_METHODS else set(HTTP_METHODS)
+        methods |= {method.upper()} if space and method.upper() in HTTP_METHODS | {WEBSOCKET} else set(HTTP_METHODS)
     return _forms_for(frozenset(methods))
 
 

@@ -45,6 +45,9 @@ from storegate.paths import callee_path, dotted_name, string_value
 from storegate.sinks import callee_text, glob_matcher
 
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+# What a route pattern names a WebSocket endpoint by (``WEBSOCKET */responses*``): a client sends
+# the same requests over it, one frame each.
+WEBSOCKET = "WEBSOCKET"
 _VERBS = frozenset(method.lower() for method in HTTP_METHODS)
 # The method of a route whose handler may be a class that answers each HTTP method with its method
 # of that name (Starlette's ``Route(path, ResponsesEndpoint)``, an ``HTTPEndpoint``; Flask's
@@ -224,7 +227,8 @@ class RouteForm:
     ``"methods"`` (a ``methods=[...]`` keyword; GET without it, as every framework does) or
     ``"first"`` (a literal first argument, aiohttp's ``add_route("POST", path, handler)``) or
     ``"keyword"`` (a literal ``method="POST"``, else a ``methods=[...]``; none: no route) or
-    ``"any"`` (the handler answers every method: a Django view). No
+    ``"any"`` (the handler answers every method: a Django view) or ``"websocket"`` (a WebSocket
+    endpoint: ``WEBSOCKET``). No
     ``names``: any callee, when the path is given by ``path_keyword``. The path is the argument
     at ``path`` after a ``"first"`` method (or the ``path_keyword``); the handler, for a call
     form, the argument at ``handler`` (or one of ``handler_keywords``).
@@ -261,6 +265,8 @@ class RouteForm:
             methods = (last.removeprefix("add_").upper(),)
         elif self.method == "any":
             methods = ("*",)
+        elif self.method == "websocket":
+            methods = (WEBSOCKET,)
         elif self.method == "keyword":
             method = string_value(keywords["method"]) if "method" in keywords else None
             if method is None and "methods" not in keywords:
@@ -333,6 +339,16 @@ ROUTE_FORMS: tuple[RouteForm, ...] = (
     RouteForm(frozenset(f"add_{verb}" for verb in _VERBS), decorator=False, method="name", handler=1, handler_keywords=("handler",)),
     # aiohttp web.post(path, handler), in a route list
     RouteForm(_VERBS, decorator=False, method="name", handler=1, handler_keywords=("handler",), receiver="web"),
+    # WebSocket endpoints: FastAPI / Starlette / Quart / Sanic @app.websocket(path) and
+    # @app.websocket_route(path); add_websocket_route(path, endpoint), WebSocketRoute(path, endpoint)
+    RouteForm(frozenset({"websocket", "websocket_route"}), decorator=True, method="websocket"),
+    RouteForm(
+        frozenset({"add_websocket_route", "add_api_websocket_route", "WebSocketRoute", "APIWebSocketRoute"}),
+        decorator=False,
+        method="websocket",
+        handler=1,
+        handler_keywords=("endpoint", "route"),
+    ),
     # A project's own route decorator, often on the methods of an API protocol that the
     # implementing classes override: @webmethod(route="/v1/chat/completions", method="POST")
     RouteForm(frozenset(), decorator=True, method="keyword", path_keyword="route"),

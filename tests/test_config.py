@@ -235,7 +235,7 @@ def test_config_flags_sinks_routes_are_added_to_the_packs(in_tmp):
 
 def test_openai_pack_says_chat_completions_do_not_keep_by_default(in_tmp):
     openai = load_pack("openai", None)
-    assert openai.routes == ("POST */responses", "POST */chat/completions")
+    assert openai.routes == ("POST */responses", "POST */chat/completions", "WEBSOCKET */responses*")
     assert openai.route_defaults == (RouteDefault("POST */chat/completions", none_means=False),)
 
 
