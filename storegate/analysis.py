@@ -589,18 +589,21 @@ class Summarizer:
                         if facts is not None:  # the first (no assumption) is: the block is reachable
                             pair[which] = transfer(facts, event, context)
         bound = _bound_calls(graph)
-        branches = self._flag_branches(graph, context) if flags else []
+        branches = self._flag_branches(graph, context, flags) if flags else []
         return tuple(self._site(record, context, bound.get(id(record.node)), branches) for record in found.values())
 
-    def _flag_branches(self, graph: cfglib.CFG, context: _Context) -> list[tuple[int, int]]:
-        """The line ranges of the ``if`` statements whose test reads a flag or a location
-        assigned or tested together with one (``should_store = store and ...``)."""
+    def _flag_branches(self, graph: cfglib.CFG, context: _Context, flags: Sequence[Flag]) -> list[tuple[int, int]]:
+        """The line ranges of the ``if`` statements whose test reads a flag or a local assigned
+        or tested together with one (``should_store = store and ...``); not another field of the
+        request that a rule ties to it (``if req.background:`` where background requires store:
+        what runs there is done for background requests, not because the client asked to keep)."""
         near = context.relevant or {}
         out = set()
         for block in graph.blocks:
             for edge in block.edges:
                 if isinstance(edge.owner, cst.If) and edge.test is not None:
-                    if any(near.get(p, 2) <= 1 for p in F.formula_paths(context.formula(edge.test))):
+                    paths = F.formula_paths(context.formula(edge.test))
+                    if any(near.get(p, 2) <= 1 and (p.isidentifier() or any(flaglib.is_location(p, flag) for flag in flags)) for p in paths):
                         span = self.locator.span(edge.owner)
                         out.add((span.line, span.end_line))
         return sorted(out)
