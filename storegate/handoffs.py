@@ -87,11 +87,12 @@ def handed(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
 
 
 def _by_api(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
-    """``(function, arguments)`` of a hand-off API that ``call`` is, by its name's shape."""
-    name = callee_path(call.func)
-    if name is None:
+    """``(function, arguments)`` of a hand-off API that ``call`` is, by its name's shape: the
+    callee's last name, whatever its receiver (``asyncio.get_running_loop().run_in_executor``)."""
+    func = call.func
+    last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    if last is None:
         return None
-    last = name.rpartition(".")[2]
     if last in _THREADS:
         return _thread(call)
     if last in _TASK_METHODS and isinstance(call.func, cst.Attribute):
