@@ -442,7 +442,9 @@ class Summarizer:
         self._receivers = receiverslib.scope(scope, self.imports, self.classes, self_class) if self.classes is not None else None
         closure = tuple(f.name for f in flags if nested and f.name not in own and f.name not in objects)
         params = _params(scope)
-        gates = () if flags or kind == "class" else gate_parameters(params)
+        # a function's boolean parameters that may switch its writes on; in one with the flag,
+        # those other than the flag (``persist`` of ``_finalize(request, persist=should_store(request))``)
+        gates = () if kind == "class" else tuple(name for name in gate_parameters(params) if name not in {f.name for f in flags})
         sites = self.sites(graph, flags, entry_flags={*graph.params, *closure, *through_params} - objects, objects=objects, gates=gates)
         return FunctionSummary(
             name=name,

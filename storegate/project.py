@@ -1905,6 +1905,18 @@ class Project:
             return self._fresh(module, receiver[:-2], function.name)
         return self._made_local(module, function, receiver)
 
+    def gate_passed(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> bool:
+        """Whether ``site`` of a private or nested function runs only where a boolean parameter of
+        it is true that every call of the function binds to an argument true only where ``flag``
+        permits storing (``self._finalize(request, persist=should_store(request))``, then ``if
+        persist:``): gated by its callers, though its own flag is never read (``_gate_passed``)."""
+        fq = f"{module.module}.{function.name}"
+        target = self.functions.get(fq)
+        if target is None or not _callers_all_known(function):
+            return False
+        calls = [(f"{caller_module.module}.{caller.name}", call, target) for caller_module, caller, call in self._callers(fq)]
+        return _gate_passed(site, calls, flag)
+
     def made_per_request(self, method: _Function) -> bool:
         """Whether the object a method belongs to is made only while a request is handled: every
         construction of its class is in a function that has a flag or handles a route (a

@@ -101,6 +101,8 @@ class At:
             trace = None if verdict.gated else verdict.trace
         if trace is None or self.project.chosen_by_flag(self.module, self.function, self.site, self.flag):
             return None  # the object the flag chose is asked last, of an ungated site only
+        if self.site.gates and self.project.gate_passed(self.module, self.function, self.site, self.flag):
+            return None  # ``if persist:`` where every caller passes ``persist=should_store(request)``
         return trace
 
     def _carried(self) -> tuple[TraceStep, ...] | None:
