@@ -618,7 +618,7 @@ class Summarizer:
         shapes = [] if shape is None else [shape]
         if not isinstance(event, cfglib.CallEvent):
             return shapes
-        found = handoffs.handed(event.node)
+        found = handoffs.handed(event.node, self.imports)
         if found is not None:
             function, args = found
             later = cfglib.CallEvent(cst.Call(func=function, args=args))

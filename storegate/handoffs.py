@@ -24,7 +24,7 @@ and what made the item (``made``), are what ``dispatch.py`` needs to match a job
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -56,6 +56,9 @@ _POSITIONAL = {
     "call_at": (1, False),
     "enqueue": (0, True),  # RQ: queue.enqueue(fn, *args, **kwargs)
 }
+# The API names that are a hand-off only on these receivers (anyio's ``to_thread.run_sync(fn, *args,
+# cancellable=...)``, which passes no keyword on); elsewhere the name is often a project's own helper.
+_RECEIVED = {"run_sync": frozenset({"to_thread", "from_thread"})}
 # ``Thread(group, target, name, args, kwargs)``: the function and its arguments by keyword or position.
 _THREADS = frozenset({"Thread", "Process"})
 _THREAD_PARAMS = ("group", "target", "name", "args", "kwargs")
@@ -73,11 +76,12 @@ _PLAIN_CALLS = frozenset({"str", "int", "float", "bool", "len", "dict", "list", 
 _READING = frozenset({"get", "copy", "items", "keys", "values", "__contains__"})
 
 
-def handed(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
+def handed(call: cst.Call, imports: Mapping[str, str] | None = None) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
     """``(function, arguments)`` of the call a hand-off makes later, or ``None`` if ``call`` is
     not one (or passes something other than a named function: a nested ``partial(...)`` is a
-    hand-off of its own, seen as its own call)."""
-    found = _by_api(call)
+    hand-off of its own, seen as its own call). ``imports``: the module's (local name ->
+    qualified), for an API imported by name (``from anyio.to_thread import run_sync``)."""
+    found = _by_api(call, imports or {})
     if found is None:
         # ``transaction.on_commit(lambda: task.delay(x))``: a thunk given to any call is run later
         return next((thunk for arg in call.args if (thunk := _thunk(arg.value)) is not None), None)
@@ -86,19 +90,29 @@ def handed(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
     return found if callee_path(found[0]) is not None else None
 
 
-def _by_api(call: cst.Call) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
+def _by_api(call: cst.Call, imports: Mapping[str, str]) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
     """``(function, arguments)`` of a hand-off API that ``call`` is, by its name's shape: the
     callee's last name, whatever its receiver (``asyncio.get_running_loop().run_in_executor``)."""
     func = call.func
-    last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
-    if last is None:
+    last = _last_name(func)
+    if not last:
         return None
     if last in _THREADS:
         return _thread(call)
     if last in _TASK_METHODS and isinstance(call.func, cst.Attribute):
         return (call.func.value, list(call.args)) if last == "delay" else _task(call)
+    if last in _RECEIVED:
+        receiver = dotted_name(func.value) if isinstance(func, cst.Attribute) else imports.get(last, "").rpartition(".")[0]
+        if (receiver or "").rpartition(".")[2] not in _RECEIVED[last]:
+            return None  # a project's own ``run_sync(fn, *args, **kwargs)``: its body says what it hands on
     shape = _POSITIONAL.get(last)
     return None if shape is None else _positional(call, *shape)
+
+
+def _last_name(func: cst.BaseExpression) -> str:
+    """A callee's last name, whatever its receiver (``run_in_executor`` of
+    ``asyncio.get_running_loop().run_in_executor``); "" for anything else."""
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
 
 
 def _thunk(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
@@ -122,10 +136,10 @@ def forwards_keywords(call: cst.Call) -> bool:
     fix): not through ``Thread`` (its ``kwargs=``), the event loop's methods or a thunk."""
     if handed(call) is None:
         return True
-    found = _by_api(call)
+    found = _by_api(call, {})
     if found is None or isinstance(found[0], cst.Lambda):
         return False
-    last = (callee_path(call.func) or "").rpartition(".")[2]
+    last = _last_name(call.func)
     if last in _TASK_METHODS:
         return last == "delay"
     return last not in _THREADS and _POSITIONAL[last][1]

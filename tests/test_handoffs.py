@@ -47,6 +47,8 @@ def _handed(code: str) -> tuple[str, list[str]] | None:
         ("loop.run_in_executor(None, lambda: save(r))", ("save", ["r"])),  # a thunk: its call
         ("transaction.on_commit(lambda: save(r, store=store))", ("save", ["r", "store=store"])),
         ("transaction.on_commit(lambda: archive.delay(r))", ("archive", ["r"])),  # its call hands off in turn
+        ("asyncio.get_running_loop().run_in_executor(pool, self._save, r)", ("self._save", ["r"])),  # any receiver
+        ("anyio.to_thread.run_sync(save, r)", ("save", ["r"])),
     ],
 )
 def test_handed_call(code, expected):
@@ -83,10 +85,19 @@ def test_a_keyword_reaches_the_function_only_through_a_hand_off_that_forwards_it
         "pool.submit(*jobs)",
         "threading.Thread(name='idle')",
         "tasks.add(save, r)",
+        "run_sync(self._repo.append, r, persist=store)",  # a project's own wrapper: resolved, not assumed
+        "utils.run_sync(save, r)",
     ],
 )
 def test_not_handed(code):
     assert _handed(code) is None
+
+
+def test_an_imported_api_is_handed_by_its_qualified_name():
+    call = cst.parse_expression("run_sync(save, r)")
+    assert isinstance(call, cst.Call)
+    assert handoffs.handed(call, {"run_sync": "anyio.to_thread.run_sync"}) is not None
+    assert handoffs.handed(call, {"run_sync": "app.utils.run_sync"}) is None
 
 
 def test_summary_keeps_and_packed_survive_json():
