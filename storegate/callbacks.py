@@ -66,7 +66,9 @@ def add_callbacks(project: Project) -> Callbacks:
         found.words[fq] = frozenset(_called_as(slot) for _, slot in calls if slot[0] != "each")
     found.filled = frozenset(slot[2] for calls in receivers.values() for _, slot in calls if slot[0] == "each")
     handed = _handed(project, receivers)
-    passed, where = _passed(project, {slot for calls in receivers.values() for _, slot in calls}, found, handed)
+    slots = {slot for calls in receivers.values() for _, slot in calls}
+    passed, where, aliases = _passed(project, slots, found, handed)
+    _pass_on(project, receivers, slots, where, aliases, found)
     targets: dict[str, dict[Site, set[str] | None]] = {}  # fq -> its calls of callbacks -> the functions (None: handed)
     for fq, calls in receivers.items():
         for site, slot in calls:
@@ -154,12 +156,43 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
     return found
 
 
+def _pass_on(
+    project: Project, receivers: dict[str, list[tuple[Site, Slot]]], slots: set[Slot], where: dict[str, dict[Site, list[Site]]], aliases: dict[Slot, set[Slot]], found: Callbacks
+) -> None:
+    """A function that passes its own parameter on for a slot (``transaction(self, fn)`` handing
+    ``fn`` to ``self._transaction(fn)``, which calls ``fn(conn)``) only hands it on: each call of
+    it is a call of the function passed there (``where``, as for a ``handed`` slot), a few levels
+    up (``_PASSED_ON``); not of every function passed for it anywhere. The pre-filter reads the
+    files that call such a function."""
+    known = set(slots)
+    for _ in range(_PASSED_ON):
+        new = {source for sources in aliases.values() for source in sources} - known
+        if not new:
+            break
+        known |= new
+        _, handing, further = _passed(project, new, found, new)
+        for fq, handed_on in handing.items():
+            for site, copies in handed_on.items():
+                where.setdefault(fq, {}).setdefault(site, []).extend(copies)
+        for slot, sources in further.items():
+            aliases.setdefault(slot, set()).update(sources)
+    passing = {source[1].rpartition(".")[2] for sources in aliases.values() for source in sources}
+    for fq, calls in receivers.items():
+        if any(slot in aliases for _, slot in calls):
+            found.words[fq] = found.words.get(fq, frozenset()) | passing
+
+
+# How many functions up a callback passed on as a parameter is followed (``_pass_on``).
+_PASSED_ON = 3
+
+
 def _passed(
     project: Project, slots: set[Slot], found: Callbacks, handed: set[Slot]
-) -> tuple[dict[Slot, set[str]], dict[str, dict[Site, list[Site]]]]:
+) -> tuple[dict[Slot, set[str]], dict[str, dict[Site, list[Site]]], dict[Slot, set[Slot]]]:
     """Slot -> the functions the project's calls pass for it (into ``found.unresolved``, those
     that no module read defines); for the ``handed`` slots, the caller's fq -> its call that
-    passes one -> that call as a call of the function passed, with the arguments it forwards."""
+    passes one -> that call as a call of the function passed, with the arguments it forwards;
+    and slot -> the parameters of the callers that pass their own for it (``_pass_on``)."""
     from storegate.project import _Function
 
     words = {_called_as(slot) for slot in slots if slot[0] != "each"}
@@ -170,6 +203,7 @@ def _passed(
             by_target.setdefault(slot[1], []).append(slot)
     passed: dict[Slot, set[str]] = {}
     where: dict[str, dict[Site, list[Site]]] = {}
+    aliases: dict[Slot, set[Slot]] = {}
     for module in project.summaries:
         for function in module.functions:
             for site in function.sites:
@@ -195,8 +229,11 @@ def _passed(
                         continue
                     named = named_call(value, module)
                     target = project.resolve(module, function, named)
-                    if target is None:
-                        found.unresolved.append((_Function(f"{module.module}.{function.name}", module, function), named))
+                    caller = f"{module.module}.{function.name}"
+                    if target is None and function.param(value) is not None and caller in project.functions:
+                        aliases.setdefault(slot, set()).add(("param", caller, value))  # its own parameter, passed on
+                    elif target is None:
+                        found.unresolved.append((_Function(caller, module, function), named))
                     elif slot in handed and callee is not None:
                         handing = where.setdefault(f"{module.module}.{function.name}", {}).setdefault(site, [])
                         handing.append(replace(site, text=value, qualified=PASSED + target.fq, args=_forwarded(site, callee), bound=None, packed=()))
@@ -204,7 +241,7 @@ def _passed(
                         passed.setdefault(slot, set()).add(target.fq)
     for slot, listed in _listed(project, lists):
         passed.setdefault(slot, set()).add(listed)
-    return passed, where
+    return passed, where, aliases
 
 
 def _listed(project: Project, lists: set[str]) -> list[tuple[Slot, str]]:
