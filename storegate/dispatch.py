@@ -10,8 +10,9 @@ besides itself, a call of each handler whose key matches what made the job (``Ar
 its class for ``type(job)``, its ``kind="..."`` for ``job.kind``), and the worker's own call of
 the table is dropped: a queued job then reaches its handler from where it was queued, with the
 flag as that place knows it. A job or a key nothing says matches every handler. A table called
-where no queue feeds it is left to ``callbacks.py`` (a call of each element). Works on the
-summaries only, like ``project.py``.
+where no queue feeds it (``PROVIDERS[name](...)``, a registry of every provider's class) calls
+nothing the project follows: the key decides, and following every element would read every
+provider. Works on the summaries only, like ``project.py``.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def add_dispatch(project: Project) -> Callbacks:
     added: dict[str, dict[Site, list[Site]]] = {}
     dropped: dict[str, set[Site]] = {}
     for fq, site in calls:
+        dropped.setdefault(fq, set()).add(site)
         if fq not in fed:
-            continue
+            continue  # a table no queue feeds (``PROVIDERS[name](...)``): which element, the key says
         worker = project.functions[fq]
         handlers, registering = _handlers(project, worker, site.text.removesuffix(EACH), needs)
         if registering:
@@ -56,7 +58,6 @@ def add_dispatch(project: Project) -> Callbacks:
                 if _matches(project, caller, site.chosen or "", key, job, kind):
                     copy = replace(call, qualified=PASSED + target, args=(job,) if job is not None else (), bound=None, packed=(), chosen=None)
                     added.setdefault(caller.fq, {}).setdefault(call, []).append(copy)
-        dropped.setdefault(fq, set()).add(site)
     rewritten: dict[str, FunctionSummary] = {}
     for fq in sorted(set(added) | set(dropped)):
         summary = project.functions[fq].summary
