@@ -68,7 +68,7 @@ def add_callbacks(project: Project) -> Callbacks:
     handed = _handed(project, receivers)
     slots = {slot for calls in receivers.values() for _, slot in calls}
     passed, where, aliases = _passed(project, slots, found, handed)
-    _pass_on(project, receivers, slots, where, aliases, found)
+    _pass_on(project, slots, where, aliases, found)
     targets: dict[str, dict[Site, set[str] | None]] = {}  # fq -> its calls of callbacks -> the functions (None: handed)
     for fq, calls in receivers.items():
         for site, slot in calls:
@@ -156,14 +156,12 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
     return found
 
 
-def _pass_on(
-    project: Project, receivers: dict[str, list[tuple[Site, Slot]]], slots: set[Slot], where: dict[str, dict[Site, list[Site]]], aliases: dict[Slot, set[Slot]], found: Callbacks
-) -> None:
-    """A function that passes its own parameter on for a slot (``transaction(self, fn)`` handing
-    ``fn`` to ``self._transaction(fn)``, which calls ``fn(conn)``) only hands it on: each call of
+def _pass_on(project: Project, slots: set[Slot], where: dict[str, dict[Site, list[Site]]], aliases: dict[Slot, set[Slot]], found: Callbacks) -> None:
+    """A function that hands its own parameter off for a slot (``transaction(self, fn)`` running
+    ``self._transaction(fn)`` on a thread, which calls ``fn(conn)``) only hands it on: each call of
     it is a call of the function passed there (``where``, as for a ``handed`` slot), a few levels
-    up (``_PASSED_ON``); not of every function passed for it anywhere. The pre-filter reads the
-    files that call such a function."""
+    up (``_PASSED_ON``); not of every function passed for it anywhere. Those calls are on the
+    way from the flag to the callback: the pre-filter has read them already."""
     known = set(slots)
     for _ in range(_PASSED_ON):
         new = {source for sources in aliases.values() for source in sources} - known
@@ -176,10 +174,6 @@ def _pass_on(
                 where.setdefault(fq, {}).setdefault(site, []).extend(copies)
         for slot, sources in further.items():
             aliases.setdefault(slot, set()).update(sources)
-    passing = {source[1].rpartition(".")[2] for sources in aliases.values() for source in sources}
-    for fq, calls in receivers.items():
-        if any(slot in aliases for _, slot in calls):
-            found.words[fq] = found.words.get(fq, frozenset()) | passing
 
 
 # How many functions up a callback passed on as a parameter is followed (``_pass_on``).
@@ -230,7 +224,7 @@ def _passed(
                     named = named_call(value, module)
                     target = project.resolve(module, function, named)
                     caller = f"{module.module}.{function.name}"
-                    if target is None and function.param(value) is not None and caller in project.functions:
+                    if target is None and site.handed and function.param(value) is not None and caller in project.functions:
                         aliases.setdefault(slot, set()).add(("param", caller, value))  # its own parameter, passed on
                     elif target is None:
                         found.unresolved.append((_Function(caller, module, function), named))
