@@ -623,8 +623,8 @@ class Project:
         fq = f"{module.module}.{function.name}"
         key = ("passed", fq, name)
         target = self.functions.get(fq)
-        if target is None:
-            return []
+        if target is None or _static(function):
+            return []  # a static method's parameters: what its annotations say only (a helper of many classes)
         if key in seen:
             return self._cut()
         memo = self._passed_known if wanted is None else self._passed_wanting.setdefault(id(wanted[0]), {})
@@ -2650,11 +2650,16 @@ def _callers_all_known(function: FunctionSummary) -> bool:
     return function.nested or private
 
 
+def _static(function: FunctionSummary) -> bool:
+    """Whether a method is static: its first parameter is no ``self`` or ``cls``."""
+    return function.kind == "method" and (not function.params or function.params[0].name not in ("self", "cls"))
+
+
 def _positional_offset(site: Site, target: _Function) -> int:
     """``self.m(a)`` binds ``a`` to the second parameter of ``m``; so do ``Cls(a)`` of
     ``Cls.__init__`` and ``callback(a)`` of a method passed for the callback (bound to its object).
-    A static method (its first parameter is no ``self`` or ``cls``) binds ``a`` to its first."""
-    if target.summary.kind != "method" or not target.summary.params or target.summary.params[0].name not in ("self", "cls"):
+    A static method binds ``a`` to its first."""
+    if target.summary.kind != "method" or _static(target.summary):
         return 0
     passed = site.qualified is not None and site.qualified.startswith(callbacklib.PASSED)
     return 1 if "." in site.text or passed or target.fq.endswith(".__init__") else 0
