@@ -342,13 +342,7 @@ ROUTE_FORMS: tuple[RouteForm, ...] = (
     # WebSocket endpoints: FastAPI / Starlette / Quart / Sanic @app.websocket(path) and
     # @app.websocket_route(path); add_websocket_route(path, endpoint), WebSocketRoute(path, endpoint)
     RouteForm(frozenset({"websocket", "websocket_route"}), decorator=True, method="websocket"),
-    RouteForm(
-        frozenset({"add_websocket_route", "add_api_websocket_route", "WebSocketRoute", "APIWebSocketRoute"}),
-        decorator=False,
-        method="websocket",
-        handler=1,
-        handler_keywords=("endpoint", "route"),
-    ),
+    RouteForm(frozenset({"add_websocket_route", "add_api_websocket_route", "WebSocketRoute", "APIWebSocketRoute"}), decorator=False, method="websocket", handler=1, handler_keywords=("endpoint",)),
     # A project's own route decorator, often on the methods of an API protocol that the
     # implementing classes override: @webmethod(route="/v1/chat/completions", method="POST")
     RouteForm(frozenset(), decorator=True, method="keyword", path_keyword="route"),
