@@ -27,7 +27,7 @@ from storegate.summary import EACH, LOCATED, Argument, FunctionSummary, ModuleSu
 if TYPE_CHECKING:
     from storegate.project import Project, _Function
 
-# A handler's fq and the key it is registered under as written (None: unknown, any job's).
+# The key a handler is registered under, as written (None: unknown, any job's), and its fq.
 Handler = tuple[str | None, str]
 # A call that hands a job to a queue: where it is, the job (None: unknown), and its kind as
 # the call passes it for a function that makes the job (``submit(JobKind.EXPORT, payload)``).
