@@ -308,7 +308,7 @@ class Summarizer:
         self._lazy: frozenset[int] = frozenset()  # what it runs only to fill a long-lived name still empty (``lazy``)
         self._loops: dict[str, str] = {}  # its names bound only by a loop over a location (``_loop_names``)
         self._chosen: dict[str, tuple[str, str]] = {}  # bound once to a table's element (``handoffs.chosen_names``)
-        self._made_locals: dict[str, cst.BaseExpression] = {}  # bound once to a call (``_made_locals``)
+        self._made_locals: dict[str, cst.BaseExpression] = {}  # bound once to a call's value (``handoffs.made``)
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
         self.typed: frozenset[str] = frozenset()  # the names typed in the scope being summarized
         self.params: frozenset[str] = frozenset()  # its other parameters: they hold what the callers pass
@@ -550,8 +550,9 @@ class Summarizer:
         dicts = handoffs.Dicts(graph)
         self._transient = transient_writes(graph.scope)
         self._loops = _loop_names(graph)
-        self._chosen = handoffs.chosen_names(graph)
-        self._made_locals = _made_locals(graph)
+        once = handoffs.bound_once(graph)
+        self._chosen = handoffs.chosen_names(once)
+        self._made_locals = {name: value for name, value in once.items() if isinstance(value, (cst.Call, cst.Await))}  # ``job = MemoryJob(...)``
         self._lazy = lazy_writes(graph.scope)
         shapes = [[self._site_shapes(event, context, own, dicts) for event in block.events] for block in graph.blocks]
         if not any(shape for row in shapes for shape in row):
@@ -1248,17 +1249,6 @@ def _loop_names(graph: cfglib.CFG) -> dict[str, str]:
                 over = access_path(_collection(event.node.iter)) if event.kind == "for" and isinstance(event.node, cst.For) else None
                 bound.setdefault(event.target.value, []).append(over)
     return {name: paths[0] for name, paths in bound.items() if len(paths) == 1 and paths[0] is not None and name not in graph.params}
-
-
-def _made_locals(graph: cfglib.CFG) -> dict[str, cst.BaseExpression]:
-    """The names a scope binds once, to a call's value (``job = MemoryJob(...)``): what an
-    argument that passes one was made by (``handoffs.made``)."""
-    bound: dict[str, list[cst.BaseExpression | None]] = {}
-    for block in graph.blocks:
-        for event in block.events:
-            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
-                bound.setdefault(event.target.value, []).append(event.value if event.kind in ("assign", "annassign") else None)
-    return {name: values[0] for name, values in bound.items() if len(values) == 1 and isinstance(values[0], (cst.Call, cst.Await))}
 
 
 def _coerced_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | None, cst.BaseExpression | None]:

@@ -229,7 +229,7 @@ def _passed(
                     elif target is None:
                         found.unresolved.append((_Function(caller, module, function), named))
                     elif slot in handed and callee is not None:
-                        handing = where.setdefault(f"{module.module}.{function.name}", {}).setdefault(site, [])
+                        handing = where.setdefault(caller, {}).setdefault(site, [])
                         handing.append(replace(site, text=value, qualified=PASSED + target.fq, args=_forwarded(site, callee), bound=None, packed=()))
                     else:
                         passed.setdefault(slot, set()).add(target.fq)

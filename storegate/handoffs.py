@@ -449,16 +449,22 @@ def _chooses(key: cst.BaseExpression) -> str:
     return ""
 
 
-def chosen_names(graph: cfglib.CFG) -> dict[str, tuple[str, str]]:
-    """The names a scope binds once, to the element a key chooses from a table (``handler =
-    self._handlers.get(job.kind)``): name -> ``chosen``'s ``(location, key)``."""
-    bound: dict[str, list[tuple[str, str] | None]] = {}
+def bound_once(graph: cfglib.CFG) -> dict[str, cst.BaseExpression]:
+    """The names a scope binds exactly once, by an assignment: name -> the value assigned. What
+    ``chosen_names`` and the made jobs (``made``'s ``assigned``) read locals through."""
+    bound: dict[str, list[cst.BaseExpression | None]] = {}
     for block in graph.blocks:
         for event in block.events:
             if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
-                value = event.value if event.kind in ("assign", "annassign") else None
-                bound.setdefault(event.target.value, []).append(chosen(value) if value is not None else None)
-    return {name: found[0] for name, found in bound.items() if len(found) == 1 and found[0] is not None}
+                bound.setdefault(event.target.value, []).append(event.value if event.kind in ("assign", "annassign") else None)
+    return {name: values[0] for name, values in bound.items() if len(values) == 1 and values[0] is not None}
+
+
+def chosen_names(once: dict[str, cst.BaseExpression]) -> dict[str, tuple[str, str]]:
+    """Of the names a scope binds once (``bound_once``), those bound to the element a key
+    chooses from a table (``handler = self._handlers.get(job.kind)``): name -> ``chosen``'s
+    ``(location, key)``."""
+    return {name: found for name, value in once.items() if (found := chosen(value)) is not None}
 
 
 def made(value: cst.BaseExpression, assigned: dict[str, cst.BaseExpression], located: Callable[[cst.BaseExpression], str | None]) -> tuple[str, ...]:
