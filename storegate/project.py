@@ -2338,6 +2338,8 @@ _READ_WORDS = frozenset(
 _PRODUCE_WORDS = frozenset("stream iter".split())
 # The objects an OpenAI-style API answers with: a function that generates one is the handler's.
 _API_OBJECTS = frozenset("response responses completion completions chat reply answer".split())
+# The methods of an HTTP client that ask another server (``session.post(...)``, ``self._post(...)``).
+_UPSTREAM_CALLS = frozenset("post request".split())
 _REMOVE_WORDS = frozenset("delete deleted remove discard evict clear drop purge prune forget unregister close".split())
 _LOG_METHODS = frozenset("debug info warning warn error exception critical log inc dec observe increment gauge timing labels".split())
 _LOG_RECEIVERS = frozenset("stats console warnings".split())
@@ -2419,10 +2421,15 @@ def _looks_up(function: _Function) -> bool:
 
 def _delegates_generation(function: FunctionSummary) -> bool:
     """Whether a function calls another object's ``generate`` (``self._engine.generate(...)``,
-    ``client.generate_async(...)``): it is not the engine itself."""
+    ``client.generate_async(...)``) or posts to another server (``self._session.post(...)``,
+    ``self._post(...)``): it is not the engine itself."""
     for site in function.sites:
         receiver, _, method = site.text.rpartition(".")
-        if site.kind == "call" and receiver and receiver not in ("self", "cls", "super()") and method.lstrip("_").lower().startswith("generate"):
+        if site.kind != "call" or not receiver:
+            continue
+        if receiver not in ("self", "cls", "super()") and method.lstrip("_").lower().startswith("generate"):
+            return True
+        if method.lstrip("_").lower() in _UPSTREAM_CALLS:
             return True
     return False
 
