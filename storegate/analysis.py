@@ -655,7 +655,7 @@ class Summarizer:
                 return call, matched.text, "call", None, None, list(call.args), (matched.sink.pattern, matched.kind, matched.constant)
             if matched is not None:
                 return call, matched.text, "call", matched.sink.pattern, matched.kind, list(call.args), None
-            text = _callee_name(call.func) or self._item_callee(call.func)
+            text = _callee_name(call.func) or self._item_callee(call)
             text = context.alias(text) if text is not None else None
             if text in self._loops:  # ``for cb in self.success_callbacks: cb(r)``: each element called
                 text = self._loops[text] + EACH
@@ -677,14 +677,19 @@ class Summarizer:
                 return event.target, container + "[...]", "write", None, None, [], None
         return None
 
-    def _item_callee(self, func: cst.BaseExpression) -> str | None:
+    def _item_callee(self, call: cst.Call) -> str | None:
         """``current_app.extensions["storage"].save`` for a method of an item under a string of
-        an imported name's attribute (a Flask application's extensions), as ``access_path``
-        writes it; else None."""
+        an imported name's attribute (a Flask application's extensions), or of an object's
+        attribute when the method may be a library's sink (``self._mongo.db["usage"].insert_one``:
+        the project types ``db``), as ``access_path`` writes it; else None."""
+        func = call.func
         if not isinstance(func, cst.Attribute):
             return None
         held = access_path(func.value)
-        if held is None or "[" not in held or root_name(held) not in self.imports:
+        if held is None or "[" not in held:
+            return None
+        root = root_name(held)
+        if root not in self.imports and not (root in ("self", "cls") and self._untyped_sinks(call)):
             return None
         return f"{held}.{func.attr.value}"
 
@@ -810,7 +815,10 @@ class Summarizer:
         (``Site.untyped``)."""
         if record.kind != "call" or record.sink is not None or record.pending is not None or record.handed or not isinstance(record.node, cst.Call):
             return ()
-        return self.matcher.untyped(record.node, MatchContext(self.imports, state=self._scope_state, receivers=self._receivers, strings=self._strings))
+        return self._untyped_sinks(record.node)
+
+    def _untyped_sinks(self, call: cst.Call) -> tuple[tuple[str, str], ...]:
+        return self.matcher.untyped(call, MatchContext(self.imports, state=self._scope_state, receivers=self._receivers, strings=self._strings))
 
     @property
     def statement_calls(self) -> frozenset[int]:

@@ -386,8 +386,16 @@ class Project:
         else:
             classes, rest = self._root(module, function, parts, seen, wanted)
         for attribute in rest:
-            classes = list(dict.fromkeys(c for owner in classes for c in self._attribute(owner, attribute, seen, wanted)))
+            classes = list(dict.fromkeys(c for owner in classes for c in self._item_or_attribute(owner, attribute, seen, wanted)))
         return classes
+
+    def _item_or_attribute(self, owner: str, attribute: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
+        """``_attribute``; for an item under a key (``db["usage"]``) that no fact names, an item
+        of what the attribute holds, when that is a library's object (a database's collection)."""
+        found = self._attribute(owner, attribute, seen, wanted)
+        if found or not attribute.endswith("]"):
+            return found
+        return _library_objects(self._attribute(owner, attribute.partition("[")[0], seen, wanted), "[]")
 
     def _root(self, module: ModuleSummary, function: FunctionSummary, parts: list[str], seen: frozenset, wanted: Wanted | None) -> tuple[list[str], list[str]]:
         """The classes the first names of ``parts`` hold, and the attributes left to follow."""

@@ -36,7 +36,7 @@ import libcst as cst
 from storegate.cfg import BindEvent, CallEvent, Event, children
 from storegate.linear_regex import LinearRegex
 from storegate.model import CONSTANTS, Sink, State, constants_only
-from storegate.paths import callee_path, dotted_name, literal_text
+from storegate.paths import access_path, callee_path, literal_text
 from storegate.statements import PASSED, counts_only
 
 if TYPE_CHECKING:
@@ -320,7 +320,7 @@ class LibrarySinks(SinkKind):
         receivers = context.receivers
         if receivers is None or not isinstance(func, cst.Attribute):
             return ()
-        if dotted_name(func.value) is None and receivers.type_of(func.value) is not None:
+        if access_path(func.value) is None and receivers.type_of(func.value) is not None:
             return ()  # typed, and no path the project could type again (``Model.objects.filter().update``)
         found = []
         for index in self.by_last.get(func.attr.value, ()):

@@ -123,9 +123,13 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             for cls in element_classes(param.annotation.annotation) if param.annotation is not None else ():
                 collections.add(param.name.value)
                 yield name, param.name.value + EACH, cls, name
-        if class_name is not None and node.returns is not None and _is_property(node):
-            for cls in annotated_classes(node.returns.annotation):
-                yield class_name, node.name.value, cls, name
+        if class_name is not None and _is_property(node):
+            if node.returns is not None:
+                for cls in annotated_classes(node.returns.annotation):
+                    yield class_name, node.name.value, cls, name
+            else:  # unannotated: what it returns, each time the same path (``self._mongo.db["responses"]``)
+                for value in _returned_paths(graph):
+                    yield class_name, node.name.value, value, name
     # a declaration without a value binds nothing (no event): ``x: Cls`` in a class body (a
     # field), ``self.x: Cls`` in ``__init__``
     body = node.body.body if isinstance(node, (cst.ClassDef, cst.FunctionDef)) and isinstance(node.body, cst.IndentedBlock) else ()
@@ -286,6 +290,14 @@ def _fresh_returns(graph: cfglib.CFG, class_name: str | None) -> set[str]:
             return set()
         found.add(made)
     return found
+
+
+def _returned_paths(graph: cfglib.CFG) -> list[str]:
+    """What every ``return`` of a function returns, when it is one path, or an item of one
+    (``return self._mongo.db["responses"]``: ``self._mongo.db[]``); empty otherwise."""
+    returned = [edge.owner.value for block in graph.blocks for edge in block.edges if isinstance(edge.owner, cst.Return)]
+    values = {_value(value) if isinstance(value, (cst.Attribute, cst.Name, cst.Subscript)) else None for value in returned}
+    return [value for value in values if value is not None] if len(values) == 1 else []
 
 
 def _construction(expr: cst.BaseExpression | None, class_name: str | None) -> str | None:
