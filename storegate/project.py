@@ -1564,6 +1564,7 @@ class Project:
                 roots = {contractlib.FIELDS: param.name}
                 for option in self._class_candidates(module, model):
                     entry.extend(contractlib.rename(self._invariants(option, set()), lambda p: contractlib.rerooted(p, roots)))
+                    entry.extend(self._field_invariants(option, param.name))
         names = [*function.depends]
         for param in function.params:
             names.extend([*contractlib.dependencies(param.default), *contractlib.dependencies(param.annotation)])
@@ -1606,9 +1607,21 @@ class Project:
         given = {"entry": contractlib.as_data(entry), "calls": calls, "binds": binds, "tests": tests}
         return {key: value for key, value in given.items() if value}
 
+    def _field_invariants(self, class_fq: str, root: str) -> list[Clause]:
+        """The rules of the models a class's fields hold, on ``root``'s fields: a job's
+        ``request: ResponsesRequest`` keeps its model's rules in the worker given ``job: Job``."""
+        found: list[Clause] = []
+        for name in self._fields.get(class_fq, ()):
+            for held in self._attribute(class_fq, name, frozenset(), None):
+                if held != class_fq and held in self.classes:
+                    roots = {contractlib.FIELDS: f"{root}.{name}"}
+                    found.extend(contractlib.rename(self._invariants(held, set()), lambda p: contractlib.rerooted(p, roots)))
+        return found
+
     def _made_models(self, module: ModuleSummary, function: FunctionSummary, site: Site, target: _Function | None) -> list[str]:
         """The project's classes whose instance the call ``site`` returns: a class called
-        (``Req(**data)``), a model's parsing classmethod (``Req.model_validate(data)``), a function
+        (``Req(**data)``), a model's parsing classmethod (``Req.model_validate(data)``) or one of
+        its own annotated to return it (``Req.from_payload(body) -> "Req"``), a function
         of the project that returns what its ``type[T]`` parameter is given (``read_body(request,
         Req)``, ``-> T``), or a decoder told the type (``msgspec.json.decode(raw, type=Req)``)."""
         written: str | None = None
@@ -1617,6 +1630,8 @@ class Project:
             written = site.text
         elif dot and method in _PARSING_METHODS and self._known_class(module, head, function.name) is not None:
             written = head
+        elif dot and target is not None and _own_factory(target.summary):
+            return [f"{target.module.module}.{target.summary.class_name}"]
         elif target is not None and target.summary.returns is not None:
             for param in target.summary.params:
                 if param.annotation is not None and param.annotation.replace(" ", "") in (f"type[{target.summary.returns}]", f"Type[{target.summary.returns}]"):
@@ -2663,6 +2678,12 @@ def _callers_all_known(function: FunctionSummary) -> bool:
     last = function.name.rpartition(".")[2]
     private = last.startswith("_") and not (last.startswith("__") and last.endswith("__"))
     return function.nested or private
+
+
+def _own_factory(function: FunctionSummary) -> bool:
+    """Whether a classmethod is annotated to return its own class (``-> "Req"``, ``-> Self``)."""
+    returns = (function.returns or "").strip("'\"")
+    return function.class_name is not None and bool(function.params) and function.params[0].name == "cls" and returns in (function.class_name, "Self")
 
 
 def _static(function: FunctionSummary) -> bool:
