@@ -1887,14 +1887,33 @@ class Project:
                         needs.append(passed)
         return tuple(needs)
 
-    def closed(self, flag: Flag, derived: dict[str, Chain], site: Site, target: _Function) -> bool:
+    def closed(self, flag: Flag, derived: dict[str, Chain], site: Site, target: _Function, caller: _Function | None = None) -> bool:
         """Whether a call of ``target``, a derived sink, reaches no sink: for each way of it, a
         closing parameter gets a false constant, or an argument true only where ``flag`` permits
-        (``Argument.implies``: ``log_prompt(body, enabled=should_store)``)."""
+        (``Argument.implies``: ``log_prompt(body, enabled=should_store)``), or a parameter of the
+        ``caller`` (private or nested) that every call of it binds to such an argument
+        (``self._tools.run_all(calls, persist=persist_tools)`` in ``_generate(...,
+        persist_tools=store)``)."""
         needs = self.param_gated(flag, derived).get(target.fq)
         if needs is None:
             return False
-        return all(any(_switched_off(_bound_argument(site, target, name), target, name, flag) for name in closing) for closing in needs)
+
+        def off(name: str) -> bool:
+            bound = _bound_argument(site, target, name)
+            if _switched_off(bound, target, name, flag):
+                return True
+            passed = bound.path if isinstance(bound, Argument) and bound.path is not None and "." not in bound.path else None
+            return caller is not None and passed is not None and caller.summary.param(passed) is not None and self._passes_off(caller, passed, flag)
+
+        return all(any(off(name) for name in closing) for closing in needs)
+
+    def _passes_off(self, function: _Function, name: str, flag: Flag) -> bool:
+        """Whether every call of ``function`` (private or nested: its callers are all known) binds
+        its parameter ``name`` to a false constant or an argument true only where ``flag`` permits."""
+        if not _callers_all_known(function.summary):
+            return False
+        calls = self._callers(function.fq)
+        return bool(calls) and all(_switched_off(_bound_argument(call, function, name), function, name, flag) for _, _, call in calls)
 
     def fills_cache(self, flag: Flag, target: _Function) -> bool:
         """Whether ``target`` is a lookup that fills a cache on the way (``_looks_up``): no chain is

@@ -147,7 +147,7 @@ class At:
                 continue
             if self.project.fills_cache(self.flag, target):
                 continue
-            if self.project.closed(self.flag, self.derived, self.site, target):
+            if self.project.closed(self.flag, self.derived, self.site, target, self._caller()):
                 continue  # its writes are switched off here (``log_prompt(body, enabled=should_store)``)
             if not self.project.into_scratch(self.module, self.function, self.site, target, chain):
                 return target, chain
@@ -159,7 +159,11 @@ class At:
         if self.target is None or self.site.kind != "call":
             return False
         targets = self.project.resolve_all(self.module, self.function, self.site)
-        return bool(targets) and all(self.project.closed(self.flag, self.derived, self.site, target) for target in targets)
+        caller = self._caller()
+        return bool(targets) and all(self.project.closed(self.flag, self.derived, self.site, target, caller) for target in targets)
+
+    def _caller(self) -> _Function | None:
+        return self.project.functions.get(f"{self.module.module}.{self.function.name}")
 
     def drops_flag(self) -> bool:
         """A call that does not pass the flag to a callee whose default for it permits storing."""
