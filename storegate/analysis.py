@@ -45,7 +45,7 @@ from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, constant_written, qualify
 from storegate.lazy import lazy_writes
 from storegate.transient import transient_writes
-from storegate.summary import ANY_FIELD, EACH, NEGATED, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
+from storegate.summary import ANY_FIELD, EACH, NEGATED, PARAMETER, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
@@ -306,7 +306,7 @@ class Summarizer:
         self._params: frozenset[str] = frozenset()  # its parameters (``statements.PASSED``)
         self._transient: frozenset[int] = frozenset()  # its writes undone on every way out (``transient``)
         self._lazy: frozenset[int] = frozenset()  # what it runs only to fill a long-lived name still empty (``lazy``)
-        self._loops: dict[str, str] = {}  # its names bound only by a loop over a location (``_loop_names``)
+        self._loops: dict[str, tuple[str, str | None]] = {}  # its names bound only by a loop over a location, and its key (``_loop_names``)
         self._chosen: dict[str, tuple[str, str]] = {}  # bound once to a table's element (``handoffs.chosen_names``)
         self._made_locals: dict[str, cst.BaseExpression] = {}  # bound once to a call's value (``handoffs.made``)
         self.types = typegather.Gatherer()  # what names and attributes hold (``Project.classes_of``)
@@ -549,8 +549,8 @@ class Summarizer:
         own = frozenset({*graph.params, *_bound_names(graph)} - {"self", "cls"}) if flags else None
         dicts = handoffs.Dicts(graph)
         self._transient = transient_writes(graph.scope)
-        self._loops = _loop_names(graph)
         once = handoffs.bound_once(graph)
+        self._loops = _loop_names(graph, once)
         self._chosen = handoffs.chosen_names(once)
         self._made_locals = {name: value for name, value in once.items() if isinstance(value, (cst.Call, cst.Await))}  # ``job = MemoryJob(...)``
         self._lazy = lazy_writes(graph.scope)
@@ -658,7 +658,7 @@ class Summarizer:
             text = _callee_name(call.func) or self._item_callee(call)
             text = context.alias(text) if text is not None else None
             if text in self._loops:  # ``for cb in self.success_callbacks: cb(r)``: each element called
-                text = self._loops[text] + EACH
+                text = self._loops[text][0] + EACH
             elif text in self._chosen:  # ``handler = self._handlers.get(job.kind)``, then ``handler(job)``
                 text = self._chosen[text][0] + EACH
             elif text is None and (table := handoffs.chosen(call.func)) is not None:  # ``self._handlers[type(job)](job)``
@@ -807,6 +807,8 @@ class Summarizer:
         if record.kind != "call" or not record.text.endswith(EACH) or not isinstance(record.node, cst.Call):
             return None
         func = record.node.func
+        if isinstance(func, cst.Name) and func.value in self._loops:
+            return self._loops[func.value][1]
         table = self._chosen.get(func.value) if isinstance(func, cst.Name) else handoffs.chosen(func)
         return table[1] if table is not None else None
 
@@ -1246,17 +1248,35 @@ def _moved(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
     return facts
 
 
-def _loop_names(graph: cfglib.CFG) -> dict[str, str]:
+def _loop_names(graph: cfglib.CFG, once: Mapping[str, cst.BaseExpression]) -> dict[str, tuple[str, str | None]]:
     """The names a scope binds only as a ``for`` loop's target over a location (``for cb in
-    self.success_callbacks``): name -> that location. A call of one is a call of each element
-    (``EACH``), which the project finds where the location is filled (``callbacks.py``)."""
-    bound: dict[str, list[str | None]] = {}
+    self.success_callbacks``), a comprehension's too (``(h(e) for h in self._hooks)``), or over a
+    local bound once to one (``handlers = self._handlers.get(event)``: ``once``): name -> that
+    location, and the parameter of the scope whose value is the key of the entry looped over
+    (``PARAMETER`` and its name: ``Site.chosen``), if one is. A call of such a name is a call of
+    each element (``EACH``), which the project finds where the location is filled
+    (``callbacks.py``), or, under a parameter's key, where the function is called (``dispatch.py``)."""
+    bound: dict[str, list[cst.For | cst.CompFor | None]] = {}
     for block in graph.blocks:
         for event in block.events:
             if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
-                over = access_path(_collection(event.node.iter)) if event.kind == "for" and isinstance(event.node, cst.For) else None
-                bound.setdefault(event.target.value, []).append(over)
-    return {name: paths[0] for name, paths in bound.items() if len(paths) == 1 and paths[0] is not None and name not in graph.params}
+                node = event.node
+                loop = node if event.kind == "for" and isinstance(node, (cst.For, cst.CompFor)) else None
+                name = loop.target.value if isinstance(loop, cst.CompFor) and isinstance(loop.target, cst.Name) else event.target.value
+                bound.setdefault(name, []).append(loop)
+    found: dict[str, tuple[str, str | None]] = {}
+    for name, loops in bound.items():
+        first = loops[0]
+        if len(loops) != 1 or first is None or name in graph.params:
+            continue
+        over, key = _collection(first.iter)
+        if isinstance(over, cst.Name) and over.value in once:  # a local bound once to the entry
+            over, key = _collection(once[over.value])
+        path = access_path(over)
+        if path is not None:
+            chooser = key.value if isinstance(key, cst.Name) and key.value in graph.params else None
+            found[name] = (path, PARAMETER + chooser if chooser is not None else None)
+    return found
 
 
 def _coerced_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | None, cst.BaseExpression | None]:
@@ -1274,20 +1294,26 @@ def _coerced_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | Non
     return None, None
 
 
-def _collection(expr: cst.BaseExpression) -> cst.BaseExpression:
+def _collection(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression | None]:
     """What a loop goes over, through a copy of it (``list(x)``, ``tuple(x)``), a key's entry
-    of it (``x[topic]``, ``x.get(topic, ())``, ``x.get(topic) or []``) or its values: ``x``."""
+    of it (``x[topic]``, ``x.get(topic, ())``, ``x.get(topic) or []``) or its values: ``x``; and
+    that key, if there is one."""
+    key: cst.BaseExpression | None = None
     while True:
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in ("list", "tuple") and len(expr.args) == 1:
             expr = expr.args[0].value
         elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("get", "values"):
+            if expr.func.attr.value == "get" and expr.args and expr.args[0].keyword is None and not expr.args[0].star:
+                key = expr.args[0].value
             expr = expr.func.value
         elif isinstance(expr, cst.Subscript):
+            index = expr.slice[0].slice if len(expr.slice) == 1 else None
+            key = index.value if isinstance(index, cst.Index) else None
             expr = expr.value
         elif isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
             expr = expr.left
         else:
-            return expr
+            return expr, key
 
 
 def _scope_strings(graph: cfglib.CFG, module_strings: dict[str, str]) -> dict[str, str]:

@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from storegate.callbacks import PASSED, Callbacks, install, named_call
-from storegate.summary import EACH, LOCATED, Argument, FunctionSummary, ModuleSummary, Site
+from storegate.summary import EACH, LOCATED, PARAMETER, Argument, FunctionSummary, ModuleSummary, Site
 
 if TYPE_CHECKING:
     from storegate.project import Project, _Function
@@ -47,6 +47,9 @@ def add_dispatch(project: Project) -> Callbacks:
     dropped: dict[str, set[Site]] = {}
     for fq, site in calls:
         dropped.setdefault(fq, set()).add(site)
+        if (site.chosen or "").startswith(PARAMETER):
+            _chosen_by_callers(project, project.functions[fq], site, needs, added)
+            continue
         if fq not in fed:
             continue  # a table no queue feeds (``PROVIDERS[name](...)``): which element, the key says
         worker = project.functions[fq]
@@ -70,6 +73,42 @@ def add_dispatch(project: Project) -> Callbacks:
         rewritten[fq] = replace(summary, sites=tuple(sites))
     install(project, rewritten)
     return needs
+
+
+def _chosen_by_callers(project: Project, function: _Function, site: Site, needs: Callbacks, added: dict[str, dict[Site, list[Site]]]) -> None:
+    """A table's element chosen by a parameter of the function that calls it (``emit(self,
+    event, payload)`` calling each of ``self._hooks.get(event, ())``): each call of the function
+    is a call of the handlers registered under the key it passes (any, for a key not written
+    out), given what it passes for the parameters the element is given."""
+    from storegate.project import _bound_argument
+
+    handlers, registering = _handlers(project, function, site.text.removesuffix(EACH), needs)
+    if registering:
+        needs.words[function.fq] = needs.words.get(function.fq, frozenset()) | registering
+    chooser = (site.chosen or "")[len(PARAMETER) :]
+    for caller, call in _calls_of(project, {function.fq}, {function.fq.rpartition(".")[2]}):
+        if caller.fq not in project.functions or not any(t.fq == function.fq for t in project.resolve_all(caller.module, caller.summary, call)):
+            continue
+        given = _bound_argument(call, function, chooser)
+        kind = _key(given) if isinstance(given, Argument) and given.literal else None  # a constant, else any key
+        args = _forwarded(call, function, site)
+        for key, target in handlers:
+            if kind is None or key is None or _name(kind) == _name(key):
+                copy = replace(call, qualified=PASSED + target, args=args, bound=None, packed=(), chosen=None)
+                added.setdefault(caller.fq, {}).setdefault(call, []).append(copy)
+
+
+def _forwarded(call: Site, function: _Function, site: Site) -> tuple[Argument, ...]:
+    """What ``call`` of ``function`` passes for the parameters ``site`` (in it) passes on whole
+    (``h(payload)``), in ``site``'s order and keywords."""
+    from storegate.project import _bound_argument
+
+    found: list[Argument] = []
+    for arg in site.args:
+        bound = _bound_argument(call, function, arg.path) if arg.path is not None and function.summary.param(arg.path) is not None else None
+        if isinstance(bound, Argument):
+            found.append(replace(bound, keyword=arg.keyword, star=arg.star))
+    return tuple(found)
 
 
 def _handlers(project: Project, worker: _Function, table: str, needs: Callbacks) -> tuple[list[Handler], frozenset[str]]:

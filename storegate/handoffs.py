@@ -389,7 +389,7 @@ def kept(graph: cfglib.CFG) -> tuple[tuple[str, str, str], ...]:
             elif isinstance(event, cfglib.CallEvent):
                 filled = _filled(event.node, params)
                 if filled is not None:
-                    found.add((*filled, ""))
+                    found.add(filled)
     return tuple(sorted(found))
 
 
@@ -514,9 +514,10 @@ def _index(subscript: cst.Subscript) -> cst.BaseExpression | None:
     return None
 
 
-def _filled(call: cst.Call, params: set[str]) -> tuple[str, str] | None:
-    """``(attribute, parameter)`` when ``call`` puts a parameter in a collection ``self.attribute``
-    holds: directly, under a key, or under a key it creates (``setdefault(k, [])``)."""
+def _filled(call: cst.Call, params: set[str]) -> tuple[str, str, str] | None:
+    """``(attribute, parameter, key)`` when ``call`` puts a parameter in a collection
+    ``self.attribute`` holds: directly (key ""), under a key, or under a key it creates
+    (``setdefault(k, [])``): the key a parameter of the method's, else ""."""
     func = call.func
     if not isinstance(func, cst.Attribute) or func.attr.value not in PUTS:
         return None
@@ -526,10 +527,14 @@ def _filled(call: cst.Call, params: set[str]) -> tuple[str, str] | None:
     if not isinstance(added, cst.Name) or added.value not in params:
         return None
     holder = func.value
+    key: cst.BaseExpression | None = None
     if isinstance(holder, cst.Subscript):
+        key = _index(holder)
         holder = holder.value
     elif isinstance(holder, cst.Call) and isinstance(holder.func, cst.Attribute) and holder.func.attr.value == "setdefault":
+        key = holder.args[0].value if holder.args and holder.args[0].keyword is None and not holder.args[0].star else None
         holder = holder.func.value
     if isinstance(holder, cst.Attribute) and isinstance(holder.value, cst.Name) and holder.value.value == "self":
-        return holder.attr.value, added.value
+        named = key.value if isinstance(key, cst.Name) and key.value in params else ""
+        return holder.attr.value, added.value, named
     return None

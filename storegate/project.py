@@ -2171,6 +2171,8 @@ class Project:
             return None
         if site.kind == "call" and not site.handed and any(other.handed and other.span == site.span for other in function.sites):
             return None  # a hand-off (``transaction.on_commit(lambda: save(r))``): what it hands off is what is gated
+        if not _passed(site) and any(_passed(other) and other.span == site.span for other in function.sites):
+            return None  # a call of the handlers a table holds for its key (``dispatch.py``): they are what is gated
         if site.kind == "write":
             return ("container", self._container_key(module, function, site.text[: -len("[...]")]))
         target = self.resolve(module, function, site)
@@ -2697,6 +2699,12 @@ def _callers_all_known(function: FunctionSummary) -> bool:
     last = function.name.rpartition(".")[2]
     private = last.startswith("_") and not (last.startswith("__") and last.endswith("__"))
     return function.nested or private
+
+
+def _passed(site: Site) -> bool:
+    """Whether a site is the call of a function passed for a callback or held by a dispatch
+    table (``callbacks.PASSED``), beside the call that makes it."""
+    return (site.qualified or "").startswith(callbacklib.PASSED)
 
 
 def _own_factory(function: FunctionSummary) -> bool:

@@ -214,6 +214,9 @@ EACH = "[*]"
 # The mark of a label of ``Argument.made`` that is a parameter's location, not a constant
 # (``Job(kind=key)`` where ``key = kind.value``: ``kind=*kind.value``).
 LOCATED = "*"
+# The mark of ``Site.chosen`` for an element chosen by a parameter of the scope itself, not by
+# the item (``for h in self._hooks.get(event, ())`` in ``emit(self, event, payload)``: ``=event``).
+PARAMETER = "="
 # The mark of a flag in ``Argument.implies`` that the argument's falsity implies.
 NEGATED = "!"
 
