@@ -138,6 +138,7 @@ class Project:
         self.own_state: dict[str, set[str]] = {}  # flag -> derived sinks into their object's own containers
         self._caching: dict[str, set[str]] = {}  # flag -> derived sinks whose chain ends in a cache (``derived_sinks``)
         self._param_gated: dict[str, dict[str, tuple[frozenset[str], ...]]] = {}  # flag -> ``param_gated``
+        self._fields_ruled: dict[str, list[tuple[str, list[Clause]]]] = {}  # class fq -> ``_field_rules``
         self._import_maps: dict[str, dict[str, str]] = {}  # path -> local name -> qualified (``_imports``)
         # ``_passed``'s answers, and the calls of each function (``_callers``)
         self._cuts = 0
@@ -1611,12 +1612,23 @@ class Project:
         """The rules of the models a class's fields hold, on ``root``'s fields: a job's
         ``request: ResponsesRequest`` keeps its model's rules in the worker given ``job: Job``."""
         found: list[Clause] = []
-        for name in self._fields.get(class_fq, ()):
-            for held in self._attribute(class_fq, name, frozenset(), None):
-                if held != class_fq and held in self.classes:
-                    roots = {contractlib.FIELDS: f"{root}.{name}"}
-                    found.extend(contractlib.rename(self._invariants(held, set()), lambda p: contractlib.rerooted(p, roots)))
+        for name, rules in self._field_rules(class_fq):
+            roots = {contractlib.FIELDS: f"{root}.{name}"}
+            found.extend(contractlib.rename(rules, lambda p: contractlib.rerooted(p, roots)))
         return found
+
+    def _field_rules(self, class_fq: str) -> list[tuple[str, list[Clause]]]:
+        """Each field of a class that holds a model with rules, with them (``_field_invariants``)."""
+        known = self._fields_ruled.get(class_fq)
+        if known is None:
+            known = []
+            for name in self._fields.get(class_fq, ()):
+                for held in self._attribute(class_fq, name, frozenset(), None):
+                    rules = self._invariants(held, set()) if held != class_fq else []
+                    if rules:
+                        known.append((name, rules))
+            self._fields_ruled[class_fq] = known
+        return known
 
     def _made_models(self, module: ModuleSummary, function: FunctionSummary, site: Site, target: _Function | None) -> list[str]:
         """The project's classes whose instance the call ``site`` returns: a class called

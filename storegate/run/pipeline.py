@@ -550,7 +550,9 @@ class _Run:
         if not promises(item.decoded() for item in summarized):
             self.project = last  # nothing promised: the summaries stand, and so does it
             return
+        project = None
         for _ in range(MAX_ROUNDS):
+            del project  # the last round's, of summaries since replaced: gone before this one is built
             project = last or Project(self.summaries(), self.config)
             wanted = project.contracts()
             last = None  # this round's summaries replace some of its own
