@@ -90,10 +90,11 @@ def _chosen_by_callers(project: Project, function: _Function, site: Site, needs:
         if caller.fq not in project.functions or not any(t.fq == function.fq for t in project.resolve_all(caller.module, caller.summary, call)):
             continue
         given = _bound_argument(call, function, chooser)
-        kind = _key(given) if isinstance(given, Argument) and given.literal else None  # a constant, else any key
+        kind = _constant(_key(given)) if isinstance(given, Argument) else None
         args = _forwarded(call, function, site)
         for key, target in handlers:
-            if kind is None or key is None or _name(kind) == _name(key):
+            written = _constant(key)
+            if kind is None or written is None or _name(kind) == _name(written):
                 copy = replace(call, qualified=PASSED + target, args=args, bound=None, packed=(), chosen=None)
                 added.setdefault(caller.fq, {}).setdefault(call, []).append(copy)
 
@@ -255,6 +256,14 @@ def _key(given: Argument) -> str | None:
     if given.made and given.made[0].startswith('"'):
         return given.made[0]
     return given.path
+
+
+def _constant(key: str | None) -> str | None:
+    """A key written out: a string, or a name of a constant (``Topic.CHAT_COMPLETION``,
+    ``STORED``); None for anything else, a variable's value, which may be any key."""
+    if key is None or key.startswith('"') or key.rpartition(".")[2].isupper():
+        return key
+    return None
 
 
 def _matches(project: Project, caller: _Function, chosen: str, key: str | None, job: Argument | None, kind: str | None) -> bool:
