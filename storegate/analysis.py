@@ -1200,8 +1200,13 @@ def _forges(value: cst.BaseExpression, path: str, flag: Flag, context: _Context)
     formula = context.formula(value)
     paths = F.formula_paths(formula)
     wanted = F.negate(formula) if flag.inverted else formula
-    # Can the new value permit while the old one did not? (`store or "yes"`: yes; `store and x`: no)
-    if path in paths and F.assume(frozenset({((path, ANY & ~flag.permitted),)}), wanted) is not None:
+    # Can the new value permit while the old one did not, or the client's flag it is made from
+    # with ``or``? (`store or "yes"`, `store = req.store or req.background`: yes; `store and x`:
+    # no; `req.store if req.has_store else True` fills in an omitted flag: below)
+    made_from = [path] if path in paths else []
+    if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+        made_from += [p for p in paths if p != path and flaglib.is_location(p, flag)]
+    if any(F.assume(frozenset({((p, ANY & ~flag.permitted),)}), wanted) is not None for p in made_from):
         return True
     # Where an omitted flag keeps nothing (Chat Completions), can the new value permit when the
     # flag it is made from was omitted? (`store = request.store if request.store is not None
