@@ -43,10 +43,30 @@ def union_parts(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
 
 
 def annotated_classes(annotation: cst.BaseExpression) -> list[str]:
-    """The classes an annotation names, as written (``A | B | None``: ``A`` and ``B``); none
-    for anything else (``list[A]``, ``Any`` is a name too)."""
-    names = (dotted_name(part) for part in union_parts(annotation))
+    """The classes an annotation names, as written (``A | B | None``: ``A`` and ``B``), a generic
+    class's too (``async_sessionmaker[AsyncSession]``: ``async_sessionmaker``); none for anything
+    else (``list[A]``, ``Callable[..., A]``; ``Any`` is a name too)."""
+    names = (dotted_name(_generic_origin(part)) for part in union_parts(annotation))
     return [name for name in names if name is not None and name != "None"]
+
+
+# Subscripted forms that are no instance of the class they name: collections (their elements
+# are: ``element_classes``), classes themselves, callables, typing's markers.
+_NOT_INSTANCES = frozenset(
+    "type Type Callable Literal ClassVar Final Awaitable Coroutine Iterator AsyncIterator Iterable AsyncIterable "
+    "Generator AsyncGenerator Required NotRequired ReadOnly TypeGuard Unpack".split()
+)
+
+
+def _generic_origin(part: cst.BaseExpression) -> cst.BaseExpression:
+    """A generic class's annotation as the class itself (``Queue[Job]``: ``Queue``); anything
+    else as it is."""
+    if type(part) is not cst.Subscript:
+        return part
+    head = (dotted_name(part.value) or "").rpartition(".")[2]
+    if not head or head in _SEQUENCES or head in _MAPPINGS or head in _NOT_INSTANCES:
+        return part
+    return part.value
 
 
 def annotated_class(annotation: cst.BaseExpression) -> str | None:
@@ -57,8 +77,11 @@ def annotated_class(annotation: cst.BaseExpression) -> str | None:
 
 
 def is_type_alias(value: cst.BaseExpression | None) -> bool:
-    """A typing construct bound to a name (``ServiceDep = Annotated[Service, Depends(...)]``):
-    what the name annotates, it holds."""
+    """A typing construct bound to a name (``ServiceDep = Annotated[Service, Depends(...)]``,
+    ``KeyValueStore = InMemoryKV | RedisKV``): what the name annotates, it holds."""
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.BitOr):
+        names = [dotted_name(part) for part in union_parts(value)]
+        return all(name is not None and (name == "None" or name.rpartition(".")[2][:1].isupper()) for name in names)
     return isinstance(value, cst.Subscript) and dotted_name(value.value) in _UNIONS | _ANNOTATED
 
 

@@ -1973,13 +1973,21 @@ class Project:
 
     def made_per_request(self, method: _Function) -> bool:
         """Whether the object a method belongs to is made only while a request is handled: every
-        construction of its class is in a function that has a flag or handles a route (a
+        construction of its class is in a function that has a flag, takes an object that carries
+        one (``_takes_flag``) or handles a route (a
         ``ResponseBuilder`` a service's ``prepare(body)`` makes and hands on in the turn's
         context). What its methods keep in its own containers lives as long as the request."""
         if method.summary.class_name is None:
             return False
         made = self._constructions.get(f"{method.module.module}.{method.summary.class_name}", ())
-        return bool(made) and all(function.flags or function.routes for _, function, _ in made)
+        return bool(made) and all(function.flags or function.routes or self._takes_flag(module, function) for module, function, _ in made)
+
+    def _takes_flag(self, module: ModuleSummary, function: FunctionSummary) -> bool:
+        """Whether a function takes an object whose class declares a flag a boolean field (a
+        ``ctx: RunContext`` of the turn), whether or not it reads it (``carriers``, unjudged)."""
+        return any(
+            self._flag_field(module, model, flag.name, set()) is not None for _, model in _param_classes(function) for flag in self.config.flags
+        )
 
     def chosen_by_flag(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> bool:
         """Whether ``site`` calls a method of a local bound, before it, from a call that hands the

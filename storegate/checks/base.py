@@ -141,6 +141,7 @@ class At:
         if self.target is None or records_status(self.site):
             return None
         own = self.project.own_state.get(self.flag.name, set())
+        found: tuple[_Function, Chain] | None = None
         for target in self.project.resolve_all(self.module, self.function, self.site):
             chain = self.derived.get(target.fq)
             if chain is None or (target.fq in own and (self.project.made_here(self.module, self.function, self.site) or self.project.made_per_request(target))):
@@ -150,8 +151,10 @@ class At:
             if self.project.closed(self.flag, self.derived, self.site, target, self._caller()):
                 continue  # its writes are switched off here (``log_prompt(body, enabled=should_store)``)
             if not self.project.into_scratch(self.module, self.function, self.site, target, chain):
-                return target, chain
-        return None
+                if target.fq not in own:
+                    return target, chain
+                found = found or (target, chain)  # the object's own containers: another class's may persist
+        return found
 
     def switched_off(self) -> bool:
         """Whether the call switches off every write of each callee (``Project.closed``:
@@ -161,6 +164,13 @@ class At:
         targets = self.project.resolve_all(self.module, self.function, self.site)
         caller = self._caller()
         return bool(targets) and all(self.project.closed(self.flag, self.derived, self.site, target, caller) for target in targets)
+
+    def scratch(self) -> bool:
+        """Whether the site writes its own object's containers, an object made only while a
+        request is handled (``Project.made_per_request``: a ``StreamingRun`` a handler builds):
+        the request's scratch, as a local is."""
+        caller = self._caller()
+        return self.site.sink_kind == "instance" and caller is not None and self.project.made_per_request(caller)
 
     def _caller(self) -> _Function | None:
         return self.project.functions.get(f"{self.module.module}.{self.function.name}")

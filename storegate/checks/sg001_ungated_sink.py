@@ -10,7 +10,7 @@ from storegate.model import Finding, TraceStep
 
 
 def decide(at: At) -> Iterable[Finding]:
-    if at.site.sink is None:
+    if at.site.sink is None or at.scratch():
         return ()
     trace = at.ungated()
     if trace is None:
