@@ -37,6 +37,7 @@ import secrets
 import stat
 import sys
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields, replace
 from functools import lru_cache
@@ -240,7 +241,8 @@ class Cache:
         self.index_started_ns = 0  # when the run that wrote the index started
         self.entries: dict[str, Entry] = {}
         self.result: dict | None = None  # {"key": ..., "findings": [...]}
-        self._summaries: dict[str, str] | None = None  # key -> the summary's JSON text, parsed on demand
+        # key -> the summary's JSON text, parsed on demand; compressed when put by this run (``_held``)
+        self._summaries: dict[str, str | bytes] | None = None
         self.changed = False
         self._summaries_changed = False
         for path in (self.index_path, self.summaries_path):  # temporaries of killed writes
@@ -296,7 +298,8 @@ class Cache:
 
     def put(self, path: str, entry: Entry) -> None:
         if entry.summary is not None:  # summaries live in their own file
-            self._load_summaries()[_summary_key(entry)] = entry.summary
+            # held compressed until saved: a cold run of 3,000 files puts some 40 MB of them
+            self._load_summaries()[_summary_key(entry)] = zlib.compress(entry.summary.encode(), 1)
             self._summaries_changed = True
             entry = replace(entry, summary=None)
         if entry.defines is not None:  # with the summaries too: a warm run never reads them
@@ -308,17 +311,17 @@ class Cache:
             self.changed = True
 
     def summary(self, entry: Entry) -> dict | None:
-        text = self._load_summaries().get(_summary_key(entry))
+        held = self._load_summaries().get(_summary_key(entry))
         try:
-            return json.loads(text) if text is not None else None
+            return json.loads(_text(held)) if held is not None else None
         except (ValueError, RecursionError):
             return None
 
     def defines(self, entry: Entry) -> dict | None:
         """What the pre-filter's screen found a skipped file defines (``prefilter.defines``), if kept."""
-        text = self._load_summaries().get(_DEFINES + _summary_key(entry))
+        held = self._load_summaries().get(_DEFINES + _summary_key(entry))
         try:
-            names = json.loads(text) if text is not None else None
+            names = json.loads(_text(held)) if held is not None else None
         except (ValueError, RecursionError):
             return None
         valid = isinstance(names, dict) and all(
@@ -326,7 +329,7 @@ class Cache:
         )
         return names if valid else None
 
-    def _load_summaries(self) -> dict[str, str]:
+    def _load_summaries(self) -> dict[str, str | bytes]:
         """The summaries, ``key<TAB>json`` a line (one summary each), once their seal verifies."""
         if self._summaries is None:
             self._summaries = {}
@@ -367,7 +370,7 @@ class Cache:
                 kept = sorted(key for key in summaries if key in live)
 
                 def lines() -> Iterator[bytes]:  # encoded twice (the seal, the write), never held: 100 MB for litellm
-                    return (f"{key}\t{summaries[key]}\n".encode() for key in kept)
+                    return (f"{key}\t{_text(summaries[key])}\n".encode() for key in kept)
 
                 _replace(self.summaries_path, itertools.chain([self._head(b"summaries", lines()), b"\n"], lines()))
                 self._summaries_changed = False
@@ -395,6 +398,11 @@ class Cache:
                 write_atomic(gitignore, b"# Created by storegate: the cache is not for version control.\n*\n")
             except OSError:
                 pass
+
+
+def _text(held: str | bytes) -> str:
+    """A summary's JSON text as the cache holds it: read from the file, or compressed by ``put``."""
+    return zlib.decompress(held).decode() if isinstance(held, bytes) else held
 
 
 def _replace(path: Path, data: Iterable[bytes]) -> None:
