@@ -820,6 +820,7 @@ class Summarizer:
         return self._untyped_sinks(record.node)
 
     def _untyped_sinks(self, call: cst.Call) -> tuple[tuple[str, str], ...]:
+        """The library sinks a call of this scope may be, once the project types its receiver."""
         return self.matcher.untyped(call, MatchContext(self.imports, state=self._scope_state, receivers=self._receivers, strings=self._strings))
 
     @property

@@ -46,10 +46,11 @@ def add_dispatch(project: Project) -> Callbacks:
     added: dict[str, dict[Site, list[Site]]] = {}
     dropped: dict[str, set[Site]] = {}
     for fq, site in calls:
-        dropped.setdefault(fq, set()).add(site)
         if (site.chosen or "").startswith(PARAMETER):
-            _chosen_by_callers(project, project.functions[fq], site, needs, added)
-            continue
+            if _chosen_by_callers(project, project.functions[fq], site, needs, added):
+                dropped.setdefault(fq, set()).add(site)
+            continue  # (else each element is every function put in the collection: ``callbacks.py``)
+        dropped.setdefault(fq, set()).add(site)
         if fq not in fed:
             continue  # a table no queue feeds (``PROVIDERS[name](...)``): which element, the key says
         worker = project.functions[fq]
@@ -75,16 +76,19 @@ def add_dispatch(project: Project) -> Callbacks:
     return needs
 
 
-def _chosen_by_callers(project: Project, function: _Function, site: Site, needs: Callbacks, added: dict[str, dict[Site, list[Site]]]) -> None:
+def _chosen_by_callers(project: Project, function: _Function, site: Site, needs: Callbacks, added: dict[str, dict[Site, list[Site]]]) -> bool:
     """A table's element chosen by a parameter of the function that calls it (``emit(self,
     event, payload)`` calling each of ``self._hooks.get(event, ())``): each call of the function
     is a call of the handlers registered under the key it passes (any, for a key not written
-    out), given what it passes for the parameters the element is given."""
+    out), given what it passes for the parameters the element is given. False when no method of
+    the class registers any: the collection is filled otherwise."""
     from storegate.project import _bound_argument
 
     handlers, registering = _handlers(project, function, site.text.removesuffix(EACH), needs)
     if registering:
         needs.words[function.fq] = needs.words.get(function.fq, frozenset()) | registering
+    if not handlers:
+        return False
     chooser = (site.chosen or "")[len(PARAMETER) :]
     for caller, call in _calls_of(project, {function.fq}, {function.fq.rpartition(".")[2]}):
         if caller.fq not in project.functions or not any(t.fq == function.fq for t in project.resolve_all(caller.module, caller.summary, call)):
@@ -97,6 +101,7 @@ def _chosen_by_callers(project: Project, function: _Function, site: Site, needs:
             if kind is None or written is None or _name(kind) == _name(written):
                 copy = replace(call, qualified=PASSED + target, args=args, bound=None, packed=(), chosen=None)
                 added.setdefault(caller.fq, {}).setdefault(call, []).append(copy)
+    return True
 
 
 def _forwarded(call: Site, function: _Function, site: Site) -> tuple[Argument, ...]:

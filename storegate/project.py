@@ -2192,7 +2192,7 @@ class Project:
         if site.kind == "call" and not site.handed and any(other.handed and other.span == site.span for other in function.sites):
             return None  # a hand-off (``transaction.on_commit(lambda: save(r))``): what it hands off is what is gated
         if not _passed(site) and any(_passed(other) and other.span == site.span for other in function.sites):
-            return None  # a call of the handlers a table holds for its key (``dispatch.py``): they are what is gated
+            return None  # a call that makes calls of functions passed or registered (``callbacks.py``, ``dispatch.py``): they are what is gated
         if site.kind == "write":
             return ("container", self._container_key(module, function, site.text[: -len("[...]")]))
         target = self.resolve(module, function, site)
