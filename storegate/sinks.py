@@ -525,13 +525,13 @@ def _bookkeeping_key(key: cst.BaseExpression | None, context: MatchContext) -> b
 
 def _key_words(node: cst.CSTNode, strings: Mapping[str, str]) -> Iterator[str]:
     """What a key says it is for: the words of its literal text and its constants' names
-    (``TASKS_KEY``, ``settings.LOCK_PREFIX``), and of the literal a local holds (``key =
-    f"lock:conv:{cid}"``: ``strings``). Variables are the ids it is for (``job_id`` may key a
+    (``TASKS_KEY``, ``settings.LOCK_PREFIX``), and of the literal a local or a module constant
+    holds (``key = f"lock:conv:{cid}"``, ``_MODELS_KEY = "meta:models"``: ``strings``). Variables are the ids it is for (``job_id`` may key a
     kept result), never counted."""
     if isinstance(node, cst.Name):
         if node.value.isupper():
             yield node.value
-        elif node.value in strings:
+        if node.value in strings:  # what a constant spells too (``_MODELS_KEY = "meta:models"``)
             yield from re.split(r"\W+", strings[node.value])
     elif isinstance(node, (cst.SimpleString, cst.FormattedStringText)):
         text = literal_text(node) if isinstance(node, cst.SimpleString) else node.value
