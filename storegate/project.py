@@ -2402,6 +2402,8 @@ _READ_WORDS = frozenset(
 _PRODUCE_WORDS = frozenset("stream iter".split())
 # The objects an OpenAI-style API answers with: a function that generates one is the handler's.
 _API_OBJECTS = frozenset("response responses completion completions chat reply answer".split())
+# The first words of a method that has a model answer (``engine.generate``, ``backend.complete``).
+_GENERATE_WORDS = frozenset("generate complete completion completions infer inference predict".split())
 # The methods of an HTTP client that ask another server (``session.post(...)``, ``self._post(...)``).
 _UPSTREAM_CALLS = frozenset("post request".split())
 _REMOVE_WORDS = frozenset("delete deleted remove discard evict clear drop purge prune forget unregister close".split())
@@ -2484,14 +2486,16 @@ def _looks_up(function: _Function) -> bool:
 
 
 def _delegates_generation(function: FunctionSummary) -> bool:
-    """Whether a function calls another object's ``generate`` (``self._engine.generate(...)``,
-    ``client.generate_async(...)``) or posts to another server (``self._session.post(...)``,
-    ``self._post(...)``): it is not the engine itself."""
+    """Whether a function has another object generate (``self._engine.generate(...)``,
+    ``client.generate_async(...)``, ``self.engine.complete(...)``,
+    ``client.chat.completions.create(...)``) or posts to another server
+    (``self._session.post(...)``, ``self._post(...)``): it is not the engine itself."""
     for site in function.sites:
         receiver, _, method = site.text.rpartition(".")
         if site.kind != "call" or not receiver:
             continue
-        if receiver not in ("self", "cls", "super()") and method.lstrip("_").lower().startswith("generate"):
+        first = method.lstrip("_").lower().split("_")[0]
+        if receiver not in ("self", "cls", "super()") and (first in _GENERATE_WORDS or receiver.endswith("completions") and first == "create"):
             return True
         if method.lstrip("_").lower() in _UPSTREAM_CALLS:
             return True
