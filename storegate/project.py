@@ -1301,7 +1301,8 @@ class Project:
         calling a check of it that raises (``require_store(request)``); nor one whose every caller
         judges the call: reads the flag (a repository's ``save(response: Response)``, of a
         response echoing ``store``, saved where the caller checked it), handles a route, or calls
-        such a check."""
+        such a check, or is itself a carrier called only where such callers checked the flag
+        (``if store: self._persist(response)``, whose ``self.repository.save(response)`` is judged)."""
         if flag.name not in self._carriers:
             found: dict[str, str] = {}
             for fq, target in self.functions.items():
@@ -1318,13 +1319,22 @@ class Project:
                         break
             callers: dict[str, set[str]] = {fq: set() for fq in found}
             judging: set[str] = set()  # callers that read the flag, handle a route, or call a check of it
+            ungated: set[str] = set()  # carriers called somewhere where the flag was not checked
             for caller, module, function, site, first in self.calls() if found else ():
                 for target in self.resolve_all(module, function, site) if first is not None else ():
                     if caller is not None and target.fq in callers:
                         callers[target.fq].add(caller.fq)
+                        verdict = site.verdict(flag.name)
+                        if verdict is None or not verdict.gated:
+                            ungated.add(target.fq)
                     checks = flag.name in target.summary.flags and bool(target.summary.guarantees)  # ``require_store(request)``
                     if caller is not None and (flag.name in function.flags or checks or self.routes(module, function)):
                         judging.add(caller.fq)
+            while True:  # a carrier called only where its callers checked the flag judges its own calls
+                judged = {fq for fq in found if fq not in judging and fq not in ungated and callers[fq] and callers[fq] <= judging}
+                if not judged:
+                    break
+                judging |= judged
             found = {fq: carried for fq, carried in found.items() if fq not in judging and not (callers[fq] and callers[fq] <= judging)}
             self._carriers[flag.name] = found
         return self._carriers[flag.name]
