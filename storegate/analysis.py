@@ -290,6 +290,8 @@ class Summarizer:
         self.fixed = _declared_global(source)  # names another scope may rebind
         self._held: dict[int, frozenset[str]] = {}  # nested scope -> flag-named objects it may read
         self._outer_self: dict[int, str] = {}  # nested scope -> the class of the method's ``self`` it may read
+        self._outer_aliases: dict[int, dict[str, str]] = {}  # nested scope -> its enclosing functions' aliases (``_closed_aliases``)
+        self._aliases: dict[str, str] = {}  # the scope being summarized's (``_Context.aliases``)
         self._factory_state: dict[int, frozenset[str]] = {}  # nested scope -> an app factory's containers it may write
         self._statement_calls: frozenset[int] | None = None
         self.truths: dict[int, tuple[cst.CSTNode, F.Formula]] = {}  # ``_Context.truths``
@@ -392,7 +394,8 @@ class Summarizer:
             evidence[held] = evidence.get(held, frozenset()) | {flaglib.OBJECT}
         for local in self._predicate_locals(graph):  # ``store = should_store(req)``: a boolean
             evidence[local] = evidence.get(local, frozenset()) | {flaglib.BOOLEAN}
-        alias = _Context(_aliases(graph, self.fixed)).alias
+        self._aliases = {**self._closed_aliases(scope, own), **_aliases(graph, self.fixed)}
+        alias = _Context(self._aliases).alias
         sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in self.config.flags]
         patterns = self.config.routes
         owner = class_name if kind == "method" else None  # a controller's ``path`` comes before its methods'
@@ -420,6 +423,8 @@ class Summarizer:
         passed = inherited if kind == "class" else inherited | {f.name for f in self.config.flags if alias(f.name) in objects}
         for child in graph.nested:
             self._held[id(child)] = passed
+            if kind != "class":
+                self._outer_aliases[id(child)] = {**self._aliases, **self._predicate_aliases(graph, flags)}
         # whose ``self`` it sees: a method's class, and in a function nested in a method (which
         # binds no ``self`` of its own) the method's (``async def persist(): self._turns[k] = v``)
         outer = self._outer_self.pop(id(scope), None)
@@ -467,6 +472,29 @@ class Summarizer:
             app_factory=app_factory,
             keeping_reads=self._keeping_reads(graph, flags),
         )
+
+    def _closed_aliases(self, scope: cst.CSTNode, own: set[str]) -> dict[str, str]:
+        """The aliases of the enclosing functions that a nested one reads as they are
+        (``persist = request.store``, then ``if persist:`` in a streaming generator defined
+        there): the names it does not bind, to locations whose root it does not bind either."""
+        outer = self._outer_aliases.pop(id(scope), {})
+        return {name: path for name, path in outer.items() if name not in own and root_name(path) not in own}
+
+    def _predicate_aliases(self, graph: cfglib.CFG, flags: list[Flag]) -> dict[str, str]:
+        """The locals bound once to a predicate whose truth is one flag location's
+        (``persist = should_store(req)``: ``req.store``), as that location, for the functions
+        nested in the scope: where they test the local, they test the flag."""
+        found: dict[str, str] = {}
+        if not self._given.tests or not flags:
+            return found
+        for name, value in handoffs.bound_once(graph).items():
+            value = value.expression if isinstance(value, cst.Await) else value
+            clauses = self._given.tests.get(_where(self.locator, value)) if isinstance(value, cst.Call) else None
+            if clauses and len(clauses) == 1 and len(clauses[0]) == 1:
+                path = clauses[0][0][0]
+                if any(flaglib.is_location(path, f) for f in flags):
+                    found[name] = path
+        return found
 
     def _predicate_locals(self, graph: cfglib.CFG) -> set[str]:
         """The names the scope binds to a predicate's value (what others say its call tells where
@@ -543,7 +571,7 @@ class Summarizer:
         a flag that may switch its writes on (``gate_parameters``): each site says which of them
         are true wherever it runs (``Site.gates``).
         """
-        context = _context(graph, flags, self.fixed, objects, self.truths)
+        context = _context(graph, flags, self.fixed, objects, self.truths, self._aliases)
         # In a function with a flag, writes to state that outlives it are sites too, sink or not:
         # the project learns from the gated ones (``Project.learned_sinks``).
         own = frozenset({*graph.params, *_bound_names(graph)} - {"self", "cls"}) if flags else None
@@ -866,7 +894,7 @@ class Summarizer:
             return plain
         if contractlib.is_generator(graph):
             return plain
-        context = _context(graph, list(self.config.flags), self.fixed, truths=self.truths)
+        context = _context(graph, list(self.config.flags), self.fixed, truths=self.truths, aliases=self._aliases)
         groups = _install(graph, context, self._given, self.locator)
         if predicate:  # what its returns test is tested: ``return request.store is not False``
             groups.extend(F.formula_paths(context.formula(edge.owner.value)) for _, edge in returning)
@@ -1130,9 +1158,12 @@ class _Context:
 
 
 def _context(
-    graph: cfglib.CFG, flags: list[Flag], fixed: frozenset[str], objects: frozenset[str] = frozenset(), truths: dict | None = None
+    graph: cfglib.CFG, flags: list[Flag], fixed: frozenset[str], objects: frozenset[str] = frozenset(), truths: dict | None = None,
+    aliases: dict[str, str] | None = None,
 ) -> _Context:
-    context = _Context(_aliases(graph, fixed), objects=objects, truths={} if truths is None else truths)
+    """The scope's context; ``aliases``: its own and those it reads from enclosing functions
+    (``Summarizer._closed_aliases``), else its own."""
+    context = _Context(_aliases(graph, fixed) if aliases is None else aliases, objects=objects, truths={} if truths is None else truths)
     if flags:
         context.forged = _forged(graph, flags, context)
     return context

@@ -86,6 +86,7 @@ def sight(
     used as an object when the scope reads a path under it (``store.put``, ``body["store"]["x"]``).
     """
     candidates = {path for path in accessed if is_location(path, flag)}
+    candidates.update(name for name in names if name != alias(name) and is_location(alias(name), flag))  # a copy an enclosing function made
     if flag.name in params or flag.name in names:
         candidates.add(flag.name)
     if not candidates:
