@@ -509,13 +509,16 @@ class Summarizer:
                 found.add(name)
         return found
 
-    def _keeping_reads(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[tuple[str, int, str], ...]:
-        """``(flag, line, text)`` of each read of a flag, by key or ``getattr``, whose default keeps
-        (``payload.get("store", True)``, ``getattr(request, "store", True)``, a coercion's
-        ``as_bool(payload.get("store"), default=True)``), and whose value leaves the function
-        (``_held_reads``)."""
+    def _keeping_reads(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[tuple[str, int, str, str], ...]:
+        """``(flag, line, text, fallback)`` of each read of a flag, by key or ``getattr``, whose
+        default keeps (``payload.get("store", True)``, ``getattr(request, "store", True)``, a
+        coercion's ``as_bool(payload.get("store"), default=True)``), or of a conditional that
+        fills in an omitted flag with True (``req.store if req.store is not None else True``),
+        and whose value leaves the function (``_held_reads``). ``fallback``: "" for such a
+        constant; else the attribute path the default is read from, which the project looks up
+        (``settings.persistence.store_by_default``: ``Project.keeping_defaults``)."""
         by_name = {flag.name: flag for flag in flags}
-        found: list[tuple[cst.Call, str]] = []
+        found: list[tuple[cst.CSTNode, str, str]] = []
         for block in graph.blocks if by_name else ():
             for event in block.events:
                 if not isinstance(event, cfglib.CallEvent):
@@ -530,12 +533,16 @@ class Summarizer:
                 default = read_default(call) if flag is not None else None
                 if flag is None:  # ``_as_bool(payload.get("store"), default=True)``: a coercion's default
                     flag, default = _coerced_read(call, by_name)
-                if flag is not None and type(default) is cst.Name and default.value in ("True", "False") and (default.value == "True") != flag.inverted:
-                    found.append((call, flag.name))
-        if not found or not isinstance(graph.scope, cst.FunctionDef):
+                fallback = _fallback(default, flag) if flag is not None and default is not None else None
+                if flag is not None and fallback is not None:
+                    found.append((call, flag.name, fallback))
+        if not by_name or not isinstance(graph.scope, cst.FunctionDef):
+            return ()
+        found.extend(_filled_omissions(graph.scope, by_name))
+        if not found:
             return ()
         held = _held_reads(graph.scope)
-        return tuple(sorted({(name, self.locator.span(call).line, _code(call)) for call, name in found if id(call) not in held}))
+        return tuple(sorted({(name, self.locator.span(node).line, _code(node), fallback) for node, name, fallback in found if id(node) not in held}))
 
     def _state_of(
         self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, own: set[str], app_factory: bool
@@ -1634,18 +1641,58 @@ def _annotated_names(scope: cst.ClassDef) -> tuple[str, ...]:
     return (*names, ANY_FIELD) if _allows_extra(scope) else names
 
 
+def _fallback(default: cst.BaseExpression, flag: Flag) -> str | None:
+    """What an omitted flag's default says (``_keeping_reads``): "" for a constant that keeps
+    (``True``), the attribute path it is read from (``self._settings.store_by_default``),
+    else None."""
+    if type(default) is cst.Name and default.value in ("True", "False"):
+        return "" if (default.value == "True") != flag.inverted else None
+    path = access_path(default) if isinstance(default, cst.Attribute) else None
+    return path if path is not None and "[" not in path else None
+
+
+def _filled_omissions(scope: cst.FunctionDef, flags: Mapping[str, Flag]) -> list[tuple[cst.CSTNode, str, str]]:
+    """The conditionals of a scope that fill in an omitted flag (``req.store if req.store is not
+    None else FALLBACK``, ``FALLBACK if req.store is None else req.store``), with the flag and
+    what the fallback says (``_fallback``), when it may keep. Not those of nested scopes."""
+    found: list[tuple[cst.CSTNode, str, str]] = []
+    stack: list[cst.CSTNode] = [scope.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        stack.extend(node.children)
+        if not isinstance(node, cst.IfExp) or not isinstance(node.test, cst.Comparison) or len(node.test.comparisons) != 1:
+            continue
+        target = node.test.comparisons[0]
+        if not (isinstance(target.comparator, cst.Name) and target.comparator.value == "None"):
+            continue
+        if isinstance(target.operator, cst.IsNot):
+            omitted = node.orelse
+        elif isinstance(target.operator, cst.Is):
+            omitted = node.body
+        else:
+            continue
+        path = access_path(node.test.left)
+        flag = next((f for f in flags.values() if path is not None and flaglib.is_location(path, f)), None)
+        fallback = _fallback(omitted, flag) if flag is not None else None
+        if flag is not None and fallback is not None:
+            found.append((node, flag.name, fallback))
+    return found
+
+
 def _held_reads(scope: cst.FunctionDef) -> frozenset[int]:
-    """The calls whose value the function keeps to itself: in the test of a branch or a loop
-    (``if body.get("store", True):``, judged there), or bound to a local name that it neither
-    passes to a call, returns, nor stores in an attribute or an item (``store = ...`` then only
-    ``if store:``). What an options parser builds (``return cls(store=bool(p.get("store",
-    True)))``, or through a local) leaves it."""
+    """The reads (calls, conditionals) whose value the function keeps to itself: in the test of
+    a branch or a loop (``if body.get("store", True):``, judged there), or bound to a local name
+    that it neither passes to a call, returns, nor stores in an attribute or an item (``store =
+    ...`` then only ``if store:``). What an options parser builds (``return cls(store=bool(p.get(
+    "store", True)))``, or through a local) leaves it."""
     tested: set[int] = set()
     bound: dict[str, list[int]] = {}
     leaving: set[str] = set()
 
     def calls(expr: cst.CSTNode) -> list[int]:
-        return [id(node) for node in cfglib.descendants(expr) if isinstance(node, cst.Call)]
+        return [id(node) for node in cfglib.descendants(expr) if isinstance(node, (cst.Call, cst.IfExp))]
 
     def names(expr: cst.CSTNode | None) -> set[str]:
         return set() if expr is None else {node.value for node in cfglib.descendants(expr) if isinstance(node, cst.Name)}
@@ -1687,13 +1734,16 @@ def _boolean_fields(scope: cst.ClassDef, names: frozenset[str]) -> Iterator[str]
 
 
 def _boolean_defaults(scope: cst.ClassDef, names: frozenset[str]) -> Iterator[tuple[str, bool, cst.BaseExpression]]:
-    """``(field, default, where)`` for each field of ``names`` that the class body annotates with
-    a boolean constant for default (``contracts.boolean_default``): ``store: bool = True``,
-    pydantic's ``Field(True)`` and ``Field(default=True)``, a dataclass's ``field(default=True)``."""
+    """``(field, default, where)`` for each field of ``names``, or with one of them among the
+    words of its name (a setting an omitted flag may be filled in from: ``store_by_default``),
+    that the class body annotates with a boolean constant for default
+    (``contracts.boolean_default``): ``store: bool = True``, pydantic's ``Field(True)`` and
+    ``Field(default=True)``, a dataclass's ``field(default=True)``."""
     for stmt in scope.body.body:
         for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
-                if small.target.value in names:
+                field = small.target.value
+                if field in names or not names.isdisjoint(field.lower().split("_")):
                     value = contractlib.boolean_default(_code(small.value))
                     if value is not None:
                         yield small.target.value, value, small.value

@@ -955,6 +955,9 @@ class Project:
                 continue  # what it calls, its callbacks too, is deeper than any chain reported
             # its callers pass its callbacks: the files that call it (``prefilter.mentions``)
             mentioned.update(f"{word}(" for word in self._callbacks.words.get(function.fq, ()))
+            for *_, fallback in summary.keeping_reads:  # the classes of the settings an omitted flag is filled in from
+                if fallback:
+                    self.classes_of(function.module, summary, fallback.rpartition(".")[0].split("."), frozenset(), (words, modules))
             for site in summary.sites:
                 statementlib.wanted(self, function.module, site, modules)  # the module of the SQL it passes
                 if site.sink is None and _observes(site.text.split(".")):
@@ -1497,16 +1500,36 @@ class Project:
                         if found is not None and found[1] != flag.inverted:
                             what, _, path, line = found
                             sources.setdefault(KeepingDefault(flag.name, what, path, line, quiet), []).append(handler)
-                for name, line, text in function.summary.keeping_reads:
+                for name, line, text, fallback in function.summary.keeping_reads:
                     quiet = quiet_routes.get(name, ())
-                    if quiet:
+                    if quiet and not fallback:
                         what = f"{text} in {function.summary.name}"
                         sources.setdefault(KeepingDefault(name, what, function.module.path, line, quiet), []).append(handler)
+                    elif quiet:  # filled in from a setting: as the setting's class defaults it
+                        flag = next(f for f in self.config.flags if f.name == name)
+                        setting = self._setting_default(function, fallback)
+                        if setting is not None and setting[1] != flag.inverted:
+                            field, _, path, field_line = setting
+                            what = f"{field}, which {function.summary.name} fills in an omitted '{name}' from (line {line}),"
+                            sources.setdefault(KeepingDefault(name, what, path, field_line, quiet), []).append(handler)
         reached: dict[str, dict[str, KeepingDefault]] = {}
         for default, handlers in sources.items():
             for function in self._within_calls(handlers):
                 reached.setdefault(function.fq, {}).setdefault(default.flag, default)
         return reached
+
+    def _setting_default(self, function: _Function, fallback: str) -> tuple[str, bool, str, int] | None:
+        """``(Class.field, default, path, line)`` of the boolean default of the setting an omitted
+        flag is filled in from (``self._settings.persistence.store_by_default``), by the classes
+        the path's owner may hold (``classes_of``): the first that declares one."""
+        owner, _, field = fallback.rpartition(".")
+        for class_fq in self.classes_of(function.module, function.summary, owner.split("."), frozenset(), None):
+            if class_fq in self.classes:
+                module, _ = self.classes[class_fq]
+                found = self._field_default(module, class_fq[len(module.module) + 1 :], field, set())
+                if found is not None:
+                    return found
+        return None
 
     @cached_property
     def _keeping_reads(self) -> bool:

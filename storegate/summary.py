@@ -180,9 +180,11 @@ class FunctionSummary:
     locals: tuple[str, ...] = ()
     # registers route handlers (``routes.defines_handlers``): its locals live as long as the app
     app_factory: bool = False
-    # ``(flag, line, text)`` of each read of the flag whose default keeps (``payload.get("store",
-    # True)``): what an omitted flag becomes, wherever the value goes (``Project.keeping_defaults``)
-    keeping_reads: tuple[tuple[str, int, str], ...] = ()
+    # ``(flag, line, text, fallback)`` of each read of the flag whose default keeps
+    # (``payload.get("store", True)``), or may (``fallback``: the path of a setting it is filled
+    # in from, ``self._settings.store_by_default``): what an omitted flag becomes, wherever the
+    # value goes (``Project.keeping_defaults``)
+    keeping_reads: tuple[tuple[str, int, str, str], ...] = ()
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -235,9 +237,10 @@ class ModuleSummary:
     # dataclass, a TypedDict), and ``ANY_FIELD`` if it keeps undeclared ones too (``extra="allow"``):
     # whether a request model carries the flag (``Project.receives_flag``)
     class_fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    # ``(class qualname, field, default, line, column)`` for each class-body field named like a flag
-    # whose default is a boolean constant (``store: bool = True``, ``Field(default=True)``): what
-    # an omitted flag becomes in a request model (``Project.keeping_defaults``)
+    # ``(class qualname, field, default, line, column)`` for each class-body field named like a flag,
+    # or with a flag among its words (``store_by_default``), whose default is a boolean constant
+    # (``store: bool = True``, ``Field(default=True)``): what an omitted flag becomes in a request
+    # model, or from a setting (``Project.keeping_defaults``)
     field_defaults: tuple[tuple[str, str, bool, int, int], ...] = ()
     # ``(class qualname, field)`` for each class-body field named like a flag and annotated as a
     # boolean (``store: bool``, ``Optional[bool] = None``): an object of that class carries the
@@ -417,7 +420,7 @@ class ModuleSummary:
                 sites=tuple(site(s) for s in f["sites"]),
                 nested=f["nested"],
                 app_factory=f.get("app_factory", False),
-                keeping_reads=tuple((str(flag), int(line), str(text)) for flag, line, text in f.get("keeping_reads", ())),
+                keeping_reads=tuple((str(flag), int(line), str(text), str(fallback)) for flag, line, text, fallback in f.get("keeping_reads", ())),
                 returns=f.get("returns"),
                 guarantees=clauses(f.get("guarantees", ())),
                 if_none=clauses(f.get("if_none", ())),

@@ -103,7 +103,7 @@ def test_sg006_names_the_default_and_the_routes_and_shows_where_the_default_is()
     from storegate.config import load_config
 
     findings = sorted(check([str(package)], load_config([str(package)])).findings, key=lambda f: f.sort_key)
-    first = next(f for f in findings if f.code == "SG006")
+    first = next(f for f in findings if f.code == "SG006" and Path(f.path).name == "handlers.py")
     models = str(Path(first.path).with_name("models.py"))
     assert first.message == (
         "'state.inference_store.store_chat_completion' keeps what a client omitting 'store' sends: "
@@ -115,3 +115,9 @@ def test_sg006_names_the_default_and_the_routes_and_shows_where_the_default_is()
     ]
     parameter = next(f for f in findings if f.code == "SG006" and "parameter" in f.message)
     assert "parameter 'store' of chat_flag_parameter defaults to True, and" in parameter.message
+    filled = next(f for f in findings if f.code == "SG006" and Path(f.path).name == "filled.py")
+    settings = str(Path(first.path).with_name("settings.py"))
+    assert (
+        "PersistenceSettings.store_by_default, which FilledCompletions._prepare fills in an omitted 'store' from "
+        f"(line 27), defaults to True ({settings}:9)"
+    ) in filled.message

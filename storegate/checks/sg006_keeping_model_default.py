@@ -1,7 +1,7 @@
 """SG006 keeping-model-default: a write gated by the store flag, reached from the handler of a
 route where an omitted flag keeps nothing (Chat Completions), whose request model (or the
-handler's own parameter, or a read of the flag in what it calls: ``payload.get("store", True)``)
-defaults the flag to keep (``store: bool = True``): the client that
+handler's own parameter, or a read of the flag in what it calls: ``payload.get("store", True)``,
+or a setting an omitted flag is filled in from) defaults the flag to keep (``store: bool = True``): the client that
 never sent ``store`` gets the write. The fix is the default, not the gate
 (``Project.keeping_defaults``)."""
 
@@ -49,9 +49,11 @@ CODE = Code(
         "that keeps (`store: bool = True`, `Field(default=True)`), or the handler takes the flag "
         "as a parameter with such a default (`store: bool = True`, `Body(True)`), or what the handler "
         "calls reads the flag with such a default (`payload.get(\"store\", True)` in the options "
-        "parser it hands the body to, or `as_bool(payload.get(\"store\"), default=True)`). The "
-        "message names the model's field, the parameter or the "
-        "read, and the routes."
+        "parser it hands the body to, or `as_bool(payload.get(\"store\"), default=True)`), or "
+        "fills in an omitted flag from a setting whose class defaults it to keep (`body.store if "
+        "body.store is not None else self._settings.store_by_default`, with `store_by_default: "
+        "bool = True`). The message names the model's field, the parameter, the read or the "
+        "setting, and the routes."
     ),
     why=(
         "OpenAI's Chat Completions keep nothing unless the client sends `store: true`. A model "
