@@ -513,8 +513,8 @@ class Summarizer:
         """``(flag, line, text, fallback)`` of each read of a flag, by key or ``getattr``, whose
         default keeps (``payload.get("store", True)``, ``getattr(request, "store", True)``, a
         coercion's ``as_bool(payload.get("store"), default=True)``), or of a conditional that
-        fills in an omitted flag with True (``req.store if req.store is not None else True``),
-        and whose value leaves the function (``_held_reads``). ``fallback``: "" for such a
+        fills in an omitted flag from a setting (``_filled_omissions``), and whose value leaves
+        the function (``_held_reads``). ``fallback``: "" for such a
         constant; else the attribute path the default is read from, which the project looks up
         (``settings.persistence.store_by_default``: ``Project.keeping_defaults``)."""
         by_name = {flag.name: flag for flag in flags}
@@ -1652,9 +1652,11 @@ def _fallback(default: cst.BaseExpression, flag: Flag) -> str | None:
 
 
 def _filled_omissions(scope: cst.FunctionDef, flags: Mapping[str, Flag]) -> list[tuple[cst.CSTNode, str, str]]:
-    """The conditionals of a scope that fill in an omitted flag (``req.store if req.store is not
-    None else FALLBACK``, ``FALLBACK if req.store is None else req.store``), with the flag and
-    what the fallback says (``_fallback``), when it may keep. Not those of nested scopes."""
+    """The conditionals of a scope that fill in an omitted flag from a setting (``req.store if
+    req.store is not None else self._settings.store_by_default``, ``SETTING if req.store is None
+    else req.store``), with the flag and the setting's path (``_fallback``). Not those of nested
+    scopes, nor those that fill in a constant: judged where they are (``_forged``), they may sit
+    in a branch for one API only (``True if req.store is None else req.store`` for Responses)."""
     found: list[tuple[cst.CSTNode, str, str]] = []
     stack: list[cst.CSTNode] = [scope.body]
     while stack:
@@ -1676,7 +1678,7 @@ def _filled_omissions(scope: cst.FunctionDef, flags: Mapping[str, Flag]) -> list
         path = access_path(node.test.left)
         flag = next((f for f in flags.values() if path is not None and flaglib.is_location(path, f)), None)
         fallback = _fallback(omitted, flag) if flag is not None else None
-        if flag is not None and fallback is not None:
+        if flag is not None and fallback:
             found.append((node, flag.name, fallback))
     return found
 
