@@ -1297,7 +1297,9 @@ class Project:
         """Function fq -> what carries ``flag`` into it (``"ctx: RunContext.store"``), for a function
         that never reads the flag but takes an object whose class declares it a boolean field: a
         runner's ``_run_tool_calls(ctx: RunContext)``, an event hook's ``__call__(event:
-        ResponseEvent)``. The client's answer is in its hands, so it judges its own writes: each
+        ResponseEvent)``, or that binds a local to what a parser makes of the request (``req =
+        parse_responses_request(body)`` in a handler of an action on a response: ``_parsed_locals``).
+        The client's answer is in its hands, so it judges its own writes: each
         one is unchecked unless every caller calls it where the flag permits storing
         (``permitted_entries``). Not a route's handler (SG004's), a constructor (the object keeps
         what it is given), one named for observing, or one that judges the flag after all by
@@ -1320,6 +1322,12 @@ class Project:
                     if declared is not None:
                         found[fq] = f"{param.name}: {declared}"
                         break
+                else:
+                    for local in self._parsed_locals.get((target.module.module, summary.name), ()):
+                        declared = self._parsed_flag_field(target, local, flag.name)
+                        if declared is not None:
+                            found[fq] = f"{local}: {declared}"
+                            break
             callers: dict[str, set[str]] = {fq: set() for fq in found}
             judging: set[str] = set()  # callers that read the flag, handle a route, or call a check of it
             ungated: set[str] = set()  # carriers called somewhere where the flag was not checked
@@ -1341,6 +1349,27 @@ class Project:
             found = {fq: carried for fq, carried in found.items() if fq not in judging and not (callers[fq] and callers[fq] <= judging)}
             self._carriers[flag.name] = found
         return self._carriers[flag.name]
+
+    @cached_property
+    def _parsed_locals(self) -> dict[tuple[str, str], list[str]]:
+        """(module, function) -> the locals it binds to what a parser makes of a request
+        (``req = parse_responses_request(body)``, ``Body.model_validate(payload)``: a call whose
+        name begins with one of ``_PARSE_WORDS``): ``carriers``."""
+        found: dict[tuple[str, str], list[str]] = {}
+        for (module, scope, name), facts in self._facts.items():
+            if module and EACH not in name and any(_parses(value) for _, value, _ in facts):
+                found.setdefault((module, scope), []).append(name)
+        return found
+
+    def _parsed_flag_field(self, function: _Function, local: str, field: str) -> str | None:
+        """``Class.field`` when a class the parsed ``local`` may hold declares the flag a boolean."""
+        for class_fq in self.classes_of(function.module, function.summary, [local], frozenset(), None):
+            if class_fq in self.classes:
+                module, _ = self.classes[class_fq]
+                declared = self._flag_field(module, class_fq[len(module.module) + 1 :], field, set())
+                if declared is not None:
+                    return declared
+        return None
 
     def _flag_field(self, module: ModuleSummary, name: str, field: str, seen: set[str]) -> str | None:
         """``Class.field`` when the class ``name`` (as written in ``module``), or a base of it,
@@ -2546,6 +2575,20 @@ def _observes(parts: Sequence[str]) -> bool:
     name or its receiver's: it logs, alerts, measures or traces, keeps the server's own
     credentials, or fills the model's caches."""
     return any(_observing(part) for part in parts[-3:])
+
+
+# How the name of a call that parses a request into a model begins (``_parses``); not a bare
+# ``from_`` (``Response.from_row(row)`` makes a kept object again, not the client's request).
+_PARSE_WORDS = ("parse", "validate", "model_validate", "from_request", "from_payload", "from_body")
+
+
+def _parses(value: str) -> bool:
+    """Whether a type fact's value is a parser's call (``parse_responses_request()``,
+    ``ChatRequest.model_validate()``, ``Body.from_payload()``)."""
+    if not value.endswith("()") or "()." in value:
+        return False
+    first = value[:-2].rpartition(".")[2].lstrip("_").lower()
+    return first.startswith(_PARSE_WORDS)
 
 
 def _param_classes(function: FunctionSummary) -> Iterator[tuple[Param, str]]:
