@@ -97,8 +97,9 @@ def screen(source: str, config: Config) -> tuple[bool, SourceError | None, Defin
     """Whether the first round takes the file; its syntax error when it is not taken; and the
     names it defines (``defines``), which later rounds look for.
 
-    Taken: a file the stdlib cannot parse but libcst may (newer syntax: the summary says), and a
-    file whose tree may hold a flag's location or register a route (``taken``). Decided on the
+    Taken: a file the stdlib cannot parse but libcst may (newer syntax: the summary says), a
+    file whose tree may hold a flag's location or register a route (``taken``), and one that
+    may register a hook run around every request (``_registers_hooks``). Decided on the
     stdlib's tree, about ten times cheaper than libcst's, which the syntax check builds anyway.
     The collector is off while the tree is built and walked: it only finds garbage in the
     millions of young nodes.
@@ -113,9 +114,10 @@ def screen(source: str, config: Config) -> tuple[bool, SourceError | None, Defin
         except SourceError as exc:
             return False, exc, None
         if tree is None:
-            wanted = mentions(source, initial_words(config)) or _named_route(source, config)
+            wanted = mentions(source, initial_words(config)) or _named_route(source, config) or _registers_hooks(source, config)
             return wanted, None if wanted else syntax_error(source), None
         wanted = (mentions(source, initial_words(config)) or _named_route(source, config)) and taken(tree, source, config)
+        wanted = wanted or _registers_hooks(source, config)
         return wanted, None, defines(tree, source)  # a file taken too: its ``own`` names
     finally:
         if collecting:
@@ -471,6 +473,17 @@ def _form_keywords() -> frozenset[str]:
     from storegate.routes import ROUTE_FORMS
 
     return frozenset(form.path_keyword for form in ROUTE_FORMS if not form.names)
+
+
+# A hook run around every request (``routes.HOOKS``, ``@app.middleware("http")``), as a
+# decorator or a call: ``app.after_request(self._capture)``.
+_HOOK_TEXT = re.compile(r"\.(?:before|after)_(?:app_)?request\b|\.middleware\(\s*[\"']http[\"']")
+
+
+def _registers_hooks(source: str, config: Config) -> bool:
+    """Whether ``source`` may register a hook that serves every route (``routes.hook_routes``):
+    the first round takes it, as it takes a route's registration."""
+    return bool(config.routes) and ("_request" in source or "middleware" in source) and _HOOK_TEXT.search(source) is not None
 
 
 def _named_route(source: str, config: Config) -> bool:

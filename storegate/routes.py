@@ -352,6 +352,29 @@ ROUTE_FORMS: tuple[RouteForm, ...] = (
 # The last names of the callees of every call form: a scope's other calls are passed over at once.
 _CALL_NAMES = frozenset(name for form in ROUTE_FORMS if not form.decorator for name in form.names)
 
+# Hooks an application runs around every request: Flask's and Quart's ``app.before_request(f)``,
+# ``app.after_request(f)`` (a blueprint's ``before_app_request``, ``after_app_request``), as a
+# decorator or a call, and FastAPI's and Starlette's ``@app.middleware("http")``. Each sees the
+# requests of every route, the store-bearing ones too (``hook_routes``).
+HOOKS = frozenset({"before_request", "after_request", "before_app_request", "after_app_request"})
+_MIDDLEWARE = "middleware"
+
+
+def hook_routes(patterns: Sequence[str]) -> tuple[str, ...]:
+    """The routes a hook run around every request serves: each POST pattern, as written
+    (``POST */responses``)."""
+    return tuple(pattern for pattern in patterns if pattern.partition(" ")[0].upper() == "POST")
+
+
+def _hook_decorator(decorator: cst.BaseExpression) -> bool:
+    """Whether a decorator makes its function a hook run around every request (``HOOKS``,
+    ``@app.middleware("http")``)."""
+    if isinstance(decorator, cst.Attribute):
+        return decorator.attr.value in HOOKS
+    if isinstance(decorator, cst.Call) and isinstance(decorator.func, cst.Attribute) and decorator.func.attr.value == _MIDDLEWARE:
+        return bool(decorator.args) and string_value(decorator.args[0].value) == "http"
+    return False
+
 
 def _registration(call: cst.Call, names: Names, decorator: bool) -> Registration | None:
     for form in ROUTE_FORMS:
@@ -386,7 +409,9 @@ def handler_routes(function: cst.FunctionDef, patterns: Sequence[str], names: Na
     prefix = names.constants.get(f"{owner}.path") if owner is not None else None
     found: list[str] = []
     for decorator in function.decorators:
-        if isinstance(decorator.decorator, cst.Call):
+        if _hook_decorator(decorator.decorator):
+            found.extend(hook_routes(patterns))
+        elif isinstance(decorator.decorator, cst.Call):
             registration = _registration(decorator.decorator, names, decorator=True)
             if registration is not None:
                 if prefix is not None and not registration.named:
@@ -492,14 +517,31 @@ def included_routers(graph: CFG, names: Names = NO_NAMES) -> tuple[tuple[str, st
 def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAMES) -> tuple[tuple[str, str], ...]:
     """``(route, handler as written)`` for each call of a scope that registers a handler by name on
     a matching route (``app.add_api_route("/v1/responses", create, methods=["POST"])``, or a
-    decorator applied by hand: ``app.post("/v1/responses")(create)``)."""
+    decorator applied by hand: ``app.post("/v1/responses")(create)``), or a hook run around every
+    request (``app.after_request(self._capture)``: ``hook_routes``)."""
     if not patterns:
         return ()
     found: dict[tuple[str, str], None] = {}  # a ``finally`` body's calls are seen twice
     for registration in _call_registrations(graph, names):
         assert registration.handler is not None
         found.update(dict.fromkeys((route, registration.handler) for route in matching(registration, patterns)))
+    for hook in _hook_calls(graph):
+        found.update(dict.fromkeys((route, hook) for route in hook_routes(patterns)))
     return tuple(found)
+
+
+def _hook_calls(graph: CFG) -> Iterator[str]:
+    """The functions a scope's calls register as hooks run around every request, as written
+    (``app.after_request(self._capture)``, ``app.middleware("http")(log_requests)``)."""
+    for block in graph.blocks:
+        for event in block.events:
+            if not isinstance(event, CallEvent) or len(event.node.args) != 1 or event.node.args[0].keyword is not None:
+                continue
+            func = event.node.func
+            if (isinstance(func, cst.Attribute) and func.attr.value in HOOKS) or _hook_decorator(func):
+                handler = dotted_name(event.node.args[0].value)
+                if handler is not None:
+                    yield handler
 
 
 def _call_registrations(graph: CFG, names: Names) -> Iterator[Registration]:

@@ -1,6 +1,8 @@
 """SG004 unchecked-route-handler: the handler of a configured route (registered in any form
 ``routes.ROUTE_FORMS`` knows), without the store flag, that persists: a sink, a derived sink, or
-a call that leaves a callee's flag to a default that permits storing. One finding per site,
+a call that leaves a callee's flag to a default that permits storing; so does a hook run around
+every request (``app.after_request(f)``, ``@app.middleware("http")``: ``routes.hook_routes``).
+One finding per site,
 naming every route the handler serves (one handler is often registered at `/v1/...` and
 `/api/v1/...`); where its request cannot carry the flag, only the routes where an omitted flag
 keeps nothing (Chat Completions)."""
@@ -26,7 +28,10 @@ def decide(at: At) -> Iterable[Finding]:
         routes = tuple(route for route in routes if not none_means_on(route, at.flag, at.project.config.route_defaults))
     if not routes:
         return ()
-    message = f"handler for {', '.join(routes)} persists without checking '{at.flag.gate_text}'"
+    if set(routes) <= set(at.project.config.routes):  # the patterns themselves: a hook around every request
+        message = f"hook run around every request ({', '.join(routes)}) persists without checking '{at.flag.gate_text}'"
+    else:
+        message = f"handler for {', '.join(routes)} persists without checking '{at.flag.gate_text}'"
     chains = at.chains()
     if chains:
         message += f" (call to '{at.site.text}' {arrows(chains)})"
@@ -40,8 +45,10 @@ CODE = Code(
     what=(
         "Reports a persisting call in the handler of a configured route (`routes`, e.g. "
         "`POST /v1/responses`) that never consults the flag: the flag lives in the request "
-        "body, so the handler is the place that must read it. For a call, the message shows the "
-        "chain down to each write it reaches through what it calls."
+        "body, so the handler is the place that must read it. A hook that the application runs "
+        "around every request (Flask's and Quart's `before_request` / `after_request`, FastAPI's "
+        "`@app.middleware(\"http\")`) serves those routes too, and is reported the same way. For "
+        "a call, the message shows the chain down to each write it reaches through what it calls."
     ),
     why=(
         "The route's request body carries `store`; a handler that writes without ever "
