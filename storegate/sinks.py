@@ -37,7 +37,7 @@ from storegate.cfg import BindEvent, CallEvent, Event, children
 from storegate.linear_regex import LinearRegex
 from storegate.model import CONSTANTS, Sink, State, constants_only
 from storegate.paths import access_path, callee_path, literal_text
-from storegate.statements import PASSED, counts_only
+from storegate.statements import PASSED, bookkeeping_column, counts_only
 
 if TYPE_CHECKING:
     from storegate.receivers import Receivers
@@ -507,11 +507,27 @@ def _keeps_nothing(call: cst.Call, sink: Sink, context: MatchContext) -> bool:
     if sink.argument is not None:
         value = _argument(call, sink.position, sink.keyword)
         texts = list(_argument_texts(value, None, context.strings)) if value is not None else []
-        if texts and counts_only(texts[0]):
+        if (texts and counts_only(texts[0])) or (value is not None and _stamps_only(value)):
             return True
     if sink.key is None:
         return False
     return _bookkeeping_key(_argument(call, sink.key), context) or _constants_under_key(call, sink.key)
+
+
+def _stamps_only(value: cst.BaseExpression) -> bool:
+    """Whether a statement built with SQLAlchemy is an ``update(...)`` whose ``.values(...)`` only
+    sets columns named for a status, a count, a time or a reason (``update(ApiKey).where(...)
+    .values(last_used_at=now)``): ``statements.counts_only`` of the written form."""
+    if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "values"):
+        return False
+    if not value.args or any(arg.keyword is None or not bookkeeping_column(arg.keyword.value) for arg in value.args):
+        return False
+    node: cst.BaseExpression = value.func.value
+    while isinstance(node, cst.Call) or isinstance(node, cst.Attribute):
+        if isinstance(node, cst.Call) and callee_text(node.func).rpartition(".")[2] == "update":
+            return True
+        node = node.func if isinstance(node, cst.Call) else node.value
+    return False
 
 
 def _bookkeeping_key(key: cst.BaseExpression | None, context: MatchContext) -> bool:

@@ -164,6 +164,11 @@ _PARAMETER = re.compile(r"\?|\$\d+|%s|%\(\w+\)s|:\w+")
 _BOOKKEEPING = re.compile(r"^(status|state_code|reason|attempts|retries)$|_(status|count|at|reason|tokens|ms|seconds)$")
 
 
+def bookkeeping_column(name: str) -> bool:
+    """Whether a column is named for a status, a count, a time or a reason (``_BOOKKEEPING``)."""
+    return _BOOKKEEPING.search(name.lower()) is not None
+
+
 def _top_level(text: str) -> list[str]:
     """``text`` cut at its commas outside brackets."""
     parts, depth, start = [], 0, 0
