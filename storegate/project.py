@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from storegate import callbacks as callbacklib
 from storegate import dispatch as dispatchlib
@@ -50,6 +50,7 @@ _MOST_PREFIXES = 32
 Chain = tuple[tuple[str, int, str], ...]
 # Where the pre-filter should look for what a typed call needs: ``(words, modules)`` (``unresolved``).
 Wanted = tuple[set[str], set[str]]
+_T = TypeVar("_T")
 # The longest attribute path through which a type is followed (``self.a.b.c.m()``), and the most
 # facts one resolution follows in a row (``x = y``, ``y = self.z``, ...).
 _MAX_PATH = 6
@@ -1363,12 +1364,17 @@ class Project:
 
     def _parsed_flag_field(self, function: _Function, local: str, field: str) -> str | None:
         """``Class.field`` when a class the parsed ``local`` may hold declares the flag a boolean."""
-        for class_fq in self.classes_of(function.module, function.summary, [local], frozenset(), None):
+        return self._first_in_classes(function, [local], lambda module, name: self._flag_field(module, name, field, set()))
+
+    def _first_in_classes(self, function: _Function, parts: list[str], lookup: Callable[[ModuleSummary, str], _T | None]) -> _T | None:
+        """The first answer ``lookup`` gives (of a class's module and its name there) for the
+        classes the path ``parts`` may hold in ``function`` (``classes_of``)."""
+        for class_fq in self.classes_of(function.module, function.summary, parts, frozenset(), None):
             if class_fq in self.classes:
                 module, _ = self.classes[class_fq]
-                declared = self._flag_field(module, class_fq[len(module.module) + 1 :], field, set())
-                if declared is not None:
-                    return declared
+                found = lookup(module, class_fq[len(module.module) + 1 :])
+                if found is not None:
+                    return found
         return None
 
     def _flag_field(self, module: ModuleSummary, name: str, field: str, seen: set[str]) -> str | None:
@@ -1552,13 +1558,7 @@ class Project:
         flag is filled in from (``self._settings.persistence.store_by_default``), by the classes
         the path's owner may hold (``classes_of``): the first that declares one."""
         owner, _, field = fallback.rpartition(".")
-        for class_fq in self.classes_of(function.module, function.summary, owner.split("."), frozenset(), None):
-            if class_fq in self.classes:
-                module, _ = self.classes[class_fq]
-                found = self._field_default(module, class_fq[len(module.module) + 1 :], field, set())
-                if found is not None:
-                    return found
-        return None
+        return self._first_in_classes(function, owner.split("."), lambda module, name: self._field_default(module, name, field, set()))
 
     @cached_property
     def _keeping_reads(self) -> bool:
