@@ -1560,11 +1560,6 @@ class Project:
         owner, _, field = fallback.rpartition(".")
         return self._first_in_classes(function, owner.split("."), lambda module, name: self._field_default(module, name, field, set()))
 
-    @cached_property
-    def _keeping_reads(self) -> bool:
-        """Whether any function reads a flag with a default that keeps (``keeping_defaults``)."""
-        return any(target.summary.keeping_reads for target in self.functions.values())
-
     def unpassed_field(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, bool, str, int] | None:
         """``(Class.field, default, path, line)`` when ``site`` builds a project class whose
         field named like the flag defaults to keep, without passing it (by keyword, by position,
