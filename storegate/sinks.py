@@ -542,8 +542,8 @@ def _bookkeeping_key(key: cst.BaseExpression | None, context: MatchContext) -> b
 def _key_words(node: cst.CSTNode, strings: Mapping[str, str]) -> Iterator[str]:
     """What a key says it is for: the words of its literal text and its constants' names
     (``TASKS_KEY``, ``settings.LOCK_PREFIX``), and of the literal a local or a module constant
-    holds (``key = f"lock:conv:{cid}"``, ``_MODELS_KEY = "meta:models"``: ``strings``). Variables are the ids it is for (``job_id`` may key a
-    kept result), never counted."""
+    holds (``key = f"lock:conv:{cid}"``, ``_MODELS_KEY = "meta:models"``: ``strings``).
+    Variables are the ids it is for (``job_id`` may key a kept result), never counted."""
     if isinstance(node, cst.Name):
         if node.value.isupper():
             yield node.value
