@@ -421,10 +421,11 @@ class Summarizer:
         # Nested scopes read an object named like the flag from here (a class body's own names
         # are not its methods').
         passed = inherited if kind == "class" else inherited | {f.name for f in self.config.flags if alias(f.name) in objects}
+        closed = {**self._aliases, **self._predicate_aliases(graph, flags)} if graph.nested and kind != "class" else None
         for child in graph.nested:
             self._held[id(child)] = passed
-            if kind != "class":
-                self._outer_aliases[id(child)] = {**self._aliases, **self._predicate_aliases(graph, flags)}
+            if closed is not None:
+                self._outer_aliases[id(child)] = closed
         # whose ``self`` it sees: a method's class, and in a function nested in a method (which
         # binds no ``self`` of its own) the method's (``async def persist(): self._turns[k] = v``)
         outer = self._outer_self.pop(id(scope), None)
