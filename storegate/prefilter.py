@@ -475,15 +475,20 @@ def _form_keywords() -> frozenset[str]:
     return frozenset(form.path_keyword for form in ROUTE_FORMS if not form.names)
 
 
-# A hook run around every request (``routes.HOOKS``, ``@app.middleware("http")``), as a
-# decorator or a call: ``app.after_request(self._capture)``.
-_HOOK_TEXT = re.compile(r"\.(?:before|after)_(?:app_)?request\b|\.middleware\(\s*[\"']http[\"']")
-
-
 def _registers_hooks(source: str, config: Config) -> bool:
     """Whether ``source`` may register a hook that serves every route (``routes.hook_routes``):
     the first round takes it, as it takes a route's registration."""
-    return bool(config.routes) and ("_request" in source or "middleware" in source) and _HOOK_TEXT.search(source) is not None
+    return bool(config.routes) and _hook_text().search(source) is not None
+
+
+@lru_cache(maxsize=1)
+def _hook_text() -> re.Pattern[str]:
+    """A hook run around every request (``routes.HOOKS``, ``@app.middleware("http")``), as a
+    decorator or a call: ``app.after_request(self._capture)``."""
+    from storegate.routes import HOOKS, MIDDLEWARE
+
+    names = "|".join(map(re.escape, sorted(HOOKS)))
+    return re.compile(rf"\.(?:{names})\b|\.{MIDDLEWARE}\(\s*[\"']http[\"']")
 
 
 def _named_route(source: str, config: Config) -> bool:

@@ -357,7 +357,7 @@ _CALL_NAMES = frozenset(name for form in ROUTE_FORMS if not form.decorator for n
 # decorator or a call, and FastAPI's and Starlette's ``@app.middleware("http")``. Each sees the
 # requests of every route, the store-bearing ones too (``hook_routes``).
 HOOKS = frozenset({"before_request", "after_request", "before_app_request", "after_app_request"})
-_MIDDLEWARE = "middleware"
+MIDDLEWARE = "middleware"  # ``@app.middleware("http")``
 
 
 def hook_routes(patterns: Sequence[str]) -> tuple[str, ...]:
@@ -371,7 +371,7 @@ def _hook_decorator(decorator: cst.BaseExpression) -> bool:
     ``@app.middleware("http")``)."""
     if isinstance(decorator, cst.Attribute):
         return decorator.attr.value in HOOKS
-    if isinstance(decorator, cst.Call) and isinstance(decorator.func, cst.Attribute) and decorator.func.attr.value == _MIDDLEWARE:
+    if isinstance(decorator, cst.Call) and isinstance(decorator.func, cst.Attribute) and decorator.func.attr.value == MIDDLEWARE:
         return bool(decorator.args) and string_value(decorator.args[0].value) == "http"
     return False
 
