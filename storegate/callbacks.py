@@ -189,7 +189,10 @@ def _passed(
     and slot -> the parameters of the callers that pass their own for it (``_pass_on``)."""
     from storegate.project import _Function
 
-    words = {_called_as(slot) for slot in slots if slot[0] != "each"}
+    words: dict[str, list[tuple[str, int | None]]] = {}  # the word a call contains -> what it must bind (``_binds``)
+    for slot in slots:
+        if slot[0] != "each":
+            words.setdefault(_called_as(slot), []).append(_binding(project, slot))
     lists = {slot[2] for slot in slots if slot[0] == "each"}
     by_target: dict[str, list[Slot]] = {}
     for slot in sorted(slots):
@@ -208,8 +211,8 @@ def _passed(
                 if method in _FILLS and filled in lists:  # ``router.success_callbacks.append(f)``
                     candidates: list[Slot] = [("each", "", filled)]
                     callee = None
-                elif method not in words:
-                    continue
+                elif method not in words or not _binds(site, words[method]):
+                    continue  # (``d.get(key)`` for a ``get(self, key, factory)`` passes no callback: not resolved)
                 else:
                     callee = project.resolve(module, function, site)
                     owner = None if callee is not None else _class_called(project, module, site.text, function.name)
@@ -238,15 +241,40 @@ def _passed(
     return passed, where, aliases
 
 
+def _binding(project: Project, slot: Slot) -> tuple[str, int | None]:
+    """The name a call passes a slot's callback by, and the fewest positional arguments before
+    it (a method called on its object binds one fewer: ``project._positional_offset``); None
+    when only a keyword passes it (a field, a keyword-only parameter)."""
+    kind, owner, name = slot
+    target = project.functions.get(owner) if kind == "param" else None
+    if target is None:
+        return name, None
+    positional = [param.name for param in target.summary.params if param.positional]
+    return name, max(positional.index(name) - 1, 0) if name in positional else None
+
+
+def _binds(site: Site, bindings: list[tuple[str, int | None]]) -> bool:
+    """Whether a call may pass a function for one of the slots its name may call
+    (``_binding``): a name (``Argument.path``) by keyword, or by position with no star (a
+    star's argument is not known: ``_value``). Decided before the call is resolved, the costly part."""
+    plain = [arg for arg in site.args if arg.keyword is None and not arg.star]
+    star = any(arg.star for arg in site.args)
+    for name, before in bindings:
+        if any(arg.keyword == name and arg.path is not None for arg in site.args):
+            return True
+        if before is not None and not star and any(arg.path is not None for arg in plain[before : before + 2]):
+            return True
+    return False
+
+
 def _listed(project: Project, lists: set[str]) -> list[tuple[Slot, str]]:
     """The functions a list of callbacks is made with, written out (``self._steps =
     [self._observe, self._export_transcript]``, the list's element facts: ``typegather``), each
     resolved where the list is made."""
     found = []
-    for (module_name, _, name), facts in sorted(project._facts.items()):
+    made = [(key, facts) for key, facts in project._facts.items() if key[2].endswith(EACH) and key[0] and key[2].removesuffix(EACH) in lists]
+    for (_, _, name), facts in sorted(made):  # (only those sorted: the project has many facts)
         listed = name.removesuffix(EACH)
-        if listed == name or listed not in lists or not module_name:
-            continue
         for module, value, where in facts:
             function = project._scopes.get((module.module, where))
             if function is None or not value or value.endswith(("()", "]")):
