@@ -292,6 +292,8 @@ class Summarizer:
         self._outer_self: dict[int, str] = {}  # nested scope -> the class of the method's ``self`` it may read
         self._outer_aliases: dict[int, dict[str, str]] = {}  # nested scope -> its enclosing functions' aliases (``_closed_aliases``)
         self._aliases: dict[str, str] = {}  # the scope being summarized's (``_Context.aliases``)
+        self._outer_truths: dict[int, dict[str, tuple[F.Clause, ...]]] = {}  # nested scope -> ``_conjoined_copies`` around it
+        self._closed_truths: dict[str, tuple[F.Clause, ...]] = {}  # the scope being summarized's (``_install_closed``)
         self._factory_state: dict[int, frozenset[str]] = {}  # nested scope -> an app factory's containers it may write
         self._statement_calls: frozenset[int] | None = None
         self.truths: dict[int, tuple[cst.CSTNode, F.Formula]] = {}  # ``_Context.truths``
@@ -395,6 +397,7 @@ class Summarizer:
         for local in self._predicate_locals(graph):  # ``store = should_store(req)``: a boolean
             evidence[local] = evidence.get(local, frozenset()) | {flaglib.BOOLEAN}
         self._aliases = {**self._closed_aliases(scope, own), **_aliases(graph, self.fixed)}
+        self._closed_truths = {name: told for name, told in self._outer_truths.pop(id(scope), {}).items() if name not in own}
         alias = _Context(self._aliases).alias
         sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in self.config.flags]
         patterns = self.config.routes
@@ -408,6 +411,7 @@ class Summarizer:
         # entry (``if body.background:`` where background requires store: ``entry``)
         told = {path for given in (self._given.tests, self._given.binds) for clauses in given.values() for clause in clauses for path, _ in clause}
         told.update(path for clause in self._given.entry for path, _ in clause)
+        told.update(path for clauses in self._closed_truths.values() for clause in clauses for path, _ in clause)
         flags = [f for f, sight in sights if sight.locations or any(flaglib.is_location(path, f) for path in told)]
         # the flag read through a parameter (``request.store``): its callers decide it, as they do
         # a parameter named like it (``Project.permitted_entries``)
@@ -422,10 +426,12 @@ class Summarizer:
         # are not its methods').
         passed = inherited if kind == "class" else inherited | {f.name for f in self.config.flags if alias(f.name) in objects}
         closed = {**self._aliases, **self._predicate_aliases(graph, flags)} if graph.nested and kind != "class" else None
+        truths = {**self._closed_truths, **self._conjoined_copies(graph, flags, closed)} if closed is not None else {}
         for child in graph.nested:
             self._held[id(child)] = passed
             if closed is not None:
                 self._outer_aliases[id(child)] = closed
+                self._outer_truths[id(child)] = truths
         # whose ``self`` it sees: a method's class, and in a function nested in a method (which
         # binds no ``self`` of its own) the method's (``async def persist(): self._turns[k] = v``)
         outer = self._outer_self.pop(id(scope), None)
@@ -495,6 +501,32 @@ class Summarizer:
                 path = clauses[0][0][0]
                 if any(flaglib.is_location(path, f) for f in flags):
                     found[name] = path
+        return found
+
+    def _conjoined_copies(self, graph: cfglib.CFG, flags: list[Flag], closed: dict[str, str]) -> dict[str, tuple[F.Clause, ...]]:
+        """The locals bound once to a conjunction with the flag or a copy of it (``record =
+        persist and settings.resume``, ``persist`` a copy in ``closed``; a predicate's call,
+        ``Given.tests``): name -> what its truth tells of the flag, for the functions nested in
+        the scope (``_install_closed``). Where one tests it true the flag permits; its falsity
+        tells nothing (unlike a copy's, which is an alias)."""
+        found: dict[str, tuple[F.Clause, ...]] = {}
+        if not flags:
+            return found
+        context = _Context(closed)
+        for name, value in handoffs.bound_once(graph).items():
+            if not isinstance(value, cst.BooleanOperation) or not isinstance(value.operator, cst.And):
+                continue
+            clauses: list[F.Clause] = []
+            for conjunct in _conjuncts(value):
+                call = conjunct.expression if isinstance(conjunct, cst.Await) else conjunct
+                tested = self._given.tests.get(_where(self.locator, call)) if isinstance(call, cst.Call) else None
+                formula = F.rename(guards.truth(conjunct), context.path)
+                if tested:
+                    clauses.extend(tested)
+                elif formula[0] == "lit" and any(flaglib.is_location(formula[1], f) for f in flags):
+                    clauses.append(((formula[1], formula[2]),))
+            if clauses:
+                found[name] = tuple(clauses)
         return found
 
     def _predicate_locals(self, graph: cfglib.CFG) -> set[str]:
@@ -594,7 +626,7 @@ class Summarizer:
         if not any(shape for row in shapes for shape in row):
             return ()
         self.witnesses.clear()
-        groups = _install(graph, context, self._given, self.locator)
+        groups = [*_install(graph, context, self._given, self.locator), *_install_closed(graph, context, self._closed_truths)]
         gate_flags = [Flag(name) for name in gates]
         context.relevant = relevant_paths(graph, [*flags, *gate_flags, *retention.conditions(self.config, flags)], context, groups)
         entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags), self._given.entry))
@@ -903,7 +935,7 @@ class Summarizer:
         if contractlib.is_generator(graph):
             return plain
         context = _context(graph, list(self.config.flags), self.fixed, truths=self.truths, aliases=self._aliases)
-        groups = _install(graph, context, self._given, self.locator)
+        groups = [*_install(graph, context, self._given, self.locator), *_install_closed(graph, context, self._closed_truths)]
         if predicate:  # what its returns test is tested: ``return request.store is not False``
             groups.extend(F.formula_paths(context.formula(edge.owner.value)) for _, edge in returning)
         if shape is None:
@@ -1898,6 +1930,37 @@ def _install(graph: cfglib.CFG, context: _Context, given: contractlib.Given, loc
     context.errors = frozenset(errors)
     context._formulas.clear()  # read again with the errors' ``isinstance`` tests
     return groups
+
+
+def _install_closed(graph: cfglib.CFG, context: _Context, closed: dict[str, tuple[F.Clause, ...]]) -> list[set[str]]:
+    """Puts what the truth of an enclosing function's conjunction with the flag tells
+    (``Summarizer._conjoined_copies``) at each read of its name in the scope (``_Context.tests``);
+    the locations of each clause, which ``relevant_paths`` must keep."""
+    if not closed:
+        return []
+    for node in _names_in(graph.scope, frozenset(closed)):
+        context.tests[id(node)] = _conjunction(closed[node.value])
+    context._formulas.clear()
+    return [{path for path, _ in clause} for clauses in closed.values() for clause in clauses]
+
+
+def _names_in(scope: cst.CSTNode, names: frozenset[str]) -> Iterator[cst.Name]:
+    """The ``Name`` nodes in a scope (its nested scopes too) that read one of ``names``."""
+    stack: list[cst.CSTNode] = [scope]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name) and node.value in names:
+            yield node
+        stack.extend(node.children)
+
+
+def _conjuncts(value: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The operands of a chain of ``and`` (``a and b and c``), in parentheses or not."""
+    if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.And):
+        yield from _conjuncts(value.left)
+        yield from _conjuncts(value.right)
+    else:
+        yield value
 
 
 def _reads_background(path: str) -> bool:
