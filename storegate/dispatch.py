@@ -5,7 +5,8 @@ kind: ``self._handlers[type(job)](job)``, ``self._handlers[job.kind](job)`` (``S
 The table is filled by a method that keeps one parameter under another (``register(kind,
 handler)``: ``FunctionSummary.keeps``) or is written out (``self._handlers = {UsageJob:
 self._usage}``: ``FunctionSummary.tables``). Each call that hands a job to the queue (the put
-itself, or a call of a function that puts its parameter: ``jobs.submit(MemoryJob(...))``) is,
+itself, or a call of a function that puts its parameter: ``jobs.submit(MemoryJob(...))``,
+up through functions without a flag that hand it their own: ``self._submit_quietly(job)``) is,
 besides itself, a call of each handler whose key matches what made the job (``Argument.made``:
 its class for ``type(job)``, its ``kind="..."`` for ``job.kind``), and the worker's own call of
 the table is dropped: a queued job then reaches its handler from where it was queued, with the
@@ -204,19 +205,32 @@ def _entries(project: Project, worker: _Function, fed: dict[str, set[str]], chos
             putting[function.fq] = ("kind", kind[len(LOCATED) :].partition(".")[0])
         else:
             entries.append((function, site, job, None))
-    for caller, call in _calls_of(project, set(putting), {fq.rpartition(".")[2] for fq in putting}):
-        if caller.fq in fed or caller.fq in putting or caller.fq not in project.functions:
-            continue
-        for target in project.resolve_all(caller.module, caller.summary, call):
-            if target.fq in putting:
-                what, param = putting[target.fq]
-                bound = _bound_argument(call, target, param)
-                given = bound if isinstance(bound, Argument) else None
-                if what == "job":
-                    entries.append((caller, call, given, None))
-                else:
-                    entries.append((caller, call, None, _key(given) if given is not None else None))
+    seen = set(putting)
+    for _ in range(_HANDED_UP):
+        handing: dict[str, tuple[str, str]] = {}  # the callers that pass their own parameter on as the job
+        for caller, call in _calls_of(project, set(putting), {fq.rpartition(".")[2] for fq in putting}):
+            if caller.fq in fed or caller.fq in seen or caller.fq not in project.functions:
+                continue
+            for target in project.resolve_all(caller.module, caller.summary, call):
+                if target.fq in putting:
+                    what, param = putting[target.fq]
+                    bound = _bound_argument(call, target, param)
+                    given = bound if isinstance(bound, Argument) else None
+                    if what == "job" and given is not None and given.path is not None and caller.summary.param(given.path) is not None and not caller.summary.flags:
+                        handing[caller.fq] = ("job", given.path)  # ``_submit_quietly(self, job)``: its callers make the job
+                    elif what == "job":
+                        entries.append((caller, call, given, None))
+                    else:
+                        entries.append((caller, call, None, _key(given) if given is not None else None))
+        if not handing:
+            break
+        seen.update(handing)
+        putting = handing
     return entries
+
+
+# How many functions up a job passed on as a parameter is followed to where it is made (``_entries``).
+_HANDED_UP = 3
 
 
 def _calls_of(project: Project, fqs: set[str], names: set[str]) -> list[tuple[_Function, Site]]:
