@@ -13,7 +13,7 @@ from storegate.model import Finding
 
 def decide(at: At) -> Iterable[Finding]:
     unpassed = at.project.unpassed_field(at.module, at.function, at.site, at.flag)
-    if unpassed is not None:
+    if unpassed is not None and not _permitted(at):
         field, value, path, line = unpassed
         where = os.path.basename(path) if path == at.module.path else path
         message = f"'{at.flag.name}' is not passed to '{at.site.text}', whose {field} then defaults to {value} ({where}:{line})"
@@ -29,6 +29,16 @@ def decide(at: At) -> Iterable[Finding]:
     return (at.finding(CODE.code, message),)
 
 
+def _permitted(at: At) -> bool:
+    """Whether the construction runs only where the flag permits storing (every caller
+    permits, ``At.entry_permitted``: a background job where background requires ``store``; or
+    every path checks it): the default that keeps then keeps what the client allowed."""
+    verdict = at.site.verdict(at.flag.name)
+    if at.entry_permitted:
+        return verdict is None or verdict.gated_if_permitted
+    return verdict is not None and verdict.gated
+
+
 CODE = Code(
     code="SG003",
     name="lost-flag",
@@ -40,7 +50,8 @@ CODE = Code(
         "callee that takes the flag only to record it is judged inside itself. So is a "
         "construction of a class whose field named like the flag defaults to keep "
         "(`store: bool = True`) without it, where the project gates writes on that field "
-        "(`GenerateReqInput(text=...)` handed to an engine that checks `obj.store`)."
+        "(`GenerateReqInput(text=...)` handed to an engine that checks `obj.store`), unless "
+        "the flag is known to permit storing there (checked on every path, or by every caller)."
     ),
     why=(
         "The callee checks the flag, but it sees its default (`store=True`, or `None`, "
