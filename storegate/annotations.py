@@ -50,6 +50,20 @@ def annotated_classes(annotation: cst.BaseExpression) -> list[str]:
     return [name for name in names if name is not None and name != "None"]
 
 
+_CALLABLES = frozenset({"Callable", "typing.Callable", "collections.abc.Callable"})
+
+
+def callable_returns(annotation: cst.BaseExpression | None) -> list[str]:
+    """The classes a callable annotation says a call returns (``Callable[[], UnitOfWork]``,
+    ``Callable[..., A | B] | None``: ``A`` and ``B``), as written; a factory held."""
+    found: list[str] = []
+    for part in union_parts(annotation) if annotation is not None else ():
+        if type(part) is cst.Subscript and dotted_name(part.value) in _CALLABLES:
+            elements = [element.slice.value for element in part.slice if type(element.slice) is cst.Index]
+            found.extend(cls for cls in (annotated_classes(elements[-1]) if len(elements) == 2 else ()) if cls not in found)
+    return found
+
+
 # Subscripted forms that are no instance of the class they name: collections (their elements
 # are: ``element_classes``), classes themselves, callables, typing's markers.
 _NOT_INSTANCES = frozenset(

@@ -498,6 +498,12 @@ class Project:
                 return []  # a key the function computes (``self.cache[key]``): no module's typed key
             keys = self._evaluate(module, where, written, seen, wanted)
             return [key[len(typefacts.KEYED) :] for key in keys if key.startswith(typefacts.KEYED)]
+        if value.startswith(typefacts.CALLS):  # a factory: calling it makes the class (below)
+            named = value[len(typefacts.CALLS) :]
+            known = self._known_class(module, named, where)
+            if known is None and wanted is not None:
+                self._want_name(module, named, wanted, function)
+            return [typefacts.CALLS + known] if known is not None else []
         if value.startswith(typefacts.KEYED):
             named = value[len(typefacts.KEYED) :]
             known = self._known_class(module, named, where)
@@ -517,8 +523,15 @@ class Project:
         site = Site(Span(0, 0, 0, 0), callee, "call", None, _qualify(module, callee))
         fq = self._resolve(module, function, site)
         targets = (fq,) if fq is not None else self._typed(module, function, callee, seen, wanted)
+        if not targets and "." not in callee and function.param(callee) is not None:  # a factory passed in
+            made_by_call = _made_by_call(self.classes_of(module, function, [callee], seen, wanted))
+            if made_by_call:
+                return made_by_call
         if not targets and "." in callee:  # an object called (``self._sessions()``): its class's ``__call__``
             called = self.classes_of(module, function, callee.split("."), seen, wanted)
+            made_by_call = _made_by_call(called)
+            if made_by_call:
+                return made_by_call
             targets = tuple(dict.fromkeys(m for m in (self._method(c, "__call__", set()) for c in called) if m is not None))
             libraries = _library_objects(called, "()")
             if not targets and libraries:  # a library's (a session factory held: ``async_sessionmaker()()``)
@@ -2821,6 +2834,12 @@ def _positional_offset(site: Site, target: _Function) -> int:
         return 0
     passed = site.qualified is not None and site.qualified.startswith(callbacklib.PASSED)
     return 1 if "." in site.text or passed or target.fq.endswith(".__init__") else 0
+
+
+def _made_by_call(held: list[str]) -> list[str]:
+    """The classes calling a factory makes, of what a path holds (``typefacts.CALLS``: a
+    parameter annotated ``Callable[[], UnitOfWork]``, or with an alias of that)."""
+    return [held_class[len(typefacts.CALLS) :] for held_class in held if held_class.startswith(typefacts.CALLS)]
 
 
 def _bound_argument(site: Site, target: _Function, name: str) -> Argument | str | None:

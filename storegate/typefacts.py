@@ -40,6 +40,10 @@ LIBRARY = "@lib:"
 # ``@key:Service``): an item under it (``request.app[RESPONSES]``, the value
 # ``request.app[RESPONSES]``) holds that class (``Project._evaluate``).
 KEYED = "@key:"
+# The mark of a factory annotated as a callable that returns a class (``Callable[[], UnitOfWork]``,
+# a parameter or an alias of it: the value ``@calls:UnitOfWork``): what calling it makes holds
+# that class (``Project._evaluate``).
+CALLS = "@calls:"
 # The classes of web applications a server hangs its services on (``app.store = Store()`` with
 # Flask or Quart, read back as ``current_app.store`` or through a parameter ``app: Quart``): what
 # is set on such an application lives in ``app.state``'s namespace (``STATE``).

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import libcst as cst
 
 from storegate import cfg as cfglib
-from storegate.annotations import annotated_classes, element_classes, is_type_alias
+from storegate.annotations import annotated_classes, callable_returns, element_classes, is_type_alias
 from storegate.paths import access_path, dotted_name
 from storegate.summary import EACH
-from storegate.typefacts import APPLICATIONS, KEYED, RETURN, STATE, Fact, argument_name, state_attribute, typed_names
+from storegate.typefacts import APPLICATIONS, CALLS, KEYED, RETURN, STATE, Fact, argument_name, state_attribute, typed_names
 
 
 class Gatherer:
@@ -120,6 +120,8 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             held = annotated_classes(param.annotation.annotation) if param.annotation is not None else []
             for cls in held or _injected(param.default):
                 yield name, param.name.value, cls, name
+            for cls in callable_returns(param.annotation.annotation) if param.annotation is not None else ():
+                yield name, param.name.value, CALLS + cls, name  # ``uow_factory: Callable[[], UnitOfWork]``
             for cls in element_classes(param.annotation.annotation) if param.annotation is not None else ():
                 collections.add(param.name.value)
                 yield name, param.name.value + EACH, cls, name
@@ -141,6 +143,8 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
                 if where is not None:
                     for cls in annotated_classes(small.annotation.annotation):
                         yield (*where, cls, name)
+                    for cls in callable_returns(small.annotation.annotation):
+                        yield (*where, CALLS + cls, name)
                     for cls in element_classes(small.annotation.annotation):
                         yield where[0], where[1] + EACH, cls, name
     loops: list[tuple[str, str]] = []  # (target, path) of each loop over a path
@@ -176,7 +180,8 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             if annotation is None and is_type_alias(event.value):  # ``ServiceDep = Annotated[Service, ...]``
                 annotation = event.value
             held = annotated_classes(annotation) if annotation is not None else []
-            for value in held or _values(event.value):
+            made = callable_returns(annotation if annotation is not None else event.value)  # ``Factory = Callable[[], Uow]``
+            for value in held or ([CALLS + cls for cls in made] if made else _values(event.value)):
                 yield (*where, value, name)
             for cls in element_classes(annotation) if annotation is not None else ():
                 yield where[0], where[1] + EACH, cls, name
