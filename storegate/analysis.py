@@ -1687,7 +1687,7 @@ def _fallback(default: cst.BaseExpression, flag: Flag) -> str | None:
 def _filled_omissions(scope: cst.FunctionDef, flags: Mapping[str, Flag]) -> list[tuple[cst.CSTNode, str, str]]:
     """The conditionals of a scope that fill in an omitted flag from a setting (``req.store if
     req.store is not None else self._settings.store_by_default``, ``SETTING if req.store is None
-    else req.store``), with the flag and the setting's path (``_fallback``). Not those of nested
+    else req.store``, ``if req.store is None: return self.settings.default_store``), with the flag and the setting's path (``_fallback``). Not those of nested
     scopes, nor those that fill in a constant: judged where they are (``_forged``), they may sit
     in a branch for one API only (``True if req.store is None else req.store`` for Responses)."""
     found: list[tuple[cst.CSTNode, str, str]] = []
@@ -1697,16 +1697,21 @@ def _filled_omissions(scope: cst.FunctionDef, flags: Mapping[str, Flag]) -> list
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         stack.extend(node.children)
-        if not isinstance(node, cst.IfExp) or not isinstance(node.test, cst.Comparison) or len(node.test.comparisons) != 1:
+        if not isinstance(node, (cst.IfExp, cst.If)) or not isinstance(node.test, cst.Comparison) or len(node.test.comparisons) != 1:
             continue
         target = node.test.comparisons[0]
         if not (isinstance(target.comparator, cst.Name) and target.comparator.value == "None"):
             continue
-        if isinstance(target.operator, cst.IsNot):
+        omitted: cst.BaseExpression | None
+        if isinstance(node, cst.If):  # ``if req.store is None: return self.settings.default_store`` (or ``store = ...``)
+            omitted = _filled_in(node) if isinstance(target.operator, cst.Is) else None
+        elif isinstance(target.operator, cst.IsNot):
             omitted = node.orelse
         elif isinstance(target.operator, cst.Is):
             omitted = node.body
         else:
+            continue
+        if omitted is None:
             continue
         path = access_path(node.test.left)
         flag = next((f for f in flags.values() if path is not None and flaglib.is_location(path, f)), None)
@@ -1714,6 +1719,17 @@ def _filled_omissions(scope: cst.FunctionDef, flags: Mapping[str, Flag]) -> list
         if flag is not None and fallback:
             found.append((node, flag.name, fallback))
     return found
+
+
+def _filled_in(branch: cst.If) -> cst.BaseExpression | None:
+    """What the first statement of a branch taken where the flag is omitted returns or assigns
+    (``return self.settings.default_store``, ``store = self._settings.store_by_default``)."""
+    body = branch.body.body if isinstance(branch.body, cst.IndentedBlock) else ()
+    first = body[0] if body and isinstance(body[0], cst.SimpleStatementLine) else branch.body
+    small = first.body[0] if isinstance(first, (cst.SimpleStatementLine, cst.SimpleStatementSuite)) and first.body else None
+    if isinstance(small, cst.Return):
+        return small.value
+    return small.value if isinstance(small, cst.Assign) else None
 
 
 def _held_reads(scope: cst.FunctionDef) -> frozenset[int]:
