@@ -1317,7 +1317,10 @@ def _moved(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
         if path is not None:
             if path in context.aliases:
                 return facts  # a synonym, read as what it copies
-            return F.bind(facts, context.path(path), context.value(event.value), context.relevant)
+            # a forged flag's truth tells nothing of the client's (``store = request.store or
+            # parent.store``: the stored parent's flag is no permission of this request)
+            value = None if path in context.forged else context.value(event.value)
+            return F.bind(facts, context.path(path), value, context.relevant)
         if isinstance(target, (cst.Subscript, cst.Attribute)):
             base = context.path(access_path(target.value))
             if base is not None:
