@@ -967,7 +967,7 @@ class Summarizer:
             summary,
             guarantees=contractlib.parameter_clauses(at_exit, own) + tuple(sorted(returned or ())),
             if_none=contractlib.parameter_clauses(if_none or (), own),
-            if_true=contractlib.parameter_clauses(_if_true(returning, states, context) if predicate else (), own),
+            if_true=contractlib.parameter_clauses(_if_true(returning, states, context, self.config.flags) if predicate else (), own),
             **fields,
         )
 
@@ -1000,10 +1000,13 @@ def _is_test(value: cst.BaseExpression) -> bool:
     return isinstance(value, cst.Call) and dotted_name(value.func) == "bool"
 
 
-def _if_true(returning: list, states: dict, context: _Context) -> F.Facts:
+def _if_true(returning: list, states: dict, context: _Context, flags: Sequence[Flag]) -> F.Facts:
     """What holds where a function returns a truthy value (a predicate: ``return request.store
     is not False and ...``): at each return of a value (``returning``), what is known there and
-    of the value's truth; a return of None or of a false constant is never truthy, and adds nothing."""
+    of the value's truth; a return of None or of a false constant is never truthy, and adds nothing.
+    Nor does a return of a setting where the flag was omitted (``if req.store is None: return
+    self.settings.default_store``): the server's setting decides what an omitted flag means,
+    and SG006 reports the one whose default keeps (``_filled_omissions``)."""
     known: F.Facts | None = None
     for block, edge in returning:
         facts = states.get(block.index)
@@ -1011,10 +1014,19 @@ def _if_true(returning: list, states: dict, context: _Context) -> F.Facts:
             continue
         out, raised = block_exit(block, facts, context)
         there = along(edge, raised, out, context)
+        if there is not None and _setting_for_omitted(there, edge.owner.value, flags):
+            continue
         truthy = F.assume(there, context.formula(edge.owner.value), context.relevant) if there is not None else None
         if truthy is not None:
             known = F.meet(known, truthy)
     return known or F.EMPTY
+
+
+def _setting_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, flags: Sequence[Flag]) -> bool:
+    """Whether a return gives a setting (``_fallback``'s path) where the facts say a flag was omitted."""
+    return value is not None and any(
+        bool(_fallback(value, flag)) and any(F.entails(facts, p, NONE) for p in F.paths_in(facts) if flaglib.is_location(p, flag)) for flag in flags
+    )
 
 
 def permits(facts: F.Facts, flag: Flag) -> bool:
