@@ -45,7 +45,7 @@ from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, constant_written, qualify
 from storegate.lazy import lazy_writes
 from storegate.transient import transient_writes
-from storegate.summary import ANY_FIELD, EACH, NEGATED, PARAMETER, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
+from storegate.summary import ANY_FIELD, DICT_ENTRY, EACH, NEGATED, PARAMETER, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
@@ -359,6 +359,10 @@ class Summarizer:
                     span = self.locator.span(node)
                     self._field_defaults.append((name, field_name, value, span.line, span.column))
                 self._flag_fields.extend((name, field_name) for field_name in _boolean_fields(scope, self._flag_names))
+            elif isinstance(scope, cst.Module):  # a module's table of defaults (``DEFAULTS = {"store": True}``)
+                for table, key, value, node in _dict_defaults(scope, self._flag_names):
+                    span = self.locator.span(node)
+                    self._field_defaults.append((table + DICT_ENTRY, key, value, span.line, span.column))
             # the names whose calls may resolve: those the code types, and the parameters, which
             # hold what the callers pass (``Project._passed``)
             self.typed = self.types.scope(graph, name, class_name)
@@ -566,6 +570,8 @@ class Summarizer:
                 default = read_default(call) if flag is not None else None
                 if flag is None:  # ``_as_bool(payload.get("store"), default=True)``: a coercion's default
                     flag, default = _coerced_read(call, by_name)
+                if flag is None:  # ``read_bool(payload, "store", True)``: a reading helper's
+                    flag, default = _helper_read(call, by_name)
                 fallback = _fallback(default, flag) if flag is not None and default is not None else None
                 if flag is not None and fallback is not None:
                     found.append((call, flag.name, fallback))
@@ -1386,6 +1392,25 @@ def _coerced_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | Non
     return None, None
 
 
+def _helper_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | None, cst.BaseExpression | None]:
+    """The flag a reading helper is asked for by name, with the default it is given
+    (``read_bool(payload, "store", True)``, ``_flag(body, "store", default=DEFAULTS["store"])``):
+    a function called with a container, the flag's name and a default; not ``setattr``'s."""
+    if (dotted_name(call.func) or "").rpartition(".")[2] in _NOT_READS:
+        return None, None
+    plain = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    named = next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "default"), None)
+    for index, value in enumerate(plain[1:2], start=1):
+        flag = flags.get(string_value(value) or "")
+        default = plain[index + 1] if len(plain) > index + 1 else named
+        if flag is not None and default is not None:
+            return flag, default
+    return None, None
+
+
+_NOT_READS = frozenset({"setattr", "hasattr", "delattr", "getattr", "isinstance", "set", "put", "write", "update"})
+
+
 def _collection(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression | None]:
     """What a loop goes over, through a copy of it (``list(x)``, ``tuple(x)``), a key's entry
     of it (``x[topic]``, ``x.get(topic, ())``, ``x.get(topic) or []``) or its values: ``x``; and
@@ -1695,6 +1720,10 @@ def _fallback(default: cst.BaseExpression, flag: Flag) -> str | None:
     else None."""
     if type(default) is cst.Name and default.value in ("True", "False"):
         return "" if (default.value == "True") != flag.inverted else None
+    if isinstance(default, cst.Subscript) and isinstance(default.value, cst.Name) and len(default.slice) == 1:
+        index = default.slice[0].slice
+        key = string_value(index.value) if isinstance(index, cst.Index) else None  # ``DEFAULTS["store"]``: a module's table
+        return f'{default.value.value}["{key}"]' if key is not None else None
     path = access_path(default) if isinstance(default, cst.Attribute) else None
     return path if path is not None and "[" not in path else None
 
@@ -1813,6 +1842,29 @@ def _boolean_defaults(scope: cst.ClassDef, names: frozenset[str]) -> Iterator[tu
                     value = contractlib.boolean_default(_code(small.value))
                     if value is not None:
                         yield small.target.value, value, small.value
+
+
+def _dict_defaults(scope: cst.Module, names: frozenset[str]) -> Iterator[tuple[str, str, bool, cst.BaseExpression]]:
+    """``(table, key, default, where)`` for each entry of a module-level dict written out
+    (``SAMPLING_DEFAULTS = {"store": True, ...}``) under a key of ``names``, or with one among its
+    words, whose value is a boolean constant: what an omitted flag becomes when a read of it
+    falls back on the table (``read_bool(payload, "store", SAMPLING_DEFAULTS["store"])``)."""
+    for stmt in scope.body:
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target, value = small.targets[0].target, small.value
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                target, value = small.target, small.value
+            else:
+                continue
+            if not isinstance(target, cst.Name) or not isinstance(value, cst.Dict):
+                continue
+            for element in value.elements:
+                key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+                constant = element.value if isinstance(element, cst.DictElement) else None
+                if key is not None and (key in names or not names.isdisjoint(key.lower().split("_"))):
+                    if isinstance(constant, cst.Name) and constant.value in ("True", "False"):
+                        yield target.value, key, constant.value == "True", constant
 
 
 def _allows_extra(scope: cst.ClassDef) -> bool:

@@ -25,6 +25,7 @@ from storegate.model import CONSTANTS, Config, Finding, Flag
 from storegate.prefilter import DEFINED, SUBCLASSES, mentions, route_words
 from storegate.summary import (
     ANY_FIELD,
+    DICT_ENTRY,
     EACH,
     NEGATED,
     STAR,
@@ -970,7 +971,10 @@ class Project:
             # its callers pass its callbacks: the files that call it (``prefilter.mentions``)
             mentioned.update(f"{word}(" for word in self._callbacks.words.get(function.fq, ()))
             for *_, fallback in summary.keeping_reads:  # the classes of the settings an omitted flag is filled in from
-                if fallback:
+                table = _TABLE_ENTRY.fullmatch(fallback)
+                if table is not None:  # or the module of the table of defaults
+                    self._want_name(function.module, table.group(1), (words, modules), summary)
+                elif fallback:
                     self.classes_of(function.module, summary, fallback.rpartition(".")[0].split("."), frozenset(), (words, modules))
             for site in summary.sites:
                 statementlib.wanted(self, function.module, site, modules)  # the module of the SQL it passes
@@ -1570,8 +1574,24 @@ class Project:
         """``(Class.field, default, path, line)`` of the boolean default of the setting an omitted
         flag is filled in from (``self._settings.persistence.store_by_default``), by the classes
         the path's owner may hold (``classes_of``): the first that declares one."""
+        table = _TABLE_ENTRY.fullmatch(fallback)
+        if table is not None:
+            return self._table_default(function.module, table.group(1), table.group(2))
         owner, _, field = fallback.rpartition(".")
         return self._first_in_classes(function, owner.split("."), lambda module, name: self._field_default(module, name, field, set()))
+
+    def _table_default(self, module: ModuleSummary, table: str, key: str) -> tuple[str, bool, str, int] | None:
+        """``(TABLE["key"], default, path, line)`` of the boolean entry of a module's table of
+        defaults (``SAMPLING_DEFAULTS = {"store": True}``), in ``module`` or the module it imports
+        the table from."""
+        imported = self._imports(module).get(table)
+        owner, name = (module, table) if imported is None else (self.modules.get(imported.rpartition(".")[0]), imported.rpartition(".")[2])
+        if owner is None:
+            return None
+        for owner_name, declared, value, line, _ in owner.field_defaults:
+            if owner_name == name + DICT_ENTRY and declared == key:
+                return f'{name}["{key}"]', value, owner.path, line
+        return None
 
     def unpassed_field(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, bool, str, int] | None:
         """``(Class.field, default, path, line)`` when ``site`` builds a project class whose
@@ -2618,6 +2638,8 @@ def _observes_function(fq: str) -> bool:
 
 # The words that name a logger (``_observes_function``).
 _STATUS = re.compile(r"(?:^|_)status(?:_|$)")
+# A read's fallback on an entry of a module's table of defaults (``SAMPLING_DEFAULTS["store"]``).
+_TABLE_ENTRY = re.compile(r'(\w+)\["(\w+)"\]')
 _STATUS_DETAILS = frozenset({"error", "reason", "code", "message"})  # what a failed status says of itself
 
 

@@ -209,6 +209,9 @@ _BOOLEAN_ANNOTATIONS = frozenset({"bool", "Optional[bool]", "bool|None", "None|b
 
 # The key of ``ModuleSummary.imports`` that stands for ``from m import *`` (its value: ``m``).
 STAR = "*"
+# ``ModuleSummary.field_defaults``: the owner of the entries of a module's table of defaults
+# (``DEFAULTS = {"store": True}``: ``DEFAULTS[]``), which a read's fallback names as ``DEFAULTS["store"]``.
+DICT_ENTRY = "[]"
 # The end of a call's text that calls each element of a location (``self.success_callbacks[*]``
 # for ``for cb in self.success_callbacks: cb(r)``: ``callbacks.py``); in a type fact, what each
 # element of a collection holds (``plugins[*]`` of ``plugins: list[Plugin]``: ``typegather``).

@@ -52,8 +52,10 @@ CODE = Code(
         "parser it hands the body to, or `as_bool(payload.get(\"store\"), default=True)`), or "
         "fills in an omitted flag from a setting whose class defaults it to keep (`body.store if "
         "body.store is not None else self._settings.store_by_default`, with `store_by_default: "
-        "bool = True`). The message names the model's field, the parameter, the read or the "
-        "setting, and the routes."
+        "bool = True`; or a predicate's `if body.store is None: return self._settings.default_store`), "
+        "or from a module's table of defaults that keeps (`read_bool(payload, \"store\", "
+        "DEFAULTS[\"store\"])` with `DEFAULTS = {\"store\": True}`). The message names the model's "
+        "field, the parameter, the read, the setting or the table's entry, and the routes."
     ),
     why=(
         "OpenAI's Chat Completions keep nothing unless the client sends `store: true`. A model "
