@@ -969,11 +969,13 @@ class Summarizer:
             if facts is not None:
                 out, raised = block_exit(block, facts, context)
                 returned = F.meet(returned, contractlib.returned_clauses(along(edge, raised, out, context) or (), edge.owner.value.value))
+        if_true, fills = _if_true(returning, states, context, self.config.flags, own) if predicate else (F.EMPTY, ())
         return replace(
             summary,
             guarantees=contractlib.parameter_clauses(at_exit, own) + tuple(sorted(returned or ())),
             if_none=contractlib.parameter_clauses(if_none or (), own),
-            if_true=contractlib.parameter_clauses(_if_true(returning, states, context, self.config.flags) if predicate else (), own),
+            if_true=contractlib.parameter_clauses(if_true, own),
+            fills=fills,
             **fields,
         )
 
@@ -1006,14 +1008,17 @@ def _is_test(value: cst.BaseExpression) -> bool:
     return isinstance(value, cst.Call) and dotted_name(value.func) == "bool"
 
 
-def _if_true(returning: list, states: dict, context: _Context, flags: Sequence[Flag]) -> F.Facts:
+def _if_true(returning: list, states: dict, context: _Context, flags: Sequence[Flag], params: Sequence[str]) -> tuple[F.Facts, tuple[tuple[str, str], ...]]:
     """What holds where a function returns a truthy value (a predicate: ``return request.store
     is not False and ...``): at each return of a value (``returning``), what is known there and
     of the value's truth; a return of None or of a false constant is never truthy, and adds nothing.
     Nor does a return of a setting where the flag was omitted (``if req.store is None: return
     self.settings.default_store``): the server's setting decides what an omitted flag means,
-    and SG006 reports the one whose default keeps (``_filled_omissions``)."""
+    and SG006 reports the one whose default keeps (``_filled_omissions``); nor a return of a
+    parameter there (``return default``): its callers decide, and each ``(flag, parameter)`` is
+    returned (``FunctionSummary.fills``)."""
     known: F.Facts | None = None
+    fills: set[tuple[str, str]] = set()
     for block, edge in returning:
         facts = states.get(block.index)
         if facts is None:
@@ -1022,10 +1027,27 @@ def _if_true(returning: list, states: dict, context: _Context, flags: Sequence[F
         there = along(edge, raised, out, context)
         if there is not None and _setting_for_omitted(there, edge.owner.value, flags):
             continue
+        filled = _parameter_for_omitted(there, edge.owner.value, flags, params) if there is not None else None
+        if filled is not None:
+            fills.add(filled)
+            continue
         truthy = F.assume(there, context.formula(edge.owner.value), context.relevant) if there is not None else None
         if truthy is not None:
             known = F.meet(known, truthy)
-    return known or F.EMPTY
+    return known or F.EMPTY, tuple(sorted(fills))
+
+
+def _parameter_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, flags: Sequence[Flag], params: Sequence[str]) -> tuple[str, str] | None:
+    """``(flag, parameter)`` when a return gives a parameter (not one named like the flag) where
+    the facts say the flag was omitted (``if req.store is None: return default``)."""
+    if not isinstance(value, cst.Name) or value.value not in params:
+        return None
+    for flag in flags:
+        if flaglib.is_location(value.value, flag):
+            continue
+        if any(F.entails(facts, p, NONE) for p in F.paths_in(facts) if flaglib.is_location(p, flag)):
+            return flag.name, value.value
+    return None
 
 
 def _setting_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, flags: Sequence[Flag]) -> bool:

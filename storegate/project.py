@@ -1564,11 +1564,43 @@ class Project:
                             field, _, path, field_line = setting
                             what = f"{field}, which {function.summary.name} fills in an omitted '{name}' from (line {line}),"
                             sources.setdefault(KeepingDefault(name, what, path, field_line, quiet), []).append(handler)
+                for site in function.summary.sites if any(quiet_routes.values()) else ():
+                    for target in self.resolve_all(function.module, function.summary, site) if site.kind == "call" else ():
+                        for name, parameter in target.summary.fills:
+                            quiet = quiet_routes.get(name, ())
+                            filling = next((f for f in self.config.flags if f.name == name), None)
+                            filled = self._filled_by_caller(function, site, target, filling, parameter) if quiet and filling is not None else None
+                            if filled is not None:
+                                sources.setdefault(KeepingDefault(name, *filled, quiet), []).append(handler)
         reached: dict[str, dict[str, KeepingDefault]] = {}
         for default, handlers in sources.items():
             for function in self._within_calls(handlers):
                 reached.setdefault(function.fq, {}).setdefault(default.flag, default)
         return reached
+
+    def _filled_by_caller(self, function: _Function, site: Site, target: _Function, flag: Flag, param: str) -> tuple[str, str, int] | None:
+        """``(what, path, line)`` when a call of a predicate that returns its parameter ``param``
+        where the flag was omitted (``FunctionSummary.fills``: ``should_store(req, default=...)``)
+        gives it a value that keeps: its own default when nothing is passed, a constant, or a
+        setting whose class defaults it to keep."""
+        keeps = not flag.inverted
+        short = target.summary.name.rpartition(".")[2]
+        bound = _bound_argument(site, target, param)
+        if bound is None:
+            declared = target.summary.param(param)
+            default = contractlib.boolean_default(declared.default) if declared is not None and declared.default is not None else None
+            return (f"parameter '{param}' of {short}", target.module.path, 0) if default is keeps else None
+        if not isinstance(bound, Argument) or bound.star:
+            return None
+        if bound.literal:  # a constant (``default=True``)
+            if any(name == flag.name and permits for name, permits, _ in bound.permits):
+                return f"{short}'s '{param}', which {function.summary.name} passes as a constant,", function.module.path, site.span.line
+            return None
+        setting = self._setting_default(function, bound.path) if bound.path is not None else None
+        if setting is None or setting[1] != keeps:
+            return None
+        field, _, path, line = setting
+        return f"{field}, which {function.summary.name} passes for '{param}' of {short} (line {site.span.line}),", path, line
 
     def _setting_default(self, function: _Function, fallback: str) -> tuple[str, bool, str, int] | None:
         """``(Class.field, default, path, line)`` of the boolean default of the setting an omitted

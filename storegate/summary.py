@@ -185,6 +185,10 @@ class FunctionSummary:
     # in from, ``self._settings.store_by_default``): what an omitted flag becomes, wherever the
     # value goes (``Project.keeping_defaults``)
     keeping_reads: tuple[tuple[str, int, str, str], ...] = ()
+    # ``(flag, parameter)`` of each parameter a predicate returns where the flag was omitted (``if
+    # req.store is None: return default``): what each call passes for it decides what an omitted
+    # flag means there (``Project.keeping_defaults``)
+    fills: tuple[tuple[str, str], ...] = ()
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -337,6 +341,7 @@ class ModuleSummary:
                 "nested": f.nested,
                 "app_factory": f.app_factory,
                 "keeping_reads": [list(r) for r in f.keeping_reads],
+                "fills": [list(fill) for fill in f.fills],
                 "returns": f.returns,
                 "guarantees": clauses(f.guarantees),
                 "if_none": clauses(f.if_none),
@@ -424,6 +429,7 @@ class ModuleSummary:
                 nested=f["nested"],
                 app_factory=f.get("app_factory", False),
                 keeping_reads=tuple((str(flag), int(line), str(text), str(fallback)) for flag, line, text, fallback in f.get("keeping_reads", ())),
+                fills=tuple((str(flag), str(param)) for flag, param in f.get("fills", ())),
                 returns=f.get("returns"),
                 guarantees=clauses(f.get("guarantees", ())),
                 if_none=clauses(f.get("if_none", ())),

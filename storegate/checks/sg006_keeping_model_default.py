@@ -54,8 +54,11 @@ CODE = Code(
         "body.store is not None else self._settings.store_by_default`, with `store_by_default: "
         "bool = True`; or a predicate's `if body.store is None: return self._settings.default_store`), "
         "or from a module's table of defaults that keeps (`read_bool(payload, \"store\", "
-        "DEFAULTS[\"store\"])` with `DEFAULTS = {\"store\": True}`). The message names the model's "
-        "field, the parameter, the read, the setting or the table's entry, and the routes."
+        "DEFAULTS[\"store\"])` with `DEFAULTS = {\"store\": True}`), or calls a predicate that "
+        "leaves an omitted flag to its caller (`if body.store is None: return default`) with a value "
+        "that keeps (`should_store(body, default=True)`, a setting that defaults to keep, or the "
+        "parameter's own default). The message names the model's field, the parameter, the read, "
+        "the setting or the table's entry, and the routes."
     ),
     why=(
         "OpenAI's Chat Completions keep nothing unless the client sends `store: true`. A model "
