@@ -1526,6 +1526,10 @@ class Project:
         if not self.config.route_defaults:
             return {}
         sources: dict[KeepingDefault, list[_Function]] = {}
+        # a predicate's default (``_should_store`` filling in an omitted flag, a call of one that
+        # leaves it to its caller) keeps where its value decides: in the functions that call it
+        # (or make the call), and what they hand the value to (``_decided_by``)
+        decided: dict[KeepingDefault, list[_Function]] = {}
         for handler in self.functions.values():
             quiet_routes = self._quiet_routes(handler)
             for flag in self.config.flags:
@@ -1563,7 +1567,11 @@ class Project:
                         if setting is not None and setting[1] != flag.inverted:
                             field, _, path, field_line = setting
                             what = f"{field}, which {function.summary.name} fills in an omitted '{name}' from (line {line}),"
-                            sources.setdefault(KeepingDefault(name, what, path, field_line, quiet), []).append(handler)
+                            default = KeepingDefault(name, what, path, field_line, quiet)
+                            if function.summary.if_true:  # a predicate's: where its callers test it
+                                decided.setdefault(default, []).extend(self._callers_within(function, handler))
+                            else:
+                                sources.setdefault(default, []).append(handler)
                 for site in function.summary.sites if any(quiet_routes.values()) else ():
                     for target in self.resolve_all(function.module, function.summary, site) if site.kind == "call" else ():
                         for name, parameter in target.summary.fills:
@@ -1571,12 +1579,33 @@ class Project:
                             filling = next((f for f in self.config.flags if f.name == name), None)
                             filled = self._filled_by_caller(function, site, target, filling, parameter) if quiet and filling is not None else None
                             if filled is not None:
-                                sources.setdefault(KeepingDefault(name, *filled, quiet), []).append(handler)
+                                decided.setdefault(KeepingDefault(name, *filled, quiet), []).append(function)
         reached: dict[str, dict[str, KeepingDefault]] = {}
         for default, handlers in sources.items():
             for function in self._within_calls(handlers):
                 reached.setdefault(function.fq, {}).setdefault(default.flag, default)
+        for default, callers in decided.items():
+            for function in self._decided_by(callers, default.flag):
+                reached.setdefault(function.fq, {}).setdefault(default.flag, default)
         return reached
+
+    def _callers_within(self, predicate: _Function, handler: _Function) -> list[_Function]:
+        """The functions a handler reaches that call ``predicate``."""
+        return [
+            function
+            for function in self._within_calls([handler])
+            if any(target.fq == predicate.fq for site in function.summary.sites if site.kind == "call" for target in self.resolve_all(function.module, function.summary, site))
+        ]
+
+    def _decided_by(self, callers: list[_Function], flag: str) -> Iterator[_Function]:
+        """The functions where a predicate's value decides: those that call it, and what they
+        reach that takes the flag as a parameter of its own (``self._finalize(request, response,
+        store=store)``): not a sibling that tests the request's flag itself (a streaming
+        generator's ``if request.store:``)."""
+        calling = {function.fq for function in callers}
+        for function in self._within_calls(callers):
+            if function.fq in calling or function.summary.param(flag) is not None:
+                yield function
 
     def _filled_by_caller(self, function: _Function, site: Site, target: _Function, flag: Flag, param: str) -> tuple[str, str, int] | None:
         """``(what, path, line)`` when a call of a predicate that returns its parameter ``param``
