@@ -969,9 +969,12 @@ class Summarizer:
             if facts is not None:
                 out, raised = block_exit(block, facts, context)
                 returned = F.meet(returned, contractlib.returned_clauses(along(edge, raised, out, context) or (), edge.owner.value.value))
-        if_true, fills = _if_true(returning, states, context, self.config.flags, own) if predicate else (F.EMPTY, ())
+        if_true, fills, settings = _if_true(returning, states, context, self.config.flags, own) if predicate else (F.EMPTY, (), [])
+        kept = {(flag, fallback) for flag, _, _, fallback in summary.keeping_reads}
+        filled = tuple((flag, self.locator.span(node).line, _code(node), fallback) for flag, node, fallback in settings if (flag, fallback) not in kept)
         return replace(
             summary,
+            keeping_reads=tuple(sorted({*summary.keeping_reads, *filled})),
             guarantees=contractlib.parameter_clauses(at_exit, own) + tuple(sorted(returned or ())),
             if_none=contractlib.parameter_clauses(if_none or (), own),
             if_true=contractlib.parameter_clauses(if_true, own),
@@ -1008,24 +1011,30 @@ def _is_test(value: cst.BaseExpression) -> bool:
     return isinstance(value, cst.Call) and dotted_name(value.func) == "bool"
 
 
-def _if_true(returning: list, states: dict, context: _Context, flags: Sequence[Flag], params: Sequence[str]) -> tuple[F.Facts, tuple[tuple[str, str], ...]]:
+def _if_true(
+    returning: list, states: dict, context: _Context, flags: Sequence[Flag], params: Sequence[str]
+) -> tuple[F.Facts, tuple[tuple[str, str], ...], list[tuple[str, cst.BaseExpression, str]]]:
     """What holds where a function returns a truthy value (a predicate: ``return request.store
     is not False and ...``): at each return of a value (``returning``), what is known there and
     of the value's truth; a return of None or of a false constant is never truthy, and adds nothing.
     Nor does a return of a setting where the flag was omitted (``if req.store is None: return
     self.settings.default_store``): the server's setting decides what an omitted flag means,
-    and SG006 reports the one whose default keeps (``_filled_omissions``); nor a return of a
-    parameter there (``return default``): its callers decide, and each ``(flag, parameter)`` is
-    returned (``FunctionSummary.fills``)."""
+    and SG006 reports the one whose default keeps: each ``(flag, value, setting)`` is returned
+    (a keeping read: ``FunctionSummary.keeping_reads``); nor a return of a parameter there
+    (``return default``): its callers decide, and each ``(flag, parameter)`` is returned
+    (``FunctionSummary.fills``)."""
     known: F.Facts | None = None
     fills: set[tuple[str, str]] = set()
+    settings: list[tuple[str, cst.BaseExpression, str]] = []
     for block, edge in returning:
         facts = states.get(block.index)
         if facts is None:
             continue
         out, raised = block_exit(block, facts, context)
         there = along(edge, raised, out, context)
-        if there is not None and _setting_for_omitted(there, edge.owner.value, flags):
+        setting = _setting_for_omitted(there, edge.owner.value, flags) if there is not None else None
+        if setting is not None:
+            settings.append((setting[0], edge.owner.value, setting[1]))
             continue
         filled = _parameter_for_omitted(there, edge.owner.value, flags, params) if there is not None else None
         if filled is not None:
@@ -1034,7 +1043,7 @@ def _if_true(returning: list, states: dict, context: _Context, flags: Sequence[F
         truthy = F.assume(there, context.formula(edge.owner.value), context.relevant) if there is not None else None
         if truthy is not None:
             known = F.meet(known, truthy)
-    return known or F.EMPTY, tuple(sorted(fills))
+    return known or F.EMPTY, tuple(sorted(fills)), settings
 
 
 def _parameter_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, flags: Sequence[Flag], params: Sequence[str]) -> tuple[str, str] | None:
@@ -1050,11 +1059,14 @@ def _parameter_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, fla
     return None
 
 
-def _setting_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, flags: Sequence[Flag]) -> bool:
-    """Whether a return gives a setting (``_fallback``'s path) where the facts say a flag was omitted."""
-    return value is not None and any(
-        bool(_fallback(value, flag)) and any(F.entails(facts, p, NONE) for p in F.paths_in(facts) if flaglib.is_location(p, flag)) for flag in flags
-    )
+def _setting_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, flags: Sequence[Flag]) -> tuple[str, str] | None:
+    """``(flag, setting)`` when a return gives a setting (``_fallback``'s path) where the facts
+    say the flag was omitted."""
+    for flag in flags if value is not None else ():
+        fallback = _fallback(value, flag) if value is not None else None
+        if fallback and any(F.entails(facts, p, NONE) for p in F.paths_in(facts) if flaglib.is_location(p, flag)):
+            return flag.name, fallback
+    return None
 
 
 def permits(facts: F.Facts, flag: Flag) -> bool:
@@ -1860,10 +1872,20 @@ def _boolean_defaults(scope: cst.ClassDef, names: frozenset[str]) -> Iterator[tu
         for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
                 field = small.target.value
-                if field in names or not names.isdisjoint(field.lower().split("_")):
+                if _names_setting(field, names):
                     value = contractlib.boolean_default(_code(small.value))
                     if value is not None:
                         yield small.target.value, value, small.value
+
+
+def _names_setting(name: str, flags: frozenset[str]) -> bool:
+    """Whether a field or a key may hold what an omitted flag becomes: a flag's name, or one
+    with a flag or a word of keeping among its words (``store_by_default``, ``persist_completions``)."""
+    words = name.lower().split("_")
+    return name in flags or not flags.isdisjoint(words) or not _KEEPING_WORDS.isdisjoint(words)
+
+
+_KEEPING_WORDS = frozenset({"persist", "keep", "retain", "save"})
 
 
 def _dict_defaults(scope: cst.Module, names: frozenset[str]) -> Iterator[tuple[str, str, bool, cst.BaseExpression]]:
@@ -1884,7 +1906,7 @@ def _dict_defaults(scope: cst.Module, names: frozenset[str]) -> Iterator[tuple[s
             for element in value.elements:
                 key = string_value(element.key) if isinstance(element, cst.DictElement) else None
                 constant = element.value if isinstance(element, cst.DictElement) else None
-                if key is not None and (key in names or not names.isdisjoint(key.lower().split("_"))):
+                if key is not None and _names_setting(key, names):
                     if isinstance(constant, cst.Name) and constant.value in ("True", "False"):
                         yield target.value, key, constant.value == "True", constant
 

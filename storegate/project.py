@@ -1548,8 +1548,8 @@ class Project:
             for function in self._within_calls([handler]):
                 for param in function.summary.params:
                     model = contractlib.annotated_class(param.annotation)
-                    if model is None or model in _SCALARS:
-                        continue
+                    if model is None or model in _SCALARS or _OUTCOME.search(model):
+                        continue  # (what a request made, ``response: ResponseObject``, is no request's body)
                     for flag in self.config.flags:
                         quiet = quiet_routes.get(flag.name, ())
                         found = self._field_default(function.module, model, flag.name, set()) if quiet else None
@@ -1581,11 +1581,11 @@ class Project:
                             if filled is not None:
                                 decided.setdefault(KeepingDefault(name, *filled, quiet), []).append(function)
         reached: dict[str, dict[str, KeepingDefault]] = {}
+        for default, callers in decided.items():  # first: where a predicate decides, it is what keeps
+            for function in self._decided_by(callers, default.flag):
+                reached.setdefault(function.fq, {}).setdefault(default.flag, default)
         for default, handlers in sources.items():
             for function in self._within_calls(handlers):
-                reached.setdefault(function.fq, {}).setdefault(default.flag, default)
-        for default, callers in decided.items():
-            for function in self._decided_by(callers, default.flag):
                 reached.setdefault(function.fq, {}).setdefault(default.flag, default)
         return reached
 
@@ -2699,6 +2699,9 @@ def _observes_function(fq: str) -> bool:
 
 # The words that name a logger (``_observes_function``).
 _STATUS = re.compile(r"(?:^|_)status(?:_|$)")
+# The classes that hold what a request made, by their last word (``ResponseObject``,
+# ``ChatCompletionResponse``, ``ChatCompletion``): their flag echoes a request's; none is a body.
+_OUTCOME = re.compile(r"(?:Object|Response|Completion|Result|Output|Record|Row)$")
 # A read's fallback on an entry of a module's table of defaults (``SAMPLING_DEFAULTS["store"]``).
 _TABLE_ENTRY = re.compile(r'(\w+)\["(\w+)"\]')
 _STATUS_DETAILS = frozenset({"error", "reason", "code", "message"})  # what a failed status says of itself

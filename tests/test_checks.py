@@ -119,11 +119,11 @@ def test_sg006_names_the_default_and_the_routes_and_shows_where_the_default_is()
     settings = str(Path(first.path).with_name("settings.py"))
     conditional = (
         "PersistenceSettings.store_by_default, which FilledCompletions._prepare fills in an omitted 'store' from "
-        f"(line 29), defaults to True ({settings}:9)"
+        f"(line 31), defaults to True ({settings}:9)"
     )
     predicate = (
         "PersistenceSettings.store_by_default, which FilledCompletions._effective_store fills in an omitted 'store' from "
-        f"(line 36), defaults to True ({settings}:9)"
+        f"(line 38), defaults to True ({settings}:9)"
     )
     assert [conditional in message for message in filled].count(True) == 1
     assert [predicate in message for message in filled].count(True) == 2  # tested through a local, and directly
