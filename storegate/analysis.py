@@ -45,7 +45,7 @@ from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, constant_written, qualify
 from storegate.lazy import lazy_writes
 from storegate.transient import transient_writes
-from storegate.summary import ANY_FIELD, DICT_ENTRY, EACH, NEGATED, PARAMETER, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
+from storegate.summary import ANY_FIELD, DICT_ENTRY, EACH, NEGATED, PARAMETER, REBOUND, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
@@ -1117,7 +1117,7 @@ def truth_implies(facts: F.Facts, expr: cst.BaseExpression, flag: Flag, context:
     return assumed is None or permits(assumed, flag)
 
 
-_FORGED = ".<rebound>"  # a flag location rebound by the scope is read as this other location
+_FORGED = REBOUND  # a flag location rebound by the scope is read as this other location
 _OBJECT = ".<object>"  # the suffix of a location named like a flag that holds an object
 _RELATABLE = (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison, cst.IfExp, cst.Call, cst.NamedExpr)
 _LITERALS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Integer, cst.Float, cst.Imaginary)

@@ -28,6 +28,7 @@ from storegate.summary import (
     DICT_ENTRY,
     EACH,
     NEGATED,
+    REBOUND,
     STAR,
     Argument,
     Clause,
@@ -2861,6 +2862,22 @@ def drops_flag(site: Site, target: _Function | None, flag: Flag) -> bool:
     if param is None or param.holds_object or param.default is None or not _default_permits(param.default, flag):
         return False
     return _bound_argument(site, target, flag.name) is None
+
+
+def passes_rebound_flag(site: Site, target: _Function | None, flag: Flag) -> str | None:
+    """The flag location a call passes for the callee's parameter named like the flag, when the
+    caller rebound it to a value that may permit where the client's did not (``store =
+    req.store or settings.keep_all`` then ``_record(c, store=store)``): the callee checks a
+    value that is not the client's. Only for a callee whose writes depend on it (``_consults``)."""
+    if target is None or site.kind != "call" or flag.name not in target.summary.flags or not _consults(target.summary, flag):
+        return None
+    param = target.summary.param(flag.name)
+    if param is None or param.holds_object:
+        return None
+    bound = _bound_argument(site, target, flag.name)
+    if isinstance(bound, Argument) and bound.path is not None and bound.path.endswith(REBOUND):
+        return bound.path[: -len(REBOUND)]
+    return None
 
 
 def _consults(function: FunctionSummary, flag: Flag) -> bool:

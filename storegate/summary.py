@@ -213,6 +213,9 @@ _BOOLEAN_ANNOTATIONS = frozenset({"bool", "Optional[bool]", "bool|None", "None|b
 
 # The key of ``ModuleSummary.imports`` that stands for ``from m import *`` (its value: ``m``).
 STAR = "*"
+# The end of a flag location that its scope rebinds to a value that may permit where the
+# client's did not (``store = req.store or settings.keep_all``), as ``Argument.path`` shows it.
+REBOUND = ".<rebound>"
 # ``ModuleSummary.field_defaults``: the owner of the entries of a module's table of defaults
 # (``DEFAULTS = {"store": True}``: ``DEFAULTS[]``), which a read's fallback names as ``DEFAULTS["store"]``.
 DICT_ENTRY = "[]"

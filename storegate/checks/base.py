@@ -181,6 +181,12 @@ class At:
 
         return drops_flag(self.site, self.target, self.flag)
 
+    def passes_rebound_flag(self) -> str | None:
+        """The flag location the call passes for the callee's flag that the caller rebound to a value that may keep (``project.passes_rebound_flag``)."""
+        from storegate.project import passes_rebound_flag  # (see ``drops_flag``)
+
+        return passes_rebound_flag(self.site, self.target, self.flag)
+
     def call_trace(self, chain: Chain | None = None, others: Iterable[Chain] = ()) -> tuple[TraceStep, ...]:
         """The call step of a trace, with the chain of calls down to the sink it reaches (the
         derived sink's, unless ``chain`` is given), then a step for each of ``others``."""

@@ -18,6 +18,11 @@ def decide(at: At) -> Iterable[Finding]:
         where = os.path.basename(path) if path == at.module.path else path
         message = f"'{at.flag.name}' is not passed to '{at.site.text}', whose {field} then defaults to {value} ({where}:{line})"
         return (at.finding(CODE.code, message),)
+    rebound = at.passes_rebound_flag()
+    if rebound is not None:
+        name = at.site.text.rpartition(".")[2]
+        message = f"'{at.flag.name}' passed to '{name}' is not the client's: '{rebound}' was rebound to a value that may keep what the client asked not to"
+        return (at.finding(CODE.code, message),)
     if not at.drops_flag():
         return ()
     target = at.target
@@ -51,7 +56,10 @@ CODE = Code(
         "construction of a class whose field named like the flag defaults to keep "
         "(`store: bool = True`) without it, where the project gates writes on that field "
         "(`GenerateReqInput(text=...)` handed to an engine that checks `obj.store`), unless "
-        "the flag is known to permit storing there (checked on every path, or by every caller)."
+        "the flag is known to permit storing there (checked on every path, or by every caller). "
+        "And a call that passes such a callee, for the flag, a copy the caller rebound to a value "
+        "that may keep where the client's did not (`store = req.store or settings.keep_all`, "
+        "then `_record(c, store=store)`): the callee checks a value that is not the client's."
     ),
     why=(
         "The callee checks the flag, but it sees its default (`store=True`, or `None`, "

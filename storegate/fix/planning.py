@@ -96,7 +96,9 @@ def _targets(tree: Tree, findings: Sequence[Finding], flags: Mapping[str, Flag],
         if isinstance(scope, cst.FunctionDef):
             flag = routelib.with_route_default(scope, flag, config.route_defaults, names)
         if finding.code in KEYWORD_CODES:
-            if isinstance(node, cst.Call) and not handoffs.forwards_keywords(node):
+            if isinstance(node, cst.Call) and _passes(node, flag.name):
+                refusals.append(Refusal(finding, f"the call passes '{flag.name}' already: the value passed is what to change"))
+            elif isinstance(node, cst.Call) and not handoffs.forwards_keywords(node):
                 refusals.append(Refusal(finding, "a keyword added here does not reach the function it hands off"))
             elif isinstance(node, cst.Call):
                 keyword_sites.append(KeywordSite(finding, node, scope, flag))
@@ -155,3 +157,11 @@ def _retreat(
             next_give_up[finding] = reason
     return frozenset(next_no_conjunct), next_give_up
 
+
+def _passes(call: cst.Call, flag: str) -> bool:
+    """Whether a call passes the flag already, by keyword or as a name of its own (an SG003
+    that names a rebound copy of it: a keyword added would pass it twice)."""
+    return any(
+        (arg.keyword is not None and arg.keyword.value == flag) or (arg.keyword is None and isinstance(arg.value, cst.Name) and arg.value.value == flag)
+        for arg in call.args
+    )
