@@ -27,7 +27,7 @@ def union_parts(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
     if text is not None:
         try:
             annotation = cst.parse_expression(text)
-        except cst.ParserSyntaxError:
+        except (cst.ParserSyntaxError, UnicodeError):  # (a lone surrogate cannot be encoded to parse)
             return [annotation]
     # exact types: a failed ``isinstance`` of a libcst class is slow (an ABC's check)
     if type(annotation) is cst.BinaryOperation and type(annotation.operator) is cst.BitOr:

@@ -180,7 +180,8 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
             if annotation is None and is_type_alias(event.value):  # ``ServiceDep = Annotated[Service, ...]``
                 annotation = event.value
             held = annotated_classes(annotation) if annotation is not None else []
-            made = callable_returns(annotation if annotation is not None else event.value)  # ``Factory = Callable[[], Uow]``
+            alias = event.value if isinstance(event.value, cst.Subscript) else None  # ``Factory = Callable[[], Uow]``
+            made = callable_returns(annotation if annotation is not None else alias)
             for value in held or ([CALLS + cls for cls in made] if made else _values(event.value)):
                 yield (*where, value, name)
             for cls in element_classes(annotation) if annotation is not None else ():

@@ -8,7 +8,7 @@ import libcst as cst
 import pytest
 
 from storegate import contracts
-from storegate.annotations import annotated_class, annotated_classes, is_type_alias
+from storegate.annotations import annotated_class, annotated_classes, callable_returns, is_type_alias
 
 ANNOTATIONS = [
     ("Ledger", ["Ledger"]),
@@ -48,3 +48,22 @@ def test_the_classes_an_annotation_names(annotation: str, classes: list[str]) ->
 )
 def test_a_typing_construct_bound_to_a_name_is_an_alias(value: str, alias: bool) -> None:
     assert is_type_alias(cst.parse_expression(value)) is alias
+
+
+@pytest.mark.parametrize(
+    "annotation, made",
+    [("Callable[[], UnitOfWork]", ["UnitOfWork"]), ("Callable[..., A | B] | None", ["A", "B"]),
+     ("Optional[typing.Callable[[str], db.Session]]", ["db.Session"]), ('Callable[[], "Ledger"]', ["Ledger"]),
+     ("Callable[[str], None]", []), ("Callable", []), ("Ledger", []), ("list[Callable[[], Ledger]]", [])],
+)
+def test_a_callable_annotation_names_what_calling_it_makes(annotation: str, made: list[str]) -> None:
+    assert callable_returns(cst.parse_expression(annotation)) == made
+
+
+def test_a_string_annotation_that_cannot_be_encoded_names_nothing() -> None:
+    """A lone surrogate in a string annotation (the stdlib's tests have them) is no class."""
+    node = cst.SimpleString('"\\ud800"')  # the escape, written out: libcst keeps it as text
+    raw = cst.SimpleString('"\ud800"')
+    assert annotated_classes(node) == []
+    assert annotated_classes(raw) == []
+    assert callable_returns(raw) == []
