@@ -142,6 +142,7 @@ class Project:
         self._caching: dict[str, set[str]] = {}  # flag -> derived sinks whose chain ends in a cache (``derived_sinks``)
         self._param_gated: dict[str, dict[str, tuple[frozenset[str], ...]]] = {}  # flag -> ``param_gated``
         self._fields_ruled: dict[str, list[tuple[str, list[Clause]]]] = {}  # class fq -> ``_field_rules``
+        self._ruled_classes: dict[str, bool] = {}  # class fq -> ``_ruled``
         self._import_maps: dict[str, dict[str, str]] = {}  # path -> local name -> qualified (``_imports``)
         # ``_passed``'s answers, and the calls of each function (``_callers``)
         self._cuts = 0
@@ -921,7 +922,9 @@ class Project:
         """
         words: set[str] = set()
         modules: set[str] = set()
-        reached = [f for f in self.functions.values() if f.summary.flags or f.summary.routes or f.fq in self._overriding or f.fq in self._named]
+        reached = [
+            f for f in self.functions.values() if f.summary.flags or f.summary.routes or f.fq in self._overriding or f.fq in self._named or self._takes_ruled_model(f)
+        ]
         for module in self.modules.values():  # the modules whose constants spell a route's path or prefix
             for scope in module.functions:
                 spelling = [*(names.split() for _, _, _, names, _ in scope.named), *(_placeholders(text) for _, text, _, _ in scope.includes)]
@@ -1003,6 +1006,30 @@ class Project:
                 if base.rpartition(".")[2] in self._stub_classes:
                     self._wanted_class(module, base, words, modules)
         return frozenset(words | mentioned), frozenset(modules), frozenset(mentioned)
+
+    def _takes_ruled_model(self, function: _Function) -> bool:
+        """Whether a parameter of ``function`` is annotated with a class whose rules, or whose
+        fields' models' rules, name a flag (``req: ResponseCreateRequest`` refusing ``background``
+        without ``store``, ``job: BackgroundJob`` holding one): the contracts give it the flag at
+        its entry (``_given``), so the pre-filter follows it as it follows a function that reads
+        the flag."""
+        for param in function.summary.params:
+            model = contractlib.annotated_class(param.annotation)
+            if model is None or model in _SCALARS:
+                continue
+            for option in self._class_candidates(function.module, model):
+                if option in self.classes and self._ruled(option):
+                    return True
+        return False
+
+    def _ruled(self, class_fq: str) -> bool:
+        """Whether the rules of a class, or of the models its fields hold, name a flag (``_takes_ruled_model``)."""
+        known = self._ruled_classes.get(class_fq)
+        if known is None:
+            flags = {flag.name for flag in self.config.flags}
+            rules = [*self._invariants(class_fq, set()), *(clause for _, found in self._field_rules(class_fq) for clause in found)]
+            known = self._ruled_classes[class_fq] = any(path.rpartition(".")[2] in flags for clause in rules for path, _ in clause)
+        return known
 
     def _wanted_for(self, function: _Function, site: Site, words: set[str], modules: set[str]) -> None:
         if site.kind == "call":  # what the receiver's type facts name, in files not read yet
