@@ -1315,6 +1315,8 @@ def _forged(graph: cfglib.CFG, flags: list[Flag], context: _Context) -> frozense
 
 
 def _forges(value: cst.BaseExpression, path: str, flag: Flag, context: _Context) -> bool:
+    if isinstance(value, cst.Name) and value.value == "None":
+        return False  # what a client that sent nothing sends: the route's default decides it, as for an omitted flag
     if isinstance(value, cst.Name) and value.value in CONSTANTS:
         return CONSTANTS[value.value] & flag.permitted != 0
     if isinstance(value, _LITERALS):
