@@ -1895,22 +1895,13 @@ def _dict_defaults(scope: cst.Module, names: frozenset[str]) -> Iterator[tuple[s
     (``SAMPLING_DEFAULTS = {"store": True, ...}``) under a key of ``names``, or with one among its
     words, whose value is a boolean constant: what an omitted flag becomes when a read of it
     falls back on the table (``read_bool(payload, "store", SAMPLING_DEFAULTS["store"])``)."""
-    for stmt in scope.body:
-        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
-            if isinstance(small, cst.Assign) and len(small.targets) == 1:
-                target, value = small.targets[0].target, small.value
-            elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                target, value = small.target, small.value
-            else:
-                continue
-            if not isinstance(target, cst.Name) or not isinstance(value, cst.Dict):
-                continue
-            for element in value.elements:
-                key = string_value(element.key) if isinstance(element, cst.DictElement) else None
-                constant = element.value if isinstance(element, cst.DictElement) else None
-                if key is not None and _names_setting(key, names):
-                    if isinstance(constant, cst.Name) and constant.value in ("True", "False"):
-                        yield target.value, key, constant.value == "True", constant
+    for table, value in _assigned(scope.body):
+        for element in value.elements if isinstance(value, cst.Dict) else ():
+            key = string_value(element.key) if isinstance(element, cst.DictElement) else None
+            constant = element.value if isinstance(element, cst.DictElement) else None
+            if key is not None and _names_setting(key, names):
+                if isinstance(constant, cst.Name) and constant.value in ("True", "False"):
+                    yield table, key, constant.value == "True", constant
 
 
 def _allows_extra(scope: cst.ClassDef) -> bool:
@@ -1942,11 +1933,13 @@ def _config_allows(value: cst.BaseExpression) -> bool:
 
 
 def _assigned(statements: Sequence[cst.CSTNode]) -> Iterator[tuple[str, cst.BaseExpression]]:
-    """``(name, value)`` of each plain ``name = value`` among ``statements``."""
+    """``(name, value)`` of each plain ``name = value`` (or ``name: T = value``) among ``statements``."""
     for stmt in statements:
         for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
                 yield small.targets[0].target.value, small.value
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+                yield small.target.value, small.value
 
 
 def _allow(value: cst.BaseExpression) -> bool:
