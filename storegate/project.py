@@ -2725,14 +2725,14 @@ def _observes_function(fq: str) -> bool:
     return _observing(name) or _observing(owner.rpartition(".")[2], _LOG_WORDS)
 
 
-# The words that name a logger (``_observes_function``).
+# A method named for a status, and what a failed status says of itself (``records_status``).
 _STATUS = re.compile(r"(?:^|_)status(?:_|$)")
+_STATUS_DETAILS = frozenset({"error", "reason", "code", "message"})  # what a failed status says of itself
 # The classes that hold what a request made, by their last word (``ResponseObject``,
 # ``ChatCompletionResponse``, ``ChatCompletion``): their flag echoes a request's; none is a body.
 _OUTCOME = re.compile(r"(?:Object|Response|Completion|Result|Output|Record|Row)$")
 # A read's fallback on an entry of a module's table of defaults (``SAMPLING_DEFAULTS["store"]``).
 _TABLE_ENTRY = re.compile(r'(\w+)\["(\w+)"\]')
-_STATUS_DETAILS = frozenset({"error", "reason", "code", "message"})  # what a failed status says of itself
 
 
 def records_status(site: Site) -> bool:
@@ -2750,6 +2750,7 @@ def _identifier_path(path: str | None) -> bool:
     return path is not None and names_an_identifier(re.split(r"[.\[\]\"']+", path.strip("]\"'"))[-1])
 
 
+# The words that name a logger (``_observes_function``).
 _LOG_WORDS = frozenset({"logger", "loggers", "logging"})
 
 
