@@ -206,7 +206,8 @@ def _entries(project: Project, worker: _Function, fed: dict[str, set[str]], chos
         else:
             entries.append((function, site, job, None))
     seen = set(putting)
-    for _ in range(_HANDED_UP):
+    for level in range(_HANDED_UP):
+        last = level == _HANDED_UP - 1  # (a job handed further up is any kind's: every handler, where it is put)
         handing: dict[str, tuple[str, str]] = {}  # the callers that pass their own parameter on as the job
         for caller, call in _calls_of(project, set(putting), {fq.rpartition(".")[2] for fq in putting}):
             if caller.fq in fed or caller.fq in seen or caller.fq not in project.functions:
@@ -216,8 +217,9 @@ def _entries(project: Project, worker: _Function, fed: dict[str, set[str]], chos
                     what, param = putting[target.fq]
                     bound = _bound_argument(call, target, param)
                     given = bound if isinstance(bound, Argument) else None
-                    if what == "job" and given is not None and given.path is not None and caller.summary.param(given.path) is not None and not caller.summary.flags:
-                        handing[caller.fq] = ("job", given.path)  # ``_submit_quietly(self, job)``: its callers make the job
+                    own = given.path if given is not None and given.path is not None and caller.summary.param(given.path) is not None else None
+                    if what == "job" and own is not None and not caller.summary.flags and not last:
+                        handing[caller.fq] = ("job", own)  # ``_submit_quietly(self, job)``: its callers make the job
                     elif what == "job":
                         entries.append((caller, call, given, None))
                     else:
