@@ -1052,9 +1052,7 @@ def _parameter_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, fla
     if not isinstance(value, cst.Name) or value.value not in params:
         return None
     for flag in flags:
-        if flaglib.is_location(value.value, flag):
-            continue
-        if any(F.entails(facts, p, NONE) for p in F.paths_in(facts) if flaglib.is_location(p, flag)):
+        if not flaglib.is_location(value.value, flag) and _some_location_holds(facts, flag, NONE):
             return flag.name, value.value
     return None
 
@@ -1064,7 +1062,7 @@ def _setting_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, flags
     say the flag was omitted."""
     for flag in flags if value is not None else ():
         fallback = _fallback(value, flag) if value is not None else None
-        if fallback and any(F.entails(facts, p, NONE) for p in F.paths_in(facts) if flaglib.is_location(p, flag)):
+        if fallback and _some_location_holds(facts, flag, NONE):
             return flag.name, fallback
     return None
 
@@ -1436,12 +1434,9 @@ def _helper_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | None
         return None, None
     plain = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
     named = next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "default"), None)
-    for index, value in enumerate(plain[1:2], start=1):
-        flag = flags.get(string_value(value) or "")
-        default = plain[index + 1] if len(plain) > index + 1 else named
-        if flag is not None and default is not None:
-            return flag, default
-    return None, None
+    flag = flags.get(string_value(plain[1]) or "") if len(plain) > 1 else None
+    default = plain[2] if len(plain) > 2 else named
+    return (flag, default) if flag is not None and default is not None else (None, None)
 
 
 _NOT_READS = frozenset({"setattr", "hasattr", "delattr", "getattr", "isinstance", "set", "put", "write", "update"})
@@ -2060,20 +2055,11 @@ def _install_closed(graph: cfglib.CFG, context: _Context, closed: dict[str, tupl
     the locations of each clause, which ``relevant_paths`` must keep."""
     if not closed:
         return []
-    for node in _names_in(graph.scope, frozenset(closed)):
-        context.tests[id(node)] = _conjunction(closed[node.value])
+    for node in cfglib.descendants(graph.scope):
+        if isinstance(node, cst.Name) and node.value in closed:
+            context.tests[id(node)] = _conjunction(closed[node.value])
     context._formulas.clear()
     return [{path for path, _ in clause} for clauses in closed.values() for clause in clauses]
-
-
-def _names_in(scope: cst.CSTNode, names: frozenset[str]) -> Iterator[cst.Name]:
-    """The ``Name`` nodes in a scope (its nested scopes too) that read one of ``names``."""
-    stack: list[cst.CSTNode] = [scope]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Name) and node.value in names:
-            yield node
-        stack.extend(node.children)
 
 
 def _conjuncts(value: cst.BaseExpression) -> Iterator[cst.BaseExpression]:

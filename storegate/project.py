@@ -526,19 +526,16 @@ class Project:
         site = Site(Span(0, 0, 0, 0), callee, "call", None, _qualify(module, callee))
         fq = self._resolve(module, function, site)
         targets = (fq,) if fq is not None else self._typed(module, function, callee, seen, wanted)
-        if not targets and "." not in callee and function.param(callee) is not None:  # a factory passed in
-            made_by_call = _made_by_call(self.classes_of(module, function, [callee], seen, wanted))
-            if made_by_call:
-                return made_by_call
-        if not targets and "." in callee:  # an object called (``self._sessions()``): its class's ``__call__``
+        if not targets and ("." in callee or function.param(callee) is not None):  # an object or a factory called
             called = self.classes_of(module, function, callee.split("."), seen, wanted)
-            made_by_call = _made_by_call(called)
+            made_by_call = _made_by_call(called)  # a factory annotated ``Callable[[], UnitOfWork]``
             if made_by_call:
                 return made_by_call
-            targets = tuple(dict.fromkeys(m for m in (self._method(c, "__call__", set()) for c in called) if m is not None))
-            libraries = _library_objects(called, "()")
-            if not targets and libraries:  # a library's (a session factory held: ``async_sessionmaker()()``)
-                return libraries
+            if "." in callee:  # an object held (``self._sessions()``): its class's ``__call__``
+                targets = tuple(dict.fromkeys(m for m in (self._method(c, "__call__", set()) for c in called) if m is not None))
+                libraries = _library_objects(called, "()")
+                if not targets and libraries:  # a library's (a session factory held: ``async_sessionmaker()()``)
+                    return libraries
         found: dict[str, None] = {}
         for target in (self.functions[t] for t in targets):
             returns = target.summary.returns
@@ -1013,14 +1010,9 @@ class Project:
         without ``store``, ``job: BackgroundJob`` holding one): the contracts give it the flag at
         its entry (``_given``), so the pre-filter follows it as it follows a function that reads
         the flag."""
-        for param in function.summary.params:
-            model = contractlib.annotated_class(param.annotation)
-            if model is None or model in _SCALARS:
-                continue
-            for option in self._class_candidates(function.module, model):
-                if option in self.classes and self._ruled(option):
-                    return True
-        return False
+        return any(
+            option in self.classes and self._ruled(option) for _, model in _param_classes(function.summary) for option in self._class_candidates(function.module, model)
+        )
 
     def _ruled(self, class_fq: str) -> bool:
         """Whether the rules of a class, or of the models its fields hold, name a flag (``_takes_ruled_model``)."""
@@ -1558,6 +1550,7 @@ class Project:
         # leaves it to its caller) keeps where its value decides: in the functions that call it
         # (or make the call), and what they hand the value to (``_decided_by``)
         decided: dict[KeepingDefault, list[_Function]] = {}
+        by_name = {flag.name: flag for flag in self.config.flags}
         for handler in self.functions.values():
             quiet_routes = self._quiet_routes(handler)
             for flag in self.config.flags:
@@ -1574,9 +1567,8 @@ class Project:
             # body: ChatRequest)`` after ``parse_body(request, ChatRequest)``), and the reads of the flag
             # with a keeping default there (``options = ChatOptions.from_payload(payload)``)
             for function in self._within_calls([handler]):
-                for param in function.summary.params:
-                    model = contractlib.annotated_class(param.annotation)
-                    if model is None or model in _SCALARS or _OUTCOME.search(model):
+                for _, model in _param_classes(function.summary):
+                    if _OUTCOME.search(model):
                         continue  # (what a request made, ``response: ResponseObject``, is no request's body)
                     for flag in self.config.flags:
                         quiet = quiet_routes.get(flag.name, ())
@@ -1590,9 +1582,8 @@ class Project:
                         what = f"{text} in {function.summary.name}"
                         sources.setdefault(KeepingDefault(name, what, function.module.path, line, quiet), []).append(handler)
                     elif quiet:  # filled in from a setting: as the setting's class defaults it
-                        flag = next(f for f in self.config.flags if f.name == name)
                         setting = self._setting_default(function, fallback)
-                        if setting is not None and setting[1] != flag.inverted:
+                        if setting is not None and setting[1] != by_name[name].inverted:
                             field, _, path, field_line = setting
                             what = f"{field}, which {function.summary.name} fills in an omitted '{name}' from (line {line}),"
                             default = KeepingDefault(name, what, path, field_line, quiet)
@@ -1600,12 +1591,11 @@ class Project:
                                 decided.setdefault(default, []).extend(self._callers_within(function, handler))
                             else:
                                 sources.setdefault(default, []).append(handler)
-                for site in function.summary.sites if any(quiet_routes.values()) else ():
+                for site in function.summary.sites:
                     for target in self.resolve_all(function.module, function.summary, site) if site.kind == "call" else ():
                         for name, parameter in target.summary.fills:
                             quiet = quiet_routes.get(name, ())
-                            filling = next((f for f in self.config.flags if f.name == name), None)
-                            filled = self._filled_by_caller(function, site, target, filling, parameter) if quiet and filling is not None else None
+                            filled = self._filled_by_caller(function, site, target, by_name[name], parameter) if quiet and name in by_name else None
                             if filled is not None:
                                 decided.setdefault(KeepingDefault(name, *filled, quiet), []).append(function)
         reached: dict[str, dict[str, KeepingDefault]] = {}

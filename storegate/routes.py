@@ -538,7 +538,7 @@ def _hook_calls(graph: CFG) -> Iterator[str]:
             if not isinstance(event, CallEvent) or len(event.node.args) != 1 or event.node.args[0].keyword is not None:
                 continue
             func = event.node.func
-            if (isinstance(func, cst.Attribute) and func.attr.value in HOOKS) or _hook_decorator(func):
+            if _hook_decorator(func):  # (the same forms as a decorator: ``app.after_request``, ``app.middleware("http")``)
                 handler = dotted_name(event.node.args[0].value)
                 if handler is not None:
                     yield handler

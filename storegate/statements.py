@@ -193,7 +193,7 @@ def _counted(assignment: str) -> bool:
         return False
     if value in _STAMPS or _LITERAL.fullmatch(value):
         return True
-    if _PARAMETER.fullmatch(value) and _BOOKKEEPING.search(name):
+    if _PARAMETER.fullmatch(value) and bookkeeping_column(name):
         return True  # a status, a count or a time the caller passes (``status = $2``, ``closed_at = ?``)
     for start in (name, f'"{name}"', f"coalesce({name}", f'coalesce("{name}"'):
         if value.startswith(start):
