@@ -50,6 +50,15 @@ def annotated_classes(annotation: cst.BaseExpression) -> list[str]:
     return [name for name in names if name is not None and name != "None"]
 
 
+_NUMBERS = frozenset({"int", "float", "bool", "complex", "decimal.Decimal", "Decimal"})
+
+
+def numeric(annotation: cst.BaseExpression) -> bool:
+    """Whether an annotation admits only numbers (and None): ``amount: float``, ``n: int | None``."""
+    names = {dotted_name(part) for part in union_parts(annotation)}
+    return bool(names - {"None"}) and names - {"None"} <= _NUMBERS
+
+
 _CALLABLES = frozenset({"Callable", "typing.Callable", "collections.abc.Callable"})
 
 

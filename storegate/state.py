@@ -35,6 +35,7 @@ match (``asyncio.create_task(...)``, ``time.time()``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import cast
@@ -43,6 +44,7 @@ import libcst as cst
 
 from storegate import cfg as cfglib
 from storegate.flags import TYPED
+from storegate.annotations import numeric
 from storegate.model import State
 from storegate.paths import access_path, dotted_name, literal_text, root_name
 from storegate.reads import annotation_kind
@@ -304,6 +306,9 @@ def _bound_containers(stmt: cst.CSTNode, state: ModuleState, base: str | None = 
     elif isinstance(stmt, cst.AnnAssign) and stmt.value is not None and is_container(stmt.value, state):
         if not annotated_too and not _is_classvar(stmt):
             return  # a field of a model or dataclass: one per instance
+        element = _element_class(stmt.annotation.annotation)
+        if element is not None and _matches(_snake(element), state.rule.ignore):
+            return  # declared to hold bookkeeping (``set[Future[Any]]``, ``dict[str, ModelInfo]``)
         targets = [stmt.target]
     else:
         return
@@ -312,6 +317,30 @@ def _bound_containers(stmt: cst.CSTNode, state: ModuleState, base: str | None = 
             yield target.value
         elif base is not None and isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == base:
             yield target.attr.value
+
+
+# Generic collections whose last type argument is what they hold (``dict[str, X]``: its values).
+_COLLECTIONS = frozenset({"dict", "list", "set", "frozenset", "deque", "OrderedDict", "defaultdict", "Dict", "List", "Set", "Deque", "TTLCache", "LRUCache", "WeakSet", "ClassVar"})
+
+
+def _element_class(annotation: cst.BaseExpression) -> str | None:
+    """The class a container's annotation says it holds (``set[Future[Any]]``: ``Future``;
+    ``dict[str, list[Task]]``: ``Task``), by its last name; None when it says none."""
+    while isinstance(annotation, cst.Subscript):
+        head = (dotted_name(annotation.value) or "").rpartition(".")[2]
+        if head not in _COLLECTIONS:
+            return head or None  # a generic class (``Future[Any]``)
+        last = annotation.slice[-1].slice if annotation.slice else None
+        if not isinstance(last, cst.Index):
+            return None
+        annotation = last.value
+    name = dotted_name(annotation)
+    return name.rpartition(".")[2] if name and name.rpartition(".")[2] not in _COLLECTIONS else None
+
+
+def _snake(name: str) -> str:
+    """``ModelInfo`` -> ``model_info``, to match the ``ignore`` globs as a container's name would."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _is_classvar(stmt: cst.AnnAssign) -> bool:
@@ -392,8 +421,16 @@ def _all_statements(function: cst.FunctionDef) -> Iterator[cst.BaseSmallStatemen
 
 def _handles(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], params: set[str]) -> frozenset[str]:
     """Locals bound once to bookkeeping (``job = asyncio.create_task(...)``): kept in a set so that
-    the task is not collected (``_jobs.add(job)``), they hold no part of the request."""
-    return frozenset(
+    the task is not collected (``_jobs.add(job)``), they hold no part of the request; and the
+    parameters annotated as numbers and never rebound (a counter's ``add(self, amount: float)``):
+    a number is a count or a measure, not what the client said."""
+    params_node = cast(cst.FunctionDef, graph.scope).params
+    numbers = frozenset(
+        param.name.value
+        for param in (*params_node.posonly_params, *params_node.params, *params_node.kwonly_params)
+        if param.annotation is not None and param.name.value not in bound and numeric(param.annotation.annotation)
+    )
+    return numbers | frozenset(
         name
         for name, value in name_assignments(graph)
         if bound.get(name) == 1 and name not in params and isinstance(value, (cst.Call, cst.Await)) and scope.bookkeeping(value)
