@@ -171,7 +171,8 @@ class Project:
     def resolve_all(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> list[_Function]:
         """Every function a call may reach: the one its name gives, or else the method of each
         class its receiver may hold (``classes_of``), or else, for an item put on a queue, each
-        function that takes items from it (``_queue_consumers``): a call is a sink if any of them is."""
+        function that takes items from it (``_queue_consumers``; of an attribute of ``self``,
+        those of the same class when it has any): a call is a sink if any of them is."""
         if site.qualified is not None and site.qualified.startswith(callbacklib.PASSED):
             passed = self.functions.get(site.qualified[len(callbacklib.PASSED) :])  # a callback's function
             return [passed] if passed is not None else []
@@ -186,6 +187,9 @@ class Project:
                     self._by_type.add(key)
                 elif (queue := _queue_end(site, _PUTS)) is not None:
                     consumers = self._queue_consumers.get(self._container_key(module, function, queue), ())
+                    own = f"{module.module}.{function.class_name}." if queue.startswith(("self.", "cls.")) else None
+                    if own is not None and any(fq.startswith(own) for fq in consumers):
+                        consumers = tuple(fq for fq in consumers if fq.startswith(own))  # the class's own queue
                     self._resolved[key] = tuple(fq for fq in consumers if fq != f"{module.module}.{function.name}")
         return [self.functions[fq] for fq in self._resolved[key]]
 
@@ -1345,9 +1349,13 @@ class Project:
         judges the call: reads the flag (a repository's ``save(response: Response)``, of a
         response echoing ``store``, saved where the caller checked it), handles a route, or calls
         such a check, or is itself a carrier called only where such callers checked the flag
-        (``if store: self._persist(response)``, whose ``self.repository.save(response)`` is judged)."""
+        (``if store: self._persist(response)``, whose ``self.repository.save(response)`` is judged);
+        nor one carried by what a request made (``response: ResponseObject``) that has callers:
+        its flag echoes a request's, which the callers' chains judge (a worker's
+        ``repo.save(response)`` is reported where the job was handed off without the flag)."""
         if flag.name not in self._carriers:
             found: dict[str, str] = {}
+            echoes: set[str] = set()  # carried by what a request made (``response: ResponseObject``)
             for fq, target in self.functions.items():
                 summary = target.summary
                 last = summary.name.rpartition(".")[2]
@@ -1359,6 +1367,8 @@ class Project:
                     declared = self._flag_field(target.module, model, flag.name, set())
                     if declared is not None:
                         found[fq] = f"{param.name}: {declared}"
+                        if _OUTCOME.search(model):
+                            echoes.add(fq)
                         break
                 else:
                     for local in self._parsed_locals.get((target.module.module, summary.name), ()):
@@ -1384,7 +1394,11 @@ class Project:
                 if not judged:
                     break
                 judging |= judged
-            found = {fq: carried for fq, carried in found.items() if fq not in judging and not (callers[fq] and callers[fq] <= judging)}
+            found = {
+                fq: carried
+                for fq, carried in found.items()
+                if fq not in judging and not (callers[fq] and (callers[fq] <= judging or fq in echoes))
+            }
             self._carriers[flag.name] = found
         return self._carriers[flag.name]
 
