@@ -232,7 +232,11 @@ class ScopeState:
 
 def _identifier(value: cst.BaseExpression) -> bool:
     """Whether a value is named as an identifier: a name or an attribute (``completion_id``,
-    ``response.id``), or an item under such a key (``completion["id"]``)."""
+    ``response.id``), an item under such a key (``completion["id"]``, ``headers.get("X-Request-Id")``),
+    what a function named for one makes (``new_id("req")``), or either of two such
+    (``headers.get("X-Request-Id") or new_id("req")``)."""
+    if isinstance(value, cst.BooleanOperation):
+        return _identifier(value.left) and _identifier(value.right)
     if isinstance(value, cst.Name):
         name = value.value
     elif isinstance(value, cst.Attribute):
@@ -240,9 +244,14 @@ def _identifier(value: cst.BaseExpression) -> bool:
     elif isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
         key = value.slice[0].slice.value
         name = (literal_text(key) or "") if isinstance(key, cst.SimpleString) else ""
+    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get" and value.args:
+        key = value.args[0].value
+        name = (literal_text(key) or "") if isinstance(key, cst.SimpleString) else ""
+    elif isinstance(value, cst.Call):
+        name = (dotted_name(value.func) or "").rpartition(".")[2]
     else:
         return False
-    return names_an_identifier(name)
+    return names_an_identifier(name.replace("-", "_"))
 
 
 def collect(tree: cst.Module, imports: Mapping[str, str], rule: State, flags: frozenset[str] = frozenset()) -> ModuleState:
@@ -421,7 +430,8 @@ def _all_statements(function: cst.FunctionDef) -> Iterator[cst.BaseSmallStatemen
 
 def _handles(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], params: set[str]) -> frozenset[str]:
     """Locals bound once to bookkeeping (``job = asyncio.create_task(...)``): kept in a set so that
-    the task is not collected (``_jobs.add(job)``), they hold no part of the request; and the
+    the task is not collected (``_jobs.add(job)``), they hold no part of the request; those bound
+    once to an identifier (``rid = headers.get("X-Request-Id") or new_id("req")``); and the
     parameters annotated as numbers and never rebound (a counter's ``add(self, amount: float)``):
     a number is a count or a measure, not what the client said."""
     params_node = cast(cst.FunctionDef, graph.scope).params
@@ -433,7 +443,9 @@ def _handles(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], par
     return numbers | frozenset(
         name
         for name, value in name_assignments(graph)
-        if bound.get(name) == 1 and name not in params and isinstance(value, (cst.Call, cst.Await)) and scope.bookkeeping(value)
+        if bound.get(name) == 1
+        and name not in params
+        and (isinstance(value, (cst.Call, cst.Await)) and scope.bookkeeping(value) or isinstance(value, (cst.Call, cst.BooleanOperation)) and _identifier(value))
     )
 
 
