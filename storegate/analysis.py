@@ -481,7 +481,7 @@ class Summarizer:
             tables=handoffs.tables(graph) if kind != "class" else (),
             locals=tuple(sorted({*graph.params, *_bound_names(graph, imports=False)} - {"self", "cls"})) if kind != "class" else (),
             app_factory=app_factory,
-            keeping_reads=self._keeping_reads(graph, flags),
+            keeping_reads=self._keeping_reads(graph, flags or list(self.config.flags)),
         )
 
     def _closed_aliases(self, scope: cst.CSTNode, own: set[str]) -> dict[str, str]:
