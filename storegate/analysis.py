@@ -930,6 +930,9 @@ class Summarizer:
         checks_itself = shape is None and summary.kind == "method" and graph.params == ("self",) and contractlib.raises(graph)
         if checks_itself:
             shape = contractlib.Validator("self", (), None)
+        elif shape is None and summary.class_name is not None and isinstance(scope, cst.FunctionDef):
+            shape = contractlib.factory(scope, summary.class_name.rpartition(".")[2], graph)  # ``from_payload``'s checks
+            checks_itself = shape is not None
         own = [p for p in graph.params if p not in ("self", "cls") and p not in _bound_names(graph)]
         found = contractlib.exits(graph)
         mixed = bool(found.none and found.objects and not found.other)

@@ -305,6 +305,29 @@ class Validator:
     attributes: str | None  # the parameter whose attributes are the fields
     mappings: tuple[str, ...]  # parameters whose keys (or ``.data`` keys) are the fields
     value: tuple[str, str] | None  # (parameter, field) for a field validator's value
+    named: tuple[tuple[str, str], ...] = ()  # (local, field): what a factory builds the instance with
+
+
+def factory(scope: cst.FunctionDef, class_name: str, graph: CFG) -> Validator | None:
+    """A classmethod that builds its class at every return, from names (``return cls(store=store,
+    metadata=metadata)``), and raises: what it checks of those names before (``if metadata and
+    not store: raise``) holds of every instance it builds, as a validator's would."""
+    import libcst as cst
+
+    from storegate.paths import dotted_name
+
+    if not any(dotted_name(d.decorator) == "classmethod" for d in scope.decorators) or not raises(graph):
+        return None
+    found = exits(graph)
+    if found.none or found.other or not found.objects:
+        return None
+    named: set[tuple[str, str]] = set()
+    for _, edge in found.objects:
+        value = edge.owner.value if isinstance(edge.owner, cst.Return) else None
+        if not isinstance(value, cst.Call) or dotted_name(value.func) not in ("cls", class_name):
+            return None
+        named.update((arg.value.value, arg.keyword.value) for arg in value.args if arg.keyword is not None and isinstance(arg.value, cst.Name))
+    return Validator(None, (), None, tuple(sorted(named))) if named else None
 
 
 def validator(scope: cst.FunctionDef) -> Validator | None:
@@ -341,6 +364,9 @@ def field_location(path: str, shape: Validator) -> str | None:
     rest = path[len(root) :]
     if root == shape.attributes:
         return FIELDS + rest if rest.startswith(".") else None
+    for local, named in shape.named:
+        if root == local:
+            return f"{FIELDS}.{named}" + rest
     if shape.value is not None and root == shape.value[0]:
         return f"{FIELDS}.{shape.value[1]}" + _SEGMENT.sub(_ATTRIBUTE, rest)
     if root in shape.mappings:
