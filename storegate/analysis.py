@@ -835,6 +835,7 @@ class Summarizer:
                 literal=constant_written(arg.value),
                 statement=self.matcher.statement(arg.value, self._strings) if not arg.star else None,
                 made=handoffs.made(arg.value, self._made_locals, lambda value: self._parameter_path(value, context)) if not arg.star else (),
+                each=self._loops[arg.value.value][0] if type(arg.value) is cst.Name and arg.value.value in self._loops and not arg.star else None,
             )
             for arg, slot, implied in zip(record.args, record.permits, record.implies)
         )

@@ -6,7 +6,11 @@ method (``self.store_callback(r)``) that a method of the class keeps from a para
 class (a dataclass), or each element of a list of them (``for cb in self.success_callbacks:
 cb(r)``: ``summary.EACH``), filled anywhere by ``.append(f)`` or ``.insert(i, f)`` on an
 attribute or a global of that name (``router.success_callbacks.append(log_to_db)``), or made
-with them written out (``self._steps = [self._observe, self._export]``). Each call
+with them written out (``self._steps = [self._observe, self._export]``). An object built
+where it is passed (``subscribe("done", QualitySampler(blobs))``) is its class's ``__call__``;
+each element of such a list passed to a helper that calls it (``for handler in
+self._subscribers.get(topic, ()): self._dispatch(handler, event)``) is every function the list
+is filled with (``_pass_elements``). Each call
 of it is a call of every function the project passes for it, resolved where it is passed (one
 level: a callback passed on is not followed); but a parameter that a function without a flag
 only hands its arguments to (``_run(fn, *args, **kwargs)`` over an executor) is called where
@@ -67,8 +71,9 @@ def add_callbacks(project: Project) -> Callbacks:
     found.filled = frozenset(slot[2] for calls in receivers.values() for _, slot in calls if slot[0] == "each")
     handed = _handed(project, receivers)
     slots = {slot for calls in receivers.values() for _, slot in calls}
-    passed, where, aliases = _passed(project, slots, found, handed)
+    passed, where, aliases, listed = _passed(project, slots, found, handed)
     _pass_on(project, slots, where, aliases, found)
+    _pass_elements(project, slots, listed, passed, found)
     targets: dict[str, dict[Site, set[str] | None]] = {}  # fq -> its calls of callbacks -> the functions (None: handed)
     for fq, calls in receivers.items():
         for site, slot in calls:
@@ -126,11 +131,7 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
     it need not be known."""
     from storegate.project import _observes
 
-    kept: dict[tuple[str, str], list[Slot]] = {}  # (class fq, attribute) -> where it is passed
-    for fq, function in sorted(project.functions.items()):
-        class_name = function.summary.class_name
-        for attribute, param, _ in function.summary.keeps if class_name else ():
-            kept.setdefault((f"{function.module.module}.{class_name}", attribute), []).append(("param", fq, param))
+    kept = _kept(project)
     found: dict[str, list[tuple[Site, Slot]]] = {}
     for fq, function in sorted(project.functions.items()):
         summary = function.summary
@@ -141,10 +142,7 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
             head, _, attribute = site.text.partition(".")
             slots: list[Slot] = []
             if site.text.endswith(EACH):
-                listed = site.text[: -len(EACH)]
-                slots.append(("each", "", listed.rpartition(".")[2]))
-                if owner is not None and listed.startswith("self.") and listed.count(".") == 1:  # an event bus's
-                    slots.extend(kept.get((owner, listed[len("self.") :]), ()))  # ``subscribe(topic, handler)``'s
+                slots.extend(_list_slots(site.text[: -len(EACH)], owner, kept))
             elif not attribute and head not in ("self", "cls") and summary.param(head) is not None:
                 slots.append(("param", fq, head))
             elif head == "self" and owner is not None and attribute.isidentifier():
@@ -154,6 +152,27 @@ def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
             if slots and not _observes(site.text.split(".")) and project.resolve(function.module, summary, site) is None:
                 found.setdefault(fq, []).extend((site, slot) for slot in slots)
     return found
+
+
+def _kept(project: Project) -> dict[tuple[str, str], list[Slot]]:
+    """(class fq, attribute) -> the parameters its methods keep in it (``FunctionSummary.keeps``:
+    ``self._subscribers[topic].append(handler)`` in ``subscribe(self, topic, handler)``)."""
+    kept: dict[tuple[str, str], list[Slot]] = {}
+    for fq, function in sorted(project.functions.items()):
+        class_name = function.summary.class_name
+        for attribute, param, _ in function.summary.keeps if class_name else ():
+            kept.setdefault((f"{function.module.module}.{class_name}", attribute), []).append(("param", fq, param))
+    return kept
+
+
+def _list_slots(listed: str, owner: str | None, kept: dict[tuple[str, str], list[Slot]]) -> list[Slot]:
+    """The slots a list of callbacks (``self._subscribers``, ``HOOKS``) is filled through: its
+    ``append``s anywhere, and, for an attribute of the class ``owner``, an event bus's
+    ``subscribe(topic, handler)`` that keeps its parameter there."""
+    slots: list[Slot] = [("each", "", listed.rpartition(".")[2])]
+    if owner is not None and listed.startswith("self.") and listed.count(".") == 1:
+        slots.extend(kept.get((owner, listed[len("self.") :]), ()))
+    return slots
 
 
 def _pass_on(project: Project, slots: set[Slot], where: dict[str, dict[Site, list[Site]]], aliases: dict[Slot, set[Slot]], found: Callbacks) -> None:
@@ -168,12 +187,32 @@ def _pass_on(project: Project, slots: set[Slot], where: dict[str, dict[Site, lis
         if not new:
             break
         known |= new
-        _, handing, further = _passed(project, new, found, new)
+        _, handing, further, _ = _passed(project, new, found, new)
         for fq, handed_on in handing.items():
             for site, copies in handed_on.items():
                 where.setdefault(fq, {}).setdefault(site, []).extend(copies)
         for slot, sources in further.items():
             aliases.setdefault(slot, set()).update(sources)
+
+
+def _pass_elements(project: Project, slots: set[Slot], listed: dict[Slot, set[Slot]], passed: dict[Slot, set[str]], found: Callbacks) -> None:
+    """A slot passed each element of a list of callbacks (an event bus's ``for handler in
+    self._subscribers.get(topic, ()): create_task(self._dispatch(handler, event))``, whose
+    ``_dispatch`` calls ``handler(event)``) is passed every function the list is filled with:
+    appended, or kept by ``subscribe(topic, handler)`` from what its callers pass. The files
+    that make those calls are the pre-filter's to read (``found``)."""
+    sources = {source for slots_of in listed.values() for source in slots_of}
+    if not sources:
+        return
+    new = sources - slots
+    more = _passed(project, new, found, set())[0] if new else {}
+    for slot, slots_of in listed.items():
+        for source in slots_of:
+            passed.setdefault(slot, set()).update(more.get(source, set()) | passed.get(source, set()))
+        if slot[0] == "param":
+            words = {_called_as(source) for source in slots_of if source[0] != "each"}
+            found.words[slot[1]] = found.words.get(slot[1], frozenset()) | words
+    found.filled = found.filled | {source[2] for source in new if source[0] == "each"}
 
 
 # How many functions up a callback passed on as a parameter is followed (``_pass_on``).
@@ -182,7 +221,7 @@ _PASSED_ON = 3
 
 def _passed(
     project: Project, slots: set[Slot], found: Callbacks, handed: set[Slot]
-) -> tuple[dict[Slot, set[str]], dict[str, dict[Site, list[Site]]], dict[Slot, set[Slot]]]:
+) -> tuple[dict[Slot, set[str]], dict[str, dict[Site, list[Site]]], dict[Slot, set[Slot]], dict[Slot, set[Slot]]]:
     """Slot -> the functions the project's calls pass for it (into ``found.unresolved``, those
     that no module read defines); for the ``handed`` slots, the caller's fq -> its call that
     passes one -> that call as a call of the function passed, with the arguments it forwards;
@@ -201,6 +240,8 @@ def _passed(
     passed: dict[Slot, set[str]] = {}
     where: dict[str, dict[Site, list[Site]]] = {}
     aliases: dict[Slot, set[Slot]] = {}
+    listed: dict[Slot, set[Slot]] = {}  # a slot passed each element of a list of callbacks -> the list's slots
+    kept = _kept(project) if any(arg.each is not None for module in project.summaries for f in module.functions for site in f.sites for arg in site.args) else {}
     for module in project.summaries:
         for function in module.functions:
             for site in function.sites:
@@ -221,12 +262,26 @@ def _passed(
                         callee = project.functions[init] if init is not None else None
                     candidates = [*(by_target.get(callee.fq, ()) if callee else ()), *by_target.get(owner or "", ())]
                 for slot in candidates:
-                    value = _value(site, callee, slot)
-                    if value is None:
+                    argument = _argument(site, callee, slot)
+                    if argument is None:
                         continue
+                    caller = f"{module.module}.{function.name}"
+                    if argument.each is not None:  # each element of a list of callbacks, passed on
+                        owner_class = f"{module.module}.{function.class_name}" if function.class_name else None
+                        listed.setdefault(slot, set()).update(_list_slots(argument.each, owner_class, kept))
+                        continue
+                    if argument.path is None:  # ``subscribe("done", QualitySampler(blobs))``: its ``__call__``
+                        if _may_be_function(argument):
+                            class_fq = project._known_class(module, argument.made[0], function.name)
+                            called = project._method(class_fq, "__call__", set()) if class_fq is not None else None
+                            if called is not None:
+                                passed.setdefault(slot, set()).add(called)
+                            elif class_fq is None:  # a class of a module not read yet
+                                found.unresolved.append((_Function(caller, module, function), named_call(argument.made[0], module)))
+                        continue
+                    value = argument.path
                     named = named_call(value, module)
                     target = project.resolve(module, function, named)
-                    caller = f"{module.module}.{function.name}"
                     if target is None and site.handed and function.param(value) is not None and caller in project.functions:
                         aliases.setdefault(slot, set()).add(("param", caller, value))  # its own parameter, passed on
                     elif target is None:
@@ -236,9 +291,9 @@ def _passed(
                         handing.append(replace(site, text=value, qualified=PASSED + target.fq, args=_forwarded(site, callee), bound=None, packed=()))
                     else:
                         passed.setdefault(slot, set()).add(target.fq)
-    for slot, listed in _listed(project, lists):
-        passed.setdefault(slot, set()).add(listed)
-    return passed, where, aliases
+    for slot, made_with in _listed(project, lists):
+        passed.setdefault(slot, set()).add(made_with)
+    return passed, where, aliases, listed
 
 
 def _binding(project: Project, slot: Slot) -> tuple[str, int | None]:
@@ -255,16 +310,22 @@ def _binding(project: Project, slot: Slot) -> tuple[str, int | None]:
 
 def _binds(site: Site, bindings: list[tuple[str, int | None]]) -> bool:
     """Whether a call may pass a function for one of the slots its name may call
-    (``_binding``): a name (``Argument.path``) by keyword, or by position with no star (a
+    (``_binding``): a name or an instance (``_may_be_function``) by keyword, or by position with no star (a
     star's argument is not known: ``_value``). Decided before the call is resolved, the costly part."""
     plain = [arg for arg in site.args if arg.keyword is None and not arg.star]
     star = any(arg.star for arg in site.args)
     for name, before in bindings:
-        if any(arg.keyword == name and arg.path is not None for arg in site.args):
+        if any(arg.keyword == name and _may_be_function(arg) for arg in site.args):
             return True
-        if before is not None and not star and any(arg.path is not None for arg in plain[before : before + 2]):
+        if before is not None and not star and any(_may_be_function(arg) for arg in plain[before : before + 2]):
             return True
     return False
+
+
+def _may_be_function(arg: Argument) -> bool:
+    """A name (``self._save``), or an instance of a class built where it is passed
+    (``QualitySampler(blobs)``, whose ``__call__`` is called: ``_instance_call``)."""
+    return arg.path is not None or (bool(arg.made) and arg.made[0].rpartition(".")[2][:1].isupper())
 
 
 def _listed(project: Project, lists: set[str]) -> list[tuple[Slot, str]]:
@@ -297,8 +358,9 @@ def _forwarded(site: Site, callee: _Function) -> tuple[Argument, ...]:
     return (*plain[len(positional) :], *keywords, *(arg for arg in site.args if arg.star))
 
 
-def _value(site: Site, callee: _Function | None, slot: Slot) -> str | None:
-    """The function a call passes for a slot, as written where it is passed (``self._save``)."""
+def _argument(site: Site, callee: _Function | None, slot: Slot) -> Argument | None:
+    """The argument a call passes for a slot (its ``path``: the function as written where it is
+    passed, ``self._save``)."""
     from storegate.project import _bound_argument
 
     if slot[0] == "field":
@@ -311,7 +373,7 @@ def _value(site: Site, callee: _Function | None, slot: Slot) -> str | None:
         bound = _bound_argument(site, callee, slot[2]) if callee is not None else None
     if not isinstance(bound, Argument) or bound.star:
         return None
-    return bound.path
+    return bound
 
 
 def _class_called(project: Project, module: ModuleSummary, text: str, where: str) -> str | None:

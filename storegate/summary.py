@@ -75,6 +75,9 @@ class Argument:
     # local bound once; a string written out, as JSON (``'"upload"'``). What a dispatch table's
     # key is matched with (``dispatch.py``).
     made: tuple[str, ...] = ()
+    # the location a name passed is bound to each element of, by a loop over it (``for handler in
+    # self._subscribers.get(topic, ()): self._dispatch(handler, event)``): ``callbacks.py``
+    each: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +307,7 @@ class ModuleSummary:
             return [[list(literal) for literal in clause] for clause in items]
 
         def argument(a: Argument) -> list:
-            return [a.keyword, a.star, [list(p) for p in a.permits], a.path, list(a.implies), a.literal, a.statement, list(a.made)]
+            return [a.keyword, a.star, [list(p) for p in a.permits], a.path, list(a.implies), a.literal, a.statement, list(a.made), a.each]
 
         def site(s: Site) -> list:
             span = s.span
@@ -391,8 +394,8 @@ class ModuleSummary:
         trace = traces.__getitem__
 
         def argument(a):
-            keyword, star, permits, path, implies, literal, statement, made = a
-            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies), literal, statement, tuple(made)))
+            keyword, star, permits, path, implies, literal, statement, made, each = a
+            return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies), literal, statement, tuple(made), one(each)))
 
         def site(d):
             line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped, gates, handed, chosen = d
