@@ -481,7 +481,7 @@ class Summarizer:
             tables=handoffs.tables(graph) if kind != "class" else (),
             locals=tuple(sorted({*graph.params, *_bound_names(graph, imports=False)} - {"self", "cls"})) if kind != "class" else (),
             app_factory=app_factory,
-            keeping_reads=self._keeping_reads(graph, flags or list(self.config.flags)),
+            keeping_reads=self._keeping_reads(graph, flags),
         )
 
     def _closed_aliases(self, scope: cst.CSTNode, own: set[str]) -> dict[str, str]:
@@ -553,8 +553,10 @@ class Summarizer:
         fills in an omitted flag from a setting (``_filled_omissions``), and whose value leaves
         the function (``_held_reads``). ``fallback``: "" for such a
         constant; else the attribute path the default is read from, which the project looks up
-        (``settings.persistence.store_by_default``: ``Project.keeping_defaults``)."""
-        by_name = {flag.name: flag for flag in flags}
+        (``settings.persistence.store_by_default``: ``Project.keeping_defaults``). A reading
+        helper asked for a flag by name (``read_bool(payload, "store", True)``) counts in any
+        function; the other forms only in one that reads the flag (``flags``)."""
+        by_name = {flag.name: flag for flag in (flags or self.config.flags)}
         found: list[tuple[cst.CSTNode, str, str]] = []
         for block in graph.blocks if by_name else ():
             for event in block.events:
@@ -562,14 +564,16 @@ class Summarizer:
                     continue
                 call = event.node
                 func, args = call.func, call.args
-                if type(func) is cst.Name and func.value == "getattr" and len(args) > 1:
-                    key = string_value(args[1].value)
-                else:
-                    key = read_key(call)
-                flag = by_name.get(key) if key is not None else None
-                default = read_default(call) if flag is not None else None
-                if flag is None:  # ``_as_bool(payload.get("store"), default=True)``: a coercion's default
-                    flag, default = _coerced_read(call, by_name)
+                flag, default = None, None
+                if flags:
+                    if type(func) is cst.Name and func.value == "getattr" and len(args) > 1:
+                        key = string_value(args[1].value)
+                    else:
+                        key = read_key(call)
+                    flag = by_name.get(key) if key is not None else None
+                    default = read_default(call) if flag is not None else None
+                    if flag is None:  # ``_as_bool(payload.get("store"), default=True)``: a coercion's default
+                        flag, default = _coerced_read(call, by_name)
                 if flag is None:  # ``read_bool(payload, "store", True)``: a reading helper's
                     flag, default = _helper_read(call, by_name)
                 fallback = _fallback(default, flag) if flag is not None and default is not None else None
@@ -577,7 +581,8 @@ class Summarizer:
                     found.append((call, flag.name, fallback))
         if not by_name or not isinstance(graph.scope, cst.FunctionDef):
             return ()
-        found.extend(_filled_omissions(graph.scope, by_name))
+        if flags:
+            found.extend(_filled_omissions(graph.scope, by_name))
         if not found:
             return ()
         held = _held_reads(graph.scope)
