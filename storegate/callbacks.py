@@ -63,7 +63,8 @@ def add_callbacks(project: Project) -> Callbacks:
     project passes for it (``run(on_done=save)``, ``Worker(store_callback=self._save)``), each
     resolved to it (``PASSED``); what the pre-filter must read for them."""
     found = Callbacks()
-    receivers = _receivers(project)
+    kept = _kept(project)
+    receivers = _receivers(project, kept)
     if not receivers:
         return found
     for fq, calls in receivers.items():
@@ -71,9 +72,10 @@ def add_callbacks(project: Project) -> Callbacks:
     found.filled = frozenset(slot[2] for calls in receivers.values() for _, slot in calls if slot[0] == "each")
     handed = _handed(project, receivers)
     slots = {slot for calls in receivers.values() for _, slot in calls}
-    passed, where, aliases, listed = _passed(project, slots, found, handed)
+    sources = _element_sources(project, slots, kept)
+    passed, where, aliases, listed = _passed(project, slots | sources, found, handed, kept)
     _pass_on(project, slots, where, aliases, found)
-    _pass_elements(project, slots, listed, passed, found)
+    _pass_elements(slots, sources, listed, passed, found)
     targets: dict[str, dict[Site, set[str] | None]] = {}  # fq -> its calls of callbacks -> the functions (None: handed)
     for fq, calls in receivers.items():
         for site, slot in calls:
@@ -124,14 +126,13 @@ def _called_as(slot: Slot) -> str:
     return (owner if kind == "field" else owner.removesuffix(".__init__")).rpartition(".")[2]
 
 
-def _receivers(project: Project) -> dict[str, list[tuple[Site, Slot]]]:
+def _receivers(project: Project, kept: dict[tuple[str, str], list[Slot]]) -> dict[str, list[tuple[Site, Slot]]]:
     """Function fq -> its calls of callbacks, each with a slot the callback is passed for. Not
     ``cls(...)`` (a construction) nor a callback named for observing (``print_verbose(...)``,
     ``logger_fn(...)``): no chain goes through it (``project._observes``), so what is passed for
     it need not be known."""
     from storegate.project import _observes
 
-    kept = _kept(project)
     found: dict[str, list[tuple[Site, Slot]]] = {}
     for fq, function in sorted(project.functions.items()):
         summary = function.summary
@@ -195,24 +196,51 @@ def _pass_on(project: Project, slots: set[Slot], where: dict[str, dict[Site, lis
             aliases.setdefault(slot, set()).update(sources)
 
 
-def _pass_elements(project: Project, slots: set[Slot], listed: dict[Slot, set[Slot]], passed: dict[Slot, set[str]], found: Callbacks) -> None:
-    """A slot passed each element of a list of callbacks (an event bus's ``for handler in
-    self._subscribers.get(topic, ()): create_task(self._dispatch(handler, event))``, whose
-    ``_dispatch`` calls ``handler(event)``) is passed every function the list is filled with:
-    appended, or kept by ``subscribe(topic, handler)`` from what its callers pass. The files
-    that make those calls are the pre-filter's to read (``found``)."""
-    sources = {source for slots_of in listed.values() for source in slots_of}
-    if not sources:
-        return
-    new = sources - slots
-    more = _passed(project, new, found, set())[0] if new else {}
+def _element_sources(project: Project, slots: set[Slot], kept: dict[tuple[str, str], list[Slot]]) -> set[Slot]:
+    """The slots of the lists of callbacks whose elements a call passes for a parameter among
+    ``slots`` (an event bus's ``for handler in self._subscribers.get(topic, ()):
+    self._dispatch(handler, event)``, whose ``_dispatch`` calls ``handler(event)``): the list's
+    ``append``s, and the ``subscribe(topic, handler)`` that keeps its parameter in it
+    (``_list_slots``). Summarized with ``slots``, in the same pass (``_passed``)."""
+    from storegate.project import _bound_argument
+
+    params: dict[str, list[str]] = {}  # function fq -> its parameters called as callbacks
+    for kind, owner, name in slots:
+        if kind == "param":
+            params.setdefault(owner, []).append(name)
+    words = {owner.rpartition(".")[2] for owner in params}
+    sources: set[Slot] = set()
+    for module in project.summaries if words else ():
+        for function in module.functions:
+            for site in function.sites:
+                if site.kind != "call" or site.text.rpartition(".")[2] not in words or all(arg.each is None for arg in site.args):
+                    continue
+                callee = project.resolve(module, function, site)
+                if callee is None:
+                    continue
+                for name in params.get(callee.fq, ()):
+                    bound = _bound_argument(site, callee, name)
+                    if isinstance(bound, Argument) and bound.each is not None:
+                        sources.update(_list_slots(bound.each, _owner(module, function), kept))
+    return sources
+
+
+def _owner(module: ModuleSummary, function: FunctionSummary) -> str | None:
+    """The qualified name of the class ``function`` is a method of, if it is one."""
+    return f"{module.module}.{function.class_name}" if function.class_name else None
+
+
+def _pass_elements(slots: set[Slot], sources: set[Slot], listed: dict[Slot, set[Slot]], passed: dict[Slot, set[str]], found: Callbacks) -> None:
+    """A slot passed each element of a list of callbacks is passed every function the list is
+    filled with (``_element_sources``). The files that fill it are the pre-filter's to read
+    (``found``): those that call the ``subscribe`` that keeps it, those that append to it."""
     for slot, slots_of in listed.items():
         for source in slots_of:
-            passed.setdefault(slot, set()).update(more.get(source, set()) | passed.get(source, set()))
+            passed.setdefault(slot, set()).update(passed.get(source, set()))
         if slot[0] == "param":
             words = {_called_as(source) for source in slots_of if source[0] != "each"}
             found.words[slot[1]] = found.words.get(slot[1], frozenset()) | words
-    found.filled = found.filled | {source[2] for source in new if source[0] == "each"}
+    found.filled = found.filled | {source[2] for source in sources - slots if source[0] == "each"}
 
 
 # How many functions up a callback passed on as a parameter is followed (``_pass_on``).
@@ -220,7 +248,7 @@ _PASSED_ON = 3
 
 
 def _passed(
-    project: Project, slots: set[Slot], found: Callbacks, handed: set[Slot]
+    project: Project, slots: set[Slot], found: Callbacks, handed: set[Slot], kept: dict[tuple[str, str], list[Slot]] | None = None
 ) -> tuple[dict[Slot, set[str]], dict[str, dict[Site, list[Site]]], dict[Slot, set[Slot]], dict[Slot, set[Slot]]]:
     """Slot -> the functions the project's calls pass for it (into ``found.unresolved``, those
     that no module read defines); for the ``handed`` slots, the caller's fq -> its call that
@@ -241,7 +269,6 @@ def _passed(
     where: dict[str, dict[Site, list[Site]]] = {}
     aliases: dict[Slot, set[Slot]] = {}
     listed: dict[Slot, set[Slot]] = {}  # a slot passed each element of a list of callbacks -> the list's slots
-    kept = _kept(project) if any(arg.each is not None for module in project.summaries for f in module.functions for site in f.sites for arg in site.args) else {}
     for module in project.summaries:
         for function in module.functions:
             for site in function.sites:
@@ -267,8 +294,7 @@ def _passed(
                         continue
                     caller = f"{module.module}.{function.name}"
                     if argument.each is not None:  # each element of a list of callbacks, passed on
-                        owner_class = f"{module.module}.{function.class_name}" if function.class_name else None
-                        listed.setdefault(slot, set()).update(_list_slots(argument.each, owner_class, kept))
+                        listed.setdefault(slot, set()).update(_list_slots(argument.each, _owner(module, function), kept or {}))
                         continue
                     if argument.path is None:  # ``subscribe("done", QualitySampler(blobs))``: its ``__call__``
                         if _may_be_function(argument):
