@@ -11,6 +11,7 @@ No libcst here: the configuration is loaded on runs that parse nothing.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -233,3 +234,10 @@ def _at(kind: str, flags: int, before: str | None, after: str | None, last: bool
         boundary = (before in words) != (after in words)
         return boundary if kind == "AT_BOUNDARY" else not boundary
     raise UnsupportedRegex(kind)  # pragma: no cover - the parser emits only these
+
+
+@functools.lru_cache(maxsize=None)
+def compiled(regex: str) -> LinearRegex:
+    """The program of ``regex``, built once per process: a project's every rebuild (one per
+    pre-filter round) and every file's matcher share it; its memo of threads only grows."""
+    return LinearRegex(regex)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, ClassVar
 import libcst as cst
 
 from storegate.cfg import BindEvent, CallEvent, Event, children
-from storegate.linear_regex import LinearRegex
+from storegate.linear_regex import LinearRegex, compiled
 from storegate.model import CONSTANTS, Sink, State, constants_only
 from storegate.paths import access_path, callee_path, literal_text
 from storegate.statements import PASSED, bookkeeping_column, counts_only
@@ -183,7 +183,7 @@ class CallSinks(SinkKind):
 
     def __init__(self, sinks: Sequence[Sink]) -> None:
         super().__init__(sinks)
-        self.compiled = [(sink, sink_glob(sink.pattern), LinearRegex(sink.argument) if sink.argument else None) for sink in sinks]
+        self.compiled = [(sink, sink_glob(sink.pattern), compiled(sink.argument) if sink.argument else None) for sink in sinks]
         self.by_last, self.anywhere = _by_last_name(sinks)
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
@@ -275,7 +275,7 @@ class LibrarySinks(SinkKind):
     def __init__(self, sinks: Sequence[Sink]) -> None:
         super().__init__(sinks)
         calls = [s for s in sinks if not s.is_container]
-        self.calls = [(s, sink_glob(s.pattern), LinearRegex(s.argument) if s.argument else None) for s in calls]
+        self.calls = [(s, sink_glob(s.pattern), compiled(s.argument) if s.argument else None) for s in calls]
         self.by_last, self.anywhere = _by_last_name(calls)
         self.items = [(s, sink_glob(s.pattern[:-2])) for s in sinks if s.is_container]
 
@@ -407,7 +407,7 @@ class SinkMatcher:
     @cached_property
     def _regexes(self) -> list[LinearRegex]:
         """One of each argument regex (the SQL drivers' sinks share a few)."""
-        return [LinearRegex(argument) for argument in sorted({sink.argument for kind in self.kinds for sink in kind.sinks if sink.argument})]
+        return [compiled(argument) for argument in sorted({sink.argument for kind in self.kinds for sink in kind.sinks if sink.argument})]
 
     def match(self, event: Event, context: MatchContext) -> SinkMatch | None:
         """The first kind's match for ``event``, if any kind has one; one that waits for another

@@ -17,7 +17,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from storegate.linear_regex import LinearRegex
+from storegate.linear_regex import LinearRegex, compiled
 
 # A pending sink's constant that is a parameter of the calling function (``self._conn.execute(sql,
 # params)`` in ``def _run(self, sql, params)``): its callers' statements decide
@@ -113,7 +113,7 @@ def _regexes(project: Project) -> dict[str, list[LinearRegex]]:
     regexes: dict[str, list[LinearRegex]] = {}
     for sink in project.config.sinks:
         if sink.argument:
-            regexes.setdefault(sink.pattern, []).append(LinearRegex(sink.argument))
+            regexes.setdefault(sink.pattern, []).append(compiled(sink.argument))
     return regexes
 
 
