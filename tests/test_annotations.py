@@ -8,7 +8,7 @@ import libcst as cst
 import pytest
 
 from storegate import contracts
-from storegate.annotations import annotated_class, annotated_classes, callable_returns, is_type_alias
+from storegate.annotations import annotated_class, annotated_classes, callable_returns, is_type_alias, numeric
 
 ANNOTATIONS = [
     ("Ledger", ["Ledger"]),
@@ -67,3 +67,22 @@ def test_a_string_annotation_that_cannot_be_encoded_names_nothing() -> None:
     assert annotated_classes(node) == []
     assert annotated_classes(raw) == []
     assert callable_returns(raw) == []
+
+
+@pytest.mark.parametrize(
+    ("annotation", "expected"),
+    [
+        ("float", True),
+        ("int | None", True),
+        ("Optional[int]", True),
+        ('"float | None"', True),
+        ("decimal.Decimal", True),
+        ("str", False),
+        ("int | str", False),
+        ("None", False),
+        ("Any", False),
+        ("list[int]", False),
+    ],
+)
+def test_an_annotation_of_numbers_only(annotation: str, expected: bool) -> None:
+    assert numeric(cst.parse_expression(annotation)) is expected
