@@ -253,7 +253,9 @@ def _passed(
     """Slot -> the functions the project's calls pass for it (into ``found.unresolved``, those
     that no module read defines); for the ``handed`` slots, the caller's fq -> its call that
     passes one -> that call as a call of the function passed, with the arguments it forwards;
-    and slot -> the parameters of the callers that pass their own for it (``_pass_on``)."""
+    slot -> the parameters of the callers that pass their own for it (``_pass_on``); and slot ->
+    the slots of the lists of callbacks whose elements are passed for it (``_pass_elements``;
+    ``kept``: ``_kept``)."""
     from storegate.project import _Function
 
     words: dict[str, list[tuple[str, int | None]]] = {}  # the word a call contains -> what it must bind (``_binds``)
@@ -337,7 +339,7 @@ def _binding(project: Project, slot: Slot) -> tuple[str, int | None]:
 def _binds(site: Site, bindings: list[tuple[str, int | None]]) -> bool:
     """Whether a call may pass a function for one of the slots its name may call
     (``_binding``): a name or an instance (``_may_be_function``) by keyword, or by position with no star (a
-    star's argument is not known: ``_value``). Decided before the call is resolved, the costly part."""
+    star's argument is not known: ``_argument``). Decided before the call is resolved, the costly part."""
     plain = [arg for arg in site.args if arg.keyword is None and not arg.star]
     star = any(arg.star for arg in site.args)
     for name, before in bindings:
@@ -350,7 +352,7 @@ def _binds(site: Site, bindings: list[tuple[str, int | None]]) -> bool:
 
 def _may_be_function(arg: Argument) -> bool:
     """A name (``self._save``), or an instance of a class built where it is passed
-    (``QualitySampler(blobs)``, whose ``__call__`` is called: ``_instance_call``)."""
+    (``QualitySampler(blobs)``, whose ``__call__`` is called: ``_passed``)."""
     return arg.path is not None or (bool(arg.made) and arg.made[0].rpartition(".")[2][:1].isupper())
 
 
