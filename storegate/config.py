@@ -35,7 +35,7 @@ else:  # pragma: no cover - Python 3.10
 from storegate import disk
 from storegate.errors import ConfigError
 from storegate.files import display_path, is_inside, validate_excludes
-from storegate.linear_regex import LinearRegex, UnsupportedRegex
+from storegate.linear_regex import UnsupportedRegex, compiled
 from storegate.model import Config, Flag, Pack, Retention, RouteDefault, Sink, State
 
 # ``state``: writes into containers that outlive the request (``state.py``); a config that lists
@@ -281,7 +281,7 @@ def validate_regex(regex: Any, pattern: str, where: str) -> str:
         raise ConfigError(f"{where}: sink {pattern!r}: 'argument' must be a string (a regex)")
     try:
         re.compile(regex)
-        LinearRegex(regex)
+        compiled(regex)  # (built once: the matchers use the same program)
     except re.error as exc:
         raise ConfigError(f"{where}: sink {pattern!r}: invalid argument regex {regex!r}: {exc}") from None
     except UnsupportedRegex as exc:

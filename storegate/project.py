@@ -187,7 +187,7 @@ class Project:
                     self._by_type.add(key)
                 elif (queue := _queue_end(site, _PUTS)) is not None:
                     consumers = self._queue_consumers.get(self._container_key(module, function, queue), ())
-                    own = f"{module.module}.{function.class_name}." if queue.startswith(("self.", "cls.")) else None
+                    own = f"{module.module}.{function.class_name}." if function.class_name and queue.startswith(("self.", "cls.")) else None
                     if own is not None and any(fq.startswith(own) for fq in consumers):
                         consumers = tuple(fq for fq in consumers if fq.startswith(own))  # the class's own queue
                     self._resolved[key] = tuple(fq for fq in consumers if fq != f"{module.module}.{function.name}")

@@ -46,7 +46,7 @@ from storegate import cfg as cfglib
 from storegate.flags import TYPED
 from storegate.annotations import numeric
 from storegate.model import State
-from storegate.paths import access_path, dotted_name, literal_text, root_name
+from storegate.paths import access_path, dotted_name, literal_text, read_key, root_name
 from storegate.reads import annotation_kind
 from storegate.sinks import callee_text, qualify, sink_glob
 from storegate.summary import names_an_identifier
@@ -244,9 +244,8 @@ def _identifier(value: cst.BaseExpression) -> bool:
     elif isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
         key = value.slice[0].slice.value
         name = (literal_text(key) or "") if isinstance(key, cst.SimpleString) else ""
-    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get" and value.args:
-        key = value.args[0].value
-        name = (literal_text(key) or "") if isinstance(key, cst.SimpleString) else ""
+    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get":
+        name = read_key(value) or ""
     elif isinstance(value, cst.Call):
         name = (dotted_name(value.func) or "").rpartition(".")[2]
     else:
