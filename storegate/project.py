@@ -209,6 +209,11 @@ class Project:
                     found.setdefault(self._container_key(target.module, summary, queue), []).append(fq)
         return {key: tuple(dict.fromkeys(fqs)) for key, fqs in found.items()}
 
+    @cached_property
+    def _consuming(self) -> frozenset[str]:
+        """The functions that take items from a long-lived queue (``_queue_consumers``)."""
+        return frozenset(fq for consumers in self._queue_consumers.values() for fq in consumers)
+
     def _resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> str | None:
         if site.kind != "call":
             return None
@@ -390,7 +395,7 @@ class Project:
             if wanted is not None:
                 wanted[0].add(parts[state])  # any file that sets ``app.state.<name>``
             rest = parts[state + 1 :]
-        elif len(parts) > 1 and parts[-1] == "state":  # ``request.app.state`` itself, handed to a helper
+        elif typefacts.namespace(parts):  # ``request.app.state`` itself, handed to a helper
             return [typefacts.STATE]
         else:
             classes, rest = self._root(module, function, parts, seen, wanted)
@@ -2253,12 +2258,39 @@ class Project:
         # and the functions that run a call only where a boolean parameter of theirs is true
         # (``Site.gates``: ``if not persist: return``): their callers may pass the flag for it
         gating = {fq for fq, function in self.functions.items() if any(site.gates for site in function.summary.sites)}
-        incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates | gating}
-        for caller, module, function, site, first in self.calls():
-            for target in self.resolve_all(module, function, site) if first is not None else ():
-                if target.fq in incoming:  # every class a receiver may hold: each is called here
-                    incoming[target.fq].append((f"{module.module}.{function.name}", site, target))
-        permitted = {fq for fq in candidates if incoming[fq]}
+        calls = [
+            (f"{module.module}.{function.name}", site, target)
+            for _, module, function, site, first in self.calls()
+            for target in (self.resolve_all(module, function, site) if first is not None else ())
+        ]
+        # a worker that hands on an item it took from a queue (``job = await self._queue.get()``,
+        # then ``await self._handler(job)``) passes what the queue's producers put: the functions
+        # that put on it are asked, each as its callers decide when it does not see the flag
+        taken = self._taken_items
+        puts: dict[str, list[tuple[str, Site, _Function]]] = {}  # consumer fq -> the puts it takes
+        for caller_fq, site, target in calls:
+            if target.fq in taken and _queue_end(site, _PUTS) is not None:
+                puts.setdefault(target.fq, []).append((caller_fq, site, target))
+        relays = {
+            put_fq
+            for caller_fq, site, target in calls
+            if target.fq in candidates and caller_fq in puts and site.verdict(flag.name) is None and _hands_on_item(site, taken[caller_fq])
+            for put_fq, _, _ in puts[caller_fq]
+            if flag.name not in self.functions[put_fq].summary.flags
+        }
+        incoming: dict[str, list[tuple[str, Site, _Function]]] = {fq: [] for fq in candidates | gating | relays}
+        for caller_fq, site, target in calls:
+            if target.fq in incoming:  # every class a receiver may hold: each is called here
+                incoming[target.fq].append((caller_fq, site, target))
+        permitted = {fq for fq in candidates | relays if incoming[fq]}
+
+        def caller_permitted(caller_fq: str, site: Site) -> bool:
+            if caller_fq in permitted:
+                return True
+            if caller_fq not in puts or not _hands_on_item(site, taken[caller_fq]):
+                return False
+            return all(_passes_permitted(put, consumer, flag, put_fq in permitted) for put_fq, put, consumer in puts[caller_fq])
+
         changed = True
         while changed:
             changed = False
@@ -2266,11 +2298,23 @@ class Project:
                 for caller_fq, site, target in incoming[fq]:
                     if _gate_passed(site, incoming.get(caller_fq, ()), flag):
                         continue
-                    if not _passes_permitted(site, target, flag, caller_fq in permitted, self._producers(site, permitted)):
+                    if not _passes_permitted(site, target, flag, caller_permitted(caller_fq, site), self._producers(site, permitted)):
                         permitted.discard(fq)
                         changed = True
                         break
-        return permitted
+        return permitted - (relays - candidates)
+
+    @cached_property
+    def _taken_items(self) -> dict[str, frozenset[str]]:
+        """Function fq -> the locals it binds to an item taken from a long-lived queue
+        (``job = await self._queue.get()``: ``_queue_consumers``)."""
+        found: dict[str, frozenset[str]] = {}
+        for fq, consumer in self.functions.items():
+            summary = consumer.summary
+            items = frozenset(site.bound for site in summary.sites if site.bound and _queue_end(site, _GETS) is not None)
+            if items and fq in self._consuming:
+                found[fq] = items
+        return found
 
 
     def _passed_on_words(self) -> set[str]:
@@ -3056,6 +3100,12 @@ def _passes_permitted(
     if bound == "splat" and producers:
         return all(_argument_permits(_keyword(held, flag.name), target, flag, permitted) for held, permitted in producers)
     return _argument_permits(bound, target, flag, caller_permitted)
+
+
+def _hands_on_item(site: Site, items: frozenset[str]) -> bool:
+    """Whether a call passes an item a worker took from a queue, or a part of it (``job``,
+    ``job.request``)."""
+    return any(argument.path is not None and argument.path.partition(".")[0].partition("[")[0] in items for argument in site.args)
 
 
 def _passed_on(site: Site) -> list[str]:

@@ -280,8 +280,9 @@ def name_assignments(graph: cfglib.CFG) -> Iterator[tuple[str, cst.BaseExpressio
 
 def _on_app_state(expr: cst.Attribute) -> bool:
     """``app.state.x``, ``request.app.state.x``, ``self.app.state.x``: an attribute of a Starlette
-    or FastAPI application's state, which lives as long as the application."""
-    if not (isinstance(expr.value, cst.Attribute) and expr.value.attr.value == "state"):
+    or FastAPI application's state, or of a Sanic application's ``app.ctx``, which lives as long
+    as the application."""
+    if not (isinstance(expr.value, cst.Attribute) and expr.value.attr.value in ("state", "ctx")):
         return False
     app = expr.value.value
     return (isinstance(app, cst.Name) and app.value == "app") or (isinstance(app, cst.Attribute) and app.attr.value == "app")

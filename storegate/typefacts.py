@@ -90,8 +90,16 @@ def argument_name(callee: str, parameter: str | int) -> str:
 
 
 def state_attribute(parts: list[str]) -> int | None:
-    """The index of ``x`` in ``app.state.x...`` (any receiver before ``.state``), or None."""
+    """The index of ``x`` in ``app.state.x...`` (any receiver before ``.state``), or in Sanic's
+    ``app.ctx.x...`` (``request.app.ctx.x``: the application's namespace; a bare ``ctx`` is
+    anyone's context), or None."""
     for index in range(1, len(parts) - 1):
-        if parts[index] == "state":
+        if namespace(parts[: index + 1]):
             return index + 1
     return None
+
+
+def namespace(parts: list[str]) -> bool:
+    """Whether a path ends at an application's namespace: ``app.state``, ``request.app.state``,
+    ``app.ctx`` (Sanic's)."""
+    return len(parts) > 1 and (parts[-1] == "state" or (parts[-1] == "ctx" and parts[-2] == "app"))
