@@ -109,12 +109,15 @@ class At:
         """For a function that takes the flag inside an object and never reads it
         (``Project.carriers``), every path leaves it unchecked, unless each caller permits; not
         a write into the object's own containers (a stream's iterator banking the items of a
-        response that echoes ``store``): what the object keeps, its owner decides."""
+        response that echoes ``store``, itself or through ``self._bank(r)``): what the object
+        keeps, its owner decides. Another object's (``self.feed.record(entry)``, a feed the app
+        holds) keeps what it is given."""
         carried = self.project.carriers(self.flag).get(f"{self.module.module}.{self.function.name}")
         if carried is None or self.entry_permitted or self.project.chosen_by_flag(self.module, self.function, self.site, self.flag):
             return None
         derived = self._derived()
-        if self.site.sink_kind == "instance" or (derived is not None and derived[0].fq in self.project.own_state.get(self.flag.name, ())):
+        own = derived is not None and derived[0].fq in self.project.own_state.get(self.flag.name, ())
+        if self.site.sink_kind == "instance" or (own and self.site.text.count(".") == 1 and self.site.text.startswith(("self.", "cls."))):
             return None
         return (TraceStep(self.site.span.line, f"flag '{self.flag.name}' carried by {carried}, never checked"),)
 
