@@ -5,7 +5,7 @@ A function passed as a value to an API that calls it (``loop.run_in_executor(Non
 Starlette's ``BackgroundTask(fn, x)``, ``threading.Thread(target=fn, args=(x,))``,
 ``executor.submit(fn, x)``, ``asyncio.to_thread(fn, x)``, ``anyio.to_thread.run_sync(fn, x)``,
 an anyio task group's ``tg.start_soon(fn, x)``, a Celery task's ``fn.delay(x)`` or
-``fn.apply_async((x,))``, RQ's ``queue.enqueue(fn, x)``) is a call of it with the hand-off's remaining
+``fn.apply_async((x,))``, a Dramatiq actor's ``fn.send(x)``, RQ's ``queue.enqueue(fn, x)``) is a call of it with the hand-off's remaining
 arguments; a lambda without parameters that makes one call, given to any call
 (``transaction.on_commit(lambda: save(x))``), is that call, made later. The summary holds that
 call as a site at the hand-off (``handed``), so the callee is resolved, derived and given
@@ -62,9 +62,13 @@ _RECEIVED = {"run_sync": frozenset({"to_thread", "from_thread"})}
 # ``Thread(group, target, name, args, kwargs)``: the function and its arguments by keyword or position.
 _THREADS = frozenset({"Thread", "Process"})
 _THREAD_PARAMS = ("group", "target", "name", "args", "kwargs")
-# A Celery task is its own receiver: ``persist_turn.delay(*args, **kwargs)`` and
-# ``persist_turn.apply_async(args, kwargs)`` run it in a worker.
-_TASK_METHODS = frozenset({"delay", "apply_async"})
+# A task queue's task is its own receiver: Celery's ``persist_turn.delay(*args, **kwargs)`` and
+# ``persist_turn.apply_async(args, kwargs)``, Dramatiq's ``persist_turn.send(*args, **kwargs)`` and
+# ``send_with_options(args=..., kwargs=...)``, Taskiq's ``persist_turn.kiq(*args, **kwargs)`` run
+# it in a worker. A ``send`` is one only on a name (a task defined or imported as one):
+# ``self.ws.send(x)``, ``ws.send(x)`` send a message (a name that is no function resolves to none).
+_TASK_METHODS = frozenset({"delay", "apply_async", "send", "send_with_options", "kiq"})
+_DIRECT_TASK_METHODS = frozenset({"delay", "send", "kiq"})  # the task's arguments as they are
 _TASK_PARAMS = ("args", "kwargs")
 
 # A string that may name a kind of job (``"attachment.upload"``): short, one word (``made``).
@@ -100,7 +104,9 @@ def _by_api(call: cst.Call, imports: Mapping[str, str]) -> tuple[cst.BaseExpress
     if last in _THREADS:
         return _thread(call)
     if last in _TASK_METHODS and isinstance(call.func, cst.Attribute):
-        return (call.func.value, list(call.args)) if last == "delay" else _task(call)
+        if last == "send" and not isinstance(call.func.value, cst.Name):
+            return None
+        return (call.func.value, list(call.args)) if last in _DIRECT_TASK_METHODS else _task(call)
     if last in _RECEIVED:
         receiver = dotted_name(func.value) if isinstance(func, cst.Attribute) else imports.get(last, "").rpartition(".")[0]
         if (receiver or "").rpartition(".")[2] not in _RECEIVED[last]:
@@ -141,7 +147,7 @@ def forwards_keywords(call: cst.Call) -> bool:
         return False
     last = _last_name(call.func)
     if last in _TASK_METHODS:
-        return last == "delay"
+        return last in _DIRECT_TASK_METHODS
     return last not in _THREADS and _POSITIONAL[last][1]
 
 
