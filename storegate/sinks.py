@@ -36,8 +36,9 @@ import libcst as cst
 from storegate.cfg import BindEvent, CallEvent, Event, children
 from storegate.linear_regex import LinearRegex, compiled
 from storegate.model import CONSTANTS, Sink, State, constants_only
-from storegate.paths import access_path, callee_path, literal_text
+from storegate.paths import access_path, callee_path, dotted_name, literal_text, read_key
 from storegate.statements import PASSED, bookkeeping_column, counts_only
+from storegate.summary import names_an_identifier
 
 if TYPE_CHECKING:
     from storegate.receivers import Receivers
@@ -493,11 +494,35 @@ def constant_written(expr: cst.BaseExpression) -> bool:
 
 
 def _constants_under_key(call: cst.Call, key: int) -> bool:
-    """Whether a key-value write stores only constants under its key (``cache.set(bucket, 1,
-    timeout=90)``, ``r.set(marker, "done")``): a counter's start, a marker's status, nothing of
-    the request (``model.constants_only``)."""
-    arguments = [(arg.keyword.value if arg.keyword else None, bool(arg.star), constant_written(arg.value)) for arg in call.args]
+    """Whether a key-value write stores only constants or identifiers under its key
+    (``cache.set(bucket, 1, timeout=90)``, ``r.set(marker, "done")``, ``cache.add(idem_key,
+    response_id)``): a counter's start, a marker's status, which response a key claimed, nothing
+    of the request (``model.constants_only``)."""
+    arguments = [(arg.keyword.value if arg.keyword else None, bool(arg.star), constant_written(arg.value) or identifier(arg.value)) for arg in call.args]
     return constants_only(arguments, key)
+
+
+def identifier(value: cst.BaseExpression) -> bool:
+    """Whether a value is named as an identifier: a name or an attribute (``completion_id``,
+    ``response.id``), an item under such a key (``completion["id"]``, ``headers.get("X-Request-Id")``),
+    what a function named for one makes (``new_id("req")``), or either of two such
+    (``headers.get("X-Request-Id") or new_id("req")``)."""
+    if isinstance(value, cst.BooleanOperation):
+        return identifier(value.left) and identifier(value.right)
+    if isinstance(value, cst.Name):
+        name = value.value
+    elif isinstance(value, cst.Attribute):
+        name = value.attr.value
+    elif isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+        key = value.slice[0].slice.value
+        name = (literal_text(key) or "") if isinstance(key, cst.SimpleString) else ""
+    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get":
+        name = read_key(value) or ""
+    elif isinstance(value, cst.Call):
+        name = (dotted_name(value.func) or "").rpartition(".")[2]
+    else:
+        return False
+    return names_an_identifier(name.replace("-", "_"))
 
 
 def _keeps_nothing(call: cst.Call, sink: Sink, context: MatchContext) -> bool:

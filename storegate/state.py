@@ -46,10 +46,9 @@ from storegate import cfg as cfglib
 from storegate.flags import TYPED
 from storegate.annotations import numeric
 from storegate.model import State
-from storegate.paths import access_path, dotted_name, literal_text, read_key, root_name
+from storegate.paths import access_path, dotted_name, root_name
 from storegate.reads import annotation_kind
-from storegate.sinks import callee_text, qualify, sink_glob
-from storegate.summary import names_an_identifier
+from storegate.sinks import callee_text, identifier, qualify, sink_glob
 
 # The methods that add to a dict, list, set, deque, OrderedDict, defaultdict or cachetools cache.
 STATE_METHODS = frozenset({"__setitem__", "setdefault", "update", "append", "appendleft", "extend", "extendleft", "insert", "add"})
@@ -201,7 +200,7 @@ class ScopeState:
         task, lock, clock, ..."""
         if isinstance(value, _CONSTANTS) or (isinstance(value, cst.Name) and value.value in ("True", "False", "None")):
             return True
-        if _identifier(value):
+        if identifier(value):
             return True
         if isinstance(value, cst.UnaryOperation) and isinstance(value.expression, (cst.Integer, cst.Float)):
             return True
@@ -228,29 +227,6 @@ class ScopeState:
         return any(
             isinstance(side, (cst.Integer, cst.Float)) or (isinstance(side, cst.Call) and self.bookkeeping(side)) for side in sides
         )
-
-
-def _identifier(value: cst.BaseExpression) -> bool:
-    """Whether a value is named as an identifier: a name or an attribute (``completion_id``,
-    ``response.id``), an item under such a key (``completion["id"]``, ``headers.get("X-Request-Id")``),
-    what a function named for one makes (``new_id("req")``), or either of two such
-    (``headers.get("X-Request-Id") or new_id("req")``)."""
-    if isinstance(value, cst.BooleanOperation):
-        return _identifier(value.left) and _identifier(value.right)
-    if isinstance(value, cst.Name):
-        name = value.value
-    elif isinstance(value, cst.Attribute):
-        name = value.attr.value
-    elif isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
-        key = value.slice[0].slice.value
-        name = (literal_text(key) or "") if isinstance(key, cst.SimpleString) else ""
-    elif isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get":
-        name = read_key(value) or ""
-    elif isinstance(value, cst.Call):
-        name = (dotted_name(value.func) or "").rpartition(".")[2]
-    else:
-        return False
-    return names_an_identifier(name.replace("-", "_"))
 
 
 def collect(tree: cst.Module, imports: Mapping[str, str], rule: State, flags: frozenset[str] = frozenset()) -> ModuleState:
@@ -445,7 +421,7 @@ def _handles(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], par
         for name, value in name_assignments(graph)
         if bound.get(name) == 1
         and name not in params
-        and (isinstance(value, (cst.Call, cst.Await)) and scope.bookkeeping(value) or isinstance(value, (cst.Call, cst.BooleanOperation)) and _identifier(value))
+        and (isinstance(value, (cst.Call, cst.Await)) and scope.bookkeeping(value) or isinstance(value, (cst.Call, cst.BooleanOperation)) and identifier(value))
     )
 
 
