@@ -385,6 +385,11 @@ class Summarizer:
                     child_kind = "method" if kind == "class" else "function"
                     stack.append((child, prefix + child.name.value, child_kind, name if kind == "class" else None, inside_function))
 
+    def _copied(self, flag: Flag) -> bool:
+        """Whether the module's objects keep their request's flag as ``self.<flag>``
+        (``flags.copied_attribute``): their methods read it there."""
+        return not flag.self_attribute and flaglib.copied_attribute(self.attributes.get(f"self.{flag.name}", ()))
+
     # -- one scope ------------------------------------------------------------------------
 
     def function(self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, nested: bool) -> FunctionSummary:
@@ -403,7 +408,9 @@ class Summarizer:
         self._aliases = {**self._closed_aliases(scope, own), **_aliases(graph, self.fixed)}
         self._closed_truths = {name: told for name, told in self._outer_truths.pop(id(scope), {}).items() if name not in own}
         alias = _Context(self._aliases).alias
-        sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in self.config.flags]
+        # an object that keeps its request's flag (``self.store = req.store``) reads it as ``self.store``
+        seen_flags = [replace(f, self_attribute=True) if class_name is not None and self._copied(f) else f for f in self.config.flags]
+        sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in seen_flags]
         patterns = self.config.routes
         owner = class_name if kind == "method" else None  # a controller's ``path`` comes before its methods'
         routes = routelib.handler_routes(scope, patterns, self.route_names, owner) if isinstance(scope, cst.FunctionDef) else ()

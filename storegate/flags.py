@@ -28,6 +28,15 @@ MADE = "made"  # bound from a call that is not a bool conversion (`ResponsesStor
 #                or by `def` / `class` / `import`
 OBJECT = "object"  # used as an object: `store.put(...)`, `store.table`, `store[key]`, `store.x = 1`
 OPTIONS = "options"  # the command line's options: annotated `argparse.Namespace`, bound from `parse_args()`
+COPIED = "copied"  # `self.store` bound from another location of the flag (`self.store = req.store`)
+
+
+def copied_attribute(evidence: Iterable[str]) -> bool:
+    """Whether ``self.<flag>`` holds the client's boolean: every binding of it in the module copies
+    a location of the flag or is a boolean (``self.store = req.store`` in an object a request
+    builds), none an object or another type's annotation."""
+    kinds = set(evidence)
+    return COPIED in kinds and kinds <= {COPIED, BOOLEAN}
 
 
 def is_location(path: str, flag: Flag) -> bool:

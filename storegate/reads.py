@@ -27,7 +27,7 @@ import libcst as cst
 
 from storegate.annotations import union_parts
 from storegate.cfg import COMPREHENSION_TYPES, CFG, LOCAL, BindEvent, Comprehension, children, comprehension_names, node_types_under
-from storegate.flags import BOOLEAN, MADE, OBJECT, OPTIONS, TYPED
+from storegate.flags import BOOLEAN, COPIED, MADE, OBJECT, OPTIONS, TYPED
 from storegate.paths import KEYED_READS, access_path, dotted_name, read_key, root_name, string_value
 
 
@@ -203,7 +203,9 @@ def _bound(event: BindEvent, evidence: dict[str, set[str]]) -> None:
 def attribute_evidence(tree: cst.Module, source: str, flag_names: Iterable[str]) -> dict[str, set[str]]:
     """What the module's methods bind to ``self.<flag>`` / ``self._<flag>`` and how they annotate
     it (``self._store = ObjectStore(...)``, ``self._store: ObjectStore | None = None``): a local
-    copy in another method (``store = self._store``) is then known to hold an object."""
+    copy in another method (``store = self._store``) is then known to hold an object. A binding
+    of ``self.<flag>`` that copies a location of the flag (``self.store = req.store``) is
+    ``COPIED``: what ``flags.copied_attribute`` weighs."""
     names = [name for name in flag_names if re.search(rf"self\._?{re.escape(name)}\b", source)]
     if not names:
         return {}
@@ -215,13 +217,26 @@ def attribute_evidence(tree: cst.Module, source: str, flag_names: Iterable[str])
             if path in wanted:
                 _note(evidence, path, annotation_kind(node.annotation.annotation))
                 if node.value is not None:
-                    _note(evidence, path, value_kind(node.value))
+                    _note(evidence, path, _attribute_value_kind(path, node.value))
         else:
             for target in node.targets:
                 path = access_path(target.target)
                 if path in wanted:
-                    _note(evidence, path, value_kind(node.value))
+                    _note(evidence, path, _attribute_value_kind(path, node.value))
     return evidence
+
+
+def _attribute_value_kind(path: str, value: cst.BaseExpression) -> str | None:
+    """``value_kind``, or ``COPIED`` for ``self.store`` bound from a location of the flag that is
+    not the object's own: ``req.store``, ``store``, ``body.get("store")``, ``body["store"]``."""
+    name = path.rpartition(".")[2]
+    copied = access_path(value) if not isinstance(value, cst.Call) else None
+    if copied is not None and root_name(copied) not in ("self", "cls"):
+        if copied == name or copied.endswith("." + name) or copied.endswith(f'["{name}"]'):
+            return COPIED
+    if isinstance(value, cst.Call) and read_key(value) == name and root_name(access_path(value.func) or "") not in ("self", "cls"):
+        return COPIED
+    return value_kind(value)
 
 
 def _assignments(tree: cst.Module) -> list[cst.Assign | cst.AnnAssign]:
