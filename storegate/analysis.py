@@ -45,7 +45,7 @@ from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, constant_written, qualify
 from storegate.lazy import lazy_writes
 from storegate.transient import transient_writes
-from storegate.summary import ANY_FIELD, DICT_ENTRY, EACH, NEGATED, PARAMETER, REBOUND, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
+from storegate.summary import ANY_FIELD, DICT_ENTRY, EACH, MODULE_CONSTANTS, NEGATED, PARAMETER, REBOUND, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
@@ -363,6 +363,9 @@ class Summarizer:
                 for table, key, value, node in _dict_defaults(scope, self._flag_names):
                     span = self.locator.span(node)
                     self._field_defaults.append((table + DICT_ENTRY, key, value, span.line, span.column))
+                for constant_name, value, node in _constant_defaults(scope, self._flag_names):  # and its constants (``DEFAULT_STORE = True``)
+                    span = self.locator.span(node)
+                    self._field_defaults.append((MODULE_CONSTANTS, constant_name, value, span.line, span.column))
             # the names whose calls may resolve: those the code types, and the parameters, which
             # hold what the callers pass (``Project._passed``)
             self.typed = self.types.scope(graph, name, class_name)
@@ -1430,15 +1433,21 @@ def _loop_names(graph: cfglib.CFG, once: Mapping[str, cst.BaseExpression]) -> di
 def _coerced_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | None, cst.BaseExpression | None]:
     """The flag a call coerces, with the default it gives: a keyed read of the flag without a
     default of its own passed to a call with a ``default`` keyword (``_as_bool(payload.get("store"),
-    default=True)``, ``parse_bool(body.get("store"), default=False)``)."""
-    default = next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "default"), None)
-    if default is None:
-        return None, None
-    for arg in call.args:
-        if arg.keyword is None and not arg.star and isinstance(arg.value, cst.Call):
-            flag = flags.get(read_key(arg.value) or "")
-            if flag is not None and read_default(arg.value) is None:
-                return flag, default
+    default=True)``, ``parse_bool(body.get("store"), default=False)``), or followed by a boolean
+    constant, or a module's, as the next positional argument (``parse_bool(data.get("store"),
+    DEFAULT_STORE, field="store")``)."""
+    named = next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "default"), None)
+    plain = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    for index, value in enumerate(plain):
+        if isinstance(value, cst.Call):
+            flag = flags.get(read_key(value) or "")
+            if flag is None or read_default(value) is not None:
+                continue
+            if named is not None:
+                return flag, named
+            following = plain[index + 1] if index + 1 < len(plain) else None
+            if isinstance(following, cst.Name) and (following.value in ("True", "False") or following.value.isupper()):
+                return flag, following
     return None, None
 
 
@@ -1767,6 +1776,8 @@ def _fallback(default: cst.BaseExpression, flag: Flag) -> str | None:
     else None."""
     if type(default) is cst.Name and default.value in ("True", "False"):
         return "" if (default.value == "True") != flag.inverted else None
+    if type(default) is cst.Name and default.value.isupper() and len(default.value) > 1:
+        return default.value  # a module's constant (``DEFAULT_STORE``), which the project reads
     if isinstance(default, cst.Subscript) and isinstance(default.value, cst.Name) and len(default.slice) == 1:
         index = default.slice[0].slice
         key = string_value(index.value) if isinstance(index, cst.Index) else None  # ``DEFAULTS["store"]``: a module's table
@@ -1913,6 +1924,15 @@ def _dict_defaults(scope: cst.Module, names: frozenset[str]) -> Iterator[tuple[s
             if key is not None and _names_setting(key, names):
                 if isinstance(constant, cst.Name) and constant.value in ("True", "False"):
                     yield table, key, constant.value == "True", constant
+
+
+def _constant_defaults(scope: cst.Module, names: frozenset[str]) -> Iterator[tuple[str, bool, cst.BaseExpression]]:
+    """``(name, default, where)`` for each module-level constant named as a setting of ``names``
+    (``DEFAULT_STORE = True``) whose value is a boolean constant: what an omitted flag becomes
+    when a read of it falls back on the constant (``parse_bool(body.get("store"), DEFAULT_STORE)``)."""
+    for name, value in _assigned(scope.body):
+        if name.isupper() and _names_setting(name.lower(), names) and type(value) is cst.Name and value.value in ("True", "False"):
+            yield name, value.value == "True", value
 
 
 def _allows_extra(scope: cst.ClassDef) -> bool:

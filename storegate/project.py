@@ -27,6 +27,7 @@ from storegate.summary import (
     ANY_FIELD,
     DICT_ENTRY,
     EACH,
+    MODULE_CONSTANTS,
     NEGATED,
     REBOUND,
     STAR,
@@ -981,8 +982,8 @@ class Project:
             # its callers pass its callbacks: the files that call it (``prefilter.mentions``)
             mentioned.update(f"{word}(" for word in self._callbacks.words.get(function.fq, ()))
             for *_, fallback in summary.keeping_reads:  # the classes of the settings an omitted flag is filled in from
-                table = _TABLE_ENTRY.fullmatch(fallback)
-                if table is not None:  # or the module of the table of defaults
+                table = _TABLE_ENTRY.fullmatch(fallback) or _MODULE_CONSTANT.fullmatch(fallback)
+                if table is not None:  # or the module of the table of defaults, of the constant
                     self._want_name(function.module, table.group(1), (words, modules), summary)
                 elif fallback:
                     self.classes_of(function.module, summary, fallback.rpartition(".")[0].split("."), frozenset(), (words, modules))
@@ -1675,20 +1676,24 @@ class Project:
         table = _TABLE_ENTRY.fullmatch(fallback)
         if table is not None:
             return self._table_default(function.module, table.group(1), table.group(2))
+        if _MODULE_CONSTANT.fullmatch(fallback):
+            return self._table_default(function.module, fallback, None)
         owner, _, field = fallback.rpartition(".")
         return self._first_in_classes(function, owner.split("."), lambda module, name: self._field_default(module, name, field, set()))
 
-    def _table_default(self, module: ModuleSummary, table: str, key: str) -> tuple[str, bool, str, int] | None:
+    def _table_default(self, module: ModuleSummary, table: str, key: str | None) -> tuple[str, bool, str, int] | None:
         """``(TABLE["key"], default, path, line)`` of the boolean entry of a module's table of
-        defaults (``SAMPLING_DEFAULTS = {"store": True}``), in ``module`` or the module it imports
-        the table from."""
+        defaults (``SAMPLING_DEFAULTS = {"store": True}``), or with no ``key`` of its boolean
+        constant (``DEFAULT_STORE = True``: ``(DEFAULT_STORE, ...)``), in ``module`` or the module it
+        imports the table from."""
         imported = self._imports(module).get(table)
         owner, name = (module, table) if imported is None else (self.modules.get(imported.rpartition(".")[0]), imported.rpartition(".")[2])
         if owner is None:
             return None
+        wanted = (name + DICT_ENTRY, key) if key is not None else (MODULE_CONSTANTS, name)
         for owner_name, declared, value, line, _ in owner.field_defaults:
-            if owner_name == name + DICT_ENTRY and declared == key:
-                return f'{name}["{key}"]', value, owner.path, line
+            if (owner_name, declared) == wanted:
+                return (f'{name}["{key}"]' if key is not None else name), value, owner.path, line
         return None
 
     def unpassed_field(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> tuple[str, bool, str, int] | None:
@@ -2781,6 +2786,8 @@ _STATUS_DETAILS = frozenset({"error", "reason", "code", "message"})  # what a fa
 _OUTCOME = re.compile(r"(?:Object|Response|Completion|Result|Output|Record|Row)$")
 # A read's fallback on an entry of a module's table of defaults (``SAMPLING_DEFAULTS["store"]``).
 _TABLE_ENTRY = re.compile(r'(\w+)\["(\w+)"\]')
+# A read's fallback on a module's boolean constant (``parse_bool(body.get("store"), DEFAULT_STORE)``).
+_MODULE_CONSTANT = re.compile(r"([A-Z][A-Z0-9_]*)")
 
 
 def records_status(site: Site) -> bool:

@@ -222,6 +222,9 @@ REBOUND = ".<rebound>"
 # ``ModuleSummary.field_defaults``: the owner of the entries of a module's table of defaults
 # (``DEFAULTS = {"store": True}``: ``DEFAULTS[]``), which a read's fallback names as ``DEFAULTS["store"]``.
 DICT_ENTRY = "[]"
+# ``ModuleSummary.field_defaults``: the owner of a module's boolean constants named as settings
+# (``DEFAULT_STORE = True``), which a read's fallback names by themselves.
+MODULE_CONSTANTS = "<module>"
 # The end of a call's text that calls each element of a location (``self.success_callbacks[*]``
 # for ``for cb in self.success_callbacks: cb(r)``: ``callbacks.py``); in a type fact, what each
 # element of a collection holds (``plugins[*]`` of ``plugins: list[Plugin]``: ``typegather``).
