@@ -605,7 +605,7 @@ class Project:
         module, bases = self.classes[class_fq]
         key = (module.module, class_fq[len(module.module) + 1 :], name)
         if key in self._facts:
-            return self._held(key, seen, wanted)
+            return [self._described(held, wanted) for held in self._held(key, seen, wanted)]
         for base in bases:
             known = self._known_class(module, base)
             found = self._attribute(known, name, seen, wanted) if known is not None else []
@@ -614,6 +614,19 @@ class Project:
         if wanted is not None:
             self._unknown_bases(class_fq, set(), *wanted)
         return []
+
+    def _described(self, class_fq: str, wanted: Wanted | None) -> str:
+        """What reading an attribute that holds an object of ``class_fq`` gives: a descriptor's
+        ``__get__`` returns it (``svc = ServiceAccessor()`` in a view's class body, ``def __get__(self,
+        instance, owner) -> Services``: ``self.svc`` is a ``Services``); else the object itself."""
+        getter = self.functions.get(f"{class_fq}.__get__")
+        returns = getter.summary.returns if getter is not None else None
+        if getter is None or returns is None:
+            return class_fq
+        described = self._known_class(getter.module, returns)
+        if described is None and wanted is not None:
+            self._want_name(getter.module, returns, wanted, getter.summary)
+        return described or class_fq
 
     def _constructed(self, module: ModuleSummary, init: FunctionSummary, name: str, seen: frozenset, wanted: Wanted | None) -> list[str]:
         """The classes an unannotated ``__init__`` parameter may hold: what each construction
