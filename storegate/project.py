@@ -2126,9 +2126,11 @@ class Project:
         return all(any(off(name) for name in closing) for closing in needs)
 
     def _passes_off(self, function: _Function, name: str, flag: Flag) -> bool:
-        """Whether every call of ``function`` (private or nested: its callers are all known) binds
-        its parameter ``name`` to a false constant or an argument true only where ``flag`` permits."""
-        if not _callers_all_known(function.summary):
+        """Whether every call of ``function`` binds its parameter ``name`` to a false constant or
+        an argument true only where ``flag`` permits. Its callers are all known when it is private
+        or nested; a public one is asked too when the parameter defaults off (``persist_tools:
+        bool = False``): a caller the project does not show keeps nothing unless it asks to."""
+        if not _callers_all_known(function.summary) and not _off(None, function, name):
             return False
         calls = self._callers(function.fq)
         return bool(calls) and all(_switched_off(_bound_argument(call, function, name), function, name, flag) for _, _, call in calls)
