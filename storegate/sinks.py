@@ -536,7 +536,21 @@ def _keeps_nothing(call: cst.Call, sink: Sink, context: MatchContext) -> bool:
             return True
     if sink.key is None:
         return False
-    return _bookkeeping_key(_argument(call, sink.key), context) or _constants_under_key(call, sink.key)
+    return _bookkeeping_key(_argument(call, sink.key), context) or _constants_under_key(call, sink.key) or _stamps_mapping(call, sink.key)
+
+
+def _stamps_mapping(call: cst.Call, key: int) -> bool:
+    """Whether a key-value write sets only fields named for a status, a count, a time or a
+    reason (``pipe.hset(state_key, mapping={"status": status, "closed_at": now})``), as
+    ``_stamps_only`` reads a SQL update: where a stream stands, nothing of the request."""
+    mapping = next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "mapping"), None)
+    if not isinstance(mapping, cst.Dict) or not mapping.elements:
+        return False
+    if any(arg.star or (arg.keyword is None and index > key) for index, arg in enumerate(call.args)):
+        return False  # a value passed beside the mapping
+    return all(
+        isinstance(element, cst.DictElement) and bookkeeping_column(literal_text(element.key) or "") for element in mapping.elements
+    )
 
 
 def _stamps_only(value: cst.BaseExpression) -> bool:
