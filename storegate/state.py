@@ -196,10 +196,12 @@ class ScopeState:
 
     def bookkeeping(self, value: cst.BaseExpression) -> bool:
         """A written value that is no part of the request: a constant, an identifier (``rid``,
-        ``completion["id"]``, ``response.id``: which requests were seen, not what they said), or a
-        task, lock, clock, ..."""
+        ``completion["id"]``, ``response.id``: which requests were seen, not what they said), a
+        task, lock, clock, ..., or a tuple of them (``(response_id, time.monotonic())``)."""
         if isinstance(value, _CONSTANTS) or (isinstance(value, cst.Name) and value.value in ("True", "False", "None")):
             return True
+        if isinstance(value, cst.Tuple) and value.elements:
+            return all(not isinstance(element, cst.StarredElement) and self.bookkeeping(element.value) for element in value.elements)
         if identifier(value):
             return True
         if isinstance(value, cst.UnaryOperation) and isinstance(value.expression, (cst.Integer, cst.Float)):
