@@ -1403,8 +1403,8 @@ def _loop_names(graph: cfglib.CFG, once: Mapping[str, cst.BaseExpression]) -> di
     """The names a scope binds only as a ``for`` loop's target over a location (``for cb in
     self.success_callbacks``), a comprehension's too (``(h(e) for h in self._hooks)``), or over a
     local bound once to one (``handlers = self._handlers.get(event)``: ``once``): name -> that
-    location, and the parameter of the scope whose value is the key of the entry looped over
-    (``PARAMETER`` and its name: ``Site.chosen``), if one is. A call of such a name is a call of
+    location, and the parameter of the scope whose value, or whose class, is the key of the entry
+    looped over (``_chooser``: ``Site.chosen``), if one is. A call of such a name is a call of
     each element (``EACH``), which the project finds where the location is filled
     (``callbacks.py``), or, under a parameter's key, where the function is called (``dispatch.py``)."""
     bound: dict[str, list[cst.For | cst.CompFor | None]] = {}
@@ -1425,9 +1425,21 @@ def _loop_names(graph: cfglib.CFG, once: Mapping[str, cst.BaseExpression]) -> di
             over, key = _collection(once[over.value])
         path = access_path(over)
         if path is not None:
-            chooser = key.value if isinstance(key, cst.Name) and key.value in graph.params else None
-            found[name] = (path, PARAMETER + chooser if chooser is not None else None)
+            found[name] = (path, _chooser(key, graph.params))
     return found
+
+
+def _chooser(key: cst.BaseExpression | None, params: Sequence[str]) -> str | None:
+    """``Site.chosen`` of a loop over the entry a parameter keys (``PARAMETER`` and its name), or
+    its class keys (``type(event)``: ``PARAMETER`` and ``type(event)``, as an event bus dispatches
+    by the event's class)."""
+    if isinstance(key, cst.Name) and key.value in params:
+        return PARAMETER + key.value
+    if isinstance(key, cst.Call) and dotted_name(key.func) == "type" and len(key.args) == 1 and not key.args[0].star:
+        typed = key.args[0].value
+        if isinstance(typed, cst.Name) and typed.value in params:
+            return f"{PARAMETER}type({typed.value})"
+    return None
 
 
 def _coerced_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | None, cst.BaseExpression | None]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from storegate.summary import EACH, Argument, FunctionSummary, ModuleSummary, Site, Span
+from storegate.summary import BUILT, EACH, Argument, FunctionSummary, ModuleSummary, Site, Span
 
 if TYPE_CHECKING:
     from storegate.project import Project, _Function
@@ -299,13 +299,14 @@ def _passed(
                         listed.setdefault(slot, set()).update(_list_slots(argument.each, _owner(module, function), kept or {}))
                         continue
                     if argument.path is None:  # ``subscribe("done", QualitySampler(blobs))``: its ``__call__``
-                        if _may_be_function(argument):
-                            class_fq = project._known_class(module, argument.made[0], function.name)
-                            called = project._method(class_fq, "__call__", set()) if class_fq is not None else None
+                        if _may_be_function(argument):  # (or ``Indexer(repo).on_completed``: that method)
+                            built, _, method = argument.made[0].partition(BUILT)
+                            class_fq = project._known_class(module, built, function.name)
+                            called = project._method(class_fq, method or "__call__", set()) if class_fq is not None else None
                             if called is not None:
                                 passed.setdefault(slot, set()).add(called)
                             elif class_fq is None:  # a class of a module not read yet
-                                found.unresolved.append((_Function(caller, module, function), named_call(argument.made[0], module)))
+                                found.unresolved.append((_Function(caller, module, function), named_call(built, module)))
                         continue
                     value = argument.path
                     named = named_call(value, module)
@@ -353,7 +354,7 @@ def _binds(site: Site, bindings: list[tuple[str, int | None]]) -> bool:
 def _may_be_function(arg: Argument) -> bool:
     """A name (``self._save``), or an instance of a class built where it is passed
     (``QualitySampler(blobs)``, whose ``__call__`` is called: ``_passed``)."""
-    return arg.path is not None or (bool(arg.made) and arg.made[0].rpartition(".")[2][:1].isupper())
+    return arg.path is not None or (bool(arg.made) and arg.made[0].partition(BUILT)[0].rpartition(".")[2][:1].isupper())
 
 
 def _listed(project: Project, lists: set[str]) -> list[tuple[Slot, str]]:

@@ -19,11 +19,12 @@ provider. Works on the summaries only, like ``project.py``.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from storegate.callbacks import PASSED, Callbacks, install, named_call
-from storegate.summary import EACH, LOCATED, PARAMETER, Argument, FunctionSummary, ModuleSummary, Site
+from storegate.summary import BUILT, EACH, LOCATED, PARAMETER, Argument, FunctionSummary, ModuleSummary, Site
 
 if TYPE_CHECKING:
     from storegate.project import Project, _Function
@@ -91,18 +92,27 @@ def _chosen_by_callers(project: Project, function: _Function, site: Site, needs:
     if not handlers:
         return False
     chooser = (site.chosen or "")[len(PARAMETER) :]
+    typed = _TYPE_OF.fullmatch(chooser)  # ``self._handlers.get(type(event), ())``: by the event's class
     for caller, call in _calls_of(project, {function.fq}, {function.fq.rpartition(".")[2]}):
         if caller.fq not in project.functions or not any(t.fq == function.fq for t in project.resolve_all(caller.module, caller.summary, call)):
             continue
-        given = _bound_argument(call, function, chooser)
-        kind = _constant(_key(given)) if isinstance(given, Argument) else None
+        given = _bound_argument(call, function, typed.group(1) if typed else chooser)
+        if typed:  # the class the call's event is made of, as the registering calls name it
+            made = _made_class(project, caller.module, caller.summary.name, given.made[0]) if isinstance(given, Argument) and given.made else None
+            kind = made.rpartition(".")[2] if made is not None and not made.startswith('"') else None
+        else:
+            kind = _constant(_key(given)) if isinstance(given, Argument) else None
         args = _forwarded(call, function, site)
         for key, target in handlers:
-            written = _constant(key)
+            written = key if typed and key is not None and "(" not in key else _constant(key)
             if kind is None or written is None or _name(kind) == _name(written):
                 copy = replace(call, qualified=PASSED + target, args=args, bound=None, packed=(), chosen=None)
                 added.setdefault(caller.fq, {}).setdefault(call, []).append(copy)
     return True
+
+
+# ``Site.chosen`` of a loop over the entry an event's class keys (``analysis._chooser``).
+_TYPE_OF = re.compile(r"type\((\w+)\)")
 
 
 def _forwarded(call: Site, function: _Function, site: Site) -> tuple[Argument, ...]:
@@ -254,13 +264,15 @@ def _calls_of(project: Project, fqs: set[str], names: set[str]) -> list[tuple[_F
 def _function(project: Project, scope: _Function, written: str | None, value: Argument | None, needs: Callbacks) -> str | None:
     """The function a table holds, as written in ``scope`` (``self._usage``) or passed there: a
     function named, or an object built whose class is called (``AttachmentUploader(blobs)``:
-    its ``__call__``). One no module read defines goes to ``needs`` (the pre-filter reads it)."""
+    its ``__call__``), or whose method is passed (``SearchIndexer(repo).on_completed``). One no
+    module read defines goes to ``needs`` (the pre-filter reads it)."""
     if value is not None and value.path is None and value.made and not value.made[0].startswith('"'):
-        owner = project._known_class(scope.module, value.made[0], scope.summary.name)
+        built, _, method = value.made[0].partition(BUILT)
+        owner = project._known_class(scope.module, built, scope.summary.name)
         if owner is None:
-            needs.unresolved.append((scope, named_call(value.made[0], scope.module)))
+            needs.unresolved.append((scope, named_call(built, scope.module)))
             return None
-        return project._method(owner, "__call__", set())
+        return project._method(owner, method or "__call__", set())
     written = written if written is not None else value.path if value is not None else None
     if written is None:
         return None

@@ -35,7 +35,7 @@ import libcst as cst
 
 from storegate import cfg as cfglib
 from storegate.paths import callee_path, dotted_name, string_value
-from storegate.summary import LOCATED
+from storegate.summary import BUILT, LOCATED
 from storegate.typegather import PUTS
 
 # The last name of a hand-off API -> (position of the function among the positional arguments,
@@ -477,11 +477,15 @@ def made(value: cst.BaseExpression, assigned: dict[str, cst.BaseExpression], loc
     """What made an argument (``Argument.made``): a call's callee, then ``keyword=constant`` of
     each constant it is given (``position=constant`` for one passed by position), or
     ``keyword=*location`` for a location (``Job(kind=key)``, ``key = kind.value``: ``kind=*kind.value``,
-    as ``located`` reads it); a string's JSON; through a local bound once (``assigned``)."""
+    as ``located`` reads it); a string's JSON; through a local bound once (``assigned``); for a
+    method of an object built on the spot, the class and the method (``BUILT``)."""
     if isinstance(value, cst.Name) and value.value in assigned:
         value = assigned[value.value]
     if isinstance(value, cst.Await):
         value = value.expression
+    if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Call):  # ``Indexer(repo).on_completed``
+        built = dotted_name(value.value.func)
+        return (f"{built}{BUILT}{value.attr.value}",) if built is not None and built not in _PLAIN_CALLS else ()
     if isinstance(value, cst.Call):
         callee = dotted_name(value.func)
         if callee is None or callee in _PLAIN_CALLS:

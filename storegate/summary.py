@@ -222,6 +222,9 @@ REBOUND = ".<rebound>"
 # ``ModuleSummary.field_defaults``: the owner of the entries of a module's table of defaults
 # (``DEFAULTS = {"store": True}``: ``DEFAULTS[]``), which a read's fallback names as ``DEFAULTS["store"]``.
 DICT_ENTRY = "[]"
+# ``Argument.made`` of a method of an object built on the spot (``Indexer(repo).on_completed``):
+# ``Indexer().on_completed``.
+BUILT = "()."
 # ``ModuleSummary.field_defaults``: the owner of a module's boolean constants named as settings
 # (``DEFAULT_STORE = True``), which a read's fallback names by themselves.
 MODULE_CONSTANTS = "<module>"
