@@ -1729,7 +1729,9 @@ class Project:
 
     def _consulted_classes(self, flag: Flag) -> frozenset[str]:
         """The project's classes whose objects some function takes as a parameter and gates
-        writes on the flag they carry (it reads the flag through a parameter and consults it)."""
+        writes on the flag they carry (it reads the flag through a parameter and consults it),
+        or makes from what it is given and passes their flag on (a worker's ``job =
+        Job.from_dict(payload)``, then ``capture.should_capture(store=job.store)``)."""
         if flag.name not in self._consulted:
             found: set[str] = set()
             for target in self.functions.values():
@@ -1738,6 +1740,10 @@ class Project:
                     continue
                 for _, model in _param_classes(summary):
                     found.update(self._class_candidates(target.module, model))
+                passed = {(arg.path or "").partition(".")[0] for site in summary.sites for arg in site.args if (arg.path or "").endswith("." + flag.name)}
+                for site in summary.sites:
+                    if site.kind == "call" and site.bound is not None and site.bound in passed:
+                        found.update(self._made_models(target.module, summary, site, self.resolve(target.module, summary, site)))
             self._consulted[flag.name] = frozenset(found)
         return self._consulted[flag.name]
 
@@ -2985,7 +2991,7 @@ def _consults(function: FunctionSummary, flag: Flag) -> bool:
         verdict = site.verdict(flag.name)
         if verdict is not None and verdict.gated:
             return True
-        if any(arg.path == flag.name or arg.star for arg in site.args):
+        if any(arg.path == flag.name or (arg.path or "").endswith("." + flag.name) or arg.star for arg in site.args):
             return True
     return False
 
