@@ -770,10 +770,13 @@ class Summarizer:
         """``current_app.extensions["storage"].save`` for a method of an item under a string of
         an imported name's attribute (a Flask application's extensions), or of an object's
         attribute when the method may be a library's sink (``self._mongo.db["usage"].insert_one``:
-        the project types ``db``), as ``access_path`` writes it; else None."""
+        the project types ``db``), as ``access_path`` writes it; or of an item under a constant
+        (``request.app[CHAT_COMPLETIONS].insert``: aiohttp's typed application keys); else None."""
         func = call.func
         if not isinstance(func, cst.Attribute):
             return None
+        if isinstance(func.value, cst.Subscript) and (keyed := _keyed_item(func.value)) is not None:
+            return f"{keyed}.{func.attr.value}"
         held = access_path(func.value)
         if held is None or "[" not in held:
             return None
@@ -1767,6 +1770,17 @@ def _callee_name(func: cst.BaseExpression) -> str | None:
         if inner is not None:
             return f"{inner}().{func.attr.value}"
     return None
+
+
+def _keyed_item(item: cst.Subscript) -> str | None:
+    """``request.app[CHAT_COMPLETIONS]`` for an item of a location under a module's constant (an
+    aiohttp ``web.AppKey``, which names the class it holds: ``Project.classes_of``); else None."""
+    base = access_path(item.value)
+    index = item.slice[0].slice if len(item.slice) == 1 else None
+    key = index.value if isinstance(index, cst.Index) else None
+    if base is None or not isinstance(key, cst.Name) or not key.value.isupper() or len(key.value) < 2:
+        return None
+    return f"{base}[{key.value}]"
 
 
 def _annotated_names(scope: cst.ClassDef) -> tuple[str, ...]:

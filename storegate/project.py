@@ -390,8 +390,13 @@ class Project:
             return []
         if len(seen) > _MAX_HOPS:
             return self._cut()
+        keyed = _keyed_part(parts)  # ``request.app[CHAT_COMPLETIONS]``: the class its key names
+        held = self._evaluate(module, function.name, keyed[1], seen, wanted) if keyed is not None else []
         state = typefacts.state_attribute(parts)
-        if state is not None:
+        if keyed is not None and any(key.startswith(typefacts.KEYED) for key in held):
+            classes = [key[len(typefacts.KEYED) :] for key in held if key.startswith(typefacts.KEYED)]
+            rest = parts[keyed[0] + 1 :]
+        elif state is not None:
             classes = self._held(("", typefacts.STATE, parts[state]), seen, wanted)
             if wanted is not None:
                 wanted[0].add(parts[state])  # any file that sets ``app.state.<name>``
@@ -3128,6 +3133,19 @@ def _passes_permitted(
     if bound == "splat" and producers:
         return all(_argument_permits(_keyword(held, flag.name), target, flag, permitted) for held, permitted in producers)
     return _argument_permits(bound, target, flag, caller_permitted)
+
+
+def _keyed_part(parts: list[str]) -> tuple[int, str] | None:
+    """The index of the last part of a path written as an item under a module's constant
+    (``app[CHAT_COMPLETIONS]``), with the constant; else None."""
+    for index in range(len(parts) - 1, -1, -1):
+        found = _KEYED_ITEM.fullmatch(parts[index])
+        if found is not None:
+            return index, found.group(1)
+    return None
+
+
+_KEYED_ITEM = re.compile(r"\w+\[([A-Z][A-Z0-9_]+)\]")
 
 
 def _hands_on_item(site: Site, items: frozenset[str]) -> bool:
