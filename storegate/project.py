@@ -1732,6 +1732,20 @@ class Project:
         positional = sum(1 for arg in site.args if arg.keyword is None)
         return None if flag.name in fields and fields.index(flag.name) < positional else found
 
+    def rebound_field(self, module: ModuleSummary, function: FunctionSummary, site: Site, flag: Flag) -> str | None:
+        """The flag location a construction passes for the field named like the flag of a class
+        the project gates writes on (``_consulted_classes``), when the caller rebound it to a value
+        that may permit where the client's did not (``store = overrides.store or
+        session.store``, then ``ResponseCreateRequest(..., store=store)``): what checks the
+        object's flag checks a value that is not the client's (``passes_rebound_flag``)."""
+        if site.kind != "call":
+            return None
+        bound = next((arg for arg in site.args if arg.keyword == flag.name), None)
+        if bound is None or bound.path is None or not bound.path.endswith(REBOUND):
+            return None
+        built = self._known_class(module, site.text, function.name)
+        return bound.path[: -len(REBOUND)] if built is not None and built in self._consulted_classes(flag) else None
+
     def _consulted_classes(self, flag: Flag) -> frozenset[str]:
         """The project's classes whose objects some function takes as a parameter and gates
         writes on the flag they carry (it reads the flag through a parameter and consults it),

@@ -18,7 +18,7 @@ def decide(at: At) -> Iterable[Finding]:
         where = os.path.basename(path) if path == at.module.path else path
         message = f"'{at.flag.name}' is not passed to '{at.site.text}', whose {field} then defaults to {value} ({where}:{line})"
         return (at.finding(CODE.code, message),)
-    rebound = at.passes_rebound_flag()
+    rebound = at.passes_rebound_flag() or at.project.rebound_field(at.module, at.function, at.site, at.flag)
     if rebound is not None:
         name = at.site.text.rpartition(".")[2]
         message = f"'{at.flag.name}' passed to '{name}' is not the client's: '{rebound}' was rebound to a value that may keep what the client asked not to"
@@ -59,7 +59,8 @@ CODE = Code(
         "the flag is known to permit storing there (checked on every path, or by every caller). "
         "And a call that passes such a callee, for the flag, a copy the caller rebound to a value "
         "that may keep where the client's did not (`store = req.store or settings.keep_all`, "
-        "then `_record(c, store=store)`): the callee checks a value that is not the client's."
+        "then `_record(c, store=store)`), or for the field of a class the project gates writes on "
+        "(`ResponseCreateRequest(..., store=store)`): the callee checks a value that is not the client's."
     ),
     why=(
         "The callee checks the flag, but it sees its default (`store=True`, or `None`, "
