@@ -2157,8 +2157,18 @@ class Project:
         bool = False``): a caller the project does not show keeps nothing unless it asks to."""
         if not _callers_all_known(function.summary) and not _off(None, function, name):
             return False
-        calls = self._callers(function.fq)
+        calls = self._calls_reaching(function.fq)
         return bool(calls) and all(_switched_off(_bound_argument(call, function, name), function, name, flag) for _, _, call in calls)
+
+    def _calls_reaching(self, fq: str) -> list[tuple[ModuleSummary, FunctionSummary, Site]]:
+        """The calls in the project that may reach the function ``fq``: by its name, or through
+        the classes a receiver may hold (``resolve_all``: ``self._streaming.stream(...)``)."""
+        short = fq.rpartition(".")[2]
+        return [
+            (module, function, site)
+            for module, function, site in self._calls_named.get(short, ())
+            if any(target.fq == fq for target in self.resolve_all(module, function, site))
+        ]
 
     def fills_cache(self, flag: Flag, target: _Function) -> bool:
         """Whether ``target`` is a lookup that fills a cache on the way (``_looks_up``): no chain is
@@ -2199,9 +2209,9 @@ class Project:
         persist:``): gated by its callers, though its own flag is never read (``_gate_passed``)."""
         fq = f"{module.module}.{function.name}"
         target = self.functions.get(fq)
-        if target is None or not _callers_all_known(function):
-            return False
-        calls = [(f"{caller_module.module}.{caller.name}", call, target) for caller_module, caller, call in self._callers(fq)]
+        if target is None or not (_callers_all_known(function) or all(_off(None, target, name) for name in site.gates)):
+            return False  # (a public one whose switches default off: a caller that omits them keeps nothing)
+        calls = [(f"{caller_module.module}.{caller.name}", call, target) for caller_module, caller, call in self._calls_reaching(fq)]
         return _gate_passed(site, calls, flag)
 
     def made_per_request(self, method: _Function) -> bool:
