@@ -3163,7 +3163,7 @@ def _keyed_part(parts: list[str]) -> tuple[int, str] | None:
     """The index of the last part of a path written as an item under a module's constant
     (``app[CHAT_COMPLETIONS]``), with the constant; else None."""
     for index in range(len(parts) - 1, -1, -1):
-        found = _KEYED_ITEM.fullmatch(parts[index])
+        found = _KEYED_ITEM.fullmatch(parts[index]) if parts[index].endswith("]") else None
         if found is not None:
             return index, found.group(1)
     return None
