@@ -214,6 +214,8 @@ class ScopeState:
             value = value.expression
         if not isinstance(value, cst.Call):
             return False
+        if _measure(value) or (callee_text(value.func) in _NUMERIC_CALLS and value.args and all(not a.star and self.bookkeeping(a.value) for a in value.args)):
+            return True  # ``max(self.slowest_ms.get(name, 0.0), elapsed_ms)``: a measure kept
         written = callee_text(value.func)
         qualified = qualify(written, self.module.imports)
         names = [written] if qualified is None else [written, qualified]
@@ -423,7 +425,27 @@ def _handles(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], par
         for name, value in name_assignments(graph)
         if bound.get(name) == 1
         and name not in params
-        and (isinstance(value, (cst.Call, cst.Await)) and scope.bookkeeping(value) or isinstance(value, (cst.Call, cst.BooleanOperation)) and identifier(value))
+        and (
+            isinstance(value, (cst.Call, cst.Await, cst.BinaryOperation)) and scope.bookkeeping(value)
+            or isinstance(value, (cst.Call, cst.BooleanOperation)) and identifier(value)
+        )
+    )
+
+
+# Builtins whose value is a number made of their arguments (``max(old, elapsed_ms)``).
+_NUMERIC_CALLS = frozenset({"max", "min", "round", "abs", "int", "float", "sum"})
+
+
+def _measure(call: cst.Call) -> bool:
+    """A read with a number for its default (``self.slowest_ms.get(name, 0.0)``): a count or a
+    measure read back."""
+    func = call.func
+    return (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "get"
+        and len(call.args) == 2
+        and not any(arg.star or arg.keyword for arg in call.args)
+        and isinstance(call.args[1].value, (cst.Integer, cst.Float))
     )
 
 
