@@ -160,8 +160,9 @@ _STAMPS = frozenset({"now()", "current_timestamp", "current_date", "localtimesta
 _LITERAL = re.compile(r"-?\d+(\.\d+)?|'[^']*'")
 # A statement's parameter: ``?``, ``$2``, ``%s``, ``%(name)s``, ``:name``.
 _PARAMETER = re.compile(r"\?|\$\d+|%s|%\(\w+\)s|:\w+")
-# Columns that say what happened to a row, not what it holds: a status, a count, a time, a reason.
-_BOOKKEEPING = re.compile(r"^(status|state_code|reason|attempts|retries)$|_(status|count|at|reason|tokens|ms|seconds)$")
+# Columns that say what happened to a row, not what it holds: a status, a count, a time, a reason
+# (an error, what a failure says of itself).
+_BOOKKEEPING = re.compile(r"^(status|state_code|reason|error|attempts|retries)$|_(status|count|at|reason|error|tokens|ms|seconds)$")
 
 
 def bookkeeping_column(name: str) -> bool:
@@ -195,6 +196,8 @@ def _counted(assignment: str) -> bool:
         return True
     if _PARAMETER.fullmatch(value) and bookkeeping_column(name):
         return True  # a status, a count or a time the caller passes (``status = $2``, ``closed_at = ?``)
+    if bookkeeping_column(name) and value.startswith(("now()", "current_timestamp")) and value[len(value.split()[0]) :].lstrip()[:1] in ("+", "-"):
+        return True  # a deadline (``next_run_at = now() + make_interval(secs => $3)``)
     for start in (name, f'"{name}"', f"coalesce({name}", f'coalesce("{name}"'):
         if value.startswith(start):
             after = value[len(start) :].lstrip()
