@@ -472,6 +472,7 @@ class Summarizer:
         # those other than the flag (``persist`` of ``_finalize(request, persist=should_store(request))``)
         gates = () if kind == "class" else tuple(name for name in gate_parameters(params) if name not in {f.name for f in flags})
         sites = self.sites(graph, flags, entry_flags={*graph.params, *closure, *through_params} - objects, objects=objects, gates=gates)
+        keeping_reads, fills = self._keeping_reads(graph, flags)
         return FunctionSummary(
             name=name,
             kind=kind,
@@ -491,7 +492,8 @@ class Summarizer:
             tables=handoffs.tables(graph) if kind != "class" else (),
             locals=tuple(sorted({*graph.params, *_bound_names(graph, imports=False)} - {"self", "cls"})) if kind != "class" else (),
             app_factory=app_factory,
-            keeping_reads=self._keeping_reads(graph, flags),
+            keeping_reads=keeping_reads,
+            fills=fills,
         )
 
     def _closed_aliases(self, scope: cst.CSTNode, own: set[str]) -> dict[str, str]:
@@ -556,7 +558,7 @@ class Summarizer:
                 found.add(name)
         return found
 
-    def _keeping_reads(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[tuple[str, int, str, str], ...]:
+    def _keeping_reads(self, graph: cfglib.CFG, flags: list[Flag]) -> tuple[tuple[tuple[str, int, str, str], ...], tuple[tuple[str, str], ...]]:
         """``(flag, line, text, fallback)`` of each read of a flag, by key or ``getattr``, whose
         default keeps (``payload.get("store", True)``, ``getattr(request, "store", True)``, a
         coercion's ``as_bool(payload.get("store"), default=True)``), or of a conditional that
@@ -565,9 +567,13 @@ class Summarizer:
         constant; else the attribute path the default is read from, which the project looks up
         (``settings.persistence.store_by_default``: ``Project.keeping_defaults``). A reading
         helper asked for a flag by name (``read_bool(payload, "store", True)``) counts in any
-        function; the other forms only in one that reads the flag (``flags``)."""
+        function; the other forms only in one that reads the flag (``flags``). Second: ``(flag,
+        parameter)`` of each such read whose default is a parameter of the function
+        (``opt_bool(payload, "store", default_store)``): its callers decide what an omission keeps
+        (``FunctionSummary.fills``)."""
         by_name = {flag.name: flag for flag in (flags or self.config.flags)}
         found: list[tuple[cst.CSTNode, str, str]] = []
+        fills: set[tuple[str, str]] = set()
         for block in graph.blocks if by_name else ():
             for event in block.events:
                 if not isinstance(event, cfglib.CallEvent):
@@ -589,14 +595,15 @@ class Summarizer:
                 fallback = _fallback(default, flag) if flag is not None and default is not None else None
                 if flag is not None and fallback is not None:
                     found.append((call, flag.name, fallback))
+                elif flag is not None and type(default) is cst.Name and default.value in graph.params:
+                    fills.add((flag.name, default.value))
         if not by_name or not isinstance(graph.scope, cst.FunctionDef):
-            return ()
+            return (), ()
         if flags:
             found.extend(_filled_omissions(graph.scope, by_name))
-        if not found:
-            return ()
         held = _held_reads(graph.scope)
-        return tuple(sorted({(name, self.locator.span(node).line, _code(node), fallback) for node, name, fallback in found if id(node) not in held}))
+        reads = {(name, self.locator.span(node).line, _code(node), fallback) for node, name, fallback in found if id(node) not in held}
+        return tuple(sorted(reads)), tuple(sorted(fills))
 
     def _state_of(
         self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, own: set[str], app_factory: bool
@@ -1000,7 +1007,7 @@ class Summarizer:
             guarantees=contractlib.parameter_clauses(at_exit, own) + tuple(sorted(returned or ())),
             if_none=contractlib.parameter_clauses(if_none or (), own),
             if_true=contractlib.parameter_clauses(if_true, own),
-            fills=fills,
+            fills=tuple(sorted({*fills, *summary.fills})),
             **fields,
         )
 

@@ -1634,8 +1634,10 @@ class Project:
                         for name, parameter in target.summary.fills:
                             quiet = quiet_routes.get(name, ())
                             filled = self._filled_by_caller(function, site, target, by_name[name], parameter) if quiet and name in by_name else None
-                            if filled is not None:
+                            if filled is not None and target.summary.if_true:
                                 decided.setdefault(KeepingDefault(name, *filled, quiet), []).append(function)
+                            elif filled is not None:  # a parser's (``from_payload(payload, default_store=...)``): the value travels on
+                                sources.setdefault(KeepingDefault(name, *filled, quiet), []).append(handler)
         reached: dict[str, dict[str, KeepingDefault]] = {}
         for default, callers in decided.items():  # first: where a predicate decides, it is what keeps
             for function in self._decided_by(callers, default.flag):
