@@ -601,7 +601,9 @@ class Summarizer:
             return (), ()
         if flags:
             found.extend(_filled_omissions(graph.scope, by_name))
-        held = _held_reads(graph.scope)
+        if not found:
+            return (), tuple(sorted(fills))
+        held = _held_reads(graph.scope)  # (a walk of the function's tree: only when a read was found)
         reads = {(name, self.locator.span(node).line, _code(node), fallback) for node, name, fallback in found if id(node) not in held}
         return tuple(sorted(reads)), tuple(sorted(fills))
 
