@@ -211,25 +211,32 @@ def attribute_evidence(tree: cst.Module, source: str, flag_names: Iterable[str])
         return {}
     wanted = {f"self.{prefix}{name}" for name in names for prefix in ("", "_")}
     evidence: dict[str, set[str]] = {}
-    for node in _assignments(tree):
+    assignments = _assignments(tree)
+    params = _parameter_kinds(tree, names) if any(isinstance(node.value, cst.Name) for node in assignments if node.value is not None) else {}
+    for node in assignments:
         if isinstance(node, cst.AnnAssign):
             path = access_path(node.target)
             if path in wanted:
                 _note(evidence, path, annotation_kind(node.annotation.annotation))
                 if node.value is not None:
-                    _note(evidence, path, _attribute_value_kind(path, node.value))
+                    _note(evidence, path, _attribute_value_kind(path, node.value, params))
         else:
             for target in node.targets:
                 path = access_path(target.target)
                 if path in wanted:
-                    _note(evidence, path, _attribute_value_kind(path, node.value))
+                    _note(evidence, path, _attribute_value_kind(path, node.value, params))
     return evidence
 
 
-def _attribute_value_kind(path: str, value: cst.BaseExpression) -> str | None:
+def _attribute_value_kind(path: str, value: cst.BaseExpression, params: dict[str, set[str | None]]) -> str | None:
     """``value_kind``, or ``COPIED`` for ``self.store`` bound from a location of the flag that is
-    not the object's own: ``req.store``, ``store``, ``body.get("store")``, ``body["store"]``."""
+    not the object's own: ``req.store``, ``body.get("store")``, ``body["store"]``, or a parameter
+    ``store`` that every function of the module annotates as a boolean (``params``: one annotated
+    with another type makes ``self.store`` the object it is, an unannotated one says nothing)."""
     name = path.rpartition(".")[2]
+    if isinstance(value, cst.Name) and value.value == name:
+        kinds = params.get(name, {None})
+        return COPIED if kinds == {BOOLEAN} else TYPED if TYPED in kinds else None
     copied = access_path(value) if not isinstance(value, cst.Call) else None
     if copied is not None and root_name(copied) not in ("self", "cls"):
         if copied == name or copied.endswith("." + name) or copied.endswith(f'["{name}"]'):
@@ -237,6 +244,26 @@ def _attribute_value_kind(path: str, value: cst.BaseExpression) -> str | None:
     if isinstance(value, cst.Call) and read_key(value) == name and root_name(access_path(value.func) or "") not in ("self", "cls"):
         return COPIED
     return value_kind(value)
+
+
+def _parameter_kinds(tree: cst.Module, names: list[str]) -> dict[str, set[str | None]]:
+    """Name -> what the module's functions annotate their parameters of that name as (``None``:
+    not annotated; ``BOOLEAN`` for a boolean default)."""
+    found: dict[str, set[str | None]] = {}
+    stack: list[cst.CSTNode] = [tree]
+    while stack:
+        node = stack.pop()
+        if type(node) is cst.FunctionDef:
+            for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+                if param.name.value in names:
+                    if param.annotation is not None:
+                        kind = annotation_kind(param.annotation.annotation)
+                    else:  # ``store=True``: a boolean by its default
+                        kind = BOOLEAN if isinstance(param.default, cst.Name) and param.default.value in ("True", "False") else None
+                    found.setdefault(param.name.value, set()).add(kind)
+        if type(node) in _HOLDING_STATEMENTS:
+            stack.extend(children(node))
+    return found
 
 
 def _assignments(tree: cst.Module) -> list[cst.Assign | cst.AnnAssign]:
