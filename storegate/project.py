@@ -210,11 +210,6 @@ class Project:
                     found.setdefault(self._container_key(target.module, summary, queue), []).append(fq)
         return {key: tuple(dict.fromkeys(fqs)) for key, fqs in found.items()}
 
-    @cached_property
-    def _consuming(self) -> frozenset[str]:
-        """The functions that take items from a long-lived queue (``_queue_consumers``)."""
-        return frozenset(fq for consumers in self._queue_consumers.values() for fq in consumers)
-
     def _resolve(self, module: ModuleSummary, function: FunctionSummary, site: Site) -> str | None:
         if site.kind != "call":
             return None
@@ -2366,10 +2361,10 @@ class Project:
         """Function fq -> the locals it binds to an item taken from a long-lived queue
         (``job = await self._queue.get()``: ``_queue_consumers``)."""
         found: dict[str, frozenset[str]] = {}
-        for fq, consumer in self.functions.items():
-            summary = consumer.summary
+        for fq in {fq for consumers in self._queue_consumers.values() for fq in consumers}:
+            summary = self.functions[fq].summary
             items = frozenset(site.bound for site in summary.sites if site.bound and _queue_end(site, _GETS) is not None)
-            if items and fq in self._consuming:
+            if items:
                 found[fq] = items
         return found
 

@@ -211,20 +211,20 @@ def attribute_evidence(tree: cst.Module, source: str, flag_names: Iterable[str])
         return {}
     wanted = {f"self.{prefix}{name}" for name in names for prefix in ("", "_")}
     evidence: dict[str, set[str]] = {}
-    assignments = _assignments(tree)
-    params = _parameter_kinds(tree, names) if any(isinstance(node.value, cst.Name) for node in assignments if node.value is not None) else {}
-    for node in assignments:
+    bound: list[tuple[str, cst.BaseExpression]] = []  # (attribute, value) of each binding of one
+    for node in _assignments(tree):
         if isinstance(node, cst.AnnAssign):
             path = access_path(node.target)
             if path in wanted:
                 _note(evidence, path, annotation_kind(node.annotation.annotation))
                 if node.value is not None:
-                    _note(evidence, path, _attribute_value_kind(path, node.value, params))
+                    bound.append((path, node.value))
         else:
-            for target in node.targets:
-                path = access_path(target.target)
-                if path in wanted:
-                    _note(evidence, path, _attribute_value_kind(path, node.value, params))
+            bound.extend((path, node.value) for target in node.targets if (path := access_path(target.target)) in wanted)
+    # the module's parameters, read only when an attribute is bound from a bare name (``self.store = store``)
+    params = _parameter_kinds(tree, names) if any(isinstance(value, cst.Name) for _, value in bound) else {}
+    for path, value in bound:
+        _note(evidence, path, _attribute_value_kind(path, value, params))
     return evidence
 
 

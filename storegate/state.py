@@ -214,9 +214,9 @@ class ScopeState:
             value = value.expression
         if not isinstance(value, cst.Call):
             return False
-        if _measure(value) or (callee_text(value.func) in _NUMERIC_CALLS and value.args and all(not a.star and self.bookkeeping(a.value) for a in value.args)):
-            return True  # ``max(self.slowest_ms.get(name, 0.0), elapsed_ms)``: a measure kept
         written = callee_text(value.func)
+        if _measure(value) or (written in _NUMERIC_CALLS and value.args and all(not a.star and self.bookkeeping(a.value) for a in value.args)):
+            return True  # ``max(self.slowest_ms.get(name, 0.0), elapsed_ms)``: a measure kept
         qualified = qualify(written, self.module.imports)
         names = [written] if qualified is None else [written, qualified]
         return any(sink_glob(pattern)(name) for pattern in self.module.rule.ignore_values for name in names)
