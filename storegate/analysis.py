@@ -258,6 +258,7 @@ class _SiteFacts:
     permits: list[dict[str, list[bool]]] = field(default_factory=list)  # per argument
     implies: list[dict[str, bool]] = field(default_factory=list)  # per argument: its truth implies the flag permits
     gates: dict[str, bool] = field(default_factory=dict)  # gate parameter -> true on every copy (``Site.gates``)
+    tested: dict[str, bool] = field(default_factory=dict)  # an object's field tested -> true on every copy (``Site.tested``)
 
 
 class Summarizer:
@@ -659,8 +660,13 @@ class Summarizer:
         groups = [*_install(graph, context, self._given, self.locator), *_install_closed(graph, context, self._closed_truths)]
         gate_flags = [Flag(name) for name in gates]
         context.relevant = relevant_paths(graph, [*flags, *gate_flags, *retention.conditions(self.config, flags)], context, groups)
+        tested = _tested_fields(graph, context, flags)
+        if tested:  # and what goes with them, farther than anything of a flag's: the first facts the bound drops
+            far = max(2, *context.relevant.values()) + 1 if context.relevant else 2
+            near = relevant_paths(graph, [Flag(path) for path in tested], context, groups)
+            context.relevant = {**{path: far + distance for path, distance in near.items()}, **context.relevant}
         entry_facts = guards.entry(guards.EntryScope(graph, flags, frozenset(entry_flags), self._given.entry))
-        if flags or gate_flags:
+        if flags or gate_flags or tested:
             empty_states = solve(graph, entry_facts.known, context)
             permitted_states = {name: solve(graph, facts, context) for name, facts in entry_facts.if_permitted.items()}
         else:  # nothing to judge: only which blocks are reached matters (most scopes)
@@ -672,7 +678,7 @@ class Summarizer:
             if entry is None:
                 continue  # unreachable
             states = {flag.name: [entry, permitted_states.get(flag.name, empty_states).get(block.index)] for flag in flags}
-            if gates:  # a function without a flag: only the facts with nothing known at entry
+            if gates or tested:  # only the facts with nothing known at entry
                 states[""] = [entry, None]
             for event, event_shapes in zip(block.events, row):
                 for shape in event_shapes:
@@ -682,9 +688,11 @@ class Summarizer:
                         record.permits = [{} for _ in record.args]
                         record.implies = [{} for _ in record.args]
                     self._judge(record, graph, block, flags, states, empty_states, permitted_states, context)
-                    here = states[""][0] if gates else None
+                    here = states[""][0] if gates or tested else None
                     for name in gates:  # true wherever the site runs
                         record.gates[name] = record.gates.get(name, True) and here is not None and F.entails(here, context.path(name), TRUE)
+                    for path in tested:
+                        record.tested[path] = record.tested.get(path, True) and here is not None and F.entails(here, path, TRUE)
                 for pair in states.values():
                     for which, facts in enumerate(pair):
                         if facts is not None:  # the first (no assumption) is: the block is reachable
@@ -893,6 +901,7 @@ class Summarizer:
             packed=tuple(reversed(packed)),
             in_flag_branch=any(first <= span.line <= last for first, last in branches),
             gates=tuple(sorted(name for name, true in record.gates.items() if true)),
+            tested=tuple(sorted(path for path, true in record.tested.items() if true)),
             discarded=record.handed or (record.kind == "call" and id(record.node) in self.statement_calls),
             handed=record.handed,
             chosen=self._chosen_key(record),
@@ -1551,6 +1560,24 @@ def along(edge: cfglib.Edge, raised: F.Facts, out: F.Facts, context: _Context) -
         return out
     formula = context.formula(edge.test)
     return F.assume(out, formula if edge.polarity else F.negate(formula), context.relevant)
+
+
+def _tested_fields(graph: cfglib.CFG, context: _Context, flags: Sequence[Flag]) -> tuple[str, ...]:
+    """The fields of a local or a parameter that a branch tests (``if plan.persist:``, ``if not
+    opts.keep: return``), of an object other than one holding the flag (``request.stream``): a site
+    that runs only where one is true keeps only where it is, and the project knows which fields
+    carry the flag (``fields.py``)."""
+    found: set[str] = set()
+    requests = {root_name(path) for path in context.relevant or () if any(flaglib.is_location(path, flag) for flag in flags)}  # ``request.stream``
+    for block in graph.blocks:
+        for edge in block.edges:
+            if edge.test is None:
+                continue
+            for path in F.formula_paths(context.formula(edge.test)):
+                root, dot, name = path.partition(".")
+                if dot and name.isidentifier() and root.isidentifier() and root not in ("self", "cls") and root not in requests:
+                    found.add(path)
+    return tuple(sorted(found))
 
 
 def relevant_paths(

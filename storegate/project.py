@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 from storegate import callbacks as callbacklib
 from storegate import dispatch as dispatchlib
 from storegate import contracts as contractlib
+from storegate import fields as fieldlib
 from storegate import guards
 from storegate import inherited as inheritedlib
 from storegate import statements as statementlib
@@ -162,6 +163,8 @@ class Project:
         self._inherited_methods = inheritedlib.add_inherited(self).methods
         # calls that pass SQL that writes to a helper whose parameter reaches a sink become it
         statementlib.add_passed_statement_sinks(self)
+        # sites that run only where a field carrying the flag is true are gated by it (``fields.py``)
+        fieldlib.add_field_gates(self)
 
     # -- resolution -----------------------------------------------------------------------
 
@@ -1981,6 +1984,8 @@ class Project:
             if _observes_function(fq):
                 continue  # named for observing or for credentials: never a chain (``_OUT_OF_SCOPE_WORDS``)
             for site in function.summary.sites:
+                if _field_gated(site, flag):
+                    continue
                 if site.sink is not None:
                     if not _write_keeps(function, site) or (fq in derived and (fq not in own or site.sink_kind == "instance")):
                         continue
@@ -2035,7 +2040,7 @@ class Project:
         known = set(derived)
         found: dict[tuple[str, int, str], Chain] = {}  # the write a way ends at -> the way
         for site in function.summary.sites:
-            if site.gates:
+            if site.gates or _field_gated(site, flag):
                 continue
             if site.sink is not None:
                 if site.sink_kind != "instance" and _write_keeps(function, site):
@@ -2762,6 +2767,13 @@ def _looks_up(function: _Function) -> bool:
     if words[0] == "generate" and (not _API_OBJECTS.isdisjoint(words[1:]) or _delegates_generation(function.summary)):
         return False
     return (_reads_or_logs([name]) or _observes_function(function.fq)) and words[0] not in _PRODUCE_WORDS
+
+
+def _field_gated(site: Site, flag: Flag) -> bool:
+    """Whether a site of a function without the flag runs only where a field carrying it is true
+    (``fields.add_field_gates`` gave it a gated verdict): no way to a write of a derived sink."""
+    verdict = site.verdict(flag.name) if site.tested else None
+    return verdict is not None and verdict.gated
 
 
 def _delegates_generation(function: FunctionSummary) -> bool:

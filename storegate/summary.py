@@ -112,6 +112,10 @@ class Site:
     # (``if not enabled: return``): the site persists only for a caller that passes a true value
     # (``analysis.gate_parameters``, ``Project.param_gated``).
     gates: tuple[str, ...] = ()
+    # The fields of a local or a parameter tested true wherever the site runs (``plan.persist`` of
+    # ``if plan.persist:``): where the project knows a field carries the flag (``fields.py``),
+    # the site is gated by it.
+    tested: tuple[str, ...] = ()
     # The call of a function handed off (``handoffs.handed``), made later by the hand-off whose
     # own call is the site of the same span (``transaction.on_commit``).
     handed: bool = False
@@ -338,6 +342,7 @@ class ModuleSummary:
                 list(s.gates),
                 s.handed,
                 s.chosen,
+                list(s.tested),
             ]
 
         functions = [
@@ -404,7 +409,7 @@ class ModuleSummary:
             return one(Argument(one(keyword), star, tuple(tuple(p) for p in permits), one(path), tuple(implies), literal, statement, tuple(made), one(each)))
 
         def site(d):
-            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped, gates, handed, chosen = d
+            line, column, end_line, end_column, text, kind, sink, sink_kind, qualified, args, packed, bound, in_flag_branch, discarded, verdicts, pending, untyped, gates, handed, chosen, tested = d
             return Site(
                 span=Span(line, column, end_line, end_column),
                 text=one(text),
@@ -423,6 +428,7 @@ class ModuleSummary:
                 gates=tuple(gates),
                 handed=handed,
                 chosen=chosen,
+                tested=tuple(one(path) for path in tested),
             )
 
         def clauses(items):

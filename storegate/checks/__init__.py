@@ -68,6 +68,9 @@ def run(project: Project) -> list[Finding]:
             if flag.name in function.flags or f"{module.module}.{function.name}" in carriers:
                 decisions = scopes["has_flag"]
             elif project.routes(module, function):
+                verdict = site.verdict(flag.name)
+                if verdict is not None and verdict.gated:
+                    continue  # behind a field that carries the flag (``if plan.keep:``: ``fields.py``)
                 decisions = scopes["route_handler"]
             else:
                 continue

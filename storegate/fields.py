@@ -1,0 +1,107 @@
+"""Fields that carry the flag under another name: a plan or an options object that the code
+builds from the request (``ResponsePlan(persist=req.store is not False, ...)``, ``Options(rid,
+keep)`` with ``keep = body.get("store", True)``) and tests later (``if plan.persist:``).
+
+A class's field carries a flag when every construction of the class in a function with the flag
+or a route's handler gives the field a value whose truth implies that the flag permits storing
+(``Argument.implies``: a location of the flag, a copy or a comparison of one, ``False``); one
+elsewhere builds the object from something other than a request (a stored row, a default), and
+so does one outside a handler that switches the field on with ``True`` (a background run of a
+stored response) and takes no request. A site that runs only where such a field
+of a local or a parameter is true (``Site.tested``), when every class the local may hold is one
+whose field carries the flag, is gated by the flag: its verdicts say so before any chain is
+derived (``add_field_gates``), so a write behind ``if plan.persist:`` is judged like one behind
+``if store:``, in a function with the flag or without it. Plain data, without libcst.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from storegate.summary import NEGATED, Argument, FunctionSummary, ModuleSummary, Site, Verdict
+
+if TYPE_CHECKING:
+    from storegate.project import Project, _Function
+
+
+def add_field_gates(project: Project) -> None:
+    """Mark gated, for each flag a field carries, the sites that run only where it is true."""
+    carried: dict[tuple[str, str], frozenset[str]] = {}
+    rewritten: dict[str, FunctionSummary] = {}
+    for fq, function in sorted(project.functions.items()):
+        if not any(site.tested for site in function.summary.sites):
+            continue
+        sites = tuple(_gated(project, function, site, carried) for site in function.summary.sites)
+        if any(new is not old for new, old in zip(sites, function.summary.sites)):
+            rewritten[fq] = replace(function.summary, sites=sites)
+    if rewritten:
+        from storegate.callbacks import install
+
+        install(project, rewritten)
+
+
+def _gated(project: Project, function: _Function, site: Site, carried: dict[tuple[str, str], frozenset[str]]) -> Site:
+    """``site`` with a gated verdict for each flag that a field it runs under carries."""
+    flags: set[str] = set()
+    for path in site.tested:
+        root, _, name = path.partition(".")
+        classes = project.classes_of(function.module, function.summary, [root], frozenset(), None)
+        if not classes or any(class_fq not in project.classes for class_fq in classes):
+            continue
+        common = frozenset.intersection(*(_carries(project, class_fq, name, carried) for class_fq in classes))
+        flags.update(common)
+    if not flags:
+        return site
+    verdicts = [replace(v, gated=True, gated_if_permitted=True, trace=(), trace_if_permitted=()) if v.flag in flags else v for v in site.verdicts]
+    verdicts.extend(Verdict(flag, True, True) for flag in sorted(flags - {v.flag for v in site.verdicts}))
+    return replace(site, verdicts=tuple(verdicts))
+
+
+def _carries(project: Project, class_fq: str, name: str, carried: dict[tuple[str, str], frozenset[str]]) -> frozenset[str]:
+    """The flags that every construction of ``class_fq`` gives its field ``name`` a value implying."""
+    key = (class_fq, name)
+    if key not in carried:
+        fields = project._fields.get(class_fq, ())
+        found: frozenset[str] | None = None
+        if name in fields:
+            by_position = f"{class_fq}.__init__" not in project.functions  # a dataclass's, a NamedTuple's
+            for module, function, site in project._constructions.get(class_fq, ()):
+                # in a handler, or a function handed the request, a constant that switches the field on ignores the client
+                handed = bool(project.routes(module, function)) or _takes_request(project, module, function)
+                if not function.flags and not handed:
+                    continue  # built from elsewhere (a stored row, a default), not from a request
+                argument = _given(site.args, fields if by_position else (), name)
+                if argument is not None and argument.path == "True" and not handed:
+                    continue  # switched on for work of the server's own (a stored response run in the background)
+                implied = frozenset() if argument is None else frozenset(f for f in argument.implies if not f.startswith(NEGATED))
+                found = implied if found is None else found & implied
+                if not found:
+                    break
+        carried[key] = found or frozenset()
+    return carried[key]
+
+
+def _takes_request(project: Project, module: ModuleSummary, function: FunctionSummary) -> bool:
+    """Whether a function is handed the client's flag: as a parameter, or in an object whose class
+    declares it (``req: TurnRequest``), rather than making a request of its own."""
+    names = {param.name for param in function.params}
+    return any(flag.name in names for flag in project.config.flags) or project._takes_flag(module, function)
+
+
+def _given(args: tuple[Argument, ...], fields: tuple[str, ...], name: str) -> Argument | None:
+    """The argument a construction gives the field ``name``: by its keyword, or by its position
+    among ``fields`` (a class's declared fields, when its constructor takes them in order); None
+    when it is not given, or a ``*``/``**`` may give it."""
+    positional = []
+    for argument in args:
+        if argument.star:
+            return None
+        if argument.keyword == name:
+            return argument
+        if argument.keyword is None:
+            positional.append(argument)
+    if name not in fields:
+        return None
+    index = fields.index(name)
+    return positional[index] if index < len(positional) else None
