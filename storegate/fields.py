@@ -66,7 +66,7 @@ def _carries(project: Project, class_fq: str, name: str, carried: dict[tuple[str
         found: frozenset[str] | None = None
         if name in fields:
             by_position = f"{class_fq}.__init__" not in project.functions  # a dataclass's, a NamedTuple's
-            for module, function, site in project._constructions.get(class_fq, ()):
+            for module, function, site in [*project._constructions.get(class_fq, ()), *_own_constructions(project, class_fq)]:
                 # in a handler, or a function handed the request, a constant that switches the field on ignores the client
                 handed = bool(project.routes(module, function)) or _takes_request(project, module, function)
                 if not function.flags and not handed:
@@ -80,6 +80,16 @@ def _carries(project: Project, class_fq: str, name: str, carried: dict[tuple[str
                     break
         carried[key] = found or frozenset()
     return carried[key]
+
+
+def _own_constructions(project: Project, class_fq: str) -> list[tuple[ModuleSummary, FunctionSummary, Site]]:
+    """The calls of ``cls(...)`` in the class's own methods (``from_request``, a classmethod that
+    builds the plan from the request)."""
+    found: list[tuple[ModuleSummary, FunctionSummary, Site]] = []
+    for fq, function in project.functions.items():
+        if fq.startswith(class_fq + ".") and "." not in fq[len(class_fq) + 1 :]:
+            found.extend((function.module, function.summary, site) for site in function.summary.sites if site.kind == "call" and site.text == "cls")
+    return found
 
 
 def _takes_request(project: Project, module: ModuleSummary, function: FunctionSummary) -> bool:

@@ -2530,6 +2530,8 @@ class Project:
             return True  # too far to tell, or an interface's method: its implementations may
         seen.add(target.fq)
         for site in target.summary.sites:
+            if not target.summary.flags and any(_field_gated(site, flag) for flag in self.config.flags):
+                continue  # it keeps only where the caller's plan says to (``if not plan.keep: return``)
             if site.sink is not None or site.kind == "write":
                 return True
             if site.kind != "call":
