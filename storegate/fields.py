@@ -27,12 +27,12 @@ if TYPE_CHECKING:
 
 def add_field_gates(project: Project) -> None:
     """Mark gated, for each flag a field carries, the sites that run only where it is true."""
-    carried: dict[tuple[str, str], frozenset[str]] = {}
+    gates = _FieldGates(project)
     rewritten: dict[str, FunctionSummary] = {}
     for fq, function in sorted(project.functions.items()):
         if not any(site.tested for site in function.summary.sites):
             continue
-        sites = tuple(_gated(project, function, site, carried) for site in function.summary.sites)
+        sites = tuple(gates.gated(function, site) for site in function.summary.sites)
         if any(new is not old for new, old in zip(sites, function.summary.sites)):
             rewritten[fq] = replace(function.summary, sites=sites)
     if rewritten:
@@ -41,55 +41,69 @@ def add_field_gates(project: Project) -> None:
         install(project, rewritten)
 
 
-def _gated(project: Project, function: _Function, site: Site, carried: dict[tuple[str, str], frozenset[str]]) -> Site:
-    """``site`` with a gated verdict for each flag that a field it runs under carries."""
-    flags: set[str] = set()
-    for path in site.tested:
-        root, _, name = path.partition(".")
-        classes = project.classes_of(function.module, function.summary, [root], frozenset(), None)
-        if not classes or any(class_fq not in project.classes for class_fq in classes):
-            continue
-        common = frozenset.intersection(*(_carries(project, class_fq, name, carried) for class_fq in classes))
-        flags.update(common)
-    if not flags:
-        return site
-    verdicts = [replace(v, gated=True, gated_if_permitted=True, trace=(), trace_if_permitted=()) if v.flag in flags else v for v in site.verdicts]
-    verdicts.extend(Verdict(flag, True, True) for flag in sorted(flags - {v.flag for v in site.verdicts}))
-    return replace(site, verdicts=tuple(verdicts))
+class _FieldGates:
+    """What the project's constructions say of its classes' fields, each asked once."""
 
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._carried: dict[tuple[str, str], frozenset[str]] = {}  # (class, field) -> the flags it carries
+        self._classes: dict[tuple[str, str], list[str]] = {}  # (function, local) -> the classes it may hold
+        self._own: dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]] | None = None
 
-def _carries(project: Project, class_fq: str, name: str, carried: dict[tuple[str, str], frozenset[str]]) -> frozenset[str]:
-    """The flags that every construction of ``class_fq`` gives its field ``name`` a value implying."""
-    key = (class_fq, name)
-    if key not in carried:
-        fields = project._fields.get(class_fq, ())
-        found: frozenset[str] | None = None
-        if name in fields:
-            by_position = f"{class_fq}.__init__" not in project.functions  # a dataclass's, a NamedTuple's
-            for module, function, site in [*project._constructions.get(class_fq, ()), *_own_constructions(project, class_fq)]:
-                # in a handler, or a function handed the request, a constant that switches the field on ignores the client
-                handed = bool(project.routes(module, function)) or _takes_request(project, module, function)
-                if not function.flags and not handed:
-                    continue  # built from elsewhere (a stored row, a default), not from a request
-                argument = _given(site.args, fields if by_position else (), name)
-                if argument is not None and argument.path == "True" and not handed:
-                    continue  # switched on for work of the server's own (a stored response run in the background)
-                implied = frozenset() if argument is None else frozenset(f for f in argument.implies if not f.startswith(NEGATED))
-                found = implied if found is None else found & implied
-                if not found:
-                    break
-        carried[key] = found or frozenset()
-    return carried[key]
+    def gated(self, function: _Function, site: Site) -> Site:
+        """``site`` with a gated verdict for each flag that a field it runs under carries."""
+        flags: set[str] = set()
+        for path in site.tested:
+            root, _, name = path.partition(".")
+            key = (function.fq, root)
+            if key not in self._classes:
+                self._classes[key] = self.project.classes_of(function.module, function.summary, [root], frozenset(), None)
+            classes = self._classes[key]
+            if classes and all(class_fq in self.project.classes for class_fq in classes):
+                flags.update(frozenset.intersection(*(self._carries(class_fq, name) for class_fq in classes)))
+        if not flags:
+            return site
+        verdicts = [replace(v, gated=True, gated_if_permitted=True, trace=(), trace_if_permitted=()) if v.flag in flags else v for v in site.verdicts]
+        verdicts.extend(Verdict(flag, True, True) for flag in sorted(flags - {v.flag for v in site.verdicts}))
+        return replace(site, verdicts=tuple(verdicts))
 
+    def _carries(self, class_fq: str, name: str) -> frozenset[str]:
+        """The flags that every construction of ``class_fq`` gives its field ``name`` a value implying."""
+        key = (class_fq, name)
+        if key not in self._carried:
+            project = self.project
+            fields = project._fields.get(class_fq, ())
+            found: frozenset[str] | None = None
+            if name in fields:
+                by_position = f"{class_fq}.__init__" not in project.functions  # a dataclass's, a NamedTuple's
+                for module, function, site in [*project._constructions.get(class_fq, ()), *self._own_constructions().get(class_fq, ())]:
+                    # in a handler, or a function handed the request, a constant that switches the field on ignores the client
+                    handed = bool(project.routes(module, function)) or _takes_request(project, module, function)
+                    if not function.flags and not handed:
+                        continue  # built from elsewhere (a stored row, a default), not from a request
+                    argument = _given(site.args, fields if by_position else (), name)
+                    if argument is not None and argument.path == "True" and not handed:
+                        continue  # switched on for work of the server's own (a stored response run in the background)
+                    implied = frozenset() if argument is None else frozenset(f for f in argument.implies if not f.startswith(NEGATED))
+                    found = implied if found is None else found & implied
+                    if not found:
+                        break
+            self._carried[key] = found or frozenset()
+        return self._carried[key]
 
-def _own_constructions(project: Project, class_fq: str) -> list[tuple[ModuleSummary, FunctionSummary, Site]]:
-    """The calls of ``cls(...)`` in the class's own methods (``from_request``, a classmethod that
-    builds the plan from the request)."""
-    found: list[tuple[ModuleSummary, FunctionSummary, Site]] = []
-    for fq, function in project.functions.items():
-        if fq.startswith(class_fq + ".") and "." not in fq[len(class_fq) + 1 :]:
-            found.extend((function.module, function.summary, site) for site in function.summary.sites if site.kind == "call" and site.text == "cls")
-    return found
+    def _own_constructions(self) -> dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]]:
+        """Class fq -> the calls of ``cls(...)`` in its own methods (``from_request``, a
+        classmethod that builds the plan from the request)."""
+        if self._own is None:
+            self._own = {}
+            for function in self.project.functions.values():
+                owner = function.summary.class_name
+                if owner is None or "." in function.summary.name[len(owner) + 1 :]:
+                    continue
+                made = [(function.module, function.summary, site) for site in function.summary.sites if site.kind == "call" and site.text == "cls"]
+                if made:
+                    self._own.setdefault(f"{function.module.module}.{owner}", []).extend(made)
+        return self._own
 
 
 def _takes_request(project: Project, module: ModuleSummary, function: FunctionSummary) -> bool:
