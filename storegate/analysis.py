@@ -394,6 +394,17 @@ class Summarizer:
         (``flags.copied_attribute``): their methods read it there."""
         return not flag.self_attribute and flaglib.copied_attribute(self.attributes.get(f"self.{flag.name}", ()))
 
+    def _own_predicate(self, scope: cst.CSTNode, class_name: str, kind: str, flag: Flag) -> bool:
+        """Whether a method is a predicate (``def wants_persistence(self) -> bool``) of a class
+        that declares the flag a boolean field: its ``self.<flag>`` is the client's answer, which
+        its callers test through it (``if body.wants_persistence():``: ``Project._given``)."""
+        return (
+            kind == "method"
+            and isinstance(scope, cst.FunctionDef)
+            and (class_name, flag.name) in self._flag_fields
+            and _tests_only(scope)
+        )
+
     # -- one scope ------------------------------------------------------------------------
 
     def function(self, graph: cfglib.CFG, name: str, kind: str, class_name: str | None, nested: bool) -> FunctionSummary:
@@ -413,7 +424,11 @@ class Summarizer:
         self._closed_truths = {name: told for name, told in self._outer_truths.pop(id(scope), {}).items() if name not in own}
         alias = _Context(self._aliases).alias
         # an object that keeps its request's flag (``self.store = req.store``) reads it as ``self.store``
-        seen_flags = [replace(f, self_attribute=True) if class_name is not None and self._copied(f) else f for f in self.config.flags]
+        # and so does a model's predicate of its own flag field (``return self.store is True``)
+        seen_flags = [
+            replace(f, self_attribute=True) if class_name is not None and (self._copied(f) or self._own_predicate(scope, class_name, kind, f)) else f
+            for f in self.config.flags
+        ]
         sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in seen_flags]
         patterns = self.config.routes
         owner = class_name if kind == "method" else None  # a controller's ``path`` comes before its methods'
@@ -975,17 +990,21 @@ class Summarizer:
         mixed = bool(found.none and found.objects and not found.other)
         returning = [*found.objects, *found.other]  # the exits that return a value
         predicate = bool(summary.flags) and _boolean_returns(scope, returning)  # ``if should_store(req):``
+        seen = list(self.config.flags)
+        if predicate and summary.class_name is not None and any(self._own_predicate(scope, summary.class_name, summary.kind, f) for f in seen):
+            own.insert(0, "self")  # a model's predicate of its own field: ``if body.wants_persistence():``
+            seen = [replace(f, self_attribute=True) for f in seen]
         made = _returned_locals(found)  # ``return req`` at every exit: a factory may check what it returns
         if shape is None and not ((own or made) and (mixed or predicate or self._given or contractlib.raises(graph))):
             return plain
         if contractlib.is_generator(graph):
             return plain
-        context = _context(graph, list(self.config.flags), self.fixed, truths=self.truths, aliases=self._aliases)
+        context = _context(graph, seen, self.fixed, truths=self.truths, aliases=self._aliases)
         groups = [*_install(graph, context, self._given, self.locator), *_install_closed(graph, context, self._closed_truths)]
         if predicate:  # what its returns test is tested: ``return request.store is not False``
             groups.extend(F.formula_paths(context.formula(edge.owner.value)) for _, edge in returning)
         if shape is None:
-            context.relevant = relevant_paths(graph, list(self.config.flags), context, groups)
+            context.relevant = relevant_paths(graph, seen, context, groups)
             if not any(root_name(path) in own or root_name(path) in made for path in context.relevant):
                 return plain
         states = solve(graph, frozenset(self._given.entry), context)
@@ -1009,7 +1028,7 @@ class Summarizer:
             if facts is not None:
                 out, raised = block_exit(block, facts, context)
                 returned = F.meet(returned, contractlib.returned_clauses(along(edge, raised, out, context) or (), edge.owner.value.value))
-        if_true, fills, settings = _if_true(returning, states, context, self.config.flags, own) if predicate else (F.EMPTY, (), [])
+        if_true, fills, settings = _if_true(returning, states, context, seen, own) if predicate else (F.EMPTY, (), [])
         kept = {(flag, fallback) for flag, _, _, fallback in summary.keeping_reads}
         filled = tuple((flag, self.locator.span(node).line, _code(node), fallback) for flag, node, fallback in settings if (flag, fallback) not in kept)
         return replace(
@@ -1039,6 +1058,15 @@ def _boolean_returns(scope: cst.FunctionDef, returns: list) -> bool:
     if scope.returns is not None and dotted_name(scope.returns.annotation) in ("bool", "builtins.bool"):
         return True
     return all(_is_test(edge.owner.value) for _, edge in returns)
+
+
+def _tests_only(scope: cst.FunctionDef) -> bool:
+    """``_boolean_returns`` told from the tree alone: annotated ``-> bool``, or every ``return``
+    of its own returns a test."""
+    if scope.returns is not None and dotted_name(scope.returns.annotation) in ("bool", "builtins.bool"):
+        return True
+    values = [stmt.value for stmt in cfglib.own_statements(scope.body.body) if isinstance(stmt, cst.Return)] if isinstance(scope.body, cst.IndentedBlock) else []
+    return bool(values) and all(value is not None and _is_test(value) for value in values)
 
 
 def _is_test(value: cst.BaseExpression) -> bool:

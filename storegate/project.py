@@ -1821,6 +1821,9 @@ class Project:
                 bound = _bound_argument(site, target, param.name)
                 if isinstance(bound, Argument) and bound.path is not None:
                     roots[param.name] = bound.path
+            receiver = site.text.rpartition(".")[0]
+            if target.summary.kind == "method" and receiver and all(part.isidentifier() for part in receiver.split(".")):
+                roots.setdefault("self", receiver)  # a model's predicate of its own field (``body.wants_persistence()``)
             where = f"{site.span.line}:{site.span.column}"
             guaranteed = contractlib.rename(target.summary.guarantees, lambda p: contractlib.rerooted(p, roots))
             if guaranteed:
