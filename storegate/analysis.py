@@ -13,6 +13,7 @@ import ast
 import builtins
 import contextlib
 import heapq
+import json
 import re
 import sys
 import warnings
@@ -319,12 +320,14 @@ class Summarizer:
         self.params: frozenset[str] = frozenset()  # its other parameters: they hold what the callers pass
         # what ``self.<flag>`` holds by the module's assignments and annotations (``reads``)
         self._flag_names = frozenset(flag.name for flag in config.flags)
+        self._by_name = {flag.name: flag for flag in config.flags}
         self.attributes = attribute_evidence(tree, source, list(self._flag_names))
 
     def run(self) -> ModuleSummary:
         functions: list[FunctionSummary] = []
         classes: list[tuple[str, tuple[str, ...]]] = []
         self._class_fields: list[tuple[str, tuple[str, ...]]] = []
+        self._off_fields: list[tuple[str, str]] = []
         self._field_defaults: list[tuple[str, str, bool, int, int]] = []
         self._flag_fields: list[tuple[str, str]] = []
         # (scope, qualified name, kind, class it belongs to, defined inside a function)
@@ -342,6 +345,7 @@ class Summarizer:
             classes=tuple(sorted(classes)),
             functions=tuple(functions),
             class_fields=tuple(sorted(self._class_fields)),
+            off_fields=tuple(sorted(self._off_fields)),
             field_defaults=tuple(sorted(self._field_defaults)),
             flag_fields=tuple(sorted(self._flag_fields)),
             types=self.types.facts(),
@@ -356,6 +360,7 @@ class Summarizer:
             if isinstance(scope, cst.ClassDef):
                 classes.append((name, tuple(_code(arg.value) for arg in scope.bases)))
                 self._class_fields.append((name, _annotated_names(scope)))
+                self._off_fields.extend((name, field_name) for field_name in _off_defaults(scope))
                 for field_name, value, node in _boolean_defaults(scope, self._flag_names):
                     span = self.locator.span(node)
                     self._field_defaults.append((name, field_name, value, span.line, span.column))
@@ -420,7 +425,9 @@ class Summarizer:
             evidence[held] = evidence.get(held, frozenset()) | {flaglib.OBJECT}
         for local in self._predicate_locals(graph):  # ``store = should_store(req)``: a boolean
             evidence[local] = evidence.get(local, frozenset()) | {flaglib.BOOLEAN}
-        self._aliases = {**self._closed_aliases(scope, own), **_aliases(graph, self.fixed)}
+        for local in _helper_locals(graph, self._by_name):  # ``persist = read_bool(body, "store", True)``: one too
+            evidence[local] = evidence.get(local, frozenset()) | {flaglib.BOOLEAN}
+        self._aliases = {**self._closed_aliases(scope, own), **_aliases(graph, self.fixed, self._by_name)}
         self._closed_truths = {name: told for name, told in self._outer_truths.pop(id(scope), {}).items() if name not in own}
         alias = _Context(self._aliases).alias
         # an object that keeps its request's flag (``self.store = req.store``) reads it as ``self.store``
@@ -1327,8 +1334,10 @@ def _context(
     return context
 
 
-def _aliases(graph: cfglib.CFG, fixed: frozenset[str]) -> dict[str, str]:
-    """Locals of a function assigned once from a location the function never rebinds."""
+def _aliases(graph: cfglib.CFG, fixed: frozenset[str], flags: Mapping[str, Flag] | None = None) -> dict[str, str]:
+    """Locals of a function assigned once from a location the function never rebinds; a
+    reading helper asked for a flag by name reads its location (``persist = read_bool(body,
+    "store", True)``: ``body["store"]``)."""
     if not isinstance(graph.scope, cst.FunctionDef):
         return {}  # a class body or module reads an unassigned name from the globals
     bindings: dict[str, set[int]] = {}
@@ -1339,7 +1348,7 @@ def _aliases(graph: cfglib.CFG, fixed: frozenset[str]) -> dict[str, str]:
                 name = event.target.value
                 bindings.setdefault(name, set()).add(id(event.target))
                 if event.kind in ("assign", "annassign") and event.value is not None:
-                    source = access_path(event.value) or callee_path(event.value)
+                    source = access_path(event.value) or callee_path(event.value) or (_helper_location(event.value, flags) if flags else None)
                     if source is not None and source not in CONSTANTS:
                         sources[name] = source
     params = set(graph.params)
@@ -1523,6 +1532,26 @@ def _helper_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | None
     flag = flags.get(string_value(plain[1]) or "") if len(plain) > 1 else None
     default = plain[2] if len(plain) > 2 else named
     return (flag, default) if flag is not None and default is not None else (None, None)
+
+
+def _helper_locals(graph: cfglib.CFG, flags: Mapping[str, Flag]) -> list[str]:
+    """The locals bound to what a reading helper is asked for by a flag's name (``_helper_location``)."""
+    return [
+        event.target.value
+        for block in graph.blocks
+        for event in block.events
+        if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name) and event.value is not None and _helper_location(event.value, flags)
+    ]
+
+
+def _helper_location(value: cst.BaseExpression, flags: Mapping[str, Flag]) -> str | None:
+    """The flag's location a reading helper is asked for (``_helper_read``): ``body["store"]``
+    of ``read_bool(body, "store", True)``, where the container is a location."""
+    if type(value) is not cst.Call:
+        return None
+    flag, _ = _helper_read(value, flags)
+    container = access_path(value.args[0].value) if flag is not None and value.args[0].keyword is None else None
+    return f"{container}[{json.dumps(flag.name)}]" if flag is not None and container is not None else None
 
 
 _NOT_READS = frozenset({"setattr", "hasattr", "delattr", "getattr", "isinstance", "set", "put", "write", "update"})
@@ -1825,14 +1854,17 @@ def collect_imports(
 
 def _callee_name(func: cst.BaseExpression) -> str | None:
     """``a.b`` for a dotted callee (``getattr(a, "b")`` too); ``make().m`` for a method of what a
-    named function returns."""
+    named function returns, ``make().a.m`` for one of what an attribute of it holds."""
     name = callee_path(func)
     if name is not None:
         return name
-    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
-        inner = dotted_name(func.value.func)
-        if inner is not None:
-            return f"{inner}().{func.attr.value}"
+    held: list[str] = []
+    while isinstance(func, cst.Attribute):  # ``services().chat.create``: through what it holds
+        held.insert(0, func.attr.value)
+        if isinstance(func.value, cst.Call):
+            inner = dotted_name(func.value.func)
+            return f"{inner}().{'.'.join(held)}" if inner is not None else None
+        func = func.value
     return None
 
 
@@ -1845,6 +1877,22 @@ def _keyed_item(item: cst.Subscript) -> str | None:
     if base is None or not isinstance(key, cst.Name) or not key.value.isupper() or len(key.value) < 2:
         return None
     return f"{base}[{key.value}]"
+
+
+def _off_defaults(scope: cst.ClassDef) -> Iterator[str]:
+    """The fields a class body defaults to ``False`` or ``None`` (``background: bool = False``,
+    ``Field(default=None)``, ``field(default=False)``)."""
+    for stmt in scope.body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if not isinstance(small, cst.AnnAssign) or not isinstance(small.target, cst.Name) or small.value is None:
+                continue
+            value = small.value
+            if isinstance(value, cst.Call) and (dotted_name(value.func) or "").rpartition(".")[2] in ("Field", "field"):
+                value = next((arg.value for arg in value.args if arg.keyword is not None and arg.keyword.value == "default"), value)
+            if isinstance(value, cst.Name) and value.value in ("False", "None"):
+                yield small.target.value
 
 
 def _annotated_names(scope: cst.ClassDef) -> tuple[str, ...]:

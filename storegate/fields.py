@@ -84,6 +84,8 @@ class _FieldGates:
                     argument = _given(site.args, fields if by_position else (), name)
                     if argument is not None and argument.path == "True" and not handed:
                         continue  # switched on for work of the server's own (a stored response run in the background)
+                    if argument is None and key in project._off_fields and not any(a.star for a in site.args):
+                        continue  # left out, and off by default (``background: bool = False``): never true from here
                     implied = frozenset() if argument is None else frozenset(f for f in argument.implies if not f.startswith(NEGATED))
                     found = implied if found is None else found & implied
                     if not found:

@@ -114,6 +114,7 @@ class Project:
             for name, bases in module.classes:
                 self.classes.setdefault(f"{module.module}.{name}", (module, bases))
         self._fields = {f"{m.module}.{name}": fields for m in self.modules.values() for name, fields in m.class_fields}
+        self._off_fields = {(f"{m.module}.{owner}", name) for m in self.modules.values() for owner, name in m.off_fields}
         self._receives: dict[tuple[str, str], bool] = {}
         self._boolean_fields = {(f"{m.module}.{owner}", name) for m in self.modules.values() for owner, name in m.flag_fields}
         self._carriers: dict[str, dict[str, str]] = {}
@@ -218,11 +219,10 @@ class Project:
             return None
         if "()." in site.text:  # `make().method`: a method of the class `make` is annotated to return
             maker, _, method = site.text.partition("().")
-            if "." in method:
-                return None
+            held, _, method = method.rpartition(".")  # `services().chat.create`: of what an attribute holds
             built = self._known_class(module, maker, function.name)
             if built is not None:  # `Repo(session).save(x)`: a method of the class it builds
-                return self._method(built, method, set())
+                return self._held_method([built], held, method)
             made = self._resolve(module, function, replace(site, text=maker, qualified=_qualify_prefix(site, maker)))
             asked = (module.path, function.name, maker)
             if made is None and "(" not in maker and asked not in self._asking:
@@ -239,12 +239,7 @@ class Project:
             returns = self.functions[made].summary.returns
             if returns is None:
                 return None
-            maker_module = self.functions[made].module
-            for option in self._class_candidates(maker_module, returns):
-                found = self._method(option, method, set())
-                if found is not None:
-                    return found
-            return None
+            return self._held_method(self._class_candidates(self.functions[made].module, returns), held, method)
         parts = site.text.split(".")
         if parts[0] in ("self", "cls") and len(parts) == 2:
             class_name = self._self_class(module, function, parts[0])
@@ -267,6 +262,17 @@ class Project:
             return self._lookup(site.qualified, 0)
         candidate = f"{module.module}.{site.text}"  # Class.method of this module
         return candidate if candidate in self.functions else None
+
+    def _held_method(self, classes: list[str], held: str, method: str) -> str | None:
+        """The first of ``classes`` whose attributes ``held`` (dotted, or "") hold a class with
+        ``method``: ``services().chat.create`` of a factory annotated ``-> Services``."""
+        for attribute in held.split(".") if held else ():
+            classes = [found for owner in classes for found in self._attribute(owner, attribute, frozenset(), None)]
+        for option in classes:
+            found = self._method(option, method, set())
+            if found is not None:
+                return found
+        return None
 
     # -- types: what a name or an attribute may hold (``typefacts``) ---------------------------
 

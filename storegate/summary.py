@@ -260,6 +260,9 @@ class ModuleSummary:
     # dataclass, a TypedDict), and ``ANY_FIELD`` if it keeps undeclared ones too (``extra="allow"``):
     # whether a request model carries the flag (``Project.receives_flag``)
     class_fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # ``(class qualname, field)`` for each class-body field whose default is ``False`` or ``None``
+    # (``background: bool = False``): a construction that leaves it out leaves it off (``fields.py``)
+    off_fields: tuple[tuple[str, str], ...] = ()
     # ``(class qualname, field, default, line, column)`` for each class-body field named like a flag,
     # or with a flag among its words (``store_by_default``), whose default is a boolean constant
     # (``store: bool = True``, ``Field(default=True)``): what an omitted flag becomes in a request
@@ -381,6 +384,7 @@ class ModuleSummary:
             "imports": [list(i) for i in self.imports],
             "classes": [[name, list(bases)] for name, bases in self.classes],
             "class_fields": [[name, list(fields)] for name, fields in self.class_fields],
+            "off_fields": [list(off) for off in self.off_fields],
             "field_defaults": [list(default) for default in self.field_defaults],
             "flag_fields": [list(declared) for declared in self.flag_fields],
             "types": [list(fact) for fact in self.types],
@@ -471,6 +475,7 @@ class ModuleSummary:
             classes=tuple((name, tuple(bases)) for name, bases in data["classes"]),
             functions=functions,
             class_fields=tuple((name, tuple(fields)) for name, fields in data.get("class_fields", ())),
+            off_fields=tuple((str(owner), str(name)) for owner, name in data.get("off_fields", ())),
             field_defaults=tuple(
                 (str(owner), str(name), bool(value), int(line), int(column))
                 for owner, name, value, line, column in data.get("field_defaults", ())
