@@ -16,6 +16,7 @@ knowledge, which makes storegate report more, never less. The work itself is cou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Union, overload
 
@@ -98,6 +99,8 @@ def truth(expr: cst.BaseExpression) -> Formula:
     if type(expr) is cst.Call and type(expr.func) is cst.Name and expr.func.value == "bool":
         if len(expr.args) == 1 and not expr.args[0].keyword and not expr.args[0].star:
             return truth(expr.args[0].value)
+    if type(expr) is cst.Call and (coerced := _coerced(expr)) is not None:
+        return truth(coerced)
     if type(expr) is cst.Comparison:
         compared = _comparison(expr)
         if compared is not None:
@@ -119,9 +122,30 @@ def opaque(expr: cst.BaseExpression) -> bool:
     if type(expr) is cst.Call and type(expr.func) is cst.Name and expr.func.value == "bool":
         if len(expr.args) == 1 and not expr.args[0].keyword and not expr.args[0].star:
             return opaque(expr.args[0].value)
+    if type(expr) is cst.Call and (coerced := _coerced(expr)) is not None:
+        return opaque(coerced)
     if type(expr) is cst.Comparison and _comparison(expr) is not None:
         return False
     return access_path(expr) is None
+
+
+# A helper that converts a value to a boolean (``_as_bool(body["store"], "store")``, ``to_bool(x)``).
+_COERCING = re.compile(r"_?(as|to|parse|coerce|ensure|str_?to)_?bool(ean)?")
+
+
+def _coerced(call: cst.Call) -> cst.BaseExpression | None:
+    """The location a boolean conversion helper converts, when its truth is that location's: the
+    first argument of ``_as_bool(body["store"], "store")``; not when it is given a default of its
+    own (``parse_bool(x, default=True)``, ``to_bool(x, True)``), which an omitted value becomes."""
+    name = call.func.attr.value if type(call.func) is cst.Attribute else call.func.value if type(call.func) is cst.Name else ""
+    if not call.args or not _COERCING.fullmatch(name):
+        return None
+    first, rest = call.args[0], call.args[1:]
+    if first.keyword is not None or first.star or access_path(first.value) is None:
+        return None
+    if any(arg.star or (arg.keyword is not None and arg.keyword.value == "default") or (type(arg.value) is cst.Name and arg.value.value in _CONSTANT_MASKS) for arg in rest):
+        return None
+    return first.value
 
 
 _READ_TYPES = frozenset({cst.Integer, cst.BooleanOperation, cst.IfExp, cst.NamedExpr})  # never an opaque atom
