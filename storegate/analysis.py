@@ -810,7 +810,8 @@ class Summarizer:
         an imported name's attribute (a Flask application's extensions), or of an object's
         attribute when the method may be a library's sink (``self._mongo.db["usage"].insert_one``:
         the project types ``db``), as ``access_path`` writes it; or of an item under a constant
-        (``request.app[CHAT_COMPLETIONS].insert``: aiohttp's typed application keys); else None."""
+        (``request.app[CHAT_COMPLETIONS].insert``: aiohttp's typed application keys) or a string
+        (``request.app["responses"].create``); else None."""
         func = call.func
         if not isinstance(func, cst.Attribute):
             return None
@@ -819,6 +820,10 @@ class Summarizer:
         held = access_path(func.value)
         if held is None or "[" not in held:
             return None
+        parts = held.split(".")
+        item = typefacts.application_item(parts)
+        if item is not None and item[0] == len(parts) - 1:  # ``request.app["responses"].create``: aiohttp's
+            return f"{held}.{func.attr.value}"
         root = root_name(held)
         if root not in self.imports and not (root in ("self", "cls") and self._untyped_sinks(call)):
             return None
@@ -1620,8 +1625,9 @@ def along(edge: cfglib.Edge, raised: F.Facts, out: F.Facts, context: _Context) -
 
 
 def _tested_fields(graph: cfglib.CFG, context: _Context, flags: Sequence[Flag]) -> tuple[str, ...]:
-    """The fields of a local or a parameter that a branch tests (``if plan.persist:``, ``if not
-    opts.keep: return``), of an object other than one holding the flag (``request.stream``): a site
+    """The fields of a local or a parameter, or of an object it holds, that a branch tests (``if
+    plan.persist:``, ``if not req.options.keep: return``), of an object other than one holding the
+    flag (``request.stream``): a site
     that runs only where one is true keeps only where it is, and the project knows which fields
     carry the flag (``fields.py``)."""
     found: set[str] = set()
@@ -1631,9 +1637,9 @@ def _tested_fields(graph: cfglib.CFG, context: _Context, flags: Sequence[Flag]) 
             if edge.test is None:
                 continue
             for path in F.formula_paths(context.formula(edge.test)):
-                root, dot, name = path.partition(".")
-                if dot and name.isidentifier() and root.isidentifier() and root not in ("self", "cls") and root not in requests:
-                    found.add(path)
+                parts = path.split(".")
+                if 1 < len(parts) <= 3 and all(part.isidentifier() for part in parts) and parts[0] not in ("self", "cls") and parts[0] not in requests:
+                    found.add(path)  # ``plan.persist``, ``req.options.persist``
     return tuple(sorted(found))
 
 

@@ -54,10 +54,10 @@ class _FieldGates:
         """``site`` with a gated verdict for each flag that a field it runs under carries."""
         flags: set[str] = set()
         for path in site.tested:
-            root, _, name = path.partition(".")
-            key = (function.fq, root)
+            owner, _, name = path.rpartition(".")
+            key = (function.fq, owner)
             if key not in self._classes:
-                self._classes[key] = self.project.classes_of(function.module, function.summary, [root], frozenset(), None)
+                self._classes[key] = self.project.classes_of(function.module, function.summary, owner.split("."), frozenset(), None)
             classes = self._classes[key]
             if classes and all(class_fq in self.project.classes for class_fq in classes):
                 flags.update(frozenset.intersection(*(self._carries(class_fq, name) for class_fq in classes)))

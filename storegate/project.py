@@ -397,9 +397,15 @@ class Project:
         keyed = _keyed_part(parts)  # ``request.app[CHAT_COMPLETIONS]``: the class its key names
         held = self._evaluate(module, function.name, keyed[1], seen, wanted) if keyed is not None else []
         state = typefacts.state_attribute(parts)
+        item = typefacts.application_item(parts)  # ``request.app["responses"]``: what it was set to
         if keyed is not None and any(key.startswith(typefacts.KEYED) for key in held):
             classes = [key[len(typefacts.KEYED) :] for key in held if key.startswith(typefacts.KEYED)]
             rest = parts[keyed[0] + 1 :]
+        elif item is not None:
+            classes = self._held(("", typefacts.STATE, item[1]), seen, wanted)
+            if wanted is not None:
+                wanted[0].add(item[1])  # any file that sets ``app["<name>"]``
+            rest = parts[item[0] + 1 :]
         elif state is not None:
             classes = self._held(("", typefacts.STATE, parts[state]), seen, wanted)
             if wanted is not None:

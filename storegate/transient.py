@@ -4,9 +4,11 @@
 nothing once the function returns (or its generator is closed): the entry lives while the
 request runs, as a local would, so the write is not a site (``analysis._site_shape``). The
 undoing is in the ``finally`` of a ``try`` whose body holds the write, or that follows the
-write's statement directly or after other writes it undoes; unconditional, or under
+write's statement directly, after other writes it undoes, or after statements that only set up
+locals and nested functions (``chunks = []``, ``def emit(...)``: an exception there is the only
+way out that keeps the entry, before anything of the request is in it); unconditional, or under
 ``if k in c:``. It names the same container and key, as written, and neither may be a call
-(``c[uuid4()]``) nor be bound again in the ``try``'s body.
+(``c[uuid4()]``) nor be bound again in the ``try``'s body or in what is set up before it.
 ``del c[k]`` and ``c.pop(k, ...)`` undo ``c[k] = v`` and ``c.setdefault(k, v)``; ``c.discard(x)``
 and ``c.remove(x)`` undo ``c.add(x)`` and ``c.append(x)``; a registry's unregistering method
 with the key (``registry.discard(rid)``, ``unregister``, ``release``, ...) undoes any of its
@@ -51,7 +53,12 @@ def transient_writes(scope: cst.CSTNode) -> frozenset[int]:
                 continue
             rebound = _rebound(statement.body)
             covered = list(_lines(statement.body.body)) if isinstance(statement.body, cst.IndentedBlock) else []
+            between = True  # past the locals the function sets up before the ``try``
             for previous in reversed(block[:index]):  # the statement before it, and the undone writes before that
+                if between and _sets_up(previous):
+                    rebound |= _rebound(previous)
+                    continue
+                between = False
                 lines = list(_lines([previous]))
                 covered.extend(lines)
                 if not all(_only_undone(line, undone) for line in lines):
@@ -182,7 +189,24 @@ def _text(expr: cst.BaseExpression) -> str | None:
     return access_path(expr)
 
 
-def _rebound(suite: cst.BaseSuite) -> set[str]:
+def _sets_up(statement: cst.BaseStatement) -> bool:
+    """Whether a statement only binds locals or defines a nested function (``chunks: list[str] =
+    []``, ``t0 = time.perf_counter()``, ``def emit(...)``): what a function sets up between a
+    write and the ``try`` whose ``finally`` undoes it."""
+    if isinstance(statement, cst.FunctionDef):
+        return True
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Assign):
+            if not all(isinstance(target.target, cst.Name) for target in small.targets):
+                return False
+        elif not (isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name)):
+            return False
+    return True
+
+
+def _rebound(suite: cst.CSTNode) -> set[str]:
     """The names a ``try``'s body binds (assignment, ``for``, ``with ... as``, ``:=``): a key or
     container bound again there may no longer be what the ``finally`` removes."""
     names: set[str] = set()

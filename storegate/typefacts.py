@@ -27,6 +27,8 @@ resolves across modules; ``Project.classes_of`` does, from the facts of every mo
 
 from __future__ import annotations
 
+import re
+
 Fact = tuple[str, str, str, str]  # (scope, name, value, where)
 
 STATE = "@state"  # the scope of ``app.state.x``: one namespace for the whole project
@@ -97,6 +99,20 @@ def state_attribute(parts: list[str]) -> int | None:
         if namespace(parts[: index + 1]):
             return index + 1
     return None
+
+
+def application_item(parts: list[str]) -> tuple[int, str] | None:
+    """The index of the part ``app["name"]`` of a path, with ``name``: an aiohttp application's
+    item under a string (``app["responses"] = ResponsesService(...)``, read back as
+    ``request.app["responses"]``), a name of its namespace like ``app.state.name``; else None."""
+    for index in range(len(parts) - 1, -1, -1):
+        found = _APPLICATION_ITEM.fullmatch(parts[index])
+        if found is not None:
+            return index, found.group(1)
+    return None
+
+
+_APPLICATION_ITEM = re.compile(r'app\["(\w+)"\]')
 
 
 def namespace(parts: list[str]) -> bool:
