@@ -5,7 +5,8 @@ keep)`` with ``keep = body.get("store", True)``) and tests later (``if plan.pers
 A class's field carries a flag when every construction of the class in a function with the flag
 or a route's handler gives the field a value whose truth implies that the flag permits storing
 (``Argument.implies``: a location of the flag, a copy or a comparison of one, ``False``); one
-elsewhere builds the object from something other than a request (a stored row, a default), and
+elsewhere builds the object from something other than a request (a stored row, a default, a
+``from_stored`` constructor), and
 so does one outside a handler that switches the field on with ``True`` (a background run of a
 stored response) and takes no request. A site that runs only where such a field
 of a local or a parameter is true (``Site.tested``), when every class the local may hold is one
@@ -79,7 +80,7 @@ class _FieldGates:
                 for module, function, site in [*project._constructions.get(class_fq, ()), *self._own_constructions().get(class_fq, ())]:
                     # in a handler, or a function handed the request, a constant that switches the field on ignores the client
                     handed = bool(project.routes(module, function)) or _takes_request(project, module, function)
-                    if not function.flags and not handed:
+                    if (not function.flags and not handed) or _remade(function):
                         continue  # built from elsewhere (a stored row, a default), not from a request
                     argument = _given(site.args, fields if by_position else (), name)
                     if argument is not None and argument.path == "True" and not handed:
@@ -106,6 +107,15 @@ class _FieldGates:
                 if made:
                     self._own.setdefault(f"{function.module.module}.{owner}", []).extend(made)
         return self._own
+
+
+def _remade(function: FunctionSummary) -> bool:
+    """Whether a function makes an object again from what was kept (``Plan.from_stored(doc)``,
+    ``from_row``): a ``from_`` constructor that parses no request (``from_request``)."""
+    from storegate.project import _PARSE_WORDS
+
+    last = function.name.rpartition(".")[2]
+    return last.startswith("from_") and last not in _PARSE_WORDS
 
 
 def _takes_request(project: Project, module: ModuleSummary, function: FunctionSummary) -> bool:
