@@ -413,6 +413,11 @@ class Project:
             rest = parts[state + 1 :]
         elif typefacts.namespace(parts):  # ``request.app.state`` itself, handed to a helper
             return [typefacts.STATE]
+        elif len(parts) > 1 and _state_parameter(function, parts[0]):  # Litestar's ``state: State``
+            classes = self._held(("", typefacts.STATE, parts[1]), seen, wanted)
+            if wanted is not None:
+                wanted[0].add(parts[1])
+            rest = parts[2:]
         else:
             classes, rest = self._root(module, function, parts, seen, wanted)
         for attribute in rest:
@@ -3183,6 +3188,12 @@ def _passes_permitted(
     if bound == "splat" and producers:
         return all(_argument_permits(_keyword(held, flag.name), target, flag, permitted) for held, permitted in producers)
     return _argument_permits(bound, target, flag, caller_permitted)
+
+
+def _state_parameter(function: FunctionSummary, name: str) -> bool:
+    """Whether ``name`` is a parameter annotated as an application's ``State`` (a Litestar
+    handler's ``state: State``): what is set on ``app.state`` is read as its attributes."""
+    return any(p.name == name and p.annotation is not None and p.annotation.rpartition(".")[2] == "State" for p in function.params)
 
 
 def _keyed_part(parts: list[str]) -> tuple[int, str] | None:
