@@ -76,13 +76,20 @@ class _FieldGates:
             fields = project._fields.get(class_fq, ())
             found: frozenset[str] | None = None
             if name in fields:
+                self._carried[key] = frozenset()  # a cycle of fields given one another carries nothing
                 by_position = f"{class_fq}.__init__" not in project.functions  # a dataclass's, a NamedTuple's
                 for module, function, site in [*project._constructions.get(class_fq, ()), *self._own_constructions().get(class_fq, ())]:
+                    argument = _given(site.args, fields if by_position else (), name)
+                    passed = self._passed_field(module, function, argument) if argument is not None and not argument.implies else None
+                    if passed is not None:  # ``HookContext(persist=plan.persist)``: what that field carries
+                        found = passed if found is None else found & passed
+                        if not found:
+                            break
+                        continue
                     # in a handler, or a function handed the request, a constant that switches the field on ignores the client
                     handed = bool(project.routes(module, function)) or _takes_request(project, module, function)
                     if (not function.flags and not handed) or _remade(function):
                         continue  # built from elsewhere (a stored row, a default), not from a request
-                    argument = _given(site.args, fields if by_position else (), name)
                     if argument is not None and argument.path == "True" and not handed:
                         continue  # switched on for work of the server's own (a stored response run in the background)
                     if argument is None and key in project._off_fields and not any(a.star for a in site.args):
@@ -93,6 +100,18 @@ class _FieldGates:
                         break
             self._carried[key] = found or frozenset()
         return self._carried[key]
+
+    def _passed_field(self, module: ModuleSummary, function: FunctionSummary, argument: Argument | None) -> frozenset[str] | None:
+        """The flags a field passed on carries (``persist=plan.persist``, where ``plan`` holds a
+        class whose ``persist`` carries the flag); None when the argument is no field of a
+        project's object."""
+        parts = argument.path.split(".") if argument is not None and argument.path is not None else []
+        if not 1 < len(parts) <= 3 or not all(part.isidentifier() for part in parts) or parts[0] in ("self", "cls"):
+            return None
+        classes = self.project.classes_of(module, function, parts[:-1], frozenset(), None)
+        if not classes or any(class_fq not in self.project.classes for class_fq in classes):
+            return None
+        return frozenset.intersection(*(self._carries(class_fq, parts[-1]) for class_fq in classes))
 
     def _own_constructions(self) -> dict[str, list[tuple[ModuleSummary, FunctionSummary, Site]]]:
         """Class fq -> the calls of ``cls(...)`` in its own methods (``from_request``, a
