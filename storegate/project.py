@@ -1298,8 +1298,8 @@ class Project:
                     found.setdefault(method.fq, {})[method_route] = None
                 continue
             target = self.resolve(module, function, site)
-            if target is not None:
-                found.setdefault(target.fq, {})[route] = None
+            if target is not None and not (route in self.config.routes and _observes_function(target.fq)):
+                found.setdefault(target.fq, {})[route] = None  # (a hook around every request named for observing, a quota's, is none)
         return {fq: tuple(routes) for fq, routes in found.items()}
 
     def _view_methods(self, module: ModuleSummary, function: FunctionSummary, route: str, site: Site) -> list[tuple[_Function, str]]:
@@ -2732,7 +2732,7 @@ _OBSERVE_WORDS = frozenset(
 _CREDENTIAL_WORDS = frozenset("oauth credential credentials".split())
 # Words that name limiting the rate of requests (``_enforce_rate_limit``, ``RateLimiter.hit``,
 # ``throttle``): its windows and counters keep how many, not what.
-_THROTTLE_WORDS = frozenset("ratelimit ratelimiter ratelimiting throttle throttler throttling limiter".split())
+_THROTTLE_WORDS = frozenset("ratelimit ratelimiter ratelimiting throttle throttler throttling limiter quota quotas".split())
 _RATE_WORDS = frozenset("limit limits limiting window windows".split())
 # A word that names marking something as used (``touch_user``, ``touch_api_key``,
 # ``session.touch()``, as ``touch`` and Redis's ``TOUCH`` do): it sets when, not what.
