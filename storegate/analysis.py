@@ -39,7 +39,7 @@ from storegate import witness as witnesslib
 from storegate.annotations import annotated_class
 from storegate.errors import SourceError
 from storegate.model import ANY, CONSTANTS, NONE, TRUE, Config, Flag
-from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, read_default, read_key, root_name, string_value
+from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, partial_function, read_default, read_key, root_name, string_value
 from storegate.positions import Locator, Outline
 from storegate.reads import annotation_kind, attribute_evidence, reads
 from storegate import routes as routelib
@@ -892,7 +892,7 @@ class Summarizer:
                 keyword=arg.keyword.value if arg.keyword is not None else None,
                 star=arg.star if isinstance(arg.star, str) else "",
                 permits=tuple([(name, values[0], values[1]) for name, values in slot.items()]) if slot else (),
-                path=context.path(access_path(arg.value)),
+                path=context.path(access_path(arg.value)) or partial_function(arg.value),  # (``partial(f, x)``: ``f``, for a callback)
                 implies=tuple(name for name, holds in implied.items() if holds),
                 literal=constant_written(arg.value),
                 statement=self.matcher.statement(arg.value, self._strings) if not arg.star else None,

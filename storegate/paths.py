@@ -166,3 +166,12 @@ def _constant_key(expr: cst.Subscript) -> str | None:
     if isinstance(element, cst.Index) and element.star is None:
         return string_value(element.value)
     return None
+
+
+def partial_function(expr: cst.BaseExpression) -> str | None:
+    """``f`` of ``partial(f, ...)`` or ``functools.partial(f, ...)``: the function a partial object
+    calls, as a value put in a list of callbacks or passed for one; else None."""
+    if type(expr) is not cst.Call or not expr.args or expr.args[0].keyword is not None or expr.args[0].star:
+        return None
+    callee = dotted_name(expr.func)
+    return dotted_name(expr.args[0].value) if callee in ("partial", "functools.partial") else None

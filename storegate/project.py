@@ -286,9 +286,11 @@ class Project:
             fq = self._method(class_fq, parts[-1], set())
             if fq is not None:
                 found[fq] = None
-                if not self.functions[fq].summary.sites and (len(parts) > 2 or self._long_lived(module, function, parts[0])):
+                held = len(parts) > 2 or self._long_lived(module, function, parts[0])
+                if not self.functions[fq].summary.sites and (held or (function.param(parts[0]) is not None and _names_storage(class_fq))):
                     # a stub (abstract, a protocol's) of a service the object or module holds, or
-                    # that an object holds (``agent.memory.add_items``): what overrides it runs
+                    # that an object holds (``agent.memory.add_items``), or of a storage interface a
+                    # parameter is annotated with (``backend: StorageBackend``): what overrides it runs
                     found.update(dict.fromkeys(self._overrides(class_fq, parts[-1], wanted is not None)))
             elif wanted is not None:
                 self._unknown_bases(class_fq, set(), *wanted)
@@ -3188,6 +3190,16 @@ def _passes_permitted(
     if bound == "splat" and producers:
         return all(_argument_permits(_keyword(held, flag.name), target, flag, permitted) for held, permitted in producers)
     return _argument_permits(bound, target, flag, caller_permitted)
+
+
+def _names_storage(class_fq: str) -> bool:
+    """Whether a class is named for keeping things (``StorageBackend``, ``ResponseStore``,
+    ``ConversationRepository``): an interface of storage, not the request's own object."""
+    words = {word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", class_fq.rpartition(".")[2])}
+    return not words.isdisjoint(_STORAGE_WORDS)
+
+
+_STORAGE_WORDS = frozenset("store storage backend repository repo database db dao persistence persister".split())
 
 
 def _state_parameter(function: FunctionSummary, name: str) -> bool:

@@ -10,7 +10,7 @@ import libcst as cst
 
 from storegate import cfg as cfglib
 from storegate.annotations import annotated_classes, callable_returns, element_classes, is_type_alias
-from storegate.paths import access_path, dotted_name
+from storegate.paths import access_path, dotted_name, partial_function
 from storegate.summary import EACH
 from storegate.typefacts import APPLICATIONS, CALLS, KEYED, RETURN, STATE, Fact, application_item, argument_name, state_attribute, typed_names
 
@@ -221,11 +221,17 @@ def _iterated(expr: cst.BaseExpression) -> str | None:
     return dotted_name(expr)
 
 
+def _partial_or_values(expr: cst.BaseExpression) -> list[str]:
+    """``f`` for ``partial(f, ...)`` (``paths.partial_function``), else ``_values``."""
+    function = partial_function(expr)
+    return [function] if function is not None else _values(expr)
+
+
 def _elements(value: cst.BaseExpression | None) -> list[str]:
     """What the elements of an assigned collection may be: those of a display (``[A(), B()]``,
     a dict's values), or each element of the path it copies (``plugins[*]`` of ``list(plugins)``)."""
-    if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
-        return [v for element in value.elements if isinstance(element, cst.Element) for v in _values(element.value)]
+    if isinstance(value, (cst.List, cst.Tuple, cst.Set)):  # (a partial object: the function it calls)
+        return [v for element in value.elements if isinstance(element, cst.Element) for v in _partial_or_values(element.value)]
     if isinstance(value, cst.Dict):
         return [v for element in value.elements if isinstance(element, cst.DictElement) for v in _values(element.value)]
     over = _iterated(value) if isinstance(value, cst.Call) else None
@@ -245,7 +251,7 @@ def _element_facts(collection: cst.BaseExpression, values: list[cst.BaseExpressi
     where = _holder(target.split("."), scope, class_name) if target is not None else None
     if where is not None:
         for value in values:
-            for held in _values(value):
+            for held in _partial_or_values(value) if value is not None else ():
                 yield where[0], where[1] + EACH, held, scope
 
 
