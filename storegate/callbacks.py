@@ -268,6 +268,7 @@ def _passed(
         if slot[0] != "each":  # filled by ``append`` wherever it is, whoever calls it
             by_target.setdefault(slot[1], []).append(slot)
     passed: dict[Slot, set[str]] = {}
+    closures: dict[str, list[str]] = {}  # function fq -> its nested functions (``_closure``), once asked
     where: dict[str, dict[Site, list[Site]]] = {}
     aliases: dict[Slot, set[Slot]] = {}
     listed: dict[Slot, set[Slot]] = {}  # a slot passed each element of a list of callbacks -> the list's slots
@@ -299,7 +300,10 @@ def _passed(
                         listed.setdefault(slot, set()).update(_list_slots(argument.each, _owner(module, function), kept or {}))
                         continue
                     if argument.path is None:  # ``subscribe("done", QualitySampler(blobs))``: its ``__call__``
-                        if _may_be_function(argument):  # (or ``Indexer(repo).on_completed``: that method)
+                        closure = _closure(project, module, function, argument, closures)
+                        if closure is not None:  # ``register("done", make_audit_hook(pool))``: the function it makes
+                            passed.setdefault(slot, set()).add(closure)
+                        elif _may_be_function(argument):  # (or ``Indexer(repo).on_completed``: that method)
                             built, _, method = argument.made[0].partition(BUILT)
                             class_fq = project._known_class(module, built, function.name)
                             called = project._method(class_fq, method or "__call__", set()) if class_fq is not None else None
@@ -325,6 +329,23 @@ def _passed(
     return passed, where, aliases, listed
 
 
+def _closure(project: Project, module: ModuleSummary, function: FunctionSummary, argument: Argument, closures: dict[str, list[str]]) -> str | None:
+    """The function a factory called where it is passed makes (``make_audit_hook(pool,
+    settings)``, which defines ``audit_prompt`` and returns it): its one nested function; None
+    for anything else."""
+    if not _may_make_function(argument):
+        return None
+    factory = project.resolve(module, function, named_call(argument.made[0], module))
+    if factory is None:
+        return None
+    if not closures:
+        for fq in project.functions:
+            owner = fq.rpartition(".")[0]
+            closures.setdefault(owner, []).append(fq)
+    nested = closures.get(factory.fq, [])
+    return nested[0] if len(nested) == 1 else None
+
+
 def _binding(project: Project, slot: Slot) -> tuple[str, int | None]:
     """The name a call passes a slot's callback by, and the fewest positional arguments before
     it (a method called on its object binds one fewer: ``project._positional_offset``); None
@@ -344,11 +365,18 @@ def _binds(site: Site, bindings: list[tuple[str, int | None]]) -> bool:
     plain = [arg for arg in site.args if arg.keyword is None and not arg.star]
     star = any(arg.star for arg in site.args)
     for name, before in bindings:
-        if any(arg.keyword == name and _may_be_function(arg) for arg in site.args):
+        if any(arg.keyword == name and (_may_be_function(arg) or _may_make_function(arg)) for arg in site.args):
             return True
-        if before is not None and not star and any(_may_be_function(arg) for arg in plain[before : before + 2]):
+        if before is not None and not star and any(_may_be_function(arg) or _may_make_function(arg) for arg in plain[before : before + 2]):
             return True
     return False
+
+
+def _may_make_function(arg: Argument) -> bool:
+    """A call of a function named in lower case (``make_audit_hook(pool)``): a factory of a
+    closure, perhaps (``_closure``)."""
+    made = arg.made[0] if arg.made else ""
+    return bool(made) and made[:1].islower() and "(" not in made and BUILT not in made
 
 
 def _may_be_function(arg: Argument) -> bool:
