@@ -2,17 +2,20 @@
 builds from the request (``ResponsePlan(persist=req.store is not False, ...)``, ``Options(rid,
 keep)`` with ``keep = body.get("store", True)``) and tests later (``if plan.persist:``).
 
-A class's field carries a flag when every construction of the class in a function with the flag
-or a route's handler gives the field a value whose truth implies that the flag permits storing
-(``Argument.implies``: a location of the flag, a copy or a comparison of one, ``False``); one
-elsewhere builds the object from something other than a request (a stored row, a default, a
-``from_stored`` constructor), and
-so does one outside a handler that switches the field on with ``True`` (a background run of a
-stored response) and takes no request. A site that runs only where such a field
-of a local or a parameter is true (``Site.tested``), when every class the local may hold is one
-whose field carries the flag, is gated by the flag: its verdicts say so before any chain is
-derived (``add_field_gates``), so a write behind ``if plan.persist:`` is judged like one behind
-``if store:``, in a function with the flag or without it. Plain data, without libcst.
+A class's field carries a flag when every construction of the class that a request makes gives
+the field a value whose truth implies that the flag permits storing (``Argument.implies``: a
+location of the flag, a copy or a comparison of one, ``False``), or another field that carries
+it (``HookContext(persist=plan.persist)``). A request makes it in a function with the flag, a
+route's handler, or a function handed the request; a construction elsewhere builds the object
+from something else (a stored row, a default, a ``from_stored`` constructor, a background run of
+a kept response switched on with ``True``) and does not count. A field left out that is off by
+default (``background: bool = False``) is never true.
+
+A site that runs only where such a field of a local or a parameter (or of an object it holds) is
+true (``Site.tested``), when every class the path may hold is one whose field carries the flag,
+is gated by the flag: its verdicts say so before any chain is derived (``add_field_gates``), so
+a write behind ``if plan.persist:`` is judged like one behind ``if store:``, in a function with
+the flag or without it. Plain data, without libcst.
 """
 
 from __future__ import annotations
@@ -69,37 +72,43 @@ class _FieldGates:
         return replace(site, verdicts=tuple(verdicts))
 
     def _carries(self, class_fq: str, name: str) -> frozenset[str]:
-        """The flags that every construction of ``class_fq`` gives its field ``name`` a value implying."""
+        """The flags that every construction of ``class_fq`` a request makes gives its field
+        ``name`` a value implying (none for a field no such construction gives)."""
         key = (class_fq, name)
         if key not in self._carried:
-            project = self.project
-            fields = project._fields.get(class_fq, ())
+            self._carried[key] = frozenset()  # a cycle of fields given one another carries nothing
+            fields = self.project._fields.get(class_fq, ())
             found: frozenset[str] | None = None
             if name in fields:
-                self._carried[key] = frozenset()  # a cycle of fields given one another carries nothing
-                by_position = f"{class_fq}.__init__" not in project.functions  # a dataclass's, a NamedTuple's
-                for module, function, site in [*project._constructions.get(class_fq, ()), *self._own_constructions().get(class_fq, ())]:
+                by_position = f"{class_fq}.__init__" not in self.project.functions  # a dataclass's, a NamedTuple's
+                for module, function, site in [*self.project._constructions.get(class_fq, ()), *self._own_constructions().get(class_fq, ())]:
                     argument = _given(site.args, fields if by_position else (), name)
-                    passed = self._passed_field(module, function, argument) if argument is not None and not argument.implies else None
-                    if passed is not None:  # ``HookContext(persist=plan.persist)``: what that field carries
-                        found = passed if found is None else found & passed
-                        if not found:
-                            break
+                    implied = self._implied(key, module, function, site, argument)
+                    if implied is None:
                         continue
-                    # in a handler, or a function handed the request, a constant that switches the field on ignores the client
-                    handed = bool(project.routes(module, function)) or _takes_request(project, module, function)
-                    if (not function.flags and not handed) or _remade(function):
-                        continue  # built from elsewhere (a stored row, a default), not from a request
-                    if argument is not None and argument.path == "True" and not handed:
-                        continue  # switched on for work of the server's own (a stored response run in the background)
-                    if argument is None and key in project._off_fields and not any(a.star for a in site.args):
-                        continue  # left out, and off by default (``background: bool = False``): never true from here
-                    implied = frozenset() if argument is None else frozenset(f for f in argument.implies if not f.startswith(NEGATED))
                     found = implied if found is None else found & implied
                     if not found:
                         break
             self._carried[key] = found or frozenset()
         return self._carried[key]
+
+    def _implied(
+        self, key: tuple[str, str], module: ModuleSummary, function: FunctionSummary, site: Site, argument: Argument | None
+    ) -> frozenset[str] | None:
+        """The flags what one construction gives the field implies; None when the construction
+        does not count (no request made it, or it leaves off a field that is off by default)."""
+        passed = self._passed_field(module, function, argument) if argument is not None and not argument.implies else None
+        if passed is not None:  # ``HookContext(persist=plan.persist)``: what that field carries
+            return passed
+        # in a handler, or a function handed the request, a constant that switches the field on ignores the client
+        handed = bool(self.project.routes(module, function)) or _takes_request(self.project, module, function)
+        if (not function.flags and not handed) or _remade(function):
+            return None  # built from elsewhere (a stored row, a default), not from a request
+        if argument is not None and argument.path == "True" and not handed:
+            return None  # switched on for work of the server's own (a stored response run in the background)
+        if argument is None and key in self.project._off_fields and not any(a.star for a in site.args):
+            return None  # left out, and off by default (``background: bool = False``): never true from here
+        return frozenset() if argument is None else frozenset(f for f in argument.implies if not f.startswith(NEGATED))
 
     def _passed_field(self, module: ModuleSummary, function: FunctionSummary, argument: Argument | None) -> frozenset[str] | None:
         """The flags a field passed on carries (``persist=plan.persist``, where ``plan`` holds a
