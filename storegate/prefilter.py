@@ -484,12 +484,11 @@ def _registers_hooks(source: str, config: Config) -> bool:
 @lru_cache(maxsize=1)
 def _hook_text() -> re.Pattern[str]:
     """A hook run around every request (``routes.HOOKS``, ``@app.middleware("http")``), as a
-    decorator or a call: ``app.after_request(self._capture)``; or a middleware class added to an
-    application (``app.add_middleware(Idempotency)``, ``Middleware(Idempotency, ...)``)."""
+    decorator or a call: ``app.after_request(self._capture)``."""
     from storegate.routes import HOOKS, MIDDLEWARE
 
     names = "|".join(map(re.escape, sorted(HOOKS)))
-    return re.compile(rf"\.(?:{names})\b|\.{MIDDLEWARE}\(\s*[\"']http[\"']|\b(?:add_middleware|Middleware)\(")
+    return re.compile(rf"\.(?:{names})\b|\.{MIDDLEWARE}\(\s*[\"']http[\"']")
 
 
 def _named_route(source: str, config: Config) -> bool:

@@ -1147,7 +1147,10 @@ class Project:
         ``Route(path, endpoint)``, ``router.add_post(path, handler)``)."""
         fq = f"{module.module}.{function.name}"
         more = (*self._registered.get(fq, ()), *self._mounted.get(fq, ()), *self._overriding.get(fq, ()), *self._named.get(fq, ()))
-        return tuple(dict.fromkeys((*function.routes, *more))) if more else function.routes
+        found = tuple(dict.fromkeys((*function.routes, *more))) if more else function.routes
+        if found and _observes_function(fq):  # a hook around every request named for observing (a quota's) serves none
+            found = tuple(route for route in found if route not in self.config.routes)
+        return found
 
     @cached_property
     def _declared_routes(self) -> dict[str, tuple[str, ...]]:
@@ -1300,8 +1303,8 @@ class Project:
                     found.setdefault(method.fq, {})[method_route] = None
                 continue
             target = self.resolve(module, function, site)
-            if target is not None and not (route in self.config.routes and _observes_function(target.fq)):
-                found.setdefault(target.fq, {})[route] = None  # (a hook around every request named for observing, a quota's, is none)
+            if target is not None:
+                found.setdefault(target.fq, {})[route] = None
         return {fq: tuple(routes) for fq, routes in found.items()}
 
     def _view_methods(self, module: ModuleSummary, function: FunctionSummary, route: str, site: Site) -> list[tuple[_Function, str]]:

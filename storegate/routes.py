@@ -530,25 +530,11 @@ def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAM
     return tuple(found)
 
 
-# The calls that add a middleware class to an application: FastAPI's and Starlette's
-# ``app.add_middleware(Cls, ...)``, Starlette's ``Middleware(Cls, ...)`` in the app's list.
-_MIDDLEWARE_CALLS = frozenset({"add_middleware", "Middleware"})
-
-
 def _hook_calls(graph: CFG) -> Iterator[str]:
     """The functions a scope's calls register as hooks run around every request, as written
-    (``app.after_request(self._capture)``, ``app.middleware("http")(log_requests)``, the
-    ``__call__`` and ``dispatch`` of a middleware class: ``app.add_middleware(Idempotency)``,
-    Starlette's ``Middleware(Idempotency, ttl=...)``)."""
+    (``app.after_request(self._capture)``, ``app.middleware("http")(log_requests)``)."""
     for block in graph.blocks:
         for event in block.events:
-            if isinstance(event, CallEvent) and _last_name(event.node.func) in _MIDDLEWARE_CALLS and event.node.args:
-                first = event.node.args[0]
-                middleware = dotted_name(first.value) if first.keyword is None and not first.star else None
-                if middleware is not None:  # an ASGI middleware class: its ``__call__``, or Starlette's ``dispatch``
-                    yield f"{middleware}.__call__"
-                    yield f"{middleware}.dispatch"
-                continue
             if not isinstance(event, CallEvent) or len(event.node.args) != 1 or event.node.args[0].keyword is not None:
                 continue
             func = event.node.func
