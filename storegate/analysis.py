@@ -399,16 +399,15 @@ class Summarizer:
         (``flags.copied_attribute``): their methods read it there."""
         return not flag.self_attribute and flaglib.copied_attribute(self.attributes.get(f"self.{flag.name}", ()))
 
-    def _own_predicate(self, scope: cst.CSTNode, class_name: str, kind: str, flag: Flag) -> bool:
-        """Whether a method is a predicate (``def wants_persistence(self) -> bool``) of a class
-        that declares the flag a boolean field: its ``self.<flag>`` is the client's answer, which
-        its callers test through it (``if body.wants_persistence():``: ``Project._given``)."""
-        return (
-            kind == "method"
-            and isinstance(scope, cst.FunctionDef)
-            and (class_name, flag.name) in self._flag_fields
-            and _tests_only(scope)
-        )
+    def _own_predicate(self, graph: cfglib.CFG, class_name: str, kind: str, flag: Flag) -> bool:
+        """Whether a method is a predicate (``def wants_persistence(self) -> bool``:
+        ``_boolean_returns``) of a class that declares the flag a boolean field: its
+        ``self.<flag>`` is the client's answer, which its callers test through it (``if
+        body.wants_persistence():``: ``Project._given``)."""
+        if kind != "method" or not isinstance(graph.scope, cst.FunctionDef) or (class_name, flag.name) not in self._flag_fields:
+            return False
+        found = contractlib.exits(graph)
+        return _boolean_returns(graph.scope, [*found.objects, *found.other])
 
     # -- one scope ------------------------------------------------------------------------
 
@@ -425,15 +424,16 @@ class Summarizer:
             evidence[held] = evidence.get(held, frozenset()) | {flaglib.OBJECT}
         for local in self._predicate_locals(graph):  # ``store = should_store(req)``: a boolean
             evidence[local] = evidence.get(local, frozenset()) | {flaglib.BOOLEAN}
-        for local in _helper_locals(graph, self._by_name):  # ``persist = read_bool(body, "store", True)``: one too
+        helper_reads = _helper_reads(graph, self._by_name)
+        for local, _ in helper_reads.values():  # ``persist = read_bool(body, "store", True)``: one too
             evidence[local] = evidence.get(local, frozenset()) | {flaglib.BOOLEAN}
-        self._aliases = {**self._closed_aliases(scope, own), **_aliases(graph, self.fixed, self._by_name)}
+        self._aliases = {**self._closed_aliases(scope, own), **_aliases(graph, self.fixed, helper_reads)}
         self._closed_truths = {name: told for name, told in self._outer_truths.pop(id(scope), {}).items() if name not in own}
         alias = _Context(self._aliases).alias
         # an object that keeps its request's flag (``self.store = req.store``) reads it as ``self.store``
         # and so does a model's predicate of its own flag field (``return self.store is True``)
         seen_flags = [
-            replace(f, self_attribute=True) if class_name is not None and (self._copied(f) or self._own_predicate(scope, class_name, kind, f)) else f
+            replace(f, self_attribute=True) if class_name is not None and (self._copied(f) or self._own_predicate(graph, class_name, kind, f)) else f
             for f in self.config.flags
         ]
         sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in seen_flags]
@@ -820,9 +820,7 @@ class Summarizer:
         held = access_path(func.value)
         if held is None or "[" not in held:
             return None
-        parts = held.split(".")
-        item = typefacts.application_item(parts)
-        if item is not None and item[0] == len(parts) - 1:  # ``request.app["responses"].create``: aiohttp's
+        if typefacts.application_key(held) is not None:  # ``request.app["responses"].create``: aiohttp's
             return f"{held}.{func.attr.value}"
         root = root_name(held)
         if root not in self.imports and not (root in ("self", "cls") and self._untyped_sinks(call)):
@@ -1003,7 +1001,7 @@ class Summarizer:
         returning = [*found.objects, *found.other]  # the exits that return a value
         predicate = bool(summary.flags) and _boolean_returns(scope, returning)  # ``if should_store(req):``
         seen = list(self.config.flags)
-        if predicate and summary.class_name is not None and any(self._own_predicate(scope, summary.class_name, summary.kind, f) for f in seen):
+        if predicate and summary.class_name is not None and any(self._own_predicate(graph, summary.class_name, summary.kind, f) for f in seen):
             own.insert(0, "self")  # a model's predicate of its own field: ``if body.wants_persistence():``
             seen = [replace(f, self_attribute=True) for f in seen]
         made = _returned_locals(found)  # ``return req`` at every exit: a factory may check what it returns
@@ -1070,15 +1068,6 @@ def _boolean_returns(scope: cst.FunctionDef, returns: list) -> bool:
     if scope.returns is not None and dotted_name(scope.returns.annotation) in ("bool", "builtins.bool"):
         return True
     return all(_is_test(edge.owner.value) for _, edge in returns)
-
-
-def _tests_only(scope: cst.FunctionDef) -> bool:
-    """``_boolean_returns`` told from the tree alone: annotated ``-> bool``, or every ``return``
-    of its own returns a test."""
-    if scope.returns is not None and dotted_name(scope.returns.annotation) in ("bool", "builtins.bool"):
-        return True
-    values = [stmt.value for stmt in cfglib.own_statements(scope.body.body) if isinstance(stmt, cst.Return)] if isinstance(scope.body, cst.IndentedBlock) else []
-    return bool(values) and all(value is not None and _is_test(value) for value in values)
 
 
 def _is_test(value: cst.BaseExpression) -> bool:
@@ -1339,10 +1328,10 @@ def _context(
     return context
 
 
-def _aliases(graph: cfglib.CFG, fixed: frozenset[str], flags: Mapping[str, Flag] | None = None) -> dict[str, str]:
+def _aliases(graph: cfglib.CFG, fixed: frozenset[str], helper_reads: Mapping[int, tuple[str, str]] | None = None) -> dict[str, str]:
     """Locals of a function assigned once from a location the function never rebinds; a
     reading helper asked for a flag by name reads its location (``persist = read_bool(body,
-    "store", True)``: ``body["store"]``)."""
+    "store", True)``: ``body["store"]``, ``_helper_reads``)."""
     if not isinstance(graph.scope, cst.FunctionDef):
         return {}  # a class body or module reads an unassigned name from the globals
     bindings: dict[str, set[int]] = {}
@@ -1353,7 +1342,7 @@ def _aliases(graph: cfglib.CFG, fixed: frozenset[str], flags: Mapping[str, Flag]
                 name = event.target.value
                 bindings.setdefault(name, set()).add(id(event.target))
                 if event.kind in ("assign", "annassign") and event.value is not None:
-                    source = access_path(event.value) or callee_path(event.value) or (_helper_location(event.value, flags) if flags else None)
+                    source = access_path(event.value) or callee_path(event.value) or (helper_reads or {}).get(id(event.value), (None, None))[1]
                     if source is not None and source not in CONSTANTS:
                         sources[name] = source
     params = set(graph.params)
@@ -1539,14 +1528,17 @@ def _helper_read(call: cst.Call, flags: Mapping[str, Flag]) -> tuple[Flag | None
     return (flag, default) if flag is not None and default is not None else (None, None)
 
 
-def _helper_locals(graph: cfglib.CFG, flags: Mapping[str, Flag]) -> list[str]:
-    """The locals bound to what a reading helper is asked for by a flag's name (``_helper_location``)."""
-    return [
-        event.target.value
-        for block in graph.blocks
-        for event in block.events
-        if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name) and event.value is not None and _helper_location(event.value, flags)
-    ]
+def _helper_reads(graph: cfglib.CFG, flags: Mapping[str, Flag]) -> dict[int, tuple[str, str]]:
+    """id of each value a local is bound to that a reading helper asked for by a flag's name
+    makes -> (the local, the flag's location it reads: ``_helper_location``)."""
+    found: dict[int, tuple[str, str]] = {}
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name) and type(event.value) is cst.Call:
+                location = _helper_location(event.value, flags)
+                if location is not None:
+                    found[id(event.value)] = (event.target.value, location)
+    return found
 
 
 def _helper_location(value: cst.BaseExpression, flags: Mapping[str, Flag]) -> str | None:
@@ -1627,9 +1619,8 @@ def along(edge: cfglib.Edge, raised: F.Facts, out: F.Facts, context: _Context) -
 def _tested_fields(graph: cfglib.CFG, context: _Context, flags: Sequence[Flag]) -> tuple[str, ...]:
     """The fields of a local or a parameter, or of an object it holds, that a branch tests (``if
     plan.persist:``, ``if not req.options.keep: return``), of an object other than one holding the
-    flag (``request.stream``): a site
-    that runs only where one is true keeps only where it is, and the project knows which fields
-    carry the flag (``fields.py``)."""
+    flag (``request.stream``): a site that runs only where one is true keeps only where it is,
+    and the project knows which fields carry the flag (``fields.py``)."""
     found: set[str] = set()
     requests = {root_name(path) for path in context.relevant or () if any(flaglib.is_location(path, flag) for flag in flags)}  # ``request.stream``
     for block in graph.blocks:

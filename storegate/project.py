@@ -398,28 +398,18 @@ class Project:
             return self._cut()
         keyed = _keyed_part(parts)  # ``request.app[CHAT_COMPLETIONS]``: the class its key names
         held = self._evaluate(module, function.name, keyed[1], seen, wanted) if keyed is not None else []
-        state = typefacts.state_attribute(parts)
-        item = typefacts.application_item(parts)  # ``request.app["responses"]``: what it was set to
+        named = _namespace_name(function, parts)
         if keyed is not None and any(key.startswith(typefacts.KEYED) for key in held):
             classes = [key[len(typefacts.KEYED) :] for key in held if key.startswith(typefacts.KEYED)]
             rest = parts[keyed[0] + 1 :]
-        elif item is not None:
-            classes = self._held(("", typefacts.STATE, item[1]), seen, wanted)
+        elif named is not None:
+            index, name = named
+            classes = self._held(("", typefacts.STATE, name), seen, wanted)
             if wanted is not None:
-                wanted[0].add(item[1])  # any file that sets ``app["<name>"]``
-            rest = parts[item[0] + 1 :]
-        elif state is not None:
-            classes = self._held(("", typefacts.STATE, parts[state]), seen, wanted)
-            if wanted is not None:
-                wanted[0].add(parts[state])  # any file that sets ``app.state.<name>``
-            rest = parts[state + 1 :]
+                wanted[0].add(name)  # any file that sets ``app.state.<name>`` or ``app["<name>"]``
+            rest = parts[index + 1 :]
         elif typefacts.namespace(parts):  # ``request.app.state`` itself, handed to a helper
             return [typefacts.STATE]
-        elif len(parts) > 1 and _state_parameter(function, parts[0]):  # Litestar's ``state: State``
-            classes = self._held(("", typefacts.STATE, parts[1]), seen, wanted)
-            if wanted is not None:
-                wanted[0].add(parts[1])
-            rest = parts[2:]
         else:
             classes, rest = self._root(module, function, parts, seen, wanted)
         for attribute in rest:
@@ -2900,12 +2890,18 @@ def _observing(part: str, unless: frozenset[str] = frozenset()) -> bool:
     """Whether one name has a word of ``_OUT_OF_SCOPE_WORDS``, names a rate limit (``rate`` with
     ``limit`` or ``window``) or a model's cache (``_MODEL_STATE_WORDS``; ``snake_case`` and
     ``CamelCase`` words)."""
-    words = {word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part)} - unless
+    words = _name_words(part) - unless
     if not words.isdisjoint(_OUT_OF_SCOPE_WORDS) or not words.isdisjoint(_MODEL_CACHE_NAMES):
         return True
     if "rate" in words and not words.isdisjoint(_RATE_WORDS):
         return True  # a rate limit (``bump_rate_window``)
     return not words.isdisjoint(_MODEL_STATE_WORDS) and not words.isdisjoint(_MODEL_CACHE_WORDS)
+
+
+@lru_cache(maxsize=4096)
+def _name_words(part: str) -> frozenset[str]:
+    """The words of one name, ``snake_case`` and ``CamelCase`` (``StorageBackend``: storage, backend)."""
+    return frozenset(word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", part))
 
 
 def findings(summaries: Sequence[ModuleSummary], config: Config, project: Project | None = None) -> list[Finding]:
@@ -3198,17 +3194,28 @@ def _passes_permitted(
 def _names_storage(class_fq: str) -> bool:
     """Whether a class is named for keeping things (``StorageBackend``, ``ResponseStore``,
     ``ConversationRepository``): an interface of storage, not the request's own object."""
-    words = {word.lower() for word in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", class_fq.rpartition(".")[2])}
-    return not words.isdisjoint(_STORAGE_WORDS)
+    return not _name_words(class_fq.rpartition(".")[2]).isdisjoint(_STORAGE_WORDS)
 
 
 _STORAGE_WORDS = frozenset("store storage backend repository repo database db dao persistence persister".split())
 
 
-def _state_parameter(function: FunctionSummary, name: str) -> bool:
-    """Whether ``name`` is a parameter annotated as an application's ``State`` (a Litestar
-    handler's ``state: State``): what is set on ``app.state`` is read as its attributes."""
-    return any(p.name == name and p.annotation is not None and p.annotation.rpartition(".")[2] == "State" for p in function.params)
+def _namespace_name(function: FunctionSummary, parts: list[str]) -> tuple[int, str] | None:
+    """``(index, name)`` of the part of a path that names something the application's namespace
+    holds: ``request.app["responses"]`` (aiohttp's item under a string: ``typefacts.application_item``),
+    ``app.state.responses`` (``typefacts.state_attribute``), or ``state.responses`` of a
+    parameter annotated as its ``State`` (a Litestar handler's ``state: State``); else None."""
+    item = typefacts.application_item(parts)
+    if item is not None:
+        return item
+    state = typefacts.state_attribute(parts)
+    if state is not None:
+        return state, parts[state]
+    if len(parts) > 1 and not typefacts.namespace(parts):
+        annotation = next((p.annotation for p in function.params if p.name == parts[0]), None)
+        if annotation is not None and annotation.rpartition(".")[2] == "State":
+            return 1, parts[1]
+    return None
 
 
 def _keyed_part(parts: list[str]) -> tuple[int, str] | None:

@@ -113,8 +113,8 @@ class Site:
     # (``analysis.gate_parameters``, ``Project.param_gated``).
     gates: tuple[str, ...] = ()
     # The fields of a local or a parameter, or of an object it holds, tested true wherever the
-    # site runs (``plan.persist`` of ``if plan.persist:``, ``req.options.persist``): where the project knows a field carries the flag (``fields.py``),
-    # the site is gated by it.
+    # site runs (``plan.persist`` of ``if plan.persist:``, ``req.options.persist``): where the
+    # project knows a field carries the flag (``fields.py``), the site is gated by it.
     tested: tuple[str, ...] = ()
     # The call of a function handed off (``handoffs.handed``), made later by the hand-off whose
     # own call is the site of the same span (``transaction.on_commit``).

@@ -112,6 +112,14 @@ def application_item(parts: list[str]) -> tuple[int, str] | None:
     return None
 
 
+def application_key(path: str) -> str | None:
+    """``name`` when ``path`` ends at an application's item under a string (``app["name"]``,
+    ``request.app["name"]``: ``application_item``), the item set or called on; else None."""
+    parts = path.split(".")
+    item = application_item(parts)
+    return item[1] if item is not None and item[0] == len(parts) - 1 else None
+
+
 _APPLICATION_ITEM = re.compile(r'app\["(\w+)"\]')
 
 

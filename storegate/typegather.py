@@ -12,7 +12,7 @@ from storegate import cfg as cfglib
 from storegate.annotations import annotated_classes, callable_returns, element_classes, is_type_alias
 from storegate.paths import access_path, dotted_name, partial_function
 from storegate.summary import EACH
-from storegate.typefacts import APPLICATIONS, CALLS, KEYED, RETURN, STATE, Fact, application_item, argument_name, state_attribute, typed_names
+from storegate.typefacts import APPLICATIONS, CALLS, KEYED, RETURN, STATE, Fact, application_key, argument_name, state_attribute, typed_names
 
 
 class Gatherer:
@@ -164,10 +164,9 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
                 registered = _named_item(event.target)
                 if registered is not None:  # ``app.extensions["storage"] = storage``: app.state's, if ``app`` is one
                     yield from ((_ATTACHED, registered, value, name) for value in _values(event.value))
-                parts = (access_path(event.target) or "").split(".")
-                item = application_item(parts)
-                if item is not None and item[0] == len(parts) - 1:  # ``app["responses"] = Service()``: aiohttp's
-                    yield from ((STATE, item[1], value, name) for value in _values(event.value))
+                key = application_key(access_path(event.target) or "")
+                if key is not None:  # ``app["responses"] = Service()``: aiohttp's
+                    yield from ((STATE, key, value, name) for value in _values(event.value))
             if isinstance(event, cfglib.BindEvent) and event.kind == "with" and isinstance(event.target, cst.Name):
                 yield from _entered(event, name, class_name)
             if not isinstance(event, cfglib.BindEvent) or event.kind not in ("assign", "annassign"):
