@@ -12,8 +12,11 @@ way out that keeps the entry, before anything of the request is in it); uncondit
 ``del c[k]`` and ``c.pop(k, ...)`` undo ``c[k] = v`` and ``c.setdefault(k, v)``; ``c.discard(x)``
 and ``c.remove(x)`` undo ``c.add(x)`` and ``c.append(x)``; a registry's unregistering method
 with the key (``registry.discard(rid)``, ``unregister``, ``release``, ...) undoes any of its
-methods called with that key first (``registry.start(rid, snapshot)``). An entry removed anywhere else (a
-DELETE handler, a later request) is not undone here: that write is still judged.
+methods called with that key first (``registry.start(rid, snapshot)``, or ``state =
+registry.open(rid)``, whose value a local keeps), and a closing one undoes the opening one of the
+same name (``streaming.close_stream(rid)`` undoes ``streaming.open_stream(rid)``). An entry
+removed anywhere else (a DELETE handler, a later request) is not undone here: that write is
+still judged.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ _UNDOES = {"pop": _ITEM, "discard": _MEMBER, "remove": _MEMBER}
 # by one of these with the same key (``registry.discard(rid)``); not ``finish`` or ``close``,
 # which may keep what they end.
 _UNREGISTERS = frozenset("discard remove pop unregister deregister release untrack forget evict drop delete".split())
+# An opening method and the closing one of the same name (``open_stream`` and ``close_stream``):
+# what a registry opens for a request, it ends when the request does.
+_OPENS = frozenset({"open", "begin", "start"})
+_CLOSES = frozenset({"close", "end", "stop"})
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
@@ -55,7 +62,8 @@ def transient_writes(scope: cst.CSTNode) -> frozenset[int]:
             covered = list(_lines(statement.body.body)) if isinstance(statement.body, cst.IndentedBlock) else []
             between = True  # past the locals the function sets up before the ``try``
             for previous in reversed(block[:index]):  # the statement before it, and the undone writes before that
-                if between and _sets_up(previous):
+                registers = any(entry in undone for line in _lines([previous]) for _, entries in _writes(line) for entry in entries)
+                if between and _sets_up(previous) and not registers:  # (``state = registry.open(rid)`` is the write)
                     rebound |= _rebound(previous)
                     continue
                 between = False
@@ -64,8 +72,8 @@ def transient_writes(scope: cst.CSTNode) -> frozenset[int]:
                 if not all(_only_undone(line, undone) for line in lines):
                     break
             for line in covered:
-                for node, entry in _writes(line):
-                    if entry in undone and root_name(entry[1]) not in rebound and root_name(entry[2]) not in rebound:
+                for node, entries in _writes(line):
+                    if any(entry in undone and root_name(entry[1]) not in rebound and root_name(entry[2]) not in rebound for entry in entries):
                         found.add(id(node))
     return frozenset(found)
 
@@ -88,7 +96,8 @@ def _lines(statements: Sequence[cst.BaseStatement]) -> Iterator[cst.SimpleStatem
             yield statement
 
 
-def _writes(line: cst.SimpleStatementLine) -> Iterator[tuple[cst.CSTNode, Entry]]:
+def _writes(line: cst.SimpleStatementLine) -> Iterator[tuple[cst.CSTNode, tuple[Entry, ...]]]:
+    """Each write of ``line``, with the entries it adds (any one undone undoes it)."""
     for small in line.body:
         targets: list[cst.BaseExpression] = []
         if isinstance(small, cst.Assign):
@@ -98,18 +107,22 @@ def _writes(line: cst.SimpleStatementLine) -> Iterator[tuple[cst.CSTNode, Entry]
         for target in targets:
             entry = _item(target)
             if entry is not None:
-                yield target, entry
-        call = small.value if isinstance(small, cst.Expr) else None
+                yield target, (entry,)
+        call = small.value if isinstance(small, (cst.Expr, cst.Assign)) else None
+        call = call.expression if isinstance(call, cst.Await) else call
+        if isinstance(small, cst.Assign) and not all(isinstance(target.target, cst.Name) for target in small.targets):
+            continue  # a registry's entry kept in a local (``state = registry.open(rid)``), not in another container
         if isinstance(call, cst.Call):
-            entry = _method_entry(call, _ADDS) or _registered(call)
-            if entry is not None:
-                yield call, entry
+            added = _method_entry(call, _ADDS) if isinstance(small, cst.Expr) else None
+            entries = (added,) if added is not None else _registered(call)
+            if entries:
+                yield call, entries
 
 
 def _only_undone(line: cst.SimpleStatementLine, undone: set[Entry]) -> bool:
     """Whether each statement of ``line`` is a write that ``undone`` removes."""
     writes = list(_writes(line))
-    return len(writes) == len(line.body) and all(entry in undone for _, entry in writes)
+    return len(writes) == len(line.body) and all(any(entry in undone for entry in entries) for _, entries in writes)
 
 
 def _undone(suite: cst.BaseSuite) -> set[Entry]:
@@ -145,6 +158,9 @@ def _removed(line: cst.SimpleStatementLine) -> set[Entry]:
             entry = _method_entry(small.value, dict.fromkeys(_UNREGISTERS, _ENTRY))
             if entry is not None:
                 found.add(entry)
+            paired = _paired(small.value, _CLOSES)
+            if paired is not None:
+                found.add(paired)
     return found
 
 
@@ -165,13 +181,28 @@ def _method_entry(call: cst.Call, methods: dict[str, str]) -> Entry | None:
     return None if container is None or key is None else (methods[func.attr.value], container, key)
 
 
-def _registered(call: cst.Call) -> Entry | None:
+def _registered(call: cst.Call) -> tuple[Entry, ...]:
     """``registry.start(rid, ...)``, a method of a receiver called with a key first, as the
-    entry an unregistering method with that key undoes (``_UNREGISTERS``)."""
+    entry an unregistering method with that key undoes (``_UNREGISTERS``), and, for an opening
+    method, the one its closing method undoes (``_paired``)."""
     func = call.func
     if not isinstance(func, cst.Attribute) or isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+        return ()
+    entry = _method_entry(call, {func.attr.value: _ENTRY})
+    paired = _paired(call, _OPENS)
+    return tuple(e for e in (entry, paired) if e is not None)
+
+
+def _paired(call: cst.Call, words: frozenset[str]) -> Entry | None:
+    """``streaming.open_stream(rid)`` (a method whose first word is one of ``words``) as the
+    entry of its pair, named by what follows that word: the one ``close_stream(rid)`` undoes."""
+    func = call.func
+    if not isinstance(func, cst.Attribute):
         return None
-    return _method_entry(call, {func.attr.value: _ENTRY})
+    first, _, rest = func.attr.value.partition("_")
+    if first not in words:
+        return None
+    return _method_entry(call, {func.attr.value: f"paired:{rest}"})
 
 
 def _membership(test: cst.BaseExpression) -> tuple[str, str] | None:
