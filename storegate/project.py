@@ -2045,11 +2045,12 @@ class Project:
             return []
         return [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != function.fq and not _observes_function(t.fq)]
 
-    def ways(self, flag: Flag, derived: dict[str, Chain], fq: str) -> list[Chain]:
+    def ways(self, flag: Flag, derived: dict[str, Chain], fq: str, own_writes: bool = False) -> list[Chain]:
         """Each way the derived sink ``fq`` persists through a site of its own, with its chain, one
         per write it ends at: ``derived_sinks`` keeps the shortest only, and a report shows them
-        all. Writes to the object's own containers and ways its parameters may close
-        (``Site.gates``) are left out: whether they keep anything depends on the caller."""
+        all. Ways its parameters may close (``Site.gates``) are left out, and so are writes to the
+        object's own containers unless ``own_writes`` (the caller holds an object that outlives
+        the request): whether they keep anything depends on the caller."""
         function = self.functions[fq]
         own, caching = self.own_state.get(flag.name, set()), self._caching.get(flag.name, set())
         known = set(derived)
@@ -2058,12 +2059,12 @@ class Project:
             if site.gates or _field_gated(site, flag):
                 continue
             if site.sink is not None:
-                if site.sink_kind != "instance" and _write_keeps(function, site):
+                if (site.sink_kind != "instance" or own_writes) and _write_keeps(function, site):
                     found.setdefault((function.module.path, site.span.line, site.text), ((function.module.path, site.span.line, site.text),))
                 continue
             # a copy of ``caching``: what ``_extended`` learns on the way is ``derived_sinks``' to decide
             extended = self._extended(fq, site, self._callees(function, site), known, own, derived, set(caching))
-            if extended is not None and not extended[1]:
+            if extended is not None and (own_writes or not extended[1]):
                 found.setdefault(extended[0][-1], extended[0])
         return list(found.values())
 

@@ -141,20 +141,23 @@ def test_a_normal_path_is_preferred_to_an_exception_path(tmp_path: Path) -> None
 
 
 def test_a_call_names_every_write_its_callee_makes() -> None:
-    """``LEDGER.settle`` appends to a file and to a module's history: the finding on each call
-    of it shows both chains, in the message and as steps of the trace; the write only its own
-    parameter switches on (``if mirror:``) is not among them."""
+    """``LEDGER.settle`` appends to a file and to a module's history, and keeps the record in
+    its own ``_recent``: the finding on each call of it shows the three chains, in the message
+    and as steps of the trace (the own container not for a ledger made for the call); the write
+    only its own parameter switches on (``if mirror:``) is not among them."""
     package = Path(__file__).resolve().parent.parent / "fixtures" / "cases" / "pkg_every_write"
     result = check([str(package)], load_config([str(package)]), use_cache=False)
-    assert [(f.line, f.code) for f in result.findings] == [(9, "SG004"), (18, "SG002")]
+    assert [(f.line, f.code) for f in result.findings] == [(9, "SG004"), (18, "SG002"), (27, "SG002")]
     ways = "-> self._append_line -> open; -> self._remember -> _HISTORY.setdefault"
-    handler, compact = result.findings
-    assert handler.message == f"handler for POST /v1/responses persists without checking 'store' (call to 'LEDGER.settle' {ways})"
-    assert compact.message == f"call to 'LEDGER.settle' persists ({ways}) and is not gated by 'store'"
-    for finding in result.findings:
+    handler, compact, scratch = result.findings
+    assert handler.message == f"handler for POST /v1/responses persists without checking 'store' (call to 'LEDGER.settle' {ways}; -> self._recent[...])"
+    assert compact.message == f"call to 'LEDGER.settle' persists ({ways}; -> self._recent[...]) and is not gated by 'store'"
+    # a ledger made for the one call keeps nothing in its own container once it returns
+    assert scratch.message == f"call to 'Ledger().settle' persists ({ways}) and is not gated by 'store'"
+    for finding in result.findings[:2]:
         calls = [step.text for step in finding.trace if "LEDGER.settle" in step.text]
-        assert [text.split(" LEDGER.settle")[0] for text in calls] == ["call", "also through"]
-        assert "service.py:18 _HISTORY.setdefault" in calls[1]
+        assert [text.split(" LEDGER.settle")[0] for text in calls] == ["call", "also through", "also through"]
+        assert "service.py:20 _HISTORY.setdefault" in calls[1]
         assert not any("_mirror" in step.text for step in finding.trace)
 
 

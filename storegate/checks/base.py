@@ -130,12 +130,15 @@ class At:
     def chains(self) -> tuple[Chain, ...]:
         """The derived chain, then each other write the same callee reaches through a call or a
         write of its own (``Project.ways``): a report names every write behind the call, not only
-        the nearest. Empty when the callee does not persist."""
+        the nearest, the object's own containers too when the object outlives the request (a
+        registry the app holds, keeping a stream's events after it ends). Empty when the callee
+        does not persist."""
         found = self._derived()
         if found is None:
             return ()
         target, chain = found
-        others = [way for way in self.project.ways(self.flag, self.derived, target.fq) if way[-1] != chain[-1]]
+        lasting = not (self.project.made_here(self.module, self.function, self.site) or self.project.made_per_request(target))
+        others = [way for way in self.project.ways(self.flag, self.derived, target.fq, own_writes=lasting) if way[-1] != chain[-1]]
         return (chain, *others)
 
     def _derived(self) -> tuple[_Function, Chain] | None:
