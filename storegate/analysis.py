@@ -427,6 +427,9 @@ class Summarizer:
         helper_reads = _helper_reads(graph, self._by_name)
         for local, _ in helper_reads.values():  # ``persist = read_bool(body, "store", True)``: one too
             evidence[local] = evidence.get(local, frozenset()) | {flaglib.BOOLEAN}
+        inline = {formula[1] for formula in _inline_reads(graph, self._by_name).values()}  # ``Options(retain=_as_bool(body, "store", False))``
+        for location in inline:
+            evidence[location] = evidence.get(location, frozenset()) | {flaglib.BOOLEAN}
         self._aliases = {**self._closed_aliases(scope, own), **_aliases(graph, self.fixed, helper_reads)}
         self._closed_truths = {name: told for name, told in self._outer_truths.pop(id(scope), {}).items() if name not in own}
         alias = _Context(self._aliases).alias
@@ -436,7 +439,7 @@ class Summarizer:
             replace(f, self_attribute=True) if class_name is not None and (self._copied(f) or self._own_predicate(graph, class_name, kind, f)) else f
             for f in self.config.flags
         ]
-        sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed, evidence, alias)) for f in seen_flags]
+        sights = [(f, flaglib.sight(f, graph.params, read.names, read.accessed | inline, evidence, alias)) for f in seen_flags]
         patterns = self.config.routes
         owner = class_name if kind == "method" else None  # a controller's ``path`` comes before its methods'
         routes = routelib.handler_routes(scope, patterns, self.route_names, owner) if isinstance(scope, cst.FunctionDef) else ()
@@ -1216,8 +1219,10 @@ class _Context:
     # and the locals bound from error-returning helpers (``_install``).
     given: dict[int, F.Formula] = field(default_factory=dict)
     errors: frozenset[str] = frozenset()
-    # What a predicate's call tells where its value is true, by the call's node (``_install``).
+    # What a predicate's call tells where its value is true, by the call's node (``_install``),
+    # or a reading helper's (``_inline_reads``), with the flag locations those read.
     tests: dict[int, F.Formula] = field(default_factory=dict)
+    inline: frozenset[str] = frozenset()
     _formulas: dict[int, tuple[cst.CSTNode, F.Formula | None]] = field(default_factory=dict)  # None: ``_passed_over``
     # ``guards.truth`` of each node, as read before renaming: shared by the contexts of a file
     # (``Summarizer.truths``), since an opaque test's text costs a code generation
@@ -1325,6 +1330,9 @@ def _context(
     context = _Context(_aliases(graph, fixed) if aliases is None else aliases, objects=objects, truths={} if truths is None else truths)
     if flags:
         context.forged = _forged(graph, flags, context)
+        inline = _inline_reads(graph, {flag.name: flag for flag in flags})
+        context.tests.update(inline)
+        context.inline = frozenset(formula[1] for formula in inline.values())
     return context
 
 
@@ -1541,6 +1549,24 @@ def _helper_reads(graph: cfglib.CFG, flags: Mapping[str, Flag]) -> dict[int, tup
     return found
 
 
+def _inline_reads(graph: cfglib.CFG, flags: Mapping[str, Flag]) -> dict[int, F.Formula]:
+    """id of each call of a reading helper asked for a flag by name (``_helper_location``: a
+    value passed on as it is, ``ChatOptions(retain=_as_bool(body, "store", False))``) -> what its
+    truth tells of the flag's location: the client said true, or left it out where the default
+    it is given is not a false constant."""
+    found: dict[int, F.Formula] = {}
+    for block in graph.blocks:
+        for event in block.events:
+            node = event.node if isinstance(event, cfglib.CallEvent) else None
+            if type(node) is cst.Call and len(node.args) > 1 and type(node.args[1].value) is cst.SimpleString:  # (cheap first)
+                location = _helper_location(node, flags)
+                if location is not None:
+                    default = _helper_read(node, flags)[1]
+                    off = isinstance(default, cst.Name) and CONSTANTS.get(default.value, TRUE) & TRUE == 0
+                    found[id(node)] = ("lit", location, TRUE if off else TRUE | NONE)
+    return found
+
+
 def _helper_location(value: cst.BaseExpression, flags: Mapping[str, Flag]) -> str | None:
     """The flag's location a reading helper is asked for (``_helper_read``): ``body["store"]``
     of ``read_bool(body, "store", True)``, where the container is a location."""
@@ -1646,6 +1672,7 @@ def relevant_paths(
     if not flags:
         return {}
     groups: dict[object, set[str]] = {("given", index): group for index, group in enumerate(given or ())}
+    groups.update({("inline", path): {path} for path in context.inline})  # read by a helper, and passed on
     statements: dict[int, list[set[str]]] = {}  # id(statement) -> the groups it tests or assigns
     for block in graph.blocks:
         for edge in block.edges:
