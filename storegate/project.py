@@ -2693,6 +2693,8 @@ _SINK_KIND_NAMES = {"call": "configured", "state": "container", "instance": "con
 # flag: a function or method named so (``get_turns``, ``_load``), or with a word that removes
 # (``streams.delete``, ``try_evict``: removing keeps nothing, nor does a tombstone of what was
 # removed), or a call on a logger or metrics object.
+# The first words of a function that fetches something (``_fetches_for_itself``).
+_FETCH_WORDS = frozenset("get list load fetch read find lookup retrieve refresh".split())
 _READ_WORDS = frozenset(
     "get load list fetch read find lookup search query count exists has is can should validate check "
     "detect infer probe estimate classify normalize ensure "
@@ -2767,10 +2769,19 @@ def _reads_or_logs(parts: Sequence[str]) -> bool:
 def _write_keeps(function: _Function, site: Site) -> bool:
     """Whether the sink ``site`` of ``function`` keeps what it is given (``derived_sinks``): not a
     file of what it observes (``json.dump(usage, f)``, ``open(metrics_path, "a")``), nor a cache
-    that a lookup fills (``_looks_up``)."""
+    that a lookup fills (``_looks_up``), nor what a fetch that takes nothing keeps of what it
+    fetched (``_fetches_for_itself``)."""
     if site.sink_kind == "file" and any(arg.path and _observes(arg.path.split(".")) for arg in site.args):
         return False
-    return not (site.sink_kind in _CACHE_KINDS and _looks_up(function))
+    return not (site.sink_kind in _CACHE_KINDS and _looks_up(function)) and not _fetches_for_itself(function)
+
+
+def _fetches_for_itself(function: _Function) -> bool:
+    """Whether a function named for fetching takes nothing from its caller (``ModelCatalog.list(self)``,
+    ``refresh_models()``): what it writes on the way (the upstream's model list mirrored into a
+    collection) is what it fetched for itself, not a request's."""
+    words = function.fq.rpartition(".")[2].lstrip("_").lower().split("_")
+    return words[0] in _FETCH_WORDS and all(param.name in ("self", "cls") for param in function.summary.params)
 
 
 def _looks_up(function: _Function) -> bool:
