@@ -20,6 +20,7 @@ from storegate import contracts as contractlib
 from storegate import fields as fieldlib
 from storegate import guards
 from storegate import inherited as inheritedlib
+from storegate import signals as signallib
 from storegate import statements as statementlib
 from storegate import typefacts
 from storegate.model import CONSTANTS, Config, Finding, Flag
@@ -158,6 +159,8 @@ class Project:
         dispatched = dispatchlib.add_dispatch(self)
         # calls of callbacks become calls of the functions passed for them (``callbacks.py``)
         self._callbacks = callbacklib.add_callbacks(self).joined(dispatched)
+        # a signal's receivers run where it is sent (``signals.py``)
+        self._callbacks = self._callbacks.joined(signallib.add_signals(self))
         # calls of what a class inherits from a library's (``Turn.create``) become sinks (``inherited.py``)
         # (only the methods are kept: the ``Inherited`` holds this project, and a cycle would keep
         # each pre-filter round's project alive until a full collection)
