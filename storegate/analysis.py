@@ -38,7 +38,7 @@ from storegate import typefacts, typegather
 from storegate import witness as witnesslib
 from storegate.annotations import annotated_class
 from storegate.errors import SourceError
-from storegate.model import ANY, CONSTANTS, NONE, TRUE, Config, Flag
+from storegate.model import ANY, CONSTANTS, FALSE, NONE, TRUE, Config, Flag
 from storegate.paths import access_path, callee_path, dotted_name, is_under, literal_text, partial_function, read_default, read_key, root_name, string_value
 from storegate.positions import Locator, Outline
 from storegate.reads import annotation_kind, attribute_evidence, reads
@@ -1223,6 +1223,9 @@ class _Context:
     # or a reading helper's (``_inline_reads``), with the flag locations those read.
     tests: dict[int, F.Formula] = field(default_factory=dict)
     inline: frozenset[str] = frozenset()
+    # The locals bound to an empty container that only the scope fills (``_buffers``): empty
+    # (false) until something is put in them (``pending.append(e)``: true).
+    buffers: frozenset[str] = frozenset()
     _formulas: dict[int, tuple[cst.CSTNode, F.Formula | None]] = field(default_factory=dict)  # None: ``_passed_over``
     # ``guards.truth`` of each node, as read before renaming: shared by the contexts of a file
     # (``Summarizer.truths``), since an opaque test's text costs a code generation
@@ -1333,6 +1336,7 @@ def _context(
         inline = _inline_reads(graph, {flag.name: flag for flag in flags})
         context.tests.update(inline)
         context.inline = frozenset(formula[1] for formula in inline.values())
+    context.buffers = _buffers(graph)  # (a plan's field may gate them too: ``_tested_fields``)
     return context
 
 
@@ -1442,6 +1446,8 @@ def transfer(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
 
 
 def _moved(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
+    if isinstance(event, cfglib.CallEvent):
+        return _filled(facts, event.node, context) if context.buffers else facts
     if isinstance(event, cfglib.BindEvent):
         target = event.target
         path = access_path(target)
@@ -1451,12 +1457,76 @@ def _moved(facts: F.Facts, event: cfglib.Event, context: _Context) -> F.Facts:
             # a forged flag's truth tells nothing of the client's (``store = request.store or
             # parent.store``: the stored parent's flag is no permission of this request)
             value = None if path in context.forged else context.value(event.value)
+            if path in context.buffers and _empty_display(event.value):
+                value = ("values", FALSE)  # ``pending = []``: false until something is put in it
             return F.bind(facts, context.path(path), value, context.relevant)
         if isinstance(target, (cst.Subscript, cst.Attribute)):
             base = context.path(access_path(target.value))
             if base is not None:
                 return F.kill(facts, base)
     return facts
+
+
+# The methods that put something in a container (it is then true), and the one that empties it.
+_PUTS = frozenset({"append", "appendleft", "add", "insert"})
+_EMPTIED = frozenset({"clear"})
+_EMPTY_MAKERS = frozenset({"list", "dict", "set", "deque", "collections.deque", "OrderedDict", "collections.OrderedDict"})
+
+
+def _filled(facts: F.Facts, call: cst.Call, context: _Context) -> F.Facts:
+    """The facts after a call that may change a buffer (``context.buffers``): ``pending.append(e)``
+    makes it true, ``pending.clear()`` false; any other method of it, or a call it is passed to
+    (``collect(pending)``), may do either."""
+    for arg in call.args:
+        if type(arg.value) is cst.Name and arg.value.value in context.buffers:
+            facts = F.kill(facts, arg.value.value)
+    func = call.func
+    if type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value in context.buffers:
+        name, method = func.value.value, func.attr.value
+        if method in _PUTS or method in _EMPTIED:
+            return F.bind(facts, name, ("values", TRUE if method in _PUTS else FALSE), context.relevant)
+        if method not in _READING_METHODS:
+            return F.kill(facts, name)
+    return facts
+
+
+# A container's methods that leave it as it is.
+_READING_METHODS = frozenset({"copy", "count", "index", "get", "keys", "values", "items"})
+
+
+def _buffer_filled(value: cst.BaseExpression, context: _Context) -> str | None:
+    """The buffer a call puts something in (``pending.append(e)``), if it is one."""
+    func = value.func if type(value) is cst.Call else None
+    if type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value in context.buffers and func.attr.value in _PUTS:
+        return func.value.value
+    return None
+
+
+def _empty_display(value: cst.BaseExpression | None) -> bool:
+    """``[]``, ``{}``, ``list()``, ``set()``, ``deque()``: an empty container made here."""
+    if isinstance(value, (cst.List, cst.Dict)):
+        return not value.elements
+    return isinstance(value, cst.Call) and not value.args and dotted_name(value.func) in _EMPTY_MAKERS
+
+
+def _buffers(graph: cfglib.CFG) -> frozenset[str]:
+    """The locals a function binds to an empty container (``pending = []``), only ever by
+    assignment, that no nested function names (one could fill it): what ``_filled`` follows."""
+    if not isinstance(graph.scope, cst.FunctionDef):
+        return frozenset()
+    plain: dict[str, bool] = {}
+    empty: set[str] = set()
+    for block in graph.blocks:
+        for event in block.events:
+            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+                name = event.target.value
+                plain[name] = plain.get(name, True) and event.kind in ("assign", "annassign")
+                if _empty_display(event.value):
+                    empty.add(name)
+    found = {name for name in empty if plain[name] and name not in graph.params}
+    for nested in graph.nested if found else ():
+        found -= {node.value for node in cfglib.descendants(nested) if type(node) is cst.Name}
+    return frozenset(found)
 
 
 def _loop_names(graph: cfglib.CFG, once: Mapping[str, cst.BaseExpression]) -> dict[str, tuple[str, str | None]]:
@@ -1693,6 +1763,8 @@ def relevant_paths(
     # ``if background: if not store: return``, ``not background or store`` holds.
     links: list[set[str]] = []
     for inner, outer in _nesting(graph.scope):
+        if context.buffers and type(inner) is cst.Expr and id(inner) not in statements and (filled := _buffer_filled(inner.value, context)):
+            statements[id(inner)] = [groups.setdefault(id(inner), {filled})]  # ``if store: pending.append(e)``
         for group in statements.get(id(inner), ()):
             for test in statements.get(id(outer), ()):
                 if test is not group:
@@ -1759,7 +1831,7 @@ def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.F
     """
     order = context.order = context.order or _reverse_postorder(graph)
     states: dict[int, F.Facts] = {graph.entry.index: entry}
-    visits: dict[int, int] = {}
+    visits: dict[tuple[int, int], int] = {}
     work = [(order[graph.entry.index], graph.entry.index)]
     queued = {graph.entry.index}
     while work:
@@ -1775,7 +1847,10 @@ def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.F
                 continue  # this outcome is impossible here
             target = edge.target.index
             old = states.get(target)
-            count = visits[target] = visits.get(target, 0) + 1
+            # counted per edge: a block many edges reach (a ``finally`` any statement of its
+            # ``try`` may raise into) joins each of them exactly; a loop's back edge, again and
+            # again, goes over to the plain intersection, which ends the fixpoint
+            count = visits[(target, index)] = visits.get((target, index), 0) + 1
             new = F.meet(old, incoming, exact=count <= _EXACT_JOIN_VISITS, relevant=context.relevant)
             if old is None or new != old:
                 states[target] = new
