@@ -1511,19 +1511,27 @@ def _empty_display(value: cst.BaseExpression | None) -> bool:
 
 def _buffers(graph: cfglib.CFG) -> frozenset[str]:
     """The locals a function binds to an empty container (``pending = []``), only ever by
-    assignment, that no nested function names (one could fill it): what ``_filled`` follows."""
+    assignment, that nothing else is bound to (``buf = pending``, ``self.items = pending``,
+    ``batch = [pending]``: filled through that, it is filled here unseen) and no nested function
+    names (one could fill it): what ``_filled`` follows."""
     if not isinstance(graph.scope, cst.FunctionDef):
         return frozenset()
     plain: dict[str, bool] = {}
     empty: set[str] = set()
+    shared: set[str] = set()
     for block in graph.blocks:
         for event in block.events:
-            if isinstance(event, cfglib.BindEvent) and isinstance(event.target, cst.Name):
+            if not isinstance(event, cfglib.BindEvent):
+                continue
+            value = event.value
+            elements = [e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple, cst.Set)) else [value]
+            shared.update(e.value for e in elements if type(e) is cst.Name)
+            if isinstance(event.target, cst.Name):
                 name = event.target.value
                 plain[name] = plain.get(name, True) and event.kind in ("assign", "annassign")
-                if _empty_display(event.value):
+                if _empty_display(value):
                     empty.add(name)
-    found = {name for name in empty if plain[name] and name not in graph.params}
+    found = {name for name in empty if plain[name] and name not in graph.params and name not in shared}
     for nested in graph.nested if found else ():
         found -= {node.value for node in cfglib.descendants(nested) if type(node) is cst.Name}
     return frozenset(found)
