@@ -126,14 +126,17 @@ def _only_undone(line: cst.SimpleStatementLine, undone: set[Entry]) -> bool:
 
 
 def _undone(suite: cst.BaseSuite) -> set[Entry]:
-    """What a ``finally`` removes on every way through it: its own statements, and those of an
-    ``if k in c:`` whose ``c[k]`` they remove."""
+    """What a ``finally`` removes on every way through it: its own statements, those of a
+    ``with`` (a lock held while it removes: ``with self._lock: self._live.pop(rid, None)``), and
+    those of an ``if k in c:`` whose ``c[k]`` they remove."""
     found: set[Entry] = set()
     if not isinstance(suite, cst.IndentedBlock):
         return found
     for statement in suite.body:
         if isinstance(statement, cst.SimpleStatementLine):
             found |= _removed(statement)
+        elif isinstance(statement, cst.With):
+            found |= _undone(statement.body)
         elif isinstance(statement, cst.If) and statement.orelse is None and isinstance(statement.body, cst.IndentedBlock):
             member = _membership(statement.test)
             for line in statement.body.body:
