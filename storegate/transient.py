@@ -7,8 +7,9 @@ undoing is in the ``finally`` of a ``try`` whose body holds the write, or that f
 write's statement directly, after other writes it undoes, or after statements that only set up
 locals and nested functions (``chunks = []``, ``def emit(...)``: an exception there is the only
 way out that keeps the entry, before anything of the request is in it); unconditional, or under
-``if k in c:``. It names the same container and key, as written, and neither may be a call
-(``c[uuid4()]``) nor be bound again in the ``try``'s body or in what is set up before it.
+``if k in c:``, or in a ``with`` (a lock held while it writes or removes). It names the same
+container and key, as written, and neither may be a call (``c[uuid4()]``) nor be bound again in
+the ``try``'s body or in what is set up before it.
 ``del c[k]`` and ``c.pop(k, ...)`` undo ``c[k] = v`` and ``c.setdefault(k, v)``; ``c.discard(x)``
 and ``c.remove(x)`` undo ``c.add(x)`` and ``c.append(x)``; a registry's unregistering method
 with the key (``registry.discard(rid)``, ``unregister``, ``release``, ...) undoes any of its
