@@ -46,7 +46,7 @@ from storegate import routes as routelib
 from storegate.sinks import MUTATING_METHODS, ContainerSinks, MatchContext, SinkMatcher, constant_written, qualify
 from storegate.lazy import lazy_writes
 from storegate.transient import transient_writes
-from storegate.summary import ANY_FIELD, DICT_ENTRY, EACH, MODULE_CONSTANTS, NEGATED, PARAMETER, REBOUND, STAR, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
+from storegate.summary import ANY_FIELD, DICT_ENTRY, EACH, MODULE_CONSTANTS, NEGATED, PARAMETER, REBOUND, STAR, TESTED_CALL, Argument, FunctionSummary, ModuleSummary, Param, Site, Verdict, gate_parameters
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
@@ -520,6 +520,7 @@ class Summarizer:
             app_factory=app_factory,
             keeping_reads=keeping_reads,
             fills=fills,
+            true_fields=_true_fields(graph) if kind == "method" and graph.params == ("self",) else (),
         )
 
     def _closed_aliases(self, scope: cst.CSTNode, own: set[str]) -> dict[str, str]:
@@ -1053,6 +1054,23 @@ class Summarizer:
             fills=tuple(sorted({*fills, *summary.fills})),
             **fields,
         )
+
+
+def _true_fields(graph: cfglib.CFG) -> tuple[str, ...]:
+    """The fields of ``self`` that every value a method returns is the conjunction of, among other
+    things (``return self.keep_record``, ``return self.persist and self.conversation_id is not
+    None``, ``bool(self.keep)``): where its call is true, they are (``FunctionSummary.true_fields``)."""
+    found = contractlib.exits(graph)
+    common: set[str] | None = None
+    for _, edge in [*found.objects, *found.other]:
+        value = edge.owner.value
+        if isinstance(value, cst.Call) and dotted_name(value.func) == "bool" and len(value.args) == 1:
+            value = value.args[0].value
+        fields = {c.attr.value for c in _conjuncts(value) if isinstance(c, cst.Attribute) and isinstance(c.value, cst.Name) and c.value.value == "self"}
+        common = fields if common is None else common & fields
+        if not common:
+            return ()
+    return tuple(sorted(common or ()))
 
 
 def _returned_locals(found: contractlib.Exits) -> frozenset[str]:
@@ -1732,7 +1750,8 @@ def _tested_fields(graph: cfglib.CFG, context: _Context, flags: Sequence[Flag]) 
             if edge.test is None:
                 continue
             for path in F.formula_paths(context.formula(edge.test)):
-                parts = path.split(".")
+                called = TESTED_CALL.fullmatch(path)  # ``if not plan.should_save(): return``: the call's atom
+                parts = (called.group(1) if called else path).split(".")
                 if 1 < len(parts) <= 3 and all(part.isidentifier() for part in parts) and parts[0] not in ("self", "cls") and parts[0] not in requests:
                     found.add(path)  # ``plan.persist``, ``req.options.persist``
     return tuple(sorted(found))

@@ -12,7 +12,8 @@ a kept response switched on with ``True``) and does not count. A field left out 
 default (``background: bool = False``) is never true.
 
 A site that runs only where such a field of a local or a parameter (or of an object it holds) is
-true (``Site.tested``), when every class the path may hold is one whose field carries the flag,
+true (``Site.tested``), or a method of it that returns that field (``if not plan.should_save():
+return``, ``def should_save(self): return self.persist``: ``FunctionSummary.true_fields``), when every class the path may hold is one whose field carries the flag,
 is gated by the flag: its verdicts say so before any chain is derived (``add_field_gates``), so
 a write behind ``if plan.persist:`` is judged like one behind ``if store:``, in a function with
 the flag or without it. Plain data, without libcst.
@@ -23,7 +24,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from storegate.summary import NEGATED, Argument, FunctionSummary, ModuleSummary, Site, Verdict
+from storegate.summary import NEGATED, TESTED_CALL, Argument, FunctionSummary, ModuleSummary, Site, Verdict
 
 if TYPE_CHECKING:
     from storegate.project import Project, _Function
@@ -58,18 +59,28 @@ class _FieldGates:
         """``site`` with a gated verdict for each flag that a field it runs under carries."""
         flags: set[str] = set()
         for path in site.tested:
-            owner, _, name = path.rpartition(".")
+            called = TESTED_CALL.fullmatch(path)  # ``if not plan.should_save(): return``
+            owner, _, name = (called.group(1) if called else path).rpartition(".")
             key = (function.fq, owner)
             if key not in self._classes:
                 self._classes[key] = self.project.classes_of(function.module, function.summary, owner.split("."), frozenset(), None)
             classes = self._classes[key]
+            carries = self._tells if called else self._carries
             if classes and all(class_fq in self.project.classes for class_fq in classes):
-                flags.update(frozenset.intersection(*(self._carries(class_fq, name) for class_fq in classes)))
+                flags.update(frozenset.intersection(*(carries(class_fq, name) for class_fq in classes)))
         if not flags:
             return site
         verdicts = [replace(v, gated=True, gated_if_permitted=True, trace=(), trace_if_permitted=()) if v.flag in flags else v for v in site.verdicts]
         verdicts.extend(Verdict(flag, True, True) for flag in sorted(flags - {v.flag for v in site.verdicts}))
         return replace(site, verdicts=tuple(verdicts))
+
+    def _tells(self, class_fq: str, method: str) -> frozenset[str]:
+        """The flags the truth of a method of ``class_fq`` implies: those the fields its every
+        true return is made of carry (``def should_save(self): return self.persist``)."""
+        fq = self.project._method(class_fq, method, set())
+        function = self.project.functions.get(fq) if fq is not None else None
+        fields = function.summary.true_fields if function is not None else ()
+        return frozenset().union(*(self._carries(class_fq, field) for field in fields))
 
     def _carries(self, class_fq: str, name: str) -> frozenset[str]:
         """The flags that every construction of ``class_fq`` a request makes gives its field

@@ -196,6 +196,10 @@ class FunctionSummary:
     # req.store is None: return default``): what each call passes for it decides what an omitted
     # flag means there (``Project.keeping_defaults``)
     fills: tuple[tuple[str, str], ...] = ()
+    # the fields of ``self`` that a method's every true return implies (``return self.keep_record``,
+    # ``return self.persist and self.conversation_id is not None``): a test of its call tests them
+    # (``if not plan.should_save(): return``: ``fields.py``)
+    true_fields: tuple[str, ...] = ()
 
     def param(self, name: str) -> Param | None:
         for param in self.params:
@@ -236,6 +240,10 @@ MODULE_CONSTANTS = "<module>"
 # for ``for cb in self.success_callbacks: cb(r)``: ``callbacks.py``); in a type fact, what each
 # element of a collection holds (``plugins[*]`` of ``plugins: list[Plugin]``: ``typegather``).
 EACH = "[*]"
+# The atom of a call of an object's method without arguments that a branch tests
+# (``?!plan.should_save()``: ``facts.IMPURE``, then the call), as ``Site.tested`` holds it: its
+# truth may be a field's (``FunctionSummary.true_fields``); group 1 is the method's path.
+TESTED_CALL = re.compile(r"\?!(\w+(?:\.\w+){1,2})\(\)")
 # The mark of a label of ``Argument.made`` that is a parameter's location, not a constant
 # (``Job(kind=key)`` where ``key = kind.value``: ``kind=*kind.value``).
 LOCATED = "*"
@@ -362,6 +370,7 @@ class ModuleSummary:
                 "app_factory": f.app_factory,
                 "keeping_reads": [list(r) for r in f.keeping_reads],
                 "fills": [list(fill) for fill in f.fills],
+                "true_fields": list(f.true_fields),
                 "returns": f.returns,
                 "guarantees": clauses(f.guarantees),
                 "if_none": clauses(f.if_none),
@@ -452,6 +461,7 @@ class ModuleSummary:
                 app_factory=f.get("app_factory", False),
                 keeping_reads=tuple((str(flag), int(line), str(text), str(fallback)) for flag, line, text, fallback in f.get("keeping_reads", ())),
                 fills=tuple((str(flag), str(param)) for flag, param in f.get("fills", ())),
+                true_fields=tuple(str(name) for name in f.get("true_fields", ())),
                 returns=f.get("returns"),
                 guarantees=clauses(f.get("guarantees", ())),
                 if_none=clauses(f.get("if_none", ())),
