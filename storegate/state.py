@@ -450,11 +450,12 @@ def _measure(call: cst.Call) -> bool:
 
 
 def _aliases(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], params: set[str]) -> dict[str, str]:
-    """Locals bound once that stand for an element of a long-lived container: bound to one
-    (``q = store[k]``, ``q = store.setdefault(k, [])``), in a chained assignment with a write into
-    one (``q = self.events[rid] = deque()``), or a fresh container stored into one, alone or in a
-    tuple (``q = deque(); self.events[rid] = (q, signal)``). Writes through them are writes into
-    the container."""
+    """Locals that stand for an element of a long-lived container: bound to one (``q = store[k]``,
+    ``q = store.get(k)``, ``q = store.setdefault(k, [])``), in a chained assignment with a write
+    into one (``q = self.events[rid] = deque()``), or a fresh container stored into one, alone or
+    in a tuple (``q = deque(); self.events[rid] = (q, signal)``); each time they are bound, and
+    always to the same container (``q = store.get(k)``, then ``if q is None: q = store[k] = []``).
+    Writes through them are writes into the container."""
     written: dict[int, str] = {}  # statement -> a container it writes an element of
     stored: dict[str, str] = {}  # local -> a container it is stored into
     candidates: list[cfglib.BindEvent] = []
@@ -472,22 +473,25 @@ def _aliases(graph: cfglib.CFG, scope: ScopeState, bound: Mapping[str, int], par
                     if container is not None:
                         written[id(event.node)] = container
                         stored.update((name, container) for name in _names_in(event.value))
-                elif isinstance(event.target, cst.Name) and bound.get(event.target.value) == 1 and event.target.value not in params:
+                elif isinstance(event.target, cst.Name) and event.target.value not in params:
                     candidates.append(event)
-    aliases = {}
+    found: dict[str, list[str | None]] = {}  # local -> the container each of its bindings is an element of
     for event in candidates:
         assert isinstance(event.target, cst.Name)
         name, value = event.target.value, event.value
         container = written.get(id(event.node))
         if container is None and isinstance(value, cst.Subscript):
             container = scope.container(value.value)
-        elif container is None and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "setdefault":
+        elif container is None and isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in ("setdefault", "get"):
             container = scope.container(value.func.value)
         if container is None and name in stored and value is not None and is_container(value, scope.module):
             container = stored[name]
-        if container is not None:
-            aliases[name] = container
-    return aliases
+        found.setdefault(name, []).append(container)
+    return {
+        name: containers[0]
+        for name, containers in found.items()
+        if len(containers) == bound.get(name) and containers[0] is not None and all(c == containers[0] for c in containers)
+    }
 
 
 def _names_in(value: cst.BaseExpression | None) -> Iterator[str]:

@@ -102,7 +102,7 @@ def test_rules_lists_codes_and_the_loaded_packs(tmp_path, monkeypatch):
     assert "\n  state: State that outlives the request" in isolated.stdout
     assert "\n    state  writes into module-level, class and service-object containers: dict, list, set, " in isolated.stdout
     assert "\n    state    not containers named *task*, " in isolated.stdout
-    assert "\n    state    not the own containers of classes named *connection*, " in isolated.stdout
+    assert "\n    state    not the own containers of classes named *connection, *connections, " in isolated.stdout
     assert "\n    sink   redis.*()*.hset (kind library; key: argument 1)\n" in isolated.stdout
     assert "\n  state  writes into module-level" in isolated.stdout  # in effect
     assert "state  " not in run("rules", "--rules", "openai").stdout
