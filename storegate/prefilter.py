@@ -483,12 +483,13 @@ def _registers_hooks(source: str, config: Config) -> bool:
 
 @lru_cache(maxsize=1)
 def _hook_text() -> re.Pattern[str]:
-    """A hook run around every request (``routes.HOOKS``, ``@app.middleware("http")``), as a
-    decorator or a call: ``app.after_request(self._capture)``."""
-    from storegate.routes import HOOKS, MIDDLEWARE
+    """A hook run around every request (``routes.HOOKS``, ``@app.middleware("http")``) or an
+    error handler (``routes.ERROR_HOOKS``), as a decorator or a call:
+    ``app.after_request(self._capture)``, ``exception_handlers={...}``."""
+    from storegate.routes import ERROR_HOOKS, ERROR_REGISTRATIONS, ERROR_TABLE, HOOKS, MIDDLEWARE
 
-    names = "|".join(map(re.escape, sorted(HOOKS)))
-    return re.compile(rf"\.(?:{names})\b|\.{MIDDLEWARE}\(\s*[\"']http[\"']")
+    names = "|".join(map(re.escape, sorted(HOOKS | ERROR_HOOKS | ERROR_REGISTRATIONS)))
+    return re.compile(rf"\.(?:{names})\b|\.{MIDDLEWARE}\(\s*[\"']http[\"']|\b{ERROR_TABLE}\s*=")
 
 
 def _named_route(source: str, config: Config) -> bool:

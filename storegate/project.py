@@ -2696,6 +2696,9 @@ _SINK_KIND_NAMES = {"call": "configured", "state": "container", "instance": "con
 # flag: a function or method named so (``get_turns``, ``_load``), or with a word that removes
 # (``streams.delete``, ``try_evict``: removing keeps nothing, nor does a tombstone of what was
 # removed), or a call on a logger or metrics object.
+# The first words of a function that writes out what it is given (``_dump_failed_request``
+# writing the request to a file): no lookup, whatever a call of ``json.dump`` reads as.
+_DUMP_WORDS = frozenset({"dump"})
 # The first words of a function that fetches something (``_fetches_for_itself``).
 _FETCH_WORDS = frozenset("get list load fetch read find lookup retrieve refresh".split())
 _READ_WORDS = frozenset(
@@ -2798,7 +2801,7 @@ def _looks_up(function: _Function) -> bool:
     words = name.lstrip("_").lower().split("_")
     if words[0] == "generate" and (not _API_OBJECTS.isdisjoint(words[1:]) or _delegates_generation(function.summary)):
         return False
-    return (_reads_or_logs([name]) or _observes_function(function.fq)) and words[0] not in _PRODUCE_WORDS
+    return (_reads_or_logs([name]) or _observes_function(function.fq)) and words[0] not in _PRODUCE_WORDS and words[0] not in _DUMP_WORDS
 
 
 def _field_gated(site: Site, flag: Flag) -> bool:

@@ -358,6 +358,13 @@ _CALL_NAMES = frozenset(name for form in ROUTE_FORMS if not form.decorator for n
 # requests of every route, the store-bearing ones too (``hook_routes``).
 HOOKS = frozenset({"before_request", "after_request", "before_app_request", "after_app_request"})
 MIDDLEWARE = "middleware"  # ``@app.middleware("http")``
+# Error handlers run for the request that raised, whichever route it was: ``@app.errorhandler(E)``
+# (Flask, Quart, a blueprint's ``app_errorhandler``), ``@app.exception_handler(E)`` (FastAPI);
+# and by a call, with the handler second: ``app.register_error_handler(E, f)``,
+# ``app.add_exception_handler(E, f)``; or in a table: ``exception_handlers={E: f}``.
+ERROR_HOOKS = frozenset({"errorhandler", "app_errorhandler", "exception_handler"})
+ERROR_REGISTRATIONS = frozenset({"register_error_handler", "add_exception_handler"})
+ERROR_TABLE = "exception_handlers"
 
 
 def hook_routes(patterns: Sequence[str]) -> tuple[str, ...]:
@@ -373,7 +380,7 @@ def _hook_decorator(decorator: cst.BaseExpression) -> bool:
         return decorator.attr.value in HOOKS
     if isinstance(decorator, cst.Call) and isinstance(decorator.func, cst.Attribute) and decorator.func.attr.value == MIDDLEWARE:
         return bool(decorator.args) and string_value(decorator.args[0].value) == "http"
-    return False
+    return isinstance(decorator, cst.Call) and isinstance(decorator.func, cst.Attribute) and decorator.func.attr.value in ERROR_HOOKS
 
 
 def _registration(call: cst.Call, names: Names, decorator: bool) -> Registration | None:
@@ -532,14 +539,26 @@ def registered_routes(graph: CFG, patterns: Sequence[str], names: Names = NO_NAM
 
 def _hook_calls(graph: CFG) -> Iterator[str]:
     """The functions a scope's calls register as hooks run around every request, as written
-    (``app.after_request(self._capture)``, ``app.middleware("http")(log_requests)``)."""
+    (``app.after_request(self._capture)``, ``app.middleware("http")(log_requests)``), or as
+    error handlers (``ERROR_HOOKS``: ``app.register_error_handler(UpstreamError, on_upstream)``,
+    ``Starlette(..., exception_handlers={UpstreamError: on_upstream})``)."""
     for block in graph.blocks:
         for event in block.events:
-            if not isinstance(event, CallEvent) or len(event.node.args) != 1 or event.node.args[0].keyword is not None:
+            if not isinstance(event, CallEvent):
                 continue
-            func = event.node.func
-            if _hook_decorator(func):  # (the same forms as a decorator: ``app.after_request``, ``app.middleware("http")``)
-                handler = dotted_name(event.node.args[0].value)
+            call = event.node
+            for arg in call.args:
+                if arg.keyword is not None and arg.keyword.value == ERROR_TABLE and isinstance(arg.value, cst.Dict):
+                    yield from (name for element in arg.value.elements if isinstance(element, cst.DictElement) and (name := dotted_name(element.value)))
+            plain = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value in ERROR_REGISTRATIONS and len(plain) == 2:
+                handler = dotted_name(plain[1])
+                if handler is not None:
+                    yield handler
+            if len(call.args) != 1 or call.args[0].keyword is not None:
+                continue
+            if _hook_decorator(call.func):  # (the same forms as a decorator: ``app.after_request``, ``app.middleware("http")``)
+                handler = dotted_name(call.args[0].value)
                 if handler is not None:
                     yield handler
 

@@ -47,7 +47,9 @@ CODE = Code(
         "`POST /v1/responses`) that never consults the flag: the flag lives in the request "
         "body, so the handler is the place that must read it. A hook that the application runs "
         "around every request (Flask's and Quart's `before_request` / `after_request`, FastAPI's "
-        "`@app.middleware(\"http\")`) serves those routes too, and is reported the same way. For "
+        "`@app.middleware(\"http\")`) serves those routes too, and so does an error handler, run for "
+        "the request that raised (`@app.errorhandler(E)`, `@app.exception_handler(E)`, "
+        "`exception_handlers={E: f}`): each is reported the same way. For "
         "a call, the message shows the chain down to each write it reaches through what it calls."
     ),
     why=(
