@@ -50,6 +50,7 @@ from storegate.summary import ANY_FIELD, DICT_ENTRY, EACH, MODULE_CONSTANTS, NEG
 
 # A block visited more often than this joins by plain intersection, which always terminates.
 _EXACT_JOIN_VISITS = 8
+_PER_EDGE_BLOCKS = 200  # the longest function whose exceptions' edges are joined one by one (``solve``)
 # The analysis work allowed for one file, in steps (see ``facts.Work``; about 2 million a second):
 # past it the file is a one-line error. No stdlib file needs more than 460,000 (traceback.py,
 # with five common names as flags and every call a sink), 40 times less.
@@ -1751,10 +1752,25 @@ def _tested_fields(graph: cfglib.CFG, context: _Context, flags: Sequence[Flag]) 
                 continue
             for path in F.formula_paths(context.formula(edge.test)):
                 called = TESTED_CALL.fullmatch(path)  # ``if not plan.should_save(): return``: the call's atom
+                if called and not _names_a_decision(called.group(1).rpartition(".")[2]):
+                    continue  # (``if not chunk.strip():``, ``if event.is_set():``: no plan's predicate)
                 parts = (called.group(1) if called else path).split(".")
                 if 1 < len(parts) <= 3 and all(part.isidentifier() for part in parts) and parts[0] not in ("self", "cls") and parts[0] not in requests:
                     found.add(path)  # ``plan.persist``, ``req.options.persist``
     return tuple(sorted(found))
+
+
+# The words of a plan's predicate (``should_save``, ``wants_history``, ``writes_conversation``,
+# ``keeps_items``): what to do, or whether to keep.
+_DECISION_WORDS = frozenset(
+    "should must may can will wants needs allows allow keep keeps retain retains persist persists store stores save saves "
+    "record records remember remembers write writes".split()
+)
+
+
+def _names_a_decision(method: str) -> bool:
+    """Whether a method without arguments is named like a plan's predicate of what to do."""
+    return not _DECISION_WORDS.isdisjoint(method.lstrip("_").lower().split("_"))
 
 
 def relevant_paths(
@@ -1858,7 +1874,12 @@ def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.F
     """
     order = context.order = context.order or _reverse_postorder(graph)
     states: dict[int, F.Facts] = {graph.entry.index: entry}
-    visits: dict[tuple[int, int], int] = {}
+    visits: dict[object, int] = {}
+    # where a buffer is relevant (``_buffers``), in a function of moderate length, the edges an
+    # exception takes are joined per edge (see below); anything else per block
+    per_edge = (
+        len(graph.blocks) <= _PER_EDGE_BLOCKS and bool(context.buffers) and any(name in (context.relevant or ()) for name in context.buffers)
+    )
     work = [(order[graph.entry.index], graph.entry.index)]
     queued = {graph.entry.index}
     while work:
@@ -1874,10 +1895,13 @@ def solve(graph: cfglib.CFG, entry: F.Facts, context: _Context) -> dict[int, F.F
                 continue  # this outcome is impossible here
             target = edge.target.index
             old = states.get(target)
-            # counted per edge: a block many edges reach (a ``finally`` any statement of its
-            # ``try`` may raise into) joins each of them exactly; a loop's back edge, again and
-            # again, goes over to the plain intersection, which ends the fixpoint
-            count = visits[(target, index)] = visits.get((target, index), 0) + 1
+            # an exception's edges counted each on its own where a buffer is relevant: a handler
+            # every statement of a ``try`` may raise into (a ``finally`` flushing what was
+            # buffered) joins each of them exactly, and a loop's, again and again, goes over to the
+            # plain intersection, which ends the fixpoint. Elsewhere per block: exact joins of
+            # many edges double the time of a long handler, for nothing the flag needs.
+            key = (target, index) if per_edge and edge.exceptional else target
+            count = visits[key] = visits.get(key, 0) + 1
             new = F.meet(old, incoming, exact=count <= _EXACT_JOIN_VISITS, relevant=context.relevant)
             if old is None or new != old:
                 states[target] = new
