@@ -62,6 +62,9 @@ def _value(expr: cst.BaseExpression | None) -> str | None:
     (``MongoClient()[]``, ``MongoClient().get_database()``)."""
     if isinstance(expr, cst.Await):
         expr = expr.expression
+    copied = _copied(expr)
+    if copied is not None:  # ``replace(plan, user=...)``: the class of what it copies
+        return _value(copied)
     if isinstance(expr, cst.Call):
         callee = dotted_name(expr.func)
         if callee is not None and callee.rpartition(".")[2] == "AppKey":  # aiohttp's ``web.AppKey("name", Cls)``
@@ -77,6 +80,26 @@ def _value(expr: cst.BaseExpression | None) -> str | None:
         return None if held is None else held + "[]"
     name = dotted_name(expr) if expr is not None else None
     return None if name in ("None", "True", "False") else name
+
+
+# What makes a copy of an object of the same class: ``dataclasses.replace(plan, ...)``,
+# ``copy.copy(plan)``, ``attrs.evolve(plan, ...)``, and its own ``plan.model_copy(update=...)``
+# (pydantic), ``plan._replace(...)`` (a named tuple).
+_COPY_FUNCTIONS = frozenset({"replace", "dataclasses.replace", "copy.copy", "copy.deepcopy", "deepcopy", "evolve", "attrs.evolve", "attr.evolve"})
+_COPY_METHODS = frozenset({"model_copy", "_replace"})
+
+
+def _copied(expr: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """The object a call copies (``_COPY_FUNCTIONS``, ``_COPY_METHODS``), if it is one, a path."""
+    if not isinstance(expr, cst.Call):
+        return None
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _COPY_METHODS:
+        copied = expr.func.value
+    elif dotted_name(expr.func) in _COPY_FUNCTIONS and expr.args and expr.args[0].keyword is None and not expr.args[0].star:
+        copied = expr.args[0].value
+    else:
+        return None
+    return copied if dotted_name(copied) is not None else None
 
 
 def _values(expr: cst.BaseExpression | None) -> list[str]:
