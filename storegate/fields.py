@@ -13,10 +13,11 @@ default (``background: bool = False``) is never true.
 
 A site that runs only where such a field of a local or a parameter (or of an object it holds) is
 true (``Site.tested``), or a method of it that returns that field (``if not plan.should_save():
-return``, ``def should_save(self): return self.persist``: ``FunctionSummary.true_fields``), when every class the path may hold is one whose field carries the flag,
-is gated by the flag: its verdicts say so before any chain is derived (``add_field_gates``), so
-a write behind ``if plan.persist:`` is judged like one behind ``if store:``, in a function with
-the flag or without it. Plain data, without libcst.
+return`` with ``def should_save(self): return self.persist``: ``FunctionSummary.true_fields``),
+when every class the path may hold is one whose field carries the flag, is gated by the flag:
+its verdicts say so before any chain is derived (``add_field_gates``), so a write behind ``if
+plan.persist:`` is judged like one behind ``if store:``, in a function with the flag or without
+it. Plain data, without libcst.
 """
 
 from __future__ import annotations
