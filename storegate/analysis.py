@@ -688,6 +688,8 @@ class Summarizer:
         gate_flags = [Flag(name) for name in gates]
         context.relevant = relevant_paths(graph, [*flags, *gate_flags, *retention.conditions(self.config, flags)], context, groups)
         tested = _tested_fields(graph, context, flags)
+        if tested and not flags:
+            context.buffers = _buffers(graph)  # (a plan's field may gate them too)
         if tested:  # and what goes with them, farther than anything of a flag's: the first facts the bound drops
             far = max(2, *context.relevant.values()) + 1 if context.relevant else 2
             near = relevant_paths(graph, [Flag(path) for path in tested], context, groups)
@@ -1355,7 +1357,7 @@ def _context(
         inline = _inline_reads(graph, {flag.name: flag for flag in flags})
         context.tests.update(inline)
         context.inline = frozenset(formula[1] for formula in inline.values())
-    context.buffers = _buffers(graph)  # (a plan's field may gate them too: ``_tested_fields``)
+        context.buffers = _buffers(graph)
     return context
 
 

@@ -69,13 +69,12 @@ def add_signals(project: Project) -> Callbacks:
 
 
 def _signals(project: Project) -> set[str]:
-    """The qualified names of the module-level names bound to a signal library's signal."""
-    found = set()
-    for (module_name, scope, name), facts in project._facts.items():
-        if scope or not facts:
-            continue
-        module = project.modules.get(module_name)
-        if module is None or not any(qualified.startswith(_LIBRARIES) for _, qualified in module.imports):
+    """The qualified names of the module-level names bound to a signal library's signal, in the
+    modules that import one (most projects have none: the facts are not read)."""
+    importing = {name for name, module in project.modules.items() if any(qualified.startswith(_LIBRARIES) for _, qualified in module.imports)}
+    found: set[str] = set()
+    for (module_name, scope, name), facts in project._facts.items() if importing else ():
+        if module_name not in importing or scope or not facts:
             continue
         if all(value.endswith("()") and value[:-2].rpartition(".")[2] in _MAKERS for _, value, _ in facts):
             found.add(f"{module_name}.{name}")
