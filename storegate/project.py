@@ -2692,15 +2692,15 @@ _PLAIN_RETURNS = ("bool", "str", "int", "float", "bytes", "dict", "list", "tuple
 # State that outlives the request (the ``state`` pack) is a container as much as a configured one.
 _SINK_KIND_NAMES = {"call": "configured", "state": "container", "instance": "container"}
 
-# Names that read, compute, remove or log, never learned as persistence even when gated by the
-# flag: a function or method named so (``get_turns``, ``_load``), or with a word that removes
-# (``streams.delete``, ``try_evict``: removing keeps nothing, nor does a tombstone of what was
-# removed), or a call on a logger or metrics object.
 # The first words of a function that writes out what it is given (``_dump_failed_request``
 # writing the request to a file): no lookup, whatever a call of ``json.dump`` reads as.
 _DUMP_WORDS = frozenset({"dump"})
 # The first words of a function that fetches something (``_fetches_for_itself``).
 _FETCH_WORDS = frozenset("get list load fetch read find lookup retrieve refresh".split())
+# Names that read, compute, remove or log, never learned as persistence even when gated by the
+# flag: a function or method named so (``get_turns``, ``_load``), or with a word that removes
+# (``streams.delete``, ``try_evict``: removing keeps nothing, nor does a tombstone of what was
+# removed), or a call on a logger or metrics object.
 _READ_WORDS = frozenset(
     "get load list fetch read find lookup search query count exists has is can should validate check "
     "detect infer probe estimate classify normalize ensure "
