@@ -1501,25 +1501,22 @@ def _filled(facts: F.Facts, call: cst.Call, context: _Context) -> F.Facts:
     for arg in call.args:
         if type(arg.value) is cst.Name and arg.value.value in context.buffers:
             facts = F.kill(facts, arg.value.value)
-    func = call.func
-    if type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value in context.buffers:
-        name, method = func.value.value, func.attr.value
+    called = _buffer_call(call, context)
+    if called is not None:
+        name, method = called
         if method in _PUTS or method in _EMPTIED:
             return F.bind(facts, name, ("values", TRUE if method in _PUTS else FALSE), context.relevant)
-        if method not in _READING_METHODS:
+        if method not in handoffs.READING_METHODS:
             return F.kill(facts, name)
     return facts
 
 
-# A container's methods that leave it as it is.
-_READING_METHODS = frozenset({"copy", "count", "index", "get", "keys", "values", "items"})
 
-
-def _buffer_filled(value: cst.BaseExpression, context: _Context) -> str | None:
-    """The buffer a call puts something in (``pending.append(e)``), if it is one."""
+def _buffer_call(value: cst.BaseExpression, context: _Context) -> tuple[str, str] | None:
+    """(the buffer, the method) of a call of a buffer's method (``pending.append(e)``), if it is one."""
     func = value.func if type(value) is cst.Call else None
-    if type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value in context.buffers and func.attr.value in _PUTS:
-        return func.value.value
+    if type(func) is cst.Attribute and type(func.value) is cst.Name and func.value.value in context.buffers:
+        return func.value.value, func.attr.value
     return None
 
 
@@ -1658,9 +1655,9 @@ def _inline_reads(graph: cfglib.CFG, flags: Mapping[str, Flag]) -> dict[int, F.F
         for event in block.events:
             node = event.node if isinstance(event, cfglib.CallEvent) else None
             if type(node) is cst.Call and len(node.args) > 1 and type(node.args[1].value) is cst.SimpleString:  # (cheap first)
-                location = _helper_location(node, flags)
+                flag, default = _helper_read(node, flags)
+                location = _read_location(node, flag)
                 if location is not None:
-                    default = _helper_read(node, flags)[1]
                     off = isinstance(default, cst.Name) and CONSTANTS.get(default.value, TRUE) & TRUE == 0
                     found[id(node)] = ("lit", location, TRUE if off else TRUE | NONE)
     return found
@@ -1669,10 +1666,13 @@ def _inline_reads(graph: cfglib.CFG, flags: Mapping[str, Flag]) -> dict[int, F.F
 def _helper_location(value: cst.BaseExpression, flags: Mapping[str, Flag]) -> str | None:
     """The flag's location a reading helper is asked for (``_helper_read``): ``body["store"]``
     of ``read_bool(body, "store", True)``, where the container is a location."""
-    if type(value) is not cst.Call:
-        return None
-    flag, _ = _helper_read(value, flags)
-    container = access_path(value.args[0].value) if flag is not None and value.args[0].keyword is None else None
+    return _read_location(value, _helper_read(value, flags)[0]) if type(value) is cst.Call else None
+
+
+def _read_location(call: cst.Call, flag: Flag | None) -> str | None:
+    """``body["store"]`` of a reading helper's call asked for ``flag`` (``read_bool(body, "store",
+    True)``), where the container it is given first is a location."""
+    container = access_path(call.args[0].value) if flag is not None and call.args[0].keyword is None else None
     return f"{container}[{json.dumps(flag.name)}]" if flag is not None and container is not None else None
 
 
@@ -1808,8 +1808,8 @@ def relevant_paths(
     # ``if background: if not store: return``, ``not background or store`` holds.
     links: list[set[str]] = []
     for inner, outer in _nesting(graph.scope):
-        if context.buffers and type(inner) is cst.Expr and id(inner) not in statements and (filled := _buffer_filled(inner.value, context)):
-            statements[id(inner)] = [groups.setdefault(id(inner), {filled})]  # ``if store: pending.append(e)``
+        if context.buffers and type(inner) is cst.Expr and id(inner) not in statements and (called := _buffer_call(inner.value, context)) and called[1] in _PUTS:
+            statements[id(inner)] = [groups.setdefault(id(inner), {called[0]})]  # ``if store: pending.append(e)``
         for group in statements.get(id(inner), ()):
             for test in statements.get(id(outer), ()):
                 if test is not group:

@@ -76,8 +76,9 @@ _IS_LABEL = re.compile(r"[\w.:/-]{1,64}").fullmatch
 # Builtins whose value names no kind of anything (``str(x)``, ``len(items)``): ``made`` skips them.
 _PLAIN_CALLS = frozenset({"str", "int", "float", "bool", "len", "dict", "list", "tuple", "set", "repr", "sorted", "min", "max", "sum", "any", "all"})
 
-# Methods of a dict that neither add nor remove keys: the dict stays what its display says.
-_READING = frozenset({"get", "copy", "items", "keys", "values", "__contains__"})
+# Methods of a container that leave it as it is: a dict stays what its display says
+# (``Dicts``), a buffer as full or empty as it was (``analysis._filled``).
+READING_METHODS = frozenset({"get", "copy", "items", "keys", "values", "__contains__", "count", "index"})
 
 
 def handed(call: cst.Call, imports: Mapping[str, str] | None = None) -> tuple[cst.BaseExpression, list[cst.Arg]] | None:
@@ -281,7 +282,7 @@ class Dicts:
     @staticmethod
     def _call(found: dict[str, _Dict], call: cst.Call) -> None:
         func = call.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value not in _READING:
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value not in READING_METHODS:
             found.setdefault(func.value.value, _Dict()).escapes.append(True)
         for arg in call.args:
             if isinstance(arg.value, cst.Name) and arg.star != "**":
