@@ -1141,13 +1141,29 @@ def _if_true(
 
 def _parameter_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, flags: Sequence[Flag], params: Sequence[str]) -> tuple[str, str] | None:
     """``(flag, parameter)`` when a return gives a parameter (not one named like the flag) where
-    the facts say the flag was omitted (``if req.store is None: return default``)."""
-    if not isinstance(value, cst.Name) or value.value not in params:
+    the facts say the flag was omitted (``if req.store is None: return default``); or the entry a
+    parameter keys of a module's table (``return _STORE_DEFAULTS[api]``): ``(flag,
+    "_STORE_DEFAULTS[api]")``, each call's key chooses (``Project._filled_by_caller``)."""
+    entry = _keyed_entry(value)
+    parameter = value.value if isinstance(value, cst.Name) else entry[1] if entry is not None else None
+    if parameter is None or parameter not in params:
         return None
+    filled = f"{entry[0]}[{parameter}]" if entry is not None else parameter
     for flag in flags:
-        if not flaglib.is_location(value.value, flag) and _some_location_holds(facts, flag, NONE):
-            return flag.name, value.value
+        if not flaglib.is_location(filled, flag) and _some_location_holds(facts, flag, NONE):
+            return flag.name, filled
     return None
+
+
+def _keyed_entry(value: cst.BaseExpression | None) -> tuple[str, str] | None:
+    """``(table, name)`` of an entry of a module's table (an upper-case name) under a name:
+    ``_STORE_DEFAULTS[api]``."""
+    if not isinstance(value, cst.Subscript) or not isinstance(value.value, cst.Name) or len(value.slice) != 1:
+        return None
+    index = value.slice[0].slice
+    key = index.value if isinstance(index, cst.Index) else None
+    table = value.value.value
+    return (table, key.value) if isinstance(key, cst.Name) and table.strip("_").isupper() else None
 
 
 def _setting_for_omitted(facts: F.Facts, value: cst.BaseExpression | None, flags: Sequence[Flag]) -> tuple[str, str] | None:
@@ -2206,12 +2222,15 @@ def _dict_defaults(scope: cst.Module, names: frozenset[str]) -> Iterator[tuple[s
     """``(table, key, default, where)`` for each entry of a module-level dict written out
     (``SAMPLING_DEFAULTS = {"store": True, ...}``) under a key of ``names``, or with one among its
     words, whose value is a boolean constant: what an omitted flag becomes when a read of it
-    falls back on the table (``read_bool(payload, "store", SAMPLING_DEFAULTS["store"])``)."""
+    falls back on the table (``read_bool(payload, "store", SAMPLING_DEFAULTS["store"])``). In a
+    table named so, every such entry: one per API (``_STORE_DEFAULTS = {"responses": True,
+    "chat.completions": False}``, read as ``_STORE_DEFAULTS[api]``: ``_parameter_for_omitted``)."""
     for table, value in _assigned(scope.body):
+        per_key = _names_setting(table.strip("_"), names)
         for element in value.elements if isinstance(value, cst.Dict) else ():
             key = string_value(element.key) if isinstance(element, cst.DictElement) else None
             constant = element.value if isinstance(element, cst.DictElement) else None
-            if key is not None and _names_setting(key, names):
+            if key is not None and (per_key or _names_setting(key, names)):
                 if isinstance(constant, cst.Name) and constant.value in ("True", "False"):
                     yield table, key, constant.value == "True", constant
 

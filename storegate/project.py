@@ -7,6 +7,7 @@ every iteration below runs over sorted names.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -1647,7 +1648,7 @@ class Project:
                         for name, parameter in target.summary.fills:
                             quiet = quiet_routes.get(name, ())
                             filled = self._filled_by_caller(function, site, target, by_name[name], parameter) if quiet and name in by_name else None
-                            if filled is not None and target.summary.if_true:
+                            if filled is not None and target.summary.if_true and not _KEYED_ENTRY.fullmatch(parameter):
                                 decided.setdefault(KeepingDefault(name, *filled, quiet), []).append(function)
                             elif filled is not None:  # a parser's (``from_payload(payload, default_store=...)``): the value travels on
                                 sources.setdefault(KeepingDefault(name, *filled, quiet), []).append(handler)
@@ -1685,6 +1686,9 @@ class Project:
         setting whose class defaults it to keep."""
         keeps = not flag.inverted
         short = target.summary.name.rpartition(".")[2]
+        entry = _KEYED_ENTRY.fullmatch(param)
+        if entry is not None:  # ``return _STORE_DEFAULTS[api]``: the entry the call's key names
+            return self._entry_chosen(function, site, target, keeps, *entry.groups())
         bound = _bound_argument(site, target, param)
         if bound is None:
             declared = target.summary.param(param)
@@ -1701,6 +1705,19 @@ class Project:
             return None
         field, _, path, line = setting
         return f"{field}, which {function.summary.name} passes for '{param}' of {short} (line {site.span.line}),", path, line
+
+    def _entry_chosen(self, function: _Function, site: Site, target: _Function, keeps: bool, table: str, param: str) -> tuple[str, str, int] | None:
+        """``(what, path, line)`` when a call of a predicate that returns the entry its parameter
+        ``param`` keys of a module's ``table`` where the flag was omitted (``_STORE_DEFAULTS[api]``)
+        names, by a string, an entry that keeps (``wants_storage(body, "responses")`` in a Chat
+        Completions handler). A key not written at the call is left to the table's readers."""
+        bound = _bound_argument(site, target, param)
+        key = json.loads(bound.made[0]) if isinstance(bound, Argument) and bound.literal and bound.made[:1] and bound.made[0][:1] == '"' else None
+        default = self._table_default(target.module, table, key) if isinstance(key, str) else None
+        if default is None or default[1] != keeps:
+            return None
+        entry, _, path, line = default
+        return f"{entry}, which {function.summary.name} names for {target.summary.name.rpartition('.')[2]} (line {site.span.line}),", path, line
 
     def _setting_default(self, function: _Function, fallback: str) -> tuple[str, bool, str, int] | None:
         """``(Class.field, default, path, line)`` of the boolean default of the setting an omitted
@@ -2880,6 +2897,8 @@ _STATUS_DETAILS = frozenset({"error", "reason", "code", "message"})  # what a fa
 _OUTCOME = re.compile(r"(?:Object|Response|Completion|Result|Output|Record|Row)$")
 # A read's fallback on an entry of a module's table of defaults (``SAMPLING_DEFAULTS["store"]``).
 _TABLE_ENTRY = re.compile(r'(\w+)\["(\w+)"\]')
+# A predicate's return of the entry its parameter keys where the flag was omitted (``_STORE_DEFAULTS[api]``).
+_KEYED_ENTRY = re.compile(r"(\w+)\[(\w+)\]")
 # A read's fallback on a module's boolean constant (``parse_bool(body.get("store"), DEFAULT_STORE)``).
 _MODULE_CONSTANT = re.compile(r"([A-Z][A-Z0-9_]*)")
 

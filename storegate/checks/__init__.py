@@ -55,10 +55,12 @@ def unfixable(code: str, flag: str) -> str:
 def run(project: Project) -> list[Finding]:
     """Every finding of the resolved ``project``: for each flag, after its fixpoints, each code's
     decision on each site of its scope."""
-    scopes: dict[str, list] = {"has_flag": [], "route_handler": []}
+    scopes: dict[str, list] = {"has_flag": [], "route_handler": [], "field_gated": []}
     for code in CODES.values():
         if code.decide is not None:
             scopes[code.scope].append(code.decide)
+            if code.field_gated:
+                scopes["field_gated"].append(code.decide)
     out: list[Finding] = []
     for flag in project.config.flags:
         derived = project.derived_sinks(flag)
@@ -69,9 +71,8 @@ def run(project: Project) -> list[Finding]:
                 decisions = scopes["has_flag"]
             elif project.routes(module, function):
                 verdict = site.verdict(flag.name)
-                if verdict is not None and verdict.gated:
-                    continue  # behind a field that carries the flag (``if plan.keep:``: ``fields.py``)
-                decisions = scopes["route_handler"]
+                # behind a field that carries the flag (``if plan.keep:``: ``fields.py``), or not
+                decisions = scopes["field_gated" if verdict is not None and verdict.gated else "route_handler"]
             else:
                 continue
             entry_permitted = f"{module.module}.{function.name}" in permitted

@@ -44,6 +44,9 @@ class Code:
     good: str
     decide: Callable[[At], Iterable[Finding]] | None
     scope: Scope = "has_flag"
+    # also judges a route handler's site behind a field that carries the flag (``if options.keep:``,
+    # ``fields.py``), where the handler reads no flag itself
+    field_gated: bool = False
     level: Level = "error"
     fix: FixStrategy | None = None
     unfixable: str = "no automatic fix for {code}"

@@ -58,7 +58,10 @@ CODE = Code(
         "DEFAULT_STORE)` with `DEFAULT_STORE = True`), or calls a predicate that "
         "leaves an omitted flag to its caller (`if body.store is None: return default`) with a value "
         "that keeps (`should_store(body, default=True)`, a setting that defaults to keep, or the "
-        "parameter's own default). The message names the model's field, the parameter, the read, "
+        "parameter's own default), or calls one that reads a table of defaults per API by the key it "
+        "is given (`return _STORE_DEFAULTS[api]`) with a key whose entry keeps "
+        "(`wants_storage(body, \"responses\")` in a Chat Completions handler, with `_STORE_DEFAULTS = "
+        "{\"responses\": True, \"chat.completions\": False}`). The message names the model's field, the parameter, the read, "
         "the setting or the table's entry, and the routes."
     ),
     why=(
@@ -94,5 +97,6 @@ async def chat(request: ChatRequest):
     return completion
 """,
     decide=decide,
+    field_gated=True,
     unfixable="the default is the request model's or the parameter's: make it False or None",
 )
