@@ -81,12 +81,19 @@ _NOT_INSTANCES = frozenset(
 )
 
 
+# Context managers of a class (``AbstractContextManager[Session]``): what ``with`` binds is
+# what the expression gives (``typegather._entered``), so each stands for the class it enters.
+_CONTEXT_MANAGERS = frozenset({"AbstractContextManager", "AbstractAsyncContextManager", "ContextManager", "AsyncContextManager"})
+
+
 def _generic_origin(part: cst.BaseExpression) -> cst.BaseExpression:
-    """A generic class's annotation as the class itself (``Queue[Job]``: ``Queue``); anything
-    else as it is."""
+    """A generic class's annotation as the class itself (``Queue[Job]``: ``Queue``), a context
+    manager's as the class it enters (``_CONTEXT_MANAGERS``); anything else as it is."""
     if type(part) is not cst.Subscript:
         return part
     head = (dotted_name(part.value) or "").rpartition(".")[2]
+    if head in _CONTEXT_MANAGERS and len(part.slice) == 1 and type(part.slice[0].slice) is cst.Index:
+        return _generic_origin(part.slice[0].slice.value)
     if not head or head in _SEQUENCES or head in _MAPPINGS or head in _NOT_INSTANCES:
         return part
     return part.value

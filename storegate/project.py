@@ -529,7 +529,7 @@ class Project:
             return [key[len(typefacts.KEYED) :] for key in keys if key.startswith(typefacts.KEYED)]
         if value.startswith(typefacts.CALLS):  # a factory: calling it makes the class (below)
             named = value[len(typefacts.CALLS) :]
-            known = self._known_class(module, named, where)
+            known = self._known_class(module, named, where) or self._library(module, function, named)  # (or a library's: ``Session``)
             if known is None and wanted is not None:
                 self._want_name(module, named, wanted, function)
             return [typefacts.CALLS + known] if known is not None else []

@@ -156,8 +156,9 @@ def _scope_facts(graph: cfglib.CFG, name: str, class_name: str | None) -> Iterat
                 for value in _returned_paths(graph):
                     yield class_name, node.name.value, value, name
     # a declaration without a value binds nothing (no event): ``x: Cls`` in a class body (a
-    # field), ``self.x: Cls`` in ``__init__``
+    # field), ``self.x: Cls`` in ``__init__``, a module's global set at startup (``turns: TurnLog``)
     body = node.body.body if isinstance(node, (cst.ClassDef, cst.FunctionDef)) and isinstance(node.body, cst.IndentedBlock) else ()
+    body = node.body if isinstance(node, cst.Module) else body
     for statement in body:
         for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
             if isinstance(small, cst.AnnAssign) and small.value is None:
