@@ -252,6 +252,32 @@ class _Frame:
     depth: int = 0  # len(handlers) outside the try, for the inlined finally body
 
 
+def _paired(target: cst.Tuple | cst.List, value: cst.BaseExpression | None) -> list[cst.BaseExpression | None]:
+    """What each element of a tuple target is bound to: the element of a tuple display of as
+    many plain elements (``state.pad, state.spare = Notepad(), Vault()``), where no value names
+    what a target binds (``a, b = b, a`` swaps: each value is the other's old one); else nothing
+    known."""
+    unknown: list[cst.BaseExpression | None] = [None] * len(target.elements)
+    if type(value) is not cst.Tuple or len(value.elements) != len(target.elements):
+        return unknown
+    if any(type(element) is not cst.Element for element in (*target.elements, *value.elements)):
+        return unknown  # a starred element
+    bound = {node.value for element in target.elements for node in _names(element.value)}
+    if any(node.value in bound for element in value.elements for node in _names(element.value)):
+        return unknown
+    return [element.value for element in value.elements]
+
+
+def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
+    """Every name in an expression."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is cst.Name:
+            yield current
+        stack.extend(children(current))
+
+
 class _Builder:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
@@ -400,9 +426,8 @@ class _Builder:
         if type(target) is cst.Name:  # exact types, the commonest first (``_value``)
             target = self._localized(target)
         elif type(target) is cst.Tuple or type(target) is cst.List:
-            for element in target.elements:
-                inner = element.value
-                self._bind(inner, None, kind, node)
+            for element, paired in zip(target.elements, _paired(target, value)):
+                self._bind(element.value, paired, kind, node)
             return
         elif type(target) is cst.StarredElement:
             self._bind(target.value, None, kind, node)

@@ -38,9 +38,11 @@ class Gatherer:
         for scope in ("<module>", *(".".join(name.split(".")[:end]) for end in range(1, name.count(".") + 1))):
             applications |= self._applications.get(scope, frozenset())
         found = {fact for fact in stated if fact[0] != _ATTACHED}
+        # and the names bound to such an application's state (``state = app.state``)
+        states = frozenset(n for s, n, v, _ in stated if s == own and v.endswith(".state") and v.count(".") == 1 and v.partition(".")[0] in applications)
         for _, target, value, where in stated - found:  # ``app.store = Store()``: ``app.state``'s if ``app`` is one
             root, _, attribute = target.partition(".")
-            if root in applications:
+            if root in applications or root in states:
                 found.add((STATE, attribute, value, where))
         self._facts |= found
         typed = self._typed[name] = typed_names(tuple(found))
