@@ -404,11 +404,12 @@ class Summarizer:
         """Whether a method is a predicate (``def wants_persistence(self) -> bool``:
         ``_boolean_returns``) of a class that declares the flag a boolean field: its
         ``self.<flag>`` is the client's answer, which its callers test through it (``if
-        body.wants_persistence():``: ``Project._given``)."""
+        body.wants_persistence():``: ``Project._given``); or a builder of a plan from its own
+        fields (``_builds_plan``), whose field given ``self.<flag>`` carries it (``fields.py``)."""
         if kind != "method" or not isinstance(graph.scope, cst.FunctionDef) or (class_name, flag.name) not in self._flag_fields:
             return False
         found = contractlib.exits(graph)
-        return _boolean_returns(graph.scope, [*found.objects, *found.other])
+        return _boolean_returns(graph.scope, [*found.objects, *found.other]) or _builds_plan(found)
 
     # -- one scope ------------------------------------------------------------------------
 
@@ -1094,6 +1095,15 @@ def _boolean_returns(scope: cst.FunctionDef, returns: list) -> bool:
     return all(_is_test(edge.owner.value) for _, edge in returns)
 
 
+def _builds_plan(found: contractlib.Exits) -> bool:
+    """Whether every exit of a method returns an object it builds of a class (``return
+    ExecutionPlan(persist=self.store, ...)``): a request model's plan, made of its own fields."""
+    returned = [edge.owner.value for _, edge in found.objects]
+    return bool(returned) and not found.other and not found.none and all(
+        type(value) is cst.Call and (dotted_name(value.func) or "").rpartition(".")[2][:1].isupper() for value in returned
+    )
+
+
 def _is_test(value: cst.BaseExpression) -> bool:
     if isinstance(value, (cst.Comparison, cst.BooleanOperation)):
         return True
@@ -1763,7 +1773,8 @@ def _tested_fields(graph: cfglib.CFG, context: _Context, flags: Sequence[Flag]) 
     flag (``request.stream``): a site that runs only where one is true keeps only where it is,
     and the project knows which fields carry the flag (``fields.py``)."""
     found: set[str] = set()
-    requests = {root_name(path) for path in context.relevant or () if any(flaglib.is_location(path, flag) for flag in flags)}  # ``request.stream``
+    # the objects that hold the flag (``request`` of ``request.store``): their other fields are the request's (``request.stream``)
+    requests = {path.rpartition(".")[0] for path in context.relevant or () if any(flaglib.is_location(path, flag) for flag in flags)}
     for block in graph.blocks:
         for edge in block.edges:
             if edge.test is None:
@@ -1773,7 +1784,7 @@ def _tested_fields(graph: cfglib.CFG, context: _Context, flags: Sequence[Flag]) 
                 if called and not _names_a_decision(called.group(1).rpartition(".")[2]):
                     continue  # (``if not chunk.strip():``, ``if event.is_set():``: no plan's predicate)
                 parts = (called.group(1) if called else path).split(".")
-                if 1 < len(parts) <= 3 and all(part.isidentifier() for part in parts) and parts[0] not in ("self", "cls") and parts[0] not in requests:
+                if 1 < len(parts) <= 3 and all(part.isidentifier() for part in parts) and parts[0] not in ("self", "cls") and ".".join(parts[:-1]) not in requests:
                     found.add(path)  # ``plan.persist``, ``req.options.persist``
     return tuple(sorted(found))
 

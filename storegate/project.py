@@ -1829,6 +1829,11 @@ class Project:
                 for option in self._class_candidates(module, model):
                     entry.extend(contractlib.rename(self._invariants(option, set()), lambda p: contractlib.rerooted(p, roots)))
                     entry.extend(self._field_invariants(option, param.name))
+        own = f"{module.module}.{function.class_name}" if function.kind == "method" and function.class_name else None
+        if own is not None and not function.invariants and not function.name.rpartition(".")[2].startswith("__"):
+            # a model's own method runs on an instance its validators checked (``def plan(self)`` of a
+            # request that refuses ``background`` without ``store``); not a validator, nor ``__init__``
+            entry.extend(contractlib.rename(self._invariants(own, set()), lambda p: contractlib.rerooted(p, {contractlib.FIELDS: "self"})))
         names = [*function.depends]
         for param in function.params:
             names.extend([*contractlib.dependencies(param.default), *contractlib.dependencies(param.annotation)])
