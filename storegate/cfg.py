@@ -254,27 +254,38 @@ class _Frame:
 
 def _paired(target: cst.Tuple | cst.List, value: cst.BaseExpression | None) -> list[cst.BaseExpression | None]:
     """What each element of a tuple target is bound to: the element of a tuple display of as
-    many plain elements (``state.pad, state.spare = Notepad(), Vault()``), where no value names
-    what a target binds (``a, b = b, a`` swaps: each value is the other's old one); else nothing
-    known."""
+    many plain elements (``state.pad, state.spare = Notepad(), Vault()``, ``self.redis, self.ttl =
+    redis, ttl``), where each target is a name or an attribute of one that no value reads (``a, b
+    = b, a`` swaps: each value is the other's old one); else nothing known."""
     unknown: list[cst.BaseExpression | None] = [None] * len(target.elements)
     if type(value) is not cst.Tuple or len(value.elements) != len(target.elements):
         return unknown
     if any(type(element) is not cst.Element for element in (*target.elements, *value.elements)):
         return unknown  # a starred element
-    bound = {node.value for element in target.elements for node in _names(element.value)}
-    if any(node.value in bound for element in value.elements for node in _names(element.value)):
+    bound = {_dotted(element.value) for element in target.elements}
+    if None in bound or any(read in bound for element in value.elements for read in _reads(element.value)):
         return unknown
     return [element.value for element in value.elements]
 
 
-def _names(node: cst.CSTNode) -> Iterator[cst.Name]:
-    """Every name in an expression."""
+def _dotted(node: cst.CSTNode) -> str | None:
+    """``a.b.c`` of a name or an attribute of one; else None."""
+    if type(node) is cst.Name:
+        return node.value
+    if type(node) is cst.Attribute:
+        owner = _dotted(node.value)
+        return f"{owner}.{node.attr.value}" if owner is not None else None
+    return None
+
+
+def _reads(node: cst.CSTNode) -> Iterator[str]:
+    """The dotted names an expression reads (``self.redis`` and ``self`` of ``self.redis.url``)."""
     stack = [node]
     while stack:
         current = stack.pop()
-        if type(current) is cst.Name:
-            yield current
+        dotted = _dotted(current)
+        if dotted is not None:
+            yield dotted
         stack.extend(children(current))
 
 

@@ -62,6 +62,7 @@ def test_independent_branches_and_other_functions_are_separate_items():
         ((21, "SG001"), []),  # first
         ((24, "SG001"), []),  # second: the same (empty) path, another function
         ((27, "SG001"), [(28, "SG001")]),  # remember
+        ((36, "SG002"), [(38, "SG002"), (39, "SG002")]),  # relay: one callee called on three paths, one item
     ]
 
 
@@ -151,7 +152,8 @@ def test_sarif_escapes_brackets_of_a_message_with_links(tmp_path, monkeypatch):
     log = json.loads(run("--format", "sarif", "rel.py").stdout)
     jsonschema.validate(log, json.loads(SCHEMA.read_text()))
     texts = [r["message"]["text"] for r in log["runs"][0]["results"]]
-    assert texts[-1] == "persistence write 'self.response_store\\[...\\]' is not gated by 'store' (also [line 28](1))"
+    assert texts[-1] == "call to 'self._sync' persists (-> self.conversations_api.add_items) and is not gated by 'store' (also [line 38](1), [line 39](2))"
+    assert texts[-2] == "persistence write 'self.response_store\\[...\\]' is not gated by 'store' (also [line 28](1))"
     assert texts[1] == "persistence call 'self.responses_store.store_response_object' is not gated by 'store'"  # no link: as is
 
 
