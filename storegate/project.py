@@ -2070,12 +2070,14 @@ class Project:
             return []
         return [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != function.fq and not _observes_function(t.fq)]
 
-    def ways(self, flag: Flag, derived: dict[str, Chain], fq: str, own_writes: bool = False) -> list[Chain]:
+    def ways(self, flag: Flag, derived: dict[str, Chain], fq: str, own_writes: bool = False, seen: frozenset[str] = frozenset()) -> list[Chain]:
         """Each way the derived sink ``fq`` persists through a site of its own, with its chain, one
-        per write it ends at: ``derived_sinks`` keeps the shortest only, and a report shows them
+        per write it ends at, through the ways of what it calls too (``seen``: the functions above,
+        at most ``_WAY_DEPTH``): ``derived_sinks`` keeps the shortest only, and a report shows them
         all. Ways its parameters may close (``Site.gates``) are left out, and so are writes to the
         object's own containers unless ``own_writes`` (the caller holds an object that outlives
         the request): whether they keep anything depends on the caller."""
+        seen = seen | {fq}
         function = self.functions[fq]
         own, caching = self.own_state.get(flag.name, set()), self._caching.get(flag.name, set())
         known = set(derived)
@@ -2088,9 +2090,15 @@ class Project:
                     found.setdefault((function.module.path, site.span.line, site.text), ((function.module.path, site.span.line, site.text),))
                 continue
             # a copy of ``caching``: what ``_extended`` learns on the way is ``derived_sinks``' to decide
-            extended = self._extended(fq, site, self._callees(function, site), known, own, derived, set(caching))
-            if extended is not None and (own_writes or not extended[1]):
-                found.setdefault(extended[0][-1], extended[0])
+            callees = self._callees(function, site)
+            extended = self._extended(fq, site, callees, known, own, derived, set(caching))
+            if extended is None or not (own_writes or not extended[1]):
+                continue
+            chain = extended[0]
+            target = next((t for t in callees if derived.get(t.fq) == chain[1:]), None)
+            below = self.ways(flag, derived, target.fq, seen=seen) if target is not None and target.fq not in seen and len(seen) < _WAY_DEPTH else []
+            for way in below or [chain[1:]]:  # (each write below the callee, or its shortest chain)
+                found.setdefault(way[-1], (chain[0], *way))
         return list(found.values())
 
     def _extended(
@@ -2902,6 +2910,8 @@ _STATUS_DETAILS = frozenset({"error", "reason", "code", "message"})  # what a fa
 _OUTCOME = re.compile(r"(?:Object|Response|Completion|Result|Output|Record|Row)$")
 # A read's fallback on an entry of a module's table of defaults (``SAMPLING_DEFAULTS["store"]``).
 _TABLE_ENTRY = re.compile(r'(\w+)\["(\w+)"\]')
+# The calls a report's chains follow down from a finding's callee to name each write (``Project.ways``).
+_WAY_DEPTH = 6
 # A predicate's return of the entry its parameter keys where the flag was omitted (``_STORE_DEFAULTS[api]``).
 _KEYED_ENTRY = re.compile(r"(\w+)\[(\w+)\]")
 # A read's fallback on a module's boolean constant (``parse_bool(body.get("store"), DEFAULT_STORE)``).

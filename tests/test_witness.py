@@ -141,23 +141,25 @@ def test_a_normal_path_is_preferred_to_an_exception_path(tmp_path: Path) -> None
 
 
 def test_a_call_names_every_write_its_callee_makes() -> None:
-    """``LEDGER.settle`` appends to a file and to a module's history, and keeps the record in
-    its own ``_recent``: the finding on each call of it shows the three chains, in the message
-    and as steps of the trace (the own container not for a ledger made for the call); the write
-    only its own parameter switches on (``if mirror:``) is not among them."""
+    """``LEDGER.settle`` appends to a file, to a module's history and to its tags (these two
+    through one helper, ``_book``), and keeps the record in its own ``_recent``: the finding on
+    each call of it shows the four chains, in the message (three, then how many more) and as steps
+    of the trace (the own container not for a ledger made for the call); the write only its own
+    parameter switches on (``if mirror:``) is not among them."""
     package = Path(__file__).resolve().parent.parent / "fixtures" / "cases" / "pkg_every_write"
     result = check([str(package)], load_config([str(package)]), use_cache=False)
     assert [(f.line, f.code) for f in result.findings] == [(9, "SG004"), (18, "SG002"), (27, "SG002")]
-    ways = "-> self._append_line -> open; -> self._remember -> _HISTORY.setdefault"
+    ways = "-> self._append_line -> open; -> self._book -> self._remember -> _HISTORY.setdefault; -> self._book -> self._tag -> _TAGS[...]"
     handler, compact, scratch = result.findings
-    assert handler.message == f"handler for POST /v1/responses persists without checking 'store' (call to 'LEDGER.settle' {ways}; -> self._recent[...])"
-    assert compact.message == f"call to 'LEDGER.settle' persists ({ways}; -> self._recent[...]) and is not gated by 'store'"
+    assert handler.message == f"handler for POST /v1/responses persists without checking 'store' (call to 'LEDGER.settle' {ways}; 1 more write (--explain))"
+    assert compact.message == f"call to 'LEDGER.settle' persists ({ways}; 1 more write (--explain)) and is not gated by 'store'"
     # a ledger made for the one call keeps nothing in its own container once it returns
     assert scratch.message == f"call to 'Ledger().settle' persists ({ways}) and is not gated by 'store'"
     for finding in result.findings[:2]:
         calls = [step.text for step in finding.trace if "LEDGER.settle" in step.text]
-        assert [text.split(" LEDGER.settle")[0] for text in calls] == ["call", "also through", "also through"]
-        assert "service.py:20 _HISTORY.setdefault" in calls[1]
+        assert [text.split(" LEDGER.settle")[0] for text in calls] == ["call", "also through", "also through", "also through"]
+        assert "service.py:22 _HISTORY.setdefault" in calls[1] and "service.py:25 _TAGS[...]" in calls[2]
+        assert "_recent[...]" in calls[3]
         assert not any("_mirror" in step.text for step in finding.trace)
 
 
