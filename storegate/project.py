@@ -1018,7 +1018,7 @@ class Project:
                     self.classes_of(function.module, summary, fallback.rpartition(".")[0].split("."), frozenset(), (words, modules))
             for site in summary.sites:
                 statementlib.wanted(self, function.module, site, modules)  # the module of the SQL it passes
-                if site.sink is None and _observes(site.text.split(".")):
+                if site.sink is None and not enters(function.fq, site, None):
                     continue  # never a chain (``derived_sinks``): where it leads need not be read
                 targets = self.resolve_all(function.module, summary, site)
                 if not targets or (function.module.path, summary.name, site.text) in self._by_type:
@@ -1026,7 +1026,7 @@ class Project:
                 if not targets and (put_on := _queue_end(site, _PUTS)) is not None:
                     mentioned.add(put_on.rpartition(".")[2])  # a queue's consumers: the files naming it
                 for target in targets:
-                    if _observes_function(target.fq):
+                    if not enters(function.fq, site, target):
                         continue
                     if target.fq not in seen:
                         seen.add(target.fq)
@@ -2021,8 +2021,8 @@ class Project:
             function = self.functions[fq]
             if flag.name in function.summary.flags or fq in carriers:
                 continue  # judged inside, with its own flag
-            if _observes_function(fq):
-                continue  # named for observing or for credentials: never a chain (``_OUT_OF_SCOPE_WORDS``)
+            # (one named for observing or for credentials has its chains too, for those it is given
+            # a piece of text: no other function's chain enters it, ``_callees``)
             for site in function.summary.sites:
                 if _field_gated(site, flag):
                     continue
@@ -2064,11 +2064,13 @@ class Project:
 
     def _callees(self, function: _Function, site: Site) -> list[_Function]:
         """The functions a call of ``function`` may run that can be a way to a sink
-        (``derived_sinks``): never itself, nor one named for observing, nor a status's record
-        (``records_status``)."""
-        if _observes(site.text.split(".")) or records_status(site):
+        (``derived_sinks``): never itself, nor a status's record (``records_status``), nor, from
+        a function not named for observing, one named so (``_OUT_OF_SCOPE_WORDS``), unless it is
+        given a piece of the request's text by name (``_passes_text``: ``usage.record(...,
+        prompt=text)``); inside such a function, what it calls is followed."""
+        if records_status(site) or not enters(function.fq, site, None):
             return []
-        return [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != function.fq and not _observes_function(t.fq)]
+        return [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != function.fq and enters(function.fq, site, t)]
 
     def ways(self, flag: Flag, derived: dict[str, Chain], fq: str, own_writes: bool = False, seen: frozenset[str] = frozenset()) -> list[Chain]:
         """Each way the derived sink ``fq`` persists through a site of its own, with its chain, one
@@ -2822,7 +2824,8 @@ def _fetches_for_itself(function: _Function) -> bool:
 
 def _looks_up(function: _Function) -> bool:
     """Whether a function that writes a container or a file on the way is a lookup filling a
-    cache (``_reads_or_logs``), not one that streams the response or generates the API's
+    cache (``_reads_or_logs``), or one named for observing that is given no piece of text
+    (``_takes_text``), not one that streams the response or generates the API's
     object: what a ``stream_*`` or ``iter_*`` function writes is the request's, as any
     handler's is, and so is what ``_generate_response`` writes, or a ``_generate`` that has
     another object generate (``self._engine.generate(...)``, then a prompt cache's insert): a
@@ -2831,7 +2834,11 @@ def _looks_up(function: _Function) -> bool:
     words = name.lstrip("_").lower().split("_")
     if words[0] == "generate" and (not _API_OBJECTS.isdisjoint(words[1:]) or _delegates_generation(function.summary)):
         return False
-    return (_reads_or_logs([name]) or _observes_function(function.fq)) and words[0] not in _PRODUCE_WORDS and words[0] not in _DUMP_WORDS
+    if _takes_text(function.summary):  # named for observing, and given a piece of text (a touch given a preview): by its other words
+        named = words[0] in _READ_WORDS or not _REMOVE_WORDS.isdisjoint(words)
+    else:
+        named = _reads_or_logs([name]) or _observes_function(function.fq)
+    return named and words[0] not in _PRODUCE_WORDS and words[0] not in _DUMP_WORDS
 
 
 def _field_gated(site: Site, flag: Flag) -> bool:
@@ -2892,6 +2899,36 @@ def _param_classes(function: FunctionSummary) -> Iterator[tuple[Param, str]]:
         model = contractlib.annotated_class(param.annotation) if param.name not in ("self", "cls") else None
         if model is not None and model not in _SCALARS:
             yield param, model
+
+
+# The last word of a keyword or a parameter that names a piece of a request's text kept aside
+# (``prompt``, ``prompt_excerpt``, ``preview``): a call named for observing or for bookkeeping
+# (``usage.record``, ``conversations.touch``) that is given one keeps content after all.
+_TEXT_WORDS = frozenset("prompt prompts preview excerpt snippet transcript sample".split())
+
+
+def enters(caller: str, site: Site, target: _Function | None) -> bool:
+    """Whether a chain goes from the function ``caller`` through its call ``site`` into
+    ``target`` (None: into whatever the call runs, by the call's words alone): not, from a
+    function not named for observing, into one named so, or through a call on such an object
+    (``_OUT_OF_SCOPE_WORDS``), unless the call gives it a piece of the request's text by name
+    (``_passes_text``: ``usage.record(..., prompt_excerpt=text)``); inside one, everywhere."""
+    if _observes_function(caller):
+        return True
+    text = _passes_text(site)
+    if _observes(site.text.split(".")) and not text:
+        return False
+    return target is None or not _observes_function(target.fq) or (text and _takes_text(target.summary))
+
+
+def _passes_text(site: Site) -> bool:
+    """Whether a call passes an argument by a keyword named for a piece of text (``_TEXT_WORDS``)."""
+    return any(arg.keyword is not None and arg.keyword.rpartition("_")[2].lower() in _TEXT_WORDS for arg in site.args)
+
+
+def _takes_text(function: FunctionSummary) -> bool:
+    """Whether a function has a parameter named for a piece of text (``_TEXT_WORDS``)."""
+    return any(param.name.rpartition("_")[2].lower() in _TEXT_WORDS for param in function.params)
 
 
 def _observes_function(fq: str) -> bool:

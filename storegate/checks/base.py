@@ -145,14 +145,14 @@ class At:
         return (chain, *others)
 
     def _derived(self) -> tuple[_Function, Chain] | None:
-        from storegate.project import records_status  # (a warm run never needs the project)
+        from storegate.project import enters, records_status  # (a warm run never needs the project)
 
         if self.target is None or records_status(self.site):
             return None
         own = self.project.own_state.get(self.flag.name, set())
         found: tuple[_Function, Chain] | None = None
         for target in self.project.resolve_all(self.module, self.function, self.site):
-            chain = self.derived.get(target.fq)
+            chain = self.derived.get(target.fq) if enters(f"{self.module.module}.{self.function.name}", self.site, target) else None
             if chain is None or (target.fq in own and (self.project.made_here(self.module, self.function, self.site) or self.project.made_per_request(target))):
                 continue
             if self.project.fills_cache(self.flag, target):
