@@ -2166,7 +2166,7 @@ class Project:
         own = {p.name for p in function.summary.params}
         needs: list[frozenset[str]] = []
         for site in function.summary.sites:
-            targets = [] if site.sink is not None else [t for t in self.resolve_all(function.module, function.summary, site) if t.fq in derived]
+            targets = [] if site.sink is not None else [t for t in self._callees(function, site) if t.fq in derived]
             if site.sink is None and not targets:
                 continue
             if site.gates:
