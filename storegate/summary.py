@@ -210,16 +210,21 @@ class FunctionSummary:
 
 def gate_parameters(params: tuple[Param, ...]) -> tuple[str, ...]:
     """The parameters that may switch a function's writes on: booleans by their default or their
-    annotation (``enabled=True``, ``persist: bool``). A write that runs only where one is true
+    annotation (``enabled=True``, ``persist: bool``), or, unannotated and without a default, by a
+    word of their name (``keep``, ``persist_items``). A write that runs only where one is true
     persists only for a caller that passes a true value (``Project.param_gated``)."""
     return tuple(
         p.name
         for p in params
-        if p.default in ("True", "False") or (p.annotation is not None and p.annotation.replace(" ", "") in _BOOLEAN_ANNOTATIONS)
+        if p.default in ("True", "False")
+        or (p.annotation is not None and p.annotation.replace(" ", "") in _BOOLEAN_ANNOTATIONS)
+        or (p.annotation is None and p.default is None and not _SWITCH_WORDS.isdisjoint(p.name.lower().split("_")))
     )
 
 
 _BOOLEAN_ANNOTATIONS = frozenset({"bool", "Optional[bool]", "bool|None", "None|bool", "typing.Optional[bool]"})
+# The words of a parameter's name that make it a switch of what a function keeps (``gate_parameters``).
+_SWITCH_WORDS = frozenset("keep persist retain enabled".split())
 
 
 # The key of ``ModuleSummary.imports`` that stands for ``from m import *`` (its value: ``m``).
