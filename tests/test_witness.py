@@ -148,9 +148,12 @@ def test_a_call_names_every_write_its_callee_makes() -> None:
     parameter switches on (``if mirror:``) is not among them."""
     package = Path(__file__).resolve().parent.parent / "fixtures" / "cases" / "pkg_every_write"
     result = check([str(package)], load_config([str(package)]), use_cache=False)
-    assert [(f.line, f.code) for f in result.findings] == [(9, "SG004"), (18, "SG002"), (27, "SG002")]
-    ways = "-> self._append_line -> open; -> self._book -> self._remember -> _HISTORY.setdefault; -> self._book -> self._tag -> _TAGS[...]"
-    handler, compact, scratch = result.findings
+    assert [(f.line, f.code) for f in result.findings] == [(10, "SG004"), (19, "SG002"), (28, "SG002"), (37, "SG002")]
+    booked = "-> self._book -> self._remember -> _HISTORY.setdefault; -> self._book -> self._tag -> _TAGS[...]"
+    ways = f"-> self._append_line -> open; {booked}"
+    handler, compact, scratch, day = result.findings
+    # the write only ``archive=True`` switches on is no chain of a call that leaves it off, the shortest though it is
+    assert day.message == f"call to 'LEDGER.settle_day' persists ({booked}) and is not gated by 'store'"
     assert handler.message == f"handler for POST /v1/responses persists without checking 'store' (call to 'LEDGER.settle' {ways}; 1 more write (--explain))"
     assert compact.message == f"call to 'LEDGER.settle' persists ({ways}; 1 more write (--explain)) and is not gated by 'store'"
     # a ledger made for the one call keeps nothing in its own container once it returns

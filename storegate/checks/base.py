@@ -141,8 +141,10 @@ class At:
             return ()
         target, chain = found
         lasting = not (self.project.made_here(self.module, self.function, self.site) or self.project.made_per_request(target))
-        others = [way for way in self.project.ways(self.flag, self.derived, target.fq, own_writes=lasting) if way[-1] != chain[-1]]
-        return (chain, *others)
+        ways = self.project.ways(self.flag, self.derived, target.fq, own_writes=lasting)
+        if ways and chain[-1] not in {way[-1] for way in ways}:
+            return tuple(ways)  # the shortest chain runs through a write a parameter switches off (``if persist:``)
+        return (chain, *(way for way in ways if way[-1] != chain[-1]))
 
     def _derived(self) -> tuple[_Function, Chain] | None:
         from storegate.project import enters, records_status  # (a warm run never needs the project)
