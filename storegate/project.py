@@ -1648,6 +1648,7 @@ class Project:
                         for name, parameter in target.summary.fills:
                             quiet = quiet_routes.get(name, ())
                             filled = self._filled_by_caller(function, site, target, by_name[name], parameter) if quiet and name in by_name else None
+                            # (a per-API table's entry travels on in what the caller builds: ``Options(keep=wants_storage(body, api))``)
                             if filled is not None and target.summary.if_true and not _KEYED_ENTRY.fullmatch(parameter):
                                 decided.setdefault(KeepingDefault(name, *filled, quiet), []).append(function)
                             elif filled is not None:  # a parser's (``from_payload(payload, default_store=...)``): the value travels on
