@@ -24,6 +24,8 @@ from typing import TypeVar, Union, cast
 
 import libcst as cst
 
+from storegate.paths import dotted_name
+
 Nested = Union[cst.FunctionDef, cst.ClassDef, cst.Lambda]  # a scope inside another
 Scope = Union[cst.Module, Nested]
 _E = TypeVar("_E", bound=cst.BaseExpression)
@@ -262,20 +264,10 @@ def _paired(target: cst.Tuple | cst.List, value: cst.BaseExpression | None) -> l
         return unknown
     if any(type(element) is not cst.Element for element in (*target.elements, *value.elements)):
         return unknown  # a starred element
-    bound = {_dotted(element.value) for element in target.elements}
+    bound = {dotted_name(element.value) for element in target.elements}
     if None in bound or any(read in bound for element in value.elements for read in _reads(element.value)):
         return unknown
     return [element.value for element in value.elements]
-
-
-def _dotted(node: cst.CSTNode) -> str | None:
-    """``a.b.c`` of a name or an attribute of one; else None."""
-    if type(node) is cst.Name:
-        return node.value
-    if type(node) is cst.Attribute:
-        owner = _dotted(node.value)
-        return f"{owner}.{node.attr.value}" if owner is not None else None
-    return None
 
 
 def _reads(node: cst.CSTNode) -> Iterator[str]:
@@ -283,7 +275,7 @@ def _reads(node: cst.CSTNode) -> Iterator[str]:
     stack = [node]
     while stack:
         current = stack.pop()
-        dotted = _dotted(current)
+        dotted = dotted_name(current) if type(current) is cst.Name or type(current) is cst.Attribute else None
         if dotted is not None:
             yield dotted
         stack.extend(children(current))

@@ -2071,7 +2071,12 @@ class Project:
         prompt=text)``); inside such a function, what it calls is followed."""
         if records_status(site) or not enters(function.fq, site, None):
             return []
-        return [t for t in self.resolve_all(function.module, function.summary, site) if t.fq != function.fq and enters(function.fq, site, t)]
+        # (the call entered, only a callee named for observing is asked again: most are not)
+        return [
+            t
+            for t in self.resolve_all(function.module, function.summary, site)
+            if t.fq != function.fq and (not _observes_function(t.fq) or enters(function.fq, site, t))
+        ]
 
     def ways(self, flag: Flag, derived: dict[str, Chain], fq: str, own_writes: bool = False, seen: frozenset[str] = frozenset()) -> list[Chain]:
         """Each way the derived sink ``fq`` persists through a site of its own, with its chain, one
@@ -2093,23 +2098,21 @@ class Project:
                     found.setdefault((function.module.path, site.span.line, site.text), ((function.module.path, site.span.line, site.text),))
                 continue
             # a copy of ``caching``: what ``_extended`` learns on the way is ``derived_sinks``' to decide
-            callees = self._callees(function, site)
-            extended = self._extended(fq, site, callees, known, own, derived, set(caching))
+            extended = self._extended(fq, site, self._callees(function, site), known, own, derived, set(caching))
             if extended is None or not (own_writes or not extended[1]):
                 continue
-            chain = extended[0]
-            target = next((t for t in callees if derived.get(t.fq) == chain[1:]), None)
-            below = self.ways(flag, derived, target.fq, seen=seen) if target is not None and target.fq not in seen and len(seen) < _WAY_DEPTH else []
+            chain, _, target = extended
+            below = self.ways(flag, derived, target.fq, seen=seen) if target.fq not in seen and len(seen) < _WAY_DEPTH else []
             for way in below or [chain[1:]]:  # (each write below the callee, or its shortest chain)
                 found.setdefault(way[-1], (chain[0], *way))
         return list(found.values())
 
     def _extended(
         self, fq: str, site: Site, targets: list[_Function], known: set[str], own: set[str], derived: dict[str, Chain], caching: set[str]
-    ) -> tuple[Chain, bool] | None:
+    ) -> tuple[Chain, bool, _Function] | None:
         """The chain through the first of ``targets`` whose chain is ``known``, from ``site`` of
-        ``fq``, and whether it ends in the object's own containers still (``derived_sinks``); a
-        chain through a caching lookup makes ``fq`` one too."""
+        ``fq``, whether it ends in the object's own containers still (``derived_sinks``), and that
+        target (``ways`` follows it down); a chain through a caching lookup makes ``fq`` one too."""
         caller = self.functions[fq]
         for target in targets:
             if target.fq not in known:
@@ -2123,7 +2126,7 @@ class Project:
                 continue  # an object made for this call: its containers are scratch
             if target.fq in caching:
                 caching.add(fq)
-            return ((caller.module.path, site.span.line, site.text), *derived[target.fq]), on_self
+            return ((caller.module.path, site.span.line, site.text), *derived[target.fq]), on_self, target
         return None
 
     def param_gated(self, flag: Flag, derived: dict[str, Chain]) -> dict[str, tuple[frozenset[str], ...]]:
@@ -2923,13 +2926,18 @@ def enters(caller: str, site: Site, target: _Function | None) -> bool:
 
 
 def _passes_text(site: Site) -> bool:
-    """Whether a call passes an argument by a keyword named for a piece of text (``_TEXT_WORDS``)."""
-    return any(arg.keyword is not None and arg.keyword.rpartition("_")[2].lower() in _TEXT_WORDS for arg in site.args)
+    """Whether a call passes an argument by a keyword named for a piece of text."""
+    return any(arg.keyword is not None and _names_text(arg.keyword) for arg in site.args)
 
 
 def _takes_text(function: FunctionSummary) -> bool:
-    """Whether a function has a parameter named for a piece of text (``_TEXT_WORDS``)."""
-    return any(param.name.rpartition("_")[2].lower() in _TEXT_WORDS for param in function.params)
+    """Whether a function has a parameter named for a piece of text."""
+    return any(_names_text(param.name) for param in function.params)
+
+
+def _names_text(name: str) -> bool:
+    """Whether a keyword's or a parameter's last word is one of ``_TEXT_WORDS`` (``prompt_excerpt``, not ``prompt_tokens``)."""
+    return name.rpartition("_")[2].lower() in _TEXT_WORDS
 
 
 def _observes_function(fq: str) -> bool:

@@ -6,9 +6,10 @@ and their witnesses take the same unchecked path to the site: the same branch st
 line and text (the trace without its last step, which is the write or call itself). Sites on
 two independent ungated branches have different paths and stay apart, unless they are calls of
 one persisting function with the same chain (SG002, ``relay.push(event)`` after each event of a
-stream: one gate inside it explains them all); the findings of two functions stay apart. A witness is one path, not the branch structure: a write just after an ``if``
-whose witness runs through the ``if``'s body joins the body's item. The first of a group in line order (SG001 before SG002 on the same position) is
-the primary; the others are its related locations.
+stream: one gate inside it explains them all); the findings of two functions stay apart. A
+witness is one path, not the branch structure: a write just after an ``if`` whose witness runs
+through the ``if``'s body joins the body's item. The first of a group in line order (SG001
+before SG002 on the same position) is the primary; the others are its related locations.
 
 The pipeline keeps every finding (the baseline, ``--fix``, ``--select``, ``--statistics`` and
 the flake8 plugin work per finding); only the reports group, with ``group``.
@@ -52,7 +53,7 @@ def call_key(finding: Finding) -> Hashable | None:
     """What the calls of one persisting function share, made in one function on several branches
     (``relay.push(...)`` after each event of a stream): one gate in the callee, or the same one at
     each call, fixes them all. None for a finding that is no such call (SG002's)."""
-    if finding.code != "SG002" or finding.code not in gate_codes():
+    if finding.code != "SG002":
         return None
     return (finding.path, finding.function, finding.flag, finding.message)
 
